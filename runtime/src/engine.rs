@@ -1,0 +1,394 @@
+//! The message engine: a validated, immutable deployment and the dispatch loop
+//! that carries messages along its wires.
+//!
+//! Each message tree (one HTTP request, one inject) is dispatched by one task
+//! with a FIFO queue, so a slow node on one request never blocks another and
+//! the hot path takes no lock. Fan-out follows Node-RED: the first receiver
+//! gets the original message, the others deep copies; one receiver, no copy.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde_json::{json, Map, Value};
+
+use crate::error::NodeError;
+use crate::exchange::{Exchange, Reply};
+use crate::graph::FlowGraph;
+use crate::message::Message;
+use crate::model::NodeConfig;
+use crate::node::{Dest, Node, NodeHandle, Outcome, Outputs};
+use crate::routes::RouteTable;
+use crate::settings::Settings;
+
+/// How many times one message may fail at the same node before the engine
+/// stops re-delivering it to `catch` nodes (Node-RED's loop guard).
+const MAX_CATCH_COUNT: u64 = 10;
+
+/// Which errors a `catch` node receives.
+#[derive(Debug, Clone)]
+pub enum CatchScope {
+    /// Every node on its tab.
+    Tab,
+    /// Nodes in its own group.
+    Group(Option<String>),
+    /// These node ids.
+    Nodes(Vec<String>),
+}
+
+/// A `catch` node's routing rule.
+#[derive(Debug, Clone)]
+pub struct CatchSpec {
+    pub scope: CatchScope,
+    /// Only errors no other `catch` node handled.
+    pub uncaught: bool,
+}
+
+/// One node of a deployment.
+pub struct RunNode {
+    pub id: String,
+    pub node_type: String,
+    pub name: String,
+    pub tab: Option<String>,
+    pub group: Option<String>,
+    pub(crate) imp: Box<dyn Node>,
+    /// Per output port, the indexes of the nodes wired to it.
+    pub(crate) ports: Vec<Vec<usize>>,
+    pub(crate) catch: Option<CatchSpec>,
+}
+
+/// A validated deployment: nodes, wires, routes and the source it came from.
+pub struct Flows {
+    pub(crate) nodes: Vec<RunNode>,
+    pub(crate) by_id: HashMap<String, usize>,
+    pub(crate) graph: FlowGraph,
+    pub(crate) routes: RouteTable,
+    /// `catch` node indexes by tab.
+    pub(crate) catchers: HashMap<Option<String>, Vec<usize>>,
+    /// The flow as deployed, exactly as given (for `GET /flows`).
+    pub source: Vec<NodeConfig>,
+    /// Revision of `source`.
+    pub rev: String,
+    pub settings: Arc<Settings>,
+    running: AtomicBool,
+}
+
+impl Flows {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        nodes: Vec<RunNode>,
+        graph: FlowGraph,
+        routes: RouteTable,
+        source: Vec<NodeConfig>,
+        rev: String,
+        settings: Arc<Settings>,
+    ) -> Self {
+        let by_id = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        let mut catchers: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+        for (i, n) in nodes.iter().enumerate() {
+            if n.catch.is_some() {
+                catchers.entry(n.tab.clone()).or_default().push(i);
+            }
+        }
+        Flows {
+            nodes,
+            by_id,
+            graph,
+            routes,
+            catchers,
+            source,
+            rev,
+            settings,
+            running: AtomicBool::new(false),
+        }
+    }
+
+    /// An empty deployment (no flows yet).
+    pub fn empty(settings: Arc<Settings>) -> Self {
+        Flows::new(
+            Vec::new(),
+            FlowGraph::default(),
+            RouteTable::default(),
+            Vec::new(),
+            crate::loader::revision(&[]),
+            settings,
+        )
+    }
+
+    /// The wiring graph.
+    pub fn graph(&self) -> &FlowGraph {
+        &self.graph
+    }
+
+    /// The `http in` endpoints.
+    pub fn routes(&self) -> &RouteTable {
+        &self.routes
+    }
+
+    /// Number of running nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Index of a running node by id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Id of a running node by index.
+    pub fn node_id(&self, index: usize) -> &str {
+        &self.nodes[index].id
+    }
+
+    /// Whether `start` has run and `stop` has not.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
+    /// Start every node (timers, `initialize` scripts).
+    pub fn start(self: &Arc<Self>) {
+        if self.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for (index, n) in self.nodes.iter().enumerate() {
+            n.imp.start(NodeHandle {
+                flows: Arc::downgrade(self),
+                index,
+            });
+        }
+    }
+
+    /// Stop every node (cancel timers, run `finalize`).
+    pub fn stop(&self) {
+        if !self.running.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        for n in &self.nodes {
+            n.imp.stop();
+        }
+    }
+
+    /// Deliver `msg` to node `index`'s input and run the message tree to the end.
+    pub async fn deliver(self: &Arc<Self>, index: usize, msg: Message) {
+        let mut queue = VecDeque::with_capacity(4);
+        queue.push_back((index, msg));
+        self.run(queue).await;
+    }
+
+    /// Send `msg` on node `from`'s output `port` (as if it had sent it) and run
+    /// the message tree to the end. This is how `http in` and `inject` start.
+    pub async fn emit(self: &Arc<Self>, from: usize, port: usize, msg: Message) {
+        let mut queue = VecDeque::with_capacity(4);
+        self.route_one(from, Dest::Port(port), msg, &mut queue);
+        self.run(queue).await;
+    }
+
+    /// Route a buffer of sends made by node `from` outside `on_input`.
+    pub async fn route_outputs(self: &Arc<Self>, from: usize, mut out: Outputs) {
+        let mut queue = VecDeque::with_capacity(out.items.len().max(4));
+        for (dest, msg) in out.items.drain(..) {
+            self.route_one(from, dest, msg, &mut queue);
+        }
+        self.run(queue).await;
+    }
+
+    /// Handle an error a node raised outside `on_input`.
+    pub async fn raise(self: &Arc<Self>, index: usize, err: NodeError) {
+        let mut queue = VecDeque::new();
+        self.handle_error(index, err, None, &mut queue);
+        self.run(queue).await;
+    }
+
+    async fn run(&self, mut queue: VecDeque<(usize, Message)>) {
+        let mut out = Outputs::default();
+        while let Some((index, msg)) = queue.pop_front() {
+            let node = &self.nodes[index];
+            let exchange = msg.exchange().cloned();
+            let result = match node.imp.on_input(msg, &mut out) {
+                Outcome::Ready(r) => r,
+                Outcome::Pending(fut) => fut.await,
+            };
+            for (dest, m) in out.items.drain(..) {
+                self.route_one(index, dest, m, &mut queue);
+            }
+            if let Err(err) = result {
+                self.handle_error(index, err, exchange, &mut queue);
+            }
+        }
+    }
+
+    fn route_one(
+        &self,
+        from: usize,
+        dest: Dest,
+        msg: Message,
+        queue: &mut VecDeque<(usize, Message)>,
+    ) {
+        match dest {
+            Dest::Port(port) => {
+                let Some(targets) = self.nodes[from].ports.get(port) else {
+                    return;
+                };
+                match targets.as_slice() {
+                    [] => {}
+                    [only] => queue.push_back((*only, msg)),
+                    [first, rest @ ..] => {
+                        for &t in rest {
+                            queue.push_back((t, msg.clone()));
+                        }
+                        // The original goes first, as in Node-RED.
+                        let at = queue.len() - rest.len();
+                        queue.insert(at, (*first, msg));
+                    }
+                }
+            }
+            Dest::Node(id) => match self.by_id.get(&id) {
+                Some(&t) => queue.push_back((t, msg)),
+                None => {
+                    tracing::warn!(node = %self.nodes[from].id, target = %id, "send to unknown node dropped")
+                }
+            },
+        }
+    }
+
+    fn handle_error(
+        &self,
+        index: usize,
+        err: NodeError,
+        exchange: Option<Arc<Exchange>>,
+        queue: &mut VecDeque<(usize, Message)>,
+    ) {
+        let node = &self.nodes[index];
+        tracing::warn!(node = %node.id, r#type = %node.node_type, name = %node.name, "{}", err.message);
+        let mut msg = match err.msg {
+            Some(m) => *m,
+            None => {
+                let mut m = Message::new();
+                m.set_exchange(exchange.clone());
+                m
+            }
+        };
+        if msg.exchange().is_none() {
+            msg.set_exchange(exchange);
+        }
+        let count = match msg.body.get("error") {
+            Some(Value::Object(e))
+                if e.get("source")
+                    .and_then(|s| s.get("id"))
+                    .and_then(Value::as_str)
+                    == Some(node.id.as_str()) =>
+            {
+                e.get("source")
+                    .and_then(|s| s.get("count"))
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0)
+                    + 1
+            }
+            _ => 1,
+        };
+        if count > MAX_CATCH_COUNT {
+            tracing::error!(node = %node.id, "message exceeded the maximum number of catches");
+            answer_error(&msg, &node.id, &err.message, err.http.as_ref());
+            return;
+        }
+        let catchers = self.catchers_for(index);
+        if catchers.is_empty() {
+            answer_error(&msg, &node.id, &err.message, err.http.as_ref());
+            return;
+        }
+        let mut source = Map::new();
+        source.insert("id".into(), Value::String(node.id.clone()));
+        source.insert("type".into(), Value::String(node.node_type.clone()));
+        source.insert("name".into(), Value::String(node.name.clone()));
+        source.insert("count".into(), Value::from(count));
+        msg.body.insert(
+            "error".into(),
+            json!({ "message": err.message, "source": Value::Object(source) }),
+        );
+        if let Some(hint) = &err.http {
+            msg.body
+                .entry("statusCode")
+                .or_insert_with(|| Value::from(hint.status));
+        }
+        let (last, rest) = catchers.split_last().expect("non-empty");
+        for &c in rest {
+            self.route_one(c, Dest::Port(0), msg.clone(), queue);
+        }
+        self.route_one(*last, Dest::Port(0), msg, queue);
+    }
+
+    /// The `catch` nodes that receive an error from node `index`: those whose
+    /// scope covers it, or failing that the `uncaught` ones on its tab.
+    fn catchers_for(&self, index: usize) -> Vec<usize> {
+        let node = &self.nodes[index];
+        let Some(candidates) = self.catchers.get(&node.tab) else {
+            return Vec::new();
+        };
+        let covers = |c: usize| {
+            let spec = self.nodes[c].catch.as_ref().expect("catch node");
+            match &spec.scope {
+                CatchScope::Tab => true,
+                CatchScope::Group(g) => g.is_some() && *g == node.group,
+                CatchScope::Nodes(ids) => ids.iter().any(|i| *i == node.id),
+            }
+        };
+        let scoped: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&c| c != index && covers(c))
+            .collect();
+        let (uncaught, normal): (Vec<usize>, Vec<usize>) = scoped
+            .into_iter()
+            .partition(|&c| self.nodes[c].catch.as_ref().is_some_and(|s| s.uncaught));
+        if normal.is_empty() {
+            uncaught
+        } else {
+            normal
+        }
+    }
+}
+
+/// Answer the HTTP request behind `msg` (if any, and not yet answered) for an
+/// error nothing caught: the node's hint (401 for a bad token) or 500.
+fn answer_error(
+    msg: &Message,
+    node_id: &str,
+    message: &str,
+    hint: Option<&crate::error::HttpErrorHint>,
+) {
+    let Some(ex) = msg.exchange() else { return };
+    if ex.is_answered() {
+        return;
+    }
+    let status = hint
+        .and_then(|h| StatusCode::from_u16(h.status).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    if let Some(h) = hint {
+        for (k, v) in &h.headers {
+            if let (Ok(k), Ok(v)) = (
+                http::HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
+                headers.insert(k, v);
+            }
+        }
+    }
+    let body = serde_json::to_vec(&json!({ "error": message, "node": node_id }))
+        .expect("error body serializes");
+    ex.respond(Reply {
+        status,
+        headers,
+        body: Bytes::from(body),
+    });
+}

@@ -1,0 +1,233 @@
+//! The HTTP server: flows' `http in` endpoints (looked up in the current
+//! deployment on every request, so deploys take effect at once) beside any
+//! extra routes (admin API, editor, JWKS) the binary adds.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+use serde_json::{json, Map, Value};
+
+use crate::exchange::{Exchange, Reply};
+use crate::message::Message;
+use crate::request::{self, RequestInfo};
+use crate::routes::Lookup;
+use crate::service::Runtime;
+
+/// A router serving the flows' endpoints as its fallback; merge admin and
+/// other routes into it.
+pub fn flow_router(runtime: Arc<Runtime>) -> Router {
+    Router::new().fallback(flow_request).with_state(runtime)
+}
+
+fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
+    let body = serde_json::to_vec(&json!({ "error": message.into() })).expect("serialize");
+    (
+        status,
+        [(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Handle one request to a flow endpoint.
+pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> Response {
+    let flows = runtime.current();
+    let remote_ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
+    let (node, node_method, params) = match flows.routes().lookup(parts.method.as_str(), path) {
+        Lookup::Found { endpoint, values } => {
+            let mut params = Map::new();
+            for (name, value) in endpoint.params.iter().zip(values) {
+                params.insert(name.clone(), Value::String(value));
+            }
+            (endpoint.node, endpoint.method.clone(), params)
+        }
+        Lookup::MethodNotAllowed(allowed) => {
+            let mut r = json_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("{} not allowed on {}", parts.method, path),
+            );
+            if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
+                r.headers_mut().insert(http::header::ALLOW, v);
+            }
+            return r;
+        }
+        Lookup::NotFound => {
+            return json_error(
+                StatusCode::NOT_FOUND,
+                format!("Cannot {} {}", parts.method, path),
+            )
+        }
+    };
+    let limit = flows.settings.max_body_bytes;
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(e) => {
+            let too_big = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit");
+            return if too_big {
+                json_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request body is larger than {limit} bytes"),
+                )
+            } else {
+                json_error(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read request body: {e}"),
+                )
+            };
+        }
+    };
+    let body_value = if node_method == "get" {
+        None
+    } else {
+        match request::decode_body(&parts.headers, &bytes) {
+            Ok(v) => Some(v),
+            Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
+        }
+    };
+    let msg_body = request::request_message(
+        RequestInfo {
+            method: &parts.method,
+            path,
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            params,
+            remote_ip,
+        },
+        &node_method,
+        body_value,
+    );
+    let timeout = flows.settings.http_timeout;
+    let (exchange, mut reply_rx) = Exchange::new(parts.headers, bytes);
+    let mut msg = Message::from_body(msg_body);
+    msg.set_exchange(Some(Arc::new(exchange)));
+    tracing::debug!(method = %parts.method, path = %parts.uri.path(), "request");
+
+    let mut dispatch = Box::pin(async move { flows.emit(node, 0, msg).await });
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    tokio::select! {
+        biased;
+        reply = &mut reply_rx => {
+            // Answered while the flow still runs other branches: let them finish
+            // on their own task.
+            tokio::spawn(dispatch);
+            return reply_to_response(reply.ok());
+        }
+        _ = &mut dispatch => {}
+        _ = &mut deadline => {
+            tokio::spawn(dispatch);
+            return timeout_response(timeout);
+        }
+    }
+    tokio::select! {
+        reply = &mut reply_rx => reply_to_response(reply.ok()),
+        _ = &mut deadline => timeout_response(timeout),
+    }
+}
+
+fn timeout_response(timeout: Duration) -> Response {
+    json_error(
+        StatusCode::GATEWAY_TIMEOUT,
+        format!(
+            "no http response node answered within {} s",
+            timeout.as_secs_f64()
+        ),
+    )
+}
+
+fn reply_to_response(reply: Option<Reply>) -> Response {
+    match reply {
+        Some(r) => {
+            let mut resp = Response::new(Body::from(r.body));
+            *resp.status_mut() = r.status;
+            *resp.headers_mut() = r.headers;
+            resp
+        }
+        // Every holder of the exchange dropped it without answering: the flow
+        // ended with nothing left that could answer.
+        None => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the flow ended without an http response",
+        ),
+    }
+}
+
+/// Serve `router` on `addr` until SIGINT/SIGTERM, then let in-flight requests
+/// finish for at most `grace`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    let mut stop_rx2 = stop_rx.clone();
+    tokio::select! {
+        r = server => r,
+        _ = async move {
+            let _ = stop_rx2.wait_for(|v| *v).await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!("in-flight requests did not finish within {} s", grace.as_secs());
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// A reply with a body and content type (for nodes building answers).
+pub fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
+    Reply {
+        status,
+        headers,
+        body: body.into(),
+    }
+}

@@ -1,0 +1,34 @@
+//! flowgate's runtime: everything that turns an exported Node-RED flow into a
+//! running service, independent of any particular node type.
+//!
+//! The pipeline follows Vector's topology model: a flow file is parsed into a
+//! [`model::FlowFile`], node types from a [`registry::Registry`] turn each node's
+//! configuration into a running [`node::Node`], [`graph`] checks the wiring, and
+//! [`engine::Flows`] is the validated, immutable result that messages run through.
+//! The [`http`] server swaps whole `Flows` atomically, so a deploy never
+//! half-applies.
+
+pub mod context;
+pub mod credentials;
+pub mod engine;
+pub mod envsubst;
+pub mod error;
+pub mod events;
+pub mod exchange;
+pub mod graph;
+pub mod http;
+pub mod loader;
+pub mod message;
+pub mod model;
+pub mod node;
+pub mod registry;
+pub mod request;
+pub mod routes;
+pub mod service;
+pub mod settings;
+
+pub use engine::Flows;
+pub use error::{LoadError, NodeError, Problem};
+pub use message::Message;
+pub use node::{Node, Outcome, Outputs};
+pub use registry::{NodeFactory, NodeType, Registry};

@@ -1,0 +1,136 @@
+//! The one trait every node type implements.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Weak;
+
+use crate::engine::Flows;
+use crate::error::NodeError;
+use crate::message::Message;
+
+/// A future a node returns when handling a message needs to wait (an outgoing
+/// HTTP call, a delay, a remote JWKS).
+pub type NodeFuture<'a> = Pin<Box<dyn Future<Output = Result<(), NodeError>> + Send + 'a>>;
+
+/// What handling one message produced: most nodes finish at once and avoid the
+/// cost of boxing a future; nodes doing I/O return [`Outcome::Pending`].
+pub enum Outcome<'a> {
+    /// Finished; the sends are in the [`Outputs`] buffer.
+    Ready(Result<(), NodeError>),
+    /// Not finished; the engine awaits the future, then routes the sends.
+    Pending(NodeFuture<'a>),
+}
+
+impl From<Result<(), NodeError>> for Outcome<'_> {
+    fn from(r: Result<(), NodeError>) -> Self {
+        Outcome::Ready(r)
+    }
+}
+
+/// Where a sent message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dest {
+    /// Every node wired to this output port (0-based).
+    Port(usize),
+    /// One node by id, whatever the wires say (`link out` → `link in`).
+    Node(String),
+}
+
+/// The messages a node sends while handling one input, in send order.
+///
+/// The engine owns one buffer per dispatch and reuses it for every hop, so
+/// sending allocates nothing beyond the buffer's first growth.
+#[derive(Debug, Default)]
+pub struct Outputs {
+    pub(crate) items: Vec<(Dest, Message)>,
+}
+
+impl Outputs {
+    /// Send `msg` on output port `port` (0-based).
+    pub fn send(&mut self, port: usize, msg: Message) {
+        self.items.push((Dest::Port(port), msg));
+    }
+
+    /// Send `msg` straight to the node with this id.
+    pub fn send_to_node(&mut self, id: impl Into<String>, msg: Message) {
+        self.items.push((Dest::Node(id.into()), msg));
+    }
+
+    /// How many sends are buffered.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether nothing was sent.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Take the buffered sends (for tests and nodes that post-process).
+    pub fn drain(&mut self) -> impl Iterator<Item = (Dest, Message)> + '_ {
+        self.items.drain(..)
+    }
+}
+
+/// A running node.
+///
+/// `on_input` is called concurrently for different messages (one per request),
+/// so a node keeps its per-message state on the stack and shares only
+/// read-only configuration or explicitly synchronized stores.
+pub trait Node: Send + Sync + 'static {
+    /// Handle one message, pushing any messages to send into `out`.
+    fn on_input<'a>(&'a self, msg: Message, out: &'a mut Outputs) -> Outcome<'a>;
+
+    /// Called once when the flows start, with a handle for sending messages on
+    /// the node's own initiative (`inject` timers, `function` `initialize`).
+    fn start(&self, handle: NodeHandle) {
+        let _ = handle;
+    }
+
+    /// Called once when the flows stop (redeploy or shutdown): cancel timers,
+    /// run `finalize`.
+    fn stop(&self) {}
+}
+
+/// A node's way back into the engine outside `on_input`.
+///
+/// It holds a weak reference, so a timer left running by a node can never keep
+/// a replaced deployment alive.
+#[derive(Clone)]
+pub struct NodeHandle {
+    pub(crate) flows: Weak<Flows>,
+    pub(crate) index: usize,
+}
+
+impl NodeHandle {
+    /// Send `msg` on output `port` as if the node had sent it while handling a
+    /// message; the delivery runs as its own task.
+    pub fn send(&self, port: usize, msg: Message) {
+        if let Some(flows) = self.flows.upgrade() {
+            let index = self.index;
+            tokio::spawn(async move { flows.emit(index, port, msg).await });
+        }
+    }
+
+    /// Deliver several sends at once (a function's `node.send([a, b])`).
+    pub fn send_all(&self, out: Outputs) {
+        if let Some(flows) = self.flows.upgrade() {
+            let index = self.index;
+            tokio::spawn(async move { flows.route_outputs(index, out).await });
+        }
+    }
+
+    /// Raise an error from this node outside message handling, routed to
+    /// `catch` nodes like any other node error.
+    pub fn error(&self, err: NodeError) {
+        if let Some(flows) = self.flows.upgrade() {
+            let index = self.index;
+            tokio::spawn(async move { flows.raise(index, err).await });
+        }
+    }
+
+    /// Whether the deployment this node belongs to is still running.
+    pub fn is_live(&self) -> bool {
+        self.flows.upgrade().is_some_and(|f| f.is_running())
+    }
+}

@@ -1,0 +1,294 @@
+//! Node types by their Node-RED `type` string, and the context a node type is
+//! given when it turns a node's configuration into a running node.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::context::{ContextRegistry, Store};
+use crate::credentials::Credentials;
+use crate::error::Problem;
+use crate::events::Events;
+use crate::model::NodeConfig;
+use crate::node::Node;
+use crate::settings::Settings;
+
+/// A running node together with how many output ports it has.
+pub struct Built {
+    pub node: Box<dyn Node>,
+    pub outputs: usize,
+}
+
+impl Built {
+    pub fn new(node: impl Node, outputs: usize) -> Self {
+        Built {
+            node: Box::new(node),
+            outputs,
+        }
+    }
+}
+
+/// Shared state a config node (`jwt-config`, `tls-config`) offers the nodes
+/// that reference it by id.
+pub type ConfigObject = Arc<dyn Any + Send + Sync>;
+
+/// Builds a runnable node from its configuration.
+pub type NodeFactory = fn(&NodeConfig, &mut BuildCx<'_>) -> Result<Built, Problem>;
+
+/// Builds a config node's shared state from its configuration.
+pub type ConfigFactory = fn(&NodeConfig, &mut BuildCx<'_>) -> Result<ConfigObject, Problem>;
+
+/// What the registry knows how to build for a type.
+#[derive(Clone, Copy)]
+pub enum NodeKind {
+    Runnable(NodeFactory),
+    Config(ConfigFactory),
+}
+
+/// One node type: how to build it, and what the editor's palette shows.
+#[derive(Clone)]
+pub struct NodeType {
+    /// Node-RED's `type` string, e.g. `"http in"`.
+    pub name: &'static str,
+    pub kind: NodeKind,
+    /// Palette category (`common`, `function`, `network`, `security`, `config`…).
+    pub category: &'static str,
+    /// Input ports: 0 or 1.
+    pub inputs: u8,
+    /// Default number of outputs.
+    pub outputs: u8,
+    /// Palette colour.
+    pub color: &'static str,
+    /// Editor field definitions and defaults, as a JSON document (see the
+    /// editor's forms module for the shape).
+    pub editor: &'static str,
+}
+
+impl NodeType {
+    /// A runnable node type with one input and `outputs` outputs.
+    pub fn runnable(name: &'static str, factory: NodeFactory) -> Self {
+        NodeType {
+            name,
+            kind: NodeKind::Runnable(factory),
+            category: "common",
+            inputs: 1,
+            outputs: 1,
+            color: "#a6bbcf",
+            editor: "{}",
+        }
+    }
+
+    /// A config node type.
+    pub fn config(name: &'static str, factory: ConfigFactory) -> Self {
+        NodeType {
+            name,
+            kind: NodeKind::Config(factory),
+            category: "config",
+            inputs: 0,
+            outputs: 0,
+            color: "#dddddd",
+            editor: "{}",
+        }
+    }
+
+    pub fn category(mut self, c: &'static str) -> Self {
+        self.category = c;
+        self
+    }
+    pub fn ports(mut self, inputs: u8, outputs: u8) -> Self {
+        self.inputs = inputs;
+        self.outputs = outputs;
+        self
+    }
+    pub fn color(mut self, c: &'static str) -> Self {
+        self.color = c;
+        self
+    }
+    pub fn editor(mut self, json: &'static str) -> Self {
+        self.editor = json;
+        self
+    }
+}
+
+/// The node types a runtime can run, by type string.
+#[derive(Clone, Default)]
+pub struct Registry {
+    types: HashMap<&'static str, NodeType>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add (or replace) a node type.
+    pub fn register(&mut self, t: NodeType) -> &mut Self {
+        self.types.insert(t.name, t);
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&NodeType> {
+        self.types.get(name)
+    }
+
+    /// Every registered type, sorted by category then name (palette order).
+    pub fn types(&self) -> Vec<&NodeType> {
+        let mut v: Vec<_> = self.types.values().collect();
+        v.sort_by(|a, b| (a.category, a.name).cmp(&(b.category, b.name)));
+        v
+    }
+}
+
+/// An HTTP endpoint an `http in` node asks the server to route to it.
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    /// Lower-case method, or `"all"`.
+    pub method: String,
+    /// Express-style path with `:param` segments.
+    pub path: String,
+}
+
+/// Everything a node type may use while building a node: its tab's context,
+/// credentials, config nodes built so far, and a place to report problems.
+pub struct BuildCx<'a> {
+    pub settings: &'a Arc<Settings>,
+    pub events: &'a Events,
+    pub(crate) contexts: &'a ContextRegistry,
+    pub(crate) credentials: &'a mut Credentials,
+    pub(crate) configs: &'a HashMap<String, (String, ConfigObject)>,
+    pub(crate) config_types: &'a HashMap<String, String>,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) problems: Vec<Problem>,
+    pub(crate) route: Option<RouteSpec>,
+    pub(crate) credentials_changed: bool,
+    pub(crate) node_id: String,
+    pub(crate) tab: Option<String>,
+}
+
+impl BuildCx<'_> {
+    /// Report a problem without giving up on the node (so every field's
+    /// problems are listed together).
+    pub fn report(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    /// The config node named by `field`, which must be of `expected_type`.
+    pub fn config<T: Any + Send + Sync>(
+        &self,
+        node: &NodeConfig,
+        field: &str,
+        expected_type: &str,
+    ) -> Result<Arc<T>, Problem> {
+        let id = match node.raw.get(field) {
+            Some(Value::String(s)) if !s.is_empty() => s,
+            Some(Value::String(_)) | None | Some(Value::Null) => {
+                return Err(node.problem(
+                    Some(field),
+                    format!("no {expected_type} config node selected"),
+                ))
+            }
+            Some(_) => {
+                return Err(node.problem(
+                    Some(field),
+                    format!("must be the id of a {expected_type} config node"),
+                ))
+            }
+        };
+        match self.config_types.get(id.as_str()) {
+            None => {
+                return Err(node.problem(
+                    Some(field),
+                    format!("refers to config node {id}, which is not in the flow"),
+                ))
+            }
+            Some(t) if t != expected_type => {
+                return Err(node.problem(
+                    Some(field),
+                    format!("refers to node {id} of type {t}, expected {expected_type}"),
+                ))
+            }
+            _ => {}
+        }
+        let Some((_, obj)) = self.configs.get(id.as_str()) else {
+            return Err(node.problem(
+                Some(field),
+                format!("config node {id} is invalid (see its own error)"),
+            ));
+        };
+        obj.clone()
+            .downcast::<T>()
+            .map_err(|_| node.problem(Some(field), format!("config node {id} has the wrong type")))
+    }
+
+    /// The stored credentials of the node being built.
+    pub fn credentials(&self) -> Option<&Map<String, Value>> {
+        self.credentials.get(&self.node_id)
+    }
+
+    /// One credential of the node being built, as a string.
+    pub fn credential(&self, key: &str) -> Option<String> {
+        self.credentials()
+            .and_then(|c| c.get(key))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// Store a credential for the node being built (a generated secret); the
+    /// credentials file is rewritten once the whole flow has loaded.
+    pub fn set_credential(&mut self, key: &str, value: Value) {
+        self.credentials.set(&self.node_id, key, value);
+        self.credentials_changed = true;
+    }
+
+    /// Ask the server to route requests for `method` + `path` to this node.
+    pub fn register_route(&mut self, method: &str, path: &str) {
+        self.route = Some(RouteSpec {
+            method: method.to_ascii_lowercase(),
+            path: path.to_owned(),
+        });
+    }
+
+    /// An environment variable as this node sees it: its tab's `env` list
+    /// first, then the process environment.
+    pub fn env(&self, name: &str) -> Option<String> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var(name).ok())
+    }
+
+    /// The node's tab-scoped environment (for `env.get` in scripts).
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        self.env.clone()
+    }
+
+    /// The node's own context store (`context` in a function).
+    pub fn node_context(&self) -> Arc<Store> {
+        self.contexts.node(&self.node_id)
+    }
+
+    /// The node's tab's context store (`flow`).
+    pub fn flow_context(&self) -> Arc<Store> {
+        self.contexts.flow(self.tab.as_deref().unwrap_or(""))
+    }
+
+    /// The runtime-wide context store (`global`).
+    pub fn global_context(&self) -> Arc<Store> {
+        self.contexts.global()
+    }
+
+    /// Id of the node being built.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// The tab the node being built is on.
+    pub fn tab(&self) -> Option<&str> {
+        self.tab.as_deref()
+    }
+}

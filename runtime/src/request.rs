@@ -1,0 +1,276 @@
+//! Decoding an HTTP request into Node-RED's `msg.req` and `msg.payload`,
+//! following `21-httpin.js` and the Express/body-parser defaults it uses.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use serde_json::{Map, Value};
+
+/// Why a request body could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("invalid JSON body at line {line} column {column}: {message}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// Query string → object. Repeated keys become arrays and `a[]=1` an array,
+/// as Express's query parser does.
+pub fn parse_query(query: Option<&str>) -> Map<String, Value> {
+    let mut out = Map::new();
+    let Some(q) = query.filter(|q| !q.is_empty()) else {
+        return out;
+    };
+    for (k, v) in form_urlencoded_pairs(q) {
+        let (key, force_array) = match k.strip_suffix("[]") {
+            Some(base) => (base.to_owned(), true),
+            None => (k, false),
+        };
+        match out.get_mut(&key) {
+            Some(Value::Array(items)) => items.push(Value::String(v)),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, Value::String(v)]);
+            }
+            None => {
+                let value = if force_array {
+                    Value::Array(vec![Value::String(v)])
+                } else {
+                    Value::String(v)
+                };
+                out.insert(key, value);
+            }
+        }
+    }
+    out
+}
+
+fn form_urlencoded_pairs(s: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(s).unwrap_or_default()
+}
+
+/// `Cookie` header → object of name → value.
+pub fn parse_cookies(headers: &HeaderMap) -> Map<String, Value> {
+    let mut out = Map::new();
+    for h in headers.get_all(http::header::COOKIE) {
+        let Ok(s) = h.to_str() else { continue };
+        for pair in s.split(';') {
+            let pair = pair.trim();
+            if let Some((k, v)) = pair.split_once('=') {
+                let v = v.trim().trim_matches('"');
+                let v = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+                out.entry(k.trim().to_owned())
+                    .or_insert_with(|| Value::String(v.into_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// Headers → object with lower-case names; repeated headers are joined with
+/// ", " (Node.js does so for all but `set-cookie`, which is an array).
+pub fn headers_object(headers: &HeaderMap) -> Map<String, Value> {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        let mut values = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let value = if name == http::header::SET_COOKIE {
+            Value::Array(values.map(Value::String).collect())
+        } else {
+            let first = values.next().unwrap_or_default();
+            let joined = values.fold(first, |mut acc, v| {
+                acc.push_str(", ");
+                acc.push_str(&v);
+                acc
+            });
+            Value::String(joined)
+        };
+        out.insert(name.as_str().to_owned(), value);
+    }
+    out
+}
+
+/// Node-RED's JSON form of a Buffer, which `http response` sends as raw bytes.
+pub fn buffer_value(bytes: &[u8]) -> Value {
+    let mut m = Map::new();
+    m.insert("type".into(), Value::String("Buffer".into()));
+    m.insert(
+        "data".into(),
+        Value::Array(bytes.iter().map(|&b| Value::from(b)).collect()),
+    );
+    Value::Object(m)
+}
+
+/// The bytes of a value in Node-RED's Buffer form, if it is one.
+pub fn as_buffer(v: &Value) -> Option<Vec<u8>> {
+    let m = v.as_object()?;
+    if m.len() != 2 || m.get("type")?.as_str()? != "Buffer" {
+        return None;
+    }
+    m.get("data")?
+        .as_array()?
+        .iter()
+        .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect()
+}
+
+/// Decode a body by content type, as Node-RED's parsers do: JSON → value,
+/// urlencoded → object, text and XML → string, other `application/*` →
+/// string when valid UTF-8, anything else → Buffer. No body → `{}`.
+pub fn decode_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, DecodeError> {
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime == "application/json" {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Object(Map::new()));
+        }
+        return serde_json::from_slice(body).map_err(|e| DecodeError::Json {
+            line: e.line(),
+            column: e.column(),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+        });
+    }
+    if mime == "application/x-www-form-urlencoded" {
+        let text = String::from_utf8_lossy(body);
+        return Ok(Value::Object(parse_query(Some(&text))));
+    }
+    if body.is_empty() && mime.is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
+    let (top, sub) = mime.split_once('/').unwrap_or((mime.as_str(), ""));
+    let is_text = mime.is_empty() || top == "text" || sub == "xml" || sub.ends_with("+xml");
+    if is_text {
+        return Ok(Value::String(String::from_utf8_lossy(body).into_owned()));
+    }
+    if top == "application" && !matches!(sub, "octet-stream" | "cbor" | "x-protobuf") {
+        if let Ok(s) = std::str::from_utf8(body) {
+            return Ok(Value::String(s.to_owned()));
+        }
+    }
+    Ok(buffer_value(body))
+}
+
+/// Everything about a request that goes into `msg.req`.
+pub struct RequestInfo<'a> {
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+    pub params: Map<String, Value>,
+    pub remote_ip: Option<String>,
+}
+
+/// Build the message body for a request: `_msgid`, `req` and `payload` as
+/// Node-RED's `http in` sets them for the node's method.
+pub fn request_message(
+    info: RequestInfo<'_>,
+    node_method: &str,
+    body: Option<Value>,
+) -> Map<String, Value> {
+    let query = parse_query(info.query);
+    let url = match info.query {
+        Some(q) => format!("{}?{}", info.path, q),
+        None => info.path.to_owned(),
+    };
+    let host = info
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let hostname = host.rsplit_once(':').map_or(host, |(h, _)| h).to_owned();
+    let mut req = Map::new();
+    req.insert(
+        "method".into(),
+        Value::String(info.method.as_str().to_owned()),
+    );
+    req.insert("url".into(), Value::String(url.clone()));
+    req.insert("originalUrl".into(), Value::String(url));
+    req.insert("path".into(), Value::String(info.path.to_owned()));
+    req.insert("baseUrl".into(), Value::String(String::new()));
+    req.insert("hostname".into(), Value::String(hostname));
+    req.insert(
+        "ip".into(),
+        Value::String(info.remote_ip.unwrap_or_default()),
+    );
+    req.insert("protocol".into(), Value::String("http".into()));
+    req.insert(
+        "headers".into(),
+        Value::Object(headers_object(info.headers)),
+    );
+    req.insert("params".into(), Value::Object(info.params));
+    req.insert("query".into(), Value::Object(query.clone()));
+    req.insert("cookies".into(), Value::Object(parse_cookies(info.headers)));
+    if let Some(b) = &body {
+        req.insert("body".into(), b.clone());
+    }
+    let mut msg = Map::new();
+    msg.insert("_msgid".into(), Value::String(crate::message::new_msgid()));
+    msg.insert("req".into(), Value::Object(req));
+    match node_method {
+        "get" => {
+            msg.insert("payload".into(), Value::Object(query));
+        }
+        "post" | "put" | "patch" | "delete" | "options" => {
+            msg.insert("payload".into(), body.unwrap_or(Value::Object(Map::new())));
+        }
+        _ => {}
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_arrays_like_express() {
+        let q = parse_query(Some("a=1&a=2&b[]=x&c=%20y"));
+        assert_eq!(
+            Value::Object(q),
+            serde_json::json!({"a":["1","2"],"b":["x"],"c":" y"})
+        );
+    }
+
+    #[test]
+    fn body_by_content_type() {
+        let mut h = HeaderMap::new();
+        h.insert("content-type", "application/json".parse().unwrap());
+        assert_eq!(
+            decode_body(&h, &Bytes::from_static(b"{\"a\":1}")).unwrap(),
+            serde_json::json!({"a":1})
+        );
+        assert!(decode_body(&h, &Bytes::from_static(b"{\"a\":")).is_err());
+        h.insert("content-type", "text/plain; charset=utf-8".parse().unwrap());
+        assert_eq!(decode_body(&h, &Bytes::from_static(b"hi")).unwrap(), "hi");
+        h.insert(
+            "content-type",
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
+        assert_eq!(
+            decode_body(&h, &Bytes::from_static(b"a=1&b=2")).unwrap(),
+            serde_json::json!({"a":"1","b":"2"})
+        );
+        h.insert("content-type", "application/octet-stream".parse().unwrap());
+        assert_eq!(
+            as_buffer(&decode_body(&h, &Bytes::from_static(b"\x00\x01")).unwrap()),
+            Some(vec![0, 1])
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! The running service: the current deployment, swapped atomically on deploy,
+//! and the state that outlives deployments (contexts, credentials, events).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
+
+use crate::context::ContextRegistry;
+use crate::credentials::{self, Credentials};
+use crate::engine::Flows;
+use crate::error::LoadError;
+use crate::events::Events;
+use crate::loader::{self, LoadEnv, Loaded};
+use crate::model::{self, FlowFile};
+use crate::registry::Registry;
+use crate::settings::Settings;
+
+/// A flowgate runtime: what `flowgate run` starts and the admin API changes.
+pub struct Runtime {
+    pub env: LoadEnv,
+    current: ArcSwap<Flows>,
+    credentials: Mutex<Credentials>,
+    /// Deploys are serialized: concurrent deploys cannot interleave.
+    pub deploy_lock: tokio::sync::Mutex<()>,
+}
+
+impl Runtime {
+    /// A runtime with no flows deployed.
+    pub fn new(registry: Registry, settings: Settings) -> Arc<Self> {
+        let settings = Arc::new(settings);
+        Arc::new(Runtime {
+            current: ArcSwap::from_pointee(Flows::empty(settings.clone())),
+            env: LoadEnv {
+                registry: Arc::new(registry),
+                settings,
+                contexts: Arc::new(ContextRegistry::new()),
+                events: Events::new(),
+            },
+            credentials: Mutex::new(Credentials::new()),
+            deploy_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The deployment serving requests now.
+    pub fn current(&self) -> Arc<Flows> {
+        self.current.load_full()
+    }
+
+    /// A cheap, lock-free borrow of the current deployment for the hot path.
+    pub fn current_guard(&self) -> arc_swap::Guard<Arc<Flows>> {
+        self.current.load()
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Arc<Settings> {
+        &self.env.settings
+    }
+
+    /// The event bus (debug, status).
+    pub fn events(&self) -> &Events {
+        &self.env.events
+    }
+
+    /// The credentials now in force.
+    pub fn credentials(&self) -> Credentials {
+        self.credentials.lock().clone()
+    }
+
+    /// The credentials file path in use, if any.
+    pub fn credentials_path(&self) -> Option<PathBuf> {
+        self.env.settings.credentials_path.clone().or_else(|| {
+            self.env
+                .settings
+                .flows_path
+                .as_deref()
+                .map(credentials::default_path)
+        })
+    }
+
+    /// Validate and build `file` with `creds`, without touching what runs.
+    pub fn prepare(&self, file: FlowFile, creds: Credentials) -> Result<Loaded, LoadError> {
+        loader::load(file, &self.env, creds)
+    }
+
+    /// Make a prepared deployment the live one: new requests go to it at once,
+    /// requests already inside the old one finish there; then the old one's
+    /// nodes are stopped.
+    pub fn install(&self, loaded: Loaded) -> Arc<Flows> {
+        let flows = loaded.flows.clone();
+        *self.credentials.lock() = loaded.credentials;
+        let live_ids: std::collections::HashSet<String> =
+            flows.source.iter().map(|n| n.id.clone()).collect();
+        flows.start();
+        let old = self.current.swap(flows.clone());
+        old.stop();
+        self.env
+            .contexts
+            .retain(&|id| live_ids.contains(id), &|id| live_ids.contains(id));
+        flows
+    }
+
+    /// Load a flows file (and its credentials) from disk, report every problem,
+    /// and install it. Generated credentials are saved before anything starts.
+    pub fn load_file(&self, path: &Path) -> Result<Arc<Flows>, StartError> {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            StartError::Load(LoadError::Io {
+                path: path.display().to_string(),
+                source,
+            })
+        })?;
+        let file =
+            model::parse_flow_text(&text).map_err(|p| StartError::Load(loader::invalid(p)))?;
+        let cred_path = self.credentials_path();
+        let creds = match &cred_path {
+            Some(p) => Credentials::load(p).map_err(StartError::Credentials)?,
+            None => Credentials::new(),
+        };
+        let loaded = self.prepare(file, creds).map_err(StartError::Load)?;
+        if loaded.credentials_changed {
+            if let Some(p) = &cred_path {
+                loaded
+                    .credentials
+                    .save(p)
+                    .map_err(StartError::Credentials)?;
+            }
+        }
+        Ok(self.install(loaded))
+    }
+
+    /// Stop every node (shutdown).
+    pub fn stop(&self) {
+        self.current.load().stop();
+    }
+}
+
+/// Why the runtime could not start its flows.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Load(LoadError),
+    #[error(transparent)]
+    Credentials(crate::credentials::CredentialsError),
+}
+
+impl Runtime {
+    /// Validate a flows file without installing it: (nodes, endpoints).
+    pub fn check_file(&self, path: &Path) -> Result<(usize, usize), StartError> {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            StartError::Load(LoadError::Io {
+                path: path.display().to_string(),
+                source,
+            })
+        })?;
+        let file =
+            model::parse_flow_text(&text).map_err(|p| StartError::Load(loader::invalid(p)))?;
+        let creds = match self.credentials_path() {
+            Some(p) => Credentials::load(&p).map_err(StartError::Credentials)?,
+            None => Credentials::new(),
+        };
+        let loaded = self.prepare(file, creds).map_err(StartError::Load)?;
+        Ok((loaded.flows.node_count(), loaded.flows.routes().len()))
+    }
+}

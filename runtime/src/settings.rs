@@ -1,0 +1,34 @@
+//! Runtime settings: limits and defaults a user can change from the command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings shared by the server and the node types.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a request may wait for an `http response` before it gets 504.
+    pub http_timeout: Duration,
+    /// Largest request body accepted by `http in` (413 beyond).
+    pub max_body_bytes: usize,
+    /// Default wall-clock limit of a function node's script.
+    pub function_timeout: Duration,
+    /// Operation budget of one script run.
+    pub function_max_operations: u64,
+    /// Where the flows file lives (credentials and backups go beside it).
+    pub flows_path: Option<PathBuf>,
+    /// The credentials file.
+    pub credentials_path: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            http_timeout: Duration::from_secs(120),
+            max_body_bytes: 5 * 1024 * 1024,
+            function_timeout: Duration::from_secs(5),
+            function_max_operations: 50_000_000,
+            flows_path: None,
+            credentials_path: None,
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! `flowgate`: run, check and inspect Node-RED flows.
+
+mod cli;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    cli::Cli::parse().run()
+}
