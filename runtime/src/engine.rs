@@ -20,6 +20,7 @@ use crate::graph::FlowGraph;
 use crate::message::Message;
 use crate::model::NodeConfig;
 use crate::node::{Dest, Node, NodeHandle, Outcome, Outputs};
+use crate::registry::ConfigObject;
 use crate::routes::RouteTable;
 use crate::settings::Settings;
 
@@ -67,6 +68,8 @@ pub struct Flows {
     pub(crate) routes: RouteTable,
     /// `catch` node indexes by tab.
     pub(crate) catchers: HashMap<Option<String>, Vec<usize>>,
+    /// Config nodes' shared state by id: (type, object).
+    pub(crate) configs: HashMap<String, (String, ConfigObject)>,
     /// The flow as deployed, exactly as given (for `GET /flows`).
     pub source: Vec<NodeConfig>,
     /// Revision of `source`.
@@ -81,6 +84,7 @@ impl Flows {
         nodes: Vec<RunNode>,
         graph: FlowGraph,
         routes: RouteTable,
+        configs: HashMap<String, (String, ConfigObject)>,
         source: Vec<NodeConfig>,
         rev: String,
         settings: Arc<Settings>,
@@ -102,6 +106,7 @@ impl Flows {
             graph,
             routes,
             catchers,
+            configs,
             source,
             rev,
             settings,
@@ -115,6 +120,7 @@ impl Flows {
             Vec::new(),
             FlowGraph::default(),
             RouteTable::default(),
+            HashMap::new(),
             Vec::new(),
             crate::loader::revision(&[]),
             settings,
@@ -129,6 +135,23 @@ impl Flows {
     /// The `http in` endpoints.
     pub fn routes(&self) -> &RouteTable {
         &self.routes
+    }
+
+    /// Config nodes of one type with their shared state, e.g. every
+    /// `jwt-config` (the JWKS endpoint publishes their public keys).
+    pub fn configs_of_type<'a>(
+        &'a self,
+        node_type: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a ConfigObject)> + 'a {
+        self.configs
+            .iter()
+            .filter(move |(_, (t, _))| t == node_type)
+            .map(|(id, (_, obj))| (id.as_str(), obj))
+    }
+
+    /// A config node's shared state by id.
+    pub fn config(&self, id: &str) -> Option<&ConfigObject> {
+        self.configs.get(id).map(|(_, o)| o)
     }
 
     /// Number of running nodes.

@@ -314,6 +314,7 @@ pub fn load(
         run_nodes,
         g,
         route_table,
+        configs,
         file.nodes,
         rev,
         env.settings.clone(),

@@ -108,9 +108,11 @@ pub fn parse_flow_value(value: Value) -> Result<FlowFile, Vec<Problem>> {
             let rev = obj.get("rev").and_then(Value::as_str).map(str::to_owned);
             match obj.remove("flows") {
                 Some(Value::Array(list)) => (rev, list),
-                _ => return Err(vec![Problem::file(
+                _ => {
+                    return Err(vec![Problem::file(
                     "a flow file must be a JSON array of nodes or an object with a \"flows\" array",
-                )]),
+                )])
+                }
             }
         }
         _ => {

@@ -1,0 +1,177 @@
+//! Shared harness for end-to-end tests: start the real `flowgate` binary on an
+//! ephemeral loopback port with a flow, talk to it over real HTTP.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Path of the built binary under test.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_flowgate"))
+}
+
+/// The repository root (for `flows/` examples).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A running `flowgate run` process; killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+    pub flows_path: PathBuf,
+    /// Everything the process wrote to stderr so far (logs).
+    pub logs: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Write `flow` (JSON text) to a fresh temp dir as `flows.json` and run it.
+    pub fn start(flow: &str) -> Server {
+        Self::start_with(flow, &[], &[])
+    }
+
+    /// Like [`start`], with extra CLI args and environment variables.
+    pub fn start_with(flow: &str, args: &[&str], envs: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let flows_path = dir.path().join("flows.json");
+        std::fs::write(&flows_path, flow).expect("write flow");
+        Self::start_in(dir, flows_path, args, envs)
+    }
+
+    /// Run an existing file (copied into a temp dir so credentials land there).
+    pub fn start_file(path: &Path, args: &[&str], envs: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let flows_path = dir.path().join(path.file_name().unwrap());
+        std::fs::copy(path, &flows_path).expect("copy flow");
+        Self::start_in(dir, flows_path, args, envs)
+    }
+
+    /// Run `flows_path` (inside `dir`) and wait until it listens.
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        flows_path: PathBuf,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Server {
+        let mut cmd = Command::new(binary());
+        cmd.arg("run")
+            .arg(&flows_path)
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn flowgate");
+        let logs = Arc::new(Mutex::new(String::new()));
+        let mut stderr = child.stderr.take().unwrap();
+        let logs2 = logs.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                logs2
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if !sent {
+                    if let Some(addr) = line.split("listening on http://").nth(1) {
+                        let _ = tx.send(addr.trim().to_string());
+                        sent = true;
+                    }
+                }
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(a) => a,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(100));
+                panic!("flowgate did not start; logs:\n{}", logs.lock().unwrap());
+            }
+        };
+        Server {
+            child,
+            addr,
+            dir,
+            flows_path,
+            logs,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` + path.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The logs written so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// Send SIGTERM and wait (bounded) for the exit status.
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        unsafe_kill(self.child.id(), "TERM");
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+fn unsafe_kill(pid: u32, sig: &str) {
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking HTTP client with a bounded timeout.
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Run `flowgate <args>` to completion: (exit code, stdout, stderr).
+pub fn run_cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(binary())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run flowgate");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
