@@ -7,6 +7,9 @@
 //! gets the original message, the others deep copies; one receiver, no copy.
 
 use std::collections::{HashMap, VecDeque};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use futures::FutureExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -233,9 +236,15 @@ impl Flows {
         while let Some((index, msg)) = queue.pop_front() {
             let node = &self.nodes[index];
             let exchange = msg.exchange().cloned();
-            let result = match node.imp.on_input(msg, &mut out) {
-                Outcome::Ready(r) => r,
-                Outcome::Pending(fut) => fut.await,
+            // A panicking node fails only the message it was handling: the
+            // panic becomes that message's error and the runtime keeps serving.
+            let result = match catch_unwind(AssertUnwindSafe(|| node.imp.on_input(msg, &mut out))) {
+                Ok(Outcome::Ready(r)) => r,
+                Ok(Outcome::Pending(fut)) => match AssertUnwindSafe(fut).catch_unwind().await {
+                    Ok(r) => r,
+                    Err(panic) => Err(panic_error(panic)),
+                },
+                Err(panic) => Err(panic_error(panic)),
             };
             for (dest, m) in out.items.drain(..) {
                 self.route_one(index, dest, m, &mut queue);
@@ -358,7 +367,7 @@ impl Flows {
             match &spec.scope {
                 CatchScope::Tab => true,
                 CatchScope::Group(g) => g.is_some() && *g == node.group,
-                CatchScope::Nodes(ids) => ids.iter().any(|i| *i == node.id),
+                CatchScope::Nodes(ids) => ids.contains(&node.id),
             }
         };
         let scoped: Vec<usize> = candidates
@@ -375,6 +384,16 @@ impl Flows {
             normal
         }
     }
+}
+
+/// A node panic as a node error.
+fn panic_error(panic: Box<dyn std::any::Any + Send>) -> NodeError {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    NodeError::new(format!("node panicked: {what}"))
 }
 
 /// Answer the HTTP request behind `msg` (if any, and not yet answered) for an

@@ -161,10 +161,11 @@ fn reply_to_response(reply: Option<Reply>) -> Response {
             resp
         }
         // Every holder of the exchange dropped it without answering: the flow
-        // ended with nothing left that could answer.
+        // ended with nothing left that could answer, so waiting out the
+        // timeout would only keep the client hanging.
         None => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the flow ended without an http response",
+            StatusCode::GATEWAY_TIMEOUT,
+            "the flow ended without reaching an http response node",
         ),
     }
 }

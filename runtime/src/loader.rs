@@ -55,8 +55,9 @@ pub fn load(
             problems.push(n.problem(
                 Some("id"),
                 format!(
-                    "duplicate id: node {} ({}) has the same id",
-                    first, nodes[first].node_type
+                    "duplicate id: entry {} of the flow ({}) has the same id",
+                    first + 1,
+                    nodes[first].node_type
                 ),
             ));
         } else {
