@@ -16,35 +16,106 @@ pub enum DecodeError {
     },
 }
 
-/// Query string → object. Repeated keys become arrays and `a[]=1` an array,
-/// as Express's query parser does.
+/// Query string (or urlencoded body) → object, with the `qs` rules Express
+/// uses: repeated keys become arrays, `a[]=1` appends, `a[0]=1` indexes an
+/// array, `a[b]=1` nests an object, and a key without `=` is `""`.
 pub fn parse_query(query: Option<&str>) -> Map<String, Value> {
     let mut out = Map::new();
     let Some(q) = query.filter(|q| !q.is_empty()) else {
         return out;
     };
     for (k, v) in form_urlencoded_pairs(q) {
-        let (key, force_array) = match k.strip_suffix("[]") {
-            Some(base) => (base.to_owned(), true),
-            None => (k, false),
-        };
-        match out.get_mut(&key) {
-            Some(Value::Array(items)) => items.push(Value::String(v)),
-            Some(existing) => {
-                let first = existing.take();
-                *existing = Value::Array(vec![first, Value::String(v)]);
-            }
-            None => {
-                let value = if force_array {
-                    Value::Array(vec![Value::String(v)])
-                } else {
-                    Value::String(v)
-                };
-                out.insert(key, value);
-            }
+        let (base, path) = split_key(&k);
+        if base.is_empty() {
+            continue;
         }
+        insert_path(&mut out, base, &path, Value::String(v));
     }
     out
+}
+
+/// The most array index `qs` turns into an array (beyond, an object key).
+const QS_ARRAY_LIMIT: usize = 20;
+
+/// `a[b][]` → ("a", ["b", ""]); a key without well-formed brackets is taken whole.
+fn split_key(key: &str) -> (&str, Vec<&str>) {
+    let Some(open) = key.find('[') else {
+        return (key, Vec::new());
+    };
+    if open == 0 {
+        return (key, Vec::new());
+    }
+    let mut segs = Vec::new();
+    let mut rest = &key[open..];
+    while let Some(r) = rest.strip_prefix('[') {
+        let Some(close) = r.find(']') else {
+            return (key, Vec::new());
+        };
+        segs.push(&r[..close]);
+        rest = &r[close + 1..];
+    }
+    if !rest.is_empty() {
+        return (key, Vec::new());
+    }
+    (&key[..open], segs)
+}
+
+fn insert_path(map: &mut Map<String, Value>, key: &str, path: &[&str], value: Value) {
+    match path.split_first() {
+        None => match map.get_mut(key) {
+            Some(Value::Array(items)) => items.push(value),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, value]);
+            }
+            None => {
+                map.insert(key.to_owned(), value);
+            }
+        },
+        Some((seg, rest)) => {
+            let index = seg.parse::<usize>().ok().filter(|i| *i <= QS_ARRAY_LIMIT);
+            let slot = map.entry(key.to_owned()).or_insert_with(|| {
+                if seg.is_empty() || index.is_some() {
+                    Value::Array(Vec::new())
+                } else {
+                    Value::Object(Map::new())
+                }
+            });
+            insert_into(slot, seg, index, rest, value);
+        }
+    }
+}
+
+fn insert_into(slot: &mut Value, seg: &str, index: Option<usize>, rest: &[&str], value: Value) {
+    // An array addressed by a non-index key becomes an object keyed by position.
+    if let Value::Array(items) = slot {
+        if !seg.is_empty() && index.is_none() {
+            let obj: Map<String, Value> = std::mem::take(items)
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v))
+                .collect();
+            *slot = Value::Object(obj);
+        }
+    }
+    if !slot.is_array() && !slot.is_object() {
+        let first = slot.take();
+        *slot = Value::Array(vec![first]);
+    }
+    match slot {
+        Value::Array(items) => {
+            if rest.is_empty() {
+                // qs compacts sparse indexes: `a[5]=x` alone is `["x"]`.
+                items.push(value);
+            } else {
+                let mut child = Map::new();
+                insert_path(&mut child, "_", rest, value);
+                items.push(child.remove("_").unwrap_or(Value::Null));
+            }
+        }
+        Value::Object(obj) => insert_path(obj, seg, rest, value),
+        _ => {}
+    }
 }
 
 fn form_urlencoded_pairs(s: &str) -> Vec<(String, String)> {
@@ -120,7 +191,8 @@ pub fn as_buffer(v: &Value) -> Option<Vec<u8>> {
 
 /// Decode a body by content type, as Node-RED's parsers do: JSON → value,
 /// urlencoded → object, text and XML → string, other `application/*` →
-/// string when valid UTF-8, anything else → Buffer. No body → `{}`.
+/// string when valid UTF-8, anything else → Buffer. An empty JSON or
+/// urlencoded body is `{}`, any other empty body `""`.
 pub fn decode_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, DecodeError> {
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
@@ -136,6 +208,15 @@ pub fn decode_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, DecodeErr
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Object(Map::new()));
         }
+        // body-parser's strict mode: only objects and arrays.
+        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        if !matches!(first, Some(b'{') | Some(b'[')) {
+            return Err(DecodeError::Json {
+                line: 1,
+                column: 1,
+                message: "a JSON body must be an object or an array".into(),
+            });
+        }
         return serde_json::from_slice(body).map_err(|e| DecodeError::Json {
             line: e.line(),
             column: e.column(),
@@ -150,9 +231,6 @@ pub fn decode_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, DecodeErr
     if mime == "application/x-www-form-urlencoded" {
         let text = String::from_utf8_lossy(body);
         return Ok(Value::Object(parse_query(Some(&text))));
-    }
-    if body.is_empty() && mime.is_empty() {
-        return Ok(Value::Object(Map::new()));
     }
     let (top, sub) = mime.split_once('/').unwrap_or((mime.as_str(), ""));
     let is_text = mime.is_empty() || top == "text" || sub == "xml" || sub.ends_with("+xml");
@@ -217,9 +295,10 @@ pub fn request_message(
     req.insert("params".into(), Value::Object(info.params));
     req.insert("query".into(), Value::Object(query.clone()));
     req.insert("cookies".into(), Value::Object(parse_cookies(info.headers)));
-    if let Some(b) = &body {
-        req.insert("body".into(), b.clone());
-    }
+    req.insert(
+        "body".into(),
+        body.clone().unwrap_or_else(|| Value::Object(Map::new())),
+    );
     let mut msg = Map::new();
     msg.insert("_msgid".into(), Value::String(crate::message::new_msgid()));
     msg.insert("req".into(), Value::Object(req));
@@ -257,6 +336,12 @@ mod tests {
             serde_json::json!({"a":1})
         );
         assert!(decode_body(&h, &Bytes::from_static(b"{\"a\":")).is_err());
+        assert!(decode_body(&h, &Bytes::from_static(b"12")).is_err());
+        assert_eq!(
+            decode_body(&h, &Bytes::new()).unwrap(),
+            serde_json::json!({})
+        );
+        assert_eq!(decode_body(&HeaderMap::new(), &Bytes::new()).unwrap(), "");
         h.insert("content-type", "text/plain; charset=utf-8".parse().unwrap());
         assert_eq!(decode_body(&h, &Bytes::from_static(b"hi")).unwrap(), "hi");
         h.insert(
