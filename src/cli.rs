@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use flowgate_runtime::error::LoadError;
+use flowgate_runtime::server::ServerLimits;
 use flowgate_runtime::service::{Runtime, StartError};
 use flowgate_runtime::settings::Settings;
 
@@ -64,6 +65,15 @@ struct RunArgs {
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
+    /// Seconds a client has to send its complete request headers.
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout: f64,
+    /// Largest request head (request line + headers) in bytes; 431 beyond.
+    #[arg(long, default_value_t = 64 * 1024)]
+    max_header_bytes: usize,
+    /// Most connections served at once.
+    #[arg(long, default_value_t = 10_000)]
+    max_connections: usize,
 }
 
 impl Cli {
@@ -173,8 +183,20 @@ fn run(args: RunArgs) -> ExitCode {
             flows.routes().len()
         );
         let router = flowgate_runtime::http::flow_router(Arc::clone(&runtime));
-        let grace = Duration::from_secs(args.shutdown_grace);
-        let result = flowgate_runtime::http::serve(listener, router, grace).await;
+        let limits = ServerLimits {
+            header_read_timeout: Duration::from_secs_f64(args.header_timeout.max(0.001)),
+            max_header_bytes: args.max_header_bytes,
+            max_connections: args.max_connections,
+            shutdown_grace: Duration::from_secs(args.shutdown_grace),
+            ..ServerLimits::default()
+        };
+        let result = flowgate_runtime::server::serve(
+            listener,
+            router,
+            limits,
+            flowgate_runtime::server::shutdown_signal(),
+        )
+        .await;
         runtime.stop();
         match result {
             Ok(()) => ExitCode::SUCCESS,

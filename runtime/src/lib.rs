@@ -24,6 +24,7 @@ pub mod node;
 pub mod registry;
 pub mod request;
 pub mod routes;
+pub mod server;
 pub mod service;
 pub mod settings;
 

@@ -24,7 +24,12 @@ pub fn parse_query(query: Option<&str>) -> Map<String, Value> {
     let Some(q) = query.filter(|q| !q.is_empty()) else {
         return out;
     };
-    for (k, v) in form_urlencoded_pairs(q) {
+    // qs's parameterLimit: pairs beyond the first 1000 are ignored, which
+    // bounds the work a hostile query string can cause.
+    for (k, v) in form_urlencoded_pairs(q)
+        .into_iter()
+        .take(QS_PARAMETER_LIMIT)
+    {
         let (base, path) = split_key(&k);
         if base.is_empty() {
             continue;
@@ -33,6 +38,9 @@ pub fn parse_query(query: Option<&str>) -> Map<String, Value> {
     }
     out
 }
+
+/// The most key/value pairs read from one query string or form body.
+pub const QS_PARAMETER_LIMIT: usize = 1000;
 
 /// The most array index `qs` turns into an array (beyond, an object key).
 const QS_ARRAY_LIMIT: usize = 20;
