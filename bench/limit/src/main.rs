@@ -68,11 +68,8 @@ async fn verify(State(keys): State<Arc<Keys>>, headers: HeaderMap) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    match jsonwebtoken::decode::<Value>(
-        token,
-        &keys.hs_decode,
-        &Validation::new(Algorithm::HS256),
-    ) {
+    match jsonwebtoken::decode::<Value>(token, &keys.hs_decode, &Validation::new(Algorithm::HS256))
+    {
         Ok(data) => json_response(StatusCode::OK, &data.claims),
         Err(e) => json_response(StatusCode::UNAUTHORIZED, &json!({"error": e.to_string()})),
     }
