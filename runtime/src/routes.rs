@@ -137,10 +137,11 @@ impl RouteTable {
             return Lookup::NotFound;
         };
         let methods = &self.entries[*m.value];
-        let method_lc = method.to_ascii_lowercase();
         let endpoint = methods
-            .get(method_lc.as_str())
-            .or_else(|| methods.get("all"));
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(method))
+            .or_else(|| methods.iter().find(|(k, _)| k.as_str() == "all"))
+            .map(|(_, e)| e);
         match endpoint {
             Some(endpoint) => {
                 // Parameter values are taken from the original path at the same
