@@ -2,6 +2,11 @@
 
 mod cli;
 
+/// mimalloc: the runtime allocates many small, short-lived JSON values per
+/// request, where it is markedly faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
