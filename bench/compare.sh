@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: flowgate vs Node-RED 4 (node-red-contrib-jwt) vs a
+# hand-written axum + jsonwebtoken handler ("limit"), one server at a time on
+# loopback, under the same wrk load, in interleaved rounds (A B C A B C ...)
+# so machine noise hits all three alike. Run by hand, not in CI:
+#
+#   bench/compare.sh [ROUNDS=3] [DURATION=10] [CONNECTIONS=64]
+#
+# Prints a markdown table (req/s, p50, p99, peak RSS, start-to-first-response)
+# and the ratios flowgate/Node-RED and flowgate/limit from the medians.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+DURATION=${2:-10}
+CONNS=${3:-64}
+WARMUP=3
+PORT_FG=18901 PORT_NR=18902 PORT_LIMIT=18903
+SECRET="bench-secret-0123456789abcdef0123456789abcdef"
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
+command -v openssl >/dev/null || { echo "needs openssl"; exit 1; }
+
+echo "== building release binaries" >&2
+cargo build --release -q -p flowgate -p flowgate-limit
+FG=target/release/flowgate LIMIT=target/release/flowgate-limit
+
+echo "== installing Node-RED 4 + node-red-contrib-jwt into $WORK/nr" >&2
+mkdir -p "$WORK/nr" && (cd "$WORK/nr" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund node-red@4 node-red-contrib-jwt >/dev/null)
+NR_VERSION=$(node -p "require('$WORK/nr/node_modules/node-red/package.json').version")
+
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/rsa.pem" 2>/dev/null
+
+# flowgate: the Ignite flow verbatim plus the RS256 / verify variants, with
+# the secrets in the credentials file.
+python3 - "$WORK" "$SECRET" <<'PY'
+import json, sys
+work, secret = sys.argv[1], sys.argv[2]
+ignite = json.load(open("flows/ignite-jwt.json"))
+variants = json.load(open("bench/flows/flowgate-variants.json"))
+json.dump(ignite + variants, open(f"{work}/fg.json", "w"))
+pem = open(f"{work}/rsa.pem").read()
+json.dump({"766dcb94.6ebc04": {"secret": secret}, "hs-config": {"secret": secret},
+           "rs-config": {"privatekey": pem}}, open(f"{work}/fg_cred.json", "w"))
+nr = open("bench/flows/nodered-jwt.json").read()
+nr = nr.replace("__SECRET__", secret).replace("__RSA_KEY_PATH__", f"{work}/rsa.pem")
+open(f"{work}/nr.json", "w").write(nr)
+PY
+mkdir -p "$WORK/nr-user"
+
+start_server() { # name -> pid (echo), after it answers; prints start time in ms to fd 3
+  local name=$1 url=$2 t0 pid
+  t0=$(date +%s%N)
+  case $name in
+    flowgate) RUST_LOG=warn "$FG" run "$WORK/fg.json" --port $PORT_FG >/dev/null 2>&1 & pid=$! ;;
+    nodered)  (cd "$WORK/nr" && exec node node_modules/node-red/red.js -u "$WORK/nr-user" -p $PORT_NR "$WORK/nr.json") >/dev/null 2>&1 & pid=$! ;;
+    limit)    BENCH_SECRET=$SECRET BENCH_RSA_KEY="$WORK/rsa.pem" "$LIMIT" $PORT_LIMIT >/dev/null 2>&1 & pid=$! ;;
+  esac
+  for _ in $(seq 1 3000); do # at most 30 s
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then break; fi
+    sleep 0.01
+  done
+  echo "$pid $(( ($(date +%s%N) - t0) / 1000000 ))"
+}
+
+port_of() { case $1 in flowgate) echo $PORT_FG;; nodered) echo $PORT_NR;; limit) echo $PORT_LIMIT;; esac; }
+
+RESULTS="$WORK/results.tsv"
+: > "$RESULTS"
+TOKEN=""
+for variant in hs256 rs256 verify; do
+  case $variant in
+    hs256) path=/jwt/generate ;;
+    rs256) path=/jwt/generate-rs ;;
+    verify) path=/jwt/verify ;;
+  esac
+  for round in $(seq 1 "$ROUNDS"); do
+    for server in limit flowgate nodered; do
+      port=$(port_of $server)
+      url="http://127.0.0.1:$port$path"
+      hdr=()
+      if [ $variant = verify ]; then
+        if [ -z "$TOKEN" ]; then
+          read -r lp _ < <(start_server limit "http://127.0.0.1:$PORT_LIMIT/jwt/generate")
+          TOKEN=$(curl -fsS "http://127.0.0.1:$PORT_LIMIT/jwt/generate" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+          kill "$lp"; wait "$lp" 2>/dev/null || true
+        fi
+        hdr=(-H "Authorization: Bearer $TOKEN")
+        probe="$url"
+        read -r pid startms < <(start_server $server "http://127.0.0.1:$port/jwt/generate")
+      else
+        read -r pid startms < <(start_server $server "$url")
+      fi
+      wrk -t2 -c"$CONNS" -d${WARMUP}s "${hdr[@]}" "$url" >/dev/null
+      out=$(wrk -t2 -c"$CONNS" -d"${DURATION}"s --latency "${hdr[@]}" "$url")
+      rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+      p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+      p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+      errs=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+      rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$variant" "$server" "$round" "$rps" "$p50" "$p99" "$rss" "$startms" >> "$RESULTS"
+      echo "$variant round $round $server: $rps req/s, p50 $p50, p99 $p99, rss ${rss}kB, start ${startms}ms ${errs:+non-2xx $errs}" >&2
+      sleep 1
+    done
+  done
+done
+
+python3 - "$RESULTS" "$NR_VERSION" "$(nproc)" "$(free -g | awk '/Mem:/ {print $2}')" "$DURATION" "$CONNS" <<'PY'
+import sys, statistics, datetime
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+nr_version, cores, mem, dur, conns = sys.argv[2:]
+def ms(v):
+    v = v.strip()
+    for unit, f in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if v.endswith(unit):
+            return float(v[: -len(unit)]) * f
+    return float(v)
+def med(vals): return statistics.median(vals)
+print(f"Benchmark {datetime.date.today()}: {cores} cores, {mem} GiB, wrk -t2 -c{conns} -d{dur}s, "
+      f"median of interleaved rounds; Node-RED {nr_version}.\n")
+print("| endpoint | server | req/s | p50 ms | p99 ms | peak RSS MiB | first response ms |")
+print("|---|---|---:|---:|---:|---:|---:|")
+summary = {}
+for variant in ("hs256", "rs256", "verify"):
+    for server in ("flowgate", "nodered", "limit"):
+        rs = [r for r in rows if r[0] == variant and r[1] == server]
+        if not rs: continue
+        rps = med([float(r[3]) for r in rs]); p50 = med([ms(r[4]) for r in rs]); p99 = med([ms(r[5]) for r in rs])
+        rss = med([int(r[6]) for r in rs]) / 1024; start = med([int(r[7]) for r in rs])
+        summary[(variant, server)] = (rps, p99, rss)
+        print(f"| {variant} | {server} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rss:.1f} | {start:.0f} |")
+print("\n| endpoint | flowgate / Node-RED req/s | flowgate / limit req/s | p99 flowgate / limit | RSS flowgate / limit |")
+print("|---|---:|---:|---:|---:|")
+for variant in ("hs256", "rs256", "verify"):
+    try:
+        f, n, l = summary[(variant, "flowgate")], summary[(variant, "nodered")], summary[(variant, "limit")]
+    except KeyError:
+        continue
+    print(f"| {variant} | {f[0]/n[0]:.1f}x | {100*f[0]/l[0]:.0f} % | {f[1]/l[1]:.2f}x | {f[2]/l[2]:.2f}x |")
+PY
