@@ -159,7 +159,10 @@ fn admin_for_run(args: &RunArgs) -> Result<Option<admin::AdminOptions>, String> 
     };
     if let Some(t) = &token {
         if t.len() < 16 {
-            tracing::warn!("the admin token is short ({} characters); use at least 16 random characters", t.len());
+            tracing::warn!(
+                "the admin token is short ({} characters); use at least 16 random characters",
+                t.len()
+            );
         }
     } else if !is_loopback_host(&args.host) && !args.insecure_admin {
         return Err(format!(
@@ -267,7 +270,11 @@ fn run(args: RunArgs) -> ExitCode {
             println!(
                 "flowgate: admin API at {}{}",
                 options.normalized_root(),
-                if options.token.is_some() { " (bearer token required)" } else { "" }
+                if options.token.is_some() {
+                    " (bearer token required)"
+                } else {
+                    ""
+                }
             );
             router = router.merge(admin::router(Arc::clone(&runtime), options, Router::new()));
         }

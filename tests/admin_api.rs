@@ -54,7 +54,10 @@ fn get_json(s: &Server, path: &str, v2: bool) -> Value {
 }
 
 fn rev(s: &Server) -> String {
-    get_json(s, "/flows", true)["rev"].as_str().unwrap().to_owned()
+    get_json(s, "/flows", true)["rev"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn post(s: &Server, path: &str, body: &Value) -> RequestBuilder {
@@ -113,7 +116,11 @@ fn assert_serves(s: &Server, path: &str, version: u64) {
 #[test]
 fn round_trip_keeps_every_field_and_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("flows.json"), versioned_flow("/v", 1).to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("flows.json"),
+        versioned_flow("/v", 1).to_string(),
+    )
+    .unwrap();
     let mut s = start_in_dir(dir.path(), &[], &[]);
     assert_serves(&s, "/v", 1);
 
@@ -127,7 +134,10 @@ fn round_trip_keeps_every_field_and_survives_restart() {
     }));
     let r = deploy_v2(&s, &flow, "full");
     assert_eq!(r.status(), 200);
-    let new_rev = r.json::<Value>().unwrap()["rev"].as_str().unwrap().to_owned();
+    let new_rev = r.json::<Value>().unwrap()["rev"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(new_rev.len(), 64, "rev is a SHA-256 like Node-RED's");
 
     assert_eq!(get_json(&s, "/flows", false), flow);
@@ -149,10 +159,9 @@ fn round_trip_keeps_every_field_and_survives_restart() {
     let saved: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("flows.json")).unwrap()).unwrap();
     assert_eq!(saved, flow);
-    let backup: Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join(".flows.json.backup")).unwrap(),
-    )
-    .unwrap();
+    let backup: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(".flows.json.backup")).unwrap())
+            .unwrap();
     assert_eq!(backup, versioned_flow("/v", 1));
 
     assert!(s.terminate().is_some());
@@ -162,7 +171,9 @@ fn round_trip_keeps_every_field_and_survives_restart() {
     assert_serves(&s, "/round-trip", 2);
 
     // v1 deploys answer 204.
-    let r = post(&s, "/flows", &versioned_flow("/v1", 3)).send().unwrap();
+    let r = post(&s, "/flows", &versioned_flow("/v1", 3))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 204);
     assert_serves(&s, "/v1", 3);
 }
@@ -170,7 +181,11 @@ fn round_trip_keeps_every_field_and_survives_restart() {
 #[test]
 fn bad_deploys_leave_flows_and_files_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("flows.json"), versioned_flow("/v", 1).to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("flows.json"),
+        versioned_flow("/v", 1).to_string(),
+    )
+    .unwrap();
     let s = start_in_dir(dir.path(), &[], &[]);
     // One good deploy with credentials, so every file and backup exists.
     let mut good = versioned_flow("/v", 2);
@@ -211,16 +226,76 @@ fn bad_deploys_leave_flows_and_files_untouched() {
     // (name, body text, headers, expected status, expected code)
     type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, u16, &'a str);
     let cases: Vec<Case> = vec![
-        ("invalid JSON", "[{\"id\": \"a\",".into(), vec![], 400, "invalid_json"),
-        ("not a flow", "{\"nodes\": []}".into(), vec![], 400, "invalid_request"),
-        ("unknown type", unknown_type.to_string(), vec![], 400, "invalid_flows"),
-        ("duplicate ids", duplicate_ids.to_string(), vec![], 400, "invalid_flows"),
-        ("dangling wire", dangling_wire.to_string(), vec![], 400, "invalid_flows"),
-        ("admin route collision", admin_collision.to_string(), vec![], 400, "invalid_flows"),
-        ("duplicate route", duplicate_route.to_string(), vec![], 400, "invalid_flows"),
-        ("bad fields", bad_field.to_string(), vec![], 400, "invalid_flows"),
-        ("wiring cycle", cycle.to_string(), vec![], 400, "invalid_flows"),
-        ("not a node", not_a_node.to_string(), vec![], 400, "invalid_flows"),
+        (
+            "invalid JSON",
+            "[{\"id\": \"a\",".into(),
+            vec![],
+            400,
+            "invalid_json",
+        ),
+        (
+            "not a flow",
+            "{\"nodes\": []}".into(),
+            vec![],
+            400,
+            "invalid_request",
+        ),
+        (
+            "unknown type",
+            unknown_type.to_string(),
+            vec![],
+            400,
+            "invalid_flows",
+        ),
+        (
+            "duplicate ids",
+            duplicate_ids.to_string(),
+            vec![],
+            400,
+            "invalid_flows",
+        ),
+        (
+            "dangling wire",
+            dangling_wire.to_string(),
+            vec![],
+            400,
+            "invalid_flows",
+        ),
+        (
+            "admin route collision",
+            admin_collision.to_string(),
+            vec![],
+            400,
+            "invalid_flows",
+        ),
+        (
+            "duplicate route",
+            duplicate_route.to_string(),
+            vec![],
+            400,
+            "invalid_flows",
+        ),
+        (
+            "bad fields",
+            bad_field.to_string(),
+            vec![],
+            400,
+            "invalid_flows",
+        ),
+        (
+            "wiring cycle",
+            cycle.to_string(),
+            vec![],
+            400,
+            "invalid_flows",
+        ),
+        (
+            "not a node",
+            not_a_node.to_string(),
+            vec![],
+            400,
+            "invalid_flows",
+        ),
         (
             "stale rev",
             json!({"rev": "0000", "flows": []}).to_string(),
@@ -237,12 +312,19 @@ fn bad_deploys_leave_flows_and_files_untouched() {
         ),
         (
             "undecryptable credentials",
-            json!({"flows": [], "credentials": {"$": "00112233445566778899aabbccddeeffAAAA"}}).to_string(),
+            json!({"flows": [], "credentials": {"$": "00112233445566778899aabbccddeeffAAAA"}})
+                .to_string(),
             vec![],
             400,
             "invalid_credentials",
         ),
-        ("too large", format!("[{}]", " ".repeat(6 * 1024 * 1024)), vec![], 413, "request_too_large"),
+        (
+            "too large",
+            format!("[{}]", " ".repeat(6 * 1024 * 1024)),
+            vec![],
+            413,
+            "request_too_large",
+        ),
         (
             "cross-site",
             "[]".into(),
@@ -263,9 +345,16 @@ fn bad_deploys_leave_flows_and_files_untouched() {
         assert_eq!(r.status().as_u16(), status, "{name}");
         let answer: Value = r.json().unwrap();
         assert_eq!(answer["code"], code, "{name}: {answer}");
-        assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}");
+        assert!(
+            answer["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{name}"
+        );
         assert_eq!(file_hashes(dir.path()), before, "{name}: files changed");
-        assert_eq!(get_json(&s, "/flows", true), served_before, "{name}: flows changed");
+        assert_eq!(
+            get_json(&s, "/flows", true),
+            served_before,
+            "{name}: flows changed"
+        );
         assert_serves(&s, "/v", 3);
     }
 
@@ -279,7 +368,10 @@ fn bad_deploys_leave_flows_and_files_untouched() {
     assert_eq!(problems[1]["node"], "b");
     assert_eq!(problems[1]["field"], "statusCode");
     let r = post(&s, "/flows", &admin_collision).send().unwrap();
-    let message = r.json::<Value>().unwrap()["message"].as_str().unwrap().to_owned();
+    let message = r.json::<Value>().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(message.contains("admin route /flows"), "{message}");
 
     // Saving fails (the backup path is taken by a directory): the deploy is
@@ -299,16 +391,24 @@ fn bad_deploys_leave_flows_and_files_untouched() {
 fn stale_rev_is_a_conflict_and_deploys_serialize() {
     let s = start_flow(&versioned_flow("/v", 1), &[], &[]);
     let first = rev(&s);
-    let r = post(&s, "/flows", &json!({"rev": first, "flows": versioned_flow("/v", 2)}))
-        .header("Node-RED-API-Version", "v2")
-        .send()
-        .unwrap();
+    let r = post(
+        &s,
+        "/flows",
+        &json!({"rev": first, "flows": versioned_flow("/v", 2)}),
+    )
+    .header("Node-RED-API-Version", "v2")
+    .send()
+    .unwrap();
     assert_eq!(r.status(), 200);
     // A second client still holding the first rev loses.
-    let r = post(&s, "/flows", &json!({"rev": first, "flows": versioned_flow("/v", 3)}))
-        .header("Node-RED-API-Version", "v2")
-        .send()
-        .unwrap();
+    let r = post(
+        &s,
+        "/flows",
+        &json!({"rev": first, "flows": versioned_flow("/v", 3)}),
+    )
+    .header("Node-RED-API-Version", "v2")
+    .send()
+    .unwrap();
     assert_eq!(r.status(), 409);
     assert_eq!(r.json::<Value>().unwrap()["code"], "version_mismatch");
     assert_serves(&s, "/v", 2);
@@ -321,11 +421,15 @@ fn stale_rev_is_a_conflict_and_deploys_serialize() {
             let s = s.clone();
             let current = current.clone();
             std::thread::spawn(move || {
-                post(&s, "/flows", &json!({"rev": current, "flows": versioned_flow("/v", v)}))
-                    .send()
-                    .unwrap()
-                    .status()
-                    .as_u16()
+                post(
+                    &s,
+                    "/flows",
+                    &json!({"rev": current, "flows": versioned_flow("/v", v)}),
+                )
+                .send()
+                .unwrap()
+                .status()
+                .as_u16()
             })
         })
         .collect();
@@ -384,14 +488,22 @@ fn auth_is_required_when_a_token_is_set() {
         .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(r.json::<Value>().unwrap()["error"], "invalid_grant");
-    let r = c.post(s.url("/auth/token")).form(&form(TOKEN)).send().unwrap();
+    let r = c
+        .post(s.url("/auth/token"))
+        .form(&form(TOKEN))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     let grant: Value = r.json().unwrap();
     assert_eq!(grant["token_type"], "Bearer");
     assert_eq!(grant["expires_in"], 604800);
     let session = grant["access_token"].as_str().unwrap().to_owned();
     assert_ne!(session, TOKEN);
-    let r = c.get(s.url("/settings")).bearer_auth(&session).send().unwrap();
+    let r = c
+        .get(s.url("/settings"))
+        .bearer_auth(&session)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().unwrap()["user"]["username"], "admin");
     let r = c
@@ -406,8 +518,10 @@ fn auth_is_required_when_a_token_is_set() {
     // JSON bodies work too (node-red-admin sends JSON).
     let r = c
         .post(s.url("/auth/token"))
-        .json(&json!({"client_id": "node-red-editor", "grant_type": "password",
-                      "scope": "*", "username": "admin", "password": TOKEN}))
+        .json(
+            &json!({"client_id": "node-red-editor", "grant_type": "password",
+                      "scope": "*", "username": "admin", "password": TOKEN}),
+        )
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
@@ -425,7 +539,11 @@ fn auth_is_required_when_a_token_is_set() {
 #[test]
 fn credentials_never_leave_the_credentials_file() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("flows.json"), versioned_flow("/v", 1).to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("flows.json"),
+        versioned_flow("/v", 1).to_string(),
+    )
+    .unwrap();
     let s = start_in_dir(dir.path(), &[], &[]);
     let secret = "sup3r-s3cret-value";
     let mut flow = versioned_flow("/v", 2);
@@ -511,7 +629,10 @@ fn reads_node_red_encrypted_credentials_and_writes_its_own() {
         get_json(&s, "/credentials/http-response/q1", false),
         json!({"has_user": true, "has_password": true})
     );
-    assert_eq!(get_json(&s, "/settings", false)["flowEncryptionType"], "user");
+    assert_eq!(
+        get_json(&s, "/settings", false)["flowEncryptionType"],
+        "user"
+    );
     // A deploy rewrites it in flowgate's authenticated format.
     let mut flow: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("flows.json")).unwrap()).unwrap();
@@ -537,7 +658,11 @@ fn reads_node_red_encrypted_credentials_and_writes_its_own() {
     rand_bytes(&mut iv);
     let sealed = node_red_encrypt("another secret", iv, r#"{"q1":{"apikey":"k-123"}}"#);
     std::fs::write(dir.path().join("flows_cred.json"), sealed.to_string()).unwrap();
-    let s = start_in_dir(dir.path(), &[], &[("FLOWGATE_CREDENTIAL_SECRET", "another secret")]);
+    let s = start_in_dir(
+        dir.path(),
+        &[],
+        &[("FLOWGATE_CREDENTIAL_SECRET", "another secret")],
+    );
     assert_eq!(
         get_json(&s, "/credentials/http-response/q1", false),
         json!({"has_apikey": true})
@@ -561,21 +686,40 @@ fn a_wrong_or_missing_secret_is_a_clear_startup_error() {
     let before = file_hashes(dir.path());
     let run = |env: Option<&str>| {
         let mut cmd = std::process::Command::new(common::binary());
-        cmd.args(["run", flows.to_str().unwrap(), "--host", "127.0.0.1", "--port", "0"])
-            .env_remove("FLOWGATE_CREDENTIAL_SECRET");
+        cmd.args([
+            "run",
+            flows.to_str().unwrap(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ])
+        .env_remove("FLOWGATE_CREDENTIAL_SECRET");
         if let Some(secret) = env {
             cmd.env("FLOWGATE_CREDENTIAL_SECRET", secret);
         }
         let out = cmd.output().unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (code, err) = run(Some("not-the-secret-7f3a"));
     assert_eq!(code, Some(1));
-    assert!(err.contains("cannot be decrypted with FLOWGATE_CREDENTIAL_SECRET"), "{err}");
-    assert!(!err.contains("not-the-secret-7f3a"), "the secret is not echoed: {err}");
+    assert!(
+        err.contains("cannot be decrypted with FLOWGATE_CREDENTIAL_SECRET"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("not-the-secret-7f3a"),
+        "the secret is not echoed: {err}"
+    );
     let (code, err) = run(None);
     assert_eq!(code, Some(1));
-    assert!(err.contains("is encrypted; set FLOWGATE_CREDENTIAL_SECRET"), "{err}");
+    assert!(
+        err.contains("is encrypted; set FLOWGATE_CREDENTIAL_SECRET"),
+        "{err}"
+    );
     assert_eq!(file_hashes(dir.path()), before, "nothing was rewritten");
 }
 
@@ -585,11 +729,13 @@ fn deploys_under_load_answer_every_request_from_old_or_new_flows() {
     const CLIENTS: usize = 4;
     let flow_for = |v: u64| {
         let mut f = versioned_flow("/load", v);
-        if v % 2 == 0 {
+        if v.is_multiple_of(2) {
             // Even versions add an endpoint, odd ones remove it again.
             let list = f.as_array_mut().unwrap();
-            list.push(json!({"id": "in2", "type": "http in", "z": "tab1", "url": "/extra",
-                             "method": "get", "x": 120, "y": 160, "wires": [["out1"]]}));
+            list.push(
+                json!({"id": "in2", "type": "http in", "z": "tab1", "url": "/extra",
+                             "method": "get", "x": 120, "y": 160, "wires": [["out1"]]}),
+            );
         }
         f
     };
@@ -636,7 +782,11 @@ fn deploys_under_load_answer_every_request_from_old_or_new_flows() {
         // the new route table.
         assert_serves(&s, "/load", v);
         let extra = client().get(s.url("/extra")).send().unwrap().status();
-        assert_eq!(extra, if v % 2 == 0 { 200 } else { 404 }, "deploy {v}: /extra");
+        assert_eq!(
+            extra,
+            if v.is_multiple_of(2) { 200 } else { 404 },
+            "deploy {v}: /extra"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let deploy_time = started.elapsed();
@@ -659,20 +809,35 @@ fn deploys_under_load_answer_every_request_from_old_or_new_flows() {
 #[test]
 fn flows_stop_and_start_without_a_redeploy() {
     let s = start_flow(&versioned_flow("/v", 1), &[], &[]);
-    assert_eq!(get_json(&s, "/flows/state", false), json!({"state": "start"}));
-    let r = post(&s, "/flows/state", &json!({"state": "stop"})).send().unwrap();
+    assert_eq!(
+        get_json(&s, "/flows/state", false),
+        json!({"state": "start"})
+    );
+    let r = post(&s, "/flows/state", &json!({"state": "stop"}))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().unwrap(), json!({"state": "stop"}));
     assert_eq!(client().get(s.url("/v")).send().unwrap().status(), 404);
     assert_eq!(get_json(&s, "/flows", false), versioned_flow("/v", 1));
     // A deploy while stopped is saved but not started.
-    assert_eq!(deploy_v2(&s, &versioned_flow("/w", 2), "full").status(), 200);
+    assert_eq!(
+        deploy_v2(&s, &versioned_flow("/w", 2), "full").status(),
+        200
+    );
     assert_eq!(client().get(s.url("/w")).send().unwrap().status(), 404);
-    assert_eq!(get_json(&s, "/flows/state", false), json!({"state": "stop"}));
-    let r = post(&s, "/flows/state", &json!({"state": "start"})).send().unwrap();
+    assert_eq!(
+        get_json(&s, "/flows/state", false),
+        json!({"state": "stop"})
+    );
+    let r = post(&s, "/flows/state", &json!({"state": "start"}))
+        .send()
+        .unwrap();
     assert_eq!(r.json::<Value>().unwrap(), json!({"state": "start"}));
     assert_serves(&s, "/w", 2);
-    let r = post(&s, "/flows/state", &json!({"state": "pause"})).send().unwrap();
+    let r = post(&s, "/flows/state", &json!({"state": "pause"}))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().unwrap()["code"], "invalid_run_state");
 }
@@ -680,9 +845,17 @@ fn flows_stop_and_start_without_a_redeploy() {
 #[test]
 fn reload_deploy_reads_the_file_from_disk() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("flows.json"), versioned_flow("/v", 1).to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("flows.json"),
+        versioned_flow("/v", 1).to_string(),
+    )
+    .unwrap();
     let s = start_in_dir(dir.path(), &[], &[]);
-    std::fs::write(dir.path().join("flows.json"), versioned_flow("/v", 7).to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("flows.json"),
+        versioned_flow("/v", 7).to_string(),
+    )
+    .unwrap();
     let r = client()
         .post(s.url("/flows"))
         .header("Node-RED-Deployment-Type", "reload")
@@ -714,7 +887,10 @@ fn single_tab_operations() {
     ]});
     let r = post(&s, "/flow", &new_tab).send().unwrap();
     assert_eq!(r.status(), 200);
-    let id = r.json::<Value>().unwrap()["id"].as_str().unwrap().to_owned();
+    let id = r.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(id.len(), 16);
     assert_serves(&s, "/added", 9);
     assert_serves(&s, "/v", 1);
@@ -725,7 +901,10 @@ fn single_tab_operations() {
     assert_eq!(r.status(), 400, "ids already in use");
     assert_eq!(r.json::<Value>().unwrap()["message"], "duplicate id");
     let r = post(&s, "/flow", &json!({"label": "x"})).send().unwrap();
-    assert_eq!(r.json::<Value>().unwrap()["message"], "missing nodes property");
+    assert_eq!(
+        r.json::<Value>().unwrap()["message"],
+        "missing nodes property"
+    );
 
     let mut replaced = new_tab.clone();
     replaced["label"] = json!("Replaced");
@@ -738,15 +917,36 @@ fn single_tab_operations() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().unwrap(), json!({"id": id}));
     assert_serves(&s, "/added", 10);
-    let r = client().put(s.url("/flow/nope")).json(&replaced).send().unwrap();
+    let r = client()
+        .put(s.url("/flow/nope"))
+        .json(&replaced)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 404);
 
-    let r = client().delete(s.url(&format!("/flow/{id}"))).send().unwrap();
+    let r = client()
+        .delete(s.url(&format!("/flow/{id}")))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(client().get(s.url("/added")).send().unwrap().status(), 404);
     assert_serves(&s, "/v", 1);
-    assert_eq!(client().delete(s.url("/flow/nope")).send().unwrap().status(), 404);
-    assert_eq!(client().delete(s.url("/flow/global")).send().unwrap().status(), 400);
+    assert_eq!(
+        client()
+            .delete(s.url("/flow/nope"))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        client()
+            .delete(s.url("/flow/global"))
+            .send()
+            .unwrap()
+            .status(),
+        400
+    );
 }
 
 #[test]
@@ -771,7 +971,12 @@ fn nodes_and_settings_describe_the_runtime() {
     assert!(settings["editorTheme"].is_object());
     assert!(settings.get("user").is_none(), "no user without auth");
     assert_eq!(
-        client().get(s.url("/auth/login")).send().unwrap().json::<Value>().unwrap(),
+        client()
+            .get(s.url("/auth/login"))
+            .send()
+            .unwrap()
+            .json::<Value>()
+            .unwrap(),
         json!({})
     );
 }
@@ -783,8 +988,13 @@ fn admin_root_moves_the_api_and_no_admin_removes_it() {
     let s = start_flow(&flow, &["--admin-root", "/admin"], &[]);
     assert_serves(&s, "/flows", 1);
     assert_eq!(get_json(&s, "/admin/flows", false), flow);
-    assert_eq!(get_json(&s, "/admin/settings", false)["httpAdminRoot"], "/admin");
-    let r = post(&s, "/admin/flows", &versioned_flow("/admin/x", 2)).send().unwrap();
+    assert_eq!(
+        get_json(&s, "/admin/settings", false)["httpAdminRoot"],
+        "/admin"
+    );
+    let r = post(&s, "/admin/flows", &versioned_flow("/admin/x", 2))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 400, "a flow cannot take the admin root");
     drop(s);
 
@@ -801,7 +1011,10 @@ fn admin_root_moves_the_api_and_no_admin_removes_it() {
         common::run_cli(&["run", path.to_str().unwrap(), "--port", "0"])
     };
     assert_eq!(code, 1);
-    assert!(err.contains("collides with flowgate's admin route /settings"), "{err}");
+    assert!(
+        err.contains("collides with flowgate's admin route /settings"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -809,9 +1022,19 @@ fn refuses_to_expose_an_open_admin_api() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("flows.json");
     std::fs::write(&path, versioned_flow("/v", 1).to_string()).unwrap();
-    let (code, _, err) = common::run_cli(&["run", path.to_str().unwrap(), "--host", "0.0.0.0", "--port", "0"]);
+    let (code, _, err) = common::run_cli(&[
+        "run",
+        path.to_str().unwrap(),
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "0",
+    ]);
     assert_eq!(code, 2);
-    assert!(err.contains("refusing to serve the admin API on 0.0.0.0 without a token"), "{err}");
+    assert!(
+        err.contains("refusing to serve the admin API on 0.0.0.0 without a token"),
+        "{err}"
+    );
     assert!(err.contains("--insecure-admin"), "{err}");
     let (code, _, err) = common::run_cli(&[
         "run",
@@ -841,17 +1064,21 @@ fn comms_streams_runtime_events_after_auth() {
 
     // A wrong token is refused and the socket closed.
     let (mut ws, _) = connect(&url).unwrap();
-    ws.send(Message::text(json!({"auth": "wrong"}).to_string())).unwrap();
+    ws.send(Message::text(json!({"auth": "wrong"}).to_string()))
+        .unwrap();
     assert_eq!(read_json(&mut ws), json!({"auth": "fail"}));
 
     let (mut ws, _) = connect(&url).unwrap();
     if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = ws.get_ref() {
         tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     }
-    ws.send(Message::text(json!({"auth": TOKEN}).to_string())).unwrap();
+    ws.send(Message::text(json!({"auth": TOKEN}).to_string()))
+        .unwrap();
     assert_eq!(read_json(&mut ws), json!({"auth": "ok"}));
-    ws.send(Message::text(json!({"subscribe": "debug"}).to_string())).unwrap();
-    ws.send(Message::text(json!({"subscribe": "status/#"}).to_string())).unwrap();
+    ws.send(Message::text(json!({"subscribe": "debug"}).to_string()))
+        .unwrap();
+    ws.send(Message::text(json!({"subscribe": "status/#"}).to_string()))
+        .unwrap();
 
     let r = client()
         .post(s.url("/flows"))
@@ -882,21 +1109,24 @@ fn comms_streams_runtime_events_after_auth() {
 
     // A late subscriber gets the retained deploy notification.
     let (mut late, _) = connect(&url).unwrap();
-    late.send(Message::text(json!({"auth": TOKEN}).to_string())).unwrap();
+    late.send(Message::text(json!({"auth": TOKEN}).to_string()))
+        .unwrap();
     assert_eq!(read_json(&mut late), json!({"auth": "ok"}));
-    late.send(Message::text(json!({"subscribe": "notification/#"}).to_string())).unwrap();
+    late.send(Message::text(
+        json!({"subscribe": "notification/#"}).to_string(),
+    ))
+    .unwrap();
     let retained = read_json(&mut late);
     assert!(
-        retained
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["topic"] == "notification/runtime-deploy" && e["data"]["revision"] == new_rev),
+        retained.as_array().unwrap().iter().any(
+            |e| e["topic"] == "notification/runtime-deploy" && e["data"]["revision"] == new_rev
+        ),
         "{retained}"
     );
 
     // A page on another site cannot open the socket.
-    let mut req = tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
+    let mut req =
+        tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
     req.headers_mut()
         .insert("Origin", "http://evil.example".parse().unwrap());
     assert!(connect(req).is_err());

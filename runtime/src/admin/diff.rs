@@ -53,8 +53,9 @@ fn type_of(n: &Map<String, Value>) -> &str {
 fn differs(old: &Map<String, Value>, new: &Map<String, Value>) -> bool {
     let group = type_of(new) == "group";
     let relevant = |k: &str| {
-        !matches!(k, "x" | "y" | "wires" | "credentials")
-            && !(group && matches!(k, "nodes" | "style" | "w" | "h"))
+        let position = matches!(k, "x" | "y" | "wires" | "credentials");
+        let group_layout = group && matches!(k, "nodes" | "style" | "w" | "h");
+        !position && !group_layout
     };
     let old_keys = old.keys().filter(|k| relevant(k)).count();
     let new_keys = new.keys().filter(|k| relevant(k)).count();
@@ -368,7 +369,10 @@ mod tests {
     fn flows_restarts_everything_wired_to_it() {
         let mut new = base();
         new[2]["func"] = json!("2");
-        assert_eq!(keep(DeployKind::Flows, &base(), &new, &[]), vec!["c", "d", "e"]);
+        assert_eq!(
+            keep(DeployKind::Flows, &base(), &new, &[]),
+            vec!["c", "d", "e"]
+        );
     }
 
     #[test]
