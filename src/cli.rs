@@ -172,7 +172,10 @@ fn admin_for_run(args: &RunArgs) -> Result<Option<admin::AdminOptions>, String> 
             args.host
         ));
     }
-    Ok(args.admin.options(token))
+    Ok(args.admin.options(token).map(|o| admin::AdminOptions {
+        allow_any_host: args.insecure_admin,
+        ..o
+    }))
 }
 
 fn report(err: &StartError) {

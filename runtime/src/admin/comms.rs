@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use super::auth::bearer;
 use super::error::ApiError;
-use super::origin::cross_site_reason;
+use super::origin::{cross_site_reason, foreign_host};
 use super::Admin;
 use crate::events::Event;
 
@@ -40,6 +40,9 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if let Some(reason) = foreign_host(&admin, &headers) {
+        return ApiError::new(StatusCode::FORBIDDEN, "forbidden_host", reason).into_response();
+    }
     if let Some(reason) = cross_site_reason(&headers) {
         return ApiError::new(
             StatusCode::FORBIDDEN,

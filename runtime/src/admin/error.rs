@@ -67,18 +67,26 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
         .into_response()
 }
 
-/// Read a request body of at most `limit` bytes.
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request_too_large",
+        format!("request body is larger than {limit} bytes"),
+    )
+}
+
+/// Read a request body of at most `limit` bytes (a declared
+/// `Content-Length` over the limit is refused before reading anything).
 pub async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    if axum::body::HttpBody::size_hint(&body).lower() > limit as u64 {
+        return Err(too_large(limit));
+    }
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         let too_big = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
             || e.to_string().contains("length limit");
         if too_big {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request_too_large",
-                format!("request body is larger than {limit} bytes"),
-            )
+            too_large(limit)
         } else {
             ApiError::bad_request("invalid_request", format!("cannot read request body: {e}"))
         }

@@ -55,6 +55,10 @@ pub struct AdminOptions {
     /// How long a session token from `POST /auth/token` stays valid
     /// (Node-RED's `sessionExpiryTime`, one week).
     pub session_ttl: Duration,
+    /// Without a token the API only answers requests whose `Host` is a
+    /// loopback name (against DNS rebinding); `true` lifts that (the CLI's
+    /// `--insecure-admin`).
+    pub allow_any_host: bool,
 }
 
 impl Default for AdminOptions {
@@ -65,6 +69,7 @@ impl Default for AdminOptions {
             max_body_bytes: 5 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
             session_ttl: Duration::from_secs(7 * 24 * 3600),
+            allow_any_host: false,
         }
     }
 }
@@ -178,7 +183,13 @@ pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Rou
             admin.clone(),
             error::limits,
         ))
-        .route_layer(axum::middleware::from_fn(origin::refuse_cross_site));
+        .route_layer(axum::extract::DefaultBodyLimit::max(
+            admin.options.max_body_bytes,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            admin.clone(),
+            origin::refuse_cross_site,
+        ));
 
     // The WebSocket is long-lived: no timeout; it checks Origin and auth itself.
     let api = limited.route("/comms", get(comms::upgrade).with_state(admin));

@@ -3,13 +3,21 @@
 //! runtime without a token, typically). Browsers label cross-site requests
 //! with `Origin` and `Sec-Fetch-Site`; state-changing requests so labelled
 //! are refused. Tools that send neither (curl, node-red-admin) are unaffected.
+//!
+//! An API without a token also only answers requests addressed to a loopback
+//! host name, so a site that re-points its own domain at 127.0.0.1 (DNS
+//! rebinding) cannot read or deploy flows "same-origin".
 
-use axum::extract::Request;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Method, StatusCode};
 
 use super::error::ApiError;
+use super::Admin;
 
 /// Why a request counts as cross-site, if it does.
 pub fn cross_site_reason(headers: &HeaderMap) -> Option<String> {
@@ -63,8 +71,44 @@ fn same_authority(origin: &str, host: &str) -> bool {
     normalize(authority) == normalize(host)
 }
 
-/// Refuse state-changing requests from another site with 403.
-pub async fn refuse_cross_site(req: Request, next: Next) -> Response {
+/// Whether the request's `Host` names this machine's loopback interface
+/// (`localhost`, `127.x.x.x`, `[::1]`, with any port).
+pub fn host_is_loopback(headers: &HeaderMap) -> bool {
+    let Some(host) = header(headers, "host") else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Why the request must be refused before anything else, if it must: a
+/// foreign Host on an open (token-less) API.
+pub fn foreign_host(admin: &Admin, headers: &HeaderMap) -> Option<String> {
+    let open = !admin.auth.enabled() && !admin.options.allow_any_host;
+    (open && !host_is_loopback(headers)).then(|| {
+        format!(
+            "Host {} is not a loopback name; an admin API without a token only answers \
+             requests to localhost (set --admin-token to serve other names)",
+            header(headers, "host").unwrap_or("(none)")
+        )
+    })
+}
+
+/// Refuse state-changing requests from another site, and any request to an
+/// open API under a foreign host name, with 403.
+pub async fn refuse_cross_site(
+    State(admin): State<Arc<Admin>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(reason) = foreign_host(&admin, req.headers()) {
+        tracing::warn!(path = %req.uri().path(), %reason, "admin request refused");
+        return ApiError::new(StatusCode::FORBIDDEN, "forbidden_host", reason).into_response();
+    }
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe {
         if let Some(reason) = cross_site_reason(req.headers()) {
@@ -119,6 +163,27 @@ mod tests {
             ])),
             None
         );
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "127.0.0.1:1880",
+            "localhost",
+            "LOCALHOST:80",
+            "[::1]:1880",
+            "127.1.2.3",
+        ] {
+            assert!(host_is_loopback(&headers(&[("host", h)])), "{h}");
+        }
+        for h in [
+            "evil.example:1880",
+            "10.0.0.1",
+            "localhost.evil.example",
+            "[::2]:1",
+        ] {
+            assert!(!host_is_loopback(&headers(&[("host", h)])), "{h}");
+        }
     }
 
     #[test]
