@@ -1185,3 +1185,32 @@ fn an_open_api_answers_only_loopback_host_names() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[test]
+fn tabs_implied_by_z_work_like_node_red() {
+    // Like the Ignite seed: nodes name a tab that has no tab node, and a
+    // node sits on no tab at all.
+    let flow = json!([
+        {"id": "in1", "type": "http in", "z": "implied", "url": "/v", "method": "get", "x": 1, "y": 1, "wires": [["out1"]]},
+        {"id": "out1", "type": "http response", "z": "implied", "headers": {"x-version": "1"}, "x": 2, "y": 1, "wires": []},
+        {"id": "note", "type": "comment", "z": "", "name": "global note"}
+    ]);
+    let s = start_flow(&flow, &[], &[]);
+    let tab = get_json(&s, "/flow/implied", false);
+    assert_eq!(tab["id"], "implied");
+    assert_eq!(tab["nodes"].as_array().unwrap().len(), 2);
+    assert!(tab.get("label").is_none());
+    assert_eq!(
+        get_json(&s, "/flow/global", false),
+        json!({"id": "global", "configs": [flow[2]]})
+    );
+    // Replacing the global config nodes keeps the implied tab's nodes.
+    let r = client()
+        .put(s.url("/flow/global"))
+        .json(&json!({"configs": []}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(get_json(&s, "/flows", false), json!([flow[0], flow[1]]));
+    assert_serves(&s, "/v", 1);
+}

@@ -386,24 +386,28 @@ pub async fn update_flow(
         let body = read_object(&admin, req).await?;
         let tab_id = id.clone();
         let edit = move |current: Vec<Value>| -> Result<Vec<Value>, DeployError> {
-            let containers: Vec<String> = current
+            let subflows: Vec<String> = current
                 .iter()
-                .filter(|n| matches!(str_field(n, "type"), Some("tab" | "subflow")))
+                .filter(|n| str_field(n, "type") == Some("subflow"))
                 .filter_map(|n| str_field(n, "id").map(str::to_owned))
                 .collect();
-            let is_tab = |z: &str| containers.iter().any(|c| c == z);
+            // Node-RED's flows: tabs, and the tabs nodes name without a tab
+            // node (it creates those).
+            let on_a_flow = |n: &Value| {
+                str_field(n, "z").is_some_and(|z| !z.is_empty() && !subflows.iter().any(|s| s == z))
+            };
             if tab_id == "global" {
                 let mut next: Vec<Value> = current
                     .into_iter()
-                    .filter(|n| {
-                        str_field(n, "type") == Some("tab") || str_field(n, "z").is_some_and(is_tab)
-                    })
+                    .filter(|n| str_field(n, "type") == Some("tab") || on_a_flow(n))
                     .collect();
                 next.extend(node_list(&body, "configs")?);
                 return Ok(next);
             }
-            let exists =
-                is_tab(&tab_id) || current.iter().any(|n| str_field(n, "z") == Some(&tab_id));
+            let exists = current.iter().any(|n| {
+                (str_field(n, "type") == Some("tab") && str_field(n, "id") == Some(&tab_id))
+                    || str_field(n, "z") == Some(&tab_id)
+            });
             if !exists {
                 return Err(DeployError::NotFound(format!("no flow with id {tab_id}")));
             }
