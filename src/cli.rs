@@ -6,7 +6,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::net::IpAddr;
+
+use axum::Router;
 use clap::{Args, Parser, Subcommand};
+use flowgate_runtime::admin;
+use flowgate_runtime::credentials::CredentialKey;
 use flowgate_runtime::error::LoadError;
 use flowgate_runtime::server::ServerLimits;
 use flowgate_runtime::service::{Runtime, StartError};
@@ -41,6 +46,29 @@ struct FlowArgs {
 struct CheckArgs {
     #[command(flatten)]
     flow: FlowArgs,
+    #[command(flatten)]
+    admin: AdminPlacement,
+}
+
+/// Where the admin API lives (flows' endpoints may not collide with it).
+#[derive(Args)]
+struct AdminPlacement {
+    /// Path the admin API (Node-RED's /flows, /nodes, /settings, /comms...) is served under.
+    #[arg(long, default_value = "/", env = "FLOWGATE_ADMIN_ROOT")]
+    admin_root: String,
+    /// Serve no admin API at all.
+    #[arg(long)]
+    no_admin: bool,
+}
+
+impl AdminPlacement {
+    fn options(&self, token: Option<String>) -> Option<admin::AdminOptions> {
+        (!self.no_admin).then(|| admin::AdminOptions {
+            root: admin::normalize_root(&self.admin_root),
+            token,
+            ..admin::AdminOptions::default()
+        })
+    }
 }
 
 #[derive(Args)]
@@ -74,6 +102,15 @@ struct RunArgs {
     /// Most connections served at once.
     #[arg(long, default_value_t = 10_000)]
     max_connections: usize,
+    #[command(flatten)]
+    admin: AdminPlacement,
+    /// Bearer token every admin API request must carry (prefer the
+    /// environment variable: command lines are visible to other users).
+    #[arg(long, env = "FLOWGATE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Serve the admin API without a token on a non-loopback address.
+    #[arg(long)]
+    insecure_admin: bool,
 }
 
 impl Cli {
@@ -95,12 +132,60 @@ fn init_tracing() {
         .init();
 }
 
-fn settings_for(flow: &FlowArgs) -> Settings {
+/// The environment variable holding the credentials file's secret.
+const CREDENTIAL_SECRET_ENV: &str = "FLOWGATE_CREDENTIAL_SECRET";
+
+fn settings_for(flow: &FlowArgs, admin: Option<&admin::AdminOptions>) -> Settings {
     Settings {
         flows_path: Some(flow.flows.clone()),
         credentials_path: flow.credentials.clone(),
+        credential_key: std::env::var(CREDENTIAL_SECRET_ENV)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(|s| CredentialKey::from_secret(&s)),
+        reserved_paths: admin
+            .map(|a| admin::reserved_prefixes(a, &[]))
+            .unwrap_or_default(),
         ..Settings::default()
     }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The admin API's options for `run`, or why it must not start.
+fn admin_for_run(args: &RunArgs) -> Result<Option<admin::AdminOptions>, String> {
+    if args.admin.no_admin {
+        return Ok(None);
+    }
+    let token = match args.admin_token.as_deref().map(str::trim) {
+        Some("") => {
+            return Err("--admin-token / FLOWGATE_ADMIN_TOKEN is set but empty".into());
+        }
+        Some(t) => Some(t.to_owned()),
+        None => None,
+    };
+    if let Some(t) = &token {
+        if t.len() < 16 {
+            tracing::warn!(
+                "the admin token is short ({} characters); use at least 16 random characters",
+                t.len()
+            );
+        }
+    } else if !is_loopback_host(&args.host) && !args.insecure_admin {
+        return Err(format!(
+            "refusing to serve the admin API on {} without a token: anyone who can reach \
+             that address could deploy flows. Set --admin-token (or FLOWGATE_ADMIN_TOKEN), \
+             listen on 127.0.0.1, pass --no-admin, or pass --insecure-admin to accept the risk",
+            args.host
+        ));
+    }
+    Ok(args.admin.options(token).map(|o| admin::AdminOptions {
+        allow_any_host: args.insecure_admin,
+        ..o
+    }))
 }
 
 fn report(err: &StartError) {
@@ -120,7 +205,11 @@ fn report(err: &StartError) {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
-    let runtime = Runtime::new(flowgate_nodes::registry(), settings_for(&args.flow));
+    let admin = args.admin.options(None);
+    let runtime = Runtime::new(
+        flowgate_nodes::registry(),
+        settings_for(&args.flow, admin.as_ref()),
+    );
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -144,11 +233,18 @@ fn check(args: CheckArgs) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
+    let admin = match admin_for_run(&args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("flowgate: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let settings = Settings {
         http_timeout: Duration::from_secs_f64(args.http_timeout.max(0.001)),
         max_body_bytes: args.max_body,
         function_timeout: Duration::from_secs_f64(args.function_timeout.max(0.001)),
-        ..settings_for(&args.flow)
+        ..settings_for(&args.flow, admin.as_ref())
     };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -182,7 +278,19 @@ fn run(args: RunArgs) -> ExitCode {
             flows.node_count(),
             flows.routes().len()
         );
-        let router = flowgate_runtime::http::flow_router(Arc::clone(&runtime));
+        let mut router = flowgate_runtime::http::flow_router(Arc::clone(&runtime));
+        if let Some(options) = admin {
+            println!(
+                "flowgate: admin API at {}{}",
+                options.normalized_root(),
+                if options.token.is_some() {
+                    " (bearer token required)"
+                } else {
+                    ""
+                }
+            );
+            router = router.merge(admin::router(Arc::clone(&runtime), options, Router::new()));
+        }
         let limits = ServerLimits {
             header_read_timeout: Duration::from_secs_f64(args.header_timeout.max(0.001)),
             max_header_bytes: args.max_header_bytes,
