@@ -4,7 +4,10 @@
 
 pub mod http_in;
 pub mod http_response;
+pub mod js;
 pub mod junction;
+pub mod msgpath;
+pub mod typed_value;
 pub mod util;
 
 use flowgate_runtime::Registry;
