@@ -4,11 +4,16 @@
 
 pub mod http_in;
 pub mod http_response;
+pub mod inject;
 pub mod js;
 pub mod junction;
 pub mod msgpath;
+pub mod mustache;
 pub mod typed_value;
 pub mod util;
+
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use flowgate_runtime::Registry;
 
@@ -18,5 +23,6 @@ pub fn registry() -> Registry {
     r.register(http_in::node_type());
     r.register(http_response::node_type());
     r.register(junction::node_type());
+    r.register(inject::node_type());
     r
 }

@@ -180,8 +180,24 @@ impl TypedValue {
         value: Option<&Value>,
         vtype: &str,
     ) -> Result<Self, Problem> {
+        Self::prepare(value, vtype, &|name| evaluate_env(name, node, cx))
+            .map_err(|m| node.problem(Some(field), m))
+    }
+
+    /// Prepare a typed value given at run time (the editor's inject button
+    /// sends its own properties); `env` reads the process environment.
+    pub fn runtime(value: Option<&Value>, vtype: &str) -> Result<Self, String> {
+        Self::prepare(value, vtype, &|name| {
+            std::env::var(name.trim_start_matches("${").trim_end_matches('}')).unwrap_or_default()
+        })
+    }
+
+    fn prepare(
+        value: Option<&Value>,
+        vtype: &str,
+        env: &dyn Fn(&str) -> String,
+    ) -> Result<Self, String> {
         let text = raw_text(value);
-        let problem = |m: String| node.problem(Some(field), m);
         Ok(match vtype {
             "" | "str" => TypedValue::Const(Value::String(text)),
             "num" => TypedValue::Const(match value {
@@ -194,20 +210,20 @@ impl TypedValue {
             }),
             "json" => match value {
                 Some(Value::String(s)) => TypedValue::Const(
-                    serde_json::from_str(s).map_err(|e| problem(format!("invalid JSON: {e}")))?,
+                    serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}"))?,
                 ),
                 Some(other) => TypedValue::Const(other.clone()),
-                None => return Err(problem("invalid JSON: empty value".into())),
+                None => return Err("invalid JSON: empty value".into()),
             },
             "bin" => {
                 let data: Value = match value {
                     Some(Value::String(s)) => serde_json::from_str(s)
-                        .map_err(|e| problem(format!("invalid buffer JSON: {e}")))?,
+                        .map_err(|e| format!("invalid buffer JSON: {e}"))?,
                     Some(other) => other.clone(),
                     None => Value::Array(Vec::new()),
                 };
                 TypedValue::Const(buffer_from(&data).ok_or_else(|| {
-                    problem("buffer data must be a JSON array of bytes or a string".into())
+                    "buffer data must be a JSON array of bytes or a string".to_owned()
                 })?)
             }
             "date" => TypedValue::Date(match text.as_str() {
@@ -216,20 +232,18 @@ impl TypedValue {
                 "object" => DateFormat::Object,
                 other => DateFormat::Custom(other.to_owned()),
             }),
-            "msg" => TypedValue::Msg(
-                PropPath::parse_msg(&text).map_err(|e| problem(e.to_string()))?,
-            ),
+            "msg" => TypedValue::Msg(PropPath::parse_msg(&text).map_err(|e| e.to_string())?),
             "flow" | "global" => TypedValue::Context(
                 if vtype == "flow" {
                     ContextKind::Flow
                 } else {
                     ContextKind::Global
                 },
-                ContextPath::parse(&text).map_err(|e| problem(e.to_string()))?,
+                ContextPath::parse(&text).map_err(|e| e.to_string())?,
             ),
-            "env" => TypedValue::Const(Value::String(evaluate_env(&text, node, cx))),
-            "jsonata" => return Err(problem(jsonata_unsupported())),
-            other => return Err(problem(format!("unsupported value type \"{other}\""))),
+            "env" => TypedValue::Const(Value::String(env(&text))),
+            "jsonata" => return Err(jsonata_unsupported()),
+            other => return Err(format!("unsupported value type \"{other}\"")),
         })
     }
 

@@ -134,6 +134,15 @@ impl NodeHandle {
         }
     }
 
+    /// Deliver `msg` to this node's own input, as Node-RED's `node.receive()`
+    /// does (an `inject` timer firing); the delivery runs as its own task.
+    pub fn deliver_to_self(&self, msg: Message) {
+        if let Some(flows) = self.flows.upgrade() {
+            let index = self.index;
+            tokio::spawn(async move { flows.deliver(index, msg).await });
+        }
+    }
+
     /// Raise an error from this node outside message handling, routed to
     /// `catch` nodes like any other node error.
     pub fn error(&self, err: NodeError) {
