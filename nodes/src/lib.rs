@@ -2,10 +2,12 @@
 //! runtime's [`flowgate_runtime::Node`] trait. [`registry`] maps the type
 //! strings found in exported flows to these modules.
 
+pub mod change;
 pub mod http_in;
 pub mod http_response;
 pub mod inject;
 pub mod js;
+pub mod jsregex;
 pub mod junction;
 pub mod msgpath;
 pub mod mustache;
@@ -24,5 +26,6 @@ pub fn registry() -> Registry {
     r.register(http_response::node_type());
     r.register(junction::node_type());
     r.register(inject::node_type());
+    r.register(change::node_type());
     r
 }
