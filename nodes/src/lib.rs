@@ -10,6 +10,7 @@ pub mod js;
 pub mod jsregex;
 pub mod junction;
 pub mod msgpath;
+pub mod switch;
 pub mod mustache;
 pub mod typed_value;
 pub mod util;
@@ -27,5 +28,6 @@ pub fn registry() -> Registry {
     r.register(junction::node_type());
     r.register(inject::node_type());
     r.register(change::node_type());
+    r.register(switch::node_type());
     r
 }
