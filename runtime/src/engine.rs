@@ -268,10 +268,13 @@ impl Flows {
                     });
                 }
             }
-            st.insert(
-                "source".into(),
-                json!({ "id": node.id, "type": node.node_type, "name": node.name }),
-            );
+            let mut source = Map::new();
+            source.insert("id".into(), Value::String(node.id.clone()));
+            source.insert("type".into(), Value::String(node.node_type.clone()));
+            if !node.name.is_empty() {
+                source.insert("name".into(), Value::String(node.name.clone()));
+            }
+            st.insert("source".into(), Value::Object(source));
             let mut msg = Message::new();
             msg.body.insert("status".into(), Value::Object(st));
             let flows = self.clone();
@@ -433,7 +436,10 @@ impl Flows {
         let mut source = Map::new();
         source.insert("id".into(), Value::String(node.id.clone()));
         source.insert("type".into(), Value::String(node.node_type.clone()));
-        source.insert("name".into(), Value::String(node.name.clone()));
+        // Node-RED leaves `name` out for unnamed nodes.
+        if !node.name.is_empty() {
+            source.insert("name".into(), Value::String(node.name.clone()));
+        }
         source.insert("count".into(), Value::from(count));
         msg.body.insert(
             "error".into(),
