@@ -11,7 +11,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
-    let path = common::repo_root().join("tests/fixtures/nodered").join(name);
+    let path = common::repo_root()
+        .join("tests/fixtures/nodered")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("fixture JSON")
 }
 
@@ -28,16 +30,20 @@ fn same_body(content_type: &str, expected: &str, actual: &str) -> bool {
 
 #[test]
 fn core_nodes_answer_like_node_red() {
-    let flow = std::fs::read_to_string(
-        common::repo_root().join("tests/fixtures/nodered/core-nodes.json"),
-    )
-    .unwrap();
+    let flow =
+        std::fs::read_to_string(common::repo_root().join("tests/fixtures/nodered/core-nodes.json"))
+            .unwrap();
     let server = common::Server::start_with(&flow, &[], &[("FIXTURE_ENV", "fixture-value")]);
     let client = common::client();
     let cases = fixture("cases.json");
     let recorded = fixture("recorded.json");
     let mut failures = Vec::new();
-    for (case, want) in cases.as_array().unwrap().iter().zip(recorded.as_array().unwrap()) {
+    for (case, want) in cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(recorded.as_array().unwrap())
+    {
         let name = case["name"].as_str().unwrap();
         assert_eq!(want["name"], case["name"], "recorded.json is out of date");
         let method: reqwest::Method = case["method"].as_str().unwrap().parse().unwrap();
@@ -71,7 +77,8 @@ fn core_nodes_answer_like_node_red() {
         let want_status = want["status"].as_u64().unwrap() as u16;
         let want_ct = want["content_type"].as_str().unwrap_or("");
         let want_body = want["body"].as_str().unwrap();
-        if status != want_status || content_type != want_ct || !same_body(want_ct, want_body, &body) {
+        if status != want_status || content_type != want_ct || !same_body(want_ct, want_body, &body)
+        {
             failures.push(format!(
                 "{name}:\n  node-red: {want_status} {want_ct} {want_body}\n  flowgate: {status} {content_type} {body}"
             ));

@@ -35,7 +35,11 @@ enum Target {
 enum From {
     /// A constant (`str`, `num`, `bool`) or a regular expression (`re`):
     /// the text as written and the expression that finds it.
-    Static { kind: FromKind, text: String, re: Regex },
+    Static {
+        kind: FromKind,
+        text: String,
+        re: Regex,
+    },
     /// Read per message (`msg`, `flow`, `global`).
     Dynamic(Target),
 }
@@ -50,10 +54,22 @@ enum FromKind {
 
 #[derive(Debug)]
 enum Rule {
-    Set { target: Target, to: To },
-    Change { target: Target, from: From, to: To, to_is_bool: bool },
+    Set {
+        target: Target,
+        to: To,
+    },
+    Change {
+        target: Target,
+        from: From,
+        to: To,
+        to_is_bool: bool,
+    },
     Delete(Target),
-    Move { from: Target, to: Target, two_step: bool },
+    Move {
+        from: Target,
+        to: Target,
+        two_step: bool,
+    },
 }
 
 /// The value a rule writes.
@@ -93,10 +109,19 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
                 "t".into(),
                 Value::String(if action == "replace" { "set" } else { action }.into()),
             );
-            rule.insert("p".into(), Value::String(config.str("property").unwrap_or("").into()));
-            rule.insert("to".into(), Value::String(config.str("to").unwrap_or("").into()));
+            rule.insert(
+                "p".into(),
+                Value::String(config.str("property").unwrap_or("").into()),
+            );
+            rule.insert(
+                "to".into(),
+                Value::String(config.str("to").unwrap_or("").into()),
+            );
             if action == "change" {
-                rule.insert("from".into(), Value::String(config.str("from").unwrap_or("").into()));
+                rule.insert(
+                    "from".into(),
+                    Value::String(config.str("from").unwrap_or("").into()),
+                );
                 if matches!(config.raw.get("reg"), None | Some(Value::Null)) || config.flag("reg") {
                     rule.insert("re".into(), Value::Bool(true));
                 }
@@ -218,7 +243,10 @@ struct FromValue {
 impl Change {
     fn read(&self, t: &Target, msg: &Map<String, Value>) -> Result<Option<Value>, ()> {
         match t {
-            Target::Msg(p) => p.get(msg).map(|v| v.map(|c| c.into_owned())).map_err(|_| ()),
+            Target::Msg(p) => p
+                .get(msg)
+                .map(|v| v.map(|c| c.into_owned()))
+                .map_err(|_| ()),
             Target::Context(k, p) => p.get(self.contexts.store(*k), msg).map_err(|_| ()),
         }
     }
@@ -237,13 +265,16 @@ impl Change {
     fn to_value(&self, to: &To, msg: &Map<String, Value>) -> Result<Option<Value>, ()> {
         match &to.0 {
             // A missing message property skips the rule (Node-RED's try/catch).
-            TypedValue::Msg(p) => p.get(msg).map(|v| v.map(|c| c.into_owned())).map_err(|_| ()),
+            TypedValue::Msg(p) => p
+                .get(msg)
+                .map(|v| v.map(|c| c.into_owned()))
+                .map_err(|_| ()),
             // A context read error counts as undefined.
             other => Ok(other.evaluate(msg, &self.contexts).unwrap_or(None)),
         }
     }
 
-    fn from_value(&self, from: &From, msg: &Map<String, Value>) -> Result<FromValue, String> {
+    fn search_value(&self, from: &From, msg: &Map<String, Value>) -> Result<FromValue, String> {
         match from {
             From::Static { kind, text, re } => Ok(FromValue {
                 kind: *kind,
@@ -261,9 +292,10 @@ impl Change {
                         FromKind::Bool,
                         Regex::new(&regex::escape(&b.to_string())).expect("escaped"),
                     ),
-                    Some(Value::String(s)) => {
-                        (FromKind::Str, Regex::new(&regex::escape(s)).expect("escaped"))
-                    }
+                    Some(Value::String(s)) => (
+                        FromKind::Str,
+                        Regex::new(&regex::escape(s)).expect("escaped"),
+                    ),
                     other => {
                         return Err(format!(
                             "Invalid 'from' property: unsupported type: {}",
@@ -300,7 +332,9 @@ impl Change {
             Rule::Move { from, to, two_step } => {
                 if *two_step {
                     let temp = match to {
-                        Target::Msg(_) => Target::Msg(PropPath::parse("_temp_move").expect("valid")),
+                        Target::Msg(_) => {
+                            Target::Msg(PropPath::parse("_temp_move").expect("valid"))
+                        }
                         Target::Context(k, _) => {
                             Target::Context(*k, ContextPath::parse("_temp_move").expect("valid"))
                         }
@@ -320,7 +354,7 @@ impl Change {
                 let Ok(value) = self.to_value(to, msg) else {
                     return Ok(());
                 };
-                let from = self.from_value(from, msg)?;
+                let from = self.search_value(from, msg)?;
                 let Ok(current) = self.read(target, msg) else {
                     return Ok(());
                 };
@@ -413,7 +447,10 @@ mod tests {
             json!({"payload": {"x": 1}, "gone": true}),
         )
         .await;
-        assert_eq!(out, json!({"payload": {"x": 1}, "a": {"b": [null, 5]}, "copy": 1}));
+        assert_eq!(
+            out,
+            json!({"payload": {"x": 1}, "a": {"b": [null, 5]}, "copy": 1})
+        );
     }
 
     #[tokio::test]
@@ -473,7 +510,10 @@ mod tests {
                 {"t": "set", "p": "payload", "pt": "msg", "to": "$now()", "tot": "jsonata"}
             ], "wires": [[]]}
         ]));
-        assert!(e.contains("node cj (change \"calc\") field `rules[0]`: JSONata"), "{e}");
+        assert!(
+            e.contains("node cj (change \"calc\") field `rules[0]`: JSONata"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -89,7 +89,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         }
         "msg" => match config.str("statusVal").filter(|s| !s.is_empty()) {
             Some(p) => StatusSource::Property(
-                PropPath::parse_msg(p).map_err(|e| config.problem(Some("statusVal"), e.to_string()))?,
+                PropPath::parse_msg(p)
+                    .map_err(|e| config.problem(Some("statusVal"), e.to_string()))?,
             ),
             None => StatusSource::Auto,
         },
@@ -165,7 +166,9 @@ impl Debug {
             }
             source => {
                 let value = match source {
-                    StatusSource::Property(p) => p.get(&msg.body).ok().flatten().map(|c| c.into_owned()),
+                    StatusSource::Property(p) => {
+                        p.get(&msg.body).ok().flatten().map(|c| c.into_owned())
+                    }
                     _ => match self.target {
                         Target::WholeMessage => msg.body.get("payload").cloned(),
                         _ => shown.cloned(),
@@ -178,7 +181,9 @@ impl Debug {
                 };
                 let owned;
                 if let Some(Value::Object(o)) = &value {
-                    if let (Some(f), Some(s), Some(t)) = (o.get("fill"), o.get("shape"), o.get("text")) {
+                    if let (Some(f), Some(s), Some(t)) =
+                        (o.get("fill"), o.get("shape"), o.get("text"))
+                    {
                         owned = (js::to_js_string(Some(f)), js::to_js_string(Some(s)));
                         fill = &owned.0;
                         shape = &owned.1;
@@ -193,9 +198,20 @@ impl Debug {
                         shape_s = shape.to_owned();
                         (fill_s.as_str(), shape_s.as_str())
                     } else if let Some(st) = msg.body.get("status") {
-                        text = st.get("text").map(|t| js::to_js_string(Some(t))).unwrap_or_default();
-                        fill_s = st.get("fill").and_then(Value::as_str).unwrap_or("grey").to_owned();
-                        shape_s = st.get("shape").and_then(Value::as_str).unwrap_or("ring").to_owned();
+                        text = st
+                            .get("text")
+                            .map(|t| js::to_js_string(Some(t)))
+                            .unwrap_or_default();
+                        fill_s = st
+                            .get("fill")
+                            .and_then(Value::as_str)
+                            .unwrap_or("grey")
+                            .to_owned();
+                        shape_s = st
+                            .get("shape")
+                            .and_then(Value::as_str)
+                            .unwrap_or("ring")
+                            .to_owned();
                         (fill_s.as_str(), shape_s.as_str())
                     } else {
                         (fill, shape)
@@ -218,14 +234,21 @@ impl Debug {
 impl Node for Debug {
     fn on_input<'a>(&'a self, msg: Message, _out: &'a mut Outputs) -> Outcome<'a> {
         // Ignore its own status coming back through a status node.
-        if msg.body.get("status").and_then(|s| s.get("source")).and_then(|s| s.get("id"))
+        if msg
+            .body
+            .get("status")
+            .and_then(|s| s.get("source"))
+            .and_then(|s| s.get("id"))
             == Some(&Value::String(self.id.clone()))
         {
             return Outcome::Ready(Ok(()));
         }
         let (property, shown): (&str, Option<Value>) = match &self.target {
             Target::WholeMessage => ("msg", Some(Value::Object(msg.body.clone()))),
-            Target::Property(name, p) => (name, p.get(&msg.body).ok().flatten().map(|c| c.into_owned())),
+            Target::Property(name, p) => (
+                name,
+                p.get(&msg.body).ok().flatten().map(|c| c.into_owned()),
+            ),
         };
         if self.to_status {
             self.show_status(&msg, shown.as_ref());
@@ -274,14 +297,22 @@ mod tests {
             {"id": "d2", "type": "debug", "z": "t", "complete": "true", "active": false, "wires": []}
         ]));
         let mut rx = rt.events().subscribe();
-        testkit::inject(&rt, "d1", json!({"payload": {"a": "hello"}, "topic": "greet"})).await;
+        testkit::inject(
+            &rt,
+            "d1",
+            json!({"payload": {"a": "hello"}, "topic": "greet"}),
+        )
+        .await;
         testkit::inject(&rt, "d2", json!({"payload": 1})).await;
         let mut seen = Vec::new();
         while let Ok(e) = rx.try_recv() {
             seen.push((e.topic, e.data));
         }
         let status = seen.iter().find(|(t, _)| t == "status/d1").expect("status");
-        assert_eq!(status.1, json!({"fill": "grey", "shape": "dot", "text": "hello"}));
+        assert_eq!(
+            status.1,
+            json!({"fill": "grey", "shape": "dot", "text": "hello"})
+        );
         let debug: Vec<_> = seen.iter().filter(|(t, _)| t == "debug").collect();
         assert_eq!(debug.len(), 1, "inactive node d2 publishes nothing");
         let d = &debug[0].1;
@@ -298,7 +329,10 @@ mod tests {
     fn formats() {
         assert_eq!(format_of(Some(&json!([1, 2]))), "array[2]");
         assert_eq!(format_of(Some(&json!({"a": 1}))), "Object");
-        assert_eq!(format_of(Some(&json!({"type": "Buffer", "data": [1]}))), "buffer[1]");
+        assert_eq!(
+            format_of(Some(&json!({"type": "Buffer", "data": [1]}))),
+            "buffer[1]"
+        );
         assert_eq!(format_of(None), "undefined");
     }
 }

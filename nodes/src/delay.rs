@@ -76,7 +76,12 @@ struct Delay {
     events: Events,
 }
 
-fn millis(config: &NodeConfig, field: &str, units_field: &str, default: f64) -> Result<Duration, Problem> {
+fn millis(
+    config: &NodeConfig,
+    field: &str,
+    units_field: &str,
+    default: f64,
+) -> Result<Duration, Problem> {
     let v = config.number(field).unwrap_or(default);
     let factor = match config.str(units_field).unwrap_or("seconds") {
         "milliseconds" => 1.0,
@@ -104,7 +109,10 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             "day" => 86_400_000.0,
             _ => 1000.0,
         };
-        let n = config.number("nbRateUnits").filter(|n| *n > 0.0).unwrap_or(1.0);
+        let n = config
+            .number("nbRateUnits")
+            .filter(|n| *n > 0.0)
+            .unwrap_or(1.0);
         Ok(Duration::from_secs_f64(unit / per * n / 1000.0))
     };
     let mode = match config.str("pauseType").unwrap_or("delay") {
@@ -120,10 +128,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         "queue" => Mode::TopicQueue(rate()?),
         "timed" => Mode::TopicTimed(rate()?),
         other => {
-            return Err(config.problem(
-                Some("pauseType"),
-                format!("unknown pauseType \"{other}\""),
-            ))
+            return Err(config.problem(Some("pauseType"), format!("unknown pauseType \"{other}\"")))
         }
     };
     let second_output = config.number("outputs") == Some(2.0);
@@ -173,7 +178,10 @@ impl Delay {
             tokio::time::sleep(wait).await;
             let due = {
                 let mut st = state.lock();
-                st.delayed.iter().position(|d| d.id == id).and_then(|i| st.delayed.remove(i))
+                st.delayed
+                    .iter()
+                    .position(|d| d.id == id)
+                    .and_then(|i| st.delayed.remove(i))
             };
             if let Some(d) = due {
                 handle.send(0, d.msg);
@@ -326,13 +334,18 @@ impl Delay {
 
     fn on_topic(&self, mut msg: Message, out: &mut Outputs) {
         if !msg.body.contains_key("topic") {
-            msg.body.insert("topic".into(), Value::String("_none_".into()));
+            msg.body
+                .insert("topic".into(), Value::String("_none_".into()));
         }
         let reset = msg.body.contains_key("reset");
         let flush = msg.body.get("flush").cloned();
         let topic = msg.body["topic"].clone();
         let mut st = self.state.lock();
-        match st.buffer.iter().position(|m| m.body.get("topic") == Some(&topic)) {
+        match st
+            .buffer
+            .iter()
+            .position(|m| m.body.get("topic") == Some(&topic))
+        {
             Some(i) => {
                 let old = std::mem::replace(&mut st.buffer[i], msg);
                 if self.second_output {
@@ -465,13 +478,20 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn fixed_delay_does_not_block_other_messages() {
-        let rt = testkit::start(flow("dl1", json!({"pauseType": "delay", "timeout": "2", "timeoutUnits": "seconds", "outputs": 1})));
+        let rt = testkit::start(flow(
+            "dl1",
+            json!({"pauseType": "delay", "timeout": "2", "timeoutUnits": "seconds", "outputs": 1}),
+        ));
         let mut out = Sink::new("dl1-out");
         let start = Instant::now();
         testkit::inject(&rt, "dl1", json!({"payload": 1})).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         testkit::inject(&rt, "dl1", json!({"payload": 2})).await;
-        assert_eq!(start.elapsed(), Duration::from_millis(500), "inject returned at once");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(500),
+            "inject returned at once"
+        );
         assert_eq!(out.next().await.body["payload"], json!(1));
         assert_eq!(start.elapsed(), Duration::from_secs(2));
         assert_eq!(out.next().await.body["payload"], json!(2));
@@ -480,7 +500,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn delay_from_msg_and_flush() {
-        let rt = testkit::start(flow("dl2", json!({"pauseType": "delayv", "timeout": "1", "timeoutUnits": "seconds"})));
+        let rt = testkit::start(flow(
+            "dl2",
+            json!({"pauseType": "delayv", "timeout": "1", "timeoutUnits": "seconds"}),
+        ));
         let mut out = Sink::new("dl2-out");
         let start = Instant::now();
         testkit::inject(&rt, "dl2", json!({"payload": "a", "delay": 300})).await;
@@ -489,12 +512,19 @@ mod tests {
         testkit::inject(&rt, "dl2", json!({"payload": "b", "delay": 10_000})).await;
         testkit::inject(&rt, "dl2", json!({"flush": true})).await;
         assert_eq!(out.next().await.body["payload"], json!("b"));
-        assert_eq!(start.elapsed(), Duration::from_millis(300), "flushed without waiting");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(300),
+            "flushed without waiting"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn rate_limit_queues_one_per_period() {
-        let rt = testkit::start(flow("dl3", json!({"pauseType": "rate", "rate": "2", "rateUnits": "second", "nbRateUnits": "1", "drop": false})));
+        let rt = testkit::start(flow(
+            "dl3",
+            json!({"pauseType": "rate", "rate": "2", "rateUnits": "second", "nbRateUnits": "1", "drop": false}),
+        ));
         let mut out = Sink::new("dl3-out");
         let start = Instant::now();
         for i in 0..3 {
@@ -505,12 +535,22 @@ mod tests {
             assert_eq!(out.next().await.body["payload"], json!(i));
             times.push(start.elapsed());
         }
-        assert_eq!(times, [Duration::ZERO, Duration::from_millis(500), Duration::from_millis(1000)]);
+        assert_eq!(
+            times,
+            [
+                Duration::ZERO,
+                Duration::from_millis(500),
+                Duration::from_millis(1000)
+            ]
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn rate_limit_drops_to_the_second_output() {
-        let rt = testkit::start(flow("dl4", json!({"pauseType": "rate", "rate": "1", "rateUnits": "second", "drop": true, "outputs": 2})));
+        let rt = testkit::start(flow(
+            "dl4",
+            json!({"pauseType": "rate", "rate": "1", "rateUnits": "second", "drop": true, "outputs": 2}),
+        ));
         let mut out = Sink::new("dl4-out");
         let mut dropped = Sink::new("dl4-drop");
         testkit::inject(&rt, "dl4", json!({"payload": 1})).await;
@@ -524,7 +564,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn per_topic_keeps_the_newest_of_each_topic() {
-        let rt = testkit::start(flow("dl5", json!({"pauseType": "timed", "rate": "1", "rateUnits": "second"})));
+        let rt = testkit::start(flow(
+            "dl5",
+            json!({"pauseType": "timed", "rate": "1", "rateUnits": "second"}),
+        ));
         let mut out = Sink::new("dl5-out");
         testkit::inject(&rt, "dl5", json!({"payload": 1, "topic": "a"})).await;
         testkit::inject(&rt, "dl5", json!({"payload": 2, "topic": "b"})).await;

@@ -13,8 +13,8 @@ use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use serde_json::{Map, Value};
 
 use crate::js;
-use crate::mustache::{self, Template};
 use crate::msgpath::PropPath;
+use crate::mustache::{self, Template};
 use crate::util::{hash_sum, publish_status, status};
 
 /// Node-RED's default `httpRequestTimeout`.
@@ -73,18 +73,23 @@ struct HttpRequest {
 fn header_part(kind: Option<&str>, value: Option<&str>) -> Option<HeaderPart> {
     match kind {
         Some("other") => Some(HeaderPart::Fixed(value.unwrap_or("").to_owned())),
-        Some("msg") => PropPath::parse_msg(value.unwrap_or("")).ok().map(HeaderPart::Msg),
+        Some("msg") => PropPath::parse_msg(value.unwrap_or(""))
+            .ok()
+            .map(HeaderPart::Msg),
         Some(k) if !k.is_empty() => Some(HeaderPart::Fixed(k.to_owned())),
         _ => None,
     }
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let url = config.str("url").filter(|u| !u.is_empty()).map(str::to_owned);
+    let url = config
+        .str("url")
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned);
     let url_template = match &url {
-        Some(u) if u.contains("{{") => Some(
-            mustache::parse(u).map_err(|e| config.problem(Some("url"), e.to_string()))?,
-        ),
+        Some(u) if u.contains("{{") => {
+            Some(mustache::parse(u).map_err(|e| config.problem(Some("url"), e.to_string()))?)
+        }
         _ => None,
     };
     let ret = match config.str("ret").unwrap_or("txt") {
@@ -133,7 +138,11 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             id: config.id.clone(),
             url,
             url_template,
-            method: config.str("method").filter(|m| !m.is_empty()).unwrap_or("GET").to_owned(),
+            method: config
+                .str("method")
+                .filter(|m| !m.is_empty())
+                .unwrap_or("GET")
+                .to_owned(),
             ret,
             payload_to,
             headers,
@@ -150,8 +159,15 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
 pub fn querystring(obj: &Map<String, Value>) -> String {
     let enc = |s: &str| {
         const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-            .remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~')
-            .remove(b'*').remove(b'\'').remove(b'(').remove(b')');
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'!')
+            .remove(b'~')
+            .remove(b'*')
+            .remove(b'\'')
+            .remove(b'(')
+            .remove(b')');
         percent_encoding::utf8_percent_encode(s, KEEP).to_string()
     };
     let prim = |v: &Value| match v {
@@ -203,7 +219,12 @@ impl HttpRequest {
         }
         let mut method = self.method.to_ascii_uppercase();
         if self.method == "use" {
-            method = msg.body.get("method").map(value_text).unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+            method = msg
+                .body
+                .get("method")
+                .map(value_text)
+                .unwrap_or_else(|| "GET".into())
+                .to_ascii_uppercase();
         }
         // Headers: msg.headers (unless passed through unchanged from an
         // earlier request), then the node's list; names compare case-insensitively.
@@ -244,7 +265,12 @@ impl HttpRequest {
             }
             Auth::Bearer(t) => set("Authorization".into(), Some(format!("Bearer {t}"))),
         }
-        let has = |headers: &[(String, String)], n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+        let has = |headers: &[(String, String)], n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.clone())
+        };
         let payload = msg.body.get("payload");
         let mut body: Option<Vec<u8>> = None;
         if method != "GET" && method != "HEAD" {
@@ -263,7 +289,8 @@ impl HttpRequest {
                                 }
                             } else {
                                 if ct.is_none() {
-                                    headers.push(("Content-Type".into(), "application/json".into()));
+                                    headers
+                                        .push(("Content-Type".into(), "application/json".into()));
                                 }
                                 serde_json::to_vec(v).expect("JSON serializes")
                             }
@@ -296,7 +323,8 @@ impl HttpRequest {
                 PayloadTo::Ignore => {}
             }
         }
-        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| format!("invalid method \"{method}\""))?;
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| format!("invalid method \"{method}\""))?;
         let parsed = reqwest::Url::parse(&url).map_err(|_| "Invalid url".to_owned())?;
         let timeout = match msg.body.get("requestTimeout") {
             Some(v) => {
@@ -343,17 +371,26 @@ impl HttpRequest {
                 headers.insert("x-node-red-request-node".into(), Value::String(hash));
                 msg.body.insert("statusCode".into(), Value::from(code));
                 msg.body.insert("headers".into(), Value::Object(headers));
-                msg.body.insert("responseUrl".into(), Value::String(response_url));
-                msg.body.insert("redirectList".into(), Value::Array(Vec::new()));
+                msg.body
+                    .insert("responseUrl".into(), Value::String(response_url));
+                msg.body
+                    .insert("redirectList".into(), Value::Array(Vec::new()));
                 msg.body.insert("retry".into(), Value::from(0));
                 if let Some(Value::Array(list)) = cookies {
-                    msg.body.insert("responseCookies".into(), Value::Object(parse_set_cookies(&list)));
+                    msg.body.insert(
+                        "responseCookies".into(),
+                        Value::Object(parse_set_cookies(&list)),
+                    );
                 }
                 let payload = match self.ret {
                     Ret::Binary => buffer_value(&bytes),
                     Ret::Text => Value::String(String::from_utf8_lossy(&bytes).into_owned()),
                     Ret::Object => {
-                        let text = if code == 204 { "{}".to_owned() } else { String::from_utf8_lossy(&bytes).into_owned() };
+                        let text = if code == 204 {
+                            "{}".to_owned()
+                        } else {
+                            String::from_utf8_lossy(&bytes).into_owned()
+                        };
                         match serde_json::from_str(&text) {
                             Ok(v) => v,
                             Err(_) => {
@@ -372,13 +409,33 @@ impl HttpRequest {
                 let (message, code) = if e.is_timeout() {
                     ("no response from server".to_owned(), "ETIMEDOUT")
                 } else if e.is_connect() {
-                    (format!("RequestError: connect ECONNREFUSED {}", e.url().and_then(|u| u.host_str().map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(80)))).unwrap_or_default()), "ECONNREFUSED")
+                    (
+                        format!(
+                            "RequestError: connect ECONNREFUSED {}",
+                            e.url()
+                                .and_then(|u| u.host_str().map(|h| format!(
+                                    "{h}:{}",
+                                    u.port_or_known_default().unwrap_or(80)
+                                )))
+                                .unwrap_or_default()
+                        ),
+                        "ECONNREFUSED",
+                    )
                 } else {
                     (format!("RequestError: {e}"), "ERR")
                 };
-                self.status(status("red", "ring", if e.is_timeout() { "no response from server" } else { code }));
+                self.status(status(
+                    "red",
+                    "ring",
+                    if e.is_timeout() {
+                        "no response from server"
+                    } else {
+                        code
+                    },
+                ));
                 msg.set_payload(Value::String(format!("{message} : {url}")));
-                msg.body.insert("statusCode".into(), Value::String(code.into()));
+                msg.body
+                    .insert("statusCode".into(), Value::String(code.into()));
                 if !self.send_errors_to_catch {
                     out.send(0, msg.clone());
                 }
@@ -392,7 +449,9 @@ impl HttpRequest {
 fn parse_set_cookies(list: &[Value]) -> Map<String, Value> {
     let mut out = Map::new();
     for c in list.iter().filter_map(Value::as_str) {
-        let Some((key, _)) = c.split_once('=') else { continue };
+        let Some((key, _)) = c.split_once('=') else {
+            continue;
+        };
         let key = key.trim();
         if key.is_empty() {
             continue;
@@ -403,7 +462,9 @@ fn parse_set_cookies(list: &[Value]) -> Map<String, Value> {
                 Some((k, v)) => (k.trim(), v.trim().trim_matches('"')),
                 None => continue,
             };
-            let v = percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned();
+            let v = percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned();
             if i == 0 {
                 cookie.insert("value".into(), Value::String(v));
             } else if !cookie.contains_key(k) {
@@ -430,7 +491,10 @@ mod tests {
     #[test]
     fn querystring_like_node() {
         let o = json!({"a": "x y", "b": [1, true], "c": {"d": 1}, "e": "é&"});
-        assert_eq!(querystring(o.as_object().unwrap()), "a=x%20y&b=1&b=true&c=&e=%C3%A9%26");
+        assert_eq!(
+            querystring(o.as_object().unwrap()),
+            "a=x%20y&b=1&b=true&c=&e=%C3%A9%26"
+        );
     }
 
     #[tokio::test]
@@ -441,9 +505,17 @@ mod tests {
             any(|req: axum::extract::Request| async move {
                 let method = req.method().to_string();
                 let uri = req.uri().to_string();
-                let auth = req.headers().get("authorization").map(|v| v.to_str().unwrap().to_owned());
-                let ct = req.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
-                let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap();
+                let auth = req
+                    .headers()
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let ct = req
+                    .headers()
+                    .get("content-type")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+                    .await
+                    .unwrap();
                 axum::Json(json!({"method": method, "uri": uri, "auth": auth, "ct": ct,
                     "body": String::from_utf8_lossy(&body)}))
             }),
@@ -458,7 +530,12 @@ mod tests {
             {"id": "hr1-out", "type": "test sink", "z": "t", "wires": []}
         ]));
         let mut out = Sink::new("hr1-out");
-        testkit::inject(&rt, "hr1", json!({"id": "a b", "method": "post", "payload": {"k": 1}})).await;
+        testkit::inject(
+            &rt,
+            "hr1",
+            json!({"id": "a b", "method": "post", "payload": {"k": 1}}),
+        )
+        .await;
         let m = out.next().await.body;
         assert_eq!(m["statusCode"], json!(200));
         assert_eq!(m["payload"]["method"], json!("POST"));
@@ -466,7 +543,12 @@ mod tests {
         assert_eq!(m["payload"]["ct"], json!("application/json"));
         assert_eq!(m["headers"]["content-type"], json!("application/json"));
         assert!(m["headers"]["x-node-red-request-node"].is_string());
-        testkit::inject(&rt, "hr1", json!({"id": "q", "method": "GET", "payload": {"a": "1 2"}})).await;
+        testkit::inject(
+            &rt,
+            "hr1",
+            json!({"id": "q", "method": "GET", "payload": {"a": "1 2"}}),
+        )
+        .await;
         let m = out.next().await.body;
         assert_eq!(m["payload"]["uri"], json!("/echo/q?a=1%202"));
     }
@@ -491,9 +573,16 @@ mod tests {
         assert_eq!(m["statusCode"], json!("ECONNREFUSED"));
         assert_eq!(
             m["payload"],
-            json!(format!("RequestError: connect ECONNREFUSED 127.0.0.1:{port} : http://127.0.0.1:{port}/x"))
+            json!(format!(
+                "RequestError: connect ECONNREFUSED 127.0.0.1:{port} : http://127.0.0.1:{port}/x"
+            ))
         );
         let e = err.next().await.body;
-        assert_eq!(e["error"]["message"], json!(format!("RequestError: connect ECONNREFUSED 127.0.0.1:{port}")));
+        assert_eq!(
+            e["error"]["message"],
+            json!(format!(
+                "RequestError: connect ECONNREFUSED 127.0.0.1:{port}"
+            ))
+        );
     }
 }

@@ -87,8 +87,22 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         }
         _ => {
             let pt = config.str("payloadType").unwrap_or("str");
-            props.push(prop(config, cx, "payload", "payload", config.raw.get("payload"), pt)?);
-            props.push(prop(config, cx, "topic", "topic", config.raw.get("topic"), "str")?);
+            props.push(prop(
+                config,
+                cx,
+                "payload",
+                "payload",
+                config.raw.get("payload"),
+                pt,
+            )?);
+            props.push(prop(
+                config,
+                cx,
+                "topic",
+                "topic",
+                config.raw.get("topic"),
+                "str",
+            )?);
         }
     }
     let repeat = config.number("repeat").filter(|r| *r > 0.0);
@@ -100,13 +114,21 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             ))
         }
         (Some(r), _) => Schedule::Every(Duration::from_secs_f64(r)),
-        (None, Some(c)) if !c.is_empty() => Schedule::Cron(Box::new(Cron::from_str(c).map_err(
-            |e| config.problem(Some("crontab"), format!("invalid cron expression \"{c}\": {e}")),
-        )?)),
+        (None, Some(c)) if !c.is_empty() => {
+            Schedule::Cron(Box::new(Cron::from_str(c).map_err(|e| {
+                config.problem(
+                    Some("crontab"),
+                    format!("invalid cron expression \"{c}\": {e}"),
+                )
+            })?))
+        }
         _ => Schedule::None,
     };
     let once = config.flag("once").then(|| {
-        let d = config.number("onceDelay").filter(|d| *d > 0.0).unwrap_or(0.1);
+        let d = config
+            .number("onceDelay")
+            .filter(|d| *d > 0.0)
+            .unwrap_or(0.1);
         Duration::from_secs_f64(d)
     });
     Ok(Built::new(
@@ -211,7 +233,8 @@ impl Node for Inject {
             match schedule {
                 Schedule::None => {}
                 Schedule::Every(period) => {
-                    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                    let mut ticks =
+                        tokio::time::interval_at(tokio::time::Instant::now() + period, period);
                     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                     loop {
                         ticks.tick().await;
@@ -322,7 +345,10 @@ mod tests {
         let e = testkit::load_error(json!([
             {"id": "i", "type": "inject", "z": "t", "crontab": "61 * * * *", "wires": [[]]}
         ]));
-        assert!(e.contains("node i (inject) field `crontab`: invalid cron expression"), "{e}");
+        assert!(
+            e.contains("node i (inject) field `crontab`: invalid cron expression"),
+            "{e}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

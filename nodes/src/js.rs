@@ -14,7 +14,9 @@ pub fn number(n: f64) -> Value {
         }
         return Value::from(n as i64);
     }
-    Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+    Number::from_f64(n)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 /// JavaScript's `Number.prototype.toString()` (shortest round-trip digits,
@@ -44,7 +46,7 @@ pub fn format_number(n: f64) -> String {
     } else if -6 < e && e <= 0 {
         format!("0.{}{digits}", "0".repeat((-e) as usize))
     } else {
-        let exp_sign = if e - 1 >= 0 { "+" } else { "-" };
+        let exp_sign = if e > 0 { "+" } else { "-" };
         let rest = if k > 1 {
             format!("{}.{}", &digits[..1], &digits[1..])
         } else {
@@ -162,7 +164,10 @@ pub fn parse_float(v: Option<&Value>) -> f64 {
             b'e' | b'E' if seen_digit && !seen_exp => {
                 // Only an exponent when digits follow.
                 let rest = &bytes[end + 1..];
-                let rest = rest.strip_prefix(b"+").or_else(|| rest.strip_prefix(b"-")).unwrap_or(rest);
+                let rest = rest
+                    .strip_prefix(b"+")
+                    .or_else(|| rest.strip_prefix(b"-"))
+                    .unwrap_or(rest);
                 if !rest.first().is_some_and(u8::is_ascii_digit) {
                     break;
                 }
@@ -323,9 +328,14 @@ mod tests {
 
     #[test]
     fn relational_comparison() {
-        assert!(lt(Some(&json!("10")), Some(&json!(9))) == false);
-        assert!(lt(Some(&json!("10")), Some(&json!("9"))), "string comparison");
-        assert!(!lt(Some(&json!("x")), Some(&json!(1))) && !gte(Some(&json!("x")), Some(&json!(1))));
+        assert!(!lt(Some(&json!("10")), Some(&json!(9))));
+        assert!(
+            lt(Some(&json!("10")), Some(&json!("9"))),
+            "string comparison"
+        );
+        assert!(
+            !lt(Some(&json!("x")), Some(&json!(1))) && !gte(Some(&json!("x")), Some(&json!(1)))
+        );
         assert!(lte(Some(&Value::Null), Some(&json!(0))));
         assert!(!lt(None, Some(&json!(1))));
     }

@@ -48,7 +48,10 @@ fn build(config: &NodeConfig, _cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             ))
         }
     };
-    let property = config.str("property").filter(|p| !p.is_empty()).unwrap_or("payload");
+    let property = config
+        .str("property")
+        .filter(|p| !p.is_empty())
+        .unwrap_or("payload");
     let property = PropPath::parse_msg(property)
         .map_err(|e| config.problem(Some("property"), e.to_string()))?;
     Ok(Built::new(
@@ -101,7 +104,11 @@ impl Node for Json {
                 out.send(0, msg);
             }
             None => match value {
-                Value::Object(_) | Value::Array(_) | Value::Bool(_) | Value::Number(_) | Value::Null => {
+                Value::Object(_)
+                | Value::Array(_)
+                | Value::Bool(_)
+                | Value::Number(_)
+                | Value::Null => {
                     if self.action != Action::ToObject {
                         let s = stringify(&value, self.pretty);
                         let _ = self.property.set(&mut msg.body, Value::String(s));
@@ -123,7 +130,11 @@ pub fn parse(text: &str) -> Result<Value, String> {
 /// The message V8's `JSON.parse` throws for invalid `text` (Node.js 18–22).
 pub fn v8_json_error(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
-    let mut p = Checker { s: &chars, i: 0, src: text };
+    let mut p = Checker {
+        s: &chars,
+        i: 0,
+        src: text,
+    };
     match p.document() {
         Ok(()) => "Unexpected end of JSON input".into(),
         Err(e) => e,
@@ -164,7 +175,10 @@ impl Checker<'_> {
         if c == '"' {
             return self.at("Unexpected string");
         }
-        if matches!(self.src, "undefined" | "NaN" | "Infinity" | "[object Object]") {
+        if matches!(
+            self.src,
+            "undefined" | "NaN" | "Infinity" | "[object Object]"
+        ) {
             return format!("\"{}\" is not valid JSON", self.src);
         }
         let len = self.s.len();
@@ -173,9 +187,15 @@ impl Checker<'_> {
         if len <= CONTEXT * 2 + 1 {
             format!("Unexpected token '{c}', \"{}\" is not valid JSON", self.src)
         } else if pos < CONTEXT {
-            format!("Unexpected token '{c}', \"{}\"... is not valid JSON", slice(0, pos + CONTEXT))
+            format!(
+                "Unexpected token '{c}', \"{}\"... is not valid JSON",
+                slice(0, pos + CONTEXT)
+            )
         } else if pos >= len - CONTEXT {
-            format!("Unexpected token '{c}', ...\"{}\" is not valid JSON", slice(pos - CONTEXT, len))
+            format!(
+                "Unexpected token '{c}', ...\"{}\" is not valid JSON",
+                slice(pos - CONTEXT, len)
+            )
         } else {
             format!(
                 "Unexpected token '{c}', ...\"{}\"... is not valid JSON",
@@ -366,19 +386,43 @@ mod tests {
         let cases = [
             ("", "Unexpected end of JSON input"),
             ("abc", "Unexpected token 'a', \"abc\" is not valid JSON"),
-            ("{a:1}", "Expected property name or '}' in JSON at position 1"),
-            ("{\"a\":1,}", "Expected double-quoted property name in JSON at position 7"),
+            (
+                "{a:1}",
+                "Expected property name or '}' in JSON at position 1",
+            ),
+            (
+                "{\"a\":1,}",
+                "Expected double-quoted property name in JSON at position 7",
+            ),
             ("[1,]", "Unexpected token ']', \"[1,]\" is not valid JSON"),
-            ("{\"a\" 1}", "Expected ':' after property name in JSON at position 5"),
-            ("{\"a\":1 \"b\":2}", "Expected ',' or '}' after property value in JSON at position 7"),
-            ("[1 2]", "Expected ',' or ']' after array element in JSON at position 3"),
+            (
+                "{\"a\" 1}",
+                "Expected ':' after property name in JSON at position 5",
+            ),
+            (
+                "{\"a\":1 \"b\":2}",
+                "Expected ',' or '}' after property value in JSON at position 7",
+            ),
+            (
+                "[1 2]",
+                "Expected ',' or ']' after array element in JSON at position 3",
+            ),
             ("\"abc", "Unterminated string in JSON at position 4"),
-            ("{\"a\":1}x", "Unexpected non-whitespace character after JSON at position 7"),
+            (
+                "{\"a\":1}x",
+                "Unexpected non-whitespace character after JSON at position 7",
+            ),
             ("tru", "Unexpected end of JSON input"),
             ("1.", "Unterminated fractional number in JSON at position 2"),
             ("-", "No number after minus sign in JSON at position 1"),
-            ("\"a\nb\"", "Bad control character in string literal in JSON at position 2"),
-            ("{\"aaaaaaaaaaaaaaaa\": x}", "Unexpected token 'x', ...\"aaaaaaa\": x}\" is not valid JSON"),
+            (
+                "\"a\nb\"",
+                "Bad control character in string literal in JSON at position 2",
+            ),
+            (
+                "{\"aaaaaaaaaaaaaaaa\": x}",
+                "Unexpected token 'x', ...\"aaaaaaa\": x}\" is not valid JSON",
+            ),
             (
                 "[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", x, \"bbbbbbbbbbbbbbbbbbbbbbbbbb\"]",
                 "Unexpected token 'x', ...\"aaaaaaa\", x, \"bbbbbb\"... is not valid JSON",
@@ -394,7 +438,10 @@ mod tests {
 
     #[test]
     fn pretty_uses_four_spaces() {
-        assert_eq!(stringify(&json!({"a": [1]}), true), "{\n    \"a\": [\n        1\n    ]\n}");
+        assert_eq!(
+            stringify(&json!({"a": [1]}), true),
+            "{\n    \"a\": [\n        1\n    ]\n}"
+        );
     }
 
     #[tokio::test]
@@ -415,7 +462,10 @@ mod tests {
         assert_eq!(out.next().await.body["other"], json!(1));
         testkit::inject(&rt, "j1", json!({"data": "{bad"})).await;
         let e = err.next().await;
-        assert_eq!(e.body["error"]["message"], json!("Expected property name or '}' in JSON at position 1"));
+        assert_eq!(
+            e.body["error"]["message"],
+            json!("Expected property name or '}' in JSON at position 1")
+        );
         assert_eq!(e.body["data"], json!("{bad"));
     }
 }

@@ -58,7 +58,10 @@ pub fn compile(pattern: &str, case_insensitive: bool) -> Result<Regex, String> {
         .map_err(|e| match e {
             regex::Error::Syntax(s) => {
                 let first = s.lines().last().unwrap_or("invalid regular expression");
-                format!("Invalid regular expression: /{pattern}/: {}", first.trim_start_matches("error: "))
+                format!(
+                    "Invalid regular expression: /{pattern}/: {}",
+                    first.trim_start_matches("error: ")
+                )
             }
             other => format!("Invalid regular expression: /{pattern}/: {other}"),
         })
@@ -67,10 +70,14 @@ pub fn compile(pattern: &str, case_insensitive: bool) -> Result<Regex, String> {
 /// `text.replace(/re/g, replacement)` with JavaScript's substitution patterns.
 pub fn replace_all(re: &Regex, text: &str, replacement: &str) -> String {
     if !replacement.contains('$') {
-        return re.replace_all(text, regex::NoExpand(replacement)).into_owned();
+        return re
+            .replace_all(text, regex::NoExpand(replacement))
+            .into_owned();
     }
-    re.replace_all(text, |caps: &Captures<'_>| substitute(caps, text, replacement))
-        .into_owned()
+    re.replace_all(text, |caps: &Captures<'_>| {
+        substitute(caps, text, replacement)
+    })
+    .into_owned()
 }
 
 fn substitute(caps: &Captures<'_>, text: &str, replacement: &str) -> String {
@@ -152,7 +159,10 @@ mod tests {
     #[test]
     fn javascript_substitutions() {
         let re = compile(r"(\w)(\d)", false).unwrap();
-        assert_eq!(replace_all(&re, "a1-b2", "[$2$1|$&|$$|$3]"), "[1a|a1|$|$3]-[2b|b2|$|$3]");
+        assert_eq!(
+            replace_all(&re, "a1-b2", "[$2$1|$&|$$|$3]"),
+            "[1a|a1|$|$3]-[2b|b2|$|$3]"
+        );
         let re = compile("-", false).unwrap();
         assert_eq!(replace_all(&re, "x-y", "<$`|$'>"), "x<x|y>y");
         let re = compile("(?<k>b)", false).unwrap();
@@ -168,6 +178,8 @@ mod tests {
 
     #[test]
     fn unsupported_syntax_is_reported() {
-        assert!(compile("(?=x)", false).unwrap_err().starts_with("Invalid regular expression: /(?=x)/"));
+        assert!(compile("(?=x)", false)
+            .unwrap_err()
+            .starts_with("Invalid regular expression: /(?=x)/"));
     }
 }

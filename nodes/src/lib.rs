@@ -11,15 +11,15 @@ pub mod http_request;
 pub mod http_response;
 pub mod inject;
 pub mod js;
-pub mod jsregex;
 pub mod json;
+pub mod jsregex;
 pub mod junction;
 pub mod link;
 pub mod msgpath;
+pub mod mustache;
 pub mod status;
 pub mod switch;
 pub mod template;
-pub mod mustache;
 pub mod typed_value;
 pub mod util;
 

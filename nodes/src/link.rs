@@ -42,7 +42,11 @@ pub fn link_call_type() -> NodeType {
 
 fn links(config: &NodeConfig) -> Vec<String> {
     match config.raw.get("links") {
-        Some(Value::Array(l)) => l.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Array(l)) => l
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
         _ => Vec::new(),
     }
@@ -56,7 +60,10 @@ fn runs(cx: &BuildCx<'_>, id: &str) -> Option<&'static str> {
         return None;
     }
     if let Some(z) = &n.z {
-        if nodes.iter().any(|t| t.id == *z && t.node_type == "tab" && (t.disabled || t.flag("disabled"))) {
+        if nodes
+            .iter()
+            .any(|t| t.id == *z && t.node_type == "tab" && (t.disabled || t.flag("disabled")))
+        {
             return None;
         }
     }
@@ -85,7 +92,10 @@ fn build_out(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem
         return Ok(Built::new(LinkReturn, 0));
     }
     if mode != "link" {
-        return Err(config.problem(Some("mode"), format!("unknown mode \"{mode}\" (expected link or return)")));
+        return Err(config.problem(
+            Some("mode"),
+            format!("unknown mode \"{mode}\" (expected link or return)"),
+        ));
     }
     // Targets: this node's list, plus every link in that lists this node
     // (Node-RED accepts the link recorded on either end).
@@ -175,8 +185,15 @@ fn build_call(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Proble
         };
         match runs(cx, &t) {
             Some("link in") => Some(t),
-            Some(_) => return Err(config.problem(Some("links"), format!("node {t} is not a link in node"))),
-            None => return Err(config.problem(Some("links"), format!("target link in node {t} is not in the flow or disabled"))),
+            Some(_) => {
+                return Err(config.problem(Some("links"), format!("node {t} is not a link in node")))
+            }
+            None => {
+                return Err(config.problem(
+                    Some("links"),
+                    format!("target link in node {t} is not in the flow or disabled"),
+                ))
+            }
         }
     };
     Ok(Built::new(
@@ -219,9 +236,11 @@ impl LinkCall {
             return Ok(id.clone());
         }
         if !wanted.is_empty() {
-            let named: Vec<_> = self.link_ins.iter().filter(|(id, name, _)| {
-                (if name.is_empty() { id } else { name }) == &wanted
-            }).collect();
+            let named: Vec<_> = self
+                .link_ins
+                .iter()
+                .filter(|(id, name, _)| (if name.is_empty() { id } else { name }) == &wanted)
+                .collect();
             let here: Vec<_> = named.iter().filter(|(_, _, z)| *z == self.tab).collect();
             if here.len() == 1 {
                 return Ok(here[0].0.clone());
@@ -244,14 +263,20 @@ impl Node for LinkCall {
         };
         let call_id = uuid::Uuid::new_v4().simple().to_string()[..28].to_owned();
         let original = msg.clone();
-        let stack = msg.body.entry("_linkSource").or_insert_with(|| Value::Array(Vec::new()));
+        let stack = msg
+            .body
+            .entry("_linkSource")
+            .or_insert_with(|| Value::Array(Vec::new()));
         if !stack.is_array() {
             *stack = Value::Array(Vec::new());
         }
         if let Value::Array(s) = stack {
             s.push(json!({"id": call_id, "node": self.id}));
         }
-        if let (Some(handle), Ok(rt)) = (self.handle.lock().clone(), tokio::runtime::Handle::try_current()) {
+        if let (Some(handle), Ok(rt)) = (
+            self.handle.lock().clone(),
+            tokio::runtime::Handle::try_current(),
+        ) {
             let timeout = self.timeout;
             let id = call_id.clone();
             let calls = self.calls.clone();
@@ -262,7 +287,9 @@ impl Node for LinkCall {
                     handle.error(NodeError::new("timeout").with_msg(original));
                 }
             });
-            PENDING_CALLS.lock().insert(call_id.clone(), timer.abort_handle());
+            PENDING_CALLS
+                .lock()
+                .insert(call_id.clone(), timer.abort_handle());
             let mut calls = self.calls.lock();
             calls.retain(|c| PENDING_CALLS.lock().contains_key(c));
             calls.push(call_id);
@@ -324,7 +351,10 @@ mod tests {
         testkit::inject(&rt, "call", json!({"payload": 2})).await;
         let m = out.next().await;
         assert_eq!(m.body["payload"], json!(2));
-        assert!(!m.body.contains_key("_linkSource"), "the stack is removed when empty");
+        assert!(
+            !m.body.contains_key("_linkSource"),
+            "the stack is removed when empty"
+        );
         let mut dyn_out = Sink::new("dyn-out");
         let mut dyn_err = Sink::new("dyn-err");
         testkit::inject(&rt, "dyn", json!({"payload": 3, "target": "double"})).await;

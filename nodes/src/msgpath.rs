@@ -211,7 +211,9 @@ impl PropPath {
                 parts.push(Segment::Key(sub(start, i)));
                 let next = chars.get(i + 1).copied();
                 if in_box && next != Some(']') {
-                    return Err(err(format!("unexpected array expression at position {start}")));
+                    return Err(err(format!(
+                        "unexpected array expression at position {start}"
+                    )));
                 } else if !in_box && i + 1 != length && !matches!(next, Some('[') | Some('.')) {
                     return Err(err(format!(
                         "unexpected {} expression at position {}",
@@ -264,7 +266,10 @@ impl PropPath {
     }
 
     /// Read the property from a message; `Ok(None)` is JavaScript `undefined`.
-    pub fn get<'a>(&self, msg: &'a Map<String, Value>) -> Result<Option<Cow<'a, Value>>, PathError> {
+    pub fn get<'a>(
+        &self,
+        msg: &'a Map<String, Value>,
+    ) -> Result<Option<Cow<'a, Value>>, PathError> {
         let keys = self.resolve(msg)?;
         get_in_map(msg, &keys)
     }
@@ -330,7 +335,11 @@ fn child<'a>(value: &'a Value, key: &Key) -> Option<Cow<'a, Value>> {
 
 fn undefined_parent(parent: Option<&Value>, key: &Key) -> PathError {
     PathError::MissingParent {
-        parent: if parent.is_some() { "null" } else { "undefined" },
+        parent: if parent.is_some() {
+            "null"
+        } else {
+            "undefined"
+        },
         key: key.to_string(),
     }
 }
@@ -343,7 +352,8 @@ pub fn get_in_map<'a>(
     let Some((first, rest)) = keys.split_first() else {
         return Ok(None);
     };
-    let mut current: Option<Cow<'a, Value>> = root.get(key_string(first).as_ref()).map(Cow::Borrowed);
+    let mut current: Option<Cow<'a, Value>> =
+        root.get(key_string(first).as_ref()).map(Cow::Borrowed);
     for k in rest {
         current = match current {
             None => return Err(undefined_parent(None, k)),
@@ -358,7 +368,10 @@ pub fn get_in_map<'a>(
 }
 
 /// Read along resolved keys from any value.
-pub fn get_in_value<'a>(root: &'a Value, keys: &[Key]) -> Result<Option<Cow<'a, Value>>, PathError> {
+pub fn get_in_value<'a>(
+    root: &'a Value,
+    keys: &[Key],
+) -> Result<Option<Cow<'a, Value>>, PathError> {
     match root {
         Value::Object(m) => get_in_map(m, keys),
         other => {
@@ -526,13 +539,21 @@ mod tests {
                 Segment::Key("d".into())
             ]
         );
-        assert_eq!(keys("a.0"), vec![Segment::Key("a".into()), Segment::Index(0)]);
-        assert_eq!(PropPath::parse_msg("msg.payload").unwrap().segments, keys("payload"));
+        assert_eq!(
+            keys("a.0"),
+            vec![Segment::Key("a".into()), Segment::Index(0)]
+        );
+        assert_eq!(
+            PropPath::parse_msg("msg.payload").unwrap().segments,
+            keys("payload")
+        );
     }
 
     #[test]
     fn rejects_what_node_red_rejects() {
-        for bad in ["", ".a", "a.", "a..b", "a[", "a[b]", "a b", "a[\"\"]", "[0]", "a]", "a[\"b\"c"] {
+        for bad in [
+            "", ".a", "a.", "a..b", "a[", "a[b]", "a b", "a[\"\"]", "[0]", "a]", "a[\"b\"c",
+        ] {
             assert!(PropPath::parse(bad).is_err(), "{bad:?} should be invalid");
         }
         assert_eq!(
@@ -544,7 +565,12 @@ mod tests {
     #[test]
     fn get_follows_javascript() {
         let m = obj(json!({"a": {"b": [10, {"c": "x"}]}, "s": "héllo", "n": null}));
-        let get = |p: &str| PropPath::parse(p).unwrap().get(&m).map(|o| o.map(Cow::into_owned));
+        let get = |p: &str| {
+            PropPath::parse(p)
+                .unwrap()
+                .get(&m)
+                .map(|o| o.map(Cow::into_owned))
+        };
         assert_eq!(get("a.b[1].c"), Ok(Some(json!("x"))));
         assert_eq!(get("a.b.length"), Ok(Some(json!(2))));
         assert_eq!(get("s.length"), Ok(Some(json!(5))));
@@ -569,13 +595,19 @@ mod tests {
         let mut m = Map::new();
         let p = PropPath::parse("a.b[2].c").unwrap();
         assert_eq!(p.set(&mut m, json!(1)), Ok(true));
-        assert_eq!(Value::Object(m), json!({"a": {"b": [null, null, {"c": 1}]}}));
+        assert_eq!(
+            Value::Object(m),
+            json!({"a": {"b": [null, null, {"c": 1}]}})
+        );
     }
 
     #[test]
     fn set_below_a_primitive_fails() {
         let mut m = obj(json!({"a": 5}));
-        assert_eq!(PropPath::parse("a.b").unwrap().set(&mut m, json!(1)), Ok(false));
+        assert_eq!(
+            PropPath::parse("a.b").unwrap().set(&mut m, json!(1)),
+            Ok(false)
+        );
         assert_eq!(Value::Object(m), json!({"a": 5}));
     }
 

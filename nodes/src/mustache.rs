@@ -28,7 +28,10 @@ pub enum MustacheError {
 enum Token {
     Text(String),
     /// `{{name}}` (escaped) or `{{{name}}}` / `{{& name}}` (raw).
-    Value { name: String, escape: bool },
+    Value {
+        name: String,
+        escape: bool,
+    },
     /// `{{#name}}…{{/name}}` or `{{^name}}…{{/name}}`.
     Section {
         name: String,
@@ -165,7 +168,8 @@ pub fn parse(template: &str) -> Result<Template, MustacheError> {
             }
             '{' => {
                 let closing_curly = format!("}}{close}");
-                let (vend, _) = find_ws_then(tail, &closing_curly).unwrap_or((tail.len(), tail.len()));
+                let (vend, _) =
+                    find_ws_then(tail, &closing_curly).unwrap_or((tail.len(), tail.len()));
                 value = tail[..vend].to_owned();
                 pos += vend;
                 // scan(/\s*\}/)
@@ -287,7 +291,11 @@ pub fn escape_html(s: &str) -> String {
 }
 
 /// `value[name]` and whether the lookup "hit" as mustache.js decides it.
-fn property<'v>(value: &'v Value, name: &str, allow_primitive: bool) -> (bool, Option<Cow<'v, Value>>) {
+fn property<'v>(
+    value: &'v Value,
+    name: &str,
+    allow_primitive: bool,
+) -> (bool, Option<Cow<'v, Value>>) {
     match value {
         Value::Object(m) => (m.contains_key(name), m.get(name).map(Cow::Borrowed)),
         Value::Array(a) => {
@@ -503,26 +511,45 @@ mod tests {
     #[test]
     fn values_print_as_javascript_strings() {
         let v = json!({"n": 1.5, "b": false, "o": {"a": 1}, "l": [1, null, "x"], "z": null});
-        assert_eq!(render("{{n}}|{{b}}|{{o}}|{{l}}|{{z}}|{{missing}}", v), "1.5|false|[object Object]|1,,x||");
+        assert_eq!(
+            render("{{n}}|{{b}}|{{o}}|{{l}}|{{z}}|{{missing}}", v),
+            "1.5|false|[object Object]|1,,x||"
+        );
     }
 
     #[test]
     fn dotted_names_and_lengths() {
         let v = json!({"payload": {"a": [10, 20], "s": "abc"}});
         assert_eq!(
-            render("{{payload.a.1}} {{payload.a.length}} {{payload.s.length}}", v),
+            render(
+                "{{payload.a.1}} {{payload.a.length}} {{payload.s.length}}",
+                v
+            ),
             "20 2 3"
         );
     }
 
     #[test]
     fn sections_iterate_and_push_context() {
-        let v = json!({"items": [{"n": "a"}, {"n": "b"}], "top": "T", "obj": {"k": 1}, "empty": []});
-        assert_eq!(render("{{#items}}{{n}}{{top}},{{/items}}", v.clone()), "aT,bT,");
+        let v =
+            json!({"items": [{"n": "a"}, {"n": "b"}], "top": "T", "obj": {"k": 1}, "empty": []});
+        assert_eq!(
+            render("{{#items}}{{n}}{{top}},{{/items}}", v.clone()),
+            "aT,bT,"
+        );
         assert_eq!(render("{{#obj}}{{k}}{{/obj}}", v.clone()), "1");
-        assert_eq!(render("{{^empty}}none{{/empty}}{{^top}}x{{/top}}", v.clone()), "none");
-        assert_eq!(render("{{#items}}{{.}}{{/items}}", json!({"items": [1, 2]})), "12");
-        assert_eq!(render("{{#zero}}x{{/zero}}{{^zero}}y{{/zero}}", json!({"zero": 0})), "y");
+        assert_eq!(
+            render("{{^empty}}none{{/empty}}{{^top}}x{{/top}}", v.clone()),
+            "none"
+        );
+        assert_eq!(
+            render("{{#items}}{{.}}{{/items}}", json!({"items": [1, 2]})),
+            "12"
+        );
+        assert_eq!(
+            render("{{#zero}}x{{/zero}}{{^zero}}y{{/zero}}", json!({"zero": 0})),
+            "y"
+        );
     }
 
     #[test]
@@ -538,14 +565,23 @@ mod tests {
 
     #[test]
     fn delimiters_can_change() {
-        assert_eq!(render("{{=<% %>=}}<% x %> {{x}}", json!({"x": 1})), "1 {{x}}");
+        assert_eq!(
+            render("{{=<% %>=}}<% x %> {{x}}", json!({"x": 1})),
+            "1 {{x}}"
+        );
     }
 
     #[test]
     fn parse_errors_name_the_problem() {
         assert_eq!(parse("{{x").unwrap_err().to_string(), "Unclosed tag at 3");
-        assert!(matches!(parse("{{#a}}"), Err(MustacheError::UnclosedSection(..))));
-        assert!(matches!(parse("{{/a}}"), Err(MustacheError::UnopenedSection(..))));
+        assert!(matches!(
+            parse("{{#a}}"),
+            Err(MustacheError::UnclosedSection(..))
+        ));
+        assert!(matches!(
+            parse("{{/a}}"),
+            Err(MustacheError::UnopenedSection(..))
+        ));
     }
 
     #[test]

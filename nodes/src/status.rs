@@ -70,9 +70,15 @@ mod tests {
             json!({"fill": "green", "shape": "dot", "text": "5",
                    "source": {"id": "st-src", "type": "debug", "name": "watched"}})
         );
-        assert_eq!(one.next().await.body["status"]["source"]["id"], json!("st-src"));
+        assert_eq!(
+            one.next().await.body["status"]["source"]["id"],
+            json!("st-src")
+        );
         publish_status(rt.events(), "st-other", status("red", "ring", "x"));
-        assert_eq!(all.next().await.body["status"]["source"]["id"], json!("st-other"));
+        assert_eq!(
+            all.next().await.body["status"]["source"]["id"],
+            json!("st-other")
+        );
         tokio::task::yield_now().await;
         assert!(one.try_next().is_none());
         assert!(elsewhere.try_next().is_none());

@@ -166,12 +166,20 @@ fn operand(
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let property_type = config.str("propertyType").filter(|t| !t.is_empty()).unwrap_or("msg");
+    let property_type = config
+        .str("propertyType")
+        .filter(|t| !t.is_empty())
+        .unwrap_or("msg");
     let property = TypedValue::build(
         config,
         cx,
         "property",
-        Some(config.raw.get("property").unwrap_or(&Value::String(String::new()))),
+        Some(
+            config
+                .raw
+                .get("property")
+                .unwrap_or(&Value::String(String::new())),
+        ),
         property_type,
     )?;
     let mut rules = Vec::new();
@@ -182,13 +190,18 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     for (i, r) in list.iter().enumerate() {
         let field = format!("rules[{i}]");
         let t = r.get("t").and_then(Value::as_str).unwrap_or("");
-        let op = op_of(t).ok_or_else(|| {
-            config.problem(Some(&field), format!("unknown rule type \"{t}\""))
-        })?;
+        let op = op_of(t)
+            .ok_or_else(|| config.problem(Some(&field), format!("unknown rule type \"{t}\"")))?;
         let vt = r.get("vt").and_then(Value::as_str);
         let v = operand(config, cx, &field, r.get("v"), vt)?;
         let v2 = match r.get("v2") {
-            Some(v2) => operand(config, cx, &field, Some(v2), r.get("v2t").and_then(Value::as_str))?,
+            Some(v2) => operand(
+                config,
+                cx,
+                &field,
+                Some(v2),
+                r.get("v2t").and_then(Value::as_str),
+            )?,
             None => Operand::Undefined,
         };
         let case_insensitive = js::truthy(r.get("case"));
@@ -321,7 +334,9 @@ impl Switch {
                     "json" => match a {
                         Some(Value::String(s)) => serde_json::from_str::<Value>(s).is_ok(),
                         // JSON.parse(String(v)) for non-strings.
-                        Some(v) => serde_json::from_str::<Value>(&js::to_js_string(Some(v))).is_ok(),
+                        Some(v) => {
+                            serde_json::from_str::<Value>(&js::to_js_string(Some(v))).is_ok()
+                        }
                         None => false,
                     },
                     "null" => a == Some(&Value::Null),
@@ -336,14 +351,15 @@ impl Switch {
                 (Some(Value::Object(m)), key) => m.contains_key(&js::to_js_string(key)),
                 (Some(Value::Array(l)), key) => {
                     let k = js::to_js_string(key);
-                    k == "length" || k.parse::<usize>().is_ok_and(|i| i < l.len() && i.to_string() == k)
+                    k == "length"
+                        || k.parse::<usize>()
+                            .is_ok_and(|i| i < l.len() && i.to_string() == k)
                 }
                 (Some(Value::String(s)), key) => {
                     let k = js::to_js_string(key);
                     k == "length"
-                        || k.parse::<usize>().is_ok_and(|i| {
-                            i < s.encode_utf16().count() && i.to_string() == k
-                        })
+                        || k.parse::<usize>()
+                            .is_ok_and(|i| i < s.encode_utf16().count() && i.to_string() == k)
                 }
                 _ => false,
             },
@@ -464,9 +480,11 @@ mod tests {
         let id = format!("sw{n}");
         let count = rules.as_array().unwrap().len();
         let sink_ids: Vec<String> = (0..count).map(|i| format!("{id}-out{i}")).collect();
-        let mut flow = vec![json!({"id": id, "type": "switch", "z": "t", "property": "payload",
+        let mut flow = vec![
+            json!({"id": id, "type": "switch", "z": "t", "property": "payload",
             "propertyType": "msg", "rules": rules, "checkall": checkall,
-            "wires": sink_ids.iter().map(|s| vec![s.clone()]).collect::<Vec<_>>()})];
+            "wires": sink_ids.iter().map(|s| vec![s.clone()]).collect::<Vec<_>>()}),
+        ];
         for s in &sink_ids {
             flow.push(json!({"id": s, "type": "test sink", "z": "t", "wires": []}));
         }
@@ -487,7 +505,10 @@ mod tests {
     }
 
     async fn matches(rule: Value, payloads: Vec<Value>) -> Vec<bool> {
-        let msgs = payloads.into_iter().map(|p| json!({"payload": p})).collect();
+        let msgs = payloads
+            .into_iter()
+            .map(|p| json!({"payload": p}))
+            .collect();
         route(json!([rule]), "true", msgs)
             .await
             .into_iter()
@@ -499,28 +520,51 @@ mod tests {
     async fn comparisons_follow_javascript() {
         let eq = json!({"t": "eq", "v": "10", "vt": "num"});
         assert_eq!(
-            matches(eq, vec![json!(10), json!("10"), json!("1e1"), json!(11), Value::Null]).await,
+            matches(
+                eq,
+                vec![json!(10), json!("10"), json!("1e1"), json!(11), Value::Null]
+            )
+            .await,
             [true, true, true, false, false]
         );
         let eq_str = json!({"t": "eq", "v": "abc", "vt": "str"});
-        assert_eq!(matches(eq_str, vec![json!("abc"), json!("ABC")]).await, [true, false]);
+        assert_eq!(
+            matches(eq_str, vec![json!("abc"), json!("ABC")]).await,
+            [true, false]
+        );
         let lt = json!({"t": "lt", "v": "5", "vt": "num"});
         assert_eq!(
-            matches(lt, vec![json!(4), json!("4"), json!("x"), Value::Null, json!(5)]).await,
+            matches(
+                lt,
+                vec![json!(4), json!("4"), json!("x"), Value::Null, json!(5)]
+            )
+            .await,
             [true, true, false, true, false]
         );
         let btwn = json!({"t": "btwn", "v": "10", "vt": "num", "v2": "1", "v2t": "num"});
-        assert_eq!(matches(btwn, vec![json!(5), json!(10), json!(11)]).await, [true, true, false]);
+        assert_eq!(
+            matches(btwn, vec![json!(5), json!(10), json!(11)]).await,
+            [true, true, false]
+        );
         let gte = json!({"t": "gte", "v": "b", "vt": "str"});
-        assert_eq!(matches(gte, vec![json!("b"), json!("a"), json!("c")]).await, [true, false, true]);
+        assert_eq!(
+            matches(gte, vec![json!("b"), json!("a"), json!("c")]).await,
+            [true, false, true]
+        );
     }
 
     #[tokio::test]
     async fn text_operators() {
         let cont = json!({"t": "cont", "v": "ell", "vt": "str"});
-        assert_eq!(matches(cont, vec![json!("hello"), json!("help"), json!(["ell"])]).await, [true, false, true]);
+        assert_eq!(
+            matches(cont, vec![json!("hello"), json!("help"), json!(["ell"])]).await,
+            [true, false, true]
+        );
         let re = json!({"t": "regex", "v": "^A\\d+$", "vt": "str", "case": true});
-        assert_eq!(matches(re, vec![json!("a12"), json!("b1"), json!("A")]).await, [true, false, false]);
+        assert_eq!(
+            matches(re, vec![json!("a12"), json!("b1"), json!("A")]).await,
+            [true, false, false]
+        );
         let re_case = json!({"t": "regex", "v": "^A", "vt": "str", "case": false});
         assert_eq!(matches(re_case, vec![json!("abc")]).await, [false]);
     }
@@ -528,20 +572,45 @@ mod tests {
     #[tokio::test]
     async fn value_tests() {
         let t = json!({"t": "true"});
-        assert_eq!(matches(t, vec![json!(true), json!("true"), json!(1)]).await, [true, false, false]);
         assert_eq!(
-            route(json!([{"t": "null"}]), "true", vec![json!({}), json!({"payload": null}), json!({"payload": 0})]).await,
+            matches(t, vec![json!(true), json!("true"), json!(1)]).await,
+            [true, false, false]
+        );
+        assert_eq!(
+            route(
+                json!([{"t": "null"}]),
+                "true",
+                vec![json!({}), json!({"payload": null}), json!({"payload": 0})]
+            )
+            .await,
             [vec![0], vec![0], vec![]]
         );
         let empty = json!({"t": "empty"});
         assert_eq!(
-            matches(empty, vec![json!(""), json!([]), json!({}), json!(0), json!("a"), Value::Null]).await,
+            matches(
+                empty,
+                vec![
+                    json!(""),
+                    json!([]),
+                    json!({}),
+                    json!(0),
+                    json!("a"),
+                    Value::Null
+                ]
+            )
+            .await,
             [true, true, true, false, false, false]
         );
         let nempty = json!({"t": "nempty"});
-        assert_eq!(matches(nempty, vec![json!("a"), json!(0), json!([1])]).await, [true, false, true]);
+        assert_eq!(
+            matches(nempty, vec![json!("a"), json!(0), json!([1])]).await,
+            [true, false, true]
+        );
         let hask = json!({"t": "hask", "v": "a", "vt": "str"});
-        assert_eq!(matches(hask, vec![json!({"a": 1}), json!({"b": 1}), json!("a")]).await, [true, false, false]);
+        assert_eq!(
+            matches(hask, vec![json!({"a": 1}), json!({"b": 1}), json!("a")]).await,
+            [true, false, false]
+        );
     }
 
     #[tokio::test]
@@ -562,7 +631,11 @@ mod tests {
         ];
         for (t, v, expect) in cases {
             let rule = json!({"t": "istype", "v": t, "vt": t});
-            assert_eq!(matches(rule, vec![v.clone()]).await, [expect], "istype {t} of {v}");
+            assert_eq!(
+                matches(rule, vec![v.clone()]).await,
+                [expect],
+                "istype {t} of {v}"
+            );
         }
     }
 
@@ -574,14 +647,23 @@ mod tests {
             {"t": "else"}
         ]);
         let msgs = vec![json!({"payload": 3}), json!({"payload": 0})];
-        assert_eq!(route(rules.clone(), "true", msgs.clone()).await, [vec![0, 1], vec![2]]);
-        assert_eq!(route(rules.clone(), "false", msgs.clone()).await, [vec![0], vec![2]]);
+        assert_eq!(
+            route(rules.clone(), "true", msgs.clone()).await,
+            [vec![0, 1], vec![2]]
+        );
+        assert_eq!(
+            route(rules.clone(), "false", msgs.clone()).await,
+            [vec![0], vec![2]]
+        );
     }
 
     #[tokio::test]
     async fn untyped_values_become_numbers_when_numeric() {
         let rule = json!({"t": "eq", "v": "007"});
-        assert_eq!(matches(rule, vec![json!(7), json!("007")]).await, [true, true]);
+        assert_eq!(
+            matches(rule, vec![json!(7), json!("007")]).await,
+            [true, true]
+        );
     }
 
     #[tokio::test]
@@ -595,19 +677,33 @@ mod tests {
         };
         let head = json!([{"t": "head", "v": "2", "vt": "num"}, {"t": "index", "v": "1", "vt": "num", "v2": "2", "v2t": "num"}]);
         assert_eq!(
-            route(head, "true", vec![msg(0, Some(4)), msg(1, Some(4)), msg(2, Some(4))]).await,
+            route(
+                head,
+                "true",
+                vec![msg(0, Some(4)), msg(1, Some(4)), msg(2, Some(4))]
+            )
+            .await,
             [vec![0], vec![0, 1], vec![1]]
         );
         // `tail` holds the sequence until the count is known.
         let tail = json!([{"t": "tail", "v": "1", "vt": "num"}]);
-        let routed = route(tail, "true", vec![msg(0, None), msg(1, None), msg(2, Some(3))]).await;
+        let routed = route(
+            tail,
+            "true",
+            vec![msg(0, None), msg(1, None), msg(2, Some(3))],
+        )
+        .await;
         assert_eq!(routed, [vec![], vec![], vec![0]]);
     }
 
     #[tokio::test]
     async fn previous_value() {
         let rule = json!([{"t": "neq", "v": "", "vt": "prev"}]);
-        let msgs = vec![json!({"payload": 1}), json!({"payload": 1}), json!({"payload": 2})];
+        let msgs = vec![
+            json!({"payload": 1}),
+            json!({"payload": 1}),
+            json!({"payload": 2}),
+        ];
         assert_eq!(route(rule, "true", msgs).await, [vec![0], vec![], vec![0]]);
     }
 

@@ -60,7 +60,10 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             ))
         }
     };
-    let field_name = config.str("field").filter(|f| !f.is_empty()).unwrap_or("payload");
+    let field_name = config
+        .str("field")
+        .filter(|f| !f.is_empty())
+        .unwrap_or("payload");
     let field = match config.str("fieldType").unwrap_or("msg") {
         "flow" | "global" => Field::Context(
             if config.str("fieldType") == Some("flow") {
@@ -68,10 +71,12 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             } else {
                 ContextKind::Global
             },
-            ContextPath::parse(field_name).map_err(|e| config.problem(Some("field"), e.to_string()))?,
+            ContextPath::parse(field_name)
+                .map_err(|e| config.problem(Some("field"), e.to_string()))?,
         ),
         _ => Field::Msg(
-            PropPath::parse_msg(field_name).map_err(|e| config.problem(Some("field"), e.to_string()))?,
+            PropPath::parse_msg(field_name)
+                .map_err(|e| config.problem(Some("field"), e.to_string()))?,
         ),
     };
     let template = (!raw.is_empty()).then(|| mustache::parse(&raw).map_err(|e| e.to_string()));
@@ -131,20 +136,29 @@ impl TemplateNode {
             Some(t) => t.as_ref().map_err(Clone::clone)?,
             None if !self.mustache => {
                 return Ok(if self.raw.is_empty() {
-                    msg.body.get("template").and_then(Value::as_str).unwrap_or("").to_owned()
+                    msg.body
+                        .get("template")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned()
                 } else {
                     self.raw.clone()
                 })
             }
             None => {
-                let text = msg.body.get("template").and_then(Value::as_str).unwrap_or("");
+                let text = msg
+                    .body
+                    .get("template")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 from_msg = mustache::parse(text).map_err(|e| e.to_string())?;
                 &from_msg
             }
         };
         let view = Value::Object(msg.body.clone());
         let fallback = |name: &str| self.fallback(name, &msg.body);
-        let mut cx = RenderContext::new(&view, &fallback).escape_json_strings(self.output == Output::Json);
+        let mut cx =
+            RenderContext::new(&view, &fallback).escape_json_strings(self.output == Output::Json);
         Ok(template.render(&mut cx))
     }
 }
@@ -206,13 +220,25 @@ mod tests {
         let mut out2 = Sink::new("tp2-out");
         let mut out3 = Sink::new("tp3-out");
         testkit::inject(&rt, "tp1", json!({"payload": "<i>"})).await;
-        assert_eq!(out1.next().await.body["payload"], json!("<b>&lt;i&gt;</b> <i> W 3 E"));
+        assert_eq!(
+            out1.next().await.body["payload"],
+            json!("<b>&lt;i&gt;</b> <i> W 3 E")
+        );
         testkit::inject(&rt, "tp2", json!({"payload": "a\"b\\", "n": 2})).await;
         // `{{ }}` HTML-escapes the quote; the backslash is escaped for JSON.
-        assert_eq!(out2.next().await.body["out"], json!({"name": "a&quot;b\\", "n": 2}));
+        assert_eq!(
+            out2.next().await.body["out"],
+            json!({"name": "a&quot;b\\", "n": 2})
+        );
         testkit::inject(&rt, "tp2", json!({"payload": "line\nbreak", "n": 2})).await;
-        assert_eq!(out2.next().await.body["out"], json!({"name": "line\nbreak", "n": 2}));
+        assert_eq!(
+            out2.next().await.body["out"],
+            json!({"name": "line\nbreak", "n": 2})
+        );
         testkit::inject(&rt, "tp3", json!({})).await;
-        assert_eq!(out3.next().await.body["payload"], json!({"a": 1, "b": ["x", "y"]}));
+        assert_eq!(
+            out3.next().await.body["payload"],
+            json!({"a": 1, "b": ["x", "y"]})
+        );
     }
 }

@@ -217,8 +217,9 @@ impl TypedValue {
             },
             "bin" => {
                 let data: Value = match value {
-                    Some(Value::String(s)) => serde_json::from_str(s)
-                        .map_err(|e| format!("invalid buffer JSON: {e}"))?,
+                    Some(Value::String(s)) => {
+                        serde_json::from_str(s).map_err(|e| format!("invalid buffer JSON: {e}"))?
+                    }
                     Some(other) => other.clone(),
                     None => Value::Array(Vec::new()),
                 };
@@ -368,16 +369,32 @@ where
     Tz::Offset: std::fmt::Display,
 {
     const MONTHS: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August",
-        "September", "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ];
     const DAYS: [&str; 7] = [
-        "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
     ];
     const TOKENS: [&str; 34] = [
         "YYYY", "YY", "MMMM", "MMM", "MM", "Mo", "M", "DDDD", "DDD", "DD", "Do", "D", "dddd",
-        "ddd", "dd", "d", "HH", "H", "hh", "h", "kk", "k", "mm", "m", "ss", "s", "SSS", "SS",
-        "S", "A", "a", "ZZ", "Z", "X",
+        "ddd", "dd", "d", "HH", "H", "hh", "h", "kk", "k", "mm", "m", "ss", "s", "SSS", "SS", "S",
+        "A", "a", "ZZ", "Z", "X",
     ];
     let ordinal = |n: u32| {
         let suffix = match (n % 10, n % 100) {
@@ -474,8 +491,14 @@ mod tests {
     #[test]
     fn moment_tokens() {
         let t = Utc.with_ymd_and_hms(2024, 3, 5, 14, 7, 9).unwrap();
-        assert_eq!(moment_format("YYYY-MM-DD HH:mm:ss", &t), "2024-03-05 14:07:09");
-        assert_eq!(moment_format("D/M/YY h:mm A [at] dddd", &t), "5/3/24 2:07 PM at Tuesday");
+        assert_eq!(
+            moment_format("YYYY-MM-DD HH:mm:ss", &t),
+            "2024-03-05 14:07:09"
+        );
+        assert_eq!(
+            moment_format("D/M/YY h:mm A [at] dddd", &t),
+            "5/3/24 2:07 PM at Tuesday"
+        );
         assert_eq!(moment_format("Do MMM", &t), "5th Mar");
         assert_eq!(moment_format("Z", &t), "+00:00");
     }

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use parking_lot::Mutex;
 use http::{HeaderMap, HeaderValue, StatusCode};
+use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
 
 use crate::error::NodeError;
@@ -502,7 +502,7 @@ impl Flows {
                 continue;
             }
             if let CatchScope::Nodes(ids) = scope {
-                if !ids.iter().any(|i| *i == node.id) {
+                if !ids.contains(&node.id) {
                     continue;
                 }
             }
