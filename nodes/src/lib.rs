@@ -24,6 +24,8 @@ pub mod typed_value;
 pub mod util;
 
 #[cfg(test)]
+mod catch_tests;
+#[cfg(test)]
 pub(crate) mod testkit;
 
 use flowgate_runtime::Registry;
