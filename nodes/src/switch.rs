@@ -225,7 +225,13 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         .map(|n| n as usize)
         .unwrap_or(0)
         .max(rules.len());
-    let needs_count = config.flag("repair") || rules.iter().any(|r| r.op == Op::Tail);
+    if config.flag("repair") {
+        return Err(config.problem(
+            Some("repair"),
+            "recreating message sequences (repair) is not supported by flowgate",
+        ));
+    }
+    let needs_count = rules.iter().any(|r| r.op == Op::Tail);
     Ok(Built::new(
         Switch {
             property,
