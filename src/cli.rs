@@ -135,6 +135,16 @@ fn init_tracing() {
 /// The environment variable holding the credentials file's secret.
 const CREDENTIAL_SECRET_ENV: &str = "FLOWGATE_CREDENTIAL_SECRET";
 
+/// Admin-API paths that node types add (relative to the admin root); flows
+/// may not serve `http in` endpoints under them.
+const NODE_ADMIN_PREFIXES: &[&str] = &["/inject"];
+
+/// The node types' own admin endpoints, served behind the admin API's auth:
+/// `POST /inject/:id` (the editor's inject button).
+fn node_admin_routes(runtime: &Arc<Runtime>) -> Router {
+    flowgate_nodes::inject::inject_router(Arc::clone(runtime))
+}
+
 fn settings_for(flow: &FlowArgs, admin: Option<&admin::AdminOptions>) -> Settings {
     Settings {
         flows_path: Some(flow.flows.clone()),
@@ -144,7 +154,7 @@ fn settings_for(flow: &FlowArgs, admin: Option<&admin::AdminOptions>) -> Setting
             .filter(|s| !s.is_empty())
             .map(|s| CredentialKey::from_secret(&s)),
         reserved_paths: admin
-            .map(|a| admin::reserved_prefixes(a, &[]))
+            .map(|a| admin::reserved_prefixes(a, NODE_ADMIN_PREFIXES))
             .unwrap_or_default(),
         ..Settings::default()
     }
@@ -289,7 +299,11 @@ fn run(args: RunArgs) -> ExitCode {
                     ""
                 }
             );
-            router = router.merge(admin::router(Arc::clone(&runtime), options, Router::new()));
+            router = router.merge(admin::router(
+                Arc::clone(&runtime),
+                options,
+                node_admin_routes(&runtime),
+            ));
         }
         let limits = ServerLimits {
             header_read_timeout: Duration::from_secs_f64(args.header_timeout.max(0.001)),
