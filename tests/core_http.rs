@@ -175,3 +175,23 @@ fn sigterm_stops_the_server_cleanly() {
     let status = s.terminate().expect("exited");
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn a_request_still_waiting_at_the_timeout_gets_504() {
+    let flow = r#"[{"id":"i","type":"http in","z":"t","url":"/slow","method":"get","x":1,"y":1,"wires":[["d"]]},
+                   {"id":"d","type":"delay","z":"t","pauseType":"delay","timeout":"3","timeoutUnits":"seconds","x":2,"y":1,"wires":[["o"]]},
+                   {"id":"o","type":"http response","z":"t","x":3,"y":1,"wires":[]},
+                   {"id":"i2","type":"http in","z":"t","url":"/fast","method":"get","x":1,"y":2,"wires":[["o"]]}]"#;
+    let s = Server::start_with(flow, &["--http-timeout", "0.5"], &[]);
+    let started = std::time::Instant::now();
+    let r = client().get(s.url("/slow")).send().unwrap();
+    assert_eq!(r.status(), 504);
+    let waited = started.elapsed();
+    assert!(waited >= std::time::Duration::from_millis(450), "{waited:?}");
+    assert!(waited < std::time::Duration::from_secs(3), "{waited:?}");
+    assert_eq!(
+        r.json::<Value>().unwrap()["error"],
+        "no http response node answered within 0.5 s"
+    );
+    assert_eq!(client().get(s.url("/fast")).send().unwrap().status(), 200);
+}
