@@ -146,13 +146,16 @@ fn mode(path: &Path) -> u32 {
 
 // ----------------------------------------------------- generate, per algorithm
 
+/// (private PEM, public PEM).
+type KeyPair = (String, String);
+
 #[test]
 fn generated_tokens_verify_with_the_configured_key_for_every_algorithm() {
     let rsa = keygen("RS256");
     let es256 = keygen("ES256");
     let es384 = keygen("ES384");
     let ed = keygen("EdDSA");
-    let cases: Vec<(&str, Algorithm, Option<&(String, String)>)> = vec![
+    let cases: Vec<(&str, Algorithm, Option<&KeyPair>)> = vec![
         ("HS256", Algorithm::HS256, None),
         ("HS384", Algorithm::HS384, None),
         ("HS512", Algorithm::HS512, None),
