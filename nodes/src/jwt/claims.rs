@@ -302,10 +302,12 @@ pub fn parse_token<'t>(token: &'t str, allowed: &[Algorithm]) -> Result<Parsed<'
         Some(Value::String(s)) => s.as_str(),
         _ => return Err(VerifyError::Malformed("header has no alg")),
     };
+    // Token headers are matched exactly (JOSE names are case-sensitive);
+    // only configs get the lenient parse.
     let alg = match parse_algorithm(alg_name) {
-        Ok(a) => a,
         Err(KeyError::AlgorithmNone) => return Err(VerifyError::AlgNone),
-        Err(_) => {
+        Ok(a) if algorithm_name(a) == alg_name => a,
+        _ => {
             return Err(VerifyError::AlgNotAllowed {
                 found: alg_name.to_owned(),
                 expected: expected_list(allowed),
@@ -604,5 +606,19 @@ mod tests {
             Some(VerifyError::Malformed("expected three dot-separated parts"))
         );
         assert_eq!(parse_token("  ", &[]).err(), Some(VerifyError::Missing));
+        // Configs may say "hs256"; token headers must use the exact JOSE name.
+        assert_eq!(parse_algorithm("hs256").ok(), Some(Algorithm::HS256));
+        let lower = format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"hs256"}"#),
+            URL_SAFE_NO_PAD.encode(br#"{}"#)
+        );
+        assert_eq!(
+            parse_token(&lower, &[Algorithm::HS256])
+                .err()
+                .unwrap()
+                .to_string(),
+            "algorithm hs256 is not allowed (expected HS256)"
+        );
     }
 }

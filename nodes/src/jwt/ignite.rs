@@ -101,8 +101,15 @@ impl JwtNode {
         let mut claims = match msg.body.get_mut("payload") {
             Some(Value::Object(m)) => std::mem::take(m),
             other => {
-                let found = other.map_or("missing", |v| type_name(v));
-                let reason = format!("msg.payload must be a JSON object of claims, not {found}");
+                let reason = match other {
+                    None => {
+                        "msg.payload must be a JSON object of claims, but it is missing".to_owned()
+                    }
+                    Some(v) => format!(
+                        "msg.payload must be a JSON object of claims, not {}",
+                        type_name(v)
+                    ),
+                };
                 return Err(NodeError::new(reason).with_msg(msg));
             }
         };

@@ -63,11 +63,18 @@ pub enum KeyError {
 pub fn parse_algorithm(name: &str) -> Result<Algorithm, KeyError> {
     let name = name.trim();
     match name {
-        "none" | "None" | "NONE" => Err(KeyError::AlgorithmNone),
-        "ES512" => Err(KeyError::Unsupported(name.to_owned())),
-        _ => name
-            .parse::<Algorithm>()
-            .map_err(|_| KeyError::UnknownAlgorithm(name.to_owned())),
+        _ if name.eq_ignore_ascii_case("none") => Err(KeyError::AlgorithmNone),
+        _ if name.eq_ignore_ascii_case("ES512") => Err(KeyError::Unsupported(name.to_owned())),
+        _ => {
+            // Exact JOSE names, or the same letters in another case ("rs256").
+            let canonical = ALGORITHMS
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(name))
+                .ok_or_else(|| KeyError::UnknownAlgorithm(name.to_owned()))?;
+            canonical
+                .parse::<Algorithm>()
+                .map_err(|_| KeyError::UnknownAlgorithm(name.to_owned()))
+        }
     }
 }
 
