@@ -694,6 +694,48 @@ fn iso8601(secs: f64) -> String {
 mod tests {
     use super::*;
 
+    fn msg(body: Value) -> Message {
+        Message::from_body(body.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn bearer_lookup_follows_the_original() {
+        let req = |headers: Value| json!({"req": {"headers": headers, "query": {"access_token": "q"}, "body": {}}});
+        assert_eq!(
+            contrib_bearer(&msg(req(json!({"authorization": "Bearer t"})))).as_deref(),
+            Some("t")
+        );
+        // Case-sensitive scheme, exactly two parts, and no fallback to the
+        // query once an Authorization header is present.
+        assert_eq!(
+            contrib_bearer(&msg(req(json!({"authorization": "bearer t"})))),
+            None
+        );
+        assert_eq!(
+            contrib_bearer(&msg(req(json!({"authorization": "Bearer  t"})))),
+            None
+        );
+        let mut custom = req(json!({"authorization": "JWT t"}));
+        custom["prefix"] = json!("JWT");
+        assert_eq!(contrib_bearer(&msg(custom)).as_deref(), Some("t"));
+        assert_eq!(contrib_bearer(&msg(req(json!({})))).as_deref(), Some("q"));
+    }
+
+    #[test]
+    fn errors_carry_jsonwebtoken_texts() {
+        assert_eq!(
+            node_error(&VerifyError::BadSignature).1,
+            "invalid signature"
+        );
+        assert_eq!(node_error(&VerifyError::AlgNone).1, "invalid algorithm");
+        let (name, message, extra) = node_error(&VerifyError::NotYetValid { nbf: 0.0 });
+        assert_eq!(
+            (name, message.as_str()),
+            ("NotBeforeError", "jwt not active")
+        );
+        assert_eq!(extra, Some(("date", "1970-01-01T00:00:00.000Z".to_owned())));
+    }
+
     #[test]
     fn iso_dates_match_javascript() {
         assert_eq!(iso8601(0.0), "1970-01-01T00:00:00.000Z");
