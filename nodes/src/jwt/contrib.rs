@@ -577,10 +577,10 @@ impl Node for JwtVerify {
             VerifySource::Remote(v) => v,
         };
         match verifier.verify_now(&token) {
-            Some(r) => Outcome::Ready(self.finish(msg, r, out)),
+            Some(r) => Outcome::Ready(self.finish(msg, &token, r, out)),
             None => Outcome::Pending(Box::pin(async move {
                 let r = verifier.verify(&token).await;
-                self.finish(msg, r, out)
+                self.finish(msg, &token, r, out)
             })),
         }
     }
@@ -605,6 +605,7 @@ impl JwtVerify {
     fn finish(
         &self,
         msg: Message,
+        token: &str,
         result: Result<Verified, VerifyError>,
         out: &mut Outputs,
     ) -> Result<(), NodeError> {
@@ -616,7 +617,7 @@ impl JwtVerify {
                 Ok(())
             }
             Err(e) => {
-                let (name, message, extra) = node_error(&e);
+                let (name, message, extra) = node_error(&e, token);
                 let mut error = Map::new();
                 error.insert("name".into(), name.into());
                 error.insert("message".into(), message.clone().into());
@@ -641,12 +642,29 @@ impl JwtVerify {
     }
 }
 
-/// The error `jsonwebtoken` 8 would give: (name, message, extra property).
-fn node_error(e: &VerifyError) -> (&'static str, String, Option<(&'static str, String)>) {
+/// The error `jsonwebtoken` 8 would give for `token`: (name, message,
+/// extra property).
+fn node_error(
+    e: &VerifyError,
+    token: &str,
+) -> (&'static str, String, Option<(&'static str, String)>) {
     const JWT: &str = "JsonWebTokenError";
+    let three_parts = token.split('.').count() == 3;
     match e {
         VerifyError::Missing => (JWT, "jwt must be provided".into(), None),
-        VerifyError::Malformed(_) => (JWT, "jwt malformed".into(), None),
+        // jsonwebtoken checks, in order: three parts, a decodable token, a
+        // signature, then the algorithm.
+        VerifyError::Malformed(_) if !three_parts => (JWT, "jwt malformed".into(), None),
+        VerifyError::Malformed(_) | VerifyError::AlgNone if token.ends_with('.') => {
+            let header_ok = matches!(super::claims::peek(token).0, Some(Value::Object(_)));
+            let message = if header_ok {
+                "jwt signature is required"
+            } else {
+                "invalid token"
+            };
+            (JWT, message.into(), None)
+        }
+        VerifyError::Malformed(_) => (JWT, "invalid token".into(), None),
         VerifyError::AlgNone
         | VerifyError::AlgNotAllowed { .. }
         | VerifyError::KeyMismatch(_)
@@ -724,11 +742,22 @@ mod tests {
     #[test]
     fn errors_carry_jsonwebtoken_texts() {
         assert_eq!(
-            node_error(&VerifyError::BadSignature).1,
+            node_error(&VerifyError::BadSignature, "a.b.c").1,
             "invalid signature"
         );
-        assert_eq!(node_error(&VerifyError::AlgNone).1, "invalid algorithm");
-        let (name, message, extra) = node_error(&VerifyError::NotYetValid { nbf: 0.0 });
+        assert_eq!(
+            node_error(&VerifyError::AlgNone, "a.b.c").1,
+            "invalid algorithm"
+        );
+        let none = "eyJhbGciOiJub25lIn0.eyJleHAiOjE2MDAwMDAwMDB9.";
+        assert_eq!(
+            node_error(&VerifyError::AlgNone, none).1,
+            "jwt signature is required"
+        );
+        let bad = VerifyError::Malformed("header is not base64url-encoded JSON");
+        assert_eq!(node_error(&bad, "a.b.c").1, "invalid token");
+        assert_eq!(node_error(&bad, "abc").1, "jwt malformed");
+        let (name, message, extra) = node_error(&VerifyError::NotYetValid { nbf: 0.0 }, "a.b.c");
         assert_eq!(
             (name, message.as_str()),
             ("NotBeforeError", "jwt not active")
