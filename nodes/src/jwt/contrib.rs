@@ -195,6 +195,9 @@ struct JwtSign {
     /// The header's `kid`: `jwkkid` exactly as given (even empty, as
     /// node-red-contrib-jwt sends it).
     kid: Option<String>,
+    /// Headers for object payloads (`typ: JWT`) and for other payloads.
+    header: Header,
+    header_untyped: Header,
     key: SignKey,
     signvar: String,
     storetoken: String,
@@ -271,11 +274,19 @@ fn build_sign(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem>
         }
     };
     problems.finish(cx)?;
+    let mut header = Header::new(alg);
+    header.kid = kid.clone();
+    let header_untyped = Header {
+        typ: None,
+        ..header.clone()
+    };
     Ok(Built::new(
         JwtSign {
             alg,
             exp,
             kid,
+            header,
+            header_untyped,
             key,
             signvar: property(node, "signvar"),
             storetoken: property(node, "storetoken"),
@@ -328,11 +339,9 @@ impl JwtSign {
         key: &EncodingKey,
         out: &mut Outputs,
     ) -> Result<(), NodeError> {
-        let mut header = Header::new(self.alg);
-        header.kid = self.kid.clone();
         let token = match msg.body.get(&self.signvar) {
             None => Err("payload is required".to_owned()),
-            Some(Value::Object(claims)) => self.sign_object(&header, claims.clone(), key),
+            Some(Value::Object(claims)) => self.sign_object(claims.clone(), key),
             Some(Value::Array(_)) | Some(Value::Null) => {
                 Err("Expected \"payload\" to be a plain object.".to_owned())
             }
@@ -346,14 +355,10 @@ impl JwtSign {
                     "boolean"
                 }
             )),
-            Some(other) => {
-                header.typ = None;
-                match other {
-                    Value::String(s) => sign_raw(&header, s, key),
-                    v => sign(&header, v, key),
-                }
-                .map_err(|e| e.to_string())
+            Some(Value::String(s)) => {
+                sign_raw(&self.header_untyped, s, key).map_err(|e| e.to_string())
             }
+            Some(v) => sign(&self.header_untyped, v, key).map_err(|e| e.to_string()),
         };
         match token {
             Ok(token) => {
@@ -370,7 +375,6 @@ impl JwtSign {
     /// `iat` = the payload's or now, `exp` = `iat` + the node's expiration.
     fn sign_object(
         &self,
-        header: &Header,
         mut claims: Map<String, Value>,
         key: &EncodingKey,
     ) -> Result<String, String> {
@@ -398,7 +402,7 @@ impl JwtSign {
         if let Some(secs) = self.exp {
             claims.insert("exp".into(), Value::from(iat.floor() as u64 + secs));
         }
-        sign(header, &claims, key).map_err(|e| e.to_string())
+        sign(&self.header, &claims, key).map_err(|e| e.to_string())
     }
 }
 
