@@ -31,6 +31,10 @@ enum Command {
     Run(RunArgs),
     /// Validate a flow file and print every problem found.
     Check(CheckArgs),
+    /// Print a JWT signed by one of a flow's jwt-config nodes.
+    Token(crate::token_cmd::TokenArgs),
+    /// Print a new key pair (PEM) or secret for a JWT algorithm.
+    Keygen(crate::token_cmd::KeygenArgs),
 }
 
 #[derive(Args)]
@@ -119,6 +123,21 @@ impl Cli {
         match self.command {
             Command::Check(args) => check(args),
             Command::Run(args) => run(args),
+            Command::Token(args) => print_result(crate::token_cmd::token(args).map(|t| t + "\n")),
+            Command::Keygen(args) => print_result(crate::token_cmd::keygen(args)),
+        }
+    }
+}
+
+fn print_result(result: anyhow::Result<String>) -> ExitCode {
+    match result {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("flowgate: {e:#}");
+            ExitCode::from(1)
         }
     }
 }
@@ -136,8 +155,10 @@ fn init_tracing() {
 const CREDENTIAL_SECRET_ENV: &str = "FLOWGATE_CREDENTIAL_SECRET";
 
 /// Admin-API paths that node types add (relative to the admin root); flows
-/// may not serve `http in` endpoints under them.
-const NODE_ADMIN_PREFIXES: &[&str] = &["/inject"];
+/// may not serve `http in` endpoints under them. `POST /inject/:id` is not
+/// reserved: as in Node-RED, flows may serve other methods under `/inject`
+/// (requests the admin route does not take fall through to the flows).
+const NODE_ADMIN_PREFIXES: &[&str] = &[];
 
 /// The node types' own admin endpoints, served behind the admin API's auth:
 /// `POST /inject/:id` (the editor's inject button).
@@ -288,7 +309,8 @@ fn run(args: RunArgs) -> ExitCode {
             flows.node_count(),
             flows.routes().len()
         );
-        let mut router = flowgate_runtime::http::flow_router(Arc::clone(&runtime));
+        let mut router = flowgate_runtime::http::flow_router(Arc::clone(&runtime))
+            .merge(flowgate_nodes::jwt::jwks_router(Arc::clone(&runtime)));
         if let Some(options) = admin {
             println!(
                 "flowgate: admin API at {}{}",
@@ -312,6 +334,13 @@ fn run(args: RunArgs) -> ExitCode {
             shutdown_grace: Duration::from_secs(args.shutdown_grace),
             ..ServerLimits::default()
         };
+        // A path the admin API knows with a method it does not serve (e.g. a
+        // flow's `GET /inject/state` beside `POST /inject/:id`) belongs to the
+        // flows.
+        let flows_runtime = Arc::clone(&runtime);
+        let router = router.method_not_allowed_fallback(move |req: axum::extract::Request| {
+            flowgate_runtime::http::flow_request(axum::extract::State(flows_runtime), req)
+        });
         let result = flowgate_runtime::server::serve(
             listener,
             router,

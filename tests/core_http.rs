@@ -187,7 +187,10 @@ fn a_request_still_waiting_at_the_timeout_gets_504() {
     let r = client().get(s.url("/slow")).send().unwrap();
     assert_eq!(r.status(), 504);
     let waited = started.elapsed();
-    assert!(waited >= std::time::Duration::from_millis(450), "{waited:?}");
+    assert!(
+        waited >= std::time::Duration::from_millis(450),
+        "{waited:?}"
+    );
     assert!(waited < std::time::Duration::from_secs(3), "{waited:?}");
     assert_eq!(
         r.json::<Value>().unwrap()["error"],

@@ -90,5 +90,8 @@ fn sigkill_during_deploys_never_corrupts_files() {
         assert_eq!(status, expected, "round {round}");
     }
     // Some kills landed after the deploy completed, so both outcomes occurred.
-    assert!(seen_new > 0, "no round saw the new version; kills all too early");
+    assert!(
+        seen_new > 0,
+        "no round saw the new version; kills all too early"
+    );
 }

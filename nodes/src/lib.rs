@@ -14,6 +14,7 @@ pub mod js;
 pub mod json;
 pub mod jsregex;
 pub mod junction;
+pub mod jwt;
 pub mod link;
 pub mod msgpath;
 pub mod mustache;
@@ -49,5 +50,8 @@ pub fn registry() -> Registry {
     r.register(link::link_call_type());
     r.register(status::node_type());
     r.register(comment::node_type());
+    for t in jwt::node_types() {
+        r.register(t);
+    }
     r
 }
