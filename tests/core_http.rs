@@ -198,3 +198,24 @@ fn a_request_still_waiting_at_the_timeout_gets_504() {
     );
     assert_eq!(client().get(s.url("/fast")).send().unwrap().status(), 200);
 }
+
+#[test]
+fn flows_may_serve_other_methods_beside_the_inject_admin_route() {
+    let flow = r#"[{"id":"i","type":"http in","z":"t","url":"/inject/state","method":"get","x":1,"y":1,"wires":[["o"]]},
+                   {"id":"o","type":"http response","z":"t","x":2,"y":1,"wires":[]},
+                   {"id":"inj","type":"inject","z":"t","props":[{"p":"payload"}],"payload":"hi","payloadType":"str","x":1,"y":2,"wires":[[]]}]"#;
+    let s = Server::start_with(flow, &["--admin-token", "test-admin-token"], &[]);
+    // The flow's endpoint needs no admin token...
+    let r = client().get(s.url("/inject/state?a=1")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap(), json!({"a": "1"}));
+    // ...while the admin route beside it does.
+    let r = client().post(s.url("/inject/inj")).send().unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client()
+        .post(s.url("/inject/inj"))
+        .bearer_auth("test-admin-token")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
