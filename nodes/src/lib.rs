@@ -2,6 +2,7 @@
 //! runtime's [`flowgate_runtime::Node`] trait. [`registry`] maps the type
 //! strings found in exported flows to these modules.
 
+pub mod function;
 pub mod http_in;
 pub mod http_response;
 pub mod junction;
@@ -12,6 +13,7 @@ use flowgate_runtime::Registry;
 /// Every node type flowgate ships, by its Node-RED type string.
 pub fn registry() -> Registry {
     let mut r = Registry::new();
+    r.register(function::node_type());
     r.register(http_in::node_type());
     r.register(http_response::node_type());
     r.register(junction::node_type());
