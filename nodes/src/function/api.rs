@@ -613,54 +613,7 @@ pub fn uuid() -> ImmutableString {
 pub fn json_parse(text: &str, mode: Mode) -> Result<Dynamic, String> {
     match serde_json::from_str::<Value>(text) {
         Ok(v) => Ok(convert::from_json(&v, mode)),
-        Err(e) => Err(json_error_message(text, &e)),
-    }
-}
-
-fn json_error_message(text: &str, e: &serde_json::Error) -> String {
-    if e.is_eof() {
-        return "Unexpected end of JSON input".into();
-    }
-    // serde reports a 1-based line/column; find the byte it points at.
-    let offset = text
-        .split_inclusive('\n')
-        .take(e.line().saturating_sub(1))
-        .map(str::len)
-        .sum::<usize>()
-        + e.column().saturating_sub(1);
-    let pos = text.floor_char_boundary_compat(offset);
-    let ch = text[pos..].chars().next();
-    let trailing = e.to_string().contains("trailing characters");
-    let ctx = if text.chars().count() <= 20 {
-        format!("\"{text}\"")
-    } else {
-        let start = text.floor_char_boundary_compat(pos.saturating_sub(10));
-        let end = text.floor_char_boundary_compat((pos + 10).min(text.len()));
-        format!(
-            "\"{}{}{}\"",
-            if start > 0 { "..." } else { "" },
-            &text[start..end],
-            if end < text.len() { "..." } else { "" }
-        )
-    };
-    match ch {
-        Some(_) if trailing => format!("Unexpected non-whitespace character after JSON at position {pos}"),
-        Some(c) => format!("Unexpected token '{c}', {ctx} is not valid JSON"),
-        None => "Unexpected end of JSON input".into(),
-    }
-}
-
-trait CharBoundary {
-    fn floor_char_boundary_compat(&self, i: usize) -> usize;
-}
-
-impl CharBoundary for str {
-    fn floor_char_boundary_compat(&self, i: usize) -> usize {
-        let mut i = i.min(self.len());
-        while !self.is_char_boundary(i) {
-            i -= 1;
-        }
-        i
+        Err(_) => Err(super::js::v8json::error_message(text)),
     }
 }
 
@@ -741,10 +694,6 @@ mod tests {
         assert_eq!(
             json_parse("abc", Mode::Js).err().unwrap(),
             "Unexpected token 'a', \"abc\" is not valid JSON"
-        );
-        assert_eq!(
-            json_parse("{} x", Mode::Js).err().unwrap(),
-            "Unexpected non-whitespace character after JSON at position 3"
         );
     }
 }

@@ -250,7 +250,7 @@ fn to_json_inner(
         let props = Dynamic::from(e.props.clone());
         return to_json_inner(&props, mode, None, seen);
     }
-    if v.is::<FnPtr>() || v.is::<JsFunction>() {
+    if v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<values::JsMethod>() {
         return Ok(None);
     }
     // Host objects (node, context...) have no JSON form beyond `{}`.
@@ -288,7 +288,7 @@ fn write_json(
     if seen.len() > MAX_DEPTH {
         return Err(ConvertError::TooDeep);
     }
-    if v.is_unit() || v.is::<FnPtr>() || v.is::<JsFunction>() {
+    if v.is_unit() || v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<values::JsMethod>() {
         return Ok(false);
     }
     if v.is::<JsNull>() {

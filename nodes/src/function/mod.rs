@@ -17,6 +17,8 @@ pub mod api;
 pub mod convert;
 pub mod js;
 pub mod sandbox;
+#[cfg(test)]
+mod tests;
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -197,7 +199,7 @@ struct Inner {
 
 /// What one run left behind.
 struct Completed {
-    result: Result<Dynamic, String>,
+    result: Result<Dynamic, (String, Option<Value>)>,
     state: RunState,
     /// The `msg` the script worked on (for the message an error carries).
     msg: Option<Dynamic>,
@@ -278,7 +280,7 @@ impl Inner {
         let result = sandbox::run(&script.ast, &mut scope, budget, self.mode);
         let result = match result {
             Err(RunError::Sliced) => return Err(RunError::Sliced),
-            Err(RunError::Failed(m)) => Err(m),
+            Err(RunError::Failed(m, object)) => Err((m, object)),
             Ok(v) => Ok(v),
         };
         let msg_after = match self.mode {
@@ -307,8 +309,8 @@ impl Inner {
         };
         let result = match sandbox::run(&script.ast, &mut scope, budget, self.mode) {
             Ok(v) => Ok(v),
-            Err(RunError::Failed(m)) => Err(m),
-            Err(RunError::Sliced) => Err("stopped".into()),
+            Err(RunError::Failed(m, object)) => Err((m, object)),
+            Err(RunError::Sliced) => Err(("stopped".into(), None)),
         };
         drop(scope);
         let state = std::mem::replace(&mut *run.lock(), RunState::new(phase, self.mode, String::new()));
@@ -359,11 +361,14 @@ impl Inner {
                 self.raise_rest(raised);
                 first.map_or(Ok(()), Err)
             }
-            Err(message) => {
+            Err((message, error_object)) => {
                 self.raise_rest(raised);
-                let body = msg
+                let mut body = msg
                     .and_then(|m| convert::to_body(&m, self.mode, state.template.as_deref()).ok().flatten())
                     .unwrap_or_else(|| input.body.clone());
+                if let Some(object) = error_object {
+                    body.insert("error".into(), object);
+                }
                 Err(NodeError::new(message).with_msg(input.derive(body)))
             }
         }
@@ -493,8 +498,8 @@ impl Node for FunctionNode {
             match done.result {
                 Ok(_) => inner.init_state.store(INIT_READY, Ordering::Release),
                 Err(e) => {
-                    inner.report(format!("initialize failed: {e}"));
-                    *inner.init_error.lock() = Some(e);
+                    inner.report(format!("initialize failed: {}", e.0));
+                    *inner.init_error.lock() = Some(e.0);
                     inner.init_state.store(INIT_FAILED, Ordering::Release);
                 }
             }
@@ -515,7 +520,7 @@ impl Node for FunctionNode {
                 let mut done = inner.run_lifecycle(script, Phase::Finalize);
                 done.state.commit(&inner.info);
                 if let Err(e) = done.result {
-                    inner.report(format!("finalize failed: {e}"));
+                    inner.report(format!("finalize failed: {}", e.0));
                 }
             };
             let multi_thread = tokio::runtime::Handle::try_current()
@@ -532,5 +537,119 @@ impl Node for FunctionNode {
                 .events
                 .publish(format!("status/{}", inner.info.id), Value::Object(Map::new()));
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Build a function node without a flow, for unit tests of the
+    //! translator, the runtime library and the API.
+
+    use super::*;
+    use flowgate_runtime::events::Events;
+    use serde_json::json;
+
+    pub struct Harness {
+        pub node: FunctionNode,
+        pub events: Events,
+    }
+
+    pub fn node(mode: Mode, func: &str, outputs: usize) -> Result<Harness, String> {
+        node_with_id("f1", mode, func, outputs)
+    }
+
+    pub fn node_with_id(id: &str, mode: Mode, func: &str, outputs: usize) -> Result<Harness, String> {
+        let config_json = json!({"id": id, "type": "function", "name": "fn", "func": func});
+        let Value::Object(raw) = config_json else { unreachable!() };
+        let config = NodeConfig {
+            id: id.into(),
+            node_type: "function".into(),
+            z: Some("tab1".into()),
+            name: "fn".into(),
+            wires: vec![],
+            disabled: false,
+            group: None,
+            is_config: false,
+            raw,
+        };
+        let api: &[&str] = &API_NAMES;
+        let func = compile(&config, "func", func, mode, api).map_err(|p| p.message)?;
+        let events = Events::new();
+        let inner = Inner {
+            info: Arc::new(NodeInfo {
+                id: id.into(),
+                name: "fn".into(),
+                z: "tab1".into(),
+                outputs,
+                env: vec![("TAB_VAR".into(), "tab value".into())],
+                events: events.clone(),
+            }),
+            mode,
+            func,
+            init: None,
+            fin: None,
+            timeout: Duration::from_secs(2),
+            max_operations: 50_000_000,
+            node_store: Arc::new(Store::default()),
+            flow_store: Arc::new(Store::default()),
+            global_store: Arc::new(Store::default()),
+            slow: AtomicBool::new(false),
+            status_set: AtomicBool::new(false),
+            handle: OnceLock::new(),
+            init_state: AtomicU8::new(INIT_READY),
+            init_done: Notify::new(),
+            init_error: Mutex::new(None),
+        };
+        Ok(Harness {
+            node: FunctionNode { inner: Arc::new(inner) },
+            events,
+        })
+    }
+
+    impl Harness {
+        /// Run one message synchronously (fast path only): the sends as
+        /// `(port, body without _msgid)`, or the error message.
+        pub fn run(&self, msg: Value) -> (Vec<(usize, Value)>, Result<(), String>) {
+            let (sends, r) = self.run_full(msg);
+            (sends, r.map_err(|(m, _)| m))
+        }
+
+        /// Like [`run`], with the message an error carries (without `_msgid`).
+        pub fn run_full(&self, msg: Value) -> (Vec<(usize, Value)>, Result<(), (String, Value)>) {
+            let Value::Object(mut body) = msg else { panic!("message must be an object") };
+            body.insert("_msgid".into(), json!("m1"));
+            let mut out = Outputs::default();
+            let r = match self.node.on_input(Message::from_body(body), &mut out) {
+                Outcome::Ready(r) => r,
+                Outcome::Pending(_) => panic!("unexpected slow run"),
+            };
+            let sends = out
+                .drain()
+                .map(|(d, mut m)| {
+                    let port = match d {
+                        flowgate_runtime::node::Dest::Port(p) => p,
+                        other => panic!("unexpected destination {other:?}"),
+                    };
+                    assert_eq!(m.body.remove("_msgid"), Some(json!("m1")));
+                    (port, Value::Object(m.body))
+                })
+                .collect();
+            let r = r.map_err(|e| {
+                let mut body = e.msg.map(|m| m.body).unwrap_or_default();
+                body.remove("_msgid");
+                (e.message, Value::Object(body))
+            });
+            (sends, r)
+        }
+    }
+
+    /// Run a JavaScript body on `msg`: the first output's payload.
+    pub fn js(func: &str, msg: Value) -> Value {
+        let h = node(Mode::Js, func, 1).unwrap_or_else(|e| panic!("{e}\n--- body:\n{func}"));
+        let (sends, r) = h.run(msg);
+        if let Err(e) = r {
+            panic!("{e}\n--- body:\n{func}\n--- rhai:\n{}", js::translate(func, &API_NAMES).unwrap());
+        }
+        sends.into_iter().next().map(|(_, m)| m).unwrap_or(Value::Null)
     }
 }

@@ -19,6 +19,12 @@ use super::js::values::{JsError, MAX_ELEMENTS, MAX_STRING_BYTES};
 /// Most entries in one Rhai map.
 const MAX_MAP_ENTRIES: usize = 1024 * 1024;
 
+/// How deep script functions may call each other (a JavaScript call is a
+/// helper call plus a closure call, so this allows about half as many
+/// JavaScript frames). Sized so the deepest recursion fits the 2 MiB stack
+/// of a tokio worker (debug builds use far bigger frames).
+const MAX_CALL_LEVELS: usize = if cfg!(debug_assertions) { 32 } else { 64 };
+
 /// How often (in operations) the progress hook looks at the clock.
 const CHECK_EVERY: u64 = 256;
 
@@ -51,6 +57,7 @@ pub fn engine() -> &'static Engine {
         e.set_max_string_size(MAX_STRING_BYTES);
         e.set_max_array_size(MAX_ELEMENTS);
         e.set_max_map_size(MAX_MAP_ENTRIES);
+        e.set_max_call_levels(MAX_CALL_LEVELS);
         e.disable_symbol("eval");
         e.on_print(|s| tracing::info!(target: "flowgate::function::print", "{s}"));
         e.on_debug(|s, _, _| tracing::debug!(target: "flowgate::function::print", "{s}"));
@@ -79,8 +86,10 @@ pub fn engine() -> &'static Engine {
 /// Why a run did not produce a value.
 #[derive(Debug)]
 pub enum RunError {
-    /// The script failed; the text is what `msg.error.message` shows.
-    Failed(String),
+    /// The script failed: the text `msg.error.message` shows, and for a
+    /// thrown `Error` object its JSON form, which Node-RED leaves on the
+    /// message as `msg.error` (so a `catch` node finds it as `_error`).
+    Failed(String, Option<serde_json::Value>),
     /// The run used up its slice on a tokio worker; redo it on the blocking pool.
     Sliced,
 }
@@ -107,31 +116,45 @@ fn describe(e: &EvalAltResult, budget: &Budget, mode: Mode) -> RunError {
     match e {
         EvalAltResult::ErrorTerminated(token, _) => match token.as_int() {
             Ok(STOP_SLICE) => RunError::Sliced,
-            Ok(STOP_OPERATIONS) => RunError::Failed(format!(
-                "Error: Script exceeded the limit of {} operations",
-                budget.max_operations
-            )),
-            _ => RunError::Failed(format!(
-                "Error: Script execution timed out after {}ms",
-                budget.timeout.as_millis()
-            )),
+            Ok(STOP_OPERATIONS) => RunError::Failed(
+                format!("Error: Script exceeded the limit of {} operations", budget.max_operations),
+                error_object(mode),
+            ),
+            _ => RunError::Failed(
+                format!("Error: Script execution timed out after {}ms", budget.timeout.as_millis()),
+                error_object(mode),
+            ),
         },
-        EvalAltResult::ErrorTooManyOperations(_) => RunError::Failed(format!(
-            "Error: Script exceeded the limit of {} operations",
-            budget.max_operations
-        )),
+        EvalAltResult::ErrorTooManyOperations(_) => RunError::Failed(
+            format!("Error: Script exceeded the limit of {} operations", budget.max_operations),
+            error_object(mode),
+        ),
         EvalAltResult::ErrorStackOverflow(_) => {
-            RunError::Failed("RangeError: Maximum call stack size exceeded".into())
+            RunError::Failed("RangeError: Maximum call stack size exceeded".into(), error_object(mode))
         }
-        EvalAltResult::ErrorDataTooLarge(what, _) => {
-            RunError::Failed(format!("RangeError: {what} exceeds the sandbox limit"))
+        EvalAltResult::ErrorDataTooLarge(what, _) => RunError::Failed(
+            format!("RangeError: {what} exceeds the sandbox limit"),
+            error_object(mode),
+        ),
+        EvalAltResult::ErrorRuntime(v, _) => {
+            let object = v.read_lock::<JsError>().map(|e| {
+                super::convert::to_json(&Dynamic::from(e.props.clone()), mode, None)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+            });
+            RunError::Failed(thrown_text(v), object)
         }
-        EvalAltResult::ErrorRuntime(v, _) => RunError::Failed(thrown_text(v)),
-        other => RunError::Failed(match mode {
-            Mode::Js => format!("Error: {other}"),
-            Mode::Rhai => other.to_string(),
-        }),
+        other => match mode {
+            Mode::Js => RunError::Failed(format!("Error: {other}"), error_object(mode)),
+            Mode::Rhai => RunError::Failed(other.to_string(), None),
+        },
     }
+}
+
+/// The JSON form of an `Error` object (it has no enumerable properties).
+fn error_object(mode: Mode) -> Option<serde_json::Value> {
+    (mode == Mode::Js).then(|| serde_json::Value::Object(serde_json::Map::new()))
 }
 
 /// The text of a thrown value as `done(err)` reports it: `Error` objects as

@@ -9,11 +9,11 @@
 use rhai::{Dynamic, FnPtr, NativeCallContext};
 
 use super::ops::{type_error, JsResult};
-use super::values::JsFunction;
+use super::values::{JsFunction, JsMethod};
 
 /// Whether `v` can be called.
 pub fn is_callable(v: &Dynamic) -> bool {
-    v.is_fnptr() || v.is::<JsFunction>()
+    v.is_fnptr() || v.is::<JsFunction>() || v.is::<JsMethod>()
 }
 
 /// Call the script function `f` with `args`.
@@ -27,5 +27,9 @@ pub fn call_function(ctx: &NativeCallContext, f: &Dynamic, args: Vec<Dynamic>) -
         let me = Dynamic::from(jf.clone());
         return jf.imp.call_within_context::<Dynamic>(ctx, (me, Dynamic::from_array(args)));
     }
-    Err(type_error(format!("{} is not a function", super::ops::type_of(f))))
+    if let Some(m) = f.read_lock::<JsMethod>() {
+        let m = m.clone();
+        return super::methods::call_method(ctx, &m.recv, &m.name, args, &m.name);
+    }
+    Err(type_error(format!("{} is not a function", super::ops::to_string(f))))
 }

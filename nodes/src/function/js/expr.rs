@@ -393,6 +393,11 @@ impl<'s> Translator<'s> {
                     return Ok(Some((format!("__b_{f}({args})"), i + 1)));
                 }
             }
+            if i > 0 && !matches!(steps.get(i), Some(Step { link: Link::Call(_), .. })) {
+                if let Some(f) = builtins::lookup(&path) {
+                    return Ok(Some((format!("(|__v| __b_{f}(__v))"), i)));
+                }
+            }
             if i > 0 {
                 match path.as_str() {
                     "Number.NaN" => return Ok(Some(("__nan()".into(), i))),

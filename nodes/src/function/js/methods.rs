@@ -12,6 +12,57 @@ use super::values::{array, as_array, as_object, is_nullish, JsDate, JsError, JsF
 use super::{arrays, strings};
 use crate::function::api::{ContextApi, EnvApi, NodeApi};
 
+const STRING_METHODS: &[&str] = &[
+    "toUpperCase", "toLocaleUpperCase", "toLowerCase", "toLocaleLowerCase", "trim", "trimStart", "trimLeft",
+    "trimEnd", "trimRight", "toString", "valueOf", "normalize", "split", "includes", "startsWith", "endsWith",
+    "indexOf", "lastIndexOf", "slice", "substring", "substr", "charAt", "at", "charCodeAt", "codePointAt",
+    "padStart", "padEnd", "repeat", "concat", "replace", "replaceAll", "localeCompare", "match", "matchAll",
+    "search",
+];
+const ARRAY_METHODS: &[&str] = &[
+    "push", "pop", "shift", "unshift", "forEach", "map", "filter", "find", "findIndex", "findLast",
+    "findLastIndex", "some", "every", "reduce", "reduceRight", "includes", "indexOf", "lastIndexOf", "join",
+    "toString", "slice", "splice", "concat", "reverse", "sort", "flat", "flatMap", "fill", "at", "keys",
+    "entries", "values",
+];
+const NUMBER_METHODS: &[&str] = &["toFixed", "toString", "toPrecision", "toLocaleString", "valueOf"];
+const NODE_METHODS: &[&str] = &["send", "done", "log", "debug", "trace", "warn", "error", "status", "on"];
+const DATE_METHODS: &[&str] = &[
+    "getFullYear", "getMonth", "getDate", "getDay", "getHours", "getMinutes", "getSeconds", "getMilliseconds",
+    "getUTCFullYear", "getUTCMonth", "getUTCDate", "getUTCDay", "getUTCHours", "getUTCMinutes",
+    "getUTCSeconds", "getUTCMilliseconds", "getTime", "valueOf", "getTimezoneOffset", "setTime",
+    "setFullYear", "setMonth", "setDate", "setHours", "setMinutes", "setSeconds", "setMilliseconds",
+    "toISOString", "toJSON", "toString", "toUTCString", "toGMTString", "toDateString", "toLocaleDateString",
+    "toLocaleTimeString", "toLocaleString",
+];
+
+/// Whether `recv` has a built-in method `name` (so reading `recv.name`
+/// gives a function, as in JavaScript).
+pub fn has_method(recv: &Dynamic, name: &str) -> bool {
+    let list: &[&str] = if recv.is_string() {
+        STRING_METHODS
+    } else if recv.is::<super::values::JsArray>() {
+        ARRAY_METHODS
+    } else if recv.is_int() || recv.is_float() {
+        NUMBER_METHODS
+    } else if recv.is::<NodeApi>() {
+        NODE_METHODS
+    } else if recv.is::<ContextApi>() {
+        &["get", "set", "keys"]
+    } else if recv.is::<EnvApi>() {
+        &["get"]
+    } else if recv.is::<JsDate>() {
+        DATE_METHODS
+    } else if recv.is::<JsError>() {
+        &["toString"]
+    } else if recv.is_bool() {
+        &["toString", "valueOf"]
+    } else {
+        &[]
+    };
+    list.contains(&name)
+}
+
 fn arg(args: &[Dynamic], i: usize) -> Dynamic {
     args.get(i).cloned().unwrap_or(Dynamic::UNIT)
 }

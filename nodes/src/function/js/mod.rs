@@ -18,6 +18,7 @@ pub mod register;
 pub mod stmt;
 pub mod strings;
 pub mod translate;
+pub mod v8json;
 pub mod values;
 
 pub use error::{ErrorKind, TranslateError};

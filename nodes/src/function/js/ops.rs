@@ -55,7 +55,7 @@ pub fn type_of(v: &Dynamic) -> &'static str {
         "number"
     } else if v.is_string() || v.is_char() {
         "string"
-    } else if v.is::<FnPtr>() || v.is::<JsFunction>() {
+    } else if v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<super::values::JsMethod>() {
         "function"
     } else {
         "object"
@@ -149,7 +149,7 @@ fn write_string(v: &Dynamic, out: &mut String, seen: &mut Vec<usize>) {
         out.push_str(&date::to_js_string(d.time()));
     } else if let Some(e) = v.read_lock::<JsError>() {
         out.push_str(&e.to_js_string());
-    } else if v.is::<FnPtr>() || v.is::<JsFunction>() {
+    } else if v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<super::values::JsMethod>() {
         out.push_str("function () { [native code] }");
     } else {
         out.push_str("[object Object]");
@@ -240,6 +240,12 @@ pub fn strict_eq(a: &Dynamic, b: &Dynamic) -> bool {
     }
     if let (Some(x), Some(y)) = (a.read_lock::<FnPtr>(), b.read_lock::<FnPtr>()) {
         return x.fn_name() == y.fn_name();
+    }
+    if let (Some(x), Some(y)) = (
+        a.read_lock::<super::values::JsMethod>(),
+        b.read_lock::<super::values::JsMethod>(),
+    ) {
+        return x.name == y.name;
     }
     if a.is::<NodeApi>() && b.is::<NodeApi>()
         || a.is::<EnvApi>() && b.is::<EnvApi>()

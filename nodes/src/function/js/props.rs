@@ -18,6 +18,21 @@ fn nullish_name(v: &Dynamic) -> &'static str {
 
 /// `obj[key]`.
 pub fn get(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
+    let v = get_own(obj, key)?;
+    if v.is_unit() && !obj.is::<super::values::JsObject>() {
+        if let Some(name) = key.read_lock::<ImmutableString>() {
+            if super::methods::has_method(obj, &name) {
+                return Ok(Dynamic::from(super::values::JsMethod {
+                    recv: obj.clone(),
+                    name: name.clone(),
+                }));
+            }
+        }
+    }
+    Ok(v)
+}
+
+fn get_own(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
     if let Some(o) = as_object(obj) {
         return Ok(match key.read_lock::<ImmutableString>() {
             Some(k) => o.get(&k),

@@ -38,7 +38,7 @@ fn instance_of(v: &Dynamic, class: &str) -> bool {
     match class {
         "Array" => as_array(v).is_some(),
         "Date" => v.is::<JsDate>(),
-        "Function" => v.is::<FnPtr>() || v.is::<JsFunction>(),
+        "Function" => v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<values::JsMethod>(),
         "Object" => {
             !(v.is_unit() || v.is::<JsNull>() || v.is_bool() || v.is_int() || v.is_float() || v.is_string())
         }
@@ -72,7 +72,8 @@ pub fn register(engine: &mut Engine) {
         .register_type_with_name::<JsNull>("null")
         .register_type_with_name::<JsDate>("Date")
         .register_type_with_name::<JsError>("Error")
-        .register_type_with_name::<JsFunction>("function");
+        .register_type_with_name::<JsFunction>("function")
+        .register_type_with_name::<values::JsMethod>("function");
 
     engine.register_fn("__null", values::null);
     engine.register_fn("__nan", || Dynamic::from_float(f64::NAN));

@@ -71,6 +71,14 @@ pub struct JsFunction {
     pub imp: FnPtr,
 }
 
+/// A built-in method read as a value (`typeof s.trim`, `var send = node.send`):
+/// calling it calls the method on the value it was read from.
+#[derive(Clone)]
+pub struct JsMethod {
+    pub recv: Dynamic,
+    pub name: ImmutableString,
+}
+
 impl JsObject {
     pub fn new() -> Self {
         Self::default()
