@@ -398,6 +398,68 @@ pub struct FunctionNode {
     inner: Arc<Inner>,
 }
 
+/// What a [`FunctionNode::standalone`] node is built from.
+pub struct StandaloneConfig<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    /// `true` for a native Rhai body, `false` for JavaScript.
+    pub rhai: bool,
+    pub func: &'a str,
+    pub outputs: usize,
+    pub timeout: Duration,
+    pub events: flowgate_runtime::events::Events,
+}
+
+impl FunctionNode {
+    /// A function node outside any flow, with its own empty context stores:
+    /// for benchmarks and embedding. Flows build theirs through the registry.
+    pub fn standalone(c: StandaloneConfig<'_>) -> Result<FunctionNode, String> {
+        let mode = if c.rhai { Mode::Rhai } else { Mode::Js };
+        let mut raw = Map::new();
+        raw.insert("func".into(), Value::String(c.func.to_owned()));
+        let config = NodeConfig {
+            id: c.id.to_owned(),
+            node_type: "function".into(),
+            z: None,
+            name: c.name.to_owned(),
+            wires: Vec::new(),
+            disabled: false,
+            group: None,
+            is_config: false,
+            raw,
+        };
+        let func = compile(&config, "func", c.func, mode, &API_NAMES).map_err(|p| p.message)?;
+        let inner = Inner {
+            info: Arc::new(NodeInfo {
+                id: c.id.to_owned(),
+                name: c.name.to_owned(),
+                z: String::new(),
+                outputs: c.outputs,
+                env: Vec::new(),
+                events: c.events,
+            }),
+            mode,
+            func,
+            init: None,
+            fin: None,
+            timeout: c.timeout,
+            max_operations: flowgate_runtime::settings::Settings::default().function_max_operations,
+            node_store: Arc::new(Store::default()),
+            flow_store: Arc::new(Store::default()),
+            global_store: Arc::new(Store::default()),
+            slow: AtomicBool::new(false),
+            status_set: AtomicBool::new(false),
+            handle: OnceLock::new(),
+            init_state: AtomicU8::new(INIT_READY),
+            init_done: Notify::new(),
+            init_error: Mutex::new(None),
+        };
+        Ok(FunctionNode {
+            inner: Arc::new(inner),
+        })
+    }
+}
+
 impl FunctionNode {
     /// Run on the blocking pool, then route the results.
     fn run_blocking<'a>(&'a self, msg: Message, out: &'a mut Outputs, started: Instant) -> NodeFuture<'a> {
@@ -559,51 +621,17 @@ pub(crate) mod testing {
     }
 
     pub fn node_with_id(id: &str, mode: Mode, func: &str, outputs: usize) -> Result<Harness, String> {
-        let config_json = json!({"id": id, "type": "function", "name": "fn", "func": func});
-        let Value::Object(raw) = config_json else { unreachable!() };
-        let config = NodeConfig {
-            id: id.into(),
-            node_type: "function".into(),
-            z: Some("tab1".into()),
-            name: "fn".into(),
-            wires: vec![],
-            disabled: false,
-            group: None,
-            is_config: false,
-            raw,
-        };
-        let api: &[&str] = &API_NAMES;
-        let func = compile(&config, "func", func, mode, api).map_err(|p| p.message)?;
         let events = Events::new();
-        let inner = Inner {
-            info: Arc::new(NodeInfo {
-                id: id.into(),
-                name: "fn".into(),
-                z: "tab1".into(),
-                outputs,
-                env: vec![("TAB_VAR".into(), "tab value".into())],
-                events: events.clone(),
-            }),
-            mode,
+        let node = FunctionNode::standalone(StandaloneConfig {
+            id,
+            name: "fn",
+            rhai: mode == Mode::Rhai,
             func,
-            init: None,
-            fin: None,
+            outputs,
             timeout: Duration::from_secs(2),
-            max_operations: 50_000_000,
-            node_store: Arc::new(Store::default()),
-            flow_store: Arc::new(Store::default()),
-            global_store: Arc::new(Store::default()),
-            slow: AtomicBool::new(false),
-            status_set: AtomicBool::new(false),
-            handle: OnceLock::new(),
-            init_state: AtomicU8::new(INIT_READY),
-            init_done: Notify::new(),
-            init_error: Mutex::new(None),
-        };
-        Ok(Harness {
-            node: FunctionNode { inner: Arc::new(inner) },
-            events,
-        })
+            events: events.clone(),
+        })?;
+        Ok(Harness { node, events })
     }
 
     impl Harness {
@@ -621,7 +649,12 @@ pub(crate) mod testing {
             let mut out = Outputs::default();
             let r = match self.node.on_input(Message::from_body(body), &mut out) {
                 Outcome::Ready(r) => r,
-                Outcome::Pending(_) => panic!("unexpected slow run"),
+                // A busy machine can push a run past its slice: finish it on the blocking pool.
+                Outcome::Pending(fut) => tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime")
+                    .block_on(fut),
             };
             let sends = out
                 .drain()
