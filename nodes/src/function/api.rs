@@ -48,6 +48,12 @@ pub struct RaisedError {
     pub body: Map<String, Value>,
 }
 
+/// A native Rhai `node.send` or `node.error(text, msg)` awaiting conversion.
+pub enum Deferred {
+    Send(Dynamic),
+    Raise(String, Dynamic),
+}
+
 /// One buffered context write.
 struct ContextWrite {
     store: Arc<Store>,
@@ -63,10 +69,12 @@ pub struct RunState {
     pub msgid: String,
     /// `msg.topic` of the input (for debug events).
     pub topic: String,
-    /// The input body, for key order of native Rhai maps.
-    pub template: Option<Arc<Map<String, Value>>>,
     pub sends: Vec<(usize, Map<String, Value>)>,
     pub errors: Vec<RaisedError>,
+    /// Native Rhai sends and raised errors, converted when the run ends so
+    /// their maps can follow the input message's key order (Rhai maps are
+    /// values, so nothing can change them in between).
+    pub deferred: Vec<Deferred>,
     /// Whether the run called `node.status`.
     pub status_used: bool,
     events: Vec<(String, Value)>,
@@ -84,8 +92,8 @@ impl RunState {
             mode,
             msgid,
             topic: String::new(),
-            template: None,
             sends: Vec::new(),
+            deferred: Vec::new(),
             errors: Vec::new(),
             status_used: false,
             events: Vec::new(),
@@ -165,10 +173,14 @@ impl NodeApi {
 
     /// `node.send(msgs)`: every message is copied as it is now.
     pub fn send(&self, v: &Dynamic) -> Result<(), Box<EvalAltResult>> {
-        let (phase, mode, template, msgid) = {
+        let (phase, mode, msgid) = {
             let r = self.run.lock();
-            (r.phase, r.mode, r.template.clone(), r.msgid.clone())
+            (r.phase, r.mode, r.msgid.clone())
         };
+        if phase == Phase::Input && mode == Mode::Rhai {
+            self.run.lock().deferred.push(Deferred::Send(v.clone()));
+            return Ok(());
+        }
         if phase == Phase::Finalize {
             self.log(tracing::Level::ERROR, &Dynamic::from("Cannot send from close function"));
             return Ok(());
@@ -178,7 +190,7 @@ impl NodeApi {
         } else {
             msgid
         };
-        let (sends, bad) = collect_sends(v, mode, template.as_deref(), &msgid).map_err(|e| fail(mode, &e))?;
+        let (sends, bad) = collect_sends(v, mode, None, &msgid).map_err(|e| fail(mode, &e))?;
         for t in bad {
             self.log(tracing::Level::ERROR, &Dynamic::from(format!("Function tried to send a message of type {t}")));
         }
@@ -216,9 +228,17 @@ impl NodeApi {
 
     /// `node.error(text, msg)`: a catchable error for that message.
     pub fn raise(&self, text: &Dynamic, msg: &Dynamic) -> Result<(), Box<EvalAltResult>> {
-        let mode = self.mode();
-        let template = self.run.lock().template.clone();
-        let body = match convert::to_body(msg, mode, template.as_deref()) {
+        let (mode, phase) = {
+            let r = self.run.lock();
+            (r.mode, r.phase)
+        };
+        if phase == Phase::Input && mode == Mode::Rhai && (msg.is::<rhai::Map>()) {
+            let message = error_text(text);
+            self.log(tracing::Level::ERROR, &Dynamic::from(message.clone()));
+            self.run.lock().deferred.push(Deferred::Raise(message, msg.clone()));
+            return Ok(());
+        }
+        let body = match convert::to_body(msg, mode, None) {
             Ok(Some(b)) => b,
             _ => {
                 // Not a message: Node-RED only logs it.

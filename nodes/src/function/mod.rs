@@ -216,10 +216,18 @@ fn blocking_permits() -> &'static Semaphore {
 }
 
 impl Inner {
-    fn name(&self, js: &'static str) -> String {
-        match self.mode {
-            Mode::Js => js::mangle(js),
-            Mode::Rhai => js.to_owned(),
+    /// A host object's variable name (translated JavaScript's are mangled,
+    /// see [`js::mangle`]).
+    fn name(&self, name: &'static str) -> &'static str {
+        match (self.mode, name) {
+            (Mode::Rhai, n) => n,
+            (Mode::Js, "msg") => "j_msg",
+            (Mode::Js, "node") => "j_node",
+            (Mode::Js, "context") => "j_context",
+            (Mode::Js, "flow") => "j_flow",
+            (Mode::Js, "global") => "j_global",
+            (Mode::Js, "env") => "j_env",
+            (Mode::Js, other) => unreachable!("no host object {other}"),
         }
     }
 
@@ -271,9 +279,6 @@ impl Inner {
             Some(Value::Null) | None => String::new(),
             Some(other) => other.to_string(),
         };
-        if self.mode == Mode::Rhai {
-            state.template = Some(Arc::new(msg.body.clone()));
-        }
         let run: Run = Arc::new(Mutex::new(state));
         let msg_value = convert::msg_from_json(&msg.body, self.mode);
         let mut scope = self.scope(&run, Some(msg_value.clone()));
@@ -340,15 +345,36 @@ impl Inner {
         if state.status_used {
             self.status_set.store(true, Ordering::Relaxed);
         }
+        // Native Rhai maps follow the input's key order where they share keys.
+        let template = (self.mode == Mode::Rhai).then_some(&input.body);
         for (port, body) in state.sends.drain(..) {
             out.send(port, input.derive(body));
         }
-        let mut raised = state.errors.drain(..).map(|e| {
-            NodeError::new(e.message).with_msg(input.derive(e.body))
-        });
+        for d in state.deferred.drain(..) {
+            match d {
+                api::Deferred::Send(v) => {
+                    let (sends, bad) = collect_sends(&v, self.mode, template, &state.msgid)
+                        .map_err(|e| NodeError::new(e).with_msg(input.clone()))?;
+                    for t in bad {
+                        self.report(format!("Function tried to send a message of type {t}"));
+                    }
+                    for (port, body) in sends {
+                        out.send(port, input.derive(body));
+                    }
+                }
+                api::Deferred::Raise(message, m) => {
+                    if let Ok(Some(body)) = convert::to_body(&m, self.mode, template) {
+                        state.errors.push(api::RaisedError { message, body });
+                    }
+                }
+            }
+        }
+        let mut raised = state
+            .errors
+            .drain(..)
+            .map(|e| NodeError::new(e.message).with_msg(input.derive(e.body)));
         match result {
             Ok(value) => {
-                let template = state.template.as_deref();
                 let (sends, bad) = collect_sends(&value, self.mode, template, &state.msgid)
                     .map_err(|e| NodeError::new(e).with_msg(input.clone()))?;
                 for t in bad {
@@ -364,7 +390,7 @@ impl Inner {
             Err((message, error_object)) => {
                 self.raise_rest(raised);
                 let mut body = msg
-                    .and_then(|m| convert::to_body(&m, self.mode, state.template.as_deref()).ok().flatten())
+                    .and_then(|m| convert::to_body(&m, self.mode, template).ok().flatten())
                     .unwrap_or_else(|| input.body.clone());
                 if let Some(object) = error_object {
                     body.insert("error".into(), object);
