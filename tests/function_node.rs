@@ -8,7 +8,12 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(common::repo_root().join("tests/fixtures/function").join(name)).expect("fixture")
+    std::fs::read_to_string(
+        common::repo_root()
+            .join("tests/fixtures/function")
+            .join(name),
+    )
+    .expect("fixture")
 }
 
 fn flow(nodes: Value) -> String {
@@ -54,7 +59,10 @@ fn ignite_function_bodies_answer_like_node_red() {
     let s = common::Server::start(&flow(Value::Array(nodes)));
     let r = common::client().get(s.url("/jwt/generate")).send().unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["content-type"], "application/json; charset=utf-8");
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
     // Byte for byte what Node-RED sends: keys in the order the body wrote them.
     assert_eq!(
         r.text().unwrap(),
@@ -93,7 +101,11 @@ fn constructs_end_to_end_match_node_red() {
     let s = common::Server::start(&flow(Value::Array(nodes)));
     let client = common::client();
     for (i, c, error) in checks {
-        let r = client.post(s.url(&format!("/case/{i}"))).json(&c["msg"]).send().unwrap();
+        let r = client
+            .post(s.url(&format!("/case/{i}")))
+            .json(&c["msg"])
+            .send()
+            .unwrap();
         let status = r.status().as_u16();
         let body = r.text().unwrap();
         let name = c["name"].as_str().unwrap();
@@ -139,20 +151,43 @@ fn syntax_errors_name_node_line_and_column() {
     let (code, _, stderr) = common::run_cli(&["check", path.to_str().unwrap()]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("node js1 (function \"broken js\") field `func`: JavaScript syntax error at line 1:9: Unexpected token"), "{stderr}");
-    assert!(stderr.contains("node rh1 (function \"broken rhai\") field `func`: Rhai syntax error at line 2:9:"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "node rh1 (function \"broken rhai\") field `func`: Rhai syntax error at line 2:9:"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn runtime_errors_answer_500_with_the_message() {
     let mut nodes = vec![tab()];
-    nodes.extend(endpoint("a", "get", "/throw", json!({"func": "msg.payload = 1;\nthrow new Error('boom');"})));
-    nodes.extend(endpoint("b", "get", "/type", json!({"func": "return msg.nothing.here;"})));
-    nodes.extend(endpoint("c", "get", "/rhai", json!({"lang": "rhai", "func": "throw \"rhai says no\";"})));
+    nodes.extend(endpoint(
+        "a",
+        "get",
+        "/throw",
+        json!({"func": "msg.payload = 1;\nthrow new Error('boom');"}),
+    ));
+    nodes.extend(endpoint(
+        "b",
+        "get",
+        "/type",
+        json!({"func": "return msg.nothing.here;"}),
+    ));
+    nodes.extend(endpoint(
+        "c",
+        "get",
+        "/rhai",
+        json!({"lang": "rhai", "func": "throw \"rhai says no\";"}),
+    ));
     let s = common::Server::start(&flow(Value::Array(nodes)));
     let c = common::client();
     let r = c.get(s.url("/throw")).send().unwrap();
     assert_eq!(r.status(), 500);
-    assert_eq!(r.json::<Value>().unwrap(), json!({"error": "Error: boom", "node": "a-fn"}));
+    assert_eq!(
+        r.json::<Value>().unwrap(),
+        json!({"error": "Error: boom", "node": "a-fn"})
+    );
     let r = c.get(s.url("/type")).send().unwrap();
     assert_eq!(r.status(), 500);
     assert_eq!(
@@ -167,9 +202,24 @@ fn runtime_errors_answer_500_with_the_message() {
 #[test]
 fn infinite_loops_time_out_without_stalling_other_requests() {
     let mut nodes = vec![tab()];
-    nodes.extend(endpoint("spin", "get", "/spin", json!({"func": "while (true) {}\nreturn msg;", "timeout": 1})));
-    nodes.extend(endpoint("rspin", "get", "/rspin", json!({"lang": "rhai", "func": "loop { }", "timeout": "1"})));
-    nodes.extend(endpoint("fast", "get", "/fast", json!({"func": "msg.payload = {ok: msg.payload.n * 2};\nreturn msg;"})));
+    nodes.extend(endpoint(
+        "spin",
+        "get",
+        "/spin",
+        json!({"func": "while (true) {}\nreturn msg;", "timeout": 1}),
+    ));
+    nodes.extend(endpoint(
+        "rspin",
+        "get",
+        "/rspin",
+        json!({"lang": "rhai", "func": "loop { }", "timeout": "1"}),
+    ));
+    nodes.extend(endpoint(
+        "fast",
+        "get",
+        "/fast",
+        json!({"func": "msg.payload = {ok: msg.payload.n * 2};\nreturn msg;"}),
+    ));
     let s = common::Server::start(&flow(Value::Array(nodes)));
     let spinners: Vec<_> = (0..4)
         .map(|i| {
@@ -177,7 +227,11 @@ fn infinite_loops_time_out_without_stalling_other_requests() {
             std::thread::spawn(move || {
                 let started = Instant::now();
                 let r = common::client().get(url).send().unwrap();
-                (r.status().as_u16(), r.json::<Value>().unwrap(), started.elapsed())
+                (
+                    r.status().as_u16(),
+                    r.json::<Value>().unwrap(),
+                    started.elapsed(),
+                )
             })
         })
         .collect();
@@ -193,11 +247,17 @@ fn infinite_loops_time_out_without_stalling_other_requests() {
         assert_eq!(r.status(), 200);
         assert_eq!(r.json::<Value>().unwrap(), json!({"ok": n * 2}));
     }
-    assert!(slowest < Duration::from_millis(500), "a request took {slowest:?} while scripts spun");
+    assert!(
+        slowest < Duration::from_millis(500),
+        "a request took {slowest:?} while scripts spun"
+    );
     for t in spinners {
         let (status, body, took) = t.join().unwrap();
         assert_eq!(status, 500);
-        assert_eq!(body["error"], "Error: Script execution timed out after 1000ms");
+        assert_eq!(
+            body["error"],
+            "Error: Script execution timed out after 1000ms"
+        );
         assert!(took < Duration::from_secs(5), "timed out after {took:?}");
     }
 }
@@ -213,7 +273,12 @@ fn outputs_route_by_port_and_node_send_goes_first() {
         nodes.push(json!({"id": format!("r{i}"), "type": "http response", "z": "tab", "statusCode": status.to_string(), "x": 1, "y": 1, "wires": []}));
     }
     nodes.extend(endpoint("send", "get", "/send", json!({"func": "node.send({payload: 'sent first'});\nmsg.payload = 'returned';\nreturn msg;"})));
-    nodes.extend(endpoint("many", "get", "/many", json!({"func": "return [[null, {payload: 'second'}]];"})));
+    nodes.extend(endpoint(
+        "many",
+        "get",
+        "/many",
+        json!({"func": "return [[null, {payload: 'second'}]];"}),
+    ));
     let s = common::Server::start(&flow(Value::Array(nodes)));
     let c = common::client();
     for port in 0..3 {
@@ -250,7 +315,10 @@ fn context_keeps_every_concurrent_write() {
         w.join().unwrap();
     }
     let r = common::client().get(s.url("/count")).send().unwrap();
-    assert_eq!(r.json::<Value>().unwrap(), json!({"keys": 200, "total": 19900, "globals": 200}));
+    assert_eq!(
+        r.json::<Value>().unwrap(),
+        json!({"keys": 200, "total": 19900, "globals": 200})
+    );
 }
 
 #[test]
@@ -261,7 +329,9 @@ fn native_rhai_function_with_the_full_api() {
         "initialize": "flow.set(\"greeting\", \"hello\");",
         "func": "let p = msg.payload;\nlet doubled = [];\nfor x in p.items { doubled.push(x * 2); }\nmsg.payload = #{\n  greeting: flow.get(\"greeting\"),\n  doubled: doubled,\n  ratio: p.ratio,\n  nothing: (),\n  node: node.name,\n  outputs: node.outputCount,\n  json: JSON.stringify(#{a: [1, 2.5, ()]}),\n  parsed: JSON.parse(\"{\\\"x\\\": 1}\"),\n  id_len: uuid().len(),\n  clock: Date.now() > 0\n};\n[(), msg]",
         "wires": [[], ["r1"]]}));
-    nodes.push(json!({"id": "r1", "type": "http response", "z": "tab", "x": 1, "y": 1, "wires": []}));
+    nodes.push(
+        json!({"id": "r1", "type": "http response", "z": "tab", "x": 1, "y": 1, "wires": []}),
+    );
     let s = common::Server::start(&flow(Value::Array(nodes)));
     let r = common::client()
         .post(s.url("/rhai"))

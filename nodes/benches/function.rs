@@ -80,9 +80,13 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("function node: Ignite payload body");
     group.throughput(Throughput::Elements(1));
     let mut out = Outputs::default();
-    group.bench_function("rust baseline", |b| b.iter(|| run(&RustBaseline, &body, &mut out)));
+    group.bench_function("rust baseline", |b| {
+        b.iter(|| run(&RustBaseline, &body, &mut out))
+    });
     group.bench_function("native rhai", |b| b.iter(|| run(&rhai, &body, &mut out)));
-    group.bench_function("translated javascript", |b| b.iter(|| run(&js, &body, &mut out)));
+    group.bench_function("translated javascript", |b| {
+        b.iter(|| run(&js, &body, &mut out))
+    });
     group.finish();
 }
 

@@ -110,8 +110,12 @@ impl RunState {
         }
         for (level, text) in self.logs.drain(..) {
             match level {
-                tracing::Level::ERROR => tracing::error!(node = %info.id, name = %info.name, "{text}"),
-                tracing::Level::WARN => tracing::warn!(node = %info.id, name = %info.name, "{text}"),
+                tracing::Level::ERROR => {
+                    tracing::error!(node = %info.id, name = %info.name, "{text}")
+                }
+                tracing::Level::WARN => {
+                    tracing::warn!(node = %info.id, name = %info.name, "{text}")
+                }
                 _ => tracing::info!(node = %info.id, name = %info.name, "{text}"),
             }
         }
@@ -182,7 +186,10 @@ impl NodeApi {
             return Ok(());
         }
         if phase == Phase::Finalize {
-            self.log(tracing::Level::ERROR, &Dynamic::from("Cannot send from close function"));
+            self.log(
+                tracing::Level::ERROR,
+                &Dynamic::from("Cannot send from close function"),
+            );
             return Ok(());
         }
         let msgid = if phase == Phase::Initialize {
@@ -192,7 +199,10 @@ impl NodeApi {
         };
         let (sends, bad) = collect_sends(v, mode, None, &msgid).map_err(|e| fail(mode, &e))?;
         for t in bad {
-            self.log(tracing::Level::ERROR, &Dynamic::from(format!("Function tried to send a message of type {t}")));
+            self.log(
+                tracing::Level::ERROR,
+                &Dynamic::from(format!("Function tried to send a message of type {t}")),
+            );
         }
         self.run.lock().sends.extend(sends);
         Ok(())
@@ -235,7 +245,10 @@ impl NodeApi {
         if phase == Phase::Input && mode == Mode::Rhai && (msg.is::<rhai::Map>()) {
             let message = error_text(text);
             self.log(tracing::Level::ERROR, &Dynamic::from(message.clone()));
-            self.run.lock().deferred.push(Deferred::Raise(message, msg.clone()));
+            self.run
+                .lock()
+                .deferred
+                .push(Deferred::Raise(message, msg.clone()));
             return Ok(());
         }
         let body = match convert::to_body(msg, mode, None) {
@@ -273,6 +286,10 @@ pub fn error_text(v: &Dynamic) -> String {
     super::js::ops::to_string(v).to_string()
 }
 
+/// Messages to send as `(output, body)`, and the types of returned values
+/// that were not messages.
+pub type Sends = (Vec<(usize, Map<String, Value>)>, Vec<&'static str>);
+
 /// Node-RED's `sendResults`: a message, an array with one entry per output
 /// (each a message, an array of messages, or null). Returns the sends and the
 /// types of entries that were not messages.
@@ -281,7 +298,7 @@ pub fn collect_sends(
     mode: Mode,
     template: Option<&Map<String, Value>>,
     msgid: &str,
-) -> Result<(Vec<(usize, Map<String, Value>)>, Vec<&'static str>), String> {
+) -> Result<Sends, String> {
     let mut sends = Vec::new();
     let mut bad = Vec::new();
     if super::js::values::is_nullish(v) {
@@ -351,7 +368,7 @@ fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
     while let Some(c) = rest.chars().next() {
         match c {
             '.' => {
-                if cur.is_empty() && !matches!(segs.last(), Some(_)) {
+                if cur.is_empty() && segs.is_empty() {
                     return Err(invalid());
                 }
                 if !cur.is_empty() {
@@ -368,9 +385,11 @@ fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
                 }
                 let close = rest.find(']').ok_or_else(invalid)?;
                 let inner = rest[1..close].trim();
-                let seg = if let Some(q) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                let seg = if let Some(q) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"'))
+                {
                     Seg::Key(q.to_owned())
-                } else if let Some(q) = inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+                } else if let Some(q) = inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\''))
+                {
                     Seg::Key(q.to_owned())
                 } else {
                     Seg::Index(inner.parse().map_err(|_| invalid())?)
@@ -518,7 +537,10 @@ impl ContextApi {
         if let Some(keys) = list_items(key) {
             let mut out = Vec::with_capacity(keys.len());
             for k in &keys {
-                out.push(self.get_one(&run, &super::js::ops::to_string(k)).map_err(|e| fail(mode, &e))?);
+                out.push(
+                    self.get_one(&run, &super::js::ops::to_string(k))
+                        .map_err(|e| fail(mode, &e))?,
+                );
             }
             return Ok(convert::list(out, mode));
         }
@@ -552,7 +574,8 @@ impl ContextApi {
             return Ok(());
         }
         let key = super::js::ops::to_string(key);
-        self.set_one(&mut run, &key, value).map_err(|e| fail(mode, &e))
+        self.set_one(&mut run, &key, value)
+            .map_err(|e| fail(mode, &e))
     }
 
     fn set_one(&self, run: &mut RunState, key: &str, value: &Dynamic) -> Result<(), String> {
@@ -564,7 +587,9 @@ impl ContextApi {
         let new_root = if segs.len() == 1 {
             json
         } else {
-            let mut root_value = run.read(&self.store, root).unwrap_or(Value::Object(Map::new()));
+            let mut root_value = run
+                .read(&self.store, root)
+                .unwrap_or(Value::Object(Map::new()));
             put(&mut root_value, &segs[1..], json);
             Some(root_value)
         };
@@ -580,7 +605,11 @@ impl ContextApi {
     pub fn keys(&self) -> Dynamic {
         let run = self.run.lock();
         let mut keys = self.store.keys();
-        for w in run.writes.iter().filter(|w| Arc::ptr_eq(&w.store, &self.store)) {
+        for w in run
+            .writes
+            .iter()
+            .filter(|w| Arc::ptr_eq(&w.store, &self.store))
+        {
             match (&w.value, keys.iter().position(|k| *k == w.key)) {
                 (Some(_), None) => keys.push(w.key.clone()),
                 (None, Some(i)) => {
@@ -642,26 +671,47 @@ pub fn register_native(engine: &mut Engine) {
     use tracing::Level;
     engine
         .register_type_with_name::<NodeApi>("Node")
-        .register_get("id", |n: &mut NodeApi| ImmutableString::from(n.info.id.as_str()))
-        .register_get("name", |n: &mut NodeApi| ImmutableString::from(n.info.name.as_str()))
+        .register_get("id", |n: &mut NodeApi| {
+            ImmutableString::from(n.info.id.as_str())
+        })
+        .register_get("name", |n: &mut NodeApi| {
+            ImmutableString::from(n.info.name.as_str())
+        })
         .register_get("outputCount", |n: &mut NodeApi| n.info.outputs as INT)
         .register_fn("send", |n: &mut NodeApi, v: Dynamic| n.send(&v))
-        .register_fn("send", |n: &mut NodeApi, v: Dynamic, _clone: bool| n.send(&v))
+        .register_fn("send", |n: &mut NodeApi, v: Dynamic, _clone: bool| {
+            n.send(&v)
+        })
         .register_fn("done", |_: &mut NodeApi| ())
         .register_fn("log", |n: &mut NodeApi, v: Dynamic| n.log(Level::INFO, &v))
         .register_fn("warn", |n: &mut NodeApi, v: Dynamic| n.log(Level::WARN, &v))
-        .register_fn("error", |n: &mut NodeApi, v: Dynamic| n.log(Level::ERROR, &v))
-        .register_fn("error", |n: &mut NodeApi, v: Dynamic, m: Dynamic| n.raise(&v, &m))
+        .register_fn("error", |n: &mut NodeApi, v: Dynamic| {
+            n.log(Level::ERROR, &v)
+        })
+        .register_fn("error", |n: &mut NodeApi, v: Dynamic, m: Dynamic| {
+            n.raise(&v, &m)
+        })
         .register_fn("status", |n: &mut NodeApi, v: Dynamic| n.status(&v));
     engine
         .register_type_with_name::<ContextApi>("Context")
         .register_fn("get", |c: &mut ContextApi, k: Dynamic| c.get(&k))
-        .register_fn("get", |c: &mut ContextApi, k: Dynamic, _store: Dynamic| c.get(&k))
-        .register_fn("set", |c: &mut ContextApi, k: Dynamic, v: Dynamic| c.set(&k, &v))
-        .register_fn("set", |c: &mut ContextApi, k: Dynamic, v: Dynamic, _store: Dynamic| c.set(&k, &v))
+        .register_fn("get", |c: &mut ContextApi, k: Dynamic, _store: Dynamic| {
+            c.get(&k)
+        })
+        .register_fn("set", |c: &mut ContextApi, k: Dynamic, v: Dynamic| {
+            c.set(&k, &v)
+        })
+        .register_fn(
+            "set",
+            |c: &mut ContextApi, k: Dynamic, v: Dynamic, _store: Dynamic| c.set(&k, &v),
+        )
         .register_fn("keys", |c: &mut ContextApi| c.keys())
-        .register_get("flow", |c: &mut ContextApi| c.flow_api().map(Dynamic::from).unwrap_or(Dynamic::UNIT))
-        .register_get("global", |c: &mut ContextApi| c.global_api().map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+        .register_get("flow", |c: &mut ContextApi| {
+            c.flow_api().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+        })
+        .register_get("global", |c: &mut ContextApi| {
+            c.global_api().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+        });
     engine
         .register_type_with_name::<EnvApi>("Env")
         .register_fn("get", |e: &mut EnvApi, name: &str| {
@@ -669,11 +719,18 @@ pub fn register_native(engine: &mut Engine) {
         });
     engine
         .register_type_with_name::<JsonApi>("JSON")
-        .register_fn("stringify", |_: &mut JsonApi, v: Dynamic| native_stringify(&v, ""))
-        .register_fn("stringify", |_: &mut JsonApi, v: Dynamic, _r: Dynamic, space: Dynamic| {
-            native_stringify(&v, &super::js::builtins::indent_of(&space))
+        .register_fn("stringify", |_: &mut JsonApi, v: Dynamic| {
+            native_stringify(&v, "")
         })
-        .register_fn("parse", |_: &mut JsonApi, s: &str| json_parse(s, Mode::Rhai).map_err(err));
+        .register_fn(
+            "stringify",
+            |_: &mut JsonApi, v: Dynamic, _r: Dynamic, space: Dynamic| {
+                native_stringify(&v, &super::js::builtins::indent_of(&space))
+            },
+        )
+        .register_fn("parse", |_: &mut JsonApi, s: &str| {
+            json_parse(s, Mode::Rhai).map_err(err)
+        });
     engine
         .register_type_with_name::<DateApi>("Date")
         .register_fn("now", |_: &mut DateApi| super::js::date::now_ms() as INT);
@@ -699,18 +756,30 @@ mod tests {
         assert_eq!(parse_path("a").unwrap(), vec![Seg::Key("a".into())]);
         assert_eq!(
             parse_path("a.b[2][\"c d\"]").unwrap(),
-            vec![Seg::Key("a".into()), Seg::Key("b".into()), Seg::Index(2), Seg::Key("c d".into())]
+            vec![
+                Seg::Key("a".into()),
+                Seg::Key("b".into()),
+                Seg::Index(2),
+                Seg::Key("c d".into())
+            ]
         );
         assert!(parse_path("[1]").is_err());
         assert!(parse_path("a..b").is_err());
         let mut v = json!({});
-        put(&mut v, &[Seg::Key("x".into()), Seg::Index(1)], Some(json!(5)));
+        put(
+            &mut v,
+            &[Seg::Key("x".into()), Seg::Index(1)],
+            Some(json!(5)),
+        );
         assert_eq!(v, json!({"x": [null, 5]}));
     }
 
     #[test]
     fn json_parse_errors_read_like_v8() {
-        assert_eq!(json_parse("{\"a\":", Mode::Js).err().unwrap(), "Unexpected end of JSON input");
+        assert_eq!(
+            json_parse("{\"a\":", Mode::Js).err().unwrap(),
+            "Unexpected end of JSON input"
+        );
         assert_eq!(
             json_parse("abc", Mode::Js).err().unwrap(),
             "Unexpected token 'a', \"abc\" is not valid JSON"

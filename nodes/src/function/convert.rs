@@ -13,7 +13,8 @@ use serde_json::{Map, Number, Value};
 
 use super::js::number;
 use super::js::values::{
-    self, as_array, as_object, insert_ordered, JsArray, JsDate, JsError, JsFunction, JsNull, JsObject,
+    self, as_array, as_object, insert_ordered, JsArray, JsDate, JsError, JsFunction, JsNull,
+    JsObject,
 };
 
 /// How deep a value may nest before conversion gives up (guards the stack).
@@ -48,7 +49,11 @@ pub fn from_json(v: &Value, mode: Mode) -> Dynamic {
 /// A message body as the script's `msg`.
 pub fn msg_from_json(body: &Map<String, Value>, mode: Mode) -> Dynamic {
     match mode {
-        Mode::Rhai => Dynamic::from_map(body.iter().map(|(k, v)| (k.into(), json_to_rhai(v))).collect()),
+        Mode::Rhai => Dynamic::from_map(
+            body.iter()
+                .map(|(k, v)| (k.into(), json_to_rhai(v)))
+                .collect(),
+        ),
         Mode::Js => Dynamic::from(js_object_from(body)),
     }
 }
@@ -75,7 +80,9 @@ fn json_to_rhai(v: &Value) -> Dynamic {
         Value::Number(n) => json_number(n, false),
         Value::String(s) => Dynamic::from(ImmutableString::from(s.as_str())),
         Value::Array(a) => Dynamic::from_array(a.iter().map(json_to_rhai).collect()),
-        Value::Object(o) => Dynamic::from_map(o.iter().map(|(k, v)| (k.into(), json_to_rhai(v))).collect()),
+        Value::Object(o) => {
+            Dynamic::from_map(o.iter().map(|(k, v)| (k.into(), json_to_rhai(v))).collect())
+        }
     }
 }
 
@@ -107,7 +114,11 @@ fn json_to_js(v: &Value) -> Dynamic {
 /// In native Rhai mode `()` is `null`, and maps follow `template` (the input
 /// message) for key order: keys the input had keep their place, new keys
 /// follow in Rhai's (sorted) order.
-pub fn to_json(v: &Dynamic, mode: Mode, template: Option<&Value>) -> Result<Option<Value>, ConvertError> {
+pub fn to_json(
+    v: &Dynamic,
+    mode: Mode,
+    template: Option<&Value>,
+) -> Result<Option<Value>, ConvertError> {
     let mut seen = Vec::new();
     to_json_inner(v, mode, template, &mut seen)
 }
@@ -159,7 +170,9 @@ fn float_json(f: f64, mode: Mode) -> Value {
     if mode == Mode::Js && f.fract() == 0.0 && f.abs() <= number::MAX_SAFE {
         return Value::from(f as i64);
     }
-    Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+    Number::from_f64(f)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 fn to_json_inner(
@@ -243,7 +256,11 @@ fn to_json_inner(
         return Ok(Some(Value::Array(out)));
     }
     if let Some(d) = v.read_lock::<JsDate>() {
-        return Ok(Some(super::js::date::to_iso(d.time()).map(Value::String).unwrap_or(Value::Null)));
+        return Ok(Some(
+            super::js::date::to_iso(d.time())
+                .map(Value::String)
+                .unwrap_or(Value::Null),
+        ));
     }
     if let Some(e) = v.read_lock::<JsError>() {
         // Error properties are not enumerable: only what the script added shows.
@@ -260,7 +277,11 @@ fn to_json_inner(
 /// `JSON.stringify` with JavaScript's exact output: number formatting,
 /// omitted `undefined`s, `toJSON` of dates, `space` indentation and an
 /// array replacer. `None` when the value itself is `undefined`.
-pub fn stringify(v: &Dynamic, allow: Option<&[String]>, indent: &str) -> Result<Option<String>, ConvertError> {
+pub fn stringify(
+    v: &Dynamic,
+    allow: Option<&[String]>,
+    indent: &str,
+) -> Result<Option<String>, ConvertError> {
     let mut out = String::new();
     let mut seen = Vec::new();
     let wrote = write_json(v, allow, indent, 0, &mut out, &mut seen)?;
@@ -329,13 +350,20 @@ fn write_json(
                 return Err(ConvertError::Circular);
             }
             seen.push(o.addr());
-            o.entries().into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+            o.entries()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect()
         } else if let Some(m) = v.read_lock::<RhaiMap>() {
             seen.push(0);
             m.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
         } else if let Some(e) = v.read_lock::<JsError>() {
             seen.push(e.props.addr());
-            e.props.entries().into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+            e.props
+                .entries()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect()
         } else {
             seen.push(0);
             Vec::new()
@@ -450,7 +478,10 @@ mod tests {
             let d = from_json(&v, mode);
             let back = to_json(&d, mode, Some(&v)).unwrap().unwrap();
             if mode == Mode::Rhai {
-                assert_eq!(serde_json::to_string(&back).unwrap(), serde_json::to_string(&v).unwrap());
+                assert_eq!(
+                    serde_json::to_string(&back).unwrap(),
+                    serde_json::to_string(&v).unwrap()
+                );
             } else {
                 // JavaScript has one number type: 1.0 is 1.
                 assert_eq!(back["f"], json!(1));
@@ -474,14 +505,20 @@ mod tests {
     #[test]
     fn stringify_matches_javascript() {
         let v = from_json(&json!({"a": [1, "x", null], "b": {"c": 1.5}}), Mode::Js);
-        assert_eq!(stringify(&v, None, "").unwrap().unwrap(), r#"{"a":[1,"x",null],"b":{"c":1.5}}"#);
+        assert_eq!(
+            stringify(&v, None, "").unwrap().unwrap(),
+            r#"{"a":[1,"x",null],"b":{"c":1.5}}"#
+        );
         assert_eq!(
             stringify(&v, None, "  ").unwrap().unwrap(),
             "{\n  \"a\": [\n    1,\n    \"x\",\n    null\n  ],\n  \"b\": {\n    \"c\": 1.5\n  }\n}"
         );
         let o = JsObject::new();
         o.set("self".into(), Dynamic::from(o.clone()));
-        assert_eq!(stringify(&Dynamic::from(o.clone()), None, ""), Err(ConvertError::Circular));
+        assert_eq!(
+            stringify(&Dynamic::from(o.clone()), None, ""),
+            Err(ConvertError::Circular)
+        );
         o.remove("self");
     }
 }

@@ -34,7 +34,9 @@ use rhai::{Dynamic, Scope, AST};
 use serde_json::{Map, Value};
 use tokio::sync::{Notify, Semaphore};
 
-use api::{collect_sends, ContextApi, DateApi, EnvApi, JsonApi, NodeApi, NodeInfo, Phase, Run, RunState};
+use api::{
+    collect_sends, ContextApi, DateApi, EnvApi, JsonApi, NodeApi, NodeInfo, Phase, Run, RunState,
+};
 use convert::Mode;
 use sandbox::{Budget, RunError};
 
@@ -66,7 +68,13 @@ struct Script {
     ast: AST,
 }
 
-fn compile(config: &NodeConfig, field: &str, source: &str, mode: Mode, api: &[&str]) -> Result<Option<Script>, Problem> {
+fn compile(
+    config: &NodeConfig,
+    field: &str,
+    source: &str,
+    mode: Mode,
+    api: &[&str],
+) -> Result<Option<Script>, Problem> {
     if source.trim().is_empty() {
         return Ok(None);
     }
@@ -99,7 +107,10 @@ fn compile(config: &NodeConfig, field: &str, source: &str, mode: Mode, api: &[&s
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let mode = if config.str("lang").is_some_and(|l| l.eq_ignore_ascii_case("rhai")) {
+    let mode = if config
+        .str("lang")
+        .is_some_and(|l| l.eq_ignore_ascii_case("rhai"))
+    {
         Mode::Rhai
     } else {
         Mode::Js
@@ -107,7 +118,9 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let outputs = match config.number("outputs") {
         None => 1,
         Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 64.0 => n as usize,
-        Some(n) => return Err(config.problem(Some("outputs"), format!("invalid number of outputs {n}"))),
+        Some(n) => {
+            return Err(config.problem(Some("outputs"), format!("invalid number of outputs {n}")))
+        }
     };
     let timeout = match config.number("timeout") {
         Some(t) if t > 0.0 && t.is_finite() => Duration::from_secs_f64(t),
@@ -210,7 +223,9 @@ struct Completed {
 fn blocking_permits() -> &'static Semaphore {
     static SEM: OnceLock<Semaphore> = OnceLock::new();
     SEM.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Semaphore::new((cores * 2).max(4))
     })
 }
@@ -263,7 +278,12 @@ impl Inner {
                 },
             );
         }
-        s.push(self.name("env"), EnvApi { info: self.info.clone() });
+        s.push(
+            self.name("env"),
+            EnvApi {
+                info: self.info.clone(),
+            },
+        );
         if self.mode == Mode::Rhai {
             s.push("JSON", JsonApi);
             s.push("Date", DateApi);
@@ -272,7 +292,12 @@ impl Inner {
     }
 
     /// Run `func` for `msg` within `budget`.
-    fn run_input(&self, script: &Script, msg: &Message, budget: Budget) -> Result<Completed, RunError> {
+    fn run_input(
+        &self,
+        script: &Script,
+        msg: &Message,
+        budget: Budget,
+    ) -> Result<Completed, RunError> {
         let mut state = RunState::new(Phase::Input, self.mode, msg.msgid().to_owned());
         state.topic = match msg.body.get("topic") {
             Some(Value::String(s)) => s.clone(),
@@ -293,7 +318,10 @@ impl Inner {
             Mode::Rhai => scope.get_value::<Dynamic>("msg").unwrap_or(msg_value),
         };
         drop(scope);
-        let state = std::mem::replace(&mut *run.lock(), RunState::new(Phase::Input, self.mode, String::new()));
+        let state = std::mem::replace(
+            &mut *run.lock(),
+            RunState::new(Phase::Input, self.mode, String::new()),
+        );
         Ok(Completed {
             result,
             state,
@@ -318,7 +346,10 @@ impl Inner {
             Err(RunError::Sliced) => Err(("stopped".into(), None)),
         };
         drop(scope);
-        let state = std::mem::replace(&mut *run.lock(), RunState::new(phase, self.mode, String::new()));
+        let state = std::mem::replace(
+            &mut *run.lock(),
+            RunState::new(phase, self.mode, String::new()),
+        );
         Completed {
             result,
             state,
@@ -328,7 +359,11 @@ impl Inner {
 
     /// Log an error line and debug event outside a run.
     fn report(&self, text: String) {
-        let run: Run = Arc::new(Mutex::new(RunState::new(Phase::Input, self.mode, String::new())));
+        let run: Run = Arc::new(Mutex::new(RunState::new(
+            Phase::Input,
+            self.mode,
+            String::new(),
+        )));
         NodeApi {
             info: self.info.clone(),
             run: run.clone(),
@@ -340,7 +375,11 @@ impl Inner {
     /// Apply a finished run: commit its effects, buffer its sends (those of
     /// `node.send` first, then the return value's) and report its errors.
     fn finish(&self, input: Message, done: Completed, out: &mut Outputs) -> Result<(), NodeError> {
-        let Completed { result, mut state, msg } = done;
+        let Completed {
+            result,
+            mut state,
+            msg,
+        } = done;
         state.commit(&self.info);
         if state.status_used {
             self.status_set.store(true, Ordering::Relaxed);
@@ -488,10 +527,18 @@ impl FunctionNode {
 
 impl FunctionNode {
     /// Run on the blocking pool, then route the results.
-    fn run_blocking<'a>(&'a self, msg: Message, out: &'a mut Outputs, started: Instant) -> NodeFuture<'a> {
+    fn run_blocking<'a>(
+        &'a self,
+        msg: Message,
+        out: &'a mut Outputs,
+        started: Instant,
+    ) -> NodeFuture<'a> {
         let inner = self.inner.clone();
         Box::pin(async move {
-            let _permit = blocking_permits().acquire().await.expect("semaphore is never closed");
+            let _permit = blocking_permits()
+                .acquire()
+                .await
+                .expect("semaphore is never closed");
             let task = tokio::task::spawn_blocking(move || {
                 let ran_at = Instant::now();
                 let script = inner.func.as_ref().expect("function body");
@@ -620,10 +667,10 @@ impl Node for FunctionNode {
             }
         }
         if inner.status_set.load(Ordering::Relaxed) {
-            inner
-                .info
-                .events
-                .publish(format!("status/{}", inner.info.id), Value::Object(Map::new()));
+            inner.info.events.publish(
+                format!("status/{}", inner.info.id),
+                Value::Object(Map::new()),
+            );
         }
     }
 }
@@ -637,6 +684,9 @@ pub(crate) mod testing {
     use flowgate_runtime::events::Events;
     use serde_json::json;
 
+    /// A run's outcome: the error message and the message it carries.
+    pub type RunResult = Result<(), (String, Value)>;
+
     pub struct Harness {
         pub node: FunctionNode,
         pub events: Events,
@@ -646,7 +696,12 @@ pub(crate) mod testing {
         node_with_id("f1", mode, func, outputs)
     }
 
-    pub fn node_with_id(id: &str, mode: Mode, func: &str, outputs: usize) -> Result<Harness, String> {
+    pub fn node_with_id(
+        id: &str,
+        mode: Mode,
+        func: &str,
+        outputs: usize,
+    ) -> Result<Harness, String> {
         let events = Events::new();
         let node = FunctionNode::standalone(StandaloneConfig {
             id,
@@ -669,8 +724,10 @@ pub(crate) mod testing {
         }
 
         /// Like [`run`], with the message an error carries (without `_msgid`).
-        pub fn run_full(&self, msg: Value) -> (Vec<(usize, Value)>, Result<(), (String, Value)>) {
-            let Value::Object(mut body) = msg else { panic!("message must be an object") };
+        pub fn run_full(&self, msg: Value) -> (Vec<(usize, Value)>, RunResult) {
+            let Value::Object(mut body) = msg else {
+                panic!("message must be an object")
+            };
             body.insert("_msgid".into(), json!("m1"));
             let mut out = Outputs::default();
             let r = match self.node.on_input(Message::from_body(body), &mut out) {
@@ -707,8 +764,15 @@ pub(crate) mod testing {
         let h = node(Mode::Js, func, 1).unwrap_or_else(|e| panic!("{e}\n--- body:\n{func}"));
         let (sends, r) = h.run(msg);
         if let Err(e) = r {
-            panic!("{e}\n--- body:\n{func}\n--- rhai:\n{}", js::translate(func, &API_NAMES).unwrap());
+            panic!(
+                "{e}\n--- body:\n{func}\n--- rhai:\n{}",
+                js::translate(func, &API_NAMES).unwrap()
+            );
         }
-        sends.into_iter().next().map(|(_, m)| m).unwrap_or(Value::Null)
+        sends
+            .into_iter()
+            .next()
+            .map(|(_, m)| m)
+            .unwrap_or(Value::Null)
     }
 }

@@ -95,7 +95,12 @@ pub enum RunError {
 }
 
 /// Run `ast` in `scope` within `budget`.
-pub fn run(ast: &AST, scope: &mut Scope<'_>, budget: Budget, mode: Mode) -> Result<Dynamic, RunError> {
+pub fn run(
+    ast: &AST,
+    scope: &mut Scope<'_>,
+    budget: Budget,
+    mode: Mode,
+) -> Result<Dynamic, RunError> {
     let previous = BUDGET.with(|b| b.replace(Some(budget)));
     let result = engine().eval_ast_with_scope::<Dynamic>(scope, ast);
     BUDGET.with(|b| b.set(previous));
@@ -117,21 +122,31 @@ fn describe(e: &EvalAltResult, budget: &Budget, mode: Mode) -> RunError {
         EvalAltResult::ErrorTerminated(token, _) => match token.as_int() {
             Ok(STOP_SLICE) => RunError::Sliced,
             Ok(STOP_OPERATIONS) => RunError::Failed(
-                format!("Error: Script exceeded the limit of {} operations", budget.max_operations),
+                format!(
+                    "Error: Script exceeded the limit of {} operations",
+                    budget.max_operations
+                ),
                 error_object(mode),
             ),
             _ => RunError::Failed(
-                format!("Error: Script execution timed out after {}ms", budget.timeout.as_millis()),
+                format!(
+                    "Error: Script execution timed out after {}ms",
+                    budget.timeout.as_millis()
+                ),
                 error_object(mode),
             ),
         },
         EvalAltResult::ErrorTooManyOperations(_) => RunError::Failed(
-            format!("Error: Script exceeded the limit of {} operations", budget.max_operations),
+            format!(
+                "Error: Script exceeded the limit of {} operations",
+                budget.max_operations
+            ),
             error_object(mode),
         ),
-        EvalAltResult::ErrorStackOverflow(_) => {
-            RunError::Failed("RangeError: Maximum call stack size exceeded".into(), error_object(mode))
-        }
+        EvalAltResult::ErrorStackOverflow(_) => RunError::Failed(
+            "RangeError: Maximum call stack size exceeded".into(),
+            error_object(mode),
+        ),
         EvalAltResult::ErrorDataTooLarge(what, _) => RunError::Failed(
             format!("RangeError: {what} exceeds the sandbox limit"),
             error_object(mode),

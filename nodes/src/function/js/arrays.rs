@@ -22,7 +22,11 @@ fn rel(v: &Dynamic, len: usize, default: usize) -> usize {
     }
     let f = to_number(v);
     let f = if f.is_nan() { 0.0 } else { f.trunc() };
-    let i = if f < 0.0 { (len as f64 + f).max(0.0) } else { f };
+    let i = if f < 0.0 {
+        (len as f64 + f).max(0.0)
+    } else {
+        f
+    };
     i.min(len as f64) as usize
 }
 
@@ -113,7 +117,12 @@ fn flatten_into(out: &mut Vec<Dynamic>, items: Vec<Dynamic>, depth: f64) -> JsRe
 }
 
 /// Call `name` on array `a`; `None` when arrays have no such method.
-pub fn call(ctx: &NativeCallContext, a: &JsArray, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
+pub fn call(
+    ctx: &NativeCallContext,
+    a: &JsArray,
+    name: &str,
+    args: &[Dynamic],
+) -> Option<JsResult<Dynamic>> {
     Some(match name {
         "push" => {
             let mut v = a.0.lock();
@@ -126,7 +135,11 @@ pub fn call(ctx: &NativeCallContext, a: &JsArray, name: &str, args: &[Dynamic]) 
         "pop" => Ok(a.0.lock().pop().unwrap_or(Dynamic::UNIT)),
         "shift" => {
             let mut v = a.0.lock();
-            Ok(if v.is_empty() { Dynamic::UNIT } else { v.remove(0) })
+            Ok(if v.is_empty() {
+                Dynamic::UNIT
+            } else {
+                v.remove(0)
+            })
         }
         "unshift" => {
             let mut v = a.0.lock();
@@ -136,7 +149,9 @@ pub fn call(ctx: &NativeCallContext, a: &JsArray, name: &str, args: &[Dynamic]) 
             v.splice(0..0, args.iter().cloned());
             Ok(num(v.len() as f64))
         }
-        "forEach" => callback(args).and_then(|f| each(ctx, a, &f, |_, _, _| Ok(true)).map(|_| Dynamic::UNIT)),
+        "forEach" => {
+            callback(args).and_then(|f| each(ctx, a, &f, |_, _, _| Ok(true)).map(|_| Dynamic::UNIT))
+        }
         "map" => callback(args).and_then(|f| {
             let mut out = Vec::with_capacity(a.len());
             each(ctx, a, &f, |_, _, r| {
@@ -168,10 +183,18 @@ pub fn call(ctx: &NativeCallContext, a: &JsArray, name: &str, args: &[Dynamic]) 
                 let item = a.get(i);
                 let r = call_function(ctx, &f, vec![item.clone(), num(i as f64), this.clone()])?;
                 if truthy(&r) {
-                    return Ok(if name.ends_with("Index") { num(i as f64) } else { item });
+                    return Ok(if name.ends_with("Index") {
+                        num(i as f64)
+                    } else {
+                        item
+                    });
                 }
             }
-            Ok(if name.ends_with("Index") { num(-1.0) } else { Dynamic::UNIT })
+            Ok(if name.ends_with("Index") {
+                num(-1.0)
+            } else {
+                Dynamic::UNIT
+            })
         }),
         "some" => callback(args).and_then(|f| {
             let mut found = false;
@@ -207,13 +230,19 @@ pub fn call(ctx: &NativeCallContext, a: &JsArray, name: &str, args: &[Dynamic]) 
                 }
             };
             for i in iter {
-                acc = call_function(ctx, &f, vec![acc, items[i].clone(), num(i as f64), this.clone()])?;
+                acc = call_function(
+                    ctx,
+                    &f,
+                    vec![acc, items[i].clone(), num(i as f64), this.clone()],
+                )?;
             }
             Ok(acc)
         }),
         "includes" => {
             let needle = arg(args, 0);
-            Ok(Dynamic::from_bool(a.items().iter().any(|x| same_value_zero(x, &needle))))
+            Ok(Dynamic::from_bool(
+                a.items().iter().any(|x| same_value_zero(x, &needle)),
+            ))
         }
         "indexOf" => {
             let needle = arg(args, 0);
@@ -260,7 +289,11 @@ pub fn call(ctx: &NativeCallContext, a: &JsArray, name: &str, args: &[Dynamic]) 
             let items = a.items();
             let from = rel(&arg(args, 0), items.len(), 0);
             let to = rel(&arg(args, 1), items.len(), items.len());
-            Ok(array(if to > from { items[from..to].to_vec() } else { Vec::new() }))
+            Ok(array(if to > from {
+                items[from..to].to_vec()
+            } else {
+                Vec::new()
+            }))
         }
         "splice" => {
             let mut v = a.0.lock();
@@ -310,7 +343,8 @@ pub fn call(ctx: &NativeCallContext, a: &JsArray, name: &str, args: &[Dynamic]) 
                 )));
             }
             let items = a.items();
-            let (undefs, defined): (Vec<Dynamic>, Vec<Dynamic>) = items.into_iter().partition(|x| x.is_unit());
+            let (undefs, defined): (Vec<Dynamic>, Vec<Dynamic>) =
+                items.into_iter().partition(|x| x.is_unit());
             let mut cmp = |x: &Dynamic, y: &Dynamic| -> JsResult<Ordering> {
                 if f.is_unit() {
                     let (sx, sy) = (to_string(x), to_string(y));
@@ -367,7 +401,11 @@ pub fn call(ctx: &NativeCallContext, a: &JsArray, name: &str, args: &[Dynamic]) 
             let f = to_number(&arg(args, 0));
             let f = if f.is_nan() { 0.0 } else { f.trunc() };
             let i = if f < 0.0 { len as f64 + f } else { f };
-            Ok(if i < 0.0 || i >= len as f64 { Dynamic::UNIT } else { a.get(i as usize) })
+            Ok(if i < 0.0 || i >= len as f64 {
+                Dynamic::UNIT
+            } else {
+                a.get(i as usize)
+            })
         }
         "keys" => Ok(array((0..a.len()).map(|i| num(i as f64)).collect())),
         "entries" => Ok(array(

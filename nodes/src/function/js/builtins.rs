@@ -10,7 +10,9 @@ use super::date;
 use super::number::{self, num};
 use super::ops::{self, deep_clone, to_number, to_string, truthy, type_error, JsResult};
 use super::props;
-use super::values::{self, array, as_array, as_object, is_nullish, JsArray, JsDate, JsError, JsObject, MAX_ELEMENTS};
+use super::values::{
+    array, as_array, as_object, is_nullish, JsDate, JsError, JsObject, MAX_ELEMENTS,
+};
 use crate::function::convert::{self, Mode};
 
 /// A built-in: receives the call context and its arguments.
@@ -38,9 +40,12 @@ pub fn indent_of(space: &Dynamic) -> String {
 fn json_stringify(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     let replacer = arg(&args, 1);
     if is_callable(&replacer) {
-        return Err(type_error("JSON.stringify with a replacer function is not supported by flowgate"));
+        return Err(type_error(
+            "JSON.stringify with a replacer function is not supported by flowgate",
+        ));
     }
-    let allow: Option<Vec<String>> = as_array(&replacer).map(|a| a.items().iter().map(|k| to_string(k).to_string()).collect());
+    let allow: Option<Vec<String>> =
+        as_array(&replacer).map(|a| a.items().iter().map(|k| to_string(k).to_string()).collect());
     let indent = indent_of(&arg(&args, 2));
     match convert::stringify(&arg(&args, 0), allow.as_deref(), &indent) {
         Ok(Some(s)) => Ok(Dynamic::from(s)),
@@ -51,7 +56,9 @@ fn json_stringify(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic
 
 fn json_parse(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     if args.len() > 1 && is_callable(&args[1]) {
-        return Err(type_error("JSON.parse with a reviver function is not supported by flowgate"));
+        return Err(type_error(
+            "JSON.parse with a reviver function is not supported by flowgate",
+        ));
     }
     let text = to_string(&arg(&args, 0));
     crate::function::api::json_parse(&text, Mode::Js).map_err(|m| ops::throw("SyntaxError", m))
@@ -102,7 +109,11 @@ fn math_atan2(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
 }
 
 fn math_hypot(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    Ok(num(args.iter().map(|a| to_number(a).powi(2)).sum::<f64>().sqrt()))
+    Ok(num(args
+        .iter()
+        .map(|a| to_number(a).powi(2))
+        .sum::<f64>()
+        .sqrt()))
 }
 
 fn math_min(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
@@ -147,7 +158,15 @@ fn date_fields(args: &[Dynamic]) -> f64 {
         year = 1900.0 + year.trunc();
     }
     let opt = |i: usize, d: f64| args.get(i).map(to_number).unwrap_or(d);
-    date::make_time(year, opt(1, 0.0), opt(2, 1.0), opt(3, 0.0), opt(4, 0.0), opt(5, 0.0), opt(6, 0.0))
+    date::make_time(
+        year,
+        opt(1, 0.0),
+        opt(2, 1.0),
+        opt(3, 0.0),
+        opt(4, 0.0),
+        opt(5, 0.0),
+        opt(6, 0.0),
+    )
 }
 
 fn date_utc(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
@@ -179,7 +198,11 @@ fn date_call(_: &NativeCallContext, _: Vec<Dynamic>) -> JsResult<Dynamic> {
 fn make_error(name: &'static str) -> impl Fn(Vec<Dynamic>) -> Dynamic {
     move |args| {
         let m = arg(&args, 0);
-        let message = if m.is_unit() { ImmutableString::new() } else { to_string(&m) };
+        let message = if m.is_unit() {
+            ImmutableString::new()
+        } else {
+            to_string(&m)
+        };
         Dynamic::from(JsError::new(name, message))
     }
 }
@@ -212,7 +235,11 @@ fn need_object(v: &Dynamic) -> JsResult<()> {
 
 fn own_entries(v: &Dynamic) -> Vec<(Dynamic, Dynamic)> {
     if let Some(o) = as_object(v) {
-        return o.entries().into_iter().map(|(k, v)| (Dynamic::from(k), v)).collect();
+        return o
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (Dynamic::from(k), v))
+            .collect();
     }
     if let Some(a) = as_array(v) {
         return a
@@ -226,14 +253,27 @@ fn own_entries(v: &Dynamic) -> Vec<(Dynamic, Dynamic)> {
         return s
             .encode_utf16()
             .enumerate()
-            .map(|(i, u)| (Dynamic::from(i.to_string()), Dynamic::from(String::from_utf16_lossy(&[u]))))
+            .map(|(i, u)| {
+                (
+                    Dynamic::from(i.to_string()),
+                    Dynamic::from(String::from_utf16_lossy(&[u])),
+                )
+            })
             .collect();
     }
     if let Some(e) = v.read_lock::<JsError>() {
-        return e.props.entries().into_iter().map(|(k, v)| (Dynamic::from(k), v)).collect();
+        return e
+            .props
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (Dynamic::from(k), v))
+            .collect();
     }
     if let Some(m) = v.read_lock::<rhai::Map>() {
-        return m.iter().map(|(k, v)| (Dynamic::from(k.clone()), v.clone())).collect();
+        return m
+            .iter()
+            .map(|(k, v)| (Dynamic::from(k.clone()), v.clone()))
+            .collect();
     }
     Vec::new()
 }
@@ -268,7 +308,7 @@ fn object_assign(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic>
         // Arrays and other objects as targets: copy property by property.
         for src in args.iter().skip(1) {
             for (k, v) in own_entries(src) {
-                props::set(&target, &k, v)?;
+                let _ = props::set(&target, &k, v)?;
             }
         }
         return Ok(target);
@@ -301,13 +341,20 @@ fn array_from(ctx: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> 
     let src = arg(&args, 0);
     let items = if let Some(o) = as_object(&src) {
         let len = to_number(&o.get("length"));
-        let len = if len.is_nan() { 0 } else { len.max(0.0) as usize };
+        let len = if len.is_nan() {
+            0
+        } else {
+            len.max(0.0) as usize
+        };
         if len > MAX_ELEMENTS {
             return Err(ops::throw("RangeError", "Invalid array length"));
         }
         (0..len).map(|i| o.get(&i.to_string())).collect()
     } else if is_nullish(&src) {
-        return Err(type_error(format!("{} is not iterable", ops::to_string(&src))));
+        return Err(type_error(format!(
+            "{} is not iterable",
+            ops::to_string(&src)
+        )));
     } else {
         props::iterate(&src).unwrap_or_default()
     };
@@ -339,25 +386,35 @@ fn new_array(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
 }
 
 fn to_number_fn(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    Ok(if args.is_empty() { num(0.0) } else { num(to_number(&args[0])) })
+    Ok(if args.is_empty() {
+        num(0.0)
+    } else {
+        num(to_number(&args[0]))
+    })
 }
 
 fn number_is_integer(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    Ok(Dynamic::from_bool(ops::as_f64(&arg(&args, 0)).is_some_and(|x| x.is_finite() && x.fract() == 0.0)))
-}
-
-fn number_is_safe_integer(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     Ok(Dynamic::from_bool(
-        ops::as_f64(&arg(&args, 0)).is_some_and(|x| x.fract() == 0.0 && x.abs() < number::MAX_SAFE),
+        ops::as_f64(&arg(&args, 0)).is_some_and(|x| x.is_finite() && x.fract() == 0.0),
     ))
 }
 
+fn number_is_safe_integer(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+    Ok(Dynamic::from_bool(ops::as_f64(&arg(&args, 0)).is_some_and(
+        |x| x.fract() == 0.0 && x.abs() < number::MAX_SAFE,
+    )))
+}
+
 fn number_is_finite(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    Ok(Dynamic::from_bool(ops::as_f64(&arg(&args, 0)).is_some_and(f64::is_finite)))
+    Ok(Dynamic::from_bool(
+        ops::as_f64(&arg(&args, 0)).is_some_and(f64::is_finite),
+    ))
 }
 
 fn number_is_nan(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    Ok(Dynamic::from_bool(ops::as_f64(&arg(&args, 0)).is_some_and(f64::is_nan)))
+    Ok(Dynamic::from_bool(
+        ops::as_f64(&arg(&args, 0)).is_some_and(f64::is_nan),
+    ))
 }
 
 fn global_is_nan(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
@@ -369,7 +426,10 @@ fn global_is_finite(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynam
 }
 
 fn parse_int(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    let radix = args.get(1).filter(|r| !r.is_unit()).map(|r| ops::to_int32(r) as i64);
+    let radix = args
+        .get(1)
+        .filter(|r| !r.is_unit())
+        .map(|r| ops::to_int32(r) as i64);
     Ok(num(number::parse_int(&to_string(&arg(&args, 0)), radix)))
 }
 
@@ -378,7 +438,11 @@ fn parse_float(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
 }
 
 fn to_string_fn(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    Ok(Dynamic::from(if args.is_empty() { ImmutableString::new() } else { to_string(&args[0]) }))
+    Ok(Dynamic::from(if args.is_empty() {
+        ImmutableString::new()
+    } else {
+        to_string(&args[0])
+    }))
 }
 
 fn to_boolean(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
@@ -410,11 +474,15 @@ const URI: &AsciiSet = &URI_COMPONENT
     .remove(b'#');
 
 fn encode_uri_component(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    Ok(Dynamic::from(utf8_percent_encode(&to_string(&arg(&args, 0)), URI_COMPONENT).to_string()))
+    Ok(Dynamic::from(
+        utf8_percent_encode(&to_string(&arg(&args, 0)), URI_COMPONENT).to_string(),
+    ))
 }
 
 fn encode_uri(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    Ok(Dynamic::from(utf8_percent_encode(&to_string(&arg(&args, 0)), URI).to_string()))
+    Ok(Dynamic::from(
+        utf8_percent_encode(&to_string(&arg(&args, 0)), URI).to_string(),
+    ))
 }
 
 fn decode_uri_component(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
@@ -527,7 +595,11 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
     ("Object.values", "Object_values", object_values),
     ("Object.entries", "Object_entries", object_entries),
     ("Object.assign", "Object_assign", object_assign),
-    ("Object.fromEntries", "Object_fromEntries", object_from_entries),
+    (
+        "Object.fromEntries",
+        "Object_fromEntries",
+        object_from_entries,
+    ),
     ("Object.freeze", "Object_freeze", identity),
     ("Object.seal", "Object_seal", identity),
     ("Array.isArray", "Array_isArray", array_is_array),
@@ -537,7 +609,11 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
     ("Array", "new_Array", new_array),
     ("Number", "Number", to_number_fn),
     ("Number.isInteger", "Number_isInteger", number_is_integer),
-    ("Number.isSafeInteger", "Number_isSafeInteger", number_is_safe_integer),
+    (
+        "Number.isSafeInteger",
+        "Number_isSafeInteger",
+        number_is_safe_integer,
+    ),
     ("Number.isFinite", "Number_isFinite", number_is_finite),
     ("Number.isNaN", "Number_isNaN", number_is_nan),
     ("Number.parseFloat", "parseFloat", parse_float),
@@ -548,9 +624,17 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
     ("parseFloat", "parseFloat", parse_float),
     ("isNaN", "isNaN", global_is_nan),
     ("isFinite", "isFinite", global_is_finite),
-    ("encodeURIComponent", "encodeURIComponent", encode_uri_component),
+    (
+        "encodeURIComponent",
+        "encodeURIComponent",
+        encode_uri_component,
+    ),
     ("encodeURI", "encodeURI", encode_uri),
-    ("decodeURIComponent", "decodeURIComponent", decode_uri_component),
+    (
+        "decodeURIComponent",
+        "decodeURIComponent",
+        decode_uri_component,
+    ),
     ("decodeURI", "decodeURIComponent", decode_uri_component),
     ("uuid", "uuid", uuid),
     ("console.log", "console_log", console_log),
@@ -566,7 +650,10 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
 /// The built-in implementing a JavaScript expression (`"Math.floor"`,
 /// `"new Date"`), as the Rhai function name to call.
 pub fn lookup(js: &str) -> Option<&'static str> {
-    BUILTINS.iter().find(|(k, _, _)| *k == js).map(|(_, name, _)| *name)
+    BUILTINS
+        .iter()
+        .find(|(k, _, _)| *k == js)
+        .map(|(_, name, _)| *name)
 }
 
 /// Numeric constants of the namespaces (`Math.PI`, `Number.MAX_SAFE_INTEGER`).
@@ -588,7 +675,3 @@ pub fn constant(js: &str) -> Option<f64> {
         _ => return None,
     })
 }
-
-/// Keep unused-import lints quiet for helpers only some builds use.
-#[allow(dead_code)]
-fn _uses(_: JsArray, _: values::JsNull) {}

@@ -17,7 +17,11 @@ pub fn is_callable(v: &Dynamic) -> bool {
 }
 
 /// Call the script function `f` with `args`.
-pub fn call_function(ctx: &NativeCallContext, f: &Dynamic, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+pub fn call_function(
+    ctx: &NativeCallContext,
+    f: &Dynamic,
+    args: Vec<Dynamic>,
+) -> JsResult<Dynamic> {
     if let Some(fp) = f.read_lock::<FnPtr>() {
         let fp = fp.clone();
         return fp.call_within_context::<Dynamic>(ctx, (Dynamic::from_array(args),));
@@ -25,11 +29,16 @@ pub fn call_function(ctx: &NativeCallContext, f: &Dynamic, args: Vec<Dynamic>) -
     if let Some(jf) = f.read_lock::<JsFunction>() {
         let jf = jf.clone();
         let me = Dynamic::from(jf.clone());
-        return jf.imp.call_within_context::<Dynamic>(ctx, (me, Dynamic::from_array(args)));
+        return jf
+            .imp
+            .call_within_context::<Dynamic>(ctx, (me, Dynamic::from_array(args)));
     }
     if let Some(m) = f.read_lock::<JsMethod>() {
         let m = m.clone();
         return super::methods::call_method(ctx, &m.recv, &m.name, args, &m.name);
     }
-    Err(type_error(format!("{} is not a function", super::ops::to_string(f))))
+    Err(type_error(format!(
+        "{} is not a function",
+        super::ops::to_string(f)
+    )))
 }

@@ -84,7 +84,11 @@ pub fn make_time(year: f64, month: f64, day: f64, h: f64, min: f64, s: f64, ms: 
     let ym = year.trunc() as i64 + (month.trunc() as i64).div_euclid(12);
     let mn = (month.trunc() as i64).rem_euclid(12);
     let days = days_from_civil(ym, mn + 1, 1) as f64 + day.trunc() - 1.0;
-    let t = days * MS_PER_DAY + h.trunc() * 3_600_000.0 + min.trunc() * 60_000.0 + s.trunc() * 1000.0 + ms.trunc();
+    let t = days * MS_PER_DAY
+        + h.trunc() * 3_600_000.0
+        + min.trunc() * 60_000.0
+        + s.trunc() * 1000.0
+        + ms.trunc();
     time_clip(t)
 }
 
@@ -170,7 +174,9 @@ fn parse_iso(s: &str) -> Option<f64> {
     let b = s.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
         let part = s.get(from..from + len)?;
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
     };
     let (year, mut i) = match b.first()? {
         b'+' | b'-' => {
@@ -233,10 +239,24 @@ fn parse_iso(s: &str) -> Option<f64> {
             _ => return None,
         }
     }
-    if i != s.len() || !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 24 || mi > 59 || sec > 59 {
+    if i != s.len()
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || h > 24
+        || mi > 59
+        || sec > 59
+    {
         return None;
     }
-    let t = make_time(year as f64, (month - 1) as f64, day as f64, h as f64, mi as f64, sec as f64, ms);
+    let t = make_time(
+        year as f64,
+        (month - 1) as f64,
+        day as f64,
+        h as f64,
+        mi as f64,
+        sec as f64,
+        ms,
+    );
     Some(t - offset_min as f64 * 60_000.0)
 }
 
@@ -254,7 +274,15 @@ fn parse_utc_string(s: &str) -> Option<f64> {
     let h = hms.next()??;
     let mi = hms.next()??;
     let sec = hms.next().flatten().unwrap_or(0.0);
-    Some(make_time(year.parse().ok()?, month as f64, day.parse().ok()?, h, mi, sec, 0.0))
+    Some(make_time(
+        year.parse().ok()?,
+        month as f64,
+        day.parse().ok()?,
+        h,
+        mi,
+        sec,
+        0.0,
+    ))
 }
 
 #[cfg(test)]
@@ -266,10 +294,16 @@ mod tests {
         let t = parse("2024-02-29T12:34:56.789Z");
         assert_eq!(to_iso(t).unwrap(), "2024-02-29T12:34:56.789Z");
         assert_eq!(parse("1970-01-01"), 0.0);
-        assert_eq!(parse("2020-01-01T00:00:00+01:00"), parse("2019-12-31T23:00:00Z"));
+        assert_eq!(
+            parse("2020-01-01T00:00:00+01:00"),
+            parse("2019-12-31T23:00:00Z")
+        );
         assert!(parse("not a date").is_nan());
         assert_eq!(to_iso(-1.0).unwrap(), "1969-12-31T23:59:59.999Z");
         assert_eq!(fields(0.0).weekday, 4);
-        assert_eq!(parse(&to_utc_string(1_700_000_000_000.0)), 1_700_000_000_000.0);
+        assert_eq!(
+            parse(&to_utc_string(1_700_000_000_000.0)),
+            1_700_000_000_000.0
+        );
     }
 }

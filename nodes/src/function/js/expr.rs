@@ -5,14 +5,18 @@
 
 use oxc_ast::ast::*;
 use oxc_span::{GetSpan, Span};
-use oxc_syntax::operator::{AssignmentOperator, BinaryOperator, LogicalOperator, UnaryOperator, UpdateOperator};
+use oxc_syntax::operator::{
+    AssignmentOperator, BinaryOperator, LogicalOperator, UnaryOperator, UpdateOperator,
+};
 
 use super::builtins;
 use super::number;
 use super::translate::{mangle, number_literal, quote, Binding, TResult, Translator};
 
 /// Namespaces whose members are built-ins (`Math.floor`, `JSON.parse`).
-const NAMESPACES: &[&str] = &["JSON", "Math", "Object", "Array", "Number", "Date", "console", "RED", "String"];
+const NAMESPACES: &[&str] = &[
+    "JSON", "Math", "Object", "Array", "Number", "Date", "console", "RED", "String",
+];
 
 /// One step of a member/call chain.
 enum Link<'b, 'a> {
@@ -32,10 +36,17 @@ struct Step<'b, 'a> {
 /// method call on the object.
 enum Val {
     Value(String),
-    Ref { obj: String, key: String, text: String },
+    Ref {
+        obj: String,
+        key: String,
+        text: String,
+    },
 }
 
-fn flatten<'b, 'a>(mut cur: &'b Expression<'a>, steps: &mut Vec<Step<'b, 'a>>) -> &'b Expression<'a> {
+fn flatten<'b, 'a>(
+    mut cur: &'b Expression<'a>,
+    steps: &mut Vec<Step<'b, 'a>>,
+) -> &'b Expression<'a> {
     loop {
         match cur {
             Expression::StaticMemberExpression(m) => {
@@ -77,7 +88,10 @@ impl<'s> Translator<'s> {
         match e {
             Expression::BooleanLiteral(_) => true,
             Expression::ParenthesizedExpression(p) => Self::is_bool(&p.expression),
-            Expression::UnaryExpression(u) => matches!(u.operator, UnaryOperator::LogicalNot | UnaryOperator::Delete),
+            Expression::UnaryExpression(u) => matches!(
+                u.operator,
+                UnaryOperator::LogicalNot | UnaryOperator::Delete
+            ),
             Expression::BinaryExpression(b) => matches!(
                 b.operator,
                 BinaryOperator::Equality
@@ -92,7 +106,9 @@ impl<'s> Translator<'s> {
                     | BinaryOperator::Instanceof
             ),
             Expression::LogicalExpression(l) => {
-                l.operator != LogicalOperator::Coalesce && Self::is_bool(&l.left) && Self::is_bool(&l.right)
+                l.operator != LogicalOperator::Coalesce
+                    && Self::is_bool(&l.left)
+                    && Self::is_bool(&l.right)
             }
             _ => false,
         }
@@ -102,12 +118,16 @@ impl<'s> Translator<'s> {
     pub fn cond(&mut self, e: &Expression<'_>) -> TResult<String> {
         match e {
             Expression::ParenthesizedExpression(p) => self.cond(&p.expression),
-            Expression::LogicalExpression(l) if l.operator == LogicalOperator::And => {
-                Ok(format!("({} && {})", self.cond(&l.left)?, self.cond(&l.right)?))
-            }
-            Expression::LogicalExpression(l) if l.operator == LogicalOperator::Or => {
-                Ok(format!("({} || {})", self.cond(&l.left)?, self.cond(&l.right)?))
-            }
+            Expression::LogicalExpression(l) if l.operator == LogicalOperator::And => Ok(format!(
+                "({} && {})",
+                self.cond(&l.left)?,
+                self.cond(&l.right)?
+            )),
+            Expression::LogicalExpression(l) if l.operator == LogicalOperator::Or => Ok(format!(
+                "({} || {})",
+                self.cond(&l.left)?,
+                self.cond(&l.right)?
+            )),
             Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => {
                 Ok(format!("!({})", self.cond(&u.argument)?))
             }
@@ -134,7 +154,9 @@ impl<'s> Translator<'s> {
                 Ok(match l.operator {
                     LogicalOperator::And => format!("if {} {{ {right}; }}", self.cond(&l.left)?),
                     LogicalOperator::Or => format!("if !({}) {{ {right}; }}", self.cond(&l.left)?),
-                    LogicalOperator::Coalesce => format!("if __nullish({}) {{ {right}; }}", self.expr(&l.left)?),
+                    LogicalOperator::Coalesce => {
+                        format!("if __nullish({}) {{ {right}; }}", self.expr(&l.left)?)
+                    }
                 })
             }
             Expression::ConditionalExpression(c) => {
@@ -226,18 +248,24 @@ impl<'s> Translator<'s> {
                 other => return Err(self.unsupported(other.span(), "this optional chain")),
             },
             Expression::NewExpression(n) => self.new_expr(n)?,
-            Expression::RegExpLiteral(r) => return Err(self.unsupported(r.span, "regular expression literal")),
+            Expression::RegExpLiteral(r) => {
+                return Err(self.unsupported(r.span, "regular expression literal"))
+            }
             Expression::BigIntLiteral(b) => return Err(self.unsupported(b.span, "BigInt literal")),
             Expression::ThisExpression(t) => return Err(self.unsupported(t.span, "`this`")),
             Expression::Super(s) => return Err(self.unsupported(s.span, "`super`")),
             Expression::AwaitExpression(a) => return Err(self.unsupported(a.span, "`await`")),
             Expression::YieldExpression(y) => return Err(self.unsupported(y.span, "`yield`")),
-            Expression::ClassExpression(c) => return Err(self.unsupported(c.span, "class expression")),
+            Expression::ClassExpression(c) => {
+                return Err(self.unsupported(c.span, "class expression"))
+            }
             Expression::TaggedTemplateExpression(t) => {
                 return Err(self.unsupported(t.span, "tagged template"))
             }
             Expression::ImportExpression(i) => return Err(self.unsupported(i.span, "`import()`")),
-            other => return Err(self.unsupported(other.span(), format!("`{}`", self.text(other.span())))),
+            other => {
+                return Err(self.unsupported(other.span(), format!("`{}`", self.text(other.span()))))
+            }
         })
     }
 
@@ -331,7 +359,9 @@ impl<'s> Translator<'s> {
             PropertyKey::StaticIdentifier(id) => quote(id.name.as_str()),
             PropertyKey::StringLiteral(s) => quote(s.value.as_str()),
             PropertyKey::NumericLiteral(n) => quote(&number::fmt(n.value)),
-            PropertyKey::PrivateIdentifier(p) => return Err(self.unsupported(p.span, "private field")),
+            PropertyKey::PrivateIdentifier(p) => {
+                return Err(self.unsupported(p.span, "private field"))
+            }
             other => {
                 let e = other.as_expression().expect("key expression");
                 self.expr(e)?
@@ -369,7 +399,10 @@ impl<'s> Translator<'s> {
         if !spread {
             return Ok(literal);
         }
-        Ok(format!("{{ let {obj} = {literal}; {} {obj} }}", after.join(" ")))
+        Ok(format!(
+            "{{ let {obj} = {literal}; {} {obj} }}",
+            after.join(" ")
+        ))
     }
 
     fn chain(&mut self, e: &Expression<'_>) -> TResult<String> {
@@ -383,17 +416,34 @@ impl<'s> Translator<'s> {
     /// (`Math.floor(x)`, `RED.util.cloneMessage(m)`), a global function
     /// (`parseInt(s)`) or a constant (`Math.PI`). Returns the code and how
     /// many steps it consumed.
-    fn builtin_chain(&mut self, name: &str, span: Span, steps: &[Step<'_, '_>]) -> TResult<Option<(String, usize)>> {
+    fn builtin_chain(
+        &mut self,
+        name: &str,
+        span: Span,
+        steps: &[Step<'_, '_>],
+    ) -> TResult<Option<(String, usize)>> {
         let mut path = name.to_owned();
         let mut i = 0;
         loop {
-            if let Some(Step { link: Link::Call(args), .. }) = steps.get(i) {
+            if let Some(Step {
+                link: Link::Call(args),
+                ..
+            }) = steps.get(i)
+            {
                 if let Some(f) = builtins::lookup(&path) {
                     let args = self.args(args)?;
                     return Ok(Some((format!("__b_{f}({args})"), i + 1)));
                 }
             }
-            if i > 0 && !matches!(steps.get(i), Some(Step { link: Link::Call(_), .. })) {
+            if i > 0
+                && !matches!(
+                    steps.get(i),
+                    Some(Step {
+                        link: Link::Call(_),
+                        ..
+                    })
+                )
+            {
                 if let Some(f) = builtins::lookup(&path) {
                     return Ok(Some((format!("(|__v| __b_{f}(__v))"), i)));
                 }
@@ -410,7 +460,10 @@ impl<'s> Translator<'s> {
                 }
             }
             match steps.get(i) {
-                Some(Step { link: Link::Prop(p), .. }) => {
+                Some(Step {
+                    link: Link::Prop(p),
+                    ..
+                }) => {
                     path.push('.');
                     path.push_str(p);
                     i += 1;
@@ -419,8 +472,15 @@ impl<'s> Translator<'s> {
             }
         }
         if NAMESPACES.contains(&name) {
-            let end = steps.get(i.saturating_sub(1)).map(|s| s.span).unwrap_or(span);
-            let what = if i == 0 { format!("`{name}` used as a value") } else { format!("`{path}`") };
+            let end = steps
+                .get(i.saturating_sub(1))
+                .map(|s| s.span)
+                .unwrap_or(span);
+            let what = if i == 0 {
+                format!("`{name}` used as a value")
+            } else {
+                format!("`{path}`")
+            };
             let _ = end;
             return Err(self.unsupported(span, what));
         }
@@ -453,14 +513,21 @@ impl<'s> Translator<'s> {
         }
     }
 
-    fn links(&mut self, mut cur: Val, steps: &[Step<'_, '_>], skip_first_optional: bool) -> TResult<String> {
+    fn links(
+        &mut self,
+        mut cur: Val,
+        steps: &[Step<'_, '_>],
+        skip_first_optional: bool,
+    ) -> TResult<String> {
         for (i, step) in steps.iter().enumerate() {
             if step.optional && !(i == 0 && skip_first_optional) {
                 let t = self.tmp("opt");
                 return Ok(match cur {
                     Val::Value(code) => {
                         let rest = self.links(Val::Value(t.clone()), &steps[i..], true)?;
-                        format!("{{ let {t} = {code}; if __nullish({t}) {{ () }} else {{ {rest} }} }}")
+                        format!(
+                            "{{ let {t} = {code}; if __nullish({t}) {{ () }} else {{ {rest} }} }}"
+                        )
                     }
                     Val::Ref { obj, key, text } => {
                         let rest = self.links(
@@ -539,7 +606,8 @@ impl<'s> Translator<'s> {
                             "NaN" | "Infinity" => "number",
                             _ if is_builtin_value(name) => "function",
                             _ if NAMESPACES.contains(&name) => {
-                                if matches!(name, "Object" | "Array" | "Number" | "Date" | "String") {
+                                if matches!(name, "Object" | "Array" | "Number" | "Date" | "String")
+                                {
                                     "function"
                                 } else {
                                     "object"
@@ -554,10 +622,18 @@ impl<'s> Translator<'s> {
             UnaryOperator::Void => format!("{{ {}; () }}", self.expr(&u.argument)?),
             UnaryOperator::Delete => match &u.argument {
                 Expression::StaticMemberExpression(m) => {
-                    format!("__delete({}, {})", self.expr(&m.object)?, quote(m.property.name.as_str()))
+                    format!(
+                        "__delete({}, {})",
+                        self.expr(&m.object)?,
+                        quote(m.property.name.as_str())
+                    )
                 }
                 Expression::ComputedMemberExpression(m) => {
-                    format!("__delete({}, {})", self.expr(&m.object)?, self.expr(&m.expression)?)
+                    format!(
+                        "__delete({}, {})",
+                        self.expr(&m.object)?,
+                        self.expr(&m.expression)?
+                    )
                 }
                 _ => "true".into(),
             },
@@ -572,13 +648,22 @@ impl<'s> Translator<'s> {
                     if self.resolve(id.name.as_str()).is_none()
                         && matches!(
                             id.name.as_str(),
-                            "Array" | "Object" | "Date" | "Error" | "TypeError" | "RangeError" | "SyntaxError"
-                                | "ReferenceError" | "Function"
+                            "Array"
+                                | "Object"
+                                | "Date"
+                                | "Error"
+                                | "TypeError"
+                                | "RangeError"
+                                | "SyntaxError"
+                                | "ReferenceError"
+                                | "Function"
                         ) =>
                 {
                     Ok(format!("__instanceof({l}, {})", quote(id.name.as_str())))
                 }
-                other => Err(self.unsupported(other.span(), "`instanceof` with this right-hand side")),
+                other => {
+                    Err(self.unsupported(other.span(), "`instanceof` with this right-hand side"))
+                }
             };
         }
         let l = self.expr(&b.left)?;
@@ -611,18 +696,29 @@ impl<'s> Translator<'s> {
     }
 
     fn logical(&mut self, l: &LogicalExpression<'_>) -> TResult<String> {
-        if l.operator != LogicalOperator::Coalesce && Self::is_bool(&l.left) && Self::is_bool(&l.right) {
+        if l.operator != LogicalOperator::Coalesce
+            && Self::is_bool(&l.left)
+            && Self::is_bool(&l.right)
+        {
             let a = self.cond(&l.left)?;
             let b = self.cond(&l.right)?;
-            let op = if l.operator == LogicalOperator::And { "&&" } else { "||" };
+            let op = if l.operator == LogicalOperator::And {
+                "&&"
+            } else {
+                "||"
+            };
             return Ok(format!("({a} {op} {b})"));
         }
         let left = self.expr(&l.left)?;
         let right = self.expr(&l.right)?;
         let t = self.tmp("v");
         Ok(match l.operator {
-            LogicalOperator::And => format!("{{ let {t} = {left}; if __truthy({t}) {{ {right} }} else {{ {t} }} }}"),
-            LogicalOperator::Or => format!("{{ let {t} = {left}; if __truthy({t}) {{ {t} }} else {{ {right} }} }}"),
+            LogicalOperator::And => {
+                format!("{{ let {t} = {left}; if __truthy({t}) {{ {right} }} else {{ {t} }} }}")
+            }
+            LogicalOperator::Or => {
+                format!("{{ let {t} = {left}; if __truthy({t}) {{ {t} }} else {{ {right} }} }}")
+            }
             LogicalOperator::Coalesce => {
                 format!("{{ let {t} = {left}; if __nullish({t}) {{ {right} }} else {{ {t} }} }}")
             }
@@ -630,19 +726,30 @@ impl<'s> Translator<'s> {
     }
 
     /// Code that writes `value` to `target` (`stmt`: its value is unused).
-    pub fn assign_to(&mut self, target: &AssignmentTarget<'_>, value: String, stmt: bool) -> TResult<String> {
+    pub fn assign_to(
+        &mut self,
+        target: &AssignmentTarget<'_>,
+        value: String,
+        stmt: bool,
+    ) -> TResult<String> {
         match target {
-            AssignmentTarget::AssignmentTargetIdentifier(id) => self.assign_name(id.name.as_str(), value, stmt),
+            AssignmentTarget::AssignmentTargetIdentifier(id) => {
+                self.assign_name(id.name.as_str(), value, stmt)
+            }
             AssignmentTarget::StaticMemberExpression(m) => {
                 let obj = self.expr(&m.object)?;
-                Ok(format!("__set({obj}, {}, {value})", quote(m.property.name.as_str())))
+                Ok(format!(
+                    "__set({obj}, {}, {value})",
+                    quote(m.property.name.as_str())
+                ))
             }
             AssignmentTarget::ComputedMemberExpression(m) => {
                 let obj = self.expr(&m.object)?;
                 let key = self.expr(&m.expression)?;
                 Ok(format!("__set({obj}, {key}, {value})"))
             }
-            AssignmentTarget::ArrayAssignmentTarget(_) | AssignmentTarget::ObjectAssignmentTarget(_) => {
+            AssignmentTarget::ArrayAssignmentTarget(_)
+            | AssignmentTarget::ObjectAssignmentTarget(_) => {
                 let t = self.tmp("src");
                 let body = self.assign_pattern(target, &t)?;
                 Ok(format!("{{ let {t} = {value}; {body} {t} }}"))
@@ -654,7 +761,9 @@ impl<'s> Translator<'s> {
     pub fn assign_name(&mut self, name: &str, value: String, stmt: bool) -> TResult<String> {
         match self.resolve(name) {
             Some(Binding::Const) => {
-                return Ok(format!("{{ {value}; __throw(\"TypeError\", \"Assignment to constant variable.\") }}"))
+                return Ok(format!(
+                    "{{ {value}; __throw(\"TypeError\", \"Assignment to constant variable.\") }}"
+                ))
             }
             Some(_) => {}
             None => {
@@ -690,7 +799,9 @@ impl<'s> Translator<'s> {
             AssignmentOperator::BitwiseOR => "__bor",
             AssignmentOperator::BitwiseXOR => "__bxor",
             AssignmentOperator::BitwiseAnd => "__band",
-            AssignmentOperator::LogicalOr | AssignmentOperator::LogicalAnd | AssignmentOperator::LogicalNullish => "",
+            AssignmentOperator::LogicalOr
+            | AssignmentOperator::LogicalAnd
+            | AssignmentOperator::LogicalNullish => "",
             AssignmentOperator::Assign => unreachable!("handled above"),
         };
         let right = self.expr(&a.right)?;
@@ -717,7 +828,8 @@ impl<'s> Translator<'s> {
                 }
                 self.assign_name(name, format!("{helper}({v}, {right})"), stmt)
             }
-            AssignmentTarget::StaticMemberExpression(_) | AssignmentTarget::ComputedMemberExpression(_) => {
+            AssignmentTarget::StaticMemberExpression(_)
+            | AssignmentTarget::ComputedMemberExpression(_) => {
                 let (obj, key) = self.member_parts(&a.left)?;
                 let o = self.tmp("o");
                 let k = self.tmp("k");
@@ -738,8 +850,12 @@ impl<'s> Translator<'s> {
 
     fn member_parts(&mut self, target: &AssignmentTarget<'_>) -> TResult<(String, String)> {
         match target {
-            AssignmentTarget::StaticMemberExpression(m) => Ok((self.expr(&m.object)?, quote(m.property.name.as_str()))),
-            AssignmentTarget::ComputedMemberExpression(m) => Ok((self.expr(&m.object)?, self.expr(&m.expression)?)),
+            AssignmentTarget::StaticMemberExpression(m) => {
+                Ok((self.expr(&m.object)?, quote(m.property.name.as_str())))
+            }
+            AssignmentTarget::ComputedMemberExpression(m) => {
+                Ok((self.expr(&m.object)?, self.expr(&m.expression)?))
+            }
             other => Err(self.unsupported(other.span(), "this assignment target")),
         }
     }
@@ -753,9 +869,15 @@ impl<'s> Translator<'s> {
             SimpleAssignmentTarget::AssignmentTargetIdentifier(id) => {
                 let name = id.name.as_str();
                 match self.resolve(name) {
-                    None => return Err(self.unsupported(id.span, format!("undeclared variable `{name}`"))),
+                    None => {
+                        return Err(
+                            self.unsupported(id.span, format!("undeclared variable `{name}`"))
+                        )
+                    }
                     Some(Binding::Const) => {
-                        return Ok("__throw(\"TypeError\", \"Assignment to constant variable.\")".into())
+                        return Ok(
+                            "__throw(\"TypeError\", \"Assignment to constant variable.\")".into(),
+                        )
                     }
                     Some(_) => {}
                 }
@@ -769,7 +891,8 @@ impl<'s> Translator<'s> {
                     format!("{{ let {t} = __pos({v}); {v} = {f}({t}); {t} }}")
                 })
             }
-            SimpleAssignmentTarget::StaticMemberExpression(_) | SimpleAssignmentTarget::ComputedMemberExpression(_) => {
+            SimpleAssignmentTarget::StaticMemberExpression(_)
+            | SimpleAssignmentTarget::ComputedMemberExpression(_) => {
                 let (obj, key) = match &u.argument {
                     SimpleAssignmentTarget::StaticMemberExpression(m) => {
                         (self.expr(&m.object)?, quote(m.property.name.as_str()))

@@ -13,27 +13,123 @@ use super::{arrays, strings};
 use crate::function::api::{ContextApi, EnvApi, NodeApi};
 
 const STRING_METHODS: &[&str] = &[
-    "toUpperCase", "toLocaleUpperCase", "toLowerCase", "toLocaleLowerCase", "trim", "trimStart", "trimLeft",
-    "trimEnd", "trimRight", "toString", "valueOf", "normalize", "split", "includes", "startsWith", "endsWith",
-    "indexOf", "lastIndexOf", "slice", "substring", "substr", "charAt", "at", "charCodeAt", "codePointAt",
-    "padStart", "padEnd", "repeat", "concat", "replace", "replaceAll", "localeCompare", "match", "matchAll",
+    "toUpperCase",
+    "toLocaleUpperCase",
+    "toLowerCase",
+    "toLocaleLowerCase",
+    "trim",
+    "trimStart",
+    "trimLeft",
+    "trimEnd",
+    "trimRight",
+    "toString",
+    "valueOf",
+    "normalize",
+    "split",
+    "includes",
+    "startsWith",
+    "endsWith",
+    "indexOf",
+    "lastIndexOf",
+    "slice",
+    "substring",
+    "substr",
+    "charAt",
+    "at",
+    "charCodeAt",
+    "codePointAt",
+    "padStart",
+    "padEnd",
+    "repeat",
+    "concat",
+    "replace",
+    "replaceAll",
+    "localeCompare",
+    "match",
+    "matchAll",
     "search",
 ];
 const ARRAY_METHODS: &[&str] = &[
-    "push", "pop", "shift", "unshift", "forEach", "map", "filter", "find", "findIndex", "findLast",
-    "findLastIndex", "some", "every", "reduce", "reduceRight", "includes", "indexOf", "lastIndexOf", "join",
-    "toString", "slice", "splice", "concat", "reverse", "sort", "flat", "flatMap", "fill", "at", "keys",
-    "entries", "values",
+    "push",
+    "pop",
+    "shift",
+    "unshift",
+    "forEach",
+    "map",
+    "filter",
+    "find",
+    "findIndex",
+    "findLast",
+    "findLastIndex",
+    "some",
+    "every",
+    "reduce",
+    "reduceRight",
+    "includes",
+    "indexOf",
+    "lastIndexOf",
+    "join",
+    "toString",
+    "slice",
+    "splice",
+    "concat",
+    "reverse",
+    "sort",
+    "flat",
+    "flatMap",
+    "fill",
+    "at",
+    "keys",
+    "entries",
+    "values",
 ];
-const NUMBER_METHODS: &[&str] = &["toFixed", "toString", "toPrecision", "toLocaleString", "valueOf"];
-const NODE_METHODS: &[&str] = &["send", "done", "log", "debug", "trace", "warn", "error", "status", "on"];
+const NUMBER_METHODS: &[&str] = &[
+    "toFixed",
+    "toString",
+    "toPrecision",
+    "toLocaleString",
+    "valueOf",
+];
+const NODE_METHODS: &[&str] = &[
+    "send", "done", "log", "debug", "trace", "warn", "error", "status", "on",
+];
 const DATE_METHODS: &[&str] = &[
-    "getFullYear", "getMonth", "getDate", "getDay", "getHours", "getMinutes", "getSeconds", "getMilliseconds",
-    "getUTCFullYear", "getUTCMonth", "getUTCDate", "getUTCDay", "getUTCHours", "getUTCMinutes",
-    "getUTCSeconds", "getUTCMilliseconds", "getTime", "valueOf", "getTimezoneOffset", "setTime",
-    "setFullYear", "setMonth", "setDate", "setHours", "setMinutes", "setSeconds", "setMilliseconds",
-    "toISOString", "toJSON", "toString", "toUTCString", "toGMTString", "toDateString", "toLocaleDateString",
-    "toLocaleTimeString", "toLocaleString",
+    "getFullYear",
+    "getMonth",
+    "getDate",
+    "getDay",
+    "getHours",
+    "getMinutes",
+    "getSeconds",
+    "getMilliseconds",
+    "getUTCFullYear",
+    "getUTCMonth",
+    "getUTCDate",
+    "getUTCDay",
+    "getUTCHours",
+    "getUTCMinutes",
+    "getUTCSeconds",
+    "getUTCMilliseconds",
+    "getTime",
+    "valueOf",
+    "getTimezoneOffset",
+    "setTime",
+    "setFullYear",
+    "setMonth",
+    "setDate",
+    "setHours",
+    "setMinutes",
+    "setSeconds",
+    "setMilliseconds",
+    "toISOString",
+    "toJSON",
+    "toString",
+    "toUTCString",
+    "toGMTString",
+    "toDateString",
+    "toLocaleDateString",
+    "toLocaleTimeString",
+    "toLocaleString",
 ];
 
 /// Whether `recv` has a built-in method `name` (so reading `recv.name`
@@ -89,9 +185,9 @@ pub fn call_method(
             return Err(not_a_function(callee));
         }
         return match name {
-            "hasOwnProperty" | "propertyIsEnumerable" => {
-                Ok(Dynamic::from_bool(o.contains(&super::ops::to_key(&arg(&args, 0)))))
-            }
+            "hasOwnProperty" | "propertyIsEnumerable" => Ok(Dynamic::from_bool(
+                o.contains(&super::ops::to_key(&arg(&args, 0))),
+            )),
             "toString" | "toLocaleString" => Ok(Dynamic::from("[object Object]")),
             "valueOf" => Ok(recv.clone()),
             _ => Err(not_a_function(callee)),
@@ -139,7 +235,9 @@ pub fn call_method(
         return match name {
             "call" => call_function(ctx, recv, args.into_iter().skip(1).collect()),
             "apply" => {
-                let list = as_array(&arg(&args, 1)).map(|a| a.items()).unwrap_or_default();
+                let list = as_array(&arg(&args, 1))
+                    .map(|a| a.items())
+                    .unwrap_or_default();
                 call_function(ctx, recv, list)
             }
             _ => Err(not_a_function(callee)),
@@ -263,7 +361,11 @@ fn to_precision(x: f64, p: usize) -> String {
         return number::fmt(x);
     }
     if x == 0.0 {
-        return if p > 1 { format!("0.{}", "0".repeat(p - 1)) } else { "0".into() };
+        return if p > 1 {
+            format!("0.{}", "0".repeat(p - 1))
+        } else {
+            "0".into()
+        };
     }
     let e_form = format!("{:.*e}", p - 1, x.abs());
     let (mant, exp) = e_form.split_once('e').expect("exponent");
@@ -293,7 +395,13 @@ fn to_precision(x: f64, p: usize) -> String {
 /// `toLocaleString()` in en-US: grouping and at most three fraction digits.
 fn to_locale(x: f64) -> String {
     if !x.is_finite() {
-        return if x.is_nan() { "NaN".into() } else if x > 0.0 { "∞".into() } else { "-∞".into() };
+        return if x.is_nan() {
+            "NaN".into()
+        } else if x > 0.0 {
+            "∞".into()
+        } else {
+            "-∞".into()
+        };
     }
     let fixed = number::to_fixed(x, 3);
     let (int_part, frac) = fixed.split_once('.').unwrap_or((&fixed, ""));
@@ -309,7 +417,11 @@ fn to_locale(x: f64) -> String {
         grouped.push(c);
     }
     let frac = frac.trim_end_matches('0');
-    let sign = if grouped == "0" && frac.is_empty() { "" } else { sign };
+    let sign = if grouped == "0" && frac.is_empty() {
+        ""
+    } else {
+        sign
+    };
     if frac.is_empty() {
         format!("{sign}{grouped}")
     } else {
@@ -327,15 +439,27 @@ fn date_call(d: &JsDate, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynami
         .map(|n| format!("get{n}"))
         .or_else(|| name.strip_prefix("setUTC").map(|n| format!("set{n}")));
     let key = plain.as_deref().unwrap_or(name);
-    let field = |v: i64| -> JsResult<Dynamic> { Ok(if t.is_nan() { num(f64::NAN) } else { num(v as f64) }) };
-    let n = |i: usize| -> Option<f64> { args.get(i).map(to_number) };
-    let set = |year: f64, month: f64, day: f64, h: f64, mi: f64, s: f64, ms: f64| -> JsResult<Dynamic> {
-        let v = date::make_time(year, month, day, h, mi, s, ms);
-        d.set_time(v);
-        Ok(num(v))
+    let field = |v: i64| -> JsResult<Dynamic> {
+        Ok(if t.is_nan() {
+            num(f64::NAN)
+        } else {
+            num(v as f64)
+        })
     };
+    let n = |i: usize| -> Option<f64> { args.get(i).map(to_number) };
+    let set =
+        |year: f64, month: f64, day: f64, h: f64, mi: f64, s: f64, ms: f64| -> JsResult<Dynamic> {
+            let v = date::make_time(year, month, day, h, mi, s, ms);
+            d.set_time(v);
+            Ok(num(v))
+        };
     let (y, mo, da) = (f.year as f64, f.month as f64, f.day as f64);
-    let (h, mi, s, ms) = (f.hours as f64, f.minutes as f64, f.seconds as f64, f.millis as f64);
+    let (h, mi, s, ms) = (
+        f.hours as f64,
+        f.minutes as f64,
+        f.seconds as f64,
+        f.millis as f64,
+    );
     Some(match key {
         "getFullYear" => field(f.year),
         "getMonth" => field(f.month),
@@ -355,7 +479,15 @@ fn date_call(d: &JsDate, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynami
         "setFullYear" => set(n(0)?, n(1).unwrap_or(mo), n(2).unwrap_or(da), h, mi, s, ms),
         "setMonth" => set(y, n(0)?, n(1).unwrap_or(da), h, mi, s, ms),
         "setDate" => set(y, mo, n(0)?, h, mi, s, ms),
-        "setHours" => set(y, mo, da, n(0)?, n(1).unwrap_or(mi), n(2).unwrap_or(s), n(3).unwrap_or(ms)),
+        "setHours" => set(
+            y,
+            mo,
+            da,
+            n(0)?,
+            n(1).unwrap_or(mi),
+            n(2).unwrap_or(s),
+            n(3).unwrap_or(ms),
+        ),
         "setMinutes" => set(y, mo, da, h, n(0)?, n(1).unwrap_or(s), n(2).unwrap_or(ms)),
         "setSeconds" => set(y, mo, da, h, mi, n(0)?, n(1).unwrap_or(ms)),
         "setMilliseconds" => set(y, mo, da, h, mi, s, n(0)?),

@@ -145,7 +145,10 @@ pub fn parse_number(s: &str) -> f64 {
         u128::from_str_radix(digits, r).ok().map(|n| n as f64)
     };
     if t.len() > 2 {
-        if let Some(v) = radix("0x", 16).or_else(|| radix("0o", 8)).or_else(|| radix("0b", 2)) {
+        if let Some(v) = radix("0x", 16)
+            .or_else(|| radix("0o", 8))
+            .or_else(|| radix("0b", 2))
+        {
             return v;
         }
     }
@@ -154,7 +157,9 @@ pub fn parse_number(s: &str) -> f64 {
         "-Infinity" => return f64::NEG_INFINITY,
         _ => {}
     }
-    let valid = t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    let valid = t
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
         && t.bytes().any(|b| b.is_ascii_digit());
     if !valid {
         return f64::NAN;
@@ -261,7 +266,7 @@ mod tests {
         assert_eq!(to_fixed(1.005, 2), "1.00");
         assert_eq!(to_fixed(0.125, 2), "0.13");
         assert_eq!(to_fixed(-1.5, 0), "-2");
-        assert_eq!(to_fixed(3.14159, 3), "3.142");
+        assert_eq!(to_fixed(1.23456, 3), "1.235");
         assert_eq!(to_fixed(9.995, 2), "9.99");
         assert_eq!(to_fixed(99.5, 0), "100");
         assert_eq!(to_fixed(-0.0001, 2), "-0.00");
@@ -273,7 +278,7 @@ mod tests {
         assert_eq!(parse_int("  -0x1A", None), -26.0);
         assert!(parse_int("abc", None).is_nan());
         assert_eq!(parse_int("101", Some(2)), 5.0);
-        assert_eq!(parse_float("3.14abc"), 3.14);
+        assert_eq!(parse_float("2.5abc"), 2.5);
         assert_eq!(parse_float(".5"), 0.5);
         assert!(parse_float(".").is_nan());
         assert_eq!(parse_float("1e3x"), 1000.0);

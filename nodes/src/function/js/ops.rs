@@ -9,7 +9,10 @@ use rhai::{Dynamic, EvalAltResult, FnPtr, ImmutableString, Position, INT};
 
 use super::date;
 use super::number::{self, num};
-use super::values::{as_array, as_object, JsArray, JsDate, JsError, JsFunction, JsNull, JsObject, Key, MAX_STRING_BYTES};
+use super::values::{
+    as_array, as_object, JsArray, JsDate, JsError, JsFunction, JsNull, JsObject, Key,
+    MAX_STRING_BYTES,
+};
 use crate::function::api::{ContextApi, EnvApi, NodeApi};
 
 /// The error type of every helper: a JavaScript exception or a Rhai error.
@@ -40,7 +43,9 @@ pub fn truthy(v: &Dynamic) -> bool {
         return f != 0.0 && !f.is_nan();
     }
     if v.is_string() {
-        return v.read_lock::<ImmutableString>().is_some_and(|s| !s.is_empty());
+        return v
+            .read_lock::<ImmutableString>()
+            .is_some_and(|s| !s.is_empty());
     }
     !(v.is_unit() || v.is::<JsNull>())
 }
@@ -247,9 +252,7 @@ pub fn strict_eq(a: &Dynamic, b: &Dynamic) -> bool {
     ) {
         return x.name == y.name;
     }
-    if a.is::<NodeApi>() && b.is::<NodeApi>()
-        || a.is::<EnvApi>() && b.is::<EnvApi>()
-    {
+    if a.is::<NodeApi>() && b.is::<NodeApi>() || a.is::<EnvApi>() && b.is::<EnvApi>() {
         return true;
     }
     if let (Some(x), Some(y)) = (a.read_lock::<ContextApi>(), b.read_lock::<ContextApi>()) {

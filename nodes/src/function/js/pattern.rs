@@ -9,7 +9,12 @@ use super::translate::{mangle, quote, TResult, Translator};
 
 impl<'s> Translator<'s> {
     /// Bind `pattern` to the value of the Rhai expression `value`.
-    pub fn bind_pattern(&mut self, pattern: &BindingPattern<'_>, value: String, mode: Bind) -> TResult<String> {
+    pub fn bind_pattern(
+        &mut self,
+        pattern: &BindingPattern<'_>,
+        value: String,
+        mode: Bind,
+    ) -> TResult<String> {
         match pattern {
             BindingPattern::BindingIdentifier(id) => {
                 let v = mangle(id.name.as_str());
@@ -21,7 +26,8 @@ impl<'s> Translator<'s> {
             BindingPattern::AssignmentPattern(a) => {
                 let d = self.expr(&a.right)?;
                 let t = self.tmp("d");
-                let v = format!("{{ let {t} = {value}; if __undef({t}) {{ {d} }} else {{ {t} }} }}");
+                let v =
+                    format!("{{ let {t} = {value}; if __undef({t}) {{ {d} }} else {{ {t} }} }}");
                 self.bind_pattern(&a.left, v, mode)
             }
             BindingPattern::ObjectPattern(o) => {
@@ -31,7 +37,11 @@ impl<'s> Translator<'s> {
                 for p in &o.properties {
                     let key = self.key(&p.key, p.computed)?;
                     keys.push(key.clone());
-                    out.push_str(&self.bind_pattern(&p.value, format!("__get({src}, {key})"), mode)?);
+                    out.push_str(&self.bind_pattern(
+                        &p.value,
+                        format!("__get({src}, {key})"),
+                        mode,
+                    )?);
                 }
                 if let Some(rest) = &o.rest {
                     let v = format!("__obj_rest({src}, [{}])", keys.join(", "));
@@ -72,7 +82,9 @@ impl<'s> Translator<'s> {
                             if let Some(init) = &id.init {
                                 let d = self.expr(init)?;
                                 let t = self.tmp("d");
-                                v = format!("{{ let {t} = {v}; if __undef({t}) {{ {d} }} else {{ {t} }} }}");
+                                v = format!(
+                                    "{{ let {t} = {v}; if __undef({t}) {{ {d} }} else {{ {t} }} }}"
+                                );
                             }
                             let set = self.assign_name(name, v, true)?;
                             out.push_str(&format!("{set};\n"));
@@ -80,7 +92,10 @@ impl<'s> Translator<'s> {
                         AssignmentTargetProperty::AssignmentTargetPropertyProperty(pp) => {
                             let key = self.key(&pp.name, pp.computed)?;
                             keys.push(key.clone());
-                            out.push_str(&self.assign_maybe_default(&pp.binding, format!("__get({src}, {key})"))?);
+                            out.push_str(&self.assign_maybe_default(
+                                &pp.binding,
+                                format!("__get({src}, {key})"),
+                            )?);
                         }
                     }
                 }
@@ -94,7 +109,9 @@ impl<'s> Translator<'s> {
                 out.push_str(&format!("let {items} = __iter({src});\n"));
                 for (i, el) in a.elements.iter().enumerate() {
                     if let Some(el) = el {
-                        out.push_str(&self.assign_maybe_default(el, format!("__arg({items}, {i})"))?);
+                        out.push_str(
+                            &self.assign_maybe_default(el, format!("__arg({items}, {i})"))?,
+                        );
                     }
                 }
                 if let Some(rest) = &a.rest {
@@ -107,12 +124,17 @@ impl<'s> Translator<'s> {
         Ok(out)
     }
 
-    fn assign_maybe_default(&mut self, el: &AssignmentTargetMaybeDefault<'_>, value: String) -> TResult<String> {
+    fn assign_maybe_default(
+        &mut self,
+        el: &AssignmentTargetMaybeDefault<'_>,
+        value: String,
+    ) -> TResult<String> {
         match el {
             AssignmentTargetMaybeDefault::AssignmentTargetWithDefault(d) => {
                 let init = self.expr(&d.init)?;
                 let t = self.tmp("d");
-                let v = format!("{{ let {t} = {value}; if __undef({t}) {{ {init} }} else {{ {t} }} }}");
+                let v =
+                    format!("{{ let {t} = {value}; if __undef({t}) {{ {init} }} else {{ {t} }} }}");
                 Ok(format!("{};\n", self.assign_to(&d.binding, v, true)?))
             }
             other => {

@@ -5,7 +5,9 @@ use rhai::{Dynamic, ImmutableString, INT};
 
 use super::number::num;
 use super::ops::{self, to_index, to_key, to_string, type_error, utf16_len, JsResult};
-use super::values::{as_array, as_object, insert_ordered, is_nullish, JsError, JsObject, MAX_ELEMENTS};
+use super::values::{
+    as_array, as_object, insert_ordered, is_nullish, JsError, JsObject, MAX_ELEMENTS,
+};
 use crate::function::api::{ContextApi, NodeApi};
 
 fn nullish_name(v: &Dynamic) -> &'static str {
@@ -43,7 +45,10 @@ fn get_own(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
         if let Some(i) = to_index(key) {
             return Ok(a.get(i));
         }
-        if key.read_lock::<ImmutableString>().is_some_and(|k| k.as_str() == "length") {
+        if key
+            .read_lock::<ImmutableString>()
+            .is_some_and(|k| k.as_str() == "length")
+        {
             return Ok(num(a.len() as f64));
         }
         return Ok(Dynamic::UNIT);
@@ -185,7 +190,9 @@ pub fn has(key: &Dynamic, obj: &Dynamic) -> JsResult<bool> {
         return Ok(matches!(k.as_str(), "message" | "name" | "stack") || e.props.contains(&k));
     }
     if obj.is::<rhai::Map>() {
-        return Ok(obj.read_lock::<rhai::Map>().is_some_and(|m| m.contains_key(to_key(key).as_str())));
+        return Ok(obj
+            .read_lock::<rhai::Map>()
+            .is_some_and(|m| m.contains_key(to_key(key).as_str())));
     }
     Err(type_error(format!(
         "Cannot use 'in' operator to search for '{}' in {}",
@@ -203,7 +210,9 @@ pub fn keys_in(obj: &Dynamic) -> rhai::Array {
         return (0..a.len()).map(|i| Dynamic::from(i.to_string())).collect();
     }
     if let Some(s) = obj.read_lock::<ImmutableString>() {
-        return (0..utf16_len(&s)).map(|i| Dynamic::from(i.to_string())).collect();
+        return (0..utf16_len(&s))
+            .map(|i| Dynamic::from(i.to_string()))
+            .collect();
     }
     if let Some(e) = obj.read_lock::<JsError>() {
         return e.props.keys().into_iter().map(Dynamic::from).collect();
@@ -254,7 +263,11 @@ pub fn spread_into(target: &JsObject, src: &Dynamic) {
     } else if let Some(s) = src.read_lock::<ImmutableString>() {
         let mut map = target.0.lock();
         for (i, u) in s.encode_utf16().enumerate() {
-            insert_ordered(&mut map, i.to_string().into(), Dynamic::from(String::from_utf16_lossy(&[u])));
+            insert_ordered(
+                &mut map,
+                i.to_string().into(),
+                Dynamic::from(String::from_utf16_lossy(&[u])),
+            );
         }
     } else if let Some(e) = src.read_lock::<JsError>() {
         let entries = e.props.entries();

@@ -179,9 +179,8 @@ impl<'s> Translator<'s> {
                 }
                 let depth = self.fn_ctx().finally_depth;
                 let ok = match self.fn_ctx().ctl.last() {
-                    Some(Ctl::Loop { finally_depth, .. }) | Some(Ctl::Switch { finally_depth, .. }) => {
-                        *finally_depth == depth
-                    }
+                    Some(Ctl::Loop { finally_depth, .. })
+                    | Some(Ctl::Switch { finally_depth, .. }) => *finally_depth == depth,
                     None => true,
                 };
                 if !ok {
@@ -202,7 +201,9 @@ impl<'s> Translator<'s> {
                 return Err(self.unsupported(l.span, "labelled statement"));
             }
             Statement::WithStatement(w) => return Err(self.unsupported(w.span, "`with` statement")),
-            Statement::ClassDeclaration(c) => return Err(self.unsupported(c.span, "class declaration")),
+            Statement::ClassDeclaration(c) => {
+                return Err(self.unsupported(c.span, "class declaration"))
+            }
             other => return Err(self.unsupported(other.span(), "this statement")),
         }
         Ok(())
@@ -213,8 +214,14 @@ impl<'s> Translator<'s> {
         let mut out = String::new();
         let (binding, mode) = match d.kind {
             VariableDeclarationKind::Var => (Binding::Var, Bind::Assign),
-            VariableDeclarationKind::Let => (Binding::Let, if predeclared { Bind::Assign } else { Bind::Let }),
-            VariableDeclarationKind::Const => (Binding::Const, if predeclared { Bind::Assign } else { Bind::Let }),
+            VariableDeclarationKind::Let => (
+                Binding::Let,
+                if predeclared { Bind::Assign } else { Bind::Let },
+            ),
+            VariableDeclarationKind::Const => (
+                Binding::Const,
+                if predeclared { Bind::Assign } else { Bind::Let },
+            ),
             _ => return Err(self.unsupported(d.span, "`using` declaration")),
         };
         for decl in &d.declarations {
@@ -248,7 +255,13 @@ impl<'s> Translator<'s> {
         });
         let r = self.body(body);
         let ctl = self.fn_ctx().ctl.pop();
-        let continued = matches!(ctl, Some(Ctl::Loop { continued: true, .. }));
+        let continued = matches!(
+            ctl,
+            Some(Ctl::Loop {
+                continued: true,
+                ..
+            })
+        );
         Ok((r?, continued))
     }
 
@@ -274,7 +287,9 @@ impl<'s> Translator<'s> {
             let (body, continued) = self.loop_body(&f.body)?;
             Ok(match update {
                 None => format!("{{\n{init}while {test} {body};\n}}"),
-                Some(u) if !continued => format!("{{\n{init}while {test} {{\n{body};\n{u};\n}};\n}}"),
+                Some(u) if !continued => {
+                    format!("{{\n{init}while {test} {{\n{body};\n{u};\n}};\n}}")
+                }
                 Some(u) => {
                     let first = self.tmp("first");
                     format!(
@@ -338,14 +353,21 @@ impl<'s> Translator<'s> {
         let ctl = &mut self.fn_ctx().ctl;
         match ctl.last_mut() {
             None => Err(self.unsupported(span, "`continue` outside a loop")),
-            Some(Ctl::Loop { continued, finally_depth }) => {
+            Some(Ctl::Loop {
+                continued,
+                finally_depth,
+            }) => {
                 if *finally_depth != depth {
                     return Err(self.unsupported(span, "`continue` out of `try` with `finally`"));
                 }
                 *continued = true;
                 Ok("continue;\n".into())
             }
-            Some(Ctl::Switch { flag, used, finally_depth }) => {
+            Some(Ctl::Switch {
+                flag,
+                used,
+                finally_depth,
+            }) => {
                 if *finally_depth != depth {
                     return Err(self.unsupported(span, "`continue` out of `try` with `finally`"));
                 }
@@ -433,7 +455,8 @@ impl<'s> Translator<'s> {
     fn try_stmt(&mut self, t: &TryStatement<'_>, out: &mut String) -> TResult<()> {
         let Some(fin) = &t.finalizer else {
             let block = self.block(&t.block.body)?;
-            let handler = self.catch_clause(t.handler.as_ref().expect("try has catch or finally"))?;
+            let handler =
+                self.catch_clause(t.handler.as_ref().expect("try has catch or finally"))?;
             out.push_str(&format!("try {block} {handler};\n"));
             return Ok(());
         };
@@ -508,7 +531,9 @@ impl<'s> Translator<'s> {
                 if let Some(init) = &p.initializer {
                     let d = self.expr(init)?;
                     let t = self.tmp("p");
-                    value = format!("{{ let {t} = {value}; if __undef({t}) {{ {d} }} else {{ {t} }} }}");
+                    value = format!(
+                        "{{ let {t} = {value}; if __undef({t}) {{ {d} }} else {{ {t} }} }}"
+                    );
                 }
                 code.push_str(&self.bind_pattern(&p.pattern, value, Bind::Let)?);
             }

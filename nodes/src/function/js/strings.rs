@@ -27,7 +27,11 @@ fn rel_index(v: Option<&Dynamic>, len: usize, default: usize, relative: bool) ->
     let f = to_number(v);
     let f = if f.is_nan() { 0.0 } else { f.trunc() };
     let len_f = len as f64;
-    let i = if f < 0.0 && relative { (len_f + f).max(0.0) } else { f.max(0.0) };
+    let i = if f < 0.0 && relative {
+        (len_f + f).max(0.0)
+    } else {
+        f.max(0.0)
+    };
     i.min(len_f) as usize
 }
 
@@ -45,7 +49,11 @@ fn sub(s: &str, from: usize, to: usize) -> String {
 fn find_from(hay: &str, needle: &str, from: usize) -> Option<usize> {
     if hay.is_ascii() && needle.is_ascii() {
         if from > hay.len() {
-            return if needle.is_empty() { Some(hay.len()) } else { None };
+            return if needle.is_empty() {
+                Some(hay.len())
+            } else {
+                None
+            };
         }
         return hay[from..].find(needle).map(|i| i + from);
     }
@@ -75,7 +83,9 @@ fn arg(args: &[Dynamic], i: usize) -> Option<&Dynamic> {
 }
 
 fn arg_str(args: &[Dynamic], i: usize) -> ImmutableString {
-    args.get(i).map(to_string).unwrap_or_else(|| "undefined".into())
+    args.get(i)
+        .map(to_string)
+        .unwrap_or_else(|| "undefined".into())
 }
 
 fn check_len(n: usize) -> JsResult<()> {
@@ -122,7 +132,11 @@ fn replace(ctx: &NativeCallContext, s: &str, args: &[Dynamic], all: bool) -> JsR
     let pat = arg_str(args, 0);
     let rep = args.get(1).cloned().unwrap_or(Dynamic::UNIT);
     let callable = rep.is_fnptr() || rep.is::<super::values::JsFunction>();
-    let rep_str = if callable { ImmutableString::new() } else { to_string(&rep) };
+    let rep_str = if callable {
+        ImmutableString::new()
+    } else {
+        to_string(&rep)
+    };
     let mut out = String::with_capacity(s.len());
     let mut pos = 0usize; // byte position in s
     let mut search_from = 0usize;
@@ -140,7 +154,11 @@ fn replace(ctx: &NativeCallContext, s: &str, args: &[Dynamic], all: bool) -> JsR
             let r = call_function(
                 ctx,
                 &rep,
-                vec![Dynamic::from(pat.clone()), num(offset as f64), Dynamic::from(s.to_owned())],
+                vec![
+                    Dynamic::from(pat.clone()),
+                    num(offset as f64),
+                    Dynamic::from(s.to_owned()),
+                ],
             )?;
             to_string(&r).to_string()
         } else {
@@ -185,7 +203,10 @@ fn split(s: &str, args: &[Dynamic]) -> Dynamic {
                     .take(limit)
                     .collect()
             } else {
-                s.split(sep.as_str()).take(limit).map(|p| Dynamic::from(p.to_owned())).collect()
+                s.split(sep.as_str())
+                    .take(limit)
+                    .map(|p| Dynamic::from(p.to_owned()))
+                    .collect()
             }
         }
     };
@@ -207,34 +228,59 @@ fn pad(s: &str, args: &[Dynamic], start: bool) -> JsResult<Dynamic> {
     let fill_units = units(&fill);
     let padding: Vec<u16> = fill_units.iter().copied().cycle().take(need).collect();
     let padding = from_units(&padding);
-    Ok(if start { format!("{padding}{s}") } else { format!("{s}{padding}") }.into())
+    Ok(if start {
+        format!("{padding}{s}")
+    } else {
+        format!("{s}{padding}")
+    }
+    .into())
 }
 
 /// Call `name` on string `s`; `None` when strings have no such method.
-pub fn call(ctx: &NativeCallContext, s: &str, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
+pub fn call(
+    ctx: &NativeCallContext,
+    s: &str,
+    name: &str,
+    args: &[Dynamic],
+) -> Option<JsResult<Dynamic>> {
     let len = ops::utf16_len(s);
     let text = |v: String| Ok(Dynamic::from(v));
     Some(match name {
         "toUpperCase" | "toLocaleUpperCase" => text(s.to_uppercase()),
         "toLowerCase" | "toLocaleLowerCase" => text(s.to_lowercase()),
-        "trim" => text(s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_owned()),
-        "trimStart" | "trimLeft" => text(s.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_owned()),
-        "trimEnd" | "trimRight" => text(s.trim_end_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_owned()),
+        "trim" => text(
+            s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                .to_owned(),
+        ),
+        "trimStart" | "trimLeft" => text(
+            s.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                .to_owned(),
+        ),
+        "trimEnd" | "trimRight" => text(
+            s.trim_end_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                .to_owned(),
+        ),
         "toString" | "valueOf" | "normalize" => text(s.to_owned()),
         "split" => Ok(split(s, args)),
         "includes" => {
             let from = rel_index(arg(args, 1), len, 0, false);
-            Ok(Dynamic::from_bool(find_from(s, &arg_str(args, 0), from).is_some()))
+            Ok(Dynamic::from_bool(
+                find_from(s, &arg_str(args, 0), from).is_some(),
+            ))
         }
         "startsWith" => {
             let from = rel_index(arg(args, 1), len, 0, false);
             let rest = sub(s, from, len);
-            Ok(Dynamic::from_bool(rest.starts_with(arg_str(args, 0).as_str())))
+            Ok(Dynamic::from_bool(
+                rest.starts_with(arg_str(args, 0).as_str()),
+            ))
         }
         "endsWith" => {
             let to = rel_index(arg(args, 1), len, len, false);
             let head = sub(s, 0, to);
-            Ok(Dynamic::from_bool(head.ends_with(arg_str(args, 0).as_str())))
+            Ok(Dynamic::from_bool(
+                head.ends_with(arg_str(args, 0).as_str()),
+            ))
         }
         "indexOf" => {
             let from = rel_index(arg(args, 1), len, 0, false);
@@ -251,7 +297,9 @@ pub fn call(ctx: &NativeCallContext, s: &str, name: &str, args: &[Dynamic]) -> O
                 Some(f) if !f.is_nan() => f.max(0.0) as usize,
                 _ => len,
             };
-            Ok(num(rfind_to(s, &arg_str(args, 0), to).map(|i| i as f64).unwrap_or(-1.0)))
+            Ok(num(rfind_to(s, &arg_str(args, 0), to)
+                .map(|i| i as f64)
+                .unwrap_or(-1.0)))
         }
         "slice" => {
             let from = rel_index(arg(args, 0), len, 0, true);
@@ -274,7 +322,11 @@ pub fn call(ctx: &NativeCallContext, s: &str, name: &str, args: &[Dynamic]) -> O
         "charAt" | "at" => {
             let f = arg(args, 0).map(to_number).unwrap_or(0.0);
             let f = if f.is_nan() { 0.0 } else { f.trunc() };
-            let i = if name == "at" && f < 0.0 { len as f64 + f } else { f };
+            let i = if name == "at" && f < 0.0 {
+                len as f64 + f
+            } else {
+                f
+            };
             if i < 0.0 || i >= len as f64 {
                 if name == "at" {
                     Ok(Dynamic::UNIT)
@@ -290,7 +342,11 @@ pub fn call(ctx: &NativeCallContext, s: &str, name: &str, args: &[Dynamic]) -> O
             let f = if f.is_nan() { 0.0 } else { f.trunc() };
             let u = units(s);
             if f < 0.0 || f >= u.len() as f64 {
-                return Some(Ok(if name == "charCodeAt" { num(f64::NAN) } else { Dynamic::UNIT }));
+                return Some(Ok(if name == "charCodeAt" {
+                    num(f64::NAN)
+                } else {
+                    Dynamic::UNIT
+                }));
             }
             let i = f as usize;
             let code = if name == "codePointAt" {
@@ -309,7 +365,10 @@ pub fn call(ctx: &NativeCallContext, s: &str, name: &str, args: &[Dynamic]) -> O
         "repeat" => {
             let n = arg(args, 0).map(to_number).unwrap_or(0.0);
             if n < 0.0 || n.is_infinite() {
-                return Some(Err(ops::throw("RangeError", format!("Invalid count value: {}", number::fmt(n)))));
+                return Some(Err(ops::throw(
+                    "RangeError",
+                    format!("Invalid count value: {}", number::fmt(n)),
+                )));
             }
             let n = if n.is_nan() { 0 } else { n as usize };
             if let Err(e) = check_len(s.len().saturating_mul(n)) {

@@ -84,10 +84,18 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
         .parse();
     if let Some(d) = ret.diagnostics.first() {
         let offset = d.labels.first().map(|l| l.offset()).unwrap_or(0);
-        return Err(TranslateError::at(source, offset, ErrorKind::Syntax(d.message.to_string())));
+        return Err(TranslateError::at(
+            source,
+            offset,
+            ErrorKind::Syntax(d.message.to_string()),
+        ));
     }
     if ret.panicked {
-        return Err(TranslateError::at(source, 0, ErrorKind::Syntax("cannot parse the body".into())));
+        return Err(TranslateError::at(
+            source,
+            0,
+            ErrorKind::Syntax("cannot parse the body".into()),
+        ));
     }
     let mut t = Translator {
         src: source,
@@ -125,7 +133,9 @@ pub fn quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -145,10 +155,18 @@ pub fn number_literal(v: f64) -> String {
     } else if v.is_nan() {
         "__nan()".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "__inf()".into() } else { "__neg(__inf())".into() }
+        if v > 0.0 {
+            "__inf()".into()
+        } else {
+            "__neg(__inf())".into()
+        }
     } else {
         let s = format!("{v:?}");
-        if v < 0.0 { format!("({s})") } else { s }
+        if v < 0.0 {
+            format!("({s})")
+        } else {
+            s
+        }
     }
 }
 
@@ -243,12 +261,19 @@ fn hoisted_in<'a>(s: &'a Statement<'a>, out: &mut Vec<&'a str>) {
 impl<'s> Translator<'s> {
     /// An error at `span`.
     pub fn unsupported(&self, span: Span, construct: impl Into<String>) -> TranslateError {
-        TranslateError::at(self.src, span.start, ErrorKind::Unsupported(construct.into()))
+        TranslateError::at(
+            self.src,
+            span.start,
+            ErrorKind::Unsupported(construct.into()),
+        )
     }
 
     /// The source text of `span` (for messages), shortened.
     pub fn text(&self, span: Span) -> String {
-        let s = self.src.get(span.start as usize..span.end as usize).unwrap_or("");
+        let s = self
+            .src
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("");
         let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
         if s.chars().count() > 60 {
             format!("{}…", s.chars().take(60).collect::<String>())
@@ -291,7 +316,11 @@ impl<'s> Translator<'s> {
 
     /// Resolve `name`; marks a function's use of its own name.
     pub fn resolve(&mut self, name: &str) -> Option<Binding> {
-        let b = self.scopes.iter().rev().find_map(|s| s.get(name).copied())?;
+        let b = self
+            .scopes
+            .iter()
+            .rev()
+            .find_map(|s| s.get(name).copied())?;
         if b == Binding::SelfFn {
             if let Some(f) = self
                 .fns

@@ -7,7 +7,10 @@
 /// The V8 message for invalid JSON `text`.
 pub fn error_message(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
-    let mut s = Scanner { chars: &chars, pos: 0 };
+    let mut s = Scanner {
+        chars: &chars,
+        pos: 0,
+    };
     let result = s.value().and_then(|_| {
         s.ws();
         if s.pos < chars.len() {
@@ -34,7 +37,10 @@ struct Scanner<'c> {
 impl Scanner<'_> {
     /// JavaScript position (UTF-16 units) of char index `i`.
     fn js_pos(&self, i: usize) -> usize {
-        self.chars[..i.min(self.chars.len())].iter().map(|c| c.len_utf16()).sum()
+        self.chars[..i.min(self.chars.len())]
+            .iter()
+            .map(|c| c.len_utf16())
+            .sum()
     }
 
     fn at(&self, what: &str, i: usize) -> String {
@@ -42,7 +48,9 @@ impl Scanner<'_> {
     }
 
     fn ws(&mut self) {
-        while self.pos < self.chars.len() && matches!(self.chars[self.pos], ' ' | '\t' | '\n' | '\r') {
+        while self.pos < self.chars.len()
+            && matches!(self.chars[self.pos], ' ' | '\t' | '\n' | '\r')
+        {
             self.pos += 1;
         }
     }
@@ -241,20 +249,41 @@ mod tests {
     #[test]
     fn messages_match_node_20() {
         let cases = [
-            ("{bad json", "Expected property name or '}' in JSON at position 1"),
+            (
+                "{bad json",
+                "Expected property name or '}' in JSON at position 1",
+            ),
             ("abc", "Unexpected token 'a', \"abc\" is not valid JSON"),
-            ("{\"a\":1,}", "Expected double-quoted property name in JSON at position 7"),
+            (
+                "{\"a\":1,}",
+                "Expected double-quoted property name in JSON at position 7",
+            ),
             ("[1,]", "Unexpected token ']', \"[1,]\" is not valid JSON"),
-            ("{\"a\" 1}", "Expected ':' after property name in JSON at position 5"),
+            (
+                "{\"a\" 1}",
+                "Expected ':' after property name in JSON at position 5",
+            ),
             ("", "Unexpected end of JSON input"),
-            ("{\"a\":1} x", "Unexpected non-whitespace character after JSON at position 8"),
+            (
+                "{\"a\":1} x",
+                "Unexpected non-whitespace character after JSON at position 8",
+            ),
             ("tru", "Unexpected end of JSON input"),
-            ("[1 2]", "Expected ',' or ']' after array element in JSON at position 3"),
+            (
+                "[1 2]",
+                "Expected ',' or ']' after array element in JSON at position 3",
+            ),
             ("\"abc", "Unterminated string in JSON at position 4"),
             ("01", "Unexpected number in JSON at position 1"),
             ("[\"a\\x\"]", "Bad escaped character in JSON at position 4"),
-            ("{\"looooooooooooooooooooong\": nope}", "Unexpected token 'o', ...\"oooong\": nope}\" is not valid JSON"),
-            ("1e+", "Exponent part is missing a number in JSON at position 3"),
+            (
+                "{\"looooooooooooooooooooong\": nope}",
+                "Unexpected token 'o', ...\"oooong\": nope}\" is not valid JSON",
+            ),
+            (
+                "1e+",
+                "Exponent part is missing a number in JSON at position 3",
+            ),
             ("-x", "No number after minus sign in JSON at position 1"),
             ("\"\\u12\"", "Bad Unicode escape in JSON at position 5"),
         ];

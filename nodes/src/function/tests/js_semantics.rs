@@ -37,7 +37,10 @@ fn deep_recursion_fails_cleanly_on_a_small_stack() {
         .unwrap();
     let (sends, r) = t.join().expect("no stack overflow");
     assert!(sends.is_empty());
-    assert_eq!(r.unwrap_err(), "RangeError: Maximum call stack size exceeded");
+    assert_eq!(
+        r.unwrap_err(),
+        "RangeError: Maximum call stack size exceeded"
+    );
 }
 
 fn load_error(func: &str) -> String {
@@ -52,21 +55,44 @@ fn constructs_outside_the_subset_are_load_errors_with_location() {
     let cases = [
         ("var re = /ab+c/i;", "line 1:10: regular expression literal"),
         ("class A {}", "line 1:1: class declaration"),
-        ("const f = async () => 1;", "line 1:11: async arrow function"),
+        (
+            "const f = async () => 1;",
+            "line 1:11: async arrow function",
+        ),
         ("function* g() {}", "line 1:1: generator function"),
         ("return this.x;", "line 1:8: `this`"),
-        ("outer: for (;;) { break outer; }", "line 1:1: labelled statement"),
-        ("setTimeout(() => node.send(msg), 10);", "line 1:1: undeclared variable `setTimeout`"),
-        ("var b = Buffer.from('x');", "line 1:9: undeclared variable `Buffer`"),
+        (
+            "outer: for (;;) { break outer; }",
+            "line 1:1: labelled statement",
+        ),
+        (
+            "setTimeout(() => node.send(msg), 10);",
+            "line 1:1: undeclared variable `setTimeout`",
+        ),
+        (
+            "var b = Buffer.from('x');",
+            "line 1:9: undeclared variable `Buffer`",
+        ),
         ("var x = Math.nope(1);", "line 1:9: `Math.nope`"),
-        ("try { return 1; } finally { }", "line 1:7: `return` inside `try` with `finally`"),
-        ("msg.p = {get x() { return 1; }};", "line 1:10: getter/setter in an object literal"),
-        ("var s = JSON.stringify(msg, (k, v) => v);\nreturn x;", "line 2:8: undeclared variable `x`"),
+        (
+            "try { return 1; } finally { }",
+            "line 1:7: `return` inside `try` with `finally`",
+        ),
+        (
+            "msg.p = {get x() { return 1; }};",
+            "line 1:10: getter/setter in an object literal",
+        ),
+        (
+            "var s = JSON.stringify(msg, (k, v) => v);\nreturn x;",
+            "line 2:8: undeclared variable `x`",
+        ),
     ];
     for (body, want) in cases {
         let e = load_error(body);
         assert!(
-            e.starts_with(&format!("unsupported JavaScript at {want} is not supported by flowgate")),
+            e.starts_with(&format!(
+                "unsupported JavaScript at {want} is not supported by flowgate"
+            )),
             "{body:?}: {e}"
         );
     }
@@ -92,7 +118,11 @@ fn debug_and_status_events_have_the_editor_shape() {
     while let Ok(e) = rx.try_recv() {
         events.push(e);
     }
-    assert_eq!(events.len(), 3, "warn, error and status; node.log only logs");
+    assert_eq!(
+        events.len(),
+        3,
+        "warn, error and status; node.log only logs"
+    );
     assert_eq!(events[0].topic, "debug");
     let mut warn = events[0].data.clone();
     assert!(warn["timestamp"].as_i64().unwrap() > 1_600_000_000_000);
@@ -106,7 +136,10 @@ fn debug_and_status_events_have_the_editor_shape() {
     assert_eq!(events[1].data["format"], "Object");
     assert_eq!(events[1].data["level"], "error");
     assert_eq!(events[2].topic, "status/f1");
-    assert_eq!(events[2].data, json!({"fill": "red", "shape": "ring", "text": "down"}));
+    assert_eq!(
+        events[2].data,
+        json!({"fill": "red", "shape": "ring", "text": "down"})
+    );
 }
 
 #[test]
@@ -152,10 +185,14 @@ fn a_slow_script_moves_off_the_worker_and_times_out() {
         events: flowgate_runtime::events::Events::new(),
     })
     .unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut out = flowgate_runtime::Outputs::default();
     let started = std::time::Instant::now();
-    let outcome = flowgate_runtime::Node::on_input(&node, flowgate_runtime::Message::new(), &mut out);
+    let outcome =
+        flowgate_runtime::Node::on_input(&node, flowgate_runtime::Message::new(), &mut out);
     // The worker is given back after one slice, long before the timeout.
     assert!(started.elapsed() < std::time::Duration::from_millis(250));
     let flowgate_runtime::Outcome::Pending(fut) = outcome else {

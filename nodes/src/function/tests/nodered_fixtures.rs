@@ -9,7 +9,10 @@ use crate::function::convert::Mode;
 use crate::function::testing::node_with_id;
 
 fn cases() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/function/constructs.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/function/constructs.json"
+    );
     let text = std::fs::read_to_string(path).expect("fixture file");
     serde_json::from_str::<Vec<Value>>(&text).expect("fixture JSON")
 }
@@ -22,7 +25,10 @@ fn expected_error(recorded: &Value) -> (String, Value) {
     if let Some(prev) = msg.remove("_error") {
         msg.insert("error".into(), prev);
     }
-    (error["message"].as_str().expect("message").to_owned(), Value::Object(msg))
+    (
+        error["message"].as_str().expect("message").to_owned(),
+        Value::Object(msg),
+    )
 }
 
 #[test]
@@ -40,7 +46,9 @@ fn constructs_match_node_red() {
             }
         };
         let (sends, result) = h.run_full(case["msg"].clone());
-        let recorded = case["nodered"].as_array().expect("recorded by record_nodered.py");
+        let recorded = case["nodered"]
+            .as_array()
+            .expect("recorded by record_nodered.py");
         let mut want_sends = Vec::new();
         let mut want_error = None;
         for r in recorded {
@@ -51,20 +59,37 @@ fn constructs_match_node_red() {
             }
         }
         // Compare serialized, so key order counts too.
-        let got: Vec<String> = sends.iter().map(|(p, m)| format!("{p}:{}", serde_json::to_string(m).unwrap())).collect();
-        let want: Vec<String> = want_sends.iter().map(|(p, m)| format!("{p}:{}", serde_json::to_string(m).unwrap())).collect();
+        let got: Vec<String> = sends
+            .iter()
+            .map(|(p, m)| format!("{p}:{}", serde_json::to_string(m).unwrap()))
+            .collect();
+        let want: Vec<String> = want_sends
+            .iter()
+            .map(|(p, m)| format!("{p}:{}", serde_json::to_string(m).unwrap()))
+            .collect();
         if got != want {
-            failures.push(format!("{name}: sends differ\n   got:  {got:?}\n   want: {want:?}"));
+            failures.push(format!(
+                "{name}: sends differ\n   got:  {got:?}\n   want: {want:?}"
+            ));
         }
         match (result, want_error) {
             (Ok(()), None) => {}
             (Err((m, body)), Some((wm, wbody))) => {
                 if m != wm || body != wbody {
-                    failures.push(format!("{name}: error differs\n   got:  {m} {body}\n   want: {wm} {wbody}"));
+                    failures.push(format!(
+                        "{name}: error differs\n   got:  {m} {body}\n   want: {wm} {wbody}"
+                    ));
                 }
             }
-            (got, want) => failures.push(format!("{name}: result differs\n   got:  {got:?}\n   want: {want:?}")),
+            (got, want) => failures.push(format!(
+                "{name}: result differs\n   got:  {got:?}\n   want: {want:?}"
+            )),
         }
     }
-    assert!(failures.is_empty(), "{} case(s) differ from Node-RED:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) differ from Node-RED:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
