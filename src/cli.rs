@@ -172,7 +172,8 @@ fn run(args: RunArgs) -> ExitCode {
             flows.node_count(),
             flows.routes().len()
         );
-        let router = flowgate_runtime::http::flow_router(Arc::clone(&runtime));
+        let router = flowgate_runtime::http::flow_router(Arc::clone(&runtime))
+            .merge(crate::editor::router());
         let grace = Duration::from_secs(args.shutdown_grace);
         let result = flowgate_runtime::http::serve(listener, router, grace).await;
         runtime.stop();

@@ -1,6 +1,7 @@
 //! `flowgate`: run, check and inspect Node-RED flows.
 
 mod cli;
+mod editor;
 
 use clap::Parser;
 
