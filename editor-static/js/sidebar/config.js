@@ -36,7 +36,7 @@ export class ConfigPanel {
       }
     }
     if (!list.children.length) list.append(el("div", { class: "empty", text: "No config nodes" }));
-    const add = el("select", { class: "btn small", title: "Add a config node" },
+    const add = el("select", { class: "btn small", id: "config-add", title: "Add a config node" },
       el("option", { value: "", text: "+ add config node" }),
       ...[...model.types.byType.values()].filter((t) => t.config).map((t) => el("option", { value: t.type, text: t.type })));
     add.addEventListener("change", () => {

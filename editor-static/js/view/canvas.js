@@ -2,7 +2,7 @@
 // so a change redraws only what changed. Interaction lives in interaction.js.
 
 import { svg } from "../model/util.js";
-import { iconFor } from "./icons.js";
+import { iconFor, isLight } from "./icons.js";
 import { nodeBox, outputPortY, wireStart, wireEnd, wirePath, PORT_SIZE } from "./geometry.js";
 import { problemsOf } from "../model/validate.js";
 
@@ -284,7 +284,7 @@ function drawNode(g, s, box, iconRight, icon) {
     const ix = iconRight ? box.w - 30 : 0;
     parts.push(svg("path", { class: "node-icon-shade", d: iconRight ? `M${ix} 0h25a5 5 0 015 5v${box.h - 10}a5 5 0 01-5 5h-25z` : `M5 0h25v${box.h}h-25a5 5 0 01-5-5v-${box.h - 10}a5 5 0 015-5z` }));
     parts.push(svg("path", { class: "node-icon-sep", d: `M${iconRight ? ix + 0.5 : 29.5} 0v${box.h}` }));
-    const iconG = svg("g", { class: "node-icon", transform: `translate(${ix + 7} ${box.h / 2 - 8})` });
+    const iconG = svg("g", { class: `node-icon${isLight(s.color) ? " dark" : ""}`, transform: `translate(${ix + 7} ${box.h / 2 - 8})` });
     iconG.innerHTML = icon;
     parts.push(iconG);
   }

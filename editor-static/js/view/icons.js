@@ -62,3 +62,12 @@ export function iconFor(type, typeDef) {
   const name = BY_TYPE[type] || (typeDef && typeDef.editor.icon) || (typeDef && BY_CATEGORY[typeDef.category]) || "cog";
   return ICONS[name] ?? ICONS.cog;
 }
+
+/** Whether a fill colour is so light that a white icon would vanish on it. */
+export function isLight(color) {
+  const m = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(String(color || "").trim());
+  if (!m) return false;
+  const hex = m[1].length === 3 ? [...m[1]].map((c) => c + c).join("") : m[1];
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return 0.299 * r + 0.587 * g + 0.114 * b > 235;
+}

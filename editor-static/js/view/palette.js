@@ -2,7 +2,7 @@
 // drag one onto the canvas to create a node with the type's defaults.
 
 import { el } from "../model/util.js";
-import { iconFor } from "./icons.js";
+import { iconFor, isLight } from "./icons.js";
 
 export class Palette {
   constructor({ host, filter, model, canvas, onCreate }) {
@@ -38,7 +38,7 @@ export class Palette {
   item(t) {
     const types = this.model.types;
     const icon = el("span", { class: "icon" });
-    icon.innerHTML = `<svg viewBox="0 0 16 16" fill="none" stroke="#fff" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round">${iconFor(t.type, t)}</svg>`;
+    icon.innerHTML = `<svg viewBox="0 0 16 16" fill="none" stroke="${isLight(t.color) ? "#777" : "#fff"}" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round">${iconFor(t.type, t)}</svg>`;
     const item = el("div", {
       class: `palette-node${types.iconRight(t.type) ? " icon-right" : ""}`,
       style: `background:${t.color}`,
