@@ -19,7 +19,7 @@ use crate::exchange::{Exchange, Reply};
 use crate::graph::FlowGraph;
 use crate::message::Message;
 use crate::model::NodeConfig;
-use crate::node::{Dest, Node, NodeHandle, Outcome, Outputs};
+use crate::node::{Dest, HandleSlot, Node, NodeHandle, Outcome, Outputs};
 use crate::registry::ConfigObject;
 use crate::routes::RouteTable;
 use crate::settings::Settings;
@@ -54,7 +54,12 @@ pub struct RunNode {
     pub name: String,
     pub tab: Option<String>,
     pub group: Option<String>,
-    pub(crate) imp: Box<dyn Node>,
+    /// Shared so an unchanged node can carry over to the next deployment.
+    pub(crate) imp: Arc<dyn Node>,
+    /// Where the node's [`NodeHandle`] delivers; carried over with `imp`.
+    pub(crate) slot: Arc<HandleSlot>,
+    /// Taken over running from the previous deployment: not started again.
+    pub(crate) carried: bool,
     /// Per output port, the indexes of the nodes wired to it.
     pub(crate) ports: Vec<Vec<usize>>,
     pub(crate) catch: Option<CatchSpec>,
@@ -174,16 +179,20 @@ impl Flows {
         self.running.load(Ordering::Acquire)
     }
 
-    /// Start every node (timers, `initialize` scripts).
+    /// Start every node (timers, `initialize` scripts). Nodes carried over
+    /// running from the previous deployment are not started again; their
+    /// handles are re-pointed here.
     pub fn start(self: &Arc<Self>) {
         if self.running.swap(true, Ordering::AcqRel) {
             return;
         }
         for (index, n) in self.nodes.iter().enumerate() {
-            n.imp.start(NodeHandle {
-                flows: Arc::downgrade(self),
-                index,
-            });
+            n.slot.bind(Arc::downgrade(self), index);
+            if !n.carried {
+                n.imp.start(NodeHandle {
+                    slot: n.slot.clone(),
+                });
+            }
         }
     }
 
@@ -195,6 +204,34 @@ impl Flows {
         for n in &self.nodes {
             n.imp.stop();
         }
+    }
+
+    /// Stop the nodes of this (outgoing) deployment that `next` does not
+    /// carry over running: what a deploy does once `next` is live.
+    pub fn stop_replaced_by(&self, next: &Flows) {
+        if !self.running.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let carried: std::collections::HashSet<*const ()> = next
+            .nodes
+            .iter()
+            .filter(|n| n.carried)
+            .map(|n| Arc::as_ptr(&n.imp) as *const ())
+            .collect();
+        for n in &self.nodes {
+            if !carried.contains(&(Arc::as_ptr(&n.imp) as *const ())) {
+                n.imp.stop();
+            }
+        }
+    }
+
+    /// Ids of the running nodes this deployment took over from the previous
+    /// one instead of starting anew (empty after a full deploy).
+    pub fn carried_ids(&self) -> impl Iterator<Item = &str> {
+        self.nodes
+            .iter()
+            .filter(|n| n.carried)
+            .map(|n| n.id.as_str())
     }
 
     /// Deliver `msg` to node `index`'s input and run the message tree to the end.

@@ -8,6 +8,7 @@
 //! The [`http`] server swaps whole `Flows` atomically, so a deploy never
 //! half-applies.
 
+pub mod admin;
 pub mod context;
 pub mod credentials;
 pub mod engine;

@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value;
-use sha2_free_hash::hash_hex;
 
 use crate::context::ContextRegistry;
 use crate::credentials::Credentials;
@@ -15,6 +14,7 @@ use crate::error::{LoadError, Problem};
 use crate::events::Events;
 use crate::graph;
 use crate::model::{FlowFile, NodeConfig};
+use crate::node::HandleSlot;
 use crate::registry::{BuildCx, ConfigObject, NodeKind, Registry, RouteSpec};
 use crate::routes::{RouteInput, RouteTable};
 use crate::settings::Settings;
@@ -39,11 +39,49 @@ pub struct Loaded {
 /// Types the runtime itself understands without a registry entry.
 const CATCH: &str = "catch";
 
+/// Running nodes a `nodes`/`flows` deploy keeps: their instances (and config
+/// nodes' shared state) move to the new deployment instead of being built
+/// anew, so their timers and in-memory state survive the deploy.
+#[derive(Clone, Copy)]
+pub struct Reuse<'a> {
+    /// The deployment being replaced.
+    pub previous: &'a Flows,
+    /// Ids of the nodes to carry over (unchanged ones).
+    pub keep: &'a HashSet<String>,
+}
+
+impl Reuse<'_> {
+    fn node(&self, id: &str, node_type: &str) -> Option<(Arc<dyn crate::node::Node>, Arc<HandleSlot>)> {
+        if !self.keep.contains(id) {
+            return None;
+        }
+        let n = &self.previous.nodes[self.previous.index_of(id)?];
+        (n.node_type == node_type).then(|| (n.imp.clone(), n.slot.clone()))
+    }
+
+    fn config(&self, id: &str, node_type: &str) -> Option<ConfigObject> {
+        if !self.keep.contains(id) {
+            return None;
+        }
+        match self.previous.configs.get(id) {
+            Some((t, obj)) if t == node_type => Some(obj.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// Validate and build a flow. Nothing is started; call [`Flows::start`].
-pub fn load(
+pub fn load(file: FlowFile, env: &LoadEnv, credentials: Credentials) -> Result<Loaded, LoadError> {
+    load_reusing(file, env, credentials, None)
+}
+
+/// [`load`], carrying the nodes `reuse` names over from the running
+/// deployment. Every node is still built and validated.
+pub fn load_reusing(
     file: FlowFile,
     env: &LoadEnv,
     mut credentials: Credentials,
+    reuse: Option<Reuse<'_>>,
 ) -> Result<Loaded, LoadError> {
     let mut problems = Vec::new();
     let nodes = &file.nodes;
@@ -152,6 +190,9 @@ pub fn load(
         problems.append(&mut cx.problems);
         match result {
             Ok(obj) if !had_problems => {
+                let obj = reuse
+                    .and_then(|r| r.config(&n.id, &n.node_type))
+                    .unwrap_or(obj);
                 configs.insert(n.id.clone(), (n.node_type.clone(), obj));
             }
             Ok(_) => {}
@@ -211,13 +252,23 @@ pub fn load(
                 }
                 outputs_of.push(b.outputs);
                 wires_of.push(n);
+                let carried = match kind {
+                    Some(_) => reuse.and_then(|r| r.node(&n.id, &n.node_type)),
+                    None => None,
+                };
+                let (imp, slot, carried) = match carried {
+                    Some((imp, slot)) => (imp, slot, true),
+                    None => (Arc::from(b.node), Arc::new(HandleSlot::default()), false),
+                };
                 run_nodes.push(RunNode {
                     id: n.id.clone(),
                     node_type: n.node_type.clone(),
                     name: n.name.clone(),
                     tab: n.z.clone(),
                     group: n.group.clone(),
-                    imp: b.node,
+                    imp,
+                    slot,
+                    carried,
                     ports: Vec::new(),
                     catch,
                 });
@@ -272,7 +323,19 @@ pub fn load(
         run_nodes[i].ports = ports;
     }
 
-    // Routes.
+    // Routes: none may shadow a built-in (admin API) route.
+    for (i, r) in &routes {
+        if let Some(prefix) = reserved_collision(&r.path, &env.settings.reserved_paths) {
+            problems.push(wires_of[*i].problem(
+                Some("url"),
+                format!(
+                    "url \"{}\" collides with flowgate's admin route {prefix} \
+                     (choose another url, or move the admin API with --admin-root)",
+                    r.path
+                ),
+            ));
+        }
+    }
     let route_inputs: Vec<RouteInput<'_>> = routes
         .iter()
         .map(|(i, r)| {
@@ -370,26 +433,35 @@ impl crate::node::Node for PassThrough {
     }
 }
 
-/// The revision of a flow: a hash of its JSON, so equal flows have equal revs.
+/// The revision of a flow: SHA-256 of its compact JSON, as Node-RED computes
+/// it, so equal flows have equal revs.
 pub fn revision(nodes: &[NodeConfig]) -> String {
-    let text = serde_json::to_string(&crate::model::to_json_array(nodes)).expect("serialize");
-    hash_hex(text.as_bytes())
+    use sha2::Digest;
+    let text = serde_json::to_vec(&crate::model::to_json_array(nodes)).expect("serialize");
+    hex::encode(sha2::Sha256::digest(&text))
+}
+
+/// The reserved prefix an `http in` path falls under, if any. Paths compare
+/// the way routes match (case-insensitive, trailing slash ignored); a path
+/// starting with a `:param` shadows nothing, since built-in routes win.
+fn reserved_collision<'a>(path: &str, reserved: &'a [String]) -> Option<&'a str> {
+    let (key, _) = crate::routes::normalize(path).ok()?;
+    reserved
+        .iter()
+        .find(|prefix| {
+            let prefix = prefix.trim_end_matches('/');
+            if prefix.is_empty() {
+                return true;
+            }
+            key == prefix
+                || key
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .map(String::as_str)
 }
 
 /// Collect problems from a failed parse into a load error.
 pub fn invalid(problems: Vec<Problem>) -> LoadError {
     LoadError::Invalid(problems)
-}
-
-mod sha2_free_hash {
-    //! A 128-bit FNV-1a hash, enough to tell flow revisions apart without a
-    //! crypto dependency in the runtime (revisions are not a security feature).
-    pub fn hash_hex(data: &[u8]) -> String {
-        let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
-        for &b in data {
-            h ^= b as u128;
-            h = h.wrapping_mul(0x0000000001000000000000000000013B);
-        }
-        format!("{h:032x}")
-    }
 }

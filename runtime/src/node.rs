@@ -2,7 +2,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
+
+use parking_lot::RwLock;
 
 use crate::engine::Flows;
 use crate::error::NodeError;
@@ -95,27 +97,45 @@ pub trait Node: Send + Sync + 'static {
 /// A node's way back into the engine outside `on_input`.
 ///
 /// It holds a weak reference, so a timer left running by a node can never keep
-/// a replaced deployment alive.
+/// a replaced deployment alive. When a deploy carries a running node over to
+/// the new deployment unchanged (a `nodes` or `flows` deploy), every clone of
+/// its handle is re-pointed at the new deployment, so its timers keep firing
+/// into the live flows.
 #[derive(Clone)]
 pub struct NodeHandle {
-    pub(crate) flows: Weak<Flows>,
-    pub(crate) index: usize,
+    pub(crate) slot: Arc<HandleSlot>,
+}
+
+/// Where a node's handle delivers: its deployment and its index there.
+/// Shared by all clones of the node's handle.
+#[derive(Default)]
+pub(crate) struct HandleSlot {
+    target: RwLock<(Weak<Flows>, usize)>,
+}
+
+impl HandleSlot {
+    pub(crate) fn bind(&self, flows: Weak<Flows>, index: usize) {
+        *self.target.write() = (flows, index);
+    }
+
+    fn get(&self) -> Option<(Arc<Flows>, usize)> {
+        let t = self.target.read();
+        t.0.upgrade().map(|f| (f, t.1))
+    }
 }
 
 impl NodeHandle {
     /// Send `msg` on output `port` as if the node had sent it while handling a
     /// message; the delivery runs as its own task.
     pub fn send(&self, port: usize, msg: Message) {
-        if let Some(flows) = self.flows.upgrade() {
-            let index = self.index;
+        if let Some((flows, index)) = self.slot.get() {
             tokio::spawn(async move { flows.emit(index, port, msg).await });
         }
     }
 
     /// Deliver several sends at once (a function's `node.send([a, b])`).
     pub fn send_all(&self, out: Outputs) {
-        if let Some(flows) = self.flows.upgrade() {
-            let index = self.index;
+        if let Some((flows, index)) = self.slot.get() {
             tokio::spawn(async move { flows.route_outputs(index, out).await });
         }
     }
@@ -123,14 +143,13 @@ impl NodeHandle {
     /// Raise an error from this node outside message handling, routed to
     /// `catch` nodes like any other node error.
     pub fn error(&self, err: NodeError) {
-        if let Some(flows) = self.flows.upgrade() {
-            let index = self.index;
+        if let Some((flows, index)) = self.slot.get() {
             tokio::spawn(async move { flows.raise(index, err).await });
         }
     }
 
     /// Whether the deployment this node belongs to is still running.
     pub fn is_live(&self) -> bool {
-        self.flows.upgrade().is_some_and(|f| f.is_running())
+        self.slot.get().is_some_and(|(f, _)| f.is_running())
     }
 }

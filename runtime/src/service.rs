@@ -8,11 +8,11 @@ use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 
 use crate::context::ContextRegistry;
-use crate::credentials::{self, Credentials};
+use crate::credentials::{self, CredentialKey, Credentials};
 use crate::engine::Flows;
 use crate::error::LoadError;
 use crate::events::Events;
-use crate::loader::{self, LoadEnv, Loaded};
+use crate::loader::{self, LoadEnv, Loaded, Reuse};
 use crate::model::{self, FlowFile};
 use crate::registry::Registry;
 use crate::settings::Settings;
@@ -79,9 +79,27 @@ impl Runtime {
         })
     }
 
+    /// The key the credentials file is encrypted with, if any.
+    pub fn credential_key(&self) -> Option<&CredentialKey> {
+        self.env.settings.credential_key.as_ref()
+    }
+
     /// Validate and build `file` with `creds`, without touching what runs.
     pub fn prepare(&self, file: FlowFile, creds: Credentials) -> Result<Loaded, LoadError> {
         loader::load(file, &self.env, creds)
+    }
+
+    /// [`prepare`](Self::prepare), carrying the running nodes named in `keep`
+    /// over from `previous` (a `nodes`/`flows` deploy) instead of restarting
+    /// them.
+    pub fn prepare_reusing(
+        &self,
+        file: FlowFile,
+        creds: Credentials,
+        previous: &Flows,
+        keep: &std::collections::HashSet<String>,
+    ) -> Result<Loaded, LoadError> {
+        loader::load_reusing(file, &self.env, creds, Some(Reuse { previous, keep }))
     }
 
     /// Make a prepared deployment the live one: new requests go to it at once,
@@ -94,7 +112,7 @@ impl Runtime {
             flows.source.iter().map(|n| n.id.clone()).collect();
         flows.start();
         let old = self.current.swap(flows.clone());
-        old.stop();
+        old.stop_replaced_by(&flows);
         self.env
             .contexts
             .retain(&|id| live_ids.contains(id), &|id| live_ids.contains(id));
@@ -114,7 +132,8 @@ impl Runtime {
             model::parse_flow_text(&text).map_err(|p| StartError::Load(loader::invalid(p)))?;
         let cred_path = self.credentials_path();
         let creds = match &cred_path {
-            Some(p) => Credentials::load(p).map_err(StartError::Credentials)?,
+            Some(p) => Credentials::load_with(p, self.credential_key())
+                .map_err(StartError::Credentials)?,
             None => Credentials::new(),
         };
         let loaded = self.prepare(file, creds).map_err(StartError::Load)?;
@@ -122,7 +141,7 @@ impl Runtime {
             if let Some(p) = &cred_path {
                 loaded
                     .credentials
-                    .save(p)
+                    .save_with(p, self.credential_key())
                     .map_err(StartError::Credentials)?;
             }
         }
@@ -156,7 +175,8 @@ impl Runtime {
         let file =
             model::parse_flow_text(&text).map_err(|p| StartError::Load(loader::invalid(p)))?;
         let creds = match self.credentials_path() {
-            Some(p) => Credentials::load(&p).map_err(StartError::Credentials)?,
+            Some(p) => Credentials::load_with(&p, self.credential_key())
+                .map_err(StartError::Credentials)?,
             None => Credentials::new(),
         };
         let loaded = self.prepare(file, creds).map_err(StartError::Load)?;

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::credentials::CredentialKey;
+
 /// Settings shared by the server and the node types.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -18,6 +20,13 @@ pub struct Settings {
     pub flows_path: Option<PathBuf>,
     /// The credentials file.
     pub credentials_path: Option<PathBuf>,
+    /// Encrypts the credentials file (from `FLOWGATE_CREDENTIAL_SECRET`);
+    /// `None` keeps it plain JSON.
+    pub credential_key: Option<CredentialKey>,
+    /// Path prefixes flows' `http in` nodes may not use because the admin API
+    /// (or another built-in route) answers there; a colliding flow is refused
+    /// at load and deploy. Lower case, no trailing slash, e.g. `/flows`.
+    pub reserved_paths: Vec<String>,
 }
 
 impl Default for Settings {
@@ -29,6 +38,8 @@ impl Default for Settings {
             function_max_operations: 50_000_000,
             flows_path: None,
             credentials_path: None,
+            credential_key: None,
+            reserved_paths: Vec::new(),
         }
     }
 }

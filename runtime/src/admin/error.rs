@@ -1,0 +1,142 @@
+//! Node-RED's admin error shape (`{"code", "message"}`), request body
+//! reading with a size limit and JSON parse positions, and the request
+//! timeout.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde_json::{json, Value};
+
+use super::Admin;
+use crate::error::Problem;
+
+/// An admin API error: status, Node-RED's machine-readable `code`, a
+/// message for people and, for a rejected deploy, every problem found.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub problems: Vec<Problem>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "code": self.code, "message": self.message });
+        if !self.problems.is_empty() {
+            body["problems"] = serde_json::to_value(&self.problems).expect("problems serialize");
+        }
+        json_response(self.status, &body)
+    }
+}
+
+/// A JSON response with Node-RED's content type.
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).expect("JSON serializes");
+    (
+        status,
+        [(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Read a request body of at most `limit` bytes.
+pub async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_big = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            || e.to_string().contains("length limit");
+        if too_big {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                format!("request body is larger than {limit} bytes"),
+            )
+        } else {
+            ApiError::bad_request("invalid_request", format!("cannot read request body: {e}"))
+        }
+    })
+}
+
+/// Parse a JSON body, reporting where it is malformed.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    serde_json::from_slice(bytes).map_err(|e| {
+        let what = e.to_string();
+        let what = what.split(" at line ").next().unwrap_or(&what).to_owned();
+        ApiError::bad_request(
+            "invalid_json",
+            format!(
+                "request body is not valid JSON: {what} at line {} column {}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+/// A form or JSON body as a JSON object (`/auth/token` accepts both, as
+/// Node-RED's body parsers do).
+pub fn parse_form_or_json(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiError> {
+    let is_form = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
+            .map_err(|e| ApiError::bad_request("invalid_request", format!("invalid form: {e}")))?;
+        Ok(Value::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        ))
+    } else if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(json!({}))
+    } else {
+        parse_json(bytes)
+    }
+}
+
+/// Bound how long an admin request may take (a slow client cannot hold a
+/// connection open forever). Deploys run on their own task, so a timed-out
+/// request never leaves one half done.
+pub async fn limits(State(admin): State<Arc<Admin>>, req: Request, next: Next) -> Response {
+    let timeout = admin.options.request_timeout;
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("request took longer than {} s", timeout.as_secs_f64()),
+        )
+        .into_response(),
+    }
+}

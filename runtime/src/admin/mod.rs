@@ -1,0 +1,191 @@
+//! The admin HTTP API, shaped like Node-RED's so its editor and tools
+//! (`node-red-admin`, CI scripts calling `POST /flows`) work unchanged:
+//! read and deploy flows, start and stop them, list node types, watch debug
+//! and status events over `/comms`.
+//!
+//! [`router`] builds it. Everything except `GET /auth/login`,
+//! `POST /auth/token` and the `/comms` WebSocket (which authenticates
+//! in-band, as Node-RED's does) sits behind one bearer-token check;
+//! state-changing requests from a foreign `Origin` are refused (CSRF).
+//!
+//! ```ignore
+//! // Node types' own admin routes (relative to the admin root) get the same
+//! // protection by being passed in before the auth layer is applied:
+//! let extra = Router::new().route("/inject/{id}", post(trigger)).with_state(rt.clone());
+//! let app = flowgate_runtime::http::flow_router(rt.clone())
+//!     .merge(admin::router(rt.clone(), options, extra));
+//! ```
+
+mod auth;
+mod comms;
+mod deploy;
+mod diff;
+mod error;
+mod flows;
+mod nodes;
+mod origin;
+mod persist;
+mod settings;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use deploy::{DeployError, DeployKind};
+pub use error::ApiError;
+
+use crate::service::Runtime;
+
+/// How the admin API is served.
+#[derive(Clone)]
+pub struct AdminOptions {
+    /// Where the API lives: `/` (Node-RED's default) or a path like `/admin`.
+    pub root: String,
+    /// The bearer token every protected endpoint requires; `None` leaves the
+    /// API open (the CLI allows that on loopback only).
+    pub token: Option<String>,
+    /// Largest request body accepted (Node-RED's `apiMaxLength`, 5 MB).
+    pub max_body_bytes: usize,
+    /// Longest an admin request may take before it is answered 408 (a deploy
+    /// already under way still completes, atomically).
+    pub request_timeout: Duration,
+    /// How long a session token from `POST /auth/token` stays valid
+    /// (Node-RED's `sessionExpiryTime`, one week).
+    pub session_ttl: Duration,
+}
+
+impl Default for AdminOptions {
+    fn default() -> Self {
+        AdminOptions {
+            root: "/".into(),
+            token: None,
+            max_body_bytes: 5 * 1024 * 1024,
+            request_timeout: Duration::from_secs(60),
+            session_ttl: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// The paths the admin API answers at, relative to its root.
+const ADMIN_PREFIXES: &[&str] = &[
+    "/flows",
+    "/flow",
+    "/nodes",
+    "/settings",
+    "/comms",
+    "/credentials",
+    "/auth/login",
+    "/auth/token",
+    "/auth/revoke",
+];
+
+impl AdminOptions {
+    /// The root normalized: leading slash, no trailing slash (`/` stays `/`).
+    pub fn normalized_root(&self) -> String {
+        normalize_root(&self.root)
+    }
+}
+
+/// `admin` → `/admin`, `/admin/` → `/admin`, `` → `/`.
+pub fn normalize_root(root: &str) -> String {
+    let trimmed = root.trim().trim_matches('/');
+    if trimmed.is_empty() {
+        "/".into()
+    } else {
+        format!("/{trimmed}")
+    }
+}
+
+/// Path prefixes flows' `http in` nodes may not use, for
+/// [`Settings::reserved_paths`](crate::settings::Settings): the admin API's
+/// own paths when it sits at `/`, else its whole root. `extra` names the
+/// routes the caller adds with [`router`]'s `extra_protected`, relative to
+/// the root (e.g. `/inject`).
+pub fn reserved_prefixes(options: &AdminOptions, extra: &[&str]) -> Vec<String> {
+    let root = options.normalized_root();
+    if root != "/" {
+        return vec![root.to_ascii_lowercase()];
+    }
+    ADMIN_PREFIXES
+        .iter()
+        .copied()
+        .chain(extra.iter().copied())
+        .map(|p| normalize_root(p).to_ascii_lowercase())
+        .collect()
+}
+
+/// State shared by the admin handlers.
+pub(crate) struct Admin {
+    pub runtime: Arc<Runtime>,
+    pub options: AdminOptions,
+    pub auth: auth::Auth,
+    /// Flows stopped with `POST /flows/state`; changed only under the
+    /// runtime's deploy lock.
+    pub stopped: AtomicBool,
+}
+
+/// The admin API under `options.root`.
+///
+/// `extra_protected` holds further routes (paths relative to the root, state
+/// already applied) that get the same protection as the built-in ones: the
+/// bearer-token check, the Origin check, body limit and timeout. Merge the
+/// result into the flows' router (`http::flow_router(..).merge(..)`); paths
+/// the API does not serve fall through to the flows.
+pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Router) -> Router {
+    let root = options.normalized_root();
+    let admin = Arc::new(Admin {
+        auth: auth::Auth::new(options.token.as_deref(), options.session_ttl),
+        runtime,
+        options,
+        stopped: AtomicBool::new(false),
+    });
+
+    let protected = Router::new()
+        .route("/flows", get(flows::get_flows).post(flows::post_flows))
+        .route(
+            "/flows/state",
+            get(flows::get_state).post(flows::post_state),
+        )
+        .route("/flow", post(flows::add_flow))
+        .route(
+            "/flow/{id}",
+            get(flows::get_flow)
+                .put(flows::update_flow)
+                .delete(flows::delete_flow),
+        )
+        .route("/credentials/{node_type}/{id}", get(flows::get_credentials))
+        .route("/nodes", get(nodes::get_nodes))
+        .route("/settings", get(settings::get_settings))
+        .route("/auth/revoke", post(auth::revoke))
+        .with_state(admin.clone())
+        .merge(extra_protected)
+        .route_layer(axum::middleware::from_fn_with_state(
+            admin.clone(),
+            auth::require,
+        ));
+
+    let open = Router::new()
+        .route("/auth/login", get(auth::login))
+        .route("/auth/token", post(auth::token))
+        .with_state(admin.clone());
+
+    let limited = protected
+        .merge(open)
+        .route_layer(axum::middleware::from_fn_with_state(
+            admin.clone(),
+            error::limits,
+        ))
+        .route_layer(axum::middleware::from_fn(origin::refuse_cross_site));
+
+    // The WebSocket is long-lived: no timeout; it checks Origin and auth itself.
+    let api = limited.route("/comms", get(comms::upgrade).with_state(admin));
+
+    if root == "/" {
+        api
+    } else {
+        Router::new().nest(&root, api)
+    }
+}
