@@ -5,6 +5,7 @@
 pub mod http_in;
 pub mod http_response;
 pub mod junction;
+pub mod jwt;
 pub mod util;
 
 use flowgate_runtime::Registry;
@@ -15,5 +16,8 @@ pub fn registry() -> Registry {
     r.register(http_in::node_type());
     r.register(http_response::node_type());
     r.register(junction::node_type());
+    for t in jwt::node_types() {
+        r.register(t);
+    }
     r
 }

@@ -1,0 +1,539 @@
+//! `jwt-config`: a named token policy (algorithm, lifetime, issuer,
+//! audience, scope…) with its keys, built once when a flow loads and shared
+//! by every `jwt` node, the JWKS endpoint, the editor's console and
+//! `flowgate token`.
+//!
+//! Secrets and private keys are credentials (`flows_cred.json`), never flow
+//! properties; a config without one gets a fresh random one, saved so that
+//! restarts keep issuing tokens the same key verifies.
+
+use std::sync::Arc;
+
+use flowgate_runtime::credentials;
+use flowgate_runtime::envsubst;
+use flowgate_runtime::model::NodeConfig;
+use flowgate_runtime::registry::{BuildCx, ConfigObject, NodeType};
+use flowgate_runtime::Problem;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{json, Map, Value};
+
+use super::claims::{now, parse_seconds, sign, IssuePolicy, SignError, VerifyPolicy};
+use super::jwks::RemoteJwks;
+use super::keys::{
+    self, algorithm_name, is_symmetric, parse_algorithm, parse_private, parse_public, Generated,
+    PrivateKey, PublicKey, MIN_SECRET_BYTES, RSA_BITS,
+};
+use super::verifier::{Verifier, VerifyKeys};
+
+/// The editor's form for `jwt-config`.
+const EDITOR: &str = r#"{"defaults":{"name":"","expiresin":"86400","algorithm":"HS256","issuer":"","audience":"","subject":"","notbefore":"","keyid":"","jti":false,"leeway":"0","requiredclaims":"","scope":"","jwksurl":"","publishjwks":false},
+ "credentials":{"secret":{"type":"password"},"privatekey":{"type":"password"},"publickey":{"type":"text"}},
+ "fields":[{"name":"name","type":"text"},
+  {"name":"algorithm","type":"select","options":["HS256","HS384","HS512","RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","EdDSA"]},
+  {"name":"expiresin","type":"text","label":"Expires in (seconds)"},
+  {"name":"issuer","type":"text"},{"name":"audience","type":"text"},{"name":"subject","type":"text"},
+  {"name":"notbefore","type":"text","label":"Not before (seconds)"},{"name":"keyid","type":"text","label":"Key id"},
+  {"name":"jti","type":"checkbox"},{"name":"leeway","type":"text","label":"Leeway (seconds)"},
+  {"name":"requiredclaims","type":"text","label":"Required claims"},{"name":"scope","type":"text"},
+  {"name":"jwksurl","type":"text","label":"JWKS URL"},{"name":"publishjwks","type":"checkbox","label":"Publish on /.well-known/jwks.json"},
+  {"name":"secret","type":"password","credential":true},{"name":"privatekey","type":"textarea","credential":true},{"name":"publickey","type":"textarea","credential":true}],
+ "label":"name"}"#;
+
+pub fn node_type() -> NodeType {
+    NodeType::config("jwt-config", build).editor(EDITOR)
+}
+
+/// A built `jwt-config`: policy, parsed keys, and what it publishes.
+pub struct JwtConfig {
+    id: String,
+    name: String,
+    algorithm: Algorithm,
+    issue: IssuePolicy,
+    header: Header,
+    signing: Result<EncodingKey, String>,
+    verifier: Verifier,
+    published: Option<Value>,
+}
+
+/// A token issued by a config, with what went into it (for the console).
+pub struct Issued {
+    pub token: String,
+    pub header: Value,
+    pub claims: Map<String, Value>,
+}
+
+impl JwtConfig {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `name (id)`, how logs and errors refer to the config.
+    pub fn label(&self) -> String {
+        if self.name.is_empty() {
+            self.id.clone()
+        } else {
+            format!("\"{}\" ({})", self.name, self.id)
+        }
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    pub fn audience(&self) -> &[String] {
+        &self.issue.audience
+    }
+
+    pub fn issuer(&self) -> Option<&str> {
+        self.issue.issuer.as_deref()
+    }
+
+    pub fn scope(&self) -> Option<&str> {
+        self.verifier.policy.scope.as_deref()
+    }
+
+    /// The verification this config performs.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// The public JWK served on `/.well-known/jwks.json`, when it publishes.
+    pub fn published_jwk(&self) -> Option<&Value> {
+        self.published.as_ref()
+    }
+
+    /// Complete `claims` with the registered claims and sign them; the
+    /// completed claims are left in `claims`.
+    pub fn sign_claims(&self, claims: &mut Map<String, Value>) -> Result<String, SignError> {
+        let key = self
+            .signing
+            .as_ref()
+            .map_err(|why| SignError::NoKey(why.clone()))?;
+        self.issue.complete(claims, now())?;
+        sign(&self.header, claims, key)
+    }
+
+    /// Issue a token for `claims`, returning header and final claims too.
+    pub fn issue(&self, mut claims: Map<String, Value>) -> Result<Issued, SignError> {
+        let token = self.sign_claims(&mut claims)?;
+        Ok(Issued {
+            token,
+            header: serde_json::to_value(&self.header).expect("header serializes"),
+            claims,
+        })
+    }
+
+    /// What the editor may show about this config: never key material.
+    pub fn summary(&self) -> Value {
+        let audience = match self.issue.audience.as_slice() {
+            [] => Value::Null,
+            [one] => Value::String(one.clone()),
+            many => json!(many),
+        };
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "algorithm": algorithm_name(self.algorithm),
+            "audience": audience,
+            "issuer": self.issue.issuer,
+            "scope": self.verifier.policy.scope,
+        })
+    }
+}
+
+/// Collects every problem of a node so they are reported together.
+pub(crate) struct Problems<'n> {
+    node: &'n NodeConfig,
+    list: Vec<Problem>,
+}
+
+impl<'n> Problems<'n> {
+    pub(crate) fn new(node: &'n NodeConfig) -> Self {
+        Problems {
+            node,
+            list: Vec::new(),
+        }
+    }
+
+    /// Keep `r`'s value, or note its problem on `field` and use `fallback`.
+    pub(crate) fn take<T>(&mut self, field: &str, r: Result<T, String>, fallback: T) -> T {
+        r.unwrap_or_else(|m| {
+            self.list.push(self.node.problem(Some(field), m));
+            fallback
+        })
+    }
+
+    pub(crate) fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.list.push(self.node.problem(Some(field), message));
+    }
+
+    /// Report all but one problem to `cx` and return that one, if any.
+    pub(crate) fn finish(mut self, cx: &mut BuildCx<'_>) -> Result<(), Problem> {
+        match self.list.pop() {
+            None => Ok(()),
+            Some(last) => {
+                for p in self.list {
+                    cx.report(p);
+                }
+                Err(last)
+            }
+        }
+    }
+}
+
+/// A `${VAR}` reference the environment could not fill is an error, not a
+/// value: an issuer or a secret must never silently be the literal text.
+fn unresolved(value: &str) -> Result<(), String> {
+    match envsubst::reference(value.trim()) {
+        Some(name) => Err(format!("environment variable {name} is not set")),
+        None => Ok(()),
+    }
+}
+
+/// An optional text field; empty is absent.
+pub(crate) fn text(node: &NodeConfig, field: &str) -> Result<Option<String>, String> {
+    match node.raw.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => {
+            unresolved(s)?;
+            Ok(Some(s.trim().to_owned()))
+        }
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(format!(
+            "must be text, not {}",
+            super::claims::type_name(other)
+        )),
+    }
+}
+
+/// A list field: a JSON array of strings, or comma-separated text.
+pub(crate) fn list(node: &NodeConfig, field: &str) -> Result<Vec<String>, String> {
+    match node.raw.get(field) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => {
+            unresolved(s)?;
+            Ok(s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect())
+        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter(|v| !v.as_str().is_some_and(|s| s.trim().is_empty()))
+            .map(|v| match v {
+                Value::String(s) => unresolved(s).map(|_| s.trim().to_owned()),
+                other => Err(format!(
+                    "must list text values, not {}",
+                    super::claims::type_name(other)
+                )),
+            })
+            .collect(),
+        Some(other) => Err(format!(
+            "must be a list, not {}",
+            super::claims::type_name(other)
+        )),
+    }
+}
+
+/// Secret text from, in order: the node's credentials (a `${VAR}` credential
+/// is read from the environment), then the flow property (already
+/// environment-substituted by the loader).
+pub(crate) fn secret_text(
+    node: &NodeConfig,
+    cx: &BuildCx<'_>,
+    name: &str,
+) -> Result<Option<String>, String> {
+    if let Some(c) = cx.credential(name) {
+        return match envsubst::reference(c.trim()) {
+            Some(var) => match cx.env(var) {
+                Some(v) if !v.is_empty() => Ok(Some(v)),
+                _ => Err(format!(
+                    "credential refers to environment variable {var}, which is not set"
+                )),
+            },
+            None => Ok(Some(c)),
+        };
+    }
+    text(node, name)
+}
+
+/// Where generated credentials are saved, for the one warning about them.
+pub(crate) fn credentials_file(cx: &BuildCx<'_>) -> Option<String> {
+    cx.settings
+        .credentials_path
+        .clone()
+        .or_else(|| {
+            cx.settings
+                .flows_path
+                .as_deref()
+                .map(credentials::default_path)
+        })
+        .map(|p| p.display().to_string())
+}
+
+fn describe(node: &NodeConfig) -> String {
+    if node.name.is_empty() {
+        format!("jwt-config {}", node.id)
+    } else {
+        format!("jwt-config \"{}\" ({})", node.name, node.id)
+    }
+}
+
+fn generated_warning(node: &NodeConfig, cx: &BuildCx<'_>, what: &str, credential: &str) {
+    let label = describe(node);
+    match credentials_file(cx) {
+        Some(path) => tracing::warn!(
+            "{label} has no {credential}: generated {what} and saved it as credential \"{credential}\" in {path} (keep that file private)"
+        ),
+        None => tracing::warn!(
+            "{label} has no {credential}: generated {what}, kept in memory only (no credentials file), so tokens stop verifying after a restart"
+        ),
+    }
+}
+
+/// Signing and verification keys of a config.
+struct Keys {
+    signing: Option<PrivateKey>,
+    public: Option<PublicKey>,
+}
+
+fn load_keys(
+    node: &NodeConfig,
+    cx: &mut BuildCx<'_>,
+    alg: Algorithm,
+    remote: bool,
+    problems: &mut Problems<'_>,
+) -> Keys {
+    let none = Keys {
+        signing: None,
+        public: None,
+    };
+    if is_symmetric(alg) {
+        let secret = problems.take("secret", secret_text(node, cx, "secret"), None);
+        if problems
+            .list
+            .iter()
+            .any(|p| p.field.as_deref() == Some("secret"))
+        {
+            return none;
+        }
+        let secret = match secret {
+            Some(s) => s,
+            None if remote => return none,
+            None => {
+                let Ok(Generated::Secret(s)) = keys::generate(alg, RSA_BITS) else {
+                    unreachable!("HMAC generation cannot fail")
+                };
+                cx.set_credential("secret", Value::String(s.clone()));
+                generated_warning(node, cx, "a random 256-bit secret", "secret");
+                s
+            }
+        };
+        let key = if secret.trim_start().starts_with('{') {
+            match parse_private(alg, &secret) {
+                Ok(k) => k,
+                Err(e) => {
+                    problems.push("secret", e.to_string());
+                    return none;
+                }
+            }
+        } else {
+            if secret.len() < MIN_SECRET_BYTES {
+                tracing::warn!(
+                    "{}: the secret is shorter than {MIN_SECRET_BYTES} bytes; {} tokens are only as strong as their secret",
+                    describe(node),
+                    algorithm_name(alg)
+                );
+            }
+            keys::secret_key(secret.as_bytes())
+        };
+        let public = key.public.clone();
+        return Keys {
+            signing: Some(key),
+            public: Some(public),
+        };
+    }
+
+    let private_text = problems.take("privatekey", secret_text(node, cx, "privatekey"), None);
+    let public_text = problems.take("publickey", secret_text(node, cx, "publickey"), None);
+    let mut signing = private_text.and_then(|t| match parse_private(alg, &t) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            problems.push("privatekey", e.to_string());
+            None
+        }
+    });
+    let public = public_text.and_then(|t| match parse_public(alg, &t) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            problems.push("publickey", e.to_string());
+            None
+        }
+    });
+    if let (Some(s), Some(p)) = (&signing, &public) {
+        if s.public.jwk != p.jwk {
+            problems.push(
+                "publickey",
+                "the public key does not belong to the private key",
+            );
+        }
+    }
+    let errored = problems
+        .list
+        .iter()
+        .any(|p| matches!(p.field.as_deref(), Some("privatekey" | "publickey")));
+    if signing.is_none() && public.is_none() && !remote && !errored {
+        match keys::generate(alg, RSA_BITS) {
+            Ok(Generated::KeyPair { private_pem, .. }) => match parse_private(alg, &private_pem) {
+                Ok(k) => {
+                    cx.set_credential("privatekey", Value::String(private_pem));
+                    let what = format!("a new {} key pair", algorithm_name(alg));
+                    generated_warning(node, cx, &what, "privatekey");
+                    signing = Some(k);
+                }
+                Err(e) => problems.push("privatekey", format!("generated key unusable: {e}")),
+            },
+            Ok(Generated::Secret(_)) => unreachable!("asymmetric algorithm"),
+            Err(e) => problems.push("privatekey", e.to_string()),
+        }
+    }
+    let public = public.or_else(|| signing.as_ref().map(|s| s.public.clone()));
+    Keys { signing, public }
+}
+
+fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Problem> {
+    let mut problems = Problems::new(node);
+    let alg_name = node
+        .str("algorithm")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("HS256");
+    let algorithm = problems.take(
+        "algorithm",
+        parse_algorithm(alg_name).map_err(|e| e.to_string()),
+        Algorithm::HS256,
+    );
+    let expires_in = problems
+        .take("expiresin", parse_seconds(node.raw.get("expiresin")), None)
+        .filter(|s| *s > 0);
+    let not_before = problems.take("notbefore", parse_seconds(node.raw.get("notbefore")), None);
+    let leeway = problems
+        .take("leeway", parse_seconds(node.raw.get("leeway")), None)
+        .unwrap_or(0);
+    let issuer = problems.take("issuer", text(node, "issuer"), None);
+    let subject = problems.take("subject", text(node, "subject"), None);
+    let key_id = problems.take("keyid", text(node, "keyid"), None);
+    let scope = problems.take("scope", text(node, "scope"), None);
+    let audience = problems.take("audience", list(node, "audience"), Vec::new());
+    let required_claims = problems.take("requiredclaims", list(node, "requiredclaims"), Vec::new());
+    let jwks_url = problems.take("jwksurl", text(node, "jwksurl"), None);
+    let remote = jwks_url.and_then(|u| match RemoteJwks::new(&u) {
+        Ok(r) => Some(Arc::new(r)),
+        Err(e) => {
+            problems.push("jwksurl", e);
+            None
+        }
+    });
+    let publish = node.flag("publishjwks");
+    let keys = load_keys(node, cx, algorithm, remote.is_some(), &mut problems);
+    problems.finish(cx)?;
+
+    let symmetric = is_symmetric(algorithm);
+    let thumbprint = keys
+        .public
+        .as_ref()
+        .and_then(|p| p.jwk.as_ref())
+        .map(keys::thumbprint);
+    let mut header = Header::new(algorithm);
+    // A published key is found by its kid, so tokens carry it even when no
+    // key id is configured (then it is the key's RFC 7638 thumbprint).
+    header.kid = key_id.clone().or_else(|| {
+        if publish && !symmetric {
+            thumbprint.clone()
+        } else {
+            None
+        }
+    });
+    let published = match (
+        publish,
+        symmetric,
+        keys.public.as_ref().and_then(|p| p.jwk.as_ref()),
+    ) {
+        (false, _, _) => None,
+        (true, true, _) => {
+            tracing::warn!(
+                "{}: publishjwks is ignored for {}: shared secrets are never published",
+                describe(node),
+                algorithm_name(algorithm)
+            );
+            None
+        }
+        (true, false, None) => {
+            tracing::warn!(
+                "{}: publishjwks is set but the config has no key of its own to publish",
+                describe(node)
+            );
+            None
+        }
+        (true, false, Some(jwk)) => {
+            let mut jwk = jwk.clone();
+            jwk.insert(
+                "kid".into(),
+                Value::String(key_id.clone().or(thumbprint).unwrap_or_default()),
+            );
+            jwk.insert("use".into(), "sig".into());
+            jwk.insert("alg".into(), algorithm_name(algorithm).into());
+            Some(Value::Object(jwk))
+        }
+    };
+    let keys_for_verify = match (&remote, &keys.public) {
+        (Some(r), _) => VerifyKeys::Remote(r.clone()),
+        (None, Some(p)) => VerifyKeys::Local(p.decoding.clone()),
+        (None, None) => {
+            VerifyKeys::Missing(format!("{} has no key to verify with", describe(node)))
+        }
+    };
+    let signing = keys.signing.map(|k| k.encoding).ok_or_else(|| {
+        format!(
+            "{} has no {} to sign with; it can only verify",
+            describe(node),
+            if symmetric { "secret" } else { "private key" }
+        )
+    });
+    let config = JwtConfig {
+        id: node.id.clone(),
+        name: node.name.clone(),
+        algorithm,
+        issue: IssuePolicy {
+            expires_in,
+            not_before,
+            issuer: issuer.clone(),
+            audience: audience.clone(),
+            subject: subject.clone(),
+            jti: node.flag("jti"),
+        },
+        header,
+        signing,
+        verifier: Verifier {
+            policy: VerifyPolicy {
+                algorithms: vec![algorithm],
+                leeway,
+                audience,
+                issuer,
+                subject,
+                required_claims,
+                scope,
+                object_claims: true,
+            },
+            keys: keys_for_verify,
+        },
+        published,
+    };
+    Ok(Arc::new(config))
+}

@@ -1,0 +1,193 @@
+//! The editor's token console: list the deployed `jwt-config` nodes, issue a
+//! token with one (the Cockpit portal's "Generate JWT" page, seed 000) and
+//! check a token against one. Mounted by the admin API behind its auth;
+//! it never returns key material.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use flowgate_runtime::service::Runtime;
+use flowgate_runtime::Flows;
+use http::{header, HeaderValue, StatusCode};
+use serde_json::{json, Map, Value};
+
+use super::claims::{peek, type_name};
+use super::config::JwtConfig;
+
+/// `GET /jwt/configs`, `POST /jwt/console/generate`, `POST /jwt/console/verify`.
+pub fn console_router(runtime: Arc<Runtime>) -> Router {
+    Router::new()
+        .route("/jwt/configs", get(list_configs))
+        .route("/jwt/console/generate", post(generate))
+        .route("/jwt/console/verify", post(verify))
+        .with_state(runtime)
+}
+
+/// Every deployed `jwt-config`, ordered by name then id.
+pub fn configs(flows: &Flows) -> Vec<Arc<JwtConfig>> {
+    let mut list: Vec<Arc<JwtConfig>> = flows
+        .configs_of_type("jwt-config")
+        .filter_map(|(_, obj)| obj.clone().downcast::<JwtConfig>().ok())
+        .collect();
+    list.sort_by(|a, b| (a.name(), a.id()).cmp(&(b.name(), b.id())));
+    list
+}
+
+/// Why a config could not be picked.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error("no jwt-config with id or name \"{0}\" (known: {1})")]
+    NotFound(String, String),
+    #[error("{1} jwt-config nodes are named \"{0}\"; use the id")]
+    Ambiguous(String, usize),
+}
+
+/// The config with id `wanted`, else the one named `wanted`.
+pub fn find_config(flows: &Flows, wanted: &str) -> Result<Arc<JwtConfig>, FindError> {
+    let all = configs(flows);
+    if let Some(c) = all.iter().find(|c| c.id() == wanted) {
+        return Ok(c.clone());
+    }
+    let named: Vec<&Arc<JwtConfig>> = all.iter().filter(|c| c.name() == wanted).collect();
+    match named.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            let known: Vec<String> = all.iter().map(|c| c.label()).collect();
+            Err(FindError::NotFound(
+                wanted.to_owned(),
+                if known.is_empty() {
+                    "none deployed".into()
+                } else {
+                    known.join(", ")
+                },
+            ))
+        }
+        many => Err(FindError::Ambiguous(wanted.to_owned(), many.len())),
+    }
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        serde_json::to_vec(body).expect("serialize"),
+    )
+        .into_response()
+}
+
+fn api_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    json_response(status, &json!({"code": code, "message": message.into()}))
+}
+
+async fn list_configs(State(runtime): State<Arc<Runtime>>) -> Response {
+    let list: Vec<Value> = configs(&runtime.current())
+        .iter()
+        .map(|c| c.summary())
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(list))
+}
+
+/// The request body as an object with a `config` string, or the error answer.
+fn parse_request(body: &Bytes) -> Result<(Map<String, Value>, String), Response> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("body is not JSON: {e}"),
+        )
+    })?;
+    let Value::Object(obj) = value else {
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "body must be a JSON object",
+        ));
+    };
+    let config = match obj.get("config") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => {
+            return Err(api_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "\"config\" must name a jwt-config by id or name",
+            ))
+        }
+    };
+    Ok((obj, config))
+}
+
+fn lookup(runtime: &Runtime, wanted: &str) -> Result<Arc<JwtConfig>, Response> {
+    find_config(&runtime.current(), wanted).map_err(|e| match e {
+        FindError::NotFound(..) => api_error(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+        FindError::Ambiguous(..) => api_error(StatusCode::CONFLICT, "ambiguous", e.to_string()),
+    })
+}
+
+async fn generate(State(runtime): State<Arc<Runtime>>, body: Bytes) -> Response {
+    let (mut req, wanted) = match parse_request(&body) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let claims = match req.remove("claims") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(other) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!(
+                    "\"claims\" must be a JSON object, not {}",
+                    type_name(&other)
+                ),
+            )
+        }
+    };
+    let config = match lookup(&runtime, &wanted) {
+        Ok(c) => c,
+        Err(resp) => return resp,
+    };
+    match config.issue(claims) {
+        Ok(issued) => json_response(
+            StatusCode::OK,
+            &json!({"token": issued.token, "header": issued.header, "claims": issued.claims}),
+        ),
+        Err(e) => api_error(StatusCode::BAD_REQUEST, "cannot_sign", e.to_string()),
+    }
+}
+
+async fn verify(State(runtime): State<Arc<Runtime>>, body: Bytes) -> Response {
+    let (req, wanted) = match parse_request(&body) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let token = match req.get("token") {
+        Some(Value::String(t)) => t.trim().to_owned(),
+        _ => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "\"token\" must be a string",
+            )
+        }
+    };
+    let config = match lookup(&runtime, &wanted) {
+        Ok(c) => c,
+        Err(resp) => return resp,
+    };
+    let result = config.verifier().verify(&token).await;
+    let body = match result {
+        Ok(v) => json!({"valid": true, "header": v.header, "claims": v.claims}),
+        Err(e) => {
+            let (header, claims) = peek(&token);
+            json!({"valid": false, "reason": e.to_string(), "header": header, "claims": claims})
+        }
+    };
+    json_response(StatusCode::OK, &body)
+}

@@ -1,0 +1,160 @@
+//! Ignite's `jwt` node (seed 004): generate a token from `msg.payload`'s
+//! claims, or verify the request's token, using a `jwt-config`.
+//!
+//! Generate: the claims object in `msg.payload` is completed by the config
+//! (`iat`, `exp`, …) and replaced by the token string. Verify: the token from
+//! `msg.token`, a string `msg.payload`, `Authorization: Bearer` or
+//! `access_token`; its claims go to `msg.payload`, the token to `msg.token`.
+//! A rejected token goes to the second output when the node has two
+//! (Ignite's "corrupt or expired" output), else it is a node error that
+//! `catch` nodes see and that answers 401 when nothing catches it.
+
+use std::sync::Arc;
+
+use flowgate_runtime::model::NodeConfig;
+use flowgate_runtime::registry::{BuildCx, Built, NodeType};
+use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
+use serde_json::{json, Map, Value};
+
+use super::claims::{type_name, Verified, VerifyError};
+use super::config::JwtConfig;
+use super::request::{token_from_message, verify_failure, www_authenticate};
+
+const EDITOR: &str = r#"{"defaults":{"name":"","jwtconfig":"","generatejwt":"true","outputs":1},
+ "fields":[{"name":"name","type":"text"},
+  {"name":"jwtconfig","type":"config","configType":"jwt-config","required":true},
+  {"name":"generatejwt","type":"select","options":[{"value":"true","label":"Generate"},{"value":"false","label":"Verify"}]},
+  {"name":"outputs","type":"select","options":[{"value":1,"label":"1 (failures are errors)"},{"value":2,"label":"2 (valid, corrupt or expired)"}]}],
+ "label":"name"}"#;
+
+pub fn node_type() -> NodeType {
+    NodeType::runnable("jwt", build)
+        .category("security")
+        .color("#f3b567")
+        .editor(EDITOR)
+}
+
+fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let config = cx.config::<JwtConfig>(node, "jwtconfig", "jwt-config")?;
+    let generate = match node.raw.get("generatejwt") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "generate" | "1" => true,
+            "false" | "verify" | "0" => false,
+            other => {
+                return Err(node.problem(
+                    Some("generatejwt"),
+                    format!("must be \"true\" (generate) or \"false\" (verify), not \"{other}\""),
+                ))
+            }
+        },
+        Some(other) => {
+            return Err(node.problem(
+                Some("generatejwt"),
+                format!("must be true or false, not {}", type_name(other)),
+            ))
+        }
+    };
+    let outputs = match node.number("outputs") {
+        None => 1,
+        Some(n) if n == 1.0 || n == 2.0 => n as usize,
+        Some(n) => return Err(node.problem(Some("outputs"), format!("must be 1 or 2, not {n}"))),
+    };
+    Ok(Built::new(
+        JwtNode {
+            config,
+            generate,
+            failure_output: outputs == 2 && !generate,
+        },
+        outputs,
+    ))
+}
+
+struct JwtNode {
+    config: Arc<JwtConfig>,
+    generate: bool,
+    /// Send rejected tokens to output 2 instead of raising an error.
+    failure_output: bool,
+}
+
+impl Node for JwtNode {
+    fn on_input<'a>(&'a self, msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
+        if self.generate {
+            return Outcome::Ready(self.generate(msg, out));
+        }
+        let Some(token) = token_from_message(&msg) else {
+            return Outcome::Ready(self.finish(msg, String::new(), Err(VerifyError::Missing), out));
+        };
+        match self.config.verifier().verify_now(&token) {
+            Some(result) => Outcome::Ready(self.finish(msg, token, result, out)),
+            None => Outcome::Pending(Box::pin(async move {
+                let result = self.config.verifier().verify(&token).await;
+                self.finish(msg, token, result, out)
+            })),
+        }
+    }
+}
+
+impl JwtNode {
+    fn generate(&self, mut msg: Message, out: &mut Outputs) -> Result<(), NodeError> {
+        let mut claims = match msg.body.get_mut("payload") {
+            Some(Value::Object(m)) => std::mem::take(m),
+            other => {
+                let found = other.map_or("missing", |v| type_name(v));
+                let reason = format!("msg.payload must be a JSON object of claims, not {found}");
+                return Err(NodeError::new(reason).with_msg(msg));
+            }
+        };
+        match self.config.sign_claims(&mut claims) {
+            Ok(token) => {
+                msg.set_payload(Value::String(token));
+                out.send(0, msg);
+                Ok(())
+            }
+            Err(e) => {
+                msg.set_payload(Value::Object(claims));
+                Err(NodeError::new(e.to_string()).with_msg(msg))
+            }
+        }
+    }
+
+    fn finish(
+        &self,
+        mut msg: Message,
+        token: String,
+        result: Result<Verified, VerifyError>,
+        out: &mut Outputs,
+    ) -> Result<(), NodeError> {
+        match result {
+            Ok(v) => {
+                msg.set_payload(v.claims);
+                msg.body.insert("token".into(), Value::String(token));
+                out.send(0, msg);
+                Ok(())
+            }
+            Err(e) if self.failure_output && e.is_token_fault() => {
+                let reason = e.to_string();
+                msg.body.insert("statusCode".into(), Value::from(401));
+                add_header(&mut msg, "WWW-Authenticate", www_authenticate(&reason));
+                msg.set_payload(json!({"error": "invalid_token", "error_description": reason}));
+                out.send(1, msg);
+                Ok(())
+            }
+            Err(e) => Err(verify_failure(msg, &e, &e.to_string())),
+        }
+    }
+}
+
+/// Add a response header for `http response` unless the flow set it already.
+fn add_header(msg: &mut Message, name: &str, value: String) {
+    let headers = msg
+        .body
+        .entry("headers")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(h) = headers {
+        if !h.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+            h.insert(name.to_owned(), Value::String(value));
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The JWT nodes: Ignite's `jwt` with its `jwt-config`, and
+//! node-red-contrib-jwt's `jwt sign` / `jwt verify`; plus the routes that
+//! live beside the flows (the JWKS endpoint and the editor's token console).
+//!
+//! Keys are parsed once, when a flow loads (`keys`), tokens are issued and
+//! checked by `claims` with `jsonwebtoken` doing the cryptography, and remote
+//! key sets are fetched and cached by `jwks`.
+
+pub mod claims;
+pub mod config;
+pub mod console;
+pub mod contrib;
+pub mod ignite;
+pub mod jwks;
+pub mod keys;
+pub mod request;
+pub mod verifier;
+
+use flowgate_runtime::NodeType;
+
+pub use config::JwtConfig;
+pub use console::{console_router, find_config};
+pub use jwks::jwks_router;
+
+/// The node types of this module, for the registry.
+pub fn node_types() -> [NodeType; 4] {
+    [
+        config::node_type(),
+        ignite::node_type(),
+        contrib::sign_node_type(),
+        contrib::verify_node_type(),
+    ]
+}
