@@ -172,8 +172,17 @@ fn run(args: RunArgs) -> ExitCode {
             flows.node_count(),
             flows.routes().len()
         );
+        // Stand-in for the admin CLI options (h-admin): the admin API and the
+        // token console at the default root, the editor beside them.
+        let admin = flowgate_runtime::admin::AdminOptions::default();
+        let console = flowgate_nodes::jwt::console_router(Arc::clone(&runtime));
         let router = flowgate_runtime::http::flow_router(Arc::clone(&runtime))
-            .merge(crate::editor::router());
+            .merge(flowgate_runtime::admin::router(
+                Arc::clone(&runtime),
+                admin.clone(),
+                console,
+            ))
+            .merge(crate::editor::router(&admin.normalized_root()));
         let grace = Duration::from_secs(args.shutdown_grace);
         let result = flowgate_runtime::http::serve(listener, router, grace).await;
         runtime.stop();

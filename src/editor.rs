@@ -1,12 +1,13 @@
 //! The web editor: static files from `editor-static/`, embedded in the binary
-//! so `flowgate run` is all a user starts. `/` serves the editor's page and
-//! its scripts and styles live under `/editor/`, out of the way of flows'
-//! own `http in` endpoints.
+//! so `flowgate run` is all a user starts. It is served at the admin API's
+//! root (`/` by default): the page at `<root>/`, its scripts and styles under
+//! `<root>/editor/`, out of the way of flows' own `http in` endpoints. The
+//! page calls the admin API with relative URLs, so any root works.
 
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use rust_embed::RustEmbed;
@@ -16,15 +17,27 @@ use rust_embed::RustEmbed;
 #[folder = "editor-static/"]
 struct Assets;
 
-/// Routes for the editor: `GET /` (the page) and `GET /editor/{*path}` (assets).
-/// Merge into the server's router; anything else falls through to the flows.
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new()
-        .route("/", get(|| async { asset("index.html") }))
-        .route(
-            "/editor/{*path}",
-            get(|Path(path): Path<String>| async move { asset(&path) }),
-        )
+/// Path prefix of the editor's assets, relative to the admin root (flows'
+/// `http in` nodes should not use it when the root is `/`).
+pub const ASSET_PREFIX: &str = "/editor";
+
+/// Routes for the editor under `root` (normalized: `/` or `/admin`): the page
+/// and its assets. Merge into the server's router; anything else falls
+/// through to the flows.
+pub fn router<S: Clone + Send + Sync + 'static>(root: &str) -> Router<S> {
+    let base = root.trim_end_matches('/');
+    let page = get(|| async { asset("index.html") });
+    let assets = get(|Path(path): Path<String>| async move { asset(&path) });
+    let router = Router::new()
+        .route(&format!("{base}/"), page)
+        .route(&format!("{base}{ASSET_PREFIX}/{{*path}}"), assets);
+    if base.is_empty() {
+        router
+    } else {
+        // Relative URLs in the page need the trailing slash.
+        let to = format!("{base}/");
+        router.route(base, get(move || async move { Redirect::permanent(&to) }))
+    }
 }
 
 /// One embedded file with its content type, or 404.

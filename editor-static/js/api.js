@@ -1,5 +1,6 @@
 // The admin API client: every request the editor makes to the runtime goes
 // through here, so the admin token and error shapes are handled in one place.
+// Paths are relative to the page, which is served at the admin root.
 
 const TOKEN_KEY = "flowgate.adminToken";
 
@@ -75,21 +76,21 @@ const V2 = { "Node-RED-API-Version": "v2" };
 
 export const api = {
   /** `{rev, flows}` of the deployed flows. */
-  getFlows: () => request("GET", "/flows", { headers: V2 }),
+  getFlows: () => request("GET", "flows", { headers: V2 }),
   /** Deploy a full set of flows; answers `{rev}`. */
   deploy: (rev, flows) =>
-    request("POST", "/flows", {
+    request("POST", "flows", {
       body: rev ? { rev, flows } : { flows },
       headers: { ...V2, "Node-RED-Deployment-Type": "full" },
     }),
   /** Node types with their palette and editor definitions. */
-  getNodes: () => request("GET", "/nodes"),
-  getSettings: () => request("GET", "/settings"),
-  jwtConfigs: () => request("GET", "/jwt/configs"),
-  generateToken: (config, claims) => request("POST", "/jwt/console/generate", { body: { config, claims } }),
-  verifyToken: (config, token) => request("POST", "/jwt/console/verify", { body: { config, token } }),
+  getNodes: () => request("GET", "nodes"),
+  getSettings: () => request("GET", "settings"),
+  jwtConfigs: () => request("GET", "jwt/configs"),
+  generateToken: (config, claims) => request("POST", "jwt/console/generate", { body: { config, claims } }),
+  verifyToken: (config, token) => request("POST", "jwt/console/verify", { body: { config, token } }),
   /** How the runtime wants users to log in (`{type, prompts}` or `{}`). */
-  loginScheme: () => request("GET", "/auth/login"),
+  loginScheme: () => request("GET", "auth/login"),
   /** Exchange a user name and password for an admin token (Node-RED's OAuth form). */
   login: async (username, password) => {
     const form = new URLSearchParams({
@@ -99,7 +100,7 @@ export const api = {
       username,
       password,
     });
-    const res = await fetch("/auth/token", { method: "POST", body: form });
+    const res = await fetch("auth/token", { method: "POST", body: form });
     const data = await parse(res);
     if (!res.ok) throw new ApiError(res.status, data, "login failed");
     return data.access_token;
@@ -116,8 +117,10 @@ export function connectComms({ onEvent, onState }) {
   let delay = 500;
   let closed = false;
   const open = () => {
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    ws = new WebSocket(`${proto}//${location.host}/comms`);
+    // Relative to the page, so the editor works under any admin root.
+    const url = new URL("comms", location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(url);
     ws.addEventListener("open", () => {
       delay = 500;
       const token = adminToken();

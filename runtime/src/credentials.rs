@@ -247,7 +247,11 @@ impl Credentials {
     }
 
     /// Write the file atomically with mode 0600, encrypted when `key` is given.
-    pub fn save_with(&self, path: &Path, key: Option<&CredentialKey>) -> Result<(), CredentialsError> {
+    pub fn save_with(
+        &self,
+        path: &Path,
+        key: Option<&CredentialKey>,
+    ) -> Result<(), CredentialsError> {
         write_atomic(path, &self.to_file_bytes(key), true).map_err(|source| {
             CredentialsError::Write {
                 path: path.display().to_string(),
@@ -323,7 +327,9 @@ mod cipher {
             .decode(b64.trim())
             .map_err(|e| DecryptError::Malformed(format!("invalid base64: {e}")))?;
         if raw.len() < NONCE_LEN + 16 {
-            return Err(DecryptError::Malformed("encrypted data is truncated".into()));
+            return Err(DecryptError::Malformed(
+                "encrypted data is truncated".into(),
+            ));
         }
         let (nonce, body) = raw.split_at(NONCE_LEN);
         let aead = aes_gcm::Aes256Gcm::new((&key.0).into());
@@ -362,7 +368,11 @@ mod cipher {
 /// the `"$"` value of its file. For migration tests and tooling; flowgate
 /// itself writes the authenticated GCM format.
 pub fn node_red_seal(secret: &str, iv: [u8; 16], plain_json: &str) -> String {
-    cipher::seal_node_red(&CredentialKey::from_secret(secret), iv, plain_json.as_bytes())
+    cipher::seal_node_red(
+        &CredentialKey::from_secret(secret),
+        iv,
+        plain_json.as_bytes(),
+    )
 }
 
 /// The conventional credentials path for a flows file:

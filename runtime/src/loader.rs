@@ -51,7 +51,11 @@ pub struct Reuse<'a> {
 }
 
 impl Reuse<'_> {
-    fn node(&self, id: &str, node_type: &str) -> Option<(Arc<dyn crate::node::Node>, Arc<HandleSlot>)> {
+    fn node(
+        &self,
+        id: &str,
+        node_type: &str,
+    ) -> Option<(Arc<dyn crate::node::Node>, Arc<HandleSlot>)> {
         if !self.keep.contains(id) {
             return None;
         }

@@ -132,8 +132,9 @@ impl Runtime {
             model::parse_flow_text(&text).map_err(|p| StartError::Load(loader::invalid(p)))?;
         let cred_path = self.credentials_path();
         let creds = match &cred_path {
-            Some(p) => Credentials::load_with(p, self.credential_key())
-                .map_err(StartError::Credentials)?,
+            Some(p) => {
+                Credentials::load_with(p, self.credential_key()).map_err(StartError::Credentials)?
+            }
             None => Credentials::new(),
         };
         let loaded = self.prepare(file, creds).map_err(StartError::Load)?;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use headless_chrome::browser::tab::ModifierKey;
 use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::{Input, Page as CdpPage, Runtime};
+use headless_chrome::protocol::cdp::{Emulation, Input, Page as CdpPage, Runtime};
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use serde_json::Value;
 
@@ -65,6 +65,24 @@ impl Page {
         let browser = Browser::new(options).expect("start chromium");
         let tab = browser.new_tab().expect("new tab");
         tab.set_default_timeout(WAIT);
+        // Exactly 1280×800 CSS pixels, whatever the window decorations take.
+        tab.call_method(Emulation::SetDeviceMetricsOverride {
+            width: 1280,
+            height: 800,
+            device_scale_factor: 1.0,
+            mobile: false,
+            scale: None,
+            screen_width: None,
+            screen_height: None,
+            position_x: None,
+            position_y: None,
+            dont_set_visible_size: None,
+            screen_orientation: None,
+            viewport: None,
+            display_feature: None,
+            device_posture: None,
+        })
+        .expect("set the viewport");
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
         tab.enable_runtime().expect("enable runtime events");

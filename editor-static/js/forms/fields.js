@@ -8,15 +8,15 @@ import { codeEditor } from "./code-editor.js";
 
 /** Build the field for definition `def` showing `value`. */
 export function buildField(def, value, ctx) {
-  const builder = BUILDERS[def.type] || BUILDERS.text;
+  const builder = BUILDERS[builderName(def)] || BUILDERS.text;
   const field = builder(def, value, ctx);
   const label = el("label", { for: field.inputId }, def.label || humanize(def.name), def.required ? el("span", { class: "req", text: " *" }) : null);
   const control = el("div", { class: "control" }, field.control);
   if (def.help) control.append(el("div", { class: "field-help", text: def.help }));
   const errorEl = el("div", { class: "field-error" });
   control.append(errorEl);
-  const stacked = def.type === "code" || def.type === "json" || def.type === "headers";
-  const row = el("div", { class: `form-row${stacked ? " stacked" : ""}`, dataset: { field: def.name, fieldType: def.type || "text" } }, label, control);
+  const stacked = ["code", "json", "headers", "textarea"].includes(def.type);
+  const row = el("div", { class: `form-row${stacked ? " stacked" : ""}`, dataset: { field: def.name, fieldType: builderName(def) } }, label, control);
   return {
     def,
     row,
@@ -25,7 +25,7 @@ export function buildField(def, value, ctx) {
     /** Validate; shows the message beside the field. */
     check() {
       let msg = field.error ? field.error() : null;
-      if (!msg && def.required && def.type !== "secret" && def.type !== "checkbox") {
+      if (!msg && def.required && builderName(def) !== "secret" && def.type !== "checkbox") {
         const v = field.read();
         if (v === undefined || v === null || String(v).trim() === "") msg = "required";
       }
@@ -34,6 +34,15 @@ export function buildField(def, value, ctx) {
       return msg;
     },
   };
+}
+
+/**
+ * Which builder a definition uses. Credentials (`"credential": true`, or the
+ * types `secret` and `password`) are always write-only.
+ */
+function builderName(def) {
+  if (def.credential || def.type === "secret" || def.type === "password") return "secret";
+  return def.type || "text";
 }
 
 let counter = 0;
@@ -53,6 +62,13 @@ const BUILDERS = {
       control: input,
       read: () => (wasNumber && input.value.trim() !== "" && !Number.isNaN(Number(input.value)) ? Number(input.value) : input.value),
     };
+  },
+
+  textarea(def, value) {
+    const id = nextId(def.name);
+    const area = el("textarea", { id, name: def.name, rows: def.rows || 4, placeholder: def.placeholder });
+    area.value = value ?? "";
+    return { inputId: id, control: area, read: () => area.value };
   },
 
   number(def, value) {
@@ -150,7 +166,7 @@ const BUILDERS = {
   config(def, value, ctx) {
     const id = nextId(def.name);
     const select = el("select", { id, name: def.name });
-    const type = def.config_type;
+    const type = def.config_type || def.configType;
     const fill = (selected) => {
       const nodes = ctx.model.configNodes().filter((n) => !type || n.type === type);
       select.replaceChildren(
@@ -181,7 +197,10 @@ const BUILDERS = {
     const id = nextId(def.name);
     const creds = ctx.node.credentials || {};
     const isSet = !!(creds[`has_${def.name}`] || (creds[def.name] !== undefined && creds[def.name] !== ""));
-    const input = el("input", { type: "password", id, name: def.name, autocomplete: "new-password", placeholder: isSet ? "unchanged — type to replace" : "not set" });
+    const placeholder = isSet ? "unchanged \u2014 type to replace" : "not set";
+    const input = def.type === "textarea"
+      ? el("textarea", { id, name: def.name, rows: def.rows || 4, placeholder, spellcheck: "false", class: "secret-text" })
+      : el("input", { type: "password", id, name: def.name, autocomplete: "new-password", placeholder });
     const badge = el("span", { class: `secret-state${isSet ? " set" : ""}`, text: isSet ? "set" : "not set" });
     return {
       inputId: id,

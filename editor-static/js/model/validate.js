@@ -8,8 +8,8 @@ export function problemsOf(model, n) {
     const v = n[f.name];
     if (f.type === "config") {
       if (v && !model.get(v)) out.push(`${f.name}: config node ${v} is missing`);
-      else if (!v && f.required) out.push(`${f.name}: no ${f.config_type || "config"} node selected`);
-    } else if (f.required && f.type !== "secret" && (v === undefined || v === null || String(v).trim() === "")) {
+      else if (!v && f.required) out.push(`${f.name}: no ${f.config_type || f.configType || "config"} node selected`);
+    } else if (f.required && !f.credential && f.type !== "secret" && f.type !== "password" && (v === undefined || v === null || String(v).trim() === "")) {
       out.push(`${f.name} is required`);
     }
   }

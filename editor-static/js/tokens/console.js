@@ -11,7 +11,7 @@ import { decodeJwt } from "./decode.js";
 export async function openTokenConsole() {
   const genConfig = el("select", { id: "token-config" });
   const verConfig = el("select", { id: "verify-config" });
-  const aud = el("input", { type: "text", id: "token-aud", placeholder: "e.g. my-client-id" });
+  const aud = el("input", { type: "text", id: "token-aud", placeholder: "e.g. my-client-id (several: comma-separated)" });
   const scope = el("input", { type: "text", id: "token-scope", placeholder: "e.g. memberof:my-org read" });
   const claims = el("textarea", { id: "token-claims", rows: 6, spellcheck: "false" });
   claims.value = JSON.stringify({ sub: "" }, null, 2);
@@ -46,12 +46,22 @@ export async function openTokenConsole() {
 
   openDialog({ title: "Token console", id: "token-console", wide: true, body, buttons: [{ label: "Close" }] });
 
+  // Audience and scope start from the chosen config's own (what its verify
+  // side expects), so a generated token passes it unless the user edits them.
+  let configs = [];
+  const prefill = () => {
+    const c = configs.find((x) => x.id === genConfig.value);
+    aud.value = c ? audienceText(c.audience) : "";
+    scope.value = c && typeof c.scope === "string" ? c.scope : "";
+  };
+  genConfig.addEventListener("change", prefill);
   try {
-    const configs = normaliseConfigs(await api.jwtConfigs());
+    configs = normaliseConfigs(await api.jwtConfigs());
     for (const select of [genConfig, verConfig]) {
       select.replaceChildren(...configs.map((c) => el("option", { value: c.id, text: c.label })));
-      if (!configs.length) select.append(el("option", { value: "", text: "— no jwt-config deployed —" }));
+      if (!configs.length) select.append(el("option", { value: "", text: "\u2014 no jwt-config deployed \u2014" }));
     }
+    prefill();
   } catch (e) {
     genError.textContent = `Cannot list JWT configs: ${e.message}`;
   }
@@ -67,7 +77,8 @@ export async function openTokenConsole() {
       return;
     }
     const all = { ...extra };
-    if (aud.value.trim()) all.aud = aud.value.trim();
+    const audiences = aud.value.split(",").map((a) => a.trim()).filter(Boolean);
+    if (audiences.length) all.aud = audiences.length === 1 ? audiences[0] : audiences;
     if (scope.value.trim()) all.scope = scope.value.trim();
     for (const [k, v] of Object.entries(all)) if (v === "") delete all[k];
     generate.disabled = true;
@@ -120,8 +131,13 @@ function normaliseConfigs(answer) {
   return list.map((c) => {
     const alg = c.algorithm || c.alg;
     const name = c.name || c.id;
-    return { id: c.id, label: alg ? `${name} (${alg})` : name };
+    return { id: c.id, label: alg ? `${name} (${alg})` : name, audience: c.audience, scope: c.scope };
   });
+}
+
+function audienceText(a) {
+  if (Array.isArray(a)) return a.join(", ");
+  return typeof a === "string" ? a : "";
 }
 
 function badge(valid, reason) {

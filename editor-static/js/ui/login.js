@@ -16,7 +16,7 @@ export function login() {
 async function ask() {
   let scheme = {};
   try {
-    const res = await fetch("/auth/login", { headers: { Accept: "application/json" } });
+    const res = await fetch("auth/login", { headers: { Accept: "application/json" } });
     if (res.ok) scheme = await res.json();
   } catch {
     scheme = {};

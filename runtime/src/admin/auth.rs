@@ -102,7 +102,10 @@ impl Auth {
     fn too_many_failures(&self, record: bool) -> bool {
         let now = Instant::now();
         let mut f = self.failed_logins.lock();
-        while f.front().is_some_and(|t| now.duration_since(*t) > LOGIN_WINDOW) {
+        while f
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > LOGIN_WINDOW)
+        {
             f.pop_front();
         }
         if record {

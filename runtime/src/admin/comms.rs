@@ -274,7 +274,10 @@ mod tests {
         assert!(topic_matches("status/#", "status/abc"));
         assert!(topic_matches("status/#", "status"));
         assert!(!topic_matches("status/#", "statusx/abc"));
-        assert!(topic_matches("notification/+", "notification/runtime-deploy"));
+        assert!(topic_matches(
+            "notification/+",
+            "notification/runtime-deploy"
+        ));
         assert!(!topic_matches("notification/+", "notification/a/b"));
         assert!(topic_matches("#", "#"));
     }

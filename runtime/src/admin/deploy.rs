@@ -107,9 +107,11 @@ impl From<DeployError> for ApiError {
             DeployError::Save(_) => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "save_failed", message)
             }
-            DeployError::Internal(_) => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "unexpected_error", message)
-            }
+            DeployError::Internal(_) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "unexpected_error",
+                message,
+            ),
         }
     }
 }
@@ -195,8 +197,8 @@ fn apply(
             other => other,
         });
     }
-    let file = model::parse_flow_value(Value::Array(stripped.clone()))
-        .map_err(DeployError::Invalid)?;
+    let file =
+        model::parse_flow_value(Value::Array(stripped.clone())).map_err(DeployError::Invalid)?;
     let live: HashSet<&str> = file.nodes.iter().map(|n| n.id.as_str()).collect();
     creds.retain(|id| live.contains(id));
     let credentials_changed: HashSet<String> = live
@@ -243,7 +245,12 @@ fn apply(
     if running {
         rt.install(loaded);
     } else {
-        install_idle(rt, loaded.flows.source.clone(), rev.clone(), loaded.credentials);
+        install_idle(
+            rt,
+            loaded.flows.source.clone(),
+            rev.clone(),
+            loaded.credentials,
+        );
     }
     tracing::info!(
         rev = %rev,
@@ -265,17 +272,24 @@ fn apply(
 
 /// The running flows as JSON objects, as deployed.
 fn model_values(source: &[NodeConfig]) -> Vec<Value> {
-    source.iter().map(|n| Value::Object(n.raw.clone())).collect()
+    source
+        .iter()
+        .map(|n| Value::Object(n.raw.clone()))
+        .collect()
 }
 
 /// Node-RED's `reload` deploy: read the flows (and credentials) from disk
 /// and restart everything, starting flows that were stopped.
 fn reload(admin: &Admin) -> Result<String, DeployError> {
     let rt = &admin.runtime;
-    let path = rt.settings().flows_path.clone().ok_or_else(|| DeployError::BadRequest {
-        code: "invalid_request",
-        message: "this runtime has no flows file to reload".into(),
-    })?;
+    let path = rt
+        .settings()
+        .flows_path
+        .clone()
+        .ok_or_else(|| DeployError::BadRequest {
+            code: "invalid_request",
+            message: "this runtime has no flows file to reload".into(),
+        })?;
     rt.events().forget_statuses(|_| false);
     let flows = rt.load_file(&path).map_err(|e| match e {
         StartError::Load(e) => load_error(e),
@@ -283,8 +297,10 @@ fn reload(admin: &Admin) -> Result<String, DeployError> {
     })?;
     let was_stopped = admin.stopped.swap(false, Ordering::AcqRel);
     tracing::info!(rev = %flows.rev, "reloaded flows from {}", path.display());
-    rt.events()
-        .publish("notification/runtime-deploy", json!({ "revision": flows.rev }));
+    rt.events().publish(
+        "notification/runtime-deploy",
+        json!({ "revision": flows.rev }),
+    );
     rt.events().publish(
         "notification/runtime-state",
         json!({ "state": "start", "deploy": !was_stopped }),
@@ -306,7 +322,12 @@ fn stop_flows(admin: &Admin) {
     let rt = &admin.runtime;
     let current = rt.current();
     rt.events().forget_statuses(|_| false);
-    install_idle(rt, current.source.clone(), current.rev.clone(), rt.credentials());
+    install_idle(
+        rt,
+        current.source.clone(),
+        current.rev.clone(),
+        rt.credentials(),
+    );
     tracing::info!("flows stopped");
     rt.events().publish(
         "notification/runtime-state",
@@ -356,7 +377,9 @@ fn apply_full_credentials(
     full: Value,
     key: Option<&CredentialKey>,
 ) -> Result<(), DeployError> {
-    let encrypted = full.as_object().is_some_and(|o| o.len() == 1 && o.contains_key("$"));
+    let encrypted = full
+        .as_object()
+        .is_some_and(|o| o.len() == 1 && o.contains_key("$"));
     let set = Credentials::from_document(full, key).map_err(|e| DeployError::BadRequest {
         code: "invalid_credentials",
         message: match e {
@@ -441,7 +464,11 @@ mod tests {
             Value::Object(c.get("n").unwrap().clone()),
             json!({"user": "bob", "password": "old", "extra": "x"})
         );
-        extract_credentials(&mut c, "n", json!({"user": " ", "password": null, "extra": ""}));
+        extract_credentials(
+            &mut c,
+            "n",
+            json!({"user": " ", "password": null, "extra": ""}),
+        );
         assert!(c.get("n").is_none());
     }
 

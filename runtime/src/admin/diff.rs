@@ -368,7 +368,10 @@ mod tests {
     fn flows_restarts_everything_wired_to_it() {
         let mut new = base();
         new[2]["func"] = json!("2");
-        assert_eq!(keep(DeployKind::Flows, &base(), &new, &[]), vec!["c", "d", "e"]);
+        assert_eq!(
+            keep(DeployKind::Flows, &base(), &new, &[]),
+            vec!["c", "d", "e"]
+        );
     }
 
     #[test]

@@ -117,9 +117,11 @@ async fn post_flows_inner(admin: Arc<Admin>, req: Request<Body>) -> Result<Respo
                         "expected a JSON array of nodes or {\"flows\": [...]}",
                     ));
                 };
-                let rev = obj
-                    .get("rev")
-                    .map(|r| r.as_str().map(str::to_owned).unwrap_or_else(|| r.to_string()));
+                let rev = obj.get("rev").map(|r| {
+                    r.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| r.to_string())
+                });
                 (
                     rev,
                     Change::Replace {
@@ -224,9 +226,10 @@ pub async fn get_flow(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -
         .find(|n| str_field(n, "type") == Some("tab") && str_field(n, "id") == Some(&id));
     // Nodes naming a tab that does not exist form one (Node-RED creates it).
     let implied = tab.is_none()
-        && nodes
-            .iter()
-            .any(|n| str_field(n, "z") == Some(&id) && !matches!(str_field(n, "type"), Some("tab" | "subflow")));
+        && nodes.iter().any(|n| {
+            str_field(n, "z") == Some(&id)
+                && !matches!(str_field(n, "type"), Some("tab" | "subflow"))
+        });
     if tab.is_none() && !implied {
         return ApiError::not_found(format!("no flow with id {id}")).into_response();
     }
@@ -359,8 +362,13 @@ pub async fn add_flow(State(admin): State<Arc<Admin>>, req: Request<Body>) -> Re
             current.extend(added);
             Ok(current)
         };
-        deploy::deploy(admin.clone(), DeployKind::Flows, None, Change::Edit(Box::new(edit)))
-            .await?;
+        deploy::deploy(
+            admin.clone(),
+            DeployKind::Flows,
+            None,
+            Change::Edit(Box::new(edit)),
+        )
+        .await?;
         Ok(json_response(StatusCode::OK, &json!({ "id": id })))
     }
     .await;
@@ -394,13 +402,16 @@ pub async fn update_flow(
                 next.extend(node_list(&body, "configs")?);
                 return Ok(next);
             }
-            let exists = is_tab(&tab_id) || current.iter().any(|n| str_field(n, "z") == Some(&tab_id));
+            let exists =
+                is_tab(&tab_id) || current.iter().any(|n| str_field(n, "z") == Some(&tab_id));
             if !exists {
                 return Err(DeployError::NotFound(format!("no flow with id {tab_id}")));
             }
             let mut next: Vec<Value> = current
                 .into_iter()
-                .filter(|n| str_field(n, "z") != Some(&tab_id) && str_field(n, "id") != Some(&tab_id))
+                .filter(|n| {
+                    str_field(n, "z") != Some(&tab_id) && str_field(n, "id") != Some(&tab_id)
+                })
                 .collect();
             next.push(tab_node(&tab_id, &body));
             for key in ["nodes", "configs"] {
@@ -413,8 +424,13 @@ pub async fn update_flow(
             }
             Ok(next)
         };
-        deploy::deploy(admin.clone(), DeployKind::Flows, None, Change::Edit(Box::new(edit)))
-            .await?;
+        deploy::deploy(
+            admin.clone(),
+            DeployKind::Flows,
+            None,
+            Change::Edit(Box::new(edit)),
+        )
+        .await?;
         Ok(json_response(StatusCode::OK, &json!({ "id": id })))
     }
     .await;

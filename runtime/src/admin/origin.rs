@@ -94,7 +94,10 @@ mod tests {
 
     #[test]
     fn same_origin_and_tools_pass() {
-        assert_eq!(cross_site_reason(&headers(&[("host", "127.0.0.1:1880")])), None);
+        assert_eq!(
+            cross_site_reason(&headers(&[("host", "127.0.0.1:1880")])),
+            None
+        );
         assert_eq!(
             cross_site_reason(&headers(&[
                 ("host", "127.0.0.1:1880"),
@@ -103,11 +106,17 @@ mod tests {
             None
         );
         assert_eq!(
-            cross_site_reason(&headers(&[("host", "example.com"), ("origin", "https://example.com")])),
+            cross_site_reason(&headers(&[
+                ("host", "example.com"),
+                ("origin", "https://example.com")
+            ])),
             None
         );
         assert_eq!(
-            cross_site_reason(&headers(&[("host", "h:1"), ("sec-fetch-site", "same-origin")])),
+            cross_site_reason(&headers(&[
+                ("host", "h:1"),
+                ("sec-fetch-site", "same-origin")
+            ])),
             None
         );
     }
