@@ -26,7 +26,6 @@ static BROWSER_LOCK: Mutex<()> = Mutex::new(());
 pub struct Page {
     pub tab: Arc<Tab>,
     errors: Arc<Mutex<Vec<String>>>,
-    pub base: String,
     _browser: Browser,
     _profile: tempfile::TempDir,
     _lock: MutexGuard<'static, ()>,
@@ -124,7 +123,6 @@ impl Page {
         let page = Page {
             tab,
             errors,
-            base: base.to_string(),
             _browser: browser,
             _profile: profile,
             _lock: lock,
