@@ -6,7 +6,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::net::IpAddr;
+
+use axum::Router;
 use clap::{Args, Parser, Subcommand};
+use flowgate_runtime::admin;
+use flowgate_runtime::credentials::CredentialKey;
 use flowgate_runtime::error::LoadError;
 use flowgate_runtime::service::{Runtime, StartError};
 use flowgate_runtime::settings::Settings;
@@ -40,6 +45,29 @@ struct FlowArgs {
 struct CheckArgs {
     #[command(flatten)]
     flow: FlowArgs,
+    #[command(flatten)]
+    admin: AdminPlacement,
+}
+
+/// Where the admin API lives (flows' endpoints may not collide with it).
+#[derive(Args)]
+struct AdminPlacement {
+    /// Path the admin API (Node-RED's /flows, /nodes, /settings, /comms...) is served under.
+    #[arg(long, default_value = "/", env = "FLOWGATE_ADMIN_ROOT")]
+    admin_root: String,
+    /// Serve no admin API at all.
+    #[arg(long)]
+    no_admin: bool,
+}
+
+impl AdminPlacement {
+    fn options(&self, token: Option<String>) -> Option<admin::AdminOptions> {
+        (!self.no_admin).then(|| admin::AdminOptions {
+            root: admin::normalize_root(&self.admin_root),
+            token,
+            ..admin::AdminOptions::default()
+        })
+    }
 }
 
 #[derive(Args)]
@@ -64,6 +92,15 @@ struct RunArgs {
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
+    #[command(flatten)]
+    admin: AdminPlacement,
+    /// Bearer token every admin API request must carry (prefer the
+    /// environment variable: command lines are visible to other users).
+    #[arg(long, env = "FLOWGATE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Serve the admin API without a token on a non-loopback address.
+    #[arg(long)]
+    insecure_admin: bool,
 }
 
 impl Cli {
@@ -85,12 +122,62 @@ fn init_tracing() {
         .init();
 }
 
-fn settings_for(flow: &FlowArgs) -> Settings {
+/// The environment variable holding the credentials file's secret.
+const CREDENTIAL_SECRET_ENV: &str = "FLOWGATE_CREDENTIAL_SECRET";
+
+fn settings_for(flow: &FlowArgs, admin: Option<&admin::AdminOptions>) -> Settings {
     Settings {
         flows_path: Some(flow.flows.clone()),
         credentials_path: flow.credentials.clone(),
+        credential_key: std::env::var(CREDENTIAL_SECRET_ENV)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(|s| CredentialKey::from_secret(&s)),
+        reserved_paths: admin
+            .map(|a| {
+                admin::reserved_prefixes(
+                    a,
+                    &[crate::editor::ASSET_PREFIX, "/jwt/configs", "/jwt/console"],
+                )
+            })
+            .unwrap_or_default(),
         ..Settings::default()
     }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The admin API's options for `run`, or why it must not start.
+fn admin_for_run(args: &RunArgs) -> Result<Option<admin::AdminOptions>, String> {
+    if args.admin.no_admin {
+        return Ok(None);
+    }
+    let token = match args.admin_token.as_deref().map(str::trim) {
+        Some("") => {
+            return Err("--admin-token / FLOWGATE_ADMIN_TOKEN is set but empty".into());
+        }
+        Some(t) => Some(t.to_owned()),
+        None => None,
+    };
+    if let Some(t) = &token {
+        if t.len() < 16 {
+            tracing::warn!(
+                "the admin token is short ({} characters); use at least 16 random characters",
+                t.len()
+            );
+        }
+    } else if !is_loopback_host(&args.host) && !args.insecure_admin {
+        return Err(format!(
+            "refusing to serve the admin API on {} without a token: anyone who can reach \
+             that address could deploy flows. Set --admin-token (or FLOWGATE_ADMIN_TOKEN), \
+             listen on 127.0.0.1, pass --no-admin, or pass --insecure-admin to accept the risk",
+            args.host
+        ));
+    }
+    Ok(args.admin.options(token))
 }
 
 fn report(err: &StartError) {
@@ -110,7 +197,11 @@ fn report(err: &StartError) {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
-    let runtime = Runtime::new(flowgate_nodes::registry(), settings_for(&args.flow));
+    let admin = args.admin.options(None);
+    let runtime = Runtime::new(
+        flowgate_nodes::registry(),
+        settings_for(&args.flow, admin.as_ref()),
+    );
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -134,11 +225,18 @@ fn check(args: CheckArgs) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
+    let admin = match admin_for_run(&args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("flowgate: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let settings = Settings {
         http_timeout: Duration::from_secs_f64(args.http_timeout.max(0.001)),
         max_body_bytes: args.max_body,
         function_timeout: Duration::from_secs_f64(args.function_timeout.max(0.001)),
-        ..settings_for(&args.flow)
+        ..settings_for(&args.flow, admin.as_ref())
     };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -172,17 +270,25 @@ fn run(args: RunArgs) -> ExitCode {
             flows.node_count(),
             flows.routes().len()
         );
-        // Stand-in for the admin CLI options (h-admin): the admin API and the
-        // token console at the default root, the editor beside them.
-        let admin = flowgate_runtime::admin::AdminOptions::default();
-        let console = flowgate_nodes::jwt::console_router(Arc::clone(&runtime));
-        let router = flowgate_runtime::http::flow_router(Arc::clone(&runtime))
-            .merge(flowgate_runtime::admin::router(
-                Arc::clone(&runtime),
-                admin.clone(),
-                console,
-            ))
-            .merge(crate::editor::router(&admin.normalized_root()));
+        let mut router = flowgate_runtime::http::flow_router(Arc::clone(&runtime));
+        if let Some(options) = admin {
+            println!(
+                "flowgate: admin API at {}{}",
+                options.normalized_root(),
+                if options.token.is_some() {
+                    " (bearer token required)"
+                } else {
+                    ""
+                }
+            );
+            // The editor is served at the admin root; its token console's API
+            // sits behind the admin auth.
+            let root = options.normalized_root();
+            let console = flowgate_nodes::jwt::console_router(Arc::clone(&runtime));
+            router = router
+                .merge(admin::router(Arc::clone(&runtime), options, console))
+                .merge(crate::editor::router(&root));
+        }
         let grace = Duration::from_secs(args.shutdown_grace);
         let result = flowgate_runtime::http::serve(listener, router, grace).await;
         runtime.stop();

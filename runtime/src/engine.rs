@@ -395,7 +395,7 @@ impl Flows {
             match &spec.scope {
                 CatchScope::Tab => true,
                 CatchScope::Group(g) => g.is_some() && *g == node.group,
-                CatchScope::Nodes(ids) => ids.iter().any(|i| *i == node.id),
+                CatchScope::Nodes(ids) => ids.contains(&node.id),
             }
         };
         let scoped: Vec<usize> = candidates

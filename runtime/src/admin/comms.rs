@@ -125,7 +125,12 @@ impl Connection {
         if needs_auth && !self.authenticate().await {
             return;
         }
+        // Subscribed before the client hears "ok", so it misses nothing
+        // that happens after.
         let mut events = self.admin.runtime.events().subscribe();
+        if needs_auth && !self.send_json(&json!({"auth": "ok"})).await {
+            return;
+        }
         let mut flush_at: Option<Instant> = None;
         let mut heartbeat = tokio::time::interval_at(Instant::now() + HEARTBEAT, HEARTBEAT);
         loop {
@@ -175,7 +180,8 @@ impl Connection {
         }
     }
 
-    /// Wait for `{"auth": token}`; false when the connection is over.
+    /// Wait for `{"auth": token}` (the caller acknowledges it); false when
+    /// the connection is over.
     async fn authenticate(&mut self) -> bool {
         let first = tokio::time::timeout(AUTH_WAIT, self.socket.recv()).await;
         let Ok(Some(Ok(Message::Text(text)))) = first else {
@@ -188,7 +194,7 @@ impl Connection {
         match token {
             Some(t) if self.admin.auth.accepts(&t) => {
                 self.token = Some(t);
-                self.send_json(&json!({"auth": "ok"})).await
+                true
             }
             _ => {
                 tracing::warn!("comms authentication failed");

@@ -58,6 +58,9 @@ impl DeployKind {
     }
 }
 
+/// Computes new flows from the current ones (as JSON node objects).
+pub type EditFn = dyn FnOnce(Vec<Value>) -> Result<Vec<Value>, DeployError> + Send;
+
 /// A change to the flows, applied to the current flows under the deploy lock.
 pub enum Change {
     /// Replace the flows with these nodes (as sent: credentials still on them).
@@ -67,7 +70,7 @@ pub enum Change {
         credentials: Option<Value>,
     },
     /// Compute the new nodes from the current ones (single-tab operations).
-    Edit(Box<dyn FnOnce(Vec<Value>) -> Result<Vec<Value>, DeployError> + Send>),
+    Edit(Box<EditFn>),
     /// Reload the flows file from disk.
     Reload,
 }

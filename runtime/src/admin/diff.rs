@@ -53,8 +53,9 @@ fn type_of(n: &Map<String, Value>) -> &str {
 fn differs(old: &Map<String, Value>, new: &Map<String, Value>) -> bool {
     let group = type_of(new) == "group";
     let relevant = |k: &str| {
-        !matches!(k, "x" | "y" | "wires" | "credentials")
-            && !(group && matches!(k, "nodes" | "style" | "w" | "h"))
+        let position = matches!(k, "x" | "y" | "wires" | "credentials");
+        let group_layout = group && matches!(k, "nodes" | "style" | "w" | "h");
+        !position && !group_layout
     };
     let old_keys = old.keys().filter(|k| relevant(k)).count();
     let new_keys = new.keys().filter(|k| relevant(k)).count();
