@@ -30,6 +30,10 @@ enum Command {
     Run(RunArgs),
     /// Validate a flow file and print every problem found.
     Check(CheckArgs),
+    /// Print a JWT signed by one of a flow's jwt-config nodes.
+    Token(crate::token_cmd::TokenArgs),
+    /// Print a new key pair (PEM) or secret for a JWT algorithm.
+    Keygen(crate::token_cmd::KeygenArgs),
 }
 
 #[derive(Args)]
@@ -109,6 +113,21 @@ impl Cli {
         match self.command {
             Command::Check(args) => check(args),
             Command::Run(args) => run(args),
+            Command::Token(args) => print_result(crate::token_cmd::token(args).map(|t| t + "\n")),
+            Command::Keygen(args) => print_result(crate::token_cmd::keygen(args)),
+        }
+    }
+}
+
+fn print_result(result: anyhow::Result<String>) -> ExitCode {
+    match result {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("flowgate: {e:#}");
+            ExitCode::from(1)
         }
     }
 }
@@ -270,7 +289,8 @@ fn run(args: RunArgs) -> ExitCode {
             flows.node_count(),
             flows.routes().len()
         );
-        let mut router = flowgate_runtime::http::flow_router(Arc::clone(&runtime));
+        let mut router = flowgate_runtime::http::flow_router(Arc::clone(&runtime))
+            .merge(flowgate_nodes::jwt::jwks_router(Arc::clone(&runtime)));
         if let Some(options) = admin {
             println!(
                 "flowgate: admin API at {}{}",

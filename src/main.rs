@@ -2,6 +2,7 @@
 
 mod cli;
 mod editor;
+mod token_cmd;
 
 use clap::Parser;
 

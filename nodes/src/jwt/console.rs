@@ -82,8 +82,28 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
         .into_response()
 }
 
-fn api_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    json_response(status, &json!({"code": code, "message": message.into()}))
+/// An error answer in the admin API's shape: `{"code", "message"}`.
+struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        json_response(
+            self.status,
+            &json!({"code": self.code, "message": self.message}),
+        )
+    }
+}
+
+fn api_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError {
+        status,
+        code,
+        message: message.into(),
+    }
 }
 
 async fn list_configs(State(runtime): State<Arc<Runtime>>) -> Response {
@@ -95,7 +115,7 @@ async fn list_configs(State(runtime): State<Arc<Runtime>>) -> Response {
 }
 
 /// The request body as an object with a `config` string, or the error answer.
-fn parse_request(body: &Bytes) -> Result<(Map<String, Value>, String), Response> {
+fn parse_request(body: &Bytes) -> Result<(Map<String, Value>, String), ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         api_error(
             StatusCode::BAD_REQUEST,
@@ -123,71 +143,58 @@ fn parse_request(body: &Bytes) -> Result<(Map<String, Value>, String), Response>
     Ok((obj, config))
 }
 
-fn lookup(runtime: &Runtime, wanted: &str) -> Result<Arc<JwtConfig>, Response> {
+fn lookup(runtime: &Runtime, wanted: &str) -> Result<Arc<JwtConfig>, ApiError> {
     find_config(&runtime.current(), wanted).map_err(|e| match e {
         FindError::NotFound(..) => api_error(StatusCode::NOT_FOUND, "not_found", e.to_string()),
         FindError::Ambiguous(..) => api_error(StatusCode::CONFLICT, "ambiguous", e.to_string()),
     })
 }
 
-async fn generate(State(runtime): State<Arc<Runtime>>, body: Bytes) -> Response {
-    let (mut req, wanted) = match parse_request(&body) {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+async fn generate(State(runtime): State<Arc<Runtime>>, body: Bytes) -> Result<Response, ApiError> {
+    let (mut req, wanted) = parse_request(&body)?;
     let claims = match req.remove("claims") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
         Some(other) => {
-            return api_error(
+            return Err(api_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 format!(
                     "\"claims\" must be a JSON object, not {}",
                     type_name(&other)
                 ),
-            )
+            ))
         }
     };
-    let config = match lookup(&runtime, &wanted) {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
-    match config.issue(claims) {
-        Ok(issued) => json_response(
-            StatusCode::OK,
-            &json!({"token": issued.token, "header": issued.header, "claims": issued.claims}),
-        ),
-        Err(e) => api_error(StatusCode::BAD_REQUEST, "cannot_sign", e.to_string()),
-    }
+    let config = lookup(&runtime, &wanted)?;
+    let issued = config
+        .issue(claims)
+        .map_err(|e| api_error(StatusCode::BAD_REQUEST, "cannot_sign", e.to_string()))?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"token": issued.token, "header": issued.header, "claims": issued.claims}),
+    ))
 }
 
-async fn verify(State(runtime): State<Arc<Runtime>>, body: Bytes) -> Response {
-    let (req, wanted) = match parse_request(&body) {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+async fn verify(State(runtime): State<Arc<Runtime>>, body: Bytes) -> Result<Response, ApiError> {
+    let (req, wanted) = parse_request(&body)?;
     let token = match req.get("token") {
         Some(Value::String(t)) => t.trim().to_owned(),
         _ => {
-            return api_error(
+            return Err(api_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 "\"token\" must be a string",
-            )
+            ))
         }
     };
-    let config = match lookup(&runtime, &wanted) {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
-    let result = config.verifier().verify(&token).await;
-    let body = match result {
+    let config = lookup(&runtime, &wanted)?;
+    let body = match config.verifier().verify(&token).await {
         Ok(v) => json!({"valid": true, "header": v.header, "claims": v.claims}),
         Err(e) => {
             let (header, claims) = peek(&token);
             json!({"valid": false, "reason": e.to_string(), "header": header, "claims": claims})
         }
     };
-    json_response(StatusCode::OK, &body)
+    Ok(json_response(StatusCode::OK, &body))
 }

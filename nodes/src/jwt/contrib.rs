@@ -121,13 +121,16 @@ fn read_key_file(candidates: &[PathBuf]) -> Result<String, String> {
     Err(last.unwrap_or_else(|| "no key file".into()))
 }
 
+/// Parses key text read from a file.
+type ParseKey<K> = Box<dyn Fn(&str) -> Result<K, KeyError> + Send + Sync>;
+
 /// A key that is ready, or a file read on first use and kept once it parses.
 enum Lazy<K> {
     Ready(K),
     File {
         candidates: Vec<PathBuf>,
         loaded: OnceLock<K>,
-        parse: Box<dyn Fn(&str) -> Result<K, KeyError> + Send + Sync>,
+        parse: ParseKey<K>,
     },
     Missing(&'static str),
 }

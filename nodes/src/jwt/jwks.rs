@@ -176,25 +176,29 @@ impl RemoteJwks {
             .last_attempt
             .lock()
             .is_none_or(|t| t.elapsed() >= self.min_refresh);
-        let set = if cached.is_none() || (stale && may_refresh) || (found.is_none() && may_refresh)
-        {
-            *self.last_attempt.lock() = Some(Instant::now());
-            match self.fetch().await {
-                Ok(set) => {
-                    let set = Arc::new(set);
-                    *self.current.write() = Some(set.clone());
-                    set
-                }
-                Err(e) => match cached {
-                    Some(old) => {
-                        tracing::warn!(url = %self.url, "{e}; keeping the key set fetched earlier");
-                        old
+        let must_fetch = match &cached {
+            None => true,
+            Some(_) => (stale || found.is_none()) && may_refresh,
+        };
+        let set = match cached {
+            Some(current) if !must_fetch => current,
+            cached => {
+                *self.last_attempt.lock() = Some(Instant::now());
+                match self.fetch().await {
+                    Ok(set) => {
+                        let set = Arc::new(set);
+                        *self.current.write() = Some(set.clone());
+                        set
                     }
-                    None => return Err(VerifyError::Unavailable(e)),
-                },
+                    Err(e) => match cached {
+                        Some(old) => {
+                            tracing::warn!(url = %self.url, "{e}; keeping the key set fetched earlier");
+                            old
+                        }
+                        None => return Err(VerifyError::Unavailable(e)),
+                    },
+                }
             }
-        } else {
-            cached.expect("checked above")
         };
         match set.find(kid, alg) {
             Some(i) => Ok((set, i)),
