@@ -93,7 +93,7 @@ impl HttpResponse {
         for (k, v) in &self.headers {
             headers.insert(k.clone(), v.clone());
         }
-        if let Some(Value::Object(mh)) = msg.body.get("headers") {
+        if let Some(Value::Object(mh)) = msg.body.get("headers").filter(|h| !passed_through(h)) {
             for (k, v) in mh {
                 let Ok(name) = HeaderName::from_bytes(k.as_bytes()) else {
                     continue;
@@ -144,6 +144,17 @@ impl HttpResponse {
             body,
         }
     }
+}
+
+/// Whether `msg.headers` are an `http request` node's response headers,
+/// unchanged (Node-RED then does not copy them into the response).
+fn passed_through(headers: &Value) -> bool {
+    let Some(Value::String(hash)) = headers.get("x-node-red-request-node") else {
+        return false;
+    };
+    let mut rest = headers.as_object().cloned().unwrap_or_default();
+    rest.remove("x-node-red-request-node");
+    crate::util::hash_sum(&Value::Object(rest)) == *hash
 }
 
 fn default_type(headers: &mut HeaderMap, value: &'static str) {

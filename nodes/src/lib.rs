@@ -2,11 +2,30 @@
 //! runtime's [`flowgate_runtime::Node`] trait. [`registry`] maps the type
 //! strings found in exported flows to these modules.
 
+pub mod change;
+pub mod comment;
+pub mod debug;
+pub mod delay;
 pub mod http_in;
+pub mod http_request;
 pub mod http_response;
+pub mod inject;
+pub mod js;
+pub mod jsregex;
+pub mod json;
 pub mod junction;
 pub mod jwt;
+pub mod link;
+pub mod msgpath;
+pub mod status;
+pub mod switch;
+pub mod template;
+pub mod mustache;
+pub mod typed_value;
 pub mod util;
+
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use flowgate_runtime::Registry;
 
@@ -19,5 +38,18 @@ pub fn registry() -> Registry {
     for t in jwt::node_types() {
         r.register(t);
     }
+    r.register(inject::node_type());
+    r.register(change::node_type());
+    r.register(switch::node_type());
+    r.register(debug::node_type());
+    r.register(json::node_type());
+    r.register(template::node_type());
+    r.register(http_request::node_type());
+    r.register(delay::node_type());
+    r.register(link::link_in_type());
+    r.register(link::link_out_type());
+    r.register(link::link_call_type());
+    r.register(status::node_type());
+    r.register(comment::node_type());
     r
 }

@@ -11,10 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
+use parking_lot::Mutex;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{json, Map, Value};
 
 use crate::error::NodeError;
+use crate::events::Events;
 use crate::exchange::{Exchange, Reply};
 use crate::graph::FlowGraph;
 use crate::message::Message;
@@ -25,15 +27,17 @@ use crate::routes::RouteTable;
 use crate::settings::Settings;
 
 /// How many times one message may fail at the same node before the engine
-/// stops re-delivering it to `catch` nodes (Node-RED's loop guard).
+/// stops re-delivering it to `catch` nodes: Node-RED gives up when the count
+/// reaches 10 (its error-loop guard).
 const MAX_CATCH_COUNT: u64 = 10;
 
-/// Which errors a `catch` node receives.
+/// Which errors a `catch` node (or which statuses a `status` node) receives.
 #[derive(Debug, Clone)]
 pub enum CatchScope {
     /// Every node on its tab.
     Tab,
-    /// Nodes in its own group.
+    /// Nodes in its own group (and groups nested in it); a node outside any
+    /// group behaves as `Tab`, as in Node-RED.
     Group(Option<String>),
     /// These node ids.
     Nodes(Vec<String>),
@@ -63,6 +67,8 @@ pub struct RunNode {
     /// Per output port, the indexes of the nodes wired to it.
     pub(crate) ports: Vec<Vec<usize>>,
     pub(crate) catch: Option<CatchSpec>,
+    /// Set on `status` nodes: whose status they receive.
+    pub(crate) status: Option<CatchScope>,
 }
 
 /// A validated deployment: nodes, wires, routes and the source it came from.
@@ -73,6 +79,13 @@ pub struct Flows {
     pub(crate) routes: RouteTable,
     /// `catch` node indexes by tab.
     pub(crate) catchers: HashMap<Option<String>, Vec<usize>>,
+    /// `status` node indexes by tab.
+    pub(crate) status_nodes: HashMap<Option<String>, Vec<usize>>,
+    /// Each group's parent group (groups nest).
+    pub(crate) groups: HashMap<String, Option<String>>,
+    /// The bus node status arrives on (routed to `status` nodes).
+    pub(crate) events: Option<Events>,
+    status_listener: Mutex<Option<tokio::task::AbortHandle>>,
     /// Config nodes' shared state by id: (type, object).
     pub(crate) configs: HashMap<String, (String, ConfigObject)>,
     /// The flow as deployed, exactly as given (for `GET /flows`).
@@ -100,9 +113,13 @@ impl Flows {
             .map(|(i, n)| (n.id.clone(), i))
             .collect();
         let mut catchers: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+        let mut status_nodes: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         for (i, n) in nodes.iter().enumerate() {
             if n.catch.is_some() {
                 catchers.entry(n.tab.clone()).or_default().push(i);
+            }
+            if n.status.is_some() {
+                status_nodes.entry(n.tab.clone()).or_default().push(i);
             }
         }
         Flows {
@@ -111,6 +128,10 @@ impl Flows {
             graph,
             routes,
             catchers,
+            status_nodes,
+            groups: HashMap::new(),
+            events: None,
+            status_listener: Mutex::new(None),
             configs,
             source,
             rev,
@@ -194,12 +215,89 @@ impl Flows {
                 });
             }
         }
+        self.start_status_listener();
+    }
+
+    /// Route node status published on the event bus (`status/<id>`) to the
+    /// `status` nodes whose scope covers the node, while this deployment runs.
+    fn start_status_listener(self: &Arc<Self>) {
+        if self.status_nodes.is_empty() {
+            return;
+        }
+        let (Some(events), Ok(rt)) = (&self.events, tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        let mut rx = events.subscribe();
+        let weak = Arc::downgrade(self);
+        let task = rt.spawn(async move {
+            loop {
+                let event = match rx.recv().await {
+                    Ok(e) => e,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                };
+                let Some(id) = event.topic.strip_prefix("status/") else {
+                    continue;
+                };
+                let Some(flows) = weak.upgrade() else { break };
+                if !flows.is_running() {
+                    break;
+                }
+                flows.route_status(id, &event.data);
+            }
+        });
+        *self.status_listener.lock() = Some(task.abort_handle());
+    }
+
+    /// Deliver `msg.status = {fill, shape, text, source}` to every `status`
+    /// node whose scope covers node `id` (Node-RED's `Flow.handleStatus`).
+    fn route_status(self: &Arc<Self>, id: &str, status: &Value) {
+        let Some(&index) = self.by_id.get(id) else {
+            return;
+        };
+        let node = &self.nodes[index];
+        let Some(candidates) = self.status_nodes.get(&node.tab) else {
+            return;
+        };
+        let targets = self.scoped(index, candidates, |c| {
+            self.nodes[c].status.as_ref().expect("status node")
+        });
+        for target in targets {
+            let mut st = match status {
+                Value::Object(m) => m.clone(),
+                _ => Map::new(),
+            };
+            if let Some(text) = st.get_mut("text") {
+                if !text.is_string() {
+                    *text = Value::String(match &*text {
+                        Value::Number(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Null => "null".into(),
+                        other => other.to_string(),
+                    });
+                }
+            }
+            let mut source = Map::new();
+            source.insert("id".into(), Value::String(node.id.clone()));
+            source.insert("type".into(), Value::String(node.node_type.clone()));
+            if !node.name.is_empty() {
+                source.insert("name".into(), Value::String(node.name.clone()));
+            }
+            st.insert("source".into(), Value::Object(source));
+            let mut msg = Message::new();
+            msg.body.insert("status".into(), Value::Object(st));
+            let flows = self.clone();
+            tokio::spawn(async move { flows.deliver(target, msg).await });
+        }
     }
 
     /// Stop every node (cancel timers, run `finalize`).
     pub fn stop(&self) {
         if !self.running.swap(false, Ordering::AcqRel) {
             return;
+        }
+        if let Some(listener) = self.status_listener.lock().take() {
+            listener.abort();
         }
         for n in &self.nodes {
             n.imp.stop();
@@ -314,6 +412,12 @@ impl Flows {
                     tracing::warn!(node = %self.nodes[from].id, target = %id, "send to unknown node dropped")
                 }
             },
+            Dest::Output { node, port } => match self.by_id.get(&node) {
+                Some(&t) => self.route_one(t, Dest::Port(port), msg, queue),
+                None => {
+                    tracing::warn!(node = %self.nodes[from].id, target = %node, "send from unknown node dropped")
+                }
+            },
         }
     }
 
@@ -352,7 +456,7 @@ impl Flows {
             }
             _ => 1,
         };
-        if count > MAX_CATCH_COUNT {
+        if count >= MAX_CATCH_COUNT {
             tracing::error!(node = %node.id, "message exceeded the maximum number of catches");
             answer_error(&msg, &node.id, &err.message, err.http.as_ref());
             return;
@@ -362,10 +466,17 @@ impl Flows {
             answer_error(&msg, &node.id, &err.message, err.http.as_ref());
             return;
         }
+        if let Some(previous) = msg.body.get("error").cloned() {
+            // Node-RED keeps an earlier error beside the new one.
+            msg.body.insert("_error".into(), previous);
+        }
         let mut source = Map::new();
         source.insert("id".into(), Value::String(node.id.clone()));
         source.insert("type".into(), Value::String(node.node_type.clone()));
-        source.insert("name".into(), Value::String(node.name.clone()));
+        // Node-RED leaves `name` out for unnamed nodes.
+        if !node.name.is_empty() {
+            source.insert("name".into(), Value::String(node.name.clone()));
+        }
         source.insert("count".into(), Value::from(count));
         msg.body.insert(
             "error".into(),
@@ -383,34 +494,73 @@ impl Flows {
         self.route_one(*last, Dest::Port(0), msg, queue);
     }
 
-    /// The `catch` nodes that receive an error from node `index`: those whose
-    /// scope covers it, or failing that the `uncaught` ones on its tab.
+    /// The `catch` nodes that receive an error from node `index`, in Node-RED's
+    /// order (nearest group first, then flow order). An `uncaught` catch node
+    /// only receives errors no catch node before it handled.
     fn catchers_for(&self, index: usize) -> Vec<usize> {
         let node = &self.nodes[index];
         let Some(candidates) = self.catchers.get(&node.tab) else {
             return Vec::new();
         };
-        let covers = |c: usize| {
-            let spec = self.nodes[c].catch.as_ref().expect("catch node");
-            match &spec.scope {
-                CatchScope::Tab => true,
-                CatchScope::Group(g) => g.is_some() && *g == node.group,
-                CatchScope::Nodes(ids) => ids.contains(&node.id),
+        let scoped = self.scoped(index, candidates, |c| {
+            &self.nodes[c].catch.as_ref().expect("catch node").scope
+        });
+        let mut out = Vec::with_capacity(scoped.len());
+        let mut handled_by_uncaught = false;
+        for c in scoped {
+            let uncaught = self.nodes[c].catch.as_ref().is_some_and(|s| s.uncaught);
+            if uncaught && !handled_by_uncaught {
+                if !out.is_empty() {
+                    continue;
+                }
+                handled_by_uncaught = true;
             }
-        };
-        let scoped: Vec<usize> = candidates
-            .iter()
-            .copied()
-            .filter(|&c| c != index && covers(c))
-            .collect();
-        let (uncaught, normal): (Vec<usize>, Vec<usize>) = scoped
-            .into_iter()
-            .partition(|&c| self.nodes[c].catch.as_ref().is_some_and(|s| s.uncaught));
-        if normal.is_empty() {
-            uncaught
-        } else {
-            normal
+            out.push(c);
         }
+        out
+    }
+
+    /// The nodes among `candidates` (catch or status nodes of one tab) whose
+    /// scope covers node `index`, nearest group first (Node-RED's distance
+    /// rule), otherwise in flow order.
+    fn scoped<'s>(
+        &'s self,
+        index: usize,
+        candidates: &[usize],
+        scope_of: impl Fn(usize) -> &'s CatchScope,
+    ) -> Vec<usize> {
+        let node = &self.nodes[index];
+        let mut found: Vec<(usize, usize)> = Vec::with_capacity(candidates.len());
+        for &c in candidates {
+            let scope = scope_of(c);
+            let own_group = &self.nodes[c].group;
+            let group_scoped = matches!(scope, CatchScope::Group(_));
+            if own_group.is_some() && group_scoped && node.group.is_none() {
+                continue;
+            }
+            if let CatchScope::Nodes(ids) = scope {
+                if !ids.iter().any(|i| *i == node.id) {
+                    continue;
+                }
+            }
+            let mut distance = 0;
+            if let Some(g) = &node.group {
+                let mut containing = Some(g);
+                while let Some(cg) = containing {
+                    if Some(cg) == own_group.as_ref() {
+                        break;
+                    }
+                    distance += 1;
+                    containing = self.groups.get(cg).and_then(|p| p.as_ref());
+                }
+                if containing.is_none() && own_group.is_some() && group_scoped {
+                    continue;
+                }
+            }
+            found.push((distance, c));
+        }
+        found.sort_by_key(|&(d, _)| d);
+        found.into_iter().map(|(_, c)| c).collect()
     }
 }
 

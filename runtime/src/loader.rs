@@ -38,6 +38,9 @@ pub struct Loaded {
 
 /// Types the runtime itself understands without a registry entry.
 const CATCH: &str = "catch";
+/// `status` nodes are built by their node type, but the engine routes node
+/// status to them, so the loader records their scope.
+const STATUS: &str = "status";
 
 /// Running nodes a `nodes`/`flows` deploy keeps: their instances (and config
 /// nodes' shared state) move to the new deployment instead of being built
@@ -187,6 +190,7 @@ pub fn load_reusing(
             credentials_changed: false,
             node_id: n.id.clone(),
             tab: n.z.clone(),
+            flow: nodes,
         };
         let result = factory(&resolved, &mut cx);
         credentials_changed |= cx.credentials_changed;
@@ -236,6 +240,7 @@ pub fn load_reusing(
             credentials_changed: false,
             node_id: n.id.clone(),
             tab: n.z.clone(),
+            flow: nodes,
         };
         let (built, catch) = match kind {
             Some(factory) => (factory(&resolved, &mut cx), None),
@@ -275,6 +280,7 @@ pub fn load_reusing(
                     carried,
                     ports: Vec::new(),
                     catch,
+                    status: (n.node_type == STATUS).then(|| status_scope(n)),
                 });
             }
             Ok(_) => {}
@@ -377,7 +383,14 @@ pub fn load_reusing(
         return Err(LoadError::Invalid(problems));
     }
     let rev = file.rev.clone().unwrap_or_else(|| revision(&file.nodes));
-    let flows = Flows::new(
+    // Group nesting, for the catch/status distance rule.
+    let groups = file
+        .nodes
+        .iter()
+        .filter(|n| n.node_type == "group")
+        .map(|n| (n.id.clone(), n.group.clone()))
+        .collect();
+    let mut flows = Flows::new(
         run_nodes,
         g,
         route_table,
@@ -386,6 +399,8 @@ pub fn load_reusing(
         rev,
         env.settings.clone(),
     );
+    flows.groups = groups;
+    flows.events = Some(env.events.clone());
     Ok(Loaded {
         flows: Arc::new(flows),
         credentials,
@@ -407,7 +422,27 @@ fn resolve(n: &NodeConfig, vars: &[(String, String)]) -> NodeConfig {
 }
 
 fn catch_spec(n: &NodeConfig) -> CatchSpec {
-    let scope = match n.raw.get("scope") {
+    CatchSpec {
+        scope: scope_of(n),
+        uncaught: n.flag("uncaught"),
+    }
+}
+
+/// A `status` node's scope. Like Node-RED, nodes it is wired to directly are
+/// left out, so a status node cannot feed itself through a simple loop.
+fn status_scope(n: &NodeConfig) -> CatchScope {
+    match scope_of(n) {
+        CatchScope::Nodes(mut ids) => {
+            ids.retain(|id| !n.wires.iter().flatten().any(|w| w == id));
+            CatchScope::Nodes(ids)
+        }
+        other => other,
+    }
+}
+
+/// `scope`: `null` (whole tab), `"group"`, or a list of node ids.
+fn scope_of(n: &NodeConfig) -> CatchScope {
+    match n.raw.get("scope") {
         Some(Value::Array(ids)) => CatchScope::Nodes(
             ids.iter()
                 .filter_map(Value::as_str)
@@ -416,10 +451,6 @@ fn catch_spec(n: &NodeConfig) -> CatchSpec {
         ),
         Some(Value::String(s)) if s == "group" => CatchScope::Group(n.group.clone()),
         _ => CatchScope::Tab,
-    };
-    CatchSpec {
-        scope,
-        uncaught: n.flag("uncaught"),
     }
 }
 

@@ -36,6 +36,9 @@ pub enum Dest {
     Port(usize),
     /// One node by id, whatever the wires say (`link out` → `link in`).
     Node(String),
+    /// Out of another node's output port, as if that node had sent it (a
+    /// `link out` in return mode hands the message back to its `link call`).
+    Output { node: String, port: usize },
 }
 
 /// The messages a node sends while handling one input, in send order.
@@ -56,6 +59,17 @@ impl Outputs {
     /// Send `msg` straight to the node with this id.
     pub fn send_to_node(&mut self, id: impl Into<String>, msg: Message) {
         self.items.push((Dest::Node(id.into()), msg));
+    }
+
+    /// Send `msg` out of node `id`'s output `port`, as if that node sent it.
+    pub fn send_from(&mut self, id: impl Into<String>, port: usize, msg: Message) {
+        self.items.push((
+            Dest::Output {
+                node: id.into(),
+                port,
+            },
+            msg,
+        ));
     }
 
     /// How many sends are buffered.
@@ -137,6 +151,14 @@ impl NodeHandle {
     pub fn send_all(&self, out: Outputs) {
         if let Some((flows, index)) = self.slot.get() {
             tokio::spawn(async move { flows.route_outputs(index, out).await });
+        }
+    }
+
+    /// Deliver `msg` to this node's own input, as Node-RED's `node.receive()`
+    /// does (an `inject` timer firing); the delivery runs as its own task.
+    pub fn deliver_to_self(&self, msg: Message) {
+        if let Some((flows, index)) = self.slot.get() {
+            tokio::spawn(async move { flows.deliver(index, msg).await });
         }
     }
 

@@ -165,6 +165,8 @@ pub struct BuildCx<'a> {
     pub(crate) credentials_changed: bool,
     pub(crate) node_id: String,
     pub(crate) tab: Option<String>,
+    /// The whole flow being loaded, as given.
+    pub(crate) flow: &'a [NodeConfig],
 }
 
 impl BuildCx<'_> {
@@ -285,6 +287,13 @@ impl BuildCx<'_> {
     /// Id of the node being built.
     pub fn node_id(&self) -> &str {
         &self.node_id
+    }
+
+    /// Every node of the flow being loaded (tabs, groups and disabled nodes
+    /// included), for node types that relate to other nodes: `link out` finds
+    /// the `link in` nodes that name it, `status` drops the nodes it is wired to.
+    pub fn flow_nodes(&self) -> &[NodeConfig] {
+        self.flow
     }
 
     /// The tab the node being built is on.

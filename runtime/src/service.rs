@@ -108,8 +108,13 @@ impl Runtime {
     pub fn install(&self, loaded: Loaded) -> Arc<Flows> {
         let flows = loaded.flows.clone();
         *self.credentials.lock() = loaded.credentials;
-        let live_ids: std::collections::HashSet<String> =
-            flows.source.iter().map(|n| n.id.clone()).collect();
+        // Tabs count as live when a node sits on them, even if the file has
+        // no `tab` node for them (Ignite exports), so their flow context survives.
+        let live_ids: std::collections::HashSet<String> = flows
+            .source
+            .iter()
+            .flat_map(|n| std::iter::once(n.id.clone()).chain(n.z.clone()))
+            .collect();
         flows.start();
         let old = self.current.swap(flows.clone());
         old.stop_replaced_by(&flows);

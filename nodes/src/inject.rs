@@ -1,0 +1,405 @@
+//! `inject`: starts a flow with a message built from typed properties, once
+//! after deploy, on an interval, on a cron schedule, or when the editor's
+//! button is pressed (`POST /inject/:id`).
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use bytes::Bytes;
+use croner::Cron;
+use flowgate_runtime::model::NodeConfig;
+use flowgate_runtime::node::NodeHandle;
+use flowgate_runtime::registry::{BuildCx, Built, NodeType};
+use flowgate_runtime::service::Runtime;
+use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
+use parking_lot::Mutex;
+use serde_json::{Map, Value};
+
+use crate::msgpath::PropPath;
+use crate::typed_value::{Contexts, TypedValue};
+
+/// Node-RED refuses intervals longer than `setInterval` can hold.
+const MAX_REPEAT_SECS: f64 = 2_147_483.0;
+
+pub fn node_type() -> NodeType {
+    NodeType::runnable("inject", build)
+        .category("common")
+        .ports(0, 1)
+        .color("#a6bbcf")
+        .editor(
+            r#"{"defaults":{"name":"","props":[{"p":"payload"},{"p":"topic","vt":"str"}],"repeat":"","crontab":"","once":false,"onceDelay":0.1,"topic":"","payload":"","payloadType":"date"},
+                "fields":[{"name":"props","type":"props"},{"name":"repeat","type":"text"},{"name":"crontab","type":"text"},{"name":"once","type":"checkbox"},{"name":"onceDelay","type":"number"},{"name":"name","type":"text"}]}"#,
+        )
+}
+
+/// One property the inject sets.
+struct Prop {
+    path: PropPath,
+    value: TypedValue,
+}
+
+/// How the node fires on its own.
+#[derive(Clone)]
+enum Schedule {
+    None,
+    Every(Duration),
+    Cron(Box<Cron>),
+}
+
+pub struct Inject {
+    id: String,
+    props: Vec<Prop>,
+    once: Option<Duration>,
+    schedule: Schedule,
+    contexts: Contexts,
+    timer: Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let mut props = Vec::new();
+    match config.raw.get("props") {
+        Some(Value::Array(list)) => {
+            for (i, p) in list.iter().enumerate() {
+                let field = format!("props[{i}]");
+                let name = p.get("p").and_then(Value::as_str).unwrap_or("");
+                if name.is_empty() {
+                    continue;
+                }
+                // Older exports keep payload and topic values outside `props`.
+                let (v, vt) = match (name, p.get("v")) {
+                    ("payload", None) => (
+                        config.raw.get("payload"),
+                        config.str("payloadType").unwrap_or("str"),
+                    ),
+                    ("topic", None) if p.get("vt").and_then(Value::as_str) == Some("str") => {
+                        (config.raw.get("topic"), "str")
+                    }
+                    (_, v) => (v, p.get("vt").and_then(Value::as_str).unwrap_or("str")),
+                };
+                props.push(prop(config, cx, &field, name, v, vt)?);
+            }
+        }
+        _ => {
+            let pt = config.str("payloadType").unwrap_or("str");
+            props.push(prop(config, cx, "payload", "payload", config.raw.get("payload"), pt)?);
+            props.push(prop(config, cx, "topic", "topic", config.raw.get("topic"), "str")?);
+        }
+    }
+    let repeat = config.number("repeat").filter(|r| *r > 0.0);
+    let schedule = match (repeat, config.str("crontab").map(str::trim)) {
+        (Some(r), _) if r > MAX_REPEAT_SECS => {
+            return Err(config.problem(
+                Some("repeat"),
+                format!("interval too large: {r} s (at most {MAX_REPEAT_SECS} s)"),
+            ))
+        }
+        (Some(r), _) => Schedule::Every(Duration::from_secs_f64(r)),
+        (None, Some(c)) if !c.is_empty() => Schedule::Cron(Box::new(Cron::from_str(c).map_err(
+            |e| config.problem(Some("crontab"), format!("invalid cron expression \"{c}\": {e}")),
+        )?)),
+        _ => Schedule::None,
+    };
+    let once = config.flag("once").then(|| {
+        let d = config.number("onceDelay").filter(|d| *d > 0.0).unwrap_or(0.1);
+        Duration::from_secs_f64(d)
+    });
+    Ok(Built::new(
+        Inject {
+            id: config.id.clone(),
+            props,
+            once,
+            schedule,
+            contexts: Contexts::from_cx(cx),
+            timer: Mutex::new(None),
+        },
+        1,
+    ))
+}
+
+fn prop(
+    config: &NodeConfig,
+    cx: &BuildCx<'_>,
+    field: &str,
+    name: &str,
+    v: Option<&Value>,
+    vt: &str,
+) -> Result<Prop, Problem> {
+    Ok(Prop {
+        path: PropPath::parse_msg(name).map_err(|e| config.problem(Some(field), e.to_string()))?,
+        value: TypedValue::build(config, cx, field, v, vt)?,
+    })
+}
+
+impl Inject {
+    /// Set every property on `msg`, collecting failures as Node-RED does.
+    fn fill(&self, mut msg: Message, props: Option<&[Prop]>) -> Result<Message, NodeError> {
+        let mut errors = Vec::new();
+        for p in props.unwrap_or(&self.props) {
+            match p.value.evaluate(&msg.body, &self.contexts) {
+                Ok(Some(v)) => {
+                    if let Err(e) = p.path.set(&mut msg.body, v) {
+                        errors.push(e.to_string());
+                    }
+                }
+                Ok(None) => {
+                    let _ = p.path.delete(&mut msg.body);
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        if errors.is_empty() {
+            Ok(msg)
+        } else {
+            Err(NodeError::new(errors.join("; ")).with_msg(msg))
+        }
+    }
+
+    /// `__user_inject_props__` sent by the editor: properties for this one
+    /// message.
+    fn user_props(&self, list: &[Value]) -> Result<Vec<Prop>, NodeError> {
+        let mut out = Vec::new();
+        for p in list {
+            let name = p.get("p").and_then(Value::as_str).unwrap_or("");
+            if name.is_empty() {
+                continue;
+            }
+            let path = PropPath::parse_msg(name).map_err(|e| NodeError::new(e.to_string()))?;
+            let vt = p.get("vt").and_then(Value::as_str).unwrap_or("str");
+            let value = TypedValue::runtime(p.get("v"), vt).map_err(NodeError::new)?;
+            out.push(Prop { path, value });
+        }
+        Ok(out)
+    }
+}
+
+impl Node for Inject {
+    fn on_input<'a>(&'a self, mut msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
+        let user = match msg.body.remove("__user_inject_props__") {
+            Some(Value::Array(list)) => match self.user_props(&list) {
+                Ok(p) => Some(p),
+                Err(e) => return Outcome::Ready(Err(e.with_msg(msg))),
+            },
+            _ => None,
+        };
+        Outcome::Ready(self.fill(msg, user.as_deref()).map(|m| out.send(0, m)))
+    }
+
+    fn start(&self, handle: NodeHandle) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.once.is_none() && matches!(self.schedule, Schedule::None) {
+            return;
+        }
+        let once = self.once;
+        let schedule = self.schedule.clone();
+        let fire = Firing {
+            handle,
+            node: self.id.clone(),
+        };
+        let task = rt.spawn(async move {
+            if let Some(delay) = once {
+                tokio::time::sleep(delay).await;
+                fire.fire();
+            }
+            match schedule {
+                Schedule::None => {}
+                Schedule::Every(period) => {
+                    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        ticks.tick().await;
+                        if !fire.fire() {
+                            break;
+                        }
+                    }
+                }
+                Schedule::Cron(cron) => loop {
+                    let Some(wait) = until_next(&cron, chrono::Local::now()) else {
+                        tracing::warn!(node = %fire.node, "cron expression never fires again");
+                        break;
+                    };
+                    tokio::time::sleep(wait).await;
+                    if !fire.fire() {
+                        break;
+                    }
+                },
+            }
+        });
+        *self.timer.lock() = Some(task.abort_handle());
+    }
+
+    fn stop(&self) {
+        if let Some(t) = self.timer.lock().take() {
+            t.abort();
+        }
+    }
+}
+
+/// The timer's way to trigger the node: a fresh message to its own input.
+struct Firing {
+    handle: NodeHandle,
+    node: String,
+}
+
+impl Firing {
+    /// Trigger once; `false` when the deployment is gone.
+    fn fire(&self) -> bool {
+        if !self.handle.is_live() {
+            return false;
+        }
+        self.handle.deliver_to_self(Message::new());
+        true
+    }
+}
+
+/// How long from `now` until the schedule's next firing.
+pub fn until_next<Tz: chrono::TimeZone>(cron: &Cron, now: chrono::DateTime<Tz>) -> Option<Duration>
+where
+    chrono::DateTime<Tz>: croner::CronDateTime,
+{
+    let next = cron.find_next_occurrence(&now, false).ok()?;
+    (next - now).to_std().ok()
+}
+
+/// `POST /inject/:id`: Node-RED's admin endpoint behind the editor's inject
+/// button. Any node can be poked this way (it receives an empty message, or
+/// the posted body when it carries `__user_inject_props__`). Mount it behind
+/// admin authentication.
+pub fn inject_router(runtime: Arc<Runtime>) -> Router {
+    Router::new()
+        .route("/inject/{id}", post(inject_endpoint))
+        .with_state(runtime)
+}
+
+async fn inject_endpoint(
+    State(runtime): State<Arc<Runtime>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let flows = runtime.current();
+    let Some(index) = flows.index_of(&id) else {
+        return (StatusCode::NOT_FOUND, "Not Found").into_response();
+    };
+    let mut msg = Message::new();
+    if let Ok(Value::Object(b)) = serde_json::from_slice::<Value>(&body) {
+        if b.contains_key("__user_inject_props__") {
+            let mut m: Map<String, Value> = b;
+            m.entry("_msgid")
+                .or_insert_with(|| Value::String(flowgate_runtime::message::new_msgid()));
+            msg = Message::from_body(m);
+        }
+    }
+    tokio::spawn(async move { flows.deliver(index, msg).await });
+    (StatusCode::OK, "OK").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{self, Sink};
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    #[test]
+    fn cron_next_firing() {
+        let cron = Cron::from_str("*/5 * * * *").unwrap();
+        let now = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 10, 2, 30).unwrap();
+        assert_eq!(until_next(&cron, now), Some(Duration::from_secs(150)));
+        let cron = Cron::from_str("0 0 12 * * 1").unwrap(); // six fields: seconds first
+        let monday = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 11, 0, 0).unwrap();
+        assert_eq!(until_next(&cron, monday), Some(Duration::from_secs(3600)));
+    }
+
+    #[test]
+    fn bad_cron_is_a_load_error() {
+        let e = testkit::load_error(json!([
+            {"id": "i", "type": "inject", "z": "t", "crontab": "61 * * * *", "wires": [[]]}
+        ]));
+        assert!(e.contains("node i (inject) field `crontab`: invalid cron expression"), "{e}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn once_then_repeat_on_the_paused_clock() {
+        let rt = testkit::start(json!([
+            {"id": "rep1", "type": "inject", "z": "t", "props": [{"p": "payload"}, {"p": "topic", "vt": "str"}],
+             "payload": "42", "payloadType": "num", "topic": "tick", "repeat": "2", "once": true, "onceDelay": "0.5",
+             "wires": [["sink-rep1"]]},
+            {"id": "sink-rep1", "type": "test sink", "z": "t", "wires": []}
+        ]));
+        let mut sink = Sink::new("sink-rep1");
+        let start = tokio::time::Instant::now();
+        let first = sink.next().await;
+        assert_eq!(first.body["payload"], json!(42));
+        assert_eq!(first.body["topic"], json!("tick"));
+        assert_eq!(start.elapsed(), Duration::from_millis(500));
+        sink.next().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(2500));
+        sink.next().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(4500));
+        // A redeploy stops the timer.
+        rt.current().stop();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert!(sink.try_next().is_none());
+    }
+
+    #[tokio::test]
+    async fn props_of_every_type() {
+        std::env::set_var("FLOWGATE_INJECT_TEST", "from-env");
+        let rt = testkit::start(json!([
+            {"id": "props1", "type": "inject", "z": "t", "props": [
+                {"p": "payload", "v": "{\"a\":[1,2]}", "vt": "json"},
+                {"p": "n", "v": "1.5", "vt": "num"},
+                {"p": "b", "v": "TRUE", "vt": "bool"},
+                {"p": "s", "v": "x", "vt": "str"},
+                {"p": "e", "v": "FLOWGATE_INJECT_TEST", "vt": "env"},
+                {"p": "buf", "v": "[1,2]", "vt": "bin"},
+                {"p": "g", "v": "counter", "vt": "global"},
+                {"p": "nested.deep[1]", "v": "y", "vt": "str"},
+                {"p": "t", "v": "", "vt": "date"}
+             ], "wires": [["sink-props1"]]},
+            {"id": "sink-props1", "type": "test sink", "z": "t", "wires": []}
+        ]));
+        rt.env.contexts.global().set("counter", Some(json!(7)));
+        let mut sink = Sink::new("sink-props1");
+        testkit::inject(&rt, "props1", json!({})).await;
+        let m = sink.next().await.body;
+        assert_eq!(m["payload"], json!({"a": [1, 2]}));
+        assert_eq!(m["n"], json!(1.5));
+        assert_eq!(m["b"], json!(true));
+        assert_eq!(m["s"], json!("x"));
+        assert_eq!(m["e"], json!("from-env"));
+        assert_eq!(m["buf"], json!({"type": "Buffer", "data": [1, 2]}));
+        assert_eq!(m["g"], json!(7));
+        assert_eq!(m["nested"], json!({"deep": [null, "y"]}));
+        assert!(m["t"].as_i64().unwrap() > 1_600_000_000_000);
+    }
+
+    #[tokio::test]
+    async fn inject_endpoint_triggers_and_404s() {
+        use tower::ServiceExt;
+        let rt = testkit::start(json!([
+            {"id": "btn1", "type": "inject", "z": "t", "props": [{"p": "payload", "v": "hi", "vt": "str"}],
+             "wires": [["sink-btn1"]]},
+            {"id": "sink-btn1", "type": "test sink", "z": "t", "wires": []}
+        ]));
+        let mut sink = Sink::new("sink-btn1");
+        let app = inject_router(rt.clone());
+        let req = |uri: &str| {
+            axum::http::Request::post(uri)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let r = app.clone().oneshot(req("/inject/btn1")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(sink.next().await.body["payload"], json!("hi"));
+        let r = app.oneshot(req("/inject/nope")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+}

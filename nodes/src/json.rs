@@ -1,0 +1,421 @@
+//! `json`: converts a property between JSON text and an object. Invalid JSON
+//! is a catchable node error whose message is the one Node.js's `JSON.parse`
+//! gives, since flows often return `msg.error.message` to the client.
+
+use flowgate_runtime::model::NodeConfig;
+use flowgate_runtime::registry::{BuildCx, Built, NodeType};
+use flowgate_runtime::request::as_buffer;
+use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
+use serde_json::Value;
+
+use crate::msgpath::PropPath;
+
+pub fn node_type() -> NodeType {
+    NodeType::runnable("json", build)
+        .category("parser")
+        .color("#DEBD5C")
+        .editor(
+            r#"{"defaults":{"name":"","property":"payload","action":"","pretty":false},
+                "fields":[{"name":"action","type":"select","options":["","str","obj"]},{"name":"property","type":"text"},{"name":"pretty","type":"checkbox"},{"name":"name","type":"text"}]}"#,
+        )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// Convert either way.
+    Toggle,
+    /// Always to a JSON string.
+    ToString,
+    /// Always to an object.
+    ToObject,
+}
+
+struct Json {
+    action: Action,
+    property: PropPath,
+    pretty: bool,
+}
+
+fn build(config: &NodeConfig, _cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let action = match config.str("action").unwrap_or("") {
+        "" => Action::Toggle,
+        "str" => Action::ToString,
+        "obj" => Action::ToObject,
+        other => {
+            return Err(config.problem(
+                Some("action"),
+                format!("unknown action \"{other}\" (expected \"\", \"str\" or \"obj\")"),
+            ))
+        }
+    };
+    let property = config.str("property").filter(|p| !p.is_empty()).unwrap_or("payload");
+    let property = PropPath::parse_msg(property)
+        .map_err(|e| config.problem(Some("property"), e.to_string()))?;
+    Ok(Built::new(
+        Json {
+            action,
+            property,
+            pretty: config.flag("pretty"),
+        },
+        1,
+    ))
+}
+
+/// `JSON.stringify(value, null, indent)`.
+pub fn stringify(value: &Value, pretty: bool) -> String {
+    if pretty {
+        let mut out = Vec::new();
+        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+        serde::Serialize::serialize(value, &mut ser).expect("JSON value serializes");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    } else {
+        serde_json::to_string(value).expect("JSON value serializes")
+    }
+}
+
+impl Node for Json {
+    fn on_input<'a>(&'a self, mut msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
+        let value = match self.property.get(&msg.body) {
+            Ok(Some(v)) => v.into_owned(),
+            // No property: pass the message on untouched.
+            Ok(None) | Err(_) => {
+                out.send(0, msg);
+                return Outcome::Ready(Ok(()));
+            }
+        };
+        let text = match &value {
+            Value::String(s) => Some(s.clone()),
+            v => as_buffer(v).map(|b| String::from_utf8_lossy(&b).into_owned()),
+        };
+        match text {
+            Some(text) => {
+                if self.action != Action::ToString {
+                    match parse(&text) {
+                        Ok(parsed) => {
+                            let _ = self.property.set(&mut msg.body, parsed);
+                        }
+                        Err(e) => return Outcome::Ready(Err(NodeError::new(e).with_msg(msg))),
+                    }
+                }
+                out.send(0, msg);
+            }
+            None => match value {
+                Value::Object(_) | Value::Array(_) | Value::Bool(_) | Value::Number(_) | Value::Null => {
+                    if self.action != Action::ToObject {
+                        let s = stringify(&value, self.pretty);
+                        let _ = self.property.set(&mut msg.body, Value::String(s));
+                    }
+                    out.send(0, msg);
+                }
+                _ => tracing::warn!("json: Ignored unsupported payload type"),
+            },
+        }
+        Outcome::Ready(Ok(()))
+    }
+}
+
+/// `JSON.parse(text)`, failing with V8's error message.
+pub fn parse(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|_| v8_json_error(text))
+}
+
+/// The message V8's `JSON.parse` throws for invalid `text` (Node.js 18–22).
+pub fn v8_json_error(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut p = Checker { s: &chars, i: 0, src: text };
+    match p.document() {
+        Ok(()) => "Unexpected end of JSON input".into(),
+        Err(e) => e,
+    }
+}
+
+struct Checker<'a> {
+    s: &'a [char],
+    i: usize,
+    src: &'a str,
+}
+
+const CONTEXT: usize = 10;
+
+impl Checker<'_> {
+    fn peek(&self) -> Option<char> {
+        self.s.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(' ' | '\t' | '\n' | '\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn at(&self, what: &str) -> String {
+        format!("{what} in JSON at position {}", self.i)
+    }
+
+    /// V8's message for an unexpected character at the current position.
+    fn unexpected(&self) -> String {
+        let Some(c) = self.peek() else {
+            return "Unexpected end of JSON input".into();
+        };
+        if c.is_ascii_digit() || c == '-' {
+            return self.at("Unexpected number");
+        }
+        if c == '"' {
+            return self.at("Unexpected string");
+        }
+        if matches!(self.src, "undefined" | "NaN" | "Infinity" | "[object Object]") {
+            return format!("\"{}\" is not valid JSON", self.src);
+        }
+        let len = self.s.len();
+        let pos = self.i;
+        let slice = |a: usize, b: usize| self.s[a..b.min(len)].iter().collect::<String>();
+        if len <= CONTEXT * 2 + 1 {
+            format!("Unexpected token '{c}', \"{}\" is not valid JSON", self.src)
+        } else if pos < CONTEXT {
+            format!("Unexpected token '{c}', \"{}\"... is not valid JSON", slice(0, pos + CONTEXT))
+        } else if pos >= len - CONTEXT {
+            format!("Unexpected token '{c}', ...\"{}\" is not valid JSON", slice(pos - CONTEXT, len))
+        } else {
+            format!(
+                "Unexpected token '{c}', ...\"{}\"... is not valid JSON",
+                slice(pos - CONTEXT, pos + CONTEXT)
+            )
+        }
+    }
+
+    fn document(&mut self) -> Result<(), String> {
+        self.ws();
+        self.value()?;
+        self.ws();
+        if self.peek().is_some() {
+            return Err(format!(
+                "Unexpected non-whitespace character after JSON at position {}",
+                self.i
+            ));
+        }
+        Ok(())
+    }
+
+    fn value(&mut self) -> Result<(), String> {
+        self.ws();
+        match self.peek() {
+            Some('{') => self.object(),
+            Some('[') => self.array(),
+            Some('"') => self.string(),
+            Some(c) if c == '-' || c.is_ascii_digit() => self.number(),
+            Some('t') => self.literal("true"),
+            Some('f') => self.literal("false"),
+            Some('n') => self.literal("null"),
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Result<(), String> {
+        for expected in word.chars() {
+            if self.peek() != Some(expected) {
+                return Err(self.unexpected());
+            }
+            self.i += 1;
+        }
+        Ok(())
+    }
+
+    fn object(&mut self) -> Result<(), String> {
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some('}') {
+            self.i += 1;
+            return Ok(());
+        }
+        if self.peek() != Some('"') {
+            return Err(self.at("Expected property name or '}'"));
+        }
+        loop {
+            self.string()?;
+            self.ws();
+            if self.peek() != Some(':') {
+                return Err(self.at("Expected ':' after property name"));
+            }
+            self.i += 1;
+            self.value()?;
+            self.ws();
+            match self.peek() {
+                Some(',') => {
+                    self.i += 1;
+                    self.ws();
+                    if self.peek() != Some('"') {
+                        return Err(self.at("Expected double-quoted property name"));
+                    }
+                }
+                Some('}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.at("Expected ',' or '}' after property value")),
+            }
+        }
+    }
+
+    fn array(&mut self) -> Result<(), String> {
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(']') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.value()?;
+            self.ws();
+            match self.peek() {
+                Some(',') => self.i += 1,
+                Some(']') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.at("Expected ',' or ']' after array element")),
+            }
+        }
+    }
+
+    fn string(&mut self) -> Result<(), String> {
+        self.i += 1;
+        loop {
+            match self.peek() {
+                None => return Err(self.at("Unterminated string")),
+                Some('"') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some('\\') => {
+                    self.i += 1;
+                    match self.peek() {
+                        Some('"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't') => self.i += 1,
+                        Some('u') => {
+                            self.i += 1;
+                            for _ in 0..4 {
+                                if !self.peek().is_some_and(|c| c.is_ascii_hexdigit()) {
+                                    return Err(self.at("Bad Unicode escape"));
+                                }
+                                self.i += 1;
+                            }
+                        }
+                        None => return Err(self.at("Unterminated string")),
+                        Some(_) => return Err(self.at("Bad escaped character")),
+                    }
+                }
+                Some(c) if (c as u32) < 0x20 => {
+                    return Err(self.at("Bad control character in string literal"))
+                }
+                Some(_) => self.i += 1,
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    fn number(&mut self) -> Result<(), String> {
+        if self.peek() == Some('-') {
+            self.i += 1;
+            if !self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                return Err(self.at("No number after minus sign"));
+            }
+        }
+        if self.peek() == Some('0') {
+            self.i += 1;
+            if self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                return Err(self.at("Unexpected number"));
+            }
+        } else {
+            self.digits();
+        }
+        if self.peek() == Some('.') {
+            self.i += 1;
+            if self.digits() == 0 {
+                return Err(self.at("Unterminated fractional number"));
+            }
+        }
+        if matches!(self.peek(), Some('e' | 'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some('+' | '-')) {
+                self.i += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.at("Exponent part is missing a number"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{self, Sink};
+    use serde_json::json;
+
+    #[test]
+    fn v8_messages() {
+        // Recorded from Node.js 20's JSON.parse.
+        let cases = [
+            ("", "Unexpected end of JSON input"),
+            ("abc", "Unexpected token 'a', \"abc\" is not valid JSON"),
+            ("{a:1}", "Expected property name or '}' in JSON at position 1"),
+            ("{\"a\":1,}", "Expected double-quoted property name in JSON at position 7"),
+            ("[1,]", "Unexpected token ']', \"[1,]\" is not valid JSON"),
+            ("{\"a\" 1}", "Expected ':' after property name in JSON at position 5"),
+            ("{\"a\":1 \"b\":2}", "Expected ',' or '}' after property value in JSON at position 7"),
+            ("[1 2]", "Expected ',' or ']' after array element in JSON at position 3"),
+            ("\"abc", "Unterminated string in JSON at position 4"),
+            ("{\"a\":1}x", "Unexpected non-whitespace character after JSON at position 7"),
+            ("tru", "Unexpected end of JSON input"),
+            ("1.", "Unterminated fractional number in JSON at position 2"),
+            ("-", "No number after minus sign in JSON at position 1"),
+            ("\"a\nb\"", "Bad control character in string literal in JSON at position 2"),
+            ("{\"aaaaaaaaaaaaaaaa\": x}", "Unexpected token 'x', ...\"aaaaaaa\": x}\" is not valid JSON"),
+            (
+                "[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", x, \"bbbbbbbbbbbbbbbbbbbbbbbbbb\"]",
+                "Unexpected token 'x', ...\"aaaaaaa\", x, \"bbbbbb\"... is not valid JSON",
+            ),
+            ("01", "Unexpected number in JSON at position 1"),
+            ("\"\\x\"", "Bad escaped character in JSON at position 2"),
+            ("undefined", "\"undefined\" is not valid JSON"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(v8_json_error(input), expected, "for {input:?}");
+        }
+    }
+
+    #[test]
+    fn pretty_uses_four_spaces() {
+        assert_eq!(stringify(&json!({"a": [1]}), true), "{\n    \"a\": [\n        1\n    ]\n}");
+    }
+
+    #[tokio::test]
+    async fn converts_both_ways_and_errors_are_catchable() {
+        let rt = testkit::start(json!([
+            {"id": "j1", "type": "json", "z": "t", "property": "data", "action": "", "wires": [["j1-out"]]},
+            {"id": "j1-out", "type": "test sink", "z": "t", "wires": []},
+            {"id": "j1-catch", "type": "catch", "z": "t", "scope": ["j1"], "wires": [["j1-err"]]},
+            {"id": "j1-err", "type": "test sink", "z": "t", "wires": []}
+        ]));
+        let mut out = Sink::new("j1-out");
+        let mut err = Sink::new("j1-err");
+        testkit::inject(&rt, "j1", json!({"data": "{\"a\":[1,2]}"})).await;
+        assert_eq!(out.next().await.body["data"], json!({"a": [1, 2]}));
+        testkit::inject(&rt, "j1", json!({"data": {"b": true}})).await;
+        assert_eq!(out.next().await.body["data"], json!("{\"b\":true}"));
+        testkit::inject(&rt, "j1", json!({"other": 1})).await;
+        assert_eq!(out.next().await.body["other"], json!(1));
+        testkit::inject(&rt, "j1", json!({"data": "{bad"})).await;
+        let e = err.next().await;
+        assert_eq!(e.body["error"]["message"], json!("Expected property name or '}' in JSON at position 1"));
+        assert_eq!(e.body["data"], json!("{bad"));
+    }
+}

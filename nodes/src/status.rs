@@ -1,0 +1,80 @@
+//! `status`: receives the status changes of the nodes in its scope (its tab,
+//! its group, or a list of node ids) as `msg.status = {fill, shape, text,
+//! source: {id, type, name}}`. The engine routes status events to it (see
+//! the loader's `status` scope); the node itself just passes them on.
+
+use flowgate_runtime::model::NodeConfig;
+use flowgate_runtime::registry::{BuildCx, Built, NodeType};
+use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
+use serde_json::Value;
+
+pub fn node_type() -> NodeType {
+    NodeType::runnable("status", build)
+        .category("common")
+        .ports(0, 1)
+        .color("#c0edc0")
+        .editor(
+            r#"{"defaults":{"name":"","scope":null},
+                "fields":[{"name":"scope","type":"node-list"},{"name":"name","type":"text"}]}"#,
+        )
+}
+
+fn build(config: &NodeConfig, _cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    match config.raw.get("scope") {
+        None | Some(Value::Null) | Some(Value::Array(_)) => {}
+        Some(Value::String(s)) if s == "group" => {}
+        Some(_) => {
+            return Err(config.problem(
+                Some("scope"),
+                "scope must be null (whole tab), \"group\" or a list of node ids",
+            ))
+        }
+    }
+    Ok(Built::new(StatusNode, 1))
+}
+
+struct StatusNode;
+
+impl Node for StatusNode {
+    fn on_input<'a>(&'a self, msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
+        out.send(0, msg);
+        Outcome::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::{self, Sink};
+    use crate::util::{publish_status, status};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn receives_status_of_nodes_in_scope() {
+        let rt = testkit::start(json!([
+            {"id": "st-src", "type": "debug", "z": "t", "name": "watched", "wires": []},
+            {"id": "st-other", "type": "debug", "z": "t", "wires": []},
+            {"id": "st-all", "type": "status", "z": "t", "scope": null, "wires": [["st-all-out"]]},
+            {"id": "st-one", "type": "status", "z": "t", "scope": ["st-src"], "wires": [["st-one-out"]]},
+            {"id": "st-elsewhere", "type": "status", "z": "t2", "scope": null, "wires": [["st-else-out"]]},
+            {"id": "st-all-out", "type": "test sink", "z": "t", "wires": []},
+            {"id": "st-one-out", "type": "test sink", "z": "t", "wires": []},
+            {"id": "st-else-out", "type": "test sink", "z": "t2", "wires": []}
+        ]));
+        let mut all = Sink::new("st-all-out");
+        let mut one = Sink::new("st-one-out");
+        let mut elsewhere = Sink::new("st-else-out");
+        publish_status(rt.events(), "st-src", status("green", "dot", 5));
+        let m = all.next().await;
+        assert_eq!(
+            m.body["status"],
+            json!({"fill": "green", "shape": "dot", "text": "5",
+                   "source": {"id": "st-src", "type": "debug", "name": "watched"}})
+        );
+        assert_eq!(one.next().await.body["status"]["source"]["id"], json!("st-src"));
+        publish_status(rt.events(), "st-other", status("red", "ring", "x"));
+        assert_eq!(all.next().await.body["status"]["source"]["id"], json!("st-other"));
+        tokio::task::yield_now().await;
+        assert!(one.try_next().is_none());
+        assert!(elsewhere.try_next().is_none());
+    }
+}
