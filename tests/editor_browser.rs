@@ -486,17 +486,15 @@ fn debug_message_appears_live_in_the_sidebar() {
     // The timestamp, then the value as a collapsible tree.
     let time = page.eval("document.querySelector('.debug-msg .time').textContent");
     assert!(regex_like_time(time.as_str().unwrap()), "{time}");
-    page.click(".debug-msg .json .head");
-    let value = page.wait(
-        "the expanded value",
-        "document.querySelector('.debug-msg .json .children')?.textContent",
-    );
+    // The value as a tree: expanded at the top, collapsible with a click.
+    let value = page.wait("the value", "document.querySelector('.debug-msg .json .children')?.textContent");
     assert!(value.as_str().unwrap().contains("\"hello\""), "{value}");
+    let collapsed = "document.querySelector('.debug-msg .json .branch').classList.contains('collapsed')";
+    assert_eq!(page.eval(collapsed), json!(false));
     page.click(".debug-msg .json .head");
-    page.wait(
-        "collapsed again",
-        "document.querySelector('.debug-msg .json .branch').classList.contains('collapsed')",
-    );
+    page.wait("the value collapsed", collapsed);
+    page.click(".debug-msg .json .head");
+    page.wait("the value expanded again", &format!("!{collapsed}"));
     // Clicking the node name selects the node on the canvas.
     page.click(".debug-msg .debug-node");
     page.wait(
