@@ -6,6 +6,7 @@ pub mod change;
 pub mod comment;
 pub mod debug;
 pub mod delay;
+pub mod function;
 pub mod http_in;
 pub mod http_request;
 pub mod http_response;
@@ -32,6 +33,7 @@ use flowgate_runtime::Registry;
 /// Every node type flowgate ships, by its Node-RED type string.
 pub fn registry() -> Registry {
     let mut r = Registry::new();
+    r.register(function::node_type());
     r.register(http_in::node_type());
     r.register(http_response::node_type());
     r.register(junction::node_type());

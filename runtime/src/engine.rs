@@ -478,6 +478,10 @@ impl Flows {
             source.insert("name".into(), Value::String(node.name.clone()));
         }
         source.insert("count".into(), Value::from(count));
+        // Node-RED keeps an `error` the message already carried as `_error`.
+        if let Some(previous) = msg.body.get("error").cloned() {
+            msg.body.insert("_error".into(), previous);
+        }
         msg.body.insert(
             "error".into(),
             json!({ "message": err.message, "source": Value::Object(source) }),

@@ -1,0 +1,699 @@
+//! Node-RED's function API — `node`, `context`/`flow`/`global`, `env`,
+//! `JSON`, `Date`, `uuid()` — as Rhai host objects.
+//!
+//! Everything a script does that the outside world can see (sends, raised
+//! errors, status and debug events, log lines, context writes) is recorded in
+//! the run's [`RunState`] and applied when the run ends. That lets the runner
+//! abandon a run that turned out slow on a tokio worker and redo it on the
+//! blocking pool without doing anything twice (see `sandbox`).
+
+use std::sync::Arc;
+
+use flowgate_runtime::context::Store;
+use flowgate_runtime::events::Events;
+use parking_lot::Mutex;
+use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, INT};
+use serde_json::{json, Map, Value};
+
+use super::convert::{self, Mode};
+use super::js::values::{as_array, as_object};
+
+/// What a script may know about its node; shared by all its runs.
+pub struct NodeInfo {
+    pub id: String,
+    pub name: String,
+    /// The tab.
+    pub z: String,
+    pub outputs: usize,
+    /// The tab's `env` list (the process environment is read on demand).
+    pub env: Vec<(String, String)>,
+    pub events: Events,
+}
+
+/// Which of the node's scripts is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// `func`, for one message.
+    Input,
+    /// `initialize`, when the flows start.
+    Initialize,
+    /// `finalize`, when they stop (sending is an error there).
+    Finalize,
+}
+
+/// An error a script raised with `node.error(text, msg)`.
+#[derive(Debug)]
+pub struct RaisedError {
+    pub message: String,
+    pub body: Map<String, Value>,
+}
+
+/// One buffered context write.
+struct ContextWrite {
+    store: Arc<Store>,
+    key: String,
+    value: Option<Value>,
+}
+
+/// The effects of one run, applied by [`RunState::commit`].
+pub struct RunState {
+    pub phase: Phase,
+    pub mode: Mode,
+    /// `_msgid` given to every message the run sends.
+    pub msgid: String,
+    /// `msg.topic` of the input (for debug events).
+    pub topic: String,
+    /// The input body, for key order of native Rhai maps.
+    pub template: Option<Arc<Map<String, Value>>>,
+    pub sends: Vec<(usize, Map<String, Value>)>,
+    pub errors: Vec<RaisedError>,
+    /// Whether the run called `node.status`.
+    pub status_used: bool,
+    events: Vec<(String, Value)>,
+    logs: Vec<(tracing::Level, String)>,
+    writes: Vec<ContextWrite>,
+}
+
+/// A run's shared state, reachable from every host object of that run.
+pub type Run = Arc<Mutex<RunState>>;
+
+impl RunState {
+    pub fn new(phase: Phase, mode: Mode, msgid: String) -> Self {
+        RunState {
+            phase,
+            mode,
+            msgid,
+            topic: String::new(),
+            template: None,
+            sends: Vec::new(),
+            errors: Vec::new(),
+            status_used: false,
+            events: Vec::new(),
+            logs: Vec::new(),
+            writes: Vec::new(),
+        }
+    }
+
+    /// Apply the run's context writes, publish its events and write its log
+    /// lines. Sends and raised errors are taken by the caller.
+    pub fn commit(&mut self, info: &NodeInfo) {
+        for w in self.writes.drain(..) {
+            w.store.set(&w.key, w.value);
+        }
+        for (level, text) in self.logs.drain(..) {
+            match level {
+                tracing::Level::ERROR => tracing::error!(node = %info.id, name = %info.name, "{text}"),
+                tracing::Level::WARN => tracing::warn!(node = %info.id, name = %info.name, "{text}"),
+                _ => tracing::info!(node = %info.id, name = %info.name, "{text}"),
+            }
+        }
+        for (topic, data) in self.events.drain(..) {
+            info.events.publish(topic, data);
+        }
+    }
+
+    fn read(&self, store: &Arc<Store>, key: &str) -> Option<Value> {
+        match self
+            .writes
+            .iter()
+            .rev()
+            .find(|w| Arc::ptr_eq(&w.store, store) && w.key == key)
+        {
+            Some(w) => w.value.clone(),
+            None => store.get(key),
+        }
+    }
+}
+
+fn err(text: impl Into<String>) -> Box<EvalAltResult> {
+    text.into().into()
+}
+
+/// How a host method failed: a JavaScript `Error` in translated code, a plain
+/// runtime error in Rhai.
+fn fail(mode: Mode, message: &str) -> Box<EvalAltResult> {
+    match mode {
+        Mode::Js => super::js::ops::throw("Error", message),
+        Mode::Rhai => err(message),
+    }
+}
+
+/// Node-RED's debug-sidebar `format` of a value.
+pub fn debug_format(v: Option<&Value>) -> String {
+    match v {
+        None => "undefined".into(),
+        Some(Value::Null) => "null".into(),
+        Some(Value::Bool(_)) => "boolean".into(),
+        Some(Value::Number(_)) => "number".into(),
+        Some(Value::String(s)) => format!("string[{}]", super::js::ops::utf16_len(s)),
+        Some(Value::Array(a)) => format!("array[{}]", a.len()),
+        Some(Value::Object(_)) => "Object".into(),
+    }
+}
+
+/// `node` in a script.
+#[derive(Clone)]
+pub struct NodeApi {
+    pub info: Arc<NodeInfo>,
+    pub run: Run,
+}
+
+impl NodeApi {
+    fn mode(&self) -> Mode {
+        self.run.lock().mode
+    }
+
+    /// `node.send(msgs)`: every message is copied as it is now.
+    pub fn send(&self, v: &Dynamic) -> Result<(), Box<EvalAltResult>> {
+        let (phase, mode, template, msgid) = {
+            let r = self.run.lock();
+            (r.phase, r.mode, r.template.clone(), r.msgid.clone())
+        };
+        if phase == Phase::Finalize {
+            self.log(tracing::Level::ERROR, &Dynamic::from("Cannot send from close function"));
+            return Ok(());
+        }
+        let msgid = if phase == Phase::Initialize {
+            flowgate_runtime::message::new_msgid()
+        } else {
+            msgid
+        };
+        let (sends, bad) = collect_sends(v, mode, template.as_deref(), &msgid).map_err(|e| fail(mode, &e))?;
+        for t in bad {
+            self.log(tracing::Level::ERROR, &Dynamic::from(format!("Function tried to send a message of type {t}")));
+        }
+        self.run.lock().sends.extend(sends);
+        Ok(())
+    }
+
+    /// `node.log/warn/error(value)`: a log line, and for warn/error a debug
+    /// event in the editor's shape.
+    pub fn log(&self, level: tracing::Level, v: &Dynamic) {
+        let mode = self.mode();
+        let value = convert::to_json(v, mode, None).unwrap_or(None);
+        let text = match &value {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => "undefined".into(),
+        };
+        let mut run = self.run.lock();
+        if level != tracing::Level::INFO {
+            let data = json!({
+                "id": self.info.id,
+                "z": self.info.z,
+                "name": self.info.name,
+                "topic": run.topic,
+                "property": "msg",
+                "msg": value.clone().unwrap_or(Value::Null),
+                "format": debug_format(value.as_ref()),
+                "level": if level == tracing::Level::ERROR { "error" } else { "warn" },
+                "timestamp": super::js::date::now_ms() as i64,
+            });
+            run.events.push(("debug".into(), data));
+        }
+        run.logs.push((level, text));
+    }
+
+    /// `node.error(text, msg)`: a catchable error for that message.
+    pub fn raise(&self, text: &Dynamic, msg: &Dynamic) -> Result<(), Box<EvalAltResult>> {
+        let mode = self.mode();
+        let template = self.run.lock().template.clone();
+        let body = match convert::to_body(msg, mode, template.as_deref()) {
+            Ok(Some(b)) => b,
+            _ => {
+                // Not a message: Node-RED only logs it.
+                self.log(tracing::Level::ERROR, text);
+                return Ok(());
+            }
+        };
+        let message = error_text(text);
+        self.log(tracing::Level::ERROR, &Dynamic::from(message.clone()));
+        self.run.lock().errors.push(RaisedError { message, body });
+        Ok(())
+    }
+
+    /// `node.status({fill, shape, text})` or `node.status("text")`.
+    pub fn status(&self, v: &Dynamic) {
+        let mode = self.mode();
+        let data = match convert::to_json(v, mode, None).unwrap_or(None) {
+            Some(Value::Object(o)) => Value::Object(o),
+            Some(Value::String(s)) => json!({ "text": s }),
+            Some(Value::Null) | None => json!({}),
+            Some(other) => json!({ "text": other.to_string() }),
+        };
+        let topic = format!("status/{}", self.info.id);
+        let mut run = self.run.lock();
+        run.status_used = true;
+        run.events.push((topic, data));
+    }
+}
+
+/// The text of an error value: `Error` objects print as `Name: message`.
+pub fn error_text(v: &Dynamic) -> String {
+    super::js::ops::to_string(v).to_string()
+}
+
+/// Node-RED's `sendResults`: a message, an array with one entry per output
+/// (each a message, an array of messages, or null). Returns the sends and the
+/// types of entries that were not messages.
+pub fn collect_sends(
+    v: &Dynamic,
+    mode: Mode,
+    template: Option<&Map<String, Value>>,
+    msgid: &str,
+) -> Result<(Vec<(usize, Map<String, Value>)>, Vec<&'static str>), String> {
+    let mut sends = Vec::new();
+    let mut bad = Vec::new();
+    if super::js::values::is_nullish(v) {
+        return Ok((sends, bad));
+    }
+    let ports: Vec<Dynamic> = match list_items(v) {
+        Some(items) => items,
+        None => vec![v.clone()],
+    };
+    for (port, entry) in ports.iter().enumerate() {
+        if super::js::values::is_nullish(entry) {
+            continue;
+        }
+        let msgs = list_items(entry).unwrap_or_else(|| vec![entry.clone()]);
+        for m in &msgs {
+            if super::js::values::is_nullish(m) {
+                continue;
+            }
+            if !is_object(m) {
+                bad.push(message_type(m));
+                continue;
+            }
+            let body = convert::to_body(m, mode, template).map_err(|e| e.to_string())?;
+            if let Some(mut body) = body {
+                body.insert("_msgid".into(), Value::String(msgid.to_owned()));
+                sends.push((port, body));
+            }
+        }
+    }
+    Ok((sends, bad))
+}
+
+fn list_items(v: &Dynamic) -> Option<Vec<Dynamic>> {
+    if let Some(a) = as_array(v) {
+        return Some(a.items());
+    }
+    v.read_lock::<rhai::Array>().map(|a| a.clone())
+}
+
+fn is_object(v: &Dynamic) -> bool {
+    v.is::<rhai::Map>() || as_object(v).is_some()
+}
+
+fn message_type(v: &Dynamic) -> &'static str {
+    if list_items(v).is_some() {
+        "Array"
+    } else if v.is::<super::js::values::JsDate>() {
+        "Date"
+    } else {
+        super::js::ops::type_of(v)
+    }
+}
+
+/// One context path segment.
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// `a.b[0]["c"]` → segments; the first is the store key.
+fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
+    let invalid = || format!("Invalid property expression: {path}");
+    let mut segs = Vec::new();
+    let mut rest = path;
+    let mut cur = String::new();
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '.' => {
+                if cur.is_empty() && !matches!(segs.last(), Some(_)) {
+                    return Err(invalid());
+                }
+                if !cur.is_empty() {
+                    segs.push(Seg::Key(std::mem::take(&mut cur)));
+                }
+                rest = &rest[1..];
+                if rest.is_empty() || rest.starts_with('.') {
+                    return Err(invalid());
+                }
+            }
+            '[' => {
+                if !cur.is_empty() {
+                    segs.push(Seg::Key(std::mem::take(&mut cur)));
+                }
+                let close = rest.find(']').ok_or_else(invalid)?;
+                let inner = rest[1..close].trim();
+                let seg = if let Some(q) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                    Seg::Key(q.to_owned())
+                } else if let Some(q) = inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+                    Seg::Key(q.to_owned())
+                } else {
+                    Seg::Index(inner.parse().map_err(|_| invalid())?)
+                };
+                segs.push(seg);
+                rest = &rest[close + 1..];
+            }
+            _ => {
+                cur.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    if !cur.is_empty() {
+        segs.push(Seg::Key(cur));
+    }
+    match segs.first() {
+        Some(Seg::Key(_)) => Ok(segs),
+        _ => Err(invalid()),
+    }
+}
+
+fn walk<'v>(mut v: &'v Value, segs: &[Seg]) -> Option<&'v Value> {
+    for s in segs {
+        v = match (s, v) {
+            (Seg::Key(k), Value::Object(o)) => o.get(k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get(*i)?,
+            (Seg::Index(i), Value::Object(o)) => o.get(&i.to_string())?,
+            (Seg::Key(k), Value::Array(a)) => a.get(k.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+fn put(root: &mut Value, segs: &[Seg], value: Option<Value>) {
+    let Some((first, rest)) = segs.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        match (first, root) {
+            (Seg::Index(n), Value::Array(a)) => match value {
+                Some(v) => {
+                    if a.len() <= *n {
+                        a.resize(*n + 1, Value::Null);
+                    }
+                    a[*n] = v;
+                }
+                None => {
+                    if *n < a.len() {
+                        a[*n] = Value::Null;
+                    }
+                }
+            },
+            (seg, root) => {
+                if !root.is_object() {
+                    *root = Value::Object(Map::new());
+                }
+                let o = root.as_object_mut().expect("object");
+                let key = seg_key(seg);
+                match value {
+                    Some(v) => {
+                        o.insert(key, v);
+                    }
+                    None => {
+                        o.shift_remove(&key);
+                    }
+                }
+            }
+        }
+        return;
+    }
+    let child_default = || match rest[0] {
+        Seg::Index(_) => Value::Array(Vec::new()),
+        Seg::Key(_) => Value::Object(Map::new()),
+    };
+    let child = match (first, &mut *root) {
+        (Seg::Index(n), Value::Array(a)) => {
+            if a.len() <= *n {
+                a.resize(*n + 1, Value::Null);
+            }
+            &mut a[*n]
+        }
+        (seg, root) => {
+            if !root.is_object() {
+                *root = Value::Object(Map::new());
+            }
+            root.as_object_mut()
+                .expect("object")
+                .entry(seg_key(seg))
+                .or_insert_with(child_default)
+        }
+    };
+    if !matches!(child, Value::Object(_) | Value::Array(_)) {
+        *child = child_default();
+    }
+    put(child, rest, value);
+}
+
+fn seg_key(s: &Seg) -> String {
+    match s {
+        Seg::Key(k) => k.clone(),
+        Seg::Index(n) => n.to_string(),
+    }
+}
+
+/// `context`, `flow` or `global` in a script.
+#[derive(Clone)]
+pub struct ContextApi {
+    pub store: Arc<Store>,
+    pub run: Run,
+    /// For `context.flow` / `context.global`: the other two stores.
+    pub flow: Option<Arc<Store>>,
+    pub global: Option<Arc<Store>>,
+}
+
+impl ContextApi {
+    pub fn same_store(&self, other: &ContextApi) -> bool {
+        Arc::ptr_eq(&self.store, &other.store)
+    }
+
+    fn sub(&self, store: &Option<Arc<Store>>) -> Option<ContextApi> {
+        store.as_ref().map(|s| ContextApi {
+            store: s.clone(),
+            run: self.run.clone(),
+            flow: None,
+            global: None,
+        })
+    }
+
+    /// `context.flow` (only on the node context).
+    pub fn flow_api(&self) -> Option<ContextApi> {
+        self.sub(&self.flow)
+    }
+
+    /// `context.global` (only on the node context).
+    pub fn global_api(&self) -> Option<ContextApi> {
+        self.sub(&self.global)
+    }
+
+    /// `get(key)` / `get([k1, k2])`.
+    pub fn get(&self, key: &Dynamic) -> Result<Dynamic, Box<EvalAltResult>> {
+        let run = self.run.lock();
+        let mode = run.mode;
+        if let Some(keys) = list_items(key) {
+            let mut out = Vec::with_capacity(keys.len());
+            for k in &keys {
+                out.push(self.get_one(&run, &super::js::ops::to_string(k)).map_err(|e| fail(mode, &e))?);
+            }
+            return Ok(convert::list(out, mode));
+        }
+        let key = super::js::ops::to_string(key);
+        self.get_one(&run, &key).map_err(|e| fail(mode, &e))
+    }
+
+    fn get_one(&self, run: &RunState, key: &str) -> Result<Dynamic, String> {
+        let segs = parse_path(key)?;
+        let Seg::Key(root) = &segs[0] else {
+            unreachable!("parse_path starts with a key")
+        };
+        let value = run.read(&self.store, root);
+        Ok(match value.as_ref().and_then(|v| walk(v, &segs[1..])) {
+            Some(v) => convert::from_json(v, run.mode),
+            None => convert::undefined(),
+        })
+    }
+
+    /// `set(key, value)`; `undefined` deletes.
+    pub fn set(&self, key: &Dynamic, value: &Dynamic) -> Result<(), Box<EvalAltResult>> {
+        let mut run = self.run.lock();
+        let mode = run.mode;
+        if let Some(keys) = list_items(key) {
+            let values = list_items(value).unwrap_or_default();
+            for (i, k) in keys.iter().enumerate() {
+                let v = values.get(i).cloned().unwrap_or(Dynamic::UNIT);
+                self.set_one(&mut run, &super::js::ops::to_string(k), &v)
+                    .map_err(|e| fail(mode, &e))?;
+            }
+            return Ok(());
+        }
+        let key = super::js::ops::to_string(key);
+        self.set_one(&mut run, &key, value).map_err(|e| fail(mode, &e))
+    }
+
+    fn set_one(&self, run: &mut RunState, key: &str, value: &Dynamic) -> Result<(), String> {
+        let segs = parse_path(key)?;
+        let Seg::Key(root) = &segs[0] else {
+            unreachable!("parse_path starts with a key")
+        };
+        let json = convert::to_json(value, run.mode, None).map_err(|e| e.to_string())?;
+        let new_root = if segs.len() == 1 {
+            json
+        } else {
+            let mut root_value = run.read(&self.store, root).unwrap_or(Value::Object(Map::new()));
+            put(&mut root_value, &segs[1..], json);
+            Some(root_value)
+        };
+        run.writes.push(ContextWrite {
+            store: self.store.clone(),
+            key: root.clone(),
+            value: new_root,
+        });
+        Ok(())
+    }
+
+    /// `keys()`.
+    pub fn keys(&self) -> Dynamic {
+        let run = self.run.lock();
+        let mut keys = self.store.keys();
+        for w in run.writes.iter().filter(|w| Arc::ptr_eq(&w.store, &self.store)) {
+            match (&w.value, keys.iter().position(|k| *k == w.key)) {
+                (Some(_), None) => keys.push(w.key.clone()),
+                (None, Some(i)) => {
+                    keys.remove(i);
+                }
+                _ => {}
+            }
+        }
+        convert::list(keys.into_iter().map(Dynamic::from).collect(), run.mode)
+    }
+}
+
+/// `env` in a script.
+#[derive(Clone)]
+pub struct EnvApi {
+    pub info: Arc<NodeInfo>,
+}
+
+impl EnvApi {
+    /// `env.get(name)`: the tab's `env` list, Node-RED's `NR_*` variables,
+    /// then the process environment; `undefined` when unset.
+    pub fn get(&self, name: &str) -> Option<String> {
+        if let Some((_, v)) = self.info.env.iter().rev().find(|(k, _)| k == name) {
+            return Some(v.clone());
+        }
+        match name {
+            "NR_NODE_ID" => return Some(self.info.id.clone()),
+            "NR_NODE_NAME" => return Some(self.info.name.clone()),
+            "NR_FLOW_ID" => return Some(self.info.z.clone()),
+            _ => {}
+        }
+        std::env::var(name).ok()
+    }
+}
+
+/// `JSON` in native Rhai scripts.
+#[derive(Clone, Copy)]
+pub struct JsonApi;
+
+/// `Date` in native Rhai scripts.
+#[derive(Clone, Copy)]
+pub struct DateApi;
+
+/// A fresh v4 UUID (`uuid()`).
+pub fn uuid() -> ImmutableString {
+    uuid::Uuid::new_v4().to_string().into()
+}
+
+/// `JSON.parse` with V8's error messages.
+pub fn json_parse(text: &str, mode: Mode) -> Result<Dynamic, String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => Ok(convert::from_json(&v, mode)),
+        Err(_) => Err(super::js::v8json::error_message(text)),
+    }
+}
+
+/// Register the host objects for native Rhai scripts.
+pub fn register_native(engine: &mut Engine) {
+    use tracing::Level;
+    engine
+        .register_type_with_name::<NodeApi>("Node")
+        .register_get("id", |n: &mut NodeApi| ImmutableString::from(n.info.id.as_str()))
+        .register_get("name", |n: &mut NodeApi| ImmutableString::from(n.info.name.as_str()))
+        .register_get("outputCount", |n: &mut NodeApi| n.info.outputs as INT)
+        .register_fn("send", |n: &mut NodeApi, v: Dynamic| n.send(&v))
+        .register_fn("send", |n: &mut NodeApi, v: Dynamic, _clone: bool| n.send(&v))
+        .register_fn("done", |_: &mut NodeApi| ())
+        .register_fn("log", |n: &mut NodeApi, v: Dynamic| n.log(Level::INFO, &v))
+        .register_fn("warn", |n: &mut NodeApi, v: Dynamic| n.log(Level::WARN, &v))
+        .register_fn("error", |n: &mut NodeApi, v: Dynamic| n.log(Level::ERROR, &v))
+        .register_fn("error", |n: &mut NodeApi, v: Dynamic, m: Dynamic| n.raise(&v, &m))
+        .register_fn("status", |n: &mut NodeApi, v: Dynamic| n.status(&v));
+    engine
+        .register_type_with_name::<ContextApi>("Context")
+        .register_fn("get", |c: &mut ContextApi, k: Dynamic| c.get(&k))
+        .register_fn("get", |c: &mut ContextApi, k: Dynamic, _store: Dynamic| c.get(&k))
+        .register_fn("set", |c: &mut ContextApi, k: Dynamic, v: Dynamic| c.set(&k, &v))
+        .register_fn("set", |c: &mut ContextApi, k: Dynamic, v: Dynamic, _store: Dynamic| c.set(&k, &v))
+        .register_fn("keys", |c: &mut ContextApi| c.keys())
+        .register_get("flow", |c: &mut ContextApi| c.flow_api().map(Dynamic::from).unwrap_or(Dynamic::UNIT))
+        .register_get("global", |c: &mut ContextApi| c.global_api().map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+    engine
+        .register_type_with_name::<EnvApi>("Env")
+        .register_fn("get", |e: &mut EnvApi, name: &str| {
+            e.get(name).map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+        });
+    engine
+        .register_type_with_name::<JsonApi>("JSON")
+        .register_fn("stringify", |_: &mut JsonApi, v: Dynamic| native_stringify(&v, ""))
+        .register_fn("stringify", |_: &mut JsonApi, v: Dynamic, _r: Dynamic, space: Dynamic| {
+            native_stringify(&v, &super::js::builtins::indent_of(&space))
+        })
+        .register_fn("parse", |_: &mut JsonApi, s: &str| json_parse(s, Mode::Rhai).map_err(err));
+    engine
+        .register_type_with_name::<DateApi>("Date")
+        .register_fn("now", |_: &mut DateApi| super::js::date::now_ms() as INT);
+    engine.register_fn("uuid", uuid);
+}
+
+fn native_stringify(v: &Dynamic, indent: &str) -> Result<Dynamic, Box<EvalAltResult>> {
+    let value = convert::to_json(v, Mode::Rhai, None).map_err(|e| err(e.to_string()))?;
+    let Some(value) = value else {
+        return Ok(Dynamic::UNIT);
+    };
+    let js = convert::from_json(&value, Mode::Js);
+    let text = convert::stringify(&js, None, indent).map_err(|e| err(e.to_string()))?;
+    Ok(text.map(Dynamic::from).unwrap_or(Dynamic::UNIT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_paths() {
+        assert_eq!(parse_path("a").unwrap(), vec![Seg::Key("a".into())]);
+        assert_eq!(
+            parse_path("a.b[2][\"c d\"]").unwrap(),
+            vec![Seg::Key("a".into()), Seg::Key("b".into()), Seg::Index(2), Seg::Key("c d".into())]
+        );
+        assert!(parse_path("[1]").is_err());
+        assert!(parse_path("a..b").is_err());
+        let mut v = json!({});
+        put(&mut v, &[Seg::Key("x".into()), Seg::Index(1)], Some(json!(5)));
+        assert_eq!(v, json!({"x": [null, 5]}));
+    }
+
+    #[test]
+    fn json_parse_errors_read_like_v8() {
+        assert_eq!(json_parse("{\"a\":", Mode::Js).err().unwrap(), "Unexpected end of JSON input");
+        assert_eq!(
+            json_parse("abc", Mode::Js).err().unwrap(),
+            "Unexpected token 'a', \"abc\" is not valid JSON"
+        );
+    }
+}

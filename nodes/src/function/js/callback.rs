@@ -1,0 +1,35 @@
+//! Calling script functions from Rust (array callbacks, `replace` with a
+//! function, a function stored in a variable).
+//!
+//! Every translated function takes its arguments as one array, so a callback
+//! declared with fewer parameters than JavaScript passes (`x => x * 2` given
+//! element, index and array) still works; functions that call themselves by
+//! name also receive themselves first (see [`super::values::JsFunction`]).
+
+use rhai::{Dynamic, FnPtr, NativeCallContext};
+
+use super::ops::{type_error, JsResult};
+use super::values::{JsFunction, JsMethod};
+
+/// Whether `v` can be called.
+pub fn is_callable(v: &Dynamic) -> bool {
+    v.is_fnptr() || v.is::<JsFunction>() || v.is::<JsMethod>()
+}
+
+/// Call the script function `f` with `args`.
+pub fn call_function(ctx: &NativeCallContext, f: &Dynamic, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+    if let Some(fp) = f.read_lock::<FnPtr>() {
+        let fp = fp.clone();
+        return fp.call_within_context::<Dynamic>(ctx, (Dynamic::from_array(args),));
+    }
+    if let Some(jf) = f.read_lock::<JsFunction>() {
+        let jf = jf.clone();
+        let me = Dynamic::from(jf.clone());
+        return jf.imp.call_within_context::<Dynamic>(ctx, (me, Dynamic::from_array(args)));
+    }
+    if let Some(m) = f.read_lock::<JsMethod>() {
+        let m = m.clone();
+        return super::methods::call_method(ctx, &m.recv, &m.name, args, &m.name);
+    }
+    Err(type_error(format!("{} is not a function", super::ops::to_string(f))))
+}

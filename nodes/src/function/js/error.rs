@@ -1,0 +1,53 @@
+//! Why a JavaScript body cannot run: a syntax error or a construct outside
+//! the supported subset, with the line and column it starts at.
+
+use std::fmt;
+
+/// A load-time problem in a JavaScript body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranslateError {
+    /// 1-based line in the body.
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub column: usize,
+    pub kind: ErrorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The parser rejected the body.
+    Syntax(String),
+    /// Valid JavaScript outside the subset flowgate translates.
+    Unsupported(String),
+}
+
+impl TranslateError {
+    /// Locate byte `offset` of `source`.
+    pub fn at(source: &str, offset: u32, kind: ErrorKind) -> Self {
+        let offset = (offset as usize).min(source.len());
+        let before = &source[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let column = before[line_start..].chars().count() + 1;
+        TranslateError { line, column, kind }
+    }
+}
+
+impl fmt::Display for TranslateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ErrorKind::Syntax(m) => write!(
+                f,
+                "JavaScript syntax error at line {}:{}: {m}",
+                self.line, self.column
+            ),
+            ErrorKind::Unsupported(c) => write!(
+                f,
+                "unsupported JavaScript at line {}:{}: {c} is not supported by flowgate (see docs/function-node.md for the supported subset, or write the node in Rhai)",
+                self.line, self.column
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TranslateError {}

@@ -1,0 +1,257 @@
+//! The JavaScript value model translated bodies run on.
+//!
+//! JavaScript objects and arrays are shared references with insertion-ordered
+//! keys; Rhai's maps and arrays are values with sorted keys. A body like
+//! `var p = msg.payload; p.x = 1; return msg;` only behaves as in Node-RED if
+//! `p` and `msg.payload` are the same object, and a response body only matches
+//! Node-RED's byte for byte if keys keep their order, so translated code works
+//! on these handle types instead of Rhai's own containers.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use parking_lot::Mutex;
+use rhai::{Dynamic, FnPtr, ImmutableString};
+
+/// A property name.
+pub type Key = ImmutableString;
+
+/// The most elements a script may put in one array or object (a runaway
+/// `push` loop fails instead of exhausting memory).
+pub const MAX_ELEMENTS: usize = 4 * 1024 * 1024;
+
+/// The longest string a script may build, in bytes.
+pub const MAX_STRING_BYTES: usize = 64 * 1024 * 1024;
+
+/// A JavaScript object: a shared, insertion-ordered property map.
+#[derive(Clone, Default)]
+pub struct JsObject(pub Arc<Mutex<IndexMap<Key, Dynamic>>>);
+
+/// A JavaScript array: a shared, growable list.
+#[derive(Clone, Default)]
+pub struct JsArray(pub Arc<Mutex<Vec<Dynamic>>>);
+
+/// JavaScript `null` (`undefined` is Rhai's unit `()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsNull;
+
+/// A `Date`: milliseconds since the epoch (NaN for an invalid date), shared
+/// so `d.setDate(...)` changes the date every reference sees.
+#[derive(Clone, Debug)]
+pub struct JsDate(pub Arc<Mutex<f64>>);
+
+impl JsDate {
+    pub fn new(t: f64) -> Self {
+        JsDate(Arc::new(Mutex::new(t)))
+    }
+
+    pub fn time(&self) -> f64 {
+        *self.0.lock()
+    }
+
+    pub fn set_time(&self, t: f64) {
+        *self.0.lock() = t;
+    }
+}
+
+/// An `Error` (or `TypeError`, `RangeError`...): name, message and any
+/// properties the script adds.
+#[derive(Clone)]
+pub struct JsError {
+    pub name: ImmutableString,
+    pub message: ImmutableString,
+    pub props: JsObject,
+}
+
+/// A function that refers to itself by name (a recursive function
+/// declaration): the implementation takes itself as a first argument, so no
+/// reference cycle keeps it alive after the run.
+#[derive(Clone)]
+pub struct JsFunction {
+    pub imp: FnPtr,
+}
+
+/// A built-in method read as a value (`typeof s.trim`, `var send = node.send`):
+/// calling it calls the method on the value it was read from.
+#[derive(Clone)]
+pub struct JsMethod {
+    pub recv: Dynamic,
+    pub name: ImmutableString,
+}
+
+impl JsObject {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_capacity(n: usize) -> Self {
+        JsObject(Arc::new(Mutex::new(IndexMap::with_capacity(n))))
+    }
+
+    /// A property's value (`()` when absent).
+    pub fn get(&self, key: &str) -> Dynamic {
+        self.0.lock().get(key).cloned().unwrap_or(Dynamic::UNIT)
+    }
+
+    /// Set a property the way JavaScript orders keys: integer-like keys first
+    /// in ascending order, then the others in insertion order.
+    pub fn set(&self, key: Key, value: Dynamic) {
+        let mut map = self.0.lock();
+        insert_ordered(&mut map, key, value);
+    }
+
+    pub fn remove(&self, key: &str) -> bool {
+        self.0.lock().shift_remove(key).is_some()
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.lock().contains_key(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().is_empty()
+    }
+
+    pub fn keys(&self) -> Vec<Key> {
+        self.0.lock().keys().cloned().collect()
+    }
+
+    /// A snapshot of the entries, so callers never hold the lock while running
+    /// script code (which may touch the same object).
+    pub fn entries(&self) -> Vec<(Key, Dynamic)> {
+        self.0
+            .lock()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    pub fn ptr_eq(&self, other: &JsObject) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const () as usize
+    }
+}
+
+/// Insert `key` where JavaScript's property order puts it.
+pub fn insert_ordered(map: &mut IndexMap<Key, Dynamic>, key: Key, value: Dynamic) {
+    if let Some(slot) = map.get_mut(key.as_str()) {
+        *slot = value;
+        return;
+    }
+    match array_index(&key) {
+        None => {
+            map.insert(key, value);
+        }
+        Some(n) => {
+            let pos = map
+                .keys()
+                .position(|k| array_index(k).is_none_or(|m| m > n))
+                .unwrap_or(map.len());
+            map.shift_insert(pos, key, value);
+        }
+    }
+}
+
+/// `Some(n)` when `key` is a canonical array index ("0", "17"; not "01").
+pub fn array_index(key: &str) -> Option<u32> {
+    let b = key.as_bytes();
+    if b.is_empty() || b.len() > 10 || (b.len() > 1 && b[0] == b'0') {
+        return None;
+    }
+    if !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    key.parse::<u64>()
+        .ok()
+        .filter(|&n| n < u32::MAX as u64)
+        .map(|n| n as u32)
+}
+
+impl JsArray {
+    pub fn from_vec(v: Vec<Dynamic>) -> Self {
+        JsArray(Arc::new(Mutex::new(v)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Dynamic {
+        self.0.lock().get(i).cloned().unwrap_or(Dynamic::UNIT)
+    }
+
+    /// A snapshot of the elements (see [`JsObject::entries`]).
+    pub fn items(&self) -> Vec<Dynamic> {
+        self.0.lock().clone()
+    }
+
+    pub fn ptr_eq(&self, other: &JsArray) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const () as usize
+    }
+}
+
+impl JsError {
+    pub fn new(name: &str, message: impl Into<ImmutableString>) -> Self {
+        JsError {
+            name: name.into(),
+            message: message.into(),
+            props: JsObject::new(),
+        }
+    }
+
+    /// `Error.prototype.toString`: `"TypeError: x is not a function"`.
+    pub fn to_js_string(&self) -> String {
+        if self.message.is_empty() {
+            self.name.to_string()
+        } else if self.name.is_empty() {
+            self.message.to_string()
+        } else {
+            format!("{}: {}", self.name, self.message)
+        }
+    }
+}
+
+/// `null` as a Rhai value.
+pub fn null() -> Dynamic {
+    Dynamic::from(JsNull)
+}
+
+pub fn is_null(v: &Dynamic) -> bool {
+    v.is::<JsNull>()
+}
+
+/// `null` or `undefined`.
+pub fn is_nullish(v: &Dynamic) -> bool {
+    v.is_unit() || v.is::<JsNull>()
+}
+
+pub fn as_object(v: &Dynamic) -> Option<JsObject> {
+    v.read_lock::<JsObject>().map(|o| o.clone())
+}
+
+pub fn as_array(v: &Dynamic) -> Option<JsArray> {
+    v.read_lock::<JsArray>().map(|a| a.clone())
+}
+
+pub fn object(o: JsObject) -> Dynamic {
+    Dynamic::from(o)
+}
+
+pub fn array(v: Vec<Dynamic>) -> Dynamic {
+    Dynamic::from(JsArray::from_vec(v))
+}

@@ -1,0 +1,688 @@
+//! `function`: runs a script per message, with Node-RED's function API.
+//!
+//! Bodies are Rhai when the node says `"lang": "rhai"`; otherwise they are
+//! JavaScript (as Node-RED and Ignite export them) and are translated to Rhai
+//! at load ([`js`]). Every script is compiled once into an AST run by the one
+//! shared engine ([`sandbox`]).
+//!
+//! A run starts on the tokio worker that delivered the message, with a short
+//! time slice: almost every function finishes well within it, so the common
+//! path costs no thread hop. A run that outlives the slice is abandoned (its
+//! effects were only buffered, see [`api::RunState`]) and redone on the
+//! blocking pool with the node's full timeout, and the node's later messages
+//! go straight there until it is quick again. A runaway script therefore never
+//! holds a worker for more than one slice.
+
+pub mod api;
+pub mod convert;
+pub mod js;
+pub mod sandbox;
+#[cfg(test)]
+mod tests;
+
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use flowgate_runtime::context::Store;
+use flowgate_runtime::model::NodeConfig;
+use flowgate_runtime::node::{NodeFuture, NodeHandle};
+use flowgate_runtime::registry::{BuildCx, Built, NodeType};
+use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
+use parking_lot::Mutex;
+use rhai::{Dynamic, Scope, AST};
+use serde_json::{Map, Value};
+use tokio::sync::{Notify, Semaphore};
+
+use api::{collect_sends, ContextApi, DateApi, EnvApi, JsonApi, NodeApi, NodeInfo, Phase, Run, RunState};
+use convert::Mode;
+use sandbox::{Budget, RunError};
+
+/// How long a run may hold a tokio worker before it moves to the blocking pool.
+const SLICE: Duration = Duration::from_millis(10);
+
+/// The names scripts see, in translated JavaScript's mangling and in Rhai.
+const API_NAMES: [&str; 6] = ["msg", "node", "context", "flow", "global", "env"];
+
+pub fn node_type() -> NodeType {
+    NodeType::runnable("function", build)
+        .category("function")
+        .ports(1, 1)
+        .color("#fdd0a2")
+        .editor(
+            r#"{"defaults":{"name":"","func":"\nreturn msg;","outputs":1,"timeout":0,"noerr":0,"initialize":"","finalize":"","libs":[]},
+                "fields":[{"name":"name","type":"text"},
+                          {"name":"lang","type":"select","options":["javascript","rhai"]},
+                          {"name":"func","type":"code","required":true},
+                          {"name":"outputs","type":"number"},
+                          {"name":"timeout","type":"number"},
+                          {"name":"initialize","type":"code"},
+                          {"name":"finalize","type":"code"}]}"#,
+        )
+}
+
+/// A compiled script with the field it came from.
+struct Script {
+    ast: AST,
+}
+
+fn compile(config: &NodeConfig, field: &str, source: &str, mode: Mode, api: &[&str]) -> Result<Option<Script>, Problem> {
+    if source.trim().is_empty() {
+        return Ok(None);
+    }
+    let rhai_source = match mode {
+        Mode::Rhai => std::borrow::Cow::Borrowed(source),
+        Mode::Js => std::borrow::Cow::Owned(
+            js::translate(source, api).map_err(|e| config.problem(Some(field), e.to_string()))?,
+        ),
+    };
+    match sandbox::compile(&rhai_source) {
+        Ok(ast) => Ok(Some(Script { ast })),
+        Err(e) => {
+            let pos = e.1;
+            let message = match mode {
+                Mode::Rhai => format!(
+                    "Rhai syntax error at line {}:{}: {}",
+                    pos.line().unwrap_or(0),
+                    pos.position().unwrap_or(0),
+                    e.0
+                ),
+                Mode::Js => format!(
+                    "cannot compile the translated JavaScript ({} at translated line {}); please report this body",
+                    e.0,
+                    pos.line().unwrap_or(0)
+                ),
+            };
+            Err(config.problem(Some(field), message))
+        }
+    }
+}
+
+fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let mode = if config.str("lang").is_some_and(|l| l.eq_ignore_ascii_case("rhai")) {
+        Mode::Rhai
+    } else {
+        Mode::Js
+    };
+    let outputs = match config.number("outputs") {
+        None => 1,
+        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 64.0 => n as usize,
+        Some(n) => return Err(config.problem(Some("outputs"), format!("invalid number of outputs {n}"))),
+    };
+    let timeout = match config.number("timeout") {
+        Some(t) if t > 0.0 && t.is_finite() => Duration::from_secs_f64(t),
+        _ => cx.settings.function_timeout,
+    };
+    let mut problems = Vec::new();
+    let mut scripts = Vec::new();
+    for (field, api) in [
+        ("func", &API_NAMES[..]),
+        ("initialize", &API_NAMES[1..]),
+        ("finalize", &API_NAMES[1..]),
+    ] {
+        let source = config.str(field).unwrap_or("");
+        match compile(config, field, source, mode, api) {
+            Ok(s) => scripts.push(s),
+            Err(p) => {
+                problems.push(p);
+                scripts.push(None);
+            }
+        }
+    }
+    if let Some(last) = problems.pop() {
+        for p in problems {
+            cx.report(p);
+        }
+        return Err(last);
+    }
+    let fin = scripts.pop().flatten();
+    let init = scripts.pop().flatten();
+    let func = scripts.pop().flatten();
+    let info = Arc::new(NodeInfo {
+        id: config.id.clone(),
+        name: config.name.clone(),
+        z: cx.tab().unwrap_or("").to_owned(),
+        outputs,
+        env: cx.env_vars(),
+        events: cx.events.clone(),
+    });
+    let inner = Inner {
+        info,
+        mode,
+        func,
+        init,
+        fin,
+        timeout,
+        max_operations: cx.settings.function_max_operations,
+        node_store: cx.node_context(),
+        flow_store: cx.flow_context(),
+        global_store: cx.global_context(),
+        slow: AtomicBool::new(false),
+        status_set: AtomicBool::new(false),
+        handle: OnceLock::new(),
+        init_state: AtomicU8::new(INIT_READY),
+        init_done: Notify::new(),
+        init_error: Mutex::new(None),
+    };
+    Ok(Built::new(
+        FunctionNode {
+            inner: Arc::new(inner),
+        },
+        outputs,
+    ))
+}
+
+const INIT_READY: u8 = 0;
+const INIT_PENDING: u8 = 1;
+const INIT_FAILED: u8 = 2;
+
+struct Inner {
+    info: Arc<NodeInfo>,
+    mode: Mode,
+    func: Option<Script>,
+    init: Option<Script>,
+    fin: Option<Script>,
+    timeout: Duration,
+    max_operations: u64,
+    node_store: Arc<Store>,
+    flow_store: Arc<Store>,
+    global_store: Arc<Store>,
+    /// The script has outlived a slice: run it on the blocking pool.
+    slow: AtomicBool,
+    /// `node.status` was used (cleared when the node stops, as Node-RED does).
+    status_set: AtomicBool,
+    handle: OnceLock<NodeHandle>,
+    init_state: AtomicU8,
+    init_done: Notify,
+    init_error: Mutex<Option<String>>,
+}
+
+/// What one run left behind.
+struct Completed {
+    result: Result<Dynamic, (String, Option<Value>)>,
+    state: RunState,
+    /// The `msg` the script worked on (for the message an error carries).
+    msg: Option<Dynamic>,
+}
+
+/// Limits concurrent scripts on the blocking pool so a flood of runaway
+/// scripts cannot take every thread.
+fn blocking_permits() -> &'static Semaphore {
+    static SEM: OnceLock<Semaphore> = OnceLock::new();
+    SEM.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Semaphore::new((cores * 2).max(4))
+    })
+}
+
+impl Inner {
+    fn name(&self, js: &'static str) -> String {
+        match self.mode {
+            Mode::Js => js::mangle(js),
+            Mode::Rhai => js.to_owned(),
+        }
+    }
+
+    fn scope(&self, run: &Run, msg: Option<Dynamic>) -> Scope<'static> {
+        let mut s = Scope::new();
+        if let Some(m) = msg {
+            s.push(self.name("msg"), m);
+        }
+        s.push(
+            self.name("node"),
+            NodeApi {
+                info: self.info.clone(),
+                run: run.clone(),
+            },
+        );
+        s.push(
+            self.name("context"),
+            ContextApi {
+                store: self.node_store.clone(),
+                run: run.clone(),
+                flow: Some(self.flow_store.clone()),
+                global: Some(self.global_store.clone()),
+            },
+        );
+        for (name, store) in [("flow", &self.flow_store), ("global", &self.global_store)] {
+            s.push(
+                self.name(name),
+                ContextApi {
+                    store: store.clone(),
+                    run: run.clone(),
+                    flow: None,
+                    global: None,
+                },
+            );
+        }
+        s.push(self.name("env"), EnvApi { info: self.info.clone() });
+        if self.mode == Mode::Rhai {
+            s.push("JSON", JsonApi);
+            s.push("Date", DateApi);
+        }
+        s
+    }
+
+    /// Run `func` for `msg` within `budget`.
+    fn run_input(&self, script: &Script, msg: &Message, budget: Budget) -> Result<Completed, RunError> {
+        let mut state = RunState::new(Phase::Input, self.mode, msg.msgid().to_owned());
+        state.topic = match msg.body.get("topic") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        if self.mode == Mode::Rhai {
+            state.template = Some(Arc::new(msg.body.clone()));
+        }
+        let run: Run = Arc::new(Mutex::new(state));
+        let msg_value = convert::msg_from_json(&msg.body, self.mode);
+        let mut scope = self.scope(&run, Some(msg_value.clone()));
+        let result = sandbox::run(&script.ast, &mut scope, budget, self.mode);
+        let result = match result {
+            Err(RunError::Sliced) => return Err(RunError::Sliced),
+            Err(RunError::Failed(m, object)) => Err((m, object)),
+            Ok(v) => Ok(v),
+        };
+        let msg_after = match self.mode {
+            Mode::Js => msg_value,
+            Mode::Rhai => scope.get_value::<Dynamic>("msg").unwrap_or(msg_value),
+        };
+        drop(scope);
+        let state = std::mem::replace(&mut *run.lock(), RunState::new(Phase::Input, self.mode, String::new()));
+        Ok(Completed {
+            result,
+            state,
+            msg: Some(msg_after),
+        })
+    }
+
+    /// Run `initialize` or `finalize` with the full budget.
+    fn run_lifecycle(&self, script: &Script, phase: Phase) -> Completed {
+        let run: Run = Arc::new(Mutex::new(RunState::new(phase, self.mode, String::new())));
+        let mut scope = self.scope(&run, None);
+        let now = Instant::now();
+        let budget = Budget {
+            deadline: now + self.timeout,
+            timeout: self.timeout,
+            slice_end: None,
+            max_operations: self.max_operations,
+        };
+        let result = match sandbox::run(&script.ast, &mut scope, budget, self.mode) {
+            Ok(v) => Ok(v),
+            Err(RunError::Failed(m, object)) => Err((m, object)),
+            Err(RunError::Sliced) => Err(("stopped".into(), None)),
+        };
+        drop(scope);
+        let state = std::mem::replace(&mut *run.lock(), RunState::new(phase, self.mode, String::new()));
+        Completed {
+            result,
+            state,
+            msg: None,
+        }
+    }
+
+    /// Log an error line and debug event outside a run.
+    fn report(&self, text: String) {
+        let run: Run = Arc::new(Mutex::new(RunState::new(Phase::Input, self.mode, String::new())));
+        NodeApi {
+            info: self.info.clone(),
+            run: run.clone(),
+        }
+        .log(tracing::Level::ERROR, &Dynamic::from(text));
+        run.lock().commit(&self.info);
+    }
+
+    /// Apply a finished run: commit its effects, buffer its sends (those of
+    /// `node.send` first, then the return value's) and report its errors.
+    fn finish(&self, input: Message, done: Completed, out: &mut Outputs) -> Result<(), NodeError> {
+        let Completed { result, mut state, msg } = done;
+        state.commit(&self.info);
+        if state.status_used {
+            self.status_set.store(true, Ordering::Relaxed);
+        }
+        for (port, body) in state.sends.drain(..) {
+            out.send(port, input.derive(body));
+        }
+        let mut raised = state.errors.drain(..).map(|e| {
+            NodeError::new(e.message).with_msg(input.derive(e.body))
+        });
+        match result {
+            Ok(value) => {
+                let template = state.template.as_deref();
+                let (sends, bad) = collect_sends(&value, self.mode, template, &state.msgid)
+                    .map_err(|e| NodeError::new(e).with_msg(input.clone()))?;
+                for t in bad {
+                    self.report(format!("Function tried to send a message of type {t}"));
+                }
+                for (port, body) in sends {
+                    out.send(port, input.derive(body));
+                }
+                let first = raised.next();
+                self.raise_rest(raised);
+                first.map_or(Ok(()), Err)
+            }
+            Err((message, error_object)) => {
+                self.raise_rest(raised);
+                let mut body = msg
+                    .and_then(|m| convert::to_body(&m, self.mode, state.template.as_deref()).ok().flatten())
+                    .unwrap_or_else(|| input.body.clone());
+                if let Some(object) = error_object {
+                    body.insert("error".into(), object);
+                }
+                Err(NodeError::new(message).with_msg(input.derive(body)))
+            }
+        }
+    }
+
+    fn raise_rest(&self, rest: impl Iterator<Item = NodeError>) {
+        for e in rest {
+            match self.handle.get() {
+                Some(h) => h.error(e),
+                None => tracing::error!(node = %self.info.id, "{}", e.message),
+            }
+        }
+    }
+
+    fn budget(&self, started: Instant, slice: bool) -> Budget {
+        Budget {
+            deadline: started + self.timeout,
+            timeout: self.timeout,
+            slice_end: slice.then(|| Instant::now() + SLICE),
+            max_operations: self.max_operations,
+        }
+    }
+}
+
+/// A running function node.
+pub struct FunctionNode {
+    inner: Arc<Inner>,
+}
+
+/// What a [`FunctionNode::standalone`] node is built from.
+pub struct StandaloneConfig<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    /// `true` for a native Rhai body, `false` for JavaScript.
+    pub rhai: bool,
+    pub func: &'a str,
+    pub outputs: usize,
+    pub timeout: Duration,
+    pub events: flowgate_runtime::events::Events,
+}
+
+impl FunctionNode {
+    /// A function node outside any flow, with its own empty context stores:
+    /// for benchmarks and embedding. Flows build theirs through the registry.
+    pub fn standalone(c: StandaloneConfig<'_>) -> Result<FunctionNode, String> {
+        let mode = if c.rhai { Mode::Rhai } else { Mode::Js };
+        let mut raw = Map::new();
+        raw.insert("func".into(), Value::String(c.func.to_owned()));
+        let config = NodeConfig {
+            id: c.id.to_owned(),
+            node_type: "function".into(),
+            z: None,
+            name: c.name.to_owned(),
+            wires: Vec::new(),
+            disabled: false,
+            group: None,
+            is_config: false,
+            raw,
+        };
+        let func = compile(&config, "func", c.func, mode, &API_NAMES).map_err(|p| p.message)?;
+        let inner = Inner {
+            info: Arc::new(NodeInfo {
+                id: c.id.to_owned(),
+                name: c.name.to_owned(),
+                z: String::new(),
+                outputs: c.outputs,
+                env: Vec::new(),
+                events: c.events,
+            }),
+            mode,
+            func,
+            init: None,
+            fin: None,
+            timeout: c.timeout,
+            max_operations: flowgate_runtime::settings::Settings::default().function_max_operations,
+            node_store: Arc::new(Store::default()),
+            flow_store: Arc::new(Store::default()),
+            global_store: Arc::new(Store::default()),
+            slow: AtomicBool::new(false),
+            status_set: AtomicBool::new(false),
+            handle: OnceLock::new(),
+            init_state: AtomicU8::new(INIT_READY),
+            init_done: Notify::new(),
+            init_error: Mutex::new(None),
+        };
+        Ok(FunctionNode {
+            inner: Arc::new(inner),
+        })
+    }
+}
+
+impl FunctionNode {
+    /// Run on the blocking pool, then route the results.
+    fn run_blocking<'a>(&'a self, msg: Message, out: &'a mut Outputs, started: Instant) -> NodeFuture<'a> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let _permit = blocking_permits().acquire().await.expect("semaphore is never closed");
+            let task = tokio::task::spawn_blocking(move || {
+                let ran_at = Instant::now();
+                let script = inner.func.as_ref().expect("function body");
+                let budget = inner.budget(started, false);
+                let done = inner.run_input(script, &msg, budget);
+                if ran_at.elapsed() < SLICE / 4 {
+                    // Quick again: let the next message try the worker first.
+                    inner.slow.store(false, Ordering::Relaxed);
+                }
+                (msg, done)
+            });
+            let (msg, done) = task
+                .await
+                .map_err(|e| NodeError::new(format!("function run failed: {e}")))?;
+            match done {
+                Ok(done) => self.inner.finish(msg, done, out),
+                Err(_) => Err(NodeError::new("function run was interrupted").with_msg(msg)),
+            }
+        })
+    }
+
+    fn wait_for_init<'a>(&'a self, msg: Message, out: &'a mut Outputs) -> NodeFuture<'a> {
+        Box::pin(async move {
+            loop {
+                let notified = self.inner.init_done.notified();
+                if self.inner.init_state.load(Ordering::Acquire) != INIT_PENDING {
+                    break;
+                }
+                notified.await;
+            }
+            match self.dispatch(msg, out) {
+                Outcome::Ready(r) => r,
+                Outcome::Pending(f) => f.await,
+            }
+        })
+    }
+
+    fn dispatch<'a>(&'a self, msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
+        let inner = &self.inner;
+        let Some(script) = &inner.func else {
+            return Outcome::Ready(Ok(()));
+        };
+        match inner.init_state.load(Ordering::Acquire) {
+            INIT_READY => {}
+            INIT_PENDING => return Outcome::Pending(self.wait_for_init(msg, out)),
+            _ => {
+                let why = inner.init_error.lock().clone().unwrap_or_default();
+                return Outcome::Ready(Err(NodeError::new(format!(
+                    "the node's initialize code failed: {why}"
+                ))
+                .with_msg(msg)));
+            }
+        }
+        let started = Instant::now();
+        if inner.slow.load(Ordering::Relaxed) {
+            return Outcome::Pending(self.run_blocking(msg, out, started));
+        }
+        match inner.run_input(script, &msg, inner.budget(started, true)) {
+            Ok(done) => Outcome::Ready(inner.finish(msg, done, out)),
+            Err(_) => {
+                inner.slow.store(true, Ordering::Relaxed);
+                tracing::debug!(node = %inner.info.id, "function outlived its slice; continuing on the blocking pool");
+                Outcome::Pending(self.run_blocking(msg, out, started))
+            }
+        }
+    }
+}
+
+impl Node for FunctionNode {
+    fn on_input<'a>(&'a self, msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
+        self.dispatch(msg, out)
+    }
+
+    fn start(&self, handle: NodeHandle) {
+        let _ = self.inner.handle.set(handle.clone());
+        if self.inner.init.is_none() {
+            return;
+        }
+        self.inner.init_state.store(INIT_PENDING, Ordering::Release);
+        let inner = self.inner.clone();
+        let work = move || {
+            let script = inner.init.as_ref().expect("initialize script");
+            let mut done = inner.run_lifecycle(script, Phase::Initialize);
+            done.state.commit(&inner.info);
+            let mut out = Outputs::default();
+            for (port, body) in done.state.sends.drain(..) {
+                out.send(port, Message::from_body(body));
+            }
+            if !out.is_empty() {
+                handle.send_all(out);
+            }
+            match done.result {
+                Ok(_) => inner.init_state.store(INIT_READY, Ordering::Release),
+                Err(e) => {
+                    inner.report(format!("initialize failed: {}", e.0));
+                    *inner.init_error.lock() = Some(e.0);
+                    inner.init_state.store(INIT_FAILED, Ordering::Release);
+                }
+            }
+            inner.init_done.notify_waiters();
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn_blocking(work);
+            }
+            Err(_) => work(),
+        }
+    }
+
+    fn stop(&self) {
+        let inner = &self.inner;
+        if let Some(script) = &inner.fin {
+            let run = || {
+                let mut done = inner.run_lifecycle(script, Phase::Finalize);
+                done.state.commit(&inner.info);
+                if let Err(e) = done.result {
+                    inner.report(format!("finalize failed: {}", e.0));
+                }
+            };
+            let multi_thread = tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+            if multi_thread {
+                tokio::task::block_in_place(run);
+            } else {
+                run();
+            }
+        }
+        if inner.status_set.load(Ordering::Relaxed) {
+            inner
+                .info
+                .events
+                .publish(format!("status/{}", inner.info.id), Value::Object(Map::new()));
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Build a function node without a flow, for unit tests of the
+    //! translator, the runtime library and the API.
+
+    use super::*;
+    use flowgate_runtime::events::Events;
+    use serde_json::json;
+
+    pub struct Harness {
+        pub node: FunctionNode,
+        pub events: Events,
+    }
+
+    pub fn node(mode: Mode, func: &str, outputs: usize) -> Result<Harness, String> {
+        node_with_id("f1", mode, func, outputs)
+    }
+
+    pub fn node_with_id(id: &str, mode: Mode, func: &str, outputs: usize) -> Result<Harness, String> {
+        let events = Events::new();
+        let node = FunctionNode::standalone(StandaloneConfig {
+            id,
+            name: "fn",
+            rhai: mode == Mode::Rhai,
+            func,
+            outputs,
+            timeout: Duration::from_secs(2),
+            events: events.clone(),
+        })?;
+        Ok(Harness { node, events })
+    }
+
+    impl Harness {
+        /// Run one message synchronously (fast path only): the sends as
+        /// `(port, body without _msgid)`, or the error message.
+        pub fn run(&self, msg: Value) -> (Vec<(usize, Value)>, Result<(), String>) {
+            let (sends, r) = self.run_full(msg);
+            (sends, r.map_err(|(m, _)| m))
+        }
+
+        /// Like [`run`], with the message an error carries (without `_msgid`).
+        pub fn run_full(&self, msg: Value) -> (Vec<(usize, Value)>, Result<(), (String, Value)>) {
+            let Value::Object(mut body) = msg else { panic!("message must be an object") };
+            body.insert("_msgid".into(), json!("m1"));
+            let mut out = Outputs::default();
+            let r = match self.node.on_input(Message::from_body(body), &mut out) {
+                Outcome::Ready(r) => r,
+                // A busy machine can push a run past its slice: finish it on the blocking pool.
+                Outcome::Pending(fut) => tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime")
+                    .block_on(fut),
+            };
+            let sends = out
+                .drain()
+                .map(|(d, mut m)| {
+                    let port = match d {
+                        flowgate_runtime::node::Dest::Port(p) => p,
+                        other => panic!("unexpected destination {other:?}"),
+                    };
+                    assert_eq!(m.body.remove("_msgid"), Some(json!("m1")));
+                    (port, Value::Object(m.body))
+                })
+                .collect();
+            let r = r.map_err(|e| {
+                let mut body = e.msg.map(|m| m.body).unwrap_or_default();
+                body.remove("_msgid");
+                (e.message, Value::Object(body))
+            });
+            (sends, r)
+        }
+    }
+
+    /// Run a JavaScript body on `msg`: the first output's payload.
+    pub fn js(func: &str, msg: Value) -> Value {
+        let h = node(Mode::Js, func, 1).unwrap_or_else(|e| panic!("{e}\n--- body:\n{func}"));
+        let (sends, r) = h.run(msg);
+        if let Err(e) = r {
+            panic!("{e}\n--- body:\n{func}\n--- rhai:\n{}", js::translate(func, &API_NAMES).unwrap());
+        }
+        sends.into_iter().next().map(|(_, m)| m).unwrap_or(Value::Null)
+    }
+}
