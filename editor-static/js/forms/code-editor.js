@@ -72,6 +72,7 @@ function indent(area) {
 }
 
 function outdent(area) {
+  const caret = area.selectionStart === area.selectionEnd ? area.selectionStart : null;
   const { start, end, text } = selectedLines(area);
   const out = text
     .split("\n")
@@ -80,5 +81,11 @@ function outdent(area) {
   if (out === text) return;
   area.setSelectionRange(start, end);
   insert(area, out);
-  area.setSelectionRange(start, start + out.length);
+  // A caret stays a caret (moved left with its line); a selection stays selected.
+  if (caret !== null) {
+    const at = Math.max(start, caret - (text.length - out.length));
+    area.setSelectionRange(at, at);
+  } else {
+    area.setSelectionRange(start, start + out.length);
+  }
 }
