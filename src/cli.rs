@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use std::net::IpAddr;
 
-use axum::Router;
 use clap::{Args, Parser, Subcommand};
 use flowgate_runtime::admin;
 use flowgate_runtime::credentials::CredentialKey;

@@ -487,9 +487,13 @@ fn debug_message_appears_live_in_the_sidebar() {
     let time = page.eval("document.querySelector('.debug-msg .time').textContent");
     assert!(regex_like_time(time.as_str().unwrap()), "{time}");
     // The value as a tree: expanded at the top, collapsible with a click.
-    let value = page.wait("the value", "document.querySelector('.debug-msg .json .children')?.textContent");
+    let value = page.wait(
+        "the value",
+        "document.querySelector('.debug-msg .json .children')?.textContent",
+    );
     assert!(value.as_str().unwrap().contains("\"hello\""), "{value}");
-    let collapsed = "document.querySelector('.debug-msg .json .branch').classList.contains('collapsed')";
+    let collapsed =
+        "document.querySelector('.debug-msg .json .branch').classList.contains('collapsed')";
     assert_eq!(page.eval(collapsed), json!(false));
     page.click(".debug-msg .json .head");
     page.wait("the value collapsed", collapsed);
@@ -769,5 +773,55 @@ fn selection_move_copy_paste_and_wire_removal_are_undoable() {
     wait_count(&page, "path.wire", 2);
     page.key("z", &[ModifierKey::Ctrl]);
     wait_count(&page, "g.node", 3);
+    page.assert_no_errors();
+}
+
+#[test]
+fn admin_token_is_asked_for_once_and_used_for_api_and_live_events() {
+    const TOKEN: &str = "editor-admin-token-0123456789";
+    let flow = std::fs::read_to_string(common::repo_root().join("flows/hello.json")).unwrap();
+    let server = common::Server::start_with(&flow, &["--admin-token", TOKEN], &[]);
+    let r = common::client().get(server.url("/flows")).send().unwrap();
+    assert_eq!(r.status(), 401, "the API needs the token");
+    let page = Page::launch(&server.url(""));
+    page.wait(
+        "the login dialog",
+        "!!document.querySelector('#login-dialog')",
+    );
+    page.fill("#login-user", "admin");
+    page.fill("#login-pass", TOKEN);
+    page.click("#login-dialog .btn.primary");
+    page.wait(
+        "the editor to load",
+        "document.body.dataset.ready === 'true'",
+    );
+    wait_count(&page, "g.node", 2);
+    assert_eq!(count(&page, "#login-dialog"), 0, "asked once");
+    page.click(".sidebar-tabs [data-panel=\"debug\"]");
+    page.wait(
+        "the live connection",
+        "document.querySelector('.comms-state').textContent === 'live'",
+    );
+    // Deploying uses the token too.
+    page.click(&node_selector("in1"));
+    page.key("ArrowDown", &[]);
+    let note = page.deploy();
+    assert!(note.contains("deployed"), "{note}");
+    let flows: Value = common::client()
+        .get(server.url("/flows"))
+        .bearer_auth(TOKEN)
+        .header("Node-RED-API-Version", "v2")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let moved = flows["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == json!("in1"))
+        .unwrap()
+        .clone();
+    assert_eq!(moved["y"], json!(81));
     page.assert_no_errors();
 }

@@ -35,6 +35,17 @@ impl Page {
     /// Launch Chromium (1280×800, fresh profile) and open `base` + `/`,
     /// waiting until the editor has loaded its flows.
     pub fn open(base: &str) -> Page {
+        let page = Self::launch(base);
+        page.wait(
+            "the editor to load",
+            "document.body.dataset.ready === 'true'",
+        );
+        page
+    }
+
+    /// Like [`open`](Self::open), without waiting for the flows (a login
+    /// dialog may come first).
+    pub fn launch(base: &str) -> Page {
         let lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let profile = tempfile::tempdir().expect("profile dir");
         let args: Vec<&OsStr> = [
@@ -132,10 +143,6 @@ impl Page {
             .expect("navigate")
             .wait_until_navigated()
             .expect("page loads");
-        page.wait(
-            "the editor to load",
-            "document.body.dataset.ready === 'true'",
-        );
         page
     }
 
