@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use std::net::IpAddr;
 
-use axum::Router;
 use clap::{Args, Parser, Subcommand};
 use flowgate_runtime::admin;
 use flowgate_runtime::credentials::CredentialKey;
@@ -158,12 +157,13 @@ const CREDENTIAL_SECRET_ENV: &str = "FLOWGATE_CREDENTIAL_SECRET";
 /// may not serve `http in` endpoints under them. `POST /inject/:id` is not
 /// reserved: as in Node-RED, flows may serve other methods under `/inject`
 /// (requests the admin route does not take fall through to the flows).
-const NODE_ADMIN_PREFIXES: &[&str] = &[];
+const NODE_ADMIN_PREFIXES: &[&str] = &[crate::editor::ASSET_PREFIX, "/jwt/configs", "/jwt/console"];
 
 /// The node types' own admin endpoints, served behind the admin API's auth:
-/// `POST /inject/:id` (the editor's inject button).
-fn node_admin_routes(runtime: &Arc<Runtime>) -> Router {
+/// `POST /inject/:id` (the editor's inject button) and the token console.
+fn node_admin_routes(runtime: &Arc<Runtime>) -> axum::Router {
     flowgate_nodes::inject::inject_router(Arc::clone(runtime))
+        .merge(flowgate_nodes::jwt::console_router(Arc::clone(runtime)))
 }
 
 fn settings_for(flow: &FlowArgs, admin: Option<&admin::AdminOptions>) -> Settings {
@@ -321,11 +321,16 @@ fn run(args: RunArgs) -> ExitCode {
                     ""
                 }
             );
-            router = router.merge(admin::router(
-                Arc::clone(&runtime),
-                options,
-                node_admin_routes(&runtime),
-            ));
+            // The editor is served at the admin root; its token console's API
+            // and the inject trigger sit behind the admin auth.
+            let root = options.normalized_root();
+            router = router
+                .merge(admin::router(
+                    Arc::clone(&runtime),
+                    options,
+                    node_admin_routes(&runtime),
+                ))
+                .merge(crate::editor::router(&root));
         }
         let limits = ServerLimits {
             header_read_timeout: Duration::from_secs_f64(args.header_timeout.max(0.001)),

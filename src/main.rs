@@ -1,6 +1,7 @@
 //! `flowgate`: run, check and inspect Node-RED flows.
 
 mod cli;
+mod editor;
 mod token_cmd;
 
 /// mimalloc: the runtime allocates many small, short-lived JSON values per

@@ -1,0 +1,153 @@
+// Starts the editor: loads node types and flows from the runtime, builds the
+// views, wires the toolbar, and follows live events over /comms.
+
+import { api, connectComms, onLoginRequired } from "./api.js";
+import { FlowModel } from "./model/model.js";
+import { Clipboard } from "./model/importer.js";
+import { Selection } from "./view/selection.js";
+import { Canvas } from "./view/canvas.js";
+import { Interaction } from "./view/interaction.js";
+import { Palette } from "./view/palette.js";
+import { TabBar } from "./view/tabs.js";
+import { Trays } from "./forms/tray.js";
+import { InfoPanel } from "./sidebar/info.js";
+import { ConfigPanel } from "./sidebar/config.js";
+import { DebugPanel } from "./sidebar/debug.js";
+import { setupSidebarTabs } from "./sidebar/tabs.js";
+import { openImportDialog, openExportDialog } from "./ui/import-export.js";
+import { openTokenConsole } from "./tokens/console.js";
+import { notify } from "./ui/notify.js";
+import { login } from "./ui/login.js";
+import { deploy } from "./deploy.js";
+
+const $ = (id) => document.getElementById(id);
+
+function start() {
+  const model = new FlowModel();
+  const selection = new Selection();
+  const canvas = new Canvas($("chart"), model, selection);
+  const trays = new Trays({ host: $("tray-host"), model, selection });
+  const clipboard = new Clipboard(model);
+  const sidebar = setupSidebarTabs($("sidebar"));
+
+  new Interaction({ canvas, model, selection, clipboard, onEdit: (id) => trays.editNode(id), notify: (t) => notify(t, { timeout: 1500 }) });
+  const palette = new Palette({
+    host: $("palette-body"),
+    filter: $("palette-filter"),
+    model,
+    canvas,
+    onCreate: (node) => selection.set([node.id]),
+  });
+  const tabBar = new TabBar({ host: $("tabs"), model, onEdit: (id) => trays.editNode(id) });
+  new InfoPanel({ host: $("info-panel"), model, selection });
+  new ConfigPanel({
+    host: $("config-panel"),
+    model,
+    onEdit: (id, type) => (id ? trays.editNode(id) : trays.editConfig(type, null, () => {})),
+  });
+  const selectNode = (id) => {
+    const n = model.get(id);
+    if (!n) return;
+    if (n.z && model.get(n.z)) model.setActiveTab(n.z);
+    selection.set([id]);
+    requestAnimationFrame(() => canvas.reveal(id));
+  };
+  const debug = new DebugPanel({
+    host: $("debug-panel"),
+    counter: $("debug-count"),
+    model,
+    onSelectNode: selectNode,
+    isVisible: () => $("debug-panel").classList.contains("active"),
+  });
+  document.querySelector('.sidebar-tabs [data-panel="debug"]').addEventListener("click", () => debug.seen());
+
+  wireToolbar({ model, selection, canvas });
+  onLoginRequired(login);
+  window.addEventListener("beforeunload", (e) => {
+    if (model.isDirty()) {
+      e.preventDefault();
+      e.returnValue = "";
+    }
+  });
+
+  load(model, palette, tabBar).then(() => {
+    connectComms({
+      onEvent: (topic, data) => {
+        if (topic === "debug") debug.add(data);
+        else if (topic.startsWith("status/")) canvas.setStatus(topic.slice(7), data);
+      },
+      onState: (s) => debug.setConnection(s),
+    });
+    document.body.dataset.ready = "true";
+  });
+  sidebar.show("info");
+  // For debugging from the browser console.
+  window.flowgateEditor = { model, selection, canvas };
+}
+
+async function load(model, palette, tabBar) {
+  try {
+    model.types.load(await api.getNodes());
+  } catch (e) {
+    notify(`Cannot load node types: ${e.message}`, { kind: "error" });
+  }
+  palette.render();
+  try {
+    const r = await api.getFlows();
+    const flows = Array.isArray(r) ? r : r.flows || [];
+    model.load(flows, Array.isArray(r) ? null : r.rev);
+  } catch (e) {
+    model.load([], null);
+    notify(`Cannot load flows: ${e.message}`, { kind: "error" });
+  }
+  tabBar.render();
+}
+
+function wireToolbar({ model, selection, canvas }) {
+  const undo = $("btn-undo");
+  const redo = $("btn-redo");
+  const deployBtn = $("btn-deploy");
+  const state = $("deploy-state");
+  const refresh = () => {
+    const h = model.history;
+    undo.disabled = !h.canUndo();
+    redo.disabled = !h.canRedo();
+    undo.title = h.canUndo() ? `Undo ${h.entries[h.cursor - 1].label} (Ctrl+Z)` : "Undo (Ctrl+Z)";
+    redo.title = h.canRedo() ? `Redo ${h.entries[h.cursor].label} (Ctrl+Shift+Z)` : "Redo (Ctrl+Shift+Z)";
+    const dirty = model.isDirty();
+    deployBtn.classList.toggle("dirty", dirty);
+    state.classList.toggle("dirty", dirty);
+    state.textContent = dirty ? "unsaved changes" : model.rev ? `deployed \u00b7 rev ${String(model.rev).slice(0, 12)}` : "";
+    document.title = `${dirty ? "\u25cf " : ""}flowgate editor`;
+  };
+  model.history.addEventListener("change", refresh);
+  model.addEventListener("change", refresh);
+  undo.addEventListener("click", () => model.undo());
+  redo.addEventListener("click", () => model.redo());
+  $("btn-import").addEventListener("click", () => openImportDialog({ model, selection }));
+  $("btn-export").addEventListener("click", () => openExportDialog({ model, selection }));
+  $("btn-tokens").addEventListener("click", () => openTokenConsole());
+  deployBtn.addEventListener("click", async () => {
+    if (deployBtn.classList.contains("busy")) return;
+    deployBtn.classList.add("busy");
+    try {
+      await deploy(model);
+    } finally {
+      deployBtn.classList.remove("busy");
+      refresh();
+    }
+  });
+  $("zoom-in").addEventListener("click", () => canvas.setZoom(canvas.zoom + 0.1));
+  $("zoom-out").addEventListener("click", () => canvas.setZoom(canvas.zoom - 0.1));
+  $("zoom-reset").addEventListener("click", () => canvas.setZoom(1));
+  const info = $("chart-info");
+  const showInfo = () => {
+    const n = model.activeTab ? model.canvasNodes(model.activeTab).length : 0;
+    info.textContent = `${n} node${n === 1 ? "" : "s"}${selection.nodes.size ? ` \u00b7 ${selection.nodes.size} selected` : ""}`;
+  };
+  model.addEventListener("change", showInfo);
+  selection.addEventListener("change", showInfo);
+  refresh();
+}
+
+start();

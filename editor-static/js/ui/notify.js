@@ -1,0 +1,22 @@
+// Short messages at the top of the page: deploy results, errors, hints.
+
+import { el } from "../model/util.js";
+
+/**
+ * Show a notification. `kind` is "success", "warn" or "error"; `details` an
+ * optional list of lines. Errors stay until closed; others fade after a while.
+ */
+export function notify(text, { kind = "success", details = [], timeout } = {}) {
+  const host = document.getElementById("notifications");
+  const close = el("button", { class: "close", title: "Close", text: "\u00d7" });
+  const n = el("div", { class: `notification ${kind}`, role: kind === "error" ? "alert" : "status" },
+    close,
+    el("div", { class: "text", text }),
+    details.length ? el("ul", {}, details.map((d) => el("li", { text: d }))) : null);
+  close.addEventListener("click", () => n.remove());
+  host.append(n);
+  while (host.children.length > 4) host.firstChild.remove();
+  const ms = timeout ?? (kind === "error" ? 0 : 3500);
+  if (ms) setTimeout(() => n.remove(), ms);
+  return n;
+}

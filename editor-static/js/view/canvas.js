@@ -1,0 +1,318 @@
+// The SVG canvas: draws the active tab's nodes, wires and groups, keyed by id
+// so a change redraws only what changed. Interaction lives in interaction.js.
+
+import { svg } from "../model/util.js";
+import { iconFor, isLight } from "./icons.js";
+import { nodeBox, outputPortY, wireStart, wireEnd, wirePath, PORT_SIZE } from "./geometry.js";
+import { problemsOf } from "../model/validate.js";
+
+const SIZE = 5000;
+const STATUS_COLORS = { red: "#c00", green: "#5a8", yellow: "#F9DF31", blue: "#53A3F3", grey: "#d3d3d3", gray: "#d3d3d3" };
+
+export class Canvas {
+  constructor(host, model, selection) {
+    this.host = host;
+    this.model = model;
+    this.selection = selection;
+    this.zoom = 1;
+    this.status = new Map();
+    this.nodeEls = new Map();
+    this.wireEls = new Map();
+    this.groupEls = new Map();
+    this.geo = new Map();
+
+    this.svg = svg("svg", { class: "flow-canvas", width: SIZE, height: SIZE });
+    const defs = svg("defs", {},
+      svg("pattern", { id: "grid", width: 20, height: 20, patternUnits: "userSpaceOnUse" },
+        svg("path", { class: "grid-line", d: "M20 0H0V20", fill: "none" })));
+    this.viewport = svg("g", { class: "viewport" });
+    this.background = svg("rect", { class: "background", width: SIZE, height: SIZE, fill: "url(#grid)" });
+    this.groupLayer = svg("g", { class: "groups" });
+    this.wireLayer = svg("g", { class: "wires" });
+    this.nodeLayer = svg("g", { class: "nodes" });
+    this.overlay = svg("g", { class: "overlay" });
+    this.dragWire = svg("path", { class: "drag-wire", display: "none" });
+    this.rubberband = svg("rect", { class: "rubberband", display: "none" });
+    this.overlay.append(this.dragWire, this.rubberband);
+    this.viewport.append(this.background, this.groupLayer, this.wireLayer, this.nodeLayer, this.overlay);
+    this.svg.append(defs, this.viewport);
+    host.append(this.svg);
+
+    this.pending = false;
+    const schedule = () => this.scheduleRender();
+    model.addEventListener("change", (e) => {
+      if (e.detail && (e.detail.tab || e.detail.reset)) this.clear();
+      schedule();
+    });
+    selection.addEventListener("change", schedule);
+  }
+
+  scheduleRender() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.render();
+    });
+  }
+
+  /** Forget every drawn element (tab switch, reload). */
+  clear() {
+    for (const m of [this.nodeEls, this.wireEls, this.groupEls]) {
+      for (const e of m.values()) e.el.remove();
+      m.clear();
+    }
+  }
+
+  setZoom(z) {
+    this.zoom = Math.min(2, Math.max(0.3, Math.round(z * 10) / 10));
+    this.viewport.setAttribute("transform", `scale(${this.zoom})`);
+    this.svg.setAttribute("width", SIZE * this.zoom);
+    this.svg.setAttribute("height", SIZE * this.zoom);
+  }
+
+  /** Canvas coordinates of a client (mouse) position. */
+  toCanvas(clientX, clientY) {
+    const r = this.svg.getBoundingClientRect();
+    return { x: (clientX - r.left) / this.zoom, y: (clientY - r.top) / this.zoom };
+  }
+
+  /** Whether a client position lies over the visible canvas. */
+  contains(clientX, clientY) {
+    const r = this.host.getBoundingClientRect();
+    return clientX >= r.left && clientX <= r.right && clientY >= r.top && clientY <= r.bottom;
+  }
+
+  /** The drawn box of a node on the active tab (after the last render). */
+  geometry(id) {
+    return this.geo.get(id);
+  }
+
+  render() {
+    const model = this.model;
+    const tab = model.activeTab;
+    this.selection.prune((id) => model.get(id));
+    const nodes = tab ? model.canvasNodes(tab) : [];
+    this.geo.clear();
+    const seen = new Set();
+    for (const n of nodes) {
+      const label = model.label(n);
+      const outputs = model.outputs(n);
+      const inputs = model.inputs(n);
+      const box = nodeBox(n, label, outputs);
+      this.geo.set(n.id, { box, outputs, inputs });
+      seen.add(n.id);
+      const state = {
+        n,
+        label,
+        outputs,
+        inputs,
+        selected: this.selection.has(n.id),
+        problems: model.problems.get(n.id) || null,
+        invalid: problemsOf(model, n).length > 0,
+        changed: model.isChanged(n),
+        status: this.status.get(n.id) || null,
+        color: model.types.color(n),
+        known: model.types.known(n.type),
+      };
+      const sig = JSON.stringify(state);
+      let entry = this.nodeEls.get(n.id);
+      if (!entry) {
+        entry = { el: svg("g"), sig: null };
+        this.nodeEls.set(n.id, entry);
+        this.nodeLayer.append(entry.el);
+      }
+      if (entry.sig !== sig) {
+        entry.sig = sig;
+        drawNode(entry.el, state, box, model.types.iconRight(n.type), iconFor(n.type, model.types.get(n.type)));
+      }
+    }
+    removeStale(this.nodeEls, seen);
+    this.renderWires(tab);
+    this.renderGroups(tab);
+  }
+
+  renderWires(tab) {
+    const seen = new Set();
+    const sel = this.selection.wire;
+    for (const w of tab ? this.model.wires(tab) : []) {
+      const key = `${w.source}:${w.port}:${w.target}`;
+      const s = this.geo.get(w.source);
+      const t = this.geo.get(w.target);
+      if (!s || !t) continue;
+      seen.add(key);
+      const d = wirePath(wireStart(s.box, w.port, s.outputs), wireEnd(t.box));
+      const selected = !!sel && sel.source === w.source && sel.port === w.port && sel.target === w.target;
+      let entry = this.wireEls.get(key);
+      if (!entry) {
+        const hit = svg("path", { class: "wire-hit" });
+        const line = svg("path", { class: "wire", dataset: { source: w.source, port: w.port, target: w.target } });
+        entry = { el: svg("g", { class: "wire-group", dataset: { source: w.source, port: w.port, target: w.target } }, hit, line), hit, line, d: null, selected: null };
+        this.wireEls.set(key, entry);
+        this.wireLayer.append(entry.el);
+      }
+      if (entry.d !== d) {
+        entry.d = d;
+        entry.hit.setAttribute("d", d);
+        entry.line.setAttribute("d", d);
+      }
+      if (entry.selected !== selected) {
+        entry.selected = selected;
+        entry.line.classList.toggle("selected", selected);
+      }
+    }
+    removeStale(this.wireEls, seen);
+  }
+
+  renderGroups(tab) {
+    const seen = new Set();
+    for (const g of tab ? this.model.groups(tab) : []) {
+      if (![g.x, g.y, g.w, g.h].every((v) => typeof v === "number")) continue;
+      seen.add(g.id);
+      let entry = this.groupEls.get(g.id);
+      if (!entry) {
+        entry = { el: svg("g", { class: "group", dataset: { id: g.id } }) };
+        this.groupEls.set(g.id, entry);
+        this.groupLayer.append(entry.el);
+      }
+      const style = g.style || {};
+      entry.el.replaceChildren(
+        ...[
+          svg("rect", { class: "group-box", x: g.x, y: g.y, width: g.w, height: g.h, rx: 4, style: style.stroke ? `stroke:${style.stroke}` : undefined }),
+          g.name ? svg("text", { class: "group-label", x: g.x + 8, y: g.y + 16, text: g.name }) : null,
+        ].filter(Boolean),
+      );
+    }
+    removeStale(this.groupEls, seen);
+  }
+
+  /** Move drawn nodes (and their wires) while dragging, before the model changes. */
+  previewMove(ids, dx, dy) {
+    for (const id of ids) {
+      const entry = this.nodeEls.get(id);
+      const g = this.geo.get(id);
+      if (!entry || !g) continue;
+      entry.el.setAttribute("transform", `translate(${g.box.x0 + dx} ${g.box.y0 + dy})`);
+    }
+    const moved = new Set(ids);
+    for (const [key, entry] of this.wireEls) {
+      const [source, port, target] = splitKey(key);
+      if (!moved.has(source) && !moved.has(target)) continue;
+      const s = this.geo.get(source);
+      const t = this.geo.get(target);
+      const shift = (box, id) => (moved.has(id) ? { ...box, x0: box.x0 + dx, y0: box.y0 + dy } : box);
+      const d = wirePath(wireStart(shift(s.box, source), Number(port), s.outputs), wireEnd(shift(t.box, target)));
+      entry.hit.setAttribute("d", d);
+      entry.line.setAttribute("d", d);
+      entry.d = null;
+    }
+  }
+
+  showDragWire(a, b) {
+    this.dragWire.setAttribute("d", wirePath(a, b));
+    this.dragWire.removeAttribute("display");
+  }
+
+  hideDragWire() {
+    this.dragWire.setAttribute("display", "none");
+  }
+
+  showRubberband(x, y, w, h) {
+    Object.entries({ x, y, width: w, height: h }).forEach(([k, v]) => this.rubberband.setAttribute(k, v));
+    this.rubberband.removeAttribute("display");
+  }
+
+  hideRubberband() {
+    this.rubberband.setAttribute("display", "none");
+  }
+
+  /** Scroll so a node is visible. */
+  reveal(id) {
+    const g = this.geo.get(id);
+    if (!g) return;
+    const cx = (g.box.x0 + g.box.w / 2) * this.zoom;
+    const cy = (g.box.y0 + g.box.h / 2) * this.zoom;
+    const { clientWidth: w, clientHeight: h, scrollLeft: l, scrollTop: t } = this.host;
+    if (cx < l + 40 || cx > l + w - 40) this.host.scrollLeft = Math.max(0, cx - w / 2);
+    if (cy < t + 40 || cy > t + h - 40) this.host.scrollTop = Math.max(0, cy - h / 2);
+  }
+
+  setStatus(id, status) {
+    if (status && (status.text || status.fill)) this.status.set(id, status);
+    else this.status.delete(id);
+    this.scheduleRender();
+  }
+}
+
+function splitKey(key) {
+  const a = key.indexOf(":");
+  const b = key.lastIndexOf(":");
+  return [key.slice(0, a), key.slice(a + 1, b), key.slice(b + 1)];
+}
+
+function removeStale(map, seen) {
+  for (const [k, e] of map) {
+    if (!seen.has(k)) {
+      e.el.remove();
+      map.delete(k);
+    }
+  }
+}
+
+/** (Re)draw one node's group element. */
+function drawNode(g, s, box, iconRight, icon) {
+  const { n } = s;
+  const classes = ["node", n.type === "comment" ? "comment" : "", n.type === "junction" ? "junction" : ""];
+  if (s.selected) classes.push("selected");
+  if (s.problems) classes.push("problem");
+  if (s.invalid || !s.known) classes.push("invalid");
+  if (n.d) classes.push("disabled");
+  g.setAttribute("class", classes.filter(Boolean).join(" "));
+  g.setAttribute("transform", `translate(${box.x0} ${box.y0})`);
+  g.dataset.id = n.id;
+  g.dataset.type = n.type;
+  const parts = [];
+  if (n.type === "junction") {
+    parts.push(svg("rect", { class: "node-body", width: box.w, height: box.h, rx: 3 }));
+    parts.push(svg("rect", { class: "port port-in", x: 0, y: 0, width: box.w, height: box.h, rx: 3, "data-port": 0, opacity: 0 }));
+    parts.push(svg("rect", { class: "port port-out", x: 0, y: 0, width: box.w, height: box.h, rx: 3, "data-port": 0, opacity: 0 }));
+    g.replaceChildren(...parts);
+    return;
+  }
+  parts.push(svg("rect", { class: "node-body", width: box.w, height: box.h, rx: 5, ry: 5, fill: s.color }));
+  if (n.type !== "comment" && icon) {
+    const ix = iconRight ? box.w - 30 : 0;
+    parts.push(svg("path", { class: "node-icon-shade", d: iconRight ? `M${ix} 0h25a5 5 0 015 5v${box.h - 10}a5 5 0 01-5 5h-25z` : `M5 0h25v${box.h}h-25a5 5 0 01-5-5v-${box.h - 10}a5 5 0 015-5z` }));
+    parts.push(svg("path", { class: "node-icon-sep", d: `M${iconRight ? ix + 0.5 : 29.5} 0v${box.h}` }));
+    const iconG = svg("g", { class: `node-icon${isLight(s.color) ? " dark" : ""}`, transform: `translate(${ix + 7} ${box.h / 2 - 8})` });
+    iconG.innerHTML = icon;
+    parts.push(iconG);
+  }
+  const textX = n.type === "comment" ? 10 : iconRight ? 12 : 38;
+  parts.push(svg("text", { class: "node-label", x: textX, y: box.h / 2, text: s.label }));
+  if (s.inputs > 0) {
+    parts.push(svg("rect", { class: "port port-in", x: -PORT_SIZE / 2, y: box.h / 2 - PORT_SIZE / 2, width: PORT_SIZE, height: PORT_SIZE, rx: 3, "data-port": 0 }));
+  }
+  for (let i = 0; i < s.outputs; i++) {
+    const y = outputPortY(box, i, s.outputs);
+    parts.push(svg("rect", { class: "port port-out", x: box.w - PORT_SIZE / 2, y: y - PORT_SIZE / 2, width: PORT_SIZE, height: PORT_SIZE, rx: 3, "data-port": i }));
+  }
+  if (s.changed) parts.push(svg("circle", { class: "node-changed", cx: box.w - 8, cy: -2, r: 4 }));
+  if (s.problems || s.invalid || !s.known) {
+    const tip = s.problems ? s.problems.join("\n") : !s.known ? `unknown node type "${n.type}"` : "required properties are missing";
+    parts.push(svg("g", { class: "node-error-badge", transform: `translate(${box.w - 24} -9)` },
+      svg("title", { text: tip }),
+      svg("path", { d: "M8 0l8 14H0z" }),
+      svg("text", { x: 8, y: 12, text: "!" })));
+  }
+  if (s.status) {
+    const fill = STATUS_COLORS[s.status.fill] || s.status.fill || "#d3d3d3";
+    const dot = s.status.shape === "ring"
+      ? svg("rect", { class: "dot", x: 0, y: -4, width: 9, height: 9, rx: 2, fill: "#fff", stroke: fill, "stroke-width": 3 })
+      : svg("rect", { class: "dot", x: 0, y: -4, width: 9, height: 9, rx: 2, fill, stroke: fill });
+    parts.push(svg("g", { class: "node-status", transform: `translate(3 ${box.h + 10})` },
+      s.status.fill ? dot : null,
+      svg("text", { x: s.status.fill ? 14 : 0, y: 0.5, text: s.status.text || "" })));
+  }
+  g.replaceChildren(...parts);
+}

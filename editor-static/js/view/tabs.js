@@ -1,0 +1,31 @@
+// The flow tabs above the canvas: one per `tab` node; click to switch,
+// double-click to edit, + to add a flow.
+
+import { el } from "../model/util.js";
+
+export class TabBar {
+  constructor({ host, model, onEdit }) {
+    this.host = host;
+    this.model = model;
+    this.onEdit = onEdit;
+    model.addEventListener("change", () => this.render());
+  }
+
+  render() {
+    const model = this.model;
+    const tabs = model.tabs().map((t) => {
+      const b = el("button", {
+        class: `tab${t.id === model.activeTab ? " active" : ""}${t.disabled ? " disabled" : ""}`,
+        dataset: { id: t.id },
+        title: t.disabled ? "disabled" : t.id,
+        text: model.label(t),
+      });
+      b.addEventListener("click", () => model.setActiveTab(t.id));
+      b.addEventListener("dblclick", () => this.onEdit(t.id));
+      return b;
+    });
+    const add = el("button", { class: "tab-add", title: "Add a flow", text: "+" });
+    add.addEventListener("click", () => model.addTab());
+    this.host.replaceChildren(...tabs, add);
+  }
+}

@@ -1,0 +1,66 @@
+//! The web editor: static files from `editor-static/`, embedded in the binary
+//! so `flowgate run` is all a user starts. It is served at the admin API's
+//! root (`/` by default): the page at `<root>/`, its scripts and styles under
+//! `<root>/editor/`, out of the way of flows' own `http in` endpoints. The
+//! page calls the admin API with relative URLs, so any root works.
+
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use rust_embed::RustEmbed;
+
+/// The editor's files, read from `editor-static/` at compile time.
+#[derive(RustEmbed)]
+#[folder = "editor-static/"]
+struct Assets;
+
+/// Path prefix of the editor's assets, relative to the admin root (flows'
+/// `http in` nodes should not use it when the root is `/`).
+pub const ASSET_PREFIX: &str = "/editor";
+
+/// Routes for the editor under `root` (normalized: `/` or `/admin`): the page
+/// and its assets. Merge into the server's router; anything else falls
+/// through to the flows.
+pub fn router<S: Clone + Send + Sync + 'static>(root: &str) -> Router<S> {
+    let base = root.trim_end_matches('/');
+    let page = get(|| async { asset("index.html") });
+    let assets = get(|Path(path): Path<String>| async move { asset(&path) });
+    let router = Router::new()
+        .route(&format!("{base}/"), page)
+        .route(&format!("{base}{ASSET_PREFIX}/{{*path}}"), assets);
+    if base.is_empty() {
+        router
+    } else {
+        // Relative URLs in the page need the trailing slash.
+        let to = format!("{base}/");
+        router.route(base, get(move || async move { Redirect::permanent(&to) }))
+    }
+}
+
+/// One embedded file with its content type, or 404.
+fn asset(path: &str) -> Response {
+    let Some(file) = Assets::get(path) else {
+        return (StatusCode::NOT_FOUND, format!("no editor file {path}")).into_response();
+    };
+    let mime = file.metadata.mimetype();
+    let content_type = if mime.starts_with("text/") || mime.ends_with("javascript") {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_owned()
+    };
+    let mut response = Response::new(Body::from(file.data.into_owned()));
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    // The files change with the binary: revalidate rather than cache stale code.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
