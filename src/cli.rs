@@ -239,7 +239,10 @@ fn check(args: CheckArgs) -> ExitCode {
     let admin = args.admin.options(None);
     let runtime = Runtime::new(
         flowgate_nodes::registry(),
-        settings_for(&args.flow, admin.as_ref()),
+        Settings {
+            validate_only: true,
+            ..settings_for(&args.flow, admin.as_ref())
+        },
     );
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -27,6 +27,9 @@ pub struct Settings {
     /// (or another built-in route) answers there; a colliding flow is refused
     /// at load and deploy. Lower case, no trailing slash, e.g. `/flows`.
     pub reserved_paths: Vec<String>,
+    /// The flow is only being validated (`flowgate check`): nothing is
+    /// started or saved, so node types should not announce side effects.
+    pub validate_only: bool,
 }
 
 impl Default for Settings {
@@ -40,6 +43,7 @@ impl Default for Settings {
             credentials_path: None,
             credential_key: None,
             reserved_paths: Vec::new(),
+            validate_only: false,
         }
     }
 }

@@ -287,6 +287,12 @@ fn describe(node: &NodeConfig) -> String {
 
 fn generated_warning(node: &NodeConfig, cx: &BuildCx<'_>, what: &str, credential: &str) {
     let label = describe(node);
+    if cx.settings.validate_only {
+        tracing::info!(
+            "{label} has no {credential}: `flowgate run` will generate {what} and save it"
+        );
+        return;
+    }
     match credentials_file(cx) {
         Some(path) => tracing::warn!(
             "{label} has no {credential}: generated {what} and saved it as credential \"{credential}\" in {path} (keep that file private)"
