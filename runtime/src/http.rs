@@ -66,12 +66,7 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
             }
             return r;
         }
-        Lookup::NotFound => {
-            return json_error(
-                StatusCode::NOT_FOUND,
-                format!("Cannot {} {}", parts.method, path),
-            )
-        }
+        Lookup::NotFound => return not_found(parts.method.as_str(), path),
     };
     let limit = flows.settings.max_body_bytes;
     let bytes = match axum::body::to_bytes(body, limit).await {
@@ -140,6 +135,40 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
         reply = &mut reply_rx => reply_to_response(reply.ok()),
         _ = &mut deadline => timeout_response(timeout),
     }
+}
+
+/// Express's own 404 page, byte for byte, as Node-RED answers an unknown path.
+fn not_found(method: &str, path: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot {} {}</pre>\n</body>\n</html>\n",
+        escape_html(method),
+        escape_html(path)
+    );
+    (
+        StatusCode::NOT_FOUND,
+        [
+            (http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (http::header::CONTENT_SECURITY_POLICY, "default-src 'none'"),
+            (http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn timeout_response(timeout: Duration) -> Response {
