@@ -19,7 +19,7 @@ pub fn node_type() -> NodeType {
                 "fields":[{"name":"method","type":"select","options":["get","post","put","delete","patch","all"]},
                           {"name":"url","type":"text","required":true},
                           {"name":"name","type":"text"}],
-                "label":"url"}"#,
+                "label":"[{method}] {url}"}"#,
         )
 }
 
