@@ -178,21 +178,8 @@ pub fn load_reusing(
         let vars = env_of(n);
         let resolved = resolve(n, &vars);
         let empty = HashMap::new();
-        let mut cx = BuildCx {
-            settings: &env.settings,
-            events: &env.events,
-            contexts: &env.contexts,
-            credentials: &mut credentials,
-            configs: &empty,
-            config_types: &config_types,
-            env: vars,
-            problems: Vec::new(),
-            route: None,
-            credentials_changed: false,
-            node_id: n.id.clone(),
-            tab: n.z.clone(),
-            flow: nodes,
-        };
+        let mut cx =
+            BuildCx::for_node(env, &mut credentials, &empty, &config_types, vars, n, nodes);
         let result = factory(&resolved, &mut cx);
         credentials_changed |= cx.credentials_changed;
         let had_problems = !cx.problems.is_empty();
@@ -228,21 +215,15 @@ pub fn load_reusing(
         };
         let vars = env_of(n);
         let resolved = resolve(n, &vars);
-        let mut cx = BuildCx {
-            settings: &env.settings,
-            events: &env.events,
-            contexts: &env.contexts,
-            credentials: &mut credentials,
-            configs: &configs,
-            config_types: &config_types,
-            env: vars,
-            problems: Vec::new(),
-            route: None,
-            credentials_changed: false,
-            node_id: n.id.clone(),
-            tab: n.z.clone(),
-            flow: nodes,
-        };
+        let mut cx = BuildCx::for_node(
+            env,
+            &mut credentials,
+            &configs,
+            &config_types,
+            vars,
+            n,
+            nodes,
+        );
         let (built, catch) = match kind {
             Some(factory) => (factory(&resolved, &mut cx), None),
             None => (

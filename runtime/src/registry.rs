@@ -169,6 +169,35 @@ pub struct BuildCx<'a> {
     pub(crate) flow: &'a [NodeConfig],
 }
 
+impl<'a> BuildCx<'a> {
+    /// The context for building node `node` of flow `flow`.
+    pub(crate) fn for_node(
+        env: &'a crate::loader::LoadEnv,
+        credentials: &'a mut Credentials,
+        configs: &'a HashMap<String, (String, ConfigObject)>,
+        config_types: &'a HashMap<String, String>,
+        vars: Vec<(String, String)>,
+        node: &NodeConfig,
+        flow: &'a [NodeConfig],
+    ) -> Self {
+        BuildCx {
+            settings: &env.settings,
+            events: &env.events,
+            contexts: &env.contexts,
+            credentials,
+            configs,
+            config_types,
+            env: vars,
+            problems: Vec::new(),
+            route: None,
+            credentials_changed: false,
+            node_id: node.id.clone(),
+            tab: node.z.clone(),
+            flow,
+        }
+    }
+}
+
 impl BuildCx<'_> {
     /// Report a problem without giving up on the node (so every field's
     /// problems are listed together).

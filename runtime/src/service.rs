@@ -127,6 +127,21 @@ impl Runtime {
     /// Load a flows file (and its credentials) from disk, report every problem,
     /// and install it. Generated credentials are saved before anything starts.
     pub fn load_file(&self, path: &Path) -> Result<Arc<Flows>, StartError> {
+        let loaded = self.prepare_file(path)?;
+        if loaded.credentials_changed {
+            if let Some(p) = &self.credentials_path() {
+                loaded
+                    .credentials
+                    .save_with(p, self.credential_key())
+                    .map_err(StartError::Credentials)?;
+            }
+        }
+        Ok(self.install(loaded))
+    }
+
+    /// Read, parse and validate a flows file with its credentials, starting
+    /// and saving nothing.
+    fn prepare_file(&self, path: &Path) -> Result<Loaded, StartError> {
         let text = std::fs::read_to_string(path).map_err(|source| {
             StartError::Load(LoadError::Io {
                 path: path.display().to_string(),
@@ -135,23 +150,12 @@ impl Runtime {
         })?;
         let file =
             model::parse_flow_text(&text).map_err(|p| StartError::Load(loader::invalid(p)))?;
-        let cred_path = self.credentials_path();
-        let creds = match &cred_path {
-            Some(p) => {
-                Credentials::load_with(p, self.credential_key()).map_err(StartError::Credentials)?
-            }
+        let creds = match self.credentials_path() {
+            Some(p) => Credentials::load_with(&p, self.credential_key())
+                .map_err(StartError::Credentials)?,
             None => Credentials::new(),
         };
-        let loaded = self.prepare(file, creds).map_err(StartError::Load)?;
-        if loaded.credentials_changed {
-            if let Some(p) = &cred_path {
-                loaded
-                    .credentials
-                    .save_with(p, self.credential_key())
-                    .map_err(StartError::Credentials)?;
-            }
-        }
-        Ok(self.install(loaded))
+        self.prepare(file, creds).map_err(StartError::Load)
     }
 
     /// Stop every node (shutdown).
@@ -172,20 +176,7 @@ pub enum StartError {
 impl Runtime {
     /// Validate a flows file without installing it: (nodes, endpoints).
     pub fn check_file(&self, path: &Path) -> Result<(usize, usize), StartError> {
-        let text = std::fs::read_to_string(path).map_err(|source| {
-            StartError::Load(LoadError::Io {
-                path: path.display().to_string(),
-                source,
-            })
-        })?;
-        let file =
-            model::parse_flow_text(&text).map_err(|p| StartError::Load(loader::invalid(p)))?;
-        let creds = match self.credentials_path() {
-            Some(p) => Credentials::load_with(&p, self.credential_key())
-                .map_err(StartError::Credentials)?,
-            None => Credentials::new(),
-        };
-        let loaded = self.prepare(file, creds).map_err(StartError::Load)?;
+        let loaded = self.prepare_file(path)?;
         Ok((loaded.flows.node_count(), loaded.flows.routes().len()))
     }
 }
