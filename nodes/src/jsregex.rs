@@ -80,13 +80,22 @@ fn translate(pattern: &str, syntax: Syntax) -> String {
                         out.push_str(&format!("\\x{:02X}", (l as u32) % 32));
                     }
                     ('p' | 'P', _) if !syntax.unicode => out.push(n),
+                    ('p' | 'P', _) => {
+                        // `\p{Script=Greek}`: the property name as written.
+                        out.push('\\');
+                        out.push(n);
+                        if chars.peek().is_some_and(|(_, b)| *b == '{') {
+                            for (_, q) in chars.by_ref() {
+                                out.push(q);
+                                if q == '}' {
+                                    break;
+                                }
+                            }
+                        }
+                    }
                     // Escapes both dialects share, and those `regex` rejects
                     // as it should (back-references, `\k<name>`).
-                    (
-                        'D' | 'W' | 'S' | 'B' | 'n' | 'r' | 't' | 'v' | 'f' | 'x' | 'u' | 'p' | 'P'
-                        | 'k',
-                        _,
-                    )
+                    ('D' | 'W' | 'S' | 'B' | 'n' | 'r' | 't' | 'v' | 'f' | 'x' | 'u' | 'k', _)
                     | ('1'..='9', _) => {
                         out.push('\\');
                         out.push(n);
@@ -311,6 +320,58 @@ mod tests {
         assert!(!compile(r"^\d$", false).unwrap().is_match("٣"));
         assert!(compile(r"^[\w-]+$", false).unwrap().is_match("a_b-1"));
         assert!(compile("HELLO", true).unwrap().is_match("hello"));
+    }
+
+    #[test]
+    fn javascript_syntax_reads_as_in_javascript() {
+        let js = |p: &str, s: Syntax, text: &str| compile_with(p, s).unwrap().is_match(text);
+        let plain = Syntax::default();
+        // `.` stops at every JavaScript line terminator unless `s` is set.
+        assert!(!js("a.c", plain, "a\rc"));
+        assert!(js(
+            "a.c",
+            Syntax {
+                dot_all: true,
+                ..plain
+            },
+            "a\rc"
+        ));
+        // JavaScript's `\s` includes U+FEFF but not U+0085.
+        assert!(js(r"^\s$", plain, "\u{feff}"));
+        assert!(!js(r"^\s$", plain, "\u{85}"));
+        // `[^]` is any character, `[]` none; identity escapes and `\0`.
+        assert!(js("^[^]$", plain, "\n"));
+        assert!(!js("[]", plain, "a"));
+        assert!(js(r"^\e\/\0$", plain, "e/\0"));
+        assert!(js(r"^\cJ$", plain, "\n"));
+        // Braces that are no quantifier, and brackets inside a class, are literal.
+        assert!(js("^a{$", plain, "a{"));
+        assert!(js("^a{2}$", plain, "aa"));
+        assert!(js("^x{1,}}$", plain, "xx}"));
+        assert!(js("^[[&~]+$", plain, "[&~"));
+        assert!(js(r"^[\b]$", plain, "\u{8}"));
+        // `\p` is a Unicode property only with `u`.
+        assert!(js(
+            r"^\p{L}+$",
+            Syntax {
+                unicode: true,
+                ..plain
+            },
+            "héllo"
+        ));
+        assert!(js(r"^\p{L}$", plain, "p{L}"));
+    }
+
+    #[test]
+    fn errors_read_like_v8() {
+        assert_eq!(
+            compile("(", false).unwrap_err(),
+            "Invalid regular expression: /(/: Unterminated group"
+        );
+        assert_eq!(
+            compile("[z-a]", false).unwrap_err(),
+            "Invalid regular expression: /[z-a]/: Range out of order in character class"
+        );
     }
 
     #[test]

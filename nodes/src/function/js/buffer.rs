@@ -342,13 +342,15 @@ pub fn concat(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     for (i, item) in items.items().iter().enumerate() {
         match bytes_of(item) {
             Some(b) => out.extend(b),
-            None => return Err(node_error(
-                "ERR_INVALID_ARG_TYPE",
-                format!(
+            None => {
+                return Err(node_error(
+                    "ERR_INVALID_ARG_TYPE",
+                    format!(
                     "The \"list[{i}]\" argument must be an instance of Buffer or Uint8Array. {}",
                     received(item)
                 ),
-            )),
+                ))
+            }
         }
         check_len(out.len())?;
     }

@@ -50,7 +50,7 @@ impl TimerSink for ChannelSink {
     }
 }
 
-/// Attach a channel sink to a test node's timers.
+/// Attach a channel sink (and a budget) to a test node's timers.
 pub fn attach(h: &Harness) -> Receiver<Delivery> {
     let (tx, rx) = channel();
     h.node.inner.info.timers.attach(
