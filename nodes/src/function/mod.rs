@@ -742,12 +742,17 @@ pub(crate) mod testing {
             let mut out = Outputs::default();
             let r = match self.node.on_input(Message::from_body(body), &mut out) {
                 Outcome::Ready(r) => r,
-                // A busy machine can push a run past its slice: finish it on the blocking pool.
-                Outcome::Pending(fut) => tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime")
-                    .block_on(fut),
+                // A busy machine can push a run past its slice: finish it on
+                // the blocking pool (of the test's runtime, if it entered one,
+                // so timers the run sets outlive this call).
+                Outcome::Pending(fut) => match tokio::runtime::Handle::try_current() {
+                    Ok(rt) => rt.block_on(fut),
+                    Err(_) => tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime")
+                        .block_on(fut),
+                },
             };
             let sends = out
                 .drain()

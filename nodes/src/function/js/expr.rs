@@ -511,28 +511,26 @@ impl<'s> Translator<'s> {
             return Ok(None);
         };
         let repeat = match name {
-            "setTimeout" => false,
-            "setInterval" => true,
-            "clearTimeout" | "clearInterval" => {
-                let id = match args.first() {
-                    Some(Argument::SpreadElement(s)) => {
-                        return Err(
-                            self.unsupported(s.span, format!("spread arguments to `{name}`"))
-                        )
-                    }
-                    Some(a) => self.expr(a.to_expression())?,
-                    None => "()".into(),
-                };
-                self.uses_timers = true;
-                return Ok(Some(format!("__timer_clear(__node, {id})")));
-            }
+            "setTimeout" => Some(false),
+            "setInterval" => Some(true),
+            "clearTimeout" | "clearInterval" => None,
             _ => return Ok(None),
         };
         if !self.has_node {
             return Err(self.unsupported(span, format!("`{name}` here")));
         }
-        let args = self.args(args)?;
         self.uses_timers = true;
+        let Some(repeat) = repeat else {
+            let id = match args.first() {
+                Some(Argument::SpreadElement(s)) => {
+                    return Err(self.unsupported(s.span, format!("spread arguments to `{name}`")))
+                }
+                Some(a) => self.expr(a.to_expression())?,
+                None => "()".into(),
+            };
+            return Ok(Some(format!("__timer_clear(__node, {id})")));
+        };
+        let args = self.args(args)?;
         Ok(Some(format!("__timer_set(__node, {args}, {repeat})")))
     }
 
