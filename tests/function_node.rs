@@ -125,7 +125,7 @@ fn constructs_end_to_end_match_node_red() {
 #[test]
 fn unsupported_construct_is_a_load_error_with_its_location() {
     let nodes = json!([tab(), {"id": "f1", "type": "function", "z": "tab", "name": "clean up",
-        "func": "var s = msg.payload;\nmsg.payload = s.replace(/a+/g, 'b');\nreturn msg;",
+        "func": "var s = msg.payload;\nmsg.payload = s.replace(/(?<=a)b/g, 'b');\nreturn msg;",
         "outputs": 1, "x": 1, "y": 1, "wires": [[]]}]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("flows.json");
@@ -134,7 +134,7 @@ fn unsupported_construct_is_a_load_error_with_its_location() {
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains(
-            "node f1 (function \"clean up\") field `func`: unsupported JavaScript at line 2:25: regular expression literal is not supported by flowgate"
+            "node f1 (function \"clean up\") field `func`: unsupported JavaScript at line 2:25: regular expression `/(?<=a)b/g` (look-behind) is not supported by flowgate"
         ),
         "{stderr}"
     );
@@ -344,4 +344,161 @@ fn native_rhai_function_with_the_full_api() {
         json!({"greeting": "hello", "doubled": [2, 4, 6], "ratio": 0.5, "nothing": null, "node": "native",
                "outputs": 2, "json": "{\"a\":[1,2.5,null]}", "parsed": {"x": 1}, "id_len": 36, "clock": true})
     );
+}
+
+#[test]
+fn regular_expressions_parse_headers_and_text_like_node_red() {
+    let mut nodes = vec![tab()];
+    nodes.extend(endpoint(
+        "re",
+        "post",
+        "/re",
+        json!({"func": "var auth = msg.req.headers['authorization'] || '';\nvar m = auth.match(/^Bearer\\s+([\\w-]+\\.[\\w-]+\\.[\\w-]+)$/i);\nvar p = msg.payload;\nmsg.payload = {\n  token: m ? m[1] : null,\n  valid: /^[^\\s@]+@[^\\s@]+\\.[a-z]{2,}$/i.test(p.email),\n  slug: p.title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, ''),\n  words: p.title.trim().split(/\\s+/).length,\n  date: '2024-03-15'.replace(/(?<y>\\d+)-(?<m>\\d+)-(?<d>\\d+)/, '$<d>/$<m>/$<y>'),\n  caps: p.title.replace(/\\b(\\w)(\\w*)/g, (all, first, rest) => first.toUpperCase() + rest.toLowerCase()),\n};\nreturn msg;"}),
+    ));
+    let s = common::Server::start(&flow(Value::Array(nodes)));
+    let r = common::client()
+        .post(s.url("/re"))
+        .header("Authorization", "Bearer aaa.bbb.ccc")
+        .json(&json!({"email": "ann@example.com", "title": "  Hello, World 2024!"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // What Node-RED (V8) answers for the same body and request.
+    assert_eq!(
+        r.text().unwrap(),
+        r#"{"token":"aaa.bbb.ccc","valid":true,"slug":"hello-world-2024","words":3,"date":"15/03/2024","caps":"  Hello, World 2024!"}"#
+    );
+}
+
+#[test]
+fn binary_payloads_are_buffers_and_buffers_answer_as_bytes() {
+    let mut nodes = vec![tab()];
+    nodes.extend(endpoint(
+        "bin",
+        "post",
+        "/bin",
+        json!({"func": "var b = msg.payload;\nmsg.payload = {text: b.toString(), hex: b.toString('hex'), b64: b.toString('base64'), len: b.length, isBuffer: Buffer.isBuffer(b), first: b[0]};\nreturn msg;"}),
+    ));
+    nodes.extend(endpoint(
+        "raw",
+        "get",
+        "/raw",
+        json!({"func": "msg.payload = Buffer.from(msg.payload.b64, 'base64');\nreturn msg;"}),
+    ));
+    let s = common::Server::start(&flow(Value::Array(nodes)));
+    let c = common::client();
+    let r = c
+        .post(s.url("/bin"))
+        .header("Content-Type", "application/octet-stream")
+        .body(b"hello\xff".to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().unwrap(),
+        json!({"text": "hello\u{fffd}", "hex": "68656c6c6fff", "b64": "aGVsbG//", "len": 6, "isBuffer": true, "first": 104})
+    );
+    let r = c.get(s.url("/raw?b64=AP9oaQ==")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().unwrap().as_ref(), b"\x00\xffhi");
+}
+
+/// GET `path` until `done` accepts the JSON answer (bounded).
+fn poll(s: &common::Server, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v: Value = common::client()
+            .get(s.url(path))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        if done(&v) || Instant::now() > deadline {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn read_global(key: &str) -> Value {
+    json!({"func": format!("msg.payload = {{value: global.get('{key}')}};\nreturn msg;")})
+}
+
+#[test]
+fn timers_answer_later_fire_once_and_report_errors() {
+    let mut nodes = vec![tab()];
+    nodes.extend(endpoint(
+        "later",
+        "get",
+        "/later",
+        json!({"func": "setTimeout(function () { msg.payload = 'later'; node.send(msg); }, 50);\nreturn null;"}),
+    ));
+    // Outlives the worker's time slice, so the run is abandoned and redone:
+    // its timer must still be set once.
+    nodes.extend(endpoint(
+        "slow",
+        "get",
+        "/slow",
+        json!({"func": "setTimeout(function () { global.set('fired', (global.get('fired') || 0) + 1); }, 1);\nvar t = Date.now();\nwhile (Date.now() - t < 40) {}\nmsg.payload = 'done';\nreturn msg;"}),
+    ));
+    nodes.extend(endpoint("fired", "get", "/fired", read_global("fired")));
+    nodes.extend(endpoint(
+        "boom",
+        "get",
+        "/boom",
+        json!({"func": "setTimeout(function () { throw new Error('late failure'); }, 5);\nmsg.payload = 'ok';\nreturn msg;"}),
+    ));
+    nodes.push(json!({"id": "catch1", "type": "catch", "z": "tab", "scope": ["boom-fn"], "uncaught": false, "x": 1, "y": 1, "wires": [["keep"]]}));
+    nodes.push(json!({"id": "keep", "type": "function", "z": "tab", "x": 1, "y": 1, "wires": [[]],
+        "func": "global.set('caught', {message: msg.error.message, source: msg.error.source.id, keys: Object.keys(msg).sort()});\nreturn null;"}));
+    nodes.extend(endpoint("caught", "get", "/caught", read_global("caught")));
+    let s = common::Server::start(&flow(Value::Array(nodes)));
+    let c = common::client();
+
+    let started = Instant::now();
+    let r = c.get(s.url("/later")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap(), "later");
+    assert!(started.elapsed() >= Duration::from_millis(50));
+
+    let r = c.get(s.url("/slow")).send().unwrap();
+    assert_eq!(r.text().unwrap(), "done");
+    assert_eq!(
+        poll(&s, "/fired", |v| v["value"] != Value::Null),
+        json!({"value": 1})
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(poll(&s, "/fired", |_| true), json!({"value": 1}));
+
+    let r = c.get(s.url("/boom")).send().unwrap();
+    assert_eq!(r.text().unwrap(), "ok");
+    assert_eq!(
+        poll(&s, "/caught", |v| v["value"] != Value::Null),
+        json!({"value": {"message": "Error: late failure", "source": "boom-fn", "keys": ["_msgid", "error"]}})
+    );
+}
+
+#[test]
+fn timers_stop_with_the_flows() {
+    let ticker = json!({"id": "ticker", "type": "function", "z": "tab", "x": 1, "y": 1, "wires": [[]],
+        "func": "return msg;",
+        "initialize": "setInterval(function () { global.set('ticks', (global.get('ticks') || 0) + 1); }, 10);"});
+    let mut v1 = vec![tab(), ticker];
+    v1.extend(endpoint("ticks", "get", "/ticks", read_global("ticks")));
+    let s = common::Server::start(&flow(Value::Array(v1)));
+    poll(&s, "/ticks", |v| v["value"].as_u64().unwrap_or(0) >= 3);
+    // Deploy the same flows without the ticker: its interval must stop.
+    let mut v2 = vec![tab()];
+    v2.extend(endpoint("ticks", "get", "/ticks", read_global("ticks")));
+    let r = common::client()
+        .post(s.url("/flows"))
+        .header("Content-Type", "application/json")
+        .header("Node-RED-Deployment-Type", "full")
+        .body(Value::Array(v2).to_string())
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let before = poll(&s, "/ticks", |_| true);
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(poll(&s, "/ticks", |_| true), before);
 }

@@ -17,6 +17,8 @@ use serde_json::{json, Map, Value};
 
 use super::convert::{self, Mode};
 use super::js::values::{as_array, as_object};
+use super::timers::{TimerOp, Timers};
+use flowgate_runtime::exchange::Exchange;
 
 /// What a script may know about its node; shared by all its runs.
 pub struct NodeInfo {
@@ -28,6 +30,8 @@ pub struct NodeInfo {
     /// The tab's `env` list (the process environment is read on demand).
     pub env: Vec<(String, String)>,
     pub events: Events,
+    /// Timers set by `setTimeout`/`setInterval`.
+    pub timers: Timers,
 }
 
 /// Which of the node's scripts is running.
@@ -77,6 +81,10 @@ pub struct RunState {
     pub deferred: Vec<Deferred>,
     /// Whether the run called `node.status`.
     pub status_used: bool,
+    /// Timers the run set or cleared, applied when it completes.
+    pub timers: Vec<TimerOp>,
+    /// The HTTP request of the input message, which timer sends carry.
+    pub origin: Option<Arc<Exchange>>,
     events: Vec<(String, Value)>,
     logs: Vec<(tracing::Level, String)>,
     writes: Vec<ContextWrite>,
@@ -96,6 +104,8 @@ impl RunState {
             deferred: Vec::new(),
             errors: Vec::new(),
             status_used: false,
+            timers: Vec::new(),
+            origin: None,
             events: Vec::new(),
             logs: Vec::new(),
             writes: Vec::new(),
@@ -121,6 +131,10 @@ impl RunState {
         }
         for (topic, data) in self.events.drain(..) {
             info.events.publish(topic, data);
+        }
+        if !self.timers.is_empty() {
+            info.timers
+                .apply(std::mem::take(&mut self.timers), self.origin.clone());
         }
     }
 
@@ -339,12 +353,14 @@ fn list_items(v: &Dynamic) -> Option<Vec<Dynamic>> {
 }
 
 fn is_object(v: &Dynamic) -> bool {
-    v.is::<rhai::Map>() || as_object(v).is_some()
+    v.is::<rhai::Map>() || (as_object(v).is_some() && !super::js::buffer::is_buffer(v))
 }
 
 fn message_type(v: &Dynamic) -> &'static str {
     if list_items(v).is_some() {
         "Array"
+    } else if super::js::buffer::is_buffer(v) {
+        "Buffer"
     } else if v.is::<super::js::values::JsDate>() {
         "Date"
     } else {

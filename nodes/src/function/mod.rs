@@ -19,6 +19,7 @@ pub mod js;
 pub mod sandbox;
 #[cfg(test)]
 mod tests;
+pub mod timers;
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -158,6 +159,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         outputs,
         env: cx.env_vars(),
         events: cx.events.clone(),
+        timers: Default::default(),
     });
     let inner = Inner {
         info,
@@ -304,6 +306,7 @@ impl Inner {
             Some(Value::Null) | None => String::new(),
             Some(other) => other.to_string(),
         };
+        state.origin = msg.exchange().cloned();
         let run: Run = Arc::new(Mutex::new(state));
         let msg_value = convert::msg_from_json(&msg.body, self.mode);
         let mut scope = self.scope(&run, Some(msg_value.clone()));
@@ -502,6 +505,7 @@ impl FunctionNode {
                 outputs: c.outputs,
                 env: Vec::new(),
                 events: c.events,
+                timers: Default::default(),
             }),
             mode,
             func,
@@ -614,6 +618,11 @@ impl Node for FunctionNode {
 
     fn start(&self, handle: NodeHandle) {
         let _ = self.inner.handle.set(handle.clone());
+        self.inner.info.timers.attach(
+            Arc::new(handle.clone()),
+            self.inner.timeout,
+            self.inner.max_operations,
+        );
         if self.inner.init.is_none() {
             return;
         }
@@ -666,6 +675,7 @@ impl Node for FunctionNode {
                 run();
             }
         }
+        inner.info.timers.stop();
         if inner.status_set.load(Ordering::Relaxed) {
             inner.info.events.publish(
                 format!("status/{}", inner.info.id),
@@ -732,12 +742,17 @@ pub(crate) mod testing {
             let mut out = Outputs::default();
             let r = match self.node.on_input(Message::from_body(body), &mut out) {
                 Outcome::Ready(r) => r,
-                // A busy machine can push a run past its slice: finish it on the blocking pool.
-                Outcome::Pending(fut) => tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime")
-                    .block_on(fut),
+                // A busy machine can push a run past its slice: finish it on
+                // the blocking pool (of the test's runtime, if it entered one,
+                // so timers the run sets outlive this call).
+                Outcome::Pending(fut) => match tokio::runtime::Handle::try_current() {
+                    Ok(rt) => rt.block_on(fut),
+                    Err(_) => tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime")
+                        .block_on(fut),
+                },
             };
             let sends = out
                 .drain()
@@ -746,13 +761,13 @@ pub(crate) mod testing {
                         flowgate_runtime::node::Dest::Port(p) => p,
                         other => panic!("unexpected destination {other:?}"),
                     };
-                    assert_eq!(m.body.remove("_msgid"), Some(json!("m1")));
+                    assert_eq!(m.body.shift_remove("_msgid"), Some(json!("m1")));
                     (port, Value::Object(m.body))
                 })
                 .collect();
             let r = r.map_err(|e| {
                 let mut body = e.msg.map(|m| m.body).unwrap_or_default();
-                body.remove("_msgid");
+                body.shift_remove("_msgid");
                 (e.message, Value::Object(body))
             });
             (sends, r)

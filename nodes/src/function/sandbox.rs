@@ -11,10 +11,10 @@ use std::cell::Cell;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use rhai::{Dynamic, Engine, EvalAltResult, Scope, AST, INT};
+use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Scope, AST, INT};
 
 use super::convert::Mode;
-use super::js::values::{JsError, MAX_ELEMENTS, MAX_STRING_BYTES};
+use super::js::values::{JsError, JsFunction, MAX_ELEMENTS, MAX_STRING_BYTES};
 
 /// Most entries in one Rhai map.
 const MAX_MAP_ENTRIES: usize = 1024 * 1024;
@@ -58,6 +58,9 @@ pub fn engine() -> &'static Engine {
         e.set_max_array_size(MAX_ELEMENTS);
         e.set_max_map_size(MAX_MAP_ENTRIES);
         e.set_max_call_levels(MAX_CALL_LEVELS);
+        // Release builds' nesting limits in debug builds too: translated
+        // callbacks (a timer set inside an interval) nest closures in calls.
+        e.set_max_expr_depths(64, 32);
         e.disable_symbol("eval");
         e.on_print(|s| tracing::info!(target: "flowgate::function::print", "{s}"));
         e.on_debug(|s, _, _| tracing::debug!(target: "flowgate::function::print", "{s}"));
@@ -185,6 +188,33 @@ pub fn thrown_text(v: &Dynamic) -> String {
         .ok()
         .flatten()
         .unwrap_or_else(|| super::js::ops::to_string(v).to_string())
+}
+
+/// Call a script function value outside a run (a timer firing) within
+/// `budget`; `lib` holds the functions of the script it came from.
+pub fn call(
+    lib: &AST,
+    f: &Dynamic,
+    args: Vec<Dynamic>,
+    budget: Budget,
+    mode: Mode,
+) -> Result<Dynamic, RunError> {
+    let previous = BUDGET.with(|b| b.replace(Some(budget)));
+    let result = call_value(lib, f, args);
+    BUDGET.with(|b| b.set(previous));
+    result.map_err(|e| describe(&e, &budget, mode))
+}
+
+fn call_value(lib: &AST, f: &Dynamic, args: Vec<Dynamic>) -> Result<Dynamic, Box<EvalAltResult>> {
+    let args = Dynamic::from_array(args);
+    if let Some(fp) = f.read_lock::<FnPtr>().map(|fp| fp.clone()) {
+        return fp.call(engine(), lib, (args,));
+    }
+    if let Some(jf) = f.read_lock::<JsFunction>().map(|jf| jf.clone()) {
+        let me = Dynamic::from(jf.clone());
+        return jf.imp.call(engine(), lib, (me, args));
+    }
+    Err(super::js::ops::type_error("callback is not a function"))
 }
 
 /// Compile Rhai source once, with the shared engine.

@@ -329,6 +329,10 @@ fn object_from_entries(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dy
     Ok(Dynamic::from(obj))
 }
 
+fn new_regexp(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+    super::regexp::construct(&args)
+}
+
 fn identity(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     Ok(arg(&args, 0))
 }
@@ -339,7 +343,9 @@ fn array_is_array(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic
 
 fn array_from(ctx: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     let src = arg(&args, 0);
-    let items = if let Some(o) = as_object(&src) {
+    let items = if let Some(data) = super::buffer::data_of(&src) {
+        props::iterate(&Dynamic::from(data))?
+    } else if let Some(o) = as_object(&src) {
         let len = to_number(&o.get("length"));
         let len = if len.is_nan() {
             0
@@ -606,6 +612,21 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
     ("Array.from", "Array_from", array_from),
     ("Array.of", "Array_of", array_of),
     ("new Array", "new_Array", new_array),
+    ("new RegExp", "RegExp", new_regexp),
+    ("Buffer.from", "Buffer_from", super::buffer::from),
+    ("Buffer.alloc", "Buffer_alloc", super::buffer::alloc),
+    (
+        "Buffer.isBuffer",
+        "Buffer_isBuffer",
+        super::buffer::is_buffer_fn,
+    ),
+    (
+        "Buffer.byteLength",
+        "Buffer_byteLength",
+        super::buffer::byte_length,
+    ),
+    ("Buffer.concat", "Buffer_concat", super::buffer::concat),
+    ("RegExp", "RegExp", new_regexp),
     ("Array", "new_Array", new_array),
     ("Number", "Number", to_number_fn),
     ("Number.isInteger", "Number_isInteger", number_is_integer),

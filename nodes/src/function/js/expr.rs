@@ -15,7 +15,7 @@ use super::translate::{mangle, number_literal, quote, Binding, TResult, Translat
 
 /// Namespaces whose members are built-ins (`Math.floor`, `JSON.parse`).
 const NAMESPACES: &[&str] = &[
-    "JSON", "Math", "Object", "Array", "Number", "Date", "console", "RED", "String",
+    "JSON", "Math", "Object", "Array", "Number", "Date", "console", "RED", "String", "Buffer",
 ];
 
 /// One step of a member/call chain.
@@ -249,7 +249,15 @@ impl<'s> Translator<'s> {
             },
             Expression::NewExpression(n) => self.new_expr(n)?,
             Expression::RegExpLiteral(r) => {
-                return Err(self.unsupported(r.span, "regular expression literal"))
+                let source = r.regex.pattern.text.as_str();
+                let raw = self
+                    .src
+                    .get(r.span.start as usize..r.span.end as usize)
+                    .unwrap_or("");
+                let flags = raw.rsplit('/').next().unwrap_or("").to_owned();
+                super::regexp::check_literal(source, &flags)
+                    .map_err(|what| self.unsupported(r.span, what))?;
+                format!("__re({}, {})", quote(source), quote(&flags))
             }
             Expression::BigIntLiteral(b) => return Err(self.unsupported(b.span, "BigInt literal")),
             Expression::ThisExpression(t) => return Err(self.unsupported(t.span, "`this`")),
@@ -487,13 +495,55 @@ impl<'s> Translator<'s> {
         Ok(None)
     }
 
+    /// `setTimeout(f, ms, ...)` and friends: calls on the run's `node`
+    /// (through an alias the body cannot shadow), which records the timer.
+    fn timer_call(
+        &mut self,
+        name: &str,
+        span: Span,
+        steps: &[Step<'_, '_>],
+    ) -> TResult<Option<String>> {
+        let Some(Step {
+            link: Link::Call(args),
+            ..
+        }) = steps.first()
+        else {
+            return Ok(None);
+        };
+        let repeat = match name {
+            "setTimeout" => Some(false),
+            "setInterval" => Some(true),
+            "clearTimeout" | "clearInterval" => None,
+            _ => return Ok(None),
+        };
+        if !self.has_node {
+            return Err(self.unsupported(span, format!("`{name}` here")));
+        }
+        self.uses_timers = true;
+        let Some(repeat) = repeat else {
+            let id = match args.first() {
+                Some(Argument::SpreadElement(s)) => {
+                    return Err(self.unsupported(s.span, format!("spread arguments to `{name}`")))
+                }
+                Some(a) => self.expr(a.to_expression())?,
+                None => "()".into(),
+            };
+            return Ok(Some(format!("__timer_clear(__node, {id})")));
+        };
+        let args = self.args(args)?;
+        Ok(Some(format!("__timer_set(__node, {args}, {repeat})")))
+    }
+
     fn chain_from(&mut self, base: &Expression<'_>, steps: Vec<Step<'_, '_>>) -> TResult<String> {
         let mut start = 0;
         let mut cur = None;
         if let Expression::Identifier(id) = base {
             let name = id.name.as_str();
             if self.resolve(name).is_none() && !steps.is_empty() {
-                if let Some((code, used)) = self.builtin_chain(name, id.span, &steps)? {
+                if let Some(code) = self.timer_call(name, id.span, &steps)? {
+                    cur = Some(Val::Value(code));
+                    start = 1;
+                } else if let Some((code, used)) = self.builtin_chain(name, id.span, &steps)? {
                     cur = Some(Val::Value(code));
                     start = used;
                 }
@@ -604,10 +654,15 @@ impl<'s> Translator<'s> {
                         return Ok(quote(match name {
                             "undefined" => "undefined",
                             "NaN" | "Infinity" => "number",
+                            "setTimeout" | "setInterval" | "clearTimeout" | "clearInterval" => {
+                                "function"
+                            }
                             _ if is_builtin_value(name) => "function",
                             _ if NAMESPACES.contains(&name) => {
-                                if matches!(name, "Object" | "Array" | "Number" | "Date" | "String")
-                                {
+                                if matches!(
+                                    name,
+                                    "Object" | "Array" | "Number" | "Date" | "String" | "Buffer"
+                                ) {
                                     "function"
                                 } else {
                                     "object"
@@ -657,6 +712,9 @@ impl<'s> Translator<'s> {
                                 | "SyntaxError"
                                 | "ReferenceError"
                                 | "Function"
+                                | "RegExp"
+                                | "Buffer"
+                                | "Uint8Array"
                         ) =>
                 {
                     Ok(format!("__instanceof({l}, {})", quote(id.name.as_str())))

@@ -8,6 +8,7 @@ use super::callback::{call_function, is_callable};
 use super::date;
 use super::number::{self, num};
 use super::ops::{to_number, to_string, type_error, JsResult};
+use super::regexp::JsRegExp;
 use super::values::{array, as_array, as_object, is_nullish, JsDate, JsError, JsFunction};
 use super::{arrays, strings};
 use crate::function::api::{ContextApi, EnvApi, NodeApi};
@@ -137,7 +138,7 @@ const DATE_METHODS: &[&str] = &[
 pub fn has_method(recv: &Dynamic, name: &str) -> bool {
     let list: &[&str] = if recv.is_string() {
         STRING_METHODS
-    } else if recv.is::<super::values::JsArray>() {
+    } else if super::values::is_array(recv) {
         ARRAY_METHODS
     } else if recv.is_int() || recv.is_float() {
         NUMBER_METHODS
@@ -151,6 +152,10 @@ pub fn has_method(recv: &Dynamic, name: &str) -> bool {
         DATE_METHODS
     } else if recv.is::<JsError>() {
         &["toString"]
+    } else if super::buffer::is_buffer(recv) {
+        super::buffer::METHODS
+    } else if recv.is::<JsRegExp>() {
+        super::regexp::METHODS
     } else if recv.is_bool() {
         &["toString", "valueOf"]
     } else {
@@ -184,6 +189,11 @@ pub fn call_method(
         if !prop.is_unit() {
             return Err(not_a_function(callee));
         }
+        if let Some(data) = super::buffer::data_of(recv) {
+            if let Some(r) = super::buffer::call(&data, name, &args) {
+                return r;
+            }
+        }
         return match name {
             "hasOwnProperty" | "propertyIsEnumerable" => Ok(Dynamic::from_bool(
                 o.contains(&super::ops::to_key(&arg(&args, 0))),
@@ -215,6 +225,11 @@ pub fn call_method(
             "valueOf" => Ok(Dynamic::from_bool(b)),
             _ => Err(not_a_function(callee)),
         };
+    }
+    if let Some(re) = recv.read_lock::<JsRegExp>() {
+        let re = re.clone();
+        return super::regexp::call(&re, name, &args)
+            .unwrap_or_else(|| Err(not_a_function(callee)));
     }
     if let Some(d) = recv.read_lock::<JsDate>() {
         let d = d.clone();

@@ -4,6 +4,7 @@
 //! keys, coercions, `null` vs `undefined`).
 
 pub mod arrays;
+pub mod buffer;
 pub mod builtins;
 pub mod callback;
 pub mod date;
@@ -14,6 +15,7 @@ pub mod number;
 pub mod ops;
 pub mod pattern;
 pub mod props;
+pub mod regexp;
 pub mod register;
 pub mod stmt;
 pub mod strings;

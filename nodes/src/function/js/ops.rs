@@ -10,8 +10,7 @@ use rhai::{Dynamic, EvalAltResult, FnPtr, ImmutableString, Position, INT};
 use super::date;
 use super::number::{self, num};
 use super::values::{
-    as_array, as_object, JsArray, JsDate, JsError, JsFunction, JsNull, JsObject, Key,
-    MAX_STRING_BYTES,
+    as_array, as_object, JsDate, JsError, JsFunction, JsNull, JsObject, Key, MAX_STRING_BYTES,
 };
 use crate::function::api::{ContextApi, EnvApi, NodeApi};
 
@@ -96,7 +95,7 @@ pub fn to_number(v: &Dynamic) -> f64 {
     if let Some(d) = v.read_lock::<JsDate>() {
         return d.time();
     }
-    if v.is::<JsArray>() {
+    if super::values::is_array(v) {
         return number::parse_number(&to_string(v));
     }
     f64::NAN
@@ -154,6 +153,10 @@ fn write_string(v: &Dynamic, out: &mut String, seen: &mut Vec<usize>) {
         out.push_str(&date::to_js_string(d.time()));
     } else if let Some(e) = v.read_lock::<JsError>() {
         out.push_str(&e.to_js_string());
+    } else if let Some(re) = v.read_lock::<super::regexp::JsRegExp>() {
+        out.push_str(&re.to_js_string());
+    } else if let Some(data) = super::buffer::data_of(v) {
+        out.push_str(&super::buffer::to_text(&data));
     } else if v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<super::values::JsMethod>() {
         out.push_str("function () { [native code] }");
     } else {
@@ -216,6 +219,9 @@ fn identity(v: &Dynamic) -> Option<usize> {
     }
     if let Some(e) = v.read_lock::<JsError>() {
         return Some(e.props.addr());
+    }
+    if let Some(re) = v.read_lock::<super::regexp::JsRegExp>() {
+        return Some(re.addr());
     }
     None
 }

@@ -3,10 +3,12 @@
 
 use rhai::{Dynamic, ImmutableString, INT};
 
+use super::buffer;
 use super::number::num;
 use super::ops::{self, to_index, to_key, to_string, type_error, utf16_len, JsResult};
+use super::regexp::JsRegExp;
 use super::values::{
-    as_array, as_object, insert_ordered, is_nullish, JsError, JsObject, MAX_ELEMENTS,
+    as_array, as_object, insert_ordered, is_nullish, JsError, JsMatch, JsObject, MAX_ELEMENTS,
 };
 use crate::function::api::{ContextApi, NodeApi};
 
@@ -21,6 +23,21 @@ fn nullish_name(v: &Dynamic) -> &'static str {
 /// `obj[key]`.
 pub fn get(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
     let v = get_own(obj, key)?;
+    if v.is_unit() && obj.is::<JsObject>() {
+        if let Some(data) = buffer::data_of(obj) {
+            if let Some(b) = buffer::get(&data, key) {
+                return Ok(b);
+            }
+            if let Some(name) = key.read_lock::<ImmutableString>() {
+                if buffer::METHODS.contains(&name.as_str()) {
+                    return Ok(Dynamic::from(super::values::JsMethod {
+                        recv: obj.clone(),
+                        name: name.clone(),
+                    }));
+                }
+            }
+        }
+    }
     if v.is_unit() && !obj.is::<super::values::JsObject>() {
         if let Some(name) = key.read_lock::<ImmutableString>() {
             if super::methods::has_method(obj, &name) {
@@ -40,6 +57,16 @@ fn get_own(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
             Some(k) => o.get(&k),
             None => o.get(&to_key(key)),
         });
+    }
+    if let Some(m) = obj.read_lock::<JsMatch>() {
+        if to_index(key).is_none() {
+            match to_key(key).as_str() {
+                "index" => return Ok(num(m.index as f64)),
+                "input" => return Ok(Dynamic::from(m.input.clone())),
+                "groups" => return Ok(m.groups.clone()),
+                _ => {}
+            }
+        }
     }
     if let Some(a) = as_array(obj) {
         if let Some(i) = to_index(key) {
@@ -87,6 +114,9 @@ fn get_own(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
             _ => Dynamic::UNIT,
         });
     }
+    if let Some(re) = obj.read_lock::<JsRegExp>() {
+        return Ok(super::regexp::get(&re, &k));
+    }
     if let Some(n) = obj.read_lock::<NodeApi>() {
         return Ok(match k.as_str() {
             "id" => Dynamic::from(n.info.id.clone()),
@@ -111,6 +141,12 @@ fn get_own(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
 /// `obj[key] = value`; returns `value`.
 pub fn set(obj: &Dynamic, key: &Dynamic, value: Dynamic) -> JsResult<Dynamic> {
     if let Some(o) = as_object(obj) {
+        if to_index(key).is_some() {
+            if let Some(data) = buffer::data_of(obj) {
+                buffer::set(&data, key, &value);
+                return Ok(value);
+            }
+        }
         let k = to_key(key);
         let mut map = o.0.lock();
         if map.len() >= MAX_ELEMENTS && !map.contains_key(k.as_str()) {
@@ -149,6 +185,9 @@ pub fn set(obj: &Dynamic, key: &Dynamic, value: Dynamic) -> JsResult<Dynamic> {
     }
     if let Some(e) = obj.read_lock::<JsError>() {
         e.props.set(to_key(key), value.clone());
+    }
+    if let Some(re) = obj.read_lock::<JsRegExp>() {
+        super::regexp::set(&re, &to_key(key), value.clone());
     }
     // Assigning to a primitive's property is silently ignored (sloppy mode).
     Ok(value)
@@ -227,6 +266,12 @@ pub fn keys_in(obj: &Dynamic) -> rhai::Array {
 pub fn iterate(v: &Dynamic) -> JsResult<rhai::Array> {
     if let Some(a) = as_array(v) {
         return Ok(a.items());
+    }
+    if let Some(bytes) = buffer::bytes_of(v) {
+        return Ok(bytes
+            .into_iter()
+            .map(|b| Dynamic::from_int(b as INT))
+            .collect());
     }
     if let Some(s) = v.read_lock::<ImmutableString>() {
         return Ok(s.chars().map(|c| Dynamic::from(c.to_string())).collect());

@@ -9,9 +9,12 @@ use super::methods::call_method;
 use super::number::num;
 use super::ops::{self, Arith, Bitwise, JsResult};
 use super::props;
+use super::regexp::{self, JsRegExp};
 use super::values::{
     self, array, as_array, as_object, JsArray, JsDate, JsError, JsFunction, JsNull, JsObject,
 };
+use crate::function::api::NodeApi;
+use crate::function::timers;
 
 fn obj_from_pairs(pairs: Array) -> JsResult<Dynamic> {
     let obj = JsObject::with_capacity(pairs.len() / 2);
@@ -50,6 +53,8 @@ fn instance_of(v: &Dynamic, class: &str) -> bool {
                 || v.is_string())
         }
         "Error" => v.is::<JsError>(),
+        "RegExp" => v.is::<JsRegExp>(),
+        "Buffer" | "Uint8Array" => super::buffer::is_buffer(v),
         name => v
             .read_lock::<JsError>()
             .is_some_and(|e| e.name.as_str() == name),
@@ -82,7 +87,12 @@ pub fn register(engine: &mut Engine) {
         .register_type_with_name::<JsDate>("Date")
         .register_type_with_name::<JsError>("Error")
         .register_type_with_name::<JsFunction>("function")
-        .register_type_with_name::<values::JsMethod>("function");
+        .register_type_with_name::<values::JsMethod>("function")
+        .register_type_with_name::<values::JsMatch>("array")
+        .register_type_with_name::<JsRegExp>("RegExp");
+    engine.register_fn("__re", |source: &str, flags: &str| {
+        regexp::new_regexp(source, flags).map(Dynamic::from)
+    });
 
     engine.register_fn("__null", values::null);
     engine.register_fn("__nan", || Dynamic::from_float(f64::NAN));
@@ -227,6 +237,15 @@ pub fn register(engine: &mut Engine) {
             call_method(&ctx, &recv.flatten(), &ops::to_key(&name), args, &callee)
         },
     );
+    engine.register_fn(
+        "__timer_set",
+        |ctx: NativeCallContext, node: NodeApi, args: Array, repeat: bool| {
+            timers::set(&ctx, &node, args, repeat)
+        },
+    );
+    engine.register_fn("__timer_clear", |node: NodeApi, id: Dynamic| {
+        timers::clear(&node, &id)
+    });
     engine.register_fn("__fnself", |imp: FnPtr| Dynamic::from(JsFunction { imp }));
     engine.register_fn("__caught", caught);
     engine.register_fn(

@@ -7,7 +7,8 @@ use rhai::{Dynamic, ImmutableString, NativeCallContext};
 
 use super::callback::call_function;
 use super::number::{self, num};
-use super::ops::{self, to_number, to_string, type_error, JsResult};
+use super::ops::{self, to_number, to_string, JsResult};
+use super::regexp::{self, JsRegExp};
 use super::values::{array, MAX_STRING_BYTES};
 
 fn units(s: &str) -> Vec<u16> {
@@ -236,6 +237,37 @@ fn pad(s: &str, args: &[Dynamic], start: bool) -> JsResult<Dynamic> {
     .into())
 }
 
+/// The string methods that take a regular expression (`match`, `matchAll`
+/// and `search` also turn a string argument into one).
+fn regexp_call(
+    ctx: &NativeCallContext,
+    s: &str,
+    name: &str,
+    args: &[Dynamic],
+) -> Option<JsResult<Dynamic>> {
+    let first = args.first();
+    let s = || ImmutableString::from(s);
+    Some(match name {
+        "match" => regexp::string_match(&s(), first),
+        "matchAll" => regexp::match_all(&s(), first),
+        "search" => regexp::search(&s(), first),
+        "replace" | "replaceAll" if regexp::is_regexp(first) => {
+            let re = first
+                .and_then(|f| f.read_lock::<JsRegExp>().map(|r| r.clone()))
+                .expect("regexp");
+            let rep = args.get(1).cloned().unwrap_or(Dynamic::UNIT);
+            regexp::replace(ctx, &s(), &re, &rep, name == "replaceAll")
+        }
+        "split" if regexp::is_regexp(first) => {
+            let re = first
+                .and_then(|f| f.read_lock::<JsRegExp>().map(|r| r.clone()))
+                .expect("regexp");
+            Ok(regexp::split(&s(), &re, args.get(1)))
+        }
+        _ => return None,
+    })
+}
+
 /// Call `name` on string `s`; `None` when strings have no such method.
 pub fn call(
     ctx: &NativeCallContext,
@@ -243,6 +275,9 @@ pub fn call(
     name: &str,
     args: &[Dynamic],
 ) -> Option<JsResult<Dynamic>> {
+    if let Some(r) = regexp_call(ctx, s, name, args) {
+        return Some(r);
+    }
     let len = ops::utf16_len(s);
     let text = |v: String| Ok(Dynamic::from(v));
     Some(match name {
@@ -393,9 +428,6 @@ pub fn call(
                 std::cmp::Ordering::Greater => 1.0,
             }))
         }
-        "match" | "matchAll" | "search" => Err(type_error(format!(
-            "String.prototype.{name} needs a regular expression, which flowgate does not support"
-        ))),
         _ => return None,
     })
 }

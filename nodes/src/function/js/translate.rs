@@ -69,6 +69,11 @@ pub struct Translator<'s> {
     pub fns: Vec<FnCtx>,
     /// Assigned-but-undeclared names (sloppy-mode globals), declared at the top.
     pub implicit: BTreeSet<String>,
+    /// Whether the runner provides `node` (timers need it).
+    pub has_node: bool,
+    /// Whether the body sets or clears timers (it then keeps an alias of
+    /// `node`, `__node`, that user code cannot shadow).
+    pub uses_timers: bool,
 }
 
 /// Translate a function body to Rhai source. `api` names the variables the
@@ -103,6 +108,8 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
         scopes: Vec::new(),
         fns: Vec::new(),
         implicit: BTreeSet::new(),
+        has_node: api.contains(&"node"),
+        uses_timers: false,
     };
     t.program(&ret.program, api)
 }
@@ -354,6 +361,9 @@ impl<'s> Translator<'s> {
         self.fns.pop();
         self.pop_scope();
         let mut out = String::new();
+        if self.uses_timers {
+            out.push_str(&format!("let __node = {};\n", mangle("node")));
+        }
         for name in &self.implicit {
             out.push_str(&format!("let {} = ();\n", mangle(name)));
         }

@@ -61,6 +61,23 @@ pub struct JsError {
     pub name: ImmutableString,
     pub message: ImmutableString,
     pub props: JsObject,
+    /// Node.js's error code (`ERR_UNKNOWN_ENCODING`), which its errors show
+    /// in their string form and carry as a `code` property.
+    pub code: Option<ImmutableString>,
+}
+
+/// The array `exec`/`match` return: the matched text and groups, plus the
+/// `index`, `input` and `groups` properties JavaScript puts on it. It is an
+/// array everywhere else ([`as_array`] sees its elements), so JSON, indexing
+/// and array methods behave as on the match arrays of V8.
+#[derive(Clone)]
+pub struct JsMatch {
+    pub items: JsArray,
+    /// Where the match starts, in UTF-16 code units.
+    pub index: usize,
+    pub input: ImmutableString,
+    /// An object of named groups, or `undefined` when the pattern has none.
+    pub groups: Dynamic,
 }
 
 /// A function that refers to itself by name (a recursive function
@@ -211,12 +228,23 @@ impl JsError {
             name: name.into(),
             message: message.into(),
             props: JsObject::new(),
+            code: None,
         }
+    }
+
+    /// A Node.js error: `TypeError [ERR_X]: message`, with `code` set.
+    pub fn with_code(name: &str, code: &str, message: impl Into<ImmutableString>) -> Self {
+        let mut e = JsError::new(name, message);
+        e.props.set("code".into(), Dynamic::from(code.to_owned()));
+        e.code = Some(code.into());
+        e
     }
 
     /// `Error.prototype.toString`: `"TypeError: x is not a function"`.
     pub fn to_js_string(&self) -> String {
-        if self.message.is_empty() {
+        if let Some(code) = &self.code {
+            format!("{} [{code}]: {}", self.name, self.message)
+        } else if self.message.is_empty() {
             self.name.to_string()
         } else if self.name.is_empty() {
             self.message.to_string()
@@ -245,7 +273,15 @@ pub fn as_object(v: &Dynamic) -> Option<JsObject> {
 }
 
 pub fn as_array(v: &Dynamic) -> Option<JsArray> {
-    v.read_lock::<JsArray>().map(|a| a.clone())
+    if let Some(a) = v.read_lock::<JsArray>() {
+        return Some(a.clone());
+    }
+    v.read_lock::<JsMatch>().map(|m| m.items.clone())
+}
+
+/// Whether `v` is an array (a match array included).
+pub fn is_array(v: &Dynamic) -> bool {
+    v.is::<JsArray>() || v.is::<JsMatch>()
 }
 
 pub fn object(o: JsObject) -> Dynamic {

@@ -2,3 +2,4 @@
 
 mod js_semantics;
 mod nodered_fixtures;
+mod timers;

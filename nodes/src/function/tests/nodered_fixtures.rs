@@ -1,7 +1,8 @@
 //! Every case of `tests/fixtures/function/constructs.json` against what real
 //! Node-RED's function node produced for it (recorded by
 //! `record_nodered.py`): same messages on the same outputs, in order, and
-//! the same error message and message for thrown errors.
+//! the same error message and message for thrown errors. Messages and errors
+//! from timers (`setTimeout`/`setInterval`) follow those of the run.
 
 use serde_json::{json, Value};
 
@@ -33,6 +34,13 @@ fn expected_error(recorded: &Value) -> (String, Value) {
 
 #[test]
 fn constructs_match_node_red() {
+    // Timers need a runtime to run on.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _rt = rt.enter();
     let mut failures = Vec::new();
     for (i, case) in cases().iter().enumerate() {
         let name = case["name"].as_str().unwrap();
@@ -45,15 +53,34 @@ fn constructs_match_node_red() {
                 continue;
             }
         };
-        let (sends, result) = h.run_full(case["msg"].clone());
+        let timer_rx = super::timers::attach(&h);
+        let (mut sends, result) = h.run_full(case["msg"].clone());
         let recorded = case["nodered"]
             .as_array()
             .expect("recorded by record_nodered.py");
+        // What timers deliver later, until Node-RED's count is reached.
+        let mut later_errors = Vec::new();
+        let mut delivered = sends.len() + usize::from(result.is_err());
+        while delivered < recorded.len() {
+            match timer_rx.recv_timeout(std::time::Duration::from_secs(5)) {
+                Ok(super::timers::Delivery::Send(port, body, _)) => sends.push((port, body)),
+                Ok(super::timers::Delivery::Error(m, body)) => later_errors.push((m, body)),
+                Err(_) => break,
+            }
+            delivered += 1;
+        }
+        flowgate_runtime::Node::stop(&h.node);
         let mut want_sends = Vec::new();
         let mut want_error = None;
+        let mut want_later_errors = Vec::new();
         for r in recorded {
             if r[0] == json!("error") {
-                want_error = Some(expected_error(&r[1]));
+                // A run's own error comes first; any other came from a timer.
+                if want_error.is_none() && result.is_err() {
+                    want_error = Some(expected_error(&r[1]));
+                } else {
+                    want_later_errors.push(expected_error(&r[1]));
+                }
             } else {
                 want_sends.push((r[0].as_u64().unwrap() as usize, r[1].clone()));
             }
@@ -84,6 +111,11 @@ fn constructs_match_node_red() {
             (got, want) => failures.push(format!(
                 "{name}: result differs\n   got:  {got:?}\n   want: {want:?}"
             )),
+        }
+        if later_errors != want_later_errors {
+            failures.push(format!(
+                "{name}: timer errors differ\n   got:  {later_errors:?}\n   want: {want_later_errors:?}"
+            ));
         }
     }
     assert!(
