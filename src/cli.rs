@@ -93,6 +93,9 @@ struct RunArgs {
     /// Default wall-clock limit of a function node's script, in seconds.
     #[arg(long, default_value_t = 5.0)]
     function_timeout: f64,
+    /// Bytes one function node run may allocate before it is stopped.
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    function_max_memory: usize,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
@@ -275,6 +278,7 @@ fn run(args: RunArgs) -> ExitCode {
         http_timeout: Duration::from_secs_f64(args.http_timeout.max(0.001)),
         max_body_bytes: args.max_body,
         function_timeout: Duration::from_secs_f64(args.function_timeout.max(0.001)),
+        function_max_memory: args.function_max_memory,
         ..settings_for(&args.flow, admin.as_ref())
     };
     let threads = std::thread::available_parallelism()

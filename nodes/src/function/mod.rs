@@ -16,6 +16,7 @@
 pub mod api;
 pub mod convert;
 pub mod js;
+pub mod memory;
 pub mod sandbox;
 #[cfg(test)]
 mod tests;
@@ -167,6 +168,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         fin,
         timeout,
         max_operations: cx.settings.function_max_operations,
+        max_memory: cx.settings.function_max_memory,
         node_store: cx.node_context(),
         flow_store: cx.flow_context(),
         global_store: cx.global_context(),
@@ -197,6 +199,7 @@ struct Inner {
     fin: Option<Script>,
     timeout: Duration,
     max_operations: u64,
+    max_memory: usize,
     node_store: Arc<Store>,
     flow_store: Arc<Store>,
     global_store: Arc<Store>,
@@ -339,6 +342,7 @@ impl Inner {
             timeout: self.timeout,
             slice_end: None,
             max_operations: self.max_operations,
+            max_memory: self.max_memory,
         };
         let result = match sandbox::run(&script.ast, &mut scope, budget, self.mode) {
             Ok(v) => Ok(v),
@@ -454,6 +458,7 @@ impl Inner {
             timeout: self.timeout,
             slice_end: slice.then(|| Instant::now() + SLICE),
             max_operations: self.max_operations,
+            max_memory: self.max_memory,
         }
     }
 }
@@ -509,6 +514,7 @@ impl FunctionNode {
             fin: None,
             timeout: c.timeout,
             max_operations: flowgate_runtime::settings::Settings::default().function_max_operations,
+            max_memory: flowgate_runtime::settings::Settings::default().function_max_memory,
             node_store: Arc::new(Store::default()),
             flow_store: Arc::new(Store::default()),
             global_store: Arc::new(Store::default()),

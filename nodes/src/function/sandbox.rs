@@ -15,6 +15,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, Scope, AST, INT};
 
 use super::convert::Mode;
 use super::js::values::{JsError, MAX_ELEMENTS, MAX_STRING_BYTES};
+use super::memory;
 
 /// Most entries in one Rhai map.
 const MAX_MAP_ENTRIES: usize = 1024 * 1024;
@@ -31,6 +32,7 @@ const CHECK_EVERY: u64 = 256;
 const STOP_SLICE: INT = 1;
 const STOP_TIMEOUT: INT = 2;
 const STOP_OPERATIONS: INT = 3;
+const STOP_MEMORY: INT = 4;
 
 /// The limits of one run.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +45,8 @@ pub struct Budget {
     /// blocking pool (`None` on the blocking pool itself).
     pub slice_end: Option<Instant>,
     pub max_operations: u64,
+    /// Bytes the run may allocate (net, see [`memory`]).
+    pub max_memory: usize,
 }
 
 thread_local! {
@@ -62,6 +66,11 @@ pub fn engine() -> &'static Engine {
         e.on_print(|s| tracing::info!(target: "flowgate::function::print", "{s}"));
         e.on_debug(|s, _, _| tracing::debug!(target: "flowgate::function::print", "{s}"));
         e.on_progress(|ops| {
+            // Memory is looked at on every operation: one operation may
+            // allocate up to the largest string a script may build.
+            if memory::over_ceiling() {
+                return Some(Dynamic::from_int(STOP_MEMORY));
+            }
             if ops % CHECK_EVERY != 0 {
                 return None;
             }
@@ -102,7 +111,9 @@ pub fn run(
     mode: Mode,
 ) -> Result<Dynamic, RunError> {
     let previous = BUDGET.with(|b| b.replace(Some(budget)));
+    let ceiling = memory::set_ceiling(budget.max_memory);
     let result = engine().eval_ast_with_scope::<Dynamic>(scope, ast);
+    memory::restore(ceiling);
     BUDGET.with(|b| b.set(previous));
     result.map_err(|e| describe(&e, &budget, mode))
 }
@@ -121,6 +132,13 @@ fn describe(e: &EvalAltResult, budget: &Budget, mode: Mode) -> RunError {
     match e {
         EvalAltResult::ErrorTerminated(token, _) => match token.as_int() {
             Ok(STOP_SLICE) => RunError::Sliced,
+            Ok(STOP_MEMORY) => RunError::Failed(
+                format!(
+                    "RangeError: Script exceeded the memory limit of {} MB",
+                    budget.max_memory / (1024 * 1024)
+                ),
+                error_object(mode),
+            ),
             Ok(STOP_OPERATIONS) => RunError::Failed(
                 format!(
                     "Error: Script exceeded the limit of {} operations",
