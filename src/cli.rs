@@ -153,6 +153,9 @@ fn init_tracing() {
         .init();
 }
 
+/// Stack size of the tokio worker and blocking-pool threads.
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
 /// The environment variable holding the credentials file's secret.
 const CREDENTIAL_SECRET_ENV: &str = "FLOWGATE_CREDENTIAL_SECRET";
 
@@ -287,6 +290,9 @@ fn run(args: RunArgs) -> ExitCode {
         .max(2);
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
+        // Function node scripts run on these threads; deeply nested (but
+        // accepted) expressions recurse in Rhai's evaluator.
+        .thread_stack_size(WORKER_STACK_BYTES)
         .enable_all()
         .build()
         .expect("tokio runtime");

@@ -26,6 +26,9 @@ const MAX_MAP_ENTRIES: usize = 1024 * 1024;
 /// of a tokio worker (debug builds use far bigger frames).
 const MAX_CALL_LEVELS: usize = if cfg!(debug_assertions) { 32 } else { 64 };
 
+/// How deeply a compiled expression may nest.
+const MAX_EXPR_DEPTH: usize = 8 * super::js::nesting::MAX_NESTING;
+
 /// How often (in operations) the progress hook looks at the clock.
 const CHECK_EVERY: u64 = 256;
 
@@ -62,6 +65,10 @@ pub fn engine() -> &'static Engine {
         e.set_max_array_size(MAX_ELEMENTS);
         e.set_max_map_size(MAX_MAP_ENTRIES);
         e.set_max_call_levels(MAX_CALL_LEVELS);
+        // Translated JavaScript wraps most operations in a helper call, so
+        // it nests up to about three times deeper than the source, whose
+        // nesting the translator bounds (see `js::nesting`).
+        e.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_EXPR_DEPTH);
         e.disable_symbol("eval");
         e.on_print(|s| tracing::info!(target: "flowgate::function::print", "{s}"));
         e.on_debug(|s, _, _| tracing::debug!(target: "flowgate::function::print", "{s}"));
