@@ -458,9 +458,12 @@ impl Parsed<'_> {
     }
 }
 
+/// A time claim: absent, or a number. `null` is not a way to leave it out
+/// (Node's jsonwebtoken says `invalid exp value` too), else `"exp": null`
+/// would make a token that never expires.
 fn numeric(claims: &Map<String, Value>, name: &'static str) -> Result<Option<f64>, VerifyError> {
     match claims.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(v) => v
             .as_f64()
             .map(Some)
@@ -651,6 +654,14 @@ mod tests {
         assert_eq!(
             with("exp", json!("x")),
             "invalid claim: exp must be a number"
+        );
+        assert_eq!(
+            with("exp", Value::Null),
+            "invalid claim: exp must be a number"
+        );
+        assert_eq!(
+            with("nbf", Value::Null),
+            "invalid claim: nbf must be a number"
         );
     }
 
