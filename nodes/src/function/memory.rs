@@ -21,6 +21,8 @@ thread_local! {
     static NET: Cell<isize> = const { Cell::new(0) };
     /// The count at which the running script is stopped (`isize::MAX`: no run).
     static CEILING: Cell<isize> = const { Cell::new(isize::MAX) };
+    /// The count when the sandbox last looked at the clock.
+    static MARK: Cell<isize> = const { Cell::new(0) };
 }
 
 /// A global allocator that counts each thread's net allocation on top of
@@ -86,6 +88,21 @@ pub fn set_ceiling(budget: usize) -> isize {
 /// Put back the ceiling [`set_ceiling`] replaced.
 pub fn restore(previous: isize) {
     CEILING.with(|c| c.set(previous));
+}
+
+/// Whether this thread allocated more than `bytes` since the last
+/// [`mark`]: operations that allocate a lot (doubling a long string) are
+/// slow, so the sandbox looks at the clock after them rather than only
+/// every so many operations.
+#[inline]
+pub fn grew_since_mark(bytes: isize) -> bool {
+    thread_net().wrapping_sub(MARK.with(Cell::get)) > bytes
+}
+
+/// Remember the current count for [`grew_since_mark`].
+#[inline]
+pub fn mark() {
+    MARK.with(|m| m.set(thread_net()));
 }
 
 /// Whether the running script has used up its memory budget.

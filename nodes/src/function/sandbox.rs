@@ -30,7 +30,11 @@ const MAX_CALL_LEVELS: usize = if cfg!(debug_assertions) { 32 } else { 64 };
 const MAX_EXPR_DEPTH: usize = 8 * super::js::nesting::MAX_NESTING;
 
 /// How often (in operations) the progress hook looks at the clock.
-const CHECK_EVERY: u64 = 256;
+const CHECK_EVERY: u64 = 32;
+
+/// The hook also looks at the clock after a run allocated this much since
+/// it last looked (big allocations come with slow operations).
+const CHECK_AFTER_BYTES: isize = 1024 * 1024;
 
 const STOP_SLICE: INT = 1;
 const STOP_TIMEOUT: INT = 2;
@@ -74,13 +78,15 @@ pub fn engine() -> &'static Engine {
         e.on_debug(|s, _, _| tracing::debug!(target: "flowgate::function::print", "{s}"));
         e.on_progress(|ops| {
             // Memory is looked at on every operation: one operation may
-            // allocate up to the largest string a script may build.
+            // allocate up to the largest string a script may build. (Two
+            // thread-local reads; the clock is read far less often.)
             if memory::over_ceiling() {
                 return Some(Dynamic::from_int(STOP_MEMORY));
             }
-            if ops % CHECK_EVERY != 0 {
+            if ops % CHECK_EVERY != 0 && !memory::grew_since_mark(CHECK_AFTER_BYTES) {
                 return None;
             }
+            memory::mark();
             BUDGET.with(|b| {
                 let b = b.get()?;
                 if ops > b.max_operations {
