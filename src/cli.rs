@@ -159,6 +159,14 @@ const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 /// The environment variable holding the credentials file's secret.
 const CREDENTIAL_SECRET_ENV: &str = "FLOWGATE_CREDENTIAL_SECRET";
 
+/// The key encrypting the credentials file, from `FLOWGATE_CREDENTIAL_SECRET`.
+pub fn credential_key_from_env() -> Option<CredentialKey> {
+    std::env::var(CREDENTIAL_SECRET_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(|s| CredentialKey::from_secret(&s))
+}
+
 /// Admin-API paths that node types add (relative to the admin root); flows
 /// may not serve `http in` endpoints under them. `POST /inject/:id` is not
 /// reserved: as in Node-RED, flows may serve other methods under `/inject`
@@ -176,10 +184,7 @@ fn settings_for(flow: &FlowArgs, admin: Option<&admin::AdminOptions>) -> Setting
     Settings {
         flows_path: Some(flow.flows.clone()),
         credentials_path: flow.credentials.clone(),
-        credential_key: std::env::var(CREDENTIAL_SECRET_ENV)
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(|s| CredentialKey::from_secret(&s)),
+        credential_key: credential_key_from_env(),
         reserved_paths: admin
             .map(|a| admin::reserved_prefixes(a, NODE_ADMIN_PREFIXES))
             .unwrap_or_default(),

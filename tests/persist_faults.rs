@@ -60,7 +60,12 @@ fn served_version(s: &Server) -> u16 {
 }
 
 fn running_flows(s: &Server) -> Value {
-    client().get(s.url("/flows")).send().unwrap().json().unwrap()
+    client()
+        .get(s.url("/flows"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
 }
 
 /// A user directory holding version 1 of the flow, deployed once through the

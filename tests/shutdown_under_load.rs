@@ -111,5 +111,9 @@ fn a_request_outliving_the_grace_period_does_not_hold_the_exit() {
     // The stuck client does not hang: its connection ends with the process
     // (or its message is flushed as the flows stop).
     assert!(done_rx.recv_timeout(Duration::from_secs(3)).is_ok());
-    assert!(s.logs().contains("did not finish within 1 s"), "{}", s.logs());
+    assert!(
+        s.logs().contains("did not finish within 1 s"),
+        "{}",
+        s.logs()
+    );
 }
