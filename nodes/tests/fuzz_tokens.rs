@@ -322,17 +322,12 @@ proptest! {
 #[test]
 fn every_seed_token_verifies_only_with_its_own_key() {
     let claims = json!({"sub": "seed", "exp": now() + 600});
-    for i in 0..ALGORITHMS.len() {
+    for (i, alg) in ALGORITHMS.iter().enumerate() {
         let token = signed(i, &claims);
         let accepted: Vec<Algorithm> = verify_everywhere(&token, 0)
             .into_iter()
             .map(|(a, _)| a)
             .collect();
-        assert_eq!(
-            accepted,
-            vec![ALGORITHMS[i]],
-            "{}",
-            algorithm_name(ALGORITHMS[i])
-        );
+        assert_eq!(accepted, vec![*alg], "{}", algorithm_name(*alg));
     }
 }
