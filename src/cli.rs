@@ -93,6 +93,9 @@ struct RunArgs {
     /// Default wall-clock limit of a function node's script, in seconds.
     #[arg(long, default_value_t = 5.0)]
     function_timeout: f64,
+    /// Bytes one function node run may allocate before it is stopped.
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    function_max_memory: usize,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
@@ -150,8 +153,19 @@ fn init_tracing() {
         .init();
 }
 
+/// Stack size of the tokio worker and blocking-pool threads.
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
 /// The environment variable holding the credentials file's secret.
 const CREDENTIAL_SECRET_ENV: &str = "FLOWGATE_CREDENTIAL_SECRET";
+
+/// The key encrypting the credentials file, from `FLOWGATE_CREDENTIAL_SECRET`.
+pub fn credential_key_from_env() -> Option<CredentialKey> {
+    std::env::var(CREDENTIAL_SECRET_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(|s| CredentialKey::from_secret(&s))
+}
 
 /// Admin-API paths that node types add (relative to the admin root); flows
 /// may not serve `http in` endpoints under them. `POST /inject/:id` is not
@@ -170,10 +184,7 @@ fn settings_for(flow: &FlowArgs, admin: Option<&admin::AdminOptions>) -> Setting
     Settings {
         flows_path: Some(flow.flows.clone()),
         credentials_path: flow.credentials.clone(),
-        credential_key: std::env::var(CREDENTIAL_SECRET_ENV)
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(|s| CredentialKey::from_secret(&s)),
+        credential_key: credential_key_from_env(),
         reserved_paths: admin
             .map(|a| admin::reserved_prefixes(a, NODE_ADMIN_PREFIXES))
             .unwrap_or_default(),
@@ -278,6 +289,7 @@ fn run(args: RunArgs) -> ExitCode {
         http_timeout: Duration::from_secs_f64(args.http_timeout.max(0.001)),
         max_body_bytes: args.max_body,
         function_timeout: Duration::from_secs_f64(args.function_timeout.max(0.001)),
+        function_max_memory: args.function_max_memory,
         ..settings_for(&args.flow, admin.as_ref())
     };
     let threads = std::thread::available_parallelism()
@@ -286,6 +298,9 @@ fn run(args: RunArgs) -> ExitCode {
         .max(2);
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
+        // Function node scripts run on these threads; deeply nested (but
+        // accepted) expressions recurse in Rhai's evaluator.
+        .thread_stack_size(WORKER_STACK_BYTES)
         .enable_all()
         .build()
         .expect("tokio runtime");

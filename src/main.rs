@@ -5,9 +5,11 @@ mod editor;
 mod token_cmd;
 
 /// mimalloc: the runtime allocates many small, short-lived JSON values per
-/// request, where it is markedly faster than the system allocator.
+/// request, where it is markedly faster than the system allocator. Counted
+/// per thread so a function node's script run has a memory budget.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: flowgate_nodes::function::memory::CountingAlloc<mimalloc::MiMalloc> =
+    flowgate_nodes::function::memory::CountingAlloc(mimalloc::MiMalloc);
 
 use clap::Parser;
 

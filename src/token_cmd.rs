@@ -52,9 +52,13 @@ pub fn token(args: TokenArgs) -> anyhow::Result<String> {
         ),
         Err(e) => bail!("--claims is not valid JSON: {e}"),
     };
+    // Encrypted credentials are read, and a generated key saved, with the
+    // same key `flowgate run` uses.
+    let key = crate::cli::credential_key_from_env();
     let settings = Settings {
         flows_path: Some(args.flows.clone()),
         credentials_path: args.credentials.clone(),
+        credential_key: key.clone(),
         ..Settings::default()
     };
     let runtime = Runtime::new(flowgate_nodes::registry(), settings);
@@ -68,13 +72,13 @@ pub fn token(args: TokenArgs) -> anyhow::Result<String> {
     let file = model::parse_flow_text(&text).map_err(|p| anyhow!("{}", loader::invalid(p)))?;
     let cred_path = runtime.credentials_path();
     let creds = match &cred_path {
-        Some(p) => Credentials::load(p)?,
+        Some(p) => Credentials::load_with(p, key.as_ref())?,
         None => Credentials::new(),
     };
     let loaded = runtime.prepare(file, creds)?;
     if loaded.credentials_changed {
         if let Some(p) = &cred_path {
-            loaded.credentials.save(p)?;
+            loaded.credentials.save_with(p, key.as_ref())?;
         }
     }
     let config = flowgate_nodes::jwt::find_config(&loaded.flows, &args.config)?;

@@ -16,6 +16,9 @@ pub struct Settings {
     pub function_timeout: Duration,
     /// Operation budget of one script run.
     pub function_max_operations: u64,
+    /// Bytes one script run may allocate (net) before it is stopped, so a
+    /// runaway script cannot exhaust the process's memory.
+    pub function_max_memory: usize,
     /// Where the flows file lives (credentials and backups go beside it).
     pub flows_path: Option<PathBuf>,
     /// The credentials file.
@@ -39,6 +42,7 @@ impl Default for Settings {
             max_body_bytes: 5 * 1024 * 1024,
             function_timeout: Duration::from_secs(5),
             function_max_operations: 50_000_000,
+            function_max_memory: 256 * 1024 * 1024,
             flows_path: None,
             credentials_path: None,
             credential_key: None,

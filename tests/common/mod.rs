@@ -57,6 +57,18 @@ impl Server {
         args: &[&str],
         envs: &[(&str, &str)],
     ) -> Server {
+        Self::start_configured(dir, flows_path, args, envs, |_| {})
+    }
+
+    /// Like [`start_in`], letting `configure` adjust the command first
+    /// (resource limits, credentials of the process).
+    pub fn start_configured(
+        dir: tempfile::TempDir,
+        flows_path: PathBuf,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        configure: impl FnOnce(&mut Command),
+    ) -> Server {
         let mut cmd = Command::new(binary());
         cmd.arg("run")
             .arg(&flows_path)
@@ -68,6 +80,7 @@ impl Server {
         for (k, v) in envs {
             cmd.env(k, v);
         }
+        configure(&mut cmd);
         let mut child = cmd.spawn().expect("spawn flowgate");
         let logs = Arc::new(Mutex::new(String::new()));
         let mut stderr = child.stderr.take().unwrap();

@@ -17,8 +17,11 @@ use super::js::values::{
     JsObject,
 };
 
-/// How deep a value may nest before conversion gives up (guards the stack).
-pub const MAX_DEPTH: usize = 512;
+/// How deep a value may nest before conversion gives up (guards the stack:
+/// a level costs ~5 KiB of stack in debug builds, and conversions run on
+/// 2 MiB tokio threads, possibly under a script's own call frames). JSON
+/// parsed from a request nests at most 128 levels (serde_json's limit).
+pub const MAX_DEPTH: usize = if cfg!(debug_assertions) { 160 } else { 512 };
 
 /// Which value model a script uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,6 +16,7 @@
 pub mod api;
 pub mod convert;
 pub mod js;
+pub mod memory;
 pub mod sandbox;
 #[cfg(test)]
 mod tests;
@@ -79,32 +80,72 @@ fn compile(
     if source.trim().is_empty() {
         return Ok(None);
     }
+    match with_compile_stack(source.len(), || translate_and_compile(source, mode, api)) {
+        Ok(Ok(ast)) => Ok(Some(Script { ast })),
+        Ok(Err(CompileError::Translate(e))) => Err(config.problem(Some(field), e)),
+        Ok(Err(CompileError::Rhai(e))) => Err(rhai_problem(config, field, mode, &e)),
+        Err(e) => Err(config.problem(Some(field), e)),
+    }
+}
+
+enum CompileError {
+    Translate(String),
+    Rhai(rhai::ParseError),
+}
+
+fn translate_and_compile(source: &str, mode: Mode, api: &[&str]) -> Result<AST, CompileError> {
     let rhai_source = match mode {
         Mode::Rhai => std::borrow::Cow::Borrowed(source),
         Mode::Js => std::borrow::Cow::Owned(
-            js::translate(source, api).map_err(|e| config.problem(Some(field), e.to_string()))?,
+            js::translate(source, api).map_err(|e| CompileError::Translate(e.to_string()))?,
         ),
     };
-    match sandbox::compile(&rhai_source) {
-        Ok(ast) => Ok(Some(Script { ast })),
-        Err(e) => {
-            let pos = e.1;
-            let message = match mode {
-                Mode::Rhai => format!(
-                    "Rhai syntax error at line {}:{}: {}",
-                    pos.line().unwrap_or(0),
-                    pos.position().unwrap_or(0),
-                    e.0
-                ),
-                Mode::Js => format!(
-                    "cannot compile the translated JavaScript ({} at translated line {}); please report this body",
-                    e.0,
-                    pos.line().unwrap_or(0)
-                ),
-            };
-            Err(config.problem(Some(field), message))
-        }
+    sandbox::compile(&rhai_source).map_err(CompileError::Rhai)
+}
+
+/// Run `work` (parsing and compiling a body of `len` bytes) on a thread
+/// whose stack fits the deepest nesting such a body can have: the parsers
+/// recurse per level, and a body nested thousands of levels deep (spread
+/// over lines, which [`js::nesting`] does not sum up) must be refused with
+/// an error, not overflow the deploying thread's stack.
+fn with_compile_stack<T: Send>(len: usize, work: impl FnOnce() -> T + Send) -> Result<T, String> {
+    const BASE: usize = 16 * 1024 * 1024;
+    const PER_BYTE: usize = 512;
+    const MOST: usize = 2 * 1024 * 1024 * 1024;
+    let stack = BASE.saturating_add(len.saturating_mul(PER_BYTE)).min(MOST);
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("flowgate-compile".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, work)
+            .map_err(|e| format!("cannot start the compiler thread: {e}"))?
+            .join()
+            .map_err(|_| "the compiler failed on this body; please report it".to_owned())
+    })
+}
+
+fn rhai_problem(config: &NodeConfig, field: &str, mode: Mode, e: &rhai::ParseError) -> Problem {
+    let pos = e.1;
+    if *e.0 == rhai::ParseErrorType::ExprTooDeep {
+        return config.problem(
+            Some(field),
+            "the body nests too deeply to compile; split deep expressions into variables",
+        );
     }
+    let message = match mode {
+        Mode::Rhai => format!(
+            "Rhai syntax error at line {}:{}: {}",
+            pos.line().unwrap_or(0),
+            pos.position().unwrap_or(0),
+            e.0
+        ),
+        Mode::Js => format!(
+            "cannot compile the translated JavaScript ({} at translated line {}); please report this body",
+            e.0,
+            pos.line().unwrap_or(0)
+        ),
+    };
+    config.problem(Some(field), message)
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
@@ -169,6 +210,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         fin,
         timeout,
         max_operations: cx.settings.function_max_operations,
+        max_memory: cx.settings.function_max_memory,
         node_store: cx.node_context(),
         flow_store: cx.flow_context(),
         global_store: cx.global_context(),
@@ -199,6 +241,7 @@ struct Inner {
     fin: Option<Script>,
     timeout: Duration,
     max_operations: u64,
+    max_memory: usize,
     node_store: Arc<Store>,
     flow_store: Arc<Store>,
     global_store: Arc<Store>,
@@ -342,6 +385,7 @@ impl Inner {
             timeout: self.timeout,
             slice_end: None,
             max_operations: self.max_operations,
+            max_memory: self.max_memory,
         };
         let result = match sandbox::run(&script.ast, &mut scope, budget, self.mode) {
             Ok(v) => Ok(v),
@@ -457,6 +501,7 @@ impl Inner {
             timeout: self.timeout,
             slice_end: slice.then(|| Instant::now() + SLICE),
             max_operations: self.max_operations,
+            max_memory: self.max_memory,
         }
     }
 }
@@ -513,6 +558,7 @@ impl FunctionNode {
             fin: None,
             timeout: c.timeout,
             max_operations: flowgate_runtime::settings::Settings::default().function_max_operations,
+            max_memory: flowgate_runtime::settings::Settings::default().function_max_memory,
             node_store: Arc::new(Store::default()),
             flow_store: Arc::new(Store::default()),
             global_store: Arc::new(Store::default()),
@@ -622,6 +668,7 @@ impl Node for FunctionNode {
             Arc::new(handle.clone()),
             self.inner.timeout,
             self.inner.max_operations,
+            self.inner.max_memory,
         );
         if self.inner.init.is_none() {
             return;

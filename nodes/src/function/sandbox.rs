@@ -15,6 +15,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Scope, AST, INT};
 
 use super::convert::Mode;
 use super::js::values::{JsError, JsFunction, MAX_ELEMENTS, MAX_STRING_BYTES};
+use super::memory;
 
 /// Most entries in one Rhai map.
 const MAX_MAP_ENTRIES: usize = 1024 * 1024;
@@ -25,12 +26,20 @@ const MAX_MAP_ENTRIES: usize = 1024 * 1024;
 /// of a tokio worker (debug builds use far bigger frames).
 const MAX_CALL_LEVELS: usize = if cfg!(debug_assertions) { 32 } else { 64 };
 
+/// How deeply a compiled expression may nest.
+const MAX_EXPR_DEPTH: usize = 8 * super::js::nesting::MAX_NESTING;
+
 /// How often (in operations) the progress hook looks at the clock.
-const CHECK_EVERY: u64 = 256;
+const CHECK_EVERY: u64 = 32;
+
+/// The hook also looks at the clock after a run allocated this much since
+/// it last looked (big allocations come with slow operations).
+const CHECK_AFTER_BYTES: isize = 1024 * 1024;
 
 const STOP_SLICE: INT = 1;
 const STOP_TIMEOUT: INT = 2;
 const STOP_OPERATIONS: INT = 3;
+const STOP_MEMORY: INT = 4;
 
 /// The limits of one run.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +52,8 @@ pub struct Budget {
     /// blocking pool (`None` on the blocking pool itself).
     pub slice_end: Option<Instant>,
     pub max_operations: u64,
+    /// Bytes the run may allocate (net, see [`memory`]).
+    pub max_memory: usize,
 }
 
 thread_local! {
@@ -58,16 +69,24 @@ pub fn engine() -> &'static Engine {
         e.set_max_array_size(MAX_ELEMENTS);
         e.set_max_map_size(MAX_MAP_ENTRIES);
         e.set_max_call_levels(MAX_CALL_LEVELS);
-        // Release builds' nesting limits in debug builds too: translated
-        // callbacks (a timer set inside an interval) nest closures in calls.
-        e.set_max_expr_depths(64, 32);
+        // Translated JavaScript wraps most operations in a helper call, so
+        // it nests up to about three times deeper than the source, whose
+        // nesting the translator bounds (see `js::nesting`).
+        e.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_EXPR_DEPTH);
         e.disable_symbol("eval");
         e.on_print(|s| tracing::info!(target: "flowgate::function::print", "{s}"));
         e.on_debug(|s, _, _| tracing::debug!(target: "flowgate::function::print", "{s}"));
         e.on_progress(|ops| {
-            if ops % CHECK_EVERY != 0 {
+            // Memory is looked at on every operation: one operation may
+            // allocate up to the largest string a script may build. (Two
+            // thread-local reads; the clock is read far less often.)
+            if memory::over_ceiling() {
+                return Some(Dynamic::from_int(STOP_MEMORY));
+            }
+            if ops % CHECK_EVERY != 0 && !memory::grew_since_mark(CHECK_AFTER_BYTES) {
                 return None;
             }
+            memory::mark();
             BUDGET.with(|b| {
                 let b = b.get()?;
                 if ops > b.max_operations {
@@ -105,7 +124,9 @@ pub fn run(
     mode: Mode,
 ) -> Result<Dynamic, RunError> {
     let previous = BUDGET.with(|b| b.replace(Some(budget)));
+    let ceiling = memory::set_ceiling(budget.max_memory);
     let result = engine().eval_ast_with_scope::<Dynamic>(scope, ast);
+    memory::restore(ceiling);
     BUDGET.with(|b| b.set(previous));
     result.map_err(|e| describe(&e, &budget, mode))
 }
@@ -124,6 +145,13 @@ fn describe(e: &EvalAltResult, budget: &Budget, mode: Mode) -> RunError {
     match e {
         EvalAltResult::ErrorTerminated(token, _) => match token.as_int() {
             Ok(STOP_SLICE) => RunError::Sliced,
+            Ok(STOP_MEMORY) => RunError::Failed(
+                format!(
+                    "RangeError: Script exceeded the memory limit of {} MB",
+                    budget.max_memory / (1024 * 1024)
+                ),
+                error_object(mode),
+            ),
             Ok(STOP_OPERATIONS) => RunError::Failed(
                 format!(
                     "Error: Script exceeded the limit of {} operations",

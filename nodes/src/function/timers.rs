@@ -87,6 +87,7 @@ struct State {
     sink: Option<Arc<dyn TimerSink>>,
     timeout: Duration,
     max_operations: u64,
+    max_memory: usize,
     pending: HashMap<u64, AbortHandle>,
 }
 
@@ -100,13 +101,20 @@ pub struct Timers {
 }
 
 impl Timers {
-    /// Deliver through `sink`, running callbacks within `timeout` and
-    /// `max_operations` (called when the node starts).
-    pub fn attach(&self, sink: Arc<dyn TimerSink>, timeout: Duration, max_operations: u64) {
+    /// Deliver through `sink`, running callbacks within `timeout`,
+    /// `max_operations` and `max_memory` (called when the node starts).
+    pub fn attach(
+        &self,
+        sink: Arc<dyn TimerSink>,
+        timeout: Duration,
+        max_operations: u64,
+        max_memory: usize,
+    ) {
         let mut st = self.state.lock();
         st.sink = Some(sink);
         st.timeout = timeout;
         st.max_operations = max_operations;
+        st.max_memory = max_memory;
         st.stopped = false;
     }
 
@@ -154,10 +162,15 @@ impl Timers {
     /// Run one firing of `s` (on a blocking thread) and deliver what it did.
     fn fire(&self, s: &Scheduled, origin: &Option<Arc<Exchange>>) {
         let _one_at_a_time = self.running.lock();
-        let (sink, timeout, max_operations) = {
+        let (sink, timeout, max_operations, max_memory) = {
             let st = self.state.lock();
             match (&st.sink, st.stopped) {
-                (Some(sink), false) => (sink.clone(), st.timeout, st.max_operations),
+                (Some(sink), false) => (
+                    sink.clone(),
+                    st.timeout,
+                    st.max_operations,
+                    st.max_memory,
+                ),
                 _ => return,
             }
         };
@@ -170,6 +183,7 @@ impl Timers {
             timeout,
             slice_end: None,
             max_operations,
+            max_memory,
         };
         let result = sandbox::call(&s.lib, &s.callback, s.args.clone(), budget, Mode::Js);
         let mut state = std::mem::replace(

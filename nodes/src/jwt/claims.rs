@@ -277,6 +277,75 @@ fn b64_json(part: &str) -> Option<Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// A JSON object whose member names are all distinct. RFC 7515 and 7519 let
+/// a recipient either reject duplicate names or keep the last; flowgate
+/// rejects them, so a token can never mean one thing to this verifier and
+/// another to a first-wins parser further along.
+struct UniqueObject(Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for UniqueObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = UniqueObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object with distinct member names")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<UniqueObject, A::Error> {
+                let mut map = Map::new();
+                while let Some(name) = access.next_key::<String>()? {
+                    let value: Value = access.next_value()?;
+                    if map.contains_key(&name) {
+                        return Err(serde::de::Error::custom("duplicate member name"));
+                    }
+                    map.insert(name, value);
+                }
+                Ok(UniqueObject(map))
+            }
+        }
+        d.deserialize_map(Members)
+    }
+}
+
+/// What a token segment decodes to.
+enum Segment {
+    /// A JSON object with distinct member names.
+    Object(Map<String, Value>),
+    /// A JSON object that repeats a member name.
+    Duplicate,
+    /// Other JSON.
+    Json(Value),
+    /// Not JSON.
+    Bytes(Vec<u8>),
+}
+
+/// Decode a segment's bytes, in one pass for the usual case (an object).
+fn segment(bytes: Vec<u8>) -> Segment {
+    if let Ok(UniqueObject(map)) = serde_json::from_slice(&bytes) {
+        return Segment::Object(map);
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(_)) => Segment::Duplicate,
+        Ok(v) => Segment::Json(v),
+        Err(_) => Segment::Bytes(bytes),
+    }
+}
+
+/// Most characters of attacker-chosen text (an `alg`, a `kid`) an error
+/// message repeats, so a rejection never echoes a megabyte back.
+const ECHO_CHARS: usize = 64;
+
+/// `text`, cut to [`ECHO_CHARS`] characters (marked with `…`).
+pub(crate) fn echo(text: &str) -> String {
+    match text.char_indices().nth(ECHO_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
 /// Split a compact JWS and check its header: `alg` present, not `none`, and
 /// one of `allowed` (any supported algorithm when `allowed` is empty).
 pub fn parse_token<'t>(token: &'t str, allowed: &[Algorithm]) -> Result<Parsed<'t>, VerifyError> {
@@ -293,10 +362,13 @@ pub fn parse_token<'t>(token: &'t str, allowed: &[Algorithm]) -> Result<Parsed<'
     if payload.contains('.') {
         return Err(VerifyError::Malformed("expected three dot-separated parts"));
     }
-    let Some(Value::Object(header)) = b64_json(header_part) else {
-        return Err(VerifyError::Malformed(
-            "header is not base64url-encoded JSON",
-        ));
+    let not_json = VerifyError::Malformed("header is not base64url-encoded JSON");
+    let header = match URL_SAFE_NO_PAD.decode(header_part).map(segment) {
+        Ok(Segment::Object(header)) => header,
+        Ok(Segment::Duplicate) => {
+            return Err(VerifyError::Malformed("header repeats a parameter name"))
+        }
+        _ => return Err(not_json),
     };
     let alg_name = match header.get("alg") {
         Some(Value::String(s)) => s.as_str(),
@@ -309,14 +381,14 @@ pub fn parse_token<'t>(token: &'t str, allowed: &[Algorithm]) -> Result<Parsed<'
         Ok(a) if algorithm_name(a) == alg_name => a,
         _ => {
             return Err(VerifyError::AlgNotAllowed {
-                found: alg_name.to_owned(),
+                found: echo(alg_name),
                 expected: expected_list(allowed),
             })
         }
     };
     if !allowed.is_empty() && !allowed.contains(&alg) {
         return Err(VerifyError::AlgNotAllowed {
-            found: alg_name.to_owned(),
+            found: echo(alg_name),
             expected: expected_list(allowed),
         });
     }
@@ -329,6 +401,8 @@ pub fn parse_token<'t>(token: &'t str, allowed: &[Algorithm]) -> Result<Parsed<'
         return Err(VerifyError::Malformed("signature is missing"));
     }
     let kid = header.get("kid").and_then(Value::as_str).map(str::to_owned);
+    // `jku`, `x5u`, `jwk` and `x5c` are deliberately never read: keys come
+    // only from the configuration, never from the token itself.
     Ok(Parsed {
         header,
         alg,
@@ -373,18 +447,23 @@ impl Parsed<'_> {
         let bytes = URL_SAFE_NO_PAD
             .decode(self.payload)
             .map_err(|_| VerifyError::Malformed("payload is not base64url"))?;
-        match serde_json::from_slice(&bytes) {
-            Ok(v) => Ok(v),
-            Err(_) => String::from_utf8(bytes)
+        match segment(bytes) {
+            Segment::Object(claims) => Ok(Value::Object(claims)),
+            Segment::Duplicate => Err(VerifyError::Malformed("claims repeat a claim name")),
+            Segment::Json(v) => Ok(v),
+            Segment::Bytes(bytes) => String::from_utf8(bytes)
                 .map(Value::String)
                 .map_err(|_| VerifyError::Malformed("payload is neither JSON nor text")),
         }
     }
 }
 
+/// A time claim: absent, or a number. `null` is not a way to leave it out
+/// (Node's jsonwebtoken says `invalid exp value` too), else `"exp": null`
+/// would make a token that never expires.
 fn numeric(claims: &Map<String, Value>, name: &'static str) -> Result<Option<f64>, VerifyError> {
     match claims.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(v) => v
             .as_f64()
             .map(Some)
@@ -576,6 +655,14 @@ mod tests {
             with("exp", json!("x")),
             "invalid claim: exp must be a number"
         );
+        assert_eq!(
+            with("exp", Value::Null),
+            "invalid claim: exp must be a number"
+        );
+        assert_eq!(
+            with("nbf", Value::Null),
+            "invalid claim: nbf must be a number"
+        );
     }
 
     #[test]
@@ -619,6 +706,51 @@ mod tests {
                 .unwrap()
                 .to_string(),
             "algorithm hs256 is not allowed (expected HS256)"
+        );
+    }
+
+    #[test]
+    fn repeated_names_are_refused_and_echoes_are_short() {
+        let token = |header: &str, claims: &str| {
+            format!(
+                "{}.{}.c2ln",
+                URL_SAFE_NO_PAD.encode(header),
+                URL_SAFE_NO_PAD.encode(claims)
+            )
+        };
+        let t = token(r#"{"alg":"HS256","alg":"none"}"#, "{}");
+        assert_eq!(
+            parse_token(&t, &[Algorithm::HS256]).err(),
+            Some(VerifyError::Malformed("header repeats a parameter name"))
+        );
+        let t = token(
+            r#"{"alg":"HS256"}"#,
+            r#"{"sub":"a","exp":1,"exp":9999999999}"#,
+        );
+        let parsed = parse_token(&t, &[Algorithm::HS256]).unwrap();
+        assert_eq!(
+            parsed.claims().err(),
+            Some(VerifyError::Malformed("claims repeat a claim name"))
+        );
+        // Nested objects are claim values, not claim names.
+        let t = token(r#"{"alg":"HS256"}"#, r#"{"a":{"b":1},"c":{"b":2}}"#);
+        let parsed = parse_token(&t, &[Algorithm::HS256]).unwrap();
+        assert_eq!(
+            parsed.claims().unwrap(),
+            json!({"a": {"b": 1}, "c": {"b": 2}})
+        );
+        let long = "A".repeat(10_000);
+        let t = token(&format!(r#"{{"alg":"{long}"}}"#), "{}");
+        let reason = parse_token(&t, &[Algorithm::HS256])
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            reason,
+            format!(
+                "algorithm {}… is not allowed (expected HS256)",
+                "A".repeat(64)
+            )
         );
     }
 }

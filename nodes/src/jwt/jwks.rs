@@ -203,7 +203,7 @@ impl RemoteJwks {
         match set.find(kid, alg) {
             Some(i) => Ok((set, i)),
             None => Err(match kid {
-                Some(kid) => VerifyError::UnknownKey(kid.to_owned()),
+                Some(kid) => VerifyError::UnknownKey(super::claims::echo(kid)),
                 None => VerifyError::NoMatchingKey(algorithm_name(alg)),
             }),
         }

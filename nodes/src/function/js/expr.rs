@@ -170,6 +170,13 @@ impl<'s> Translator<'s> {
     }
 
     pub fn expr(&mut self, e: &Expression<'_>) -> TResult<String> {
+        self.enter(e.span())?;
+        let out = self.expr_at_depth(e);
+        self.leave();
+        out
+    }
+
+    fn expr_at_depth(&mut self, e: &Expression<'_>) -> TResult<String> {
         Ok(match e {
             Expression::BooleanLiteral(b) => b.value.to_string(),
             Expression::NullLiteral(_) => "__null()".into(),

@@ -11,6 +11,7 @@ pub mod date;
 pub mod error;
 pub mod expr;
 pub mod methods;
+pub mod nesting;
 pub mod number;
 pub mod ops;
 pub mod pattern;

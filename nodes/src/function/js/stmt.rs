@@ -101,6 +101,18 @@ impl<'s> Translator<'s> {
     }
 
     pub fn stmt(&mut self, s: &Statement<'_>, out: &mut String, predeclared: bool) -> TResult<()> {
+        self.enter(s.span())?;
+        let done = self.stmt_at_depth(s, out, predeclared);
+        self.leave();
+        done
+    }
+
+    fn stmt_at_depth(
+        &mut self,
+        s: &Statement<'_>,
+        out: &mut String,
+        predeclared: bool,
+    ) -> TResult<()> {
         match s {
             Statement::EmptyStatement(_) | Statement::DebuggerStatement(_) => {}
             Statement::BlockStatement(b) => {

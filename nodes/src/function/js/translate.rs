@@ -74,12 +74,25 @@ pub struct Translator<'s> {
     /// Whether the body sets or clears timers (it then keeps an alias of
     /// `node`, `__node`, that user code cannot shadow).
     pub uses_timers: bool,
+    /// Expressions and statements being translated, one inside the other
+    /// (bounded so the recursion cannot overflow the stack).
+    depth: usize,
 }
 
 /// Translate a function body to Rhai source. `api` names the variables the
 /// runner provides (`msg`, `node`...), which the Rhai scope holds under
 /// their [`mangle`]d names.
 pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
+    if let Some(at) = super::nesting::too_deep_at(source) {
+        return Err(TranslateError::at(
+            source,
+            at as u32,
+            ErrorKind::Unsupported(format!(
+                "nesting deeper than {} levels",
+                super::nesting::MAX_NESTING
+            )),
+        ));
+    }
     let allocator = Allocator::default();
     let ret = Parser::new(&allocator, source, SourceType::script())
         .with_options(ParseOptions {
@@ -110,6 +123,7 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
         implicit: BTreeSet::new(),
         has_node: api.contains(&"node"),
         uses_timers: false,
+        depth: 0,
     };
     t.program(&ret.program, api)
 }
@@ -266,6 +280,23 @@ fn hoisted_in<'a>(s: &'a Statement<'a>, out: &mut Vec<&'a str>) {
 }
 
 impl<'s> Translator<'s> {
+    /// Enter one more level of nesting at `span`; [`Translator::leave`] undoes it.
+    pub fn enter(&mut self, span: Span) -> TResult<()> {
+        self.depth += 1;
+        if self.depth > super::nesting::MAX_NESTING {
+            self.depth -= 1;
+            return Err(self.unsupported(
+                span,
+                format!("nesting deeper than {} levels", super::nesting::MAX_NESTING),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
     /// An error at `span`.
     pub fn unsupported(&self, span: Span, construct: impl Into<String>) -> TranslateError {
         TranslateError::at(

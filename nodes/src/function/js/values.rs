@@ -222,6 +222,62 @@ impl JsArray {
     }
 }
 
+/// Dropping a deeply nested value (a script's `a = [a]` loop) would recurse
+/// once per level and overflow the thread's stack, aborting the process; the
+/// last reference to an array or object instead moves its children onto a
+/// heap worklist and drops them one at a time.
+fn drop_iteratively(mut pending: Vec<Dynamic>) {
+    while let Some(v) = pending.pop() {
+        take_children(&v, &mut pending);
+        // `v` now holds no nested values, so dropping it does not recurse.
+    }
+}
+
+/// Move the children of `v` onto `pending` when `v` is the last reference
+/// to a container.
+fn take_children(v: &Dynamic, pending: &mut Vec<Dynamic>) {
+    if v.is_shared() {
+        return;
+    }
+    if let Some(a) = v.read_lock::<JsArray>() {
+        if Arc::strong_count(&a.0) == 1 {
+            pending.append(&mut a.0.lock());
+        }
+    } else if let Some(o) = v.read_lock::<JsObject>() {
+        if Arc::strong_count(&o.0) == 1 {
+            pending.extend(o.0.lock().drain(..).map(|(_, v)| v));
+        }
+    } else if let Some(e) = v.read_lock::<JsError>() {
+        if Arc::strong_count(&e.props.0) == 1 {
+            pending.extend(e.props.0.lock().drain(..).map(|(_, v)| v));
+        }
+    }
+}
+
+impl Drop for JsArray {
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.0) == 1 {
+            let items = std::mem::take(&mut *self.0.lock());
+            if !items.is_empty() {
+                drop_iteratively(items);
+            }
+        }
+    }
+}
+
+impl Drop for JsObject {
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.0) == 1 {
+            let mut map = self.0.lock();
+            if !map.is_empty() {
+                let items: Vec<Dynamic> = map.drain(..).map(|(_, v)| v).collect();
+                drop(map);
+                drop_iteratively(items);
+            }
+        }
+    }
+}
+
 impl JsError {
     pub fn new(name: &str, message: impl Into<ImmutableString>) -> Self {
         JsError {

@@ -57,6 +57,7 @@ pub fn attach(h: &Harness) -> Receiver<Delivery> {
         Arc::new(ChannelSink(Mutex::new(tx))),
         Duration::from_secs(2),
         50_000_000,
+        flowgate_runtime::settings::Settings::default().function_max_memory,
     );
     rx
 }
