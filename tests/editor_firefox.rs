@@ -1,8 +1,8 @@
 //! The web editor in headless Firefox (Debian's `firefox-esr`, through
 //! geckodriver and WebDriver): the binary runs the Ignite export, and the
 //! test checks what a Firefox user sees and does at 1280×800 — the drawn
-//! flow, the palette, the config panel, editing a node, undo/redo of a
-//! delete, and a deploy that keeps `/jwt/generate` answering.
+//! flow, the palette, the config panel, undo/redo of a delete, a node's form
+//! and the code editor, and a deploy that keeps `/jwt/generate` answering.
 
 mod common;
 #[path = "editor_firefox/driver.rs"]

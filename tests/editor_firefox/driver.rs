@@ -180,28 +180,26 @@ impl Page {
         let Value::Object(caps) = caps else {
             unreachable!()
         };
-        let client = rt
-            .block_on(async {
-                tokio::time::timeout(
-                    START,
-                    ClientBuilder::new(HttpConnector::new())
-                        .capabilities(caps)
-                        .connect(&geckodriver.url),
-                )
-                .await
-            })
-            .unwrap_or_else(|_| {
-                panic!(
-                    "Firefox did not start in time; geckodriver:\n{}",
-                    geckodriver.log.lock().unwrap()
-                )
-            })
-            .unwrap_or_else(|e| {
-                panic!(
-                    "start a Firefox session: {e}; geckodriver:\n{}",
-                    geckodriver.log.lock().unwrap()
-                )
-            });
+        let started = rt.block_on(async {
+            tokio::time::timeout(
+                START,
+                ClientBuilder::new(HttpConnector::new())
+                    .capabilities(caps)
+                    .connect(&geckodriver.url),
+            )
+            .await
+        });
+        let client = match started {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => panic!(
+                "start a Firefox session: {e}; geckodriver:\n{}",
+                geckodriver.log.lock().unwrap()
+            ),
+            Err(_) => panic!(
+                "Firefox did not start in time; geckodriver:\n{}",
+                geckodriver.log.lock().unwrap()
+            ),
+        };
         let ws_url = client
             .capabilities()
             .and_then(|c| c.get("webSocketUrl"))
@@ -399,17 +397,13 @@ impl Page {
     pub fn key(&self, key: char, modifiers: &[Key]) {
         let mut seq = KeyActions::new("keyboard".into());
         for m in modifiers {
-            seq = seq.then(KeyAction::Down {
-                value: m.clone().into(),
-            });
+            seq = seq.then(KeyAction::Down { value: (*m).into() });
         }
         seq = seq
             .then(KeyAction::Down { value: key })
             .then(KeyAction::Up { value: key });
         for m in modifiers.iter().rev() {
-            seq = seq.then(KeyAction::Up {
-                value: m.clone().into(),
-            });
+            seq = seq.then(KeyAction::Up { value: (*m).into() });
         }
         self.run(self.client.perform_actions(seq), "keyboard input");
     }
