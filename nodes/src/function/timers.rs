@@ -165,12 +165,7 @@ impl Timers {
         let (sink, timeout, max_operations, max_memory) = {
             let st = self.state.lock();
             match (&st.sink, st.stopped) {
-                (Some(sink), false) => (
-                    sink.clone(),
-                    st.timeout,
-                    st.max_operations,
-                    st.max_memory,
-                ),
+                (Some(sink), false) => (sink.clone(), st.timeout, st.max_operations, st.max_memory),
                 _ => return,
             }
         };
