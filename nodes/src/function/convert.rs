@@ -16,6 +16,7 @@ use super::js::values::{
     self, as_array, as_object, insert_ordered, JsArray, JsDate, JsError, JsFunction, JsNull,
     JsObject,
 };
+use super::lazy::LazyJson;
 
 /// How deep a value may nest before conversion gives up (guards the stack).
 pub const MAX_DEPTH: usize = 512;
@@ -123,6 +124,16 @@ pub fn to_json(
     to_json_inner(v, mode, template, &mut seen)
 }
 
+/// [`to_json`] inside a conversion that has already entered the objects in
+/// `seen` (their addresses), so a reference back to one is circular.
+pub fn to_json_seen(
+    v: &Dynamic,
+    mode: Mode,
+    seen: &mut Vec<usize>,
+) -> Result<Option<Value>, ConvertError> {
+    to_json_inner(v, mode, None, seen)
+}
+
 /// A message body from a script value (which must be an object).
 pub fn to_body(
     v: &Dynamic,
@@ -214,9 +225,13 @@ fn to_json_inner(
             return Err(ConvertError::Circular);
         }
         seen.push(addr);
-        let entries = o.entries();
+        let entries = o.raw_entries();
         let mut out = Map::with_capacity(entries.len());
         for (k, item) in entries {
+            if let Some(lazy) = item.read_lock::<LazyJson>() {
+                out.insert(k.to_string(), lazy.to_json());
+                continue;
+            }
             if let Some(j) = to_json_inner(&item, mode, None, seen)? {
                 out.insert(k.to_string(), j);
             }

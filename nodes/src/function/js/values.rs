@@ -13,6 +13,8 @@ use indexmap::IndexMap;
 use parking_lot::Mutex;
 use rhai::{Dynamic, FnPtr, ImmutableString};
 
+use crate::function::lazy::materialize_in_place;
+
 /// A property name.
 pub type Key = ImmutableString;
 
@@ -88,9 +90,17 @@ impl JsObject {
         JsObject(Arc::new(Mutex::new(IndexMap::with_capacity(n))))
     }
 
-    /// A property's value (`()` when absent).
+    /// A property's value (`()` when absent). A property of a message not
+    /// converted yet is converted now, once (see [`crate::function::lazy`]).
     pub fn get(&self, key: &str) -> Dynamic {
-        self.0.lock().get(key).cloned().unwrap_or(Dynamic::UNIT)
+        let mut map = self.0.lock();
+        match map.get_mut(key) {
+            Some(slot) => {
+                materialize_in_place(slot);
+                slot.clone()
+            }
+            None => Dynamic::UNIT,
+        }
     }
 
     /// Set a property the way JavaScript orders keys: integer-like keys first
@@ -123,6 +133,15 @@ impl JsObject {
     /// A snapshot of the entries, so callers never hold the lock while running
     /// script code (which may touch the same object).
     pub fn entries(&self) -> Vec<(Key, Dynamic)> {
+        let mut map = self.0.lock();
+        map.values_mut().for_each(materialize_in_place);
+        map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// Like [`JsObject::entries`], but a message's unconverted properties
+    /// stay [`crate::function::lazy::LazyJson`] markers: for converting to JSON, which reads them
+    /// straight from the message.
+    pub fn raw_entries(&self) -> Vec<(Key, Dynamic)> {
         self.0
             .lock()
             .iter()
