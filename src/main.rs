@@ -5,7 +5,10 @@ mod editor;
 mod token_cmd;
 
 /// mimalloc: the runtime allocates many small, short-lived JSON values per
-/// request, where it is markedly faster than the system allocator.
+/// request, where it is markedly faster than the system allocator. Built
+/// without transparent huge pages (`no_thp`): a 2 MiB page per touched
+/// arena region would triple a small service's resident memory for no
+/// measurable speed.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

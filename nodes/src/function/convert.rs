@@ -171,7 +171,7 @@ fn rhai_map_to_json(
             continue;
         }
         if let Some(j) = to_json_inner(item, mode, None, seen)? {
-            out.insert(k.to_string(), j);
+            out.insert(k.as_str().to_owned(), j);
         }
     }
     Ok(out)
@@ -214,7 +214,7 @@ fn to_json_inner(
         return Ok(Some(float_json(f, mode)));
     }
     if let Some(s) = v.read_lock::<ImmutableString>() {
-        return Ok(Some(Value::String(s.to_string())));
+        return Ok(Some(Value::String(s.as_str().to_owned())));
     }
     if let Ok(c) = v.as_char() {
         return Ok(Some(Value::String(c.to_string())));
@@ -229,11 +229,11 @@ fn to_json_inner(
         let mut out = Map::with_capacity(entries.len());
         for (k, item) in entries {
             if let Some(lazy) = item.read_lock::<LazyJson>() {
-                out.insert(k.to_string(), lazy.to_json());
+                out.insert(k.as_str().to_owned(), lazy.to_json());
                 continue;
             }
             if let Some(j) = to_json_inner(&item, mode, None, seen)? {
-                out.insert(k.to_string(), j);
+                out.insert(k.as_str().to_owned(), j);
             }
         }
         seen.pop();

@@ -233,13 +233,13 @@ fn move_out(
     let mut seen = vec![obj.addr()];
     for (k, item) in &entries {
         if let Some(lazy) = item.read_lock::<LazyJson>() {
-            out.insert(k.to_string(), Value::Null);
-            pending.push((k.to_string(), lazy.key.clone()));
+            out.insert(k.as_str().to_owned(), Value::Null);
+            pending.push((k.as_str().to_owned(), lazy.key.clone()));
             continue;
         }
         match convert::to_json_seen(item, Mode::Js, &mut seen) {
             Ok(Some(j)) => {
-                out.insert(k.to_string(), j);
+                out.insert(k.as_str().to_owned(), j);
             }
             Ok(None) => {}
             Err(e) => {

@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod convert;
+pub mod fastpath;
 pub mod js;
 pub mod lazy;
 pub mod sandbox;
@@ -64,9 +65,12 @@ pub fn node_type() -> NodeType {
         )
 }
 
-/// A compiled script with the field it came from.
+/// A compiled script.
 struct Script {
     ast: AST,
+    /// The same body recognized as pure data building, applied without the
+    /// engine when it can be (see [`fastpath`]).
+    data: Option<fastpath::DataBody>,
 }
 
 fn compile(
@@ -86,7 +90,12 @@ fn compile(
         ),
     };
     match sandbox::compile(&rhai_source) {
-        Ok(ast) => Ok(Some(Script { ast })),
+        Ok(ast) => Ok(Some(Script {
+            ast,
+            data: (mode == Mode::Js && field == "func")
+                .then(|| fastpath::analyze(source))
+                .flatten(),
+        })),
         Err(e) => {
             let pos = e.1;
             let message = match mode {
@@ -637,11 +646,18 @@ impl FunctionNode {
                 .with_msg(msg)));
             }
         }
+        let mut msg = msg;
+        if let Some(data) = &script.data {
+            // `_msgid` must be the string the engine would send on.
+            if msg.body.get("_msgid").is_some_and(Value::is_string) && data.apply(&mut msg.body) {
+                out.send(0, msg);
+                return Outcome::Ready(Ok(()));
+            }
+        }
         let started = Instant::now();
         if inner.slow.load(Ordering::Relaxed) {
             return Outcome::Pending(self.run_blocking(msg, out, started));
         }
-        let mut msg = msg;
         match inner.run_input(script, &mut msg, inner.budget(started, true)) {
             Ok(done) => Outcome::Ready(inner.finish(msg, done, out)),
             Err(_) => {

@@ -25,9 +25,14 @@ pub const MAX_ELEMENTS: usize = 4 * 1024 * 1024;
 /// The longest string a script may build, in bytes.
 pub const MAX_STRING_BYTES: usize = 64 * 1024 * 1024;
 
+/// An object's properties in JavaScript order. Hashed with a fast, randomly
+/// seeded hasher: keys come from requests, so the seed keeps collisions out
+/// of an attacker's reach, and SipHash would cost more than the lookups.
+pub type JsMap = IndexMap<Key, Dynamic, foldhash::fast::RandomState>;
+
 /// A JavaScript object: a shared, insertion-ordered property map.
 #[derive(Clone, Default)]
-pub struct JsObject(pub Arc<Mutex<IndexMap<Key, Dynamic>>>);
+pub struct JsObject(pub Arc<Mutex<JsMap>>);
 
 /// A JavaScript array: a shared, growable list.
 #[derive(Clone, Default)]
@@ -87,7 +92,10 @@ impl JsObject {
     }
 
     pub fn with_capacity(n: usize) -> Self {
-        JsObject(Arc::new(Mutex::new(IndexMap::with_capacity(n))))
+        JsObject(Arc::new(Mutex::new(JsMap::with_capacity_and_hasher(
+            n,
+            Default::default(),
+        ))))
     }
 
     /// A property's value (`()` when absent). A property of a message not
@@ -159,7 +167,7 @@ impl JsObject {
 }
 
 /// Insert `key` where JavaScript's property order puts it.
-pub fn insert_ordered(map: &mut IndexMap<Key, Dynamic>, key: Key, value: Dynamic) {
+pub fn insert_ordered(map: &mut JsMap, key: Key, value: Dynamic) {
     if let Some(slot) = map.get_mut(key.as_str()) {
         *slot = value;
         return;
