@@ -8,11 +8,10 @@ use serde_json::{json, Value};
 use crate::function::convert::Mode;
 use crate::function::testing::node;
 
-fn run(
-    func: &str,
-    outputs: usize,
-    msg: Value,
-) -> (Vec<(usize, String)>, Result<(), (String, String)>) {
+/// What a run sent (port, message JSON) and how it ended (error text, msg JSON).
+type RunResult = (Vec<(usize, String)>, Result<(), (String, String)>);
+
+fn run(func: &str, outputs: usize, msg: Value) -> RunResult {
     let h = node(Mode::Js, func, outputs).unwrap_or_else(|e| panic!("{e}"));
     let (sends, r) = h.run_full(msg);
     let sends = sends
