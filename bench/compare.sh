@@ -6,6 +6,9 @@
 #
 #   bench/compare.sh [ROUNDS=3] [DURATION=10] [CONNECTIONS=64]
 #
+# NODE_RED_DIR=<folder with node_modules/node-red and node-red-contrib-jwt>
+# reuses an existing install instead of installing into a temporary folder.
+#
 # Prints a markdown table (req/s, p50, p99, peak RSS, start-to-first-response)
 # and the ratios flowgate/Node-RED and flowgate/limit from the medians.
 set -euo pipefail
@@ -14,7 +17,7 @@ ROUNDS=${1:-3}
 DURATION=${2:-10}
 CONNS=${3:-64}
 WARMUP=3
-PORT_FG=18901 PORT_NR=18902 PORT_LIMIT=18903
+PORT_FG=19801 PORT_NR=19802 PORT_LIMIT=19803
 SECRET="bench-secret-0123456789abcdef0123456789abcdef"
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -26,9 +29,14 @@ echo "== building release binaries" >&2
 cargo build --release -q -p flowgate -p flowgate-limit
 FG=target/release/flowgate LIMIT=target/release/flowgate-limit
 
-echo "== installing Node-RED 4 + node-red-contrib-jwt into $WORK/nr" >&2
-mkdir -p "$WORK/nr" && (cd "$WORK/nr" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund node-red@4 node-red-contrib-jwt >/dev/null)
-NR_VERSION=$(node -p "require('$WORK/nr/node_modules/node-red/package.json').version")
+if [ -n "${NODE_RED_DIR:-}" ]; then
+  NR_DIR=$(cd "$NODE_RED_DIR" && pwd)
+else
+  NR_DIR="$WORK/nr"
+  echo "== installing Node-RED 4 + node-red-contrib-jwt into $NR_DIR" >&2
+  mkdir -p "$NR_DIR" && (cd "$NR_DIR" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund node-red@4 node-red-contrib-jwt >/dev/null)
+fi
+NR_VERSION=$(node -p "require('$NR_DIR/node_modules/node-red/package.json').version")
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/rsa.pem" 2>/dev/null
 
@@ -54,7 +62,7 @@ start_server() { # name -> pid (echo), after it answers; prints start time in ms
   t0=$(date +%s%N)
   case $name in
     flowgate) RUST_LOG=warn "$FG" run "$WORK/fg.json" --port $PORT_FG >/dev/null 2>&1 & pid=$! ;;
-    nodered)  (cd "$WORK/nr" && exec node node_modules/node-red/red.js -u "$WORK/nr-user" -p $PORT_NR "$WORK/nr.json") >/dev/null 2>&1 & pid=$! ;;
+    nodered)  (cd "$NR_DIR" && exec node node_modules/node-red/red.js -u "$WORK/nr-user" -p $PORT_NR "$WORK/nr.json") >/dev/null 2>&1 & pid=$! ;;
     limit)    BENCH_SECRET=$SECRET BENCH_RSA_KEY="$WORK/rsa.pem" "$LIMIT" $PORT_LIMIT >/dev/null 2>&1 & pid=$! ;;
   esac
   for _ in $(seq 1 3000); do # at most 30 s

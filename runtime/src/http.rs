@@ -13,6 +13,7 @@ use axum::Router;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
 use serde_json::{json, Map, Value};
+use tokio::sync::oneshot;
 
 use crate::exchange::{Exchange, Reply};
 use crate::message::Message;
@@ -115,20 +116,36 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
     tracing::debug!(method = %parts.method, path = %parts.uri.path(), "request");
 
     let mut dispatch = Box::pin(async move { flows.emit(node, 0, msg).await });
+    // Most flows run to their `http response` without waiting on anything:
+    // poll the dispatch once before arming the timeout, so such a request
+    // never touches the timer wheel.
+    let finished = futures::poll!(&mut dispatch).is_ready();
+    match reply_rx.try_recv() {
+        Ok(reply) => {
+            if !finished {
+                // Answered while the flow still runs other branches: let
+                // them finish on their own task.
+                tokio::spawn(dispatch);
+            }
+            return reply_to_response(Some(reply));
+        }
+        Err(oneshot::error::TryRecvError::Closed) => return reply_to_response(None),
+        Err(oneshot::error::TryRecvError::Empty) => {}
+    }
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
-    tokio::select! {
-        biased;
-        reply = &mut reply_rx => {
-            // Answered while the flow still runs other branches: let them finish
-            // on their own task.
-            tokio::spawn(dispatch);
-            return reply_to_response(reply.ok());
-        }
-        _ = &mut dispatch => {}
-        _ = &mut deadline => {
-            tokio::spawn(dispatch);
-            return timeout_response(timeout);
+    if !finished {
+        tokio::select! {
+            biased;
+            reply = &mut reply_rx => {
+                tokio::spawn(dispatch);
+                return reply_to_response(reply.ok());
+            }
+            _ = &mut dispatch => {}
+            _ = &mut deadline => {
+                tokio::spawn(dispatch);
+                return timeout_response(timeout);
+            }
         }
     }
     tokio::select! {

@@ -345,18 +345,18 @@ pub fn collect_sends(
     Ok((sends, bad))
 }
 
-fn list_items(v: &Dynamic) -> Option<Vec<Dynamic>> {
+pub(crate) fn list_items(v: &Dynamic) -> Option<Vec<Dynamic>> {
     if let Some(a) = as_array(v) {
         return Some(a.items());
     }
     v.read_lock::<rhai::Array>().map(|a| a.clone())
 }
 
-fn is_object(v: &Dynamic) -> bool {
+pub(crate) fn is_object(v: &Dynamic) -> bool {
     v.is::<rhai::Map>() || (as_object(v).is_some() && !super::js::buffer::is_buffer(v))
 }
 
-fn message_type(v: &Dynamic) -> &'static str {
+pub(crate) fn message_type(v: &Dynamic) -> &'static str {
     if list_items(v).is_some() {
         "Array"
     } else if super::js::buffer::is_buffer(v) {

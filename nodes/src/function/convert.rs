@@ -16,6 +16,7 @@ use super::js::values::{
     self, as_array, as_object, insert_ordered, JsArray, JsDate, JsError, JsFunction, JsNull,
     JsObject,
 };
+use super::lazy::LazyJson;
 
 /// How deep a value may nest before conversion gives up (guards the stack:
 /// a level costs ~5 KiB of stack in debug builds, and conversions run on
@@ -126,6 +127,16 @@ pub fn to_json(
     to_json_inner(v, mode, template, &mut seen)
 }
 
+/// [`to_json`] inside a conversion that has already entered the objects in
+/// `seen` (their addresses), so a reference back to one is circular.
+pub fn to_json_seen(
+    v: &Dynamic,
+    mode: Mode,
+    seen: &mut Vec<usize>,
+) -> Result<Option<Value>, ConvertError> {
+    to_json_inner(v, mode, None, seen)
+}
+
 /// A message body from a script value (which must be an object).
 pub fn to_body(
     v: &Dynamic,
@@ -163,7 +174,7 @@ fn rhai_map_to_json(
             continue;
         }
         if let Some(j) = to_json_inner(item, mode, None, seen)? {
-            out.insert(k.to_string(), j);
+            out.insert(k.as_str().to_owned(), j);
         }
     }
     Ok(out)
@@ -206,7 +217,7 @@ fn to_json_inner(
         return Ok(Some(float_json(f, mode)));
     }
     if let Some(s) = v.read_lock::<ImmutableString>() {
-        return Ok(Some(Value::String(s.to_string())));
+        return Ok(Some(Value::String(s.as_str().to_owned())));
     }
     if let Ok(c) = v.as_char() {
         return Ok(Some(Value::String(c.to_string())));
@@ -217,11 +228,15 @@ fn to_json_inner(
             return Err(ConvertError::Circular);
         }
         seen.push(addr);
-        let entries = o.entries();
+        let entries = o.raw_entries();
         let mut out = Map::with_capacity(entries.len());
         for (k, item) in entries {
+            if let Some(lazy) = item.read_lock::<LazyJson>() {
+                out.insert(k.as_str().to_owned(), lazy.to_json());
+                continue;
+            }
             if let Some(j) = to_json_inner(&item, mode, None, seen)? {
-                out.insert(k.to_string(), j);
+                out.insert(k.as_str().to_owned(), j);
             }
         }
         seen.pop();

@@ -15,7 +15,9 @@
 
 pub mod api;
 pub mod convert;
+pub mod fastpath;
 pub mod js;
+pub mod lazy;
 pub mod memory;
 pub mod sandbox;
 #[cfg(test)]
@@ -65,9 +67,12 @@ pub fn node_type() -> NodeType {
         )
 }
 
-/// A compiled script with the field it came from.
+/// A compiled script.
 struct Script {
     ast: AST,
+    /// The same body recognized as pure data building, applied without the
+    /// engine when it can be (see [`fastpath`]).
+    data: Option<fastpath::DataBody>,
 }
 
 fn compile(
@@ -81,7 +86,12 @@ fn compile(
         return Ok(None);
     }
     match with_compile_stack(source.len(), || translate_and_compile(source, mode, api)) {
-        Ok(Ok(ast)) => Ok(Some(Script { ast })),
+        Ok(Ok(ast)) => Ok(Some(Script {
+            ast,
+            data: (mode == Mode::Js && field == "func")
+                .then(|| fastpath::analyze(source))
+                .flatten(),
+        })),
         Ok(Err(CompileError::Translate(e))) => Err(config.problem(Some(field), e)),
         Ok(Err(CompileError::Rhai(e))) => Err(rhai_problem(config, field, mode, &e)),
         Err(e) => Err(config.problem(Some(field), e)),
@@ -261,6 +271,9 @@ struct Completed {
     state: RunState,
     /// The `msg` the script worked on (for the message an error carries).
     msg: Option<Dynamic>,
+    /// The input message's body while a lazily converted `msg` may still
+    /// read it (translated JavaScript).
+    src: Option<Arc<Map<String, Value>>>,
 }
 
 /// Limits concurrent scripts on the blocking pool so a flood of runaway
@@ -337,10 +350,14 @@ impl Inner {
     }
 
     /// Run `func` for `msg` within `budget`.
+    ///
+    /// Translated JavaScript gets a `msg` converted on demand: the body moves
+    /// into the run (see [`lazy`]) and comes back through [`Completed::src`],
+    /// or into `msg` again when the run is abandoned.
     fn run_input(
         &self,
         script: &Script,
-        msg: &Message,
+        msg: &mut Message,
         budget: Budget,
     ) -> Result<Completed, RunError> {
         let mut state = RunState::new(Phase::Input, self.mode, msg.msgid().to_owned());
@@ -351,11 +368,24 @@ impl Inner {
         };
         state.origin = msg.exchange().cloned();
         let run: Run = Arc::new(Mutex::new(state));
-        let msg_value = convert::msg_from_json(&msg.body, self.mode);
+        let (msg_value, src) = match self.mode {
+            Mode::Js => {
+                let src = Arc::new(std::mem::take(&mut msg.body));
+                (Dynamic::from(lazy::lazy_msg(&src)), Some(src))
+            }
+            Mode::Rhai => (convert::msg_from_json(&msg.body, self.mode), None),
+        };
         let mut scope = self.scope(&run, Some(msg_value.clone()));
         let result = sandbox::run(&script.ast, &mut scope, budget, self.mode);
         let result = match result {
-            Err(RunError::Sliced) => return Err(RunError::Sliced),
+            Err(RunError::Sliced) => {
+                drop(scope);
+                drop(msg_value);
+                if let Some(src) = src {
+                    msg.body = lazy::into_body(src);
+                }
+                return Err(RunError::Sliced);
+            }
             Err(RunError::Failed(m, object)) => Err((m, object)),
             Ok(v) => Ok(v),
         };
@@ -372,6 +402,7 @@ impl Inner {
             result,
             state,
             msg: Some(msg_after),
+            src,
         })
     }
 
@@ -401,6 +432,7 @@ impl Inner {
             result,
             state,
             msg: None,
+            src: None,
         }
     }
 
@@ -421,11 +453,17 @@ impl Inner {
 
     /// Apply a finished run: commit its effects, buffer its sends (those of
     /// `node.send` first, then the return value's) and report its errors.
-    fn finish(&self, input: Message, done: Completed, out: &mut Outputs) -> Result<(), NodeError> {
+    fn finish(
+        &self,
+        mut input: Message,
+        done: Completed,
+        out: &mut Outputs,
+    ) -> Result<(), NodeError> {
         let Completed {
             result,
             mut state,
             msg,
+            src,
         } = done;
         state.commit(&self.info);
         if state.status_used {
@@ -455,14 +493,25 @@ impl Inner {
                 }
             }
         }
-        let mut raised = state
+        let raised: Vec<NodeError> = state
             .errors
             .drain(..)
-            .map(|e| NodeError::new(e.message).with_msg(input.derive(e.body)));
+            .map(|e| NodeError::new(e.message).with_msg(input.derive(e.body)))
+            .collect();
+        let mut raised = raised.into_iter();
         match result {
             Ok(value) => {
-                let (sends, bad) = collect_sends(&value, self.mode, template, &state.msgid)
-                    .map_err(|e| NodeError::new(e).with_msg(input.clone()))?;
+                let collected = match src {
+                    Some(src) => {
+                        lazy::collect_final(value, msg, src, &state.msgid).map_err(|(e, body)| {
+                            input.body = body;
+                            e
+                        })
+                    }
+                    None => collect_sends(&value, self.mode, template, &state.msgid),
+                };
+                let (sends, bad) =
+                    collected.map_err(|e| NodeError::new(e).with_msg(input.clone()))?;
                 for t in bad {
                     self.report(format!("Function tried to send a message of type {t}"));
                 }
@@ -475,9 +524,13 @@ impl Inner {
             }
             Err((message, error_object)) => {
                 self.raise_rest(raised);
-                let mut body = msg
-                    .and_then(|m| convert::to_body(&m, self.mode, template).ok().flatten())
-                    .unwrap_or_else(|| input.body.clone());
+                let converted =
+                    msg.and_then(|m| convert::to_body(&m, self.mode, template).ok().flatten());
+                let mut body = match (converted, src) {
+                    (Some(body), _) => body,
+                    (None, Some(src)) => lazy::into_body(src),
+                    (None, None) => input.body.clone(),
+                };
                 if let Some(object) = error_object {
                     body.insert("error".into(), object);
                 }
@@ -590,10 +643,11 @@ impl FunctionNode {
                 .await
                 .expect("semaphore is never closed");
             let task = tokio::task::spawn_blocking(move || {
+                let mut msg = msg;
                 let ran_at = Instant::now();
                 let script = inner.func.as_ref().expect("function body");
                 let budget = inner.budget(started, false);
-                let done = inner.run_input(script, &msg, budget);
+                let done = inner.run_input(script, &mut msg, budget);
                 if ran_at.elapsed() < SLICE / 4 {
                     // Quick again: let the next message try the worker first.
                     inner.slow.store(false, Ordering::Relaxed);
@@ -642,11 +696,19 @@ impl FunctionNode {
                 .with_msg(msg)));
             }
         }
+        let mut msg = msg;
+        if let Some(data) = &script.data {
+            // `_msgid` must be the string the engine would send on.
+            if msg.body.get("_msgid").is_some_and(Value::is_string) && data.apply(&mut msg.body) {
+                out.send(0, msg);
+                return Outcome::Ready(Ok(()));
+            }
+        }
         let started = Instant::now();
         if inner.slow.load(Ordering::Relaxed) {
             return Outcome::Pending(self.run_blocking(msg, out, started));
         }
-        match inner.run_input(script, &msg, inner.budget(started, true)) {
+        match inner.run_input(script, &mut msg, inner.budget(started, true)) {
             Ok(done) => Outcome::Ready(inner.finish(msg, done, out)),
             Err(_) => {
                 inner.slow.store(true, Ordering::Relaxed);

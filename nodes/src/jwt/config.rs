@@ -14,15 +14,16 @@ use flowgate_runtime::envsubst;
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, ConfigObject, NodeType};
 use flowgate_runtime::Problem;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, Header};
 use serde_json::{json, Map, Value};
 
-use super::claims::{now, parse_seconds, sign, IssuePolicy, SignError, VerifyPolicy};
+use super::claims::{now, parse_seconds, IssuePolicy, SignError, VerifyPolicy};
 use super::jwks::RemoteJwks;
 use super::keys::{
     self, algorithm_name, is_symmetric, parse_algorithm, parse_private, parse_public, Generated,
     PrivateKey, PublicKey, MIN_SECRET_BYTES, RSA_BITS,
 };
+use super::signer::TokenSigner;
 use super::verifier::{Verifier, VerifyKeys};
 
 /// The editor's form for `jwt-config`.
@@ -50,7 +51,8 @@ pub struct JwtConfig {
     algorithm: Algorithm,
     issue: IssuePolicy,
     header: Header,
-    signing: Result<EncodingKey, String>,
+    /// The key and header prepared for signing, or why this config cannot sign.
+    signing: Result<TokenSigner, String>,
     verifier: Verifier,
     published: Option<Value>,
 }
@@ -114,7 +116,7 @@ impl JwtConfig {
             .as_ref()
             .map_err(|why| SignError::NoKey(why.clone()))?;
         self.issue.complete(claims, now())?;
-        sign(&self.header, claims, key)
+        key.sign(claims)
     }
 
     /// Issue a token for `claims`, returning header and final claims too.
@@ -505,13 +507,16 @@ fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Proble
             VerifyKeys::Missing(format!("{} has no key to verify with", describe(node)))
         }
     };
-    let signing = keys.signing.map(|k| k.encoding).ok_or_else(|| {
-        format!(
-            "{} has no {} to sign with; it can only verify",
-            describe(node),
-            if symmetric { "secret" } else { "private key" }
-        )
-    });
+    let signing = keys
+        .signing
+        .ok_or_else(|| {
+            format!(
+                "{} has no {} to sign with; it can only verify",
+                describe(node),
+                if symmetric { "secret" } else { "private key" }
+            )
+        })
+        .and_then(|k| TokenSigner::new(&header, &k.encoding).map_err(|e| e.to_string()));
     let config = JwtConfig {
         id: node.id.clone(),
         name: node.name.clone(),

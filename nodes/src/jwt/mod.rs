@@ -14,6 +14,7 @@ pub mod ignite;
 pub mod jwks;
 pub mod keys;
 pub mod request;
+pub mod signer;
 pub mod verifier;
 
 use flowgate_runtime::NodeType;

@@ -13,6 +13,8 @@ use indexmap::IndexMap;
 use parking_lot::Mutex;
 use rhai::{Dynamic, FnPtr, ImmutableString};
 
+use crate::function::lazy::materialize_in_place;
+
 /// A property name.
 pub type Key = ImmutableString;
 
@@ -23,9 +25,14 @@ pub const MAX_ELEMENTS: usize = 4 * 1024 * 1024;
 /// The longest string a script may build, in bytes.
 pub const MAX_STRING_BYTES: usize = 64 * 1024 * 1024;
 
+/// An object's properties in JavaScript order. Hashed with a fast, randomly
+/// seeded hasher: keys come from requests, so the seed keeps collisions out
+/// of an attacker's reach, and SipHash would cost more than the lookups.
+pub type JsMap = IndexMap<Key, Dynamic, foldhash::fast::RandomState>;
+
 /// A JavaScript object: a shared, insertion-ordered property map.
 #[derive(Clone, Default)]
-pub struct JsObject(pub Arc<Mutex<IndexMap<Key, Dynamic>>>);
+pub struct JsObject(pub Arc<Mutex<JsMap>>);
 
 /// A JavaScript array: a shared, growable list.
 #[derive(Clone, Default)]
@@ -102,12 +109,23 @@ impl JsObject {
     }
 
     pub fn with_capacity(n: usize) -> Self {
-        JsObject(Arc::new(Mutex::new(IndexMap::with_capacity(n))))
+        JsObject(Arc::new(Mutex::new(JsMap::with_capacity_and_hasher(
+            n,
+            Default::default(),
+        ))))
     }
 
-    /// A property's value (`()` when absent).
+    /// A property's value (`()` when absent). A property of a message not
+    /// converted yet is converted now, once (see [`crate::function::lazy`]).
     pub fn get(&self, key: &str) -> Dynamic {
-        self.0.lock().get(key).cloned().unwrap_or(Dynamic::UNIT)
+        let mut map = self.0.lock();
+        match map.get_mut(key) {
+            Some(slot) => {
+                materialize_in_place(slot);
+                slot.clone()
+            }
+            None => Dynamic::UNIT,
+        }
     }
 
     /// Set a property the way JavaScript orders keys: integer-like keys first
@@ -140,6 +158,15 @@ impl JsObject {
     /// A snapshot of the entries, so callers never hold the lock while running
     /// script code (which may touch the same object).
     pub fn entries(&self) -> Vec<(Key, Dynamic)> {
+        let mut map = self.0.lock();
+        map.values_mut().for_each(materialize_in_place);
+        map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// Like [`JsObject::entries`], but a message's unconverted properties
+    /// stay [`crate::function::lazy::LazyJson`] markers: for converting to JSON, which reads them
+    /// straight from the message.
+    pub fn raw_entries(&self) -> Vec<(Key, Dynamic)> {
         self.0
             .lock()
             .iter()
@@ -157,7 +184,7 @@ impl JsObject {
 }
 
 /// Insert `key` where JavaScript's property order puts it.
-pub fn insert_ordered(map: &mut IndexMap<Key, Dynamic>, key: Key, value: Dynamic) {
+pub fn insert_ordered(map: &mut JsMap, key: Key, value: Dynamic) {
     if let Some(slot) = map.get_mut(key.as_str()) {
         *slot = value;
         return;
