@@ -8,11 +8,10 @@ use serde_json::{json, Value};
 use crate::function::convert::Mode;
 use crate::function::testing::node;
 
-fn run(
-    func: &str,
-    outputs: usize,
-    msg: Value,
-) -> (Vec<(usize, String)>, Result<(), (String, String)>) {
+/// The sends as `(port, JSON text)`, or the error and its message as JSON text.
+type Outcome = (Vec<(usize, String)>, Result<(), (String, String)>);
+
+fn run(func: &str, outputs: usize, msg: Value) -> Outcome {
     let h = node(Mode::Js, func, outputs).unwrap_or_else(|e| panic!("{e}"));
     let (sends, r) = h.run_full(msg);
     let sends = sends
