@@ -21,7 +21,7 @@ WARMUP=3
 PORT_FG=19801 PORT_NR=19802 PORT_LIMIT=19803
 SECRET="bench-secret-0123456789abcdef0123456789abcdef"
 WORK=$(mktemp -d)
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
 command -v openssl >/dev/null || { echo "needs openssl"; exit 1; }

@@ -67,10 +67,33 @@ pub fn node_type() -> NodeType {
 
 /// A compiled script.
 struct Script {
-    ast: AST,
+    ast: OnceLock<AST>,
+    /// The translation of a data-only body, compiled only when a message
+    /// first needs the engine: a flow whose function nodes are all
+    /// data-only never loads the script engine at all (less start-up work
+    /// and resident memory). Such translations are plain `__set`/`__obj`
+    /// calls, so compiling them late cannot fail where compiling early
+    /// would have succeeded.
+    deferred: Option<String>,
     /// The same body recognized as pure data building, applied without the
     /// engine when it can be (see [`fastpath`]).
     data: Option<fastpath::DataBody>,
+}
+
+impl Script {
+    fn ast(&self) -> Result<&AST, RunError> {
+        if let Some(ast) = self.ast.get() {
+            return Ok(ast);
+        }
+        let source = self.deferred.as_deref().unwrap_or_default();
+        let ast = sandbox::compile(source).map_err(|e| {
+            RunError::Failed(
+                format!("cannot compile the translated JavaScript ({})", e.0),
+                None,
+            )
+        })?;
+        Ok(self.ast.get_or_init(|| ast))
+    }
 }
 
 fn compile(
@@ -89,12 +112,21 @@ fn compile(
             js::translate(source, api).map_err(|e| config.problem(Some(field), e.to_string()))?,
         ),
     };
+    let data = (mode == Mode::Js && field == "func")
+        .then(|| fastpath::analyze(source))
+        .flatten();
+    if data.is_some() {
+        return Ok(Some(Script {
+            ast: OnceLock::new(),
+            deferred: Some(rhai_source.into_owned()),
+            data,
+        }));
+    }
     match sandbox::compile(&rhai_source) {
         Ok(ast) => Ok(Some(Script {
-            ast,
-            data: (mode == Mode::Js && field == "func")
-                .then(|| fastpath::analyze(source))
-                .flatten(),
+            ast: OnceLock::from(ast),
+            deferred: None,
+            data,
         })),
         Err(e) => {
             let pos = e.1;
@@ -330,7 +362,9 @@ impl Inner {
             Mode::Rhai => (convert::msg_from_json(&msg.body, self.mode), None),
         };
         let mut scope = self.scope(&run, Some(msg_value.clone()));
-        let result = sandbox::run(&script.ast, &mut scope, budget, self.mode);
+        let result = script
+            .ast()
+            .and_then(|ast| sandbox::run(ast, &mut scope, budget, self.mode));
         let result = match result {
             Err(RunError::Sliced) => {
                 drop(scope);
@@ -371,7 +405,10 @@ impl Inner {
             slice_end: None,
             max_operations: self.max_operations,
         };
-        let result = match sandbox::run(&script.ast, &mut scope, budget, self.mode) {
+        let result = match script
+            .ast()
+            .and_then(|ast| sandbox::run(ast, &mut scope, budget, self.mode))
+        {
             Ok(v) => Ok(v),
             Err(RunError::Failed(m, object)) => Err((m, object)),
             Err(RunError::Sliced) => Err(("stopped".into(), None)),
