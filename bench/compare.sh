@@ -9,7 +9,8 @@
 # NODE_RED_DIR=<folder with node_modules/node-red and node-red-contrib-jwt>
 # reuses an existing install instead of installing into a temporary folder.
 #
-# Prints a markdown table (req/s, p50, p99, peak RSS, start-to-first-response)
+# Prints a markdown table (req/s, p50, p99, peak RSS, anonymous memory at the
+# end of the run, start-to-first-response)
 # and the ratios flowgate/Node-RED and flowgate/limit from the medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ WARMUP=3
 PORT_FG=19801 PORT_NR=19802 PORT_LIMIT=19803
 SECRET="bench-secret-0123456789abcdef0123456789abcdef"
 WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
 command -v openssl >/dev/null || { echo "needs openssl"; exit 1; }
@@ -57,19 +58,21 @@ open(f"{work}/nr.json", "w").write(nr)
 PY
 mkdir -p "$WORK/nr-user"
 
-start_server() { # name -> pid (echo), after it answers; prints start time in ms to fd 3
-  local name=$1 url=$2 t0 pid
-  t0=$(date +%s%N)
+PIDS=()
+start_server() { # name url-path -> "pid start-ms" once it answers the path with 200
+  local name=$1 path=$2 port
+  port=$(port_of "$name")
   case $name in
-    flowgate) RUST_LOG=warn "$FG" run "$WORK/fg.json" --port $PORT_FG >/dev/null 2>&1 & pid=$! ;;
-    nodered)  (cd "$NR_DIR" && exec node node_modules/node-red/red.js -u "$WORK/nr-user" -p $PORT_NR "$WORK/nr.json") >/dev/null 2>&1 & pid=$! ;;
-    limit)    BENCH_SECRET=$SECRET BENCH_RSA_KEY="$WORK/rsa.pem" "$LIMIT" $PORT_LIMIT >/dev/null 2>&1 & pid=$! ;;
+    flowgate) RUST_LOG=warn bench/start_probe.py "$port" "$path" -- "$FG" run "$WORK/fg.json" --port "$PORT_FG" ;;
+    nodered)  bench/start_probe.py "$port" "$path" --cwd "$NR_DIR" -- node node_modules/node-red/red.js -u "$WORK/nr-user" -p "$PORT_NR" "$WORK/nr.json" ;;
+    limit)    BENCH_SECRET=$SECRET BENCH_RSA_KEY="$WORK/rsa.pem" bench/start_probe.py "$port" "$path" -- "$LIMIT" "$PORT_LIMIT" ;;
   esac
-  for _ in $(seq 1 3000); do # at most 30 s
-    if curl -fsS -o /dev/null "$url" 2>/dev/null; then break; fi
-    sleep 0.01
-  done
-  echo "$pid $(( ($(date +%s%N) - t0) / 1000000 ))"
+}
+
+stop_server() { # pid: stop it and wait until it is gone
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 500); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.01; done
+  kill -9 "$1" 2>/dev/null || true
 }
 
 port_of() { case $1 in flowgate) echo $PORT_FG;; nodered) echo $PORT_NR;; limit) echo $PORT_LIMIT;; esac; }
@@ -90,16 +93,21 @@ for variant in hs256 rs256 verify; do
       hdr=()
       if [ $variant = verify ]; then
         if [ -z "$TOKEN" ]; then
-          read -r lp _ < <(start_server limit "http://127.0.0.1:$PORT_LIMIT/jwt/generate")
+          read -r lp _ < <(start_server limit /jwt/generate)
+          PIDS+=("$lp")
           TOKEN=$(curl -fsS "http://127.0.0.1:$PORT_LIMIT/jwt/generate" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-          kill "$lp"; wait "$lp" 2>/dev/null || true
+          stop_server "$lp"
         fi
         hdr=(-H "Authorization: Bearer $TOKEN")
-        probe="$url"
-        read -r pid startms < <(start_server $server "http://127.0.0.1:$port/jwt/generate")
+        # First response: the plain generate endpoint (no token needed).
+        read -r pid startms < <(start_server $server /jwt/generate)
       else
-        read -r pid startms < <(start_server $server "$url")
+        read -r pid startms < <(start_server $server "$path")
       fi
+      PIDS+=("$pid")
+      # Every server must give the same kind of answer before it is timed.
+      code=$(curl -s -o /dev/null -w '%{http_code}' "${hdr[@]}" "$url")
+      [ "$code" = 200 ] || { echo "$server answered $code on $path" >&2; exit 1; }
       wrk -t2 -c"$CONNS" -d${WARMUP}s "${hdr[@]}" "$url" >/dev/null
       out=$(wrk -t2 -c"$CONNS" -d"${DURATION}"s --latency "${hdr[@]}" "$url")
       rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -107,18 +115,22 @@ for variant in hs256 rs256 verify; do
       p99=$(awk '$1=="99%" {print $2}' <<<"$out")
       errs=$(awk '/Non-2xx/ {print $5}' <<<"$out")
       rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
-      kill "$pid"; wait "$pid" 2>/dev/null || true
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$variant" "$server" "$round" "$rps" "$p50" "$p99" "$rss" "$startms" >> "$RESULTS"
-      echo "$variant round $round $server: $rps req/s, p50 $p50, p99 $p99, rss ${rss}kB, start ${startms}ms ${errs:+non-2xx $errs}" >&2
+      anon=$(awk '/RssAnon/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
+      stop_server "$pid"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$variant" "$server" "$round" "$rps" "$p50" "$p99" "$rss" "$startms" "$anon" >> "$RESULTS"
+      echo "$variant round $round $server: $rps req/s, p50 $p50, p99 $p99, rss ${rss}kB (anon ${anon}kB), start ${startms}ms ${errs:+non-2xx $errs}" >&2
       sleep 1
     done
   done
 done
 
-python3 - "$RESULTS" "$NR_VERSION" "$(nproc)" "$(free -g | awk '/Mem:/ {print $2}')" "$DURATION" "$CONNS" <<'PY'
+FG_VERSION="$("$FG" --version | awk '{print $2}') ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
+CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+python3 - "$RESULTS" "$NR_VERSION" "$(nproc)" "$(free -g | awk '/Mem:/ {print $2}')" "$DURATION" "$CONNS" \
+  "$FG_VERSION" "$(node --version)" "$CPU" "$ROUNDS" <<'PY'
 import sys, statistics, datetime
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
-nr_version, cores, mem, dur, conns = sys.argv[2:]
+nr_version, cores, mem, dur, conns, fg_version, node_version, cpu, rounds = sys.argv[2:]
 def ms(v):
     v = v.strip()
     for unit, f in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
@@ -126,10 +138,11 @@ def ms(v):
             return float(v[: -len(unit)]) * f
     return float(v)
 def med(vals): return statistics.median(vals)
-print(f"Benchmark {datetime.date.today()}: {cores} cores, {mem} GiB, wrk -t2 -c{conns} -d{dur}s, "
-      f"median of interleaved rounds; Node-RED {nr_version}.\n")
-print("| endpoint | server | req/s | p50 ms | p99 ms | peak RSS MiB | first response ms |")
-print("|---|---|---:|---:|---:|---:|---:|")
+print(f"Benchmark {datetime.date.today()}: {cores} cores ({cpu}), {mem} GiB RAM; wrk -t2 -c{conns}, "
+      f"3 s warm-up + {dur} s, median of {rounds} interleaved rounds; flowgate {fg_version}, "
+      f"Node-RED {nr_version} on Node.js {node_version} with node-red-contrib-jwt.\n")
+print("| endpoint | server | req/s | p50 ms | p99 ms | peak RSS MiB | anon MiB | first response ms |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 summary = {}
 for variant in ("hs256", "rs256", "verify"):
     for server in ("flowgate", "nodered", "limit"):
@@ -137,8 +150,9 @@ for variant in ("hs256", "rs256", "verify"):
         if not rs: continue
         rps = med([float(r[3]) for r in rs]); p50 = med([ms(r[4]) for r in rs]); p99 = med([ms(r[5]) for r in rs])
         rss = med([int(r[6]) for r in rs]) / 1024; start = med([int(r[7]) for r in rs])
+        anon = med([int(r[8]) for r in rs]) / 1024
         summary[(variant, server)] = (rps, p99, rss)
-        print(f"| {variant} | {server} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rss:.1f} | {start:.0f} |")
+        print(f"| {variant} | {server} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rss:.1f} | {anon:.1f} | {start:.0f} |")
 print("\n| endpoint | flowgate / Node-RED req/s | flowgate / limit req/s | p99 flowgate / limit | RSS flowgate / limit |")
 print("|---|---:|---:|---:|---:|")
 for variant in ("hs256", "rs256", "verify"):

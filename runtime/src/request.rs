@@ -151,7 +151,7 @@ pub fn parse_cookies(headers: &HeaderMap) -> Map<String, Value> {
 /// Headers → object with lower-case names; repeated headers are joined with
 /// ", " (Node.js does so for all but `set-cookie`, which is an array).
 pub fn headers_object(headers: &HeaderMap) -> Map<String, Value> {
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(headers.keys_len());
     for name in headers.keys() {
         let mut values = headers
             .get_all(name)
@@ -281,7 +281,8 @@ pub fn request_message(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let hostname = host.rsplit_once(':').map_or(host, |(h, _)| h).to_owned();
-    let mut req = Map::new();
+    // Sized up front: growing an (order-preserving) map rehashes every key.
+    let mut req = Map::with_capacity(13);
     req.insert(
         "method".into(),
         Value::String(info.method.as_str().to_owned()),
@@ -307,7 +308,7 @@ pub fn request_message(
         "body".into(),
         body.clone().unwrap_or_else(|| Value::Object(Map::new())),
     );
-    let mut msg = Map::new();
+    let mut msg = Map::with_capacity(3);
     msg.insert("_msgid".into(), Value::String(crate::message::new_msgid()));
     msg.insert("req".into(), Value::Object(req));
     match node_method {

@@ -297,6 +297,10 @@ mod tests {
             "msg.x = 1\nreturn msg",
         ] {
             assert!(analyze(yes).is_some(), "{yes}");
+            // Compiled late (first fallback), so it must always compile.
+            let api = ["msg", "node", "context", "flow", "global", "env"];
+            let rhai = crate::function::js::translate(yes, &api).unwrap();
+            assert!(crate::function::sandbox::compile(&rhai).is_ok(), "{yes}");
         }
         for no in [
             "msg.payload = 1;",
@@ -346,6 +350,21 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&out).unwrap(),
             r#"{"payload":{"2":[0.5,2],"10":"ten","b":3,"a":{"x":7}},"req":{"n":1},"copy":7,"new":null}"#
+        );
+    }
+
+    #[test]
+    fn a_message_the_fast_path_cannot_take_runs_on_the_engine() {
+        use crate::function::convert::Mode;
+        let h =
+            crate::function::testing::node(Mode::Js, "msg.a = msg.b.c;\nreturn msg;", 1).unwrap();
+        let (sends, r) = h.run(json!({"b": {"c": 1.0}}));
+        assert_eq!(sends, [(0, json!({"b": {"c": 1}, "a": 1}))]);
+        let (sends, r2) = h.run(json!({"x": 1}));
+        assert!(r.is_ok() && sends.is_empty());
+        assert_eq!(
+            r2.unwrap_err(),
+            "TypeError: Cannot read properties of undefined (reading 'c')"
         );
     }
 

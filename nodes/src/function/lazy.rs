@@ -205,10 +205,19 @@ pub fn collect_final(
         }
     }
     if let (Some(i), Some(obj)) = (own, msg_obj) {
-        match move_out(&obj, src) {
-            Ok(body) => bodies[i] = Some(body),
-            Err((e, body)) => return Err((e.to_string(), body)),
-        }
+        // Moving empties the object, so it is only done when nothing else
+        // (a timer callback, a value sent on another port) still holds it.
+        flat[i].1 = Dynamic::UNIT;
+        let body = if obj.is_sole_reference() {
+            move_out(&obj, src).map_err(|(e, body)| (e.to_string(), body))?
+        } else {
+            let converted = convert::to_body(&Dynamic::from(obj), Mode::Js, None);
+            match converted {
+                Ok(body) => body.unwrap_or_default(),
+                Err(e) => return Err((e.to_string(), into_body(src))),
+            }
+        };
+        bodies[i] = Some(body);
     }
     let mut sends = Vec::with_capacity(bodies.len());
     for ((port, _), body) in flat.into_iter().zip(bodies) {

@@ -69,10 +69,36 @@ pub fn node_type() -> NodeType {
 
 /// A compiled script.
 struct Script {
-    ast: AST,
+    ast: OnceLock<AST>,
+    /// The translation of a data-only body, compiled only when a message
+    /// first needs the engine: a flow whose function nodes are all
+    /// data-only never loads the script engine at all (less start-up work
+    /// and resident memory). Such translations are plain `__set`/`__obj`
+    /// calls, so compiling them late cannot fail where compiling early
+    /// would have succeeded.
+    deferred: Option<String>,
     /// The same body recognized as pure data building, applied without the
     /// engine when it can be (see [`fastpath`]).
     data: Option<fastpath::DataBody>,
+}
+
+impl Script {
+    fn ast(&self) -> Result<&AST, RunError> {
+        if let Some(ast) = self.ast.get() {
+            return Ok(ast);
+        }
+        let source = self.deferred.as_deref().unwrap_or_default();
+        let failed = |e: String| {
+            RunError::Failed(
+                format!("cannot compile the translated JavaScript ({e})"),
+                None,
+            )
+        };
+        let ast = with_compile_stack(source.len(), || sandbox::compile(source))
+            .map_err(failed)?
+            .map_err(|e| failed(e.0.to_string()))?;
+        Ok(self.ast.get_or_init(|| ast))
+    }
 }
 
 fn compile(
@@ -85,12 +111,14 @@ fn compile(
     if source.trim().is_empty() {
         return Ok(None);
     }
-    match with_compile_stack(source.len(), || translate_and_compile(source, mode, api)) {
-        Ok(Ok(ast)) => Ok(Some(Script {
+    let data_only = mode == Mode::Js && field == "func";
+    match with_compile_stack(source.len(), || {
+        translate_and_compile(source, mode, api, data_only)
+    }) {
+        Ok(Ok((ast, deferred, data))) => Ok(Some(Script {
             ast,
-            data: (mode == Mode::Js && field == "func")
-                .then(|| fastpath::analyze(source))
-                .flatten(),
+            deferred,
+            data,
         })),
         Ok(Err(CompileError::Translate(e))) => Err(config.problem(Some(field), e)),
         Ok(Err(CompileError::Rhai(e))) => Err(rhai_problem(config, field, mode, &e)),
@@ -103,14 +131,31 @@ enum CompileError {
     Rhai(rhai::ParseError),
 }
 
-fn translate_and_compile(source: &str, mode: Mode, api: &[&str]) -> Result<AST, CompileError> {
+/// What compiling a body yields: its AST (empty while deferred), the Rhai
+/// source still to compile for a data-only body, and that body's data plan.
+type Compiled = (OnceLock<AST>, Option<String>, Option<fastpath::DataBody>);
+
+/// Translate (for JavaScript) and compile one body. When `try_data_only`
+/// and the body only builds data, compiling is deferred to the first
+/// message that needs the engine ([`Script::ast`]).
+fn translate_and_compile(
+    source: &str,
+    mode: Mode,
+    api: &[&str],
+    try_data_only: bool,
+) -> Result<Compiled, CompileError> {
     let rhai_source = match mode {
         Mode::Rhai => std::borrow::Cow::Borrowed(source),
         Mode::Js => std::borrow::Cow::Owned(
             js::translate(source, api).map_err(|e| CompileError::Translate(e.to_string()))?,
         ),
     };
-    sandbox::compile(&rhai_source).map_err(CompileError::Rhai)
+    let data = try_data_only.then(|| fastpath::analyze(source)).flatten();
+    if data.is_some() {
+        return Ok((OnceLock::new(), Some(rhai_source.into_owned()), data));
+    }
+    let ast = sandbox::compile(&rhai_source).map_err(CompileError::Rhai)?;
+    Ok((OnceLock::from(ast), None, None))
 }
 
 /// Run `work` (parsing and compiling a body of `len` bytes) on a thread
@@ -376,7 +421,9 @@ impl Inner {
             Mode::Rhai => (convert::msg_from_json(&msg.body, self.mode), None),
         };
         let mut scope = self.scope(&run, Some(msg_value.clone()));
-        let result = sandbox::run(&script.ast, &mut scope, budget, self.mode);
+        let result = script
+            .ast()
+            .and_then(|ast| sandbox::run(ast, &mut scope, budget, self.mode));
         let result = match result {
             Err(RunError::Sliced) => {
                 drop(scope);
@@ -418,7 +465,10 @@ impl Inner {
             max_operations: self.max_operations,
             max_memory: self.max_memory,
         };
-        let result = match sandbox::run(&script.ast, &mut scope, budget, self.mode) {
+        let result = match script
+            .ast()
+            .and_then(|ast| sandbox::run(ast, &mut scope, budget, self.mode))
+        {
             Ok(v) => Ok(v),
             Err(RunError::Failed(m, object)) => Err((m, object)),
             Err(RunError::Sliced) => Err(("stopped".into(), None)),

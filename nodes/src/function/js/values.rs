@@ -181,6 +181,12 @@ impl JsObject {
     pub fn addr(&self) -> usize {
         Arc::as_ptr(&self.0) as *const () as usize
     }
+
+    /// Whether this handle is the only one to the object, so its contents
+    /// can be moved out without any script value seeing them disappear.
+    pub fn is_sole_reference(&self) -> bool {
+        Arc::strong_count(&self.0) == 1
+    }
 }
 
 /// Insert `key` where JavaScript's property order puts it.

@@ -8,10 +8,10 @@ use serde_json::{json, Value};
 use crate::function::convert::Mode;
 use crate::function::testing::node;
 
-/// What a run sent (port, message JSON) and how it ended (error text, msg JSON).
-type RunResult = (Vec<(usize, String)>, Result<(), (String, String)>);
+/// The sends as `(port, JSON text)`, or the error and its message as JSON text.
+type Outcome = (Vec<(usize, String)>, Result<(), (String, String)>);
 
-fn run(func: &str, outputs: usize, msg: Value) -> RunResult {
+fn run(func: &str, outputs: usize, msg: Value) -> Outcome {
     let h = node(Mode::Js, func, outputs).unwrap_or_else(|e| panic!("{e}"));
     let (sends, r) = h.run_full(msg);
     let sends = sends
@@ -101,10 +101,10 @@ fn enumeration_and_stringify_see_every_property_in_order() {
         1,
         json!({"b": 1, "req": {"x": [1]}, "1": true}),
     );
-    // (The harness removes `_msgid`, which moves the last key into its place.)
+    // (The harness removes `_msgid`; the keys after it keep their order.)
     assert_eq!(
         sends[0].1,
-        r#"{"1":true,"b":1,"req":{"x":[1]},"s":"{\"x\":[1]}","n":4,"keys":"1,b,req,_msgid,n"}"#
+        r#"{"1":true,"b":1,"req":{"x":[1]},"n":4,"keys":"1,b,req,_msgid,n","s":"{\"x\":[1]}"}"#
     );
 }
 
