@@ -1,5 +1,6 @@
-//! The connection layer: accepts TCP connections and serves them with hyper,
-//! with the limits a public token service needs (slow clients cut off, header
+//! The connection layer: accepts TCP connections and serves them with hyper
+//! over HTTP/1.1 (what Node-RED's Express server speaks; no HTTP/2 preface
+//! sniffing per connection), with the limits a public token service needs (slow clients cut off, header
 //! sizes capped, connection count bounded) and a bounded graceful shutdown.
 
 use std::net::SocketAddr;
@@ -8,9 +9,7 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -52,15 +51,17 @@ pub async fn serve(
     limits: ServerLimits,
     stop: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(limits.max_header_bytes.max(8192))
         .max_headers(limits.max_headers);
     let builder = Arc::new(builder);
-    let graceful = GracefulShutdown::new();
+    // Every connection task holds a receiver: `true` asks it to finish its
+    // in-flight request and close, and the sender's `closed()` resolves once
+    // every connection has gone.
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(stop);
     loop {
@@ -87,20 +88,28 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 req
             });
-        let conn = builder.serve_connection_with_upgrades(
-            TokioIo::new(stream),
-            TowerToHyperService::new(service),
-        );
-        let conn = graceful.watch(conn.into_owned());
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+            .with_upgrades();
+        let mut shutdown = shutdown_rx.clone();
         tokio::spawn(async move {
-            let _ = conn.await;
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = async { shutdown.wait_for(|stop| *stop).await.map(|_| ()) } => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
             drop(permit);
         });
     }
     drop(listener);
+    drop(shutdown_rx);
     tracing::info!("shutting down: finishing in-flight requests");
+    let _ = shutdown_tx.send(true);
     tokio::select! {
-        _ = graceful.shutdown() => {}
+        _ = shutdown_tx.closed() => {}
         _ = tokio::time::sleep(limits.shutdown_grace) => {
             tracing::warn!(
                 "in-flight requests did not finish within {} s",
