@@ -124,13 +124,29 @@ for variant in hs256 rs256 verify; do
   done
 done
 
+# Start-up on its own: STARTS cold starts of each server, interleaved, each
+# timed from just before exec to the first 200 on the Ignite endpoint. The
+# load rounds above time one start each, right after another server's load
+# run, where a loaded machine makes single readings noisy.
+STARTS=${STARTS:-10}
+: > "$WORK/starts.tsv"
+for _ in $(seq 1 "$STARTS"); do
+  for server in limit flowgate nodered; do
+    read -r pid startms < <(start_server $server /jwt/generate)
+    PIDS+=("$pid")
+    stop_server "$pid"
+    printf '%s\t%s\n' "$server" "$startms" >> "$WORK/starts.tsv"
+  done
+done
+
 FG_VERSION="$("$FG" --version | awk '{print $2}') ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 python3 - "$RESULTS" "$NR_VERSION" "$(nproc)" "$(free -g | awk '/Mem:/ {print $2}')" "$DURATION" "$CONNS" \
-  "$FG_VERSION" "$(node --version)" "$CPU" "$ROUNDS" <<'PY'
+  "$FG_VERSION" "$(node --version)" "$CPU" "$ROUNDS" "$WORK/starts.tsv" <<'PY'
 import sys, statistics, datetime
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
-nr_version, cores, mem, dur, conns, fg_version, node_version, cpu, rounds = sys.argv[2:]
+nr_version, cores, mem, dur, conns, fg_version, node_version, cpu, rounds, starts_file = sys.argv[2:]
+starts = [l.rstrip("\n").split("\t") for l in open(starts_file)]
 def ms(v):
     v = v.strip()
     for unit, f in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
@@ -153,12 +169,29 @@ for variant in ("hs256", "rs256", "verify"):
         anon = med([int(r[8]) for r in rs]) / 1024
         summary[(variant, server)] = (rps, p99, rss)
         print(f"| {variant} | {server} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rss:.1f} | {anon:.1f} | {start:.0f} |")
-print("\n| endpoint | flowgate / Node-RED req/s | flowgate / limit req/s | p99 flowgate / limit | RSS flowgate / limit |")
+# Ratios per round (the three servers of one round ran back to back, so they
+# share that moment's machine noise), then the median over rounds.
+def by_round(variant, server):
+    return {r[2]: r for r in rows if r[0] == variant and r[1] == server}
+def ratio(variant, a, b, col, conv=float):
+    ra, rb = by_round(variant, a), by_round(variant, b)
+    pairs = [conv(ra[k][col]) / conv(rb[k][col]) for k in ra if k in rb and conv(rb[k][col])]
+    return med(pairs) if pairs else float("nan")
+print("\nRatios: median over rounds of each round's ratio.\n")
+print("| endpoint | flowgate / Node-RED req/s | flowgate / limit req/s | p99 flowgate / limit | peak RSS flowgate / limit |")
 print("|---|---:|---:|---:|---:|")
 for variant in ("hs256", "rs256", "verify"):
-    try:
-        f, n, l = summary[(variant, "flowgate")], summary[(variant, "nodered")], summary[(variant, "limit")]
-    except KeyError:
+    if not by_round(variant, "flowgate"):
         continue
-    print(f"| {variant} | {f[0]/n[0]:.1f}x | {100*f[0]/l[0]:.0f} % | {f[1]/l[1]:.2f}x | {f[2]/l[2]:.2f}x |")
+    print(f"| {variant} | {ratio(variant, 'flowgate', 'nodered', 3):.1f}x "
+          f"| {100 * ratio(variant, 'flowgate', 'limit', 3):.0f} % "
+          f"| {ratio(variant, 'flowgate', 'limit', 5, ms):.2f}x "
+          f"| {ratio(variant, 'flowgate', 'limit', 6):.2f}x |")
+print("\n| server | cold starts | first response ms: median | p90 | worst |")
+print("|---|---:|---:|---:|---:|")
+for server in ("flowgate", "nodered", "limit"):
+    ms_ = sorted(int(r[1]) for r in starts if r[0] == server)
+    if ms_:
+        p90 = ms_[min(len(ms_) - 1, int(round(0.9 * (len(ms_) - 1))))]
+        print(f"| {server} | {len(ms_)} | {statistics.median(ms_):.0f} | {p90} | {ms_[-1]} |")
 PY
