@@ -72,8 +72,11 @@ fn links_with_rust_lld(target: &str) -> bool {
         return false;
     }
     let configured = std::env::var_os("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER").is_some()
-        || std::env::var("CARGO_ENCODED_RUSTFLAGS")
-            .is_ok_and(|f| f.contains("linker") || f.contains("link-self-contained"));
+        || std::env::var("CARGO_ENCODED_RUSTFLAGS").is_ok_and(|f| {
+            ["linker", "link-self-contained", "fuse-ld"]
+                .iter()
+                .any(|flag| f.contains(flag))
+        });
     if configured {
         return false;
     }
