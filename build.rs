@@ -12,8 +12,8 @@
 //! starting and serving a flow runs (`bench/symbol-order.txt`, written by
 //! `bench/order-symbols.sh`), so they sit together at the start of `.text`.
 //! The kernel maps executable pages in large runs around each one touched;
-//! scattered code makes most of a 12 MB text resident, grouped code about a
-//! fifth of it. `FLOWGATE_SYMBOL_ORDER=none` builds without the list.
+//! scattered, that code made over half of the 11 MB `.text` resident;
+//! grouped, about a sixth. `FLOWGATE_SYMBOL_ORDER=none` builds without the list.
 
 use std::process::Command;
 
