@@ -19,16 +19,8 @@ SECRET="callgrind-secret-0123456789abcdef0123456789abcdef"
 WORK=$(mktemp -d)
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/rsa.pem" 2>/dev/null
-python3 - "$WORK" "$SECRET" <<'PY'
-import json, sys
-work, secret = sys.argv[1], sys.argv[2]
-flows = json.load(open("flows/ignite-jwt.json")) + json.load(open("bench/flows/flowgate-variants.json"))
-json.dump(flows, open(f"{work}/flows.json", "w"))
-json.dump({"766dcb94.6ebc04": {"secret": secret}, "hs-config": {"secret": secret},
-           "rs-config": {"privatekey": open(f"{work}/rsa.pem").read()}},
-          open(f"{work}/flows_cred.json", "w"))
-PY
+source bench/flowgate-flows.sh
+write_bench_flows "$WORK" "$SECRET"
 
 run() { # requests -> total instructions
   local n=$1 out="$WORK/cg.$1" base="http://127.0.0.1:$PORT"

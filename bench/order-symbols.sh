@@ -26,16 +26,8 @@ FLOWGATE_SYMBOL_ORDER=none cargo build --release -q -p flowgate
 BIN="$WORK/flowgate"
 cp target/release/flowgate "$BIN"
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/rsa.pem" 2>/dev/null
-python3 - "$WORK" "$SECRET" <<'PY'
-import json, sys
-work, secret = sys.argv[1], sys.argv[2]
-flows = json.load(open("flows/ignite-jwt.json")) + json.load(open("bench/flows/flowgate-variants.json"))
-json.dump(flows, open(f"{work}/flows.json", "w"))
-json.dump({"766dcb94.6ebc04": {"secret": secret}, "hs-config": {"secret": secret},
-           "rs-config": {"privatekey": open(f"{work}/rsa.pem").read()}},
-          open(f"{work}/flows_cred.json", "w"))
-PY
+source bench/flowgate-flows.sh
+write_bench_flows "$WORK" "$SECRET"
 
 valgrind --tool=callgrind --demangle=no --callgrind-out-file="$WORK/callgrind.out" \
   "$BIN" run "$WORK/flows.json" --port "$PORT" >"$WORK/run.log" 2>&1 &

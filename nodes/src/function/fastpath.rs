@@ -20,12 +20,11 @@ use oxc_ast::ast::{
     ArrayExpressionElement, AssignmentTarget, Expression, ObjectPropertyKind, PropertyKey,
     PropertyKind, Statement,
 };
-use oxc_parser::{ParseOptions, Parser};
-use oxc_span::SourceType;
 use oxc_syntax::operator::{AssignmentOperator, UnaryOperator};
 use serde_json::{Map, Value};
 
 use super::js::number;
+use super::js::translate::parse_body;
 use super::js::values::array_index;
 use super::lazy::normalize;
 
@@ -50,12 +49,7 @@ enum Expr {
 /// Recognize a data-only body (translated-JavaScript mode), or `None`.
 pub fn analyze(source: &str) -> Option<DataBody> {
     let allocator = Allocator::default();
-    let ret = Parser::new(&allocator, source, SourceType::script())
-        .with_options(ParseOptions {
-            allow_return_outside_function: true,
-            ..ParseOptions::default()
-        })
-        .parse();
+    let ret = parse_body(&allocator, source);
     if ret.panicked || !ret.diagnostics.is_empty() {
         return None;
     }

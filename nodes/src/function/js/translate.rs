@@ -94,12 +94,7 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
         ));
     }
     let allocator = Allocator::default();
-    let ret = Parser::new(&allocator, source, SourceType::script())
-        .with_options(ParseOptions {
-            allow_return_outside_function: true,
-            ..ParseOptions::default()
-        })
-        .parse();
+    let ret = parse_body(&allocator, source);
     if let Some(d) = ret.diagnostics.first() {
         let offset = d.labels.first().map(|l| l.offset()).unwrap_or(0);
         return Err(TranslateError::at(
@@ -130,6 +125,17 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
 
 /// The Rhai name of a JavaScript identifier: prefixed so it never clashes
 /// with Rhai keywords or the runtime's `__` helpers.
+/// Parse a function node body as Node-RED runs it: a script whose top
+/// level may `return` (Node-RED wraps it in a function).
+pub fn parse_body<'a>(allocator: &'a Allocator, source: &'a str) -> oxc_parser::ParserReturn<'a> {
+    Parser::new(allocator, source, SourceType::script())
+        .with_options(ParseOptions {
+            allow_return_outside_function: true,
+            ..ParseOptions::default()
+        })
+        .parse()
+}
+
 pub fn mangle(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 2);
     out.push_str("j_");
