@@ -7,7 +7,7 @@
 # places those functions side by side at the start of .text: the kernel maps
 # executable pages in large runs, so code scattered over the binary makes the
 # whole binary resident, while grouped code keeps the resident set small
-# (see README, Performance). Symbols that no longer exist after a dependency
+# (see docs/performance.md). Symbols that no longer exist after a dependency
 # or compiler update are skipped by the linker, so a stale list only loses
 # some of the effect; rerun this after such updates.
 #

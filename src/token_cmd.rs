@@ -1,8 +1,9 @@
-//! `flowgate token` and `flowgate keygen`: the command-line twins of the
-//! Cockpit portal's "Generate JWT" page (seed 000) and of the key pairs the
-//! Cobrowse docs ask for (seed 003).
+//! `flowgate token` and `flowgate keygen`: the command-line twins of an
+//! organisation portal's "Generate JWT" page and of the key pairs token
+//! services such as Cobrowse.io ask for.
 
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
@@ -38,6 +39,12 @@ pub struct KeygenArgs {
     /// RSA key size in bits.
     #[arg(long, default_value_t = keys::RSA_BITS)]
     bits: usize,
+    /// Write the private key (or secret) to this file, mode 0600, and the
+    /// public key beside it (`_priv` in the name becomes `_pub`, else
+    /// `.pub` is appended) instead of printing them. Existing files are
+    /// never overwritten.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Print a token signed by a flow's jwt-config. Loading the flow is what
@@ -94,11 +101,72 @@ pub fn keygen(args: KeygenArgs) -> anyhow::Result<String> {
     if !(2048..=8192).contains(&args.bits) {
         bail!("--bits must be between 2048 and 8192");
     }
-    Ok(match keys::generate(alg, args.bits)? {
-        Generated::Secret(s) => format!("{s}\n"),
+    let generated = keys::generate(alg, args.bits)?;
+    let Some(out) = args.out else {
+        return Ok(match generated {
+            Generated::Secret(s) => format!("{s}\n"),
+            Generated::KeyPair {
+                private_pem,
+                public_pem,
+            } => format!("{private_pem}{public_pem}"),
+        });
+    };
+    match generated {
+        Generated::Secret(s) => {
+            write_new(&out, format!("{s}\n").as_bytes(), true)?;
+            Ok(format!("wrote {}\n", out.display()))
+        }
         Generated::KeyPair {
             private_pem,
             public_pem,
-        } => format!("{private_pem}{public_pem}"),
-    })
+        } => {
+            let public_path = public_path_for(&out);
+            // Both names are checked before either is written, so a refused
+            // run leaves no half pair behind.
+            for p in [&out, &public_path] {
+                if p.exists() {
+                    bail!("{} already exists: not overwriting it", p.display());
+                }
+            }
+            write_new(&out, private_pem.as_bytes(), true)?;
+            write_new(&public_path, public_pem.as_bytes(), false)?;
+            Ok(format!(
+                "wrote {} (private) and {} (public)\n",
+                out.display(),
+                public_path.display()
+            ))
+        }
+    }
+}
+
+/// `keys/rsa_priv_key` → `keys/rsa_pub_key`; `key.pem` → `key.pem.pub`.
+fn public_path_for(private: &Path) -> PathBuf {
+    let name = private
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let public = if name.contains("_priv") {
+        name.replacen("_priv", "_pub", 1)
+    } else {
+        format!("{name}.pub")
+    };
+    private.with_file_name(public)
+}
+
+/// Create `path` (failing if it exists), private files with mode 0600 from
+/// the start so a key is never readable by others, even briefly.
+fn write_new(path: &Path, data: &[u8], private: bool) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if private { 0o600 } else { 0o644 });
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(data)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
 }

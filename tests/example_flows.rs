@@ -181,7 +181,7 @@ fn cobrowse_agent_tokens_are_rs256_and_verify_with_the_published_key() {
     assert_eq!(claims["displayName"], "Ann Agent");
     assert_eq!(claims["role"], "agent");
     assert_eq!(claims["policy"], policy);
-    assert!(lifetime(&claims) <= 86400);
+    assert_eq!(lifetime(&claims), 86400, "one day, Cobrowse's maximum");
 
     // The published key is the saved private key's.
     let private = credentials(&s)["cb0cfg"]["privatekey"]
@@ -300,14 +300,36 @@ fn flip_last_char(token: &str) -> String {
     format!("{rest}{}", if last == "A" { "B" } else { "A" })
 }
 
+/// The contrib example's key files, made the way the README says:
+/// `flowgate keygen --alg RS512 --out rsa_priv_key`.
 fn write_keys(dir: &Path) -> (String, String) {
-    let (code, out, err) = run_cli(&["keygen", "--alg", "RS512"]);
+    let private_path = dir.join("rsa_priv_key");
+    let arg = private_path.to_str().unwrap();
+    let (code, out, err) = run_cli(&["keygen", "--alg", "RS512", "--out", arg]);
     assert_eq!(code, 0, "{err}");
-    let at = out.find("-----BEGIN PUBLIC KEY-----").unwrap();
-    let (private, public) = out.split_at(at);
-    std::fs::write(dir.join("rsa_priv_key"), private).unwrap();
-    std::fs::write(dir.join("rsa_pub_key"), public).unwrap();
-    (private.to_string(), public.to_string())
+    assert!(out.contains("rsa_pub_key"), "{out}");
+    let private = std::fs::read_to_string(&private_path).unwrap();
+    let public = std::fs::read_to_string(dir.join("rsa_pub_key")).unwrap();
+    assert!(
+        private.starts_with("-----BEGIN PRIVATE KEY-----"),
+        "{private}"
+    );
+    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"), "{public}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&private_path)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the private key is private");
+    }
+    // A second run never overwrites a key pair.
+    let (code, _, err) = run_cli(&["keygen", "--alg", "RS512", "--out", arg]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read_to_string(&private_path).unwrap(), private);
+    (private, public)
 }
 
 #[test]

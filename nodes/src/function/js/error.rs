@@ -43,7 +43,7 @@ impl fmt::Display for TranslateError {
             ),
             ErrorKind::Unsupported(c) => write!(
                 f,
-                "unsupported JavaScript at line {}:{}: {c} is not supported by flowgate (see the function node section of README.md for the supported subset, or write the node in Rhai)",
+                "unsupported JavaScript at line {}:{}: {c} is not supported by flowgate (see docs/function-node.md for the supported subset, or write the node in Rhai)",
                 self.line, self.column
             ),
         }
