@@ -3,9 +3,9 @@
 # 300) with a full redeploy every 10 s. Passes when no request failed and RSS
 # and open file descriptors end close to where they started. Run by hand:
 #
-#   bench/soak.sh [DURATION=300] [CONNECTIONS=32]
+#   tools/bench/soak.sh [DURATION=300] [CONNECTIONS=32]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 DURATION=${1:-300}
 CONNS=${2:-32}
 PORT=18950

@@ -3,14 +3,14 @@
 # request path that does not move with machine noise, for comparing builds
 # (before/after a change) where wrk's req/s cannot tell a few percent apart.
 #
-#   bench/callgrind.sh [BINARY=target/release/flowgate] [PATH=/jwt/generate]
+#   tools/bench/callgrind.sh [BINARY=target/release/flowgate] [PATH=/jwt/generate]
 #
 # Runs BINARY on the Ignite flow (plus the benchmark variants) twice under
 # callgrind, once answering 20 requests and once 1,020; the difference over
 # 1,000 is the cost of one request with start-up taken out. Prints that and
 # the functions with the largest inclusive share of the longer run.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)"; exit 1; }
 BIN=$(realpath "${1:-target/release/flowgate}")
 ENDPOINT=${2:-/jwt/generate}
@@ -19,7 +19,7 @@ SECRET="callgrind-secret-0123456789abcdef0123456789abcdef"
 WORK=$(mktemp -d)
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-source bench/flowgate-flows.sh
+source tools/bench/flowgate-flows.sh
 write_bench_flows "$WORK" "$SECRET"
 
 run() { # requests -> total instructions

@@ -9,7 +9,7 @@ write_bench_flows() {
   python3 - "$dir" "$secret" <<'PY'
 import json, sys
 work, secret = sys.argv[1], sys.argv[2]
-flows = json.load(open("flows/ignite-jwt.json")) + json.load(open("bench/flows/flowgate-variants.json"))
+flows = json.load(open("flows/ignite-jwt.json")) + json.load(open("tools/bench/flows/flowgate-variants.json"))
 json.dump(flows, open(f"{work}/flows.json", "w"))
 json.dump({"766dcb94.6ebc04": {"secret": secret}, "hs-config": {"secret": secret},
            "rs-config": {"privatekey": open(f"{work}/rsa.pem").read()}},

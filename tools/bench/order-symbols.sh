@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate bench/symbol-order.txt: the functions flowgate runs while it
+# Regenerate tools/symbol-order.txt: the functions flowgate runs while it
 # starts, loads the Ignite flow and its benchmark variants and serves their
 # endpoints, recorded exactly with valgrind's callgrind on a release build.
 #
@@ -11,9 +11,9 @@
 # or compiler update are skipped by the linker, so a stale list only loses
 # some of the effect; rerun this after such updates.
 #
-#   bench/order-symbols.sh        (needs valgrind: apt-get install valgrind)
+#   tools/bench/order-symbols.sh        (needs valgrind: apt-get install valgrind)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)"; exit 1; }
 PORT=19831
 SECRET="order-secret-0123456789abcdef0123456789abcdef"
@@ -26,7 +26,7 @@ FLOWGATE_SYMBOL_ORDER=none cargo build --release -q -p flowgate
 BIN="$WORK/flowgate"
 cp target/release/flowgate "$BIN"
 
-source bench/flowgate-flows.sh
+source tools/bench/flowgate-flows.sh
 write_bench_flows "$WORK" "$SECRET"
 
 valgrind --tool=callgrind --demangle=no --callgrind-out-file="$WORK/callgrind.out" \
@@ -48,7 +48,7 @@ kill -INT "$PID"
 wait "$PID" || true
 PID=""
 
-python3 - "$WORK/callgrind.out" "$BIN" > bench/symbol-order.txt <<'PY'
+python3 - "$WORK/callgrind.out" "$BIN" > tools/symbol-order.txt <<'PY'
 import re, sys
 out, binary = sys.argv[1], sys.argv[2]
 objects, functions, current, seen = {}, {}, None, {}
@@ -66,4 +66,4 @@ for line in open(out):
         seen.setdefault(functions[idx], None)
 print("\n".join(seen))
 PY
-echo "bench/symbol-order.txt: $(wc -l < bench/symbol-order.txt) functions" >&2
+echo "tools/symbol-order.txt: $(wc -l < tools/symbol-order.txt) functions" >&2

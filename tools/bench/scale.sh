@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Scale of the release binary on generated flows (the shape benches/scale.rs
+# Scale of the release binary on generated flows (the shape nodes/benches/scale.rs
 # uses: `http in` → 8 junctions → `http response` groups): for 100, 1,000 and
 # 10,000 nodes, the wall time and peak RSS of `flowgate check` (parse +
 # validate + build every node), and the RSS of `flowgate run` once it serves.
 # The in-process timings (load/validate, route lookup with 10 vs 1,000
 # endpoints, 50-node chain) are the criterion benches: `cargo bench --bench scale`.
 #
-#   bench/scale.sh
+#   tools/bench/scale.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 cargo build --release -q -p flowgate
 FG=target/release/flowgate
 WORK=$(mktemp -d)

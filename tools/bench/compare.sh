@@ -4,7 +4,7 @@
 # loopback, under the same wrk load, in interleaved rounds (A B C A B C ...)
 # so machine noise hits all three alike. Run by hand, not in CI:
 #
-#   bench/compare.sh [ROUNDS=3] [DURATION=10] [CONNECTIONS=64]
+#   tools/bench/compare.sh [ROUNDS=3] [DURATION=10] [CONNECTIONS=64]
 #
 # NODE_RED_DIR=<folder with node_modules/node-red and node-red-contrib-jwt>
 # reuses an existing install instead of installing into a temporary folder.
@@ -13,7 +13,7 @@
 # end of the run, start-to-first-response)
 # and the ratios flowgate/Node-RED and flowgate/limit from the medians.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}
 DURATION=${2:-10}
 CONNS=${3:-64}
@@ -47,12 +47,12 @@ python3 - "$WORK" "$SECRET" <<'PY'
 import json, sys
 work, secret = sys.argv[1], sys.argv[2]
 ignite = json.load(open("flows/ignite-jwt.json"))
-variants = json.load(open("bench/flows/flowgate-variants.json"))
+variants = json.load(open("tools/bench/flows/flowgate-variants.json"))
 json.dump(ignite + variants, open(f"{work}/fg.json", "w"))
 pem = open(f"{work}/rsa.pem").read()
 json.dump({"766dcb94.6ebc04": {"secret": secret}, "hs-config": {"secret": secret},
            "rs-config": {"privatekey": pem}}, open(f"{work}/fg_cred.json", "w"))
-nr = open("bench/flows/nodered-jwt.json").read()
+nr = open("tools/bench/flows/nodered-jwt.json").read()
 nr = nr.replace("__SECRET__", secret).replace("__RSA_KEY_PATH__", f"{work}/rsa.pem")
 open(f"{work}/nr.json", "w").write(nr)
 PY
@@ -63,9 +63,9 @@ start_server() { # name url-path -> "pid start-ms" once it answers the path with
   local name=$1 path=$2 port
   port=$(port_of "$name")
   case $name in
-    flowgate) RUST_LOG=warn bench/start_probe.py "$port" "$path" -- "$FG" run "$WORK/fg.json" --port "$PORT_FG" ;;
-    nodered)  bench/start_probe.py "$port" "$path" --cwd "$NR_DIR" -- node node_modules/node-red/red.js -u "$WORK/nr-user" -p "$PORT_NR" "$WORK/nr.json" ;;
-    limit)    BENCH_SECRET=$SECRET BENCH_RSA_KEY="$WORK/rsa.pem" bench/start_probe.py "$port" "$path" -- "$LIMIT" "$PORT_LIMIT" ;;
+    flowgate) RUST_LOG=warn tools/bench/start_probe.py "$port" "$path" -- "$FG" run "$WORK/fg.json" --port "$PORT_FG" ;;
+    nodered)  tools/bench/start_probe.py "$port" "$path" --cwd "$NR_DIR" -- node node_modules/node-red/red.js -u "$WORK/nr-user" -p "$PORT_NR" "$WORK/nr.json" ;;
+    limit)    BENCH_SECRET=$SECRET BENCH_RSA_KEY="$WORK/rsa.pem" tools/bench/start_probe.py "$port" "$path" -- "$LIMIT" "$PORT_LIMIT" ;;
   esac
 }
 

@@ -9,8 +9,8 @@
 //! it is only used when building natively against such a glibc.
 //!
 //! Release builds of `flowgate` also hand lld the list of functions that
-//! starting and serving a flow runs (`bench/symbol-order.txt`, written by
-//! `bench/order-symbols.sh`), so they sit together at the start of `.text`.
+//! starting and serving a flow runs (`tools/symbol-order.txt`, written by
+//! `tools/bench/order-symbols.sh`), so they sit together at the start of `.text`.
 //! The kernel maps executable pages in large runs around each one touched;
 //! scattered, that code made over half of the 11 MB `.text` resident;
 //! grouped, about a sixth. `FLOWGATE_SYMBOL_ORDER=none` builds without the list.
@@ -18,7 +18,8 @@
 use std::process::Command;
 
 fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
+    // Relative to the package using it (flowgate, or the limit crate).
+    println!("cargo:rerun-if-changed={}", file!());
     let target = std::env::var("TARGET").unwrap_or_default();
     let host = std::env::var("HOST").unwrap_or_default();
     if target != host || !target.ends_with("-linux-gnu") {
@@ -47,7 +48,7 @@ fn glibc_version() -> Option<(u32, u32)> {
 /// Pass the symbol ordering file to the linker (release builds only: debug
 /// builds have other symbol names and no use for it).
 fn order_symbols() {
-    const LIST: &str = "bench/symbol-order.txt";
+    const LIST: &str = "tools/symbol-order.txt";
     println!("cargo:rerun-if-changed={LIST}");
     println!("cargo:rerun-if-env-changed=FLOWGATE_SYMBOL_ORDER");
     let wanted = std::env::var("FLOWGATE_SYMBOL_ORDER").map_or(true, |v| v != "none");
