@@ -89,7 +89,11 @@ fn bearer_guessing_is_backed_off_per_address_with_growing_waits() {
         assert_eq!(r.status(), 429);
         waits.push(retry_after(&r));
         // The right token from another address is served at once.
-        let r = admin.get(s.url("/flows")).bearer_auth(TOKEN).send().unwrap();
+        let r = admin
+            .get(s.url("/flows"))
+            .bearer_auth(TOKEN)
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 200, "round {round}");
         // While backed off, even the right token is not looked at.
         let r = attacker
@@ -251,10 +255,22 @@ fn admin_and_editor_answers_carry_security_headers() {
     let cases = [
         ("editor page", c.get(s.url("/")), 200),
         ("editor script", c.get(s.url("/editor/js/main.js")), 200),
-        ("editor stylesheet", c.get(s.url("/editor/css/editor.css")), 200),
+        (
+            "editor stylesheet",
+            c.get(s.url("/editor/css/editor.css")),
+            200,
+        ),
         ("flows without auth", c.get(s.url("/flows")), 401),
-        ("flows with auth", c.get(s.url("/flows")).bearer_auth(TOKEN), 200),
-        ("unknown editor file", c.get(s.url("/editor/missing.js")), 404),
+        (
+            "flows with auth",
+            c.get(s.url("/flows")).bearer_auth(TOKEN),
+            200,
+        ),
+        (
+            "unknown editor file",
+            c.get(s.url("/editor/missing.js")),
+            404,
+        ),
         (
             "unknown flow",
             c.get(s.url("/flow/missing")).bearer_auth(TOKEN),

@@ -200,7 +200,12 @@ mod tests {
 
     #[test]
     fn ip_literals_resist_rebinding_names_do_not() {
-        for h in ["10.0.0.1:1880", "[2001:db8::1]:80", "localhost", "127.0.0.1"] {
+        for h in [
+            "10.0.0.1:1880",
+            "[2001:db8::1]:80",
+            "localhost",
+            "127.0.0.1",
+        ] {
             assert!(host_resists_rebinding(&headers(&[("host", h)])), "{h}");
         }
         for h in ["evil.example", "10.0.0.1.evil.example:80", "host"] {
