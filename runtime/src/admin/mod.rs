@@ -42,7 +42,6 @@ use axum::Router;
 pub use deploy::{DeployError, DeployKind};
 pub use error::ApiError;
 pub use headers::{security_headers, CONTENT_SECURITY_POLICY};
-pub use throttle::{FIRST_BACKOFF, FREE_FAILURES, MAX_BACKOFF, MAX_ENTRIES};
 
 use crate::service::Runtime;
 
