@@ -117,6 +117,10 @@ struct RunArgs {
     /// Serve the admin API without a token on a non-loopback address.
     #[arg(long)]
     insecure_admin: bool,
+    /// Let an admin API without a token answer requests for any Host name,
+    /// not only localhost and IP addresses (exposes it to DNS rebinding).
+    #[arg(long)]
+    admin_any_host: bool,
 }
 
 impl Cli {
@@ -224,10 +228,38 @@ fn admin_for_run(args: &RunArgs) -> Result<Option<admin::AdminOptions>, String> 
             args.host
         ));
     }
+    warn_about_risky_flags(args, token.is_some());
     Ok(args.admin.options(token).map(|o| admin::AdminOptions {
-        allow_any_host: args.insecure_admin,
+        allow_any_host: args.admin_any_host,
         ..o
     }))
+}
+
+/// Say at start what `--insecure-admin` and `--admin-any-host` expose, so
+/// a flag left in a service file does not go unnoticed.
+fn warn_about_risky_flags(args: &RunArgs, has_token: bool) {
+    if args.insecure_admin {
+        if has_token {
+            tracing::warn!("--insecure-admin has no effect: an admin token is set");
+        } else {
+            tracing::warn!(
+                host = %args.host,
+                "--insecure-admin: the admin API needs no token; anyone who can reach {} \
+                 can read and deploy flows",
+                args.host
+            );
+        }
+    }
+    if args.admin_any_host {
+        if has_token {
+            tracing::warn!("--admin-any-host has no effect: an admin token is set");
+        } else {
+            tracing::warn!(
+                "--admin-any-host: the admin API answers requests for any Host name; a web \
+                 page your browser visits can reach it through DNS rebinding and deploy flows"
+            );
+        }
+    }
 }
 
 fn report(err: &StartError) {

@@ -2,7 +2,9 @@
 //! so `flowgate run` is all a user starts. It is served at the admin API's
 //! root (`/` by default): the page at `<root>/`, its scripts and styles under
 //! `<root>/editor/`, out of the way of flows' own `http in` endpoints. The
-//! page calls the admin API with relative URLs, so any root works.
+//! page calls the admin API with relative URLs, so any root works. Its
+//! answers carry the admin API's security headers (no framing, no sniffing,
+//! its Content Security Policy).
 
 use axum::body::Body;
 use axum::extract::Path;
@@ -31,19 +33,23 @@ pub fn router<S: Clone + Send + Sync + 'static>(root: &str) -> Router<S> {
     let router = Router::new()
         .route(&format!("{base}/"), page)
         .route(&format!("{base}{ASSET_PREFIX}/{{*path}}"), assets);
-    if base.is_empty() {
+    let router = if base.is_empty() {
         router
     } else {
         // Relative URLs in the page need the trailing slash.
         let to = format!("{base}/");
         router.route(base, get(move || async move { Redirect::permanent(&to) }))
-    }
+    };
+    router.route_layer(axum::middleware::map_response(
+        flowgate_runtime::admin::security_headers,
+    ))
 }
 
 /// One embedded file with its content type, or 404.
 fn asset(path: &str) -> Response {
     let Some(file) = Assets::get(path) else {
-        return (StatusCode::NOT_FOUND, format!("no editor file {path}")).into_response();
+        // The path is not repeated: the answer is served from the editor's origin.
+        return (StatusCode::NOT_FOUND, "no such editor file").into_response();
     };
     let mime = file.metadata.mimetype();
     let content_type = if mime.starts_with("text/") || mime.ends_with("javascript") {
@@ -58,9 +64,5 @@ fn asset(path: &str) -> Response {
     }
     // The files change with the binary: revalidate rather than cache stale code.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     response
 }

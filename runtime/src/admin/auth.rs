@@ -6,9 +6,12 @@
 //!
 //! Tokens are compared as SHA-256 digests in constant time, and sessions are
 //! stored by digest, so neither a timing difference nor a memory dump gives a
-//! usable token away.
+//! usable token away. Wrong credentials back their sender off (see
+//! [`throttle`](super::throttle)); [`Auth::verify`] is the one place that
+//! rule is applied.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,14 +27,11 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::{json_response, parse_form_or_json, read_body, ApiError};
+use super::throttle::{client_of, Throttle};
 use super::Admin;
 
 /// OAuth clients Node-RED accepts on `/auth/token`.
 const CLIENTS: &[&str] = &["node-red-editor", "node-red-admin"];
-/// Failed logins allowed per window before `/auth/token` refuses to check
-/// more (Node-RED allows 5 per user per 10 minutes).
-const MAX_FAILED_LOGINS: usize = 5;
-const LOGIN_WINDOW: Duration = Duration::from_secs(600);
 /// Username shown in `/settings` for an authenticated admin.
 pub const ADMIN_USER: &str = "admin";
 
@@ -46,7 +46,20 @@ pub struct Auth {
     token: Option<Digest32>,
     ttl: Duration,
     sessions: Mutex<HashMap<Digest32, Instant>>,
-    failed_logins: Mutex<VecDeque<Instant>>,
+    throttle: Throttle,
+}
+
+/// The outcome of checking a client's credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The credential is good (or none is required).
+    Accepted,
+    /// No credential was presented (not counted as a failure).
+    Missing,
+    /// A wrong credential, counted against the client.
+    Refused,
+    /// The client is backed off for this long; nothing was checked.
+    BackedOff(Duration),
 }
 
 impl Auth {
@@ -55,8 +68,50 @@ impl Auth {
             token: token.map(digest),
             ttl,
             sessions: Mutex::default(),
-            failed_logins: Mutex::default(),
+            throttle: Throttle::default(),
         }
+    }
+
+    /// Check the token `client` presents (the admin token or a live
+    /// session), applying the per-address back-off.
+    pub fn verify(&self, client: IpAddr, presented: Option<&str>) -> Verdict {
+        if !self.enabled() {
+            return Verdict::Accepted;
+        }
+        self.verify_by(client, presented, |t| self.accepts(t))
+    }
+
+    /// Check a credential with `check`: refused without looking while
+    /// `client` is backed off; a wrong one counts against `client`, a good
+    /// one clears its record.
+    fn verify_by(
+        &self,
+        client: IpAddr,
+        presented: Option<&str>,
+        check: impl FnOnce(&str) -> bool,
+    ) -> Verdict {
+        let now = Instant::now();
+        if let Some(wait) = self.throttle.wait(client, now) {
+            return Verdict::BackedOff(wait);
+        }
+        let Some(presented) = presented.filter(|p| !p.is_empty()) else {
+            return Verdict::Missing;
+        };
+        if check(presented) {
+            self.throttle.succeeded(client);
+            return Verdict::Accepted;
+        }
+        let wait = self.throttle.failed(client, now);
+        if wait.is_zero() {
+            tracing::warn!(%client, "admin authentication failed");
+        } else {
+            tracing::warn!(
+                %client,
+                backoff_secs = wait.as_secs(),
+                "admin authentication failed; further attempts from this address are refused for a while"
+            );
+        }
+        Verdict::Refused
     }
 
     /// Whether a token is required at all.
@@ -79,11 +134,6 @@ impl Auth {
         sessions.contains_key(&d)
     }
 
-    /// Whether the request carries an accepted `Authorization: Bearer`.
-    pub fn accepts_headers(&self, headers: &HeaderMap) -> bool {
-        bearer(headers).is_some_and(|t| self.accepts(t))
-    }
-
     fn create_session(&self) -> String {
         let mut raw = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut raw);
@@ -97,22 +147,6 @@ impl Auth {
     fn revoke(&self, token: &str) {
         self.sessions.lock().remove(&digest(token));
     }
-
-    /// Record a failed login; whether the caller is now locked out.
-    fn too_many_failures(&self, record: bool) -> bool {
-        let now = Instant::now();
-        let mut f = self.failed_logins.lock();
-        while f
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > LOGIN_WINDOW)
-        {
-            f.pop_front();
-        }
-        if record {
-            f.push_back(now);
-        }
-        f.len() >= MAX_FAILED_LOGINS
-    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -125,11 +159,19 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Middleware: 401 unless the request carries an accepted bearer token.
+/// Middleware: 401 unless the request carries an accepted bearer token;
+/// 429 while its address is backed off.
 pub async fn require(State(admin): State<Arc<Admin>>, req: Request, next: Next) -> Response {
-    if !admin.auth.enabled() || admin.auth.accepts_headers(req.headers()) {
-        return next.run(req).await;
+    let client = client_of(req.extensions());
+    match admin.auth.verify(client, bearer(req.headers())) {
+        Verdict::Accepted => next.run(req).await,
+        Verdict::BackedOff(wait) => backed_off(wait),
+        Verdict::Missing | Verdict::Refused => unauthorized(),
     }
+}
+
+/// 401 with the scheme to use.
+pub fn unauthorized() -> Response {
     let mut r = ApiError::new(
         StatusCode::UNAUTHORIZED,
         "unauthorized",
@@ -140,6 +182,32 @@ pub async fn require(State(admin): State<Arc<Admin>>, req: Request, next: Next) 
         http::header::WWW_AUTHENTICATE,
         http::HeaderValue::from_static("Bearer realm=\"flowgate admin\""),
     );
+    r
+}
+
+/// 429 in the admin API's error shape, with `Retry-After`.
+pub fn backed_off(wait: Duration) -> Response {
+    let secs = retry_after_secs(wait);
+    with_retry_after(
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("too many failed authentication attempts from this address; retry in {secs} s"),
+        )
+        .into_response(),
+        secs,
+    )
+}
+
+/// Whole seconds to wait, rounded up (at least 1).
+fn retry_after_secs(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
+}
+
+fn with_retry_after(mut r: Response, secs: u64) -> Response {
+    r.headers_mut()
+        .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
     r
 }
 
@@ -213,28 +281,34 @@ pub async fn token(State(admin): State<Arc<Admin>>, req: Request<Body>) -> Respo
             );
         }
     }
-    if admin.auth.too_many_failures(false) {
-        tracing::warn!("admin login refused: too many failed attempts");
-        return oauth_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "Too many login attempts. Wait 10 minutes and try again",
-        );
-    }
-    let password = field("password");
-    let valid = admin
-        .auth
-        .token
-        .as_ref()
-        .is_some_and(|t| bool::from(digest(password).ct_eq(t)));
-    if !valid {
-        admin.auth.too_many_failures(true);
-        tracing::warn!(username = %field("username"), "admin login failed");
-        return oauth_error(
-            StatusCode::FORBIDDEN,
-            "invalid_grant",
-            "Invalid resource owner credentials",
-        );
+    let client = client_of(&parts.extensions);
+    let auth = &admin.auth;
+    let verdict = auth.verify_by(client, Some(field("password")), |password| {
+        auth.token
+            .as_ref()
+            .is_some_and(|t| bool::from(digest(password).ct_eq(t)))
+    });
+    match verdict {
+        Verdict::Accepted => {}
+        Verdict::BackedOff(wait) => {
+            let secs = retry_after_secs(wait);
+            return with_retry_after(
+                oauth_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    &format!("Too many login attempts. Wait {secs} seconds and try again"),
+                ),
+                secs,
+            );
+        }
+        Verdict::Missing | Verdict::Refused => {
+            tracing::warn!(username = %field("username"), "admin login failed");
+            return oauth_error(
+                StatusCode::FORBIDDEN,
+                "invalid_grant",
+                "Invalid resource owner credentials",
+            );
+        }
     }
     let access = admin.auth.create_session();
     tracing::info!(username = %field("username"), client = %field("client_id"), "admin login");

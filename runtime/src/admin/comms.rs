@@ -11,6 +11,7 @@
 //! `{"auth": "fail"}` and closed), unless the upgrade request already
 //! carried an accepted `Authorization: Bearer`.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,9 +23,10 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use super::auth::bearer;
+use super::auth::{backed_off, bearer, Verdict};
 use super::error::ApiError;
 use super::origin::{cross_site_reason, foreign_host};
+use super::throttle::ClientAddr;
 use super::Admin;
 use crate::events::Event;
 
@@ -34,9 +36,11 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 /// How long a client has to send its `{"auth": ...}` message.
 const AUTH_WAIT: Duration = Duration::from_secs(30);
 
-/// `GET /comms` (WebSocket upgrade). A page on another site may not open it.
+/// `GET /comms` (WebSocket upgrade). A page on another site may not open it,
+/// nor a client backed off for failed authentication (429).
 pub async fn upgrade(
     State(admin): State<Arc<Admin>>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -51,11 +55,15 @@ pub async fn upgrade(
         )
         .into_response();
     }
-    let header_token = bearer(&headers)
-        .filter(|t| admin.auth.enabled() && admin.auth.accepts(t))
-        .map(str::to_owned);
+    // A wrong header token counts as a failure; the client may still
+    // authenticate in-band.
+    let header_token = match admin.auth.verify(client, bearer(&headers)) {
+        Verdict::BackedOff(wait) => return backed_off(wait),
+        Verdict::Accepted if admin.auth.enabled() => bearer(&headers).map(str::to_owned),
+        _ => None,
+    };
     ws.max_message_size(64 * 1024)
-        .on_upgrade(move |socket| Connection::new(admin, socket, header_token).run())
+        .on_upgrade(move |socket| Connection::new(admin, socket, client, header_token).run())
 }
 
 fn now_ms() -> u64 {
@@ -86,6 +94,8 @@ pub fn topic_matches(pattern: &str, topic: &str) -> bool {
 struct Connection {
     admin: Arc<Admin>,
     socket: WebSocket,
+    /// Where the client connects from (failed in-band auth counts here).
+    client: IpAddr,
     /// The token the client authenticated with (re-checked so a revoked or
     /// expired session is cut off, as in Node-RED).
     token: Option<String>,
@@ -100,10 +110,11 @@ enum Step {
 }
 
 impl Connection {
-    fn new(admin: Arc<Admin>, socket: WebSocket, token: Option<String>) -> Self {
+    fn new(admin: Arc<Admin>, socket: WebSocket, client: IpAddr, token: Option<String>) -> Self {
         Connection {
             admin,
             socket,
+            client,
             token,
             pending: Vec::new(),
             last_sent: Instant::now(),
@@ -194,13 +205,13 @@ impl Connection {
         let token = serde_json::from_str::<Value>(text.as_str())
             .ok()
             .and_then(|v| v.get("auth").and_then(Value::as_str).map(str::to_owned));
-        match token {
-            Some(t) if self.admin.auth.accepts(&t) => {
-                self.token = Some(t);
+        match self.admin.auth.verify(self.client, token.as_deref()) {
+            Verdict::Accepted => {
+                self.token = token;
                 true
             }
             _ => {
-                tracing::warn!("comms authentication failed");
+                tracing::warn!(client = %self.client, "comms authentication failed");
                 self.fail().await;
                 false
             }
@@ -212,7 +223,7 @@ impl Connection {
             return Step::Continue;
         };
         if let Some(token) = msg.get("auth").and_then(Value::as_str) {
-            if self.admin.auth.accepts(token) {
+            if self.admin.auth.verify(self.client, Some(token)) == Verdict::Accepted {
                 if self.admin.auth.enabled() {
                     self.token = Some(token.to_owned());
                 }

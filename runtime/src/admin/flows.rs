@@ -231,7 +231,7 @@ pub async fn get_flow(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -
                 && !matches!(str_field(n, "type"), Some("tab" | "subflow"))
         });
     if tab.is_none() && !implied {
-        return ApiError::not_found(format!("no flow with id {id}")).into_response();
+        return ApiError::not_found("no flow with that id").into_response();
     }
     if let Some(tab) = tab {
         if let Some(label) = tab.get("label").filter(|l| l.as_str() != Some("")) {
@@ -409,7 +409,7 @@ pub async fn update_flow(
                     || str_field(n, "z") == Some(&tab_id)
             });
             if !exists {
-                return Err(DeployError::NotFound(format!("no flow with id {tab_id}")));
+                return Err(DeployError::NotFound("no flow with that id".into()));
             }
             let mut next: Vec<Value> = current
                 .into_iter()
@@ -454,7 +454,7 @@ pub async fn delete_flow(State(admin): State<Arc<Admin>>, Path(id): Path<String>
                 || str_field(n, "z") == Some(&tab_id)
         });
         if !exists {
-            return Err(DeployError::NotFound(format!("no flow with id {tab_id}")));
+            return Err(DeployError::NotFound("no flow with that id".into()));
         }
         Ok(current
             .into_iter()

@@ -6,7 +6,9 @@
 //! [`router`] builds it. Everything except `GET /auth/login`,
 //! `POST /auth/token` and the `/comms` WebSocket (which authenticates
 //! in-band, as Node-RED's does) sits behind one bearer-token check;
-//! state-changing requests from a foreign `Origin` are refused (CSRF).
+//! state-changing requests from a foreign `Origin` are refused (CSRF);
+//! failed authentication backs its client address off; every answer carries
+//! the anti-framing and no-sniffing headers of [`security_headers`].
 //!
 //! ```ignore
 //! // Node types' own admin routes (relative to the admin root) get the same
@@ -22,20 +24,24 @@ mod deploy;
 mod diff;
 mod error;
 mod flows;
+mod headers;
 mod nodes;
 mod origin;
 mod persist;
 mod settings;
+mod throttle;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
 use axum::Router;
 
 pub use deploy::{DeployError, DeployKind};
 pub use error::ApiError;
+pub use headers::{security_headers, CONTENT_SECURITY_POLICY};
 
 use crate::service::Runtime;
 
@@ -56,8 +62,8 @@ pub struct AdminOptions {
     /// (Node-RED's `sessionExpiryTime`, one week).
     pub session_ttl: Duration,
     /// Without a token the API only answers requests whose `Host` is a
-    /// loopback name (against DNS rebinding); `true` lifts that (the CLI's
-    /// `--insecure-admin`).
+    /// loopback name or an IP address (against DNS rebinding); `true` lifts
+    /// that (the CLI's `--admin-any-host`).
     pub allow_any_host: bool,
 }
 
@@ -172,10 +178,15 @@ pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Rou
             auth::require,
         ));
 
-    let open = Router::new()
+    let mut open = Router::new()
         .route("/auth/login", get(auth::login))
-        .route("/auth/token", post(auth::token))
-        .with_state(admin.clone());
+        .route("/auth/token", post(auth::token));
+    if root != "/" {
+        // Everything under a root of its own is the API's: unknown paths get
+        // its 404, not the flows' (which repeats the path).
+        open = open.route("/{*rest}", any(unknown_path));
+    }
+    let open = open.with_state(admin.clone());
 
     let limited = protected
         .merge(open)
@@ -192,11 +203,19 @@ pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Rou
         ));
 
     // The WebSocket is long-lived: no timeout; it checks Origin and auth itself.
-    let api = limited.route("/comms", get(comms::upgrade).with_state(admin));
+    let api = limited
+        .route("/comms", get(comms::upgrade).with_state(admin))
+        .route_layer(axum::middleware::map_response(security_headers));
 
     if root == "/" {
         api
     } else {
         Router::new().nest(&root, api)
     }
+}
+
+/// A path under the admin root that the API does not serve. The answer does
+/// not repeat the path.
+async fn unknown_path() -> Response {
+    ApiError::not_found("no such admin API endpoint").into_response()
 }

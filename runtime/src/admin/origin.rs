@@ -5,8 +5,9 @@
 //! are refused. Tools that send neither (curl, node-red-admin) are unaffected.
 //!
 //! An API without a token also only answers requests addressed to a loopback
-//! host name, so a site that re-points its own domain at 127.0.0.1 (DNS
-//! rebinding) cannot read or deploy flows "same-origin".
+//! host name or to an IP address, so a site that re-points its own domain at
+//! 127.0.0.1 (DNS rebinding) cannot read or deploy flows "same-origin" (a
+//! page can only be same-origin with an IP address by being served from it).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -71,28 +72,39 @@ fn same_authority(origin: &str, host: &str) -> bool {
     normalize(authority) == normalize(host)
 }
 
+/// The host name of the request's `Host`, without port and brackets.
+fn host_name(headers: &HeaderMap) -> Option<&str> {
+    let host = header(headers, "host")?;
+    Some(match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    })
+}
+
 /// Whether the request's `Host` names this machine's loopback interface
 /// (`localhost`, `127.x.x.x`, `[::1]`, with any port).
 pub fn host_is_loopback(headers: &HeaderMap) -> bool {
-    let Some(host) = header(headers, "host") else {
-        return false;
-    };
-    let name = match host.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
-    };
-    name.eq_ignore_ascii_case("localhost")
-        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host_name(headers).is_some_and(|name| {
+        name.eq_ignore_ascii_case("localhost")
+            || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    })
+}
+
+/// Whether the request's `Host` cannot have been re-pointed by someone
+/// else's DNS: a loopback name or an IP address.
+pub fn host_resists_rebinding(headers: &HeaderMap) -> bool {
+    host_is_loopback(headers) || host_name(headers).is_some_and(|n| n.parse::<IpAddr>().is_ok())
 }
 
 /// Why the request must be refused before anything else, if it must: a
 /// foreign Host on an open (token-less) API.
 pub fn foreign_host(admin: &Admin, headers: &HeaderMap) -> Option<String> {
     let open = !admin.auth.enabled() && !admin.options.allow_any_host;
-    (open && !host_is_loopback(headers)).then(|| {
+    (open && !host_resists_rebinding(headers)).then(|| {
         format!(
-            "Host {} is not a loopback name; an admin API without a token only answers \
-             requests to localhost (set --admin-token to serve other names)",
+            "Host {} is not a loopback name or IP address; an admin API without a token \
+             only answers requests to localhost or an IP address (set --admin-token, or \
+             --admin-any-host to accept the risk of DNS rebinding)",
             header(headers, "host").unwrap_or("(none)")
         )
     })
@@ -184,6 +196,22 @@ mod tests {
         ] {
             assert!(!host_is_loopback(&headers(&[("host", h)])), "{h}");
         }
+    }
+
+    #[test]
+    fn ip_literals_resist_rebinding_names_do_not() {
+        for h in [
+            "10.0.0.1:1880",
+            "[2001:db8::1]:80",
+            "localhost",
+            "127.0.0.1",
+        ] {
+            assert!(host_resists_rebinding(&headers(&[("host", h)])), "{h}");
+        }
+        for h in ["evil.example", "10.0.0.1.evil.example:80", "host"] {
+            assert!(!host_resists_rebinding(&headers(&[("host", h)])), "{h}");
+        }
+        assert!(!host_resists_rebinding(&HeaderMap::new()));
     }
 
     #[test]
