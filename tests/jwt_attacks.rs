@@ -319,7 +319,10 @@ fn jwt_attack_list() {
             .unwrap()
             .to_owned();
         // Control characters come back escaped (a NUL as `\0`).
-        assert_eq!(reason, format!("unknown key id: {}", kid.replace('\0', "\\0")));
+        assert_eq!(
+            reason,
+            format!("unknown key id: {}", kid.replace('\0', "\\0"))
+        );
     }
     // Only the configured key set URL was ever fetched.
     let fetched = remote_keys.paths();

@@ -300,7 +300,11 @@ fn a_valid_token_without_the_scope_gets_403_insufficient_scope() {
     let expected =
         "Bearer error=\"insufficient_scope\", error_description=\"missing scope: admin\", scope=\"admin\"";
     for path in ["/ignite", "/ignite2"] {
-        let r = client().get(s.url(path)).bearer_auth(&without).send().unwrap();
+        let r = client()
+            .get(s.url(path))
+            .bearer_auth(&without)
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 403, "{path}");
         assert_eq!(www_authenticate(&r).as_deref(), Some(expected), "{path}");
     }
@@ -314,7 +318,11 @@ fn a_valid_token_without_the_scope_gets_403_insufficient_scope() {
         json!({"error": "insufficient_scope", "error_description": "missing scope: admin"})
     );
     let with = hs(&json!({"sub": "a", "scope": "read admin", "exp": now() + 600}));
-    let r = client().get(s.url("/ignite")).bearer_auth(&with).send().unwrap();
+    let r = client()
+        .get(s.url("/ignite"))
+        .bearer_auth(&with)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -386,7 +394,8 @@ fn a_verifying_config_without_required_exp_warns_at_load() {
 #[test]
 fn control_characters_in_a_token_header_do_not_forge_log_lines() {
     let s = start_bounded(&scoped_flow(), "trace");
-    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256\nFAKE LOG LINE","typ":"JWT\r\nFAKE TYP"}"#);
+    let header =
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256\nFAKE LOG LINE","typ":"JWT\r\nFAKE TYP"}"#);
     let payload = URL_SAFE_NO_PAD.encode(br#"{"sub":"a"}"#);
     let token = format!("{header}.{payload}.c2ln");
     let r = client()

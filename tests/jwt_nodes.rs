@@ -530,7 +530,10 @@ fn verification_rejects_each_bad_token_with_a_precise_401() {
     for (token, reason) in &cases {
         assert_rejected(get_bearer(&s, "/protected", token), reason);
     }
-    assert_unauthenticated(client().get(s.url("/protected")).send().unwrap(), "token missing");
+    assert_unauthenticated(
+        client().get(s.url("/protected")).send().unwrap(),
+        "token missing",
+    );
     // A valid token without the scope: 403 insufficient_scope (RFC 6750 §3.1).
     let no_scope = sign(
         Algorithm::HS256,
@@ -543,7 +546,10 @@ fn verification_rejects_each_bad_token_with_a_precise_401() {
         resp.headers()["www-authenticate"],
         "Bearer error=\"insufficient_scope\", error_description=\"missing scope: memberof:moehaha\", scope=\"memberof:moehaha\""
     );
-    assert_eq!(resp.json::<Value>().unwrap()["error"], "missing scope: memberof:moehaha");
+    assert_eq!(
+        resp.json::<Value>().unwrap()["error"],
+        "missing scope: memberof:moehaha"
+    );
 
     // Algorithm confusion: an HS256 token whose "secret" is the RSA public
     // key, sent to the RS256 config, is refused before any HMAC is computed.

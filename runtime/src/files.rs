@@ -106,10 +106,9 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadFileError> {
 
 /// [`read_regular`] for a text file.
 pub fn read_regular_text(path: &Path, limit: u64) -> Result<String, ReadFileError> {
-    String::from_utf8(read_regular(path, limit)?)
-        .map_err(|_| ReadFileError::NotText {
-            path: path.display().to_string(),
-        })
+    String::from_utf8(read_regular(path, limit)?).map_err(|_| ReadFileError::NotText {
+        path: path.display().to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -119,7 +118,16 @@ mod tests {
     #[test]
     fn devices_directories_and_fifos_are_refused_without_reading() {
         let err = read_regular(Path::new("/dev/zero"), MAX_KEY_FILE_BYTES).unwrap_err();
-        assert!(matches!(err, ReadFileError::NotRegular { kind: "a character device", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                ReadFileError::NotRegular {
+                    kind: "a character device",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let err = read_regular(dir.path(), 10).unwrap_err();
         assert!(err.to_string().contains("a directory"), "{err}");

@@ -763,7 +763,10 @@ mod tests {
         );
         let forged = token(r#"{"alg":"HS256\nFAKE LOG LINE\u001b[31m"}"#, "{}");
         assert_eq!(
-            parse_token(&forged, &[Algorithm::HS256]).err().unwrap().to_string(),
+            parse_token(&forged, &[Algorithm::HS256])
+                .err()
+                .unwrap()
+                .to_string(),
             "algorithm HS256\\nFAKE LOG LINE\\u{1b}[31m is not allowed (expected HS256)"
         );
         assert_eq!(escape_controls("a\r\tb\u{2028}é"), "a\\r\\tb\\u{2028}é");

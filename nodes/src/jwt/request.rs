@@ -213,6 +213,9 @@ mod tests {
         let expired = Challenge::of(&VerifyError::Expired { exp: 0.0 }, "token expired").unwrap();
         assert_eq!(expired.status, 401);
         assert_eq!(expired.error, Some("invalid_token"));
-        assert_eq!(Challenge::of(&VerifyError::Unavailable("x".into()), "x"), None);
+        assert_eq!(
+            Challenge::of(&VerifyError::Unavailable("x".into()), "x"),
+            None
+        );
     }
 }
