@@ -262,30 +262,45 @@ fn cockpit_accepts_only_its_audience_and_membership_scope() {
     assert_eq!(body["organization"], "moehaha");
     assert_eq!(body["claims"], claims);
 
-    for (token, reason) in [
+    // A bad token is 401 invalid_token; a valid one without the scope is
+    // 403 insufficient_scope (RFC 6750 §3.1).
+    let missing_scope = "missing scope: memberof:moehaha";
+    for (token, reason, status, error, extra) in [
         (
             issue("memberof:moehaha", "someone-else"),
             "audience mismatch",
+            401,
+            "invalid_token",
+            "",
         ),
         (
             issue("user:name", "moehaha"),
-            "missing scope: memberof:moehaha",
+            missing_scope,
+            403,
+            "insufficient_scope",
+            ", scope=\"memberof:moehaha\"",
         ),
-        (flip_last_char(&good), "invalid signature"),
+        (
+            flip_last_char(&good),
+            "invalid signature",
+            401,
+            "invalid_token",
+            "",
+        ),
     ] {
         let resp = c
             .get(s.url("/cockpit/api/info"))
             .bearer_auth(&token)
             .send()
             .unwrap();
-        assert_eq!(resp.status(), 401, "{reason}");
+        assert_eq!(resp.status(), status, "{reason}");
         assert_eq!(
             resp.headers()["www-authenticate"],
-            format!("Bearer error=\"invalid_token\", error_description=\"{reason}\"").as_str()
+            format!("Bearer error=\"{error}\", error_description=\"{reason}\"{extra}").as_str()
         );
         assert_eq!(
             resp.json::<Value>().unwrap(),
-            json!({"error": "invalid_token", "error_description": reason})
+            json!({"error": error, "error_description": reason})
         );
     }
     assert_eq!(

@@ -16,6 +16,7 @@ pub mod envsubst;
 pub mod error;
 pub mod events;
 pub mod exchange;
+pub mod files;
 pub mod graph;
 pub mod http;
 pub mod loader;

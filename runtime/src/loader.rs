@@ -170,6 +170,7 @@ pub fn load_reusing(
         .map(|n| (n.id.clone(), n.node_type.clone()))
         .collect();
     let mut configs: HashMap<String, (String, ConfigObject)> = HashMap::new();
+    let mut claimed: Vec<(&NodeConfig, RouteSpec)> = Vec::new();
     let mut credentials_changed = false;
     for n in nodes.iter() {
         let Some(NodeKind::Config(factory)) = env.registry.get(&n.node_type).map(|t| t.kind) else {
@@ -186,6 +187,7 @@ pub fn load_reusing(
         problems.append(&mut cx.problems);
         match result {
             Ok(obj) if !had_problems => {
+                claimed.extend(cx.claimed_routes.drain(..).map(|r| (n, r)));
                 let obj = reuse
                     .and_then(|r| r.config(&n.id, &n.node_type))
                     .unwrap_or(obj);
@@ -349,6 +351,13 @@ pub fn load_reusing(
         }
     };
 
+    // Routes config nodes answer themselves: no flow may shadow them either.
+    for (config, claim) in &claimed {
+        if let Some(problem) = claim_collision(&route_table, config, claim, &wires_of) {
+            problems.push(problem);
+        }
+    }
+
     // Graph and cycles.
     let port_lists: Vec<Vec<Vec<usize>>> = run_nodes.iter().map(|n| n.ports.clone()).collect();
     let g = graph::build(&port_lists);
@@ -476,6 +485,39 @@ fn reserved_collision<'a>(path: &str, reserved: &'a [String]) -> Option<&'a str>
                     .is_some_and(|rest| rest.starts_with('/'))
         })
         .map(String::as_str)
+}
+
+/// The problem when a request for a route `config` claims would reach an
+/// `http in` node instead, reported on that node and naming both.
+fn claim_collision(
+    table: &RouteTable,
+    config: &NodeConfig,
+    claim: &RouteSpec,
+    nodes: &[&NodeConfig],
+) -> Option<Problem> {
+    let crate::routes::Lookup::Found { endpoint, .. } = table.lookup(&claim.method, &claim.path)
+    else {
+        return None;
+    };
+    let node = nodes[endpoint.node];
+    Some(node.problem(
+        Some("url"),
+        format!(
+            "{} {} is served by {} node {}{}; http in node {} may not take it over \
+             (choose another url, or stop {} from serving it)",
+            claim.method.to_ascii_uppercase(),
+            claim.path,
+            config.node_type,
+            config.id,
+            if config.name.is_empty() {
+                String::new()
+            } else {
+                format!(" \"{}\"", config.name)
+            },
+            node.id,
+            config.id
+        ),
+    ))
 }
 
 /// Collect problems from a failed parse into a load error.

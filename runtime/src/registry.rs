@@ -162,6 +162,8 @@ pub struct BuildCx<'a> {
     pub(crate) env: Vec<(String, String)>,
     pub(crate) problems: Vec<Problem>,
     pub(crate) route: Option<RouteSpec>,
+    /// Paths a config node answers on itself (see [`BuildCx::claim_route`]).
+    pub(crate) claimed_routes: Vec<RouteSpec>,
     pub(crate) credentials_changed: bool,
     pub(crate) node_id: String,
     pub(crate) tab: Option<String>,
@@ -190,6 +192,7 @@ impl<'a> BuildCx<'a> {
             env: vars,
             problems: Vec::new(),
             route: None,
+            claimed_routes: Vec::new(),
             credentials_changed: false,
             node_id: node.id.clone(),
             tab: node.z.clone(),
@@ -277,6 +280,17 @@ impl BuildCx<'_> {
     /// Ask the server to route requests for `method` + `path` to this node.
     pub fn register_route(&mut self, method: &str, path: &str) {
         self.route = Some(RouteSpec {
+            method: method.to_ascii_lowercase(),
+            path: path.to_owned(),
+        });
+    }
+
+    /// Declare that a built-in route answers `method` + `path` because of
+    /// this (config) node: the JWKS endpoint of a `jwt-config` that publishes
+    /// keys. An `http in` node a request for it would reach is a load error
+    /// naming both nodes, so a flow cannot silently take the path over.
+    pub fn claim_route(&mut self, method: &str, path: &str) {
+        self.claimed_routes.push(RouteSpec {
             method: method.to_ascii_lowercase(),
             path: path.to_owned(),
         });

@@ -338,12 +338,34 @@ fn segment(bytes: Vec<u8>) -> Segment {
 /// message repeats, so a rejection never echoes a megabyte back.
 const ECHO_CHARS: usize = 64;
 
-/// `text`, cut to [`ECHO_CHARS`] characters (marked with `…`).
+/// `text`, cut to [`ECHO_CHARS`] characters (marked with `…`), with its
+/// control characters escaped: how a reason repeats a token's own text.
 pub(crate) fn echo(text: &str) -> String {
     match text.char_indices().nth(ECHO_CHARS) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
+        Some((at, _)) => format!("{}…", escape_controls(&text[..at])),
+        None => escape_controls(text).into_owned(),
     }
+}
+
+/// `text` with control characters (and the Unicode line and paragraph
+/// separators) written as escapes (`\n`, `\u{1b}`), for any text a token or
+/// key set supplies that reaches a log line or an error reason: a newline in
+/// a crafted `alg` must not start a forged log line, nor an escape sequence
+/// drive the terminal that shows the log.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if !text.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Split a compact JWS and check its header: `alg` present, not `none`, and
@@ -739,6 +761,15 @@ mod tests {
             parsed.claims().unwrap(),
             json!({"a": {"b": 1}, "c": {"b": 2}})
         );
+        let forged = token(r#"{"alg":"HS256\nFAKE LOG LINE\u001b[31m"}"#, "{}");
+        assert_eq!(
+            parse_token(&forged, &[Algorithm::HS256])
+                .err()
+                .unwrap()
+                .to_string(),
+            "algorithm HS256\\nFAKE LOG LINE\\u{1b}[31m is not allowed (expected HS256)"
+        );
+        assert_eq!(escape_controls("a\r\tb\u{2028}é"), "a\\r\\tb\\u{2028}é");
         let long = "A".repeat(10_000);
         let t = token(&format!(r#"{{"alg":"{long}"}}"#), "{}");
         let reason = parse_token(&t, &[Algorithm::HS256])

@@ -305,6 +305,29 @@ fn generated_warning(node: &NodeConfig, cx: &BuildCx<'_>, what: &str, credential
     }
 }
 
+/// Verification accepts a token without `exp` unless `exp` is a required
+/// claim, and such a token is valid forever; say so at load, once per config
+/// that `jwt` nodes verify with.
+fn warn_without_expiry(node: &NodeConfig, cx: &BuildCx<'_>, required: &[String]) {
+    if required.iter().any(|c| c == "exp") {
+        return;
+    }
+    let verifiers: Vec<&str> = cx
+        .flow_nodes()
+        .iter()
+        .filter(|n| super::ignite::verifies_with(n, &node.id))
+        .map(|n| n.id.as_str())
+        .collect();
+    if verifiers.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        "{}: \"exp\" is not a required claim, so tokens without an expiry are accepted and never expire (verified by jwt node {}); add exp to requiredclaims to refuse them",
+        describe(node),
+        verifiers.join(", ")
+    );
+}
+
 /// Signing and verification keys of a config.
 struct Keys {
     signing: Option<PrivateKey>,
@@ -500,6 +523,10 @@ fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Proble
             Some(Value::Object(jwk))
         }
     };
+    if published.is_some() {
+        cx.claim_route("GET", super::jwks::JWKS_PATH);
+    }
+    warn_without_expiry(node, cx, &required_claims);
     let keys_for_verify = match (&remote, &keys.public) {
         (Some(r), _) => VerifyKeys::Remote(r.clone()),
         (None, Some(p)) => VerifyKeys::Local(p.decoding.clone()),

@@ -15,6 +15,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use flowgate_runtime::files::{self, ReadFileError, MAX_KEY_FILE_BYTES};
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
@@ -30,7 +31,7 @@ use super::keys::{
     self, algorithm_name, is_symmetric, parse_algorithm, parse_private, parse_public, JwkKey,
     KeyError,
 };
-use super::request::verify_failure;
+use super::request::{verify_failure, Challenge};
 use super::verifier::{Verifier, VerifyKeys};
 
 const SIGN_EDITOR: &str = r#"{"defaults":{"name":"","alg":"HS256","exp":3600,"jwkurl":"","jwkkid":"","secret":"","key":"","signvar":"payload","storetoken":"payload"},
@@ -110,15 +111,19 @@ fn key_text(
     Ok(Some(KeyText::File(candidates)))
 }
 
-fn read_key_file(candidates: &[PathBuf]) -> Result<String, String> {
-    let mut last = None;
+/// Read the first of `candidates` that exists: a regular file of at most
+/// [`MAX_KEY_FILE_BYTES`]. The error says whether every candidate is merely
+/// missing (the flow may still write it) or one is unusable.
+fn read_key_file(candidates: &[PathBuf]) -> Result<String, ReadFileError> {
+    let mut missing = None;
     for p in candidates {
-        match std::fs::read_to_string(p) {
+        match files::read_regular_text(p, MAX_KEY_FILE_BYTES) {
             Ok(t) => return Ok(t),
-            Err(e) => last = Some(format!("cannot read key file {}: {e}", p.display())),
+            Err(e) if e.is_not_found() => missing = Some(e),
+            Err(e) => return Err(e),
         }
     }
-    Err(last.unwrap_or_else(|| "no key file".into()))
+    Err(missing.expect("a key file path has at least one candidate"))
 }
 
 /// Parses key text read from a file.
@@ -148,7 +153,7 @@ impl<K> Lazy<K> {
                 if let Some(k) = loaded.get() {
                     return Ok(k);
                 }
-                let text = read_key_file(candidates)?;
+                let text = read_key_file(candidates).map_err(|e| format!("key file: {e}"))?;
                 let key = parse(&text).map_err(|e| e.to_string())?;
                 Ok(loaded.get_or_init(|| key))
             }
@@ -168,8 +173,9 @@ fn lazy<K: 'static>(
         Some(KeyText::Inline(t)) => Lazy::Ready(parse(&t).map_err(|e| e.to_string())?),
         Some(KeyText::File(candidates)) => match read_key_file(&candidates) {
             Ok(t) => Lazy::Ready(parse(&t).map_err(|e| e.to_string())?),
+            Err(e) if !e.is_not_found() => return Err(format!("key file: {e}")),
             Err(e) => {
-                tracing::warn!("{e}; it will be read again when a message arrives");
+                tracing::warn!("key file: {e}; it will be read again when a message arrives");
                 Lazy::File {
                     candidates,
                     loaded: OnceLock::new(),
@@ -638,11 +644,12 @@ impl JwtVerify {
     /// Every verify failure sets `msg.statusCode = 401`, as the original does.
     fn fail(&self, mut msg: Message, reason: String, err: Option<&VerifyError>) -> NodeError {
         msg.body.insert("statusCode".into(), Value::from(401));
-        let as_token_fault = match err {
-            Some(e) if e.is_token_fault() => e.clone(),
-            _ => VerifyError::Missing,
-        };
-        verify_failure(msg, &as_token_fault, &reason)
+        // Whatever else fails (a key that cannot be read, a token that is
+        // not a string) is answered as a bad token, as the original does.
+        let challenge = err
+            .and_then(|e| Challenge::of(e, &reason))
+            .unwrap_or_else(|| Challenge::invalid_token(&reason));
+        verify_failure(msg, Some(challenge), &reason)
     }
 }
 

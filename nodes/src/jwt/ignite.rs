@@ -14,11 +14,11 @@ use std::sync::Arc;
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::claims::{type_name, Verified, VerifyError};
 use super::config::JwtConfig;
-use super::request::{token_from_message, verify_failure, www_authenticate};
+use super::request::{token_from_message, verify_failure, Challenge};
 
 const EDITOR: &str = r#"{"defaults":{"name":"","jwtconfig":"","generatejwt":"true","outputs":1},
  "fields":[{"name":"name","type":"text"},
@@ -36,26 +36,7 @@ pub fn node_type() -> NodeType {
 
 fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let config = cx.config::<JwtConfig>(node, "jwtconfig", "jwt-config")?;
-    let generate = match node.raw.get("generatejwt") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "generate" | "1" => true,
-            "false" | "verify" | "0" => false,
-            other => {
-                return Err(node.problem(
-                    Some("generatejwt"),
-                    format!("must be \"true\" (generate) or \"false\" (verify), not \"{other}\""),
-                ))
-            }
-        },
-        Some(other) => {
-            return Err(node.problem(
-                Some("generatejwt"),
-                format!("must be true or false, not {}", type_name(other)),
-            ))
-        }
-    };
+    let generate = generates(node)?;
     let outputs = match node.number("outputs") {
         None => 1,
         Some(n) if n == 1.0 || n == 2.0 => n as usize,
@@ -69,6 +50,35 @@ fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         },
         outputs,
     ))
+}
+
+/// `generatejwt`: whether the node issues tokens (true) or verifies them.
+fn generates(node: &NodeConfig) -> Result<bool, Problem> {
+    match node.raw.get("generatejwt") {
+        None | Some(Value::Null) => Ok(true),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "generate" | "1" => Ok(true),
+            "false" | "verify" | "0" => Ok(false),
+            other => Err(node.problem(
+                Some("generatejwt"),
+                format!("must be \"true\" (generate) or \"false\" (verify), not \"{other}\""),
+            )),
+        },
+        Some(other) => Err(node.problem(
+            Some("generatejwt"),
+            format!("must be true or false, not {}", type_name(other)),
+        )),
+    }
+}
+
+/// Whether `node` is an enabled `jwt` node that verifies tokens with the
+/// `jwt-config` whose id is `config`.
+pub(crate) fn verifies_with(node: &NodeConfig, config: &str) -> bool {
+    node.node_type == "jwt"
+        && !node.disabled
+        && node.str("jwtconfig") == Some(config)
+        && generates(node) == Ok(false)
 }
 
 struct JwtNode {
@@ -140,15 +150,20 @@ impl JwtNode {
                 out.send(0, msg);
                 Ok(())
             }
-            Err(e) if self.failure_output && e.is_token_fault() => {
+            Err(e) => {
                 let reason = e.to_string();
-                msg.body.insert("statusCode".into(), Value::from(401));
-                add_header(&mut msg, "WWW-Authenticate", www_authenticate(&reason));
-                msg.set_payload(json!({"error": "invalid_token", "error_description": reason}));
-                out.send(1, msg);
-                Ok(())
+                match Challenge::of(&e, &reason) {
+                    Some(challenge) if self.failure_output => {
+                        msg.body
+                            .insert("statusCode".into(), Value::from(challenge.status));
+                        msg.set_payload(challenge.body(&reason));
+                        add_header(&mut msg, "WWW-Authenticate", challenge.header);
+                        out.send(1, msg);
+                        Ok(())
+                    }
+                    challenge => Err(verify_failure(msg, challenge, &reason)),
+                }
             }
-            Err(e) => Err(verify_failure(msg, &e, &e.to_string())),
         }
     }
 }

@@ -17,7 +17,7 @@ use jsonwebtoken::Algorithm;
 use parking_lot::{Mutex, RwLock};
 use serde_json::{json, Value};
 
-use super::claims::VerifyError;
+use super::claims::{escape_controls, VerifyError};
 use super::config::JwtConfig;
 use super::keys::{algorithm_name, parse_set_key, SetKey};
 
@@ -29,7 +29,9 @@ const MAX_JWKS_BYTES: usize = 1024 * 1024;
 
 /// A router serving `GET /.well-known/jwks.json` from whatever deployment is
 /// current, so a deploy that adds or rotates a key is visible at once. A flow
-/// that defines its own `http in` for that path keeps it.
+/// may serve that path with its own `http in` only while no config publishes
+/// keys: a publishing config claims the route, so the two together are a
+/// load error (see `BuildCx::claim_route`).
 pub fn jwks_router(runtime: Arc<Runtime>) -> Router {
     Router::new()
         .route(JWKS_PATH, get(serve_jwks))
@@ -246,7 +248,7 @@ impl RemoteJwks {
             match parse_set_key(jwk) {
                 Ok(k) => keys.push(k),
                 Err(e) => {
-                    tracing::debug!(url = %self.url, kid = ?jwk.get("kid"), "skipping key: {e}")
+                    tracing::debug!(url = %self.url, kid = ?jwk.get("kid"), "skipping key: {}", escape_controls(&e.to_string()))
                 }
             }
         }

@@ -63,31 +63,89 @@ pub fn token_from_message(msg: &Message) -> Option<String> {
         .or_else(|| access_token(msg))
 }
 
-/// The `WWW-Authenticate` value for a rejected token; the reason becomes the
-/// description, with characters RFC 6750 forbids there replaced.
-pub fn www_authenticate(reason: &str) -> String {
-    let description: String = reason
-        .chars()
+/// `text` as the inside of an RFC 6750 quoted string: printable ASCII, with
+/// the characters it forbids (`"`, `\\`) replaced.
+fn quoted(text: &str) -> String {
+    text.chars()
         .map(|c| match c {
             '"' | '\\' => '\'',
             ' '..='~' => c,
             _ => '?',
         })
-        .collect();
-    format!("Bearer error=\"invalid_token\", error_description=\"{description}\"")
+        .collect()
+}
+
+/// How a rejected request is answered (RFC 6750 §3): the status, the
+/// `WWW-Authenticate` challenge, and its error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub status: u16,
+    /// `None` when the request carried no token: §3.1 says a request that
+    /// lacks any authentication information gets no error code.
+    pub error: Option<&'static str>,
+    pub header: String,
+}
+
+impl Challenge {
+    /// The answer for a token failure; `None` for a server-side failure
+    /// (no key, key set unreachable), which is not the client's to fix.
+    pub fn of(err: &VerifyError, reason: &str) -> Option<Challenge> {
+        Some(match err {
+            _ if !err.is_token_fault() => return None,
+            VerifyError::Missing => Challenge {
+                status: 401,
+                error: None,
+                header: "Bearer".into(),
+            },
+            VerifyError::Scope(scope) => Challenge {
+                status: 403,
+                error: Some("insufficient_scope"),
+                header: format!(
+                    "Bearer error=\"insufficient_scope\", error_description=\"{}\", scope=\"{}\"",
+                    quoted(reason),
+                    quoted(scope)
+                ),
+            },
+            _ => Challenge::invalid_token(reason),
+        })
+    }
+
+    /// 401 `invalid_token`: the token is expired, malformed, badly signed…
+    pub fn invalid_token(reason: &str) -> Challenge {
+        Challenge {
+            status: 401,
+            error: Some("invalid_token"),
+            header: format!(
+                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                quoted(reason)
+            ),
+        }
+    }
+
+    /// The JSON body an `http response` node sends for this rejection: the
+    /// challenge's error code (when it has one) and the reason.
+    pub fn body(&self, reason: &str) -> Value {
+        let mut body = serde_json::Map::new();
+        if let Some(error) = self.error {
+            body.insert("error".into(), error.into());
+        }
+        body.insert("error_description".into(), reason.into());
+        Value::Object(body)
+    }
 }
 
 /// A node error for a failed verification: catchable, carrying the message
-/// (with `statusCode` 401 when the token is at fault), and answered with
-/// 401 + `WWW-Authenticate` when nothing catches it.
-pub fn verify_failure(mut msg: Message, err: &VerifyError, reason: &str) -> NodeError {
-    if !err.is_token_fault() {
+/// (with `statusCode` 401 or 403 when the client is at fault), and answered
+/// with that status and `WWW-Authenticate` when nothing catches it.
+pub fn verify_failure(mut msg: Message, challenge: Option<Challenge>, reason: &str) -> NodeError {
+    let Some(challenge) = challenge else {
         return NodeError::new(reason).with_msg(msg);
-    }
-    msg.body.insert("statusCode".into(), Value::from(401));
+    };
+    msg.body
+        .insert("statusCode".into(), Value::from(challenge.status));
     NodeError::new(reason).with_msg(msg).with_http(
-        401,
-        vec![("WWW-Authenticate".into(), www_authenticate(reason))],
+        challenge.status,
+        vec![("WWW-Authenticate".into(), challenge.header)],
     )
 }
 
@@ -132,8 +190,32 @@ mod tests {
     #[test]
     fn descriptions_stay_inside_the_quoted_string() {
         assert_eq!(
-            www_authenticate("bad \"kid\" \\ é"),
+            Challenge::invalid_token("bad \"kid\" \\ é").header,
             "Bearer error=\"invalid_token\", error_description=\"bad 'kid' ' ?\""
+        );
+    }
+
+    #[test]
+    fn challenges_follow_rfc_6750() {
+        let missing = Challenge::of(&VerifyError::Missing, "token missing").unwrap();
+        assert_eq!((missing.status, missing.header.as_str()), (401, "Bearer"));
+        assert_eq!(
+            missing.body("token missing"),
+            json!({"error_description": "token missing"})
+        );
+        let scope = VerifyError::Scope("admin".into());
+        let c = Challenge::of(&scope, &scope.to_string()).unwrap();
+        assert_eq!(c.status, 403);
+        assert_eq!(
+            c.header,
+            "Bearer error=\"insufficient_scope\", error_description=\"missing scope: admin\", scope=\"admin\""
+        );
+        let expired = Challenge::of(&VerifyError::Expired { exp: 0.0 }, "token expired").unwrap();
+        assert_eq!(expired.status, 401);
+        assert_eq!(expired.error, Some("invalid_token"));
+        assert_eq!(
+            Challenge::of(&VerifyError::Unavailable("x".into()), "x"),
+            None
         );
     }
 }
