@@ -12,6 +12,7 @@ pub mod admin;
 pub mod context;
 pub mod credentials;
 pub mod engine;
+pub mod env;
 pub mod envsubst;
 pub mod error;
 pub mod events;

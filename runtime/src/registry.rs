@@ -283,14 +283,15 @@ impl BuildCx<'_> {
     }
 
     /// An environment variable as this node sees it: its tab's `env` list
-    /// first, then the process environment.
+    /// first, then the process environment less the variables hidden from
+    /// flows ([`crate::env`]).
     pub fn env(&self, name: &str) -> Option<String> {
         self.env
             .iter()
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
-            .or_else(|| std::env::var(name).ok())
+            .or_else(|| crate::env::var(name))
     }
 
     /// The node's tab-scoped environment (for `env.get` in scripts).
