@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod context;
+pub mod credential_fields;
 pub mod credentials;
 pub mod engine;
 pub mod env;

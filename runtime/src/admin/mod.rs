@@ -22,9 +22,10 @@ mod deploy;
 mod diff;
 mod error;
 mod flows;
+pub(crate) mod journal;
 mod nodes;
 mod origin;
-mod persist;
+pub(crate) mod persist;
 mod settings;
 
 use std::sync::atomic::AtomicBool;

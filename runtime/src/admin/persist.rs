@@ -1,12 +1,16 @@
-//! Saving a deploy: the flows file and the credentials file, each written
-//! atomically (temp file in the same directory, fsync, rename) with the
-//! previous version kept as `.<name>.backup` (Node-RED's convention). If any
-//! write fails, every file already written is put back, so a failed deploy
-//! leaves the files as they were.
+//! Saving a deploy: the flows file and the credentials file, as one step.
+//! The previous version of each is kept as `.<name>.backup` (Node-RED's
+//! convention); the new contents are staged in fsynced temp files and
+//! committed through the redo journal ([`super::journal`]), so a process
+//! killed at any moment leaves the old pair or (after the next start
+//! finishes the journal) the new pair, never flows of one deploy with
+//! credentials of another. If any write fails, every file already written is
+//! put back, so a failed deploy leaves the files as they were.
 
 use std::path::{Path, PathBuf};
 
-use crate::credentials::write_atomic;
+use super::journal::{self, Staged};
+use crate::credentials::{commit, stage, write_atomic};
 
 /// One file to write.
 pub struct FileWrite {
@@ -60,7 +64,13 @@ impl Before {
         })
     }
 
-    fn restore(&self) {
+    /// Put the file back as it was, if it changed (so a directory that
+    /// cannot be written is not written again).
+    fn restore_if_changed(&self) {
+        let now = std::fs::read(&self.path).ok();
+        if now == self.content {
+            return;
+        }
         let result = match &self.content {
             Some(c) => write_atomic(&self.path, c, self.private),
             None => match std::fs::remove_file(&self.path) {
@@ -74,38 +84,81 @@ impl Before {
     }
 }
 
-/// Write every file (with its backup), all or nothing.
-pub fn save_all(files: &[FileWrite]) -> Result<(), PersistError> {
+/// Write every file (with its backup), all or nothing, committing through
+/// the journal at `journal`.
+pub fn save_all(journal: &Path, files: &[FileWrite]) -> Result<(), PersistError> {
     let mut before = Vec::new();
     for f in files {
         before.push(Before::read(&f.path, f.private)?);
         before.push(Before::read(&backup_path(&f.path), f.private)?);
     }
-    let mut touched = 0;
+    let error = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| PersistError { path, source }
+    };
+    let mut staged: Vec<Staged> = Vec::new();
+    let mut renamed = 0;
     let result = (|| {
         for (i, f) in files.iter().enumerate() {
-            // From here on, this file and its backup may change.
-            touched = 2 * i + 2;
             if let Some(old_content) = &before[2 * i].content {
                 let backup = backup_path(&f.path);
-                write_atomic(&backup, old_content, f.private).map_err(|source| PersistError {
-                    path: backup.display().to_string(),
-                    source,
-                })?;
+                write_atomic(&backup, old_content, f.private).map_err(error(&backup))?;
             }
-            write_atomic(&f.path, &f.data, f.private).map_err(|source| PersistError {
-                path: f.path.display().to_string(),
-                source,
-            })?;
+        }
+        for f in files {
+            let temp = stage(&f.path, &f.data, f.private).map_err(error(&f.path))?;
+            staged.push(Staged {
+                path: f.path.clone(),
+                temp,
+                data_sha256: journal::sha256_hex(&f.data),
+            });
+        }
+        journal::write(journal, &staged).map_err(error(journal))?;
+        for s in &staged {
+            commit(&s.temp, &s.path).map_err(error(&s.path))?;
+            renamed += 1;
         }
         Ok(())
     })();
-    if result.is_err() {
-        for b in before.iter().take(touched).rev() {
-            b.restore();
+    match result {
+        Ok(()) => {
+            // Every file is in place: a journal left behind is finished
+            // (with nothing to do) on the next start.
+            if let Err(e) = journal::finish(journal) {
+                tracing::warn!("cannot remove {}: {e}", journal.display());
+            }
+            Ok(())
+        }
+        Err(e) => {
+            for s in staged.iter().skip(renamed) {
+                let _ = std::fs::remove_file(&s.temp);
+            }
+            // Put the files back, then drop the journal: a crash in between
+            // leaves the journal, which completes the new pair instead.
+            for b in before.iter().rev() {
+                b.restore_if_changed();
+            }
+            if let Err(e) = journal::finish(journal) {
+                tracing::error!("cannot remove {}: {e}", journal.display());
+            }
+            Err(e)
         }
     }
-    result
+}
+
+/// Whether an existing file is readable by its owner only (so a rewrite
+/// keeps it that way).
+pub fn is_private(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 #[cfg(test)]
@@ -126,7 +179,8 @@ mod tests {
         let a = dir.path().join("a.json");
         let b = dir.path().join("b.json");
         std::fs::write(&a, "A1").unwrap();
-        save_all(&[FileWrite {
+        let journal = journal::journal_path(&a);
+        save_all(&journal, &[FileWrite {
             path: a.clone(),
             data: b"A2".to_vec(),
             private: true,
@@ -146,7 +200,7 @@ mod tests {
         // whole save fails and a is put back.
         std::fs::write(&b, "B1").unwrap();
         std::fs::create_dir(backup_path(&b)).unwrap();
-        let err = save_all(&[
+        let err = save_all(&journal, &[
             FileWrite {
                 path: a.clone(),
                 data: b"A3".to_vec(),
@@ -163,5 +217,6 @@ mod tests {
         assert_eq!(std::fs::read(&a).unwrap(), b"A2");
         assert_eq!(std::fs::read(backup_path(&a)).unwrap(), b"A1");
         assert_eq!(std::fs::read(&b).unwrap(), b"B1");
+        assert!(!journal.exists());
     }
 }
