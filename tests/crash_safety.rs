@@ -1,6 +1,7 @@
 //! A deploy interrupted by SIGKILL at any moment leaves the flows and
-//! credentials files either old or new, never truncated or mixed, and the
-//! runtime starts again from them.
+//! credentials files either old or new, never truncated, and the runtime
+//! starts again from a matching pair (`tests/deploy_files.rs` covers each
+//! point of the save in turn).
 
 mod common;
 
@@ -82,11 +83,16 @@ fn sigkill_during_deploys_never_corrupts_files() {
         }
         assert!(!text.contains("crash-password-secret"));
 
-        // The runtime starts from what is on disk and serves the matching flow.
+        // The runtime starts from what is on disk (finishing a save the kill
+        // interrupted after its journal was written) and serves the matching
+        // flow.
         let dir = std::mem::replace(&mut s.dir, tempfile::tempdir().unwrap());
-        let restarted = Server::start_in(dir, flows_path, &[], &[]);
+        let restarted = Server::start_in(dir, flows_path.clone(), &[], &[]);
+        let started_from: Value =
+            serde_json::from_str(&std::fs::read_to_string(&flows_path).unwrap()).unwrap();
+        assert!(started_from == a || started_from == b_persisted, "round {round}");
         let status = client().get(restarted.url("/v")).send().unwrap().status();
-        let expected = if on_disk == a { 201 } else { 202 };
+        let expected = if started_from == a { 201 } else { 202 };
         assert_eq!(status, expected, "round {round}");
     }
     // Some kills landed after the deploy completed, so both outcomes occurred.
