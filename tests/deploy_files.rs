@@ -101,17 +101,21 @@ fn hex_sha(data: &[u8]) -> String {
 /// Where a deploy from revision A to B was killed.
 #[derive(Clone, Copy, Debug)]
 enum KilledAt {
-    /// Both temp files written and fsynced, journal not yet written.
+    /// Every temp file written and fsynced, journal not yet written.
     TempsWritten,
     /// Journal written, nothing renamed.
     JournalWritten,
-    /// Journal written, the credentials file renamed, the flows file not.
+    /// Journal written, the credentials file (and its backup) renamed, the
+    /// flows file not.
     FirstRename,
     /// Both renamed, the journal not yet removed.
     BothRenamed,
 }
 
-/// A directory as a deploy from A to B killed at `at` leaves it.
+/// A directory as a deploy from A to B killed at `at` leaves it. The save
+/// stages, in order, the credentials file's backup (A), the credentials (B),
+/// the flows file's backup (A) and the flows (B), then journals and renames
+/// them in that order.
 fn crashed_dir(at: KilledAt) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -119,24 +123,31 @@ fn crashed_dir(at: KilledAt) -> tempfile::TempDir {
     let (flows_b, creds_b) = (bytes(&flows(true)), bytes(&creds(true)));
     std::fs::write(d.join("flows.json"), &flows_a).unwrap();
     std::fs::write(d.join("flows_cred.json"), &creds_a).unwrap();
-    std::fs::write(d.join(".flows.json.backup"), &flows_a).unwrap();
-    std::fs::write(d.join(".flows_cred.json.backup"), &creds_a).unwrap();
-    let (flows_tmp, creds_tmp) = (".flows.json.4242.tmp", ".flows_cred.json.4242.tmp");
-    std::fs::write(d.join(creds_tmp), &creds_b).unwrap();
-    std::fs::write(d.join(flows_tmp), &flows_b).unwrap();
+    let staged = [
+        (".flows_cred.json.backup", creds_a.clone()),
+        ("flows_cred.json", creds_b),
+        (".flows.json.backup", flows_a),
+        ("flows.json", flows_b),
+    ];
+    let temp = |target: &str| format!(".{target}.4242.tmp");
+    for (target, data) in &staged {
+        std::fs::write(d.join(temp(target)), data).unwrap();
+    }
     if matches!(at, KilledAt::TempsWritten) {
         return dir;
     }
-    let journal = json!({"files": [
-        {"path": "flows_cred.json", "temp": creds_tmp, "sha256": hex_sha(&creds_b)},
-        {"path": "flows.json", "temp": flows_tmp, "sha256": hex_sha(&flows_b)}
-    ]});
-    std::fs::write(d.join(".flows.json.journal"), bytes(&journal)).unwrap();
-    if matches!(at, KilledAt::FirstRename | KilledAt::BothRenamed) {
-        std::fs::rename(d.join(creds_tmp), d.join("flows_cred.json")).unwrap();
-    }
-    if matches!(at, KilledAt::BothRenamed) {
-        std::fs::rename(d.join(flows_tmp), d.join("flows.json")).unwrap();
+    let files: Vec<Value> = staged
+        .iter()
+        .map(|(target, data)| json!({"path": target, "temp": temp(target), "sha256": hex_sha(data)}))
+        .collect();
+    std::fs::write(d.join(".flows.json.journal"), bytes(&json!({ "files": files }))).unwrap();
+    let renamed = match at {
+        KilledAt::TempsWritten | KilledAt::JournalWritten => 0,
+        KilledAt::FirstRename => 2,
+        KilledAt::BothRenamed => 4,
+    };
+    for (target, _) in &staged[..renamed] {
+        std::fs::rename(d.join(temp(target)), d.join(target)).unwrap();
     }
     dir
 }
@@ -169,6 +180,8 @@ fn assert_new_pair(at: KilledAt) {
     let on_disk: Value =
         serde_json::from_slice(&std::fs::read(&s.flows_path).unwrap()).unwrap();
     assert_eq!(on_disk, flows(true), "{at:?}");
+    let backup = std::fs::read(s.dir.path().join(".flows_cred.json.backup")).unwrap();
+    assert_eq!(backup, bytes(&creds(false)), "{at:?}");
     assert_eq!(leftovers(s.dir.path()), Vec::<String>::new(), "{at:?}");
     assert!(!s.logs().contains("has no secret"), "{at:?}: {}", s.logs());
 }
@@ -229,6 +242,7 @@ fn refused_start(dir: &Path) -> (i32, String) {
 fn a_journal_whose_temp_file_was_altered_refuses_to_start() {
     let dir = crashed_dir(KilledAt::FirstRename);
     std::fs::write(dir.path().join(".flows.json.4242.tmp"), b"[]").unwrap();
+    let journal = dir.path().join(".flows.json.journal");
     let (code, stderr) = refused_start(dir.path());
     assert_ne!(code, 0, "{stderr}");
     assert!(
@@ -237,6 +251,7 @@ fn a_journal_whose_temp_file_was_altered_refuses_to_start() {
     );
     // Nothing was guessed: the files are as they were.
     assert_eq!(stored_creds(dir.path()), creds(true));
+    assert!(journal.exists());
 }
 
 #[test]

@@ -1,16 +1,17 @@
 //! Saving a deploy: the flows file and the credentials file, as one step.
 //! The previous version of each is kept as `.<name>.backup` (Node-RED's
-//! convention); the new contents are staged in fsynced temp files and
-//! committed through the redo journal ([`super::journal`]), so a process
-//! killed at any moment leaves the old pair or (after the next start
+//! convention); the new contents and backups are staged in fsynced temp
+//! files and committed through the redo journal ([`super::journal`]), so a
+//! process killed at any moment leaves the old pair or (after the next start
 //! finishes the journal) the new pair, never flows of one deploy with
-//! credentials of another. If any write fails, every file already written is
-//! put back, so a failed deploy leaves the files as they were.
+//! credentials of another. A write that fails before the journal changes
+//! nothing; after it, every file already renamed is put back, so a failed
+//! deploy leaves the files as they were.
 
 use std::path::{Path, PathBuf};
 
 use super::journal::{self, Staged};
-use crate::credentials::{commit, stage, write_atomic};
+use crate::credentials::{parent_dir, stage, sync_dir, write_atomic};
 
 /// One file to write.
 pub struct FileWrite {
@@ -85,65 +86,69 @@ impl Before {
 }
 
 /// Write every file (with its backup), all or nothing, committing through
-/// the journal at `journal`.
+/// the journal at `journal`. The backups are staged and renamed with the
+/// files, so they too change in the one step; the directories are synced
+/// once, after every rename, since the journal already makes the step
+/// redoable.
 pub fn save_all(journal: &Path, files: &[FileWrite]) -> Result<(), PersistError> {
     let mut before = Vec::new();
     for f in files {
-        before.push(Before::read(&f.path, f.private)?);
         before.push(Before::read(&backup_path(&f.path), f.private)?);
+        before.push(Before::read(&f.path, f.private)?);
+    }
+    let mut writes: Vec<(PathBuf, &[u8], bool)> = Vec::new();
+    for (f, old) in files.iter().zip(before.iter().skip(1).step_by(2)) {
+        if let Some(c) = &old.content {
+            writes.push((backup_path(&f.path), c, f.private));
+        }
+        writes.push((f.path.clone(), &f.data, f.private));
     }
     let error = |path: &Path| {
         let path = path.display().to_string();
         move |source| PersistError { path, source }
     };
     let mut staged: Vec<Staged> = Vec::new();
-    let mut renamed = 0;
+    let mut journaled = false;
     let result = (|| {
-        for (i, f) in files.iter().enumerate() {
-            if let Some(old_content) = &before[2 * i].content {
-                let backup = backup_path(&f.path);
-                write_atomic(&backup, old_content, f.private).map_err(error(&backup))?;
-            }
-        }
-        for f in files {
-            let temp = stage(&f.path, &f.data, f.private).map_err(error(&f.path))?;
+        for (path, data, private) in &writes {
+            let temp = stage(path, data, *private).map_err(error(path))?;
             staged.push(Staged {
-                path: f.path.clone(),
+                path: path.clone(),
                 temp,
-                data_sha256: journal::sha256_hex(&f.data),
+                data_sha256: journal::sha256_hex(data),
             });
         }
         journal::write(journal, &staged).map_err(error(journal))?;
+        journaled = true;
+        let mut dirs: Vec<&Path> = Vec::new();
         for s in &staged {
-            commit(&s.temp, &s.path).map_err(error(&s.path))?;
-            renamed += 1;
+            std::fs::rename(&s.temp, &s.path).map_err(error(&s.path))?;
+            let dir = parent_dir(&s.path);
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
         }
+        dirs.into_iter().for_each(sync_dir);
         Ok(())
     })();
-    match result {
-        Ok(()) => {
-            // Every file is in place: a journal left behind is finished
-            // (with nothing to do) on the next start.
-            if let Err(e) = journal::finish(journal) {
-                tracing::warn!("cannot remove {}: {e}", journal.display());
-            }
-            Ok(())
+    if result.is_err() {
+        for s in &staged {
+            let _ = std::fs::remove_file(&s.temp);
         }
-        Err(e) => {
-            for s in staged.iter().skip(renamed) {
-                let _ = std::fs::remove_file(&s.temp);
-            }
-            // Put the files back, then drop the journal: a crash in between
-            // leaves the journal, which completes the new pair instead.
+        if journaled {
+            // Some files may be renamed: put them back, then drop the
+            // journal (a crash in between leaves the journal, which
+            // completes the new set instead).
             for b in before.iter().rev() {
                 b.restore_if_changed();
             }
-            if let Err(e) = journal::finish(journal) {
-                tracing::error!("cannot remove {}: {e}", journal.display());
-            }
-            Err(e)
         }
     }
+    // Done, or undone: either way the journal has nothing left to redo.
+    if let Err(e) = journal::finish(journal) {
+        tracing::warn!("cannot remove {}: {e}", journal.display());
+    }
+    result
 }
 
 /// Whether an existing file is readable by its owner only (so a rewrite
