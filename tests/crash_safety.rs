@@ -90,7 +90,10 @@ fn sigkill_during_deploys_never_corrupts_files() {
         let restarted = Server::start_in(dir, flows_path.clone(), &[], &[]);
         let started_from: Value =
             serde_json::from_str(&std::fs::read_to_string(&flows_path).unwrap()).unwrap();
-        assert!(started_from == a || started_from == b_persisted, "round {round}");
+        assert!(
+            started_from == a || started_from == b_persisted,
+            "round {round}"
+        );
         let status = client().get(restarted.url("/v")).send().unwrap().status();
         let expected = if started_from == a { 201 } else { 202 };
         assert_eq!(status, expected, "round {round}");

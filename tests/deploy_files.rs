@@ -49,7 +49,10 @@ fn config(n: u8) -> Value {
 
 /// Revision A: config c1 only. Revision B: c1 and c2.
 fn flows(with_second: bool) -> Value {
-    let mut nodes = vec![json!({"id": "tab", "type": "tab", "label": "pair"}), config(1)];
+    let mut nodes = vec![
+        json!({"id": "tab", "type": "tab", "label": "pair"}),
+        config(1),
+    ];
     nodes.extend(verifier(1));
     if with_second {
         nodes.push(config(2));
@@ -138,9 +141,15 @@ fn crashed_dir(at: KilledAt) -> tempfile::TempDir {
     }
     let files: Vec<Value> = staged
         .iter()
-        .map(|(target, data)| json!({"path": target, "temp": temp(target), "sha256": hex_sha(data)}))
+        .map(
+            |(target, data)| json!({"path": target, "temp": temp(target), "sha256": hex_sha(data)}),
+        )
         .collect();
-    std::fs::write(d.join(".flows.json.journal"), bytes(&json!({ "files": files }))).unwrap();
+    std::fs::write(
+        d.join(".flows.json.journal"),
+        bytes(&json!({ "files": files })),
+    )
+    .unwrap();
     let renamed = match at {
         KilledAt::TempsWritten | KilledAt::JournalWritten => 0,
         KilledAt::FirstRename => 2,
@@ -177,8 +186,7 @@ fn assert_new_pair(at: KilledAt) {
     assert_eq!(check(&s, 1, S1), 200, "{at:?}: {}", s.logs());
     assert_eq!(check(&s, 2, S2), 200, "{at:?}: {}", s.logs());
     assert_eq!(stored_creds(s.dir.path()), creds(true), "{at:?}");
-    let on_disk: Value =
-        serde_json::from_slice(&std::fs::read(&s.flows_path).unwrap()).unwrap();
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&s.flows_path).unwrap()).unwrap();
     assert_eq!(on_disk, flows(true), "{at:?}");
     let backup = std::fs::read(s.dir.path().join(".flows_cred.json.backup")).unwrap();
     assert_eq!(backup, bytes(&creds(false)), "{at:?}");
@@ -302,7 +310,12 @@ fn assert_moved_and_hidden(s: &Server) {
         let body = client().get(s.url(path)).send().unwrap().text().unwrap();
         assert!(!body.contains(LITERAL), "{path} serves the secret: {body}");
     }
-    let tab = client().get(s.url("/flow/tab")).send().unwrap().text().unwrap();
+    let tab = client()
+        .get(s.url("/flow/tab"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(tab.contains("\"c1\""), "{tab}");
     let logs = s.logs();
     assert!(

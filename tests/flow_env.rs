@@ -104,9 +104,11 @@ fn an_env_typed_value_does_not_see_the_runtime_secrets() {
 
 #[test]
 fn the_template_node_does_not_see_the_runtime_secrets() {
-    let s = serve(json!({"type": "template", "name": "", "field": "payload", "fieldType": "msg",
+    let s = serve(
+        json!({"type": "template", "name": "", "field": "payload", "fieldType": "msg",
         "format": "handlebars", "syntax": "mustache", "output": "json",
-        "template": "{\"token\": \"{{env.FLOWGATE_ADMIN_TOKEN}}\", \"ordinary\": \"{{env.FG_TEST_ORDINARY}}\"}"}));
+        "template": "{\"token\": \"{{env.FLOWGATE_ADMIN_TOKEN}}\", \"ordinary\": \"{{env.FG_TEST_ORDINARY}}\"}"}),
+    );
     let body = answer(&s);
     assert_hidden(&body);
     assert_eq!(body, json!({"token": "", "ordinary": ORDINARY}));

@@ -109,7 +109,10 @@ mod tests {
         .clone();
         let moved = move_to_credentials(&registry(), &mut node, &mut creds);
         assert_eq!(moved, ["secret", "user"]);
-        assert_eq!(Value::Object(node), json!({"id": "k", "type": "keyed", "name": "n"}));
+        assert_eq!(
+            Value::Object(node),
+            json!({"id": "k", "type": "keyed", "name": "n"})
+        );
         assert_eq!(
             creds.to_json(),
             json!({"k": {"secret": "s3", "user": "stored"}})

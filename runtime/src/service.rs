@@ -145,6 +145,15 @@ impl Runtime {
     /// credentials, and credential fields moved out of the flows, are saved
     /// before anything starts.
     pub fn load_file(&self, path: &Path) -> Result<Arc<Flows>, StartError> {
+        let loaded = self.open_file(path)?;
+        Ok(self.install(loaded))
+    }
+
+    /// What [`load_file`](Self::load_file) does short of installing: finish
+    /// an interrupted save, read and validate the files, save what loading
+    /// changed. For tools that use the flows without serving them
+    /// (`flowgate token`).
+    pub fn open_file(&self, path: &Path) -> Result<Loaded, StartError> {
         let cred_path = self.credentials_path();
         let journal = journal::journal_path(path);
         let mut files = vec![path];
@@ -171,9 +180,12 @@ impl Runtime {
                 return Err(StartError::Save(e));
             }
             // Only moved fields: they are out of what is served already.
-            tracing::error!("{e}: the credential fields moved out of the flows stay in the flows file until the next deploy");
+            tracing::error!(
+                "{e}: the credential fields moved out of the flows stay in the flows file \
+                 until the next deploy"
+            );
         }
-        Ok(self.install(loaded))
+        Ok(loaded)
     }
 
     /// Read, parse and validate a flows file with its credentials, starting
@@ -198,12 +210,9 @@ impl Runtime {
         };
         let mut moved = false;
         for n in &mut file.nodes {
-            moved |= !credential_fields::move_to_credentials(
-                &self.env.registry,
-                &mut n.raw,
-                &mut creds,
-            )
-            .is_empty();
+            moved |=
+                !credential_fields::move_to_credentials(&self.env.registry, &mut n.raw, &mut creds)
+                    .is_empty();
         }
         let loaded = self.prepare(file, creds).map_err(StartError::Load)?;
         Ok((loaded, moved))

@@ -91,6 +91,9 @@ impl Before {
 /// once, after every rename, since the journal already makes the step
 /// redoable.
 pub fn save_all(journal: &Path, files: &[FileWrite]) -> Result<(), PersistError> {
+    if files.is_empty() {
+        return Ok(());
+    }
     let mut before = Vec::new();
     for f in files {
         before.push(Before::read(&backup_path(&f.path), f.private)?);
@@ -185,11 +188,14 @@ mod tests {
         let b = dir.path().join("b.json");
         std::fs::write(&a, "A1").unwrap();
         let journal = journal::journal_path(&a);
-        save_all(&journal, &[FileWrite {
-            path: a.clone(),
-            data: b"A2".to_vec(),
-            private: true,
-        }])
+        save_all(
+            &journal,
+            &[FileWrite {
+                path: a.clone(),
+                data: b"A2".to_vec(),
+                private: true,
+            }],
+        )
         .unwrap();
         assert_eq!(std::fs::read(&a).unwrap(), b"A2");
         assert_eq!(std::fs::read(backup_path(&a)).unwrap(), b"A1");
@@ -205,18 +211,21 @@ mod tests {
         // whole save fails and a is put back.
         std::fs::write(&b, "B1").unwrap();
         std::fs::create_dir(backup_path(&b)).unwrap();
-        let err = save_all(&journal, &[
-            FileWrite {
-                path: a.clone(),
-                data: b"A3".to_vec(),
-                private: true,
-            },
-            FileWrite {
-                path: b.clone(),
-                data: b"B2".to_vec(),
-                private: false,
-            },
-        ])
+        let err = save_all(
+            &journal,
+            &[
+                FileWrite {
+                    path: a.clone(),
+                    data: b"A3".to_vec(),
+                    private: true,
+                },
+                FileWrite {
+                    path: b.clone(),
+                    data: b"B2".to_vec(),
+                    private: false,
+                },
+            ],
+        )
         .unwrap_err();
         assert!(err.path.ends_with(".b.json.backup"), "{err}");
         assert_eq!(std::fs::read(&a).unwrap(), b"A2");
