@@ -284,6 +284,30 @@ fn a_config_that_lost_its_secret_is_refused_not_rekeyed() {
     );
 }
 
+#[test]
+fn a_deploy_that_drops_a_secret_is_refused_not_rekeyed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flows.json"), bytes(&flows(false))).unwrap();
+    std::fs::write(dir.path().join("flows_cred.json"), bytes(&creds(false))).unwrap();
+    let s = start(dir);
+    let mut cleared = flows(false);
+    cleared[1]["credentials"] = json!({"secret": ""});
+    let r = client()
+        .post(s.url("/flows"))
+        .header("Content-Type", "application/json")
+        .body(cleared.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body = r.text().unwrap();
+    assert!(
+        body.contains("c1") && body.contains("secret") && body.contains("held one before"),
+        "{body}"
+    );
+    assert_eq!(check(&s, 1, S1), 200);
+    assert_eq!(stored_creds(s.dir.path()), creds(false));
+}
+
 // ------------------------------------------- credential fields as properties
 
 const LITERAL: &str = "literal-secret-in-the-flows-0123456789abcdef";
