@@ -175,16 +175,7 @@ impl Runtime {
                 private: persist::is_private(path),
             });
         }
-        if let Err(e) = persist::save_all(&journal, &writes) {
-            if loaded.credentials_changed {
-                return Err(StartError::Save(e));
-            }
-            // Only moved fields: they are out of what is served already.
-            tracing::error!(
-                "{e}: the credential fields moved out of the flows stay in the flows file \
-                 until the next deploy"
-            );
-        }
+        persist::save_all(&journal, &writes).map_err(StartError::Save)?;
         Ok(loaded)
     }
 
@@ -246,7 +237,12 @@ pub enum StartError {
     Credentials(crate::credentials::CredentialsError),
     #[error(transparent)]
     Recover(journal::RecoverError),
-    #[error("cannot save the credentials generated at start: {0}")]
+    /// Credentials generated, or credential fields moved out of the flows,
+    /// at start could not be saved; starting anyway would lose them.
+    #[error(
+        "{0}: the credentials generated or moved out of the flows file at start must be saved \
+         before the flows run"
+    )]
     Save(persist::PersistError),
 }
 

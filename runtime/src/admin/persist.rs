@@ -134,22 +134,23 @@ pub fn save_all(journal: &Path, files: &[FileWrite]) -> Result<(), PersistError>
         dirs.into_iter().for_each(sync_dir);
         Ok(())
     })();
-    if result.is_err() {
-        for s in &staged {
-            let _ = std::fs::remove_file(&s.temp);
-        }
-        if journaled {
-            // Some files may be renamed: put them back, then drop the
-            // journal (a crash in between leaves the journal, which
-            // completes the new set instead).
-            for b in before.iter().rev() {
-                b.restore_if_changed();
-            }
+    if result.is_err() && journaled {
+        // A rename failed: put back the files already renamed. A crash
+        // during this leaves the journal naming contents that are no longer
+        // all there, so the next start refuses with an error naming the
+        // files instead of starting from a mixed set.
+        for b in before.iter().rev() {
+            b.restore_if_changed();
         }
     }
     // Done, or undone: either way the journal has nothing left to redo.
     if let Err(e) = journal::finish(journal) {
         tracing::warn!("cannot remove {}: {e}", journal.display());
+    }
+    if result.is_err() {
+        for s in &staged {
+            let _ = std::fs::remove_file(&s.temp);
+        }
     }
     result
 }
