@@ -8,10 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use flowgate_nodes::jwt::keys::{self, Generated};
-use flowgate_runtime::credentials::Credentials;
 use flowgate_runtime::service::Runtime;
 use flowgate_runtime::settings::Settings;
-use flowgate_runtime::{loader, model};
 use serde_json::Value;
 
 #[derive(Args)]
@@ -74,20 +72,9 @@ pub fn token(args: TokenArgs) -> anyhow::Result<String> {
         .build()
         .context("tokio runtime")?;
     let _guard = tokio.enter();
-    let text = std::fs::read_to_string(&args.flows)
-        .with_context(|| format!("cannot read {}", args.flows.display()))?;
-    let file = model::parse_flow_text(&text).map_err(|p| anyhow!("{}", loader::invalid(p)))?;
-    let cred_path = runtime.credentials_path();
-    let creds = match &cred_path {
-        Some(p) => Credentials::load_with(p, key.as_ref())?,
-        None => Credentials::new(),
-    };
-    let loaded = runtime.prepare(file, creds)?;
-    if loaded.credentials_changed {
-        if let Some(p) = &cred_path {
-            loaded.credentials.save_with(p, key.as_ref())?;
-        }
-    }
+    // As `flowgate run` starts: an interrupted save is finished first, and a
+    // generated key is saved with the flows it belongs to.
+    let loaded = runtime.open_file(&args.flows)?;
     let config = flowgate_nodes::jwt::find_config(&loaded.flows, &args.config)?;
     let issued = config
         .issue(claims)

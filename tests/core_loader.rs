@@ -107,18 +107,18 @@ fn env_references_are_substituted_at_load() {
     let path = dir.path().join("flows.json");
     std::fs::write(
         &path,
-        r#"[{"id":"i","type":"http in","url":"${FLOWGATE_TEST_URL}","method":"get","x":1,"y":1,"wires":[]}]"#,
+        r#"[{"id":"i","type":"http in","url":"${FG_TEST_URL}","method":"get","x":1,"y":1,"wires":[]}]"#,
     )
     .unwrap();
     let out = std::process::Command::new(common::binary())
         .args(["check", path.to_str().unwrap()])
-        .env("FLOWGATE_TEST_URL", "/from-env")
+        .env("FG_TEST_URL", "/from-env")
         .output()
         .unwrap();
     assert!(out.status.success());
     let out = std::process::Command::new(common::binary())
         .args(["check", path.to_str().unwrap()])
-        .env("FLOWGATE_TEST_URL", "/bad/:")
+        .env("FG_TEST_URL", "/bad/:")
         .output()
         .unwrap();
     assert!(!out.status.success());

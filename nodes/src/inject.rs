@@ -377,14 +377,14 @@ mod tests {
 
     #[tokio::test]
     async fn props_of_every_type() {
-        std::env::set_var("FLOWGATE_INJECT_TEST", "from-env");
+        std::env::set_var("FG_TEST_INJECT_ENV", "from-env");
         let rt = testkit::start(json!([
             {"id": "props1", "type": "inject", "z": "t", "props": [
                 {"p": "payload", "v": "{\"a\":[1,2]}", "vt": "json"},
                 {"p": "n", "v": "1.5", "vt": "num"},
                 {"p": "b", "v": "TRUE", "vt": "bool"},
                 {"p": "s", "v": "x", "vt": "str"},
-                {"p": "e", "v": "FLOWGATE_INJECT_TEST", "vt": "env"},
+                {"p": "e", "v": "FG_TEST_INJECT_ENV", "vt": "env"},
                 {"p": "buf", "v": "[1,2]", "vt": "bin"},
                 {"p": "g", "v": "counter", "vt": "global"},
                 {"p": "nested.deep[1]", "v": "y", "vt": "str"},

@@ -111,7 +111,7 @@ impl TemplateNode {
                     .iter()
                     .find(|(n, _)| n == name)
                     .map(|(_, v)| v.clone())
-                    .unwrap_or_else(|| std::env::var(var).unwrap_or_default()),
+                    .unwrap_or_else(|| flowgate_runtime::env::var(var).unwrap_or_default()),
             ));
         }
         // flow.x, flow[store].x, global.x
@@ -201,10 +201,10 @@ mod tests {
 
     #[tokio::test]
     async fn renders_with_context_env_and_outputs() {
-        std::env::set_var("FLOWGATE_TEMPLATE_TEST", "E");
+        std::env::set_var("FG_TEST_TEMPLATE_ENV", "E");
         let rt = testkit::start(json!([
             {"id": "tp1", "type": "template", "z": "t", "field": "payload", "fieldType": "msg", "syntax": "mustache",
-             "template": "<b>{{payload}}</b> {{{payload}}} {{flow.who}} {{global.cfg.n}} {{env.FLOWGATE_TEMPLATE_TEST}}",
+             "template": "<b>{{payload}}</b> {{{payload}}} {{flow.who}} {{global.cfg.n}} {{env.FG_TEST_TEMPLATE_ENV}}",
              "output": "str", "wires": [["tp1-out"]]},
             {"id": "tp1-out", "type": "test sink", "z": "t", "wires": []},
             {"id": "tp2", "type": "template", "z": "t", "field": "out", "syntax": "mustache",

@@ -185,10 +185,12 @@ impl TypedValue {
     }
 
     /// Prepare a typed value given at run time (the editor's inject button
-    /// sends its own properties); `env` reads the process environment.
+    /// sends its own properties); `env` reads the process environment as
+    /// flows see it (`flowgate_runtime::env`).
     pub fn runtime(value: Option<&Value>, vtype: &str) -> Result<Self, String> {
         Self::prepare(value, vtype, &|name| {
-            std::env::var(name.trim_start_matches("${").trim_end_matches('}')).unwrap_or_default()
+            flowgate_runtime::env::var(name.trim_start_matches("${").trim_end_matches('}'))
+                .unwrap_or_default()
         })
     }
 

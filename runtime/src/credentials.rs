@@ -261,6 +261,41 @@ impl Credentials {
     }
 }
 
+/// Which credentials each node has held, and where that was seen: the
+/// credentials file's backup at start, and every deployment since. A node
+/// type that would generate a credential (a `jwt-config` without a secret)
+/// is refused when the node held one before, since a new key silently makes
+/// everything signed with the old one fail to verify: that happens when the
+/// credentials file was lost or replaced by an older one, which must be
+/// fixed rather than papered over.
+#[derive(Debug, Default)]
+pub struct History {
+    held: HashMap<String, HashMap<String, String>>,
+}
+
+impl History {
+    /// Note every credential with a value in `creds`, seen in `origin`
+    /// (the first origin recorded for a credential is kept).
+    pub fn record(&mut self, creds: &Credentials, origin: &str) {
+        for (id, keys) in &creds.by_node {
+            for (key, value) in keys {
+                if !(value.is_null() || value.as_str() == Some("")) {
+                    self.held
+                        .entry(id.clone())
+                        .or_default()
+                        .entry(key.clone())
+                        .or_insert_with(|| origin.to_owned());
+                }
+            }
+        }
+    }
+
+    /// Where node `id` was seen holding credential `key`, if it was.
+    pub fn held(&self, id: &str, key: &str) -> Option<&str> {
+        self.held.get(id)?.get(key).map(String::as_str)
+    }
+}
+
 /// Why a credentials document could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DocumentError {
@@ -393,15 +428,45 @@ pub fn default_path(flows: &Path) -> PathBuf {
 /// old content or the new, never a mix: temp file in the same directory,
 /// fsync, rename, fsync the directory. `private` makes the file mode 0600.
 pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> std::io::Result<()> {
-    let dir = path
-        .parent()
+    let tmp = stage(path, data, private)?;
+    commit(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// The directory a file lives in (`.` for a bare name).
+pub fn parent_dir(path: &Path) -> &Path {
+    path.parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
+        .unwrap_or(Path::new("."))
+}
+
+/// Where [`stage`] writes `path`'s next content: `.<name>.<pid>.tmp` beside
+/// it. [`is_temp_of`] recognises these names when cleaning up after a crash.
+pub fn temp_path(path: &Path) -> PathBuf {
+    parent_dir(path).join(format!(".{}.{}.tmp", file_name(path), std::process::id()))
+}
+
+/// Whether `candidate` (a file name) is a temp file [`temp_path`] makes for
+/// `path`, by this or any earlier process.
+pub fn is_temp_of(path: &Path, candidate: &str) -> bool {
+    candidate
+        .strip_prefix(&format!(".{}.", file_name(path)))
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        .unwrap_or_else(|| "file".into())
+}
+
+/// The first half of [`write_atomic`]: write `data` to `path`'s temp file
+/// and fsync it, leaving `path` untouched. Returns the temp file's path; on
+/// error nothing is left behind.
+pub fn stage(path: &Path, data: &[u8], private: bool) -> std::io::Result<PathBuf> {
+    let tmp = temp_path(path);
     let result = (|| {
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
@@ -418,18 +483,31 @@ pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> std::io::Result<
             f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
         }
         f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        f.sync_all()
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
+}
+
+/// The second half of [`write_atomic`]: rename a staged temp file over
+/// `path` and fsync the directory so the rename itself is durable.
+pub fn commit(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    std::fs::rename(tmp, path)?;
+    sync_dir(parent_dir(path));
+    Ok(())
+}
+
+/// Make a directory's entries (renames, removals) durable. Best effort: not
+/// every file system lets a directory be opened for syncing.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 #[cfg(test)]

@@ -9,12 +9,13 @@ pub trait EnvLookup {
     fn lookup(&self, name: &str) -> Option<String>;
 }
 
-/// The process environment.
+/// The process environment, less the variables hidden from flows
+/// ([`crate::env`]).
 pub struct ProcessEnv;
 
 impl EnvLookup for ProcessEnv {
     fn lookup(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
+        crate::env::var(name)
     }
 }
 

@@ -10,8 +10,10 @@
 
 pub mod admin;
 pub mod context;
+pub mod credential_fields;
 pub mod credentials;
 pub mod engine;
+pub mod env;
 pub mod envsubst;
 pub mod error;
 pub mod events;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::context::ContextRegistry;
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, History};
 use crate::engine::{CatchScope, CatchSpec, Flows, RunNode};
 use crate::envsubst;
 use crate::error::{LoadError, Problem};
@@ -26,6 +26,8 @@ pub struct LoadEnv {
     pub settings: Arc<Settings>,
     pub contexts: Arc<ContextRegistry>,
     pub events: Events,
+    /// Credentials nodes held before (see [`History`]).
+    pub history: Arc<parking_lot::RwLock<History>>,
 }
 
 /// A successfully loaded deployment and its (possibly updated) credentials.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::context::{ContextRegistry, Store};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, History};
 use crate::error::Problem;
 use crate::events::Events;
 use crate::model::NodeConfig;
@@ -116,6 +116,9 @@ impl NodeType {
 #[derive(Clone, Default)]
 pub struct Registry {
     types: HashMap<&'static str, NodeType>,
+    /// The credential fields each type declares (the keys of its editor
+    /// definition's `"credentials"`), read once at registration.
+    credential_fields: HashMap<&'static str, Vec<String>>,
 }
 
 impl Registry {
@@ -125,8 +128,26 @@ impl Registry {
 
     /// Add (or replace) a node type.
     pub fn register(&mut self, t: NodeType) -> &mut Self {
+        let fields = serde_json::from_str::<Value>(t.editor)
+            .ok()
+            .and_then(|v| {
+                v.get("credentials")
+                    .and_then(Value::as_object)
+                    .map(|c| c.keys().cloned().collect())
+            })
+            .unwrap_or_default();
+        self.credential_fields.insert(t.name, fields);
         self.types.insert(t.name, t);
         self
+    }
+
+    /// The fields node type `name` declares as credentials: Node-RED keeps
+    /// them in the credentials file, never in the flows.
+    pub fn credential_fields(&self, name: &str) -> &[String] {
+        self.credential_fields
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     pub fn get(&self, name: &str) -> Option<&NodeType> {
@@ -157,6 +178,7 @@ pub struct BuildCx<'a> {
     pub events: &'a Events,
     pub(crate) contexts: &'a ContextRegistry,
     pub(crate) credentials: &'a mut Credentials,
+    pub(crate) history: &'a parking_lot::RwLock<History>,
     pub(crate) configs: &'a HashMap<String, (String, ConfigObject)>,
     pub(crate) config_types: &'a HashMap<String, String>,
     pub(crate) env: Vec<(String, String)>,
@@ -187,6 +209,7 @@ impl<'a> BuildCx<'a> {
             events: &env.events,
             contexts: &env.contexts,
             credentials,
+            history: &env.history,
             configs,
             config_types,
             env: vars,
@@ -270,11 +293,29 @@ impl BuildCx<'_> {
             .map(str::to_owned)
     }
 
-    /// Store a credential for the node being built (a generated secret); the
-    /// credentials file is rewritten once the whole flow has loaded.
-    pub fn set_credential(&mut self, key: &str, value: Value) {
+    /// Whether the node being built may be given a newly generated `key`
+    /// credential: not when it held one before (see [`History`]); the error
+    /// says where it was seen and what to do.
+    pub fn may_generate(&self, key: &str) -> Result<(), String> {
+        match self.history.read().held(&self.node_id, key) {
+            None => Ok(()),
+            Some(origin) => Err(format!(
+                "has no {key} credential but held one before (in {origin}); refusing to \
+                 generate a new one, which would make everything signed with the old one \
+                 fail to verify: restore the credentials file (or its backup) or set the \
+                 {key} explicitly"
+            )),
+        }
+    }
+
+    /// Store a credential the node type generated (a new secret), unless
+    /// [`may_generate`](Self::may_generate) refuses; the credentials file is
+    /// rewritten once the whole flow has loaded.
+    pub fn set_credential(&mut self, key: &str, value: Value) -> Result<(), String> {
+        self.may_generate(key)?;
         self.credentials.set(&self.node_id, key, value);
         self.credentials_changed = true;
+        Ok(())
     }
 
     /// Ask the server to route requests for `method` + `path` to this node.
@@ -297,14 +338,15 @@ impl BuildCx<'_> {
     }
 
     /// An environment variable as this node sees it: its tab's `env` list
-    /// first, then the process environment.
+    /// first, then the process environment less the variables hidden from
+    /// flows ([`crate::env`]).
     pub fn env(&self, name: &str) -> Option<String> {
         self.env
             .iter()
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
-            .or_else(|| std::env::var(name).ok())
+            .or_else(|| crate::env::var(name))
     }
 
     /// The node's tab-scoped environment (for `env.get` in scripts).

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 
+use crate::admin::journal;
+use crate::admin::persist::{self, FileWrite};
 use crate::context::ContextRegistry;
+use crate::credential_fields;
 use crate::credentials::{self, CredentialKey, Credentials};
 use crate::engine::Flows;
 use crate::error::LoadError;
@@ -37,6 +40,7 @@ impl Runtime {
                 settings,
                 contexts: Arc::new(ContextRegistry::new()),
                 events: Events::new(),
+                history: Default::default(),
             },
             credentials: Mutex::new(Credentials::new()),
             deploy_lock: tokio::sync::Mutex::new(()),
@@ -107,6 +111,10 @@ impl Runtime {
     /// nodes are stopped.
     pub fn install(&self, loaded: Loaded) -> Arc<Flows> {
         let flows = loaded.flows.clone();
+        self.env
+            .history
+            .write()
+            .record(&loaded.credentials, "an earlier deployment");
         *self.credentials.lock() = loaded.credentials;
         // Tabs count as live when a node sits on them, even if the file has
         // no `tab` node for them (Ignite exports), so their flow context survives.
@@ -124,38 +132,94 @@ impl Runtime {
         flows
     }
 
+    /// Where saves journal their commit: beside the flows file.
+    pub fn journal_path(&self) -> Option<PathBuf> {
+        let flows = self.env.settings.flows_path.clone();
+        flows
+            .or_else(|| self.credentials_path())
+            .map(|p| journal::journal_path(&p))
+    }
+
     /// Load a flows file (and its credentials) from disk, report every problem,
-    /// and install it. Generated credentials are saved before anything starts.
+    /// and install it. A save a crash interrupted is finished first; generated
+    /// credentials, and credential fields moved out of the flows, are saved
+    /// before anything starts.
     pub fn load_file(&self, path: &Path) -> Result<Arc<Flows>, StartError> {
-        let loaded = self.prepare_file(path)?;
-        if loaded.credentials_changed {
-            if let Some(p) = &self.credentials_path() {
-                loaded
-                    .credentials
-                    .save_with(p, self.credential_key())
-                    .map_err(StartError::Credentials)?;
-            }
-        }
+        let loaded = self.open_file(path)?;
         Ok(self.install(loaded))
     }
 
+    /// What [`load_file`](Self::load_file) does short of installing: finish
+    /// an interrupted save, read and validate the files, save what loading
+    /// changed. For tools that use the flows without serving them
+    /// (`flowgate token`).
+    pub fn open_file(&self, path: &Path) -> Result<Loaded, StartError> {
+        let cred_path = self.credentials_path();
+        let journal = journal::journal_path(path);
+        let mut files = vec![path];
+        files.extend(cred_path.as_deref());
+        journal::recover(&journal, &files).map_err(StartError::Recover)?;
+        let (loaded, moved) = self.prepare_file(path)?;
+        let mut writes = Vec::new();
+        if let Some(p) = cred_path.filter(|_| loaded.credentials_changed || moved) {
+            writes.push(FileWrite {
+                path: p,
+                data: loaded.credentials.to_file_bytes(self.credential_key()),
+                private: true,
+            });
+        }
+        if moved {
+            writes.push(FileWrite {
+                path: path.to_owned(),
+                data: credentials::pretty_json(&model::to_json_array(&loaded.flows.source)),
+                private: persist::is_private(path),
+            });
+        }
+        persist::save_all(&journal, &writes).map_err(StartError::Save)?;
+        Ok(loaded)
+    }
+
     /// Read, parse and validate a flows file with its credentials, starting
-    /// and saving nothing.
-    fn prepare_file(&self, path: &Path) -> Result<Loaded, StartError> {
+    /// and saving nothing. Also says whether credential fields were moved
+    /// out of the flows' properties (so the flows file must be rewritten).
+    fn prepare_file(&self, path: &Path) -> Result<(Loaded, bool), StartError> {
         let text = std::fs::read_to_string(path).map_err(|source| {
             StartError::Load(LoadError::Io {
                 path: path.display().to_string(),
                 source,
             })
         })?;
-        let file =
+        let mut file =
             model::parse_flow_text(&text).map_err(|p| StartError::Load(loader::invalid(p)))?;
-        let creds = match self.credentials_path() {
-            Some(p) => Credentials::load_with(&p, self.credential_key())
-                .map_err(StartError::Credentials)?,
+        let mut creds = match self.credentials_path() {
+            Some(p) => {
+                self.remember_backup(&p);
+                Credentials::load_with(&p, self.credential_key())
+                    .map_err(StartError::Credentials)?
+            }
             None => Credentials::new(),
         };
-        self.prepare(file, creds).map_err(StartError::Load)
+        let mut moved = false;
+        for n in &mut file.nodes {
+            moved |=
+                !credential_fields::move_to_credentials(&self.env.registry, &mut n.raw, &mut creds)
+                    .is_empty();
+        }
+        let loaded = self.prepare(file, creds).map_err(StartError::Load)?;
+        Ok((loaded, moved))
+    }
+
+    /// Note the credentials the backup of the credentials file holds, so a
+    /// node that lost one is not silently given a new one.
+    fn remember_backup(&self, cred_path: &Path) {
+        let backup = persist::backup_path(cred_path);
+        match Credentials::load_with(&backup, self.credential_key()) {
+            Ok(c) => self.env.history.write().record(
+                &c,
+                &format!("the credentials file's backup {}", backup.display()),
+            ),
+            Err(e) => tracing::warn!("{e}; not consulted for credentials nodes held before"),
+        }
     }
 
     /// Stop every node (shutdown).
@@ -171,12 +235,21 @@ pub enum StartError {
     Load(LoadError),
     #[error(transparent)]
     Credentials(crate::credentials::CredentialsError),
+    #[error(transparent)]
+    Recover(journal::RecoverError),
+    /// Credentials generated, or credential fields moved out of the flows,
+    /// at start could not be saved; starting anyway would lose them.
+    #[error(
+        "{0}: the credentials generated or moved out of the flows file at start must be saved \
+         before the flows run"
+    )]
+    Save(persist::PersistError),
 }
 
 impl Runtime {
     /// Validate a flows file without installing it: (nodes, endpoints).
     pub fn check_file(&self, path: &Path) -> Result<(usize, usize), StartError> {
-        let loaded = self.prepare_file(path)?;
+        let (loaded, _) = self.prepare_file(path)?;
         Ok((loaded.flows.node_count(), loaded.flows.routes().len()))
     }
 }

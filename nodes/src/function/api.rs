@@ -646,7 +646,8 @@ pub struct EnvApi {
 
 impl EnvApi {
     /// `env.get(name)`: the tab's `env` list, Node-RED's `NR_*` variables,
-    /// then the process environment; `undefined` when unset.
+    /// then the process environment (less the runtime's own variables, see
+    /// `flowgate_runtime::env`); `undefined` when unset or hidden.
     pub fn get(&self, name: &str) -> Option<String> {
         if let Some((_, v)) = self.info.env.iter().rev().find(|(k, _)| k == name) {
             return Some(v.clone());
@@ -657,7 +658,7 @@ impl EnvApi {
             "NR_FLOW_ID" => return Some(self.info.z.clone()),
             _ => {}
         }
-        std::env::var(name).ok()
+        flowgate_runtime::env::var(name)
     }
 }
 

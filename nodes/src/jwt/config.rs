@@ -4,8 +4,10 @@
 //! `flowgate token`.
 //!
 //! Secrets and private keys are credentials (`flows_cred.json`), never flow
-//! properties; a config without one gets a fresh random one, saved so that
-//! restarts keep issuing tokens the same key verifies.
+//! properties (the loader moves literal ones there); a config without one
+//! gets a fresh random one, saved so that restarts keep issuing tokens the
+//! same key verifies, unless it held one before (then the lost key is an
+//! error to fix, not something to replace).
 
 use std::sync::Arc;
 
@@ -361,7 +363,10 @@ fn load_keys(
                 let Ok(Generated::Secret(s)) = keys::generate(alg, RSA_BITS) else {
                     unreachable!("HMAC generation cannot fail")
                 };
-                cx.set_credential("secret", Value::String(s.clone()));
+                if let Err(refused) = cx.set_credential("secret", Value::String(s.clone())) {
+                    problems.push("secret", refused);
+                    return none;
+                }
                 generated_warning(node, cx, "a random 256-bit secret", "secret");
                 s
             }
@@ -420,14 +425,20 @@ fn load_keys(
         .iter()
         .any(|p| matches!(p.field.as_deref(), Some("privatekey" | "publickey")));
     if signing.is_none() && public.is_none() && !remote && !errored {
+        if let Err(refused) = cx.may_generate("privatekey") {
+            problems.push("privatekey", refused);
+            return none;
+        }
         match keys::generate(alg, RSA_BITS) {
             Ok(Generated::KeyPair { private_pem, .. }) => match parse_private(alg, &private_pem) {
-                Ok(k) => {
-                    cx.set_credential("privatekey", Value::String(private_pem));
-                    let what = format!("a new {} key pair", algorithm_name(alg));
-                    generated_warning(node, cx, &what, "privatekey");
-                    signing = Some(k);
-                }
+                Ok(k) => match cx.set_credential("privatekey", Value::String(private_pem)) {
+                    Err(refused) => problems.push("privatekey", refused),
+                    Ok(()) => {
+                        let what = format!("a new {} key pair", algorithm_name(alg));
+                        generated_warning(node, cx, &what, "privatekey");
+                        signing = Some(k);
+                    }
+                },
                 Err(e) => problems.push("privatekey", format!("generated key unusable: {e}")),
             },
             Ok(Generated::Secret(_)) => unreachable!("asymmetric algorithm"),

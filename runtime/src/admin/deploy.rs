@@ -22,6 +22,7 @@ use serde_json::{json, Map, Value};
 use super::error::ApiError;
 use super::persist::{self, FileWrite, PersistError};
 use super::{diff, Admin};
+use crate::credential_fields;
 use crate::credentials::{pretty_json, CredentialKey, Credentials, DocumentError};
 use crate::engine::Flows;
 use crate::error::{LoadError, Problem};
@@ -195,6 +196,7 @@ fn apply(
                         extract_credentials(&mut creds, id, sent);
                     }
                 }
+                credential_fields::move_to_credentials(&rt.env.registry, &mut m, &mut creds);
                 Value::Object(m)
             }
             other => other,
@@ -234,12 +236,14 @@ fn apply(
     }
     if let Some(path) = rt.settings().flows_path.clone() {
         files.push(FileWrite {
-            private: is_private(&path),
+            private: persist::is_private(&path),
             path,
             data: pretty_json(&Value::Array(stripped)),
         });
     }
-    persist::save_all(&files)?;
+    if let Some(journal) = rt.journal_path().filter(|_| !files.is_empty()) {
+        persist::save_all(&journal, &files)?;
+    }
 
     let rev = loaded.flows.rev.clone();
     let carried: HashSet<String> = loaded.flows.carried_ids().map(str::to_owned).collect();
@@ -296,7 +300,7 @@ fn reload(admin: &Admin) -> Result<String, DeployError> {
     rt.events().forget_statuses(|_| false);
     let flows = rt.load_file(&path).map_err(|e| match e {
         StartError::Load(e) => load_error(e),
-        StartError::Credentials(e) => DeployError::Internal(e.to_string()),
+        other => DeployError::Internal(other.to_string()),
     })?;
     let was_stopped = admin.stopped.swap(false, Ordering::AcqRel);
     tracing::info!(rev = %flows.rev, "reloaded flows from {}", path.display());
@@ -430,21 +434,6 @@ pub fn extract_credentials(creds: &mut Credentials, id: &str, sent: Value) {
         creds.remove(id);
     } else {
         creds.replace(id, stored);
-    }
-}
-
-/// Whether an existing file is readable by its owner only (so a rewrite
-/// keeps it that way).
-fn is_private(path: &std::path::Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        false
     }
 }
 

@@ -25,9 +25,10 @@ mod diff;
 mod error;
 mod flows;
 mod headers;
+pub(crate) mod journal;
 mod nodes;
 mod origin;
-mod persist;
+pub(crate) mod persist;
 mod settings;
 mod throttle;
 

@@ -1,12 +1,17 @@
-//! Saving a deploy: the flows file and the credentials file, each written
-//! atomically (temp file in the same directory, fsync, rename) with the
-//! previous version kept as `.<name>.backup` (Node-RED's convention). If any
-//! write fails, every file already written is put back, so a failed deploy
-//! leaves the files as they were.
+//! Saving a deploy: the flows file and the credentials file, as one step.
+//! The previous version of each is kept as `.<name>.backup` (Node-RED's
+//! convention); the new contents and backups are staged in fsynced temp
+//! files and committed through the redo journal ([`super::journal`]), so a
+//! process killed at any moment leaves the old pair or (after the next start
+//! finishes the journal) the new pair, never flows of one deploy with
+//! credentials of another. A write that fails before the journal changes
+//! nothing; after it, every file already renamed is put back, so a failed
+//! deploy leaves the files as they were.
 
 use std::path::{Path, PathBuf};
 
-use crate::credentials::write_atomic;
+use super::journal::{self, Staged};
+use crate::credentials::{parent_dir, stage, sync_dir, write_atomic};
 
 /// One file to write.
 pub struct FileWrite {
@@ -60,7 +65,13 @@ impl Before {
         })
     }
 
-    fn restore(&self) {
+    /// Put the file back as it was, if it changed (so a directory that
+    /// cannot be written is not written again).
+    fn restore_if_changed(&self) {
+        let now = std::fs::read(&self.path).ok();
+        if now == self.content {
+            return;
+        }
         let result = match &self.content {
             Some(c) => write_atomic(&self.path, c, self.private),
             None => match std::fs::remove_file(&self.path) {
@@ -74,38 +85,89 @@ impl Before {
     }
 }
 
-/// Write every file (with its backup), all or nothing.
-pub fn save_all(files: &[FileWrite]) -> Result<(), PersistError> {
+/// Write every file (with its backup), all or nothing, committing through
+/// the journal at `journal`. The backups are staged and renamed with the
+/// files, so they too change in the one step; the directories are synced
+/// once, after every rename, since the journal already makes the step
+/// redoable.
+pub fn save_all(journal: &Path, files: &[FileWrite]) -> Result<(), PersistError> {
+    if files.is_empty() {
+        return Ok(());
+    }
     let mut before = Vec::new();
     for f in files {
-        before.push(Before::read(&f.path, f.private)?);
         before.push(Before::read(&backup_path(&f.path), f.private)?);
+        before.push(Before::read(&f.path, f.private)?);
     }
-    let mut touched = 0;
-    let result = (|| {
-        for (i, f) in files.iter().enumerate() {
-            // From here on, this file and its backup may change.
-            touched = 2 * i + 2;
-            if let Some(old_content) = &before[2 * i].content {
-                let backup = backup_path(&f.path);
-                write_atomic(&backup, old_content, f.private).map_err(|source| PersistError {
-                    path: backup.display().to_string(),
-                    source,
-                })?;
-            }
-            write_atomic(&f.path, &f.data, f.private).map_err(|source| PersistError {
-                path: f.path.display().to_string(),
-                source,
-            })?;
+    let mut writes: Vec<(PathBuf, &[u8], bool)> = Vec::new();
+    for (f, old) in files.iter().zip(before.iter().skip(1).step_by(2)) {
+        if let Some(c) = &old.content {
+            writes.push((backup_path(&f.path), c, f.private));
         }
+        writes.push((f.path.clone(), &f.data, f.private));
+    }
+    let error = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| PersistError { path, source }
+    };
+    let mut staged: Vec<Staged> = Vec::new();
+    let mut journaled = false;
+    let result = (|| {
+        for (path, data, private) in &writes {
+            let temp = stage(path, data, *private).map_err(error(path))?;
+            staged.push(Staged {
+                path: path.clone(),
+                temp,
+                data_sha256: journal::sha256_hex(data),
+            });
+        }
+        journal::write(journal, &staged).map_err(error(journal))?;
+        journaled = true;
+        let mut dirs: Vec<&Path> = Vec::new();
+        for s in &staged {
+            std::fs::rename(&s.temp, &s.path).map_err(error(&s.path))?;
+            let dir = parent_dir(&s.path);
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+        }
+        dirs.into_iter().for_each(sync_dir);
         Ok(())
     })();
+    if result.is_err() && journaled {
+        // A rename failed: put back the files already renamed. A crash
+        // during this leaves the journal naming contents that are no longer
+        // all there, so the next start refuses with an error naming the
+        // files instead of starting from a mixed set.
+        for b in before.iter().rev() {
+            b.restore_if_changed();
+        }
+    }
+    // Done, or undone: either way the journal has nothing left to redo.
+    if let Err(e) = journal::finish(journal) {
+        tracing::warn!("cannot remove {}: {e}", journal.display());
+    }
     if result.is_err() {
-        for b in before.iter().take(touched).rev() {
-            b.restore();
+        for s in &staged {
+            let _ = std::fs::remove_file(&s.temp);
         }
     }
     result
+}
+
+/// Whether an existing file is readable by its owner only (so a rewrite
+/// keeps it that way).
+pub fn is_private(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 #[cfg(test)]
@@ -126,11 +188,15 @@ mod tests {
         let a = dir.path().join("a.json");
         let b = dir.path().join("b.json");
         std::fs::write(&a, "A1").unwrap();
-        save_all(&[FileWrite {
-            path: a.clone(),
-            data: b"A2".to_vec(),
-            private: true,
-        }])
+        let journal = journal::journal_path(&a);
+        save_all(
+            &journal,
+            &[FileWrite {
+                path: a.clone(),
+                data: b"A2".to_vec(),
+                private: true,
+            }],
+        )
         .unwrap();
         assert_eq!(std::fs::read(&a).unwrap(), b"A2");
         assert_eq!(std::fs::read(backup_path(&a)).unwrap(), b"A1");
@@ -146,22 +212,26 @@ mod tests {
         // whole save fails and a is put back.
         std::fs::write(&b, "B1").unwrap();
         std::fs::create_dir(backup_path(&b)).unwrap();
-        let err = save_all(&[
-            FileWrite {
-                path: a.clone(),
-                data: b"A3".to_vec(),
-                private: true,
-            },
-            FileWrite {
-                path: b.clone(),
-                data: b"B2".to_vec(),
-                private: false,
-            },
-        ])
+        let err = save_all(
+            &journal,
+            &[
+                FileWrite {
+                    path: a.clone(),
+                    data: b"A3".to_vec(),
+                    private: true,
+                },
+                FileWrite {
+                    path: b.clone(),
+                    data: b"B2".to_vec(),
+                    private: false,
+                },
+            ],
+        )
         .unwrap_err();
         assert!(err.path.ends_with(".b.json.backup"), "{err}");
         assert_eq!(std::fs::read(&a).unwrap(), b"A2");
         assert_eq!(std::fs::read(backup_path(&a)).unwrap(), b"A1");
         assert_eq!(std::fs::read(&b).unwrap(), b"B1");
+        assert!(!journal.exists());
     }
 }
