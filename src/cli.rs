@@ -196,6 +196,11 @@ fn settings_for(flow: &FlowArgs, admin: Option<&admin::AdminOptions>) -> Setting
     }
 }
 
+/// `1 endpoint`, `2 endpoints`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 fn is_loopback_host(host: &str) -> bool {
     let h = host.trim().trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
@@ -295,10 +300,10 @@ fn check(args: CheckArgs) -> ExitCode {
     match runtime.check_file(&args.flow.flows) {
         Ok(summary) => {
             println!(
-                "{}: valid ({} nodes, {} endpoints)",
+                "{}: valid ({}, {})",
                 args.flow.flows.display(),
-                summary.0,
-                summary.1
+                count(summary.0, "node"),
+                count(summary.1, "endpoint")
             );
             ExitCode::SUCCESS
         }
@@ -355,9 +360,9 @@ fn run(args: RunArgs) -> ExitCode {
         };
         let local: SocketAddr = listener.local_addr().expect("bound address");
         println!(
-            "flowgate: {} nodes, {} endpoints, listening on http://{local}",
-            flows.node_count(),
-            flows.routes().len()
+            "flowgate: {}, {}, listening on http://{local}",
+            count(flows.node_count(), "node"),
+            count(flows.routes().len(), "endpoint")
         );
         let mut router = flowgate_runtime::http::flow_router(Arc::clone(&runtime))
             .merge(flowgate_nodes::jwt::jwks_router(Arc::clone(&runtime)));

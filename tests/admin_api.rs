@@ -1188,7 +1188,7 @@ fn an_open_api_answers_only_loopback_host_names() {
 
 #[test]
 fn tabs_implied_by_z_work_like_node_red() {
-    // Like the Ignite seed: nodes name a tab that has no tab node, and a
+    // Like the Ignite export: nodes name a tab that has no tab node, and a
     // node sits on no tab at all.
     let flow = json!([
         {"id": "in1", "type": "http in", "z": "implied", "url": "/v", "method": "get", "x": 1, "y": 1, "wires": [["out1"]]},

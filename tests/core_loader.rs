@@ -26,7 +26,7 @@ fn a_valid_flow_prints_a_summary() {
             {"id":"o","type":"http response","z":"t","x":2,"y":1,"wires":[]}]"#,
     );
     assert_eq!(code, 0);
-    assert!(out.contains("valid (2 nodes, 1 endpoints)"), "{out}");
+    assert!(out.contains("valid (2 nodes, 1 endpoint)"), "{out}");
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn export_forms_missing_tabs_and_disabled_nodes_load() {
     let flow = flow.replace("no such type", "junction");
     let (code, out, err) = check(&flow);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("valid (2 nodes, 1 endpoints)"), "{out}");
+    assert!(out.contains("valid (2 nodes, 1 endpoint)"), "{out}");
 }
 
 #[test]

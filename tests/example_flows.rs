@@ -36,10 +36,10 @@ fn lifetime(claims: &Value) -> u64 {
 }
 
 #[test]
-fn ignite_seed_flow_answers_an_access_token() {
+fn ignite_flow_answers_an_access_token() {
     let text = std::fs::read_to_string(example("ignite-jwt.json")).unwrap();
     let nodes: Vec<Value> = serde_json::from_str(&text).unwrap();
-    assert_eq!(nodes.len(), 6, "seed 004's flow, unchanged");
+    assert_eq!(nodes.len(), 6, "the Ignite flow, unchanged");
     assert!(!text.contains("secret"), "no secret ships with the example");
 
     let s = Server::start_file(&example("ignite-jwt.json"), &[], &[]);

@@ -46,7 +46,7 @@ fn tab() -> Value {
 
 #[test]
 fn ignite_function_bodies_answer_like_node_red() {
-    // The seed's flow with its JWT node taken out: http in → "Setting payload
+    // The Ignite flow with its JWT node taken out: http in → "Setting payload
     // to encode" → "Setting jwt as access_token" → http response, both bodies
     // and every other node exactly as exported (no tab node, config with z "").
     let mut nodes: Vec<Value> = serde_json::from_str(&fixture("ignite.json")).unwrap();

@@ -251,7 +251,7 @@ fn generated_tokens_verify_with_the_configured_key_for_every_algorithm() {
 
 // ------------------------------------------- generated secret, saved and reused
 
-/// Seed 004's jwt-config with http in → jwt → http response around it.
+/// The Ignite flow's jwt-config with http in → jwt → http response around it.
 fn ignite_like_flow() -> String {
     flow(vec![
         json!({"id": "766dcb94.6ebc04", "type": "jwt-config", "z": "", "name": "igniteadmin", "expiresin": "86400", "algorithm": "HS256"}),

@@ -306,7 +306,7 @@ export function padWires(wires, outputs) {
 
 /**
  * Node-RED creates the tab a flow's nodes refer to when the export has none
- * (the Ignite seed), and a first tab when there is nothing at all.
+ * (the Ignite export), and a first tab when there is nothing at all.
  */
 export function ensureTabs(flows) {
   const out = [...flows];

@@ -1,5 +1,5 @@
 //! The editor's token console: list the deployed `jwt-config` nodes, issue a
-//! token with one (the Cockpit portal's "Generate JWT" page, seed 000) and
+//! token with one (an organisation portal's "Generate JWT" page) and
 //! check a token against one. Mounted by the admin API behind its auth;
 //! it never returns key material.
 

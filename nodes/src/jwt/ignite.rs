@@ -1,4 +1,4 @@
-//! Ignite's `jwt` node (seed 004): generate a token from `msg.payload`'s
+//! Ignite's `jwt` node: generate a token from `msg.payload`'s
 //! claims, or verify the request's token, using a `jwt-config`.
 //!
 //! Generate: the claims object in `msg.payload` is completed by the config
