@@ -25,9 +25,17 @@ const FLOW: &str = r#"[
 
 /// One request written byte for byte (no client rewriting of the target),
 /// answered as (status, body).
-fn send(server: &common::Server, method: &str, target: &str, extra: &str, body: &str) -> (u16, String) {
+fn send(
+    server: &common::Server,
+    method: &str,
+    target: &str,
+    extra: &str,
+    body: &str,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(&server.addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let head = format!(
         "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{extra}Content-Length: {}\r\n\r\n",
         server.addr,
@@ -39,7 +47,11 @@ fn send(server: &common::Server, method: &str, target: &str, extra: &str, body: 
     stream.read_to_end(&mut raw).expect("read answer");
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
     (status, body.to_owned())
 }
 
@@ -50,7 +62,10 @@ fn form(server: &common::Server, body: &str) -> (u16, String) {
 
 /// The process still answers (it did not die on the previous request).
 fn assert_alive(server: &common::Server) {
-    assert_eq!(send(server, "GET", "/q?ok=1", "", ""), (200, r#"{"ok":"1"}"#.to_owned()));
+    assert_eq!(
+        send(server, "GET", "/q?ok=1", "", ""),
+        (200, r#"{"ok":"1"}"#.to_owned())
+    );
 }
 
 #[test]
@@ -79,7 +94,12 @@ fn recorded_node_red_answers_replay_exactly() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// 15,000 levels of `[b]` (45 KB of URL) used to overflow a worker's stack
@@ -87,7 +107,13 @@ fn recorded_node_red_answers_replay_exactly() {
 #[test]
 fn query_15000_levels_deep_keeps_depth_five() {
     let server = common::Server::start(FLOW);
-    let (status, body) = send(&server, "GET", &format!("/q?a{}=1", "[b]".repeat(15_000)), "", "");
+    let (status, body) = send(
+        &server,
+        "GET",
+        &format!("/q?a{}=1", "[b]".repeat(15_000)),
+        "",
+        "",
+    );
     assert_eq!(status, 200);
     let rest = "[b]".repeat(15_000 - 5);
     let want = serde_json::json!({"a":{"b":{"b":{"b":{"b":{"b":{ rest: "1" }}}}}}});
@@ -114,7 +140,13 @@ fn urlencoded_more_than_1000_parameters_is_a_413() {
     assert!(body.contains("too many parameters"), "{body}");
     let (status, body) = form(&server, &vec!["k=v"; 1000].join("&"));
     assert_eq!(status, 200);
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["k"].as_array().unwrap().len(), 1000);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["k"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1000
+    );
 }
 
 /// A query string reads its first 1000 pairs and ignores the rest.
@@ -139,7 +171,10 @@ fn repeated_conflicts_in_a_query_are_answered() {
         .collect();
     let (status, body) = send(&server, "GET", &format!("/q?{}", q.join("&")), "", "");
     assert_eq!(status, 200, "{body:.300}");
-    assert!(body.starts_with(r#"{"a":{"b":[{"0":{"0":{"0":"#), "{body:.300}");
+    assert!(
+        body.starts_with(r#"{"a":{"b":[{"0":{"0":{"0":"#),
+        "{body:.300}"
+    );
     assert_alive(&server);
 }
 
@@ -157,7 +192,13 @@ fn cookies_decode_like_cookie_parser() {
         body,
         r#"{"1":"one","a":"1","b":"q","c":"A","d":"%ZZ","j":{"x":[1]},"e":"j:0","f":"sp","h":"j:[[1]","y":"z","q":"","r":""}"#
     );
-    let (_, body) = send(&server, "GET", "/c", "Cookie: a=1\r\nCookie: b=2; a=3\r\n", "");
+    let (_, body) = send(
+        &server,
+        "GET",
+        "/c",
+        "Cookie: a=1\r\nCookie: b=2; a=3\r\n",
+        "",
+    );
     assert_eq!(body, r#"{"a":"1","b":"2"}"#);
     let (_, body) = send(&server, "GET", "/c", "Cookie: k=v;;; =e; ;m=n=o\r\n", "");
     assert_eq!(body, r#"{"k":"v","":"e","m":"n=o"}"#);

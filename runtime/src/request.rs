@@ -119,7 +119,12 @@ fn cookie_pairs(s: &str) -> Vec<(&str, &str)> {
     if b.len() < 2 {
         return pairs;
     }
-    let find = |from: usize, c: u8| b[from.min(b.len())..].iter().position(|&x| x == c).map(|p| p + from);
+    let find = |from: usize, c: u8| {
+        b[from.min(b.len())..]
+            .iter()
+            .position(|&x| x == c)
+            .map(|p| p + from)
+    };
     let blank = |c: u8| c == b' ' || c == b'\t';
     let mut index = 0;
     while index < b.len() {
@@ -128,14 +133,20 @@ fn cookie_pairs(s: &str) -> Vec<(&str, &str)> {
             None => b.len(),
             Some(semi) if eq > semi => {
                 // A `;` before the `=`: restart at the last `;` before it.
-                index = b[..eq].iter().rposition(|&x| x == b';').map_or(0, |p| p + 1);
+                index = b[..eq]
+                    .iter()
+                    .rposition(|&x| x == b';')
+                    .map_or(0, |p| p + 1);
                 continue;
             }
             Some(semi) => semi,
         };
         let trim = |from: usize, to: usize| {
             let start = (from..to).find(|&i| !blank(b[i])).unwrap_or(to);
-            let stop = (start..to).rev().find(|&i| !blank(b[i])).map_or(start, |i| i + 1);
+            let stop = (start..to)
+                .rev()
+                .find(|&i| !blank(b[i]))
+                .map_or(start, |i| i + 1);
             (start, stop)
         };
         let (ks, ke) = trim(index, eq);

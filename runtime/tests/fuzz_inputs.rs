@@ -33,7 +33,18 @@ const CASE_BUDGET: Duration = Duration::from_secs(3);
 /// `a[b][b]…`, runs of `[` or `]`, `[]` appends, indexes, and mixtures.
 fn bracket_key() -> impl Strategy<Value = String> {
     let fragment = prop::sample::select(vec![
-        "[b]", "[", "]", "[]", "[0]", "[[", "]]", "[1000]", "[__proto__]", "%5B", "%5D", "=",
+        "[b]",
+        "[",
+        "]",
+        "[]",
+        "[0]",
+        "[[",
+        "]]",
+        "[1000]",
+        "[__proto__]",
+        "%5B",
+        "%5D",
+        "=",
     ]);
     (
         "[a-c]{0,2}",
@@ -52,8 +63,21 @@ fn bracket_key() -> impl Strategy<Value = String> {
 /// combine, overflow arrays and meet objects.
 fn many_pairs() -> impl Strategy<Value = String> {
     let key = prop::sample::select(vec![
-        "a", "a[]", "a[b]", "a[0]", "a[1]", "a[b][]", "a[b][c]", "a[b]x", "a[25]", "a[150]",
-        "a[2000]", "[]", "0", "__proto__", "a[b][c][d][e][f][g]",
+        "a",
+        "a[]",
+        "a[b]",
+        "a[0]",
+        "a[1]",
+        "a[b][]",
+        "a[b][c]",
+        "a[b]x",
+        "a[25]",
+        "a[150]",
+        "a[2000]",
+        "[]",
+        "0",
+        "__proto__",
+        "a[b][c][d][e][f][g]",
     ]);
     let value = prop::sample::select(vec!["", "1", "x", "%41", "%zz", "+", "a%5B"]);
     prop::collection::vec((key, value), 0..5_000).prop_map(|pairs| {
@@ -90,8 +114,18 @@ fn deep_json() -> impl Strategy<Value = Vec<u8>> {
 /// JSON values (deep or not).
 fn cookie_header() -> impl Strategy<Value = String> {
     let pair = prop::sample::select(vec![
-        "a=1", " b = \"q\" ", "1=one", "c=%41", "d=%ZZ", "=e", "f", "__proto__=p", "g=j:{\"x\":[1]}",
-        "h=j:0", "\"", "",
+        "a=1",
+        " b = \"q\" ",
+        "1=one",
+        "c=%41",
+        "d=%ZZ",
+        "=e",
+        "f",
+        "__proto__=p",
+        "g=j:{\"x\":[1]}",
+        "h=j:0",
+        "\"",
+        "",
     ]);
     let piece = prop_oneof![
         40 => pair.prop_map(str::to_owned),
@@ -115,10 +149,7 @@ fn timed<T>(what: &str, len: usize, f: impl FnOnce() -> T) -> Result<T, TestCase
     let start = Instant::now();
     let out = f();
     let took = start.elapsed();
-    prop_assert!(
-        took < CASE_BUDGET,
-        "{what} of {len} bytes took {took:?}"
-    );
+    prop_assert!(took < CASE_BUDGET, "{what} of {len} bytes took {took:?}");
     Ok(out)
 }
 
