@@ -94,7 +94,7 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
     } else {
         match request::decode_body(&parts.headers, &bytes) {
             Ok(v) => Some(v),
-            Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
+            Err(e) => return json_error(e.status(), e.to_string()),
         }
     };
     let msg_body = request::request_message(

@@ -5,6 +5,8 @@ use bytes::Bytes;
 use http::{HeaderMap, Method};
 use serde_json::{Map, Value};
 
+mod qs;
+
 /// Why a request body could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -14,138 +16,149 @@ pub enum DecodeError {
         column: usize,
         message: String,
     },
+    /// A urlencoded body with more than [`QS_PARAMETER_LIMIT`] parameters
+    /// (body-parser's `parameters.too.many`).
+    #[error("too many parameters")]
+    TooManyParameters,
+    /// A urlencoded body with a key nested deeper than 32 brackets
+    /// (body-parser's `strictDepth` error).
+    #[error("The input exceeded the depth")]
+    TooDeep,
 }
 
-/// Query string (or urlencoded body) → object, with the `qs` rules Express
-/// uses: repeated keys become arrays, `a[]=1` appends, `a[0]=1` indexes an
-/// array, `a[b]=1` nests an object, and a key without `=` is `""`.
-pub fn parse_query(query: Option<&str>) -> Map<String, Value> {
-    let mut out = Map::new();
-    let Some(q) = query.filter(|q| !q.is_empty()) else {
-        return out;
-    };
-    // qs's parameterLimit: pairs beyond the first 1000 are ignored, which
-    // bounds the work a hostile query string can cause.
-    for (k, v) in form_urlencoded_pairs(q)
-        .into_iter()
-        .take(QS_PARAMETER_LIMIT)
-    {
-        let (base, path) = split_key(&k);
-        if base.is_empty() {
-            continue;
+impl DecodeError {
+    /// The status Node-RED answers: body-parser's 413 for too many
+    /// parameters, 400 otherwise.
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            DecodeError::TooManyParameters => http::StatusCode::PAYLOAD_TOO_LARGE,
+            DecodeError::Json { .. } | DecodeError::TooDeep => http::StatusCode::BAD_REQUEST,
         }
-        insert_path(&mut out, base, &path, Value::String(v));
     }
-    out
 }
 
-/// The most key/value pairs read from one query string or form body.
+impl From<qs::FormError> for DecodeError {
+    fn from(e: qs::FormError) -> Self {
+        match e {
+            qs::FormError::TooManyParameters => DecodeError::TooManyParameters,
+            qs::FormError::TooDeep(_) => DecodeError::TooDeep,
+        }
+    }
+}
+
+/// Query string → object, as Express 4.22's extended query parser answers
+/// (`qs` with depth 5, array limit 1000, at most [`QS_PARAMETER_LIMIT`]
+/// pairs read and the rest ignored): repeated keys become arrays, `a[]=1`
+/// appends, `a[0]=1` indexes an array, `a[b]=1` nests an object, and a key
+/// without `=` is `""`. Nesting past depth 5 stays one literal key.
+pub fn parse_query(query: Option<&str>) -> Map<String, Value> {
+    let Some(q) = query.filter(|q| !q.is_empty()) else {
+        return Map::new();
+    };
+    // Without `strictDepth` qs never rejects a query string.
+    qs::parse(q, &qs::QUERY).unwrap_or_default()
+}
+
+/// The most key/value pairs read from one query string or form body (a
+/// form body with more is rejected, as body-parser does).
 pub const QS_PARAMETER_LIMIT: usize = 1000;
 
-/// The most array index `qs` turns into an array (beyond, an object key).
-const QS_ARRAY_LIMIT: usize = 20;
-
-/// `a[b][]` → ("a", ["b", ""]); a key without well-formed brackets is taken whole.
-fn split_key(key: &str) -> (&str, Vec<&str>) {
-    let Some(open) = key.find('[') else {
-        return (key, Vec::new());
-    };
-    if open == 0 {
-        return (key, Vec::new());
-    }
-    let mut segs = Vec::new();
-    let mut rest = &key[open..];
-    while let Some(r) = rest.strip_prefix('[') {
-        let Some(close) = r.find(']') else {
-            return (key, Vec::new());
-        };
-        segs.push(&r[..close]);
-        rest = &r[close + 1..];
-    }
-    if !rest.is_empty() {
-        return (key, Vec::new());
-    }
-    (&key[..open], segs)
-}
-
-fn insert_path(map: &mut Map<String, Value>, key: &str, path: &[&str], value: Value) {
-    match path.split_first() {
-        None => match map.get_mut(key) {
-            Some(Value::Array(items)) => items.push(value),
-            Some(existing) => {
-                let first = existing.take();
-                *existing = Value::Array(vec![first, value]);
-            }
-            None => {
-                map.insert(key.to_owned(), value);
-            }
-        },
-        Some((seg, rest)) => {
-            let index = seg.parse::<usize>().ok().filter(|i| *i <= QS_ARRAY_LIMIT);
-            let slot = map.entry(key.to_owned()).or_insert_with(|| {
-                if seg.is_empty() || index.is_some() {
-                    Value::Array(Vec::new())
-                } else {
-                    Value::Object(Map::new())
-                }
-            });
-            insert_into(slot, seg, index, rest, value);
-        }
-    }
-}
-
-fn insert_into(slot: &mut Value, seg: &str, index: Option<usize>, rest: &[&str], value: Value) {
-    // An array addressed by a non-index key becomes an object keyed by position.
-    if let Value::Array(items) = slot {
-        if !seg.is_empty() && index.is_none() {
-            let obj: Map<String, Value> = std::mem::take(items)
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| (i.to_string(), v))
-                .collect();
-            *slot = Value::Object(obj);
-        }
-    }
-    if !slot.is_array() && !slot.is_object() {
-        let first = slot.take();
-        *slot = Value::Array(vec![first]);
-    }
-    match slot {
-        Value::Array(items) => {
-            if rest.is_empty() {
-                // qs compacts sparse indexes: `a[5]=x` alone is `["x"]`.
-                items.push(value);
-            } else {
-                let mut child = Map::new();
-                insert_path(&mut child, "_", rest, value);
-                items.push(child.remove("_").unwrap_or(Value::Null));
-            }
-        }
-        Value::Object(obj) => insert_path(obj, seg, rest, value),
-        _ => {}
-    }
-}
-
-fn form_urlencoded_pairs(s: &str) -> Vec<(String, String)> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(s).unwrap_or_default()
-}
-
-/// `Cookie` header → object of name → value.
+/// `Cookie` header(s) → object of name → value, as Node-RED's
+/// cookie-parser answers: the `cookie` package (0.7) splits pairs at `;`,
+/// trims spaces and tabs, keeps the first value of a name, drops one pair
+/// of surrounding quotes and percent-decodes (a value that does not decode
+/// stays as it is); then a value starting `j:` whose rest parses as JSON
+/// (and is truthy) becomes that JSON. Node.js joins repeated `Cookie`
+/// headers with "; ". One pass over the header; JSON nesting is bounded by
+/// serde_json's 128 levels (deeper stays a string).
 pub fn parse_cookies(headers: &HeaderMap) -> Map<String, Value> {
+    let joined = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("; ");
     let mut out = Map::new();
-    for h in headers.get_all(http::header::COOKIE) {
-        let Ok(s) = h.to_str() else { continue };
-        for pair in s.split(';') {
-            let pair = pair.trim();
-            if let Some((k, v)) = pair.split_once('=') {
-                let v = v.trim().trim_matches('"');
-                let v = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
-                out.entry(k.trim().to_owned())
-                    .or_insert_with(|| Value::String(v.into_owned()));
+    for (name, value) in cookie_pairs(&joined) {
+        if name == "__proto__" || out.contains_key(name) {
+            continue;
+        }
+        let decoded = if value.contains('%') {
+            qs::decode_uri_component(value).unwrap_or_else(|| value.to_owned())
+        } else {
+            value.to_owned()
+        };
+        out.insert(name.to_owned(), json_cookie(decoded));
+    }
+    qs::js_key_order(out)
+}
+
+/// cookie-parser's `JSONCookie`: `j:` + JSON that parses to a truthy value.
+fn json_cookie(value: String) -> Value {
+    if let Some(json) = value.strip_prefix("j:") {
+        if let Ok(v) = serde_json::from_str::<Value>(json) {
+            let truthy = match &v {
+                Value::Null | Value::Bool(false) => false,
+                Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+                Value::String(s) => !s.is_empty(),
+                _ => true,
+            };
+            if truthy {
+                return v;
             }
         }
     }
-    out
+    Value::String(value)
+}
+
+/// The `cookie` package's `parse` loop: (name, raw value) pairs in order,
+/// names possibly repeated.
+fn cookie_pairs(s: &str) -> Vec<(&str, &str)> {
+    let b = s.as_bytes();
+    let mut pairs = Vec::new();
+    if b.len() < 2 {
+        return pairs;
+    }
+    let find = |from: usize, c: u8| {
+        b[from.min(b.len())..]
+            .iter()
+            .position(|&x| x == c)
+            .map(|p| p + from)
+    };
+    let blank = |c: u8| c == b' ' || c == b'\t';
+    let mut index = 0;
+    while index < b.len() {
+        let Some(eq) = find(index, b'=') else { break };
+        let end = match find(index, b';') {
+            None => b.len(),
+            Some(semi) if eq > semi => {
+                // A `;` before the `=`: restart at the last `;` before it.
+                index = b[..eq]
+                    .iter()
+                    .rposition(|&x| x == b';')
+                    .map_or(0, |p| p + 1);
+                continue;
+            }
+            Some(semi) => semi,
+        };
+        let trim = |from: usize, to: usize| {
+            let start = (from..to).find(|&i| !blank(b[i])).unwrap_or(to);
+            let stop = (start..to)
+                .rev()
+                .find(|&i| !blank(b[i]))
+                .map_or(start, |i| i + 1);
+            (start, stop)
+        };
+        let (ks, ke) = trim(index, eq);
+        let (mut vs, mut ve) = trim(eq + 1, end);
+        if ve > vs && b[vs] == b'"' && b[ve - 1] == b'"' {
+            vs += 1;
+            ve -= 1;
+        }
+        pairs.push((&s[ks..ke], if vs < ve { &s[vs..ve] } else { "" }));
+        index = end + 1;
+    }
+    pairs
 }
 
 /// Headers → object with lower-case names; repeated headers are joined with
@@ -238,7 +251,7 @@ pub fn decode_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, DecodeErr
     }
     if mime == "application/x-www-form-urlencoded" {
         let text = String::from_utf8_lossy(body);
-        return Ok(Value::Object(parse_query(Some(&text))));
+        return Ok(Value::Object(qs::parse_form(&text)?));
     }
     let (top, sub) = mime.split_once('/').unwrap_or((mime.as_str(), ""));
     let is_text = mime.is_empty() || top == "text" || sub == "xml" || sub.ends_with("+xml");
