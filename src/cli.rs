@@ -108,6 +108,22 @@ struct RunArgs {
     /// Most connections served at once.
     #[arg(long, default_value_t = 10_000)]
     max_connections: usize,
+    /// Seconds a client has to send a complete request body once the server
+    /// starts reading it; 408 beyond.
+    #[arg(long, default_value_t = 60.0)]
+    body_timeout: f64,
+    /// Slowest accepted request body, in bytes per second, measured over 5 s
+    /// windows after a 5 s grace (a window may instead bring the rest of the
+    /// body); 408 below it. 0 turns the rule off.
+    #[arg(long, default_value_t = 1024)]
+    min_body_rate: u64,
+    /// Most connections one client address (IPv6: its /64) may have waiting
+    /// on it with an unfinished request head or body; beyond it the address's
+    /// oldest waiting connection is closed. Idle keep-alive connections and
+    /// requests being answered do not count. Default: a tenth of
+    /// --max-connections (at least 1).
+    #[arg(long)]
+    max_waiting_per_client: Option<usize>,
     #[command(flatten)]
     admin: AdminPlacement,
     /// Bearer token every admin API request must carry (prefer the
@@ -354,6 +370,11 @@ fn run(args: RunArgs) -> ExitCode {
             header_read_timeout: Duration::from_secs_f64(args.header_timeout.max(0.001)),
             max_header_bytes: args.max_header_bytes,
             max_connections: args.max_connections,
+            body: flowgate_runtime::server::BodyRules {
+                timeout: Duration::from_secs_f64(args.body_timeout.max(0.001)),
+                min_rate: args.min_body_rate,
+            },
+            max_waiting_per_client: args.max_waiting_per_client,
             shutdown_grace: Duration::from_secs(args.shutdown_grace),
             ..ServerLimits::default()
         };
