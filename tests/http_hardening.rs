@@ -269,3 +269,69 @@ fn an_http10_request_without_host_is_served() {
     assert!(answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.ends_with(r#"{"a":"1"}"#), "{answer}");
 }
+
+/// Read one response with a `Content-Length` from a kept-alive connection.
+fn read_response(tcp: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    while !answer.ends_with(b"\r\n\r\n") {
+        assert_eq!(tcp.read(&mut byte).unwrap(), 1, "connection closed");
+        answer.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    let length: usize = head
+        .split("content-length: ")
+        .nth(1)
+        .and_then(|rest| rest.split("\r\n").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no content-length: {head}"));
+    let mut body = vec![0u8; length];
+    tcp.read_exact(&mut body).unwrap();
+    answer.extend_from_slice(&body);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn idle_keep_alive_connections_do_not_count_against_their_address() {
+    // A budget of one waiting connection per address.
+    let s = Server::start_with(ECHO, &["--max-waiting-per-client", "1"], &[]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    // Clients behind one proxy address: four kept-alive connections, each
+    // served once and now idle.
+    let request = b"GET /echo?n=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut kept: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut tcp = connect_from(&rt, "127.0.0.3", &s.addr);
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            tcp.write_all(request).unwrap();
+            assert!(read_response(&mut tcp).starts_with("HTTP/1.1 200"));
+            tcp
+        })
+        .collect();
+    // The same address then leaves requests unfinished.
+    let mut stalled = Vec::new();
+    for _ in 0..3 {
+        let mut tcp = connect_from(&rt, "127.0.0.3", &s.addr);
+        let _ = tcp.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\na");
+        stalled.push(tcp);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // The idle connections still serve (their requests, arriving, push the
+    // address over its budget once more: the stalled ones go, oldest first).
+    for tcp in &mut kept {
+        tcp.write_all(request).unwrap();
+        let answer = read_response(tcp);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    // Closed without an answer, long before any body timeout (60 s, and the
+    // rate rule's first verdict after 10 s) could have cut them.
+    let started = Instant::now();
+    for tcp in &mut stalled {
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(read_all(tcp), "");
+    }
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+}
