@@ -102,7 +102,8 @@ struct RunArgs {
     /// Seconds a client has to send its complete request headers.
     #[arg(long, default_value_t = 10.0)]
     header_timeout: f64,
-    /// Largest request head (request line + headers) in bytes; 431 beyond.
+    /// Largest request head (request line + headers) in bytes, exactly: a
+    /// head of this size is served, a longer one gets 431.
     #[arg(long, default_value_t = 64 * 1024)]
     max_header_bytes: usize,
     /// Most connections served at once.

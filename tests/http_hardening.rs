@@ -76,7 +76,10 @@ fn a_body_trickling_below_the_minimum_rate_gets_408() {
     let answer = String::from_utf8_lossy(&first[..got]).into_owned() + &read_all(&mut tcp);
     trickler.join().unwrap();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
     assert_eq!(
         json_body(&answer)["error"],
         "request body arrived slower than 100 bytes/s"
@@ -125,7 +128,10 @@ fn a_stalled_admin_body_gets_408_within_the_body_timeout() {
     let answer = read_all(&mut tcp);
     let elapsed = started.elapsed();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
     assert_eq!(json_body(&answer)["code"], "request_timeout", "{answer}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
@@ -182,7 +188,11 @@ fn stalled_sockets_from_one_address_do_not_lock_out_another() {
         let started = Instant::now();
         let r = quick.get(s.url("/echo?from=1")).send().unwrap();
         assert_eq!(r.status(), 200);
-        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
     }
     drop(stalled);
 }
@@ -199,9 +209,17 @@ fn a_head_at_the_size_limit_is_served_and_one_byte_more_gets_431() {
     // The default limit, 64 KiB.
     let s = Server::start(ECHO);
     let answer = exchange(&s, &head_of_length(64 * 1024));
-    assert!(answer.starts_with("HTTP/1.1 200"), "{}", &answer[..answer.len().min(200)]);
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "{}",
+        &answer[..answer.len().min(200)]
+    );
     let answer = exchange(&s, &head_of_length(64 * 1024 + 1));
-    assert!(answer.starts_with("HTTP/1.1 431"), "{}", &answer[..answer.len().min(200)]);
+    assert!(
+        answer.starts_with("HTTP/1.1 431"),
+        "{}",
+        &answer[..answer.len().min(200)]
+    );
 }
 
 #[test]
@@ -252,7 +270,10 @@ fn an_http11_request_without_host_gets_400() {
     let s = Server::start(ECHO);
     let answer = exchange(&s, b"GET /echo HTTP/1.1\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
-    assert!(json_body(&answer)["error"].as_str().unwrap().contains("Host"));
+    assert!(json_body(&answer)["error"]
+        .as_str()
+        .unwrap()
+        .contains("Host"));
 }
 
 #[test]
@@ -266,7 +287,10 @@ fn a_request_with_two_hosts_gets_400() {
 fn an_http10_request_without_host_is_served() {
     let s = Server::start(ECHO);
     let answer = exchange(&s, b"GET /echo?a=1 HTTP/1.0\r\n\r\n");
-    assert!(answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+        "{answer}"
+    );
     assert!(answer.ends_with(r#"{"a":"1"}"#), "{answer}");
 }
 
@@ -333,5 +357,9 @@ fn idle_keep_alive_connections_do_not_count_against_their_address() {
         tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         assert_eq!(read_all(tcp), "");
     }
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
 }

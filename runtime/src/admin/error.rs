@@ -81,9 +81,11 @@ fn too_large(limit: usize) -> ApiError {
 pub async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
     read_limited(body, limit).await.map_err(|e| match e {
         BodyReadError::TooLarge(limit) => too_large(limit),
-        BodyReadError::TimedOut(why) => {
-            ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", why.to_string())
-        }
+        BodyReadError::TimedOut(why) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            why.to_string(),
+        ),
         BodyReadError::Broken(_) => ApiError::bad_request("invalid_request", e.to_string()),
     })
 }

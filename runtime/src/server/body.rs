@@ -64,10 +64,10 @@ pub async fn read_limited(body: axum::body::Body, limit: usize) -> Result<Bytes,
         return Err(BodyReadError::TooLarge(limit));
     }
     axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let mut chain = std::iter::successors(
-            Some(&e as &(dyn std::error::Error + 'static)),
-            |e| e.source(),
-        );
+        let mut chain =
+            std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
+                e.source()
+            });
         let mut too_large = false;
         let timeout = chain.find_map(|e| {
             too_large |= e.is::<http_body_util::LengthLimitError>();
