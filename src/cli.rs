@@ -120,9 +120,9 @@ struct RunArgs {
     min_body_rate: u64,
     /// Most connections one client address (IPv6: its /64) may have waiting
     /// on it with an unfinished request head or body; beyond it the address's
-    /// oldest waiting connection is closed. Idle keep-alive connections and
-    /// requests being answered do not count. Default: a tenth of
-    /// --max-connections (at least 1).
+    /// longest-waiting connection is closed. Requests that arrive whole, idle
+    /// keep-alive connections and requests being answered do not count.
+    /// Default: a tenth of --max-connections (at least 1).
     #[arg(long)]
     max_waiting_per_client: Option<usize>,
     #[command(flatten)]

@@ -343,15 +343,23 @@ fn idle_keep_alive_connections_do_not_count_against_their_address() {
         stalled.push(tcp);
     }
     std::thread::sleep(Duration::from_millis(300));
-    // The idle connections still serve (their requests, arriving, push the
-    // address over its budget once more: the stalled ones go, oldest first).
+    // The idle connections still serve: their requests arrive whole, so
+    // they never wait on the client and never count.
     for tcp in &mut kept {
         tcp.write_all(request).unwrap();
         let answer = read_response(tcp);
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
-    // Closed without an answer, long before any body timeout (60 s, and the
-    // rate rule's first verdict after 10 s) could have cut them.
+    // The newest stalled request is still open and can finish...
+    let mut newest = stalled.pop().unwrap();
+    newest
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    newest.write_all(b"bcdefghi").unwrap();
+    let answer = read_response(&mut newest);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // ...the older ones were closed without an answer, long before any
+    // body timeout (60 s, and the rate rule's first verdict after 10 s).
     let started = Instant::now();
     for tcp in &mut stalled {
         tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -22,6 +22,11 @@ use super::budget::{ConnState, Phase};
 /// judged (connection set-up, a client finishing its head).
 pub const RATE_WINDOW: Duration = Duration::from_secs(5);
 
+/// How long a body must have had nothing to read before its connection
+/// counts as waiting on the client (see `budget`): shorter pauses are
+/// hyper handing the body over chunk by chunk, not the client.
+const STUCK_AFTER: Duration = Duration::from_millis(100);
+
 /// How fast a request body must arrive (the `--body-timeout` and
 /// `--min-body-rate` flags).
 #[derive(Debug, Clone, Copy)]
@@ -96,6 +101,10 @@ pub(crate) struct TimedBody {
     /// arrive with their head never touch the clock or the timer wheel.
     clock: Option<Clock>,
     timer: Option<Pin<Box<Sleep>>>,
+    /// Since when the body has had nothing to read.
+    pending_since: Option<Instant>,
+    /// Whether the connection counts as waiting on the client.
+    counted: bool,
     done: bool,
     failed: Option<BodyTimeout>,
 }
@@ -119,6 +128,8 @@ impl TimedBody {
             window_bytes: 0,
             clock: None,
             timer: None,
+            pending_since: None,
+            counted: false,
             done,
             failed: None,
         }
@@ -174,12 +185,21 @@ impl TimedBody {
         if self.clock.is_none() {
             self.window_bytes = 0;
         }
+        let mut now = Instant::now();
+        let since = *self.pending_since.get_or_insert(now);
         loop {
-            if let Err(why) = self.check(Instant::now()) {
+            if let Err(why) = self.check(now) {
                 return self.fail(why);
             }
+            if !self.counted && now >= since + STUCK_AFTER {
+                self.counted = true;
+                self.conn.waiting_on_client(since.into_std());
+            }
             let clock = self.clock.as_ref().expect("check starts the clock");
-            let due = clock.deadline.min(clock.window_end);
+            let mut due = clock.deadline.min(clock.window_end);
+            if !self.counted {
+                due = due.min(since + STUCK_AFTER);
+            }
             let timer = match &mut self.timer {
                 Some(timer) => {
                     if timer.deadline() != due {
@@ -192,6 +212,7 @@ impl TimedBody {
             if timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
+            now = Instant::now();
         }
     }
 }
@@ -213,6 +234,7 @@ impl Body for TimedBody {
                 if let Some(data) = frame.data_ref() {
                     this.window_bytes += data.len() as u64;
                 }
+                this.pending_since = None;
                 if this.inner.is_end_stream() {
                     this.finish();
                 } else if this.clock.is_some() {

@@ -1,20 +1,24 @@
-//! Connections waiting on their client (a request head or body not yet
-//! complete), counted per client address, so that a few addresses cannot
-//! hold every connection slot with requests they never finish.
+//! Connections waiting on their client, counted per client address, so
+//! that a few addresses cannot hold every connection slot with requests
+//! they never finish.
 //!
-//! Only waiting counts: a keep-alive connection idle between requests, one
-//! whose request is being served, and an upgraded (WebSocket) connection
-//! cost its address nothing, so many well-behaved clients behind one proxy
-//! address are not confused with a slow reader. When an address has more
-//! waiting connections than its budget, its *oldest* waiting connection is
-//! closed: the newest request gets its chance, and the stragglers go first.
+//! A connection counts while the server has read everything its client sent
+//! of an unfinished request head or body (or of nothing yet, on a new
+//! connection) and must wait for more. A request that arrives whole never
+//! counts; a keep-alive connection idle between requests, one whose request
+//! is being answered, and an upgraded (WebSocket) connection count nothing,
+//! so many well-behaved clients behind one proxy address are not confused
+//! with a slow reader. When an address has more waiting connections than its
+//! budget, the one that has waited longest is closed: the newest request
+//! gets its chance, and the most stalled goes first.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -43,47 +47,61 @@ impl ClientKey {
     }
 }
 
-/// The per-address count of waiting connections, oldest first.
+/// A waiting connection's place in its address's list: when it started
+/// waiting (nanoseconds since the budget was made), then arrival order.
+type Place = (u64, u64);
+
+/// The per-address lists of waiting connections, longest waiting first.
 pub(crate) struct ReadingBudget {
     per_client: usize,
+    epoch: Instant,
     next: AtomicU64,
-    waiting: Mutex<HashMap<ClientKey, BTreeMap<u64, Weak<ConnState>>>>,
+    waiting: Mutex<HashMap<ClientKey, BTreeMap<Place, Weak<ConnState>>>>,
 }
 
 impl ReadingBudget {
     pub(crate) fn new(per_client: usize) -> Arc<Self> {
         Arc::new(ReadingBudget {
             per_client: per_client.max(1),
+            epoch: Instant::now(),
             next: AtomicU64::new(1),
             waiting: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Count `conn` as waiting; returns its ticket. Closes the address's
-    /// oldest waiting connection when the address is over its budget.
-    fn enter(&self, conn: &Arc<ConnState>) -> u64 {
-        let ticket = self.next.fetch_add(1, Ordering::Relaxed);
+    /// Count `conn`, waiting since `since`; returns its place. Closes the
+    /// address's longest-waiting connection when the address is over its
+    /// budget.
+    fn enter(&self, conn: &Arc<ConnState>, since: Instant) -> Place {
+        let nanos = since.saturating_duration_since(self.epoch).as_nanos();
+        let place = (
+            u64::try_from(nanos).unwrap_or(u64::MAX),
+            self.next.fetch_add(1, Ordering::Relaxed),
+        );
         let evicted = {
             let mut waiting = self.waiting.lock();
             let list = waiting.entry(conn.client).or_default();
-            list.insert(ticket, Arc::downgrade(conn));
+            list.insert(place, Arc::downgrade(conn));
             if list.len() > self.per_client {
-                list.pop_first().map(|(_, oldest)| oldest)
+                list.pop_first().map(|(_, longest)| longest)
             } else {
                 None
             }
         };
-        if let Some(oldest) = evicted.and_then(|w| w.upgrade()) {
-            tracing::debug!(client = %oldest.client.0, "closing the oldest waiting connection of an address over its budget");
-            oldest.evicted.notify_one();
+        if let Some(longest) = evicted.and_then(|w| w.upgrade()) {
+            tracing::debug!(
+                client = %longest.client.0,
+                "closing the longest-waiting connection of an address over its budget"
+            );
+            longest.evicted.notify_one();
         }
-        ticket
+        place
     }
 
-    fn leave(&self, client: ClientKey, ticket: u64) {
+    fn leave(&self, client: ClientKey, place: Place) {
         let mut waiting = self.waiting.lock();
         if let Some(list) = waiting.get_mut(&client) {
-            list.remove(&ticket);
+            list.remove(&place);
             if list.is_empty() {
                 waiting.remove(&client);
             }
@@ -95,14 +113,23 @@ impl ReadingBudget {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub(crate) enum Phase {
-    /// Waiting for the client to finish a request head or body.
-    Waiting = 0,
+    /// Reading a request head (or waiting for the first one).
+    Head = 0,
+    /// The head is in; reading the request body.
+    Body = 1,
     /// A request is being answered.
-    Serving = 1,
+    Serving = 2,
     /// Between requests on a keep-alive connection.
-    Idle = 2,
+    Idle = 3,
     /// Handed over to another protocol (WebSocket): never waiting again.
-    Upgraded = 3,
+    Upgraded = 4,
+}
+
+impl Phase {
+    /// Whether the connection is still receiving its request.
+    fn receiving(self) -> bool {
+        matches!(self, Phase::Head | Phase::Body)
+    }
 }
 
 /// One connection's state, shared by its I/O, its requests and their bodies.
@@ -110,7 +137,10 @@ pub(crate) struct ConnState {
     client: ClientKey,
     budget: Arc<ReadingBudget>,
     phase: AtomicU8,
-    ticket: Mutex<Option<u64>>,
+    /// Its place in the budget while it counts as waiting.
+    place: Mutex<Option<Place>>,
+    /// Whether `place` is set (read without the lock on every request).
+    counted: AtomicBool,
     evicted: Notify,
     body_timeout: Mutex<Option<BodyTimeout>>,
 }
@@ -118,40 +148,74 @@ pub(crate) struct ConnState {
 impl ConnState {
     /// A new connection: waiting for its first request head.
     pub(crate) fn accepted(peer: SocketAddr, budget: Arc<ReadingBudget>) -> Arc<Self> {
-        let conn = Arc::new(ConnState {
+        Arc::new(ConnState {
             client: ClientKey::of(peer),
             budget,
-            phase: AtomicU8::new(Phase::Idle as u8),
-            ticket: Mutex::new(None),
+            phase: AtomicU8::new(Phase::Head as u8),
+            place: Mutex::new(None),
+            counted: AtomicBool::new(false),
             evicted: Notify::new(),
             body_timeout: Mutex::new(None),
-        });
-        conn.set_phase(Phase::Waiting);
-        conn
+        })
     }
 
-    pub(crate) fn set_phase(self: &Arc<Self>, phase: Phase) {
-        let mut ticket = self.ticket.lock();
-        if self.phase.load(Ordering::Acquire) == Phase::Upgraded as u8 {
+    /// Move to `phase` (an upgraded connection stays upgraded); once the
+    /// request is received the connection stops counting against its
+    /// address.
+    pub(crate) fn set_phase(&self, phase: Phase) {
+        let _ = self
+            .phase
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |p| {
+                (p != Phase::Upgraded as u8).then_some(phase as u8)
+            });
+        if !phase.receiving() && self.counted.load(Ordering::Acquire) {
+            self.stop_counting();
+        }
+    }
+
+    fn stop_counting(&self) {
+        let mut place = self.place.lock();
+        self.counted.store(false, Ordering::Release);
+        if let Some(p) = place.take() {
+            self.budget.leave(self.client, p);
+        }
+    }
+
+    fn phase_is(&self, phase: Phase) -> bool {
+        self.phase.load(Ordering::Acquire) == phase as u8
+    }
+
+    /// The server has read everything the client sent of an unfinished
+    /// request and must wait for more: from now on the connection counts
+    /// against its address. A request that arrives whole never gets here.
+    pub(crate) fn waiting_on_client(self: &Arc<Self>, since: Instant) {
+        if self.counted.load(Ordering::Acquire) {
             return;
         }
-        self.phase.store(phase as u8, Ordering::Release);
-        match (phase, *ticket) {
-            (Phase::Waiting, None) => *ticket = Some(self.budget.enter(self)),
-            (Phase::Waiting, Some(_)) => {}
-            (_, Some(t)) => {
-                *ticket = None;
-                self.budget.leave(self.client, t);
-            }
-            (_, None) => {}
+        let mut place = self.place.lock();
+        if place.is_none() && (self.phase_is(Phase::Head) || self.phase_is(Phase::Body)) {
+            *place = Some(self.budget.enter(self, since));
+            self.counted.store(true, Ordering::Release);
+        }
+    }
+
+    /// The socket has nothing more to read. While a head is unfinished that
+    /// is waiting on the client. (While a body is read, the body itself
+    /// judges: hyper also reads ahead once a body is complete.)
+    fn read_pending(self: &Arc<Self>) {
+        if self.phase_is(Phase::Head) {
+            self.waiting_on_client(Instant::now());
         }
     }
 
     /// Bytes arrived: on an idle connection they start the next request.
-    fn bytes_read(self: &Arc<Self>) {
-        if self.phase.load(Ordering::Acquire) == Phase::Idle as u8 {
-            self.set_phase(Phase::Waiting);
-        }
+    fn bytes_read(&self) {
+        let _ = self.phase.compare_exchange(
+            Phase::Idle as u8,
+            Phase::Head as u8,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
     }
 
     /// Resolves when the connection must be closed to keep its address
@@ -172,8 +236,8 @@ impl ConnState {
 
 impl Drop for ConnState {
     fn drop(&mut self) {
-        if let Some(t) = self.ticket.get_mut().take() {
-            self.budget.leave(self.client, t);
+        if let Some(p) = self.place.get_mut().take() {
+            self.budget.leave(self.client, p);
         }
     }
 }
@@ -200,8 +264,10 @@ impl AsyncRead for WatchedStream {
         let this = self.get_mut();
         let before = buf.filled().len();
         let result = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            this.conn.bytes_read();
+        match result {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => this.conn.bytes_read(),
+            Poll::Pending => this.conn.read_pending(),
+            _ => {}
         }
         result
     }
@@ -234,5 +300,65 @@ impl AsyncWrite for WatchedStream {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures::FutureExt;
+
+    use super::*;
+
+    fn conn(budget: &Arc<ReadingBudget>, addr: &str) -> Arc<ConnState> {
+        ConnState::accepted(addr.parse().unwrap(), Arc::clone(budget))
+    }
+
+    #[test]
+    fn ipv6_clients_share_a_budget_per_64_and_mapped_ipv4_is_ipv4() {
+        let key = |a: &str| ClientKey::of(a.parse().unwrap());
+        assert_eq!(key("[2001:db8:1:2::1]:1"), key("[2001:db8:1:2:ffff::9]:2"));
+        assert_ne!(key("[2001:db8:1:2::1]:1"), key("[2001:db8:1:3::1]:1"));
+        assert_eq!(key("[::ffff:10.0.0.1]:1"), key("10.0.0.1:2"));
+    }
+
+    #[test]
+    fn an_address_over_budget_loses_its_longest_waiting_connection_only() {
+        let budget = ReadingBudget::new(2);
+        let t0 = Instant::now();
+        let (a, b, c) = (
+            conn(&budget, "10.0.0.1:1"),
+            conn(&budget, "10.0.0.1:2"),
+            conn(&budget, "10.0.0.1:3"),
+        );
+        let other = conn(&budget, "10.0.0.2:1");
+        other.waiting_on_client(t0);
+        a.waiting_on_client(t0 + Duration::from_millis(2));
+        b.waiting_on_client(t0 + Duration::from_millis(1));
+        assert!(a.evicted().now_or_never().is_none());
+        // Counted later, but waiting since before the others.
+        c.waiting_on_client(t0 + Duration::from_millis(0));
+        assert!(c.evicted().now_or_never().is_some());
+        assert!(a.evicted().now_or_never().is_none());
+        assert!(b.evicted().now_or_never().is_none());
+        assert!(other.evicted().now_or_never().is_none());
+    }
+
+    #[test]
+    fn a_connection_answered_or_idle_does_not_count() {
+        let budget = ReadingBudget::new(1);
+        let t0 = Instant::now();
+        let served = conn(&budget, "10.0.0.1:1");
+        served.waiting_on_client(t0);
+        served.set_phase(Phase::Serving);
+        let idle = conn(&budget, "10.0.0.1:2");
+        idle.set_phase(Phase::Idle);
+        idle.waiting_on_client(t0);
+        let waiting = conn(&budget, "10.0.0.1:3");
+        waiting.waiting_on_client(t0 + Duration::from_millis(1));
+        for c in [&served, &idle, &waiting] {
+            assert!(c.evicted().now_or_never().is_none());
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! rule, the time limit on its body, and its connection's waiting state.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -17,26 +18,33 @@ use super::budget::{ConnState, Phase};
 use crate::http::json_error;
 
 /// Serve one request of a connection with `router`.
-pub(crate) async fn handle(
+pub(crate) fn handle(
     router: Router,
     conn: Arc<ConnState>,
     rules: BodyRules,
     peer: SocketAddr,
     req: Request<Incoming>,
-) -> Result<Response, Infallible> {
-    let response = match host_problem(&req) {
-        Some(problem) => {
-            conn.set_phase(Phase::Serving);
-            closing(json_error(StatusCode::BAD_REQUEST, problem))
-        }
-        None => route(router, &conn, rules, peer, req).await,
-    };
-    conn.set_phase(if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-        Phase::Upgraded
+) -> impl Future<Output = Result<Response, Infallible>> + Send {
+    // Set before the future runs: hyper reads on as soon as it has handed
+    // the request over.
+    let problem = host_problem(&req);
+    conn.set_phase(if problem.is_none() && !req.body().is_end_stream() {
+        Phase::Body
     } else {
-        Phase::Idle
+        Phase::Serving
     });
-    Ok(response)
+    async move {
+        let response = match problem {
+            Some(problem) => closing(json_error(StatusCode::BAD_REQUEST, problem)),
+            None => route(router, &conn, rules, peer, req).await,
+        };
+        conn.set_phase(if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+            Phase::Upgraded
+        } else {
+            Phase::Idle
+        });
+        Ok(response)
+    }
 }
 
 async fn route(
@@ -47,11 +55,6 @@ async fn route(
     req: Request<Incoming>,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
-    conn.set_phase(if body.is_end_stream() {
-        Phase::Serving
-    } else {
-        Phase::Waiting
-    });
     parts.extensions.insert(ConnectInfo(peer));
     let body = TimedBody::new(body, rules, Arc::clone(conn));
     let response = match router.oneshot(Request::from_parts(parts, body)).await {
