@@ -136,6 +136,36 @@ fn a_stalled_admin_body_gets_408_within_the_body_timeout() {
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
 
+#[test]
+fn a_stalled_body_on_a_route_reading_through_an_extractor_gets_408() {
+    // The jwt console's routes take their body as an axum extractor, which
+    // knows nothing of timeouts: the connection layer answers for them.
+    let s = Server::start_with(ECHO, &["--body-timeout", "2"], &[]);
+    let mut tcp = raw(&s);
+    let started = Instant::now();
+    write!(
+        tcp,
+        "POST /jwt/console/verify HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        s.addr
+    )
+    .unwrap();
+    let answer = read_all(&mut tcp);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    assert_eq!(
+        json_body(&answer)["error"],
+        "request body not complete within 2 s"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 /// A connection from `source` (any 127.x address works on loopback).
 fn connect_from(rt: &tokio::runtime::Runtime, source: &str, addr: &str) -> TcpStream {
     rt.block_on(async {

@@ -155,7 +155,10 @@ impl TimedBody {
         let rules = self.rules;
         let window_bytes = self.window_bytes;
         let clock = self.clock.get_or_insert_with(|| Clock {
-            deadline: now + rules.timeout,
+            // A timeout too large to add is no timeout: a year will do.
+            deadline: now
+                .checked_add(rules.timeout)
+                .unwrap_or(now + Duration::from_secs(365 * 24 * 3600)),
             window_end: now + RATE_WINDOW,
             judging: false,
             window_remaining: remaining,
@@ -193,7 +196,7 @@ impl TimedBody {
             }
             if !self.counted && now >= since + STUCK_AFTER {
                 self.counted = true;
-                self.conn.waiting_on_client(since.into_std());
+                self.conn.waiting_on_client();
             }
             let clock = self.clock.as_ref().expect("check starts the clock");
             let mut due = clock.deadline.min(clock.window_end);

@@ -47,8 +47,8 @@ impl ClientKey {
     }
 }
 
-/// A waiting connection's place in its address's list: when it started
-/// waiting (nanoseconds since the budget was made), then arrival order.
+/// A waiting connection's place in its address's list: when its request
+/// began (nanoseconds since the budget was made), then arrival order.
 type Place = (u64, u64);
 
 /// The per-address lists of waiting connections, longest waiting first.
@@ -69,13 +69,17 @@ impl ReadingBudget {
         })
     }
 
-    /// Count `conn`, waiting since `since`; returns its place. Closes the
-    /// address's longest-waiting connection when the address is over its
-    /// budget.
-    fn enter(&self, conn: &Arc<ConnState>, since: Instant) -> Place {
-        let nanos = since.saturating_duration_since(self.epoch).as_nanos();
+    /// Nanoseconds from the budget's making to now: when a request began.
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Count `conn`; returns its place. Closes the address's longest-waiting
+    /// connection (the one whose request began first) when the address is
+    /// over its budget.
+    fn enter(&self, conn: &Arc<ConnState>) -> Place {
         let place = (
-            u64::try_from(nanos).unwrap_or(u64::MAX),
+            conn.request_began.load(Ordering::Acquire),
             self.next.fetch_add(1, Ordering::Relaxed),
         );
         let evicted = {
@@ -137,6 +141,9 @@ pub(crate) struct ConnState {
     client: ClientKey,
     budget: Arc<ReadingBudget>,
     phase: AtomicU8,
+    /// When its current request began (see [`ReadingBudget::now`]): at
+    /// accept, or at the first byte after an idle spell.
+    request_began: AtomicU64,
     /// Its place in the budget while it counts as waiting.
     place: Mutex<Option<Place>>,
     /// Whether `place` is set (read without the lock on every request).
@@ -150,6 +157,7 @@ impl ConnState {
     pub(crate) fn accepted(peer: SocketAddr, budget: Arc<ReadingBudget>) -> Arc<Self> {
         Arc::new(ConnState {
             client: ClientKey::of(peer),
+            request_began: AtomicU64::new(budget.now()),
             budget,
             phase: AtomicU8::new(Phase::Head as u8),
             place: Mutex::new(None),
@@ -188,13 +196,13 @@ impl ConnState {
     /// The server has read everything the client sent of an unfinished
     /// request and must wait for more: from now on the connection counts
     /// against its address. A request that arrives whole never gets here.
-    pub(crate) fn waiting_on_client(self: &Arc<Self>, since: Instant) {
+    pub(crate) fn waiting_on_client(self: &Arc<Self>) {
         if self.counted.load(Ordering::Acquire) {
             return;
         }
         let mut place = self.place.lock();
         if place.is_none() && (self.phase_is(Phase::Head) || self.phase_is(Phase::Body)) {
-            *place = Some(self.budget.enter(self, since));
+            *place = Some(self.budget.enter(self));
             self.counted.store(true, Ordering::Release);
         }
     }
@@ -204,18 +212,25 @@ impl ConnState {
     /// judges: hyper also reads ahead once a body is complete.)
     fn read_pending(self: &Arc<Self>) {
         if self.phase_is(Phase::Head) {
-            self.waiting_on_client(Instant::now());
+            self.waiting_on_client();
         }
     }
 
     /// Bytes arrived: on an idle connection they start the next request.
     fn bytes_read(&self) {
-        let _ = self.phase.compare_exchange(
-            Phase::Idle as u8,
-            Phase::Head as u8,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        );
+        if self
+            .phase
+            .compare_exchange(
+                Phase::Idle as u8,
+                Phase::Head as u8,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+        {
+            self.request_began
+                .store(self.budget.now(), Ordering::Release);
+        }
     }
 
     /// Resolves when the connection must be closed to keep its address
@@ -305,8 +320,6 @@ impl AsyncWrite for WatchedStream {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use futures::FutureExt;
 
     use super::*;
@@ -326,19 +339,19 @@ mod tests {
     #[test]
     fn an_address_over_budget_loses_its_longest_waiting_connection_only() {
         let budget = ReadingBudget::new(2);
-        let t0 = Instant::now();
         let (a, b, c) = (
             conn(&budget, "10.0.0.1:1"),
             conn(&budget, "10.0.0.1:2"),
             conn(&budget, "10.0.0.1:3"),
         );
         let other = conn(&budget, "10.0.0.2:1");
-        other.waiting_on_client(t0);
-        a.waiting_on_client(t0 + Duration::from_millis(2));
-        b.waiting_on_client(t0 + Duration::from_millis(1));
+        // `c`'s request began first, though it is counted last.
+        c.request_began.store(0, Ordering::Release);
+        other.waiting_on_client();
+        a.waiting_on_client();
+        b.waiting_on_client();
         assert!(a.evicted().now_or_never().is_none());
-        // Counted later, but waiting since before the others.
-        c.waiting_on_client(t0 + Duration::from_millis(0));
+        c.waiting_on_client();
         assert!(c.evicted().now_or_never().is_some());
         assert!(a.evicted().now_or_never().is_none());
         assert!(b.evicted().now_or_never().is_none());
@@ -348,15 +361,14 @@ mod tests {
     #[test]
     fn a_connection_answered_or_idle_does_not_count() {
         let budget = ReadingBudget::new(1);
-        let t0 = Instant::now();
         let served = conn(&budget, "10.0.0.1:1");
-        served.waiting_on_client(t0);
+        served.waiting_on_client();
         served.set_phase(Phase::Serving);
         let idle = conn(&budget, "10.0.0.1:2");
         idle.set_phase(Phase::Idle);
-        idle.waiting_on_client(t0);
+        idle.waiting_on_client();
         let waiting = conn(&budget, "10.0.0.1:3");
-        waiting.waiting_on_client(t0 + Duration::from_millis(1));
+        waiting.waiting_on_client();
         for c in [&served, &idle, &waiting] {
             assert!(c.evicted().now_or_never().is_none());
         }
