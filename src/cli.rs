@@ -109,8 +109,8 @@ struct RunArgs {
     /// Most connections served at once.
     #[arg(long, default_value_t = 10_000)]
     max_connections: usize,
-    /// Seconds a client has to send a complete request body once the server
-    /// starts reading it; 408 beyond.
+    /// Seconds a client has to send a complete request body, counted from
+    /// the first time the server waits for body bytes; 408 beyond.
     #[arg(long, default_value_t = 60.0)]
     body_timeout: f64,
     /// Slowest accepted request body, in bytes per second, measured over 5 s
