@@ -102,12 +102,29 @@ struct RunArgs {
     /// Seconds a client has to send its complete request headers.
     #[arg(long, default_value_t = 10.0)]
     header_timeout: f64,
-    /// Largest request head (request line + headers) in bytes; 431 beyond.
+    /// Largest request head (request line + headers) in bytes, exactly: a
+    /// head of this size is served, a longer one gets 431.
     #[arg(long, default_value_t = 64 * 1024)]
     max_header_bytes: usize,
     /// Most connections served at once.
     #[arg(long, default_value_t = 10_000)]
     max_connections: usize,
+    /// Seconds a client has to send a complete request body, counted from
+    /// the first time the server waits for body bytes; 408 beyond.
+    #[arg(long, default_value_t = 60.0)]
+    body_timeout: f64,
+    /// Slowest accepted request body, in bytes per second, measured over 5 s
+    /// windows after a 5 s grace (a window may instead bring the rest of the
+    /// body); 408 below it. 0 turns the rule off.
+    #[arg(long, default_value_t = 1024)]
+    min_body_rate: u64,
+    /// Most connections one client address (IPv6: its /64) may have waiting
+    /// on it with an unfinished request head or body; beyond it the address's
+    /// longest-waiting connection is closed. Requests that arrive whole, idle
+    /// keep-alive connections and requests being answered do not count.
+    /// Default: a tenth of --max-connections (at least 1).
+    #[arg(long)]
+    max_waiting_per_client: Option<usize>,
     #[command(flatten)]
     admin: AdminPlacement,
     /// Bearer token every admin API request must carry (prefer the
@@ -391,6 +408,11 @@ fn run(args: RunArgs) -> ExitCode {
             header_read_timeout: Duration::from_secs_f64(args.header_timeout.max(0.001)),
             max_header_bytes: args.max_header_bytes,
             max_connections: args.max_connections,
+            body: flowgate_runtime::server::BodyRules {
+                timeout: Duration::from_secs_f64(args.body_timeout.max(0.001)),
+                min_rate: args.min_body_rate,
+            },
+            max_waiting_per_client: args.max_waiting_per_client,
             shutdown_grace: Duration::from_secs(args.shutdown_grace),
             ..ServerLimits::default()
         };

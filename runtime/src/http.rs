@@ -19,6 +19,7 @@ use crate::exchange::{Exchange, Reply};
 use crate::message::Message;
 use crate::request::{self, RequestInfo};
 use crate::routes::Lookup;
+use crate::server::BodyReadError;
 use crate::service::Runtime;
 
 /// A router serving the flows' endpoints as its fallback; merge admin and
@@ -27,7 +28,9 @@ pub fn flow_router(runtime: Arc<Runtime>) -> Router {
     Router::new().fallback(flow_request).with_state(runtime)
 }
 
-fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
+/// A JSON error answer, `{"error": message}`, the shape flow endpoints
+/// and the connection layer answer problems in.
+pub(crate) fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
     let body = serde_json::to_vec(&json!({ "error": message.into() })).expect("serialize");
     (
         status,
@@ -70,23 +73,15 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
         Lookup::NotFound => return not_found(parts.method.as_str(), path),
     };
     let limit = flows.settings.max_body_bytes;
-    let bytes = match axum::body::to_bytes(body, limit).await {
+    let bytes = match crate::server::read_limited(body, limit).await {
         Ok(b) => b,
         Err(e) => {
-            let too_big = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-                || e.to_string().contains("length limit");
-            return if too_big {
-                json_error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("request body is larger than {limit} bytes"),
-                )
-            } else {
-                json_error(
-                    StatusCode::BAD_REQUEST,
-                    format!("cannot read request body: {e}"),
-                )
+            let status = match e {
+                BodyReadError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                BodyReadError::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
+                BodyReadError::Broken(_) => StatusCode::BAD_REQUEST,
             };
+            return json_error(status, e.to_string());
         }
     };
     let body_value = if node_method == "get" {

@@ -1,19 +1,24 @@
 //! The connection layer: accepts TCP connections and serves them with hyper
 //! over HTTP/1.1 (what Node-RED's Express server speaks; no HTTP/2 preface
-//! sniffing per connection), with the limits a public token service needs (slow clients cut off, header
-//! sizes capped, connection count bounded) and a bounded graceful shutdown.
+//! sniffing per connection), with the limits a public token service needs
+//! (slow heads and bodies cut off, head sizes capped exactly, connections
+//! bounded in number and per client address while they wait on their
+//! client) and a bounded graceful shutdown.
 
-use std::net::SocketAddr;
+mod body;
+mod budget;
+mod service;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower::ServiceExt;
+
+pub use body::{read_limited, BodyReadError, BodyRules, BodyTimeout, RATE_WINDOW};
+use budget::{ConnState, ReadingBudget, WatchedStream};
 
 /// Connection limits, each a command-line flag (see SECURITY.md).
 #[derive(Debug, Clone)]
@@ -21,12 +26,17 @@ pub struct ServerLimits {
     /// A client must send its complete request head within this time
     /// (slowloris protection); others keep being served meanwhile.
     pub header_read_timeout: Duration,
-    /// Largest request head in bytes; beyond it the answer is 431.
+    /// Largest request head in bytes (exact); beyond it the answer is 431.
     pub max_header_bytes: usize,
     /// Most header lines in one request; beyond it the answer is 431.
     pub max_headers: usize,
     /// Most connections open at once; further clients wait to be accepted.
     pub max_connections: usize,
+    /// How fast request bodies must arrive; slower ones are answered 408.
+    pub body: BodyRules,
+    /// Most connections one client address may have waiting on it (a head
+    /// or body not yet complete); `None` is a tenth of `max_connections`.
+    pub max_waiting_per_client: Option<usize>,
     /// How long in-flight requests get to finish after SIGINT/SIGTERM.
     pub shutdown_grace: Duration,
 }
@@ -38,8 +48,23 @@ impl Default for ServerLimits {
             max_header_bytes: 64 * 1024,
             max_headers: 100,
             max_connections: 10_000,
+            body: BodyRules {
+                timeout: Duration::from_secs(60),
+                min_rate: 1024,
+            },
+            max_waiting_per_client: None,
             shutdown_grace: Duration::from_secs(10),
         }
+    }
+}
+
+impl ServerLimits {
+    /// The waiting-connection budget of one client address: the configured
+    /// one, else a tenth of the connection limit, and at least 1.
+    pub fn waiting_per_client(&self) -> usize {
+        self.max_waiting_per_client
+            .unwrap_or(self.max_connections / 10)
+            .max(1)
     }
 }
 
@@ -55,6 +80,7 @@ pub async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(limits.max_header_bytes)
         .max_buf_size(limits.max_header_bytes.max(8192))
         .max_headers(limits.max_headers);
     let builder = Arc::new(builder);
@@ -63,6 +89,8 @@ pub async fn serve(
     // every connection has gone.
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let budget = ReadingBudget::new(limits.waiting_per_client());
+    let rules = limits.body;
     tokio::pin!(stop);
     loop {
         let permit = tokio::select! {
@@ -82,20 +110,21 @@ pub async fn serve(
             _ = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = router
-            .clone()
-            .map_request(move |mut req: axum::extract::Request<_>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                req
-            });
-        let conn = builder
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
-            .with_upgrades();
+        let state = ConnState::accepted(peer, Arc::clone(&budget));
+        let io = TokioIo::new(WatchedStream::new(stream, Arc::clone(&state)));
+        let router = router.clone();
+        let request_state = Arc::clone(&state);
+        let service = hyper::service::service_fn(move |req| {
+            service::handle(router.clone(), Arc::clone(&request_state), rules, peer, req)
+        });
+        let conn = builder.serve_connection(io, service).with_upgrades();
         let mut shutdown = shutdown_rx.clone();
         tokio::spawn(async move {
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
+                // Its address has too many connections waiting: drop it.
+                _ = state.evicted() => {}
                 _ = async { shutdown.wait_for(|stop| *stop).await.map(|_| ()) } => {
                     conn.as_mut().graceful_shutdown();
                     let _ = conn.await;

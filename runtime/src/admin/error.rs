@@ -1,6 +1,6 @@
 //! Node-RED's admin error shape (`{"code", "message"}`), request body
-//! reading with a size limit and JSON parse positions, and the request
-//! timeout.
+//! reading with a size limit and JSON parse positions, and the refusal of
+//! declared oversize bodies.
 
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::Admin;
 use crate::error::Problem;
+use crate::server::{read_limited, BodyReadError};
 
 /// An admin API error: status, Node-RED's machine-readable `code`, a
 /// message for people and, for a rejected deploy, every problem found.
@@ -78,18 +79,14 @@ fn too_large(limit: usize) -> ApiError {
 /// Read a request body of at most `limit` bytes (a declared
 /// `Content-Length` over the limit is refused before reading anything).
 pub async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
-    if axum::body::HttpBody::size_hint(&body).lower() > limit as u64 {
-        return Err(too_large(limit));
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_big = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            || e.to_string().contains("length limit");
-        if too_big {
-            too_large(limit)
-        } else {
-            ApiError::bad_request("invalid_request", format!("cannot read request body: {e}"))
-        }
+    read_limited(body, limit).await.map_err(|e| match e {
+        BodyReadError::TooLarge(limit) => too_large(limit),
+        BodyReadError::TimedOut(why) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            why.to_string(),
+        ),
+        BodyReadError::Broken(_) => ApiError::bad_request("invalid_request", e.to_string()),
     })
 }
 
@@ -133,18 +130,15 @@ pub fn parse_form_or_json(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, Ap
     }
 }
 
-/// Bound how long an admin request may take (a slow client cannot hold a
-/// connection open forever). Deploys run on their own task, so a timed-out
-/// request never leaves one half done.
+/// Refuse a body whose declared `Content-Length` is over the limit before
+/// any route reads it (routes that take the body through an extractor
+/// included), so a client that sent `Expect: 100-continue` gets 413 without
+/// `100 Continue` and never sends the body. How fast the body must arrive is
+/// the connection layer's rule (`--body-timeout`, `--min-body-rate`).
 pub async fn limits(State(admin): State<Arc<Admin>>, req: Request, next: Next) -> Response {
-    let timeout = admin.options.request_timeout;
-    match tokio::time::timeout(timeout, next.run(req)).await {
-        Ok(r) => r,
-        Err(_) => ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            format!("request took longer than {} s", timeout.as_secs_f64()),
-        )
-        .into_response(),
+    let limit = admin.options.max_body_bytes;
+    if axum::body::HttpBody::size_hint(req.body()).lower() > limit as u64 {
+        return too_large(limit).into_response();
     }
+    next.run(req).await
 }

@@ -56,9 +56,6 @@ pub struct AdminOptions {
     pub token: Option<String>,
     /// Largest request body accepted (Node-RED's `apiMaxLength`, 5 MB).
     pub max_body_bytes: usize,
-    /// Longest an admin request may take before it is answered 408 (a deploy
-    /// already under way still completes, atomically).
-    pub request_timeout: Duration,
     /// How long a session token from `POST /auth/token` stays valid
     /// (Node-RED's `sessionExpiryTime`, one week).
     pub session_ttl: Duration,
@@ -74,7 +71,6 @@ impl Default for AdminOptions {
             root: "/".into(),
             token: None,
             max_body_bytes: 5 * 1024 * 1024,
-            request_timeout: Duration::from_secs(60),
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             allow_any_host: false,
         }
@@ -143,7 +139,8 @@ pub(crate) struct Admin {
 ///
 /// `extra_protected` holds further routes (paths relative to the root, state
 /// already applied) that get the same protection as the built-in ones: the
-/// bearer-token check, the Origin check, body limit and timeout. Merge the
+/// bearer-token check, the Origin check and the body limit (how fast a body
+/// must arrive is the connection layer's rule, the same for every route). Merge the
 /// result into the flows' router (`http::flow_router(..).merge(..)`); paths
 /// the API does not serve fall through to the flows.
 pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Router) -> Router {
@@ -203,7 +200,7 @@ pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Rou
             origin::refuse_cross_site,
         ));
 
-    // The WebSocket is long-lived: no timeout; it checks Origin and auth itself.
+    // The WebSocket checks Origin and auth itself.
     let api = limited
         .route("/comms", get(comms::upgrade).with_state(admin))
         .route_layer(axum::middleware::map_response(security_headers));
