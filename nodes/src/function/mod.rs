@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use flowgate_runtime::context::Store;
 use flowgate_runtime::model::NodeConfig;
-use flowgate_runtime::node::{NodeFuture, NodeHandle};
+use flowgate_runtime::node::{Dest, NodeFuture, NodeHandle};
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
@@ -418,7 +418,22 @@ impl Inner {
                 let src = Arc::new(std::mem::take(&mut msg.body));
                 (Dynamic::from(lazy::lazy_msg(&src)), Some(src))
             }
-            Mode::Rhai => (convert::msg_from_json(&msg.body, self.mode), None),
+            // Converting is part of the run: it counts against the budget.
+            Mode::Rhai => match sandbox::within(budget, self.mode, || {
+                convert::msg_from_json(&msg.body, self.mode)
+                    .map_err(|_| "the conversion was interrupted".into())
+            }) {
+                Ok(value) => (value, None),
+                Err(RunError::Sliced) => return Err(RunError::Sliced),
+                Err(RunError::Failed(m, object)) => {
+                    return Ok(Completed {
+                        result: Err((m, object)),
+                        state: self.take_state(&run),
+                        msg: None,
+                        src: None,
+                    })
+                }
+            },
         };
         let mut scope = self.scope(&run, Some(msg_value.clone()));
         let result = script
@@ -441,16 +456,20 @@ impl Inner {
             Mode::Rhai => scope.get_value::<Dynamic>("msg").unwrap_or(msg_value),
         };
         drop(scope);
-        let state = std::mem::replace(
-            &mut *run.lock(),
-            RunState::new(Phase::Input, self.mode, String::new()),
-        );
         Ok(Completed {
             result,
-            state,
+            state: self.take_state(&run),
             msg: Some(msg_after),
             src,
         })
+    }
+
+    /// What an input run left in its shared state.
+    fn take_state(&self, run: &Run) -> RunState {
+        std::mem::replace(
+            &mut *run.lock(),
+            RunState::new(Phase::Input, self.mode, String::new()),
+        )
     }
 
     /// Run `initialize` or `finalize` with the full budget.
@@ -609,6 +628,53 @@ impl Inner {
     }
 }
 
+/// The fewest values in a message that make converting it too much work
+/// for a tokio worker's time slice (about a millisecond's worth in a
+/// release build).
+const LARGE_INPUT: usize = 10_000;
+
+/// Whether `body` holds at least [`LARGE_INPUT`] values. Counts at most
+/// that many, so a small message costs a walk over itself and a huge one
+/// no more than a big one.
+fn is_large(body: &Map<String, Value>) -> bool {
+    let mut count = body.len();
+    if count >= LARGE_INPUT {
+        return true;
+    }
+    let mut pending: Vec<&Value> = body.values().collect();
+    while let Some(v) = pending.pop() {
+        match v {
+            Value::Array(items) => {
+                count += items.len();
+                if count >= LARGE_INPUT {
+                    return true;
+                }
+                pending.extend(items);
+            }
+            Value::Object(map) => {
+                count += map.len();
+                if count >= LARGE_INPUT {
+                    return true;
+                }
+                pending.extend(map.values());
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Pass on what a run on the blocking pool sent.
+fn forward(mut sent: Outputs, out: &mut Outputs) {
+    for (dest, msg) in sent.drain() {
+        match dest {
+            Dest::Port(port) => out.send(port, msg),
+            Dest::Node(id) => out.send_to_node(id, msg),
+            Dest::Output { node, port } => out.send_from(node, port, msg),
+        }
+    }
+}
+
 /// A running function node.
 pub struct FunctionNode {
     inner: Arc<Inner>,
@@ -692,25 +758,33 @@ impl FunctionNode {
                 .acquire()
                 .await
                 .expect("semaphore is never closed");
+            // The run and both conversions (the message into script values
+            // and the results back) happen off the worker.
             let task = tokio::task::spawn_blocking(move || {
                 let mut msg = msg;
-                let ran_at = Instant::now();
+                let mut sent = Outputs::default();
                 let script = inner.func.as_ref().expect("function body");
+                if script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg)) {
+                    sent.send(0, msg);
+                    return Ok(sent);
+                }
+                let ran_at = Instant::now();
                 let budget = inner.budget(started, false);
                 let done = inner.run_input(script, &mut msg, budget);
                 if ran_at.elapsed() < SLICE / 4 {
                     // Quick again: let the next message try the worker first.
                     inner.slow.store(false, Ordering::Relaxed);
                 }
-                (msg, done)
+                match done {
+                    Ok(done) => inner.finish(msg, done, &mut sent).map(|()| sent),
+                    Err(_) => Err(NodeError::new("function run was interrupted").with_msg(msg)),
+                }
             });
-            let (msg, done) = task
+            let sent = task
                 .await
-                .map_err(|e| NodeError::new(format!("function run failed: {e}")))?;
-            match done {
-                Ok(done) => self.inner.finish(msg, done, out),
-                Err(_) => Err(NodeError::new("function run was interrupted").with_msg(msg)),
-            }
+                .map_err(|e| NodeError::new(format!("function run failed: {e}")))??;
+            forward(sent, out);
+            Ok(())
         })
     }
 
@@ -747,16 +821,15 @@ impl FunctionNode {
             }
         }
         let mut msg = msg;
-        if let Some(data) = &script.data {
-            // `_msgid` must be the string the engine would send on.
-            if msg.body.get("_msgid").is_some_and(Value::is_string) && data.apply(&mut msg.body) {
-                out.send(0, msg);
-                return Outcome::Ready(Ok(()));
-            }
-        }
         let started = Instant::now();
-        if inner.slow.load(Ordering::Relaxed) {
+        // Converting a big message (into script values, or normalizing it)
+        // is work no worker may be held for: straight to the blocking pool.
+        if inner.slow.load(Ordering::Relaxed) || is_large(&msg.body) {
             return Outcome::Pending(self.run_blocking(msg, out, started));
+        }
+        if script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg)) {
+            out.send(0, msg);
+            return Outcome::Ready(Ok(()));
         }
         match inner.run_input(script, &mut msg, inner.budget(started, true)) {
             Ok(done) => Outcome::Ready(inner.finish(msg, done, out)),
