@@ -240,16 +240,7 @@ pub fn collect_final(
         // Moving empties the object, so it is only done when nothing else
         // (a timer callback, a value sent on another port) still holds it.
         flat[i].1 = Dynamic::UNIT;
-        let body = if obj.is_sole_reference() {
-            move_out(&obj, src).map_err(|(e, body)| (e.to_string(), body))?
-        } else {
-            let converted = convert::to_body(&Dynamic::from(obj), Mode::Js, None);
-            match converted {
-                Ok(body) => body.unwrap_or_default(),
-                Err(e) => return Err((e.to_string(), into_body(src))),
-            }
-        };
-        bodies[i] = Some(body);
+        bodies[i] = Some(final_body(obj, src)?);
     }
     let mut sends = Vec::with_capacity(bodies.len());
     for ((port, _), body) in flat.into_iter().zip(bodies) {
@@ -259,6 +250,25 @@ pub fn collect_final(
         }
     }
     Ok((sends, bad))
+}
+
+/// The run's `msg` object as a message body, as the last use of `src`:
+/// untouched properties are moved out of `src` when nothing else (a timer
+/// callback, a value sent on another port) still holds the object, copied
+/// otherwise. On failure, the error text and the input body.
+pub fn final_body(
+    obj: JsObject,
+    src: Arc<Map<String, Value>>,
+) -> Result<Map<String, Value>, (String, Map<String, Value>)> {
+    if obj.is_sole_reference() {
+        return move_out(&obj, src).map_err(|(e, body)| (e.to_string(), body));
+    }
+    // The object goes first, so `src` is no longer shared with its markers.
+    let converted = convert::to_body(&Dynamic::from(obj), Mode::Js, None);
+    match converted {
+        Ok(body) => Ok(body.unwrap_or_default()),
+        Err(e) => Err((e.to_string(), into_body(src))),
+    }
 }
 
 /// Convert the run's `msg` object for the last time: converted properties

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::function::convert::{self, Mode};
 use crate::function::js::values::JsObject;
 use crate::function::lazy::normalize;
+use crate::function::sandbox::{self, Budget, RunError};
 
 /// Time allowed per key, generous for a debug build on a busy machine (a key
 /// takes a few microseconds there; ordered insertion one key at a time took
@@ -94,4 +95,35 @@ fn setting_and_deleting_integer_keys_costs_no_scan_per_key() {
     assert_eq!(keys[n / 2].as_str(), "name");
     let bound = PER_KEY * n as u32;
     assert!(took < bound, "took {took:?} (bound {bound:?})");
+}
+
+#[test]
+fn a_conversion_stops_when_the_run_is_out_of_time() {
+    let v = integer_keyed(200_000, false);
+    let started = Instant::now();
+    drop(convert::from_json(&v, Mode::Js));
+    let whole = started.elapsed();
+    let budget = Budget {
+        deadline: Instant::now(),
+        timeout: Duration::from_millis(1),
+        slice_end: None,
+        max_operations: u64::MAX,
+        max_memory: usize::MAX,
+    };
+    for mode in [Mode::Js, Mode::Rhai] {
+        let started = Instant::now();
+        let r = sandbox::within(budget, mode, || {
+            Ok::<_, Box<rhai::EvalAltResult>>(convert::from_json(&v, mode))
+        });
+        let took = started.elapsed();
+        eprintln!("{mode:?}: whole conversion {whole:?}, past the deadline {took:?}");
+        match r {
+            Err(RunError::Failed(m, _)) => {
+                assert!(m.ends_with("Script execution timed out after 1ms"), "{m}")
+            }
+            Err(RunError::Sliced) => panic!("{mode:?}: sliced"),
+            Ok(_) => panic!("{mode:?}: converted past the deadline"),
+        }
+        assert!(took < whole / 4, "{mode:?}: {took:?} (whole {whole:?})");
+    }
 }
