@@ -97,7 +97,12 @@ fn post(s: &Server, path: &str, body: String) -> (Duration, u16, Value) {
         .header("content-type", "application/json")
         .body(body)
         .send()
-        .unwrap_or_else(|e| panic!("{path}: no answer within {:?}: {e}", FUNCTION_TIMEOUT + MARGIN));
+        .unwrap_or_else(|e| {
+            panic!(
+                "{path}: no answer within {:?}: {e}",
+                FUNCTION_TIMEOUT + MARGIN
+            )
+        });
     let status = r.status().as_u16();
     let text = r.text().unwrap();
     let took = started.elapsed();
@@ -129,7 +134,10 @@ fn a_5mb_body_of_integer_keys_is_answered_within_the_function_timeout() {
     let (body, keys) = integer_keyed_body();
     for path in ["/count", "/count-rhai"] {
         let (took, status, answer) = post(&s, path, body.clone());
-        eprintln!("{path}: {keys} keys, {} bytes: {status} in {took:?}", body.len());
+        eprintln!(
+            "{path}: {keys} keys, {} bytes: {status} in {took:?}",
+            body.len()
+        );
         assert_count_or_timeout(path, status, &answer, keys);
         assert!(took < FUNCTION_TIMEOUT + MARGIN, "{path} took {took:?}");
     }

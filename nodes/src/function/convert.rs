@@ -99,7 +99,9 @@ fn json_to_rhai(v: &Value) -> Result<Dynamic, Interrupted> {
         Value::Bool(b) => Dynamic::from_bool(*b),
         Value::Number(n) => json_number(n, false),
         Value::String(s) => Dynamic::from(ImmutableString::from(s.as_str())),
-        Value::Array(a) => Dynamic::from_array(a.iter().map(json_to_rhai).collect::<Result<_, _>>()?),
+        Value::Array(a) => {
+            Dynamic::from_array(a.iter().map(json_to_rhai).collect::<Result<_, _>>()?)
+        }
         Value::Object(o) => Dynamic::from_map(rhai_map_from(o)?),
     })
 }

@@ -88,7 +88,7 @@ pub fn conversion_step() -> Result<(), Interrupted> {
     }
     let n = CONVERTED.get().wrapping_add(1);
     CONVERTED.set(n);
-    if n % CONVERT_CHECK_EVERY != 0 {
+    if !n.is_multiple_of(CONVERT_CHECK_EVERY) {
         return Ok(());
     }
     let stop = if memory::over_ceiling() {

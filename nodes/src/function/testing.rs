@@ -17,12 +17,7 @@ pub fn node(mode: Mode, func: &str, outputs: usize) -> Result<Harness, String> {
     node_with_id("f1", mode, func, outputs)
 }
 
-pub fn node_with_id(
-    id: &str,
-    mode: Mode,
-    func: &str,
-    outputs: usize,
-) -> Result<Harness, String> {
+pub fn node_with_id(id: &str, mode: Mode, func: &str, outputs: usize) -> Result<Harness, String> {
     let events = Events::new();
     let node = FunctionNode::standalone(StandaloneConfig {
         id,

@@ -171,8 +171,22 @@ mod tests {
     #[test]
     fn sets_and_deletes_keep_javascript_order() {
         let pool = [
-            "0", "1", "2", "10", "9", "01", "-1", "1.5", "a", "b", "length",
-            "4294967294", "4294967295", "99999999999", "", " 1",
+            "0",
+            "1",
+            "2",
+            "10",
+            "9",
+            "01",
+            "-1",
+            "1.5",
+            "a",
+            "b",
+            "length",
+            "4294967294",
+            "4294967295",
+            "99999999999",
+            "",
+            " 1",
         ];
         let mut map = JsMap::default();
         let mut reference = Vec::new();
@@ -183,7 +197,7 @@ mod tests {
             seed ^= seed >> 7;
             seed ^= seed << 17;
             let key = pool[(seed % pool.len() as u64) as usize];
-            if seed % 5 == 0 {
+            if seed.is_multiple_of(5) {
                 let removed = map.remove(key).map(|v| v.as_int().unwrap());
                 let at = reference.iter().position(|(k, _)| k == key);
                 assert_eq!(removed, at.map(|i| reference.remove(i).1), "{key}");
@@ -210,7 +224,10 @@ mod tests {
         }
         assert_eq!(listed(&built), reference);
         assert_eq!(
-            reference.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            reference
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>(),
             ["0", "2", "10", "b", "a", "x"]
         );
     }

@@ -61,13 +61,24 @@ fn integer_keyed_objects_convert_in_linear_time() {
             let started = Instant::now();
             normalize(&mut passed);
             let pass_through = started.elapsed();
-            let order = if descending { "descending" } else { "ascending" };
+            let order = if descending {
+                "descending"
+            } else {
+                "ascending"
+            };
             eprintln!(
                 "{n} integer keys ({order}): JavaScript {js:?}, Rhai {rhai:?}, untouched pass-through {pass_through:?}"
             );
             let bound = PER_KEY * n as u32;
-            for (what, took) in [("JavaScript", js), ("Rhai", rhai), ("pass-through", pass_through)] {
-                assert!(took < bound, "{what}: {n} keys took {took:?} (bound {bound:?})");
+            for (what, took) in [
+                ("JavaScript", js),
+                ("Rhai", rhai),
+                ("pass-through", pass_through),
+            ] {
+                assert!(
+                    took < bound,
+                    "{what}: {n} keys took {took:?} (bound {bound:?})"
+                );
             }
         }
     }
@@ -87,7 +98,10 @@ fn setting_and_deleting_integer_keys_costs_no_scan_per_key() {
         assert!(o.remove(&i.to_string()));
     }
     let took = started.elapsed();
-    eprintln!("{n} descending integer-key sets and {} deletes: {took:?}", n / 2);
+    eprintln!(
+        "{n} descending integer-key sets and {} deletes: {took:?}",
+        n / 2
+    );
     let keys = o.keys();
     assert_eq!(keys.len(), n / 2 + 1);
     assert_eq!(keys[0].as_str(), "1");
