@@ -611,7 +611,8 @@ impl Inner {
                         .flatten()
                         .unwrap_or_else(|| input.body.clone()),
                     (None, Some(src)) => lazy::into_body(src),
-                    (None, None) => input.body.clone(),
+                    // Nothing else reads the input's body any more.
+                    (None, None) => std::mem::take(&mut input.body),
                 };
                 if let Some(object) = error_object {
                     body.insert("error".into(), object);
