@@ -37,34 +37,53 @@ const BODY_BYTES: usize = 5_000_000;
 /// its own, and their bounds are for that load.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// A function timeout short enough that the conversion itself runs out of
+/// time, even in a release build.
+const SHORT_TIMEOUT: Duration = Duration::from_millis(20);
+
 fn endpoint(id: &str, method: &str, url: &str, func: &str, lang: &str) -> Vec<Value> {
+    endpoint_with_timeout(id, method, url, func, lang, FUNCTION_TIMEOUT)
+}
+
+fn endpoint_with_timeout(
+    id: &str,
+    method: &str,
+    url: &str,
+    func: &str,
+    lang: &str,
+    timeout: Duration,
+) -> Vec<Value> {
     vec![
         json!({"id": format!("{id}-in"), "type": "http in", "z": "tab", "url": url, "method": method,
                "x": 1, "y": 1, "wires": [[format!("{id}-fn")]]}),
         json!({"id": format!("{id}-fn"), "type": "function", "z": "tab", "func": func, "lang": lang,
-               "outputs": 1, "timeout": FUNCTION_TIMEOUT.as_secs(), "x": 2, "y": 1, "wires": [["out"]]}),
+               "outputs": 1, "timeout": timeout.as_secs_f64(), "x": 2, "y": 1, "wires": [["out"]]}),
     ]
 }
+
+const COUNT_JS: &str = "msg.payload = Object.keys(msg.payload).length;\nreturn msg;";
+const COUNT_RHAI: &str = "msg.payload = msg.payload.len(); msg";
 
 fn start() -> Server {
     let mut nodes = vec![
         json!({"id": "tab", "type": "tab", "label": "input cost"}),
         json!({"id": "out", "type": "http response", "z": "tab", "x": 3, "y": 1, "wires": []}),
     ];
-    nodes.extend(endpoint(
-        "count",
-        "post",
-        "/count",
-        "msg.payload = Object.keys(msg.payload).length;\nreturn msg;",
-        "javascript",
-    ));
-    nodes.extend(endpoint(
-        "rhai",
-        "post",
-        "/count-rhai",
-        "msg.payload = msg.payload.len(); msg",
-        "rhai",
-    ));
+    nodes.extend(endpoint("count", "post", "/count", COUNT_JS, "javascript"));
+    nodes.extend(endpoint("rhai", "post", "/count-rhai", COUNT_RHAI, "rhai"));
+    for (id, url, func, lang) in [
+        ("short", "/count-short", COUNT_JS, "javascript"),
+        ("short-rhai", "/count-short-rhai", COUNT_RHAI, "rhai"),
+    ] {
+        nodes.extend(endpoint_with_timeout(
+            id,
+            "post",
+            url,
+            func,
+            lang,
+            SHORT_TIMEOUT,
+        ));
+    }
     nodes.extend(endpoint(
         "fast",
         "get",
@@ -117,7 +136,7 @@ fn post(s: &Server, path: &str, body: String) -> (Duration, u16, Value) {
 }
 
 /// The answer is the key count, or the function's timeout error.
-fn assert_count_or_timeout(path: &str, status: u16, body: &Value, keys: usize) {
+fn assert_count_or_timeout(path: &str, status: u16, body: &Value, keys: usize, timeout: Duration) {
     match status {
         200 => assert_eq!(*body, json!(keys), "{path}"),
         500 => {
@@ -125,7 +144,7 @@ fn assert_count_or_timeout(path: &str, status: u16, body: &Value, keys: usize) {
             assert!(
                 message.contains(&format!(
                     "Script execution timed out after {}ms",
-                    FUNCTION_TIMEOUT.as_millis()
+                    timeout.as_millis()
                 )),
                 "{path}: {body}"
             );
@@ -139,14 +158,19 @@ fn a_5mb_body_of_integer_keys_is_answered_within_the_function_timeout() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let s = start();
     let (body, keys) = integer_keyed_body();
-    for path in ["/count", "/count-rhai"] {
+    for (path, timeout) in [
+        ("/count", FUNCTION_TIMEOUT),
+        ("/count-rhai", FUNCTION_TIMEOUT),
+        ("/count-short", SHORT_TIMEOUT),
+        ("/count-short-rhai", SHORT_TIMEOUT),
+    ] {
         let (took, status, answer) = post(&s, path, body.clone());
         eprintln!(
-            "{path}: {keys} keys, {} bytes: {status} in {took:?}",
+            "{path}: {keys} keys, {} bytes: {status} in {took:?}: {answer}",
             body.len()
         );
-        assert_count_or_timeout(path, status, &answer, keys);
-        assert!(took < FUNCTION_TIMEOUT + MARGIN, "{path} took {took:?}");
+        assert_count_or_timeout(path, status, &answer, keys, timeout);
+        assert!(took < timeout + MARGIN, "{path} took {took:?}");
     }
 }
 
@@ -197,7 +221,7 @@ fn another_endpoint_keeps_answering_while_two_big_bodies_convert() {
     for t in big {
         let (took, status, answer) = t.join().unwrap();
         eprintln!("/count: {status} in {took:?}");
-        assert_count_or_timeout("/count", status, &answer, keys);
+        assert_count_or_timeout("/count", status, &answer, keys, FUNCTION_TIMEOUT);
         assert!(took < FUNCTION_TIMEOUT + MARGIN, "/count took {took:?}");
     }
     assert!(probes.len() >= 3, "only {} probes", probes.len());
