@@ -43,6 +43,20 @@ pub(crate) fn json_error(status: StatusCode, message: impl Into<String>) -> Resp
         .into_response()
 }
 
+/// The largest body decoded on the worker that received it. Parsing (and
+/// copying into `msg.req.body`) takes milliseconds per megabyte, during
+/// which a worker would serve no other request.
+const DECODE_ON_WORKER_MAX: usize = 256 * 1024;
+
+/// Run `work` on this thread with the tokio worker's other tasks handed to
+/// another thread meanwhile (on a multi-threaded runtime; inline otherwise).
+fn off_worker<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
 /// Handle one request to a flow endpoint.
 pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> Response {
     let flows = runtime.current();
@@ -84,26 +98,34 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
             return json_error(status, e.to_string());
         }
     };
-    let body_value = if node_method == "get" {
-        None
-    } else {
-        match request::decode_body(&parts.headers, &bytes) {
-            Ok(v) => Some(v),
-            Err(e) => return json_error(e.status(), e.to_string()),
-        }
+    let decode = || {
+        let body_value = if node_method == "get" {
+            None
+        } else {
+            Some(request::decode_body(&parts.headers, &bytes)?)
+        };
+        Ok::<_, request::DecodeError>(request::request_message(
+            RequestInfo {
+                method: &parts.method,
+                path,
+                query: parts.uri.query(),
+                headers: &parts.headers,
+                params,
+                remote_ip,
+            },
+            &node_method,
+            body_value,
+        ))
     };
-    let msg_body = request::request_message(
-        RequestInfo {
-            method: &parts.method,
-            path,
-            query: parts.uri.query(),
-            headers: &parts.headers,
-            params,
-            remote_ip,
-        },
-        &node_method,
-        body_value,
-    );
+    let decoded = if bytes.len() > DECODE_ON_WORKER_MAX {
+        off_worker(decode)
+    } else {
+        decode()
+    };
+    let msg_body = match decoded {
+        Ok(m) => m,
+        Err(e) => return json_error(e.status(), e.to_string()),
+    };
     let timeout = flows.settings.http_timeout;
     let (exchange, mut reply_rx) = Exchange::new(parts.headers, bytes);
     let mut msg = Message::from_body(msg_body);

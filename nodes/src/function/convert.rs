@@ -6,6 +6,7 @@
 //! [`JsArray`] handles with a distinct `null`. Integers stay integers and
 //! floats stay floats in both directions.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use rhai::{Dynamic, FnPtr, ImmutableString, Map as RhaiMap, INT};
@@ -13,10 +14,10 @@ use serde_json::{Map, Number, Value};
 
 use super::js::number;
 use super::js::values::{
-    self, as_array, as_object, insert_ordered, JsArray, JsDate, JsError, JsFunction, JsNull,
-    JsObject,
+    self, as_array, as_object, JsArray, JsDate, JsError, JsFunction, JsNull, JsObject,
 };
 use super::lazy::LazyJson;
+use super::sandbox::{conversion_step, Interrupted};
 
 /// How deep a value may nest before conversion gives up (guards the stack:
 /// a level costs ~5 KiB of stack in debug builds, and conversions run on
@@ -40,25 +41,39 @@ pub enum ConvertError {
     Circular,
     #[error("value nests deeper than {MAX_DEPTH} levels")]
     TooDeep,
+    /// The running script's budget ran out (the run fails with its error).
+    #[error("the script's time or memory ran out")]
+    Interrupted,
 }
 
-/// A JSON value as a script value.
+impl From<Interrupted> for ConvertError {
+    fn from(_: Interrupted) -> Self {
+        ConvertError::Interrupted
+    }
+}
+
+/// A JSON value as a script value. Linear in the value's size (`n log n`
+/// for objects whose integer-like keys are out of order) and counted
+/// against the running script's budget: a conversion that budget cuts short
+/// gives `undefined`, and the run then fails with the budget's error (see
+/// [`conversion_step`]).
 pub fn from_json(v: &Value, mode: Mode) -> Dynamic {
+    try_from_json(v, mode).unwrap_or(Dynamic::UNIT)
+}
+
+/// [`from_json`], saying when the running script's budget cut it short.
+pub fn try_from_json(v: &Value, mode: Mode) -> Result<Dynamic, Interrupted> {
     match mode {
         Mode::Rhai => json_to_rhai(v),
         Mode::Js => json_to_js(v),
     }
 }
 
-/// A message body as the script's `msg`.
-pub fn msg_from_json(body: &Map<String, Value>, mode: Mode) -> Dynamic {
+/// A message body as the script's `msg` (budgeted as [`try_from_json`]).
+pub fn msg_from_json(body: &Map<String, Value>, mode: Mode) -> Result<Dynamic, Interrupted> {
     match mode {
-        Mode::Rhai => Dynamic::from_map(
-            body.iter()
-                .map(|(k, v)| (k.into(), json_to_rhai(v)))
-                .collect(),
-        ),
-        Mode::Js => Dynamic::from(js_object_from(body)),
+        Mode::Rhai => rhai_map_from(body).map(Dynamic::from_map),
+        Mode::Js => js_object_from(body).map(Dynamic::from),
     }
 }
 
@@ -77,39 +92,45 @@ fn json_number(n: &Number, js: bool) -> Dynamic {
     }
 }
 
-fn json_to_rhai(v: &Value) -> Dynamic {
-    match v {
+fn json_to_rhai(v: &Value) -> Result<Dynamic, Interrupted> {
+    conversion_step()?;
+    Ok(match v {
         Value::Null => Dynamic::UNIT,
         Value::Bool(b) => Dynamic::from_bool(*b),
         Value::Number(n) => json_number(n, false),
         Value::String(s) => Dynamic::from(ImmutableString::from(s.as_str())),
-        Value::Array(a) => Dynamic::from_array(a.iter().map(json_to_rhai).collect()),
-        Value::Object(o) => {
-            Dynamic::from_map(o.iter().map(|(k, v)| (k.into(), json_to_rhai(v))).collect())
+        Value::Array(a) => {
+            Dynamic::from_array(a.iter().map(json_to_rhai).collect::<Result<_, _>>()?)
         }
-    }
+        Value::Object(o) => Dynamic::from_map(rhai_map_from(o)?),
+    })
 }
 
-fn js_object_from(o: &Map<String, Value>) -> JsObject {
-    let obj = JsObject::with_capacity(o.len());
-    {
-        let mut map = obj.0.lock();
-        for (k, v) in o {
-            insert_ordered(&mut map, k.as_str().into(), json_to_js(v));
-        }
-    }
-    obj
+fn rhai_map_from(o: &Map<String, Value>) -> Result<RhaiMap, Interrupted> {
+    o.iter()
+        .map(|(k, v)| Ok((k.into(), json_to_rhai(v)?)))
+        .collect()
 }
 
-fn json_to_js(v: &Value) -> Dynamic {
-    match v {
+/// Built in one go (see [`values::JsMap`]'s `FromIterator`), not a key at a
+/// time, so JSON's order becomes JavaScript's at sorting cost.
+fn js_object_from(o: &Map<String, Value>) -> Result<JsObject, Interrupted> {
+    o.iter()
+        .map(|(k, v)| Ok((k.as_str().into(), json_to_js(v)?)))
+        .collect::<Result<_, _>>()
+        .map(JsObject::from_map)
+}
+
+fn json_to_js(v: &Value) -> Result<Dynamic, Interrupted> {
+    conversion_step()?;
+    Ok(match v {
         Value::Null => values::null(),
         Value::Bool(b) => Dynamic::from_bool(*b),
         Value::Number(n) => json_number(n, true),
         Value::String(s) => Dynamic::from(ImmutableString::from(s.as_str())),
-        Value::Array(a) => values::array(a.iter().map(json_to_js).collect()),
-        Value::Object(o) => Dynamic::from(js_object_from(o)),
-    }
+        Value::Array(a) => values::array(a.iter().map(json_to_js).collect::<Result<_, _>>()?),
+        Value::Object(o) => Dynamic::from(js_object_from(o)?),
+    })
 }
 
 /// A script value as JSON. `None` means JavaScript `undefined` (or a
@@ -198,6 +219,7 @@ fn to_json_inner(
     if seen.len() > MAX_DEPTH {
         return Err(ConvertError::TooDeep);
     }
+    conversion_step()?;
     if v.is_unit() {
         return Ok(match mode {
             Mode::Rhai => Some(Value::Null),
@@ -232,7 +254,7 @@ fn to_json_inner(
         let mut out = Map::with_capacity(entries.len());
         for (k, item) in entries {
             if let Some(lazy) = item.read_lock::<LazyJson>() {
-                out.insert(k.as_str().to_owned(), lazy.to_json());
+                out.insert(k.as_str().to_owned(), lazy.to_json()?);
                 continue;
             }
             if let Some(j) = to_json_inner(&item, mode, None, seen)? {
@@ -302,7 +324,9 @@ pub fn stringify(
 ) -> Result<Option<String>, ConvertError> {
     let mut out = String::new();
     let mut seen = Vec::new();
-    let wrote = write_json(v, allow, indent, 0, &mut out, &mut seen)?;
+    // A set: a replacer list as long as the object must not cost a scan per key.
+    let allow: Option<HashSet<&str>> = allow.map(|a| a.iter().map(String::as_str).collect());
+    let wrote = write_json(v, allow.as_ref(), indent, 0, &mut out, &mut seen)?;
     Ok(wrote.then_some(out))
 }
 
@@ -318,7 +342,7 @@ fn newline(out: &mut String, indent: &str, level: usize) {
 /// Write `v`; returns `false` (writing nothing) for `undefined`/functions.
 fn write_json(
     v: &Dynamic,
-    allow: Option<&[String]>,
+    allow: Option<&HashSet<&str>>,
     indent: &str,
     level: usize,
     out: &mut String,
@@ -327,6 +351,7 @@ fn write_json(
     if seen.len() > MAX_DEPTH {
         return Err(ConvertError::TooDeep);
     }
+    conversion_step()?;
     if v.is_unit() || v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<values::JsMethod>() {
         return Ok(false);
     }
@@ -389,7 +414,7 @@ fn write_json(
         out.push('{');
         let mut first = true;
         for (k, item) in entries {
-            if allow.is_some_and(|a| !a.contains(&k)) {
+            if allow.is_some_and(|a| !a.contains(k.as_str())) {
                 continue;
             }
             let mark = out.len();
@@ -419,7 +444,7 @@ fn write_json(
 
 fn write_list(
     items: &[Dynamic],
-    allow: Option<&[String]>,
+    allow: Option<&HashSet<&str>>,
     indent: &str,
     level: usize,
     out: &mut String,

@@ -223,6 +223,12 @@ fn read_path(e: &Expression<'_>) -> Option<Vec<String>> {
 }
 
 impl DataBody {
+    /// Apply the body to a message whose `_msgid` is a string (the string
+    /// the engine would send on); `false` when the engine must run instead.
+    pub fn try_apply(&self, msg: &mut flowgate_runtime::Message) -> bool {
+        msg.body.get("_msgid").is_some_and(Value::is_string) && self.apply(&mut msg.body)
+    }
+
     /// Apply the body to a message: `true` when done (the message is then
     /// what `return msg;` sends), `false` — with `body` untouched — when a
     /// read found no plain value and the script engine must run instead.

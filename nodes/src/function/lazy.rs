@@ -23,7 +23,8 @@ use serde_json::{Map, Number, Value};
 use super::api::{is_object, list_items, message_type, Sends};
 use super::convert::{self, ConvertError, Mode};
 use super::js::number::MAX_SAFE;
-use super::js::values::{array_index, as_object, insert_ordered, is_nullish, JsObject, Key};
+use super::js::values::{array_index, as_object, is_nullish, JsMap, JsObject, Key};
+use super::sandbox::{conversion_step, Interrupted};
 
 /// A top-level property of `msg` not converted yet: its value is
 /// `src[key]`. Only ever stored in the `msg` object itself, once per key.
@@ -39,44 +40,46 @@ impl LazyJson {
     }
 
     /// The property as a script value (what a full conversion gives).
-    pub fn materialize(&self) -> Dynamic {
-        convert::from_json(self.source(), Mode::Js)
+    pub fn materialize(&self) -> Result<Dynamic, Interrupted> {
+        convert::try_from_json(self.source(), Mode::Js)
     }
 
     /// The property as JSON, as a round trip through a script value would
     /// leave it.
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(&self) -> Result<Value, Interrupted> {
         let mut v = self.source().clone();
-        normalize(&mut v);
-        v
+        try_normalize(&mut v)?;
+        Ok(v)
     }
 }
 
 /// Replace a [`LazyJson`] marker by its script value; other values stay.
-pub fn materialize_in_place(slot: &mut Dynamic) {
+/// When the running script's budget cuts the conversion short the marker
+/// stays (the run is ending, see [`conversion_step`]).
+pub fn materialize_in_place(slot: &mut Dynamic) -> Result<(), Interrupted> {
     let converted = match slot.read_lock::<LazyJson>() {
-        Some(lazy) => lazy.materialize(),
-        None => return,
+        Some(lazy) => lazy.materialize()?,
+        None => return Ok(()),
     };
     *slot = converted;
+    Ok(())
 }
 
 /// The script's `msg` over `src`: every property a [`LazyJson`] marker, in
 /// the order a full conversion gives (integer-like keys first).
 pub fn lazy_msg(src: &Arc<Map<String, Value>>) -> JsObject {
-    let obj = JsObject::with_capacity(src.len());
-    {
-        let mut map = obj.0.lock();
-        for k in src.keys() {
+    let map: JsMap = src
+        .keys()
+        .map(|k| {
             let key: Key = k.as_str().into();
             let lazy = LazyJson {
                 src: Arc::clone(src),
                 key: key.clone(),
             };
-            insert_ordered(&mut map, key, Dynamic::from(lazy));
-        }
-    }
-    obj
+            (key, Dynamic::from(lazy))
+        })
+        .collect();
+    JsObject::from_map(map)
 }
 
 /// Take the message body back out of `src` (a copy only if a marker still
@@ -87,27 +90,41 @@ pub fn into_body(src: Arc<Map<String, Value>>) -> Map<String, Value> {
 
 /// JSON as a trip through JavaScript values leaves it: whole numbers within
 /// ±2^53 are integers, integers beyond are floats, and objects list
-/// integer-like keys first, ascending.
+/// integer-like keys first, ascending. For JSON outside a script run, where
+/// nothing interrupts it.
 pub fn normalize(v: &mut Value) {
+    // Only a running script's budget interrupts; there is none here.
+    let _ = try_normalize(v);
+}
+
+/// [`normalize`] counted against the running script's budget (see
+/// [`conversion_step`]); cut short, `v` is left part normalized.
+fn try_normalize(v: &mut Value) -> Result<(), Interrupted> {
+    conversion_step()?;
     match v {
         Value::Number(n) => {
             if let Some(m) = normalize_number(n) {
                 *n = m;
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(normalize),
+        Value::Array(items) => {
+            for item in items {
+                try_normalize(item)?;
+            }
+        }
         Value::Object(map) => {
             let mut integer_keys = false;
             for (k, item) in map.iter_mut() {
                 integer_keys |= array_index(k).is_some();
-                normalize(item);
+                try_normalize(item)?;
             }
-            if integer_keys {
+            if integer_keys && !in_javascript_order(map) {
                 reorder_integer_keys(map);
             }
         }
         Value::Null | Value::Bool(_) | Value::String(_) => {}
     }
+    Ok(())
 }
 
 fn normalize_number(n: &Number) -> Option<Number> {
@@ -124,6 +141,21 @@ fn normalize_number(n: &Number) -> Option<Number> {
         return Number::from_f64(f);
     }
     None
+}
+
+/// Whether `map` already lists integer-like keys first, ascending (as a
+/// JSON array-like object usually does), so reordering can be skipped.
+fn in_javascript_order(map: &Map<String, Value>) -> bool {
+    let mut last = None;
+    let mut named = false;
+    for k in map.keys() {
+        match array_index(k) {
+            Some(n) if named || last.is_some_and(|l| l >= n) => return false,
+            Some(n) => last = Some(n),
+            None => named = true,
+        }
+    }
+    true
 }
 
 fn reorder_integer_keys(map: &mut Map<String, Value>) {
@@ -208,16 +240,7 @@ pub fn collect_final(
         // Moving empties the object, so it is only done when nothing else
         // (a timer callback, a value sent on another port) still holds it.
         flat[i].1 = Dynamic::UNIT;
-        let body = if obj.is_sole_reference() {
-            move_out(&obj, src).map_err(|(e, body)| (e.to_string(), body))?
-        } else {
-            let converted = convert::to_body(&Dynamic::from(obj), Mode::Js, None);
-            match converted {
-                Ok(body) => body.unwrap_or_default(),
-                Err(e) => return Err((e.to_string(), into_body(src))),
-            }
-        };
-        bodies[i] = Some(body);
+        bodies[i] = Some(final_body(obj, src)?);
     }
     let mut sends = Vec::with_capacity(bodies.len());
     for ((port, _), body) in flat.into_iter().zip(bodies) {
@@ -227,6 +250,25 @@ pub fn collect_final(
         }
     }
     Ok((sends, bad))
+}
+
+/// The run's `msg` object as a message body, as the last use of `src`:
+/// untouched properties are moved out of `src` when nothing else (a timer
+/// callback, a value sent on another port) still holds the object, copied
+/// otherwise. On failure, the error text and the input body.
+pub fn final_body(
+    obj: JsObject,
+    src: Arc<Map<String, Value>>,
+) -> Result<Map<String, Value>, (String, Map<String, Value>)> {
+    if obj.is_sole_reference() {
+        return move_out(&obj, src).map_err(|(e, body)| (e.to_string(), body));
+    }
+    // The object goes first, so `src` is no longer shared with its markers.
+    let converted = convert::to_body(&Dynamic::from(obj), Mode::Js, None);
+    match converted {
+        Ok(body) => Ok(body.unwrap_or_default()),
+        Err(e) => Err((e.to_string(), into_body(src))),
+    }
 }
 
 /// Convert the run's `msg` object for the last time: converted properties
@@ -240,7 +282,8 @@ fn move_out(
     let mut pending: Vec<(String, Key)> = Vec::new();
     // A property holding `msg` itself is circular, as in a full conversion.
     let mut seen = vec![obj.addr()];
-    for (k, item) in &entries {
+    let mut failed = None;
+    for (k, item) in entries.iter() {
         if let Some(lazy) = item.read_lock::<LazyJson>() {
             out.insert(k.as_str().to_owned(), Value::Null);
             pending.push((k.as_str().to_owned(), lazy.key.clone()));
@@ -252,12 +295,16 @@ fn move_out(
             }
             Ok(None) => {}
             Err(e) => {
-                drop(entries);
-                return Err((e, into_body(src)));
+                failed = Some(e);
+                break;
             }
         }
     }
+    // Dropped first: the values may hold the last other references to `src`.
     drop(entries);
+    if let Some(e) = failed {
+        return Err((e, into_body(src)));
+    }
     let mut body = into_body(src);
     for (out_key, src_key) in pending {
         let mut v = body

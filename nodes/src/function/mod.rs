@@ -11,7 +11,11 @@
 //! effects were only buffered, see [`api::RunState`]) and redone on the
 //! blocking pool with the node's full timeout, and the node's later messages
 //! go straight there until it is quick again. A runaway script therefore never
-//! holds a worker for more than one slice.
+//! holds a worker for more than one slice. Converting the message into
+//! script values is part of the run and bounded by the same budget (see
+//! [`sandbox::conversion_step`]); a message big enough that converting it
+//! alone would outlast the slice goes straight to the blocking pool, where
+//! the results are converted back too.
 
 pub mod api;
 pub mod convert;
@@ -30,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use flowgate_runtime::context::Store;
 use flowgate_runtime::model::NodeConfig;
-use flowgate_runtime::node::{NodeFuture, NodeHandle};
+use flowgate_runtime::node::{Dest, NodeFuture, NodeHandle};
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
@@ -418,7 +422,22 @@ impl Inner {
                 let src = Arc::new(std::mem::take(&mut msg.body));
                 (Dynamic::from(lazy::lazy_msg(&src)), Some(src))
             }
-            Mode::Rhai => (convert::msg_from_json(&msg.body, self.mode), None),
+            // Converting is part of the run: it counts against the budget.
+            Mode::Rhai => match sandbox::within(budget, self.mode, || {
+                convert::msg_from_json(&msg.body, self.mode)
+                    .map_err(|_| "the conversion was interrupted".into())
+            }) {
+                Ok(value) => (value, None),
+                Err(RunError::Sliced) => return Err(RunError::Sliced),
+                Err(RunError::Failed(m, object)) => {
+                    return Ok(Completed {
+                        result: Err((m, object)),
+                        state: self.take_state(&run),
+                        msg: None,
+                        src: None,
+                    })
+                }
+            },
         };
         let mut scope = self.scope(&run, Some(msg_value.clone()));
         let result = script
@@ -441,16 +460,20 @@ impl Inner {
             Mode::Rhai => scope.get_value::<Dynamic>("msg").unwrap_or(msg_value),
         };
         drop(scope);
-        let state = std::mem::replace(
-            &mut *run.lock(),
-            RunState::new(Phase::Input, self.mode, String::new()),
-        );
         Ok(Completed {
             result,
-            state,
+            state: self.take_state(&run),
             msg: Some(msg_after),
             src,
         })
+    }
+
+    /// What an input run left in its shared state.
+    fn take_state(&self, run: &Run) -> RunState {
+        std::mem::replace(
+            &mut *run.lock(),
+            RunState::new(Phase::Input, self.mode, String::new()),
+        )
     }
 
     /// Run `initialize` or `finalize` with the full budget.
@@ -574,12 +597,22 @@ impl Inner {
             }
             Err((message, error_object)) => {
                 self.raise_rest(raised);
-                let converted =
-                    msg.and_then(|m| convert::to_body(&m, self.mode, template).ok().flatten());
-                let mut body = match (converted, src) {
-                    (Some(body), _) => body,
+                let mut body = match (msg, src) {
+                    // Untouched properties move back rather than being copied.
+                    (Some(m), Some(src)) => match js::values::as_object(&m) {
+                        Some(obj) => {
+                            drop(m);
+                            lazy::final_body(obj, src).unwrap_or_else(|(_, input)| input)
+                        }
+                        None => lazy::into_body(src),
+                    },
+                    (Some(m), None) => convert::to_body(&m, self.mode, template)
+                        .ok()
+                        .flatten()
+                        .unwrap_or_else(|| input.body.clone()),
                     (None, Some(src)) => lazy::into_body(src),
-                    (None, None) => input.body.clone(),
+                    // Nothing else reads the input's body any more.
+                    (None, None) => std::mem::take(&mut input.body),
                 };
                 if let Some(object) = error_object {
                     body.insert("error".into(), object);
@@ -605,6 +638,53 @@ impl Inner {
             slice_end: slice.then(|| Instant::now() + SLICE),
             max_operations: self.max_operations,
             max_memory: self.max_memory,
+        }
+    }
+}
+
+/// The fewest values in a message that make converting it too much work
+/// for a tokio worker's time slice (about a millisecond's worth in a
+/// release build).
+const LARGE_INPUT: usize = 10_000;
+
+/// Whether `body` holds at least [`LARGE_INPUT`] values. Counts at most
+/// that many, so a small message costs a walk over itself and a huge one
+/// no more than a big one.
+fn is_large(body: &Map<String, Value>) -> bool {
+    let mut count = body.len();
+    if count >= LARGE_INPUT {
+        return true;
+    }
+    let mut pending: Vec<&Value> = body.values().collect();
+    while let Some(v) = pending.pop() {
+        match v {
+            Value::Array(items) => {
+                count += items.len();
+                if count >= LARGE_INPUT {
+                    return true;
+                }
+                pending.extend(items);
+            }
+            Value::Object(map) => {
+                count += map.len();
+                if count >= LARGE_INPUT {
+                    return true;
+                }
+                pending.extend(map.values());
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Pass on what a run on the blocking pool sent.
+fn forward(mut sent: Outputs, out: &mut Outputs) {
+    for (dest, msg) in sent.drain() {
+        match dest {
+            Dest::Port(port) => out.send(port, msg),
+            Dest::Node(id) => out.send_to_node(id, msg),
+            Dest::Output { node, port } => out.send_from(node, port, msg),
         }
     }
 }
@@ -692,25 +772,33 @@ impl FunctionNode {
                 .acquire()
                 .await
                 .expect("semaphore is never closed");
+            // The run and both conversions (the message into script values
+            // and the results back) happen off the worker.
             let task = tokio::task::spawn_blocking(move || {
                 let mut msg = msg;
-                let ran_at = Instant::now();
+                let mut sent = Outputs::default();
                 let script = inner.func.as_ref().expect("function body");
+                if script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg)) {
+                    sent.send(0, msg);
+                    return Ok(sent);
+                }
+                let ran_at = Instant::now();
                 let budget = inner.budget(started, false);
                 let done = inner.run_input(script, &mut msg, budget);
                 if ran_at.elapsed() < SLICE / 4 {
                     // Quick again: let the next message try the worker first.
                     inner.slow.store(false, Ordering::Relaxed);
                 }
-                (msg, done)
+                match done {
+                    Ok(done) => inner.finish(msg, done, &mut sent).map(|()| sent),
+                    Err(_) => Err(NodeError::new("function run was interrupted").with_msg(msg)),
+                }
             });
-            let (msg, done) = task
+            let sent = task
                 .await
-                .map_err(|e| NodeError::new(format!("function run failed: {e}")))?;
-            match done {
-                Ok(done) => self.inner.finish(msg, done, out),
-                Err(_) => Err(NodeError::new("function run was interrupted").with_msg(msg)),
-            }
+                .map_err(|e| NodeError::new(format!("function run failed: {e}")))??;
+            forward(sent, out);
+            Ok(())
         })
     }
 
@@ -747,16 +835,15 @@ impl FunctionNode {
             }
         }
         let mut msg = msg;
-        if let Some(data) = &script.data {
-            // `_msgid` must be the string the engine would send on.
-            if msg.body.get("_msgid").is_some_and(Value::is_string) && data.apply(&mut msg.body) {
-                out.send(0, msg);
-                return Outcome::Ready(Ok(()));
-            }
-        }
         let started = Instant::now();
-        if inner.slow.load(Ordering::Relaxed) {
+        // Converting a big message (into script values, or normalizing it)
+        // is work no worker may be held for: straight to the blocking pool.
+        if inner.slow.load(Ordering::Relaxed) || is_large(&msg.body) {
             return Outcome::Pending(self.run_blocking(msg, out, started));
+        }
+        if script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg)) {
+            out.send(0, msg);
+            return Outcome::Ready(Ok(()));
         }
         match inner.run_input(script, &mut msg, inner.budget(started, true)) {
             Ok(done) => Outcome::Ready(inner.finish(msg, done, out)),
@@ -845,108 +932,4 @@ impl Node for FunctionNode {
 }
 
 #[cfg(test)]
-pub(crate) mod testing {
-    //! Build a function node without a flow, for unit tests of the
-    //! translator, the runtime library and the API.
-
-    use super::*;
-    use flowgate_runtime::events::Events;
-    use serde_json::json;
-
-    /// A run's outcome: the error message and the message it carries.
-    pub type RunResult = Result<(), (String, Value)>;
-
-    pub struct Harness {
-        pub node: FunctionNode,
-        pub events: Events,
-    }
-
-    pub fn node(mode: Mode, func: &str, outputs: usize) -> Result<Harness, String> {
-        node_with_id("f1", mode, func, outputs)
-    }
-
-    pub fn node_with_id(
-        id: &str,
-        mode: Mode,
-        func: &str,
-        outputs: usize,
-    ) -> Result<Harness, String> {
-        let events = Events::new();
-        let node = FunctionNode::standalone(StandaloneConfig {
-            id,
-            name: "fn",
-            rhai: mode == Mode::Rhai,
-            func,
-            outputs,
-            timeout: Duration::from_secs(2),
-            events: events.clone(),
-        })?;
-        Ok(Harness { node, events })
-    }
-
-    impl Harness {
-        /// Run one message synchronously (fast path only): the sends as
-        /// `(port, body without _msgid)`, or the error message.
-        pub fn run(&self, msg: Value) -> (Vec<(usize, Value)>, Result<(), String>) {
-            let (sends, r) = self.run_full(msg);
-            (sends, r.map_err(|(m, _)| m))
-        }
-
-        /// Like [`run`], with the message an error carries (without `_msgid`).
-        pub fn run_full(&self, msg: Value) -> (Vec<(usize, Value)>, RunResult) {
-            let Value::Object(mut body) = msg else {
-                panic!("message must be an object")
-            };
-            body.insert("_msgid".into(), json!("m1"));
-            let mut out = Outputs::default();
-            let r = match self.node.on_input(Message::from_body(body), &mut out) {
-                Outcome::Ready(r) => r,
-                // A busy machine can push a run past its slice: finish it on
-                // the blocking pool (of the test's runtime, if it entered one,
-                // so timers the run sets outlive this call).
-                Outcome::Pending(fut) => match tokio::runtime::Handle::try_current() {
-                    Ok(rt) => rt.block_on(fut),
-                    Err(_) => tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("runtime")
-                        .block_on(fut),
-                },
-            };
-            let sends = out
-                .drain()
-                .map(|(d, mut m)| {
-                    let port = match d {
-                        flowgate_runtime::node::Dest::Port(p) => p,
-                        other => panic!("unexpected destination {other:?}"),
-                    };
-                    assert_eq!(m.body.shift_remove("_msgid"), Some(json!("m1")));
-                    (port, Value::Object(m.body))
-                })
-                .collect();
-            let r = r.map_err(|e| {
-                let mut body = e.msg.map(|m| m.body).unwrap_or_default();
-                body.shift_remove("_msgid");
-                (e.message, Value::Object(body))
-            });
-            (sends, r)
-        }
-    }
-
-    /// Run a JavaScript body on `msg`: the first output's payload.
-    pub fn js(func: &str, msg: Value) -> Value {
-        let h = node(Mode::Js, func, 1).unwrap_or_else(|e| panic!("{e}\n--- body:\n{func}"));
-        let (sends, r) = h.run(msg);
-        if let Err(e) = r {
-            panic!(
-                "{e}\n--- body:\n{func}\n--- rhai:\n{}",
-                js::translate(func, &API_NAMES).unwrap()
-            );
-        }
-        sends
-            .into_iter()
-            .next()
-            .map(|(_, m)| m)
-            .unwrap_or(Value::Null)
-    }
-}
+pub(crate) mod testing;

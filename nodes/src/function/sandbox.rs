@@ -56,8 +56,69 @@ pub struct Budget {
     pub max_memory: usize,
 }
 
+/// How many values a conversion between JSON and script values converts
+/// between looks at the budget (a few hundred microseconds' worth).
+const CONVERT_CHECK_EVERY: u32 = 4096;
+
 thread_local! {
     static BUDGET: Cell<Option<Budget>> = const { Cell::new(None) };
+    /// The stop a conversion ran into: the progress hook raises it at the
+    /// script's next operation, and [`within`] reports it even if there is
+    /// none.
+    static PENDING: Cell<Option<INT>> = const { Cell::new(None) };
+    /// Values converted on this thread (counts towards the next look at
+    /// the budget).
+    static CONVERTED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A conversion stopped because the running script's budget (time, slice
+/// or memory) ran out; the run ends with that budget's error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupted;
+
+/// Count one value converted between JSON and script values. A conversion
+/// happens in one built-in operation, which the progress hook cannot
+/// interrupt, so conversions look at the budget themselves: once the
+/// script's slice, deadline or memory is used up they stop (and every
+/// later one stops at once), and the run ends as if the hook had stopped
+/// it. Outside a run there is no budget and nothing stops.
+pub fn conversion_step() -> Result<(), Interrupted> {
+    if PENDING.get().is_some() {
+        return Err(Interrupted);
+    }
+    let n = CONVERTED.get().wrapping_add(1);
+    CONVERTED.set(n);
+    if !n.is_multiple_of(CONVERT_CHECK_EVERY) {
+        return Ok(());
+    }
+    let stop = if memory::over_ceiling() {
+        Some(STOP_MEMORY)
+    } else {
+        budget_stop(None)
+    };
+    match stop {
+        Some(token) => {
+            PENDING.set(Some(token));
+            Err(Interrupted)
+        }
+        None => Ok(()),
+    }
+}
+
+/// The stop token when the running script's budget is used up: `ops`
+/// operations (if counted), its slice or its deadline.
+fn budget_stop(ops: Option<u64>) -> Option<INT> {
+    BUDGET.with(|b| {
+        let b = b.get()?;
+        if ops.is_some_and(|ops| ops > b.max_operations) {
+            return Some(STOP_OPERATIONS);
+        }
+        let now = Instant::now();
+        if b.slice_end.is_some_and(|s| now >= s) {
+            return Some(STOP_SLICE);
+        }
+        (now >= b.deadline).then_some(STOP_TIMEOUT)
+    })
 }
 
 /// The shared engine, built once with every host function registered.
@@ -77,6 +138,9 @@ pub fn engine() -> &'static Engine {
         e.on_print(|s| tracing::info!(target: "flowgate::function::print", "{s}"));
         e.on_debug(|s, _, _| tracing::debug!(target: "flowgate::function::print", "{s}"));
         e.on_progress(|ops| {
+            if let Some(token) = PENDING.get() {
+                return Some(Dynamic::from_int(token));
+            }
             // Memory is looked at on every operation: one operation may
             // allocate up to the largest string a script may build. (Two
             // thread-local reads; the clock is read far less often.)
@@ -87,17 +151,7 @@ pub fn engine() -> &'static Engine {
                 return None;
             }
             memory::mark();
-            BUDGET.with(|b| {
-                let b = b.get()?;
-                if ops > b.max_operations {
-                    return Some(Dynamic::from_int(STOP_OPERATIONS));
-                }
-                let now = Instant::now();
-                if b.slice_end.is_some_and(|s| now >= s) {
-                    return Some(Dynamic::from_int(STOP_SLICE));
-                }
-                (now >= b.deadline).then(|| Dynamic::from_int(STOP_TIMEOUT))
-            })
+            budget_stop(Some(ops)).map(Dynamic::from_int)
         });
         super::api::register_native(&mut e);
         super::js::register::register(&mut e);
@@ -123,12 +177,31 @@ pub fn run(
     budget: Budget,
     mode: Mode,
 ) -> Result<Dynamic, RunError> {
+    within(budget, mode, || {
+        engine().eval_ast_with_scope::<Dynamic>(scope, ast)
+    })
+}
+
+/// Do `work` (a script run, or converting a message for one) within
+/// `budget`: the progress hook and conversions check it, and a stop a
+/// conversion ran into fails the work with that budget's error even if the
+/// script caught the error the conversion left it or finished right after.
+pub fn within<T>(
+    budget: Budget,
+    mode: Mode,
+    work: impl FnOnce() -> Result<T, Box<EvalAltResult>>,
+) -> Result<T, RunError> {
     let previous = BUDGET.with(|b| b.replace(Some(budget)));
+    let pending = PENDING.replace(None);
     let ceiling = memory::set_ceiling(budget.max_memory);
-    let result = engine().eval_ast_with_scope::<Dynamic>(scope, ast);
+    let result = work();
     memory::restore(ceiling);
+    let stop = PENDING.replace(pending);
     BUDGET.with(|b| b.set(previous));
-    result.map_err(|e| describe(&e, &budget, mode))
+    match stop {
+        Some(token) => Err(stopped(token, &budget, mode)),
+        None => result.map_err(|e| describe(&e, &budget, mode)),
+    }
 }
 
 fn innermost(e: &EvalAltResult) -> &EvalAltResult {
@@ -143,30 +216,9 @@ fn innermost(e: &EvalAltResult) -> &EvalAltResult {
 fn describe(e: &EvalAltResult, budget: &Budget, mode: Mode) -> RunError {
     let e = innermost(e);
     match e {
-        EvalAltResult::ErrorTerminated(token, _) => match token.as_int() {
-            Ok(STOP_SLICE) => RunError::Sliced,
-            Ok(STOP_MEMORY) => RunError::Failed(
-                format!(
-                    "RangeError: Script exceeded the memory limit of {} MB",
-                    budget.max_memory / (1024 * 1024)
-                ),
-                error_object(mode),
-            ),
-            Ok(STOP_OPERATIONS) => RunError::Failed(
-                format!(
-                    "Error: Script exceeded the limit of {} operations",
-                    budget.max_operations
-                ),
-                error_object(mode),
-            ),
-            _ => RunError::Failed(
-                format!(
-                    "Error: Script execution timed out after {}ms",
-                    budget.timeout.as_millis()
-                ),
-                error_object(mode),
-            ),
-        },
+        EvalAltResult::ErrorTerminated(token, _) => {
+            stopped(token.as_int().unwrap_or(STOP_TIMEOUT), budget, mode)
+        }
         EvalAltResult::ErrorTooManyOperations(_) => RunError::Failed(
             format!(
                 "Error: Script exceeded the limit of {} operations",
@@ -195,6 +247,35 @@ fn describe(e: &EvalAltResult, budget: &Budget, mode: Mode) -> RunError {
             Mode::Js => RunError::Failed(format!("Error: {other}"), error_object(mode)),
             Mode::Rhai => RunError::Failed(other.to_string(), None),
         },
+    }
+}
+
+/// How a run stopped by the progress hook (or a conversion) with `token`
+/// fails.
+fn stopped(token: INT, budget: &Budget, mode: Mode) -> RunError {
+    match token {
+        STOP_SLICE => RunError::Sliced,
+        STOP_MEMORY => RunError::Failed(
+            format!(
+                "RangeError: Script exceeded the memory limit of {} MB",
+                budget.max_memory / (1024 * 1024)
+            ),
+            error_object(mode),
+        ),
+        STOP_OPERATIONS => RunError::Failed(
+            format!(
+                "Error: Script exceeded the limit of {} operations",
+                budget.max_operations
+            ),
+            error_object(mode),
+        ),
+        _ => RunError::Failed(
+            format!(
+                "Error: Script execution timed out after {}ms",
+                budget.timeout.as_millis()
+            ),
+            error_object(mode),
+        ),
     }
 }
 
@@ -227,10 +308,7 @@ pub fn call(
     budget: Budget,
     mode: Mode,
 ) -> Result<Dynamic, RunError> {
-    let previous = BUDGET.with(|b| b.replace(Some(budget)));
-    let result = call_value(lib, f, args);
-    BUDGET.with(|b| b.set(previous));
-    result.map_err(|e| describe(&e, &budget, mode))
+    within(budget, mode, || call_value(lib, f, args))
 }
 
 fn call_value(lib: &AST, f: &Dynamic, args: Vec<Dynamic>) -> Result<Dynamic, Box<EvalAltResult>> {

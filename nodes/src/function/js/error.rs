@@ -24,7 +24,13 @@ pub enum ErrorKind {
 impl TranslateError {
     /// Locate byte `offset` of `source`.
     pub fn at(source: &str, offset: u32, kind: ErrorKind) -> Self {
-        let offset = (offset as usize).min(source.len());
+        // The parser's offset can fall inside a multi-byte character (an
+        // error reported at a stray byte of a replacement character): step
+        // back to the character's start rather than slicing through it.
+        let mut offset = (offset as usize).min(source.len());
+        while !source.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let before = &source[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
@@ -51,3 +57,16 @@ impl fmt::Display for TranslateError {
 }
 
 impl std::error::Error for TranslateError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_offset_inside_a_multibyte_character_locates_its_start() {
+        let source = "a\nb\u{fffd}c";
+        // Byte 4 is inside U+FFFD (bytes 3..6).
+        let e = TranslateError::at(source, 4, ErrorKind::Syntax("x".into()));
+        assert_eq!((e.line, e.column), (2, 2));
+    }
+}

@@ -10,6 +10,7 @@ pub mod callback;
 pub mod date;
 pub mod error;
 pub mod expr;
+pub mod jsmap;
 pub mod methods;
 pub mod nesting;
 pub mod number;

@@ -434,14 +434,12 @@ pub fn deep_clone(v: &Dynamic, depth: usize) -> JsResult<Dynamic> {
         return Err(throw("RangeError", "Maximum call stack size exceeded"));
     }
     if let Some(o) = as_object(v) {
-        let copy = JsObject::with_capacity(o.len());
-        {
-            let mut map = copy.0.lock();
-            for (k, item) in o.entries() {
-                map.insert(k, deep_clone(&item, depth + 1)?);
-            }
-        }
-        return Ok(Dynamic::from(copy));
+        let map = o
+            .entries()
+            .into_iter()
+            .map(|(k, item)| Ok((k, deep_clone(&item, depth + 1)?)))
+            .collect::<JsResult<_>>()?;
+        return Ok(Dynamic::from(JsObject::from_map(map)));
     }
     if let Some(a) = as_array(v) {
         let items = a

@@ -7,9 +7,7 @@ use super::buffer;
 use super::number::num;
 use super::ops::{self, to_index, to_key, to_string, type_error, utf16_len, JsResult};
 use super::regexp::JsRegExp;
-use super::values::{
-    as_array, as_object, insert_ordered, is_nullish, JsError, JsMatch, JsObject, MAX_ELEMENTS,
-};
+use super::values::{as_array, as_object, is_nullish, JsError, JsMatch, JsObject, MAX_ELEMENTS};
 use crate::function::api::{ContextApi, NodeApi};
 
 fn nullish_name(v: &Dynamic) -> &'static str {
@@ -152,7 +150,7 @@ pub fn set(obj: &Dynamic, key: &Dynamic, value: Dynamic) -> JsResult<Dynamic> {
         if map.len() >= MAX_ELEMENTS && !map.contains_key(k.as_str()) {
             return Err(ops::throw("RangeError", "Too many properties"));
         }
-        insert_ordered(&mut map, k, value.clone());
+        map.insert(k, value.clone());
         return Ok(value);
     }
     if let Some(a) = as_array(obj) {
@@ -297,19 +295,18 @@ pub fn spread_into(target: &JsObject, src: &Dynamic) {
         let entries = o.entries();
         let mut map = target.0.lock();
         for (k, v) in entries {
-            insert_ordered(&mut map, k, v);
+            map.insert(k, v);
         }
     } else if let Some(a) = as_array(src) {
         let items = a.items();
         let mut map = target.0.lock();
         for (i, v) in items.into_iter().enumerate() {
-            insert_ordered(&mut map, i.to_string().into(), v);
+            map.insert(i.to_string().into(), v);
         }
     } else if let Some(s) = src.read_lock::<ImmutableString>() {
         let mut map = target.0.lock();
         for (i, u) in s.encode_utf16().enumerate() {
-            insert_ordered(
-                &mut map,
+            map.insert(
                 i.to_string().into(),
                 Dynamic::from(String::from_utf16_lossy(&[u])),
             );
@@ -318,7 +315,7 @@ pub fn spread_into(target: &JsObject, src: &Dynamic) {
         let entries = e.props.entries();
         let mut map = target.0.lock();
         for (k, v) in entries {
-            insert_ordered(&mut map, k, v);
+            map.insert(k, v);
         }
     }
 }

@@ -17,15 +17,9 @@ use crate::function::api::NodeApi;
 use crate::function::timers;
 
 fn obj_from_pairs(pairs: Array) -> JsResult<Dynamic> {
-    let obj = JsObject::with_capacity(pairs.len() / 2);
-    {
-        let mut map = obj.0.lock();
-        let mut it = pairs.into_iter();
-        while let (Some(k), Some(v)) = (it.next(), it.next()) {
-            values::insert_ordered(&mut map, ops::to_key(&k), v);
-        }
-    }
-    Ok(Dynamic::from(obj))
+    let mut it = pairs.into_iter();
+    let map = std::iter::from_fn(|| Some((ops::to_key(&it.next()?), it.next()?))).collect();
+    Ok(Dynamic::from(JsObject::from_map(map)))
 }
 
 fn tpl(parts: Array) -> JsResult<Dynamic> {

@@ -9,7 +9,6 @@
 
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use parking_lot::Mutex;
 use rhai::{Dynamic, FnPtr, ImmutableString};
 
@@ -25,12 +24,9 @@ pub const MAX_ELEMENTS: usize = 4 * 1024 * 1024;
 /// The longest string a script may build, in bytes.
 pub const MAX_STRING_BYTES: usize = 64 * 1024 * 1024;
 
-/// An object's properties in JavaScript order. Hashed with a fast, randomly
-/// seeded hasher: keys come from requests, so the seed keeps collisions out
-/// of an attacker's reach, and SipHash would cost more than the lookups.
-pub type JsMap = IndexMap<Key, Dynamic, foldhash::fast::RandomState>;
+pub use super::jsmap::JsMap;
 
-/// A JavaScript object: a shared, insertion-ordered property map.
+/// A JavaScript object: a shared property map in JavaScript's key order.
 #[derive(Clone, Default)]
 pub struct JsObject(pub Arc<Mutex<JsMap>>);
 
@@ -109,10 +105,12 @@ impl JsObject {
     }
 
     pub fn with_capacity(n: usize) -> Self {
-        JsObject(Arc::new(Mutex::new(JsMap::with_capacity_and_hasher(
-            n,
-            Default::default(),
-        ))))
+        JsObject(Arc::new(Mutex::new(JsMap::with_capacity(n))))
+    }
+
+    /// An object of `map`'s properties.
+    pub fn from_map(map: JsMap) -> Self {
+        JsObject(Arc::new(Mutex::new(map)))
     }
 
     /// A property's value (`()` when absent). A property of a message not
@@ -120,10 +118,11 @@ impl JsObject {
     pub fn get(&self, key: &str) -> Dynamic {
         let mut map = self.0.lock();
         match map.get_mut(key) {
-            Some(slot) => {
-                materialize_in_place(slot);
-                slot.clone()
-            }
+            Some(slot) => match materialize_in_place(slot) {
+                Ok(()) => slot.clone(),
+                // The run is ending with its budget's error.
+                Err(_) => Dynamic::UNIT,
+            },
             None => Dynamic::UNIT,
         }
     }
@@ -131,12 +130,11 @@ impl JsObject {
     /// Set a property the way JavaScript orders keys: integer-like keys first
     /// in ascending order, then the others in insertion order.
     pub fn set(&self, key: Key, value: Dynamic) {
-        let mut map = self.0.lock();
-        insert_ordered(&mut map, key, value);
+        self.0.lock().insert(key, value);
     }
 
     pub fn remove(&self, key: &str) -> bool {
-        self.0.lock().shift_remove(key).is_some()
+        self.0.lock().remove(key).is_some()
     }
 
     pub fn contains(&self, key: &str) -> bool {
@@ -159,7 +157,10 @@ impl JsObject {
     /// script code (which may touch the same object).
     pub fn entries(&self) -> Vec<(Key, Dynamic)> {
         let mut map = self.0.lock();
-        map.values_mut().for_each(materialize_in_place);
+        if map.values_mut().try_for_each(materialize_in_place).is_err() {
+            // The run is ending with its budget's error.
+            return Vec::new();
+        }
         map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
@@ -186,26 +187,6 @@ impl JsObject {
     /// can be moved out without any script value seeing them disappear.
     pub fn is_sole_reference(&self) -> bool {
         Arc::strong_count(&self.0) == 1
-    }
-}
-
-/// Insert `key` where JavaScript's property order puts it.
-pub fn insert_ordered(map: &mut JsMap, key: Key, value: Dynamic) {
-    if let Some(slot) = map.get_mut(key.as_str()) {
-        *slot = value;
-        return;
-    }
-    match array_index(&key) {
-        None => {
-            map.insert(key, value);
-        }
-        Some(n) => {
-            let pos = map
-                .keys()
-                .position(|k| array_index(k).is_none_or(|m| m > n))
-                .unwrap_or(map.len());
-            map.shift_insert(pos, key, value);
-        }
     }
 }
 
@@ -278,11 +259,11 @@ fn take_children(v: &Dynamic, pending: &mut Vec<Dynamic>) {
         }
     } else if let Some(o) = v.read_lock::<JsObject>() {
         if Arc::strong_count(&o.0) == 1 {
-            pending.extend(o.0.lock().drain(..).map(|(_, v)| v));
+            pending.extend(o.0.lock().drain().map(|(_, v)| v));
         }
     } else if let Some(e) = v.read_lock::<JsError>() {
         if Arc::strong_count(&e.props.0) == 1 {
-            pending.extend(e.props.0.lock().drain(..).map(|(_, v)| v));
+            pending.extend(e.props.0.lock().drain().map(|(_, v)| v));
         }
     }
 }
@@ -303,7 +284,7 @@ impl Drop for JsObject {
         if Arc::strong_count(&self.0) == 1 {
             let mut map = self.0.lock();
             if !map.is_empty() {
-                let items: Vec<Dynamic> = map.drain(..).map(|(_, v)| v).collect();
+                let items: Vec<Dynamic> = map.drain().map(|(_, v)| v).collect();
                 drop(map);
                 drop_iteratively(items);
             }
