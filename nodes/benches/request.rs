@@ -81,7 +81,7 @@ fn bench_ignite_flow(c: &mut Criterion) {
     let _guard = rt.enter();
     let flow = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/flows/ignite-jwt.json"
+        "/../flows/ignite-jwt.json"
     ))
     .unwrap();
     let runtime = Runtime::new(flowgate_nodes::registry(), Settings::default());
