@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use rhai::Dynamic;
 use serde_json::{Map, Value};
 
-use crate::function::convert::{self, Mode};
-use crate::function::js::values::JsObject;
-use crate::function::lazy::normalize;
-use crate::function::sandbox::{self, Budget, RunError};
+use crate::convert::{self, Mode};
+use crate::jslib::values::JsObject;
+use crate::lazy::normalize;
+use crate::sandbox::{self, Budget, RunError};
 
 /// Time allowed per key, generous for a debug build on a busy machine (a key
 /// takes a few microseconds there; ordered insertion one key at a time took

@@ -12,7 +12,7 @@ use super::number::{self, num};
 use super::values::{
     as_array, as_object, JsDate, JsError, JsFunction, JsNull, JsObject, Key, MAX_STRING_BYTES,
 };
-use crate::function::api::{ContextApi, EnvApi, NodeApi};
+use crate::api::{ContextApi, EnvApi, NodeApi};
 
 /// The error type of every helper: a JavaScript exception or a Rhai error.
 pub type JsResult<T> = Result<T, Box<EvalAltResult>>;

@@ -10,7 +10,7 @@
 use oxc_ast::ast::*;
 use oxc_span::GetSpan;
 
-use super::translate::{mangle, Binding, Ctl, TResult, Translator};
+use super::{mangle, Binding, Ctl, TResult, Translator};
 
 /// How a declaration binds its names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ impl<'s> Translator<'s> {
                 if d.kind != VariableDeclarationKind::Var {
                     let mut names = Vec::new();
                     for decl in &d.declarations {
-                        super::translate::pattern_names(&decl.id, &mut names);
+                        super::pattern_names(&decl.id, &mut names);
                     }
                     let b = if d.kind == VariableDeclarationKind::Const {
                         Binding::Const
@@ -243,7 +243,7 @@ impl<'s> Translator<'s> {
             };
             if binding != Binding::Var {
                 let mut names = Vec::new();
-                super::translate::pattern_names(&decl.id, &mut names);
+                super::pattern_names(&decl.id, &mut names);
                 for n in names {
                     self.declare(n, binding);
                 }
@@ -338,7 +338,7 @@ impl<'s> Translator<'s> {
                     };
                     if binding != Binding::Var {
                         let mut names = Vec::new();
-                        super::translate::pattern_names(&decl.id, &mut names);
+                        super::pattern_names(&decl.id, &mut names);
                         for n in names {
                             self.declare(n, binding);
                         }
@@ -449,7 +449,7 @@ impl<'s> Translator<'s> {
             let bind = match &h.param {
                 Some(p) => {
                     let mut names = Vec::new();
-                    super::translate::pattern_names(&p.pattern, &mut names);
+                    super::pattern_names(&p.pattern, &mut names);
                     for n in names {
                         self.declare(n, Binding::Let);
                     }
@@ -523,7 +523,7 @@ impl<'s> Translator<'s> {
             self.push_scope();
             self.declare(name, Binding::SelfFn);
         }
-        self.fns.push(super::translate::FnCtx {
+        self.fns.push(super::FnCtx {
             args: args.clone(),
             self_name: own.filter(|n| !n.is_empty()).map(str::to_owned),
             self_used: false,
@@ -535,7 +535,7 @@ impl<'s> Translator<'s> {
             let mut code = String::new();
             for (i, p) in params.items.iter().enumerate() {
                 let mut names = Vec::new();
-                super::translate::pattern_names(&p.pattern, &mut names);
+                super::pattern_names(&p.pattern, &mut names);
                 for n in &names {
                     self.declare(n, Binding::Param);
                 }
@@ -551,7 +551,7 @@ impl<'s> Translator<'s> {
             }
             if let Some(rest) = &params.rest {
                 let mut names = Vec::new();
-                super::translate::pattern_names(&rest.rest.argument, &mut names);
+                super::pattern_names(&rest.rest.argument, &mut names);
                 for n in &names {
                     self.declare(n, Binding::Param);
                 }

@@ -1,15 +1,21 @@
-//! Build a function node without a flow, for unit tests of the
+//! Build a function without a flow, for unit tests of the
 //! translator, the runtime library and the API.
 
-use super::*;
+use std::time::Duration;
+
 use flowgate_runtime::events::Events;
-use serde_json::json;
+use flowgate_runtime::{Message, Outcome, Outputs};
+use serde_json::{json, Value};
+
+use crate::compile::API_NAMES;
+use crate::convert::Mode;
+use crate::function::{Function, StandaloneConfig};
 
 /// A run's outcome: the error message and the message it carries.
 pub type RunResult = Result<(), (String, Value)>;
 
 pub struct Harness {
-    pub node: FunctionNode,
+    pub node: Function,
     pub events: Events,
 }
 
@@ -19,7 +25,7 @@ pub fn node(mode: Mode, func: &str, outputs: usize) -> Result<Harness, String> {
 
 pub fn node_with_id(id: &str, mode: Mode, func: &str, outputs: usize) -> Result<Harness, String> {
     let events = Events::new();
-    let node = FunctionNode::standalone(StandaloneConfig {
+    let node = Function::standalone(StandaloneConfig {
         id,
         name: "fn",
         rhai: mode == Mode::Rhai,
@@ -87,7 +93,7 @@ pub fn js(func: &str, msg: Value) -> Value {
     if let Err(e) = r {
         panic!(
             "{e}\n--- body:\n{func}\n--- rhai:\n{}",
-            js::translate(func, &API_NAMES).unwrap()
+            crate::translate::translate(func, &API_NAMES).unwrap()
         );
     }
     sends

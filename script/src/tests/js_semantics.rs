@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::function::testing::js;
+use crate::testing::js;
 
 #[test]
 fn ignite_bodies() {
@@ -26,8 +26,8 @@ fn deep_recursion_fails_cleanly_on_a_small_stack() {
     let t = std::thread::Builder::new()
         .stack_size(2 * 1024 * 1024)
         .spawn(|| {
-            let h = crate::function::testing::node(
-                crate::function::convert::Mode::Js,
+            let h = crate::testing::node(
+                crate::convert::Mode::Js,
                 "function down(n) { return n === 0 ? 0 : 1 + down(n - 1); }\nmsg.payload = down(10);\nmsg.deep = down(100000);\nreturn msg;",
                 1,
             )
@@ -44,7 +44,7 @@ fn deep_recursion_fails_cleanly_on_a_small_stack() {
 }
 
 fn load_error(func: &str) -> String {
-    match crate::function::testing::node(crate::function::convert::Mode::Js, func, 1) {
+    match crate::testing::node(crate::convert::Mode::Js, func, 1) {
         Ok(_) => panic!("expected a load error for {func:?}"),
         Err(e) => e,
     }
@@ -103,8 +103,8 @@ fn constructs_outside_the_subset_are_load_errors_with_location() {
 
 #[test]
 fn debug_and_status_events_have_the_editor_shape() {
-    let h = crate::function::testing::node(
-        crate::function::convert::Mode::Js,
+    let h = crate::testing::node(
+        crate::convert::Mode::Js,
         "node.warn('careful');\nnode.error({code: 7});\nnode.status({fill: 'red', shape: 'ring', text: 'down'});\nnode.log('just a log');\nreturn msg;",
         1,
     )
@@ -143,8 +143,8 @@ fn debug_and_status_events_have_the_editor_shape() {
 
 #[test]
 fn node_error_with_a_message_is_catchable_and_the_run_continues() {
-    let h = crate::function::testing::node(
-        crate::function::convert::Mode::Js,
+    let h = crate::testing::node(
+        crate::convert::Mode::Js,
         "msg.payload = 'flagged';\nnode.error('bad input', msg);\nmsg.payload = 'still sent';\nreturn msg;",
         1,
     )
@@ -158,8 +158,8 @@ fn node_error_with_a_message_is_catchable_and_the_run_continues() {
 
 #[test]
 fn native_rhai_keeps_types_and_key_order() {
-    let h = crate::function::testing::node(
-        crate::function::convert::Mode::Rhai,
+    let h = crate::testing::node(
+        crate::convert::Mode::Rhai,
         "msg.payload.count += 1;\nmsg.payload.added = 2.0;\nmsg.payload.list.push(());\nmsg",
         1,
     )
@@ -174,7 +174,7 @@ fn native_rhai_keeps_types_and_key_order() {
 
 #[test]
 fn a_slow_script_moves_off_the_worker_and_times_out() {
-    let node = crate::function::FunctionNode::standalone(crate::function::StandaloneConfig {
+    let node = crate::function::Function::standalone(crate::function::StandaloneConfig {
         id: "spin",
         name: "",
         rhai: false,
@@ -191,7 +191,7 @@ fn a_slow_script_moves_off_the_worker_and_times_out() {
     let mut out = flowgate_runtime::Outputs::default();
     let started = std::time::Instant::now();
     let outcome =
-        flowgate_runtime::Node::on_input(&node, flowgate_runtime::Message::new(), &mut out);
+        node.on_input(flowgate_runtime::Message::new(), &mut out);
     // The worker is given back after one slice, long before the timeout.
     assert!(started.elapsed() < std::time::Duration::from_millis(250));
     let flowgate_runtime::Outcome::Pending(fut) = outcome else {

@@ -23,9 +23,9 @@ use oxc_ast::ast::{
 use oxc_syntax::operator::{AssignmentOperator, UnaryOperator};
 use serde_json::{Map, Value};
 
-use super::js::number;
-use super::js::translate::parse_body;
-use super::js::values::array_index;
+use crate::jslib::number;
+use crate::translate::parse_body;
+use crate::jslib::values::array_index;
 use super::lazy::normalize;
 
 /// A recognized data-only body: its assignments, in order.
@@ -299,8 +299,8 @@ mod tests {
             assert!(analyze(yes).is_some(), "{yes}");
             // Compiled late (first fallback), so it must always compile.
             let api = ["msg", "node", "context", "flow", "global", "env"];
-            let rhai = crate::function::js::translate(yes, &api).unwrap();
-            assert!(crate::function::sandbox::compile(&rhai).is_ok(), "{yes}");
+            let rhai = crate::translate::translate(yes, &api).unwrap();
+            assert!(crate::sandbox::compile(&rhai).is_ok(), "{yes}");
         }
         for no in [
             "msg.payload = 1;",
@@ -355,9 +355,9 @@ mod tests {
 
     #[test]
     fn a_message_the_fast_path_cannot_take_runs_on_the_engine() {
-        use crate::function::convert::Mode;
+        use crate::convert::Mode;
         let h =
-            crate::function::testing::node(Mode::Js, "msg.a = msg.b.c;\nreturn msg;", 1).unwrap();
+            crate::testing::node(Mode::Js, "msg.a = msg.b.c;\nreturn msg;", 1).unwrap();
         let (sends, r) = h.run(json!({"b": {"c": 1.0}}));
         assert_eq!(sends, [(0, json!({"b": {"c": 1}, "a": 1}))]);
         let (sends, r2) = h.run(json!({"x": 1}));

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use rhai::{Dynamic, FnPtr, ImmutableString};
 
-use crate::function::lazy::materialize_in_place;
+use crate::lazy::materialize_in_place;
 
 /// A property name.
 pub type Key = ImmutableString;
@@ -114,7 +114,7 @@ impl JsObject {
     }
 
     /// A property's value (`()` when absent). A property of a message not
-    /// converted yet is converted now, once (see [`crate::function::lazy`]).
+    /// converted yet is converted now, once (see [`crate::lazy`]).
     pub fn get(&self, key: &str) -> Dynamic {
         let mut map = self.0.lock();
         match map.get_mut(key) {
@@ -165,7 +165,7 @@ impl JsObject {
     }
 
     /// Like [`JsObject::entries`], but a message's unconverted properties
-    /// stay [`crate::function::lazy::LazyJson`] markers: for converting to JSON, which reads them
+    /// stay [`crate::lazy::LazyJson`] markers: for converting to JSON, which reads them
     /// straight from the message.
     pub fn raw_entries(&self) -> Vec<(Key, Dynamic)> {
         self.0

@@ -13,7 +13,7 @@ use super::props;
 use super::values::{
     array, as_array, as_object, is_nullish, JsDate, JsError, JsObject, MAX_ELEMENTS,
 };
-use crate::function::convert::{self, Mode};
+use crate::convert::{self, Mode};
 
 /// A built-in: receives the call context and its arguments.
 pub type Builtin = fn(&NativeCallContext, Vec<Dynamic>) -> JsResult<Dynamic>;
@@ -61,7 +61,7 @@ fn json_parse(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
         ));
     }
     let text = to_string(&arg(&args, 0));
-    crate::function::api::json_parse(&text, Mode::Js).map_err(|m| ops::throw("SyntaxError", m))
+    crate::api::json_parse(&text, Mode::Js).map_err(|m| ops::throw("SyntaxError", m))
 }
 
 macro_rules! math1 {
@@ -500,7 +500,7 @@ fn decode_uri_component(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<D
 }
 
 fn uuid(_: &NativeCallContext, _: Vec<Dynamic>) -> JsResult<Dynamic> {
-    Ok(Dynamic::from(crate::function::api::uuid()))
+    Ok(Dynamic::from(crate::api::uuid()))
 }
 
 fn console_text(args: &[Dynamic]) -> String {

@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value};
 
-use crate::function::convert::Mode;
-use crate::function::testing::node;
+use crate::convert::Mode;
+use crate::testing::node;
 
 /// The sends as `(port, JSON text)`, or the error and its message as JSON text.
 type Outcome = (Vec<(usize, String)>, Result<(), (String, String)>);

@@ -8,7 +8,7 @@ use super::number::num;
 use super::ops::{self, to_index, to_key, to_string, type_error, utf16_len, JsResult};
 use super::regexp::JsRegExp;
 use super::values::{as_array, as_object, is_nullish, JsError, JsMatch, JsObject, MAX_ELEMENTS};
-use crate::function::api::{ContextApi, NodeApi};
+use crate::api::{ContextApi, NodeApi};
 
 fn nullish_name(v: &Dynamic) -> &'static str {
     if v.is_unit() {

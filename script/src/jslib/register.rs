@@ -13,8 +13,8 @@ use super::regexp::{self, JsRegExp};
 use super::values::{
     self, array, as_array, as_object, JsArray, JsDate, JsError, JsFunction, JsNull, JsObject,
 };
-use crate::function::api::NodeApi;
-use crate::function::timers;
+use crate::api::NodeApi;
+use crate::timers;
 
 fn obj_from_pairs(pairs: Array) -> JsResult<Dynamic> {
     let mut it = pairs.into_iter();

@@ -7,18 +7,18 @@
 //! body of the example flows and the Node-RED fixtures), and generated
 //! JavaScript-shaped programs, which are also run. The suite runs a short
 //! pass; the long pass is run by hand:
-//! `FLOWGATE_FUZZ_CASES=1000000 cargo test -p flowgate-nodes --release --test fuzz_function`.
+//! `FLOWGATE_FUZZ_CASES=1000000 cargo test -p flowgate-script --release --test fuzz_function`.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use flowgate_nodes::function::js::translate;
-use flowgate_nodes::function::memory::CountingAlloc;
-use flowgate_nodes::function::sandbox;
-use flowgate_nodes::function::{FunctionNode, StandaloneConfig};
 use flowgate_runtime::events::Events;
-use flowgate_runtime::{Message, Node, Outcome, Outputs};
+use flowgate_runtime::{Message, Outcome, Outputs};
+use flowgate_script::memory::CountingAlloc;
+use flowgate_script::sandbox;
+use flowgate_script::translate::translate;
+use flowgate_script::{Function, StandaloneConfig};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::{json, Value};
@@ -113,7 +113,7 @@ fn tokio() -> &'static tokio::runtime::Runtime {
 
 /// Build a node for `body` and run one message through it, bounded in time.
 fn run(body: &str) -> Result<(), TestCaseError> {
-    let Ok(node) = FunctionNode::standalone(StandaloneConfig {
+    let Ok(node) = Function::standalone(StandaloneConfig {
         id: "fuzz",
         name: "fuzz",
         rhai: false,
@@ -398,7 +398,7 @@ fn every_seed_body_translates_compiles_and_runs() {
 }
 
 /// The nesting the translator accepts.
-const MAX_NESTING: usize = flowgate_nodes::function::js::nesting::MAX_NESTING;
+const MAX_NESTING: usize = flowgate_script::translate::nesting::MAX_NESTING;
 
 fn nested_bodies(depth: usize) -> Vec<String> {
     let mut bodies: Vec<String> = [("(", ")"), ("[", "]"), ("{a:", "}"), ("!", ""), ("- ", "")]
@@ -453,7 +453,7 @@ fn deeply_nested_source_is_a_load_error_not_a_crash() {
     // writes is refused with a load error naming the limit, never a crash.
     for depth in [MAX_NESTING + 50, 10_000, 200_000] {
         for body in nested_bodies(depth) {
-            let node = FunctionNode::standalone(StandaloneConfig {
+            let node = Function::standalone(StandaloneConfig {
                 id: "deep",
                 name: "deep",
                 rhai: false,

@@ -6,8 +6,8 @@
 
 use serde_json::{json, Value};
 
-use crate::function::convert::Mode;
-use crate::function::testing::node_with_id;
+use crate::convert::Mode;
+use crate::testing::node_with_id;
 
 fn cases() -> Vec<Value> {
     let path = concat!(
@@ -69,7 +69,7 @@ fn constructs_match_node_red() {
             }
             delivered += 1;
         }
-        flowgate_runtime::Node::stop(&h.node);
+        h.node.stop();
         let mut want_sends = Vec::new();
         let mut want_error = None;
         let mut want_later_errors = Vec::new();

@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 use rhai::{Dynamic, FnPtr, ImmutableString, Map as RhaiMap, INT};
 use serde_json::{Map, Number, Value};
 
-use super::js::number;
-use super::js::values::{
+use crate::jslib::number;
+use crate::jslib::values::{
     self, as_array, as_object, JsArray, JsDate, JsError, JsFunction, JsNull, JsObject,
 };
 use super::lazy::LazyJson;
@@ -297,7 +297,7 @@ fn to_json_inner(
     }
     if let Some(d) = v.read_lock::<JsDate>() {
         return Ok(Some(
-            super::js::date::to_iso(d.time())
+            crate::jslib::date::to_iso(d.time())
                 .map(Value::String)
                 .unwrap_or(Value::Null),
         ));
@@ -372,7 +372,7 @@ fn write_json(
     } else if let Ok(c) = v.as_char() {
         quote(&c.to_string(), out);
     } else if let Some(d) = v.read_lock::<JsDate>() {
-        match super::js::date::to_iso(d.time()) {
+        match crate::jslib::date::to_iso(d.time()) {
             Some(s) => quote(&s, out),
             None => out.push_str("null"),
         }

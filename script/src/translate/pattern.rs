@@ -5,7 +5,7 @@ use oxc_ast::ast::*;
 use oxc_span::GetSpan;
 
 use super::stmt::Bind;
-use super::translate::{mangle, quote, TResult, Translator};
+use super::{mangle, quote, TResult, Translator};
 
 impl<'s> Translator<'s> {
     /// Bind `pattern` to the value of the Rhai expression `value`.

@@ -16,7 +16,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, INT};
 use serde_json::{json, Map, Value};
 
 use super::convert::{self, Mode};
-use super::js::values::{as_array, as_object};
+use crate::jslib::values::{as_array, as_object};
 use super::timers::{TimerOp, Timers};
 use flowgate_runtime::exchange::Exchange;
 
@@ -159,7 +159,7 @@ fn err(text: impl Into<String>) -> Box<EvalAltResult> {
 /// runtime error in Rhai.
 fn fail(mode: Mode, message: &str) -> Box<EvalAltResult> {
     match mode {
-        Mode::Js => super::js::ops::throw("Error", message),
+        Mode::Js => crate::jslib::ops::throw("Error", message),
         Mode::Rhai => err(message),
     }
 }
@@ -171,7 +171,7 @@ pub fn debug_format(v: Option<&Value>) -> String {
         Some(Value::Null) => "null".into(),
         Some(Value::Bool(_)) => "boolean".into(),
         Some(Value::Number(_)) => "number".into(),
-        Some(Value::String(s)) => format!("string[{}]", super::js::ops::utf16_len(s)),
+        Some(Value::String(s)) => format!("string[{}]", crate::jslib::ops::utf16_len(s)),
         Some(Value::Array(a)) => format!("array[{}]", a.len()),
         Some(Value::Object(_)) => "Object".into(),
     }
@@ -243,7 +243,7 @@ impl NodeApi {
                 "msg": value.clone().unwrap_or(Value::Null),
                 "format": debug_format(value.as_ref()),
                 "level": if level == tracing::Level::ERROR { "error" } else { "warn" },
-                "timestamp": super::js::date::now_ms() as i64,
+                "timestamp": crate::jslib::date::now_ms() as i64,
             });
             run.events.push(("debug".into(), data));
         }
@@ -297,7 +297,7 @@ impl NodeApi {
 
 /// The text of an error value: `Error` objects print as `Name: message`.
 pub fn error_text(v: &Dynamic) -> String {
-    super::js::ops::to_string(v).to_string()
+    crate::jslib::ops::to_string(v).to_string()
 }
 
 /// Messages to send as `(output, body)`, and the types of returned values
@@ -315,7 +315,7 @@ pub fn collect_sends(
 ) -> Result<Sends, String> {
     let mut sends = Vec::new();
     let mut bad = Vec::new();
-    if super::js::values::is_nullish(v) {
+    if crate::jslib::values::is_nullish(v) {
         return Ok((sends, bad));
     }
     let ports: Vec<Dynamic> = match list_items(v) {
@@ -323,12 +323,12 @@ pub fn collect_sends(
         None => vec![v.clone()],
     };
     for (port, entry) in ports.iter().enumerate() {
-        if super::js::values::is_nullish(entry) {
+        if crate::jslib::values::is_nullish(entry) {
             continue;
         }
         let msgs = list_items(entry).unwrap_or_else(|| vec![entry.clone()]);
         for m in &msgs {
-            if super::js::values::is_nullish(m) {
+            if crate::jslib::values::is_nullish(m) {
                 continue;
             }
             if !is_object(m) {
@@ -353,18 +353,18 @@ pub(crate) fn list_items(v: &Dynamic) -> Option<Vec<Dynamic>> {
 }
 
 pub(crate) fn is_object(v: &Dynamic) -> bool {
-    v.is::<rhai::Map>() || (as_object(v).is_some() && !super::js::buffer::is_buffer(v))
+    v.is::<rhai::Map>() || (as_object(v).is_some() && !crate::jslib::buffer::is_buffer(v))
 }
 
 pub(crate) fn message_type(v: &Dynamic) -> &'static str {
     if list_items(v).is_some() {
         "Array"
-    } else if super::js::buffer::is_buffer(v) {
+    } else if crate::jslib::buffer::is_buffer(v) {
         "Buffer"
-    } else if v.is::<super::js::values::JsDate>() {
+    } else if v.is::<crate::jslib::values::JsDate>() {
         "Date"
     } else {
-        super::js::ops::type_of(v)
+        crate::jslib::ops::type_of(v)
     }
 }
 
@@ -554,13 +554,13 @@ impl ContextApi {
             let mut out = Vec::with_capacity(keys.len());
             for k in &keys {
                 out.push(
-                    self.get_one(&run, &super::js::ops::to_string(k))
+                    self.get_one(&run, &crate::jslib::ops::to_string(k))
                         .map_err(|e| fail(mode, &e))?,
                 );
             }
             return Ok(convert::list(out, mode));
         }
-        let key = super::js::ops::to_string(key);
+        let key = crate::jslib::ops::to_string(key);
         self.get_one(&run, &key).map_err(|e| fail(mode, &e))
     }
 
@@ -584,12 +584,12 @@ impl ContextApi {
             let values = list_items(value).unwrap_or_default();
             for (i, k) in keys.iter().enumerate() {
                 let v = values.get(i).cloned().unwrap_or(Dynamic::UNIT);
-                self.set_one(&mut run, &super::js::ops::to_string(k), &v)
+                self.set_one(&mut run, &crate::jslib::ops::to_string(k), &v)
                     .map_err(|e| fail(mode, &e))?;
             }
             return Ok(());
         }
-        let key = super::js::ops::to_string(key);
+        let key = crate::jslib::ops::to_string(key);
         self.set_one(&mut run, &key, value)
             .map_err(|e| fail(mode, &e))
     }
@@ -679,7 +679,7 @@ pub fn uuid() -> ImmutableString {
 pub fn json_parse(text: &str, mode: Mode) -> Result<Dynamic, String> {
     match serde_json::from_str::<Value>(text) {
         Ok(v) => Ok(convert::from_json(&v, mode)),
-        Err(_) => Err(super::js::v8json::error_message(text)),
+        Err(_) => Err(crate::jslib::v8json::error_message(text)),
     }
 }
 
@@ -742,7 +742,7 @@ pub fn register_native(engine: &mut Engine) {
         .register_fn(
             "stringify",
             |_: &mut JsonApi, v: Dynamic, _r: Dynamic, space: Dynamic| {
-                native_stringify(&v, &super::js::builtins::indent_of(&space))
+                native_stringify(&v, &crate::jslib::builtins::indent_of(&space))
             },
         )
         .register_fn("parse", |_: &mut JsonApi, s: &str| {
@@ -750,7 +750,7 @@ pub fn register_native(engine: &mut Engine) {
         });
     engine
         .register_type_with_name::<DateApi>("Date")
-        .register_fn("now", |_: &mut DateApi| super::js::date::now_ms() as INT);
+        .register_fn("now", |_: &mut DateApi| crate::jslib::date::now_ms() as INT);
     engine.register_fn("uuid", uuid);
 }
 

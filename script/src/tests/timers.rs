@@ -9,9 +9,9 @@ use flowgate_runtime::{NodeError, Outputs};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
-use crate::function::convert::Mode;
-use crate::function::testing::{node, Harness};
-use crate::function::timers::TimerSink;
+use crate::convert::Mode;
+use crate::testing::{node, Harness};
+use crate::timers::TimerSink;
 
 /// What a timer delivered.
 #[derive(Debug, PartialEq)]
@@ -53,7 +53,7 @@ impl TimerSink for ChannelSink {
 /// Attach a channel sink (and a budget) to a test node's timers.
 pub fn attach(h: &Harness) -> Receiver<Delivery> {
     let (tx, rx) = channel();
-    h.node.inner.info.timers.attach(
+    h.node.timers().attach(
         Arc::new(ChannelSink(Mutex::new(tx))),
         Duration::from_secs(2),
         50_000_000,
@@ -96,7 +96,7 @@ fn a_timeout_sends_after_the_run_with_the_input_msgid() {
         next(&rx),
         Delivery::Send(0, json!({"payload": "late!1"}), "m1".into())
     );
-    assert_eq!(h.node.inner.info.timers.pending(), 0);
+    assert_eq!(h.node.timers().pending(), 0);
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn cleared_timers_never_fire_and_intervals_repeat_until_cleared() {
         .collect();
     assert_eq!(got, [json!(1), json!(2), json!(3), json!("done")]);
     assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
-    assert_eq!(h.node.inner.info.timers.pending(), 0);
+    assert_eq!(h.node.timers().pending(), 0);
 }
 
 #[test]
@@ -153,9 +153,9 @@ fn stopping_the_node_cancels_its_timers() {
     let rx = attach(&h);
     h.run(json!({})).1.unwrap();
     assert!(matches!(next(&rx), Delivery::Send(0, _, _)));
-    assert_eq!(h.node.inner.info.timers.pending(), 2);
-    flowgate_runtime::Node::stop(&h.node);
-    assert_eq!(h.node.inner.info.timers.pending(), 0);
+    assert_eq!(h.node.timers().pending(), 2);
+    h.node.stop();
+    assert_eq!(h.node.timers().pending(), 0);
     // Anything already on its way is dropped; nothing new starts.
     while rx.recv_timeout(Duration::from_millis(150)).is_ok() {}
     assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
@@ -176,9 +176,9 @@ fn timers_are_bounded_per_node() {
         "RangeError: Too many timers: a function node may have 1000 pending"
     );
     // As in Node-RED, the timers set before the error stay set.
-    assert_eq!(h.node.inner.info.timers.pending(), 1000);
-    flowgate_runtime::Node::stop(&h.node);
-    assert_eq!(h.node.inner.info.timers.pending(), 0);
+    assert_eq!(h.node.timers().pending(), 1000);
+    h.node.stop();
+    assert_eq!(h.node.timers().pending(), 0);
 }
 
 #[test]

@@ -2,9 +2,16 @@
 //! and emit Rhai that calls the JavaScript runtime helpers (`__get`, `__add`,
 //! `__m`...) wherever JavaScript and Rhai semantics differ.
 //!
-//! Statements are in [`super::stmt`], expressions in [`super::expr`],
-//! destructuring in [`super::pattern`]; this module holds the shared state:
-//! scopes, control-flow context and temporaries.
+//! Statements are in [`stmt`], expressions in [`expr`], destructuring in
+//! [`pattern`]; this module holds the shared state: scopes, control-flow
+//! context and temporaries. [`nesting`] refuses bodies too deep to parse
+//! before the parser sees them; [`error`] says why a body cannot run.
+
+pub mod error;
+mod expr;
+pub mod nesting;
+mod pattern;
+mod stmt;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -13,7 +20,7 @@ use oxc_ast::ast::{BindingPattern, Program, Statement};
 use oxc_parser::{ParseOptions, Parser};
 use oxc_span::{GetSpan, SourceType, Span};
 
-use super::error::{ErrorKind, TranslateError};
+pub use error::{ErrorKind, TranslateError};
 
 pub type TResult<T> = Result<T, TranslateError>;
 
@@ -83,13 +90,13 @@ pub struct Translator<'s> {
 /// runner provides (`msg`, `node`...), which the Rhai scope holds under
 /// their [`mangle`]d names.
 pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
-    if let Some(at) = super::nesting::too_deep_at(source) {
+    if let Some(at) = nesting::too_deep_at(source) {
         return Err(TranslateError::at(
             source,
             at as u32,
             ErrorKind::Unsupported(format!(
                 "nesting deeper than {} levels",
-                super::nesting::MAX_NESTING
+                nesting::MAX_NESTING
             )),
         ));
     }
@@ -172,7 +179,7 @@ pub fn quote(s: &str) -> String {
 
 /// A Rhai number literal for a JavaScript number (finite).
 pub fn number_literal(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() <= super::number::MAX_SAFE {
+    if v.fract() == 0.0 && v.abs() <= crate::jslib::number::MAX_SAFE {
         let i = v as i64;
         if i < 0 {
             format!("({i})")
@@ -289,11 +296,11 @@ impl<'s> Translator<'s> {
     /// Enter one more level of nesting at `span`; [`Translator::leave`] undoes it.
     pub fn enter(&mut self, span: Span) -> TResult<()> {
         self.depth += 1;
-        if self.depth > super::nesting::MAX_NESTING {
+        if self.depth > nesting::MAX_NESTING {
             self.depth -= 1;
             return Err(self.unsupported(
                 span,
-                format!("nesting deeper than {} levels", super::nesting::MAX_NESTING),
+                format!("nesting deeper than {} levels", nesting::MAX_NESTING),
             ));
         }
         Ok(())

@@ -9,9 +9,9 @@ use oxc_syntax::operator::{
     AssignmentOperator, BinaryOperator, LogicalOperator, UnaryOperator, UpdateOperator,
 };
 
-use super::builtins;
-use super::number;
-use super::translate::{mangle, number_literal, quote, Binding, TResult, Translator};
+use crate::jslib::builtins;
+use crate::jslib::number;
+use super::{mangle, number_literal, quote, Binding, TResult, Translator};
 
 /// Namespaces whose members are built-ins (`Math.floor`, `JSON.parse`).
 const NAMESPACES: &[&str] = &[
@@ -262,7 +262,7 @@ impl<'s> Translator<'s> {
                     .get(r.span.start as usize..r.span.end as usize)
                     .unwrap_or("");
                 let flags = raw.rsplit('/').next().unwrap_or("").to_owned();
-                super::regexp::check_literal(source, &flags)
+                crate::jslib::regexp::check_literal(source, &flags)
                     .map_err(|what| self.unsupported(r.span, what))?;
                 format!("__re({}, {})", quote(source), quote(&flags))
             }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Scope, AST, INT};
 
 use super::convert::Mode;
-use super::js::values::{JsError, JsFunction, MAX_ELEMENTS, MAX_STRING_BYTES};
+use crate::jslib::values::{JsError, JsFunction, MAX_ELEMENTS, MAX_STRING_BYTES};
 use super::memory;
 
 /// Most entries in one Rhai map.
@@ -27,7 +27,7 @@ const MAX_MAP_ENTRIES: usize = 1024 * 1024;
 const MAX_CALL_LEVELS: usize = if cfg!(debug_assertions) { 32 } else { 64 };
 
 /// How deeply a compiled expression may nest.
-const MAX_EXPR_DEPTH: usize = 8 * super::js::nesting::MAX_NESTING;
+const MAX_EXPR_DEPTH: usize = 8 * crate::translate::nesting::MAX_NESTING;
 
 /// How often (in operations) the progress hook looks at the clock.
 const CHECK_EVERY: u64 = 32;
@@ -154,7 +154,7 @@ pub fn engine() -> &'static Engine {
             budget_stop(Some(ops)).map(Dynamic::from_int)
         });
         super::api::register_native(&mut e);
-        super::js::register::register(&mut e);
+        crate::jslib::register::register(&mut e);
         e
     })
 }
@@ -296,7 +296,7 @@ pub fn thrown_text(v: &Dynamic) -> String {
     super::convert::stringify(v, None, "")
         .ok()
         .flatten()
-        .unwrap_or_else(|| super::js::ops::to_string(v).to_string())
+        .unwrap_or_else(|| crate::jslib::ops::to_string(v).to_string())
 }
 
 /// Call a script function value outside a run (a timer firing) within
@@ -320,7 +320,7 @@ fn call_value(lib: &AST, f: &Dynamic, args: Vec<Dynamic>) -> Result<Dynamic, Box
         let me = Dynamic::from(jf.clone());
         return jf.imp.call(engine(), lib, (me, args));
     }
-    Err(super::js::ops::type_error("callback is not a function"))
+    Err(crate::jslib::ops::type_error("callback is not a function"))
 }
 
 /// Compile Rhai source once, with the shared engine.

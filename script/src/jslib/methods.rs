@@ -11,7 +11,7 @@ use super::ops::{to_number, to_string, type_error, JsResult};
 use super::regexp::JsRegExp;
 use super::values::{array, as_array, as_object, is_nullish, JsDate, JsError, JsFunction};
 use super::{arrays, strings};
-use crate::function::api::{ContextApi, EnvApi, NodeApi};
+use crate::api::{ContextApi, EnvApi, NodeApi};
 
 const STRING_METHODS: &[&str] = &[
     "toUpperCase",

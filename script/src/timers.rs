@@ -28,9 +28,9 @@ use tokio::task::AbortHandle;
 
 use super::api::{NodeApi, Phase, RunState};
 use super::convert::Mode;
-use super::js::callback::is_callable;
-use super::js::ops::{self, to_number, JsResult};
-use super::js::values::{JsError, JsMethod};
+use crate::jslib::callback::is_callable;
+use crate::jslib::ops::{self, to_number, JsResult};
+use crate::jslib::values::{JsError, JsMethod};
 use super::sandbox::{self, Budget, RunError};
 
 /// The most timers one node may have pending (a runaway loop calling
@@ -334,7 +334,7 @@ fn describe_value(v: &Dynamic) -> String {
     if v.is_unit() {
         return "undefined".into();
     }
-    if v.is::<super::js::values::JsNull>() {
+    if v.is::<crate::jslib::values::JsNull>() {
         return "null".into();
     }
     match ops::type_of(v) {
