@@ -68,16 +68,18 @@ impl Node for Scripted {
 }
 
 fn function_node(rhai: bool, func: &str) -> Scripted {
-    Scripted(Function::standalone(StandaloneConfig {
-        id: "bench",
-        name: "bench",
-        rhai,
-        func,
-        outputs: 1,
-        timeout: Duration::from_secs(5),
-        events: Events::new(),
-    })
-    .expect("body compiles"))
+    Scripted(
+        Function::standalone(StandaloneConfig {
+            id: "bench",
+            name: "bench",
+            rhai,
+            func,
+            outputs: 1,
+            timeout: Duration::from_secs(5),
+            events: Events::new(),
+        })
+        .expect("body compiles"),
+    )
 }
 
 fn run(node: &dyn Node, body: &Map<String, Value>, out: &mut Outputs) {

@@ -120,7 +120,8 @@ fn translate_and_compile(
     let rhai_source = match mode {
         Mode::Rhai => std::borrow::Cow::Borrowed(source),
         Mode::Js => std::borrow::Cow::Owned(
-            crate::translate::translate(source, api).map_err(|e| CompileError::Translate(e.to_string()))?,
+            crate::translate::translate(source, api)
+                .map_err(|e| CompileError::Translate(e.to_string()))?,
         ),
     };
     let data = try_data_only.then(|| fastpath::analyze(source)).flatten();

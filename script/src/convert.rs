@@ -12,12 +12,12 @@ use std::fmt::Write as _;
 use rhai::{Dynamic, FnPtr, ImmutableString, Map as RhaiMap, INT};
 use serde_json::{Map, Number, Value};
 
+use super::lazy::LazyJson;
+use super::sandbox::{conversion_step, Interrupted};
 use crate::jslib::number;
 use crate::jslib::values::{
     self, as_array, as_object, JsArray, JsDate, JsError, JsFunction, JsNull, JsObject,
 };
-use super::lazy::LazyJson;
-use super::sandbox::{conversion_step, Interrupted};
 
 /// How deep a value may nest before conversion gives up (guards the stack:
 /// a level costs ~5 KiB of stack in debug builds, and conversions run on

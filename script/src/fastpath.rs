@@ -23,10 +23,10 @@ use oxc_ast::ast::{
 use oxc_syntax::operator::{AssignmentOperator, UnaryOperator};
 use serde_json::{Map, Value};
 
-use crate::jslib::number;
-use crate::translate::parse_body;
-use crate::jslib::values::array_index;
 use super::lazy::normalize;
+use crate::jslib::number;
+use crate::jslib::values::array_index;
+use crate::translate::parse_body;
 
 /// A recognized data-only body: its assignments, in order.
 #[derive(Debug)]
@@ -356,8 +356,7 @@ mod tests {
     #[test]
     fn a_message_the_fast_path_cannot_take_runs_on_the_engine() {
         use crate::convert::Mode;
-        let h =
-            crate::testing::node(Mode::Js, "msg.a = msg.b.c;\nreturn msg;", 1).unwrap();
+        let h = crate::testing::node(Mode::Js, "msg.a = msg.b.c;\nreturn msg;", 1).unwrap();
         let (sends, r) = h.run(json!({"b": {"c": 1.0}}));
         assert_eq!(sends, [(0, json!({"b": {"c": 1}, "a": 1}))]);
         let (sends, r2) = h.run(json!({"x": 1}));

@@ -62,7 +62,6 @@ pub struct FunctionSpec {
     pub global_store: Arc<Store>,
 }
 
-
 const INIT_READY: u8 = 0;
 const INIT_PENDING: u8 = 1;
 const INIT_FAILED: u8 = 2;
@@ -463,7 +462,6 @@ fn forward(mut sent: Outputs, out: &mut Outputs) {
         }
     }
 }
-
 
 /// A function node's scripts, ready to run.
 pub struct Function {

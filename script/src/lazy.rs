@@ -22,9 +22,9 @@ use serde_json::{Map, Number, Value};
 
 use super::api::{is_object, list_items, message_type, Sends};
 use super::convert::{self, ConvertError, Mode};
+use super::sandbox::{conversion_step, Interrupted};
 use crate::jslib::number::MAX_SAFE;
 use crate::jslib::values::{array_index, as_object, is_nullish, JsMap, JsObject, Key};
-use super::sandbox::{conversion_step, Interrupted};
 
 /// A top-level property of `msg` not converted yet: its value is
 /// `src[key]`. Only ever stored in the `msg` object itself, once per key.

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Scope, AST, INT};
 
 use super::convert::Mode;
-use crate::jslib::values::{JsError, JsFunction, MAX_ELEMENTS, MAX_STRING_BYTES};
 use super::memory;
+use crate::jslib::values::{JsError, JsFunction, MAX_ELEMENTS, MAX_STRING_BYTES};
 
 /// Most entries in one Rhai map.
 const MAX_MAP_ENTRIES: usize = 1024 * 1024;

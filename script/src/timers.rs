@@ -28,10 +28,10 @@ use tokio::task::AbortHandle;
 
 use super::api::{NodeApi, Phase, RunState};
 use super::convert::Mode;
+use super::sandbox::{self, Budget, RunError};
 use crate::jslib::callback::is_callable;
 use crate::jslib::ops::{self, to_number, JsResult};
 use crate::jslib::values::{JsError, JsMethod};
-use super::sandbox::{self, Budget, RunError};
 
 /// The most timers one node may have pending (a runaway loop calling
 /// `setTimeout` fails instead of filling memory).

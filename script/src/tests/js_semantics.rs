@@ -190,8 +190,7 @@ fn a_slow_script_moves_off_the_worker_and_times_out() {
         .unwrap();
     let mut out = flowgate_runtime::Outputs::default();
     let started = std::time::Instant::now();
-    let outcome =
-        node.on_input(flowgate_runtime::Message::new(), &mut out);
+    let outcome = node.on_input(flowgate_runtime::Message::new(), &mut out);
     // The worker is given back after one slice, long before the timeout.
     assert!(started.elapsed() < std::time::Duration::from_millis(250));
     let flowgate_runtime::Outcome::Pending(fut) = outcome else {

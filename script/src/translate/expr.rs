@@ -9,9 +9,9 @@ use oxc_syntax::operator::{
     AssignmentOperator, BinaryOperator, LogicalOperator, UnaryOperator, UpdateOperator,
 };
 
+use super::{mangle, number_literal, quote, Binding, TResult, Translator};
 use crate::jslib::builtins;
 use crate::jslib::number;
-use super::{mangle, number_literal, quote, Binding, TResult, Translator};
 
 /// Namespaces whose members are built-ins (`Math.floor`, `JSON.parse`).
 const NAMESPACES: &[&str] = &[
