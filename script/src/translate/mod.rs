@@ -7,6 +7,7 @@
 //! context and temporaries. [`nesting`] refuses bodies too deep to parse
 //! before the parser sees them; [`error`] says why a body cannot run.
 
+mod chain;
 pub mod error;
 mod expr;
 pub mod nesting;
