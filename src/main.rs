@@ -11,8 +11,8 @@ mod token_cmd;
 /// arena region would triple a small service's resident memory for no
 /// measurable speed.
 #[global_allocator]
-static GLOBAL: flowgate_nodes::function::memory::CountingAlloc<mimalloc::MiMalloc> =
-    flowgate_nodes::function::memory::CountingAlloc(mimalloc::MiMalloc);
+static GLOBAL: flowgate_script::memory::CountingAlloc<mimalloc::MiMalloc> =
+    flowgate_script::memory::CountingAlloc(mimalloc::MiMalloc);
 
 use clap::Parser;
 

@@ -11,9 +11,7 @@ pub mod http_in;
 pub mod http_request;
 pub mod http_response;
 pub mod inject;
-pub mod js;
 pub mod json;
-pub mod jsregex;
 pub mod junction;
 pub mod jwt;
 pub mod link;
@@ -24,6 +22,10 @@ pub mod switch;
 pub mod template;
 pub mod typed_value;
 pub mod util;
+
+/// JavaScript's value and regular-expression rules on JSON values, shared
+/// with the script crate (the switch, change and template nodes follow them).
+pub use flowgate_script::{jsregex, jsvalue as js};
 
 #[cfg(test)]
 mod catch_tests;

@@ -1,0 +1,176 @@
+//! Compiling a function node's bodies: JavaScript is translated to Rhai
+//! ([`crate::translate`]), then compiled once into an AST for the shared
+//! engine ([`crate::sandbox`]); a JavaScript body that only builds data is
+//! also planned for the engine-free fast path ([`crate::fastpath`]).
+
+use std::sync::OnceLock;
+
+use rhai::AST;
+
+use crate::convert::Mode;
+use crate::fastpath;
+use crate::sandbox::{self, RunError};
+
+/// The names scripts see, in translated JavaScript's mangling and in Rhai.
+pub const API_NAMES: [&str; 6] = ["msg", "node", "context", "flow", "global", "env"];
+
+/// A compiled script.
+pub struct Script {
+    ast: OnceLock<AST>,
+    /// The translation of a data-only body, compiled only when a message
+    /// first needs the engine: a flow whose function nodes are all
+    /// data-only never loads the script engine at all (less start-up work
+    /// and resident memory). Such translations are plain `__set`/`__obj`
+    /// calls, so compiling them late cannot fail where compiling early
+    /// would have succeeded.
+    deferred: Option<String>,
+    /// The same body recognized as pure data building, applied without the
+    /// engine when it can be (see [`fastpath`]).
+    pub(crate) data: Option<fastpath::DataBody>,
+}
+
+impl Script {
+    pub(crate) fn ast(&self) -> Result<&AST, RunError> {
+        if let Some(ast) = self.ast.get() {
+            return Ok(ast);
+        }
+        let source = self.deferred.as_deref().unwrap_or_default();
+        let failed = |e: String| {
+            RunError::Failed(
+                format!("cannot compile the translated JavaScript ({e})"),
+                None,
+            )
+        };
+        let ast = with_compile_stack(source.len(), || sandbox::compile(source))
+            .map_err(failed)?
+            .map_err(|e| failed(e.0.to_string()))?;
+        Ok(self.ast.get_or_init(|| ast))
+    }
+}
+
+/// Which of a function node's three bodies is compiled: `func` sees `msg`,
+/// `initialize` and `finalize` do not, and only `func` may take the
+/// data-only fast path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    Func,
+    Initialize,
+    Finalize,
+}
+
+impl Body {
+    /// The node's setting that holds this body.
+    pub fn field(self) -> &'static str {
+        match self {
+            Body::Func => "func",
+            Body::Initialize => "initialize",
+            Body::Finalize => "finalize",
+        }
+    }
+
+    /// The host objects this body sees, by their script names.
+    fn api(self) -> &'static [&'static str] {
+        match self {
+            Body::Func => &API_NAMES[..],
+            Body::Initialize | Body::Finalize => &API_NAMES[1..],
+        }
+    }
+}
+
+/// Translate (for JavaScript) and compile one body: `None` for an empty
+/// body, or the message saying why it cannot run (to be reported against
+/// the node's [`Body::field`]).
+pub fn compile(source: &str, mode: Mode, body: Body) -> Result<Option<Script>, String> {
+    if source.trim().is_empty() {
+        return Ok(None);
+    }
+    let data_only = mode == Mode::Js && body == Body::Func;
+    match with_compile_stack(source.len(), || {
+        translate_and_compile(source, mode, body.api(), data_only)
+    }) {
+        Ok(Ok((ast, deferred, data))) => Ok(Some(Script {
+            ast,
+            deferred,
+            data,
+        })),
+        Ok(Err(CompileError::Translate(e))) => Err(e),
+        Ok(Err(CompileError::Rhai(e))) => Err(rhai_message(mode, &e)),
+        Err(e) => Err(e),
+    }
+}
+
+enum CompileError {
+    Translate(String),
+    Rhai(rhai::ParseError),
+}
+
+/// What compiling a body yields: its AST (empty while deferred), the Rhai
+/// source still to compile for a data-only body, and that body's data plan.
+type Compiled = (OnceLock<AST>, Option<String>, Option<fastpath::DataBody>);
+
+/// Translate (for JavaScript) and compile one body. When `try_data_only`
+/// and the body only builds data, compiling is deferred to the first
+/// message that needs the engine ([`Script::ast`]).
+fn translate_and_compile(
+    source: &str,
+    mode: Mode,
+    api: &[&str],
+    try_data_only: bool,
+) -> Result<Compiled, CompileError> {
+    let rhai_source = match mode {
+        Mode::Rhai => std::borrow::Cow::Borrowed(source),
+        Mode::Js => std::borrow::Cow::Owned(
+            crate::translate::translate(source, api)
+                .map_err(|e| CompileError::Translate(e.to_string()))?,
+        ),
+    };
+    let data = try_data_only.then(|| fastpath::analyze(source)).flatten();
+    if data.is_some() {
+        return Ok((OnceLock::new(), Some(rhai_source.into_owned()), data));
+    }
+    let ast = sandbox::compile(&rhai_source).map_err(CompileError::Rhai)?;
+    Ok((OnceLock::from(ast), None, None))
+}
+
+/// Run `work` (parsing and compiling a body of `len` bytes) on a thread
+/// whose stack fits the deepest nesting such a body can have: the parsers
+/// recurse per level, and a body nested thousands of levels deep (spread
+/// over lines, which [`crate::translate::nesting`] does not sum up) must be refused with
+/// an error, not overflow the deploying thread's stack.
+fn with_compile_stack<T: Send>(len: usize, work: impl FnOnce() -> T + Send) -> Result<T, String> {
+    const BASE: usize = 16 * 1024 * 1024;
+    const PER_BYTE: usize = 512;
+    const MOST: usize = 2 * 1024 * 1024 * 1024;
+    let stack = BASE.saturating_add(len.saturating_mul(PER_BYTE)).min(MOST);
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("flowgate-compile".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, work)
+            .map_err(|e| format!("cannot start the compiler thread: {e}"))?
+            .join()
+            .map_err(|_| "the compiler failed on this body; please report it".to_owned())
+    })
+}
+
+/// What a Rhai compile error means to the author of the body.
+fn rhai_message(mode: Mode, e: &rhai::ParseError) -> String {
+    let pos = e.1;
+    if *e.0 == rhai::ParseErrorType::ExprTooDeep {
+        return "the body nests too deeply to compile; split deep expressions into variables"
+            .to_owned();
+    }
+    match mode {
+        Mode::Rhai => format!(
+            "Rhai syntax error at line {}:{}: {}",
+            pos.line().unwrap_or(0),
+            pos.position().unwrap_or(0),
+            e.0
+        ),
+        Mode::Js => format!(
+            "cannot compile the translated JavaScript ({} at translated line {}); please report this body",
+            e.0,
+            pos.line().unwrap_or(0)
+        ),
+    }
+}

@@ -1,0 +1,20 @@
+//! The JavaScript library on Rhai: what translated function bodies call to
+//! keep JavaScript's semantics (reference objects, ordered keys, coercions,
+//! `null` vs `undefined`) and the built-in objects they use (`Math`, `JSON`,
+//! `Buffer`, `Date`, `RegExp`, string and array methods).
+
+pub mod arrays;
+pub mod buffer;
+pub mod builtins;
+pub mod callback;
+pub mod date;
+pub mod jsmap;
+pub mod methods;
+pub mod number;
+pub mod ops;
+pub mod props;
+pub mod regexp;
+pub mod register;
+pub mod strings;
+pub mod v8json;
+pub mod values;

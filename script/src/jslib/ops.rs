@@ -1,0 +1,453 @@
+//! JavaScript's operators and conversions over Rhai values: truthiness,
+//! `typeof`, `ToNumber`, `ToString`, `==`/`===`, `+` and the arithmetic and
+//! relational operators, with the coercions Node-RED's V8 applies.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use rhai::{Dynamic, EvalAltResult, FnPtr, ImmutableString, Position, INT};
+
+use super::date;
+use super::number::{self, num};
+use super::values::{
+    as_array, as_object, JsDate, JsError, JsFunction, JsNull, JsObject, Key, MAX_STRING_BYTES,
+};
+use crate::api::{ContextApi, EnvApi, NodeApi};
+
+/// The error type of every helper: a JavaScript exception or a Rhai error.
+pub type JsResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// Throw a JavaScript error (`TypeError`, `RangeError`...) that `try/catch`
+/// in the script can catch.
+pub fn throw(name: &str, message: impl Into<ImmutableString>) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(JsError::new(name, message)),
+        Position::NONE,
+    ))
+}
+
+pub fn type_error(message: impl Into<ImmutableString>) -> Box<EvalAltResult> {
+    throw("TypeError", message)
+}
+
+/// JavaScript truthiness.
+pub fn truthy(v: &Dynamic) -> bool {
+    if let Ok(b) = v.as_bool() {
+        return b;
+    }
+    if let Ok(i) = v.as_int() {
+        return i != 0;
+    }
+    if let Ok(f) = v.as_float() {
+        return f != 0.0 && !f.is_nan();
+    }
+    if v.is_string() {
+        return v
+            .read_lock::<ImmutableString>()
+            .is_some_and(|s| !s.is_empty());
+    }
+    !(v.is_unit() || v.is::<JsNull>())
+}
+
+/// `typeof v`.
+pub fn type_of(v: &Dynamic) -> &'static str {
+    if v.is_unit() {
+        "undefined"
+    } else if v.is_bool() {
+        "boolean"
+    } else if v.is_int() || v.is_float() {
+        "number"
+    } else if v.is_string() || v.is_char() {
+        "string"
+    } else if v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<super::values::JsMethod>() {
+        "function"
+    } else {
+        "object"
+    }
+}
+
+/// A numeric value as f64, if it is a number.
+pub fn as_f64(v: &Dynamic) -> Option<f64> {
+    if let Ok(i) = v.as_int() {
+        Some(i as f64)
+    } else {
+        v.as_float().ok()
+    }
+}
+
+/// `ToNumber(v)`.
+pub fn to_number(v: &Dynamic) -> f64 {
+    if let Some(f) = as_f64(v) {
+        return f;
+    }
+    if let Ok(b) = v.as_bool() {
+        return if b { 1.0 } else { 0.0 };
+    }
+    if v.is::<JsNull>() {
+        return 0.0;
+    }
+    if v.is_unit() {
+        return f64::NAN;
+    }
+    if let Some(s) = v.read_lock::<ImmutableString>() {
+        return number::parse_number(&s);
+    }
+    if let Some(d) = v.read_lock::<JsDate>() {
+        return d.time();
+    }
+    if super::values::is_array(v) {
+        return number::parse_number(&to_string(v));
+    }
+    f64::NAN
+}
+
+/// `ToString(v)`.
+pub fn to_string(v: &Dynamic) -> ImmutableString {
+    if let Some(s) = v.read_lock::<ImmutableString>() {
+        return s.clone();
+    }
+    let mut out = String::new();
+    write_string(v, &mut out, &mut Vec::new());
+    out.into()
+}
+
+fn write_string(v: &Dynamic, out: &mut String, seen: &mut Vec<usize>) {
+    if v.is_unit() {
+        out.push_str("undefined");
+    } else if v.is::<JsNull>() {
+        out.push_str("null");
+    } else if let Ok(b) = v.as_bool() {
+        out.push_str(if b { "true" } else { "false" });
+    } else if let Ok(i) = v.as_int() {
+        out.push_str(&i.to_string());
+    } else if let Ok(f) = v.as_float() {
+        out.push_str(&number::fmt(f));
+    } else if let Some(s) = v.read_lock::<ImmutableString>() {
+        out.push_str(&s);
+    } else if let Ok(c) = v.as_char() {
+        out.push(c);
+    } else if let Some(a) = as_array(v) {
+        if seen.contains(&a.addr()) {
+            return;
+        }
+        seen.push(a.addr());
+        for (i, item) in a.items().iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            if !(item.is_unit() || item.is::<JsNull>()) {
+                write_string(item, out, seen);
+            }
+        }
+        seen.pop();
+    } else if let Some(arr) = v.read_lock::<rhai::Array>() {
+        for (i, item) in arr.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            if !item.is_unit() {
+                write_string(item, out, seen);
+            }
+        }
+    } else if let Some(d) = v.read_lock::<JsDate>() {
+        out.push_str(&date::to_js_string(d.time()));
+    } else if let Some(e) = v.read_lock::<JsError>() {
+        out.push_str(&e.to_js_string());
+    } else if let Some(re) = v.read_lock::<super::regexp::JsRegExp>() {
+        out.push_str(&re.to_js_string());
+    } else if let Some(data) = super::buffer::data_of(v) {
+        out.push_str(&super::buffer::to_text(&data));
+    } else if v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<super::values::JsMethod>() {
+        out.push_str("function () { [native code] }");
+    } else {
+        out.push_str("[object Object]");
+    }
+}
+
+/// A value used as a property name.
+pub fn to_key(v: &Dynamic) -> Key {
+    if let Some(s) = v.read_lock::<ImmutableString>() {
+        return s.clone();
+    }
+    if let Ok(i) = v.as_int() {
+        return i.to_string().into();
+    }
+    to_string(v)
+}
+
+/// A value used as an array index, when it is one.
+pub fn to_index(v: &Dynamic) -> Option<usize> {
+    if let Ok(i) = v.as_int() {
+        return usize::try_from(i).ok();
+    }
+    if let Ok(f) = v.as_float() {
+        return (f >= 0.0 && f.fract() == 0.0 && f < u32::MAX as f64).then_some(f as usize);
+    }
+    if let Some(s) = v.read_lock::<ImmutableString>() {
+        return super::values::array_index(&s).map(|n| n as usize);
+    }
+    None
+}
+
+fn is_object_like(v: &Dynamic) -> bool {
+    !(v.is_unit()
+        || v.is::<JsNull>()
+        || v.is_bool()
+        || v.is_int()
+        || v.is_float()
+        || v.is_string()
+        || v.is_char())
+}
+
+/// `ToPrimitive(v)` with the default hint: objects become their string form
+/// (dates included), primitives stay.
+pub fn to_primitive(v: &Dynamic) -> Dynamic {
+    if is_object_like(v) {
+        Dynamic::from(to_string(v))
+    } else {
+        v.clone()
+    }
+}
+
+/// Identity of an object-like value, for `===` between objects.
+fn identity(v: &Dynamic) -> Option<usize> {
+    if let Some(o) = as_object(v) {
+        return Some(o.addr());
+    }
+    if let Some(a) = as_array(v) {
+        return Some(a.addr());
+    }
+    if let Some(e) = v.read_lock::<JsError>() {
+        return Some(e.props.addr());
+    }
+    if let Some(re) = v.read_lock::<super::regexp::JsRegExp>() {
+        return Some(re.addr());
+    }
+    None
+}
+
+/// `a === b`.
+pub fn strict_eq(a: &Dynamic, b: &Dynamic) -> bool {
+    if let (Some(x), Some(y)) = (as_f64(a), as_f64(b)) {
+        return x == y;
+    }
+    if a.is_unit() || b.is_unit() {
+        return a.is_unit() && b.is_unit();
+    }
+    if a.is::<JsNull>() || b.is::<JsNull>() {
+        return a.is::<JsNull>() && b.is::<JsNull>();
+    }
+    if let (Ok(x), Ok(y)) = (a.as_bool(), b.as_bool()) {
+        return x == y;
+    }
+    if (a.is_string() || a.is_char()) && (b.is_string() || b.is_char()) {
+        return to_string(a) == to_string(b);
+    }
+    if let (Some(x), Some(y)) = (identity(a), identity(b)) {
+        return x == y;
+    }
+    if let (Some(x), Some(y)) = (a.read_lock::<JsDate>(), b.read_lock::<JsDate>()) {
+        return Arc::ptr_eq(&x.0, &y.0);
+    }
+    if let (Some(x), Some(y)) = (a.read_lock::<FnPtr>(), b.read_lock::<FnPtr>()) {
+        return x.fn_name() == y.fn_name();
+    }
+    if let (Some(x), Some(y)) = (
+        a.read_lock::<super::values::JsMethod>(),
+        b.read_lock::<super::values::JsMethod>(),
+    ) {
+        return x.name == y.name;
+    }
+    if a.is::<NodeApi>() && b.is::<NodeApi>() || a.is::<EnvApi>() && b.is::<EnvApi>() {
+        return true;
+    }
+    if let (Some(x), Some(y)) = (a.read_lock::<ContextApi>(), b.read_lock::<ContextApi>()) {
+        return x.same_store(&y);
+    }
+    false
+}
+
+/// `a == b`.
+pub fn loose_eq(a: &Dynamic, b: &Dynamic) -> bool {
+    let a_nullish = a.is_unit() || a.is::<JsNull>();
+    let b_nullish = b.is_unit() || b.is::<JsNull>();
+    if a_nullish || b_nullish {
+        return a_nullish && b_nullish;
+    }
+    let a_obj = is_object_like(a);
+    let b_obj = is_object_like(b);
+    if a_obj && b_obj {
+        return strict_eq(a, b);
+    }
+    if a_obj {
+        return loose_eq(&to_primitive(a), b);
+    }
+    if b_obj {
+        return loose_eq(a, &to_primitive(b));
+    }
+    let a_str = a.is_string() || a.is_char();
+    let b_str = b.is_string() || b.is_char();
+    if a_str && b_str {
+        return to_string(a) == to_string(b);
+    }
+    to_number(a) == to_number(b)
+}
+
+/// `a + b`.
+pub fn add(a: &Dynamic, b: &Dynamic) -> JsResult<Dynamic> {
+    if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
+        return Ok(number::int(x as i128 + y as i128));
+    }
+    if let (Some(x), Some(y)) = (as_f64(a), as_f64(b)) {
+        return Ok(num(x + y));
+    }
+    let pa = to_primitive(a);
+    let pb = to_primitive(b);
+    if pa.is_string() || pa.is_char() || pb.is_string() || pb.is_char() {
+        let sa = to_string(&pa);
+        let sb = to_string(&pb);
+        if sa.len() + sb.len() > MAX_STRING_BYTES {
+            return Err(throw("RangeError", "Invalid string length"));
+        }
+        if sb.is_empty() {
+            return Ok(sa.into());
+        }
+        let mut s = String::with_capacity(sa.len() + sb.len());
+        s.push_str(&sa);
+        s.push_str(&sb);
+        return Ok(s.into());
+    }
+    Ok(num(to_number(&pa) + to_number(&pb)))
+}
+
+/// The arithmetic operators other than `+`.
+#[derive(Clone, Copy, Debug)]
+pub enum Arith {
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Pow,
+}
+
+pub fn arith(op: Arith, a: &Dynamic, b: &Dynamic) -> Dynamic {
+    if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
+        let (x, y) = (x as i128, y as i128);
+        match op {
+            Arith::Sub => return number::int(x - y),
+            Arith::Mul => return number::int(x * y),
+            Arith::Div if y != 0 && x % y == 0 => return number::int(x / y),
+            Arith::Rem if y != 0 => return number::int(x % y),
+            _ => {}
+        }
+    }
+    let x = to_number(a);
+    let y = to_number(b);
+    num(match op {
+        Arith::Sub => x - y,
+        Arith::Mul => x * y,
+        Arith::Div => x / y,
+        Arith::Rem => {
+            if y == 0.0 || x.is_infinite() || x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else if y.is_infinite() {
+                x
+            } else {
+                x % y
+            }
+        }
+        Arith::Pow => {
+            if y.is_nan() || (x.abs() == 1.0 && y.is_infinite()) {
+                f64::NAN
+            } else {
+                x.powf(y)
+            }
+        }
+    })
+}
+
+/// `ToInt32(v)`, for the bitwise operators.
+pub fn to_int32(v: &Dynamic) -> i32 {
+    if let Ok(i) = v.as_int() {
+        return i as i32;
+    }
+    let f = to_number(v);
+    if !f.is_finite() {
+        return 0;
+    }
+    let m = f.trunc().rem_euclid(4_294_967_296.0);
+    m as u32 as i32
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Bitwise {
+    And,
+    Or,
+    Xor,
+    Shl,
+    Shr,
+    UShr,
+}
+
+pub fn bitwise(op: Bitwise, a: &Dynamic, b: &Dynamic) -> Dynamic {
+    let x = to_int32(a);
+    let y = to_int32(b);
+    let s = (y as u32) & 31;
+    let r: INT = match op {
+        Bitwise::And => (x & y) as INT,
+        Bitwise::Or => (x | y) as INT,
+        Bitwise::Xor => (x ^ y) as INT,
+        Bitwise::Shl => x.wrapping_shl(s) as INT,
+        Bitwise::Shr => (x >> s) as INT,
+        Bitwise::UShr => ((x as u32) >> s) as INT,
+    };
+    Dynamic::from_int(r)
+}
+
+/// The relational comparison of `a` and `b`: `None` when either is NaN.
+pub fn compare(a: &Dynamic, b: &Dynamic) -> Option<Ordering> {
+    if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
+        return Some(x.cmp(&y));
+    }
+    let pa = to_primitive(a);
+    let pb = to_primitive(b);
+    if (pa.is_string() || pa.is_char()) && (pb.is_string() || pb.is_char()) {
+        let sa = to_string(&pa);
+        let sb = to_string(&pb);
+        return Some(sa.encode_utf16().cmp(sb.encode_utf16()));
+    }
+    to_number(&pa).partial_cmp(&to_number(&pb))
+}
+
+/// The length of a string in UTF-16 code units, as JavaScript counts it.
+pub fn utf16_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().map(char::len_utf16).sum()
+    }
+}
+
+/// A deep copy of a value (`RED.util.cloneMessage`, `structuredClone`).
+pub fn deep_clone(v: &Dynamic, depth: usize) -> JsResult<Dynamic> {
+    if depth > super::super::convert::MAX_DEPTH {
+        return Err(throw("RangeError", "Maximum call stack size exceeded"));
+    }
+    if let Some(o) = as_object(v) {
+        let map = o
+            .entries()
+            .into_iter()
+            .map(|(k, item)| Ok((k, deep_clone(&item, depth + 1)?)))
+            .collect::<JsResult<_>>()?;
+        return Ok(Dynamic::from(JsObject::from_map(map)));
+    }
+    if let Some(a) = as_array(v) {
+        let items = a
+            .items()
+            .iter()
+            .map(|i| deep_clone(i, depth + 1))
+            .collect::<JsResult<Vec<_>>>()?;
+        return Ok(super::values::array(items));
+    }
+    Ok(v.clone())
+}

@@ -1,0 +1,344 @@
+//! Member and call chains: `a.b[c](d)?.e`, with built-in namespaces
+//! (`Math.floor`, `RED.util.cloneMessage`), global functions, timers and
+//! `new`. A chain is flattened into steps so a property read followed by a
+//! call becomes a method call on the object, and `?.` short-circuits the
+//! rest of the chain.
+
+use oxc_ast::ast::*;
+use oxc_span::{GetSpan, Span};
+
+use super::{number_literal, quote, TResult, Translator};
+use crate::jslib::builtins;
+
+/// Namespaces whose members are built-ins (`Math.floor`, `JSON.parse`).
+pub(super) const NAMESPACES: &[&str] = &[
+    "JSON", "Math", "Object", "Array", "Number", "Date", "console", "RED", "String", "Buffer",
+];
+
+/// One step of a member/call chain.
+enum Link<'b, 'a> {
+    Prop(&'b str),
+    Index(&'b Expression<'a>),
+    Call(&'b [Argument<'a>]),
+}
+
+struct Step<'b, 'a> {
+    link: Link<'b, 'a>,
+    optional: bool,
+    /// The span of the expression up to and including this step.
+    span: Span,
+}
+
+/// A chain value still in reference form, so a following call becomes a
+/// method call on the object.
+enum Val {
+    Value(String),
+    Ref {
+        obj: String,
+        key: String,
+        text: String,
+    },
+}
+
+fn flatten<'b, 'a>(
+    mut cur: &'b Expression<'a>,
+    steps: &mut Vec<Step<'b, 'a>>,
+) -> &'b Expression<'a> {
+    loop {
+        match cur {
+            Expression::StaticMemberExpression(m) => {
+                steps.push(Step {
+                    link: Link::Prop(m.property.name.as_str()),
+                    optional: m.optional,
+                    span: m.span,
+                });
+                cur = &m.object;
+            }
+            Expression::ComputedMemberExpression(m) => {
+                steps.push(Step {
+                    link: Link::Index(&m.expression),
+                    optional: m.optional,
+                    span: m.span,
+                });
+                cur = &m.object;
+            }
+            Expression::CallExpression(c) => {
+                steps.push(Step {
+                    link: Link::Call(&c.arguments),
+                    optional: c.optional,
+                    span: c.span,
+                });
+                cur = &c.callee;
+            }
+            _ => return cur,
+        }
+    }
+}
+
+pub(super) fn is_builtin_value(name: &str) -> bool {
+    builtins::lookup(name).is_some() && !name.contains('.')
+}
+
+impl<'s> Translator<'s> {
+    /// An optional chain (`a?.b.c()`): the chain from its last step back.
+    pub(super) fn optional_chain(&mut self, c: &ChainExpression<'_>) -> TResult<String> {
+        Ok(match &c.expression {
+            ChainElement::CallExpression(call) => {
+                let mut steps = vec![Step {
+                    link: Link::Call(&call.arguments),
+                    optional: call.optional,
+                    span: call.span,
+                }];
+                let base = flatten(&call.callee, &mut steps);
+                steps.reverse();
+                self.chain_from(base, steps)?
+            }
+            ChainElement::StaticMemberExpression(m) => {
+                let mut steps = vec![Step {
+                    link: Link::Prop(m.property.name.as_str()),
+                    optional: m.optional,
+                    span: m.span,
+                }];
+                let base = flatten(&m.object, &mut steps);
+                steps.reverse();
+                self.chain_from(base, steps)?
+            }
+            ChainElement::ComputedMemberExpression(m) => {
+                let mut steps = vec![Step {
+                    link: Link::Index(&m.expression),
+                    optional: m.optional,
+                    span: m.span,
+                }];
+                let base = flatten(&m.object, &mut steps);
+                steps.reverse();
+                self.chain_from(base, steps)?
+            }
+            other => return Err(self.unsupported(other.span(), "this optional chain")),
+        })
+    }
+
+    pub(super) fn chain(&mut self, e: &Expression<'_>) -> TResult<String> {
+        let mut steps = Vec::new();
+        let base = flatten(e, &mut steps);
+        steps.reverse();
+        self.chain_from(base, steps)
+    }
+
+    /// A chain whose base is an undeclared name: a built-in namespace
+    /// (`Math.floor(x)`, `RED.util.cloneMessage(m)`), a global function
+    /// (`parseInt(s)`) or a constant (`Math.PI`). Returns the code and how
+    /// many steps it consumed.
+    fn builtin_chain(
+        &mut self,
+        name: &str,
+        span: Span,
+        steps: &[Step<'_, '_>],
+    ) -> TResult<Option<(String, usize)>> {
+        let mut path = name.to_owned();
+        let mut i = 0;
+        loop {
+            if let Some(Step {
+                link: Link::Call(args),
+                ..
+            }) = steps.get(i)
+            {
+                if let Some(f) = builtins::lookup(&path) {
+                    let args = self.args(args)?;
+                    return Ok(Some((format!("__b_{f}({args})"), i + 1)));
+                }
+            }
+            if i > 0
+                && !matches!(
+                    steps.get(i),
+                    Some(Step {
+                        link: Link::Call(_),
+                        ..
+                    })
+                )
+            {
+                if let Some(f) = builtins::lookup(&path) {
+                    return Ok(Some((format!("(|__v| __b_{f}(__v))"), i)));
+                }
+            }
+            if i > 0 {
+                match path.as_str() {
+                    "Number.NaN" => return Ok(Some(("__nan()".into(), i))),
+                    "Number.POSITIVE_INFINITY" => return Ok(Some(("__inf()".into(), i))),
+                    "Number.NEGATIVE_INFINITY" => return Ok(Some(("__neg(__inf())".into(), i))),
+                    _ => {}
+                }
+                if let Some(c) = builtins::constant(&path) {
+                    return Ok(Some((number_literal(c), i)));
+                }
+            }
+            match steps.get(i) {
+                Some(Step {
+                    link: Link::Prop(p),
+                    ..
+                }) => {
+                    path.push('.');
+                    path.push_str(p);
+                    i += 1;
+                }
+                _ => break,
+            }
+        }
+        if NAMESPACES.contains(&name) {
+            let end = steps
+                .get(i.saturating_sub(1))
+                .map(|s| s.span)
+                .unwrap_or(span);
+            let what = if i == 0 {
+                format!("`{name}` used as a value")
+            } else {
+                format!("`{path}`")
+            };
+            let _ = end;
+            return Err(self.unsupported(span, what));
+        }
+        Ok(None)
+    }
+
+    /// `setTimeout(f, ms, ...)` and friends: calls on the run's `node`
+    /// (through an alias the body cannot shadow), which records the timer.
+    fn timer_call(
+        &mut self,
+        name: &str,
+        span: Span,
+        steps: &[Step<'_, '_>],
+    ) -> TResult<Option<String>> {
+        let Some(Step {
+            link: Link::Call(args),
+            ..
+        }) = steps.first()
+        else {
+            return Ok(None);
+        };
+        let repeat = match name {
+            "setTimeout" => Some(false),
+            "setInterval" => Some(true),
+            "clearTimeout" | "clearInterval" => None,
+            _ => return Ok(None),
+        };
+        if !self.has_node {
+            return Err(self.unsupported(span, format!("`{name}` here")));
+        }
+        self.uses_timers = true;
+        let Some(repeat) = repeat else {
+            let id = match args.first() {
+                Some(Argument::SpreadElement(s)) => {
+                    return Err(self.unsupported(s.span, format!("spread arguments to `{name}`")))
+                }
+                Some(a) => self.expr(a.to_expression())?,
+                None => "()".into(),
+            };
+            return Ok(Some(format!("__timer_clear(__node, {id})")));
+        };
+        let args = self.args(args)?;
+        Ok(Some(format!("__timer_set(__node, {args}, {repeat})")))
+    }
+
+    fn chain_from(&mut self, base: &Expression<'_>, steps: Vec<Step<'_, '_>>) -> TResult<String> {
+        let mut start = 0;
+        let mut cur = None;
+        if let Expression::Identifier(id) = base {
+            let name = id.name.as_str();
+            if self.resolve(name).is_none() && !steps.is_empty() {
+                if let Some(code) = self.timer_call(name, id.span, &steps)? {
+                    cur = Some(Val::Value(code));
+                    start = 1;
+                } else if let Some((code, used)) = self.builtin_chain(name, id.span, &steps)? {
+                    cur = Some(Val::Value(code));
+                    start = used;
+                }
+            }
+        }
+        let cur = match cur {
+            Some(v) => v,
+            None => Val::Value(self.expr(base)?),
+        };
+        self.links(cur, &steps[start..], false)
+    }
+
+    fn value(v: Val) -> String {
+        match v {
+            Val::Value(c) => c,
+            Val::Ref { obj, key, .. } => format!("__get({obj}, {key})"),
+        }
+    }
+
+    fn links(
+        &mut self,
+        mut cur: Val,
+        steps: &[Step<'_, '_>],
+        skip_first_optional: bool,
+    ) -> TResult<String> {
+        for (i, step) in steps.iter().enumerate() {
+            if step.optional && !(i == 0 && skip_first_optional) {
+                let t = self.tmp("opt");
+                return Ok(match cur {
+                    Val::Value(code) => {
+                        let rest = self.links(Val::Value(t.clone()), &steps[i..], true)?;
+                        format!(
+                            "{{ let {t} = {code}; if __nullish({t}) {{ () }} else {{ {rest} }} }}"
+                        )
+                    }
+                    Val::Ref { obj, key, text } => {
+                        let rest = self.links(
+                            Val::Ref {
+                                obj: t.clone(),
+                                key: key.clone(),
+                                text,
+                            },
+                            &steps[i..],
+                            true,
+                        )?;
+                        format!("{{ let {t} = {obj}; if __nullish(__get({t}, {key})) {{ () }} else {{ {rest} }} }}")
+                    }
+                });
+            }
+            cur = match &step.link {
+                Link::Prop(name) => Val::Ref {
+                    obj: Self::value(cur),
+                    key: quote(name),
+                    text: self.text(step.span),
+                },
+                Link::Index(e) => {
+                    let obj = Self::value(cur);
+                    let key = self.expr(e)?;
+                    Val::Ref {
+                        obj,
+                        key,
+                        text: self.text(step.span),
+                    }
+                }
+                Link::Call(args) => {
+                    let args = self.args(args)?;
+                    match cur {
+                        Val::Ref { obj, key, text } => {
+                            Val::Value(format!("__m({obj}, {key}, {args}, {})", quote(&text)))
+                        }
+                        Val::Value(f) => Val::Value(format!("__call({f}, {args})")),
+                    }
+                }
+            };
+        }
+        Ok(Self::value(cur))
+    }
+
+    pub(super) fn new_expr(&mut self, n: &NewExpression<'_>) -> TResult<String> {
+        if let Expression::Identifier(id) = &n.callee {
+            let name = id.name.as_str();
+            if self.resolve(name).is_none() {
+                if name == "Object" && n.arguments.is_empty() {
+                    return Ok("__obj([])".into());
+                }
+                if let Some(f) = builtins::lookup(&format!("new {name}")) {
+                    let args = self.args(&n.arguments)?;
+                    return Ok(format!("__b_{f}({args})"));
+                }
+            }
+        }
+        Err(self.unsupported(n.span, format!("`new {}`", self.text(n.callee.span()))))
+    }
+}
