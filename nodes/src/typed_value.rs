@@ -204,7 +204,7 @@ impl TypedValue {
             "" | "str" => TypedValue::Const(Value::String(text)),
             "num" => TypedValue::Const(match value {
                 Some(Value::Number(n)) => Value::Number(n.clone()),
-                _ => js::number(js::string_to_number(&text)),
+                _ => js::number(flowgate_script::jslib::number::parse_number(&text)),
             }),
             "bool" => TypedValue::Const(match value {
                 Some(Value::Bool(b)) => Value::Bool(*b),

@@ -1,8 +1,13 @@
 //! JavaScript's value semantics on JSON values, where Node-RED's nodes rely on
 //! them: `String(v)`, `Number(v)`, loose `==` and relational comparison,
-//! truthiness and number formatting. `None` stands for `undefined`.
+//! truthiness and number formatting, on top of the script library's number
+//! rules ([`crate::jslib::number`]). `None` stands for `undefined`.
 
 use serde_json::{Number, Value};
+
+// The scalar rules (printing and parsing numbers) are the script library's,
+// so nodes and scripts never disagree on what `Number("0x1f")` is.
+use crate::jslib::number;
 
 /// A JSON number from an `f64` the way JavaScript would print it: integral
 /// values stay integers (`5`, not `5.0`); NaN and infinities become `null`,
@@ -17,44 +22,6 @@ pub fn number(n: f64) -> Value {
     Number::from_f64(n)
         .map(Value::Number)
         .unwrap_or(Value::Null)
-}
-
-/// JavaScript's `Number.prototype.toString()` (shortest round-trip digits,
-/// exponent form outside 1e-7..1e21).
-pub fn format_number(n: f64) -> String {
-    if n.is_nan() {
-        return "NaN".into();
-    }
-    if n.is_infinite() {
-        return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    if n == 0.0 {
-        return "0".into();
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits: d.ddde±x.
-    let sci = format!("{:e}", n.abs());
-    let (mantissa, exp) = sci.split_once('e').expect("exponent form");
-    let exp: i32 = exp.parse().expect("exponent");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let k = digits.len() as i32;
-    let sign = if n < 0.0 { "-" } else { "" };
-    let e = exp + 1; // position of the decimal point relative to the digits
-    let body = if k <= e && e <= 21 {
-        format!("{digits}{}", "0".repeat((e - k) as usize))
-    } else if 0 < e && e <= 21 {
-        format!("{}.{}", &digits[..e as usize], &digits[e as usize..])
-    } else if -6 < e && e <= 0 {
-        format!("0.{}{digits}", "0".repeat((-e) as usize))
-    } else {
-        let exp_sign = if e > 0 { "+" } else { "-" };
-        let rest = if k > 1 {
-            format!("{}.{}", &digits[..1], &digits[1..])
-        } else {
-            digits.clone()
-        };
-        format!("{rest}e{exp_sign}{}", (e - 1).abs())
-    };
-    format!("{sign}{body}")
 }
 
 /// `String(v)`.
@@ -85,43 +52,7 @@ pub fn number_to_string(n: &Number) -> String {
     if let Some(u) = n.as_u64() {
         return u.to_string();
     }
-    format_number(n.as_f64().unwrap_or(f64::NAN))
-}
-
-/// JavaScript's string-to-number conversion (`Number("  12 ")`, `"0x1f"`,
-/// `""` → 0, anything else → NaN).
-pub fn string_to_number(s: &str) -> f64 {
-    let t = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    if t.is_empty() {
-        return 0.0;
-    }
-    let radix = |p: &str, r: u32| {
-        u64::from_str_radix(p, r)
-            .map(|v| v as f64)
-            .unwrap_or(f64::NAN)
-    };
-    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        return radix(h, 16);
-    }
-    if let Some(o) = t.strip_prefix("0o").or_else(|| t.strip_prefix("0O")) {
-        return radix(o, 8);
-    }
-    if let Some(b) = t.strip_prefix("0b").or_else(|| t.strip_prefix("0B")) {
-        return radix(b, 2);
-    }
-    match t {
-        "Infinity" | "+Infinity" => return f64::INFINITY,
-        "-Infinity" => return f64::NEG_INFINITY,
-        _ => {}
-    }
-    let valid = t
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-        && t.chars().any(|c| c.is_ascii_digit());
-    if !valid {
-        return f64::NAN;
-    }
-    t.parse::<f64>().unwrap_or(f64::NAN)
+    number::fmt(n.as_f64().unwrap_or(f64::NAN))
 }
 
 /// `Number(v)`.
@@ -131,8 +62,8 @@ pub fn to_number(v: Option<&Value>) -> f64 {
         Some(Value::Null) => 0.0,
         Some(Value::Bool(b)) => f64::from(u8::from(*b)),
         Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
-        Some(Value::String(s)) => string_to_number(s),
-        Some(arr @ Value::Array(_)) => string_to_number(&to_js_string(Some(arr))),
+        Some(Value::String(s)) => number::parse_number(s),
+        Some(arr @ Value::Array(_)) => number::parse_number(&to_js_string(Some(arr))),
         Some(Value::Object(_)) => f64::NAN,
     }
 }
@@ -142,45 +73,7 @@ pub fn parse_float(v: Option<&Value>) -> f64 {
     if let Some(Value::Number(n)) = v {
         return n.as_f64().unwrap_or(f64::NAN);
     }
-    let s = to_js_string(v);
-    let t = s.trim_start();
-    if t.starts_with("Infinity") || t.starts_with("+Infinity") {
-        return f64::INFINITY;
-    }
-    if t.starts_with("-Infinity") {
-        return f64::NEG_INFINITY;
-    }
-    let mut end = 0;
-    let mut seen_digit = false;
-    let mut seen_dot = false;
-    let mut seen_exp = false;
-    let bytes = t.as_bytes();
-    while end < bytes.len() {
-        let c = bytes[end];
-        match c {
-            b'0'..=b'9' => seen_digit = true,
-            b'+' | b'-' if end == 0 || matches!(bytes[end - 1], b'e' | b'E') => {}
-            b'.' if !seen_dot && !seen_exp => seen_dot = true,
-            b'e' | b'E' if seen_digit && !seen_exp => {
-                // Only an exponent when digits follow.
-                let rest = &bytes[end + 1..];
-                let rest = rest
-                    .strip_prefix(b"+")
-                    .or_else(|| rest.strip_prefix(b"-"))
-                    .unwrap_or(rest);
-                if !rest.first().is_some_and(u8::is_ascii_digit) {
-                    break;
-                }
-                seen_exp = true;
-            }
-            _ => break,
-        }
-        end += 1;
-    }
-    if !seen_digit {
-        return f64::NAN;
-    }
-    t[..end].parse().unwrap_or(f64::NAN)
+    number::parse_float(&to_js_string(v))
 }
 
 /// JavaScript truthiness.
@@ -231,7 +124,7 @@ fn prim_number(p: &Prim<'_>) -> f64 {
         Prim::Null => 0.0,
         Prim::Bool(b) => f64::from(u8::from(*b)),
         Prim::Num(n) => *n,
-        Prim::Str(s) => string_to_number(s),
+        Prim::Str(s) => number::parse_number(s),
     }
 }
 
@@ -292,27 +185,32 @@ mod tests {
 
     #[test]
     fn numbers_print_like_javascript() {
-        assert_eq!(format_number(1.5), "1.5");
-        assert_eq!(format_number(100.0), "100");
-        assert_eq!(format_number(1e21), "1e+21");
-        assert_eq!(format_number(1.5e-7), "1.5e-7");
-        assert_eq!(format_number(0.000001), "0.000001");
-        assert_eq!(format_number(-0.1), "-0.1");
-        assert_eq!(format_number(123456789012.0), "123456789012");
+        assert_eq!(number::fmt(1.5), "1.5");
+        assert_eq!(number::fmt(100.0), "100");
+        assert_eq!(number::fmt(1e21), "1e+21");
+        assert_eq!(number::fmt(1.5e-7), "1.5e-7");
+        assert_eq!(number::fmt(0.000001), "0.000001");
+        assert_eq!(number::fmt(-0.1), "-0.1");
+        assert_eq!(number::fmt(123456789012.0), "123456789012");
         assert_eq!(number(3.0), json!(3));
         assert_eq!(number(f64::NAN), Value::Null);
     }
 
     #[test]
     fn string_to_number_like_javascript() {
-        assert_eq!(string_to_number(" 12 "), 12.0);
-        assert_eq!(string_to_number(""), 0.0);
-        assert_eq!(string_to_number("0x10"), 16.0);
-        assert!(string_to_number("12px").is_nan());
-        assert!(string_to_number("abc").is_nan());
-        assert_eq!(parse_float(Some(&json!("12px"))), 12.0);
-        assert_eq!(parse_float(Some(&json!("1e3x"))), 1000.0);
-        assert!(parse_float(Some(&json!("x1"))).is_nan());
+        let n = |s: &str| to_number(Some(&json!(s)));
+        assert_eq!(n(" 12 "), 12.0);
+        assert_eq!(n(""), 0.0);
+        assert_eq!(n("0x10"), 16.0);
+        assert!(n("12px").is_nan());
+        assert!(n("abc").is_nan());
+        // Past u64: V8 gives 18446744073709552000, as the script library
+        // does; nodes and scripts now share the one rule.
+        assert_eq!(n("0x10000000000000000"), 18_446_744_073_709_551_616.0);
+        assert_eq!(
+            number::fmt(n("0x10000000000000000")),
+            "18446744073709552000"
+        );
     }
 
     #[test]

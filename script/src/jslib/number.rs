@@ -28,41 +28,11 @@ pub fn int(n: i128) -> Dynamic {
     }
 }
 
-/// `Number.prototype.toString()` for base 10.
+/// `Number.prototype.toString()` for base 10: ryu-js implements
+/// ECMAScript's Number::toString exactly (shortest round-trip digits,
+/// exponent form outside 1e-7..1e21, `-0` as `0`, `NaN`, `Infinity`).
 pub fn fmt(x: f64) -> String {
-    if x.is_nan() {
-        return "NaN".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let sign = if x < 0.0 { "-" } else { "" };
-    // Rust's `{:e}` gives the shortest round-tripping digits, as JavaScript does.
-    let e = format!("{:e}", x.abs());
-    let (mantissa, exp) = e.split_once('e').expect("exponent");
-    let exp: i32 = exp.parse().expect("exponent digits");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let k = digits.len() as i32;
-    let n = exp + 1;
-    let body = if k <= n && n <= 21 {
-        format!("{digits}{}", "0".repeat((n - k) as usize))
-    } else if 0 < n && n <= 21 {
-        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
-    } else if -6 < n && n <= 0 {
-        format!("0.{}{digits}", "0".repeat((-n) as usize))
-    } else {
-        let e = n - 1;
-        let esign = if e < 0 { '-' } else { '+' };
-        if k == 1 {
-            format!("{digits}e{esign}{}", e.abs())
-        } else {
-            format!("{}.{}e{esign}{}", &digits[..1], &digits[1..], e.abs())
-        }
-    };
-    format!("{sign}{body}")
+    ryu_js::Buffer::new().format(x).to_owned()
 }
 
 /// `Number.prototype.toFixed(digits)`: rounds half away from zero on the

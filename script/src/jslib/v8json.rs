@@ -6,6 +6,11 @@
 
 /// The V8 message for invalid JSON `text`.
 pub fn error_message(text: &str) -> String {
+    // V8's `IsSpecialString`: what `String(x)` gives for values people pass
+    // to `JSON.parse` by mistake gets a message of its own.
+    if matches!(text, "undefined" | "NaN" | "Infinity" | "[object Object]") {
+        return format!("\"{text}\" is not valid JSON");
+    }
     let chars: Vec<char> = text.chars().collect();
     let mut s = Scanner {
         chars: &chars,
