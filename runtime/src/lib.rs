@@ -9,6 +9,7 @@
 //! half-applies.
 
 pub mod admin;
+pub mod app;
 pub mod context;
 pub mod credential_fields;
 pub mod credentials;
@@ -16,11 +17,13 @@ pub mod engine;
 pub mod env;
 pub mod envsubst;
 pub mod error;
+pub mod error_body;
 pub mod events;
 pub mod exchange;
 pub mod files;
 pub mod graph;
 pub mod http;
+pub mod listeners;
 pub mod loader;
 pub mod message;
 pub mod model;
