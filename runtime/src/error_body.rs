@@ -4,7 +4,9 @@
 //! - `{"error": message}` on flows' endpoints and from the connection layer
 //!   (a node error nothing caught adds `"node"`: the node that raised it);
 //! - `{"code", "message"}` on the admin API and node types' admin routes,
-//!   as Node-RED's admin API answers (a refused deploy adds `"problems"`).
+//!   as Node-RED's admin API answers (a refused deploy adds `"problems"`);
+//!   `POST /auth/token` alone answers OAuth's `{"error",
+//!   "error_description"}` (RFC 6749), as Node-RED's does.
 
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -56,4 +58,12 @@ pub fn admin_error(
         body["problems"] = serde_json::to_value(problems).expect("problems serialize");
     }
     json(status, &body)
+}
+
+/// An OAuth token endpoint's error (RFC 6749, section 5.2).
+pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    json(
+        status,
+        &json!({ "error": error, "error_description": description }),
+    )
 }

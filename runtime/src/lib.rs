@@ -5,8 +5,9 @@
 //! [`model::FlowFile`], node types from a [`registry::Registry`] turn each node's
 //! configuration into a running [`node::Node`], [`graph`] checks the wiring, and
 //! [`engine::Flows`] is the validated, immutable result that messages run through.
-//! The [`http`] server swaps whole `Flows` atomically, so a deploy never
-//! half-applies.
+//! The [`service::Runtime`] swaps whole `Flows` atomically, so a deploy never
+//! half-applies; [`app`] builds the one HTTP router in front of it (admin
+//! API, the routes node types declare, the flows' endpoints).
 
 pub mod admin;
 pub mod app;

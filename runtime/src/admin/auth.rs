@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::{json_response, parse_form_or_json, read_body, ApiError};
+use crate::error_body::oauth_error;
 use super::throttle::{client_of, Throttle};
 use super::Admin;
 
@@ -226,13 +227,6 @@ pub async fn login(State(admin): State<Arc<Admin>>) -> Response {
         json!({})
     };
     json_response(StatusCode::OK, &body)
-}
-
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    json_response(
-        status,
-        &json!({ "error": error, "error_description": description }),
-    )
 }
 
 /// `POST /auth/token`: Node-RED's OAuth password grant. The password is the
