@@ -36,7 +36,10 @@ fn get_nodes_lists_catch_and_status_for_the_palette() {
 
     let catch = entry(&list, "catch");
     assert_eq!(catch["category"], "common");
-    assert_eq!((catch["inputs"].clone(), catch["outputs"].clone()), (json!(0), json!(1)));
+    assert_eq!(
+        (catch["inputs"].clone(), catch["outputs"].clone()),
+        (json!(0), json!(1))
+    );
     assert_eq!(
         catch["defaults"],
         json!({"name": "", "scope": null, "uncaught": false})
@@ -51,7 +54,10 @@ fn get_nodes_lists_catch_and_status_for_the_palette() {
 
     let status = entry(&list, "status");
     assert_eq!(status["category"], "common");
-    assert_eq!((status["inputs"].clone(), status["outputs"].clone()), (json!(0), json!(1)));
+    assert_eq!(
+        (status["inputs"].clone(), status["outputs"].clone()),
+        (json!(0), json!(1))
+    );
     assert_eq!(status["defaults"]["scope"], Value::Null);
 }
 
@@ -72,7 +78,13 @@ fn token_console_errors_take_the_admin_error_shape_and_type() {
     );
     let body: Value = r.json().unwrap();
     assert_eq!(body["code"], "invalid_request");
-    assert!(body["message"].as_str().unwrap().starts_with("body is not JSON"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("body is not JSON"),
+        "{body}"
+    );
 }
 
 // ------------------------------------------------- routes a node type declares
@@ -151,7 +163,10 @@ fn response(id: &str) -> Value {
 
 #[test]
 fn a_node_types_admin_route_is_served_behind_the_admin_auth_and_reserved() {
-    let (_rt, base) = serve(json!([http_in("other", "get", "/probe-admin-x"), response("other")]));
+    let (_rt, base) = serve(json!([
+        http_in("other", "get", "/probe-admin-x"),
+        response("other")
+    ]));
     let c = client();
     let r = c.post(format!("{base}/probe-admin")).send().unwrap();
     assert_eq!(r.status(), 401);
@@ -166,7 +181,10 @@ fn a_node_types_admin_route_is_served_behind_the_admin_auth_and_reserved() {
     // A flow may not serve the admin route's path, nor below it.
     let registry = registry();
     let reserved = options().reserved_paths(&registry);
-    assert!(reserved.contains(&"/probe-admin".to_owned()), "{reserved:?}");
+    assert!(
+        reserved.contains(&"/probe-admin".to_owned()),
+        "{reserved:?}"
+    );
     let runtime = Runtime::new(
         registry,
         Settings {
@@ -195,7 +213,10 @@ fn a_node_types_public_route_yields_to_a_flow_serving_its_path() {
     drop(_rt);
 
     let (_rt, base) = serve(json!([http_in("mine", "get", "/probe"), response("mine")]));
-    let r = client().get(format!("{base}/probe?from=flow")).send().unwrap();
+    let r = client()
+        .get(format!("{base}/probe?from=flow"))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().unwrap(), json!({"from": "flow"}));
     // Other methods on the path are the flows' too: 405 naming theirs.

@@ -145,7 +145,9 @@ fn node_routes(registry: &Registry, access: Access, runtime: &Arc<Runtime>) -> R
 async fn yield_to_flows(State(runtime): State<Arc<Runtime>>, req: Request, next: Next) -> Response {
     let flows = runtime.current();
     let served = matches!(
-        flows.routes().lookup(req.method().as_str(), req.uri().path()),
+        flows
+            .routes()
+            .lookup(req.method().as_str(), req.uri().path()),
         Lookup::Found { .. }
     );
     if served {

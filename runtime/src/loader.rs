@@ -198,7 +198,11 @@ impl<'a> Scopes<'a> {
 
     /// Whether node `n` runs: not disabled, nor on a disabled tab.
     fn runs(&self, n: &NodeConfig) -> bool {
-        !n.disabled && !n.z.as_deref().is_some_and(|z| self.disabled_tabs.contains(z))
+        !n.disabled
+            && !n
+                .z
+                .as_deref()
+                .is_some_and(|z| self.disabled_tabs.contains(z))
     }
 }
 
@@ -324,7 +328,9 @@ impl<'a> Passes<'a> {
             let Some(out) = self.build(n, scopes, &none, &configs.types, factory) else {
                 continue;
             };
-            configs.claimed.extend(out.claimed.into_iter().map(|r| (n, r)));
+            configs
+                .claimed
+                .extend(out.claimed.into_iter().map(|r| (n, r)));
             let obj = self
                 .reuse
                 .and_then(|r| r.config(&n.id, &n.node_type))
@@ -363,8 +369,7 @@ impl<'a> Passes<'a> {
             }
             out.outputs.push(b.built.outputs);
             out.configs.push(n);
-            let (imp, slot, carried) = match self.reuse.and_then(|r| r.node(&n.id, &n.node_type))
-            {
+            let (imp, slot, carried) = match self.reuse.and_then(|r| r.node(&n.id, &n.node_type)) {
                 Some((imp, slot)) => (imp, slot, true),
                 None => (
                     Arc::from(b.built.node),

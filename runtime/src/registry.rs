@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::app::{Access, NodeRoute, RouteFactory};
 use crate::context::{ContextRegistry, Store};
 use crate::credentials::{Credentials, History};
 use crate::error::Problem;
 use crate::events::Events;
 use crate::listeners::Listens;
-use crate::app::{Access, NodeRoute, RouteFactory};
 use crate::model::NodeConfig;
 use crate::node::Node;
 use crate::settings::Settings;

@@ -22,13 +22,13 @@ use serde_json::{json, Map, Value};
 
 use super::claims::{now, parse_seconds, IssuePolicy, SignError, VerifyPolicy};
 use super::jwks::{RemoteJwks, JWKS_PATH};
-use super::{console, jwks};
 use super::keys::{
     self, algorithm_name, is_symmetric, parse_algorithm, parse_private, parse_public, Generated,
     PrivateKey, PublicKey, MIN_SECRET_BYTES, RSA_BITS,
 };
 use super::signer::TokenSigner;
 use super::verifier::{Verifier, VerifyKeys};
+use super::{console, jwks};
 
 /// The editor's form for `jwt-config`.
 const EDITOR: &str = r#"{"defaults":{"name":"","expiresin":"86400","algorithm":"HS256","issuer":"","audience":"","subject":"","notbefore":"","keyid":"","jti":false,"leeway":"0","requiredclaims":"","scope":"","jwksurl":"","publishjwks":false},
@@ -50,7 +50,9 @@ pub fn node_type() -> NodeType {
     NodeType::config("jwt-config", build)
         .editor(EDITOR)
         .public_route(JWKS_PATH, |rt| get(jwks::serve_jwks).with_state(rt))
-        .admin_route("/jwt/configs", |rt| get(console::list_configs).with_state(rt))
+        .admin_route("/jwt/configs", |rt| {
+            get(console::list_configs).with_state(rt)
+        })
         .admin_route("/jwt/console/generate", |rt| {
             post(console::generate).with_state(rt)
         })

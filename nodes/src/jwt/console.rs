@@ -109,7 +109,10 @@ fn lookup(runtime: &Runtime, wanted: &str) -> Result<Arc<JwtConfig>, ApiError> {
 }
 
 /// `POST /jwt/console/generate`.
-pub(super) async fn generate(State(runtime): State<Arc<Runtime>>, body: Bytes) -> Result<Response, ApiError> {
+pub(super) async fn generate(
+    State(runtime): State<Arc<Runtime>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (mut req, wanted) = parse_request(&body)?;
     let claims = match req.remove("claims") {
         None | Some(Value::Null) => Map::new(),
@@ -136,7 +139,10 @@ pub(super) async fn generate(State(runtime): State<Arc<Runtime>>, body: Bytes) -
 }
 
 /// `POST /jwt/console/verify`.
-pub(super) async fn verify(State(runtime): State<Arc<Runtime>>, body: Bytes) -> Result<Response, ApiError> {
+pub(super) async fn verify(
+    State(runtime): State<Arc<Runtime>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (req, wanted) = parse_request(&body)?;
     let token = match req.get("token") {
         Some(Value::String(t)) => t.trim().to_owned(),

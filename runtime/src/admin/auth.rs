@@ -27,9 +27,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::{json_response, parse_form_or_json, read_body, ApiError};
-use crate::error_body::oauth_error;
 use super::throttle::{client_of, Throttle};
 use super::Admin;
+use crate::error_body::oauth_error;
 
 /// OAuth clients Node-RED accepts on `/auth/token`.
 const CLIENTS: &[&str] = &["node-red-editor", "node-red-admin"];
