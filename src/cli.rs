@@ -10,11 +10,13 @@ use std::net::IpAddr;
 
 use clap::{Args, Parser, Subcommand};
 use flowgate_runtime::admin;
+use flowgate_runtime::app::AppOptions;
 use flowgate_runtime::credentials::CredentialKey;
 use flowgate_runtime::error::LoadError;
 use flowgate_runtime::server::ServerLimits;
 use flowgate_runtime::service::{Runtime, StartError};
 use flowgate_runtime::settings::Settings;
+use flowgate_runtime::Registry;
 
 /// A Node-RED compatible flow runtime, built for JSON Web Token services.
 #[derive(Parser)]
@@ -188,27 +190,20 @@ pub fn credential_key_from_env() -> Option<CredentialKey> {
         .map(|s| CredentialKey::from_secret(&s))
 }
 
-/// Admin-API paths that node types add (relative to the admin root); flows
-/// may not serve `http in` endpoints under them. `POST /inject/:id` is not
-/// reserved: as in Node-RED, flows may serve other methods under `/inject`
-/// (requests the admin route does not take fall through to the flows).
-const NODE_ADMIN_PREFIXES: &[&str] = &[crate::editor::ASSET_PREFIX, "/jwt/configs", "/jwt/console"];
-
-/// The node types' own admin endpoints, served behind the admin API's auth:
-/// `POST /inject/:id` (the editor's inject button) and the token console.
-fn node_admin_routes(runtime: &Arc<Runtime>) -> axum::Router {
-    flowgate_nodes::inject::inject_router(Arc::clone(runtime))
-        .merge(flowgate_nodes::jwt::console_router(Arc::clone(runtime)))
+/// What is served beside the flows: the admin API (if any) with the editor.
+fn app_options(admin: Option<admin::AdminOptions>) -> AppOptions {
+    AppOptions {
+        admin,
+        site: Some(crate::editor::site()),
+    }
 }
 
-fn settings_for(flow: &FlowArgs, admin: Option<&admin::AdminOptions>) -> Settings {
+fn settings_for(flow: &FlowArgs, app: &AppOptions, registry: &Registry) -> Settings {
     Settings {
         flows_path: Some(flow.flows.clone()),
         credentials_path: flow.credentials.clone(),
         credential_key: credential_key_from_env(),
-        reserved_paths: admin
-            .map(|a| admin::reserved_prefixes(a, NODE_ADMIN_PREFIXES))
-            .unwrap_or_default(),
+        reserved_paths: app.reserved_paths(registry),
         ..Settings::default()
     }
 }
@@ -301,14 +296,13 @@ fn report(err: &StartError) {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
-    let admin = args.admin.options(None);
-    let runtime = Runtime::new(
-        flowgate_nodes::registry(),
-        Settings {
-            validate_only: true,
-            ..settings_for(&args.flow, admin.as_ref())
-        },
-    );
+    let app = app_options(args.admin.options(None));
+    let registry = flowgate_nodes::registry();
+    let settings = Settings {
+        validate_only: true,
+        ..settings_for(&args.flow, &app, &registry)
+    };
+    let runtime = Runtime::new(registry, settings);
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -339,12 +333,14 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let app = app_options(admin);
+    let registry = flowgate_nodes::registry();
     let settings = Settings {
         http_timeout: Duration::from_secs_f64(args.http_timeout.max(0.001)),
         max_body_bytes: args.max_body,
         function_timeout: Duration::from_secs_f64(args.function_timeout.max(0.001)),
         function_max_memory: args.function_max_memory,
-        ..settings_for(&args.flow, admin.as_ref())
+        ..settings_for(&args.flow, &app, &registry)
     };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -359,7 +355,7 @@ fn run(args: RunArgs) -> ExitCode {
         .build()
         .expect("tokio runtime");
     tokio.block_on(async move {
-        let runtime = Runtime::new(flowgate_nodes::registry(), settings);
+        let runtime = Runtime::new(registry, settings);
         let flows = match runtime.load_file(&args.flow.flows) {
             Ok(f) => f,
             Err(e) => {
@@ -381,9 +377,7 @@ fn run(args: RunArgs) -> ExitCode {
             count(flows.node_count(), "node"),
             count(flows.routes().len(), "endpoint")
         );
-        let mut router = flowgate_runtime::http::flow_router(Arc::clone(&runtime))
-            .merge(flowgate_nodes::jwt::jwks_router(Arc::clone(&runtime)));
-        if let Some(options) = admin {
+        if let Some(options) = &app.admin {
             println!(
                 "flowgate: admin API at {}{}",
                 options.normalized_root(),
@@ -393,17 +387,8 @@ fn run(args: RunArgs) -> ExitCode {
                     ""
                 }
             );
-            // The editor is served at the admin root; its token console's API
-            // and the inject trigger sit behind the admin auth.
-            let root = options.normalized_root();
-            router = router
-                .merge(admin::router(
-                    Arc::clone(&runtime),
-                    options,
-                    node_admin_routes(&runtime),
-                ))
-                .merge(crate::editor::router(&root));
         }
+        let router = flowgate_runtime::app::app(Arc::clone(&runtime), app);
         let limits = ServerLimits {
             header_read_timeout: Duration::from_secs_f64(args.header_timeout.max(0.001)),
             max_header_bytes: args.max_header_bytes,
@@ -416,13 +401,6 @@ fn run(args: RunArgs) -> ExitCode {
             shutdown_grace: Duration::from_secs(args.shutdown_grace),
             ..ServerLimits::default()
         };
-        // A path the admin API knows with a method it does not serve (e.g. a
-        // flow's `GET /inject/state` beside `POST /inject/:id`) belongs to the
-        // flows.
-        let flows_runtime = Arc::clone(&runtime);
-        let router = router.method_not_allowed_fallback(move |req: axum::extract::Request| {
-            flowgate_runtime::http::flow_request(axum::extract::State(flows_runtime), req)
-        });
         let result = flowgate_runtime::server::serve(
             listener,
             router,

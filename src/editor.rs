@@ -20,13 +20,22 @@ use rust_embed::RustEmbed;
 struct Assets;
 
 /// Path prefix of the editor's assets, relative to the admin root (flows'
-/// `http in` nodes should not use it when the root is `/`).
+/// `http in` nodes may not use it when the root is `/`).
 pub const ASSET_PREFIX: &str = "/editor";
 
+/// The editor as the runtime's admin site: served beside the admin API at
+/// its root, without its authentication (the page loads before the user
+/// has a token; it then calls the API with one).
+pub fn site() -> flowgate_runtime::app::Site {
+    flowgate_runtime::app::Site {
+        router,
+        prefixes: &[ASSET_PREFIX],
+    }
+}
+
 /// Routes for the editor under `root` (normalized: `/` or `/admin`): the page
-/// and its assets. Merge into the server's router; anything else falls
-/// through to the flows.
-pub fn router<S: Clone + Send + Sync + 'static>(root: &str) -> Router<S> {
+/// and its assets; anything else falls through to the flows.
+fn router(root: &str) -> Router {
     let base = root.trim_end_matches('/');
     let page = get(|| async { asset("index.html") });
     let assets = get(|Path(path): Path<String>| async move { asset(&path) });

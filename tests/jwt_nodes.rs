@@ -1133,8 +1133,13 @@ fn console_lists_issues_and_checks_tokens_without_revealing_keys() {
             },
         );
         runtime.load_file(&flows_path).unwrap();
-        let app = flowgate_nodes::jwt::console_router(runtime.clone())
-            .merge(flowgate_nodes::jwt::jwks_router(runtime));
+        let app = flowgate_runtime::app::app(
+            runtime,
+            flowgate_runtime::app::AppOptions {
+                admin: Some(Default::default()),
+                site: None,
+            },
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

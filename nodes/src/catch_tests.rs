@@ -1,5 +1,5 @@
 //! End-to-end checks of the engine's `catch` routing with real node types
-//! (the `catch` node itself is built by the runtime's loader).
+//! (the engine delivers the errors; `catch` itself only passes them on).
 
 use crate::testkit::{self, Sink};
 use serde_json::json;

@@ -10,7 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Router;
 use bytes::Bytes;
 use croner::Cron;
 use flowgate_runtime::model::NodeConfig;
@@ -32,6 +31,7 @@ pub fn node_type() -> NodeType {
         .category("common")
         .ports(0, 1)
         .color("#a6bbcf")
+        .admin_route("/inject/{id}", |rt| post(inject_endpoint).with_state(rt))
         .editor(
             r#"{"defaults":{"name":"","props":[{"p":"payload"},{"p":"topic","vt":"str"}],"repeat":"","crontab":"","once":false,"onceDelay":0.1,"topic":"","payload":"","payloadType":"date"},
                 "fields":[{"name":"props","type":"props"},{"name":"repeat","type":"text"},{"name":"crontab","type":"text"},{"name":"once","type":"checkbox"},{"name":"onceDelay","type":"number"},{"name":"name","type":"text"}]}"#,
@@ -292,15 +292,9 @@ where
 }
 
 /// `POST /inject/:id`: Node-RED's admin endpoint behind the editor's inject
-/// button. Any node can be poked this way (it receives an empty message, or
-/// the posted body when it carries `__user_inject_props__`). Mount it behind
-/// admin authentication.
-pub fn inject_router(runtime: Arc<Runtime>) -> Router {
-    Router::new()
-        .route("/inject/{id}", post(inject_endpoint))
-        .with_state(runtime)
-}
-
+/// button (an admin route: behind the admin API's authentication). Any node
+/// can be poked this way (it receives an empty message, or the posted body
+/// when it carries `__user_inject_props__`).
 async fn inject_endpoint(
     State(runtime): State<Arc<Runtime>>,
     Path(id): Path<String>,
@@ -416,9 +410,16 @@ mod tests {
             {"id": "sink-btn1", "type": "test sink", "z": "t", "wires": []}
         ]));
         let mut sink = Sink::new("sink-btn1");
-        let app = inject_router(rt.clone());
+        let app = flowgate_runtime::app::app(
+            rt.clone(),
+            flowgate_runtime::app::AppOptions {
+                admin: Some(Default::default()),
+                site: None,
+            },
+        );
         let req = |uri: &str| {
             axum::http::Request::post(uri)
+                .header("host", "127.0.0.1")
                 .body(axum::body::Body::empty())
                 .unwrap()
         };

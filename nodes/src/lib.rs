@@ -2,6 +2,7 @@
 //! runtime's [`flowgate_runtime::Node`] trait. [`registry`] maps the type
 //! strings found in exported flows to these modules.
 
+pub mod catch;
 pub mod change;
 pub mod comment;
 pub mod debug;
@@ -52,6 +53,7 @@ pub fn registry() -> Registry {
     r.register(link::link_in_type());
     r.register(link::link_out_type());
     r.register(link::link_call_type());
+    r.register(catch::node_type());
     r.register(status::node_type());
     r.register(comment::node_type());
     for t in jwt::node_types() {

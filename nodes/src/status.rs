@@ -1,8 +1,9 @@
 //! `status`: receives the status changes of the nodes in its scope (its tab,
 //! its group, or a list of node ids) as `msg.status = {fill, shape, text,
 //! source: {id, type, name}}`. The engine routes status events to it (see
-//! the loader's `status` scope); the node itself just passes them on.
+//! [`Listens::Status`]); the node itself just passes them on.
 
+use flowgate_runtime::listeners::Listens;
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
@@ -13,6 +14,7 @@ pub fn node_type() -> NodeType {
         .category("common")
         .ports(0, 1)
         .color("#c0edc0")
+        .listens(Listens::Status)
         .editor(
             r#"{"defaults":{"name":"","scope":null},
                 "fields":[{"name":"scope","type":"node-list"},{"name":"name","type":"text"}]}"#,

@@ -13,7 +13,6 @@ use futures::FutureExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -22,6 +21,7 @@ use crate::error::NodeError;
 use crate::events::Events;
 use crate::exchange::{Exchange, Reply};
 use crate::graph::FlowGraph;
+use crate::listeners::{CatchScope, CatchSpec};
 use crate::message::Message;
 use crate::model::NodeConfig;
 use crate::node::{Dest, HandleSlot, Node, NodeHandle, Outcome, Outputs};
@@ -33,26 +33,6 @@ use crate::settings::Settings;
 /// stops re-delivering it to `catch` nodes: Node-RED gives up when the count
 /// reaches 10 (its error-loop guard).
 const MAX_CATCH_COUNT: u64 = 10;
-
-/// Which errors a `catch` node (or which statuses a `status` node) receives.
-#[derive(Debug, Clone)]
-pub enum CatchScope {
-    /// Every node on its tab.
-    Tab,
-    /// Nodes in its own group (and groups nested in it); a node outside any
-    /// group behaves as `Tab`, as in Node-RED.
-    Group(Option<String>),
-    /// These node ids.
-    Nodes(Vec<String>),
-}
-
-/// A `catch` node's routing rule.
-#[derive(Debug, Clone)]
-pub struct CatchSpec {
-    pub scope: CatchScope,
-    /// Only errors no other `catch` node handled.
-    pub uncaught: bool,
-}
 
 /// One node of a deployment.
 pub struct RunNode {
@@ -78,6 +58,10 @@ pub struct RunNode {
 pub struct Flows {
     pub(crate) nodes: Vec<RunNode>,
     pub(crate) by_id: HashMap<String, usize>,
+    /// The wiring as a graph (petgraph). The loader finds cycles in it; it
+    /// stays with the deployment so analyses of the running wiring
+    /// (reachability, loops) use this one graph rather than rebuilding it
+    /// from the port lists, which remain the dispatch loop's fast path.
     pub(crate) graph: FlowGraph,
     pub(crate) routes: RouteTable,
     /// `catch` node indexes by tab.
@@ -156,7 +140,8 @@ impl Flows {
         )
     }
 
-    /// The wiring graph.
+    /// The wiring graph: vertex weights are node indexes, edge weights
+    /// output ports.
     pub fn graph(&self) -> &FlowGraph {
         &self.graph
     }
@@ -601,7 +586,7 @@ fn answer_error(
     let mut headers = HeaderMap::new();
     headers.insert(
         http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
+        crate::error_body::json_content_type(),
     );
     if let Some(h) = hint {
         for (k, v) in &h.headers {
@@ -613,11 +598,9 @@ fn answer_error(
             }
         }
     }
-    let body = serde_json::to_vec(&json!({ "error": message, "node": node_id }))
-        .expect("error body serializes");
     ex.respond(Reply {
         status,
         headers,
-        body: Bytes::from(body),
+        body: crate::error_body::node_error(node_id, message),
     });
 }

@@ -1,6 +1,7 @@
-//! The HTTP server: flows' `http in` endpoints (looked up in the current
-//! deployment on every request, so deploys take effect at once) beside any
-//! extra routes (admin API, editor, JWKS) the binary adds.
+//! Flows' `http in` endpoints: a request is looked up in the current
+//! deployment's route table (so deploys take effect at once), turned into a
+//! message, and answered by the flow. [`crate::app`] puts the admin API and
+//! the node types' routes in front of them.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,9 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
+use crate::error_body::flow_error;
 use crate::exchange::{Exchange, Reply};
 use crate::message::Message;
 use crate::request::{self, RequestInfo};
@@ -22,25 +24,10 @@ use crate::routes::Lookup;
 use crate::server::BodyReadError;
 use crate::service::Runtime;
 
-/// A router serving the flows' endpoints as its fallback; merge admin and
-/// other routes into it.
+/// A router serving only the flows' endpoints (as its fallback); the
+/// runtime's whole router is [`crate::app::app`].
 pub fn flow_router(runtime: Arc<Runtime>) -> Router {
     Router::new().fallback(flow_request).with_state(runtime)
-}
-
-/// A JSON error answer, `{"error": message}`, the shape flow endpoints
-/// and the connection layer answer problems in.
-pub(crate) fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
-    let body = serde_json::to_vec(&json!({ "error": message.into() })).expect("serialize");
-    (
-        status,
-        [(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        )],
-        body,
-    )
-        .into_response()
 }
 
 /// The largest body decoded on the worker that received it. Parsing (and
@@ -75,7 +62,7 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
             (endpoint.node, endpoint.method.clone(), params)
         }
         Lookup::MethodNotAllowed(allowed) => {
-            let mut r = json_error(
+            let mut r = flow_error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("{} not allowed on {}", parts.method, path),
             );
@@ -95,7 +82,7 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
                 BodyReadError::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
                 BodyReadError::Broken(_) => StatusCode::BAD_REQUEST,
             };
-            return json_error(status, e.to_string());
+            return flow_error(status, e.to_string());
         }
     };
     let decode = || {
@@ -124,7 +111,7 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
     };
     let msg_body = match decoded {
         Ok(m) => m,
-        Err(e) => return json_error(e.status(), e.to_string()),
+        Err(e) => return flow_error(e.status(), e.to_string()),
     };
     let timeout = flows.settings.http_timeout;
     let (exchange, mut reply_rx) = Exchange::new(parts.headers, bytes);
@@ -209,7 +196,7 @@ fn escape_html(s: &str) -> String {
 }
 
 fn timeout_response(timeout: Duration) -> Response {
-    json_error(
+    flow_error(
         StatusCode::GATEWAY_TIMEOUT,
         format!(
             "no http response node answered within {} s",
@@ -229,7 +216,7 @@ fn reply_to_response(reply: Option<Reply>) -> Response {
         // Every holder of the exchange dropped it without answering: the flow
         // ended with nothing left that could answer, so waiting out the
         // timeout would only keep the client hanging.
-        None => json_error(
+        None => flow_error(
             StatusCode::GATEWAY_TIMEOUT,
             "the flow ended without reaching an http response node",
         ),

@@ -5,10 +5,12 @@
 //! [`model::FlowFile`], node types from a [`registry::Registry`] turn each node's
 //! configuration into a running [`node::Node`], [`graph`] checks the wiring, and
 //! [`engine::Flows`] is the validated, immutable result that messages run through.
-//! The [`http`] server swaps whole `Flows` atomically, so a deploy never
-//! half-applies.
+//! The [`service::Runtime`] swaps whole `Flows` atomically, so a deploy never
+//! half-applies; [`app`] builds the one HTTP router in front of it (admin
+//! API, the routes node types declare, the flows' endpoints).
 
 pub mod admin;
+pub mod app;
 pub mod context;
 pub mod credential_fields;
 pub mod credentials;
@@ -16,11 +18,13 @@ pub mod engine;
 pub mod env;
 pub mod envsubst;
 pub mod error;
+pub mod error_body;
 pub mod events;
 pub mod exchange;
 pub mod files;
 pub mod graph;
 pub mod http;
+pub mod listeners;
 pub mod loader;
 pub mod message;
 pub mod model;

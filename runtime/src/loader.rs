@@ -8,14 +8,15 @@ use serde_json::Value;
 
 use crate::context::ContextRegistry;
 use crate::credentials::{Credentials, History};
-use crate::engine::{CatchScope, CatchSpec, Flows, RunNode};
+use crate::engine::{Flows, RunNode};
 use crate::envsubst;
 use crate::error::{LoadError, Problem};
 use crate::events::Events;
-use crate::graph;
+use crate::graph::{self, FlowGraph};
+use crate::listeners::Listening;
 use crate::model::{FlowFile, NodeConfig};
 use crate::node::HandleSlot;
-use crate::registry::{BuildCx, ConfigObject, NodeKind, Registry, RouteSpec};
+use crate::registry::{BuildCx, ConfigFactory, ConfigObject, NodeKind, Registry, RouteSpec};
 use crate::routes::{RouteInput, RouteTable};
 use crate::settings::Settings;
 
@@ -37,12 +38,6 @@ pub struct Loaded {
     /// True when node types generated credentials that must be saved.
     pub credentials_changed: bool,
 }
-
-/// Types the runtime itself understands without a registry entry.
-const CATCH: &str = "catch";
-/// `status` nodes are built by their node type, but the engine routes node
-/// status to them, so the loader records their scope.
-const STATUS: &str = "status";
 
 /// Running nodes a `nodes`/`flows` deploy keeps: their instances (and config
 /// nodes' shared state) move to the new deployment instead of being built
@@ -86,308 +81,49 @@ pub fn load(file: FlowFile, env: &LoadEnv, credentials: Credentials) -> Result<L
 
 /// [`load`], carrying the nodes `reuse` names over from the running
 /// deployment. Every node is still built and validated.
+///
+/// The passes run in order, each adding its problems to one list, so a
+/// broken flow is reported whole and in a stable order; nothing is built
+/// into a deployment unless the list stays empty.
 pub fn load_reusing(
     file: FlowFile,
     env: &LoadEnv,
-    mut credentials: Credentials,
+    credentials: Credentials,
     reuse: Option<Reuse<'_>>,
 ) -> Result<Loaded, LoadError> {
-    let mut problems = Vec::new();
-    let nodes = &file.nodes;
-
-    // Ids must be unique.
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for (i, n) in nodes.iter().enumerate() {
-        if let Some(&first) = seen.get(n.id.as_str()) {
-            problems.push(n.problem(
-                Some("id"),
-                format!(
-                    "duplicate id: entry {} of the flow ({}) has the same id",
-                    first + 1,
-                    nodes[first].node_type
-                ),
-            ));
-        } else {
-            seen.insert(&n.id, i);
-        }
-    }
-
-    // Tabs: disabled state and env lists.
-    let mut tab_env: HashMap<&str, Vec<(String, String)>> = HashMap::new();
-    let mut disabled_tabs: HashSet<&str> = HashSet::new();
-    for n in nodes
-        .iter()
-        .filter(|n| n.node_type == "tab" || n.node_type == "group")
-    {
-        if n.node_type == "tab" && (n.disabled || n.flag("disabled")) {
-            disabled_tabs.insert(&n.id);
-        }
-        if let Some(Value::Array(list)) = n.raw.get("env") {
-            let vars = list
-                .iter()
-                .filter_map(|e| {
-                    let name = e.get("name")?.as_str()?.to_owned();
-                    let value = match e.get("value")? {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    Some((name, value))
-                })
-                .collect();
-            tab_env.insert(&n.id, vars);
-        }
-    }
-    let env_of = |n: &NodeConfig| -> Vec<(String, String)> {
-        let mut vars = Vec::new();
-        if let Some(tab) = n.z.as_deref().and_then(|z| tab_env.get(z)) {
-            vars.extend(tab.iter().cloned());
-        }
-        if let Some(group) = n.group.as_deref().and_then(|g| tab_env.get(g)) {
-            vars.extend(group.iter().cloned());
-        }
-        vars
+    let mut pass = Passes {
+        env,
+        nodes: &file.nodes,
+        reuse,
+        credentials,
+        credentials_changed: false,
+        problems: Vec::new(),
     };
-    let runs =
-        |n: &NodeConfig| !n.disabled && !n.z.as_deref().is_some_and(|z| disabled_tabs.contains(z));
-
-    // Types: every node must be of a known type.
-    for n in nodes.iter().filter(|n| !n.is_layout()) {
-        if n.node_type != CATCH && env.registry.get(&n.node_type).is_none() {
-            problems.push(n.problem(
-                Some("type"),
-                format!("unknown node type \"{}\"", n.node_type),
-            ));
-        }
-    }
-
-    // Config nodes first, so the nodes that reference them can resolve them.
-    let config_types: HashMap<String, String> = nodes
-        .iter()
-        .filter(|n| {
-            matches!(
-                env.registry.get(&n.node_type).map(|t| t.kind),
-                Some(NodeKind::Config(_))
-            )
-        })
-        .map(|n| (n.id.clone(), n.node_type.clone()))
-        .collect();
-    let mut configs: HashMap<String, (String, ConfigObject)> = HashMap::new();
-    let mut claimed: Vec<(&NodeConfig, RouteSpec)> = Vec::new();
-    let mut credentials_changed = false;
-    for n in nodes.iter() {
-        let Some(NodeKind::Config(factory)) = env.registry.get(&n.node_type).map(|t| t.kind) else {
-            continue;
-        };
-        let vars = env_of(n);
-        let resolved = resolve(n, &vars);
-        let empty = HashMap::new();
-        let mut cx =
-            BuildCx::for_node(env, &mut credentials, &empty, &config_types, vars, n, nodes);
-        let result = factory(&resolved, &mut cx);
-        credentials_changed |= cx.credentials_changed;
-        let had_problems = !cx.problems.is_empty();
-        problems.append(&mut cx.problems);
-        match result {
-            Ok(obj) if !had_problems => {
-                claimed.extend(cx.claimed_routes.drain(..).map(|r| (n, r)));
-                let obj = reuse
-                    .and_then(|r| r.config(&n.id, &n.node_type))
-                    .unwrap_or(obj);
-                configs.insert(n.id.clone(), (n.node_type.clone(), obj));
-            }
-            Ok(_) => {}
-            Err(p) => problems.push(p),
-        }
-    }
-
-    // Runnable nodes.
-    let mut run_nodes: Vec<RunNode> = Vec::new();
-    let mut outputs_of: Vec<usize> = Vec::new();
-    let mut wires_of: Vec<&NodeConfig> = Vec::new();
-    let mut routes: Vec<(usize, RouteSpec)> = Vec::new();
-    for n in nodes.iter() {
-        if n.is_layout() || !runs(n) {
-            continue;
-        }
-        let kind = if n.node_type == CATCH {
-            None
-        } else {
-            match env.registry.get(&n.node_type).map(|t| t.kind) {
-                Some(NodeKind::Runnable(f)) => Some(f),
-                _ => continue,
-            }
-        };
-        let vars = env_of(n);
-        let resolved = resolve(n, &vars);
-        let mut cx = BuildCx::for_node(
-            env,
-            &mut credentials,
-            &configs,
-            &config_types,
-            vars,
-            n,
-            nodes,
-        );
-        let (built, catch) = match kind {
-            Some(factory) => (factory(&resolved, &mut cx), None),
-            None => (
-                Ok(crate::registry::Built::new(PassThrough, 1)),
-                Some(catch_spec(n)),
-            ),
-        };
-        credentials_changed |= cx.credentials_changed;
-        let had_problems = !cx.problems.is_empty();
-        problems.append(&mut cx.problems);
-        let route = cx.route.take();
-        match built {
-            Ok(b) if !had_problems => {
-                let index = run_nodes.len();
-                if let Some(r) = route {
-                    routes.push((index, r));
-                }
-                outputs_of.push(b.outputs);
-                wires_of.push(n);
-                let carried = match kind {
-                    Some(_) => reuse.and_then(|r| r.node(&n.id, &n.node_type)),
-                    None => None,
-                };
-                let (imp, slot, carried) = match carried {
-                    Some((imp, slot)) => (imp, slot, true),
-                    None => (Arc::from(b.node), Arc::new(HandleSlot::default()), false),
-                };
-                run_nodes.push(RunNode {
-                    id: n.id.clone(),
-                    node_type: n.node_type.clone(),
-                    name: n.name.clone(),
-                    tab: n.z.clone(),
-                    group: n.group.clone(),
-                    imp,
-                    slot,
-                    carried,
-                    ports: Vec::new(),
-                    catch,
-                    status: (n.node_type == STATUS).then(|| status_scope(n)),
-                });
-            }
-            Ok(_) => {}
-            Err(p) => problems.push(p),
-        }
-    }
-
-    // Wires.
-    let index_of: HashMap<&str, usize> = wires_of
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
-        .collect();
-    let by_id: HashMap<&str, &NodeConfig> = nodes.iter().map(|n| (n.id.as_str(), n)).collect();
-    for (i, n) in wires_of.iter().enumerate() {
-        if n.wires.len() > outputs_of[i] {
-            problems.push(n.problem(
-                Some("wires"),
-                format!(
-                    "has {} wire lists but only {} output{}",
-                    n.wires.len(),
-                    outputs_of[i],
-                    if outputs_of[i] == 1 { "" } else { "s" }
-                ),
-            ));
-        }
-        let mut ports = Vec::with_capacity(n.wires.len());
-        for targets in &n.wires {
-            let mut port = Vec::with_capacity(targets.len());
-            for t in targets {
-                match (index_of.get(t.as_str()), by_id.get(t.as_str())) {
-                    (Some(&ti), _) => port.push(ti),
-                    (None, None) => problems.push(n.problem(
-                        Some("wires"),
-                        format!("wired to node {t}, which is not in the flow"),
-                    )),
-                    (None, Some(target)) if target.is_config || target.is_layout() => problems
-                        .push(n.problem(
-                            Some("wires"),
-                            format!("wired to {} node {t}, which has no input", target.node_type),
-                        )),
-                    // Disabled targets (or ones that failed to build and are
-                    // reported on their own): the wire is dropped.
-                    (None, Some(_)) => {}
-                }
-            }
-            port.shrink_to_fit();
-            ports.push(port);
-        }
-        run_nodes[i].ports = ports;
-    }
-
-    // Routes: none may shadow a built-in (admin API) route.
-    for (i, r) in &routes {
-        if let Some(prefix) = reserved_collision(&r.path, &env.settings.reserved_paths) {
-            problems.push(wires_of[*i].problem(
-                Some("url"),
-                format!(
-                    "url \"{}\" collides with flowgate's admin route {prefix} \
-                     (choose another url, or move the admin API with --admin-root)",
-                    r.path
-                ),
-            ));
-        }
-    }
-    let route_inputs: Vec<RouteInput<'_>> = routes
-        .iter()
-        .map(|(i, r)| {
-            let n = wires_of[*i];
-            RouteInput {
-                node: *i,
-                node_problem: Box::new(move |m: &str| n.problem(Some("url"), m)),
-                node_id: &n.id,
-                method: &r.method,
-                path: &r.path,
-            }
-        })
-        .collect();
-    let route_table = match RouteTable::build(route_inputs) {
-        Ok(t) => t,
-        Err(mut p) => {
-            problems.append(&mut p);
-            RouteTable::default()
-        }
-    };
-
-    // Routes config nodes answer themselves: no flow may shadow them either.
-    for (config, claim) in &claimed {
-        if let Some(problem) = claim_collision(&route_table, config, claim, &wires_of) {
-            problems.push(problem);
-        }
-    }
-
-    // Graph and cycles.
-    let port_lists: Vec<Vec<Vec<usize>>> = run_nodes.iter().map(|n| n.ports.clone()).collect();
-    let g = graph::build(&port_lists);
-    for cycle in graph::cycles(&g) {
-        let ids: Vec<&str> = cycle.iter().map(|&i| run_nodes[i].id.as_str()).collect();
-        let first = wires_of[cycle[0]];
-        problems.push(first.problem(
-            Some("wires"),
-            format!("wiring forms a cycle through nodes {}", ids.join(", ")),
-        ));
-    }
-
+    pass.check_ids();
+    let scopes = Scopes::read(&file.nodes);
+    pass.check_types();
+    let configs = pass.build_configs(&scopes);
+    let mut runnables = pass.build_runnables(&scopes, &configs);
+    pass.resolve_wires(&mut runnables);
+    let routes = pass.build_routes(&runnables, &configs.claimed);
+    let graph = pass.check_cycles(&runnables);
+    let Passes {
+        problems,
+        credentials,
+        credentials_changed,
+        ..
+    } = pass;
     if !problems.is_empty() {
         return Err(LoadError::Invalid(problems));
     }
+    let run_nodes = runnables.nodes;
     let rev = file.rev.clone().unwrap_or_else(|| revision(&file.nodes));
-    // Group nesting, for the catch/status distance rule.
-    let groups = file
-        .nodes
-        .iter()
-        .filter(|n| n.node_type == "group")
-        .map(|n| (n.id.clone(), n.group.clone()))
-        .collect();
+    let groups = group_parents(&file.nodes);
     let mut flows = Flows::new(
         run_nodes,
-        g,
-        route_table,
-        configs,
+        graph,
+        routes,
+        configs.objects,
         file.nodes,
         rev,
         env.settings.clone(),
@@ -401,6 +137,394 @@ pub fn load_reusing(
     })
 }
 
+/// The state the load passes share: what they read, and the problems and
+/// credentials they accumulate.
+struct Passes<'a> {
+    env: &'a LoadEnv,
+    nodes: &'a [NodeConfig],
+    reuse: Option<Reuse<'a>>,
+    credentials: Credentials,
+    credentials_changed: bool,
+    problems: Vec<Problem>,
+}
+
+/// Tabs' and groups' `env` lists and the disabled tabs: what decides a
+/// node's environment and whether it runs.
+struct Scopes<'a> {
+    env: HashMap<&'a str, Vec<(String, String)>>,
+    disabled_tabs: HashSet<&'a str>,
+}
+
+impl<'a> Scopes<'a> {
+    fn read(nodes: &'a [NodeConfig]) -> Self {
+        let mut env = HashMap::new();
+        let mut disabled_tabs = HashSet::new();
+        for n in nodes
+            .iter()
+            .filter(|n| n.node_type == "tab" || n.node_type == "group")
+        {
+            if n.node_type == "tab" && (n.disabled || n.flag("disabled")) {
+                disabled_tabs.insert(n.id.as_str());
+            }
+            if let Some(Value::Array(list)) = n.raw.get("env") {
+                let vars = list
+                    .iter()
+                    .filter_map(|e| {
+                        let name = e.get("name")?.as_str()?.to_owned();
+                        let value = match e.get("value")? {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        Some((name, value))
+                    })
+                    .collect();
+                env.insert(n.id.as_str(), vars);
+            }
+        }
+        Scopes { env, disabled_tabs }
+    }
+
+    /// Node `n`'s variables: its tab's, then its group's.
+    fn vars(&self, n: &NodeConfig) -> Vec<(String, String)> {
+        let mut vars = Vec::new();
+        if let Some(tab) = n.z.as_deref().and_then(|z| self.env.get(z)) {
+            vars.extend(tab.iter().cloned());
+        }
+        if let Some(group) = n.group.as_deref().and_then(|g| self.env.get(g)) {
+            vars.extend(group.iter().cloned());
+        }
+        vars
+    }
+
+    /// Whether node `n` runs: not disabled, nor on a disabled tab.
+    fn runs(&self, n: &NodeConfig) -> bool {
+        !n.disabled
+            && !n
+                .z
+                .as_deref()
+                .is_some_and(|z| self.disabled_tabs.contains(z))
+    }
+}
+
+/// The config nodes: every one's type by id (built or not, so references
+/// to a broken one say so), the shared state of those that built, and the
+/// routes they claim.
+struct Configs<'a> {
+    types: HashMap<String, String>,
+    objects: HashMap<String, (String, ConfigObject)>,
+    claimed: Vec<(&'a NodeConfig, RouteSpec)>,
+}
+
+/// The runnable nodes that built, in flow order, with their configuration,
+/// output count and `http in` route, index for index.
+struct Runnables<'a> {
+    nodes: Vec<RunNode>,
+    configs: Vec<&'a NodeConfig>,
+    outputs: Vec<usize>,
+    routes: Vec<(usize, RouteSpec)>,
+}
+
+/// What building one node left besides the node: the route it registered
+/// and the routes it claimed.
+struct BuildOutput<T> {
+    built: T,
+    route: Option<RouteSpec>,
+    claimed: Vec<RouteSpec>,
+}
+
+impl<'a> Passes<'a> {
+    /// Ids must be unique.
+    fn check_ids(&mut self) {
+        let nodes = self.nodes;
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, n) in nodes.iter().enumerate() {
+            if let Some(&first) = seen.get(n.id.as_str()) {
+                self.problems.push(n.problem(
+                    Some("id"),
+                    format!(
+                        "duplicate id: entry {} of the flow ({}) has the same id",
+                        first + 1,
+                        nodes[first].node_type
+                    ),
+                ));
+            } else {
+                seen.insert(&n.id, i);
+            }
+        }
+    }
+
+    /// Every node must be of a known type.
+    fn check_types(&mut self) {
+        for n in self.nodes.iter().filter(|n| !n.is_layout()) {
+            if self.env.registry.get(&n.node_type).is_none() {
+                self.problems.push(n.problem(
+                    Some("type"),
+                    format!("unknown node type \"{}\"", n.node_type),
+                ));
+            }
+        }
+    }
+
+    /// Build node `n` with `factory`, collecting its problems; `Some` only
+    /// when it built without any.
+    fn build<T>(
+        &mut self,
+        n: &NodeConfig,
+        scopes: &Scopes<'_>,
+        configs: &HashMap<String, (String, ConfigObject)>,
+        config_types: &HashMap<String, String>,
+        factory: fn(&NodeConfig, &mut BuildCx<'_>) -> Result<T, Problem>,
+    ) -> Option<BuildOutput<T>> {
+        let vars = scopes.vars(n);
+        let resolved = resolve(n, &vars);
+        let mut cx = BuildCx::for_node(
+            self.env,
+            &mut self.credentials,
+            configs,
+            config_types,
+            vars,
+            n,
+            self.nodes,
+        );
+        let result = factory(&resolved, &mut cx);
+        self.credentials_changed |= cx.credentials_changed;
+        let had_problems = !cx.problems.is_empty();
+        self.problems.append(&mut cx.problems);
+        match result {
+            Ok(built) if !had_problems => Some(BuildOutput {
+                built,
+                route: cx.route.take(),
+                claimed: std::mem::take(&mut cx.claimed_routes),
+            }),
+            Ok(_) => None,
+            Err(p) => {
+                self.problems.push(p);
+                None
+            }
+        }
+    }
+
+    /// Config nodes first, so the nodes that reference them can resolve them.
+    fn build_configs(&mut self, scopes: &Scopes<'_>) -> Configs<'a> {
+        let nodes = self.nodes;
+        let registry = &self.env.registry;
+        let factories: Vec<(&'a NodeConfig, ConfigFactory)> = nodes
+            .iter()
+            .filter_map(|n| match registry.get(&n.node_type).map(|t| t.kind) {
+                Some(NodeKind::Config(f)) => Some((n, f)),
+                _ => None,
+            })
+            .collect();
+        let mut configs = Configs {
+            types: factories
+                .iter()
+                .map(|(n, _)| (n.id.clone(), n.node_type.clone()))
+                .collect(),
+            objects: HashMap::new(),
+            claimed: Vec::new(),
+        };
+        let none = HashMap::new();
+        for (n, factory) in factories {
+            let Some(out) = self.build(n, scopes, &none, &configs.types, factory) else {
+                continue;
+            };
+            configs
+                .claimed
+                .extend(out.claimed.into_iter().map(|r| (n, r)));
+            let obj = self
+                .reuse
+                .and_then(|r| r.config(&n.id, &n.node_type))
+                .unwrap_or(out.built);
+            configs
+                .objects
+                .insert(n.id.clone(), (n.node_type.clone(), obj));
+        }
+        configs
+    }
+
+    /// The runnable nodes that run (not disabled), each built by its type,
+    /// or carried over running from the deployment being replaced.
+    fn build_runnables(&mut self, scopes: &Scopes<'_>, configs: &Configs<'_>) -> Runnables<'a> {
+        let nodes = self.nodes;
+        let registry = &self.env.registry;
+        let mut out = Runnables {
+            nodes: Vec::new(),
+            configs: Vec::new(),
+            outputs: Vec::new(),
+            routes: Vec::new(),
+        };
+        for n in nodes.iter().filter(|n| !n.is_layout() && scopes.runs(n)) {
+            let Some(node_type) = registry.get(&n.node_type) else {
+                continue;
+            };
+            let NodeKind::Runnable(factory) = node_type.kind else {
+                continue;
+            };
+            let Some(b) = self.build(n, scopes, &configs.objects, &configs.types, factory) else {
+                continue;
+            };
+            let index = out.nodes.len();
+            if let Some(r) = b.route {
+                out.routes.push((index, r));
+            }
+            out.outputs.push(b.built.outputs);
+            out.configs.push(n);
+            let (imp, slot, carried) = match self.reuse.and_then(|r| r.node(&n.id, &n.node_type)) {
+                Some((imp, slot)) => (imp, slot, true),
+                None => (
+                    Arc::from(b.built.node),
+                    Arc::new(HandleSlot::default()),
+                    false,
+                ),
+            };
+            let listening = node_type.listens.map(|kind| Listening::of(kind, n));
+            let (catch, status) = match listening {
+                Some(Listening::Errors(spec)) => (Some(spec), None),
+                Some(Listening::Status(scope)) => (None, Some(scope)),
+                None => (None, None),
+            };
+            out.nodes.push(RunNode {
+                id: n.id.clone(),
+                node_type: n.node_type.clone(),
+                name: n.name.clone(),
+                tab: n.z.clone(),
+                group: n.group.clone(),
+                imp,
+                slot,
+                carried,
+                ports: Vec::new(),
+                catch,
+                status,
+            });
+        }
+        out
+    }
+
+    /// Wires become node indexes; wires into disabled nodes (or ones that
+    /// failed to build and are reported on their own) are dropped.
+    fn resolve_wires(&mut self, built: &mut Runnables<'_>) {
+        let index_of: HashMap<&str, usize> = built
+            .configs
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.as_str(), i))
+            .collect();
+        let by_id: HashMap<&str, &NodeConfig> =
+            self.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+        for (i, n) in built.configs.iter().enumerate() {
+            let outputs = built.outputs[i];
+            if n.wires.len() > outputs {
+                self.problems.push(n.problem(
+                    Some("wires"),
+                    format!(
+                        "has {} wire lists but only {} output{}",
+                        n.wires.len(),
+                        outputs,
+                        if outputs == 1 { "" } else { "s" }
+                    ),
+                ));
+            }
+            let mut ports = Vec::with_capacity(n.wires.len());
+            for targets in &n.wires {
+                let mut port = Vec::with_capacity(targets.len());
+                for t in targets {
+                    match (index_of.get(t.as_str()), by_id.get(t.as_str())) {
+                        (Some(&ti), _) => port.push(ti),
+                        (None, None) => self.problems.push(n.problem(
+                            Some("wires"),
+                            format!("wired to node {t}, which is not in the flow"),
+                        )),
+                        (None, Some(target)) if target.is_config || target.is_layout() => {
+                            self.problems.push(n.problem(
+                                Some("wires"),
+                                format!(
+                                    "wired to {} node {t}, which has no input",
+                                    target.node_type
+                                ),
+                            ))
+                        }
+                        (None, Some(_)) => {}
+                    }
+                }
+                port.shrink_to_fit();
+                ports.push(port);
+            }
+            built.nodes[i].ports = ports;
+        }
+    }
+
+    /// The `http in` endpoints as a route table. None may shadow a reserved
+    /// (admin) path, nor a route a config node claims.
+    fn build_routes(
+        &mut self,
+        built: &Runnables<'_>,
+        claimed: &[(&NodeConfig, RouteSpec)],
+    ) -> RouteTable {
+        for (i, r) in &built.routes {
+            if let Some(prefix) = reserved_collision(&r.path, &self.env.settings.reserved_paths) {
+                self.problems.push(built.configs[*i].problem(
+                    Some("url"),
+                    format!(
+                        "url \"{}\" collides with flowgate's admin route {prefix} \
+                         (choose another url, or move the admin API with --admin-root)",
+                        r.path
+                    ),
+                ));
+            }
+        }
+        let inputs: Vec<RouteInput<'_>> = built
+            .routes
+            .iter()
+            .map(|(i, r)| {
+                let n = built.configs[*i];
+                RouteInput {
+                    node: *i,
+                    node_problem: Box::new(move |m: &str| n.problem(Some("url"), m)),
+                    node_id: &n.id,
+                    method: &r.method,
+                    path: &r.path,
+                }
+            })
+            .collect();
+        let table = match RouteTable::build(inputs) {
+            Ok(t) => t,
+            Err(mut p) => {
+                self.problems.append(&mut p);
+                RouteTable::default()
+            }
+        };
+        for (config, claim) in claimed {
+            if let Some(problem) = claim_collision(&table, config, claim, &built.configs) {
+                self.problems.push(problem);
+            }
+        }
+        table
+    }
+
+    /// The wiring graph; every cycle in it is a problem.
+    fn check_cycles(&mut self, built: &Runnables<'_>) -> FlowGraph {
+        let ports: Vec<Vec<Vec<usize>>> = built.nodes.iter().map(|n| n.ports.clone()).collect();
+        let g = graph::build(&ports);
+        for cycle in graph::cycles(&g) {
+            let ids: Vec<&str> = cycle.iter().map(|&i| built.nodes[i].id.as_str()).collect();
+            self.problems.push(built.configs[cycle[0]].problem(
+                Some("wires"),
+                format!("wiring forms a cycle through nodes {}", ids.join(", ")),
+            ));
+        }
+        g
+    }
+}
+
+/// Each group's parent group, for the catch/status distance rule.
+fn group_parents(nodes: &[NodeConfig]) -> HashMap<String, Option<String>> {
+    nodes
+        .iter()
+        .filter(|n| n.node_type == "group")
+        .map(|n| (n.id.clone(), n.group.clone()))
+        .collect()
+}
+
 /// A node's configuration with `${ENV}` references resolved.
 fn resolve(n: &NodeConfig, vars: &[(String, String)]) -> NodeConfig {
     let mut resolved = n.clone();
@@ -412,53 +536,6 @@ fn resolve(n: &NodeConfig, vars: &[(String, String)]) -> NodeConfig {
         .unwrap_or("")
         .to_owned();
     resolved
-}
-
-fn catch_spec(n: &NodeConfig) -> CatchSpec {
-    CatchSpec {
-        scope: scope_of(n),
-        uncaught: n.flag("uncaught"),
-    }
-}
-
-/// A `status` node's scope. Like Node-RED, nodes it is wired to directly are
-/// left out, so a status node cannot feed itself through a simple loop.
-fn status_scope(n: &NodeConfig) -> CatchScope {
-    match scope_of(n) {
-        CatchScope::Nodes(mut ids) => {
-            ids.retain(|id| !n.wires.iter().flatten().any(|w| w == id));
-            CatchScope::Nodes(ids)
-        }
-        other => other,
-    }
-}
-
-/// `scope`: `null` (whole tab), `"group"`, or a list of node ids.
-fn scope_of(n: &NodeConfig) -> CatchScope {
-    match n.raw.get("scope") {
-        Some(Value::Array(ids)) => CatchScope::Nodes(
-            ids.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-        ),
-        Some(Value::String(s)) if s == "group" => CatchScope::Group(n.group.clone()),
-        _ => CatchScope::Tab,
-    }
-}
-
-/// A `catch` node only forwards what the engine hands it.
-struct PassThrough;
-
-impl crate::node::Node for PassThrough {
-    fn on_input<'a>(
-        &'a self,
-        msg: crate::message::Message,
-        out: &'a mut crate::node::Outputs,
-    ) -> crate::node::Outcome<'a> {
-        out.send(0, msg);
-        crate::node::Outcome::Ready(Ok(()))
-    }
 }
 
 /// The revision of a flow: SHA-256 of its compact JSON, as Node-RED computes
@@ -520,9 +597,4 @@ fn claim_collision(
             config.id
         ),
     ))
-}
-
-/// Collect problems from a failed parse into a load error.
-pub fn invalid(problems: Vec<Problem>) -> LoadError {
-    LoadError::Invalid(problems)
 }

@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::app::{Access, NodeRoute, RouteFactory};
 use crate::context::{ContextRegistry, Store};
 use crate::credentials::{Credentials, History};
 use crate::error::Problem;
 use crate::events::Events;
+use crate::listeners::Listens;
 use crate::model::NodeConfig;
 use crate::node::Node;
 use crate::settings::Settings;
@@ -64,6 +66,12 @@ pub struct NodeType {
     /// Editor field definitions and defaults, as a JSON document (see the
     /// editor's forms module for the shape).
     pub editor: &'static str,
+    /// Set on types whose nodes the engine delivers errors or status to
+    /// (`catch`, `status`), beside their wires.
+    pub listens: Option<Listens>,
+    /// HTTP routes the type serves itself (the JWKS document, the inject
+    /// button, the token console); the runtime's router mounts them.
+    pub routes: Vec<NodeRoute>,
 }
 
 impl NodeType {
@@ -77,6 +85,8 @@ impl NodeType {
             outputs: 1,
             color: "#a6bbcf",
             editor: "{}",
+            listens: None,
+            routes: Vec::new(),
         }
     }
 
@@ -90,6 +100,8 @@ impl NodeType {
             outputs: 0,
             color: "#dddddd",
             editor: "{}",
+            listens: None,
+            routes: Vec::new(),
         }
     }
 
@@ -108,6 +120,39 @@ impl NodeType {
     }
     pub fn editor(mut self, json: &'static str) -> Self {
         self.editor = json;
+        self
+    }
+
+    /// The engine delivers `what` (errors or status of the nodes in each
+    /// node's `scope`) to this type's nodes.
+    pub fn listens(mut self, what: Listens) -> Self {
+        self.listens = Some(what);
+        self
+    }
+
+    /// Serve `path` (axum syntax: `/a/{param}`, `/a/{*rest}`) to anyone with
+    /// the handler `route` builds, e.g. `|rt| get(handler).with_state(rt)`.
+    /// A flow's `http in` endpoint for the same method and path answers
+    /// instead, unless a node claims the path in that deployment
+    /// ([`BuildCx::claim_route`]), which makes such an endpoint a load error.
+    pub fn public_route(self, path: &'static str, route: RouteFactory) -> Self {
+        self.route(Access::Public, path, route)
+    }
+
+    /// Serve `path` (relative to the admin root) behind the admin API's
+    /// authentication, Origin check and body limit; absent with `--no-admin`.
+    /// A path without parameters is reserved: no flow may serve it or below
+    /// it while the admin API sits at `/`.
+    pub fn admin_route(self, path: &'static str, route: RouteFactory) -> Self {
+        self.route(Access::Admin, path, route)
+    }
+
+    fn route(mut self, access: Access, path: &'static str, route: RouteFactory) -> Self {
+        self.routes.push(NodeRoute {
+            access,
+            path,
+            handler: route,
+        });
         self
     }
 }

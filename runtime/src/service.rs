@@ -52,11 +52,6 @@ impl Runtime {
         self.current.load_full()
     }
 
-    /// A cheap, lock-free borrow of the current deployment for the hot path.
-    pub fn current_guard(&self) -> arc_swap::Guard<Arc<Flows>> {
-        self.current.load()
-    }
-
     /// The settings.
     pub fn settings(&self) -> &Arc<Settings> {
         &self.env.settings
@@ -190,7 +185,7 @@ impl Runtime {
             })
         })?;
         let mut file =
-            model::parse_flow_text(&text).map_err(|p| StartError::Load(loader::invalid(p)))?;
+            model::parse_flow_text(&text).map_err(|p| StartError::Load(LoadError::Invalid(p)))?;
         let mut creds = match self.credentials_path() {
             Some(p) => {
                 self.remember_backup(&p);

@@ -338,5 +338,8 @@ fn test_registry() -> flowgate_runtime::Registry {
     r.register(NodeType::runnable("http in", http_in));
     r.register(NodeType::runnable("http response", pass));
     r.register(NodeType::runnable("junction", pass));
+    r.register(
+        NodeType::runnable("catch", pass).listens(flowgate_runtime::listeners::Listens::Errors),
+    );
     r
 }

@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use axum::routing::{get, post};
 use flowgate_runtime::credentials;
 use flowgate_runtime::envsubst;
 use flowgate_runtime::model::NodeConfig;
@@ -20,13 +21,14 @@ use jsonwebtoken::{Algorithm, Header};
 use serde_json::{json, Map, Value};
 
 use super::claims::{now, parse_seconds, IssuePolicy, SignError, VerifyPolicy};
-use super::jwks::RemoteJwks;
+use super::jwks::{RemoteJwks, JWKS_PATH};
 use super::keys::{
     self, algorithm_name, is_symmetric, parse_algorithm, parse_private, parse_public, Generated,
     PrivateKey, PublicKey, MIN_SECRET_BYTES, RSA_BITS,
 };
 use super::signer::TokenSigner;
 use super::verifier::{Verifier, VerifyKeys};
+use super::{console, jwks};
 
 /// The editor's form for `jwt-config`.
 const EDITOR: &str = r#"{"defaults":{"name":"","expiresin":"86400","algorithm":"HS256","issuer":"","audience":"","subject":"","notbefore":"","keyid":"","jti":false,"leeway":"0","requiredclaims":"","scope":"","jwksurl":"","publishjwks":false},
@@ -42,8 +44,21 @@ const EDITOR: &str = r#"{"defaults":{"name":"","expiresin":"86400","algorithm":"
   {"name":"secret","type":"password","credential":true},{"name":"privatekey","type":"textarea","credential":true},{"name":"publickey","type":"textarea","credential":true}],
  "label":"name"}"#;
 
+/// The type, with the routes it serves: the public keys of the configs
+/// that publish them, and the admin's token console.
 pub fn node_type() -> NodeType {
-    NodeType::config("jwt-config", build).editor(EDITOR)
+    NodeType::config("jwt-config", build)
+        .editor(EDITOR)
+        .public_route(JWKS_PATH, |rt| get(jwks::serve_jwks).with_state(rt))
+        .admin_route("/jwt/configs", |rt| {
+            get(console::list_configs).with_state(rt)
+        })
+        .admin_route("/jwt/console/generate", |rt| {
+            post(console::generate).with_state(rt)
+        })
+        .admin_route("/jwt/console/verify", |rt| {
+            post(console::verify).with_state(rt)
+        })
 }
 
 /// A built `jwt-config`: policy, parsed keys, and what it publishes.
@@ -535,7 +550,7 @@ fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Proble
         }
     };
     if published.is_some() {
-        cx.claim_route("GET", super::jwks::JWKS_PATH);
+        cx.claim_route("GET", JWKS_PATH);
     }
     warn_without_expiry(node, cx, &required_claims);
     let keys_for_verify = match (&remote, &keys.public) {

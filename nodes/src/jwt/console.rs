@@ -1,31 +1,24 @@
 //! The editor's token console: list the deployed `jwt-config` nodes, issue a
 //! token with one (an organisation portal's "Generate JWT" page) and
-//! check a token against one. Mounted by the admin API behind its auth;
-//! it never returns key material.
+//! check a token against one. Admin routes of `jwt-config` (declared with
+//! its node type), so behind the admin API's authentication; it never
+//! returns key material. Errors take the admin API's `{"code", "message"}`
+//! shape.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
+use axum::response::Response;
+use flowgate_runtime::admin::ApiError;
+use flowgate_runtime::error_body::json as json_response;
 use flowgate_runtime::service::Runtime;
 use flowgate_runtime::Flows;
-use http::{header, HeaderValue, StatusCode};
+use http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::claims::{peek, type_name};
 use super::config::JwtConfig;
-
-/// `GET /jwt/configs`, `POST /jwt/console/generate`, `POST /jwt/console/verify`.
-pub fn console_router(runtime: Arc<Runtime>) -> Router {
-    Router::new()
-        .route("/jwt/configs", get(list_configs))
-        .route("/jwt/console/generate", post(generate))
-        .route("/jwt/console/verify", post(verify))
-        .with_state(runtime)
-}
 
 /// Every deployed `jwt-config`, ordered by name then id.
 pub fn configs(flows: &Flows) -> Vec<Arc<JwtConfig>> {
@@ -70,43 +63,8 @@ pub fn find_config(flows: &Flows, wanted: &str) -> Result<Arc<JwtConfig>, FindEr
     }
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        serde_json::to_vec(body).expect("serialize"),
-    )
-        .into_response()
-}
-
-/// An error answer in the admin API's shape: `{"code", "message"}`.
-struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        json_response(
-            self.status,
-            &json!({"code": self.code, "message": self.message}),
-        )
-    }
-}
-
-fn api_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        status,
-        code,
-        message: message.into(),
-    }
-}
-
-async fn list_configs(State(runtime): State<Arc<Runtime>>) -> Response {
+/// `GET /jwt/configs`.
+pub(super) async fn list_configs(State(runtime): State<Arc<Runtime>>) -> Response {
     let list: Vec<Value> = configs(&runtime.current())
         .iter()
         .map(|c| c.summary())
@@ -117,14 +75,14 @@ async fn list_configs(State(runtime): State<Arc<Runtime>>) -> Response {
 /// The request body as an object with a `config` string, or the error answer.
 fn parse_request(body: &Bytes) -> Result<(Map<String, Value>, String), ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
-        api_error(
+        ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             format!("body is not JSON: {e}"),
         )
     })?;
     let Value::Object(obj) = value else {
-        return Err(api_error(
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "body must be a JSON object",
@@ -133,7 +91,7 @@ fn parse_request(body: &Bytes) -> Result<(Map<String, Value>, String), ApiError>
     let config = match obj.get("config") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         _ => {
-            return Err(api_error(
+            return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 "\"config\" must name a jwt-config by id or name",
@@ -145,18 +103,22 @@ fn parse_request(body: &Bytes) -> Result<(Map<String, Value>, String), ApiError>
 
 fn lookup(runtime: &Runtime, wanted: &str) -> Result<Arc<JwtConfig>, ApiError> {
     find_config(&runtime.current(), wanted).map_err(|e| match e {
-        FindError::NotFound(..) => api_error(StatusCode::NOT_FOUND, "not_found", e.to_string()),
-        FindError::Ambiguous(..) => api_error(StatusCode::CONFLICT, "ambiguous", e.to_string()),
+        FindError::NotFound(..) => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+        FindError::Ambiguous(..) => ApiError::new(StatusCode::CONFLICT, "ambiguous", e.to_string()),
     })
 }
 
-async fn generate(State(runtime): State<Arc<Runtime>>, body: Bytes) -> Result<Response, ApiError> {
+/// `POST /jwt/console/generate`.
+pub(super) async fn generate(
+    State(runtime): State<Arc<Runtime>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (mut req, wanted) = parse_request(&body)?;
     let claims = match req.remove("claims") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
         Some(other) => {
-            return Err(api_error(
+            return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 format!(
@@ -169,19 +131,23 @@ async fn generate(State(runtime): State<Arc<Runtime>>, body: Bytes) -> Result<Re
     let config = lookup(&runtime, &wanted)?;
     let issued = config
         .issue(claims)
-        .map_err(|e| api_error(StatusCode::BAD_REQUEST, "cannot_sign", e.to_string()))?;
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "cannot_sign", e.to_string()))?;
     Ok(json_response(
         StatusCode::OK,
         &json!({"token": issued.token, "header": issued.header, "claims": issued.claims}),
     ))
 }
 
-async fn verify(State(runtime): State<Arc<Runtime>>, body: Bytes) -> Result<Response, ApiError> {
+/// `POST /jwt/console/verify`.
+pub(super) async fn verify(
+    State(runtime): State<Arc<Runtime>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (req, wanted) = parse_request(&body)?;
     let token = match req.get("token") {
         Some(Value::String(t)) => t.trim().to_owned(),
         _ => {
-            return Err(api_error(
+            return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 "\"token\" must be a string",

@@ -5,11 +5,8 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
-use flowgate_runtime::routes::Lookup;
 use flowgate_runtime::service::Runtime;
 use flowgate_runtime::Flows;
 use http::{header, HeaderValue, StatusCode};
@@ -27,25 +24,13 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 /// Largest key set document accepted from a remote server.
 const MAX_JWKS_BYTES: usize = 1024 * 1024;
 
-/// A router serving `GET /.well-known/jwks.json` from whatever deployment is
-/// current, so a deploy that adds or rotates a key is visible at once. A flow
-/// may serve that path with its own `http in` only while no config publishes
-/// keys: a publishing config claims the route, so the two together are a
-/// load error (see `BuildCx::claim_route`).
-pub fn jwks_router(runtime: Arc<Runtime>) -> Router {
-    Router::new()
-        .route(JWKS_PATH, get(serve_jwks))
-        .with_state(runtime)
-}
-
-async fn serve_jwks(State(runtime): State<Arc<Runtime>>, req: Request) -> Response {
+/// `GET /.well-known/jwks.json` (a public route of `jwt-config`), from
+/// whatever deployment is current, so a deploy that adds or rotates a key is
+/// visible at once. A flow may serve that path with its own `http in` only
+/// while no config publishes keys: a publishing config claims the route, so
+/// the two together are a load error (see `BuildCx::claim_route`).
+pub(super) async fn serve_jwks(State(runtime): State<Arc<Runtime>>) -> Response {
     let flows = runtime.current();
-    if matches!(
-        flows.routes().lookup("GET", JWKS_PATH),
-        Lookup::Found { .. }
-    ) {
-        return flowgate_runtime::http::flow_request(State(runtime), req).await;
-    }
     let body = serde_json::to_vec(&json!({ "keys": published_keys(&flows) })).expect("serialize");
     (
         StatusCode::OK,
@@ -263,6 +248,8 @@ impl RemoteJwks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::routing::get;
+    use axum::Router;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// Serve `doc()` as a key set on loopback, counting fetches.

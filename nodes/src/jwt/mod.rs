@@ -1,6 +1,6 @@
 //! The JWT nodes: Ignite's `jwt` with its `jwt-config`, and
-//! node-red-contrib-jwt's `jwt sign` / `jwt verify`; plus the routes that
-//! live beside the flows (the JWKS endpoint and the editor's token console).
+//! node-red-contrib-jwt's `jwt sign` / `jwt verify`; plus the routes
+//! `jwt-config` serves (the JWKS endpoint and the editor's token console).
 //!
 //! Keys are parsed once, when a flow loads (`keys`), tokens are issued and
 //! checked by `claims` with `jsonwebtoken` doing the cryptography, and remote
@@ -20,8 +20,7 @@ pub mod verifier;
 use flowgate_runtime::NodeType;
 
 pub use config::JwtConfig;
-pub use console::{console_router, find_config};
-pub use jwks::jwks_router;
+pub use console::find_config;
 
 /// The node types of this module, for the registry.
 pub fn node_types() -> [NodeType; 4] {

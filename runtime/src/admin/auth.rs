@@ -29,6 +29,7 @@ use subtle::ConstantTimeEq;
 use super::error::{json_response, parse_form_or_json, read_body, ApiError};
 use super::throttle::{client_of, Throttle};
 use super::Admin;
+use crate::error_body::oauth_error;
 
 /// OAuth clients Node-RED accepts on `/auth/token`.
 const CLIENTS: &[&str] = &["node-red-editor", "node-red-admin"];
@@ -226,13 +227,6 @@ pub async fn login(State(admin): State<Arc<Admin>>) -> Response {
         json!({})
     };
     json_response(StatusCode::OK, &body)
-}
-
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    json_response(
-        status,
-        &json!({ "error": error, "error_description": description }),
-    )
 }
 
 /// `POST /auth/token`: Node-RED's OAuth password grant. The password is the

@@ -1,4 +1,5 @@
-//! Node-RED's admin error shape (`{"code", "message"}`), request body
+//! The admin API's errors (`{"code", "message"}`, built by
+//! [`crate::error_body`]), request body
 //! reading with a size limit and JSON parse positions, and the refusal of
 //! declared oversize bodies.
 
@@ -8,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 
 use super::Admin;
@@ -46,27 +47,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "code": self.code, "message": self.message });
-        if !self.problems.is_empty() {
-            body["problems"] = serde_json::to_value(&self.problems).expect("problems serialize");
-        }
-        json_response(self.status, &body)
+        crate::error_body::admin_error(self.status, self.code, &self.message, &self.problems)
     }
 }
 
 /// A JSON response with Node-RED's content type.
-pub fn json_response(status: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).expect("JSON serializes");
-    (
-        status,
-        [(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        )],
-        bytes,
-    )
-        .into_response()
-}
+pub use crate::error_body::json as json_response;
 
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(

@@ -8,15 +8,9 @@
 //! in-band, as Node-RED's does) sits behind one bearer-token check;
 //! state-changing requests from a foreign `Origin` are refused (CSRF);
 //! failed authentication backs its client address off; every answer carries
-//! the anti-framing and no-sniffing headers of [`security_headers`].
-//!
-//! ```ignore
-//! // Node types' own admin routes (relative to the admin root) get the same
-//! // protection by being passed in before the auth layer is applied:
-//! let extra = Router::new().route("/inject/{id}", post(trigger)).with_state(rt.clone());
-//! let app = flowgate_runtime::http::flow_router(rt.clone())
-//!     .merge(admin::router(rt.clone(), options, extra));
-//! ```
+//! the anti-framing and no-sniffing headers of [`security_headers`]. The
+//! node types' admin routes get the same protection: [`crate::app::app`]
+//! passes them in as `extra_protected`.
 
 mod auth;
 mod comms;
@@ -109,9 +103,9 @@ pub fn normalize_root(root: &str) -> String {
 
 /// Path prefixes flows' `http in` nodes may not use, for
 /// [`Settings::reserved_paths`](crate::settings::Settings): the admin API's
-/// own paths when it sits at `/`, else its whole root. `extra` names the
-/// routes the caller adds with [`router`]'s `extra_protected`, relative to
-/// the root (e.g. `/inject`).
+/// own paths when it sits at `/`, else its whole root. `extra` names further
+/// prefixes served under the root (the editor's, the node types' admin
+/// routes; see [`crate::app::AppOptions::reserved_paths`]).
 pub fn reserved_prefixes(options: &AdminOptions, extra: &[&str]) -> Vec<String> {
     let root = options.normalized_root();
     if root != "/" {
@@ -140,8 +134,8 @@ pub(crate) struct Admin {
 /// `extra_protected` holds further routes (paths relative to the root, state
 /// already applied) that get the same protection as the built-in ones: the
 /// bearer-token check, the Origin check and the body limit (how fast a body
-/// must arrive is the connection layer's rule, the same for every route). Merge the
-/// result into the flows' router (`http::flow_router(..).merge(..)`); paths
+/// must arrive is the connection layer's rule, the same for every route).
+/// [`crate::app::app`] merges it with the other routes and the flows; paths
 /// the API does not serve fall through to the flows.
 pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Router) -> Router {
     let root = options.normalized_root();

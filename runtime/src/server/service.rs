@@ -15,7 +15,7 @@ use tower::ServiceExt;
 
 use super::body::{BodyRules, TimedBody};
 use super::budget::{ConnState, Phase};
-use crate::http::json_error;
+use crate::error_body::flow_error;
 
 /// Serve one request of a connection with `router`.
 pub(crate) fn handle(
@@ -35,7 +35,7 @@ pub(crate) fn handle(
     });
     async move {
         let response = match problem {
-            Some(problem) => closing(json_error(StatusCode::BAD_REQUEST, problem)),
+            Some(problem) => closing(flow_error(StatusCode::BAD_REQUEST, problem)),
             None => route(router, &conn, rules, peer, req).await,
         };
         conn.set_phase(if response.status() == StatusCode::SWITCHING_PROTOCOLS {
@@ -65,7 +65,7 @@ async fn route(
         None => response,
         // The route answered the timeout in its own error shape.
         Some(_) if response.status() == StatusCode::REQUEST_TIMEOUT => closing(response),
-        Some(why) => closing(json_error(StatusCode::REQUEST_TIMEOUT, why.to_string())),
+        Some(why) => closing(flow_error(StatusCode::REQUEST_TIMEOUT, why.to_string())),
     }
 }
 

@@ -1,0 +1,86 @@
+//! Nodes the engine delivers to beside their wires: `catch` nodes receive
+//! the errors, `status` nodes the status changes, of the nodes in their
+//! scope. A node type says which it is with [`NodeType::listens`]; the
+//! loader reads the scope from each such node's configuration.
+//!
+//! [`NodeType::listens`]: crate::registry::NodeType::listens
+
+use serde_json::Value;
+
+use crate::model::NodeConfig;
+
+/// What the engine delivers to a node type's nodes besides their wired input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listens {
+    /// Errors raised by the nodes in its scope (`catch`; fields `scope`,
+    /// `uncaught`), as `msg.error`.
+    Errors,
+    /// Status changes of the nodes in its scope (`status`; field `scope`),
+    /// as `msg.status`.
+    Status,
+}
+
+/// Which errors a `catch` node (or which statuses a `status` node) receives.
+#[derive(Debug, Clone)]
+pub enum CatchScope {
+    /// Every node on its tab.
+    Tab,
+    /// Nodes in its own group (and groups nested in it); a node outside any
+    /// group behaves as `Tab`, as in Node-RED.
+    Group(Option<String>),
+    /// These node ids.
+    Nodes(Vec<String>),
+}
+
+/// A `catch` node's routing rule.
+#[derive(Debug, Clone)]
+pub struct CatchSpec {
+    pub scope: CatchScope,
+    /// Only errors no other `catch` node handled.
+    pub uncaught: bool,
+}
+
+/// What one running node listens to, read from its configuration.
+pub(crate) enum Listening {
+    Errors(CatchSpec),
+    Status(CatchScope),
+}
+
+impl Listening {
+    /// The rule for node `n` of a type that listens to `kind`.
+    pub(crate) fn of(kind: Listens, n: &NodeConfig) -> Self {
+        match kind {
+            Listens::Errors => Listening::Errors(CatchSpec {
+                scope: scope_of(n),
+                uncaught: n.flag("uncaught"),
+            }),
+            Listens::Status => Listening::Status(status_scope(n)),
+        }
+    }
+}
+
+/// A `status` node's scope. Like Node-RED, nodes it is wired to directly are
+/// left out, so a status node cannot feed itself through a simple loop.
+fn status_scope(n: &NodeConfig) -> CatchScope {
+    match scope_of(n) {
+        CatchScope::Nodes(mut ids) => {
+            ids.retain(|id| !n.wires.iter().flatten().any(|w| w == id));
+            CatchScope::Nodes(ids)
+        }
+        other => other,
+    }
+}
+
+/// `scope`: `null` (whole tab), `"group"`, or a list of node ids.
+fn scope_of(n: &NodeConfig) -> CatchScope {
+    match n.raw.get("scope") {
+        Some(Value::Array(ids)) => CatchScope::Nodes(
+            ids.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        ),
+        Some(Value::String(s)) if s == "group" => CatchScope::Group(n.group.clone()),
+        _ => CatchScope::Tab,
+    }
+}
