@@ -1,4 +1,4 @@
-mod common;
+use crate::common;
 
 #[test]
 fn hello_flow_answers_with_the_query() {

@@ -7,13 +7,13 @@
 //! secret before is never silently re-keyed, and a literal credential field
 //! given as a plain property is moved to the credentials, never served.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{client, Server};
+use crate::common::{client, Server};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

@@ -4,13 +4,11 @@
 //! The runaway scripts fail with their own error (500), the process lives,
 //! and the other endpoint's p99 latency stays within a generous bound.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{client, Server};
+use crate::common::{client, Server};
 use serde_json::{json, Value};
 
 /// The other endpoint's p99 while scripts run away, on a noisy 2-core
@@ -141,6 +139,7 @@ fn p99(mut samples: Vec<Duration>) -> Duration {
 
 #[test]
 fn runaway_scripts_neither_crash_nor_starve_other_endpoints() {
+    let _turn = crate::exclusive();
     let s = start();
     // Warm up and take a baseline (reported on failure).
     let stop = Arc::new(AtomicBool::new(false));

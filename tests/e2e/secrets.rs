@@ -10,7 +10,7 @@
 //! scanned for every secret; the flows file after the deploy holds none, the
 //! credentials file is encrypted and mode 0600.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -18,9 +18,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::{client, run_cli, Server};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use common::{client, run_cli, Server};
 use serde_json::{json, Value};
 
 const ADMIN_TOKEN: &str = "admin-token-SECRET-4f1c2b7e9d0a";

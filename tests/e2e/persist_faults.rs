@@ -3,15 +3,13 @@
 //! stay exactly as they were, the running flows stay as they were, and once
 //! the fault is gone the next deploy succeeds.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{client, Server};
+use crate::common::{client, Server};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 

@@ -3,12 +3,12 @@
 //! keeps the Host check (`--admin-any-host` lifts it), and every admin and
 //! editor answer carries the anti-framing, no-sniffing and CSP headers.
 
-mod common;
+use crate::common;
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use common::Server;
+use crate::common::Server;
 use reqwest::blocking::{Client, Response};
 use serde_json::{json, Value};
 

@@ -1,13 +1,11 @@
 //! Connection-level limits: slow clients are cut off, huge headers refused,
 //! without disturbing other clients.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{client, Server};
+use crate::common::{client, Server};
 
 const ECHO: &str = r#"[{"id":"i","type":"http in","z":"t","url":"/echo","method":"get","x":1,"y":1,"wires":[["o"]]},
     {"id":"o","type":"http response","z":"t","x":2,"y":1,"wires":[]}]"#;

@@ -1,13 +1,12 @@
-//! Drives headless Firefox (Debian's `firefox-esr`) through geckodriver with
-//! the fantoccini WebDriver client for the editor's Firefox test: real
-//! WebDriver input actions, conditions polled with bounded timeouts (never
-//! fixed sleeps), page errors collected over WebDriver BiDi from the start.
+//! Headless Firefox (Debian's `firefox-esr`) through geckodriver with the
+//! fantoccini WebDriver client: real WebDriver input actions, page errors
+//! collected over WebDriver BiDi from the start.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::actions::{
     InputSource, KeyAction, KeyActions, MouseActions, PointerAction, MOUSE_BUTTON_LEFT,
@@ -17,17 +16,10 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
-#[path = "bidi.rs"]
-mod bidi;
-
-/// How long a condition may take before a test fails.
-pub const WAIT: Duration = Duration::from_secs(15);
+use super::{bidi, one_browser_at_a_time, Driver, Modifier, WAIT};
 
 /// How long geckodriver and Firefox may take to start.
 const START: Duration = Duration::from_secs(60);
-
-/// One browser at a time: two cores are shared by everything the tests run.
-static BROWSER_LOCK: Mutex<()> = Mutex::new(());
 
 /// Firefox's path: `$FIREFOX`, else Debian's `firefox-esr` (installed by
 /// `scripts/test`), else `firefox`.
@@ -145,7 +137,7 @@ impl Drop for Geckodriver {
 }
 
 /// A headless Firefox with one page open on the editor.
-pub struct Page {
+pub struct Firefox {
     client: Client,
     rt: tokio::runtime::Runtime,
     errors: Arc<Mutex<Vec<String>>>,
@@ -153,11 +145,11 @@ pub struct Page {
     _lock: MutexGuard<'static, ()>,
 }
 
-impl Page {
+impl Firefox {
     /// Start Firefox (fresh profile, 1280×800 viewport), open `base` + `/`
     /// and wait until the editor has loaded its flows.
-    pub fn open(base: &str) -> Page {
-        let lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    pub fn open(base: &str) -> Firefox {
+        let lock = one_browser_at_a_time();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -207,7 +199,7 @@ impl Page {
             .expect("Firefox offers WebDriver BiDi (webSocketUrl)")
             .to_string();
         let errors = Arc::new(Mutex::new(Vec::new()));
-        let page = Page {
+        let page = Firefox {
             client,
             rt,
             errors: errors.clone(),
@@ -253,63 +245,6 @@ impl Page {
         }
     }
 
-    /// Evaluate a JavaScript expression (awaited if a promise) and answer its
-    /// JSON value. Panics with the exception when it throws.
-    pub fn eval(&self, expression: &str) -> Value {
-        let script = format!(
-            "return (async () => {{ const v = await ({expression}); return v === undefined ? null : JSON.parse(JSON.stringify(v)); }})();"
-        );
-        self.run(
-            self.client.execute(&script, vec![]),
-            &format!("evaluate `{expression}`"),
-        )
-    }
-
-    /// Poll `expression` until it is truthy; answer its value. Fails the test
-    /// after [`WAIT`] saying what was awaited, the last value and page errors.
-    pub fn wait(&self, what: &str, expression: &str) -> Value {
-        let start = Instant::now();
-        let mut last;
-        loop {
-            last = self.eval(expression);
-            if truthy(&last) {
-                return last;
-            }
-            if start.elapsed() > WAIT {
-                panic!(
-                    "timed out waiting for {what} ({expression}); last value {last}; page errors: {:?}",
-                    self.errors()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(40));
-        }
-    }
-
-    /// Errors the page reported so far.
-    pub fn errors(&self) -> Vec<String> {
-        self.errors.lock().unwrap().clone()
-    }
-
-    /// Fail if the page threw or logged an error.
-    pub fn assert_no_errors(&self) {
-        let errors = self.errors();
-        assert!(errors.is_empty(), "page errors: {errors:#?}");
-    }
-
-    /// Viewport centre of the first element matching `selector` (waits for it).
-    pub fn center(&self, selector: &str) -> (f64, f64) {
-        let sel = js_str(selector);
-        let v = self.wait(
-            &format!("element {selector}"),
-            &format!(
-                "(() => {{ const e = document.querySelector({sel}); if (!e) return null; \
-                 const r = e.getBoundingClientRect(); \
-                 return r.width || r.height ? [r.left + r.width / 2, r.top + r.height / 2] : null; }})()"
-            ),
-        );
-        (v[0].as_f64().unwrap(), v[1].as_f64().unwrap())
-    }
-
     /// Perform a sequence of mouse actions starting with a move to `p`.
     fn mouse(&self, p: (f64, f64), then: &[PointerAction]) {
         let mut seq = MouseActions::new("mouse".into()).then(PointerAction::MoveTo {
@@ -321,28 +256,6 @@ impl Page {
             seq = seq.then(a.clone());
         }
         self.run(self.client.perform_actions(seq), "mouse input");
-    }
-
-    /// Click at a viewport point.
-    pub fn click_at(&self, p: (f64, f64)) {
-        let (down, up) = press();
-        self.mouse(p, &[down, up]);
-    }
-
-    pub fn click(&self, selector: &str) {
-        self.click_at(self.center(selector));
-    }
-
-    pub fn double_click(&self, selector: &str) {
-        let (down, up) = press();
-        self.mouse(self.center(selector), &[down.clone(), up.clone(), down, up]);
-    }
-
-    /// Clear the field matching `selector` and type `text` into it.
-    pub fn fill(&self, selector: &str, text: &str) {
-        let field = self.field(selector);
-        self.run(field.clear(), &format!("clear {selector}"));
-        self.run(field.send_keys(text), &format!("type into {selector}"));
     }
 
     /// Type `text` (may hold WebDriver key codes such as `Key::Enter`) into
@@ -362,85 +275,91 @@ impl Page {
             &format!("field {selector}"),
         )
     }
+}
 
-    /// Double-click `selector` until `condition` holds (at most three tries,
-    /// five seconds each). Firefox's WebDriver input counts the second press
-    /// as part of a double-click only within 640 ms of the first; a loaded
-    /// machine can exceed that between two action ticks, and a user whose
-    /// double-click was too slow simply tries again.
-    pub fn double_click_until(&self, selector: &str, what: &str, condition: &str) -> Value {
-        let tries = 3;
-        for attempt in 1..=tries {
-            self.double_click(selector);
-            let start = Instant::now();
-            loop {
-                let v = self.eval(condition);
-                if truthy(&v) {
-                    return v;
-                }
-                if start.elapsed() > WAIT / 3 {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(40));
-            }
-            if attempt == tries {
-                panic!(
-                    "double-clicking {selector} {tries} times did not bring {what} ({condition}); page errors: {:?}",
-                    self.errors()
-                );
-            }
-        }
-        unreachable!()
+impl Driver for Firefox {
+    fn run_script(&self, script: &str) -> Value {
+        self.run(
+            self.client.execute(script, vec![]),
+            &format!("evaluate `{script}`"),
+        )
     }
 
-    /// Press `key` while holding `modifiers` (e.g. `Key::Control`).
-    pub fn key(&self, key: char, modifiers: &[Key]) {
+    fn errors(&self) -> Vec<String> {
+        self.errors.lock().unwrap().clone()
+    }
+
+    fn click_at(&self, p: (f64, f64)) {
+        let (down, up) = press();
+        self.mouse(p, &[down, up]);
+    }
+
+    fn double_click_at(&self, p: (f64, f64)) {
+        let (down, up) = press();
+        self.mouse(p, &[down.clone(), up.clone(), down, up]);
+    }
+
+    /// Clear the field matching `selector` and type `text` into it.
+    fn fill(&self, selector: &str, text: &str) {
+        let field = self.field(selector);
+        self.run(field.clear(), &format!("clear {selector}"));
+        self.run(field.send_keys(text), &format!("type into {selector}"));
+    }
+
+    fn key(&self, key: &str, modifiers: &[Modifier]) {
+        let key = key_code(key);
         let mut seq = KeyActions::new("keyboard".into());
         for m in modifiers {
-            seq = seq.then(KeyAction::Down { value: (*m).into() });
+            seq = seq.then(KeyAction::Down {
+                value: modifier_code(*m),
+            });
         }
         seq = seq
             .then(KeyAction::Down { value: key })
             .then(KeyAction::Up { value: key });
         for m in modifiers.iter().rev() {
-            seq = seq.then(KeyAction::Up { value: (*m).into() });
+            seq = seq.then(KeyAction::Up {
+                value: modifier_code(*m),
+            });
         }
         self.run(self.client.perform_actions(seq), "keyboard input");
     }
 
-    /// Save a PNG screenshot of the page.
-    pub fn screenshot(&self, path: &Path) {
-        let png = self.run(self.client.screenshot(), "screenshot");
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).expect("screenshot dir");
-        }
-        std::fs::write(path, png).expect("write screenshot");
-    }
-
-    /// Click Deploy and wait for the runtime's answer to show; answers the
-    /// notification's text.
-    pub fn deploy(&self) -> String {
-        self.eval("document.querySelectorAll('.notification').forEach(n => n.remove())");
-        self.click("#btn-deploy");
-        self.wait(
-            "a deploy result",
-            "(() => { const n = document.querySelector('.notification.success, .notification.error'); return n ? n.textContent : null; })()",
-        )
-        .as_str()
-        .unwrap()
-        .to_string()
+    fn png(&self) -> Vec<u8> {
+        self.run(self.client.screenshot(), "screenshot")
     }
 }
 
-/// JavaScript's truthiness of a JSON value.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        _ => true,
+/// WebDriver's code for a DOM key name ("Delete", "ArrowDown") or a
+/// one-character key.
+fn key_code(name: &str) -> char {
+    let key = match name {
+        "Delete" => Key::Delete,
+        "Backspace" => Key::Backspace,
+        "Escape" => Key::Escape,
+        "Enter" => Key::Enter,
+        "Tab" => Key::Tab,
+        "ArrowLeft" => Key::Left,
+        "ArrowRight" => Key::Right,
+        "ArrowUp" => Key::Up,
+        "ArrowDown" => Key::Down,
+        _ => {
+            let mut chars = name.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => return c,
+                _ => panic!("no WebDriver code for the key {name:?}"),
+            }
+        }
+    };
+    key.into()
+}
+
+fn modifier_code(m: Modifier) -> char {
+    match m {
+        Modifier::Ctrl => Key::Control,
+        Modifier::Shift => Key::Shift,
     }
+    .into()
 }
 
 /// A left-button press and release.
@@ -455,7 +374,7 @@ fn press() -> (PointerAction, PointerAction) {
     )
 }
 
-impl Drop for Page {
+impl Drop for Firefox {
     /// End the session so geckodriver quits Firefox and removes its profile.
     fn drop(&mut self) {
         let client = self.client.clone();
@@ -463,9 +382,4 @@ impl Drop for Page {
             tokio::time::timeout(Duration::from_secs(10), client.close()).await
         });
     }
-}
-
-/// A JavaScript string literal.
-pub fn js_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap()
 }

@@ -1,93 +1,28 @@
-//! The web editor in a real browser (Debian's headless Chromium): each test
-//! starts the real binary, drives the editor like a user (mouse, keyboard)
-//! and checks what the page and the runtime then show.
-
-mod common;
-#[path = "editor_browser/driver.rs"]
-mod driver;
+//! The editor in Debian's headless Chromium: the editor served by the
+//! binary, importing the Ignite export, drawing and wiring nodes, the code
+//! editor, deploy errors on their node, the live debug sidebar, the token
+//! console, undo/redo, selection and the admin login.
 
 use std::collections::BTreeSet;
 
-use driver::{js_str, Page};
-use headless_chrome::browser::tab::ModifierKey;
 use serde_json::{json, Value};
 
-const IGNITE: &str = include_str!("editor_browser/ignite-004.json");
+use crate::common;
+use crate::driver::chromium::Chromium;
+use crate::driver::{js_str, Driver, Modifier};
+use crate::editor::{
+    assert_drawn_as_stored, assert_wires_join_ports, count, get_json, get_text, node_centre,
+    node_selector, wait_count, wires,
+};
+
+/// The Ignite example's export as Node-RED wrote it.
+const IGNITE: &str = include_str!("ignite-export.json");
 
 /// Start the binary on `flow` and open the editor on it.
-fn editor(flow: &str) -> (common::Server, Page) {
+fn editor(flow: &str) -> (common::Server, Chromium) {
     let server = common::Server::start(flow);
-    let page = Page::open(&server.url(""));
+    let page = Chromium::open(&server.url(""));
     (server, page)
-}
-
-fn count(page: &Page, selector: &str) -> usize {
-    page.eval(&format!(
-        "document.querySelectorAll({}).length",
-        js_str(selector)
-    ))
-    .as_u64()
-    .unwrap() as usize
-}
-
-/// Wait until exactly `n` elements match.
-fn wait_count(page: &Page, selector: &str, n: usize) {
-    page.wait(
-        &format!("{n} × {selector}"),
-        &format!(
-            "document.querySelectorAll({}).length === {n}",
-            js_str(selector)
-        ),
-    );
-}
-
-/// The drawn wires: (source id, port, target id).
-fn wires(page: &Page) -> BTreeSet<(String, u64, String)> {
-    let v = page.eval(
-        "[...document.querySelectorAll('path.wire')].map(w => [w.dataset.source, Number(w.dataset.port), w.dataset.target])",
-    );
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|w| {
-            (
-                w[0].as_str().unwrap().to_string(),
-                w[1].as_u64().unwrap(),
-                w[2].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// Centre of a node's drawn body in canvas coordinates (Node-RED's x, y).
-fn node_centre(page: &Page, id: &str) -> (f64, f64) {
-    let v = page.eval(&format!(
-        "(() => {{ const svg = document.querySelector('#chart svg'); const s = svg.getBoundingClientRect(); \
-         const z = window.flowgateEditor.canvas.zoom; \
-         const r = document.querySelector('g.node[data-id={}] .node-body').getBoundingClientRect(); \
-         return [(r.left + r.width / 2 - s.left) / z, (r.top + r.height / 2 - s.top) / z]; }})()",
-        js_str(id)
-    ));
-    (v[0].as_f64().unwrap(), v[1].as_f64().unwrap())
-}
-
-fn node_selector(id: &str) -> String {
-    format!("g.node[data-id=\"{id}\"]")
-}
-
-fn get_flows(server: &common::Server) -> Value {
-    common::client()
-        .get(server.url("/flows"))
-        .header("Node-RED-API-Version", "v2")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap()
-}
-
-fn get_text(server: &common::Server, path: &str) -> (u16, String) {
-    let r = common::client().get(server.url(path)).send().unwrap();
-    (r.status().as_u16(), r.text().unwrap())
 }
 
 #[test]
@@ -161,52 +96,12 @@ fn ignite_export_imports_verbatim_with_positions_wires_and_config_panel() {
     wait_count(&page, "g.node", 5);
 
     let seed: Vec<Value> = serde_json::from_str(IGNITE).unwrap();
-    let mut expected_wires = BTreeSet::new();
-    for n in &seed {
-        let Some(x) = n["x"].as_f64() else { continue };
-        let y = n["y"].as_f64().unwrap();
-        let id = n["id"].as_str().unwrap();
-        let (cx, cy) = node_centre(&page, id);
-        assert!(
-            (cx - x).abs() < 1.0 && (cy - y).abs() < 1.0,
-            "{id} drawn at {cx},{cy}, stored at {x},{y}"
-        );
-        for (port, targets) in n["wires"].as_array().unwrap().iter().enumerate() {
-            for t in targets.as_array().unwrap() {
-                expected_wires.insert((
-                    id.to_string(),
-                    port as u64,
-                    t.as_str().unwrap().to_string(),
-                ));
-            }
-        }
-    }
+    let expected_wires = assert_drawn_as_stored(&page, &seed);
     assert_eq!(expected_wires.len(), 4);
     wait_count(&page, "path.wire", 4);
     assert_eq!(wires(&page), expected_wires);
     // Each wire runs from its source's output port to its target's input port.
-    let ends = page.eval(
-        "[...document.querySelectorAll('path.wire')].map(w => { const l = w.getTotalLength(); \
-         const a = w.getPointAtLength(0), b = w.getPointAtLength(l); \
-         const port = (sel) => { const r = document.querySelector(sel).getBoundingClientRect(), s = document.querySelector('#chart svg').getBoundingClientRect(); return [r.left + r.width / 2 - s.left, r.top + r.height / 2 - s.top]; }; \
-         return [a.x, a.y, b.x, b.y, ...port(`g.node[data-id=\"${w.dataset.source}\"] .port-out`), ...port(`g.node[data-id=\"${w.dataset.target}\"] .port-in`)]; })",
-    );
-    for e in ends.as_array().unwrap() {
-        let f: Vec<f64> = e
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
-        assert!(
-            (f[0] - f[4]).abs() <= 6.0 && (f[1] - f[5]).abs() <= 1.0,
-            "wire starts at its output port: {f:?}"
-        );
-        assert!(
-            (f[2] - f[6]).abs() <= 6.0 && (f[3] - f[7]).abs() <= 1.0,
-            "wire ends at its input port: {f:?}"
-        );
-    }
+    assert_wires_join_ports(&page);
     // Names as labels; the config node is in the side panel, not on the canvas.
     let labels =
         page.eval("[...document.querySelectorAll('g.node .node-label')].map(t => t.textContent)");
@@ -234,10 +129,7 @@ fn ignite_export_imports_verbatim_with_positions_wires_and_config_panel() {
         json!(true)
     );
     page.eval("document.querySelectorAll('.notification').forEach(n => n.remove())");
-    page.click_at(
-        (page.center("#chart").0, page.center("#chart").1 + 200.0),
-        false,
-    );
+    page.click_at((page.center("#chart").0, page.center("#chart").1 + 200.0));
     wait_count(&page, "g.node.selected", 0);
     page.screenshot(&common::repo_root().join("target/editor-ignite.png"));
 
@@ -256,7 +148,7 @@ fn ignite_export_imports_verbatim_with_positions_wires_and_config_panel() {
 }
 
 /// Drag a palette entry to a point on the canvas (relative to its top-left).
-fn drop_from_palette(page: &Page, node_type: &str, at: (f64, f64)) {
+fn drop_from_palette(page: &Chromium, node_type: &str, at: (f64, f64)) {
     let from = page.center(&format!(".palette-node[data-type=\"{node_type}\"]"));
     let chart = page.eval("(() => { const r = document.querySelector('#chart').getBoundingClientRect(); return [r.left, r.top]; })()");
     let to = (
@@ -266,7 +158,7 @@ fn drop_from_palette(page: &Page, node_type: &str, at: (f64, f64)) {
     page.drag(from, to);
 }
 
-fn node_id_of_type(page: &Page, node_type: &str) -> String {
+fn node_id_of_type(page: &Chromium, node_type: &str) -> String {
     page.wait(
         &format!("a {node_type} node"),
         &format!("document.querySelector('g.node[data-type=\"{node_type}\"]')?.dataset.id"),
@@ -316,7 +208,10 @@ fn dragged_and_wired_http_pair_deploys_and_serves() {
 
     let note = page.deploy();
     assert!(note.contains("deployed"), "{note}");
-    let rev = get_flows(&server)["rev"].as_str().unwrap().to_string();
+    let rev = get_json(&server, "/flows")["rev"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(
         note.contains(&rev),
         "notification {note:?} shows revision {rev}"
@@ -328,7 +223,7 @@ fn dragged_and_wired_http_pair_deploys_and_serves() {
     let (status, _) = get_text(&server, "/made-in-browser");
     assert_eq!(status, 200);
     // The runtime holds what was drawn.
-    let flows = get_flows(&server)["flows"].clone();
+    let flows = get_json(&server, "/flows")["flows"].clone();
     let node = flows
         .as_array()
         .unwrap()
@@ -349,7 +244,7 @@ const FUNCTION_FLOW: &str = r#"[
 ]"#;
 
 /// Open the function node's form and replace its body.
-fn edit_function_body(page: &Page, body: &str) {
+fn edit_function_body(page: &Chromium, body: &str) {
     page.double_click(&node_selector("fn"));
     let code = ".tray [data-field=\"func\"] textarea";
     page.wait(
@@ -388,18 +283,10 @@ fn edited_function_body_deploys_and_changes_the_answer() {
     page.fill(code, "msg.payload = \"v2\";\nif (msg.payload) {");
     page.key("Enter", &[]);
     page.key("Tab", &[]);
-    page.tab
-        .call_method(headless_chrome::protocol::cdp::Input::InsertText {
-            text: "msg.topic = \"t\";".into(),
-        })
-        .unwrap();
+    page.type_text("msg.topic = \"t\";");
     page.key("Enter", &[]);
-    page.key("Tab", &[ModifierKey::Shift]);
-    page.tab
-        .call_method(headless_chrome::protocol::cdp::Input::InsertText {
-            text: "}\nreturn msg;".into(),
-        })
-        .unwrap();
+    page.key("Tab", &[Modifier::Shift]);
+    page.type_text("}\nreturn msg;");
     let value = page.eval(&format!("document.querySelector({}).value", js_str(code)));
     assert_eq!(
         value,
@@ -427,7 +314,7 @@ fn edited_function_body_deploys_and_changes_the_answer() {
 fn broken_function_is_rejected_on_its_node_and_old_flow_keeps_serving() {
     let (server, page) = editor(FUNCTION_FLOW);
     wait_count(&page, "g.node", 3);
-    let rev_before = get_flows(&server)["rev"].clone();
+    let rev_before = get_json(&server, "/flows")["rev"].clone();
     edit_function_body(&page, "msg.payload = ;\nreturn msg +;");
     let note = page.deploy();
     assert!(note.to_lowercase().contains("rejected"), "{note}");
@@ -451,7 +338,7 @@ fn broken_function_is_rejected_on_its_node_and_old_flow_keeps_serving() {
         json!(true)
     );
     assert_eq!(get_text(&server, "/answer"), (200, "v1".to_string()));
-    assert_eq!(get_flows(&server)["rev"], rev_before);
+    assert_eq!(get_json(&server, "/flows")["rev"], rev_before);
     // Fixing it clears the mark on the next deploy.
     edit_function_body(&page, "msg.payload = \"fixed\";\nreturn msg;");
     let note = page.deploy();
@@ -542,7 +429,7 @@ fn token_console_generates_a_verifiable_token_and_reports_expired_ones() {
         .to_string();
     let note = page.deploy();
     assert!(note.contains("deployed"), "{note}");
-    let flows = get_flows(&server).to_string();
+    let flows = get_json(&server, "/flows").to_string();
     assert!(
         flows.contains(&cfg_id) && !flows.contains(SECRET),
         "secret never returned: {flows}"
@@ -669,7 +556,7 @@ fn undo_and_redo_restore_a_deleted_node_with_its_wires() {
         "leaving with unsaved changes asks first"
     );
 
-    page.key("z", &[ModifierKey::Ctrl]);
+    page.key("z", &[Modifier::Ctrl]);
     wait_count(&page, "g.node", 3);
     wait_count(&page, "path.wire", 2);
     assert_eq!(wires(&page), before);
@@ -684,7 +571,7 @@ fn undo_and_redo_restore_a_deleted_node_with_its_wires() {
         "back to the deployed state"
     );
 
-    page.key("z", &[ModifierKey::Ctrl, ModifierKey::Shift]);
+    page.key("z", &[Modifier::Ctrl, Modifier::Shift]);
     wait_count(&page, "g.node", 2);
     wait_count(&page, "path.wire", 0);
     page.click("#btn-undo");
@@ -710,14 +597,14 @@ fn selection_move_copy_paste_and_wire_removal_are_undoable() {
     wait_count(&page, "g.node.selected", 2);
     // Shift-click adds far; shift-click again removes it.
     let far = page.center(&node_selector("far"));
-    page.click_at(far, true);
+    page.shift_click_at(far);
     wait_count(&page, "g.node.selected", 3);
-    page.click_at(far, true);
+    page.shift_click_at(far);
     wait_count(&page, "g.node.selected", 2);
     // Arrow keys move the selection.
     page.key("ArrowRight", &[]);
     page.key("ArrowRight", &[]);
-    page.key("ArrowDown", &[ModifierKey::Shift]);
+    page.key("ArrowDown", &[Modifier::Shift]);
     page.wait("moved by keys", "(() => { const n = window.flowgateEditor.model.get('a'); return n.x === 162 && n.y === 120; })()");
     let (x, y) = node_centre(&page, "b");
     assert!(
@@ -726,7 +613,7 @@ fn selection_move_copy_paste_and_wire_removal_are_undoable() {
     );
     // Dragging a node moves it.
     let p = page.center(&node_selector("far"));
-    page.click_at(p, false);
+    page.click_at(p);
     page.drag(p, (p.0 + 40.0, p.1 + 20.0));
     let (x, y) = node_centre(&page, "far");
     assert!(
@@ -736,8 +623,8 @@ fn selection_move_copy_paste_and_wire_removal_are_undoable() {
     // Copy a and b, paste: fresh ids, the wire between them copied too.
     page.drag((cx + 60.0, cy + 40.0), (cx + 480.0, cy + 180.0));
     wait_count(&page, "g.node.selected", 2);
-    page.key("c", &[ModifierKey::Ctrl]);
-    page.key("v", &[ModifierKey::Ctrl]);
+    page.key("c", &[Modifier::Ctrl]);
+    page.key("v", &[Modifier::Ctrl]);
     wait_count(&page, "g.node", 5);
     wait_count(&page, "path.wire", 2);
     let pasted: Vec<String> = page
@@ -759,19 +646,16 @@ fn selection_move_copy_paste_and_wire_removal_are_undoable() {
         "(() => { const w = document.querySelector('path.wire[data-source=\"a\"]'); const l = w.getTotalLength(); const p = w.getPointAtLength(l / 2); \
          const s = document.querySelector('#chart svg').getBoundingClientRect(); return [s.left + p.x, s.top + p.y]; })()",
     );
-    page.click_at(
-        (wire[0].as_f64().unwrap(), wire[1].as_f64().unwrap()),
-        false,
-    );
+    page.click_at((wire[0].as_f64().unwrap(), wire[1].as_f64().unwrap()));
     page.wait(
         "the wire selected",
         "!!document.querySelector('path.wire.selected[data-source=\"a\"]')",
     );
     page.key("Delete", &[]);
     wait_count(&page, "path.wire", 1);
-    page.key("z", &[ModifierKey::Ctrl]);
+    page.key("z", &[Modifier::Ctrl]);
     wait_count(&page, "path.wire", 2);
-    page.key("z", &[ModifierKey::Ctrl]);
+    page.key("z", &[Modifier::Ctrl]);
     wait_count(&page, "g.node", 3);
     page.assert_no_errors();
 }
@@ -783,7 +667,7 @@ fn admin_token_is_asked_for_once_and_used_for_api_and_live_events() {
     let server = common::Server::start_with(&flow, &["--admin-token", TOKEN], &[]);
     let r = common::client().get(server.url("/flows")).send().unwrap();
     assert_eq!(r.status(), 401, "the API needs the token");
-    let page = Page::launch(&server.url(""));
+    let page = Chromium::launch(&server.url(""));
     page.wait(
         "the login dialog",
         "!!document.querySelector('#login-dialog')",

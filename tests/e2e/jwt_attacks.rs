@@ -6,16 +6,14 @@
 //! tokens and stripped signatures. Ignite's `jwt` node and
 //! node-red-contrib-jwt's `jwt verify` are both attacked.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::common::{client, run_cli, Server};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{client, run_cli, Server};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
@@ -199,32 +197,87 @@ fn assert_contrib_refused(s: &Server, token: &str, message: &str) {
     assert_eq!(body["error"], message, "{token}");
 }
 
+/// The keys every case uses, made once per test binary (`flowgate keygen`
+/// is the slow part of a case and the keys are only read).
+fn shared_keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(keys)
+}
+
+/// A running server with every attacked endpoint, the key set it is
+/// configured with, and a key-set server the attacker controls.
+struct Target {
+    keys: &'static Keys,
+    remote_keys: Recorder,
+    attacker: Recorder,
+    s: Server,
+    claims: Value,
+    rsa: EncodingKey,
+    ec: EncodingKey,
+}
+
+impl Target {
+    fn start() -> Target {
+        let keys = shared_keys();
+        let remote_keys = Recorder::start(json!({"keys": [keys.rsa_jwk]}).to_string());
+        let attacker = Recorder::start(json!({"keys": []}).to_string());
+        let s = start(keys, &remote_keys.url);
+        Target {
+            keys,
+            remote_keys,
+            attacker,
+            s,
+            claims: json!({"sub": "alice", "exp": now() + 600}),
+            rsa: EncodingKey::from_rsa_pem(keys.rsa_private.as_bytes()).unwrap(),
+            ec: EncodingKey::from_ec_pem(keys.ec_private.as_bytes()).unwrap(),
+        }
+    }
+
+    /// A genuine RS256 token for `/rs` and `/contrib`.
+    fn rs_token(&self) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::RS256), &self.claims, &self.rsa).unwrap()
+    }
+
+    /// A genuine RS256 token naming the remote key set's kid, for `/remote`.
+    fn remote_token(&self) -> String {
+        let mut kid_header = Header::new(Algorithm::RS256);
+        kid_header.kid = Some("rsa-1".into());
+        jsonwebtoken::encode(&kid_header, &self.claims, &self.rsa).unwrap()
+    }
+
+    /// The three parts of a genuine HS256 token.
+    fn hs_parts(&self) -> Vec<String> {
+        hs(&self.claims).split('.').map(str::to_owned).collect()
+    }
+
+    /// After an attack the runtime still serves genuine tokens.
+    fn assert_still_serves(&self) {
+        assert_eq!(get(&self.s, "/hs", &hs(&self.claims)).status(), 200);
+        assert_eq!(get(&self.s, "/remote", &self.remote_token()).status(), 200);
+    }
+}
+
 #[test]
-fn jwt_attack_list() {
-    let keys = keys();
-    let remote_keys = Recorder::start(json!({"keys": [keys.rsa_jwk]}).to_string());
-    let attacker = Recorder::start(json!({"keys": []}).to_string());
-    let s = start(&keys, &remote_keys.url);
-    let claims = json!({"sub": "alice", "exp": now() + 600});
-    let rsa = EncodingKey::from_rsa_pem(keys.rsa_private.as_bytes()).unwrap();
-    let ec = EncodingKey::from_ec_pem(keys.ec_private.as_bytes()).unwrap();
-
-    // Control: each endpoint accepts its genuine token.
-    assert_eq!(get(&s, "/hs", &hs(&claims)).status(), 200);
-    let rs_token = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &rsa).unwrap();
-    assert_eq!(get(&s, "/rs", &rs_token).status(), 200);
-    assert_eq!(get(&s, "/contrib", &rs_token).status(), 200);
-    let es_token = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &ec).unwrap();
-    assert_eq!(get(&s, "/es", &es_token).status(), 200);
-    let mut kid_header = Header::new(Algorithm::RS256);
-    kid_header.kid = Some("rsa-1".into());
-    let remote_token = jsonwebtoken::encode(&kid_header, &claims, &rsa).unwrap();
-    let r = get(&s, "/remote", &remote_token);
+fn each_endpoint_accepts_its_genuine_token() {
+    let t = Target::start();
+    let s = &t.s;
+    assert_eq!(get(s, "/hs", &hs(&t.claims)).status(), 200);
+    let rs_token = t.rs_token();
+    assert_eq!(get(s, "/rs", &rs_token).status(), 200);
+    assert_eq!(get(s, "/contrib", &rs_token).status(), 200);
+    let es_token = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &t.claims, &t.ec).unwrap();
+    assert_eq!(get(s, "/es", &es_token).status(), 200);
+    let r = get(s, "/remote", &t.remote_token());
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().unwrap(), claims);
+    assert_eq!(r.json::<Value>().unwrap(), t.claims);
+}
 
-    // 1. alg "none" in any letter case, with and without a signature.
-    let payload = b64(claims.to_string().as_bytes());
+/// 1. alg "none" in any letter case, with and without a signature.
+#[test]
+fn alg_none_in_any_letter_case_is_refused() {
+    let t = Target::start();
+    let s = &t.s;
+    let payload = b64(t.claims.to_string().as_bytes());
     for none in ["none", "None", "NONE", "nOnE", "NoNe"] {
         let header = b64(json!({"alg": none, "typ": "JWT"}).to_string().as_bytes());
         for token in [
@@ -232,13 +285,20 @@ fn jwt_attack_list() {
             format!("{header}.{payload}.c2lnbmF0dXJl"),
         ] {
             for path in ["/hs", "/rs", "/es", "/remote"] {
-                assert_refused(&s, path, &token, "algorithm none is not allowed");
+                assert_refused(s, path, &token, "algorithm none is not allowed");
             }
-            assert_eq!(get(&s, "/contrib", &token).status(), 401);
+            assert_eq!(get(s, "/contrib", &token).status(), 401);
         }
     }
+    t.assert_still_serves();
+}
 
-    // 2. Algorithm confusion: HS256 keyed with the public key text.
+/// 2. Algorithm confusion: HS256 keyed with the public key text.
+#[test]
+fn hs256_keyed_with_the_public_key_is_refused() {
+    let t = Target::start();
+    let s = &t.s;
+    let keys = t.keys;
     for (public, path, expected) in [
         (&keys.rsa_public, "/rs", "RS256"),
         (&keys.ec_public, "/es", "ES256"),
@@ -246,19 +306,19 @@ fn jwt_attack_list() {
         for variant in [public.clone(), public.trim().to_owned()] {
             let forged = raw_token(
                 json!({"alg": "HS256", "typ": "JWT"}).to_string().as_bytes(),
-                claims.to_string().as_bytes(),
+                t.claims.to_string().as_bytes(),
                 Algorithm::HS256,
                 &EncodingKey::from_secret(variant.as_bytes()),
             );
             assert_refused(
-                &s,
+                s,
                 path,
                 &forged,
                 &format!("algorithm HS256 is not allowed (expected {expected})"),
             );
             // The contrib node lists HS256 beside RS256, yet an RSA public
             // key never serves as an HMAC secret.
-            assert_contrib_refused(&s, &forged, "invalid algorithm");
+            assert_contrib_refused(s, &forged, "invalid algorithm");
         }
     }
     // ...and against the remote key set, naming the RSA key's kid.
@@ -267,36 +327,48 @@ fn jwt_attack_list() {
         json!({"alg": "HS256", "kid": "rsa-1"})
             .to_string()
             .as_bytes(),
-        claims.to_string().as_bytes(),
+        t.claims.to_string().as_bytes(),
         Algorithm::HS256,
         &EncodingKey::from_secret(jwk_text.as_bytes()),
     );
     assert_refused(
-        &s,
+        s,
         "/remote",
         &forged,
         "algorithm HS256 is not allowed (expected RS256)",
     );
+    t.assert_still_serves();
+}
 
-    // 3. A genuine signature under an algorithm the config does not list.
-    let rs384 = jsonwebtoken::encode(&Header::new(Algorithm::RS384), &claims, &rsa).unwrap();
+/// 3. A genuine signature under an algorithm the config does not list.
+#[test]
+fn a_genuine_signature_under_an_unlisted_algorithm_is_refused() {
+    let t = Target::start();
+    let s = &t.s;
+    let rs384 = jsonwebtoken::encode(&Header::new(Algorithm::RS384), &t.claims, &t.rsa).unwrap();
     assert_refused(
-        &s,
+        s,
         "/rs",
         &rs384,
         "algorithm RS384 is not allowed (expected RS256)",
     );
-    assert_contrib_refused(&s, &rs384, "invalid algorithm");
-    let hs512 = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &hs_key()).unwrap();
+    assert_contrib_refused(s, &rs384, "invalid algorithm");
+    let hs512 = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &t.claims, &hs_key()).unwrap();
     assert_refused(
-        &s,
+        s,
         "/hs",
         &hs512,
         "algorithm HS512 is not allowed (expected HS256)",
     );
+    t.assert_still_serves();
+}
 
-    // 4. kid is an opaque lookup key: path traversal and SQL-ish text reach
-    //    no file and no query; with a local key it is not even looked at.
+/// 4. kid is an opaque lookup key: path traversal and SQL-ish text reach
+///    no file and no query; with a local key it is not even looked at.
+#[test]
+fn hostile_kid_values_reach_no_file_and_no_other_url() {
+    let t = Target::start();
+    let s = &t.s;
     for kid in [
         "../../../../../../etc/passwd",
         "/dev/random",
@@ -307,12 +379,12 @@ fn jwt_attack_list() {
     ] {
         let mut h = Header::new(Algorithm::HS256);
         h.kid = Some(kid.into());
-        let token = jsonwebtoken::encode(&h, &claims, &hs_key()).unwrap();
-        assert_eq!(get(&s, "/hs", &token).status(), 200, "{kid}");
+        let token = jsonwebtoken::encode(&h, &t.claims, &hs_key()).unwrap();
+        assert_eq!(get(s, "/hs", &token).status(), 200, "{kid}");
         let mut h = Header::new(Algorithm::RS256);
         h.kid = Some(kid.into());
-        let token = jsonwebtoken::encode(&h, &claims, &rsa).unwrap();
-        let r = get(&s, "/remote", &token);
+        let token = jsonwebtoken::encode(&h, &t.claims, &t.rsa).unwrap();
+        let r = get(s, "/remote", &token);
         assert_eq!(r.status(), 401, "{kid}");
         let reason = r.json::<Value>().unwrap()["error"]
             .as_str()
@@ -325,12 +397,19 @@ fn jwt_attack_list() {
         );
     }
     // Only the configured key set URL was ever fetched.
-    let fetched = remote_keys.paths();
+    let fetched = t.remote_keys.paths();
     assert!(!fetched.is_empty());
     assert!(fetched.iter().all(|p| p == "/keys.json"), "{fetched:?}");
+    t.assert_still_serves();
+}
 
-    // 5. Keys named by the token itself are ignored: jku, x5u and an
-    //    embedded jwk, each for the attacker's own key.
+/// 5. Keys named by the token itself are ignored: jku, x5u and an
+///    embedded jwk, each for the attacker's own key.
+#[test]
+fn keys_named_by_the_token_itself_are_ignored() {
+    let t = Target::start();
+    let s = &t.s;
+    let attacker = &t.attacker;
     let (attacker_private, _) = keygen("RS256");
     let attacker_key = EncodingKey::from_rsa_pem(attacker_private.as_bytes()).unwrap();
     let attacker_jwk = Jwk::from_encoding_key(&attacker_key, Algorithm::RS256).unwrap();
@@ -338,56 +417,98 @@ fn jwt_attack_list() {
     h.jku = Some(format!("{}/jwks.json", attacker.url));
     h.x5u = Some(format!("{}/cert.pem", attacker.url));
     h.jwk = Some(attacker_jwk);
-    let token = jsonwebtoken::encode(&h, &claims, &attacker_key).unwrap();
-    assert_refused(&s, "/rs", &token, "invalid signature");
-    assert_contrib_refused(&s, &token, "invalid signature");
+    let token = jsonwebtoken::encode(&h, &t.claims, &attacker_key).unwrap();
+    assert_refused(s, "/rs", &token, "invalid signature");
+    assert_contrib_refused(s, &token, "invalid signature");
     h.kid = Some("attacker".into());
-    let token = jsonwebtoken::encode(&h, &claims, &attacker_key).unwrap();
-    assert_refused(&s, "/remote", &token, "unknown key id: attacker");
+    let token = jsonwebtoken::encode(&h, &t.claims, &attacker_key).unwrap();
+    assert_refused(s, "/remote", &token, "unknown key id: attacker");
     let hs_with_jku = {
         let mut h = Header::new(Algorithm::HS256);
         h.jku = Some(format!("{}/jwks.json", attacker.url));
-        jsonwebtoken::encode(&h, &claims, &EncodingKey::from_secret(b"attacker")).unwrap()
+        jsonwebtoken::encode(&h, &t.claims, &EncodingKey::from_secret(b"attacker")).unwrap()
     };
-    assert_refused(&s, "/hs", &hs_with_jku, "invalid signature");
+    assert_refused(s, "/hs", &hs_with_jku, "invalid signature");
     assert!(attacker.paths().is_empty(), "{:?}", attacker.paths());
+    t.assert_still_serves();
+}
 
-    // 6. Time claims around the 30 s leeway. Tokens are made at `t`; the
-    //    server's clock reads t or later, so each case is deterministic.
+/// An HS256 token for `/hs` whose claims are `sub` and `claim: value`.
+fn with_claim(claim: &str, value: Value) -> String {
+    let mut c = json!({"sub": "alice"});
+    c[claim] = value;
+    hs(&c)
+}
+
+/// 6. Time claims around the 30 s leeway. Tokens are made at `t`; the
+///    server's clock reads t or later, so each case is deterministic.
+#[test]
+fn exp_is_refused_from_exp_plus_leeway_and_accepted_inside_it() {
+    let target = Target::start();
+    let s = &target.s;
     let t = now();
-    let at = |k: &str, v: Value| {
-        let mut c = json!({"sub": "alice"});
-        c[k] = v;
-        hs(&c)
-    };
     // exp + leeway reached: expired (a token is expired at its exp second).
-    assert_refused(&s, "/hs", &at("exp", json!(t - LEEWAY)), "token expired");
     assert_refused(
-        &s,
+        s,
         "/hs",
-        &at("exp", json!(t - LEEWAY - 1)),
+        &with_claim("exp", json!(t - LEEWAY)),
         "token expired",
     );
-    assert_refused(&s, "/hs", &at("exp", json!(0)), "token expired");
-    assert_refused(&s, "/hs", &at("exp", json!(-1e300)), "token expired");
+    assert_refused(
+        s,
+        "/hs",
+        &with_claim("exp", json!(t - LEEWAY - 1)),
+        "token expired",
+    );
+    assert_refused(s, "/hs", &with_claim("exp", json!(0)), "token expired");
+    assert_refused(s, "/hs", &with_claim("exp", json!(-1e300)), "token expired");
     // Inside the leeway: still accepted.
     assert_eq!(
-        get(&s, "/hs", &at("exp", json!(t - LEEWAY + 10))).status(),
+        get(s, "/hs", &with_claim("exp", json!(t - LEEWAY + 10))).status(),
         200
     );
-    assert_eq!(get(&s, "/hs", &at("exp", json!(t - 1))).status(), 200);
-    assert_eq!(get(&s, "/hs", &at("exp", json!(1e300))).status(), 200);
-    // nbf up to now + leeway is accepted, beyond it is not yet valid.
-    assert_eq!(get(&s, "/hs", &at("nbf", json!(t + LEEWAY))).status(), 200);
+    assert_eq!(
+        get(s, "/hs", &with_claim("exp", json!(t - 1))).status(),
+        200
+    );
+    assert_eq!(
+        get(s, "/hs", &with_claim("exp", json!(1e300))).status(),
+        200
+    );
+    target.assert_still_serves();
+}
+
+/// 6. nbf up to now + leeway is accepted, beyond it is not yet valid.
+#[test]
+fn nbf_beyond_the_leeway_is_not_yet_valid() {
+    let target = Target::start();
+    let s = &target.s;
+    let t = now();
+    assert_eq!(
+        get(s, "/hs", &with_claim("nbf", json!(t + LEEWAY))).status(),
+        200
+    );
     assert_refused(
-        &s,
+        s,
         "/hs",
-        &at("nbf", json!(t + LEEWAY + 10)),
+        &with_claim("nbf", json!(t + LEEWAY + 10)),
         "token not yet valid",
     );
-    assert_refused(&s, "/hs", &at("nbf", json!(1e300)), "token not yet valid");
-    // Time claims that are not numbers are refused, null included (else
-    // `"exp": null` would be a token that never expires).
+    assert_refused(
+        s,
+        "/hs",
+        &with_claim("nbf", json!(1e300)),
+        "token not yet valid",
+    );
+    target.assert_still_serves();
+}
+
+/// 6. Time claims that are not numbers are refused, null included (else
+///    `"exp": null` would be a token that never expires).
+#[test]
+fn time_claims_that_are_not_numbers_are_refused() {
+    let t = Target::start();
+    let s = &t.s;
     for bad in [
         json!(null),
         json!("9999999999"),
@@ -396,31 +517,48 @@ fn jwt_attack_list() {
         json!(true),
     ] {
         assert_refused(
-            &s,
+            s,
             "/hs",
-            &at("exp", bad.clone()),
+            &with_claim("exp", bad.clone()),
             "invalid claim: exp must be a number",
         );
         assert_refused(
-            &s,
+            s,
             "/hs",
-            &at("nbf", bad.clone()),
+            &with_claim("nbf", bad.clone()),
             "invalid claim: nbf must be a number",
         );
         assert_contrib_refused(
-            &s,
+            s,
             &{
                 let mut c = json!({"sub": "alice"});
                 c["exp"] = bad.clone();
-                jsonwebtoken::encode(&Header::new(Algorithm::RS256), &c, &rsa).unwrap()
+                jsonwebtoken::encode(&Header::new(Algorithm::RS256), &c, &t.rsa).unwrap()
             },
             "invalid exp value",
         );
     }
-    // iat is informational (as in Node's jsonwebtoken without maxAge).
-    assert_eq!(get(&s, "/hs", &at("iat", json!(t + 86_400))).status(), 200);
+    t.assert_still_serves();
+}
 
-    // 7. Repeated names: refused even under a valid signature.
+/// 6. iat is informational (as in Node's jsonwebtoken without maxAge).
+#[test]
+fn iat_in_the_future_is_accepted() {
+    let target = Target::start();
+    let t = now();
+    assert_eq!(
+        get(&target.s, "/hs", &with_claim("iat", json!(t + 86_400))).status(),
+        200
+    );
+    target.assert_still_serves();
+}
+
+/// 7. Repeated names: refused even under a valid signature.
+#[test]
+fn repeated_names_are_refused_under_a_valid_signature() {
+    let target = Target::start();
+    let s = &target.s;
+    let t = now();
     let dup_claims = raw_token(
         br#"{"alg":"HS256","typ":"JWT"}"#,
         format!(r#"{{"sub":"alice","exp":1,"exp":{}}}"#, t + 600).as_bytes(),
@@ -428,7 +566,7 @@ fn jwt_attack_list() {
         &hs_key(),
     );
     assert_refused(
-        &s,
+        s,
         "/hs",
         &dup_claims,
         "token malformed: claims repeat a claim name",
@@ -440,7 +578,7 @@ fn jwt_attack_list() {
         &hs_key(),
     );
     assert_refused(
-        &s,
+        s,
         "/hs",
         &dup_sub,
         "token malformed: claims repeat a claim name",
@@ -452,13 +590,19 @@ fn jwt_attack_list() {
         &hs_key(),
     );
     assert_refused(
-        &s,
+        s,
         "/hs",
         &dup_alg,
         "token malformed: header repeats a parameter name",
     );
+    target.assert_still_serves();
+}
 
-    // 8. Segments that are not JSON objects, or not base64url at all.
+/// 8. Claims that are not a JSON object are malformed, even when signed.
+#[test]
+fn signed_claims_that_are_not_a_json_object_are_malformed() {
+    let t = Target::start();
+    let s = &t.s;
     let signed_payload =
         |payload: &[u8]| raw_token(br#"{"alg":"HS256"}"#, payload, Algorithm::HS256, &hs_key());
     for payload in [
@@ -469,7 +613,7 @@ fn jwt_attack_list() {
         b"not json \xff",
     ] {
         let token = signed_payload(payload);
-        let r = get(&s, "/hs", &token);
+        let r = get(s, "/hs", &token);
         assert_eq!(r.status(), 401, "{}", String::from_utf8_lossy(payload));
         let reason = r.json::<Value>().unwrap()["error"]
             .as_str()
@@ -477,8 +621,15 @@ fn jwt_attack_list() {
             .to_owned();
         assert!(reason.starts_with("token malformed: "), "{reason}");
     }
-    let good = hs(&claims);
-    let parts: Vec<&str> = good.split('.').collect();
+    t.assert_still_serves();
+}
+
+/// 8. Headers that are not JSON objects, or not base64url at all, and
+///    tokens without exactly three parts.
+#[test]
+fn headers_and_segments_that_are_not_base64url_json_are_malformed() {
+    let t = Target::start();
+    let parts = t.hs_parts();
     let not_json = "token malformed: header is not base64url-encoded JSON";
     for (token, reason) in [
         (
@@ -517,29 +668,36 @@ fn jwt_attack_list() {
             "invalid signature",
         ),
     ] {
-        assert_refused(&s, "/hs", &token, reason);
+        assert_refused(&t.s, "/hs", &token, reason);
     }
+    t.assert_still_serves();
+}
 
-    // 9. Signature stripping.
+/// 9. Signature stripping, or a signature moved onto other claims.
+#[test]
+fn stripped_or_moved_signatures_are_refused() {
+    let t = Target::start();
+    let s = &t.s;
+    let parts = t.hs_parts();
     assert_refused(
-        &s,
+        s,
         "/hs",
         &format!("{}.{}.", parts[0], parts[1]),
         "token malformed: signature is missing",
     );
+    let rs_token = t.rs_token();
     let rs_parts: Vec<&str> = rs_token.split('.').collect();
     assert_refused(
-        &s,
+        s,
         "/rs",
         &format!("{}.{}.", rs_parts[0], rs_parts[1]),
         "token malformed: signature is missing",
     );
     assert_contrib_refused(
-        &s,
+        s,
         &format!("{}.{}.", rs_parts[0], rs_parts[1]),
         "jwt signature is required",
     );
-    // ...or a signature moved onto other claims.
     let moved = format!(
         "{}.{}.{}",
         parts[0],
@@ -548,10 +706,17 @@ fn jwt_attack_list() {
             .as_bytes()),
         parts[2]
     );
-    assert_refused(&s, "/hs", &moved, "invalid signature");
+    assert_refused(s, "/hs", &moved, "invalid signature");
+    t.assert_still_serves();
+}
 
-    // 10. Megabyte tokens: in a header the server refuses the request head
-    //     (431); in a body they are refused quickly, with a short answer.
+/// 10. Megabyte tokens: in a header the server refuses the request head
+///     (431); in a body they are refused quickly, with a short answer.
+#[test]
+fn megabyte_tokens_are_refused_quickly_with_a_short_answer() {
+    let t = Target::start();
+    let s = &t.s;
+    let parts = t.hs_parts();
     let huge_alg = format!(
         "{}.{}.{}",
         b64(json!({"alg": "A".repeat(1 << 20)}).to_string().as_bytes()),
@@ -596,8 +761,5 @@ fn jwt_attack_list() {
             reason
         );
     }
-
-    // After all of it the runtime still serves genuine tokens.
-    assert_eq!(get(&s, "/hs", &hs(&claims)).status(), 200);
-    assert_eq!(get(&s, "/remote", &remote_token).status(), 200);
+    t.assert_still_serves();
 }

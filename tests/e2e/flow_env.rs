@@ -3,9 +3,7 @@
 //! which read as unset everywhere a flow can look: `env.get` in a function
 //! node, a `${VAR}` property, an `env` typed value, the template node.
 
-mod common;
-
-use common::{client, Server};
+use crate::common::{client, Server};
 use serde_json::{json, Value};
 
 const ADMIN_TOKEN: &str = "admin-token-that-flows-must-not-see-1234";

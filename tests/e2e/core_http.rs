@@ -1,9 +1,7 @@
 //! `http in` → `http response` behaviour through the real binary, as Node-RED
 //! answers it.
 
-mod common;
-
-use common::{client, Server};
+use crate::common::{client, Server};
 use serde_json::{json, Value};
 
 fn echo_flow(method: &str, extra_response: &str) -> String {

@@ -4,12 +4,9 @@
 //! (with the right result, or the timeout error), and while two such
 //! requests are converted another endpoint keeps answering promptly.
 
-mod common;
-
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{client, Server};
+use crate::common::{client, Server};
 use serde_json::{json, Value};
 
 /// The function nodes' timeout (the `timeout` property, in seconds). Short,
@@ -32,10 +29,6 @@ const MAX_PROBES: usize = 60;
 
 /// Just under the default 5 MiB body limit.
 const BODY_BYTES: usize = 5_000_000;
-
-/// The tests take turns: each keeps both cores of a small machine busy on
-/// its own, and their bounds are for that load.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// A function timeout short enough that the conversion itself runs out of
 /// time, even in a release build.
@@ -155,7 +148,9 @@ fn assert_count_or_timeout(path: &str, status: u16, body: &Value, keys: usize, t
 
 #[test]
 fn a_5mb_body_of_integer_keys_is_answered_within_the_function_timeout() {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Each test keeps both cores of a small machine busy on its own, and
+    // its bounds are for that load.
+    let _turn = crate::exclusive();
     let s = start();
     let (body, keys) = integer_keyed_body();
     for (path, timeout) in [
@@ -176,7 +171,9 @@ fn a_5mb_body_of_integer_keys_is_answered_within_the_function_timeout() {
 
 #[test]
 fn another_endpoint_keeps_answering_while_two_big_bodies_convert() {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Each test keeps both cores of a small machine busy on its own, and
+    // its bounds are for that load.
+    let _turn = crate::exclusive();
     let s = start();
     let (body, keys) = integer_keyed_body();
     // Warm up the cheap endpoint (its first run compiles the script).

@@ -1,9 +1,9 @@
 //! `flowgate check` / `flowgate run` refuse every class of bad flow with a
 //! message naming the node, and accept what Node-RED accepts.
 
-mod common;
+use crate::common;
 
-use common::run_cli;
+use crate::common::run_cli;
 
 fn check(flow: &str) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();

@@ -1,13 +1,11 @@
 //! A deploy interrupted by SIGKILL at any moment leaves the flows and
 //! credentials files either old or new, never truncated, and the runtime
-//! starts again from a matching pair (`tests/deploy_files.rs` covers each
+//! starts again from a matching pair (`tests/e2e/deploy_files.rs` covers each
 //! point of the save in turn).
-
-mod common;
 
 use std::time::Duration;
 
-use common::{client, Server};
+use crate::common::{client, Server};
 use serde_json::{json, Value};
 
 fn flow_a() -> Value {
@@ -37,6 +35,7 @@ fn without_credentials(v: &Value) -> Value {
 
 #[test]
 fn sigkill_during_deploys_never_corrupts_files() {
+    let _turn = crate::exclusive();
     let a = flow_a();
     let b_persisted = without_credentials(&flow_b());
     let mut seen_new = 0;

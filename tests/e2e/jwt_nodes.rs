@@ -5,15 +5,13 @@
 //! The flows use only `http in`, `jwt`, `jwt sign`/`verify`, `catch` and
 //! `http response`, so this file needs no other node type.
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::common::{client, run_cli, Server};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{client, run_cli, Server};
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};

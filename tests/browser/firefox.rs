@@ -1,78 +1,27 @@
-//! The web editor in headless Firefox (Debian's `firefox-esr`, through
-//! geckodriver and WebDriver): the binary runs the Ignite export, and the
-//! test checks what a Firefox user sees and does at 1280×800 — the drawn
-//! flow, the palette, the config panel, undo/redo of a delete, a node's form
-//! and the code editor, and a deploy that keeps `/jwt/generate` answering.
-
-mod common;
-#[path = "editor_firefox/driver.rs"]
-mod driver;
+//! The editor in headless Firefox (Debian's `firefox-esr`, through
+//! geckodriver and WebDriver): the binary runs the Ignite example flow, and
+//! each test checks one thing a Firefox user sees or does at 1280×800 — the
+//! palette, the drawn flow and the config panel, undo/redo of a delete, a
+//! node's form, the code editor, and a deploy that keeps `/jwt/generate`
+//! answering.
 
 use std::collections::BTreeSet;
 
-use driver::{js_str, Page};
 use fantoccini::key::Key;
 use serde_json::{json, Value};
+
+use crate::common;
+use crate::driver::firefox::Firefox;
+use crate::driver::{js_str, Driver, Modifier};
+use crate::editor::{
+    assert_drawn_as_stored, assert_wires_join_ports, dirty, get_json, node_centre, node_selector,
+    wait_count, wires,
+};
 
 const IGNITE_NODE: &str = "91ef189c.6f3fb8";
 const ACCESS_TOKEN_NODE: &str = "f115185f.c4bcd8";
 const PAYLOAD_NODE: &str = "34c70aa9.45ad56";
 const CONFIG_NODE: &str = "766dcb94.6ebc04";
-
-fn node_selector(id: &str) -> String {
-    format!("g.node[data-id=\"{id}\"]")
-}
-
-/// Wait until exactly `n` elements match.
-fn wait_count(page: &Page, selector: &str, n: usize) {
-    page.wait(
-        &format!("{n} × {selector}"),
-        &format!(
-            "document.querySelectorAll({}).length === {n}",
-            js_str(selector)
-        ),
-    );
-}
-
-/// The drawn wires: (source id, port, target id).
-fn wires(page: &Page) -> BTreeSet<(String, u64, String)> {
-    let v = page.eval(
-        "[...document.querySelectorAll('path.wire')].map(w => [w.dataset.source, Number(w.dataset.port), w.dataset.target])",
-    );
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|w| {
-            (
-                w[0].as_str().unwrap().to_string(),
-                w[1].as_u64().unwrap(),
-                w[2].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// Centre of a node's drawn body in canvas coordinates (Node-RED's x, y).
-fn node_centre(page: &Page, id: &str) -> (f64, f64) {
-    let v = page.eval(&format!(
-        "(() => {{ const svg = document.querySelector('#chart svg'); const s = svg.getBoundingClientRect(); \
-         const z = window.flowgateEditor.canvas.zoom; \
-         const r = document.querySelector('g.node[data-id={}] .node-body').getBoundingClientRect(); \
-         return [(r.left + r.width / 2 - s.left) / z, (r.top + r.height / 2 - s.top) / z]; }})()",
-        js_str(id)
-    ));
-    (v[0].as_f64().unwrap(), v[1].as_f64().unwrap())
-}
-
-fn get_json(server: &common::Server, path: &str) -> Value {
-    common::client()
-        .get(server.url(path))
-        .header("Node-RED-API-Version", "v2")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap()
-}
 
 /// The node types `GET /nodes` offers for the canvas (config types excluded).
 fn palette_types(nodes: &Value) -> BTreeSet<String> {
@@ -107,17 +56,12 @@ fn palette_types(nodes: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-fn dirty(page: &Page) -> bool {
-    page.eval("document.querySelector('#btn-deploy').classList.contains('dirty')")
-        .as_bool()
-        .unwrap()
-}
-
-#[test]
-fn ignite_flow_in_firefox_draws_edits_undoes_and_deploys() {
+/// The binary running the Ignite example flow, Firefox open on its editor
+/// with the flow drawn, and the flow as stored.
+fn ignite_in_firefox() -> (common::Server, Firefox, Vec<Value>) {
     let flow_path = common::repo_root().join("flows/ignite-jwt.json");
     let server = common::Server::start_file(&flow_path, &[], &[]);
-    let page = Page::open(&server.url(""));
+    let page = Firefox::open(&server.url(""));
     assert!(
         page.eval("navigator.userAgent")
             .as_str()
@@ -126,8 +70,16 @@ fn ignite_flow_in_firefox_draws_edits_undoes_and_deploys() {
         "the page runs in Firefox"
     );
     assert_eq!(page.eval("[innerWidth, innerHeight]"), json!([1280, 800]));
+    wait_count(&page, "g.node", 5);
+    wait_count(&page, "path.wire", 4);
+    let seed: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&flow_path).unwrap()).unwrap();
+    (server, page, seed)
+}
 
-    // The palette lists what the runtime offers, by category.
+#[test]
+fn firefox_palette_lists_what_the_runtime_offers_by_category() {
+    let (server, page, _) = ignite_in_firefox();
     let offered = palette_types(&get_json(&server, "/nodes"));
     assert!(
         offered.contains("jwt") && offered.contains("http in"),
@@ -142,56 +94,17 @@ fn ignite_flow_in_firefox_draws_edits_undoes_and_deploys() {
     ))
     .unwrap();
     assert_eq!(shown, offered);
+    page.assert_no_errors();
+}
 
+#[test]
+fn firefox_draws_the_ignite_flow_as_stored_with_its_config_in_the_side_panel() {
+    let (_server, page, seed) = ignite_in_firefox();
     // The flow as stored: 5 nodes at their x, y; 4 wires port to port.
-    wait_count(&page, "g.node", 5);
-    wait_count(&page, "path.wire", 4);
-    let seed: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(&flow_path).unwrap()).unwrap();
-    let mut expected_wires = BTreeSet::new();
-    for n in &seed {
-        let Some(x) = n["x"].as_f64() else { continue };
-        let y = n["y"].as_f64().unwrap();
-        let id = n["id"].as_str().unwrap();
-        let (cx, cy) = node_centre(&page, id);
-        assert!(
-            (cx - x).abs() < 1.0 && (cy - y).abs() < 1.0,
-            "{id} drawn at {cx},{cy}, stored at {x},{y}"
-        );
-        for (port, targets) in n["wires"].as_array().unwrap().iter().enumerate() {
-            for t in targets.as_array().unwrap() {
-                expected_wires.insert((
-                    id.to_string(),
-                    port as u64,
-                    t.as_str().unwrap().to_string(),
-                ));
-            }
-        }
-    }
+    let expected_wires = assert_drawn_as_stored(&page, &seed);
     assert_eq!(expected_wires.len(), 4);
     assert_eq!(wires(&page), expected_wires);
-    let ends = page.eval(
-        "[...document.querySelectorAll('path.wire')].map(w => { const l = w.getTotalLength(); \
-         const a = w.getPointAtLength(0), b = w.getPointAtLength(l); \
-         const port = (sel) => { const r = document.querySelector(sel).getBoundingClientRect(), s = document.querySelector('#chart svg').getBoundingClientRect(); return [r.left + r.width / 2 - s.left, r.top + r.height / 2 - s.top]; }; \
-         return [a.x, a.y, b.x, b.y, ...port(`g.node[data-id=\"${w.dataset.source}\"] .port-out`), ...port(`g.node[data-id=\"${w.dataset.target}\"] .port-in`)]; })",
-    );
-    for e in ends.as_array().unwrap() {
-        let f: Vec<f64> = e
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
-        assert!(
-            (f[0] - f[4]).abs() <= 6.0 && (f[1] - f[5]).abs() <= 1.0,
-            "wire starts at its output port: {f:?}"
-        );
-        assert!(
-            (f[2] - f[6]).abs() <= 6.0 && (f[3] - f[7]).abs() <= 1.0,
-            "wire ends at its input port: {f:?}"
-        );
-    }
+    assert_wires_join_ports(&page);
     let labels =
         page.eval("[...document.querySelectorAll('g.node .node-label')].map(t => t.textContent)");
     for name in [
@@ -222,7 +135,13 @@ fn ignite_flow_in_firefox_draws_edits_undoes_and_deploys() {
     assert!(cfg.as_str().unwrap().contains("1 user"), "{cfg}");
     assert!(!dirty(&page), "nothing changed yet");
     page.screenshot(&common::repo_root().join("target/editor-ignite-firefox.png"));
+    page.assert_no_errors();
+}
 
+#[test]
+fn firefox_undo_and_redo_restore_a_node_deleted_with_the_keyboard() {
+    let (_server, page, seed) = ignite_in_firefox();
+    let expected_wires = assert_drawn_as_stored(&page, &seed);
     // Delete a node with the keyboard; undo and redo bring it and its wires
     // back and take them away again.
     page.click(&node_selector(PAYLOAD_NODE));
@@ -233,11 +152,11 @@ fn ignite_flow_in_firefox_draws_edits_undoes_and_deploys() {
             node_selector(PAYLOAD_NODE)
         ),
     );
-    page.key(Key::Delete.into(), &[]);
+    page.key("Delete", &[]);
     wait_count(&page, "g.node", 4);
     wait_count(&page, "path.wire", 2);
     assert!(dirty(&page), "a delete is an unsaved change");
-    page.key('z', &[Key::Control]);
+    page.key("z", &[Modifier::Ctrl]);
     wait_count(&page, "g.node", 5);
     wait_count(&page, "path.wire", 4);
     assert_eq!(wires(&page), expected_wires);
@@ -247,13 +166,18 @@ fn ignite_flow_in_firefox_draws_edits_undoes_and_deploys() {
         "restored at {x},{y}"
     );
     assert!(!dirty(&page), "undo returns to the deployed state");
-    page.key('z', &[Key::Control, Key::Shift]);
+    page.key("z", &[Modifier::Ctrl, Modifier::Shift]);
     wait_count(&page, "g.node", 4);
     wait_count(&page, "path.wire", 2);
     page.click("#btn-undo");
     wait_count(&page, "path.wire", 4);
     assert_eq!(wires(&page), expected_wires);
+    page.assert_no_errors();
+}
 
+#[test]
+fn firefox_node_form_shows_its_config_and_escape_changes_nothing() {
+    let (_server, page, _) = ignite_in_firefox();
     // Double-click opens the node's form, with its config node picked;
     // Escape leaves it unchanged.
     let picked = page.double_click_until(
@@ -263,10 +187,15 @@ fn ignite_flow_in_firefox_draws_edits_undoes_and_deploys() {
          return s && s.selectedOptions[0] ? s.selectedOptions[0].textContent : null; })()",
     );
     assert!(picked.as_str().unwrap().contains("igniteadmin"), "{picked}");
-    page.key(Key::Escape.into(), &[]);
+    page.key("Escape", &[]);
     page.wait("the tray to close", "!document.querySelector('.tray')");
     assert!(!dirty(&page), "a cancelled form changes nothing");
+    page.assert_no_errors();
+}
 
+#[test]
+fn firefox_code_editor_keeps_indentation_and_tab_indents() {
+    let (_server, page, seed) = ignite_in_firefox();
     // The function body's code editor: Enter keeps the indentation, Tab
     // indents (through the browser's own text input), the gutter follows.
     page.double_click_until(
@@ -295,12 +224,17 @@ fn ignite_flow_in_firefox_draws_edits_undoes_and_deploys() {
         page.eval("document.querySelector('.tray .code-gutter').textContent"),
         json!("1\n2\n3\n4\n5")
     );
-    page.key(Key::Escape.into(), &[]);
+    page.key("Escape", &[]);
     page.wait("the tray to close", "!document.querySelector('.tray')");
     assert!(!dirty(&page), "a cancelled form changes nothing");
+    page.assert_no_errors();
+}
 
-    // Rename the jwt node in its form, deploy, and the runtime holds the new name and
-    // still issues tokens.
+#[test]
+fn firefox_renamed_node_deploys_and_the_flow_still_issues_tokens() {
+    let (server, page, _) = ignite_in_firefox();
+    // Rename the jwt node in its form, deploy, and the runtime holds the new
+    // name and still issues tokens.
     page.double_click_until(
         &node_selector(IGNITE_NODE),
         "the jwt form",

@@ -1,7 +1,7 @@
 //! The `function` node end to end: the real binary, real HTTP on loopback,
 //! flows as users export them.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -3,13 +3,11 @@
 //! 0 within the grace period (`--shutdown-grace`), even when a request would
 //! take longer.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{client, Server};
+use crate::common::{client, Server};
 use serde_json::{json, Value};
 
 fn flow() -> String {
@@ -35,6 +33,7 @@ fn exit_within(s: &mut Server, bound: Duration) -> (std::process::ExitStatus, Du
 
 #[test]
 fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
+    let _turn = crate::exclusive();
     let mut s = Server::start_with(&flow(), &["--shutdown-grace", "5"], &[]);
     // A bounded load on /fast, until the server goes away.
     let stop = Arc::new(AtomicBool::new(false));
@@ -95,6 +94,7 @@ fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
 
 #[test]
 fn a_request_outliving_the_grace_period_does_not_hold_the_exit() {
+    let _turn = crate::exclusive();
     let mut s = Server::start_with(&flow(), &["--shutdown-grace", "1"], &[]);
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     {

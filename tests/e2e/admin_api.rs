@@ -2,7 +2,7 @@
 //! status codes, atomic and persisted deploys, auth, credentials handling and
 //! deploys under load.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{client, Server};
+use crate::common::{client, Server};
 use reqwest::blocking::{RequestBuilder, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

@@ -1,11 +1,10 @@
-//! Drives Debian's headless Chromium over the DevTools protocol for the
-//! editor's browser tests: real mouse and keyboard input, conditions polled
-//! with bounded timeouts (never fixed sleeps), page errors collected.
+//! Debian's headless Chromium over the DevTools protocol: real mouse and
+//! keyboard input, page errors collected from runtime events.
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use headless_chrome::browser::tab::ModifierKey;
 use headless_chrome::protocol::cdp::types::Event;
@@ -13,17 +12,13 @@ use headless_chrome::protocol::cdp::{Emulation, Input, Page as CdpPage, Runtime}
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use serde_json::Value;
 
-/// How long a condition may take before a test fails.
-pub const WAIT: Duration = Duration::from_secs(15);
+use super::{js_str, one_browser_at_a_time, Driver, Modifier, WAIT};
 
 /// Chromium's path: Debian's package (installed by `scripts/test`).
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// One browser at a time: two cores are shared by everything the tests run.
-static BROWSER_LOCK: Mutex<()> = Mutex::new(());
-
-/// A browser with one page open on the editor.
-pub struct Page {
+/// A Chromium with one page open on the editor.
+pub struct Chromium {
     pub tab: Arc<Tab>,
     errors: Arc<Mutex<Vec<String>>>,
     _browser: Browser,
@@ -31,10 +26,10 @@ pub struct Page {
     _lock: MutexGuard<'static, ()>,
 }
 
-impl Page {
+impl Chromium {
     /// Launch Chromium (1280×800, fresh profile) and open `base` + `/`,
     /// waiting until the editor has loaded its flows.
-    pub fn open(base: &str) -> Page {
+    pub fn open(base: &str) -> Chromium {
         let page = Self::launch(base);
         page.wait(
             "the editor to load",
@@ -45,8 +40,8 @@ impl Page {
 
     /// Like [`open`](Self::open), without waiting for the flows (a login
     /// dialog may come first).
-    pub fn launch(base: &str) -> Page {
-        let lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    pub fn launch(base: &str) -> Chromium {
+        let lock = one_browser_at_a_time();
         let profile = tempfile::tempdir().expect("profile dir");
         let args: Vec<&OsStr> = [
             "--disable-background-networking",
@@ -131,7 +126,7 @@ impl Page {
             }
         }))
         .expect("listen for page errors");
-        let page = Page {
+        let page = Chromium {
             tab,
             errors,
             _browser: browser,
@@ -144,94 +139,6 @@ impl Page {
             .wait_until_navigated()
             .expect("page loads");
         page
-    }
-
-    /// Evaluate a JavaScript expression (awaited if a promise) and answer its
-    /// JSON value. Panics with the exception when it throws.
-    pub fn eval(&self, expression: &str) -> Value {
-        let wrapped = format!(
-            "(async () => {{ const v = await ({expression}); return v === undefined ? null : JSON.parse(JSON.stringify(v)); }})()"
-        );
-        let r = self
-            .tab
-            .call_method(Runtime::Evaluate {
-                expression: wrapped,
-                return_by_value: Some(true),
-                await_promise: Some(true),
-                generate_preview: None,
-                silent: Some(false),
-                include_command_line_api: None,
-                user_gesture: Some(true),
-                object_group: None,
-                context_id: None,
-                throw_on_side_effect: None,
-                timeout: None,
-                disable_breaks: None,
-                repl_mode: None,
-                allow_unsafe_eval_blocked_by_csp: None,
-                unique_context_id: None,
-                serialization_options: None,
-            })
-            .unwrap_or_else(|e| panic!("evaluate `{expression}`: {e}"));
-        if let Some(ex) = r.exception_details {
-            panic!(
-                "`{expression}` threw: {}",
-                ex.exception.and_then(|e| e.description).unwrap_or(ex.text)
-            );
-        }
-        r.result.value.unwrap_or(Value::Null)
-    }
-
-    /// Poll `expression` until it is truthy; answer its value. Fails the test
-    /// after [`WAIT`] saying what was awaited, the last value and page errors.
-    pub fn wait(&self, what: &str, expression: &str) -> Value {
-        let start = Instant::now();
-        let mut last;
-        loop {
-            last = self.eval(expression);
-            let truthy = match &last {
-                Value::Null => false,
-                Value::Bool(b) => *b,
-                Value::Number(n) => n.as_f64() != Some(0.0),
-                Value::String(s) => !s.is_empty(),
-                _ => true,
-            };
-            if truthy {
-                return last;
-            }
-            if start.elapsed() > WAIT {
-                panic!(
-                    "timed out waiting for {what} ({expression}); last value {last}; page errors: {:?}",
-                    self.errors()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(40));
-        }
-    }
-
-    /// Errors the page reported so far.
-    pub fn errors(&self) -> Vec<String> {
-        self.errors.lock().unwrap().clone()
-    }
-
-    /// Fail if the page threw or logged an error.
-    pub fn assert_no_errors(&self) {
-        let errors = self.errors();
-        assert!(errors.is_empty(), "page errors: {errors:#?}");
-    }
-
-    /// Viewport centre of the first element matching `selector` (waits for it).
-    pub fn center(&self, selector: &str) -> (f64, f64) {
-        let sel = js_str(selector);
-        let v = self.wait(
-            &format!("element {selector}"),
-            &format!(
-                "(() => {{ const e = document.querySelector({sel}); if (!e) return null; \
-                 const r = e.getBoundingClientRect(); \
-                 return r.width || r.height ? [r.left + r.width / 2, r.top + r.height / 2] : null; }})()"
-            ),
-        );
-        (v[0].as_f64().unwrap(), v[1].as_f64().unwrap())
     }
 
     fn mouse(
@@ -268,27 +175,18 @@ impl Page {
             .expect("mouse event");
     }
 
-    /// Click at a point, optionally with Shift held.
-    pub fn click_at(&self, p: (f64, f64), shift: bool) {
-        use Input::DispatchMouseEventTypeOption::*;
-        let m = if shift { 8 } else { 0 };
-        self.mouse(MouseMoved, p, false, 0, m);
-        self.mouse(MousePressed, p, true, 1, m);
-        self.mouse(MouseReleased, p, false, 1, m);
+    /// Click at a point with Shift held (adds to or removes from the
+    /// selection).
+    pub fn shift_click_at(&self, p: (f64, f64)) {
+        self.click_with(p, 8);
     }
 
-    pub fn click(&self, selector: &str) {
-        self.click_at(self.center(selector), false);
-    }
-
-    pub fn double_click(&self, selector: &str) {
+    /// Click at a point with the given CDP modifier bits.
+    fn click_with(&self, p: (f64, f64), modifiers: u32) {
         use Input::DispatchMouseEventTypeOption::*;
-        let p = self.center(selector);
-        self.mouse(MouseMoved, p, false, 0, 0);
-        self.mouse(MousePressed, p, true, 1, 0);
-        self.mouse(MouseReleased, p, false, 1, 0);
-        self.mouse(MousePressed, p, true, 2, 0);
-        self.mouse(MouseReleased, p, false, 2, 0);
+        self.mouse(MouseMoved, p, false, 0, modifiers);
+        self.mouse(MousePressed, p, true, 1, modifiers);
+        self.mouse(MouseReleased, p, false, 1, modifiers);
     }
 
     /// Press at `from`, move in steps to `to`, release: a real drag.
@@ -305,67 +203,104 @@ impl Page {
         self.mouse(MouseReleased, to, false, 1, 0);
     }
 
-    /// Press a key (e.g. "Delete", "ArrowRight", "z") with modifiers.
-    pub fn key(&self, key: &str, modifiers: &[ModifierKey]) {
-        self.tab
-            .press_key_with_modifiers(
-                key,
-                if modifiers.is_empty() {
-                    None
-                } else {
-                    Some(modifiers)
-                },
-            )
-            .unwrap_or_else(|e| panic!("press {key}: {e}"));
-    }
-
-    /// Focus the element, select its content and type `text` over it.
-    pub fn fill(&self, selector: &str, text: &str) {
-        let sel = js_str(selector);
-        self.wait(
-            &format!("field {selector}"),
-            &format!("(() => {{ const e = document.querySelector({sel}); if (!e) return false; e.focus(); e.select && e.select(); return document.activeElement === e; }})()"),
-        );
+    /// Type `text` at the caret, as the browser's text input does.
+    pub fn type_text(&self, text: &str) {
         self.tab
             .call_method(Input::InsertText {
                 text: text.to_string(),
             })
             .expect("type text");
     }
+}
 
-    /// Save a PNG screenshot of the page.
-    pub fn screenshot(&self, path: &Path) {
-        let png = self
+impl Driver for Chromium {
+    fn run_script(&self, script: &str) -> Value {
+        let expression = format!("(async () => {{ {script} }})()");
+        let r = self
             .tab
+            .call_method(Runtime::Evaluate {
+                expression,
+                return_by_value: Some(true),
+                await_promise: Some(true),
+                generate_preview: None,
+                silent: Some(false),
+                include_command_line_api: None,
+                user_gesture: Some(true),
+                object_group: None,
+                context_id: None,
+                throw_on_side_effect: None,
+                timeout: None,
+                disable_breaks: None,
+                repl_mode: None,
+                allow_unsafe_eval_blocked_by_csp: None,
+                unique_context_id: None,
+                serialization_options: None,
+            })
+            .unwrap_or_else(|e| panic!("evaluate `{script}`: {e}"));
+        if let Some(ex) = r.exception_details {
+            panic!(
+                "`{script}` threw: {}",
+                ex.exception.and_then(|e| e.description).unwrap_or(ex.text)
+            );
+        }
+        r.result.value.unwrap_or(Value::Null)
+    }
+
+    fn errors(&self) -> Vec<String> {
+        self.errors.lock().unwrap().clone()
+    }
+
+    fn click_at(&self, p: (f64, f64)) {
+        self.click_with(p, 0);
+    }
+
+    fn double_click_at(&self, p: (f64, f64)) {
+        use Input::DispatchMouseEventTypeOption::*;
+        self.mouse(MouseMoved, p, false, 0, 0);
+        self.mouse(MousePressed, p, true, 1, 0);
+        self.mouse(MouseReleased, p, false, 1, 0);
+        self.mouse(MousePressed, p, true, 2, 0);
+        self.mouse(MouseReleased, p, false, 2, 0);
+    }
+
+    /// Focus the element, select its content and type `text` over it.
+    fn fill(&self, selector: &str, text: &str) {
+        let sel = js_str(selector);
+        self.wait(
+            &format!("field {selector}"),
+            &format!("(() => {{ const e = document.querySelector({sel}); if (!e) return false; e.focus(); e.select && e.select(); return document.activeElement === e; }})()"),
+        );
+        self.type_text(text);
+    }
+
+    fn key(&self, key: &str, modifiers: &[Modifier]) {
+        let modifiers: Vec<ModifierKey> = modifiers
+            .iter()
+            .map(|m| match m {
+                Modifier::Ctrl => ModifierKey::Ctrl,
+                Modifier::Shift => ModifierKey::Shift,
+            })
+            .collect();
+        self.tab
+            .press_key_with_modifiers(
+                key,
+                if modifiers.is_empty() {
+                    None
+                } else {
+                    Some(&modifiers)
+                },
+            )
+            .unwrap_or_else(|e| panic!("press {key}: {e}"));
+    }
+
+    fn png(&self) -> Vec<u8> {
+        self.tab
             .capture_screenshot(
                 CdpPage::CaptureScreenshotFormatOption::Png,
                 None,
                 None,
                 true,
             )
-            .expect("screenshot");
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).expect("screenshot dir");
-        }
-        std::fs::write(path, png).expect("write screenshot");
+            .expect("screenshot")
     }
-
-    /// Click Deploy and wait for the runtime's answer to show; answers the
-    /// notification's text.
-    pub fn deploy(&self) -> String {
-        self.eval("document.querySelectorAll('.notification').forEach(n => n.remove())");
-        self.click("#btn-deploy");
-        self.wait(
-            "a deploy result",
-            "(() => { const n = document.querySelector('.notification.success, .notification.error'); return n ? n.textContent : null; })()",
-        )
-        .as_str()
-        .unwrap()
-        .to_string()
-    }
-}
-
-/// A JavaScript string literal.
-pub fn js_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap()
 }

@@ -2,15 +2,13 @@
 //! stalled sockets from one address, head sizes at the limit, `Expect:
 //! 100-continue` with an oversized body, and requests without a Host.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{client, Server};
+use crate::common::{client, Server};
 
 const ECHO: &str = r#"[{"id":"i","type":"http in","z":"t","url":"/echo","method":"post","x":1,"y":1,"wires":[["o"]]},
     {"id":"g","type":"http in","z":"t","url":"/echo","method":"get","x":1,"y":2,"wires":[["o"]]},
@@ -52,6 +50,7 @@ fn json_body(answer: &str) -> serde_json::Value {
 
 #[test]
 fn a_body_trickling_below_the_minimum_rate_gets_408() {
+    let _turn = crate::shared();
     let s = Server::start_with(ECHO, &["--min-body-rate", "100"], &[]);
     let mut tcp = raw(&s);
     tcp.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n")
@@ -93,6 +92,7 @@ fn a_body_trickling_below_the_minimum_rate_gets_408() {
 
 #[test]
 fn a_stalled_flow_body_gets_408_within_the_body_timeout() {
+    let _turn = crate::shared();
     let s = Server::start_with(ECHO, &["--body-timeout", "2"], &[]);
     let mut tcp = raw(&s);
     let started = Instant::now();
@@ -116,6 +116,7 @@ fn a_stalled_flow_body_gets_408_within_the_body_timeout() {
 
 #[test]
 fn a_stalled_admin_body_gets_408_within_the_body_timeout() {
+    let _turn = crate::shared();
     let s = Server::start_with(ECHO, &["--body-timeout", "2"], &[]);
     let mut tcp = raw(&s);
     let started = Instant::now();
@@ -138,6 +139,7 @@ fn a_stalled_admin_body_gets_408_within_the_body_timeout() {
 
 #[test]
 fn a_stalled_body_on_a_route_reading_through_an_extractor_gets_408() {
+    let _turn = crate::shared();
     // The jwt console's routes take their body as an axum extractor, which
     // knows nothing of timeouts: the connection layer answers for them.
     let s = Server::start_with(ECHO, &["--body-timeout", "2"], &[]);
@@ -180,6 +182,7 @@ fn connect_from(rt: &tokio::runtime::Runtime, source: &str, addr: &str) -> TcpSt
 
 #[test]
 fn stalled_sockets_from_one_address_do_not_lock_out_another() {
+    let _turn = crate::shared();
     // Timeouts far beyond the test: only the per-address budget can help.
     let s = Server::start_with(
         ECHO,
@@ -236,6 +239,7 @@ fn head_of_length(len: usize) -> Vec<u8> {
 
 #[test]
 fn a_head_at_the_size_limit_is_served_and_one_byte_more_gets_431() {
+    let _turn = crate::shared();
     // The default limit, 64 KiB.
     let s = Server::start(ECHO);
     let answer = exchange(&s, &head_of_length(64 * 1024));
@@ -254,6 +258,7 @@ fn a_head_at_the_size_limit_is_served_and_one_byte_more_gets_431() {
 
 #[test]
 fn a_small_head_limit_is_exact_too() {
+    let _turn = crate::shared();
     let s = Server::start_with(ECHO, &["--max-header-bytes", "1000"], &[]);
     assert!(exchange(&s, &head_of_length(1000)).starts_with("HTTP/1.1 200"));
     assert!(exchange(&s, &head_of_length(1001)).starts_with("HTTP/1.1 431"));
@@ -261,6 +266,7 @@ fn a_small_head_limit_is_exact_too() {
 
 #[test]
 fn expect_continue_with_an_oversized_flow_body_gets_413_without_100_continue() {
+    let _turn = crate::shared();
     let s = Server::start_with(ECHO, &["--max-body", "1000"], &[]);
     let answer = exchange(
         &s,
@@ -276,6 +282,7 @@ fn expect_continue_with_an_oversized_flow_body_gets_413_without_100_continue() {
 
 #[test]
 fn expect_continue_with_an_oversized_admin_body_gets_413_without_100_continue() {
+    let _turn = crate::shared();
     let s = Server::start(ECHO);
     // The jwt console's route takes its body through an extractor.
     for path in ["/flows", "/jwt/console/verify"] {
@@ -297,6 +304,7 @@ fn expect_continue_with_an_oversized_admin_body_gets_413_without_100_continue() 
 
 #[test]
 fn an_http11_request_without_host_gets_400() {
+    let _turn = crate::shared();
     let s = Server::start(ECHO);
     let answer = exchange(&s, b"GET /echo HTTP/1.1\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
@@ -308,6 +316,7 @@ fn an_http11_request_without_host_gets_400() {
 
 #[test]
 fn a_request_with_two_hosts_gets_400() {
+    let _turn = crate::shared();
     let s = Server::start(ECHO);
     let answer = exchange(&s, b"GET /echo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
@@ -315,6 +324,7 @@ fn a_request_with_two_hosts_gets_400() {
 
 #[test]
 fn an_http10_request_without_host_is_served() {
+    let _turn = crate::shared();
     let s = Server::start(ECHO);
     let answer = exchange(&s, b"GET /echo?a=1 HTTP/1.0\r\n\r\n");
     assert!(
@@ -347,6 +357,7 @@ fn read_response(tcp: &mut TcpStream) -> String {
 
 #[test]
 fn idle_keep_alive_connections_do_not_count_against_their_address() {
+    let _turn = crate::shared();
     // A budget of one waiting connection per address.
     let s = Server::start_with(ECHO, &["--max-waiting-per-client", "1"], &[]);
     let rt = tokio::runtime::Builder::new_current_thread()

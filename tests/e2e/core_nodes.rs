@@ -4,7 +4,7 @@
 //! content type and body (JSON bodies compared as values, so incidental key
 //! order does not matter).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

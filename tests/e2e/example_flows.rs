@@ -2,11 +2,9 @@
 //! user would, answers checked over HTTP and every token verified with the
 //! key. They use JavaScript `function` nodes as Node-RED users write them.
 
-mod common;
-
 use std::path::Path;
 
-use common::{client, repo_root, run_cli, Server};
+use crate::common::{client, repo_root, run_cli, Server};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};

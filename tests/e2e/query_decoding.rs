@@ -5,7 +5,7 @@
 //! hostile inputs (deep nesting, many parameters) answered without taking the
 //! process down.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
