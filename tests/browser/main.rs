@@ -1,0 +1,13 @@
+//! The web editor in real browsers: each test starts the real binary, drives
+//! the editor like a user (mouse, keyboard) in headless Chromium
+//! ([`chromium`]) or headless Firefox ([`firefox`]) through one driver
+//! interface ([`driver::Driver`]), and checks what the page and the runtime
+//! then show. One browser runs at a time.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod chromium;
+mod driver;
+mod editor;
+mod firefox;

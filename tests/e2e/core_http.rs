@@ -1,0 +1,220 @@
+//! `http in` → `http response` behaviour through the real binary, as Node-RED
+//! answers it.
+
+use crate::common::{client, Server};
+use serde_json::{json, Value};
+
+fn echo_flow(method: &str, extra_response: &str) -> String {
+    format!(
+        r#"[{{"id":"i","type":"http in","z":"t","url":"/echo/:name","method":"{method}","x":1,"y":1,"wires":[["o"]]}},
+            {{"id":"o","type":"http response","z":"t","x":2,"y":1,"wires":[]{extra_response}}}]"#
+    )
+}
+
+#[test]
+fn get_payload_is_the_query_object() {
+    let s = Server::start(&echo_flow("get", ""));
+    let r = client()
+        .get(s.url("/echo/x?a=1&a=2&b=%C3%A9"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
+    let v: Value = r.json().unwrap();
+    assert_eq!(v, json!({"a":["1","2"],"b":"é"}));
+    // Express matching: case-insensitive, optional trailing slash.
+    let r = client().get(s.url("/ECHO/x/")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap(), "{}");
+}
+
+#[test]
+fn post_bodies_are_decoded_by_content_type() {
+    let s = Server::start(&echo_flow("post", ""));
+    let c = client();
+    let body = json!({"a":[1,2.5,"x",null,true],"nested":{"k":"v"}});
+    let r = c.post(s.url("/echo/x")).json(&body).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap(), body);
+
+    let r = c
+        .post(s.url("/echo/x"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("identity=user%40example.com&n=1")
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.json::<Value>().unwrap(),
+        json!({"identity":"user@example.com","n":"1"})
+    );
+
+    let r = c
+        .post(s.url("/echo/x"))
+        .header("content-type", "text/plain")
+        .body("hello there")
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(r.text().unwrap(), "hello there");
+
+    let r = c
+        .post(s.url("/echo/x"))
+        .header("content-type", "application/octet-stream")
+        .body(vec![0u8, 159, 146, 150])
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/octet-stream");
+    assert_eq!(r.bytes().unwrap().as_ref(), &[0u8, 159, 146, 150]);
+}
+
+#[test]
+fn malformed_json_is_a_400_with_a_json_error() {
+    let s = Server::start(&echo_flow("post", ""));
+    let r = client()
+        .post(s.url("/echo/x"))
+        .header("content-type", "application/json")
+        .body("{\"a\": ")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().unwrap();
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid JSON body at line 1"),
+        "{v}"
+    );
+}
+
+#[test]
+fn oversized_bodies_are_refused_with_413() {
+    let s = Server::start_with(&echo_flow("post", ""), &["--max-body", "1024"], &[]);
+    let r = client()
+        .post(s.url("/echo/x"))
+        .header("content-type", "text/plain")
+        .body("x".repeat(2048))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let r = client()
+        .post(s.url("/echo/x"))
+        .header("content-type", "text/plain")
+        .body("x".repeat(1000))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[test]
+fn unknown_paths_are_404_and_wrong_methods_405() {
+    let s = Server::start(&echo_flow("get", ""));
+    let r = client().get(s.url("/nowhere")).send().unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(r.text().unwrap().contains("<pre>Cannot GET /nowhere</pre>"));
+    let r = client().delete(s.url("/echo/x")).send().unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "GET");
+}
+
+#[test]
+fn response_node_status_and_headers_win() {
+    let s = Server::start(&echo_flow(
+        "post",
+        r#","statusCode":"201","headers":{"X-Served-By":"flowgate","content-type":"text/plain"}"#,
+    ));
+    let r = client()
+        .post(s.url("/echo/x"))
+        .header("content-type", "text/plain")
+        .body("made")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["x-served-by"], "flowgate");
+    assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(r.text().unwrap(), "made");
+}
+
+#[test]
+fn a_flow_that_ends_without_a_response_gets_504_at_once() {
+    let flow = r#"[{"id":"i","type":"http in","z":"t","url":"/void","method":"get","x":1,"y":1,"wires":[["j"]]},
+                   {"id":"j","type":"junction","z":"t","x":2,"y":1,"wires":[[]]}]"#;
+    let s = Server::start(flow);
+    let started = std::time::Instant::now();
+    let r = client().get(s.url("/void")).send().unwrap();
+    assert_eq!(r.status(), 504);
+    assert_eq!(
+        r.json::<Value>().unwrap()["error"],
+        "the flow ended without reaching an http response node"
+    );
+    // Not the 120 s default timeout: nothing could answer any more.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn fan_out_answers_once_from_the_first_wire() {
+    let flow = r#"[{"id":"i","type":"http in","z":"t","url":"/fan","method":"get","x":1,"y":1,"wires":[["a","b"]]},
+                   {"id":"a","type":"http response","z":"t","statusCode":"201","x":2,"y":1,"wires":[]},
+                   {"id":"b","type":"http response","z":"t","statusCode":"202","x":2,"y":2,"wires":[]}]"#;
+    let s = Server::start(flow);
+    for _ in 0..5 {
+        let r = client().get(s.url("/fan")).send().unwrap();
+        assert_eq!(r.status(), 201);
+    }
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut s = Server::start(&echo_flow("get", ""));
+    assert_eq!(client().get(s.url("/echo/x")).send().unwrap().status(), 200);
+    let status = s.terminate().expect("exited");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_request_still_waiting_at_the_timeout_gets_504() {
+    let flow = r#"[{"id":"i","type":"http in","z":"t","url":"/slow","method":"get","x":1,"y":1,"wires":[["d"]]},
+                   {"id":"d","type":"delay","z":"t","pauseType":"delay","timeout":"3","timeoutUnits":"seconds","x":2,"y":1,"wires":[["o"]]},
+                   {"id":"o","type":"http response","z":"t","x":3,"y":1,"wires":[]},
+                   {"id":"i2","type":"http in","z":"t","url":"/fast","method":"get","x":1,"y":2,"wires":[["o"]]}]"#;
+    let s = Server::start_with(flow, &["--http-timeout", "0.5"], &[]);
+    let started = std::time::Instant::now();
+    let r = client().get(s.url("/slow")).send().unwrap();
+    assert_eq!(r.status(), 504);
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(450),
+        "{waited:?}"
+    );
+    assert!(waited < std::time::Duration::from_secs(3), "{waited:?}");
+    assert_eq!(
+        r.json::<Value>().unwrap()["error"],
+        "no http response node answered within 0.5 s"
+    );
+    assert_eq!(client().get(s.url("/fast")).send().unwrap().status(), 200);
+}
+
+#[test]
+fn flows_may_serve_other_methods_beside_the_inject_admin_route() {
+    let flow = r#"[{"id":"i","type":"http in","z":"t","url":"/inject/state","method":"get","x":1,"y":1,"wires":[["o"]]},
+                   {"id":"o","type":"http response","z":"t","x":2,"y":1,"wires":[]},
+                   {"id":"inj","type":"inject","z":"t","props":[{"p":"payload"}],"payload":"hi","payloadType":"str","x":1,"y":2,"wires":[[]]}]"#;
+    let s = Server::start_with(flow, &["--admin-token", "test-admin-token"], &[]);
+    // The flow's endpoint needs no admin token...
+    let r = client().get(s.url("/inject/state?a=1")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap(), json!({"a": "1"}));
+    // ...while the admin route beside it does.
+    let r = client().post(s.url("/inject/inj")).send().unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client()
+        .post(s.url("/inject/inj"))
+        .bearer_auth("test-admin-token")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

@@ -1,0 +1,28 @@
+//! End-to-end tests of the `flowgate` binary over loopback HTTP, one module
+//! per area: the HTTP core and limits, the admin API, the JWT nodes and their
+//! attack list, the function node, deploys and the files they write, the
+//! example flows, secrets, and the engine served in-process. Run one area
+//! with `cargo test --test e2e jwt_attacks::`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod admin_api;
+mod admin_hardening;
+mod core_http;
+mod core_loader;
+mod core_nodes;
+mod deploy_files;
+mod engine_inprocess;
+mod example_flows;
+mod flow_env;
+mod function_node;
+mod http_limits;
+mod jwt_attacks;
+mod jwt_hardening;
+mod jwt_nodes;
+mod node_types;
+mod persist_faults;
+mod query_decoding;
+mod secrets;
+mod smoke;
