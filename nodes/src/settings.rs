@@ -52,13 +52,13 @@ macro_rules! choices {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident ($noun:literal) {
-            $( $variant:ident = $value:literal $(| $alias:literal)* $(($label:literal))? ),* $(,)?
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal $(| $alias:literal)* $(($label:literal))? ),* $(,)?
         } $(else $fallback:ident)?
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
         $vis enum $name {
-            $( #[serde(rename = $value)] $variant ),*
+            $( $(#[$vmeta])* #[serde(rename = $value)] $variant ),*
         }
         impl $crate::settings::Choices for $name {
             const NOUN: &'static str = $noun;

@@ -77,6 +77,20 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
             check::<crate::junction::JunctionSettings>("junction"),
         ),
         ("status", check::<crate::status::StatusSettings>("status")),
+        ("json", check::<crate::json::JsonSettings>("json")),
+        (
+            "template",
+            check::<crate::template::TemplateSettings>("template"),
+        ),
+        ("link in", check::<crate::link::LinkInSettings>("link in")),
+        (
+            "link out",
+            check::<crate::link::LinkOutSettings>("link out"),
+        ),
+        (
+            "link call",
+            check::<crate::link::LinkCallSettings>("link call"),
+        ),
     ]
 }
 
@@ -109,12 +123,7 @@ const NOT_YET: &[&str] = &[
     "debug",
     "change",
     "switch",
-    "json",
-    "template",
     "delay",
-    "link in",
-    "link out",
-    "link call",
     "jwt",
     "jwt-config",
     "jwt sign",
