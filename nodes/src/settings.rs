@@ -339,6 +339,16 @@ pub fn editor<S: NodeSettings>() -> Value {
     Value::Object(e)
 }
 
+/// The default of numeric field `name` (for values that read as no number,
+/// such as empty text, where Node-RED uses the default).
+pub fn default_number<S: NodeSettings>(name: &str) -> f64 {
+    let field = S::FIELDS
+        .iter()
+        .find(|f| f.name == name)
+        .expect("a field of the table");
+    crate::js::to_number(Some(&field.default.to_value()))
+}
+
 /// [`editor`] as the `&'static str` the registry keeps: made once per
 /// settings type and process (a few hundred bytes per node type).
 pub fn editor_json<S: NodeSettings>() -> &'static str {
