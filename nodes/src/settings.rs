@@ -28,6 +28,13 @@ pub struct Choice {
     pub label: Option<&'static str>,
 }
 
+impl Choice {
+    /// An option shown as its value.
+    pub const fn plain(value: &'static str) -> Self {
+        Choice { value, label: None }
+    }
+}
+
 /// A settings enum whose variants are the options a select field offers
 /// (declared with [`choices!`](crate::choices), so the two are one list).
 pub trait Choices: Sized {
