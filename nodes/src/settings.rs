@@ -137,6 +137,10 @@ pub enum Kind {
     Number,
     Checkbox,
     Select(&'static [Choice]),
+    /// Several of the options (a list of values).
+    MultiSelect(&'static [Choice]),
+    /// Text typed without being shown (a flow property, not a credential).
+    Password,
     /// A value with a type selector (`msg`, `flow`, `str`…).
     Typed,
     Json,
@@ -165,6 +169,8 @@ impl Kind {
             Kind::Number => "number",
             Kind::Checkbox => "checkbox",
             Kind::Select(_) => "select",
+            Kind::MultiSelect(_) => "multiselect",
+            Kind::Password => "password",
             Kind::Typed => "typed",
             Kind::Json => "json",
             Kind::Code => "code",
@@ -262,7 +268,7 @@ impl Field {
         f.insert("name".into(), json!(self.name));
         f.insert("type".into(), json!(self.kind.name()));
         match self.kind {
-            Kind::Select(choices) => {
+            Kind::Select(choices) | Kind::MultiSelect(choices) => {
                 let options = choices
                     .iter()
                     .map(|c| match c.label {

@@ -98,7 +98,7 @@ pub(crate) fn via<'de, D: Deserializer<'de>, T>(
     read(Some(&v)).map_err(D::Error::custom)
 }
 
-fn algorithm<'de, D: Deserializer<'de>>(d: D) -> Result<Algorithm, D::Error> {
+pub(crate) fn algorithm<'de, D: Deserializer<'de>>(d: D) -> Result<Algorithm, D::Error> {
     via(d, |v| match v.and_then(Value::as_str).map(str::trim) {
         Some(name) if !name.is_empty() => parse_algorithm(name).map_err(|e| e.to_string()),
         _ => Ok(Algorithm::HS256),
