@@ -6,21 +6,42 @@ use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use regex::Regex;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::js;
 use crate::jsregex;
 use crate::msgpath::PropPath;
+use crate::settings::{self, de, Field, Initial, Kind, NodeSettings};
 use crate::typed_value::{ContextKind, ContextPath, Contexts, TypedValue};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("change", build)
         .category("function")
         .color("#e2d96e")
-        .editor(
-            r#"{"defaults":{"name":"","rules":[{"t":"set","p":"payload","pt":"msg","to":"","tot":"str"}]},
-                "fields":[{"name":"rules","type":"change-rules"},{"name":"name","type":"text"}]}"#,
+        .editor(settings::editor_json::<ChangeSettings>())
+}
+
+/// A `change` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChangeSettings {
+    /// The rules, each `{t, p, pt, to, tot, from, fromt}`, checked one by
+    /// one (`rules[i]` in problems); absent in very old exports, which
+    /// keep one rule in `action`, `property`, `from`, `to` and `reg`.
+    #[serde(deserialize_with = "de::opt_list")]
+    pub rules: Option<Vec<Value>>,
+}
+
+impl NodeSettings for ChangeSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::new(
+            "rules",
+            Kind::List("change-rules"),
+            Initial::Json(r#"[{"t":"set","p":"payload","pt":"msg","to":"","tot":"str"}]"#),
         )
+        .absent(Initial::Null),
+        Field::name(),
+    ];
 }
 
 /// A property a rule addresses.
@@ -98,10 +119,11 @@ fn target(config: &NodeConfig, field: &str, kind: &str, p: &str) -> Result<Targe
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let s: ChangeSettings = settings::load(config, cx)?;
     let legacy;
-    let rules_json: &[Value] = match config.raw.get("rules") {
-        Some(Value::Array(r)) => r,
-        _ => {
+    let rules_json: &[Value] = match &s.rules {
+        Some(r) => r,
+        None => {
             // Very old exports: one rule in action/property/from/to/reg.
             let action = config.str("action").unwrap_or("set");
             let mut rule = Map::new();

@@ -519,6 +519,18 @@ pub mod de {
         })
     }
 
+    /// A list, or none when absent (`null`); anything else is an error.
+    pub fn opt_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Value>>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Array(items) => Ok(Some(items)),
+            Value::Null => Ok(None),
+            other => Err(D::Error::custom(format!(
+                "must be a list, not {}",
+                kind(&other)
+            ))),
+        }
+    }
+
     /// A list; a single text value is a list of one, empty text none.
     pub fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
         match Value::deserialize(d)? {
