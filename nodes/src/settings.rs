@@ -384,13 +384,23 @@ fn field_value(config: &NodeConfig, field: &Field) -> Value {
 /// the whole does not read, each field is tried alone (the others at their
 /// defaults) so that every bad field is named.
 pub fn read<S: NodeSettings>(config: &NodeConfig) -> Result<S, Vec<Problem>> {
+    match read_partial(config) {
+        (Some(s), problems) if problems.is_empty() => Ok(s),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// [`read`], but with the settings as far as they read: each bad field at
+/// its default (`None` only if even that fails), for node types that go on
+/// checking (keys, credentials) so all their problems are listed together.
+pub fn read_partial<S: NodeSettings>(config: &NodeConfig) -> (Option<S>, Vec<Problem>) {
     let fields = S::FIELDS.iter().filter(|f| !f.is_credential());
     let all: Map<String, Value> = fields
         .clone()
         .map(|f| (f.name.to_owned(), field_value(config, f)))
         .collect();
-    let error = match serde_json::from_value::<S>(Value::Object(all)) {
-        Ok(s) => return Ok(s),
+    let error = match serde_json::from_value::<S>(Value::Object(all.clone())) {
+        Ok(s) => return (Some(s), Vec::new()),
         Err(e) => e,
     };
     let base: Map<String, Value> = fields
@@ -398,17 +408,19 @@ pub fn read<S: NodeSettings>(config: &NodeConfig) -> Result<S, Vec<Problem>> {
         .map(|f| (f.name.to_owned(), f.absent.unwrap_or(f.default).to_value()))
         .collect();
     let mut problems = Vec::new();
+    let mut good = all;
     for f in fields.filter(|f| config.raw.get(f.name).is_some_and(|v| !v.is_null())) {
         let mut one = base.clone();
         one.insert(f.name.to_owned(), field_value(config, f));
         if let Err(e) = serde_json::from_value::<S>(Value::Object(one)) {
             problems.push(config.problem(Some(f.name), e.to_string()));
+            good.insert(f.name.to_owned(), base[f.name].clone());
         }
     }
     if problems.is_empty() {
         problems.push(config.problem(None, error.to_string()));
     }
-    Err(problems)
+    (serde_json::from_value(Value::Object(good)).ok(), problems)
 }
 
 /// [`read`] for a `build` function: reports all problems but one to `cx`

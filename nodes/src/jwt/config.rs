@@ -246,8 +246,22 @@ impl<'n> Problems<'n> {
         })
     }
 
+    /// The settings of type `S`, each bad field noted and read as its
+    /// default; `None` (with the problems noted) when they do not read at all.
+    pub(crate) fn settings<S: NodeSettings>(&mut self) -> Option<S> {
+        let (settings, problems) = settings::read_partial::<S>(self.node);
+        self.list.extend(problems);
+        settings
+    }
+
     pub(crate) fn push(&mut self, field: &str, message: impl Into<String>) {
         self.list.push(self.node.problem(Some(field), message));
+    }
+
+    /// [`finish`](Self::finish) when a problem was noted: report all but one
+    /// and return that one.
+    pub(crate) fn fail(self, cx: &mut BuildCx<'_>) -> Problem {
+        self.finish(cx).expect_err("a problem was noted")
     }
 
     /// Report all but one problem to `cx` and return that one, if any.
@@ -530,8 +544,10 @@ fn load_keys(
 }
 
 fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Problem> {
-    let s: JwtConfigSettings = settings::load(node, cx)?;
     let mut problems = Problems::new(node);
+    let Some(s) = problems.settings::<JwtConfigSettings>() else {
+        return Err(problems.fail(cx));
+    };
     let algorithm = s.algorithm;
     let expires_in = s.expiresin.filter(|s| *s > 0);
     let not_before = s.notbefore;

@@ -331,8 +331,10 @@ struct JwtSign {
 }
 
 fn build_sign(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let s: JwtSignSettings = settings::load(node, cx)?;
     let mut problems = Problems::new(node);
+    let Some(s) = problems.settings::<JwtSignSettings>() else {
+        return Err(problems.fail(cx));
+    };
     let (alg, exp, kid, jwkurl) = (s.alg, s.exp, s.jwkkid, s.jwkurl);
     let key = match jwkurl {
         Some(url) => match RemoteJwks::new(&url) {
@@ -534,8 +536,10 @@ struct JwtVerify {
 }
 
 fn build_verify(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let s: JwtVerifySettings = settings::load(node, cx)?;
     let mut problems = Problems::new(node);
+    let Some(s) = problems.settings::<JwtVerifySettings>() else {
+        return Err(problems.fail(cx));
+    };
     let algs = s.alg;
     let jwkurl = s.jwkurl;
     let policy = VerifyPolicy {
