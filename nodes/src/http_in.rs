@@ -29,10 +29,6 @@ pub struct HttpInSettings {
     #[serde(deserialize_with = "de::text")]
     pub url: String,
     pub method: Method,
-    #[serde(deserialize_with = "de::flag")]
-    pub upload: bool,
-    #[serde(rename = "skipBodyParsing", deserialize_with = "de::flag")]
-    pub skip_body_parsing: bool,
 }
 
 impl NodeSettings for HttpInSettings {
@@ -41,7 +37,6 @@ impl NodeSettings for HttpInSettings {
         Field::text("url", "").required(),
         Field::name(),
         Field::checkbox("upload", false).hidden(),
-        Field::checkbox("skipBodyParsing", false).hidden(),
         Field::text("swaggerDoc", "").hidden(),
     ];
     const LABEL: Option<&'static str> = Some("[{method}] {url}");

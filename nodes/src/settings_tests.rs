@@ -165,19 +165,13 @@ fn every_bad_field_is_a_problem_naming_node_and_field() {
             .unwrap()
             .clone(),
     );
+    // `upload` is not read (only written for the editor), so not a problem.
     let problems = crate::http_in::HttpInSettings::read(&n).unwrap_err();
     let named: Vec<(&str, Option<&str>)> = problems
         .iter()
         .map(|p| (p.node.as_str(), p.field.as_deref()))
         .collect();
-    assert_eq!(
-        named,
-        [
-            ("n1", Some("method")),
-            ("n1", Some("url")),
-            ("n1", Some("upload"))
-        ]
-    );
+    assert_eq!(named, [("n1", Some("method")), ("n1", Some("url"))]);
     assert_eq!(
         problems[0].message,
         "invalid method \"fetch\" (expected one of \"get\", \"post\", \"put\", \"delete\", \"patch\", \"options\", \"all\")"
@@ -188,7 +182,7 @@ fn every_bad_field_is_a_problem_naming_node_and_field() {
 fn node_red_spellings_read() {
     let n = node(
         "http in",
-        json!({"url": 17, "method": "POST", "upload": "true", "skipBodyParsing": 1})
+        json!({"url": 17, "method": "POST"})
             .as_object()
             .unwrap()
             .clone(),
@@ -196,7 +190,16 @@ fn node_red_spellings_read() {
     let s = crate::http_in::HttpInSettings::read(&n).unwrap();
     assert_eq!(s.url, "17");
     assert_eq!(s.method, crate::http_in::Method::Post);
-    assert!(s.upload && s.skip_body_parsing);
+    let n = node(
+        "delay",
+        json!({"timeout": "2.5", "drop": "true", "allowrate": 1, "outputs": "2"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let s = crate::delay::DelaySettings::read(&n).unwrap();
+    assert_eq!((s.timeout, s.outputs), (Some(2.5), Some(2.0)));
+    assert!(s.drop && s.allowrate);
     let n = node(
         "http response",
         json!({"statusCode": "201", "headers": null})
