@@ -65,11 +65,13 @@ impl NodeSettings for TemplateSettings {
         settings::Field::new("field", Kind::Typed, Initial::Str("payload")),
         settings::Field::select("syntax", Syntax::CHOICES, "mustache"),
         settings::Field::select("output", Output::CHOICES, "str"),
+        // Absent: empty, so `msg.template` is used (a new node gets text).
         settings::Field::new(
             "template",
             Kind::Code,
             Initial::Str("This is the payload: {{payload}} !"),
-        ),
+        )
+        .absent(Initial::Str("")),
         settings::Field::name(),
         settings::Field::select("fieldType", FieldType::CHOICES, "msg").hidden(),
         settings::Field::text("format", "handlebars").hidden(),
