@@ -19,7 +19,7 @@ use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::service::Runtime;
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::msgpath::PropPath;
@@ -41,10 +41,9 @@ pub fn node_type() -> NodeType {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InjectSettings {
-    /// The properties set, each `{p, v, vt}`; absent in old exports, which
-    /// keep only `payload` and `topic`.
-    #[serde(deserialize_with = "de::opt_list")]
-    pub props: Option<Vec<Value>>,
+    /// The properties set; absent in old exports, which keep only
+    /// `payload` and `topic`.
+    pub props: Option<Vec<InjectProp>>,
     /// Seconds between messages; none or 0 is no interval.
     #[serde(deserialize_with = "de::number")]
     pub repeat: Option<f64>,
@@ -58,6 +57,27 @@ pub struct InjectSettings {
     pub payload: Option<Value>,
     #[serde(deserialize_with = "de::text")]
     pub payload_type: String,
+}
+
+/// One property an inject sets: `msg.<p>` = `v` of type `vt`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct InjectProp {
+    /// The property; empty entries are skipped.
+    #[serde(default, deserialize_with = "de::text")]
+    pub p: String,
+    /// The value; absent (not `null`) for `payload` and `topic` in exports
+    /// that keep them outside `props`.
+    #[serde(default, deserialize_with = "present")]
+    pub v: Option<Value>,
+    /// The value's type; absent is `str`.
+    #[serde(default, deserialize_with = "de::text")]
+    pub vt: String,
+}
+
+/// A value that is present, `null` included (Node-RED checks
+/// `hasOwnProperty("v")`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 impl NodeSettings for InjectSettings {
@@ -118,19 +138,17 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         Some(list) => {
             for (i, p) in list.iter().enumerate() {
                 let field = format!("props[{i}]");
-                let name = p.get("p").and_then(Value::as_str).unwrap_or("");
-                if name.is_empty() {
+                if p.p.is_empty() {
                     continue;
                 }
+                let vt = if p.vt.is_empty() { "str" } else { &p.vt };
                 // Older exports keep payload and topic values outside `props`.
-                let (v, vt) = match (name, p.get("v")) {
+                let (v, vt) = match (p.p.as_str(), &p.v) {
                     ("payload", None) => (s.payload.as_ref(), payload_type),
-                    ("topic", None) if p.get("vt").and_then(Value::as_str) == Some("str") => {
-                        (s.topic.as_ref(), "str")
-                    }
-                    (_, v) => (v, p.get("vt").and_then(Value::as_str).unwrap_or("str")),
+                    ("topic", None) if p.vt == "str" => (s.topic.as_ref(), "str"),
+                    (_, v) => (v.as_ref(), vt),
                 };
-                props.push(prop(config, cx, &field, name, v, vt)?);
+                props.push(prop(config, cx, &field, &p.p, v, vt)?);
             }
         }
         None => {
