@@ -19,7 +19,7 @@ use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::service::Runtime;
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::msgpath::PropPath;
@@ -67,17 +67,11 @@ pub struct InjectProp {
     pub p: String,
     /// The value; absent (not `null`) for `payload` and `topic` in exports
     /// that keep them outside `props`.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "de::present")]
     pub v: Option<Value>,
     /// The value's type; absent is `str`.
     #[serde(default, deserialize_with = "de::text")]
     pub vt: String,
-}
-
-/// A value that is present, `null` included (Node-RED checks
-/// `hasOwnProperty("v")`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
 }
 
 impl NodeSettings for InjectSettings {

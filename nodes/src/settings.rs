@@ -531,16 +531,10 @@ pub mod de {
         })
     }
 
-    /// A list, or none when absent (`null`); anything else is an error.
-    pub fn opt_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Value>>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Array(items) => Ok(Some(items)),
-            Value::Null => Ok(None),
-            other => Err(D::Error::custom(format!(
-                "must be a list, not {}",
-                kind(&other)
-            ))),
-        }
+    /// A value that is present, `null` included (with `#[serde(default)]`,
+    /// absent is `None`): for fields Node-RED checks with `hasOwnProperty`.
+    pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+        Value::deserialize(d).map(Some)
     }
 
     /// A list; a single text value is a list of one, empty text none.

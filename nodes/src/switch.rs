@@ -34,10 +34,7 @@ pub struct SwitchSettings {
     /// Empty is `msg`.
     #[serde(deserialize_with = "de::text")]
     pub property_type: String,
-    /// The rules, each `{t, v, vt, v2, v2t, case}`, checked one by one
-    /// (`rules[i]` in problems).
-    #[serde(deserialize_with = "de::list")]
-    pub rules: Vec<Value>,
+    pub rules: Vec<SwitchRule>,
     /// Stop after the first matching rule.
     #[serde(deserialize_with = "stop_on_first")]
     pub checkall: bool,
@@ -47,6 +44,23 @@ pub struct SwitchSettings {
     pub outputs: Option<f64>,
 }
 
+/// One `switch` rule: operator `t` with operands `v` (of type `vt`) and,
+/// for `btwn`, `v2` (`v2t`); `case` makes `regex` case-insensitive. An
+/// operand that is absent differs from one that is `null`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SwitchRule {
+    #[serde(deserialize_with = "de::text")]
+    pub t: String,
+    #[serde(deserialize_with = "de::present")]
+    pub v: Option<Value>,
+    pub vt: Option<String>,
+    #[serde(deserialize_with = "de::present")]
+    pub v2: Option<Value>,
+    pub v2t: Option<String>,
+    pub case: Option<Value>,
+}
+
 impl NodeSettings for SwitchSettings {
     const FIELDS: &'static [Field] = &[
         Field::new("property", Kind::Typed, Initial::Str("payload")),
@@ -54,7 +68,9 @@ impl NodeSettings for SwitchSettings {
             "rules",
             Kind::List("switch-rules"),
             Initial::Json(r#"[{"t":"eq","v":"","vt":"str"}]"#),
-        ),
+        )
+        // Absent: no rules, as Node-RED's `n.rules || []`.
+        .absent(Initial::Json("[]")),
         Field::select(
             "checkall",
             &[Choice::plain("true"), Choice::plain("false")],
@@ -229,22 +245,15 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let list = s.rules.as_slice();
     for (i, r) in list.iter().enumerate() {
         let field = format!("rules[{i}]");
-        let t = r.get("t").and_then(Value::as_str).unwrap_or("");
+        let t = r.t.as_str();
         let op = op_of(t)
             .ok_or_else(|| config.problem(Some(&field), format!("unknown rule type \"{t}\"")))?;
-        let vt = r.get("vt").and_then(Value::as_str);
-        let v = operand(config, cx, &field, r.get("v"), vt)?;
-        let v2 = match r.get("v2") {
-            Some(v2) => operand(
-                config,
-                cx,
-                &field,
-                Some(v2),
-                r.get("v2t").and_then(Value::as_str),
-            )?,
+        let v = operand(config, cx, &field, r.v.as_ref(), r.vt.as_deref())?;
+        let v2 = match &r.v2 {
+            Some(v2) => operand(config, cx, &field, Some(v2), r.v2t.as_deref())?,
             None => Operand::Undefined,
         };
-        let case_insensitive = js::truthy(r.get("case"));
+        let case_insensitive = js::truthy(r.case.as_ref());
         let regex = match (&op, &v) {
             (Op::Regex, Operand::Value(TypedValue::Const(p))) => Some(
                 jsregex::compile(&js::to_js_string(Some(p)), case_insensitive)
