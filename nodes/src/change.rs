@@ -6,21 +6,80 @@ use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use regex::Regex;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::js;
 use crate::jsregex;
 use crate::msgpath::PropPath;
+use crate::settings::{self, de, Field, Initial, Kind, NodeSettings};
 use crate::typed_value::{ContextKind, ContextPath, Contexts, TypedValue};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("change", build)
         .category("function")
         .color("#e2d96e")
-        .editor(
-            r#"{"defaults":{"name":"","rules":[{"t":"set","p":"payload","pt":"msg","to":"","tot":"str"}]},
-                "fields":[{"name":"rules","type":"change-rules"},{"name":"name","type":"text"}]}"#,
+        .editor(settings::editor_json::<ChangeSettings>())
+}
+
+/// A `change` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChangeSettings {
+    /// The rules, each `{t, p, pt, to, tot, from, fromt}`, checked one by
+    /// one (`rules[i]` in problems); absent in very old exports, which
+    /// keep one rule in `action`, `property`, `from`, `to` and `reg`.
+    pub rules: Option<Vec<ChangeRule>>,
+}
+
+/// One `change` rule: `t` (set, change, delete, move) on property `p` of
+/// type `pt`, with `to`/`tot` and, for change, `from`/`fromt` (`re`: the
+/// old form of `fromt: "re"`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChangeRule {
+    #[serde(deserialize_with = "de::text")]
+    pub t: String,
+    #[serde(deserialize_with = "de::text")]
+    pub p: String,
+    #[serde(deserialize_with = "de::text")]
+    pub pt: String,
+    pub to: Option<Value>,
+    #[serde(deserialize_with = "de::text")]
+    pub tot: String,
+    pub from: Option<Value>,
+    #[serde(deserialize_with = "de::text")]
+    pub fromt: String,
+    #[serde(deserialize_with = "de::flag")]
+    pub re: bool,
+}
+
+/// Very old exports keep their one rule in `action`, `property`, `from`,
+/// `to` and `reg` (a regular expression unless `reg` is false).
+fn legacy_rule(config: &NodeConfig) -> ChangeRule {
+    let text = |k: &str| config.str(k).unwrap_or("").to_owned();
+    let action = config.str("action").unwrap_or("set");
+    let change = action == "change";
+    ChangeRule {
+        t: if action == "replace" { "set" } else { action }.to_owned(),
+        p: text("property"),
+        to: Some(Value::String(text("to"))),
+        from: change.then(|| Value::String(text("from"))),
+        re: change
+            && (matches!(config.raw.get("reg"), None | Some(Value::Null)) || config.flag("reg")),
+        ..ChangeRule::default()
+    }
+}
+
+impl NodeSettings for ChangeSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::new(
+            "rules",
+            Kind::List("change-rules"),
+            Initial::Json(r#"[{"t":"set","p":"payload","pt":"msg","to":"","tot":"str"}]"#),
         )
+        .absent(Initial::Null),
+        Field::name(),
+    ];
 }
 
 /// A property a rule addresses.
@@ -98,50 +157,26 @@ fn target(config: &NodeConfig, field: &str, kind: &str, p: &str) -> Result<Targe
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let s: ChangeSettings = settings::load(config, cx)?;
     let legacy;
-    let rules_json: &[Value] = match config.raw.get("rules") {
-        Some(Value::Array(r)) => r,
-        _ => {
-            // Very old exports: one rule in action/property/from/to/reg.
-            let action = config.str("action").unwrap_or("set");
-            let mut rule = Map::new();
-            rule.insert(
-                "t".into(),
-                Value::String(if action == "replace" { "set" } else { action }.into()),
-            );
-            rule.insert(
-                "p".into(),
-                Value::String(config.str("property").unwrap_or("").into()),
-            );
-            rule.insert(
-                "to".into(),
-                Value::String(config.str("to").unwrap_or("").into()),
-            );
-            if action == "change" {
-                rule.insert(
-                    "from".into(),
-                    Value::String(config.str("from").unwrap_or("").into()),
-                );
-                if matches!(config.raw.get("reg"), None | Some(Value::Null)) || config.flag("reg") {
-                    rule.insert("re".into(), Value::Bool(true));
-                }
-            }
-            legacy = vec![Value::Object(rule)];
+    let rules_in: &[ChangeRule] = match &s.rules {
+        Some(r) => r,
+        None => {
+            legacy = [legacy_rule(config)];
             &legacy
         }
     };
-    let mut rules = Vec::with_capacity(rules_json.len());
-    for (i, r) in rules_json.iter().enumerate() {
+    let mut rules = Vec::with_capacity(rules_in.len());
+    for (i, r) in rules_in.iter().enumerate() {
         let field = format!("rules[{i}]");
-        let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
-        let t = s("t");
-        let pt = match s("pt") {
+        let t = r.t.as_str();
+        let pt = match r.pt.as_str() {
             "" => "msg",
             other => other,
         };
-        let p = s("p");
-        let mut to_text = crate::typed_value::raw_text(r.get("to"));
-        let mut tot = s("tot").to_owned();
+        let p = r.p.as_str();
+        let mut to_text = crate::typed_value::raw_text(r.to.as_ref());
+        let mut tot = r.tot.clone();
         if t == "set" && tot.is_empty() && to_text.starts_with("msg.") {
             to_text = to_text[4..].to_owned();
             tot = "msg".into();
@@ -152,7 +187,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         let target_t = target(config, &field, pt, p)?;
         let to = || -> Result<To, Problem> {
             if tot == "json" {
-                let raw = r.get("to").and_then(Value::as_str).unwrap_or("");
+                let raw = r.to.as_ref().and_then(Value::as_str).unwrap_or("");
                 if serde_json::from_str::<Value>(raw).is_err() {
                     return Err(config.problem(Some(&field), "Invalid 'to' JSON property"));
                 }
@@ -181,14 +216,11 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
                 }
             }
             "change" => {
-                let mut fromt = s("fromt").to_owned();
-                if r.get("re").is_some_and(|v| v.as_bool() == Some(true)) {
-                    fromt = "re".into();
-                }
-                let from_text = crate::typed_value::raw_text(r.get("from"));
-                let from = match fromt.as_str() {
+                let fromt = if r.re { "re" } else { r.fromt.as_str() };
+                let from_text = crate::typed_value::raw_text(r.from.as_ref());
+                let from = match fromt {
                     "msg" | "flow" | "global" => {
-                        From::Dynamic(target(config, &field, &fromt, &from_text)?)
+                        From::Dynamic(target(config, &field, fromt, &from_text)?)
                     }
                     other => {
                         let kind = match other {

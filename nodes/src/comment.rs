@@ -5,19 +5,34 @@
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
+use serde::{Deserialize, Serialize};
+
+use crate::settings::{self, de, Field, Initial, Kind, NodeSettings};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("comment", build)
         .category("common")
         .ports(0, 0)
         .color("#ffffff")
-        .editor(
-            r#"{"defaults":{"name":"","info":""},
-                "fields":[{"name":"name","type":"text"},{"name":"info","type":"textarea"}]}"#,
-        )
+        .editor(settings::editor_json::<CommentSettings>())
 }
 
-fn build(_config: &NodeConfig, _cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+/// A comment's text (shown in the editor; nothing reads it at run time).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CommentSettings {
+    #[serde(deserialize_with = "de::text")]
+    pub info: String,
+}
+
+impl NodeSettings for CommentSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::name(),
+        Field::new("info", Kind::TextArea, Initial::Str("")),
+    ];
+}
+
+fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    settings::load::<CommentSettings>(config, cx)?;
     Ok(Built::new(Comment, 0))
 }
 

@@ -9,10 +9,12 @@ use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::request::as_buffer;
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 
 use crate::js;
 use crate::msgpath::PropPath;
+use crate::settings::{self, de, Choices, Field, NodeSettings};
 use crate::util::publish_status;
 
 /// Node-RED's `debugStatusLength`.
@@ -25,10 +27,72 @@ pub fn node_type() -> NodeType {
         .category("common")
         .ports(1, 0)
         .color("#87a980")
-        .editor(
-            r#"{"defaults":{"name":"","active":true,"tosidebar":true,"console":false,"tostatus":false,"complete":"payload","targetType":"msg","statusVal":"","statusType":"auto"},
-                "fields":[{"name":"complete","type":"text"},{"name":"tosidebar","type":"checkbox"},{"name":"console","type":"checkbox"},{"name":"tostatus","type":"checkbox"},{"name":"name","type":"text"}]}"#,
-        )
+        .editor(settings::editor_json::<DebugSettings>())
+}
+
+crate::choices! {
+    /// What the node's status shows.
+    pub enum StatusType ("statusType") {
+        Auto = "auto",
+        Counter = "counter",
+        Msg = "msg",
+        Jsonata = "jsonata",
+    } else Auto
+}
+
+/// A `debug` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DebugSettings {
+    /// The property shown, or `"true"` for the whole message.
+    #[serde(deserialize_with = "complete")]
+    pub complete: String,
+    #[serde(deserialize_with = "de::text")]
+    pub target_type: String,
+    #[serde(deserialize_with = "active")]
+    pub active: bool,
+    #[serde(deserialize_with = "de::flag")]
+    pub tosidebar: bool,
+    #[serde(deserialize_with = "de::flag")]
+    pub console: bool,
+    #[serde(deserialize_with = "de::flag")]
+    pub tostatus: bool,
+    pub status_type: StatusType,
+    #[serde(deserialize_with = "de::text")]
+    pub status_val: String,
+}
+
+impl NodeSettings for DebugSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::text("complete", "payload"),
+        Field::checkbox("tosidebar", true),
+        Field::checkbox("console", false),
+        Field::checkbox("tostatus", false),
+        Field::name(),
+        Field::checkbox("active", true).hidden(),
+        Field::text("targetType", "msg").hidden(),
+        Field::text("statusVal", "").hidden(),
+        Field::select("statusType", StatusType::CHOICES, "auto").hidden(),
+    ];
+}
+
+/// `complete`: `true` (or `"true"`) is the whole message; `false`, empty
+/// text and `"false"` are `payload`.
+fn complete<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Null | Value::Bool(false) => "payload".to_owned(),
+        Value::Bool(true) => "true".to_owned(),
+        v => match js::to_js_string(Some(&v)) {
+            s if s.is_empty() || s == "false" => "payload".to_owned(),
+            s => s,
+        },
+    })
+}
+
+/// `active`: JavaScript truthiness, except that the text `"false"` is off.
+fn active<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok(js::truthy(Some(&v)) && v != Value::String("false".into()))
 }
 
 /// What the node shows.
@@ -63,46 +127,27 @@ struct Debug {
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    if config.str("targetType") == Some("jsonata") {
+    let s: DebugSettings = settings::load(config, cx)?;
+    if s.target_type == "jsonata" {
         return Err(config.problem(Some("complete"), crate::typed_value::jsonata_unsupported()));
     }
-    let complete = match config.raw.get("complete") {
-        None | Some(Value::Null) => "payload".to_owned(),
-        Some(Value::Bool(true)) => "true".to_owned(),
-        Some(Value::Bool(false)) => "payload".to_owned(),
-        Some(v) => match js::to_js_string(Some(v)) {
-            s if s.is_empty() || s == "false" => "payload".to_owned(),
-            s => s,
-        },
-    };
-    let target = if complete == "true" {
+    let target = if s.complete == "true" {
         Target::WholeMessage
     } else {
-        let path = PropPath::parse_msg(&complete)
+        let path = PropPath::parse_msg(&s.complete)
             .map_err(|e| config.problem(Some("complete"), e.to_string()))?;
-        Target::Property(complete, path)
+        Target::Property(s.complete, path)
     };
-    let status_source = match config.str("statusType").unwrap_or("auto") {
-        "counter" => StatusSource::Counter,
-        "jsonata" => {
+    let status_source = match s.status_type {
+        StatusType::Counter => StatusSource::Counter,
+        StatusType::Jsonata => {
             return Err(config.problem(Some("statusVal"), crate::typed_value::jsonata_unsupported()))
         }
-        "msg" => match config.str("statusVal").filter(|s| !s.is_empty()) {
-            Some(p) => StatusSource::Property(
-                PropPath::parse_msg(p)
-                    .map_err(|e| config.problem(Some("statusVal"), e.to_string()))?,
-            ),
-            None => StatusSource::Auto,
-        },
-        _ => StatusSource::Auto,
-    };
-    let active = match config.raw.get("active") {
-        None | Some(Value::Null) => true,
-        Some(v) => js::truthy(Some(v)) && v != &Value::String("false".into()),
-    };
-    let sidebar = match config.raw.get("tosidebar") {
-        None | Some(Value::Null) => true,
-        _ => config.flag("tosidebar"),
+        StatusType::Msg if !s.status_val.is_empty() => StatusSource::Property(
+            PropPath::parse_msg(&s.status_val)
+                .map_err(|e| config.problem(Some("statusVal"), e.to_string()))?,
+        ),
+        StatusType::Msg | StatusType::Auto => StatusSource::Auto,
     };
     Ok(Built::new(
         Debug {
@@ -110,10 +155,10 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             tab: config.z.clone().unwrap_or_default(),
             name: config.name.clone(),
             target,
-            active,
-            sidebar,
-            console: config.flag("console"),
-            to_status: config.flag("tostatus"),
+            active: s.active,
+            sidebar: s.tosidebar,
+            console: s.console,
+            to_status: s.tostatus,
             status_source,
             counter: AtomicU64::new(0),
             last_status: Mutex::new(String::new()),

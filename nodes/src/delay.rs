@@ -13,21 +13,111 @@ use flowgate_runtime::node::NodeHandle;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::js;
+use crate::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 use crate::util::{publish_status, status};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("delay", build)
         .category("function")
         .color("#E6E0F8")
-        .editor(
-            r#"{"defaults":{"name":"","pauseType":"delay","timeout":"5","timeoutUnits":"seconds","rate":"1","nbRateUnits":"1","rateUnits":"second","randomFirst":"1","randomLast":"5","randomUnits":"seconds","drop":false,"allowrate":false,"outputs":1},
-                "fields":[{"name":"pauseType","type":"select","options":["delay","delayv","random","rate","queue","timed"]},{"name":"timeout","type":"number"},{"name":"timeoutUnits","type":"select","options":["milliseconds","seconds","minutes","hours","days"]},{"name":"rate","type":"number"},{"name":"rateUnits","type":"select","options":["second","minute","hour","day"]},{"name":"drop","type":"checkbox"},{"name":"name","type":"text"}]}"#,
-        )
+        .editor(settings::editor_json::<DelaySettings>())
+}
+
+crate::choices! {
+    /// What the node does.
+    pub enum PauseType ("pauseType") {
+        Delay = "delay",
+        DelayFromMsg = "delayv",
+        Random = "random",
+        Rate = "rate",
+        Queue = "queue",
+        Timed = "timed",
+    }
+}
+
+crate::choices! {
+    /// The unit of a delay.
+    pub enum DelayUnit ("unit") {
+        Milliseconds = "milliseconds",
+        Seconds = "seconds",
+        Minutes = "minutes",
+        Hours = "hours",
+        Days = "days",
+    } else Seconds
+}
+
+impl DelayUnit {
+    /// Milliseconds per unit.
+    fn factor(self) -> f64 {
+        match self {
+            DelayUnit::Milliseconds => 1.0,
+            DelayUnit::Seconds => 1000.0,
+            DelayUnit::Minutes => 60_000.0,
+            DelayUnit::Hours => 3_600_000.0,
+            DelayUnit::Days => 86_400_000.0,
+        }
+    }
+}
+
+crate::choices! {
+    /// The period a rate counts messages in.
+    pub enum RateUnit ("rateUnits") {
+        Second = "second",
+        Minute = "minute",
+        Hour = "hour",
+        Day = "day",
+    } else Second
+}
+
+/// A `delay` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DelaySettings {
+    pub pause_type: PauseType,
+    #[serde(deserialize_with = "de::number")]
+    pub timeout: Option<f64>,
+    pub timeout_units: DelayUnit,
+    #[serde(deserialize_with = "de::number")]
+    pub rate: Option<f64>,
+    #[serde(deserialize_with = "de::number")]
+    pub nb_rate_units: Option<f64>,
+    pub rate_units: RateUnit,
+    #[serde(deserialize_with = "de::number")]
+    pub random_first: Option<f64>,
+    #[serde(deserialize_with = "de::number")]
+    pub random_last: Option<f64>,
+    pub random_units: DelayUnit,
+    #[serde(deserialize_with = "de::flag")]
+    pub drop: bool,
+    #[serde(deserialize_with = "de::flag")]
+    pub allowrate: bool,
+    /// 2: dropped messages go to a second output.
+    #[serde(deserialize_with = "de::number")]
+    pub outputs: Option<f64>,
+}
+
+impl NodeSettings for DelaySettings {
+    const FIELDS: &'static [Field] = &[
+        Field::select("pauseType", PauseType::CHOICES, "delay"),
+        Field::new("timeout", Kind::Number, Initial::Str("5")),
+        Field::select("timeoutUnits", DelayUnit::CHOICES, "seconds"),
+        Field::new("rate", Kind::Number, Initial::Str("1")),
+        Field::select("rateUnits", RateUnit::CHOICES, "second"),
+        Field::checkbox("drop", false),
+        Field::name(),
+        Field::new("nbRateUnits", Kind::Number, Initial::Str("1")).hidden(),
+        Field::new("randomFirst", Kind::Number, Initial::Str("1")).hidden(),
+        Field::new("randomLast", Kind::Number, Initial::Str("5")).hidden(),
+        Field::select("randomUnits", DelayUnit::CHOICES, "seconds").hidden(),
+        Field::checkbox("allowrate", false).hidden(),
+        Field::new("outputs", Kind::Number, Initial::Int(1)).hidden(),
+    ];
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -76,21 +166,16 @@ struct Delay {
     events: Events,
 }
 
+/// `value` `unit`s as a duration; a value that is no number is the
+/// field's default.
 fn millis(
     config: &NodeConfig,
     field: &str,
-    units_field: &str,
-    default: f64,
+    value: Option<f64>,
+    unit: DelayUnit,
 ) -> Result<Duration, Problem> {
-    let v = config.number(field).unwrap_or(default);
-    let factor = match config.str(units_field).unwrap_or("seconds") {
-        "milliseconds" => 1.0,
-        "minutes" => 60_000.0,
-        "hours" => 3_600_000.0,
-        "days" => 86_400_000.0,
-        _ => 1000.0,
-    };
-    let ms = v * factor;
+    let v = value.unwrap_or_else(|| settings::default_number::<DelaySettings>(field));
+    let ms = v * unit.factor();
     if !ms.is_finite() || ms < 0.0 {
         return Err(config.problem(Some(field), "Invalid delay value"));
     }
@@ -98,46 +183,44 @@ fn millis(
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let s: DelaySettings = settings::load(config, cx)?;
     let rate = || -> Result<Duration, Problem> {
-        let per = config.number("rate").unwrap_or(1.0);
+        let per = s
+            .rate
+            .unwrap_or_else(|| settings::default_number::<DelaySettings>("rate"));
         if !(per.is_finite() && per > 0.0) {
             return Err(config.problem(Some("rate"), "Invalid rate value"));
         }
-        let unit = match config.str("rateUnits").unwrap_or("second") {
-            "minute" => 60_000.0,
-            "hour" => 3_600_000.0,
-            "day" => 86_400_000.0,
-            _ => 1000.0,
+        let unit = match s.rate_units {
+            RateUnit::Second => 1000.0,
+            RateUnit::Minute => 60_000.0,
+            RateUnit::Hour => 3_600_000.0,
+            RateUnit::Day => 86_400_000.0,
         };
-        let n = config
-            .number("nbRateUnits")
-            .filter(|n| *n > 0.0)
-            .unwrap_or(1.0);
+        let n = s.nb_rate_units.filter(|n| *n > 0.0).unwrap_or(1.0);
         Ok(Duration::from_secs_f64(unit / per * n / 1000.0))
     };
-    let mode = match config.str("pauseType").unwrap_or("delay") {
-        "delay" => Mode::Fixed(millis(config, "timeout", "timeoutUnits", 5.0)?),
-        "delayv" => Mode::FromMsg(millis(config, "timeout", "timeoutUnits", 5.0)?),
-        "random" => {
-            let a = millis(config, "randomFirst", "randomUnits", 1.0)?;
-            let b = millis(config, "randomLast", "randomUnits", 5.0)?;
+    let delay = || millis(config, "timeout", s.timeout, s.timeout_units);
+    let mode = match s.pause_type {
+        PauseType::Delay => Mode::Fixed(delay()?),
+        PauseType::DelayFromMsg => Mode::FromMsg(delay()?),
+        PauseType::Random => {
+            let a = millis(config, "randomFirst", s.random_first, s.random_units)?;
+            let b = millis(config, "randomLast", s.random_last, s.random_units)?;
             Mode::Random(a, b)
         }
-        "rate" if config.flag("drop") => Mode::RateDrop(rate()?),
-        "rate" => Mode::RateQueue(rate()?),
-        "queue" => Mode::TopicQueue(rate()?),
-        "timed" => Mode::TopicTimed(rate()?),
-        other => {
-            return Err(config.problem(Some("pauseType"), format!("unknown pauseType \"{other}\"")))
-        }
+        PauseType::Rate if s.drop => Mode::RateDrop(rate()?),
+        PauseType::Rate => Mode::RateQueue(rate()?),
+        PauseType::Queue => Mode::TopicQueue(rate()?),
+        PauseType::Timed => Mode::TopicTimed(rate()?),
     };
-    let second_output = config.number("outputs") == Some(2.0);
+    let second_output = s.outputs == Some(2.0);
     Ok(Built::new(
         Delay {
             id: config.id.clone(),
             mode,
             second_output,
-            allow_rate: config.flag("allowrate"),
+            allow_rate: s.allowrate,
             state: Arc::new(Mutex::new(State::default())),
             handle: Mutex::new(None),
             events: cx.events.clone(),

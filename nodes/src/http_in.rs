@@ -5,49 +5,67 @@
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
+use serde::{Deserialize, Serialize};
 
-/// Methods an `http in` node may serve (Node-RED's list, plus `all`).
-const METHODS: &[&str] = &["get", "post", "put", "delete", "patch", "options", "all"];
+use crate::settings::{self, de, Choices, Field, NodeSettings};
+
+crate::choices! {
+    /// The method an `http in` node serves (Node-RED's, plus `options` and
+    /// `all`, which its runtime accepts too).
+    pub enum Method ("method") {
+        Get = "get",
+        Post = "post",
+        Put = "put",
+        Delete = "delete",
+        Patch = "patch",
+        Options = "options",
+        All = "all",
+    }
+}
+
+/// An `http in` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HttpInSettings {
+    #[serde(deserialize_with = "de::text")]
+    pub url: String,
+    pub method: Method,
+}
+
+impl NodeSettings for HttpInSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::select("method", Method::CHOICES, "get"),
+        Field::text("url", "").required(),
+        Field::name(),
+        Field::checkbox("upload", false).hidden(),
+        Field::text("swaggerDoc", "").hidden(),
+    ];
+    const LABEL: Option<&'static str> = Some("[{method}] {url}");
+}
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("http in", build)
         .category("network")
         .ports(0, 1)
         .color("#e7e7ae")
-        .editor(
-            r#"{"defaults":{"name":"","url":"","method":"get","upload":false,"swaggerDoc":""},
-                "fields":[{"name":"method","type":"select","options":["get","post","put","delete","patch","all"]},
-                          {"name":"url","type":"text","required":true},
-                          {"name":"name","type":"text"}],
-                "label":"[{method}] {url}"}"#,
-        )
+        .editor(settings::editor_json::<HttpInSettings>())
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let url = match config.str("url") {
-        Some(u) if !u.trim().is_empty() => u.trim(),
-        _ => return Err(config.problem(Some("url"), "missing url")),
-    };
+    let s: HttpInSettings = settings::load(config, cx)?;
+    let url = s.url.trim();
+    if url.is_empty() {
+        return Err(config.problem(Some("url"), "missing url"));
+    }
     // Node-RED adds the leading slash users often leave out.
     let url = if url.starts_with('/') {
         url.to_owned()
     } else {
         format!("/{url}")
     };
-    let method = config.str("method").unwrap_or("get").to_ascii_lowercase();
-    if !METHODS.contains(&method.as_str()) {
-        return Err(config.problem(
-            Some("method"),
-            format!(
-                "invalid method \"{method}\" (expected one of {})",
-                METHODS.join(", ")
-            ),
-        ));
-    }
     if let Err(e) = flowgate_runtime::routes::normalize(&url) {
         return Err(config.problem(Some("url"), e));
     }
-    cx.register_route(&method, &url);
+    cx.register_route(s.method.value(), &url);
     Ok(Built::new(HttpIn, 1))
 }
 

@@ -10,11 +10,13 @@ use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::request::{as_buffer, buffer_value, headers_object};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::js;
 use crate::msgpath::PropPath;
 use crate::mustache::{self, Template};
+use crate::settings::{self, de, Choice, Choices, Field, Initial, Kind, NodeSettings, Secret};
 use crate::util::{hash_sum, publish_status, status};
 
 /// Node-RED's default `httpRequestTimeout`.
@@ -24,25 +26,82 @@ pub fn node_type() -> NodeType {
     NodeType::runnable("http request", build)
         .category("network")
         .color("rgb(231, 231, 174)")
-        .editor(
-            r#"{"defaults":{"name":"","method":"GET","ret":"txt","paytoqs":"ignore","url":"","persist":false,"authType":"","senderr":false,"headers":[]},
-                "credentials":{"user":{"type":"text"},"password":{"type":"password"}},
-                "fields":[{"name":"method","type":"select","options":["GET","POST","PUT","DELETE","HEAD","use"]},{"name":"url","type":"text"},{"name":"paytoqs","type":"select","options":["ignore","query","body"]},{"name":"ret","type":"select","options":["txt","bin","obj"]},{"name":"name","type":"text"}]}"#,
-        )
+        .editor(settings::editor_json::<HttpRequestSettings>())
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Ret {
-    Text,
-    Binary,
-    Object,
+/// The methods the editor offers; `use` takes `msg.method`. Any other
+/// method name is accepted too (and checked per request).
+const METHODS: &[Choice] = &[
+    Choice::plain("GET"),
+    Choice::plain("POST"),
+    Choice::plain("PUT"),
+    Choice::plain("DELETE"),
+    Choice::plain("HEAD"),
+    Choice::plain("use"),
+];
+
+crate::choices! {
+    /// What `msg.payload` becomes.
+    pub enum Ret ("ret") {
+        Text = "txt",
+        Binary = "bin",
+        Object = "obj",
+    } else Text
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum PayloadTo {
-    Ignore,
-    Query,
-    Body,
+crate::choices! {
+    /// Where the payload of a GET goes.
+    pub enum PayloadTo ("paytoqs") {
+        Ignore = "ignore",
+        Query = "query" | "true",
+        Body = "body",
+    } else Ignore
+}
+
+/// One row of the node's header list: name and value, each a fixed text
+/// (`other`, or a well-known header name as the type) or a message property.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HeaderRow {
+    pub key_type: Option<String>,
+    pub key_value: Option<String>,
+    pub value_type: Option<String>,
+    pub value_value: Option<String>,
+}
+
+/// An `http request` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRequestSettings {
+    /// Empty: `msg.method`'s default, GET.
+    #[serde(deserialize_with = "de::text")]
+    pub method: String,
+    /// Empty: `msg.url`.
+    #[serde(deserialize_with = "de::text")]
+    pub url: String,
+    pub paytoqs: PayloadTo,
+    pub ret: Ret,
+    #[serde(deserialize_with = "de::text")]
+    pub auth_type: String,
+    #[serde(deserialize_with = "de::flag")]
+    pub senderr: bool,
+    pub headers: Vec<HeaderRow>,
+}
+
+impl NodeSettings for HttpRequestSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::select("method", METHODS, "GET"),
+        Field::text("url", ""),
+        Field::select("paytoqs", PayloadTo::CHOICES, "ignore"),
+        Field::select("ret", Ret::CHOICES, "txt"),
+        Field::name(),
+        Field::checkbox("persist", false).hidden(),
+        Field::text("authType", "").hidden(),
+        Field::checkbox("senderr", false).hidden(),
+        Field::new("headers", Kind::Json, Initial::Json("[]")).hidden(),
+        Field::credential("user", Secret::Text, false).hidden(),
+        Field::credential("password", Secret::Password, false).hidden(),
+    ];
 }
 
 enum HeaderPart {
@@ -82,42 +141,27 @@ fn header_part(kind: Option<&str>, value: Option<&str>) -> Option<HeaderPart> {
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let url = config
-        .str("url")
-        .filter(|u| !u.is_empty())
-        .map(str::to_owned);
+    let s: HttpRequestSettings = settings::load(config, cx)?;
+    let url = (!s.url.is_empty()).then_some(s.url);
     let url_template = match &url {
         Some(u) if u.contains("{{") => {
             Some(mustache::parse(u).map_err(|e| config.problem(Some("url"), e.to_string()))?)
         }
         _ => None,
     };
-    let ret = match config.str("ret").unwrap_or("txt") {
-        "bin" => Ret::Binary,
-        "obj" => Ret::Object,
-        _ => Ret::Text,
-    };
-    let payload_to = match config.raw.get("paytoqs") {
-        Some(Value::Bool(true)) => PayloadTo::Query,
-        Some(Value::String(s)) if s == "query" || s == "true" => PayloadTo::Query,
-        Some(Value::String(s)) if s == "body" => PayloadTo::Body,
-        _ => PayloadTo::Ignore,
-    };
-    let mut headers = Vec::new();
-    if let Some(Value::Array(list)) = config.raw.get("headers") {
-        for h in list {
-            let s = |k: &str| h.get(k).and_then(Value::as_str);
-            if let (Some(name), Some(value)) = (
-                header_part(s("keyType"), s("keyValue")),
-                header_part(s("valueType"), s("valueValue")),
-            ) {
-                headers.push((name, value));
-            }
-        }
-    }
+    let headers = s
+        .headers
+        .iter()
+        .filter_map(|h| {
+            Some((
+                header_part(h.key_type.as_deref(), h.key_value.as_deref())?,
+                header_part(h.value_type.as_deref(), h.value_value.as_deref())?,
+            ))
+        })
+        .collect();
     let user = cx.credential("user");
     let password = cx.credential("password");
-    let auth = match (config.str("authType").unwrap_or("basic"), &user, &password) {
+    let auth = match (s.auth_type.as_str(), &user, &password) {
         ("bearer", _, Some(token)) => Auth::Bearer(token.clone()),
         ("bearer", _, None) if user.is_some() => Auth::Bearer(String::new()),
         ("digest", ..) if user.is_some() || password.is_some() => {
@@ -138,16 +182,16 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             id: config.id.clone(),
             url,
             url_template,
-            method: config
-                .str("method")
-                .filter(|m| !m.is_empty())
-                .unwrap_or("GET")
-                .to_owned(),
-            ret,
-            payload_to,
+            method: if s.method.is_empty() {
+                "GET".to_owned()
+            } else {
+                s.method
+            },
+            ret: s.ret,
+            payload_to: s.paytoqs,
             headers,
             auth,
-            send_errors_to_catch: config.flag("senderr"),
+            send_errors_to_catch: s.senderr,
             client,
             events: cx.events.clone(),
         },

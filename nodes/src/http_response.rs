@@ -11,59 +11,99 @@ use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::request::as_buffer;
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
+
+use crate::settings::{self, Field, Initial, Kind, NodeSettings};
+
+/// An `http response` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HttpResponseSettings {
+    /// Empty: the message's `statusCode`, else 200.
+    #[serde(
+        rename = "statusCode",
+        deserialize_with = "status_code",
+        serialize_with = "ser_status"
+    )]
+    pub status_code: Option<StatusCode>,
+    #[serde(deserialize_with = "headers")]
+    pub headers: Map<String, Value>,
+}
+
+impl NodeSettings for HttpResponseSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::text("statusCode", ""),
+        Field::new("headers", Kind::Headers, Initial::Json("{}")),
+        Field::name(),
+    ];
+}
+
+/// A status code as a number or numeric text; empty text is none.
+fn status_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<StatusCode>, D::Error> {
+    let v = Value::deserialize(d)?;
+    let n = match &v {
+        Value::Null => return Ok(None),
+        Value::String(s) if s.trim().is_empty() => return Ok(None),
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    n.and_then(|n| u16::try_from(n).ok())
+        .and_then(|n| StatusCode::from_u16(n).ok())
+        .filter(|s| (100..=999).contains(&s.as_u16()))
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("invalid status code {v}")))
+}
+
+fn ser_status<S: Serializer>(status: &Option<StatusCode>, s: S) -> Result<S::Ok, S::Error> {
+    match status {
+        Some(code) => s.serialize_u16(code.as_u16()),
+        None => s.serialize_str(""),
+    }
+}
+
+fn headers<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Object(h) => Ok(h),
+        Value::Null => Ok(Map::new()),
+        _ => Err(D::Error::custom("headers must be an object")),
+    }
+}
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("http response", build)
         .category("network")
         .ports(1, 0)
         .color("#e7e7ae")
-        .editor(
-            r#"{"defaults":{"name":"","statusCode":"","headers":{}},
-                "fields":[{"name":"statusCode","type":"text"},{"name":"headers","type":"headers"},{"name":"name","type":"text"}]}"#,
-        )
+        .editor(settings::editor_json::<HttpResponseSettings>())
 }
 
-fn build(config: &NodeConfig, _cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let status = match config.raw.get("statusCode") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(v) => {
-            let n = match v {
-                Value::Number(n) => n.as_u64(),
-                Value::String(s) => s.trim().parse::<u64>().ok(),
-                _ => None,
-            };
-            match n
-                .and_then(|n| u16::try_from(n).ok())
-                .and_then(|n| StatusCode::from_u16(n).ok())
-            {
-                Some(s) if (100..=999).contains(&s.as_u16()) => Some(s),
-                _ => {
-                    return Err(
-                        config.problem(Some("statusCode"), format!("invalid status code {v}"))
-                    )
-                }
-            }
-        }
-    };
+fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let s: HttpResponseSettings = settings::load(config, cx)?;
     let mut headers = Vec::new();
-    match config.raw.get("headers") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(h)) => {
-            for (k, v) in h {
-                let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
-                    config.problem(Some("headers"), format!("invalid header name \"{k}\""))
-                })?;
-                let value = header_value(&name, v).ok_or_else(|| {
-                    config.problem(Some("headers"), format!("invalid value for header \"{k}\""))
-                })?;
-                headers.push((name, value));
-            }
+    let mut problems = Vec::new();
+    for (k, v) in &s.headers {
+        let Ok(name) = HeaderName::from_bytes(k.as_bytes()) else {
+            problems.push(config.problem(Some("headers"), format!("invalid header name \"{k}\"")));
+            continue;
+        };
+        match header_value(&name, v) {
+            Some(value) => headers.push((name, value)),
+            None => problems
+                .push(config.problem(Some("headers"), format!("invalid value for header \"{k}\""))),
         }
-        Some(_) => return Err(config.problem(Some("headers"), "headers must be an object")),
     }
-    Ok(Built::new(HttpResponse { status, headers }, 0))
+    if !problems.is_empty() {
+        return Err(settings::report(cx, problems));
+    }
+    Ok(Built::new(
+        HttpResponse {
+            status: s.status_code,
+            headers,
+        },
+        0,
+    ))
 }
 
 struct HttpResponse {

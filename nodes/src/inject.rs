@@ -18,9 +18,11 @@ use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::service::Runtime;
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::msgpath::PropPath;
+use crate::settings::{self, de, Field, Initial, Kind, NodeSettings};
 use crate::typed_value::{Contexts, TypedValue};
 
 /// Node-RED refuses intervals longer than `setInterval` can hold.
@@ -32,10 +34,67 @@ pub fn node_type() -> NodeType {
         .ports(0, 1)
         .color("#a6bbcf")
         .admin_route("/inject/{id}", |rt| post(inject_endpoint).with_state(rt))
-        .editor(
-            r#"{"defaults":{"name":"","props":[{"p":"payload"},{"p":"topic","vt":"str"}],"repeat":"","crontab":"","once":false,"onceDelay":0.1,"topic":"","payload":"","payloadType":"date"},
-                "fields":[{"name":"props","type":"props"},{"name":"repeat","type":"text"},{"name":"crontab","type":"text"},{"name":"once","type":"checkbox"},{"name":"onceDelay","type":"number"},{"name":"name","type":"text"}]}"#,
+        .editor(settings::editor_json::<InjectSettings>())
+}
+
+/// An `inject` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InjectSettings {
+    /// The properties set; absent in old exports, which keep only
+    /// `payload` and `topic`.
+    pub props: Option<Vec<InjectProp>>,
+    /// Seconds between messages; none or 0 is no interval.
+    #[serde(deserialize_with = "de::number")]
+    pub repeat: Option<f64>,
+    #[serde(deserialize_with = "de::text")]
+    pub crontab: String,
+    #[serde(deserialize_with = "de::flag")]
+    pub once: bool,
+    #[serde(deserialize_with = "de::number")]
+    pub once_delay: Option<f64>,
+    pub topic: Option<Value>,
+    pub payload: Option<Value>,
+    #[serde(deserialize_with = "de::text")]
+    pub payload_type: String,
+}
+
+/// One property an inject sets: `msg.<p>` = `v` of type `vt`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct InjectProp {
+    /// The property; empty entries are skipped.
+    #[serde(default, deserialize_with = "de::text")]
+    pub p: String,
+    /// The value; absent (not `null`) for `payload` and `topic` in exports
+    /// that keep them outside `props`.
+    #[serde(default, deserialize_with = "de::present")]
+    pub v: Option<Value>,
+    /// The value's type; absent is `str`.
+    #[serde(default, deserialize_with = "de::text")]
+    pub vt: String,
+}
+
+impl NodeSettings for InjectSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::new(
+            "props",
+            Kind::List("props"),
+            Initial::Json(r#"[{"p":"payload"},{"p":"topic","vt":"str"}]"#),
         )
+        .absent(Initial::Null),
+        Field::text("repeat", ""),
+        Field::text("crontab", ""),
+        Field::checkbox("once", false),
+        Field::new("onceDelay", Kind::Number, Initial::Num(0.1)),
+        Field::name(),
+        Field::text("topic", "").hidden().absent(Initial::Null),
+        Field::text("payload", "").hidden().absent(Initial::Null),
+        // A new node injects a timestamp; an old one without the field
+        // injects its payload as text.
+        Field::text("payloadType", "date")
+            .hidden()
+            .absent(Initial::Str("str")),
+    ];
 }
 
 /// One property the inject sets.
@@ -62,51 +121,44 @@ pub struct Inject {
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let s: InjectSettings = settings::load(config, cx)?;
     let mut props = Vec::new();
-    match config.raw.get("props") {
-        Some(Value::Array(list)) => {
+    let payload_type = if s.payload_type.is_empty() {
+        "str"
+    } else {
+        &s.payload_type
+    };
+    match &s.props {
+        Some(list) => {
             for (i, p) in list.iter().enumerate() {
                 let field = format!("props[{i}]");
-                let name = p.get("p").and_then(Value::as_str).unwrap_or("");
-                if name.is_empty() {
+                if p.p.is_empty() {
                     continue;
                 }
+                let vt = if p.vt.is_empty() { "str" } else { &p.vt };
                 // Older exports keep payload and topic values outside `props`.
-                let (v, vt) = match (name, p.get("v")) {
-                    ("payload", None) => (
-                        config.raw.get("payload"),
-                        config.str("payloadType").unwrap_or("str"),
-                    ),
-                    ("topic", None) if p.get("vt").and_then(Value::as_str) == Some("str") => {
-                        (config.raw.get("topic"), "str")
-                    }
-                    (_, v) => (v, p.get("vt").and_then(Value::as_str).unwrap_or("str")),
+                let (v, vt) = match (p.p.as_str(), &p.v) {
+                    ("payload", None) => (s.payload.as_ref(), payload_type),
+                    ("topic", None) if p.vt == "str" => (s.topic.as_ref(), "str"),
+                    (_, v) => (v.as_ref(), vt),
                 };
-                props.push(prop(config, cx, &field, name, v, vt)?);
+                props.push(prop(config, cx, &field, &p.p, v, vt)?);
             }
         }
-        _ => {
-            let pt = config.str("payloadType").unwrap_or("str");
+        None => {
             props.push(prop(
                 config,
                 cx,
                 "payload",
                 "payload",
-                config.raw.get("payload"),
-                pt,
+                s.payload.as_ref(),
+                payload_type,
             )?);
-            props.push(prop(
-                config,
-                cx,
-                "topic",
-                "topic",
-                config.raw.get("topic"),
-                "str",
-            )?);
+            props.push(prop(config, cx, "topic", "topic", s.topic.as_ref(), "str")?);
         }
     }
-    let repeat = config.number("repeat").filter(|r| *r > 0.0);
-    let schedule = match (repeat, config.str("crontab").map(str::trim)) {
+    let repeat = s.repeat.filter(|r| *r > 0.0);
+    let schedule = match (repeat, s.crontab.trim()) {
         (Some(r), _) if r > MAX_REPEAT_SECS => {
             return Err(config.problem(
                 Some("repeat"),
@@ -114,21 +166,19 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             ))
         }
         (Some(r), _) => Schedule::Every(Duration::from_secs_f64(r)),
-        (None, Some(c)) if !c.is_empty() => {
-            Schedule::Cron(Box::new(Cron::from_str(c).map_err(|e| {
-                config.problem(
-                    Some("crontab"),
-                    format!("invalid cron expression \"{c}\": {e}"),
-                )
-            })?))
-        }
+        (None, c) if !c.is_empty() => Schedule::Cron(Box::new(Cron::from_str(c).map_err(|e| {
+            config.problem(
+                Some("crontab"),
+                format!("invalid cron expression \"{c}\": {e}"),
+            )
+        })?)),
         _ => Schedule::None,
     };
-    let once = config.flag("once").then(|| {
-        let d = config
-            .number("onceDelay")
+    let once = s.once.then(|| {
+        let d = s
+            .once_delay
             .filter(|d| *d > 0.0)
-            .unwrap_or(0.1);
+            .unwrap_or_else(|| settings::default_number::<InjectSettings>("onceDelay"));
         Duration::from_secs_f64(d)
     });
     Ok(Built::new(

@@ -6,7 +6,10 @@ use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::request::as_buffer;
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::settings::{self, de, Choices, Field, NodeSettings};
 
 use crate::msgpath::PropPath;
 
@@ -14,20 +17,39 @@ pub fn node_type() -> NodeType {
     NodeType::runnable("json", build)
         .category("parser")
         .color("#DEBD5C")
-        .editor(
-            r#"{"defaults":{"name":"","property":"payload","action":"","pretty":false},
-                "fields":[{"name":"action","type":"select","options":["","str","obj"]},{"name":"property","type":"text"},{"name":"pretty","type":"checkbox"},{"name":"name","type":"text"}]}"#,
-        )
+        .editor(settings::editor_json::<JsonSettings>())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    /// Convert either way.
-    Toggle,
-    /// Always to a JSON string.
-    ToString,
-    /// Always to an object.
-    ToObject,
+crate::choices! {
+    /// Which way the node converts.
+    pub enum Action ("action") {
+        /// Either way.
+        Toggle = "",
+        /// Always to a JSON string.
+        ToString = "str",
+        /// Always to an object.
+        ToObject = "obj",
+    }
+}
+
+/// A `json` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JsonSettings {
+    pub action: Action,
+    /// The message property converted; empty is `payload`.
+    #[serde(deserialize_with = "de::text")]
+    pub property: String,
+    #[serde(deserialize_with = "de::flag")]
+    pub pretty: bool,
+}
+
+impl NodeSettings for JsonSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::select("action", Action::CHOICES, ""),
+        Field::text("property", "payload"),
+        Field::checkbox("pretty", false),
+        Field::name(),
+    ];
 }
 
 struct Json {
@@ -36,29 +58,20 @@ struct Json {
     pretty: bool,
 }
 
-fn build(config: &NodeConfig, _cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let action = match config.str("action").unwrap_or("") {
-        "" => Action::Toggle,
-        "str" => Action::ToString,
-        "obj" => Action::ToObject,
-        other => {
-            return Err(config.problem(
-                Some("action"),
-                format!("unknown action \"{other}\" (expected \"\", \"str\" or \"obj\")"),
-            ))
-        }
+fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let s: JsonSettings = settings::load(config, cx)?;
+    let property = if s.property.is_empty() {
+        "payload"
+    } else {
+        &s.property
     };
-    let property = config
-        .str("property")
-        .filter(|p| !p.is_empty())
-        .unwrap_or("payload");
     let property = PropPath::parse_msg(property)
         .map_err(|e| config.problem(Some("property"), e.to_string()))?;
     Ok(Built::new(
         Json {
-            action,
+            action: s.action,
             property,
-            pretty: config.flag("pretty"),
+            pretty: s.pretty,
         },
         1,
     ))

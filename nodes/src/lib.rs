@@ -18,6 +18,7 @@ pub mod jwt;
 pub mod link;
 pub mod msgpath;
 pub mod mustache;
+pub mod settings;
 pub mod status;
 pub mod switch;
 pub mod template;

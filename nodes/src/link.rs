@@ -13,16 +13,18 @@ use flowgate_runtime::node::NodeHandle;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 
 use crate::js;
+use crate::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 
 pub fn link_in_type() -> NodeType {
     NodeType::runnable("link in", build_in)
         .category("common")
         .ports(0, 1)
         .color("#ddd")
-        .editor(r#"{"defaults":{"name":"","links":[]},"fields":[{"name":"name","type":"text"},{"name":"links","type":"node-list"}]}"#)
+        .editor(settings::editor_json::<LinkInSettings>())
 }
 
 pub fn link_out_type() -> NodeType {
@@ -30,26 +32,102 @@ pub fn link_out_type() -> NodeType {
         .category("common")
         .ports(1, 0)
         .color("#ddd")
-        .editor(r#"{"defaults":{"name":"","mode":"link","links":[]},"fields":[{"name":"mode","type":"select","options":["link","return"]},{"name":"links","type":"node-list"},{"name":"name","type":"text"}]}"#)
+        .editor(settings::editor_json::<LinkOutSettings>())
 }
 
 pub fn link_call_type() -> NodeType {
     NodeType::runnable("link call", build_call)
         .category("common")
         .color("#ddd")
-        .editor(r#"{"defaults":{"name":"","links":[],"linkType":"static","timeout":"30"},"fields":[{"name":"links","type":"node-list"},{"name":"linkType","type":"select","options":["static","dynamic"]},{"name":"timeout","type":"number"},{"name":"name","type":"text"}]}"#)
+        .editor(settings::editor_json::<LinkCallSettings>())
 }
 
-fn links(config: &NodeConfig) -> Vec<String> {
-    match config.raw.get("links") {
-        Some(Value::Array(l)) => l
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
-        _ => Vec::new(),
+/// The `links` field: the ids of the nodes at the other end.
+const LINKS: Field = Field::new("links", Kind::NodeList, Initial::Json("[]"));
+
+/// A `link in` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LinkInSettings {
+    /// The `link out` nodes that send here.
+    #[serde(deserialize_with = "ids")]
+    pub links: Vec<String>,
+}
+
+impl NodeSettings for LinkInSettings {
+    const FIELDS: &'static [Field] = &[Field::name(), LINKS];
+}
+
+crate::choices! {
+    /// What a `link out` does with a message.
+    pub enum Mode ("mode") {
+        /// Send it to the `link in` nodes it names.
+        Link = "link",
+        /// Hand it back to the `link call` it came from.
+        Return = "return",
     }
+}
+
+/// A `link out` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LinkOutSettings {
+    pub mode: Mode,
+    #[serde(deserialize_with = "ids")]
+    pub links: Vec<String>,
+}
+
+impl NodeSettings for LinkOutSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::select("mode", Mode::CHOICES, "link"),
+        LINKS,
+        Field::name(),
+    ];
+}
+
+crate::choices! {
+    /// How a `link call` finds its target.
+    pub enum LinkType ("linkType") {
+        /// The node in `links`.
+        Static = "static",
+        /// `msg.target`, by id or name.
+        Dynamic = "dynamic",
+    } else Static
+}
+
+/// A `link call` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LinkCallSettings {
+    #[serde(deserialize_with = "ids")]
+    pub links: Vec<String>,
+    #[serde(rename = "linkType")]
+    pub link_type: LinkType,
+    /// Seconds to wait for the return; none or negative is 30.
+    #[serde(deserialize_with = "de::number")]
+    pub timeout: Option<f64>,
+}
+
+impl NodeSettings for LinkCallSettings {
+    const FIELDS: &'static [Field] = &[
+        LINKS,
+        Field::select("linkType", LinkType::CHOICES, "static"),
+        Field::new("timeout", Kind::Number, Initial::Str("30")),
+        Field::name(),
+    ];
+}
+
+/// Node ids: a list (other entries skipped) or one id as text.
+fn ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(de::list(d)?
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect())
+}
+
+/// The `links` of a `link in` elsewhere in the flow (none when unreadable:
+/// that node reports its own problem).
+fn links_of_link_in(node: &NodeConfig) -> Vec<String> {
+    LinkInSettings::read(node)
+        .map(|s| s.links)
+        .unwrap_or_default()
 }
 
 /// Whether the node with `id` runs (exists, enabled, on an enabled tab).
@@ -73,7 +151,8 @@ fn runs(cx: &BuildCx<'_>, id: &str) -> Option<&'static str> {
     }
 }
 
-fn build_in(_config: &NodeConfig, _cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+fn build_in(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    settings::load::<LinkInSettings>(config, cx)?;
     Ok(Built::new(LinkIn, 1))
 }
 
@@ -87,21 +166,18 @@ impl Node for LinkIn {
 }
 
 fn build_out(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let mode = config.str("mode").unwrap_or("link");
-    if mode == "return" {
+    let s: LinkOutSettings = settings::load(config, cx)?;
+    if s.mode == Mode::Return {
         return Ok(Built::new(LinkReturn, 0));
-    }
-    if mode != "link" {
-        return Err(config.problem(
-            Some("mode"),
-            format!("unknown mode \"{mode}\" (expected link or return)"),
-        ));
     }
     // Targets: this node's list, plus every link in that lists this node
     // (Node-RED accepts the link recorded on either end).
-    let mut targets = links(config);
+    let mut targets = s.links;
     for n in cx.flow_nodes() {
-        if n.node_type == "link in" && links(n).contains(&config.id) && !targets.contains(&n.id) {
+        if n.node_type == "link in"
+            && links_of_link_in(n).contains(&config.id)
+            && !targets.contains(&n.id)
+        {
             targets.push(n.id.clone());
         }
     }
@@ -165,9 +241,10 @@ impl Node for LinkReturn {
 }
 
 fn build_call(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let dynamic = config.str("linkType") == Some("dynamic");
-    let timeout_secs = config
-        .number("timeout")
+    let s: LinkCallSettings = settings::load(config, cx)?;
+    let dynamic = s.link_type == LinkType::Dynamic;
+    let timeout_secs = s
+        .timeout
         .filter(|t| t.is_finite() && *t >= 0.0)
         .unwrap_or(30.0);
     // Link-in names and ids a dynamic call may use: (id, name, tab).
@@ -180,7 +257,7 @@ fn build_call(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Proble
     let target = if dynamic {
         None
     } else {
-        let Some(t) = links(config).into_iter().next() else {
+        let Some(t) = s.links.into_iter().next() else {
             return Err(config.problem(Some("links"), "no link in node selected"));
         };
         match runs(cx, &t) {

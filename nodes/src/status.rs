@@ -7,7 +7,11 @@ use flowgate_runtime::listeners::Listens;
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+
+use crate::settings::{self, Field, Initial, Kind, NodeSettings};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("status", build)
@@ -15,23 +19,49 @@ pub fn node_type() -> NodeType {
         .ports(0, 1)
         .color("#c0edc0")
         .listens(Listens::Status)
-        .editor(
-            r#"{"defaults":{"name":"","scope":null},
-                "fields":[{"name":"scope","type":"node-list"},{"name":"name","type":"text"}]}"#,
-        )
+        .editor(settings::editor_json::<StatusSettings>())
 }
 
-fn build(config: &NodeConfig, _cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    match config.raw.get("scope") {
-        None | Some(Value::Null) | Some(Value::Array(_)) => {}
-        Some(Value::String(s)) if s == "group" => {}
-        Some(_) => {
-            return Err(config.problem(
-                Some("scope"),
-                "scope must be null (whole tab), \"group\" or a list of node ids",
-            ))
-        }
+/// Which nodes' status a `status` node receives (the loader routes by it).
+#[derive(Debug, Serialize)]
+pub enum Scope {
+    /// `null`: every node on its tab.
+    Tab,
+    /// `"group"`: the nodes of its group.
+    Group,
+    /// These node ids.
+    Nodes(Vec<String>),
+}
+
+/// A `status` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StatusSettings {
+    #[serde(deserialize_with = "scope")]
+    pub scope: Scope,
+}
+
+impl NodeSettings for StatusSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::new("scope", Kind::NodeList, Initial::Null),
+        Field::name(),
+    ];
+}
+
+fn scope<'de, D: Deserializer<'de>>(d: D) -> Result<Scope, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(Scope::Tab),
+        Value::String(s) if s == "group" => Ok(Scope::Group),
+        v @ Value::Array(_) => serde_json::from_value(v)
+            .map(Scope::Nodes)
+            .map_err(D::Error::custom),
+        _ => Err(D::Error::custom(
+            "scope must be null (whole tab), \"group\" or a list of node ids",
+        )),
     }
+}
+
+fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    settings::load::<StatusSettings>(config, cx)?;
     Ok(Built::new(StatusNode, 1))
 }
 

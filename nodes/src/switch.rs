@@ -10,20 +10,83 @@ use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
 use regex::Regex;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::js;
 use crate::jsregex;
+use crate::settings::{self, de, Choice, Field, Initial, Kind, NodeSettings};
 use crate::typed_value::{Contexts, TypedValue};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("switch", build)
         .category("function")
         .color("#e2d96e")
-        .editor(
-            r#"{"defaults":{"name":"","property":"payload","propertyType":"msg","rules":[{"t":"eq","v":"","vt":"str"}],"checkall":"true","repair":false,"outputs":1},
-                "fields":[{"name":"property","type":"typed"},{"name":"rules","type":"switch-rules"},{"name":"checkall","type":"select","options":["true","false"]},{"name":"name","type":"text"}]}"#,
+        .editor(settings::editor_json::<SwitchSettings>())
+}
+
+/// A `switch` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SwitchSettings {
+    #[serde(deserialize_with = "de::text")]
+    pub property: String,
+    /// Empty is `msg`.
+    #[serde(deserialize_with = "de::text")]
+    pub property_type: String,
+    pub rules: Vec<SwitchRule>,
+    /// Stop after the first matching rule.
+    #[serde(deserialize_with = "stop_on_first")]
+    pub checkall: bool,
+    #[serde(deserialize_with = "de::flag")]
+    pub repair: bool,
+    #[serde(deserialize_with = "de::number")]
+    pub outputs: Option<f64>,
+}
+
+/// One `switch` rule: operator `t` with operands `v` (of type `vt`) and,
+/// for `btwn`, `v2` (`v2t`); `case` makes `regex` case-insensitive. An
+/// operand that is absent differs from one that is `null`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SwitchRule {
+    #[serde(deserialize_with = "de::text")]
+    pub t: String,
+    #[serde(deserialize_with = "de::present")]
+    pub v: Option<Value>,
+    pub vt: Option<String>,
+    #[serde(deserialize_with = "de::present")]
+    pub v2: Option<Value>,
+    pub v2t: Option<String>,
+    pub case: Option<Value>,
+}
+
+impl NodeSettings for SwitchSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::new("property", Kind::Typed, Initial::Str("payload")),
+        Field::new(
+            "rules",
+            Kind::List("switch-rules"),
+            Initial::Json(r#"[{"t":"eq","v":"","vt":"str"}]"#),
         )
+        // Absent: no rules, as Node-RED's `n.rules || []`.
+        .absent(Initial::Json("[]")),
+        Field::select(
+            "checkall",
+            &[Choice::plain("true"), Choice::plain("false")],
+            "true",
+        ),
+        Field::name(),
+        Field::text("propertyType", "msg").hidden(),
+        Field::checkbox("repair", false).hidden(),
+        Field::new("outputs", Kind::Number, Initial::Int(1)).hidden(),
+    ];
+}
+
+/// `checkall`: Node-RED's `n.checkall || "true"`, so only the text
+/// `"false"` stops after the first match (read as `true` here).
+fn stop_on_first<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Value::deserialize(d)? == Value::String("false".into()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,45 +229,31 @@ fn operand(
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let property_type = config
-        .str("propertyType")
-        .filter(|t| !t.is_empty())
-        .unwrap_or("msg");
+    let s: SwitchSettings = settings::load(config, cx)?;
+    let property_type = match s.property_type.as_str() {
+        "" => "msg",
+        t => t,
+    };
     let property = TypedValue::build(
         config,
         cx,
         "property",
-        Some(
-            config
-                .raw
-                .get("property")
-                .unwrap_or(&Value::String(String::new())),
-        ),
+        Some(&Value::String(s.property)),
         property_type,
     )?;
     let mut rules = Vec::new();
-    let list = match config.raw.get("rules") {
-        Some(Value::Array(l)) => l.as_slice(),
-        _ => &[],
-    };
+    let list = s.rules.as_slice();
     for (i, r) in list.iter().enumerate() {
         let field = format!("rules[{i}]");
-        let t = r.get("t").and_then(Value::as_str).unwrap_or("");
+        let t = r.t.as_str();
         let op = op_of(t)
             .ok_or_else(|| config.problem(Some(&field), format!("unknown rule type \"{t}\"")))?;
-        let vt = r.get("vt").and_then(Value::as_str);
-        let v = operand(config, cx, &field, r.get("v"), vt)?;
-        let v2 = match r.get("v2") {
-            Some(v2) => operand(
-                config,
-                cx,
-                &field,
-                Some(v2),
-                r.get("v2t").and_then(Value::as_str),
-            )?,
+        let v = operand(config, cx, &field, r.v.as_ref(), r.vt.as_deref())?;
+        let v2 = match &r.v2 {
+            Some(v2) => operand(config, cx, &field, Some(v2), r.v2t.as_deref())?,
             None => Operand::Undefined,
         };
-        let case_insensitive = js::truthy(r.get("case"));
+        let case_insensitive = js::truthy(r.case.as_ref());
         let regex = match (&op, &v) {
             (Op::Regex, Operand::Value(TypedValue::Const(p))) => Some(
                 jsregex::compile(&js::to_js_string(Some(p)), case_insensitive)
@@ -220,12 +269,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             case_insensitive,
         });
     }
-    let outputs = config
-        .number("outputs")
-        .map(|n| n as usize)
-        .unwrap_or(0)
-        .max(rules.len());
-    if config.flag("repair") {
+    let outputs = s.outputs.map(|n| n as usize).unwrap_or(0).max(rules.len());
+    if s.repair {
         return Err(config.problem(
             Some("repair"),
             "recreating message sequences (repair) is not supported by flowgate",
@@ -236,8 +281,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         Switch {
             property,
             rules,
-            // `n.checkall || "true"`: only the string "false" stops early.
-            stop_on_first: config.str("checkall") == Some("false"),
+            stop_on_first: s.checkall,
             needs_count,
             contexts: Contexts::from_cx(cx),
             previous: Mutex::new(Value::Null),

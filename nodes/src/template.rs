@@ -5,27 +5,77 @@
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::msgpath::PropPath;
 use crate::mustache::{self, RenderContext, Template};
+use crate::settings::{self, de, Choices, Initial, Kind, NodeSettings};
 use crate::typed_value::{evaluate_env, ContextKind, ContextPath, Contexts};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("template", build)
         .category("function")
         .color("rgb(243, 181, 103)")
-        .editor(
-            r#"{"defaults":{"name":"","field":"payload","fieldType":"msg","format":"handlebars","syntax":"mustache","template":"This is the payload: {{payload}} !","output":"str"},
-                "fields":[{"name":"field","type":"typed"},{"name":"syntax","type":"select","options":["mustache","plain"]},{"name":"output","type":"select","options":["str","json","yaml"]},{"name":"template","type":"code"},{"name":"name","type":"text"}]}"#,
-        )
+        .editor(settings::editor_json::<TemplateSettings>())
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Output {
-    Str,
-    Json,
-    Yaml,
+crate::choices! {
+    /// What the rendered text becomes.
+    pub enum Output ("output") {
+        Str = "str" | "",
+        Json = "json",
+        Yaml = "yaml",
+    }
+}
+
+crate::choices! {
+    /// Whether the template is mustache or sent as written.
+    pub enum Syntax ("syntax") {
+        Mustache = "mustache",
+        Plain = "plain",
+    } else Plain
+}
+
+crate::choices! {
+    /// Where the result goes.
+    pub enum FieldType ("fieldType") {
+        Msg = "msg",
+        Flow = "flow",
+        Global = "global",
+    } else Msg
+}
+
+/// A `template` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TemplateSettings {
+    /// The property set; empty is `payload`.
+    #[serde(deserialize_with = "de::text")]
+    pub field: String,
+    #[serde(rename = "fieldType")]
+    pub field_type: FieldType,
+    pub syntax: Syntax,
+    pub output: Output,
+    #[serde(deserialize_with = "de::text")]
+    pub template: String,
+}
+
+impl NodeSettings for TemplateSettings {
+    const FIELDS: &'static [settings::Field] = &[
+        settings::Field::new("field", Kind::Typed, Initial::Str("payload")),
+        settings::Field::select("syntax", Syntax::CHOICES, "mustache"),
+        settings::Field::select("output", Output::CHOICES, "str"),
+        // Absent: empty, so `msg.template` is used (a new node gets text).
+        settings::Field::new(
+            "template",
+            Kind::Code,
+            Initial::Str("This is the payload: {{payload}} !"),
+        )
+        .absent(Initial::Str("")),
+        settings::Field::name(),
+        settings::Field::select("fieldType", FieldType::CHOICES, "msg").hidden(),
+        settings::Field::text("format", "handlebars").hidden(),
+    ];
 }
 
 enum Field {
@@ -47,34 +97,24 @@ struct TemplateNode {
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let raw = config.str("template").unwrap_or("").to_owned();
-    let mustache = config.str("syntax").unwrap_or("mustache") == "mustache";
-    let output = match config.str("output").unwrap_or("str") {
-        "str" | "" => Output::Str,
-        "json" => Output::Json,
-        "yaml" => Output::Yaml,
-        other => {
-            return Err(config.problem(
-                Some("output"),
-                format!("unknown output \"{other}\" (expected str, json or yaml)"),
-            ))
-        }
+    let s: TemplateSettings = settings::load(config, cx)?;
+    let raw = s.template;
+    let mustache = s.syntax == Syntax::Mustache;
+    let output = s.output;
+    let field_name = if s.field.is_empty() {
+        "payload"
+    } else {
+        &s.field
     };
-    let field_name = config
-        .str("field")
-        .filter(|f| !f.is_empty())
-        .unwrap_or("payload");
-    let field = match config.str("fieldType").unwrap_or("msg") {
-        "flow" | "global" => Field::Context(
-            if config.str("fieldType") == Some("flow") {
-                ContextKind::Flow
-            } else {
-                ContextKind::Global
-            },
-            ContextPath::parse(field_name)
-                .map_err(|e| config.problem(Some("field"), e.to_string()))?,
-        ),
-        _ => Field::Msg(
+    let context = |kind| {
+        ContextPath::parse(field_name)
+            .map(|p| Field::Context(kind, p))
+            .map_err(|e| config.problem(Some("field"), e.to_string()))
+    };
+    let field = match s.field_type {
+        FieldType::Flow => context(ContextKind::Flow)?,
+        FieldType::Global => context(ContextKind::Global)?,
+        FieldType::Msg => Field::Msg(
             PropPath::parse_msg(field_name)
                 .map_err(|e| config.problem(Some("field"), e.to_string()))?,
         ),

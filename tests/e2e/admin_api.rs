@@ -1214,3 +1214,25 @@ fn tabs_implied_by_z_work_like_node_red() {
     assert_eq!(get_json(&s, "/flows", false), json!([flow[0], flow[1]]));
     assert_serves(&s, "/v", 1);
 }
+
+#[test]
+fn the_editor_offers_every_method_an_http_in_node_serves() {
+    let s = start_flow(&versioned_flow("/v", 1), &[], &[]);
+    let nodes = get_json(&s, "/nodes", false);
+    let http_in = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["type"] == "http in")
+        .expect("http in is listed");
+    let method = http_in["editor"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "method")
+        .expect("the form has a method field");
+    assert_eq!(
+        method["options"],
+        json!(["get", "post", "put", "delete", "patch", "options", "all"])
+    );
+}

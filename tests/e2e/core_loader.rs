@@ -124,3 +124,23 @@ fn env_references_are_substituted_at_load() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid parameter"));
 }
+
+#[test]
+fn every_bad_setting_is_a_problem_naming_node_and_field() {
+    // Two unreadable fields on one node, one on another: three problems,
+    // each naming its node and field (none hides the others).
+    let flow = r#"[
+      {"id":"d","type":"delay","z":"t","pauseType":"delay","timeout":"soon","drop":{},"x":1,"y":1,"wires":[[]]},
+      {"id":"j","type":"json","z":"t","action":"yaml","x":1,"y":1,"wires":[[]]}
+    ]"#;
+    let (code, _, err) = check(flow);
+    assert_eq!(code, 1);
+    for line in [
+        "flow is invalid (3 problems):",
+        "node d (delay) field `timeout`: must be a number, not \"soon\"",
+        "node d (delay) field `drop`: must be true or false, not an object",
+        "node j (json) field `action`: invalid action \"yaml\" (expected one of \"\", \"str\", \"obj\")",
+    ] {
+        assert!(err.contains(line), "missing {line:?} in:\n{err}");
+    }
+}

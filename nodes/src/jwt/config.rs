@@ -18,6 +18,8 @@ use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, ConfigObject, NodeType};
 use flowgate_runtime::Problem;
 use jsonwebtoken::{Algorithm, Header};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::claims::{now, parse_seconds, IssuePolicy, SignError, VerifyPolicy};
@@ -29,26 +31,99 @@ use super::keys::{
 use super::signer::TokenSigner;
 use super::verifier::{Verifier, VerifyKeys};
 use super::{console, jwks};
+use crate::settings::{self, de, Field, Initial, NodeSettings, Secret};
 
-/// The editor's form for `jwt-config`.
-const EDITOR: &str = r#"{"defaults":{"name":"","expiresin":"86400","algorithm":"HS256","issuer":"","audience":"","subject":"","notbefore":"","keyid":"","jti":false,"leeway":"0","requiredclaims":"","scope":"","jwksurl":"","publishjwks":false},
- "credentials":{"secret":{"type":"password"},"privatekey":{"type":"password"},"publickey":{"type":"text"}},
- "fields":[{"name":"name","type":"text"},
-  {"name":"algorithm","type":"select","options":["HS256","HS384","HS512","RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","EdDSA"]},
-  {"name":"expiresin","type":"text","label":"Expires in (seconds)"},
-  {"name":"issuer","type":"text"},{"name":"audience","type":"text"},{"name":"subject","type":"text"},
-  {"name":"notbefore","type":"text","label":"Not before (seconds)"},{"name":"keyid","type":"text","label":"Key id"},
-  {"name":"jti","type":"checkbox"},{"name":"leeway","type":"text","label":"Leeway (seconds)"},
-  {"name":"requiredclaims","type":"text","label":"Required claims"},{"name":"scope","type":"text"},
-  {"name":"jwksurl","type":"text","label":"JWKS URL"},{"name":"publishjwks","type":"checkbox","label":"Publish on /.well-known/jwks.json"},
-  {"name":"secret","type":"password","credential":true},{"name":"privatekey","type":"textarea","credential":true},{"name":"publickey","type":"textarea","credential":true}],
- "label":"name"}"#;
+/// A `jwt-config` node's settings (its keys are credentials, read apart).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JwtConfigSettings {
+    #[serde(deserialize_with = "algorithm")]
+    pub algorithm: Algorithm,
+    /// Token lifetime; none (or 0) issues tokens without `exp`.
+    #[serde(deserialize_with = "seconds")]
+    pub expiresin: Option<u64>,
+    #[serde(deserialize_with = "seconds")]
+    pub notbefore: Option<u64>,
+    #[serde(deserialize_with = "seconds")]
+    pub leeway: Option<u64>,
+    #[serde(deserialize_with = "opt_text")]
+    pub issuer: Option<String>,
+    #[serde(deserialize_with = "list")]
+    pub audience: Vec<String>,
+    #[serde(deserialize_with = "opt_text")]
+    pub subject: Option<String>,
+    #[serde(deserialize_with = "opt_text")]
+    pub keyid: Option<String>,
+    #[serde(deserialize_with = "de::flag")]
+    pub jti: bool,
+    #[serde(deserialize_with = "list")]
+    pub requiredclaims: Vec<String>,
+    #[serde(deserialize_with = "opt_text")]
+    pub scope: Option<String>,
+    #[serde(deserialize_with = "opt_text")]
+    pub jwksurl: Option<String>,
+    #[serde(deserialize_with = "de::flag")]
+    pub publishjwks: bool,
+}
+
+impl NodeSettings for JwtConfigSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::name(),
+        Field::select("algorithm", keys::ALGORITHMS, "HS256"),
+        // Absent: no expiry, as before the editor wrote a default.
+        Field::text("expiresin", "86400")
+            .label("Expires in (seconds)")
+            .absent(Initial::Null),
+        Field::text("issuer", ""),
+        Field::text("audience", ""),
+        Field::text("subject", ""),
+        Field::text("notbefore", "").label("Not before (seconds)"),
+        Field::text("keyid", "").label("Key id"),
+        Field::checkbox("jti", false),
+        Field::text("leeway", "0").label("Leeway (seconds)"),
+        Field::text("requiredclaims", "").label("Required claims"),
+        Field::text("scope", ""),
+        Field::text("jwksurl", "").label("JWKS URL"),
+        Field::checkbox("publishjwks", false).label("Publish on /.well-known/jwks.json"),
+        Field::credential("secret", Secret::Password, false),
+        Field::credential("privatekey", Secret::Password, true),
+        Field::credential("publickey", Secret::Text, true),
+    ];
+    const LABEL: Option<&'static str> = Some("name");
+}
+
+/// A field read by `read` from its JSON value, its error as the message.
+pub(crate) fn via<'de, D: Deserializer<'de>, T>(
+    d: D,
+    read: impl FnOnce(Option<&Value>) -> Result<T, String>,
+) -> Result<T, D::Error> {
+    let v = Value::deserialize(d)?;
+    read(Some(&v)).map_err(D::Error::custom)
+}
+
+pub(crate) fn algorithm<'de, D: Deserializer<'de>>(d: D) -> Result<Algorithm, D::Error> {
+    via(d, |v| match v.and_then(Value::as_str).map(str::trim) {
+        Some(name) if !name.is_empty() => parse_algorithm(name).map_err(|e| e.to_string()),
+        _ => Ok(Algorithm::HS256),
+    })
+}
+
+pub(crate) fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    via(d, parse_seconds)
+}
+
+pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    via(d, text_value)
+}
+
+fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    via(d, list_value)
+}
 
 /// The type, with the routes it serves: the public keys of the configs
 /// that publish them, and the admin's token console.
 pub fn node_type() -> NodeType {
     NodeType::config("jwt-config", build)
-        .editor(EDITOR)
+        .editor(settings::editor_json::<JwtConfigSettings>())
         .public_route(JWKS_PATH, |rt| get(jwks::serve_jwks).with_state(rt))
         .admin_route("/jwt/configs", |rt| {
             get(console::list_configs).with_state(rt)
@@ -186,8 +261,22 @@ impl<'n> Problems<'n> {
         })
     }
 
+    /// The settings of type `S`, each bad field noted and read as its
+    /// default; `None` (with the problems noted) when they do not read at all.
+    pub(crate) fn settings<S: NodeSettings>(&mut self) -> Option<S> {
+        let (settings, problems) = settings::read_partial::<S>(self.node);
+        self.list.extend(problems);
+        settings
+    }
+
     pub(crate) fn push(&mut self, field: &str, message: impl Into<String>) {
         self.list.push(self.node.problem(Some(field), message));
+    }
+
+    /// [`finish`](Self::finish) when a problem was noted: report all but one
+    /// and return that one.
+    pub(crate) fn fail(self, cx: &mut BuildCx<'_>) -> Problem {
+        self.finish(cx).expect_err("a problem was noted")
     }
 
     /// Report all but one problem to `cx` and return that one, if any.
@@ -215,7 +304,12 @@ fn unresolved(value: &str) -> Result<(), String> {
 
 /// An optional text field; empty is absent.
 pub(crate) fn text(node: &NodeConfig, field: &str) -> Result<Option<String>, String> {
-    match node.raw.get(field) {
+    text_value(node.raw.get(field))
+}
+
+/// [`text`] of a value.
+fn text_value(value: Option<&Value>) -> Result<Option<String>, String> {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => {
@@ -231,8 +325,8 @@ pub(crate) fn text(node: &NodeConfig, field: &str) -> Result<Option<String>, Str
 }
 
 /// A list field: a JSON array of strings, or comma-separated text.
-pub(crate) fn list(node: &NodeConfig, field: &str) -> Result<Vec<String>, String> {
-    match node.raw.get(field) {
+fn list_value(value: Option<&Value>) -> Result<Vec<String>, String> {
+    match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(s)) => {
             unresolved(s)?;
@@ -466,30 +560,15 @@ fn load_keys(
 
 fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Problem> {
     let mut problems = Problems::new(node);
-    let alg_name = node
-        .str("algorithm")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .unwrap_or("HS256");
-    let algorithm = problems.take(
-        "algorithm",
-        parse_algorithm(alg_name).map_err(|e| e.to_string()),
-        Algorithm::HS256,
-    );
-    let expires_in = problems
-        .take("expiresin", parse_seconds(node.raw.get("expiresin")), None)
-        .filter(|s| *s > 0);
-    let not_before = problems.take("notbefore", parse_seconds(node.raw.get("notbefore")), None);
-    let leeway = problems
-        .take("leeway", parse_seconds(node.raw.get("leeway")), None)
-        .unwrap_or(0);
-    let issuer = problems.take("issuer", text(node, "issuer"), None);
-    let subject = problems.take("subject", text(node, "subject"), None);
-    let key_id = problems.take("keyid", text(node, "keyid"), None);
-    let scope = problems.take("scope", text(node, "scope"), None);
-    let audience = problems.take("audience", list(node, "audience"), Vec::new());
-    let required_claims = problems.take("requiredclaims", list(node, "requiredclaims"), Vec::new());
-    let jwks_url = problems.take("jwksurl", text(node, "jwksurl"), None);
+    let Some(s) = problems.settings::<JwtConfigSettings>() else {
+        return Err(problems.fail(cx));
+    };
+    let algorithm = s.algorithm;
+    let expires_in = s.expiresin.filter(|s| *s > 0);
+    let not_before = s.notbefore;
+    let leeway = s.leeway.unwrap_or(0);
+    let (issuer, subject, key_id, scope) = (s.issuer, s.subject, s.keyid, s.scope);
+    let (audience, required_claims, jwks_url) = (s.audience, s.requiredclaims, s.jwksurl);
     let remote = jwks_url.and_then(|u| match RemoteJwks::new(&u) {
         Ok(r) => Some(Arc::new(r)),
         Err(e) => {
@@ -497,7 +576,7 @@ fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Proble
             None
         }
     });
-    let publish = node.flag("publishjwks");
+    let publish = s.publishjwks;
     let keys = load_keys(node, cx, algorithm, remote.is_some(), &mut problems);
     problems.finish(cx)?;
 
@@ -580,7 +659,7 @@ fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Proble
             issuer: issuer.clone(),
             audience: audience.clone(),
             subject: subject.clone(),
-            jti: node.flag("jti"),
+            jti: s.jti,
         },
         header,
         signing,

@@ -20,12 +20,11 @@ use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::claims::{
-    now, parse_seconds, sign, sign_raw, type_name, Verified, VerifyError, VerifyPolicy,
-};
-use super::config::{text, Problems};
+use super::claims::{now, sign, sign_raw, type_name, Verified, VerifyError, VerifyPolicy};
+use super::config::{algorithm, opt_text, seconds, via, Problems};
 use super::jwks::RemoteJwks;
 use super::keys::{
     self, algorithm_name, is_symmetric, parse_algorithm, parse_private, parse_public, JwkKey,
@@ -33,41 +32,164 @@ use super::keys::{
 };
 use super::request::{verify_failure, Challenge};
 use super::verifier::{Verifier, VerifyKeys};
+use crate::settings::{self, de, Choice, Field, Initial, Kind, NodeSettings};
 
-const SIGN_EDITOR: &str = r#"{"defaults":{"name":"","alg":"HS256","exp":3600,"jwkurl":"","jwkkid":"","secret":"","key":"","signvar":"payload","storetoken":"payload"},
- "fields":[{"name":"name","type":"text"},
-  {"name":"alg","type":"select","options":["HS256","HS384","HS512","RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","EdDSA"]},
-  {"name":"exp","type":"text","label":"Expiration (seconds)"},{"name":"jwkurl","type":"text","label":"JWK URL"},{"name":"jwkkid","type":"text","label":"JWK KID"},
-  {"name":"secret","type":"password"},{"name":"key","type":"text","label":"Key file"},
-  {"name":"signvar","type":"select","options":["payload","token","topic"]},{"name":"storetoken","type":"select","options":["payload","token","topic"]}],
- "label":"name"}"#;
+/// The fields both contrib nodes have: where the key comes from and which
+/// message properties hold the token.
+const JWKURL: Field = Field::text("jwkurl", "").label("JWK URL");
+const SECRET: Field = Field::new("secret", Kind::Password, Initial::Str(""));
+const KEY: Field = Field::text("key", "").label("Key file");
+const STORETOKEN: Field = Field::select("storetoken", PROPERTIES, "payload");
+const PROPERTIES: &[Choice] = &[
+    Choice::plain("payload"),
+    Choice::plain("token"),
+    Choice::plain("topic"),
+];
 
-const VERIFY_EDITOR: &str = r#"{"defaults":{"name":"","alg":["HS256"],"jwkurl":"","secret":"","key":"","signvar":"payload","storetoken":"payload"},
- "fields":[{"name":"name","type":"text"},
-  {"name":"alg","type":"multiselect","options":["HS256","HS384","HS512","RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","EdDSA"]},
-  {"name":"jwkurl","type":"text","label":"JWK URL"},{"name":"secret","type":"password"},{"name":"key","type":"text","label":"Key file"},
-  {"name":"signvar","type":"select","options":["payload","token","topic","bearer"]},{"name":"storetoken","type":"select","options":["payload","token","topic"]}],
- "label":"name"}"#;
+/// A `jwt sign` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JwtSignSettings {
+    #[serde(deserialize_with = "algorithm")]
+    pub alg: Algorithm,
+    /// Token lifetime; none issues tokens without `exp`.
+    #[serde(deserialize_with = "seconds")]
+    pub exp: Option<u64>,
+    #[serde(deserialize_with = "opt_text")]
+    pub jwkurl: Option<String>,
+    /// The header's `kid` exactly as given (even empty, as
+    /// node-red-contrib-jwt sends it); none when absent.
+    pub jwkkid: Option<String>,
+    #[serde(deserialize_with = "opt_text")]
+    pub secret: Option<String>,
+    #[serde(deserialize_with = "opt_text")]
+    pub key: Option<String>,
+    #[serde(deserialize_with = "property")]
+    pub signvar: String,
+    #[serde(deserialize_with = "property")]
+    pub storetoken: String,
+}
+
+impl NodeSettings for JwtSignSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::name(),
+        Field::select("alg", keys::ALGORITHMS, "HS256"),
+        // Absent: no expiry, as node-red-contrib-jwt does.
+        Field::new("exp", Kind::Text, Initial::Int(3600))
+            .label("Expiration (seconds)")
+            .absent(Initial::Null),
+        JWKURL,
+        Field::text("jwkkid", "")
+            .label("JWK KID")
+            .absent(Initial::Null),
+        SECRET,
+        KEY,
+        Field::select("signvar", PROPERTIES, "payload"),
+        STORETOKEN,
+    ];
+    const LABEL: Option<&'static str> = Some("name");
+}
+
+/// A `jwt verify` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JwtVerifySettings {
+    /// The algorithms a token may use.
+    #[serde(deserialize_with = "algorithms")]
+    pub alg: Vec<Algorithm>,
+    #[serde(deserialize_with = "opt_text")]
+    pub jwkurl: Option<String>,
+    #[serde(deserialize_with = "opt_text")]
+    pub secret: Option<String>,
+    #[serde(deserialize_with = "opt_text")]
+    pub key: Option<String>,
+    #[serde(deserialize_with = "property")]
+    pub signvar: String,
+    #[serde(deserialize_with = "property")]
+    pub storetoken: String,
+}
+
+impl NodeSettings for JwtVerifySettings {
+    const FIELDS: &'static [Field] = &[
+        Field::name(),
+        Field::new(
+            "alg",
+            Kind::MultiSelect(keys::ALGORITHMS),
+            Initial::Json(r#"["HS256"]"#),
+        ),
+        JWKURL,
+        SECRET,
+        KEY,
+        Field::select(
+            "signvar",
+            &[
+                Choice::plain("payload"),
+                Choice::plain("token"),
+                Choice::plain("topic"),
+                Choice::plain("bearer"),
+            ],
+            "payload",
+        ),
+        STORETOKEN,
+    ];
+    const LABEL: Option<&'static str> = Some("name");
+}
 
 pub fn sign_node_type() -> NodeType {
     NodeType::runnable("jwt sign", build_sign)
         .category("function")
-        .editor(SIGN_EDITOR)
+        .editor(settings::editor_json::<JwtSignSettings>())
 }
 
 pub fn verify_node_type() -> NodeType {
     NodeType::runnable("jwt verify", build_verify)
         .category("function")
-        .editor(VERIFY_EDITOR)
+        .editor(settings::editor_json::<JwtVerifySettings>())
 }
 
-/// A message property name field (`signvar`, `storetoken`), `payload` by default.
-fn property(node: &NodeConfig, field: &str) -> String {
-    node.str(field)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .unwrap_or("payload")
-        .to_owned()
+/// A message property name field (`signvar`, `storetoken`), `payload` when
+/// empty.
+fn property<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = de::text(d)?;
+    Ok(match name.trim() {
+        "" => "payload".to_owned(),
+        name => name.to_owned(),
+    })
+}
+
+/// `alg` of `jwt verify`: a list of names, or comma-separated text.
+fn algorithms<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Algorithm>, D::Error> {
+    via(d, |v| {
+        let names: Vec<String> = match v {
+            None | Some(Value::Null) => vec!["HS256".into()],
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            Some(other) => return Err(format!("must list algorithms, not {}", type_name(other))),
+        };
+        let mut algs = Vec::new();
+        let mut errors = Vec::new();
+        for n in names {
+            match parse_algorithm(&n) {
+                Ok(a) if !algs.contains(&a) => algs.push(a),
+                Ok(_) => {}
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        if algs.is_empty() && errors.is_empty() {
+            errors.push("select at least one algorithm".into());
+        }
+        if errors.is_empty() {
+            Ok(algs)
+        } else {
+            Err(errors.join("; "))
+        }
+    })
 }
 
 /// Key text given inline, or a key file to read (now or, if it does not
@@ -81,11 +203,10 @@ enum KeyText {
 /// Key text from the environment variable `env`, the node's credentials, or
 /// its `field` (inline PEM/JWK, or a file path as node-red-contrib-jwt reads).
 fn key_text(
-    node: &NodeConfig,
     cx: &BuildCx<'_>,
     env: &str,
     credentials: &[&str],
-    field: &str,
+    field: Option<String>,
     file: bool,
 ) -> Result<Option<KeyText>, String> {
     if let Some(v) = cx.env(env).filter(|v| !v.trim().is_empty()) {
@@ -94,7 +215,7 @@ fn key_text(
     if let Some(c) = credentials.iter().find_map(|name| cx.credential(name)) {
         return Ok(Some(KeyText::Inline(c)));
     }
-    let Some(value) = text(node, field)? else {
+    let Some(value) = field else {
         return Ok(None);
     };
     let inline = value.contains("-----BEGIN") || value.trim_start().starts_with('{');
@@ -211,19 +332,10 @@ struct JwtSign {
 
 fn build_sign(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let mut problems = Problems::new(node);
-    let alg_name = node
-        .str("alg")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .unwrap_or("HS256");
-    let alg = problems.take(
-        "alg",
-        parse_algorithm(alg_name).map_err(|e| e.to_string()),
-        Algorithm::HS256,
-    );
-    let exp = problems.take("exp", parse_seconds(node.raw.get("exp")), None);
-    let kid = node.str("jwkkid").map(str::to_owned);
-    let jwkurl = problems.take("jwkurl", text(node, "jwkurl"), None);
+    let Some(s) = problems.settings::<JwtSignSettings>() else {
+        return Err(problems.fail(cx));
+    };
+    let (alg, exp, kid, jwkurl) = (s.alg, s.exp, s.jwkkid, s.jwkurl);
     let key = match jwkurl {
         Some(url) => match RemoteJwks::new(&url) {
             Ok(r) => SignKey::Remote(Arc::new(r)),
@@ -236,11 +348,10 @@ fn build_sign(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem>
             let found = problems.take(
                 "secret",
                 key_text(
-                    node,
                     cx,
                     "NODE_RED_NODE_JWT_SECRET",
                     &["secret"],
-                    "secret",
+                    s.secret.clone(),
                     false,
                 ),
                 None,
@@ -261,11 +372,10 @@ fn build_sign(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem>
             let found = problems.take(
                 "key",
                 key_text(
-                    node,
                     cx,
                     "NODE_RED_NODE_JWT_PRIVATE_KEY",
                     &["key", "privatekey"],
-                    "key",
+                    s.key.clone(),
                     true,
                 ),
                 None,
@@ -294,8 +404,8 @@ fn build_sign(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem>
             header,
             header_untyped,
             key,
-            signvar: property(node, "signvar"),
-            storetoken: property(node, "storetoken"),
+            signvar: s.signvar,
+            storetoken: s.storetoken,
         },
         1,
     ))
@@ -425,45 +535,13 @@ struct JwtVerify {
     storetoken: String,
 }
 
-fn algorithms(node: &NodeConfig, problems: &mut Problems<'_>) -> Vec<Algorithm> {
-    let names: Vec<String> = match node.raw.get("alg") {
-        None | Some(Value::Null) => vec!["HS256".into()],
-        Some(Value::String(s)) => s
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        Some(other) => {
-            problems.push(
-                "alg",
-                format!("must list algorithms, not {}", type_name(other)),
-            );
-            return Vec::new();
-        }
-    };
-    let mut algs = Vec::new();
-    for n in names {
-        match parse_algorithm(&n) {
-            Ok(a) if !algs.contains(&a) => algs.push(a),
-            Ok(_) => {}
-            Err(e) => problems.push("alg", e.to_string()),
-        }
-    }
-    if algs.is_empty() {
-        problems.push("alg", "select at least one algorithm");
-    }
-    algs
-}
-
 fn build_verify(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let mut problems = Problems::new(node);
-    let algs = algorithms(node, &mut problems);
-    let jwkurl = problems.take("jwkurl", text(node, "jwkurl"), None);
+    let Some(s) = problems.settings::<JwtVerifySettings>() else {
+        return Err(problems.fail(cx));
+    };
+    let algs = s.alg;
+    let jwkurl = s.jwkurl;
     let policy = VerifyPolicy {
         algorithms: algs.clone(),
         ..VerifyPolicy::default()
@@ -488,11 +566,10 @@ fn build_verify(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Proble
                 (
                     "secret",
                     key_text(
-                        node,
                         cx,
                         "NODE_RED_NODE_JWT_SECRET",
                         &["secret"],
-                        "secret",
+                        s.secret.clone(),
                         false,
                     ),
                 )
@@ -500,11 +577,10 @@ fn build_verify(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Proble
                 (
                     "key",
                     key_text(
-                        node,
                         cx,
                         "NODE_RED_NODE_JWT_PUBLIC_KEY",
                         &["key", "publickey"],
-                        "key",
+                        s.key.clone(),
                         true,
                     ),
                 )
@@ -550,8 +626,8 @@ fn build_verify(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Proble
     Ok(Built::new(
         JwtVerify {
             source,
-            signvar: property(node, "signvar"),
-            storetoken: property(node, "storetoken"),
+            signvar: s.signvar,
+            storetoken: s.storetoken,
         },
         1,
     ))

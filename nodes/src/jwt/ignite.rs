@@ -14,30 +14,73 @@ use std::sync::Arc;
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use super::claims::{type_name, Verified, VerifyError};
-use super::config::JwtConfig;
+use super::config::{via, JwtConfig};
 use super::request::{token_from_message, verify_failure, Challenge};
+use crate::settings::{self, de, Choice, Field, Initial, Kind, NodeSettings};
 
-const EDITOR: &str = r#"{"defaults":{"name":"","jwtconfig":"","generatejwt":"true","outputs":1},
- "fields":[{"name":"name","type":"text"},
-  {"name":"jwtconfig","type":"config","configType":"jwt-config","required":true},
-  {"name":"generatejwt","type":"select","options":[{"value":"true","label":"Generate"},{"value":"false","label":"Verify"}]},
-  {"name":"outputs","type":"select","options":[{"value":1,"label":"1 (failures are errors)"},{"value":2,"label":"2 (valid, corrupt or expired)"}]}],
- "label":"name"}"#;
+/// A `jwt` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JwtSettings {
+    /// Issue tokens (true) or verify them (false).
+    #[serde(deserialize_with = "generatejwt")]
+    pub generatejwt: bool,
+    /// 2: rejected tokens go to the second output.
+    #[serde(deserialize_with = "de::number")]
+    pub outputs: Option<f64>,
+}
+
+impl NodeSettings for JwtSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::name(),
+        Field::new("jwtconfig", Kind::Config("jwt-config"), Initial::Str("")).required(),
+        Field::select(
+            "generatejwt",
+            &[
+                Choice {
+                    value: "true",
+                    label: Some("Generate"),
+                },
+                Choice {
+                    value: "false",
+                    label: Some("Verify"),
+                },
+            ],
+            "true",
+        ),
+        Field::new(
+            "outputs",
+            Kind::Select(&[
+                Choice {
+                    value: "1",
+                    label: Some("1 (failures are errors)"),
+                },
+                Choice {
+                    value: "2",
+                    label: Some("2 (valid, corrupt or expired)"),
+                },
+            ]),
+            Initial::Int(1),
+        ),
+    ];
+    const LABEL: Option<&'static str> = Some("name");
+}
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("jwt", build)
         .category("security")
         .color("#f3b567")
-        .editor(EDITOR)
+        .editor(settings::editor_json::<JwtSettings>())
 }
 
 fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let s: JwtSettings = settings::load(node, cx)?;
     let config = cx.config::<JwtConfig>(node, "jwtconfig", "jwt-config")?;
-    let generate = generates(node)?;
-    let outputs = match node.number("outputs") {
+    let generate = s.generatejwt;
+    let outputs = match s.outputs {
         None => 1,
         Some(n) if n == 1.0 || n == 2.0 => n as usize,
         Some(n) => return Err(node.problem(Some("outputs"), format!("must be 1 or 2, not {n}"))),
@@ -52,24 +95,21 @@ fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     ))
 }
 
-/// `generatejwt`: whether the node issues tokens (true) or verifies them.
-fn generates(node: &NodeConfig) -> Result<bool, Problem> {
-    match node.raw.get("generatejwt") {
+/// `generatejwt`: `true`/`"true"`/`"generate"` issue tokens,
+/// `false`/`"false"`/`"verify"` verify them.
+fn generatejwt<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    via(d, |v| match v {
         None | Some(Value::Null) => Ok(true),
         Some(Value::Bool(b)) => Ok(*b),
         Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "generate" | "1" => Ok(true),
             "false" | "verify" | "0" => Ok(false),
-            other => Err(node.problem(
-                Some("generatejwt"),
-                format!("must be \"true\" (generate) or \"false\" (verify), not \"{other}\""),
+            other => Err(format!(
+                "must be \"true\" (generate) or \"false\" (verify), not \"{other}\""
             )),
         },
-        Some(other) => Err(node.problem(
-            Some("generatejwt"),
-            format!("must be true or false, not {}", type_name(other)),
-        )),
-    }
+        Some(other) => Err(format!("must be true or false, not {}", type_name(other))),
+    })
 }
 
 /// Whether `node` is an enabled `jwt` node that verifies tokens with the
@@ -78,7 +118,7 @@ pub(crate) fn verifies_with(node: &NodeConfig, config: &str) -> bool {
     node.node_type == "jwt"
         && !node.disabled
         && node.str("jwtconfig") == Some(config)
-        && generates(node) == Ok(false)
+        && JwtSettings::read(node).is_ok_and(|s| !s.generatejwt)
 }
 
 struct JwtNode {

@@ -16,12 +16,24 @@ use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, L
 use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
 use serde_json::{Map, Value};
+
+use crate::settings::Choice;
 use sha2::{Digest, Sha256};
 
 /// Every algorithm flowgate signs and verifies, by its JOSE name.
-pub const ALGORITHMS: &[&str] = &[
-    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
-    "ES384", "EdDSA",
+pub const ALGORITHMS: &[Choice] = &[
+    Choice::plain("HS256"),
+    Choice::plain("HS384"),
+    Choice::plain("HS512"),
+    Choice::plain("RS256"),
+    Choice::plain("RS384"),
+    Choice::plain("RS512"),
+    Choice::plain("PS256"),
+    Choice::plain("PS384"),
+    Choice::plain("PS512"),
+    Choice::plain("ES256"),
+    Choice::plain("ES384"),
+    Choice::plain("EdDSA"),
 ];
 
 /// Size of generated RSA keys.
@@ -34,7 +46,7 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// Why key material could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
-    #[error("unknown algorithm \"{0}\" (expected one of {list})", list = ALGORITHMS.join(", "))]
+    #[error("unknown algorithm \"{0}\" (expected one of {list})", list = ALGORITHMS.iter().map(|c| c.value).collect::<Vec<_>>().join(", "))]
     UnknownAlgorithm(String),
     #[error("algorithm \"none\" is never allowed: unsigned tokens prove nothing")]
     AlgorithmNone,
@@ -69,6 +81,7 @@ pub fn parse_algorithm(name: &str) -> Result<Algorithm, KeyError> {
             // Exact JOSE names, or the same letters in another case ("rs256").
             let canonical = ALGORITHMS
                 .iter()
+                .map(|c| c.value)
                 .find(|a| a.eq_ignore_ascii_case(name))
                 .ok_or_else(|| KeyError::UnknownAlgorithm(name.to_owned()))?;
             canonical
