@@ -3,11 +3,10 @@
 //! precedence rule (admin routes behind the admin auth, public routes
 //! unless a flow serves the path, then the flows).
 
-
 use std::sync::Arc;
 
-use axum::routing::{get, post};
 use crate::common::{client, Server};
+use axum::routing::{get, post};
 use flowgate_runtime::admin::AdminOptions;
 use flowgate_runtime::app::{self, AppOptions};
 use flowgate_runtime::credentials::Credentials;
