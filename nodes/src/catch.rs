@@ -8,6 +8,10 @@ use flowgate_runtime::listeners::Listens;
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
+use serde::{Deserialize, Serialize};
+
+use crate::settings::{self, de, Field, Initial, Kind, NodeSettings};
+use crate::status::{scope, Scope, SCOPE_LABEL};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("catch", build)
@@ -15,15 +19,30 @@ pub fn node_type() -> NodeType {
         .ports(0, 1)
         .color("#e49191")
         .listens(Listens::Errors)
-        .editor(
-            r#"{"defaults":{"name":"","scope":null,"uncaught":false},
-                "fields":[{"name":"scope","type":"json","rows":2,"help":"null: every node on the tab; \"group\": the nodes in this node's group; [\"id\", …]: the selected nodes"},
-                          {"name":"uncaught","type":"checkbox","label":"Ignore errors handled by other catch nodes"},
-                          {"name":"name","type":"text"}]}"#,
-        )
+        .editor(settings::editor_json::<CatchSettings>())
 }
 
-fn build(_config: &NodeConfig, _cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+/// A `catch` node's settings (the loader reads the same fields to route
+/// errors; this checks them and gives the editor its form).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CatchSettings {
+    #[serde(deserialize_with = "scope")]
+    pub scope: Scope,
+    /// Only errors no other `catch` node handled.
+    #[serde(deserialize_with = "de::flag")]
+    pub uncaught: bool,
+}
+
+impl NodeSettings for CatchSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::new("scope", Kind::Json, Initial::Null).label(SCOPE_LABEL),
+        Field::checkbox("uncaught", false).label("Ignore errors handled by other catch nodes"),
+        Field::name(),
+    ];
+}
+
+fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    settings::load::<CatchSettings>(config, cx)?;
     Ok(Built::new(CatchNode, 1))
 }
 

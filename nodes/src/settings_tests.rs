@@ -77,6 +77,7 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
             check::<crate::junction::JunctionSettings>("junction"),
         ),
         ("status", check::<crate::status::StatusSettings>("status")),
+        ("catch", check::<crate::catch::CatchSettings>("catch")),
         ("delay", check::<crate::delay::DelaySettings>("delay")),
         ("debug", check::<crate::debug::DebugSettings>("debug")),
         (

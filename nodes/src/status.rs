@@ -22,7 +22,8 @@ pub fn node_type() -> NodeType {
         .editor(settings::editor_json::<StatusSettings>())
 }
 
-/// Which nodes' status a `status` node receives (the loader routes by it).
+/// Which nodes a `status` or `catch` node listens to (the loader routes by
+/// it): one rule for both, as in Node-RED.
 #[derive(Debug, Serialize)]
 pub enum Scope {
     /// `null`: every node on its tab.
@@ -42,14 +43,22 @@ pub struct StatusSettings {
 
 impl NodeSettings for StatusSettings {
     const FIELDS: &'static [Field] = &[
-        Field::new("scope", Kind::NodeList, Initial::Null),
+        // Edited as JSON: null, "group" or a list of ids.
+        Field::new("scope", Kind::Json, Initial::Null).label(SCOPE_LABEL),
         Field::name(),
     ];
 }
 
-fn scope<'de, D: Deserializer<'de>>(d: D) -> Result<Scope, D::Error> {
+/// The editor's label for a listener's `scope` field.
+pub(crate) const SCOPE_LABEL: &str =
+    "Scope (null: every node on the tab; \"group\": this node's group; [\"id\", …]: those nodes)";
+
+/// A listener's `scope`: `null`, `"group"` or a list of node ids.
+pub(crate) fn scope<'de, D: Deserializer<'de>>(d: D) -> Result<Scope, D::Error> {
     match Value::deserialize(d)? {
+        // Node-RED tests the scope for truth: an empty one is the whole tab.
         Value::Null => Ok(Scope::Tab),
+        Value::String(s) if s.is_empty() => Ok(Scope::Tab),
         Value::String(s) if s == "group" => Ok(Scope::Group),
         v @ Value::Array(_) => serde_json::from_value(v)
             .map(Scope::Nodes)
