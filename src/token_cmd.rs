@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
-use flowgate_nodes::jwt::keys::{self, Generated};
+use flowgate_nodes::security::jwt::keys::{self, Generated};
 use flowgate_runtime::service::Runtime;
 use flowgate_runtime::settings::Settings;
 use serde_json::Value;
@@ -53,7 +53,7 @@ pub fn token(args: TokenArgs) -> anyhow::Result<String> {
         Ok(Value::Object(m)) => m,
         Ok(other) => bail!(
             "--claims must be a JSON object, not {}",
-            flowgate_nodes::jwt::claims::type_name(&other)
+            flowgate_nodes::security::jwt::claims::type_name(&other)
         ),
         Err(e) => bail!("--claims is not valid JSON: {e}"),
     };
@@ -75,7 +75,7 @@ pub fn token(args: TokenArgs) -> anyhow::Result<String> {
     // As `flowgate run` starts: an interrupted save is finished first, and a
     // generated key is saved with the flows it belongs to.
     let loaded = runtime.open_file(&args.flows)?;
-    let config = flowgate_nodes::jwt::find_config(&loaded.flows, &args.config)?;
+    let config = flowgate_nodes::security::jwt::find_config(&loaded.flows, &args.config)?;
     let issued = config
         .issue(claims)
         .map_err(|e| anyhow!("jwt-config {}: {e}", config.label()))?;

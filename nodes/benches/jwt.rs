@@ -5,11 +5,11 @@
 //! [`TokenSigner`] a `jwt-config` keeps (header encoded and key loaded once).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use flowgate_nodes::jwt::claims::{now, sign, verify_with, IssuePolicy, VerifyPolicy};
-use flowgate_nodes::jwt::keys::{
+use flowgate_nodes::security::jwt::claims::{now, sign, verify_with, IssuePolicy, VerifyPolicy};
+use flowgate_nodes::security::jwt::keys::{
     generate, parse_algorithm, parse_private, secret_key, Generated, RSA_BITS,
 };
-use flowgate_nodes::jwt::signer::TokenSigner;
+use flowgate_nodes::security::jwt::signer::TokenSigner;
 use jsonwebtoken::Header;
 use serde_json::{json, Map, Value};
 

@@ -1,36 +1,16 @@
-//! flowgate's node types, one module per Node-RED `type`, each behind the
-//! runtime's [`flowgate_runtime::Node`] trait. [`registry`] maps the type
-//! strings found in exported flows to these modules.
+//! flowgate's node types, one module per Node-RED `type`, grouped as
+//! Node-RED's palette groups them, each behind the runtime's
+//! [`flowgate_runtime::Node`] trait; [`support`] holds what they share.
+//! [`registry`] maps the type strings found in exported flows to these
+//! modules.
 
-pub mod catch;
-pub mod change;
-pub mod comment;
-pub mod debug;
-pub mod delay;
+pub mod common;
 pub mod function;
-pub mod http_in;
-pub mod http_request;
-pub mod http_response;
-pub mod inject;
-pub mod json;
-pub mod junction;
-pub mod jwt;
-pub mod link;
-pub mod msgpath;
-pub mod mustache;
-pub mod settings;
-pub mod status;
-pub mod switch;
-pub mod template;
-pub mod typed_value;
-pub mod util;
+pub mod network;
+pub mod parsers;
+pub mod security;
+pub mod support;
 
-/// JavaScript's value and regular-expression rules on JSON values, shared
-/// with the script crate (the switch, change and template nodes follow them).
-pub use flowgate_script::{jsregex, jsvalue as js};
-
-#[cfg(test)]
-mod catch_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
 
@@ -39,25 +19,25 @@ use flowgate_runtime::Registry;
 /// Every node type flowgate ships, by its Node-RED type string.
 pub fn registry() -> Registry {
     let mut r = Registry::new();
-    r.register(function::node_type());
-    r.register(http_in::node_type());
-    r.register(http_response::node_type());
-    r.register(junction::node_type());
-    r.register(inject::node_type());
-    r.register(change::node_type());
-    r.register(switch::node_type());
-    r.register(debug::node_type());
-    r.register(json::node_type());
-    r.register(template::node_type());
-    r.register(http_request::node_type());
-    r.register(delay::node_type());
-    r.register(link::link_in_type());
-    r.register(link::link_out_type());
-    r.register(link::link_call_type());
-    r.register(catch::node_type());
-    r.register(status::node_type());
-    r.register(comment::node_type());
-    for t in jwt::node_types() {
+    r.register(function::function_node::node_type());
+    r.register(network::http_in::node_type());
+    r.register(network::http_response::node_type());
+    r.register(common::junction::node_type());
+    r.register(common::inject::node_type());
+    r.register(function::change::node_type());
+    r.register(function::switch::node_type());
+    r.register(common::debug::node_type());
+    r.register(parsers::json::node_type());
+    r.register(function::template::node_type());
+    r.register(network::http_request::node_type());
+    r.register(function::delay::node_type());
+    r.register(common::link::link_in_type());
+    r.register(common::link::link_out_type());
+    r.register(common::link::link_call_type());
+    r.register(common::catch::node_type());
+    r.register(common::status::node_type());
+    r.register(common::comment::node_type());
+    for t in security::jwt::node_types() {
         r.register(t);
     }
     r

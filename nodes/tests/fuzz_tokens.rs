@@ -12,8 +12,10 @@ use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use flowgate_nodes::jwt::claims::{now, parse_token, sign, verify_with, VerifyError, VerifyPolicy};
-use flowgate_nodes::jwt::keys::{
+use flowgate_nodes::security::jwt::claims::{
+    now, parse_token, sign, verify_with, VerifyError, VerifyPolicy,
+};
+use flowgate_nodes::security::jwt::keys::{
     algorithm_name, generate, parse_private, parse_public, parse_set_key, Generated, PrivateKey,
 };
 use jsonwebtoken::{Algorithm, Header};
@@ -74,7 +76,7 @@ fn keys() -> &'static Keys {
                 let key = if text.starts_with("-----") {
                     parse_private(alg, &text).unwrap()
                 } else {
-                    flowgate_nodes::jwt::keys::secret_key(text.as_bytes())
+                    flowgate_nodes::security::jwt::keys::secret_key(text.as_bytes())
                 };
                 (alg, key, text)
             })

@@ -1,0 +1,776 @@
+//! `switch`: routes a message to the outputs whose rule matches a property,
+//! with JavaScript's comparison semantics (`==`, `<`, `String(v)`), every
+//! Node-RED operator, "stop after first match" and sequence-aware rules
+//! (`head`, `tail`, `index`).
+
+use std::collections::HashMap;
+
+use flowgate_runtime::model::NodeConfig;
+use flowgate_runtime::registry::{BuildCx, Built, NodeType};
+use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
+use parking_lot::Mutex;
+use regex::Regex;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use crate::support::js;
+use crate::support::jsregex;
+use crate::support::settings::{self, de, Choice, Field, Initial, Kind, NodeSettings};
+use crate::support::typed_value::{Contexts, TypedValue};
+
+pub fn node_type() -> NodeType {
+    NodeType::runnable("switch", build)
+        .category("function")
+        .color("#e2d96e")
+        .editor(settings::editor_json::<SwitchSettings>())
+}
+
+/// A `switch` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SwitchSettings {
+    #[serde(deserialize_with = "de::text")]
+    pub property: String,
+    /// Empty is `msg`.
+    #[serde(deserialize_with = "de::text")]
+    pub property_type: String,
+    pub rules: Vec<SwitchRule>,
+    /// Stop after the first matching rule.
+    #[serde(deserialize_with = "stop_on_first")]
+    pub checkall: bool,
+    #[serde(deserialize_with = "de::flag")]
+    pub repair: bool,
+    #[serde(deserialize_with = "de::number")]
+    pub outputs: Option<f64>,
+}
+
+/// One `switch` rule: operator `t` with operands `v` (of type `vt`) and,
+/// for `btwn`, `v2` (`v2t`); `case` makes `regex` case-insensitive. An
+/// operand that is absent differs from one that is `null`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SwitchRule {
+    #[serde(deserialize_with = "de::text")]
+    pub t: String,
+    #[serde(deserialize_with = "de::present")]
+    pub v: Option<Value>,
+    pub vt: Option<String>,
+    #[serde(deserialize_with = "de::present")]
+    pub v2: Option<Value>,
+    pub v2t: Option<String>,
+    pub case: Option<Value>,
+}
+
+impl NodeSettings for SwitchSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::new("property", Kind::Typed, Initial::Str("payload")),
+        Field::new(
+            "rules",
+            Kind::List("switch-rules"),
+            Initial::Json(r#"[{"t":"eq","v":"","vt":"str"}]"#),
+        )
+        // Absent: no rules, as Node-RED's `n.rules || []`.
+        .absent(Initial::Json("[]")),
+        Field::select(
+            "checkall",
+            &[Choice::plain("true"), Choice::plain("false")],
+            "true",
+        ),
+        Field::name(),
+        Field::text("propertyType", "msg").hidden(),
+        Field::checkbox("repair", false).hidden(),
+        Field::new("outputs", Kind::Number, Initial::Int(1)).hidden(),
+    ];
+}
+
+/// `checkall`: Node-RED's `n.checkall || "true"`, so only the text
+/// `"false"` stops after the first match (read as `true` here).
+fn stop_on_first<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Value::deserialize(d)? == Value::String("false".into()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Neq,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    Btwn,
+    Cont,
+    Regex,
+    True,
+    False,
+    Null,
+    NNull,
+    Empty,
+    NEmpty,
+    IsType,
+    HasKey,
+    Head,
+    Tail,
+    Index,
+    Else,
+}
+
+/// A rule operand.
+#[derive(Debug)]
+enum Operand {
+    Value(TypedValue),
+    /// `prev`: the property's value for the previous message.
+    Previous,
+    /// Not given.
+    Undefined,
+}
+
+#[derive(Debug)]
+struct Rule {
+    op: Op,
+    v: Operand,
+    v2: Operand,
+    /// `regex` with a constant pattern, compiled once.
+    regex: Option<Regex>,
+    case_insensitive: bool,
+}
+
+/// Messages of one `parts.id` sequence held back until its length is known
+/// (`tail` needs `parts.count`).
+#[derive(Default)]
+struct Pending {
+    groups: HashMap<String, (Option<u64>, Vec<Message>)>,
+}
+
+struct Switch {
+    property: TypedValue,
+    rules: Vec<Rule>,
+    stop_on_first: bool,
+    needs_count: bool,
+    contexts: Contexts,
+    previous: Mutex<Value>,
+    pending: Mutex<Pending>,
+}
+
+fn op_of(t: &str) -> Option<Op> {
+    Some(match t {
+        "eq" => Op::Eq,
+        "neq" => Op::Neq,
+        "lt" => Op::Lt,
+        "lte" => Op::Lte,
+        "gt" => Op::Gt,
+        "gte" => Op::Gte,
+        "btwn" => Op::Btwn,
+        "cont" => Op::Cont,
+        "regex" => Op::Regex,
+        "true" => Op::True,
+        "false" => Op::False,
+        "null" => Op::Null,
+        "nnull" => Op::NNull,
+        "empty" => Op::Empty,
+        "nempty" => Op::NEmpty,
+        "istype" => Op::IsType,
+        "hask" => Op::HasKey,
+        "head" => Op::Head,
+        "tail" => Op::Tail,
+        "index" => Op::Index,
+        "else" => Op::Else,
+        _ => return None,
+    })
+}
+
+/// An operand as Node-RED prepares it: untyped values are numbers when they
+/// look like one, `num` values are converted once, `json`/`null` types stand
+/// for themselves, unknown types (`istype`'s `string`, `array`…) keep the raw text.
+fn operand(
+    config: &NodeConfig,
+    cx: &BuildCx<'_>,
+    field: &str,
+    v: Option<&Value>,
+    vt: Option<&str>,
+) -> Result<Operand, Problem> {
+    let Some(v) = v else {
+        return Ok(match vt {
+            Some("prev") => Operand::Previous,
+            Some("json") => Operand::Value(TypedValue::Const(Value::String("json".into()))),
+            Some("null") => Operand::Value(TypedValue::Const(Value::String("null".into()))),
+            Some(t @ ("str" | "num" | "bool" | "msg" | "flow" | "global" | "env" | "date")) => {
+                Operand::Value(TypedValue::build(config, cx, field, None, t)?)
+            }
+            _ => Operand::Undefined,
+        });
+    };
+    let vt = match vt {
+        Some(t) if !t.is_empty() => t,
+        _ => {
+            if js::to_number(Some(v)).is_nan() {
+                "str"
+            } else {
+                "num"
+            }
+        }
+    };
+    Ok(match vt {
+        "prev" => Operand::Previous,
+        "json" => Operand::Value(TypedValue::Const(Value::String("json".into()))),
+        "null" => Operand::Value(TypedValue::Const(Value::String("null".into()))),
+        "num" => {
+            let n = js::to_number(Some(v));
+            Operand::Value(TypedValue::Const(if n.is_nan() {
+                Value::Null
+            } else {
+                js::number(n)
+            }))
+        }
+        "str" | "bool" | "msg" | "flow" | "global" | "env" | "date" | "bin" | "jsonata" => {
+            Operand::Value(TypedValue::build(config, cx, field, Some(v), vt)?)
+        }
+        _ => Operand::Value(TypedValue::Const(v.clone())),
+    })
+}
+
+fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let s: SwitchSettings = settings::load(config, cx)?;
+    let property_type = match s.property_type.as_str() {
+        "" => "msg",
+        t => t,
+    };
+    let property = TypedValue::build(
+        config,
+        cx,
+        "property",
+        Some(&Value::String(s.property)),
+        property_type,
+    )?;
+    let mut rules = Vec::new();
+    let list = s.rules.as_slice();
+    for (i, r) in list.iter().enumerate() {
+        let field = format!("rules[{i}]");
+        let t = r.t.as_str();
+        let op = op_of(t)
+            .ok_or_else(|| config.problem(Some(&field), format!("unknown rule type \"{t}\"")))?;
+        let v = operand(config, cx, &field, r.v.as_ref(), r.vt.as_deref())?;
+        let v2 = match &r.v2 {
+            Some(v2) => operand(config, cx, &field, Some(v2), r.v2t.as_deref())?,
+            None => Operand::Undefined,
+        };
+        let case_insensitive = js::truthy(r.case.as_ref());
+        let regex = match (&op, &v) {
+            (Op::Regex, Operand::Value(TypedValue::Const(p))) => Some(
+                jsregex::compile(&js::to_js_string(Some(p)), case_insensitive)
+                    .map_err(|e| config.problem(Some(&field), e))?,
+            ),
+            _ => None,
+        };
+        rules.push(Rule {
+            op,
+            v,
+            v2,
+            regex,
+            case_insensitive,
+        });
+    }
+    let outputs = s.outputs.map(|n| n as usize).unwrap_or(0).max(rules.len());
+    if s.repair {
+        return Err(config.problem(
+            Some("repair"),
+            "recreating message sequences (repair) is not supported by flowgate",
+        ));
+    }
+    let needs_count = rules.iter().any(|r| r.op == Op::Tail);
+    Ok(Built::new(
+        Switch {
+            property,
+            rules,
+            stop_on_first: s.checkall,
+            needs_count,
+            contexts: Contexts::from_cx(cx),
+            previous: Mutex::new(Value::Null),
+            pending: Mutex::new(Pending::default()),
+        },
+        outputs,
+    ))
+}
+
+/// `msg.parts` with `index` and `count` when present.
+struct Parts {
+    index: Option<f64>,
+    count: Option<f64>,
+}
+
+fn parts_of(msg: &Map<String, Value>) -> Option<Parts> {
+    let p = msg.get("parts")?.as_object()?;
+    Some(Parts {
+        index: p.get("index").map(|v| js::to_number(Some(v))),
+        count: p.get("count").map(|v| js::to_number(Some(v))),
+    })
+}
+
+fn has_sequence(msg: &Map<String, Value>) -> bool {
+    msg.get("parts")
+        .and_then(Value::as_object)
+        .is_some_and(|p| p.contains_key("id") && p.contains_key("index"))
+}
+
+fn is_buffer(v: &Value) -> bool {
+    flowgate_runtime::request::as_buffer(v).is_some()
+}
+
+fn length_of(a: &Value) -> Option<usize> {
+    match a {
+        Value::String(s) => Some(s.encode_utf16().count()),
+        Value::Array(l) => Some(l.len()),
+        v if is_buffer(v) => v["data"].as_array().map(Vec::len),
+        Value::Object(m) => Some(m.len()),
+        _ => None,
+    }
+}
+
+fn parts_error() -> String {
+    "Cannot read properties of undefined (reading 'index')".into()
+}
+
+impl Switch {
+    fn operand(&self, o: &Operand, msg: &Map<String, Value>, prev: &Value) -> Option<Value> {
+        match o {
+            Operand::Value(tv) => tv.evaluate(msg, &self.contexts).unwrap_or(None),
+            Operand::Previous => Some(prev.clone()),
+            Operand::Undefined => None,
+        }
+    }
+
+    /// Whether `rule` matches property value `a`.
+    fn test(
+        &self,
+        rule: &Rule,
+        a: Option<&Value>,
+        msg: &Map<String, Value>,
+        prev: &Value,
+        else_flag: bool,
+    ) -> Result<bool, String> {
+        let b = self.operand(&rule.v, msg, prev);
+        let b = b.as_ref();
+        Ok(match rule.op {
+            Op::Eq => js::loose_eq(a, b),
+            Op::Neq => !js::loose_eq(a, b),
+            Op::Lt => js::lt(a, b),
+            Op::Lte => js::lte(a, b),
+            Op::Gt => js::gt(a, b),
+            Op::Gte => js::gte(a, b),
+            Op::Btwn => {
+                let c = self.operand(&rule.v2, msg, prev);
+                let c = c.as_ref();
+                (js::gte(a, b) && js::lte(a, c)) || (js::lte(a, b) && js::gte(a, c))
+            }
+            Op::Cont => js::to_js_string(a).contains(&js::to_js_string(b)),
+            Op::Regex => {
+                let text = js::to_js_string(a);
+                match &rule.regex {
+                    Some(re) => re.is_match(&text),
+                    None => jsregex::compile(&js::to_js_string(b), rule.case_insensitive)?
+                        .is_match(&text),
+                }
+            }
+            Op::True => a == Some(&Value::Bool(true)),
+            Op::False => a == Some(&Value::Bool(false)),
+            Op::Null => matches!(a, None | Some(Value::Null)),
+            Op::NNull => !matches!(a, None | Some(Value::Null)),
+            Op::Empty => a.and_then(length_of).is_some_and(|l| l == 0),
+            Op::NEmpty => a.and_then(length_of).is_some_and(|l| l != 0),
+            Op::IsType => {
+                let t = js::to_js_string(b);
+                match t.as_str() {
+                    "array" => matches!(a, Some(Value::Array(_))),
+                    "buffer" => a.is_some_and(is_buffer),
+                    "json" => match a {
+                        Some(Value::String(s)) => serde_json::from_str::<Value>(s).is_ok(),
+                        // JSON.parse(String(v)) for non-strings.
+                        Some(v) => {
+                            serde_json::from_str::<Value>(&js::to_js_string(Some(v))).is_ok()
+                        }
+                        None => false,
+                    },
+                    "null" => a == Some(&Value::Null),
+                    "number" => a.is_some_and(|v| v.is_number()),
+                    "object" => matches!(a, Some(Value::Object(_))) && !a.is_some_and(is_buffer),
+                    other => js::type_of(a) == other && !matches!(a, Some(Value::Null)),
+                }
+            }
+            Op::HasKey => match (a, b) {
+                (None | Some(Value::Null), _) => false,
+                (_, Some(Value::Object(_)) | Some(Value::Array(_)) | Some(Value::Null)) => false,
+                (Some(Value::Object(m)), key) => m.contains_key(&js::to_js_string(key)),
+                (Some(Value::Array(l)), key) => {
+                    let k = js::to_js_string(key);
+                    k == "length"
+                        || k.parse::<usize>()
+                            .is_ok_and(|i| i < l.len() && i.to_string() == k)
+                }
+                (Some(Value::String(s)), key) => {
+                    let k = js::to_js_string(key);
+                    k == "length"
+                        || k.parse::<usize>()
+                            .is_ok_and(|i| i < s.encode_utf16().count() && i.to_string() == k)
+                }
+                _ => false,
+            },
+            Op::Head => {
+                let p = parts_of(msg).ok_or_else(parts_error)?;
+                p.index.unwrap_or(f64::NAN) < js::to_number(b)
+            }
+            Op::Tail => {
+                let p = parts_of(msg).ok_or_else(parts_error)?;
+                p.count.unwrap_or(f64::NAN) - js::to_number(b) <= p.index.unwrap_or(f64::NAN)
+            }
+            Op::Index => {
+                let p = parts_of(msg).ok_or_else(parts_error)?;
+                let c = self.operand(&rule.v2, msg, prev);
+                let i = p.index.unwrap_or(f64::NAN);
+                js::to_number(b) <= i && i <= js::to_number(c.as_ref())
+            }
+            Op::Else => else_flag,
+        })
+    }
+
+    /// Route one message: the ports it goes to, in rule order.
+    fn route(&self, msg: &Map<String, Value>) -> Result<Vec<usize>, String> {
+        let property = self.property.evaluate(msg, &self.contexts).unwrap_or(None);
+        let mut previous = self.previous.lock();
+        let mut ports = Vec::new();
+        let mut else_flag = true;
+        for (i, rule) in self.rules.iter().enumerate() {
+            let matched = self.test(rule, property.as_ref(), msg, &previous, else_flag)?;
+            if rule.op == Op::Else {
+                else_flag = true;
+            }
+            if matched {
+                ports.push(i);
+                else_flag = false;
+                if self.stop_on_first {
+                    break;
+                }
+            }
+        }
+        *previous = property.unwrap_or(Value::Null);
+        Ok(ports)
+    }
+
+    fn dispatch(&self, msg: Message, out: &mut Outputs) -> Result<(), NodeError> {
+        let ports = match self.route(&msg.body) {
+            Ok(p) => p,
+            Err(e) => return Err(NodeError::new(e).with_msg(msg)),
+        };
+        if let Some((last, rest)) = ports.split_last() {
+            let mut sends: Vec<(usize, Message)> = rest.iter().map(|&p| (p, msg.clone())).collect();
+            sends.push((*last, msg));
+            // The original goes to the first port, copies to the others.
+            let n = sends.len();
+            sends.swap(0, n - 1);
+            sends[1..].sort_by_key(|(p, _)| *p);
+            for (p, m) in sends {
+                out.send(p, m);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Node for Switch {
+    fn on_input<'a>(&'a self, msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
+        if self.needs_count && has_sequence(&msg.body) {
+            // Hold the sequence until its length is known, then route it all.
+            let parts = &msg.body["parts"];
+            let id = js::to_js_string(parts.get("id"));
+            let count = parts.get("count").map(|c| js::to_number(Some(c)) as u64);
+            let ready = {
+                let mut pending = self.pending.lock();
+                let group = pending.groups.entry(id.clone()).or_default();
+                group.1.push(msg);
+                if count.is_some() {
+                    group.0 = count;
+                }
+                if group.0 == Some(group.1.len() as u64) {
+                    pending.groups.remove(&id)
+                } else {
+                    None
+                }
+            };
+            if let Some((Some(count), msgs)) = ready {
+                for mut m in msgs {
+                    if let Some(Value::Object(p)) = m.body.get_mut("parts") {
+                        p.insert("count".into(), Value::from(count));
+                    }
+                    if let Err(e) = self.dispatch(m, out) {
+                        return Outcome::Ready(Err(e));
+                    }
+                }
+            }
+            return Outcome::Ready(Ok(()));
+        }
+        Outcome::Ready(self.dispatch(msg, out))
+    }
+
+    fn stop(&self) {
+        self.pending.lock().groups.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{self, Sink};
+    use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+    /// Route each message in `msgs` through a switch with `rules`; for each,
+    /// the ports it left on.
+    async fn route(rules: Value, checkall: &str, msgs: Vec<Value>) -> Vec<Vec<usize>> {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let id = format!("sw{n}");
+        let count = rules.as_array().unwrap().len();
+        let sink_ids: Vec<String> = (0..count).map(|i| format!("{id}-out{i}")).collect();
+        let mut flow = vec![
+            json!({"id": id, "type": "switch", "z": "t", "property": "payload",
+            "propertyType": "msg", "rules": rules, "checkall": checkall,
+            "wires": sink_ids.iter().map(|s| vec![s.clone()]).collect::<Vec<_>>()}),
+        ];
+        for s in &sink_ids {
+            flow.push(json!({"id": s, "type": "test sink", "z": "t", "wires": []}));
+        }
+        let rt = testkit::start(Value::Array(flow));
+        let mut sinks: Vec<Sink> = sink_ids.iter().map(|s| Sink::new(s)).collect();
+        let mut result = Vec::new();
+        for m in msgs {
+            testkit::inject(&rt, &id, m).await;
+            result.push(
+                sinks
+                    .iter_mut()
+                    .enumerate()
+                    .filter_map(|(i, s)| s.try_next().map(|_| i))
+                    .collect(),
+            );
+        }
+        result
+    }
+
+    async fn matches(rule: Value, payloads: Vec<Value>) -> Vec<bool> {
+        let msgs = payloads
+            .into_iter()
+            .map(|p| json!({"payload": p}))
+            .collect();
+        route(json!([rule]), "true", msgs)
+            .await
+            .into_iter()
+            .map(|p| !p.is_empty())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn comparisons_follow_javascript() {
+        let eq = json!({"t": "eq", "v": "10", "vt": "num"});
+        assert_eq!(
+            matches(
+                eq,
+                vec![json!(10), json!("10"), json!("1e1"), json!(11), Value::Null]
+            )
+            .await,
+            [true, true, true, false, false]
+        );
+        let eq_str = json!({"t": "eq", "v": "abc", "vt": "str"});
+        assert_eq!(
+            matches(eq_str, vec![json!("abc"), json!("ABC")]).await,
+            [true, false]
+        );
+        let lt = json!({"t": "lt", "v": "5", "vt": "num"});
+        assert_eq!(
+            matches(
+                lt,
+                vec![json!(4), json!("4"), json!("x"), Value::Null, json!(5)]
+            )
+            .await,
+            [true, true, false, true, false]
+        );
+        let btwn = json!({"t": "btwn", "v": "10", "vt": "num", "v2": "1", "v2t": "num"});
+        assert_eq!(
+            matches(btwn, vec![json!(5), json!(10), json!(11)]).await,
+            [true, true, false]
+        );
+        let gte = json!({"t": "gte", "v": "b", "vt": "str"});
+        assert_eq!(
+            matches(gte, vec![json!("b"), json!("a"), json!("c")]).await,
+            [true, false, true]
+        );
+    }
+
+    #[tokio::test]
+    async fn text_operators() {
+        let cont = json!({"t": "cont", "v": "ell", "vt": "str"});
+        assert_eq!(
+            matches(cont, vec![json!("hello"), json!("help"), json!(["ell"])]).await,
+            [true, false, true]
+        );
+        let re = json!({"t": "regex", "v": "^A\\d+$", "vt": "str", "case": true});
+        assert_eq!(
+            matches(re, vec![json!("a12"), json!("b1"), json!("A")]).await,
+            [true, false, false]
+        );
+        let re_case = json!({"t": "regex", "v": "^A", "vt": "str", "case": false});
+        assert_eq!(matches(re_case, vec![json!("abc")]).await, [false]);
+    }
+
+    #[tokio::test]
+    async fn value_tests() {
+        let t = json!({"t": "true"});
+        assert_eq!(
+            matches(t, vec![json!(true), json!("true"), json!(1)]).await,
+            [true, false, false]
+        );
+        assert_eq!(
+            route(
+                json!([{"t": "null"}]),
+                "true",
+                vec![json!({}), json!({"payload": null}), json!({"payload": 0})]
+            )
+            .await,
+            [vec![0], vec![0], vec![]]
+        );
+        let empty = json!({"t": "empty"});
+        assert_eq!(
+            matches(
+                empty,
+                vec![
+                    json!(""),
+                    json!([]),
+                    json!({}),
+                    json!(0),
+                    json!("a"),
+                    Value::Null
+                ]
+            )
+            .await,
+            [true, true, true, false, false, false]
+        );
+        let nempty = json!({"t": "nempty"});
+        assert_eq!(
+            matches(nempty, vec![json!("a"), json!(0), json!([1])]).await,
+            [true, false, true]
+        );
+        let hask = json!({"t": "hask", "v": "a", "vt": "str"});
+        assert_eq!(
+            matches(hask, vec![json!({"a": 1}), json!({"b": 1}), json!("a")]).await,
+            [true, false, false]
+        );
+    }
+
+    #[tokio::test]
+    async fn istype() {
+        let cases = [
+            ("string", json!("x"), true),
+            ("string", json!(1), false),
+            ("number", json!(1.5), true),
+            ("boolean", json!(false), true),
+            ("array", json!([]), true),
+            ("object", json!({}), true),
+            ("object", json!([]), false),
+            ("object", Value::Null, false),
+            ("null", Value::Null, true),
+            ("json", json!("{\"a\":1}"), true),
+            ("json", json!("{a}"), false),
+            ("buffer", json!({"type": "Buffer", "data": [1]}), true),
+        ];
+        for (t, v, expect) in cases {
+            let rule = json!({"t": "istype", "v": t, "vt": t});
+            assert_eq!(
+                matches(rule, vec![v.clone()]).await,
+                [expect],
+                "istype {t} of {v}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn checkall_and_else() {
+        let rules = json!([
+            {"t": "gt", "v": "1", "vt": "num"},
+            {"t": "gt", "v": "2", "vt": "num"},
+            {"t": "else"}
+        ]);
+        let msgs = vec![json!({"payload": 3}), json!({"payload": 0})];
+        assert_eq!(
+            route(rules.clone(), "true", msgs.clone()).await,
+            [vec![0, 1], vec![2]]
+        );
+        assert_eq!(
+            route(rules.clone(), "false", msgs.clone()).await,
+            [vec![0], vec![2]]
+        );
+    }
+
+    #[tokio::test]
+    async fn untyped_values_become_numbers_when_numeric() {
+        let rule = json!({"t": "eq", "v": "007"});
+        assert_eq!(
+            matches(rule, vec![json!(7), json!("007")]).await,
+            [true, true]
+        );
+    }
+
+    #[tokio::test]
+    async fn sequence_rules() {
+        let msg = |i: u64, count: Option<u64>| {
+            let mut parts = json!({"id": "seq", "index": i});
+            if let Some(c) = count {
+                parts["count"] = json!(c);
+            }
+            json!({"payload": i, "parts": parts})
+        };
+        let head = json!([{"t": "head", "v": "2", "vt": "num"}, {"t": "index", "v": "1", "vt": "num", "v2": "2", "v2t": "num"}]);
+        assert_eq!(
+            route(
+                head,
+                "true",
+                vec![msg(0, Some(4)), msg(1, Some(4)), msg(2, Some(4))]
+            )
+            .await,
+            [vec![0], vec![0, 1], vec![1]]
+        );
+        // `tail` holds the sequence until the count is known.
+        let tail = json!([{"t": "tail", "v": "1", "vt": "num"}]);
+        let routed = route(
+            tail,
+            "true",
+            vec![msg(0, None), msg(1, None), msg(2, Some(3))],
+        )
+        .await;
+        assert_eq!(routed, [vec![], vec![], vec![0]]);
+    }
+
+    #[tokio::test]
+    async fn previous_value() {
+        let rule = json!([{"t": "neq", "v": "", "vt": "prev"}]);
+        let msgs = vec![
+            json!({"payload": 1}),
+            json!({"payload": 1}),
+            json!({"payload": 2}),
+        ];
+        assert_eq!(route(rule, "true", msgs).await, [vec![0], vec![], vec![0]]);
+    }
+
+    #[tokio::test]
+    async fn head_without_parts_is_a_catchable_error() {
+        let rt = testkit::start(json!([
+            {"id": "swe", "type": "switch", "z": "t", "property": "payload", "rules": [{"t": "head", "v": "1", "vt": "num"}], "wires": [[]]},
+            {"id": "swe-catch", "type": "catch", "z": "t", "scope": null, "wires": [["swe-sink"]]},
+            {"id": "swe-sink", "type": "test sink", "z": "t", "wires": []}
+        ]));
+        let mut sink = Sink::new("swe-sink");
+        testkit::inject(&rt, "swe", json!({"payload": 1})).await;
+        let m = sink.next().await;
+        assert_eq!(
+            m.body["error"]["message"],
+            json!("Cannot read properties of undefined (reading 'index')")
+        );
+        assert_eq!(m.body["error"]["source"]["id"], json!("swe"));
+    }
+}

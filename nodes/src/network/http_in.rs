@@ -1,0 +1,79 @@
+//! `http in`: an HTTP endpoint that starts a flow. The runtime's server does
+//! the routing and decoding (so it happens once, before any node runs); this
+//! node type validates the endpoint and registers it.
+
+use flowgate_runtime::model::NodeConfig;
+use flowgate_runtime::registry::{BuildCx, Built, NodeType};
+use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
+use serde::{Deserialize, Serialize};
+
+use crate::support::settings::{self, de, Choices, Field, NodeSettings};
+
+crate::choices! {
+    /// The method an `http in` node serves (Node-RED's, plus `options` and
+    /// `all`, which its runtime accepts too).
+    pub enum Method ("method") {
+        Get = "get",
+        Post = "post",
+        Put = "put",
+        Delete = "delete",
+        Patch = "patch",
+        Options = "options",
+        All = "all",
+    }
+}
+
+/// An `http in` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HttpInSettings {
+    #[serde(deserialize_with = "de::text")]
+    pub url: String,
+    pub method: Method,
+}
+
+impl NodeSettings for HttpInSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::select("method", Method::CHOICES, "get"),
+        Field::text("url", "").required(),
+        Field::name(),
+        Field::checkbox("upload", false).hidden(),
+        Field::text("swaggerDoc", "").hidden(),
+    ];
+    const LABEL: Option<&'static str> = Some("[{method}] {url}");
+}
+
+pub fn node_type() -> NodeType {
+    NodeType::runnable("http in", build)
+        .category("network")
+        .ports(0, 1)
+        .color("#e7e7ae")
+        .editor(settings::editor_json::<HttpInSettings>())
+}
+
+fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let s: HttpInSettings = settings::load(config, cx)?;
+    let url = s.url.trim();
+    if url.is_empty() {
+        return Err(config.problem(Some("url"), "missing url"));
+    }
+    // Node-RED adds the leading slash users often leave out.
+    let url = if url.starts_with('/') {
+        url.to_owned()
+    } else {
+        format!("/{url}")
+    };
+    if let Err(e) = flowgate_runtime::routes::normalize(&url) {
+        return Err(config.problem(Some("url"), e));
+    }
+    cx.register_route(s.method.value(), &url);
+    Ok(Built::new(HttpIn, 1))
+}
+
+/// Has no input: messages start from the server.
+struct HttpIn;
+
+impl Node for HttpIn {
+    fn on_input<'a>(&'a self, _msg: Message, _out: &'a mut Outputs) -> Outcome<'a> {
+        Outcome::Ready(Ok(()))
+    }
+}

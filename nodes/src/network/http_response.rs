@@ -1,0 +1,361 @@
+//! `http response`: answers the request a message came from, with Node-RED's
+//! precedence rules (node status and headers win over the message's) and
+//! Express's body conventions.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use flowgate_runtime::exchange::Reply;
+use flowgate_runtime::model::NodeConfig;
+use flowgate_runtime::registry::{BuildCx, Built, NodeType};
+use flowgate_runtime::request::as_buffer;
+use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::support::settings::{self, Field, Initial, Kind, NodeSettings};
+
+/// An `http response` node's settings.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HttpResponseSettings {
+    /// Empty: the message's `statusCode`, else 200.
+    #[serde(
+        rename = "statusCode",
+        deserialize_with = "status_code",
+        serialize_with = "ser_status"
+    )]
+    pub status_code: Option<StatusCode>,
+    #[serde(deserialize_with = "headers")]
+    pub headers: Map<String, Value>,
+}
+
+impl NodeSettings for HttpResponseSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::text("statusCode", ""),
+        Field::new("headers", Kind::Headers, Initial::Json("{}")),
+        Field::name(),
+    ];
+}
+
+/// A status code as a number or numeric text; empty text is none.
+fn status_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<StatusCode>, D::Error> {
+    let v = Value::deserialize(d)?;
+    let n = match &v {
+        Value::Null => return Ok(None),
+        Value::String(s) if s.trim().is_empty() => return Ok(None),
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    n.and_then(|n| u16::try_from(n).ok())
+        .and_then(|n| StatusCode::from_u16(n).ok())
+        .filter(|s| (100..=999).contains(&s.as_u16()))
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("invalid status code {v}")))
+}
+
+fn ser_status<S: Serializer>(status: &Option<StatusCode>, s: S) -> Result<S::Ok, S::Error> {
+    match status {
+        Some(code) => s.serialize_u16(code.as_u16()),
+        None => s.serialize_str(""),
+    }
+}
+
+fn headers<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Object(h) => Ok(h),
+        Value::Null => Ok(Map::new()),
+        _ => Err(D::Error::custom("headers must be an object")),
+    }
+}
+
+pub fn node_type() -> NodeType {
+    NodeType::runnable("http response", build)
+        .category("network")
+        .ports(1, 0)
+        .color("#e7e7ae")
+        .editor(settings::editor_json::<HttpResponseSettings>())
+}
+
+fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
+    let s: HttpResponseSettings = settings::load(config, cx)?;
+    let mut headers = Vec::new();
+    let mut problems = Vec::new();
+    for (k, v) in &s.headers {
+        let Ok(name) = HeaderName::from_bytes(k.as_bytes()) else {
+            problems.push(config.problem(Some("headers"), format!("invalid header name \"{k}\"")));
+            continue;
+        };
+        match header_value(&name, v) {
+            Some(value) => headers.push((name, value)),
+            None => problems
+                .push(config.problem(Some("headers"), format!("invalid value for header \"{k}\""))),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(settings::report(cx, problems));
+    }
+    Ok(Built::new(
+        HttpResponse {
+            status: s.status_code,
+            headers,
+        },
+        0,
+    ))
+}
+
+struct HttpResponse {
+    status: Option<StatusCode>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Node for HttpResponse {
+    fn on_input<'a>(&'a self, msg: Message, _out: &'a mut Outputs) -> Outcome<'a> {
+        let Some(exchange) = msg.exchange() else {
+            tracing::warn!(
+                "http response: no request to answer (the message did not come from http in)"
+            );
+            return Outcome::Ready(Ok(()));
+        };
+        let reply = self.reply(&msg);
+        if !exchange.respond(reply) {
+            tracing::debug!("http response: request already answered");
+        }
+        Outcome::Ready(Ok(()))
+    }
+}
+
+impl HttpResponse {
+    fn reply(&self, msg: &Message) -> Reply {
+        let mut headers = HeaderMap::new();
+        for (k, v) in &self.headers {
+            headers.insert(k.clone(), v.clone());
+        }
+        if let Some(Value::Object(mh)) = msg.body.get("headers").filter(|h| !passed_through(h)) {
+            for (k, v) in mh {
+                let Ok(name) = HeaderName::from_bytes(k.as_bytes()) else {
+                    continue;
+                };
+                if headers.contains_key(&name) || k == "x-node-red-request-node" {
+                    continue;
+                }
+                if let Some(value) = header_value(&name, v) {
+                    headers.insert(name, value);
+                }
+            }
+        }
+        if let Some(Value::Object(cookies)) = msg.body.get("cookies") {
+            for (name, c) in cookies {
+                if let Some(v) = set_cookie(name, c) {
+                    headers.append(http::header::SET_COOKIE, v);
+                }
+            }
+        }
+        let status = self
+            .status
+            .or_else(|| msg_status(msg.body.get("statusCode")))
+            .unwrap_or(StatusCode::OK);
+        let body = match msg.body.get("payload") {
+            None => Bytes::new(),
+            Some(Value::String(s)) => {
+                default_type(&mut headers, "text/html; charset=utf-8");
+                Bytes::from(s.clone().into_bytes())
+            }
+            Some(Value::Number(n)) => {
+                default_type(&mut headers, "text/html; charset=utf-8");
+                Bytes::from(n.to_string().into_bytes())
+            }
+            Some(v) => match as_buffer(v) {
+                Some(bytes) => {
+                    default_type(&mut headers, "application/octet-stream");
+                    Bytes::from(bytes)
+                }
+                None => {
+                    default_type(&mut headers, "application/json; charset=utf-8");
+                    Bytes::from(serde_json::to_vec(v).expect("JSON value serializes"))
+                }
+            },
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// Whether `msg.headers` are an `http request` node's response headers,
+/// unchanged (Node-RED then does not copy them into the response).
+fn passed_through(headers: &Value) -> bool {
+    let Some(Value::String(hash)) = headers.get("x-node-red-request-node") else {
+        return false;
+    };
+    let mut rest = headers.as_object().cloned().unwrap_or_default();
+    rest.remove("x-node-red-request-node");
+    crate::support::util::hash_sum(&Value::Object(rest)) == *hash
+}
+
+fn default_type(headers: &mut HeaderMap, value: &'static str) {
+    if !headers.contains_key(http::header::CONTENT_TYPE) {
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(value));
+    }
+}
+
+/// `parseInt(msg.statusCode)`: a number or a numeric string.
+fn msg_status(v: Option<&Value>) -> Option<StatusCode> {
+    let n = match v? {
+        Value::Number(n) => n.as_f64().map(|f| f as i64),
+        Value::String(s) => {
+            let digits: String = s
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            digits.parse().ok()
+        }
+        _ => None,
+    }?;
+    u16::try_from(n)
+        .ok()
+        .and_then(|n| StatusCode::from_u16(n).ok())
+}
+
+/// A header value from JSON, with Express's charset rule for content types:
+/// `text/*` and `application/json|javascript` without a charset get `utf-8`.
+fn header_value(name: &HeaderName, v: &Value) -> Option<HeaderValue> {
+    let mut s = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => return None,
+    };
+    if name == http::header::CONTENT_TYPE && !s.to_ascii_lowercase().contains("charset") {
+        let mime = s
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if mime.starts_with("text/")
+            || mime == "application/json"
+            || mime == "application/javascript"
+        {
+            s.push_str("; charset=utf-8");
+        }
+    }
+    HeaderValue::from_str(&s).ok()
+}
+
+/// One `msg.cookies` entry as a `Set-Cookie` header, as Express's
+/// `res.cookie` / `res.clearCookie` write them.
+fn set_cookie(name: &str, c: &Value) -> Option<HeaderValue> {
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let empty = Map::new();
+    let (value, opts, clear) = match c {
+        Value::Null => (String::new(), &empty, true),
+        Value::Object(o) => match o.get("value") {
+            Some(Value::Null) => (String::new(), o, true),
+            Some(Value::String(s)) => (s.clone(), o, false),
+            Some(other) => (other.to_string(), o, false),
+            None => (String::new(), o, false),
+        },
+        Value::String(s) => (s.clone(), &empty, false),
+        other => (other.to_string(), &empty, false),
+    };
+    let mut out = format!("{}={}", name, enc(&value));
+    if let Some(max_age) = opts
+        .get("maxAge")
+        .and_then(Value::as_f64)
+        .filter(|_| !clear)
+    {
+        let secs = (max_age / 1000.0).floor() as i64;
+        out.push_str(&format!("; Max-Age={secs}"));
+        let when = if secs >= 0 {
+            SystemTime::now() + Duration::from_secs(secs as u64)
+        } else {
+            SystemTime::UNIX_EPOCH
+        };
+        out.push_str(&format!("; Expires={}", httpdate::fmt_http_date(when)));
+    }
+    if let Some(d) = opts.get("domain").and_then(Value::as_str) {
+        out.push_str(&format!("; Domain={d}"));
+    }
+    out.push_str(&format!(
+        "; Path={}",
+        opts.get("path").and_then(Value::as_str).unwrap_or("/")
+    ));
+    if clear {
+        out.push_str("; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+    } else if let Some(e) = opts.get("expires").and_then(Value::as_str) {
+        out.push_str(&format!("; Expires={e}"));
+    }
+    if opts.get("httpOnly").and_then(Value::as_bool) == Some(true) {
+        out.push_str("; HttpOnly");
+    }
+    if opts.get("secure").and_then(Value::as_bool) == Some(true) {
+        out.push_str("; Secure");
+    }
+    match opts.get("sameSite") {
+        Some(Value::Bool(true)) => out.push_str("; SameSite=Strict"),
+        Some(Value::String(s)) => {
+            let mut c = s.chars();
+            let cap: String = c
+                .next()
+                .map(|f| {
+                    f.to_uppercase()
+                        .chain(c.flat_map(char::to_lowercase))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push_str(&format!("; SameSite={cap}"));
+        }
+        _ => {}
+    }
+    HeaderValue::from_str(&out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn content_type_gets_charset_like_express() {
+        let v = header_value(&http::header::CONTENT_TYPE, &json!("application/json")).unwrap();
+        assert_eq!(v, "application/json; charset=utf-8");
+        let v = header_value(&http::header::CONTENT_TYPE, &json!("image/png")).unwrap();
+        assert_eq!(v, "image/png");
+    }
+
+    #[test]
+    fn cookies_set_and_clear() {
+        let v = set_cookie("a", &json!("b c")).unwrap();
+        assert_eq!(v, "a=b%20c; Path=/");
+        let v = set_cookie("a", &Value::Null).unwrap();
+        assert_eq!(v, "a=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+        let v = set_cookie("s", &json!({"value":"x","httpOnly":true,"path":"/api"})).unwrap();
+        assert_eq!(v, "s=x; Path=/api; HttpOnly");
+    }
+
+    #[test]
+    fn status_from_message_is_parse_int() {
+        assert_eq!(
+            msg_status(Some(&json!("404abc"))),
+            Some(StatusCode::NOT_FOUND)
+        );
+        assert_eq!(msg_status(Some(&json!(201))), Some(StatusCode::CREATED));
+        assert_eq!(msg_status(Some(&json!("x"))), None);
+    }
+}

@@ -1,0 +1,3 @@
+//! Node-RED's "parser" palette: converting between text formats and values.
+
+pub mod json;

@@ -1,0 +1,241 @@
+//! Every node type's editor definition against its settings struct: the
+//! defaults the editor writes read without a problem, every field the node
+//! reads is one the editor shows or writes, every option the editor offers
+//! is one the node accepts, and `GET /nodes` serves the generated definition.
+
+use flowgate_runtime::model::parse_flow_value;
+use serde_json::{json, Map, Value};
+
+use super::*;
+
+/// A node of type `type` with these properties.
+fn node(node_type: &str, props: Map<String, Value>) -> NodeConfig {
+    let mut raw = props;
+    raw.insert("id".into(), json!("n1"));
+    raw.insert("type".into(), json!(node_type));
+    raw.insert("wires".into(), json!([]));
+    parse_flow_value(Value::Array(vec![Value::Object(raw)]))
+        .expect("node parses")
+        .nodes
+        .remove(0)
+}
+
+/// The checks for one settings type; `Err` says what disagrees.
+fn check<S: NodeSettings>(node_type: &str) -> Result<(), String> {
+    let registry = crate::registry();
+    let registered = registry.get(node_type).ok_or("not registered")?;
+    if registered.editor != editor_json::<S>() {
+        return Err("the registry's editor definition is not the generated one".into());
+    }
+    let defaults = defaults::<S>();
+    let read = S::read(&node(node_type, defaults.clone()))
+        .map_err(|p| format!("the editor's defaults do not read: {p:?}"))?;
+    let empty = S::read(&node(node_type, Map::new()))
+        .map_err(|p| format!("a node without settings does not read: {p:?}"))?;
+    for s in [&read, &empty] {
+        let Value::Object(fields) = serde_json::to_value(s).expect("settings serialize") else {
+            return Err("settings do not serialize to an object".into());
+        };
+        for name in fields.keys() {
+            if !S::FIELDS.iter().any(|f| f.name == name) {
+                return Err(format!("the node reads `{name}`, which the editor lacks"));
+            }
+        }
+    }
+    for f in S::FIELDS {
+        let Kind::Select(choices) = f.kind else {
+            continue;
+        };
+        for c in choices {
+            let mut props = defaults.clone();
+            props.insert(f.name.into(), json!(c.value));
+            S::read(&node(node_type, props)).map_err(|p| {
+                format!("the editor offers {}={:?}, refused: {p:?}", f.name, c.value)
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Every node type but `function` (its own crate's settings), with its check.
+fn all() -> Vec<(&'static str, Result<(), String>)> {
+    vec![
+        (
+            "http in",
+            check::<crate::network::http_in::HttpInSettings>("http in"),
+        ),
+        (
+            "http response",
+            check::<crate::network::http_response::HttpResponseSettings>("http response"),
+        ),
+        (
+            "comment",
+            check::<crate::common::comment::CommentSettings>("comment"),
+        ),
+        (
+            "junction",
+            check::<crate::common::junction::JunctionSettings>("junction"),
+        ),
+        (
+            "status",
+            check::<crate::common::status::StatusSettings>("status"),
+        ),
+        (
+            "catch",
+            check::<crate::common::catch::CatchSettings>("catch"),
+        ),
+        (
+            "delay",
+            check::<crate::function::delay::DelaySettings>("delay"),
+        ),
+        (
+            "debug",
+            check::<crate::common::debug::DebugSettings>("debug"),
+        ),
+        (
+            "http request",
+            check::<crate::network::http_request::HttpRequestSettings>("http request"),
+        ),
+        (
+            "jwt-config",
+            check::<crate::security::jwt::config::JwtConfigSettings>("jwt-config"),
+        ),
+        (
+            "jwt",
+            check::<crate::security::jwt::ignite::JwtSettings>("jwt"),
+        ),
+        (
+            "jwt sign",
+            check::<crate::security::jwt::contrib::JwtSignSettings>("jwt sign"),
+        ),
+        (
+            "jwt verify",
+            check::<crate::security::jwt::contrib::JwtVerifySettings>("jwt verify"),
+        ),
+        (
+            "inject",
+            check::<crate::common::inject::InjectSettings>("inject"),
+        ),
+        (
+            "change",
+            check::<crate::function::change::ChangeSettings>("change"),
+        ),
+        (
+            "switch",
+            check::<crate::function::switch::SwitchSettings>("switch"),
+        ),
+        ("json", check::<crate::parsers::json::JsonSettings>("json")),
+        (
+            "template",
+            check::<crate::function::template::TemplateSettings>("template"),
+        ),
+        (
+            "link in",
+            check::<crate::common::link::LinkInSettings>("link in"),
+        ),
+        (
+            "link out",
+            check::<crate::common::link::LinkOutSettings>("link out"),
+        ),
+        (
+            "link call",
+            check::<crate::common::link::LinkCallSettings>("link call"),
+        ),
+    ]
+}
+
+#[test]
+fn every_node_types_editor_definition_agrees_with_its_settings() {
+    let failures: Vec<String> = all()
+        .into_iter()
+        .filter_map(|(t, r)| r.err().map(|e| format!("{t}: {e}")))
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn every_node_type_has_typed_settings() {
+    let checked: Vec<&str> = all().into_iter().map(|(t, _)| t).collect();
+    let missing: Vec<&str> = crate::registry()
+        .types()
+        .into_iter()
+        .map(|t| t.name)
+        .filter(|t| !checked.contains(t) && !NOT_CHECKED.contains(t))
+        .collect();
+    assert!(missing.is_empty(), "no settings check for {missing:?}");
+}
+
+/// `function` describes its settings in its own crate.
+const NOT_CHECKED: &[&str] = &["function"];
+
+#[test]
+fn http_in_offers_every_method_it_serves() {
+    let editor: Value =
+        serde_json::from_str(editor_json::<crate::network::http_in::HttpInSettings>()).unwrap();
+    let method = editor["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "method")
+        .unwrap();
+    assert_eq!(
+        method["options"],
+        json!(["get", "post", "put", "delete", "patch", "options", "all"])
+    );
+}
+
+#[test]
+fn every_bad_field_is_a_problem_naming_node_and_field() {
+    let n = node(
+        "http in",
+        json!({"url": ["/a"], "method": "fetch", "upload": {}})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    // `upload` is not read (only written for the editor), so not a problem.
+    let problems = crate::network::http_in::HttpInSettings::read(&n).unwrap_err();
+    let named: Vec<(&str, Option<&str>)> = problems
+        .iter()
+        .map(|p| (p.node.as_str(), p.field.as_deref()))
+        .collect();
+    assert_eq!(named, [("n1", Some("method")), ("n1", Some("url"))]);
+    assert_eq!(
+        problems[0].message,
+        "invalid method \"fetch\" (expected one of \"get\", \"post\", \"put\", \"delete\", \"patch\", \"options\", \"all\")"
+    );
+}
+
+#[test]
+fn node_red_spellings_read() {
+    let n = node(
+        "http in",
+        json!({"url": 17, "method": "POST"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let s = crate::network::http_in::HttpInSettings::read(&n).unwrap();
+    assert_eq!(s.url, "17");
+    assert_eq!(s.method, crate::network::http_in::Method::Post);
+    let n = node(
+        "delay",
+        json!({"timeout": "2.5", "drop": "true", "allowrate": 1, "outputs": "2"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let s = crate::function::delay::DelaySettings::read(&n).unwrap();
+    assert_eq!((s.timeout, s.outputs), (Some(2.5), Some(2.0)));
+    assert!(s.drop && s.allowrate);
+    let n = node(
+        "http response",
+        json!({"statusCode": "201", "headers": null})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let s = crate::network::http_response::HttpResponseSettings::read(&n).unwrap();
+    assert_eq!(s.status_code.map(|c| c.as_u16()), Some(201));
+    assert!(s.headers.is_empty());
+}
