@@ -424,67 +424,48 @@ pub enum Generated {
 
 /// A new random secret or key pair for `alg` (RSA: `rsa_bits` bits).
 pub fn generate(alg: Algorithm, rsa_bits: usize) -> Result<Generated, KeyError> {
-    let fail = |what: &str, e: String| KeyError::Invalid(format!("cannot generate {what}: {e}"));
-    Ok(match alg.family() {
+    match alg.family() {
         AlgorithmFamily::Hmac => {
             let mut bytes = [0u8; MIN_SECRET_BYTES];
             OsRng.fill_bytes(&mut bytes);
-            Generated::Secret(b64(&bytes))
+            Ok(Generated::Secret(b64(&bytes)))
         }
         AlgorithmFamily::Rsa => {
             let key = RsaPrivateKey::new(&mut OsRng, rsa_bits)
-                .map_err(|e| fail("RSA key", e.to_string()))?;
-            let private_pem = rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&key, LineEnding::LF)
-                .map_err(|e| fail("RSA key", e.to_string()))?;
-            let public_pem = rsa::pkcs8::EncodePublicKey::to_public_key_pem(
-                &key.to_public_key(),
-                LineEnding::LF,
-            )
-            .map_err(|e| fail("RSA key", e.to_string()))?;
-            Generated::KeyPair {
-                private_pem: private_pem.to_string(),
-                public_pem,
-            }
+                .map_err(|e| KeyError::Invalid(format!("cannot generate RSA key: {e}")))?;
+            pem_pair("RSA key", &key, &key.to_public_key())
         }
         AlgorithmFamily::Ec if alg == Algorithm::ES256 => {
             let key = p256::SecretKey::random(&mut OsRng);
-            Generated::KeyPair {
-                private_pem: key
-                    .to_pkcs8_pem(LineEnding::LF)
-                    .map_err(|e| fail("EC key", e.to_string()))?
-                    .to_string(),
-                public_pem: key
-                    .public_key()
-                    .to_public_key_pem(LineEnding::LF)
-                    .map_err(|e| fail("EC key", e.to_string()))?,
-            }
+            pem_pair("EC key", &key, &key.public_key())
         }
         AlgorithmFamily::Ec => {
             let key = p384::SecretKey::random(&mut OsRng);
-            Generated::KeyPair {
-                private_pem: key
-                    .to_pkcs8_pem(LineEnding::LF)
-                    .map_err(|e| fail("EC key", e.to_string()))?
-                    .to_string(),
-                public_pem: key
-                    .public_key()
-                    .to_public_key_pem(LineEnding::LF)
-                    .map_err(|e| fail("EC key", e.to_string()))?,
-            }
+            pem_pair("EC key", &key, &key.public_key())
         }
         AlgorithmFamily::Ed => {
             let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
-            Generated::KeyPair {
-                private_pem: key
-                    .to_pkcs8_pem(LineEnding::LF)
-                    .map_err(|e| fail("Ed25519 key", e.to_string()))?
-                    .to_string(),
-                public_pem: key
-                    .verifying_key()
-                    .to_public_key_pem(LineEnding::LF)
-                    .map_err(|e| fail("Ed25519 key", e.to_string()))?,
-            }
+            pem_pair("Ed25519 key", &key, &key.verifying_key())
         }
+    }
+}
+
+/// A generated pair as PKCS#8 and SPKI PEM: one rule for every family,
+/// since all of them implement the same `pkcs8` traits.
+fn pem_pair(
+    what: &str,
+    private: &impl EncodePrivateKey,
+    public: &impl EncodePublicKey,
+) -> Result<Generated, KeyError> {
+    let fail = |e: String| KeyError::Invalid(format!("cannot generate {what}: {e}"));
+    Ok(Generated::KeyPair {
+        private_pem: private
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| fail(e.to_string()))?
+            .to_string(),
+        public_pem: public
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| fail(e.to_string()))?,
     })
 }
 
