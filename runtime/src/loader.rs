@@ -14,7 +14,7 @@ use crate::error::{LoadError, Problem};
 use crate::events::Events;
 use crate::graph::{self, FlowGraph};
 use crate::listeners::Listening;
-use crate::model::{FlowFile, NodeConfig};
+use crate::model::{FlowFile, Kind, NodeConfig};
 use crate::node::HandleSlot;
 use crate::registry::{BuildCx, ConfigFactory, ConfigObject, NodeKind, Registry, RouteSpec};
 use crate::routes::{RouteInput, RouteTable};
@@ -161,9 +161,9 @@ impl<'a> Scopes<'a> {
         let mut disabled_tabs = HashSet::new();
         for n in nodes
             .iter()
-            .filter(|n| n.node_type == "tab" || n.node_type == "group")
+            .filter(|n| matches!(n.kind(), Kind::Tab | Kind::Group))
         {
-            if n.node_type == "tab" && (n.disabled || n.flag("disabled")) {
+            if n.kind() == Kind::Tab && (n.disabled || n.flag("disabled")) {
                 disabled_tabs.insert(n.id.as_str());
             }
             if let Some(Value::Array(list)) = n.raw.get("env") {
@@ -434,7 +434,9 @@ impl<'a> Passes<'a> {
                             Some("wires"),
                             format!("wired to node {t}, which is not in the flow"),
                         )),
-                        (None, Some(target)) if target.is_config || target.is_layout() => {
+                        (None, Some(target))
+                            if target.kind() == Kind::Config || target.is_layout() =>
+                        {
                             self.problems.push(n.problem(
                                 Some("wires"),
                                 format!(
@@ -520,7 +522,7 @@ impl<'a> Passes<'a> {
 fn group_parents(nodes: &[NodeConfig]) -> HashMap<String, Option<String>> {
     nodes
         .iter()
-        .filter(|n| n.node_type == "group")
+        .filter(|n| n.kind() == Kind::Group)
         .map(|n| (n.id.clone(), n.group.clone()))
         .collect()
 }

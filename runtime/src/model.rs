@@ -4,8 +4,70 @@ use serde_json::{Map, Value};
 
 use crate::error::Problem;
 
-/// Node types that describe layout only and never run.
-pub const LAYOUT_TYPES: &[&str] = &["tab", "group", "comment", "subflow"];
+/// What a flow entry is. Node-RED tells them apart by `type` alone except
+/// for config nodes, which it knows by their missing position; this is the
+/// one place flowgate decides it, for the loader and the admin API alike.
+///
+/// Recognised in this order:
+/// - `type: "tab"`: a tab (a flow); nodes name it in `z`.
+/// - `type: "group"`: a group box; members name it in `g`.
+/// - `type: "subflow"`: a subflow definition; its nodes name it in `z`.
+/// - `type: "comment"`: a note on the canvas.
+/// - any other type, when the node has neither `wires` nor `x`: a config
+///   node (`jwt-config`, `tls-config`…), global or with a `z`, even `z: ""`.
+///   Nothing can be wired into it.
+/// - a type starting `subflow:` (`subflow:<definition id>`): an instance of
+///   a subflow definition.
+/// - anything else: an ordinary node.
+///
+/// A flow need not contain a tab node at all (Ignite exports and
+/// hand-written files name tabs only in `z`); the kind of a node never
+/// depends on the other nodes in the flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Tab,
+    Group,
+    Subflow,
+    Comment,
+    Config,
+    SubflowInstance,
+    Node,
+}
+
+impl Kind {
+    /// The kind of a node object as it appears in a flow file or an admin
+    /// request body (a missing or non-string `type` counts as `""`).
+    pub fn of_json(node: &Map<String, Value>) -> Kind {
+        let node_type = node.get("type").and_then(Value::as_str).unwrap_or("");
+        match node_type {
+            "tab" => Kind::Tab,
+            "group" => Kind::Group,
+            "subflow" => Kind::Subflow,
+            "comment" => Kind::Comment,
+            _ if !node.contains_key("wires") && !node.contains_key("x") => Kind::Config,
+            t if t.starts_with("subflow:") => Kind::SubflowInstance,
+            _ => Kind::Node,
+        }
+    }
+
+    /// The kind of a JSON value; anything but an object is an ordinary node.
+    pub fn of_value(node: &Value) -> Kind {
+        node.as_object().map_or(Kind::Node, Kind::of_json)
+    }
+
+    /// Layout only, never run: tabs, groups, comments, subflow definitions.
+    pub fn is_layout(self) -> bool {
+        matches!(
+            self,
+            Kind::Tab | Kind::Group | Kind::Comment | Kind::Subflow
+        )
+    }
+
+    /// What a node's `z` may name: a tab or a subflow definition.
+    pub fn is_container(self) -> bool {
+        matches!(self, Kind::Tab | Kind::Subflow)
+    }
+}
 
 /// A parsed flow file: the nodes in file order and the revision, when the file
 /// was in the `{"rev", "flows"}` form.
@@ -33,8 +95,8 @@ pub struct NodeConfig {
     pub disabled: bool,
     /// The group (`g`) the node belongs to.
     pub group: Option<String>,
-    /// Whether the node has `wires` or a position: config nodes have neither.
-    pub is_config: bool,
+    /// What the node is, decided once when the file is parsed.
+    kind: Kind,
     /// The node object as it appeared in the file.
     pub raw: Map<String, Value>,
 }
@@ -65,9 +127,14 @@ impl NodeConfig {
         }
     }
 
-    /// Whether the node carries logic (not a tab, group, comment or subflow).
+    /// What the node is (see [`Kind`]).
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Whether the node carries no logic (a tab, group, comment or subflow).
     pub fn is_layout(&self) -> bool {
-        LAYOUT_TYPES.contains(&self.node_type.as_str())
+        self.kind.is_layout()
     }
 
     /// A problem on this node.
@@ -225,7 +292,7 @@ fn parse_node(index: usize, item: Value) -> Result<NodeConfig, Problem> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
     let disabled = matches!(raw.get("d"), Some(Value::Bool(true)));
-    let is_config = !raw.contains_key("wires") && !raw.contains_key("x");
+    let kind = Kind::of_json(&raw);
     Ok(NodeConfig {
         id,
         node_type,
@@ -234,7 +301,7 @@ fn parse_node(index: usize, item: Value) -> Result<NodeConfig, Problem> {
         wires,
         disabled,
         group,
-        is_config,
+        kind,
         raw,
     })
 }
@@ -242,4 +309,118 @@ fn parse_node(index: usize, item: Value) -> Result<NodeConfig, Problem> {
 /// The flow as a JSON array, exactly as loaded (for `GET /flows` and saving).
 pub fn to_json_array(nodes: &[NodeConfig]) -> Value {
     Value::Array(nodes.iter().map(|n| Value::Object(n.raw.clone())).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn kinds(flow: Value) -> Vec<(String, Kind)> {
+        let file = parse_flow_value(flow.clone()).expect("flow parses");
+        let raw = flow.as_array().expect("an array").clone();
+        // The raw-JSON view the admin API uses agrees with the parsed one.
+        for (node, value) in file.nodes.iter().zip(&raw) {
+            assert_eq!(node.kind(), Kind::of_value(value), "{}", node.id);
+        }
+        file.nodes
+            .iter()
+            .map(|n| (n.id.clone(), n.kind()))
+            .collect()
+    }
+
+    #[test]
+    fn types_name_tabs_groups_subflows_and_comments() {
+        let flow = json!([
+            {"id": "t", "type": "tab", "label": "Flow 1"},
+            {"id": "g", "type": "group", "z": "t", "nodes": ["n"]},
+            {"id": "s", "type": "subflow", "name": "sub", "in": [], "out": []},
+            {"id": "c", "type": "comment", "z": "t", "x": 1, "y": 1, "wires": []},
+            {"id": "i", "type": "subflow:s", "z": "t", "x": 1, "y": 2, "wires": [[]]},
+            {"id": "n", "type": "inject", "z": "t", "g": "g", "x": 1, "y": 3, "wires": [["i"]]},
+        ]);
+        let expected = [
+            ("t", Kind::Tab),
+            ("g", Kind::Group),
+            ("s", Kind::Subflow),
+            ("c", Kind::Comment),
+            ("i", Kind::SubflowInstance),
+            ("n", Kind::Node),
+        ];
+        let got = kinds(flow);
+        assert_eq!(got.len(), expected.len());
+        for ((id, kind), (want_id, want)) in got.iter().zip(expected) {
+            assert_eq!((id.as_str(), *kind), (want_id, want));
+        }
+    }
+
+    /// An Ignite export: no tab node at all, nodes naming their tab only in
+    /// `z`, and the config node global with `z: ""`.
+    #[test]
+    fn a_flow_without_a_tab_node_and_a_config_node_with_empty_z() {
+        let flow = json!([
+            {"id": "in", "type": "http in", "z": "99f3", "url": "/t", "method": "get",
+             "x": 100, "y": 60, "wires": [["jwt"]]},
+            {"id": "jwt", "type": "jwt", "z": "99f3", "config": "cfg",
+             "x": 300, "y": 60, "wires": [["out"]]},
+            {"id": "out", "type": "http response", "z": "99f3", "x": 500, "y": 60, "wires": []},
+            {"id": "cfg", "type": "jwt-config", "z": "", "algorithm": "HS256"},
+        ]);
+        let got = kinds(flow.clone());
+        let by_id = |id: &str| got.iter().find(|(i, _)| i == id).map(|(_, k)| *k);
+        assert_eq!(by_id("in"), Some(Kind::Node));
+        assert_eq!(by_id("jwt"), Some(Kind::Node));
+        assert_eq!(by_id("out"), Some(Kind::Node));
+        assert_eq!(by_id("cfg"), Some(Kind::Config));
+        let file = parse_flow_value(flow).expect("flow parses");
+        assert_eq!(file.nodes[3].z, None, "z: \"\" is no tab");
+    }
+
+    /// A config node is known by having neither `wires` nor `x`; either one
+    /// makes it a node that can be wired to, and its `type` or `z` does not
+    /// matter.
+    #[test]
+    fn config_nodes_have_neither_wires_nor_a_position() {
+        let flow = json!([
+            {"id": "a", "type": "tls-config", "z": "t"},
+            {"id": "b", "type": "debug", "z": "t", "wires": []},
+            {"id": "c", "type": "debug", "z": "t", "x": 5},
+            {"id": "d", "type": "subflow:s"},
+            {"id": "e", "type": "tab", "x": 1, "wires": []},
+        ]);
+        let got: Vec<Kind> = kinds(flow).into_iter().map(|(_, k)| k).collect();
+        assert_eq!(
+            got,
+            [
+                Kind::Config,
+                Kind::Node,
+                Kind::Node,
+                Kind::Config,
+                Kind::Tab
+            ]
+        );
+    }
+
+    #[test]
+    fn raw_nodes_without_a_string_type() {
+        assert_eq!(Kind::of_value(&json!("tab")), Kind::Node);
+        assert_eq!(Kind::of_value(&json!({"id": "x", "x": 1})), Kind::Node);
+        assert_eq!(Kind::of_value(&json!({"id": "x", "type": 7})), Kind::Config);
+    }
+
+    #[test]
+    fn layout_and_containers() {
+        let layout = [Kind::Tab, Kind::Group, Kind::Comment, Kind::Subflow];
+        let all = [
+            layout.as_slice(),
+            &[Kind::Config, Kind::SubflowInstance, Kind::Node],
+        ]
+        .concat();
+        for kind in all {
+            assert_eq!(kind.is_layout(), layout.contains(&kind), "{kind:?}");
+            let container = matches!(kind, Kind::Tab | Kind::Subflow);
+            assert_eq!(kind.is_container(), container, "{kind:?}");
+        }
+    }
 }

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::deploy::DeployKind;
+use crate::model::Kind;
 
 /// The ids of the nodes in `new` that keep running (not restarted) when
 /// deploying `new` over `old` with `kind`. Empty for a full deploy.
@@ -44,14 +45,10 @@ fn str_field<'a>(n: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     n.get(key).and_then(Value::as_str)
 }
 
-fn type_of(n: &Map<String, Value>) -> &str {
-    str_field(n, "type").unwrap_or("")
-}
-
 /// Node-RED's `diffNodes`: a material change ignores position and wires
 /// (and, for groups, their size, style and member list).
 fn differs(old: &Map<String, Value>, new: &Map<String, Value>) -> bool {
-    let group = type_of(new) == "group";
+    let group = Kind::of_json(new) == Kind::Group;
     let relevant = |k: &str| {
         let position = matches!(k, "x" | "y" | "wires" | "credentials");
         let group_layout = group && matches!(k, "nodes" | "style" | "w" | "h");
@@ -97,7 +94,7 @@ fn restart_set(
     let new_by_id: HashMap<&str, &Map<String, Value>> =
         new.iter().filter_map(|n| Some((id_of(n)?, *n))).collect();
     let is_tab = |m: &HashMap<&str, &Map<String, Value>>, id: &str| {
-        m.get(id).is_some_and(|n| type_of(n) == "tab")
+        m.get(id).is_some_and(|n| Kind::of_json(n) == Kind::Tab)
     };
 
     let mut added: HashSet<&str> = HashSet::new();
@@ -108,7 +105,7 @@ fn restart_set(
     let mut whole_tabs: HashSet<&str> = HashSet::new();
 
     for (id, n) in &old_by_id {
-        if type_of(n) != "tab" {
+        if Kind::of_json(n) != Kind::Tab {
             continue;
         }
         match new_by_id.get(id) {
@@ -133,7 +130,7 @@ fn restart_set(
 
     let mut global_config_changed = false;
     for (id, n) in &old_by_id {
-        if type_of(n) == "tab" {
+        if Kind::of_json(n) == Kind::Tab {
             continue;
         }
         let z = str_field(n, "z").unwrap_or("");
@@ -160,7 +157,7 @@ fn restart_set(
             if new_by_id.contains_key(z) {
                 changed.insert(new_by_id.get_key_value(z).map(|(k, _)| *k).unwrap_or(z));
             }
-            if type_of(nn) == "global-config" {
+            if str_field(nn, "type") == Some("global-config") {
                 global_config_changed = true;
             }
         }
@@ -233,7 +230,7 @@ fn restart_set(
     loop {
         let mut more = Vec::new();
         for (id, n) in &new_by_id {
-            if type_of(n) != "group" {
+            if Kind::of_json(n) != Kind::Group {
                 continue;
             }
             let parent_changed = str_field(n, "g").is_some_and(|g| changed.contains(g));

@@ -14,7 +14,7 @@ use super::deploy::{self, Change, DeployError, DeployKind};
 use super::error::{json_response, parse_form_or_json, parse_json, read_body, ApiError};
 use super::Admin;
 use crate::credentials::Credentials;
-use crate::model::NodeConfig;
+use crate::model::{Kind, NodeConfig};
 
 /// Node-RED's `Node-RED-API-Version` header: v1 (default) or v2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,6 +188,13 @@ fn str_field<'a>(n: &'a Value, key: &str) -> Option<&'a str> {
     n.get(key).and_then(Value::as_str)
 }
 
+/// What a node is (see [`Kind`]).
+fn kind(n: &Value) -> Kind {
+    Kind::of_value(n)
+}
+
+/// Whether the node sits on the canvas: Node-RED's `getFlow` lists such
+/// nodes under `nodes` and every other one under `configs`.
 fn has_position(n: &Value) -> bool {
     n.get("x").is_some() && n.get("y").is_some()
 }
@@ -200,7 +207,7 @@ pub async fn get_flow(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -
     let nodes = export_all(&flows.source, &creds);
     let tab_ids: Vec<&str> = nodes
         .iter()
-        .filter(|n| str_field(n, "type") == Some("tab"))
+        .filter(|n| kind(n) == Kind::Tab)
         .filter_map(|n| str_field(n, "id"))
         .collect();
     let is_container = |z: &str| tab_ids.contains(&z) || is_subflow(&nodes, z);
@@ -210,7 +217,7 @@ pub async fn get_flow(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -
     if id == "global" {
         let configs: Vec<Value> = nodes
             .iter()
-            .filter(|n| !matches!(str_field(n, "type"), Some("tab" | "subflow" | "group")))
+            .filter(|n| !matches!(kind(n), Kind::Tab | Kind::Subflow | Kind::Group))
             .filter(|n| !has_position(n))
             .filter(|n| !str_field(n, "z").is_some_and(is_container))
             .cloned()
@@ -223,13 +230,12 @@ pub async fn get_flow(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -
 
     let tab = nodes
         .iter()
-        .find(|n| str_field(n, "type") == Some("tab") && str_field(n, "id") == Some(&id));
+        .find(|n| kind(n) == Kind::Tab && str_field(n, "id") == Some(&id));
     // Nodes naming a tab that does not exist form one (Node-RED creates it).
     let implied = tab.is_none()
-        && nodes.iter().any(|n| {
-            str_field(n, "z") == Some(&id)
-                && !matches!(str_field(n, "type"), Some("tab" | "subflow"))
-        });
+        && nodes
+            .iter()
+            .any(|n| str_field(n, "z") == Some(&id) && !kind(n).is_container());
     if tab.is_none() && !implied {
         return ApiError::not_found("no flow with that id").into_response();
     }
@@ -247,13 +253,15 @@ pub async fn get_flow(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -
     let mut list: Vec<Value> = nodes
         .iter()
         .filter(on_tab)
-        .filter(|n| str_field(n, "type") == Some("group"))
+        .filter(|n| kind(n) == Kind::Group)
         .cloned()
         .collect();
     let mut configs = Vec::new();
     for n in nodes.iter().filter(on_tab) {
+        if matches!(kind(n), Kind::Group | Kind::Tab | Kind::Subflow) {
+            continue;
+        }
         match str_field(n, "type") {
-            Some("group" | "tab" | "subflow") => {}
             Some(t) if has_position(n) => {
                 let mut n = n.clone();
                 if t == "link out" {
@@ -276,7 +284,7 @@ pub async fn get_flow(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -
 fn is_subflow(nodes: &[Value], id: &str) -> bool {
     nodes
         .iter()
-        .any(|n| str_field(n, "type") == Some("subflow") && str_field(n, "id") == Some(id))
+        .any(|n| kind(n) == Kind::Subflow && str_field(n, "id") == Some(id))
 }
 
 /// The tab node Node-RED builds from a `POST/PUT /flow` body.
@@ -350,7 +358,8 @@ pub async fn add_flow(State(admin): State<Arc<Admin>>, req: Request<Body>) -> Re
                     if existing.contains(&nid) {
                         return Err(unexpected("duplicate id"));
                     }
-                    if let Some(t @ ("tab" | "subflow")) = str_field(&n, "type") {
+                    if kind(&n).is_container() {
+                        let t = str_field(&n, "type").unwrap_or_default();
                         return Err(unexpected(format!("invalid node type: {t}")));
                     }
                     if let Some(m) = n.as_object_mut() {
@@ -388,7 +397,7 @@ pub async fn update_flow(
         let edit = move |current: Vec<Value>| -> Result<Vec<Value>, DeployError> {
             let subflows: Vec<String> = current
                 .iter()
-                .filter(|n| str_field(n, "type") == Some("subflow"))
+                .filter(|n| kind(n) == Kind::Subflow)
                 .filter_map(|n| str_field(n, "id").map(str::to_owned))
                 .collect();
             // Node-RED's flows: tabs, and the tabs nodes name without a tab
@@ -399,13 +408,13 @@ pub async fn update_flow(
             if tab_id == "global" {
                 let mut next: Vec<Value> = current
                     .into_iter()
-                    .filter(|n| str_field(n, "type") == Some("tab") || on_a_flow(n))
+                    .filter(|n| kind(n) == Kind::Tab || on_a_flow(n))
                     .collect();
                 next.extend(node_list(&body, "configs")?);
                 return Ok(next);
             }
             let exists = current.iter().any(|n| {
-                (str_field(n, "type") == Some("tab") && str_field(n, "id") == Some(&tab_id))
+                (kind(n) == Kind::Tab && str_field(n, "id") == Some(&tab_id))
                     || str_field(n, "z") == Some(&tab_id)
             });
             if !exists {
@@ -450,7 +459,7 @@ pub async fn delete_flow(State(admin): State<Arc<Admin>>, Path(id): Path<String>
     let tab_id = id.clone();
     let edit = move |current: Vec<Value>| -> Result<Vec<Value>, DeployError> {
         let exists = current.iter().any(|n| {
-            (str_field(n, "type") == Some("tab") && str_field(n, "id") == Some(&tab_id))
+            (kind(n) == Kind::Tab && str_field(n, "id") == Some(&tab_id))
                 || str_field(n, "z") == Some(&tab_id)
         });
         if !exists {
