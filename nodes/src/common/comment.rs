@@ -1,5 +1,5 @@
 //! `comment`: notes on the canvas. Layout only: the loader never runs it
-//! (see `LAYOUT_TYPES`); the type is registered so the editor's palette and
+//! (see `Kind::is_layout`); the type is registered so the editor's palette and
 //! `flowgate check` know it.
 
 use flowgate_runtime::model::NodeConfig;
