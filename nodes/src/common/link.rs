@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use flowgate_runtime::model::{Kind, NodeConfig};
+use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::node::NodeHandle;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
@@ -138,10 +138,11 @@ fn runs(cx: &BuildCx<'_>, id: &str) -> Option<&'static str> {
         return None;
     }
     if let Some(z) = &n.z {
-        if nodes
-            .iter()
-            .any(|t| t.id == *z && t.kind() == Kind::Tab && (t.disabled || t.flag("disabled")))
-        {
+        if nodes.iter().any(|t| {
+            t.id == *z
+                && t.kind() == flowgate_runtime::model::Kind::Tab
+                && (t.disabled || t.flag("disabled"))
+        }) {
             return None;
         }
     }
