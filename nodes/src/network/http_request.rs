@@ -248,7 +248,30 @@ impl HttpRequest {
         publish_status(&self.events, &self.id, s);
     }
 
+    /// The request for `msg` and the URL it goes to, or the message Node-RED
+    /// reports for a request it cannot make.
     fn request(&self, msg: &Message) -> Result<(reqwest::RequestBuilder, String), String> {
+        let mut url = self.target_url(msg)?;
+        let method = self.method(msg);
+        let mut headers = self.headers(msg);
+        let body = self.body(msg, &method, &mut headers, &mut url)?;
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| format!("invalid method \"{method}\""))?;
+        let parsed = reqwest::Url::parse(&url).map_err(|_| "Invalid url".to_owned())?;
+        let timeout = self.timeout(msg);
+        let mut req = self.client.request(method, parsed).timeout(timeout);
+        for (k, v) in &headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        Ok((req, url))
+    }
+
+    /// The node's URL (a mustache template over the message) or `msg.url`;
+    /// a URL without a scheme gets `http://`.
+    fn target_url(&self, msg: &Message) -> Result<String, String> {
         let mut url = match (&self.url_template, &self.url) {
             (Some(t), _) => mustache::render_plain(t, &Value::Object(msg.body.clone())),
             (None, Some(u)) => u.clone(),
@@ -263,6 +286,11 @@ impl HttpRequest {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             url = format!("http://{url}");
         }
+        Ok(url)
+    }
+
+    /// The node's method, or `msg.method` (default `GET`) when set to "use".
+    fn method(&self, msg: &Message) -> String {
         let mut method = self.method.to_ascii_uppercase();
         if self.method == "use" {
             method = msg
@@ -272,8 +300,13 @@ impl HttpRequest {
                 .unwrap_or_else(|| "GET".into())
                 .to_ascii_uppercase();
         }
-        // Headers: msg.headers (unless passed through unchanged from an
-        // earlier request), then the node's list; names compare case-insensitively.
+        method
+    }
+
+    /// Headers: msg.headers (unless passed through unchanged from an earlier
+    /// request), then the node's list, then authentication; names compare
+    /// case-insensitively.
+    fn headers(&self, msg: &Message) -> Vec<(String, String)> {
         let mut headers: Vec<(String, String)> = Vec::new();
         let mut set = |name: String, value: Option<String>| {
             headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
@@ -311,6 +344,19 @@ impl HttpRequest {
             }
             Auth::Bearer(t) => set("Authorization".into(), Some(format!("Bearer {t}"))),
         }
+        headers
+    }
+
+    /// The request body; for GET, the payload goes to the query string, the
+    /// body or nowhere as configured. A JSON body without a content type
+    /// adds `Content-Type: application/json` to `headers`.
+    fn body(
+        &self,
+        msg: &Message,
+        method: &str,
+        headers: &mut Vec<(String, String)>,
+        url: &mut String,
+    ) -> Result<Option<Vec<u8>>, String> {
         let has = |headers: &[(String, String)], n: &str| {
             headers
                 .iter()
@@ -327,7 +373,7 @@ impl HttpRequest {
                     v => match as_buffer(v) {
                         Some(b) => b,
                         None => {
-                            let ct = has(&headers, "content-type");
+                            let ct = has(headers, "content-type");
                             if ct.as_deref() == Some("application/x-www-form-urlencoded") {
                                 match v {
                                     Value::Object(o) => querystring(o).into_bytes(),
@@ -369,10 +415,13 @@ impl HttpRequest {
                 PayloadTo::Ignore => {}
             }
         }
-        let method = reqwest::Method::from_bytes(method.as_bytes())
-            .map_err(|_| format!("invalid method \"{method}\""))?;
-        let parsed = reqwest::Url::parse(&url).map_err(|_| "Invalid url".to_owned())?;
-        let timeout = match msg.body.get("requestTimeout") {
+        Ok(body)
+    }
+
+    /// `msg.requestTimeout` in milliseconds; invalid values are logged and
+    /// the default is used.
+    fn timeout(&self, msg: &Message) -> Duration {
+        match msg.body.get("requestTimeout") {
             Some(v) => {
                 let ms = js::to_number(Some(v));
                 if ms.is_nan() {
@@ -386,15 +435,7 @@ impl HttpRequest {
                 }
             }
             None => DEFAULT_TIMEOUT,
-        };
-        let mut req = self.client.request(method, parsed).timeout(timeout);
-        for (k, v) in &headers {
-            req = req.header(k.as_str(), v.as_str());
         }
-        if let Some(b) = body {
-            req = req.body(b);
-        }
-        Ok((req, url))
     }
 
     async fn call(&self, mut msg: Message, out: &mut Outputs) -> Result<(), NodeError> {

@@ -78,6 +78,67 @@ fn number_or_key(s: &str) -> Segment {
     Segment::Key(s.to_owned())
 }
 
+/// The nested `[msg.x]` reference whose `[` is at `open`: the parsed inner
+/// path and the index of its closing `]`. Brackets inside quotes still count,
+/// as in Node-RED's scanner.
+fn nested_msg_ref(chars: &[char], open: usize) -> Result<(Segment, usize), PathSyntaxError> {
+    let mut depth = 1;
+    let mut in_local = false;
+    let mut local_quote = '"';
+    for (j, &cj) in chars.iter().enumerate().skip(open + 1) {
+        if cj == '"' || cj == '\'' {
+            if in_local {
+                if cj == local_quote {
+                    in_local = false;
+                }
+            } else {
+                in_local = true;
+                local_quote = cj;
+            }
+        }
+        if cj == '[' {
+            depth += 1;
+        } else if cj == ']' {
+            depth -= 1;
+        }
+        if depth == 0 {
+            let text: String = chars[open + 1..j].iter().collect();
+            let inner = PropPath::parse_msg(&text).map_err(|_| {
+                err(format!(
+                    "Invalid expression started at position {}",
+                    open + 1
+                ))
+            })?;
+            return Ok((Segment::MsgRef(Box::new(inner)), j));
+        }
+    }
+    Err(err(format!("unmatched '[' at position {open}")))
+}
+
+/// After a quoted key closing at `close` (opened at `start`): inside brackets
+/// only `]` may follow; outside, only `[`, `.` or the end.
+fn check_after_quote(
+    chars: &[char],
+    close: usize,
+    start: usize,
+    in_box: bool,
+) -> Result<(), PathSyntaxError> {
+    let next = chars.get(close + 1).copied();
+    if in_box && next != Some(']') {
+        Err(err(format!(
+            "unexpected array expression at position {start}"
+        )))
+    } else if !in_box && close + 1 != chars.len() && !matches!(next, Some('[') | Some('.')) {
+        Err(err(format!(
+            "unexpected {} expression at position {}",
+            next.unwrap_or(' '),
+            close + 1
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 impl PropPath {
     /// Parse a message property expression; a leading `msg.` is dropped as
     /// `getMessageProperty` does.
@@ -136,46 +197,11 @@ impl PropPath {
                     }
                     let rest = sub(i + 1, length);
                     if rest.starts_with("msg.") || rest.starts_with("msg[") {
-                        // A nested `[msg.x]` reference: find its closing bracket.
-                        let mut depth = 1;
-                        let mut in_local = false;
-                        let mut local_quote = '"';
-                        let mut j = i + 1;
-                        let mut closed = false;
-                        while j < length {
-                            let cj = chars[j];
-                            if cj == '"' || cj == '\'' {
-                                if in_local {
-                                    if cj == local_quote {
-                                        in_local = false;
-                                    }
-                                } else {
-                                    in_local = true;
-                                    local_quote = cj;
-                                }
-                            }
-                            if cj == '[' {
-                                depth += 1;
-                            } else if cj == ']' {
-                                depth -= 1;
-                            }
-                            if depth == 0 {
-                                let inner = PropPath::parse_msg(&sub(i + 1, j)).map_err(|_| {
-                                    err(format!("Invalid expression started at position {}", i + 1))
-                                })?;
-                                parts.push(Segment::MsgRef(Box::new(inner)));
-                                in_box = false;
-                                i = j;
-                                start = j + 1;
-                                closed = true;
-                                break;
-                            }
-                            j += 1;
-                        }
-                        if !closed {
-                            return Err(err(format!("unmatched '[' at position {i}")));
-                        }
-                        i += 1;
+                        let (inner, close) = nested_msg_ref(&chars, i)?;
+                        parts.push(inner);
+                        in_box = false;
+                        i = close + 1;
+                        start = close + 1;
                         continue;
                     }
                     let next = chars[i + 1];
@@ -209,18 +235,7 @@ impl PropPath {
                     return Err(err(format!("zero-length string at position {start}")));
                 }
                 parts.push(Segment::Key(sub(start, i)));
-                let next = chars.get(i + 1).copied();
-                if in_box && next != Some(']') {
-                    return Err(err(format!(
-                        "unexpected array expression at position {start}"
-                    )));
-                } else if !in_box && i + 1 != length && !matches!(next, Some('[') | Some('.')) {
-                    return Err(err(format!(
-                        "unexpected {} expression at position {}",
-                        next.unwrap_or(' '),
-                        i + 1
-                    )));
-                }
+                check_after_quote(&chars, i, start, in_box)?;
                 start = i + 1;
                 in_string = false;
             }

@@ -87,6 +87,66 @@ struct RawToken {
     start: usize,
 }
 
+/// At a line end: when the line held only whitespace and standalone tags,
+/// drop its whitespace tokens (mustache.js `stripSpace`); start a new line.
+fn strip_space(
+    tokens: &mut [Option<RawToken>],
+    spaces: &mut Vec<usize>,
+    has_tag: &mut bool,
+    non_space: &mut bool,
+) {
+    if *has_tag && !*non_space {
+        while let Some(i) = spaces.pop() {
+            tokens[i] = None;
+        }
+    } else {
+        spaces.clear();
+    }
+    *has_tag = false;
+    *non_space = false;
+}
+
+/// The value of a tag of `kind` whose name starts at `pos`, and the position
+/// of the whitespace before its closing tag: `{{= =}}` and `{{{ }}}` end in
+/// their own delimiters before the closing tag.
+fn scan_tag_value(template: &str, mut pos: usize, kind: char, close: &str) -> (String, usize) {
+    let tail = &template[pos..];
+    let value;
+    match kind {
+        '=' => {
+            let (vend, after_eq) = match find_ws_then(tail, "=") {
+                Some(m) => m,
+                None => (tail.len(), tail.len()),
+            };
+            value = tail[..vend].to_owned();
+            pos += after_eq;
+            // scanUntil(closing tag)
+            let t2 = &template[pos..];
+            pos += find_ws_then(t2, close).map_or(t2.len(), |m| m.0);
+        }
+        '{' => {
+            let closing_curly = format!("}}{close}");
+            let (vend, _) = find_ws_then(tail, &closing_curly).unwrap_or((tail.len(), tail.len()));
+            value = tail[..vend].to_owned();
+            pos += vend;
+            // scan(/\s*\}/)
+            let t2 = &template[pos..];
+            let ws = t2.len() - t2.trim_start_matches(is_js_space).len();
+            if t2[ws..].starts_with('}') {
+                pos += ws + 1;
+            }
+            let t3 = &template[pos..];
+            pos += find_ws_then(t3, close).map_or(t3.len(), |m| m.0);
+        }
+        _ => {
+            let vend = find_ws_then(tail, close).map_or(tail.len(), |m| m.0);
+            value = tail[..vend].to_owned();
+            pos += vend;
+        }
+    }
+    (value, pos)
+}
+
 /// Parse a template (mustache.js `parseTemplate`).
 pub fn parse(template: &str) -> Result<Template, MustacheError> {
     let mut tokens: Vec<Option<RawToken>> = Vec::new();
@@ -97,23 +157,6 @@ pub fn parse(template: &str) -> Result<Template, MustacheError> {
     let mut open = "{{".to_owned();
     let mut close = "}}".to_owned();
     let mut pos = 0usize;
-
-    fn strip_space(
-        tokens: &mut [Option<RawToken>],
-        spaces: &mut Vec<usize>,
-        has_tag: &mut bool,
-        non_space: &mut bool,
-    ) {
-        if *has_tag && !*non_space {
-            while let Some(i) = spaces.pop() {
-                tokens[i] = None;
-            }
-        } else {
-            spaces.clear();
-        }
-        *has_tag = false;
-        *non_space = false;
-    }
 
     while pos < template.len() {
         let rest = &template[pos..];
@@ -152,41 +195,10 @@ pub fn parse(template: &str) -> Result<Template, MustacheError> {
             _ => 'n',
         };
         pos += template[pos..].len() - template[pos..].trim_start_matches(is_js_space).len();
-        let tail = &template[pos..];
-        let value;
-        match kind {
-            '=' => {
-                let (vend, after_eq) = match find_ws_then(tail, "=") {
-                    Some(m) => m,
-                    None => (tail.len(), tail.len()),
-                };
-                value = tail[..vend].to_owned();
-                pos += after_eq;
-                // scanUntil(closing tag)
-                let t2 = &template[pos..];
-                pos += find_ws_then(t2, &close).map_or(t2.len(), |m| m.0);
-            }
-            '{' => {
-                let closing_curly = format!("}}{close}");
-                let (vend, _) =
-                    find_ws_then(tail, &closing_curly).unwrap_or((tail.len(), tail.len()));
-                value = tail[..vend].to_owned();
-                pos += vend;
-                // scan(/\s*\}/)
-                let t2 = &template[pos..];
-                let ws = t2.len() - t2.trim_start_matches(is_js_space).len();
-                if t2[ws..].starts_with('}') {
-                    pos += ws + 1;
-                }
-                let t3 = &template[pos..];
-                pos += find_ws_then(t3, &close).map_or(t3.len(), |m| m.0);
-                kind = '&';
-            }
-            _ => {
-                let vend = find_ws_then(tail, &close).map_or(tail.len(), |m| m.0);
-                value = tail[..vend].to_owned();
-                pos += vend;
-            }
+        let (value, scanned) = scan_tag_value(template, pos, kind, &close);
+        pos = scanned;
+        if kind == '{' {
+            kind = '&';
         }
         // The closing tag.
         let t4 = &template[pos..];

@@ -123,6 +123,15 @@ pub fn call(
     name: &str,
     args: &[Dynamic],
 ) -> Option<JsResult<Dynamic>> {
+    call_stack_method(a, name, args)
+        .or_else(|| call_callback_method(ctx, a, name, args))
+        .or_else(|| call_search_method(a, name, args))
+        .or_else(|| call_reorder_method(ctx, a, name, args))
+        .or_else(|| call_copy_method(a, name, args))
+}
+
+/// `push`, `pop`, `shift`, `unshift`: add or remove at either end, in place.
+fn call_stack_method(a: &JsArray, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
     Some(match name {
         "push" => {
             let mut v = a.0.lock();
@@ -149,6 +158,19 @@ pub fn call(
             v.splice(0..0, args.iter().cloned());
             Ok(num(v.len() as f64))
         }
+        _ => return None,
+    })
+}
+
+/// The methods that call a function per element (`forEach`, `map`, `find`,
+/// `reduce`…); each checks its callback before touching the array.
+fn call_callback_method(
+    ctx: &NativeCallContext,
+    a: &JsArray,
+    name: &str,
+    args: &[Dynamic],
+) -> Option<JsResult<Dynamic>> {
+    Some(match name {
         "forEach" => {
             callback(args).and_then(|f| each(ctx, a, &f, |_, _, _| Ok(true)).map(|_| Dynamic::UNIT))
         }
@@ -170,32 +192,9 @@ pub fn call(
             })?;
             Ok(array(out))
         }),
-        "find" | "findIndex" | "findLast" | "findLastIndex" => callback(args).and_then(|f| {
-            let reverse = name.starts_with("findLast");
-            let items = a.items();
-            let this = Dynamic::from(a.clone());
-            let order: Box<dyn Iterator<Item = usize>> = if reverse {
-                Box::new((0..items.len()).rev())
-            } else {
-                Box::new(0..items.len())
-            };
-            for i in order {
-                let item = a.get(i);
-                let r = call_function(ctx, &f, vec![item.clone(), num(i as f64), this.clone()])?;
-                if truthy(&r) {
-                    return Ok(if name.ends_with("Index") {
-                        num(i as f64)
-                    } else {
-                        item
-                    });
-                }
-            }
-            Ok(if name.ends_with("Index") {
-                num(-1.0)
-            } else {
-                Dynamic::UNIT
-            })
-        }),
+        "find" | "findIndex" | "findLast" | "findLastIndex" => {
+            callback(args).and_then(|f| find(ctx, a, &f, name))
+        }
         "some" => callback(args).and_then(|f| {
             let mut found = false;
             each(ctx, a, &f, |_, _, r| {
@@ -212,32 +211,88 @@ pub fn call(
             })?;
             Ok(Dynamic::from_bool(all))
         }),
-        "reduce" | "reduceRight" => callback(args).and_then(|f| {
-            let items = a.items();
-            let this = Dynamic::from(a.clone());
-            let idx: Vec<usize> = if name == "reduce" {
-                (0..items.len()).collect()
-            } else {
-                (0..items.len()).rev().collect()
-            };
-            let mut iter = idx.into_iter();
-            let mut acc = if args.len() >= 2 {
-                args[1].clone()
-            } else {
-                match iter.next() {
-                    Some(i) => items[i].clone(),
-                    None => return Err(type_error("Reduce of empty array with no initial value")),
-                }
-            };
-            for i in iter {
-                acc = call_function(
-                    ctx,
-                    &f,
-                    vec![acc, items[i].clone(), num(i as f64), this.clone()],
-                )?;
-            }
-            Ok(acc)
+        "reduce" | "reduceRight" => callback(args).and_then(|f| reduce(ctx, a, &f, name, args)),
+        "flatMap" => callback(args).and_then(|f| {
+            let mut mapped = Vec::new();
+            each(ctx, a, &f, |_, _, r| {
+                mapped.push(r);
+                Ok(true)
+            })?;
+            let mut out = Vec::new();
+            flatten_into(&mut out, mapped, 1.0)?;
+            Ok(array(out))
         }),
+        _ => return None,
+    })
+}
+
+/// `find`, `findIndex`, `findLast`, `findLastIndex`: the first (or last)
+/// element the callback accepts, or its index.
+fn find(ctx: &NativeCallContext, a: &JsArray, f: &Dynamic, name: &str) -> JsResult<Dynamic> {
+    let reverse = name.starts_with("findLast");
+    let items = a.items();
+    let this = Dynamic::from(a.clone());
+    let order: Box<dyn Iterator<Item = usize>> = if reverse {
+        Box::new((0..items.len()).rev())
+    } else {
+        Box::new(0..items.len())
+    };
+    for i in order {
+        let item = a.get(i);
+        let r = call_function(ctx, f, vec![item.clone(), num(i as f64), this.clone()])?;
+        if truthy(&r) {
+            return Ok(if name.ends_with("Index") {
+                num(i as f64)
+            } else {
+                item
+            });
+        }
+    }
+    Ok(if name.ends_with("Index") {
+        num(-1.0)
+    } else {
+        Dynamic::UNIT
+    })
+}
+
+/// `reduce` and `reduceRight`; without an initial value the first visited
+/// element seeds the accumulator, as JavaScript does.
+fn reduce(
+    ctx: &NativeCallContext,
+    a: &JsArray,
+    f: &Dynamic,
+    name: &str,
+    args: &[Dynamic],
+) -> JsResult<Dynamic> {
+    let items = a.items();
+    let this = Dynamic::from(a.clone());
+    let idx: Vec<usize> = if name == "reduce" {
+        (0..items.len()).collect()
+    } else {
+        (0..items.len()).rev().collect()
+    };
+    let mut iter = idx.into_iter();
+    let mut acc = if args.len() >= 2 {
+        args[1].clone()
+    } else {
+        match iter.next() {
+            Some(i) => items[i].clone(),
+            None => return Err(type_error("Reduce of empty array with no initial value")),
+        }
+    };
+    for i in iter {
+        acc = call_function(
+            ctx,
+            f,
+            vec![acc, items[i].clone(), num(i as f64), this.clone()],
+        )?;
+    }
+    Ok(acc)
+}
+
+/// `includes`, `indexOf`, `lastIndexOf`, `at`: look elements up without changing the array.
+fn call_search_method(a: &JsArray, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
+    Some(match name {
         "includes" => {
             let needle = arg(args, 0);
             Ok(Dynamic::from_bool(
@@ -265,6 +320,112 @@ pub fn call(
                 .map(|i| i as f64)
                 .unwrap_or(-1.0)))
         }
+        "at" => {
+            let len = a.len();
+            let f = to_number(&arg(args, 0));
+            let f = if f.is_nan() { 0.0 } else { f.trunc() };
+            let i = if f < 0.0 { len as f64 + f } else { f };
+            Ok(if i < 0.0 || i >= len as f64 {
+                Dynamic::UNIT
+            } else {
+                a.get(i as usize)
+            })
+        }
+        _ => return None,
+    })
+}
+
+/// `splice`, `reverse`, `sort`, `fill`: change the array in place.
+fn call_reorder_method(
+    ctx: &NativeCallContext,
+    a: &JsArray,
+    name: &str,
+    args: &[Dynamic],
+) -> Option<JsResult<Dynamic>> {
+    Some(match name {
+        "splice" => {
+            let mut v = a.0.lock();
+            let len = v.len();
+            let start = rel(&arg(args, 0), len, 0);
+            let count = match args.len() {
+                0 => 0,
+                1 => len - start,
+                _ => {
+                    let c = to_number(&args[1]);
+                    if c.is_nan() {
+                        0
+                    } else {
+                        (c.max(0.0) as usize).min(len - start)
+                    }
+                }
+            };
+            let insert = args.iter().skip(2).cloned();
+            let removed: Vec<Dynamic> = v.splice(start..start + count, insert).collect();
+            if let Err(e) = check_size(v.len()) {
+                return Some(Err(e));
+            }
+            Ok(array(removed))
+        }
+        "reverse" => {
+            a.0.lock().reverse();
+            Ok(Dynamic::from(a.clone()))
+        }
+        "sort" => sort(ctx, a, args),
+        "fill" => {
+            let mut v = a.0.lock();
+            let len = v.len();
+            let from = rel(&arg(args, 1), len, 0);
+            let to = rel(&arg(args, 2), len, len);
+            let value = arg(args, 0);
+            for slot in v.iter_mut().take(to).skip(from) {
+                *slot = value.clone();
+            }
+            drop(v);
+            Ok(Dynamic::from(a.clone()))
+        }
+        _ => return None,
+    })
+}
+
+/// `sort`: undefined elements go last without reaching the comparator, and
+/// the default order compares UTF-16 code units of the string forms, as
+/// JavaScript does.
+fn sort(ctx: &NativeCallContext, a: &JsArray, args: &[Dynamic]) -> JsResult<Dynamic> {
+    let f = arg(args, 0);
+    if !f.is_unit() && !is_callable(&f) {
+        return Err(type_error(
+            "The comparison function must be either a function or undefined",
+        ));
+    }
+    let items = a.items();
+    let (undefs, defined): (Vec<Dynamic>, Vec<Dynamic>) =
+        items.into_iter().partition(|x| x.is_unit());
+    let mut cmp = |x: &Dynamic, y: &Dynamic| -> JsResult<Ordering> {
+        if f.is_unit() {
+            let (sx, sy) = (to_string(x), to_string(y));
+            Ok(sx.encode_utf16().cmp(sy.encode_utf16()))
+        } else {
+            let r = to_number(&call_function(ctx, &f, vec![x.clone(), y.clone()])?);
+            Ok(if r > 0.0 {
+                Ordering::Greater
+            } else if r < 0.0 {
+                Ordering::Less
+            } else {
+                Ordering::Equal
+            })
+        }
+    };
+    merge_sort(defined, &mut cmp).map(|mut sorted| {
+        sorted.extend(undefs);
+        *a.0.lock() = sorted;
+        Dynamic::from(a.clone())
+    })
+}
+
+/// `join`, `toString`, `slice`, `concat`, `flat`, `keys`, `entries`, `values`:
+/// build a new value from the elements, leaving the array as it is.
+fn call_copy_method(a: &JsArray, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
+    Some(match name {
         "join" => {
             let sep = match args.first().filter(|v| !v.is_unit()) {
                 Some(s) => to_string(s),
@@ -295,29 +456,6 @@ pub fn call(
                 Vec::new()
             }))
         }
-        "splice" => {
-            let mut v = a.0.lock();
-            let len = v.len();
-            let start = rel(&arg(args, 0), len, 0);
-            let count = match args.len() {
-                0 => 0,
-                1 => len - start,
-                _ => {
-                    let c = to_number(&args[1]);
-                    if c.is_nan() {
-                        0
-                    } else {
-                        (c.max(0.0) as usize).min(len - start)
-                    }
-                }
-            };
-            let insert = args.iter().skip(2).cloned();
-            let removed: Vec<Dynamic> = v.splice(start..start + count, insert).collect();
-            if let Err(e) = check_size(v.len()) {
-                return Some(Err(e));
-            }
-            Ok(array(removed))
-        }
         "concat" => {
             let mut out = a.items();
             for x in args {
@@ -331,41 +469,6 @@ pub fn call(
             }
             Ok(array(out))
         }
-        "reverse" => {
-            a.0.lock().reverse();
-            Ok(Dynamic::from(a.clone()))
-        }
-        "sort" => {
-            let f = arg(args, 0);
-            if !f.is_unit() && !is_callable(&f) {
-                return Some(Err(type_error(
-                    "The comparison function must be either a function or undefined",
-                )));
-            }
-            let items = a.items();
-            let (undefs, defined): (Vec<Dynamic>, Vec<Dynamic>) =
-                items.into_iter().partition(|x| x.is_unit());
-            let mut cmp = |x: &Dynamic, y: &Dynamic| -> JsResult<Ordering> {
-                if f.is_unit() {
-                    let (sx, sy) = (to_string(x), to_string(y));
-                    Ok(sx.encode_utf16().cmp(sy.encode_utf16()))
-                } else {
-                    let r = to_number(&call_function(ctx, &f, vec![x.clone(), y.clone()])?);
-                    Ok(if r > 0.0 {
-                        Ordering::Greater
-                    } else if r < 0.0 {
-                        Ordering::Less
-                    } else {
-                        Ordering::Equal
-                    })
-                }
-            };
-            merge_sort(defined, &mut cmp).map(|mut sorted| {
-                sorted.extend(undefs);
-                *a.0.lock() = sorted;
-                Dynamic::from(a.clone())
-            })
-        }
         "flat" => {
             let depth = match args.first().filter(|v| !v.is_unit()) {
                 Some(d) => to_number(d),
@@ -373,39 +476,6 @@ pub fn call(
             };
             let mut out = Vec::new();
             flatten_into(&mut out, a.items(), depth).map(|_| array(out))
-        }
-        "flatMap" => callback(args).and_then(|f| {
-            let mut mapped = Vec::new();
-            each(ctx, a, &f, |_, _, r| {
-                mapped.push(r);
-                Ok(true)
-            })?;
-            let mut out = Vec::new();
-            flatten_into(&mut out, mapped, 1.0)?;
-            Ok(array(out))
-        }),
-        "fill" => {
-            let mut v = a.0.lock();
-            let len = v.len();
-            let from = rel(&arg(args, 1), len, 0);
-            let to = rel(&arg(args, 2), len, len);
-            let value = arg(args, 0);
-            for slot in v.iter_mut().take(to).skip(from) {
-                *slot = value.clone();
-            }
-            drop(v);
-            Ok(Dynamic::from(a.clone()))
-        }
-        "at" => {
-            let len = a.len();
-            let f = to_number(&arg(args, 0));
-            let f = if f.is_nan() { 0.0 } else { f.trunc() };
-            let i = if f < 0.0 { len as f64 + f } else { f };
-            Ok(if i < 0.0 || i >= len as f64 {
-                Dynamic::UNIT
-            } else {
-                a.get(i as usize)
-            })
         }
         "keys" => Ok(array((0..a.len()).map(|i| num(i as f64)).collect())),
         "entries" => Ok(array(

@@ -74,6 +74,18 @@ fn caught(v: Dynamic) -> Dynamic {
 
 /// Register every helper.
 pub fn register(engine: &mut Engine) {
+    register_types(engine);
+    register_primitives(engine);
+    register_arithmetic(engine);
+    register_comparisons(engine);
+    register_properties(engine);
+    register_calls(engine);
+    register_builtins(engine);
+}
+
+/// The Rust types behind JavaScript values, under the JavaScript names engine
+/// errors show, and the `RegExp` literal constructor.
+fn register_types(engine: &mut Engine) {
     engine
         .register_type_with_name::<JsObject>("object")
         .register_type_with_name::<JsArray>("array")
@@ -87,7 +99,11 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("__re", |source: &str, flags: &str| {
         regexp::new_regexp(source, flags).map(Dynamic::from)
     });
+}
 
+/// Constants, truthiness and nullish tests, `typeof`, string conversion and
+/// template literals, object rest.
+fn register_primitives(engine: &mut Engine) {
     engine.register_fn("__null", values::null);
     engine.register_fn("__nan", || Dynamic::from_float(f64::NAN));
     engine.register_fn("__inf", || Dynamic::from_float(f64::INFINITY));
@@ -111,7 +127,10 @@ pub fn register(engine: &mut Engine) {
     });
     engine.register_fn("__str", |v: Dynamic| ops::to_string(&v));
     engine.register_fn("__tpl", tpl);
+}
 
+/// Arithmetic, bitwise and unary operators with JavaScript's coercions.
+fn register_arithmetic(engine: &mut Engine) {
     engine.register_fn("__add", |a: Dynamic, b: Dynamic| ops::add(&a, &b));
     engine.register_fn("__sub", |a: Dynamic, b: Dynamic| {
         ops::arith(Arith::Sub, &a, &b)
@@ -160,7 +179,10 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("__dec", |a: Dynamic| {
         ops::arith(Arith::Sub, &num(ops::to_number(&a)), &Dynamic::from_int(1))
     });
+}
 
+/// Equality, relational operators and `instanceof`.
+fn register_comparisons(engine: &mut Engine) {
     engine.register_fn("__seq", |a: Dynamic, b: Dynamic| ops::strict_eq(&a, &b));
     engine.register_fn("__leq", |a: Dynamic, b: Dynamic| ops::loose_eq(&a, &b));
     engine.register_fn("__lt", |a: Dynamic, b: Dynamic| {
@@ -184,7 +206,10 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("__instanceof", |v: Dynamic, class: &str| {
         instance_of(&v, class)
     });
+}
 
+/// Property access, `in`, iteration, literals, spreads and function arguments.
+fn register_properties(engine: &mut Engine) {
     engine.register_fn("__get", |o: Dynamic, k: Dynamic| props::get(&o, &k));
     engine.register_fn("__set", |o: Dynamic, k: Dynamic, v: Dynamic| {
         props::set(&o, &k, v)
@@ -216,7 +241,10 @@ pub fn register(engine: &mut Engine) {
         array(args.iter().skip(i as usize).cloned().collect())
     });
     engine.register_fn("__arguments", |args: &mut Array| array(args.clone()));
+}
 
+/// Function and method calls, timers, `catch` bindings and `throw`.
+fn register_calls(engine: &mut Engine) {
     engine.register_fn(
         "__call",
         |ctx: NativeCallContext, f: Dynamic, args: Array| call_function(&ctx, &f.flatten(), args),
@@ -246,7 +274,11 @@ pub fn register(engine: &mut Engine) {
         "__throw",
         |name: &str, message: &str| -> JsResult<Dynamic> { Err(ops::throw(name, message)) },
     );
+}
 
+/// One `__b_<name>` per global builtin; a name listed under several owners
+/// is registered once.
+fn register_builtins(engine: &mut Engine) {
     let mut seen = std::collections::HashSet::new();
     for (_, name, f) in BUILTINS {
         if !seen.insert(*name) {

@@ -275,10 +275,15 @@ pub fn call(
     name: &str,
     args: &[Dynamic],
 ) -> Option<JsResult<Dynamic>> {
-    if let Some(r) = regexp_call(ctx, s, name, args) {
-        return Some(r);
-    }
-    let len = ops::utf16_len(s);
+    regexp_call(ctx, s, name, args)
+        .or_else(|| call_text_method(s, name))
+        .or_else(|| call_search_method(s, name, args))
+        .or_else(|| call_extract_method(s, name, args))
+        .or_else(|| call_build_method(ctx, s, name, args))
+}
+
+/// Case changes, trimming and identity conversions: the whole string, transformed.
+fn call_text_method(s: &str, name: &str) -> Option<JsResult<Dynamic>> {
     let text = |v: String| Ok(Dynamic::from(v));
     Some(match name {
         "toUpperCase" | "toLocaleUpperCase" => text(s.to_uppercase()),
@@ -296,7 +301,15 @@ pub fn call(
                 .to_owned(),
         ),
         "toString" | "valueOf" | "normalize" => text(s.to_owned()),
-        "split" => Ok(split(s, args)),
+        _ => return None,
+    })
+}
+
+/// `includes`, `startsWith`, `endsWith`, `indexOf`, `lastIndexOf`,
+/// `localeCompare`: find or compare text; positions count UTF-16 code units.
+fn call_search_method(s: &str, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
+    let len = ops::utf16_len(s);
+    Some(match name {
         "includes" => {
             let from = rel_index(arg(args, 1), len, 0, false);
             Ok(Dynamic::from_bool(
@@ -336,6 +349,25 @@ pub fn call(
                 .map(|i| i as f64)
                 .unwrap_or(-1.0)))
         }
+        "localeCompare" => {
+            let other = arg_str(args, 0);
+            Ok(num(match s.cmp(other.as_str()) {
+                std::cmp::Ordering::Less => -1.0,
+                std::cmp::Ordering::Equal => 0.0,
+                std::cmp::Ordering::Greater => 1.0,
+            }))
+        }
+        _ => return None,
+    })
+}
+
+/// `split`, `slice`, `substring`, `substr`, `charAt`, `at`, `charCodeAt`,
+/// `codePointAt`: pieces of the string, indexed by UTF-16 code units.
+fn call_extract_method(s: &str, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
+    let len = ops::utf16_len(s);
+    let text = |v: String| Ok(Dynamic::from(v));
+    Some(match name {
+        "split" => Ok(split(s, args)),
         "slice" => {
             let from = rel_index(arg(args, 0), len, 0, true);
             let to = rel_index(arg(args, 1), len, len, true);
@@ -395,6 +427,20 @@ pub fn call(
             };
             Ok(num(code as f64))
         }
+        _ => return None,
+    })
+}
+
+/// `padStart`, `padEnd`, `repeat`, `concat`, `replace`, `replaceAll`: longer
+/// strings, bounded by the string size limit.
+fn call_build_method(
+    ctx: &NativeCallContext,
+    s: &str,
+    name: &str,
+    args: &[Dynamic],
+) -> Option<JsResult<Dynamic>> {
+    let text = |v: String| Ok(Dynamic::from(v));
+    Some(match name {
         "padStart" => pad(s, args, true),
         "padEnd" => pad(s, args, false),
         "repeat" => {
@@ -420,14 +466,6 @@ pub fn call(
         }
         "replace" => replace(ctx, s, args, false),
         "replaceAll" => replace(ctx, s, args, true),
-        "localeCompare" => {
-            let other = arg_str(args, 0);
-            Ok(num(match s.cmp(other.as_str()) {
-                std::cmp::Ordering::Less => -1.0,
-                std::cmp::Ordering::Equal => 0.0,
-                std::cmp::Ordering::Greater => 1.0,
-            }))
-        }
         _ => return None,
     })
 }

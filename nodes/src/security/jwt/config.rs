@@ -558,6 +558,64 @@ fn load_keys(
     Keys { signing, public }
 }
 
+/// The JWK a config publishes at the JWKS route: only its own public key,
+/// never a shared secret, with `kid` (the configured key id, else the key's
+/// thumbprint), `use` and `alg` filled in.
+fn published_jwk(
+    node: &NodeConfig,
+    algorithm: Algorithm,
+    publish: bool,
+    jwk: Option<&Map<String, Value>>,
+    key_id: Option<&String>,
+    thumbprint: Option<String>,
+) -> Option<Value> {
+    let symmetric = is_symmetric(algorithm);
+    match (publish, symmetric, jwk) {
+        (false, _, _) => None,
+        (true, true, _) => {
+            tracing::warn!(
+                "{}: publishjwks is ignored for {}: shared secrets are never published",
+                describe(node),
+                algorithm_name(algorithm)
+            );
+            None
+        }
+        (true, false, None) => {
+            tracing::warn!(
+                "{}: publishjwks is set but the config has no key of its own to publish",
+                describe(node)
+            );
+            None
+        }
+        (true, false, Some(jwk)) => {
+            let mut jwk = jwk.clone();
+            jwk.insert(
+                "kid".into(),
+                Value::String(key_id.cloned().or(thumbprint).unwrap_or_default()),
+            );
+            jwk.insert("use".into(), "sig".into());
+            jwk.insert("alg".into(), algorithm_name(algorithm).into());
+            Some(Value::Object(jwk))
+        }
+    }
+}
+
+/// Where verification finds its key: the remote JWKS when configured, else
+/// the config's own public key.
+fn verify_keys(
+    node: &NodeConfig,
+    remote: Option<&Arc<RemoteJwks>>,
+    public: Option<&PublicKey>,
+) -> VerifyKeys {
+    match (remote, public) {
+        (Some(r), _) => VerifyKeys::Remote(r.clone()),
+        (None, Some(p)) => VerifyKeys::Local(p.decoding.clone()),
+        (None, None) => {
+            VerifyKeys::Missing(format!("{} has no key to verify with", describe(node)))
+        }
+    }
+}
+
 fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Problem> {
     let mut problems = Problems::new(node);
     let Some(s) = problems.settings::<JwtConfigSettings>() else {
@@ -596,49 +654,19 @@ fn build(node: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Proble
             None
         }
     });
-    let published = match (
+    let published = published_jwk(
+        node,
+        algorithm,
         publish,
-        symmetric,
         keys.public.as_ref().and_then(|p| p.jwk.as_ref()),
-    ) {
-        (false, _, _) => None,
-        (true, true, _) => {
-            tracing::warn!(
-                "{}: publishjwks is ignored for {}: shared secrets are never published",
-                describe(node),
-                algorithm_name(algorithm)
-            );
-            None
-        }
-        (true, false, None) => {
-            tracing::warn!(
-                "{}: publishjwks is set but the config has no key of its own to publish",
-                describe(node)
-            );
-            None
-        }
-        (true, false, Some(jwk)) => {
-            let mut jwk = jwk.clone();
-            jwk.insert(
-                "kid".into(),
-                Value::String(key_id.clone().or(thumbprint).unwrap_or_default()),
-            );
-            jwk.insert("use".into(), "sig".into());
-            jwk.insert("alg".into(), algorithm_name(algorithm).into());
-            Some(Value::Object(jwk))
-        }
-    };
+        key_id.as_ref(),
+        thumbprint,
+    );
     if published.is_some() {
         cx.claim_route("GET", JWKS_PATH);
     }
     warn_without_expiry(node, cx, &required_claims);
-    let keys_for_verify = match (&remote, &keys.public) {
-        (Some(r), _) => VerifyKeys::Remote(r.clone()),
-        (None, Some(p)) => VerifyKeys::Local(p.decoding.clone()),
-        (None, None) => {
-            VerifyKeys::Missing(format!("{} has no key to verify with", describe(node)))
-        }
-    };
+    let keys_for_verify = verify_keys(node, remote.as_ref(), keys.public.as_ref());
     let signing = keys
         .signing
         .ok_or_else(|| {
