@@ -3,11 +3,14 @@
 //! truthiness and number formatting, on top of the script library's number
 //! rules ([`crate::jslib::number`]). `None` stands for `undefined`.
 
+use std::borrow::Cow;
+
 use serde_json::{Number, Value};
 
 // The scalar rules (printing and parsing numbers) are the script library's,
 // so nodes and scripts never disagree on what `Number("0x1f")` is.
 use crate::jslib::number;
+use crate::jslib::prim::Prim;
 
 /// A JSON number from an `f64` the way JavaScript would print it: integral
 /// values stay integers (`5`, not `5.0`); NaN and infinities become `null`,
@@ -24,14 +27,33 @@ pub fn number(n: f64) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// The value as the primitive rules see it: strings borrowed, arrays and
+/// objects not yet converted.
+fn kind(v: Option<&Value>) -> Prim<Cow<'_, str>> {
+    match v {
+        None => Prim::Undefined,
+        Some(Value::Null) => Prim::Null,
+        Some(Value::Bool(b)) => Prim::Bool(*b),
+        Some(Value::Number(n)) => Prim::Num(n.as_f64().unwrap_or(f64::NAN)),
+        Some(Value::String(s)) => Prim::Str(Cow::Borrowed(s)),
+        Some(Value::Array(_) | Value::Object(_)) => Prim::Object,
+    }
+}
+
+/// `ToPrimitive(v)`: arrays and objects become their string form (a JSON
+/// value holds no dates, so the hint changes nothing).
+fn to_primitive(v: Option<&Value>) -> Prim<Cow<'_, str>> {
+    match v {
+        Some(other @ (Value::Array(_) | Value::Object(_))) => {
+            Prim::Str(Cow::Owned(to_js_string(Some(other))))
+        }
+        _ => kind(v),
+    }
+}
+
 /// `String(v)`.
 pub fn to_js_string(v: Option<&Value>) -> String {
     match v {
-        None => "undefined".into(),
-        Some(Value::Null) => "null".into(),
-        Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Number(n)) => number_to_string(n),
-        Some(Value::String(s)) => s.clone(),
         Some(Value::Array(items)) => items
             .iter()
             .map(|i| match i {
@@ -40,32 +62,20 @@ pub fn to_js_string(v: Option<&Value>) -> String {
             })
             .collect::<Vec<_>>()
             .join(","),
-        Some(Value::Object(_)) => "[object Object]".into(),
+        _ => kind(v).to_js_string().into_owned(),
     }
 }
 
-/// A JSON number printed as JavaScript prints it.
+/// A JSON number printed as JavaScript prints it. A JSON integer past 2^53
+/// prints as the double V8 reads it as (`12345678901234567890` prints
+/// `12345678901234567000`).
 pub fn number_to_string(n: &Number) -> String {
-    if let Some(i) = n.as_i64() {
-        return i.to_string();
-    }
-    if let Some(u) = n.as_u64() {
-        return u.to_string();
-    }
     number::fmt(n.as_f64().unwrap_or(f64::NAN))
 }
 
 /// `Number(v)`.
 pub fn to_number(v: Option<&Value>) -> f64 {
-    match v {
-        None => f64::NAN,
-        Some(Value::Null) => 0.0,
-        Some(Value::Bool(b)) => f64::from(u8::from(*b)),
-        Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
-        Some(Value::String(s)) => number::parse_number(s),
-        Some(arr @ Value::Array(_)) => number::parse_number(&to_js_string(Some(arr))),
-        Some(Value::Object(_)) => f64::NAN,
-    }
+    to_primitive(v).to_number()
 }
 
 /// `parseFloat(v)`: the longest numeric prefix of `String(v)`.
@@ -78,81 +88,27 @@ pub fn parse_float(v: Option<&Value>) -> f64 {
 
 /// JavaScript truthiness.
 pub fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(_) => true,
-    }
+    kind(v).truthy()
 }
 
 /// `typeof v` for JSON values.
 pub fn type_of(v: Option<&Value>) -> &'static str {
-    match v {
-        None => "undefined",
-        Some(Value::Null) | Some(Value::Array(_)) | Some(Value::Object(_)) => "object",
-        Some(Value::Bool(_)) => "boolean",
-        Some(Value::Number(_)) => "number",
-        Some(Value::String(_)) => "string",
-    }
-}
-
-/// A primitive after JavaScript's `ToPrimitive` (objects become their string form).
-enum Prim<'a> {
-    Undefined,
-    Null,
-    Bool(bool),
-    Num(f64),
-    Str(std::borrow::Cow<'a, str>),
-}
-
-fn to_primitive(v: Option<&Value>) -> Prim<'_> {
-    match v {
-        None => Prim::Undefined,
-        Some(Value::Null) => Prim::Null,
-        Some(Value::Bool(b)) => Prim::Bool(*b),
-        Some(Value::Number(n)) => Prim::Num(n.as_f64().unwrap_or(f64::NAN)),
-        Some(Value::String(s)) => Prim::Str(std::borrow::Cow::Borrowed(s)),
-        Some(other) => Prim::Str(std::borrow::Cow::Owned(to_js_string(Some(other)))),
-    }
-}
-
-fn prim_number(p: &Prim<'_>) -> f64 {
-    match p {
-        Prim::Undefined => f64::NAN,
-        Prim::Null => 0.0,
-        Prim::Bool(b) => f64::from(u8::from(*b)),
-        Prim::Num(n) => *n,
-        Prim::Str(s) => number::parse_number(s),
-    }
+    kind(v).type_of()
 }
 
 /// Loose equality `a == b`. Two objects are never equal (they would have to
 /// be the same object).
 pub fn loose_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
-    let is_obj = |v: Option<&Value>| matches!(v, Some(Value::Array(_)) | Some(Value::Object(_)));
-    if is_obj(a) && is_obj(b) {
+    let (ka, kb) = (kind(a), kind(b));
+    if matches!((&ka, &kb), (Prim::Object, Prim::Object)) {
         return false;
     }
-    let (pa, pb) = (to_primitive(a), to_primitive(b));
-    match (&pa, &pb) {
-        (Prim::Undefined | Prim::Null, Prim::Undefined | Prim::Null) => true,
-        (Prim::Undefined | Prim::Null, _) | (_, Prim::Undefined | Prim::Null) => false,
-        (Prim::Str(x), Prim::Str(y)) => x == y,
-        (Prim::Bool(x), Prim::Bool(y)) => x == y,
-        _ => prim_number(&pa) == prim_number(&pb),
-    }
+    to_primitive(a).loose_eq(&to_primitive(b))
 }
 
 /// Relational comparison `a < b` (`Some(ordering)` or `None` when NaN is involved).
 pub fn compare(a: Option<&Value>, b: Option<&Value>) -> Option<std::cmp::Ordering> {
-    let (pa, pb) = (to_primitive(a), to_primitive(b));
-    if let (Prim::Str(x), Prim::Str(y)) = (&pa, &pb) {
-        // JavaScript compares UTF-16 code units.
-        return Some(x.encode_utf16().cmp(y.encode_utf16()));
-    }
-    prim_number(&pa).partial_cmp(&prim_number(&pb))
+    to_primitive(a).compare(&to_primitive(b))
 }
 
 /// `a < b`.
@@ -210,6 +166,20 @@ mod tests {
         assert_eq!(
             number::fmt(n("0x10000000000000000")),
             "18446744073709552000"
+        );
+    }
+
+    #[test]
+    fn integers_past_2_pow_53_print_as_v8_reads_them() {
+        // V8 holds a JSON integer as a double: String(12345678901234567890)
+        // is "12345678901234567000", as in a function body.
+        assert_eq!(
+            to_js_string(Some(&json!(12_345_678_901_234_567_890u64))),
+            "12345678901234567000"
+        );
+        assert_eq!(
+            number_to_string(&Number::from(9_007_199_254_740_993i64)),
+            "9007199254740992"
         );
     }
 

@@ -4,6 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use chrono::{Datelike, NaiveDate};
+
 const MS_PER_DAY: f64 = 86_400_000.0;
 const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS: [&str; 12] = [
@@ -18,29 +20,35 @@ pub fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Days since the epoch of a civil date (proleptic Gregorian).
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// 400 Gregorian years hold a whole number of days (and of weeks), so the
+/// calendar repeats after them. JavaScript dates reach ±275,760 years, past
+/// chrono's ±262,143, so chrono is asked about the year within its 400-year
+/// cycle and the whole cycles are added back.
+const DAYS_PER_400_YEARS: i64 = 146_097;
+
+/// The largest year and month magnitudes V8 accepts in `Date.UTC` and
+/// `new Date(y, m, ...)`.
+const MAX_YEAR: f64 = 1_000_000.0;
+const MAX_MONTH: f64 = 10_000_000.0;
+
+/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
+const EPOCH_DAYS_FROM_CE: i64 = 719_163;
+
+/// Days since the epoch of the first day of a month (0-11) of a year.
+fn days_to_month(year: i64, month: u32) -> i64 {
+    let cycles = year.div_euclid(400);
+    let first = NaiveDate::from_ymd_opt(year.rem_euclid(400) as i32, month + 1, 1)
+        .expect("years 0-399 and months 0-11 are dates");
+    cycles * DAYS_PER_400_YEARS + i64::from(first.num_days_from_ce()) - EPOCH_DAYS_FROM_CE
 }
 
-/// The civil date (year, month 1-12, day 1-31) of a day number.
-pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
+/// The date of a day number since the epoch, with its year.
+fn date_of_day(days: i64) -> (i64, NaiveDate) {
+    let shifted = days + EPOCH_DAYS_FROM_CE;
+    let cycles = shifted.div_euclid(DAYS_PER_400_YEARS);
+    let date = NaiveDate::from_num_days_from_ce_opt(shifted.rem_euclid(DAYS_PER_400_YEARS) as i32)
+        .expect("a day within 400 years is a date");
+    (i64::from(date.year()) + cycles * 400, date)
 }
 
 /// The broken-down fields of a time value.
@@ -62,16 +70,16 @@ pub fn fields(t: f64) -> Fields {
     let t = t as i64;
     let days = t.div_euclid(MS_PER_DAY as i64);
     let ms = t.rem_euclid(MS_PER_DAY as i64);
-    let (year, month, day) = civil_from_days(days);
+    let (year, date) = date_of_day(days);
     Fields {
         year,
-        month: month - 1,
-        day,
+        month: i64::from(date.month0()),
+        day: i64::from(date.day()),
         hours: ms / 3_600_000,
         minutes: ms / 60_000 % 60,
         seconds: ms / 1000 % 60,
         millis: ms % 1000,
-        weekday: (days + 4).rem_euclid(7),
+        weekday: i64::from(date.weekday().num_days_from_sunday()),
     }
 }
 
@@ -81,9 +89,14 @@ pub fn make_time(year: f64, month: f64, day: f64, h: f64, min: f64, s: f64, ms: 
     if vals.iter().any(|v| !v.is_finite()) {
         return f64::NAN;
     }
+    // V8's bounds on the year and the (unfolded) month: beyond them the
+    // date is invalid whatever the day brings it back to.
+    if year.abs() > MAX_YEAR || month.abs() > MAX_MONTH {
+        return f64::NAN;
+    }
     let ym = year.trunc() as i64 + (month.trunc() as i64).div_euclid(12);
     let mn = (month.trunc() as i64).rem_euclid(12);
-    let days = days_from_civil(ym, mn + 1, 1) as f64 + day.trunc() - 1.0;
+    let days = days_to_month(ym, mn as u32) as f64 + day.trunc() - 1.0;
     let t = days * MS_PER_DAY
         + h.trunc() * 3_600_000.0
         + min.trunc() * 60_000.0
@@ -301,9 +314,47 @@ mod tests {
         assert!(parse("not a date").is_nan());
         assert_eq!(to_iso(-1.0).unwrap(), "1969-12-31T23:59:59.999Z");
         assert_eq!(fields(0.0).weekday, 4);
+        assert_eq!(fields(-1.0).weekday, 3);
         assert_eq!(
             parse(&to_utc_string(1_700_000_000_000.0)),
             1_700_000_000_000.0
         );
+    }
+
+    #[test]
+    fn the_whole_javascript_range() {
+        // V8's answers at both ends of the time range, beyond chrono's years.
+        assert_eq!(to_iso(8.64e15).unwrap(), "+275760-09-13T00:00:00.000Z");
+        assert_eq!(to_iso(-8.64e15).unwrap(), "-271821-04-20T00:00:00.000Z");
+        assert_eq!(
+            to_js_string(-8.64e15),
+            "Tue Apr 20 -271821 00:00:00 GMT+0000 (Coordinated Universal Time)"
+        );
+        assert_eq!(make_time(275760.0, 8.0, 13.0, 0.0, 0.0, 0.0, 0.0), 8.64e15);
+        assert_eq!(
+            make_time(-271821.0, 3.0, 20.0, 0.0, 0.0, 0.0, 0.0),
+            -8.64e15
+        );
+        // Months overflow into years, both ways.
+        assert_eq!(
+            make_time(2023.0, 13.0, 1.0, 0.0, 0.0, 0.0, 0.0),
+            parse("2024-02-01")
+        );
+        assert_eq!(
+            make_time(2024.0, -1.0, 31.0, 0.0, 0.0, 0.0, 0.0),
+            parse("2023-12-31")
+        );
+    }
+
+    #[test]
+    fn years_and_months_past_v8_bounds_are_invalid() {
+        // Once an overflow panic (debug) or a wrapped day count (release).
+        assert_eq!(
+            make_time(500_000.0, 0.0, -1e8, 0.0, 0.0, 0.0, 0.0),
+            7_076_308_694_400_000.0
+        );
+        assert!(make_time(1e18, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0).is_nan());
+        assert!(make_time(1_000_001.0, 0.0, -365_242_000.0, 0.0, 0.0, 0.0, 0.0).is_nan());
+        assert!(make_time(2020.0, 10_000_001.0, -304e6, 0.0, 0.0, 0.0, 0.0).is_nan());
     }
 }

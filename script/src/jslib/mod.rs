@@ -12,6 +12,7 @@ pub mod jsmap;
 pub mod methods;
 pub mod number;
 pub mod ops;
+pub mod prim;
 pub mod props;
 pub mod regexp;
 pub mod register;

@@ -9,6 +9,7 @@ use rhai::{Dynamic, EvalAltResult, FnPtr, ImmutableString, Position, INT};
 
 use super::date;
 use super::number::{self, num};
+use super::prim::{Hint, Prim};
 use super::values::{
     as_array, as_object, JsDate, JsError, JsFunction, JsNull, JsObject, Key, MAX_STRING_BYTES,
 };
@@ -30,39 +31,61 @@ pub fn type_error(message: impl Into<ImmutableString>) -> Box<EvalAltResult> {
     throw("TypeError", message)
 }
 
+/// The value as the primitive rules see it: objects not yet converted.
+fn kind(v: &Dynamic) -> Prim<ImmutableString> {
+    if let Ok(i) = v.as_int() {
+        Prim::Num(i as f64)
+    } else if let Ok(f) = v.as_float() {
+        Prim::Num(f)
+    } else if let Ok(b) = v.as_bool() {
+        Prim::Bool(b)
+    } else if let Some(s) = v.read_lock::<ImmutableString>() {
+        Prim::Str(s.clone())
+    } else if let Ok(c) = v.as_char() {
+        Prim::Str(c.to_string().into())
+    } else if v.is_unit() {
+        Prim::Undefined
+    } else if v.is::<JsNull>() {
+        Prim::Null
+    } else {
+        Prim::Object
+    }
+}
+
+/// `ToPrimitive(v, hint)`: a date gives its time for a number hint and its
+/// text otherwise; other objects their string form; primitives stay.
+fn to_prim(v: &Dynamic, hint: Hint) -> Prim<ImmutableString> {
+    match kind(v) {
+        Prim::Object => {
+            if hint == Hint::Number {
+                if let Some(d) = v.read_lock::<JsDate>() {
+                    return Prim::Num(d.time());
+                }
+            }
+            Prim::Str(to_string(v))
+        }
+        p => p,
+    }
+}
+
 /// JavaScript truthiness.
 pub fn truthy(v: &Dynamic) -> bool {
     if let Ok(b) = v.as_bool() {
         return b;
     }
-    if let Ok(i) = v.as_int() {
-        return i != 0;
-    }
-    if let Ok(f) = v.as_float() {
-        return f != 0.0 && !f.is_nan();
-    }
-    if v.is_string() {
-        return v
-            .read_lock::<ImmutableString>()
-            .is_some_and(|s| !s.is_empty());
-    }
-    !(v.is_unit() || v.is::<JsNull>())
+    kind(v).truthy()
+}
+
+fn is_callable(v: &Dynamic) -> bool {
+    v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<super::values::JsMethod>()
 }
 
 /// `typeof v`.
 pub fn type_of(v: &Dynamic) -> &'static str {
-    if v.is_unit() {
-        "undefined"
-    } else if v.is_bool() {
-        "boolean"
-    } else if v.is_int() || v.is_float() {
-        "number"
-    } else if v.is_string() || v.is_char() {
-        "string"
-    } else if v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<super::values::JsMethod>() {
+    if is_callable(v) {
         "function"
     } else {
-        "object"
+        kind(v).type_of()
     }
 }
 
@@ -75,30 +98,13 @@ pub fn as_f64(v: &Dynamic) -> Option<f64> {
     }
 }
 
-/// `ToNumber(v)`.
+/// `ToNumber(v)`: `ToNumber(ToPrimitive(v, number))`, so a date gives its
+/// time and a buffer or array the number its text spells.
 pub fn to_number(v: &Dynamic) -> f64 {
     if let Some(f) = as_f64(v) {
         return f;
     }
-    if let Ok(b) = v.as_bool() {
-        return if b { 1.0 } else { 0.0 };
-    }
-    if v.is::<JsNull>() {
-        return 0.0;
-    }
-    if v.is_unit() {
-        return f64::NAN;
-    }
-    if let Some(s) = v.read_lock::<ImmutableString>() {
-        return number::parse_number(&s);
-    }
-    if let Some(d) = v.read_lock::<JsDate>() {
-        return d.time();
-    }
-    if super::values::is_array(v) {
-        return number::parse_number(&to_string(v));
-    }
-    f64::NAN
+    to_prim(v, Hint::Number).to_number()
 }
 
 /// `ToString(v)`.
@@ -112,20 +118,13 @@ pub fn to_string(v: &Dynamic) -> ImmutableString {
 }
 
 fn write_string(v: &Dynamic, out: &mut String, seen: &mut Vec<usize>) {
-    if v.is_unit() {
-        out.push_str("undefined");
-    } else if v.is::<JsNull>() {
-        out.push_str("null");
-    } else if let Ok(b) = v.as_bool() {
-        out.push_str(if b { "true" } else { "false" });
-    } else if let Ok(i) = v.as_int() {
-        out.push_str(&i.to_string());
-    } else if let Ok(f) = v.as_float() {
-        out.push_str(&number::fmt(f));
-    } else if let Some(s) = v.read_lock::<ImmutableString>() {
+    if let Some(s) = v.read_lock::<ImmutableString>() {
         out.push_str(&s);
-    } else if let Ok(c) = v.as_char() {
-        out.push(c);
+        return;
+    }
+    let p = kind(v);
+    if !matches!(p, Prim::Object) {
+        out.push_str(&p.to_js_string());
     } else if let Some(a) = as_array(v) {
         if seen.contains(&a.addr()) {
             return;
@@ -157,7 +156,7 @@ fn write_string(v: &Dynamic, out: &mut String, seen: &mut Vec<usize>) {
         out.push_str(&re.to_js_string());
     } else if let Some(data) = super::buffer::data_of(v) {
         out.push_str(&super::buffer::to_text(&data));
-    } else if v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<super::values::JsMethod>() {
+    } else if is_callable(v) {
         out.push_str("function () { [native code] }");
     } else {
         out.push_str("[object Object]");
@@ -190,13 +189,7 @@ pub fn to_index(v: &Dynamic) -> Option<usize> {
 }
 
 fn is_object_like(v: &Dynamic) -> bool {
-    !(v.is_unit()
-        || v.is::<JsNull>()
-        || v.is_bool()
-        || v.is_int()
-        || v.is_float()
-        || v.is_string()
-        || v.is_char())
+    matches!(kind(v), Prim::Object)
 }
 
 /// `ToPrimitive(v)` with the default hint: objects become their string form
@@ -267,30 +260,13 @@ pub fn strict_eq(a: &Dynamic, b: &Dynamic) -> bool {
     false
 }
 
-/// `a == b`.
+/// `a == b`: two objects are equal only when they are the same object;
+/// otherwise both sides go through `ToPrimitive` and the primitive rule.
 pub fn loose_eq(a: &Dynamic, b: &Dynamic) -> bool {
-    let a_nullish = a.is_unit() || a.is::<JsNull>();
-    let b_nullish = b.is_unit() || b.is::<JsNull>();
-    if a_nullish || b_nullish {
-        return a_nullish && b_nullish;
-    }
-    let a_obj = is_object_like(a);
-    let b_obj = is_object_like(b);
-    if a_obj && b_obj {
+    if is_object_like(a) && is_object_like(b) {
         return strict_eq(a, b);
     }
-    if a_obj {
-        return loose_eq(&to_primitive(a), b);
-    }
-    if b_obj {
-        return loose_eq(a, &to_primitive(b));
-    }
-    let a_str = a.is_string() || a.is_char();
-    let b_str = b.is_string() || b.is_char();
-    if a_str && b_str {
-        return to_string(a) == to_string(b);
-    }
-    to_number(a) == to_number(b)
+    to_prim(a, Hint::Default).loose_eq(&to_prim(b, Hint::Default))
 }
 
 /// `a + b`.
@@ -405,18 +381,13 @@ pub fn bitwise(op: Bitwise, a: &Dynamic, b: &Dynamic) -> Dynamic {
 }
 
 /// The relational comparison of `a` and `b`: `None` when either is NaN.
+/// Both sides go through `ToPrimitive` with the number hint, so two dates
+/// compare by time, as in V8.
 pub fn compare(a: &Dynamic, b: &Dynamic) -> Option<Ordering> {
     if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
         return Some(x.cmp(&y));
     }
-    let pa = to_primitive(a);
-    let pb = to_primitive(b);
-    if (pa.is_string() || pa.is_char()) && (pb.is_string() || pb.is_char()) {
-        let sa = to_string(&pa);
-        let sb = to_string(&pb);
-        return Some(sa.encode_utf16().cmp(sb.encode_utf16()));
-    }
-    to_number(&pa).partial_cmp(&to_number(&pb))
+    to_prim(a, Hint::Number).compare(&to_prim(b, Hint::Number))
 }
 
 /// The length of a string in UTF-16 code units, as JavaScript counts it.
@@ -450,4 +421,32 @@ pub fn deep_clone(v: &Dynamic, depth: usize) -> JsResult<Dynamic> {
         return Ok(super::values::array(items));
     }
     Ok(v.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::testing::js;
+
+    #[test]
+    fn dates_compare_by_time() {
+        // V8 converts both sides with the number hint: 2001 > 1998, although
+        // "Sun Sep 09 2001" sorts before "Thu Jul 09 1998" as text.
+        let out = js(
+            "const a = new Date(1e12), b = new Date(9e11);\nmsg.payload = [a < b, a > b, a <= b, b < a, a < 2e12];\nreturn msg;",
+            json!({}),
+        );
+        assert_eq!(out["payload"], json!([false, true, false, true, true]));
+    }
+
+    #[test]
+    fn objects_to_number_through_their_text() {
+        // `Number(buffer)` reads the buffer's text, as V8 does.
+        let out = js(
+            "const b = Buffer.from('5');\nmsg.payload = [Number(b), b == 5, b < 6, Number([5]), Number({})];\nreturn msg;",
+            json!({}),
+        );
+        assert_eq!(out["payload"], json!([5, true, true, 5, null]));
+    }
 }
