@@ -968,12 +968,7 @@ fn single_tab_operations() {
 fn nodes_and_settings_describe_the_runtime() {
     let s = start_flow(&versioned_flow("/v", 1), &[], &[]);
     let nodes = get_json(&s, "/nodes", false);
-    let http_in = nodes
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["type"] == "http in")
-        .expect("http in is listed");
+    let http_in = listed_type(&nodes, "http in");
     assert_eq!(http_in["types"], json!(["http in"]));
     assert_eq!(http_in["category"], "network");
     assert_eq!(http_in["inputs"], 0);
@@ -1219,12 +1214,7 @@ fn tabs_implied_by_z_work_like_node_red() {
 fn the_editor_offers_every_method_an_http_in_node_serves() {
     let s = start_flow(&versioned_flow("/v", 1), &[], &[]);
     let nodes = get_json(&s, "/nodes", false);
-    let http_in = nodes
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["type"] == "http in")
-        .expect("http in is listed");
+    let http_in = listed_type(&nodes, "http in");
     let method = http_in["editor"]["fields"]
         .as_array()
         .unwrap()
@@ -1235,4 +1225,14 @@ fn the_editor_offers_every_method_an_http_in_node_serves() {
         method["options"],
         json!(["get", "post", "put", "delete", "patch", "options", "all"])
     );
+}
+
+/// The entry of `GET /nodes` for node type `name`.
+fn listed_type<'a>(nodes: &'a Value, name: &str) -> &'a Value {
+    nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["type"] == name)
+        .unwrap_or_else(|| panic!("{name} is listed"))
 }

@@ -74,11 +74,7 @@ fn a_body_trickling_below_the_minimum_rate_gets_408() {
     let elapsed = started.elapsed();
     let answer = String::from_utf8_lossy(&first[..got]).into_owned() + &read_all(&mut tcp);
     trickler.join().unwrap();
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(
-        answer.to_ascii_lowercase().contains("connection: close"),
-        "{answer}"
-    );
+    assert_408_and_closed(&answer);
     assert_eq!(
         json_body(&answer)["error"],
         "request body arrived slower than 100 bytes/s"
@@ -128,11 +124,7 @@ fn a_stalled_admin_body_gets_408_within_the_body_timeout() {
     .unwrap();
     let answer = read_all(&mut tcp);
     let elapsed = started.elapsed();
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(
-        answer.to_ascii_lowercase().contains("connection: close"),
-        "{answer}"
-    );
+    assert_408_and_closed(&answer);
     assert_eq!(json_body(&answer)["code"], "request_timeout", "{answer}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
@@ -152,11 +144,7 @@ fn a_stalled_body_on_a_route_reading_through_an_extractor_gets_408() {
     )
     .unwrap();
     let answer = read_all(&mut tcp);
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(
-        answer.to_ascii_lowercase().contains("connection: close"),
-        "{answer}"
-    );
+    assert_408_and_closed(&answer);
     assert_eq!(
         json_body(&answer)["error"],
         "request body not complete within 2 s"
@@ -410,5 +398,15 @@ fn idle_keep_alive_connections_do_not_count_against_their_address() {
         started.elapsed() < Duration::from_secs(4),
         "{:?}",
         started.elapsed()
+    );
+}
+
+/// A 408 answer that closes the connection (what is left of the body on the
+/// wire cannot frame another request).
+fn assert_408_and_closed(answer: &str) {
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
     );
 }
