@@ -19,10 +19,7 @@ pub fn error_message(text: &str) -> String {
     let result = s.value().and_then(|_| {
         s.ws();
         if s.pos < chars.len() {
-            Err(format!(
-                "Unexpected non-whitespace character after JSON at position {}",
-                s.js_pos(s.pos)
-            ))
+            Err(s.at("Unexpected non-whitespace character after", s.pos))
         } else {
             Ok(())
         }
@@ -48,8 +45,33 @@ impl Scanner<'_> {
             .sum()
     }
 
+    /// `<what> in JSON at position P (line L column C)`: V8 12 (Node.js 22,
+    /// which Node-RED 5 needs) adds the line and column; `\r\n`, `\r` and
+    /// `\n` each end a line, and columns count UTF-16 units from 1.
     fn at(&self, what: &str, i: usize) -> String {
-        format!("{what} in JSON at position {}", self.js_pos(i))
+        let i = i.min(self.chars.len());
+        let (mut line, mut line_start) = (1, 0);
+        let mut k = 0;
+        while k < i {
+            match self.chars[k] {
+                '\r' if self.chars.get(k + 1) == Some(&'\n') && k + 1 < i => {
+                    k += 1;
+                    line += 1;
+                    line_start = k + 1;
+                }
+                '\r' | '\n' => {
+                    line += 1;
+                    line_start = k + 1;
+                }
+                _ => {}
+            }
+            k += 1;
+        }
+        let column = self.js_pos(i) - self.js_pos(line_start) + 1;
+        format!(
+            "{what} in JSON at position {} (line {line} column {column})",
+            self.js_pos(i)
+        )
     }
 
     fn ws(&mut self) {
@@ -251,46 +273,111 @@ impl Scanner<'_> {
 mod tests {
     use super::error_message;
 
+    /// Recorded from Node.js 22's `JSON.parse` (the Node.js Node-RED 5 runs on).
     #[test]
-    fn messages_match_node_20() {
+    fn messages_match_node_22() {
         let cases = [
-            (
-                "{bad json",
-                "Expected property name or '}' in JSON at position 1",
-            ),
+            ("", "Unexpected end of JSON input"),
             ("abc", "Unexpected token 'a', \"abc\" is not valid JSON"),
             (
+                "{a:1}",
+                "Expected property name or '}' in JSON at position 1 (line 1 column 2)",
+            ),
+            (
+                "{bad json",
+                "Expected property name or '}' in JSON at position 1 (line 1 column 2)",
+            ),
+            (
                 "{\"a\":1,}",
-                "Expected double-quoted property name in JSON at position 7",
+                "Expected double-quoted property name in JSON at position 7 (line 1 column 8)",
             ),
             ("[1,]", "Unexpected token ']', \"[1,]\" is not valid JSON"),
             (
                 "{\"a\" 1}",
-                "Expected ':' after property name in JSON at position 5",
+                "Expected ':' after property name in JSON at position 5 (line 1 column 6)",
             ),
-            ("", "Unexpected end of JSON input"),
+            (
+                "{\"a\":1 \"b\":2}",
+                "Expected ',' or '}' after property value in JSON at position 7 (line 1 column 8)",
+            ),
+            (
+                "[1 2]",
+                "Expected ',' or ']' after array element in JSON at position 3 (line 1 column 4)",
+            ),
+            (
+                "\"abc",
+                "Unterminated string in JSON at position 4 (line 1 column 5)",
+            ),
+            (
+                "{\"a\":1}x",
+                "Unexpected non-whitespace character after JSON at position 7 (line 1 column 8)",
+            ),
             (
                 "{\"a\":1} x",
-                "Unexpected non-whitespace character after JSON at position 8",
+                "Unexpected non-whitespace character after JSON at position 8 (line 1 column 9)",
             ),
             ("tru", "Unexpected end of JSON input"),
             (
-                "[1 2]",
-                "Expected ',' or ']' after array element in JSON at position 3",
+                "1.",
+                "Unterminated fractional number in JSON at position 2 (line 1 column 3)",
             ),
-            ("\"abc", "Unterminated string in JSON at position 4"),
-            ("01", "Unexpected number in JSON at position 1"),
-            ("[\"a\\x\"]", "Bad escaped character in JSON at position 4"),
+            (
+                "-",
+                "No number after minus sign in JSON at position 1 (line 1 column 2)",
+            ),
+            (
+                "-x",
+                "No number after minus sign in JSON at position 1 (line 1 column 2)",
+            ),
+            (
+                "\"a\nb\"",
+                "Bad control character in string literal in JSON at position 2 (line 1 column 3)",
+            ),
+            (
+                "{\"aaaaaaaaaaaaaaaa\": x}",
+                "Unexpected token 'x', ...\"aaaaaaa\": x}\" is not valid JSON",
+            ),
+            (
+                "[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", x, \"bbbbbbbbbbbbbbbbbbbbbbbbbb\"]",
+                "Unexpected token 'x', ...\"aaaaaaa\", x, \"bbbbbb\"... is not valid JSON",
+            ),
             (
                 "{\"looooooooooooooooooooong\": nope}",
                 "Unexpected token 'o', ...\"oooong\": nope}\" is not valid JSON",
             ),
             (
-                "1e+",
-                "Exponent part is missing a number in JSON at position 3",
+                "01",
+                "Unexpected number in JSON at position 1 (line 1 column 2)",
             ),
-            ("-x", "No number after minus sign in JSON at position 1"),
-            ("\"\\u12\"", "Bad Unicode escape in JSON at position 5"),
+            (
+                "\"\\x\"",
+                "Bad escaped character in JSON at position 2 (line 1 column 3)",
+            ),
+            (
+                "[\"a\\x\"]",
+                "Bad escaped character in JSON at position 4 (line 1 column 5)",
+            ),
+            (
+                "1e+",
+                "Exponent part is missing a number in JSON at position 3 (line 1 column 4)",
+            ),
+            (
+                "\"\\u12\"",
+                "Bad Unicode escape in JSON at position 5 (line 1 column 6)",
+            ),
+            ("undefined", "\"undefined\" is not valid JSON"),
+            (
+                "{\r\n\"a\"\r:1,\rx}",
+                "Expected double-quoted property name in JSON at position 11 (line 4 column 1)",
+            ),
+            (
+                "\n\n  [1 2]",
+                "Expected ',' or ']' after array element in JSON at position 7 (line 3 column 6)",
+            ),
+            (
+                "[\"😀\" 1]",
+                "Expected ',' or ']' after array element in JSON at position 6 (line 1 column 7)",
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(error_message(text), want, "for {text:?}");

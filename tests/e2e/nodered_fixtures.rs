@@ -1,0 +1,131 @@
+//! Replays the fixture sets under `tests/fixtures/nodered/<set>/` against the
+//! real flowgate binary and compares every answer with what real Node-RED
+//! answered (recorded by `scripts/record-nodered-fixtures`): status, content
+//! type and body (JSON bodies compared as values, so incidental key order does
+//! not matter). One test per set, so one feature's regression does not hide
+//! another's.
+
+use crate::common;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn read_json(set: &str, name: &str) -> Value {
+    let path = common::repo_root()
+        .join("tests/fixtures/nodered")
+        .join(set)
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn same_body(content_type: &str, expected: &str, actual: &str) -> bool {
+    if content_type.starts_with("application/json") {
+        let e: Result<Value, _> = serde_json::from_str(expected);
+        let a: Result<Value, _> = serde_json::from_str(actual);
+        if let (Ok(e), Ok(a)) = (e, a) {
+            return e == a;
+        }
+    }
+    expected == actual
+}
+
+/// Send one case, retrying while `wait_for` is not in the body yet.
+fn answer(
+    client: &reqwest::blocking::Client,
+    server: &common::Server,
+    case: &Value,
+) -> (u16, String, String) {
+    let name = case["name"].as_str().unwrap();
+    let method: reqwest::Method = case["method"].as_str().unwrap().parse().unwrap();
+    let url = server.url(case["path"].as_str().unwrap());
+    let wait_for = case["wait_for"].as_str();
+    let mut attempt = 0;
+    loop {
+        let mut req = client.request(method.clone(), &url);
+        if let Some(headers) = case["headers"].as_object() {
+            for (k, v) in headers {
+                req = req.header(k.as_str(), v.as_str().unwrap_or_default());
+            }
+        }
+        if let Some(j) = case.get("json") {
+            req = req.json(j);
+        }
+        if let Some(t) = case["text"].as_str() {
+            req = req.header("content-type", "text/plain").body(t.to_owned());
+        }
+        let res = req.send().unwrap_or_else(|e| panic!("{name}: {e}"));
+        let status = res.status().as_u16();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = res.text().unwrap();
+        attempt += 1;
+        match wait_for {
+            Some(w) if !body.contains(w) && attempt < 50 => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            _ => return (status, ct, body),
+        }
+    }
+}
+
+/// Run set `set`'s flow in flowgate and replay its cases.
+fn replay(set: &str) {
+    let dir = common::repo_root().join("tests/fixtures/nodered").join(set);
+    let flow = std::fs::read_to_string(dir.join("flow.json")).unwrap();
+    let env: Vec<(String, String)> = match std::fs::read_to_string(dir.join("env.json")) {
+        Ok(text) => serde_json::from_str::<serde_json::Map<String, Value>>(&text)
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = common::Server::start_with(&flow, &[], &env);
+    let client = common::client();
+    let cases = read_json(set, "cases.json");
+    let recorded = read_json(set, "recorded.json");
+    let (cases, recorded) = (cases.as_array().unwrap(), recorded.as_array().unwrap());
+    assert_eq!(
+        cases.len(),
+        recorded.len(),
+        "{set}: recorded.json is out of date"
+    );
+    let mut failures = Vec::new();
+    for (case, want) in cases.iter().zip(recorded) {
+        let name = case["name"].as_str().unwrap();
+        assert_eq!(
+            want["name"], case["name"],
+            "{set}: recorded.json is out of date"
+        );
+        let (status, content_type, body) = answer(&client, &server, case);
+        let want_status = want["status"].as_u64().unwrap() as u16;
+        let want_ct = want["content_type"].as_str().unwrap_or("");
+        let want_body = want["body"].as_str().unwrap();
+        if status != want_status || content_type != want_ct || !same_body(want_ct, want_body, &body)
+        {
+            failures.push(format!(
+                "{name}:\n  node-red: {want_status} {want_ct} {want_body}\n  flowgate: {status} {content_type} {body}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{set}: {} of {} answers differ from Node-RED:\n{}\nlogs:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n"),
+        server.logs()
+    );
+}
+
+/// Change, switch, template, json, inject, delay and link nodes.
+#[test]
+fn core_nodes_answer_like_node_red() {
+    replay("core");
+}
