@@ -4,6 +4,7 @@
 
 pub mod msgpath;
 pub mod mustache;
+pub mod reference;
 pub mod settings;
 pub mod typed_value;
 pub mod util;

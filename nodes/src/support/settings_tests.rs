@@ -57,12 +57,16 @@ fn check<S: NodeSettings>(node_type: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Every node type but `function` (its own crate's settings), with its check.
+/// Every node type, with its check.
 fn all() -> Vec<(&'static str, Result<(), String>)> {
     vec![
         (
             "http in",
             check::<crate::network::http_in::HttpInSettings>("http in"),
+        ),
+        (
+            "function",
+            check::<crate::function::function_node::FunctionSettings>("function"),
         ),
         (
             "http response",
@@ -160,13 +164,10 @@ fn every_node_type_has_typed_settings() {
         .types()
         .into_iter()
         .map(|t| t.name)
-        .filter(|t| !checked.contains(t) && !NOT_CHECKED.contains(t))
+        .filter(|t| !checked.contains(t))
         .collect();
     assert!(missing.is_empty(), "no settings check for {missing:?}");
 }
-
-/// `function` describes its settings in its own crate.
-const NOT_CHECKED: &[&str] = &["function"];
 
 #[test]
 fn http_in_offers_every_method_it_serves() {
