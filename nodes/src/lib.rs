@@ -26,6 +26,8 @@ pub fn registry() -> Registry {
     r.register(common::inject::node_type());
     r.register(function::change::node_type());
     r.register(function::switch::node_type());
+    r.register(function::range::node_type());
+    r.register(function::rbe::node_type());
     r.register(common::debug::node_type());
     r.register(parsers::json::node_type());
     r.register(function::template::node_type());

@@ -129,3 +129,10 @@ fn replay(set: &str) {
 fn core_nodes_answer_like_node_red() {
     replay("core");
 }
+
+/// `range` (scale, clamp, roll, drop, round) and `rbe` (filter: every mode,
+/// topics, resets, percentage bands, start values).
+#[test]
+fn range_and_filter_answer_like_node_red() {
+    replay("range-filter");
+}

@@ -4,5 +4,7 @@
 pub mod change;
 pub mod delay;
 pub mod function_node;
+pub mod range;
+pub mod rbe;
 pub mod switch;
 pub mod template;

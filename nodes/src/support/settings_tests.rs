@@ -65,6 +65,11 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
             check::<crate::network::http_in::HttpInSettings>("http in"),
         ),
         (
+            "range",
+            check::<crate::function::range::RangeSettings>("range"),
+        ),
+        ("rbe", check::<crate::function::rbe::RbeSettings>("rbe")),
+        (
             "function",
             check::<crate::function::function_node::FunctionSettings>("function"),
         ),
