@@ -136,3 +136,10 @@ fn core_nodes_answer_like_node_red() {
 fn range_and_filter_answer_like_node_red() {
     replay("range-filter");
 }
+
+/// `trigger`: send then wait, extend, block until reset, per topic, loop,
+/// second output, every kind of value for both messages.
+#[test]
+fn trigger_answers_like_node_red() {
+    replay("trigger");
+}

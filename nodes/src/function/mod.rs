@@ -8,3 +8,4 @@ pub mod range;
 pub mod rbe;
 pub mod switch;
 pub mod template;
+pub mod trigger;

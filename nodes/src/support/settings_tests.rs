@@ -70,6 +70,10 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
         ),
         ("rbe", check::<crate::function::rbe::RbeSettings>("rbe")),
         (
+            "trigger",
+            check::<crate::function::trigger::TriggerSettings>("trigger"),
+        ),
+        (
             "function",
             check::<crate::function::function_node::FunctionSettings>("function"),
         ),
