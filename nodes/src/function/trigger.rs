@@ -21,7 +21,7 @@ use tokio::task::AbortHandle;
 use crate::support::js;
 use crate::support::msgpath::PropPath;
 use crate::support::mustache::{self, Template};
-use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
+use crate::support::settings::{self, de, Choice, Choices, Field, Initial, Kind, NodeSettings};
 use crate::support::typed_value::{Contexts, TypedValue};
 use crate::support::util::publish_status;
 
@@ -75,10 +75,59 @@ pub struct TriggerSettings {
     pub outputs: Option<f64>,
 }
 
+/// The value types Node-RED's editor offers for `op1`; `val` is what it
+/// writes into a new node (text, or a boolean or null by its text).
+const OP1_TYPES: &[Choice] = &[
+    Choice::plain("val"),
+    Choice::plain("str"),
+    Choice::plain("num"),
+    Choice::plain("bool"),
+    Choice::plain("json"),
+    Choice::plain("bin"),
+    Choice::plain("date"),
+    Choice::plain("env"),
+    Choice::plain("flow"),
+    Choice::plain("global"),
+    Choice {
+        value: "pay",
+        label: Some("the existing msg object"),
+    },
+    Choice {
+        value: "nul",
+        label: Some("nothing"),
+    },
+];
+
+/// `op2`'s types: `op1`'s plus the latest message.
+const OP2_TYPES: &[Choice] = &[
+    Choice::plain("val"),
+    Choice::plain("str"),
+    Choice::plain("num"),
+    Choice::plain("bool"),
+    Choice::plain("json"),
+    Choice::plain("bin"),
+    Choice::plain("date"),
+    Choice::plain("env"),
+    Choice::plain("flow"),
+    Choice::plain("global"),
+    Choice {
+        value: "pay",
+        label: Some("the original msg object"),
+    },
+    Choice {
+        value: "payl",
+        label: Some("the latest msg object"),
+    },
+    Choice {
+        value: "nul",
+        label: Some("nothing"),
+    },
+];
+
 impl NodeSettings for TriggerSettings {
     const FIELDS: &'static [Field] = &[
         Field::new("op1", Kind::Typed, Initial::Str("1")).label("Send"),
-        Field::new("op1type", Kind::Text, Initial::Str("val")).hidden(),
+        Field::new("op1type", Kind::Select(OP1_TYPES), Initial::Str("val")).label("Send type"),
         Field::new("duration", Kind::Number, Initial::Str("250")).required(),
         Field::select("units", Units::CHOICES, "ms"),
         Field::new("extend", Kind::Checkbox, Initial::Str("false"))
@@ -86,7 +135,7 @@ impl NodeSettings for TriggerSettings {
         Field::new("overrideDelay", Kind::Checkbox, Initial::Str("false"))
             .label("override delay with msg.delay"),
         Field::new("op2", Kind::Typed, Initial::Str("0")).label("then send"),
-        Field::new("op2type", Kind::Text, Initial::Str("val")).hidden(),
+        Field::new("op2type", Kind::Select(OP2_TYPES), Initial::Str("val")).label("then send type"),
         Field::text("reset", "")
             .label("Reset the trigger if msg.reset is set or msg.payload equals"),
         Field::select("bytopic", ByTopic::CHOICES, "all").label("Handling"),
