@@ -643,3 +643,79 @@ impl Node for Trigger {
         self.handle.lock().take();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::{self, Sink};
+    use serde_json::{json, Value};
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    fn flow(id: &str, settings: Value) -> Value {
+        let mut node = settings;
+        node["id"] = json!(id);
+        node["type"] = json!("trigger");
+        node["z"] = json!("t");
+        node["wires"] = if node["outputs"] == json!(2) {
+            json!([[format!("{id}-out")], [format!("{id}-second")]])
+        } else {
+            json!([[format!("{id}-out")]])
+        };
+        json!([node,
+            {"id": format!("{id}-out"), "type": "test sink", "z": "t", "wires": []},
+            {"id": format!("{id}-second"), "type": "test sink", "z": "t", "wires": []}])
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sends_then_sends_again_after_the_duration() {
+        let rt = testkit::start(flow("tg1", json!({"duration": "2", "units": "s"})));
+        let mut out = Sink::new("tg1-out");
+        let start = Instant::now();
+        testkit::inject(&rt, "tg1", json!({"payload": "x"})).await;
+        assert_eq!(out.next().await.body["payload"], json!("1"));
+        // Held while the timer runs: a second message sends nothing.
+        testkit::inject(&rt, "tg1", json!({"payload": "y"})).await;
+        assert_eq!(out.next().await.body["payload"], json!("0"));
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+        assert!(out.try_next().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn extend_restarts_the_timer_and_reset_cancels_it() {
+        let rt = testkit::start(flow(
+            "tg2",
+            json!({"duration": "100", "extend": true, "outputs": 2}),
+        ));
+        let (mut out, mut second) = (Sink::new("tg2-out"), Sink::new("tg2-second"));
+        let start = Instant::now();
+        testkit::inject(&rt, "tg2", json!({"payload": 1})).await;
+        assert_eq!(out.next().await.body["payload"], json!("1"));
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        testkit::inject(&rt, "tg2", json!({"payload": 2})).await;
+        assert_eq!(second.next().await.body["payload"], json!("0"));
+        assert_eq!(start.elapsed(), Duration::from_millis(180));
+        testkit::inject(&rt, "tg2", json!({"payload": 3})).await;
+        assert_eq!(out.next().await.body["payload"], json!("1"));
+        testkit::inject(&rt, "tg2", json!({"reset": true})).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(second.try_next().is_none(), "a reset cancels the timer");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_negative_duration_resends_until_reset() {
+        let rt = testkit::start(flow(
+            "tg3",
+            json!({"duration": "-1", "units": "s", "op1": "tick", "op1type": "str"}),
+        ));
+        let mut out = Sink::new("tg3-out");
+        let start = Instant::now();
+        testkit::inject(&rt, "tg3", json!({"payload": 0})).await;
+        for n in 0..3 {
+            assert_eq!(out.next().await.body["payload"], json!("tick"));
+            assert_eq!(start.elapsed(), Duration::from_secs(n));
+        }
+        testkit::inject(&rt, "tg3", json!({"reset": 1})).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(out.try_next().is_none(), "the loop stops on reset");
+    }
+}
