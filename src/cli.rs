@@ -45,6 +45,10 @@ struct FlowArgs {
     /// Credentials file (default: <flows>_cred.json beside the flow file).
     #[arg(long, env = "FLOWGATE_CREDENTIALS")]
     credentials: Option<PathBuf>,
+    /// Let `exec` nodes run commands on this host (off: a flow with an
+    /// `exec` node is refused, naming the node and this flag).
+    #[arg(long)]
+    allow_exec: bool,
 }
 
 #[derive(Args)]
@@ -204,6 +208,7 @@ fn settings_for(flow: &FlowArgs, app: &AppOptions, registry: &Registry) -> Setti
         credentials_path: flow.credentials.clone(),
         credential_key: credential_key_from_env(),
         reserved_paths: app.reserved_paths(registry),
+        allow_exec: flow.allow_exec,
         ..Settings::default()
     }
 }

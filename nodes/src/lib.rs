@@ -29,6 +29,7 @@ pub fn registry() -> Registry {
     r.register(function::range::node_type());
     r.register(function::rbe::node_type());
     r.register(function::trigger::node_type());
+    r.register(function::exec::node_type());
     r.register(common::debug::node_type());
     r.register(parsers::json::node_type());
     r.register(function::template::node_type());

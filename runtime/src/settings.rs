@@ -33,6 +33,10 @@ pub struct Settings {
     /// The flow is only being validated (`flowgate check`): nothing is
     /// started or saved, so node types should not announce side effects.
     pub validate_only: bool,
+    /// Whether `exec` nodes may run commands (`--allow-exec`): off by
+    /// default, so a flow deployed through the admin API cannot start
+    /// programs on the host unless whoever started the runtime said so.
+    pub allow_exec: bool,
 }
 
 impl Default for Settings {
@@ -48,6 +52,7 @@ impl Default for Settings {
             credential_key: None,
             reserved_paths: Vec::new(),
             validate_only: false,
+            allow_exec: false,
         }
     }
 }

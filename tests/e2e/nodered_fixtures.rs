@@ -86,7 +86,13 @@ fn replay(set: &str) {
         Err(_) => Vec::new(),
     };
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let server = common::Server::start_with(&flow, &[], &env);
+    // flowgate's own flags the set needs (Node-RED has no equivalent).
+    let args: Vec<String> = match std::fs::read_to_string(dir.join("args.json")) {
+        Ok(text) => serde_json::from_str(&text).unwrap(),
+        Err(_) => Vec::new(),
+    };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = common::Server::start_with(&flow, &args, &env);
     let client = common::client();
     let cases = read_json(set, "cases.json");
     let recorded = read_json(set, "recorded.json");
@@ -142,4 +148,11 @@ fn range_and_filter_answer_like_node_red() {
 #[test]
 fn trigger_answers_like_node_red() {
     replay("trigger");
+}
+
+/// `exec` in exec and spawn mode: appended properties, stderr, return codes,
+/// unknown commands, timeouts, `msg.kill`, old-style return codes.
+#[test]
+fn exec_answers_like_node_red() {
+    replay("exec");
 }

@@ -3,6 +3,7 @@
 
 pub mod change;
 pub mod delay;
+pub mod exec;
 pub mod function_node;
 pub mod range;
 pub mod rbe;

@@ -73,6 +73,7 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
             "trigger",
             check::<crate::function::trigger::TriggerSettings>("trigger"),
         ),
+        ("exec", check::<crate::function::exec::ExecSettings>("exec")),
         (
             "function",
             check::<crate::function::function_node::FunctionSettings>("function"),
