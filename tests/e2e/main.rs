@@ -14,6 +14,7 @@ mod core_loader;
 mod deploy_files;
 mod engine_inprocess;
 mod example_flows;
+mod express_routes;
 mod flow_env;
 mod function_node;
 mod http_limits;
