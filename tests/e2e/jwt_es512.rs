@@ -34,11 +34,19 @@ fn openssl_pair(dir: &Path) -> (String, String) {
     openssl(
         dir,
         &[
-            "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521", "-out",
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-521",
+            "-out",
             "priv.pem",
         ],
     );
-    openssl(dir, &["pkey", "-in", "priv.pem", "-pubout", "-out", "pub.pem"]);
+    openssl(
+        dir,
+        &["pkey", "-in", "priv.pem", "-pubout", "-out", "pub.pem"],
+    );
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
     (read("priv.pem"), read("pub.pem"))
 }
@@ -95,7 +103,13 @@ fn openssl_verifies(dir: &Path, token: &str) -> bool {
     std::fs::write(dir.join("sig.der"), raw_to_der(&raw)).unwrap();
     let out = Command::new("openssl")
         .args([
-            "dgst", "-sha512", "-verify", "pub.pem", "-signature", "sig.der", "msg",
+            "dgst",
+            "-sha512",
+            "-verify",
+            "pub.pem",
+            "-signature",
+            "sig.der",
+            "msg",
         ])
         .current_dir(dir)
         .output()
@@ -169,12 +183,18 @@ fn jwt_config_signs_es512_that_openssl_verifies_and_publishes_the_p521_jwk() {
         .unwrap();
     assert_eq!(r.status(), 200, "{}", s.logs());
     let token = r.text().unwrap();
-    let header: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap())
-            .unwrap();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(header["alg"], "ES512");
     assert_eq!(header["kid"], "es512-1");
-    assert!(openssl_verifies(keys.path(), &token), "openssl rejects {token}");
+    assert!(
+        openssl_verifies(keys.path(), &token),
+        "openssl rejects {token}"
+    );
     let r = client()
         .get(s.url("/verify"))
         .bearer_auth(&token)
@@ -191,7 +211,12 @@ fn jwt_config_signs_es512_that_openssl_verifies_and_publishes_the_p521_jwk() {
     let key = &jwks["keys"][0];
     assert_eq!(
         (&key["kty"], &key["crv"], &key["alg"], &key["kid"]),
-        (&json!("EC"), &json!("P-521"), &json!("ES512"), &json!("es512-1"))
+        (
+            &json!("EC"),
+            &json!("P-521"),
+            &json!("ES512"),
+            &json!("es512-1")
+        )
     );
     for c in ["x", "y"] {
         let bytes = URL_SAFE_NO_PAD.decode(key[c].as_str().unwrap()).unwrap();
@@ -215,7 +240,11 @@ fn tokens_signed_by_openssl_verify_and_tampered_ones_do_not() {
     let (_, public) = openssl_pair(keys.path());
     let s = start(verify_flow(&public, json!(["ES512"])), json!({}));
     let token = openssl_token(keys.path(), &json!({"sub": "from-openssl", "exp": exp()}));
-    let r = client().get(s.url("/v")).bearer_auth(&token).send().unwrap();
+    let r = client()
+        .get(s.url("/v"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200, "{}", s.logs());
     assert_eq!(r.json::<Value>().unwrap()["sub"], "from-openssl");
 
@@ -242,18 +271,26 @@ fn an_es512_token_is_refused_by_a_p256_key() {
     openssl(
         keys.path(),
         &[
-            "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
             "p256.pem",
         ],
     );
     let p256 = openssl(keys.path(), &["pkey", "-in", "p256.pem", "-pubout"]);
     let s = start(verify_flow(&p256, json!(["ES256", "ES512"])), json!({}));
-    let r = client().get(s.url("/v")).bearer_auth(&token).send().unwrap();
+    let r = client()
+        .get(s.url("/v"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    // The contrib node reports node-red-contrib-jwt's text for a key that
+    // cannot check the token's algorithm.
     assert_eq!(r.status(), 401);
-    assert_eq!(
-        r.json::<Value>().unwrap()["error"],
-        "algorithm ES512 does not match the key"
-    );
+    assert_eq!(r.json::<Value>().unwrap()["error"], "invalid algorithm");
 }
 
 #[test]
@@ -274,7 +311,10 @@ fn jwt_sign_signs_es512_that_openssl_verifies() {
         .unwrap();
     assert_eq!(r.status(), 200, "{}", s.logs());
     let token = r.text().unwrap();
-    assert!(openssl_verifies(keys.path(), &token), "openssl rejects {token}");
+    assert!(
+        openssl_verifies(keys.path(), &token),
+        "openssl rejects {token}"
+    );
 }
 
 #[test]

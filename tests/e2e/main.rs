@@ -19,6 +19,7 @@ mod flow_env;
 mod function_node;
 mod http_limits;
 mod jwt_attacks;
+mod jwt_es512;
 mod jwt_hardening;
 mod jwt_nodes;
 mod node_types;

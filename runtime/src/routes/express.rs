@@ -43,6 +43,18 @@ pub struct Compiled {
     /// For a path of plain text only: that text lower-cased without its
     /// trailing slash, so it can be looked up without running the regex.
     pub literal: Option<String>,
+    /// ASCII text every matching request path starts with (lower-cased),
+    /// so most routes are passed over without running their expression.
+    pub prefix: String,
+}
+
+impl Compiled {
+    /// Whether `path` may match: it starts with the route's plain prefix.
+    pub fn may_match(&self, path: &str) -> bool {
+        path.as_bytes()
+            .get(..self.prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(self.prefix.as_bytes()))
+    }
 }
 
 /// Compile an Express 4 path (starting with `/`).
@@ -54,14 +66,21 @@ pub fn compile(path: &str) -> Result<Compiled, String> {
         .map_err(|e| format!("url \"{path}\" is not a valid route ({e})"))?;
     let literal = (identity == body.to_ascii_lowercase()
         && path.is_ascii()
+        && !path.ends_with("//")
         && !path.contains(SPECIAL)
         && !path.contains(['\\', '.', '*', ':']))
     .then(|| strip_slash(&identity).to_owned());
+    let prefix = literal_prefix(path);
     Ok(Compiled {
         regex,
         keys,
         identity: format!("{identity}{tail}"),
         literal,
+        prefix: if prefix.is_ascii() {
+            prefix
+        } else {
+            String::new()
+        },
     })
 }
 

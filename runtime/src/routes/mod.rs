@@ -5,7 +5,8 @@
 //! and the first endpoint in registration order (Node-RED's node start
 //! order, [`order`]) whose path and method match wins. Plain-text paths, the
 //! common case, are found through a hash map instead of running their
-//! expressions; patterned ones are tried in order.
+//! expressions; patterned ones are tried in order, each passed over at the
+//! cost of a prefix comparison unless the request starts with its plain text.
 
 pub mod express;
 pub mod order;
@@ -148,7 +149,11 @@ impl RouteTable {
                 (literal.next().expect("peeked"), None)
             } else {
                 let p = patterned.next().expect("peeked");
-                match self.routes[p].compiled.regex.find(path) {
+                let compiled = &self.routes[p].compiled;
+                if !compiled.may_match(path) {
+                    continue;
+                }
+                match compiled.regex.find(path) {
                     Some(m) => (p, Some(m)),
                     None => continue,
                 }
