@@ -1,10 +1,11 @@
 //! Issuing and checking tokens: registered claims added on generate, and on
 //! verify every check with a reason precise enough to put in a 401 answer.
 //!
-//! Signatures are made and checked by [`keys::sign`] and [`keys::verify`]; the claim checks are
-//! our own so each failure has its own reason (`token expired`, `audience
-//! mismatch`, `missing scope: …`) and follows Node's `jsonwebtoken` on the
-//! edges users notice (a token is expired *at* its `exp` second).
+//! Signatures are made and checked by [`keys::sign`] and [`keys::verify`];
+//! the claim checks are our own so each failure has its own reason (`token
+//! expired`, `audience mismatch`, `missing scope: …`) and follows Node's
+//! `jsonwebtoken` on the edges users notice (a token is expired *at* its
+//! `exp` second).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

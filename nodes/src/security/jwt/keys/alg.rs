@@ -56,7 +56,7 @@ impl Algorithm {
     ];
 
     /// The JOSE name.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Algorithm::HS256 => "HS256",
             Algorithm::HS384 => "HS384",

@@ -30,22 +30,17 @@ pub use alg::{
 };
 pub use jwk::{parse_jwk, parse_set_key, single_jwk, thumbprint, JwkKey, SetKey};
 
-/// Every algorithm flowgate signs and verifies, by its JOSE name.
-pub const ALGORITHMS: &[Choice] = &[
-    Choice::plain("HS256"),
-    Choice::plain("HS384"),
-    Choice::plain("HS512"),
-    Choice::plain("RS256"),
-    Choice::plain("RS384"),
-    Choice::plain("RS512"),
-    Choice::plain("PS256"),
-    Choice::plain("PS384"),
-    Choice::plain("PS512"),
-    Choice::plain("ES256"),
-    Choice::plain("ES384"),
-    Choice::plain("ES512"),
-    Choice::plain("EdDSA"),
-];
+/// Every algorithm flowgate signs and verifies, by its JOSE name, as the
+/// editor's choices.
+pub const ALGORITHMS: &[Choice] = &{
+    let mut choices = [Choice::plain(""); Algorithm::ALL.len()];
+    let mut i = 0;
+    while i < choices.len() {
+        choices[i] = Choice::plain(Algorithm::ALL[i].name());
+        i += 1;
+    }
+    choices
+};
 
 /// Size of generated RSA keys.
 pub const RSA_BITS: usize = 2048;
