@@ -139,18 +139,19 @@ impl Header {
     }
 }
 
-/// A key that signs.
+/// A key that signs. (P-521 keys are boxed: several times the size of
+/// the others.)
 #[derive(Clone)]
 pub enum EncodingKey {
     Jwt(jsonwebtoken::EncodingKey),
-    P521(p521::ecdsa::SigningKey),
+    P521(Box<p521::ecdsa::SigningKey>),
 }
 
 /// A key that verifies.
 #[derive(Clone)]
 pub enum DecodingKey {
     Jwt(jsonwebtoken::DecodingKey),
-    P521(p521::ecdsa::VerifyingKey),
+    P521(Box<p521::ecdsa::VerifyingKey>),
 }
 
 impl EncodingKey {

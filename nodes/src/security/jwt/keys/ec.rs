@@ -53,14 +53,14 @@ impl JwsCurve for p521::NistP521 {
     const CRV: &'static str = "P-521";
     fn signing(key: &elliptic_curve::SecretKey<Self>) -> Result<EncodingKey, KeyError> {
         p521::ecdsa::SigningKey::from_bytes(&key.to_bytes())
-            .map(EncodingKey::P521)
+            .map(|k| EncodingKey::P521(Box::new(k)))
             .map_err(|e| KeyError::Invalid(format!("not a P-521 key: {e}")))
     }
     fn verifying(key: &elliptic_curve::PublicKey<Self>) -> DecodingKey {
-        DecodingKey::P521(
+        DecodingKey::P521(Box::new(
             p521::ecdsa::VerifyingKey::from_affine(*key.as_affine())
                 .expect("a public key is never the identity"),
-        )
+        ))
     }
 }
 
