@@ -474,9 +474,13 @@ impl<'a> Passes<'a> {
                 ));
             }
         }
-        let inputs: Vec<RouteInput<'_>> = built
-            .routes
-            .iter()
+        // Registered in Node-RED's start order: the first of two
+        // overlapping routes answers.
+        let order = crate::routes::order::StartOrder::of(self.nodes);
+        let mut registered: Vec<&(usize, RouteSpec)> = built.routes.iter().collect();
+        registered.sort_by_key(|(i, _)| order.key(built.configs[*i]));
+        let inputs: Vec<RouteInput<'_>> = registered
+            .into_iter()
             .map(|(i, r)| {
                 let n = built.configs[*i];
                 RouteInput {
@@ -549,10 +553,11 @@ pub fn revision(nodes: &[NodeConfig]) -> String {
 }
 
 /// The reserved prefix an `http in` path falls under, if any. Paths compare
-/// the way routes match (case-insensitive, trailing slash ignored); a path
-/// starting with a `:param` shadows nothing, since built-in routes win.
+/// the way routes match (case-insensitive, trailing slash ignored), by the
+/// plain text before their first parameter or pattern; a path starting with
+/// one shadows nothing, since built-in routes win.
 fn reserved_collision<'a>(path: &str, reserved: &'a [String]) -> Option<&'a str> {
-    let (key, _) = crate::routes::normalize(path).ok()?;
+    let key = crate::routes::express::literal_prefix(path);
     reserved
         .iter()
         .find(|prefix| {

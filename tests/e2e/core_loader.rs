@@ -118,11 +118,11 @@ fn env_references_are_substituted_at_load() {
     assert!(out.status.success());
     let out = std::process::Command::new(common::binary())
         .args(["check", path.to_str().unwrap()])
-        .env("FG_TEST_URL", "/bad/:")
+        .env("FG_TEST_URL", "/bad/:id([)")
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid parameter"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a valid route"));
 }
 
 #[test]

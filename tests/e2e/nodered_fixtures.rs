@@ -156,3 +156,11 @@ fn trigger_answers_like_node_red() {
 fn exec_answers_like_node_red() {
     replay("exec");
 }
+
+/// `http in` urls in Express 4's syntax (named, optional, patterned and
+/// wildcard parameters, unnamed groups) with their `req.params`, and which of
+/// overlapping routes answers, on one tab and across tabs.
+#[test]
+fn express_routes_answer_like_node_red() {
+    replay("routes");
+}
