@@ -10,6 +10,7 @@ use crate::context::ContextRegistry;
 use crate::credentials::{Credentials, History};
 use crate::engine::{Flows, RunNode};
 use crate::envsubst;
+use crate::flow_env::EnvChain;
 use crate::error::{LoadError, Problem};
 use crate::events::Events;
 use crate::graph::{self, FlowGraph};
@@ -18,7 +19,9 @@ use crate::model::{FlowFile, Kind, NodeConfig};
 use crate::node::HandleSlot;
 use crate::registry::{BuildCx, ConfigFactory, ConfigObject, NodeKind, Registry, RouteSpec};
 use crate::routes::{RouteInput, RouteTable};
+use crate::scopes::{Scopes, GLOBAL_CONFIG};
 use crate::settings::Settings;
+use crate::subflow;
 
 /// What every load needs from the runtime around it.
 #[derive(Clone)]
@@ -100,7 +103,22 @@ pub fn load_reusing(
         problems: Vec::new(),
     };
     pass.check_ids();
-    let scopes = Scopes::read(&file.nodes);
+    let disabled_tabs = Scopes::disabled_tabs(&file.nodes);
+    let expanded = subflow::expand(&file.nodes, |n| {
+        !n.disabled && !n.z.as_ref().is_some_and(|z| disabled_tabs.contains(z))
+    });
+    pass.nodes = &expanded.nodes;
+    pass.problems.extend(expanded.problems.iter().cloned());
+    let scopes = Scopes::read(
+        &expanded.nodes,
+        &expanded.instances,
+        &expanded.aliases,
+        &pass.credentials,
+        &mut pass.problems,
+    );
+    for (id, instance) in &expanded.instances {
+        env.contexts.subflow(id, &instance.parent);
+    }
     pass.check_types();
     let configs = pass.build_configs(&scopes);
     let mut runnables = pass.build_runnables(&scopes, &configs);
@@ -118,7 +136,7 @@ pub fn load_reusing(
     }
     let run_nodes = runnables.nodes;
     let rev = file.rev.clone().unwrap_or_else(|| revision(&file.nodes));
-    let groups = group_parents(&file.nodes);
+    let groups = group_parents(&expanded.nodes);
     let mut flows = Flows::new(
         run_nodes,
         graph,
@@ -129,6 +147,11 @@ pub fn load_reusing(
         env.settings.clone(),
     );
     flows.groups = groups;
+    flows.subflows = expanded
+        .instances
+        .iter()
+        .map(|(id, i)| (id.clone(), i.status_port))
+        .collect();
     flows.events = Some(env.events.clone());
     Ok(Loaded {
         flows: Arc::new(flows),
@@ -146,64 +169,6 @@ struct Passes<'a> {
     credentials: Credentials,
     credentials_changed: bool,
     problems: Vec<Problem>,
-}
-
-/// Tabs' and groups' `env` lists and the disabled tabs: what decides a
-/// node's environment and whether it runs.
-struct Scopes<'a> {
-    env: HashMap<&'a str, Vec<(String, String)>>,
-    disabled_tabs: HashSet<&'a str>,
-}
-
-impl<'a> Scopes<'a> {
-    fn read(nodes: &'a [NodeConfig]) -> Self {
-        let mut env = HashMap::new();
-        let mut disabled_tabs = HashSet::new();
-        for n in nodes
-            .iter()
-            .filter(|n| matches!(n.kind(), Kind::Tab | Kind::Group))
-        {
-            if n.kind() == Kind::Tab && (n.disabled || n.flag("disabled")) {
-                disabled_tabs.insert(n.id.as_str());
-            }
-            if let Some(Value::Array(list)) = n.raw.get("env") {
-                let vars = list
-                    .iter()
-                    .filter_map(|e| {
-                        let name = e.get("name")?.as_str()?.to_owned();
-                        let value = match e.get("value")? {
-                            Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        };
-                        Some((name, value))
-                    })
-                    .collect();
-                env.insert(n.id.as_str(), vars);
-            }
-        }
-        Scopes { env, disabled_tabs }
-    }
-
-    /// Node `n`'s variables: its tab's, then its group's.
-    fn vars(&self, n: &NodeConfig) -> Vec<(String, String)> {
-        let mut vars = Vec::new();
-        if let Some(tab) = n.z.as_deref().and_then(|z| self.env.get(z)) {
-            vars.extend(tab.iter().cloned());
-        }
-        if let Some(group) = n.group.as_deref().and_then(|g| self.env.get(g)) {
-            vars.extend(group.iter().cloned());
-        }
-        vars
-    }
-
-    /// Whether node `n` runs: not disabled, nor on a disabled tab.
-    fn runs(&self, n: &NodeConfig) -> bool {
-        !n.disabled
-            && !n
-                .z
-                .as_deref()
-                .is_some_and(|z| self.disabled_tabs.contains(z))
-    }
 }
 
 /// The config nodes: every one's type by id (built or not, so references
@@ -256,7 +221,8 @@ impl<'a> Passes<'a> {
     /// Every node must be of a known type.
     fn check_types(&mut self) {
         for n in self.nodes.iter().filter(|n| !n.is_layout()) {
-            if self.env.registry.get(&n.node_type).is_none() {
+            let builtin = subflow::is_builtin(&n.node_type) || n.node_type == GLOBAL_CONFIG;
+            if !builtin && self.env.registry.get(&n.node_type).is_none() {
                 self.problems.push(n.problem(
                     Some("type"),
                     format!("unknown node type \"{}\"", n.node_type),
@@ -275,14 +241,14 @@ impl<'a> Passes<'a> {
         config_types: &HashMap<String, String>,
         factory: fn(&NodeConfig, &mut BuildCx<'_>) -> Result<T, Problem>,
     ) -> Option<BuildOutput<T>> {
-        let vars = scopes.vars(n);
-        let resolved = resolve(n, &vars);
+        let node_env = scopes.node_env(n);
+        let resolved = resolve(n, &node_env.chain);
         let mut cx = BuildCx::for_node(
             self.env,
             &mut self.credentials,
             configs,
             config_types,
-            vars,
+            node_env,
             n,
             self.nodes,
         );
@@ -354,11 +320,14 @@ impl<'a> Passes<'a> {
             routes: Vec::new(),
         };
         for n in nodes.iter().filter(|n| !n.is_layout() && scopes.runs(n)) {
-            let Some(node_type) = registry.get(&n.node_type) else {
-                continue;
-            };
-            let NodeKind::Runnable(factory) = node_type.kind else {
-                continue;
+            let node_type = registry.get(&n.node_type);
+            let factory = match node_type.map(|t| t.kind) {
+                Some(NodeKind::Runnable(factory)) => factory,
+                Some(NodeKind::Config(_)) => continue,
+                None => match subflow::factory(n) {
+                    Some(factory) => factory,
+                    None => continue,
+                },
             };
             let Some(b) = self.build(n, scopes, &configs.objects, &configs.types, factory) else {
                 continue;
@@ -377,7 +346,9 @@ impl<'a> Passes<'a> {
                     false,
                 ),
             };
-            let listening = node_type.listens.map(|kind| Listening::of(kind, n));
+            let listening = node_type
+                .and_then(|t| t.listens)
+                .map(|kind| Listening::of(kind, n));
             let (catch, status) = match listening {
                 Some(Listening::Errors(spec)) => (Some(spec), None),
                 Some(Listening::Status(scope)) => (None, Some(scope)),
@@ -528,9 +499,9 @@ fn group_parents(nodes: &[NodeConfig]) -> HashMap<String, Option<String>> {
 }
 
 /// A node's configuration with `${ENV}` references resolved.
-fn resolve(n: &NodeConfig, vars: &[(String, String)]) -> NodeConfig {
+fn resolve(n: &NodeConfig, chain: &EnvChain) -> NodeConfig {
     let mut resolved = n.clone();
-    envsubst::substitute_node(&mut resolved.raw, &envsubst::ScopedEnv { vars });
+    envsubst::substitute_node(&mut resolved.raw, chain);
     resolved.name = resolved
         .raw
         .get("name")

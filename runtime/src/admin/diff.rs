@@ -194,9 +194,14 @@ fn restart_set(
                 if matches!(k.as_str(), "z" | "id" | "wires") {
                     return false;
                 }
-                let Some(target) = v.as_str() else {
+                let Some(mut target) = v.as_str() else {
                     return false;
                 };
+                // An instance refers to its subflow definition by type: a
+                // change in the definition is a change of every instance.
+                if k == "type" {
+                    target = target.strip_prefix("subflow:").unwrap_or("");
+                }
                 if k == "g" {
                     // A group that changed does not restart its members
                     // unless their membership changed.
