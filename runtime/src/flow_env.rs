@@ -238,11 +238,11 @@ pub fn evaluate(
         };
         // A variable naming itself means the one of the same name outside.
         let v = if text == name {
-            chain.get(&format!("{}{name}", crate::context::PARENT_PREFIX))
+            evaluate_env_property(&format!("{}{name}", crate::context::PARENT_PREFIX), &chain)
         } else {
-            Some(evaluate_env_property(&text, &chain))
+            evaluate_env_property(&text, &chain)
         };
-        chain.last_mut().vars.push((name.to_owned(), v));
+        chain.last_mut().vars.push((name.to_owned(), Some(v)));
     }
     (chain, errors)
 }

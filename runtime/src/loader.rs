@@ -358,6 +358,7 @@ impl<'a> Passes<'a> {
                 id: n.id.clone(),
                 node_type: n.node_type.clone(),
                 name: n.name.clone(),
+                named: n.raw.contains_key("name"),
                 tab: n.z.clone(),
                 group: n.group.clone(),
                 imp,

@@ -129,3 +129,11 @@ fn replay(set: &str) {
 fn core_nodes_answer_like_node_red() {
     replay("core");
 }
+
+/// Subflows (env of every type per instance, nested instances, two outputs,
+/// catch inside, status port, per-instance flow context, `$parent.`), group
+/// env, `global-config` env and Node-RED's `NR_*` variables.
+#[test]
+fn subflows_answer_like_node_red() {
+    replay("subflows");
+}
