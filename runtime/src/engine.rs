@@ -39,10 +39,6 @@ pub struct RunNode {
     pub id: String,
     pub node_type: String,
     pub name: String,
-    /// Whether the node's configuration has a `name` (even `""`): Node-RED
-    /// names the source of an error or status then, and leaves it out
-    /// otherwise.
-    pub(crate) named: bool,
     pub tab: Option<String>,
     pub group: Option<String>,
     /// Shared so an unchanged node can carry over to the next deployment.
@@ -289,7 +285,7 @@ impl Flows {
             let mut source = Map::new();
             source.insert("id".into(), Value::String(node.id.clone()));
             source.insert("type".into(), Value::String(node.node_type.clone()));
-            if node.named {
+            if !node.name.is_empty() {
                 source.insert("name".into(), Value::String(node.name.clone()));
             }
             st.insert("source".into(), Value::Object(source));
@@ -488,8 +484,8 @@ impl Flows {
         let mut source = Map::new();
         source.insert("id".into(), Value::String(node.id.clone()));
         source.insert("type".into(), Value::String(node.node_type.clone()));
-        // Node-RED leaves `name` out for nodes without one.
-        if node.named {
+        // Node-RED leaves `name` out for unnamed nodes.
+        if !node.name.is_empty() {
             source.insert("name".into(), Value::String(node.name.clone()));
         }
         source.insert("count".into(), Value::from(count));

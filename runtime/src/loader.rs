@@ -54,20 +54,32 @@ pub struct Reuse<'a> {
 }
 
 impl Reuse<'_> {
+    /// Whether node `id` carries over: it is kept, or the expansion made it
+    /// for an instance node that is kept.
+    fn keeps(&self, id: &str, owners: &HashMap<String, String>) -> bool {
+        self.keep.contains(id) || owners.get(id).is_some_and(|o| self.keep.contains(o))
+    }
+
     fn node(
         &self,
         id: &str,
         node_type: &str,
+        owners: &HashMap<String, String>,
     ) -> Option<(Arc<dyn crate::node::Node>, Arc<HandleSlot>)> {
-        if !self.keep.contains(id) {
+        if !self.keeps(id, owners) {
             return None;
         }
         let n = &self.previous.nodes[self.previous.index_of(id)?];
         (n.node_type == node_type).then(|| (n.imp.clone(), n.slot.clone()))
     }
 
-    fn config(&self, id: &str, node_type: &str) -> Option<ConfigObject> {
-        if !self.keep.contains(id) {
+    fn config(
+        &self,
+        id: &str,
+        node_type: &str,
+        owners: &HashMap<String, String>,
+    ) -> Option<ConfigObject> {
+        if !self.keeps(id, owners) {
             return None;
         }
         match self.previous.configs.get(id) {
@@ -94,19 +106,20 @@ pub fn load_reusing(
     credentials: Credentials,
     reuse: Option<Reuse<'_>>,
 ) -> Result<Loaded, LoadError> {
+    let disabled_tabs = Scopes::disabled_tabs(&file.nodes);
+    let expanded = subflow::expand(&file.nodes, |n| {
+        !n.disabled && !n.z.as_ref().is_some_and(|z| disabled_tabs.contains(z))
+    });
     let mut pass = Passes {
         env,
         nodes: &file.nodes,
         reuse,
+        owners: &expanded.owners,
         credentials,
         credentials_changed: false,
         problems: Vec::new(),
     };
     pass.check_ids();
-    let disabled_tabs = Scopes::disabled_tabs(&file.nodes);
-    let expanded = subflow::expand(&file.nodes, |n| {
-        !n.disabled && !n.z.as_ref().is_some_and(|z| disabled_tabs.contains(z))
-    });
     pass.nodes = &expanded.nodes;
     pass.problems.extend(expanded.problems.iter().cloned());
     let scopes = Scopes::read(
@@ -166,6 +179,8 @@ struct Passes<'a> {
     env: &'a LoadEnv,
     nodes: &'a [NodeConfig],
     reuse: Option<Reuse<'a>>,
+    /// The instance node each node a subflow expansion made belongs to.
+    owners: &'a HashMap<String, String>,
     credentials: Credentials,
     credentials_changed: bool,
     problems: Vec<Problem>,
@@ -299,7 +314,7 @@ impl<'a> Passes<'a> {
                 .extend(out.claimed.into_iter().map(|r| (n, r)));
             let obj = self
                 .reuse
-                .and_then(|r| r.config(&n.id, &n.node_type))
+                .and_then(|r| r.config(&n.id, &n.node_type, self.owners))
                 .unwrap_or(out.built);
             configs
                 .objects
@@ -338,7 +353,10 @@ impl<'a> Passes<'a> {
             }
             out.outputs.push(b.built.outputs);
             out.configs.push(n);
-            let (imp, slot, carried) = match self.reuse.and_then(|r| r.node(&n.id, &n.node_type)) {
+            let (imp, slot, carried) = match self
+                .reuse
+                .and_then(|r| r.node(&n.id, &n.node_type, self.owners))
+            {
                 Some((imp, slot)) => (imp, slot, true),
                 None => (
                     Arc::from(b.built.node),
@@ -358,7 +376,6 @@ impl<'a> Passes<'a> {
                 id: n.id.clone(),
                 node_type: n.node_type.clone(),
                 name: n.name.clone(),
-                named: n.raw.contains_key("name"),
                 tab: n.z.clone(),
                 group: n.group.clone(),
                 imp,

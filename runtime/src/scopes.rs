@@ -49,7 +49,7 @@ impl<'a> Scopes<'a> {
     ) -> Self {
         let mut global = EnvChain::default();
         for n in nodes.iter().filter(|n| n.node_type == GLOBAL_CONFIG) {
-            global = evaluate(&global, LevelKind::Global, n, n, credentials, problems);
+            global = evaluate(&global, LevelKind::Global, n, credentials, problems);
         }
         let by_id: HashMap<&str, &NodeConfig> = nodes.iter().map(|n| (n.id.as_str(), n)).collect();
         let mut scopes = Scopes {
@@ -138,12 +138,12 @@ impl Reader<'_, '_> {
                 name: inst.name.clone(),
                 path: inst.path.clone(),
             };
+            // The instance's stored value of a `cred` variable, else the
+            // definition's.
             let (own, template) = &inst.credential_ids;
-            let creds = self
-                .credentials
-                .get(own)
-                .or_else(|| self.credentials.get(template));
-            let (chain, errors) = flow_env::evaluate(&parent, kind, &inst.env, creds);
+            let mut creds = self.credentials.get(template).cloned().unwrap_or_default();
+            creds.extend(self.credentials.get(own).cloned().unwrap_or_default());
+            let (chain, errors) = flow_env::evaluate(&parent, kind, &inst.env, Some(&creds));
             if let Some(n) = self.by_id.get(id) {
                 self.problems
                     .extend(errors.into_iter().map(|e| n.problem(Some("env"), e.to_string())));
@@ -161,7 +161,7 @@ impl Reader<'_, '_> {
                         id: id.to_owned(),
                         name: g.raw.get("name").and_then(Value::as_str).map(str::to_owned),
                     };
-                    evaluate(&parent, kind, g, g, self.credentials, self.problems)
+                    evaluate(&parent, kind, g, self.credentials, self.problems)
                 }
                 tab => {
                     let kind = LevelKind::Tab {
@@ -170,7 +170,7 @@ impl Reader<'_, '_> {
                     };
                     match tab {
                         Some(t) => {
-                            evaluate(&scopes.global, kind, t, t, self.credentials, self.problems)
+                            evaluate(&scopes.global, kind, t, self.credentials, self.problems)
                         }
                         None => scopes.global.child(flow_env::Level {
                             kind,
@@ -190,7 +190,6 @@ fn evaluate(
     parent: &EnvChain,
     kind: LevelKind,
     holder: &NodeConfig,
-    reported_on: &NodeConfig,
     credentials: &Credentials,
     problems: &mut Vec<Problem>,
 ) -> EnvChain {
@@ -205,7 +204,7 @@ fn evaluate(
     problems.extend(
         errors
             .into_iter()
-            .map(|e| reported_on.problem(Some("env"), e.to_string())),
+            .map(|e| holder.problem(Some("env"), e.to_string())),
     );
     chain
 }

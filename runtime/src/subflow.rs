@@ -60,6 +60,9 @@ pub struct Expanded {
     pub instances: HashMap<String, Instance>,
     /// Each copy's id as written in its definition (`NR_NODE_PATH`).
     pub aliases: HashMap<String, String>,
+    /// The instance node in the flow file each node the expansion made
+    /// belongs to: those nodes keep running through a deploy that keeps it.
+    pub owners: HashMap<String, String>,
     pub problems: Vec<Problem>,
 }
 
@@ -97,6 +100,7 @@ pub fn expand(nodes: &[NodeConfig], runs: impl Fn(&NodeConfig) -> bool) -> Expan
         nodes: Vec::with_capacity(nodes.len()),
         instances: HashMap::new(),
         aliases: HashMap::new(),
+        owners: HashMap::new(),
         problems: Vec::new(),
     };
     let cx = Defs { defs, members };
@@ -108,7 +112,8 @@ pub fn expand(nodes: &[NodeConfig], runs: impl Fn(&NodeConfig) -> bool) -> Expan
         if n.kind() == Kind::SubflowInstance {
             if runs(n) {
                 let path = n.z.clone().unwrap_or_default();
-                cx.instance(n, &n.id, &path, &mut Vec::new(), &mut out);
+                let mut stack = Vec::new();
+                cx.instance(n, &n.id, &path, &mut stack, &mut out);
             }
             continue;
         }
@@ -131,7 +136,7 @@ impl Defs<'_> {
         inst: &NodeConfig,
         alias: &str,
         parent_path: &str,
-        stack: &mut Vec<String>,
+        stack: &mut Vec<(String, String)>,
         out: &mut Expanded,
     ) {
         let def_id = inst.node_type.trim_start_matches("subflow:");
@@ -142,7 +147,7 @@ impl Defs<'_> {
             ));
             return;
         };
-        if stack.len() >= MAX_DEPTH || stack.iter().any(|d| d == def_id) {
+        if stack.len() >= MAX_DEPTH || stack.iter().any(|(d, _)| d == def_id) {
             out.problems.push(inst.problem(
                 Some("type"),
                 format!("subflow {def_id} contains an instance of itself"),
@@ -188,10 +193,14 @@ impl Defs<'_> {
                     add_wires(&mut copies[c], *port, std::slice::from_ref(&status_id));
                 }
             }
+            out.owners.insert(status_id.clone(), top(stack, inst));
             out.nodes.extend(node(json!({
                 "id": status_id, "type": STATUS_TYPE, "z": inst.id, "wires": [],
                 "instance": inst.id,
             })));
+        }
+        if !stack.is_empty() {
+            out.owners.insert(inst.id.clone(), top(stack, inst));
         }
         let mut proxy = inst.raw.clone();
         proxy.insert("wires".into(), json!([entry]));
@@ -208,7 +217,7 @@ impl Defs<'_> {
                 status_port: !status.is_empty(),
             },
         );
-        stack.push(def_id.to_owned());
+        stack.push((def_id.to_owned(), top(stack, inst)));
         for (member, copy) in members.iter().zip(copies) {
             let Some(copy) = node(Value::Object(copy)) else {
                 continue;
@@ -220,10 +229,19 @@ impl Defs<'_> {
                 continue;
             }
             out.aliases.insert(copy.id.clone(), member.id.clone());
+            out.owners.insert(copy.id.clone(), top(stack, inst));
             out.nodes.push(copy);
         }
         stack.pop();
     }
+}
+
+/// The top-level instance node of the instance `inst` being expanded inside
+/// the definitions on `stack`.
+fn top(stack: &[(String, String)], inst: &NodeConfig) -> String {
+    stack
+        .first()
+        .map_or_else(|| inst.id.clone(), |(_, top)| top.clone())
 }
 
 /// A node built from JSON the expansion wrote (always well-formed).
@@ -317,7 +335,9 @@ fn ports(def: &NodeConfig, key: &str) -> Vec<Vec<(String, usize)>> {
 
 /// The definition's `env` entries, each replaced by the instance's entry of
 /// the same name (which keeps the definition's `ui`), then the instance's
-/// other entries.
+/// other entries. A `cred` entry's value is only ever the stored one (the
+/// instance's, else the definition's), as in Node-RED: its `value` is
+/// dropped.
 fn merged_env(def: &NodeConfig, inst: &NodeConfig) -> Vec<Value> {
     let list = |n: &NodeConfig| {
         n.raw
@@ -332,6 +352,11 @@ fn merged_env(def: &NodeConfig, inst: &NodeConfig) -> Vec<Value> {
         match env.iter_mut().find(|d| name(d) == name(&e)) {
             Some(d) => *d = e,
             None => env.push(e),
+        }
+    }
+    for e in env.iter_mut().filter(|e| e.get("type").and_then(Value::as_str) == Some("cred")) {
+        if let Some(o) = e.as_object_mut() {
+            o.remove("value");
         }
     }
     env

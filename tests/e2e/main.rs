@@ -26,3 +26,4 @@ mod persist_faults;
 mod query_decoding;
 mod secrets;
 mod smoke;
+mod subflows;
