@@ -145,8 +145,11 @@ impl Reader<'_, '_> {
             creds.extend(self.credentials.get(own).cloned().unwrap_or_default());
             let (chain, errors) = flow_env::evaluate(&parent, kind, &inst.env, Some(&creds));
             if let Some(n) = self.by_id.get(id) {
-                self.problems
-                    .extend(errors.into_iter().map(|e| n.problem(Some("env"), e.to_string())));
+                self.problems.extend(
+                    errors
+                        .into_iter()
+                        .map(|e| n.problem(Some("env"), e.to_string())),
+                );
             }
             chain
         } else {
@@ -199,8 +202,7 @@ fn evaluate(
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    let (chain, errors) =
-        flow_env::evaluate(parent, kind, entries, credentials.get(&holder.id));
+    let (chain, errors) = flow_env::evaluate(parent, kind, entries, credentials.get(&holder.id));
     problems.extend(
         errors
             .into_iter()

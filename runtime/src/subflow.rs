@@ -29,7 +29,12 @@ use crate::registry::{BuildCx, Built, NodeFactory};
 pub const STATUS_TYPE: &str = "subflow-status";
 
 /// How deep instances may nest; deeper is a definition that contains itself.
-const MAX_DEPTH: usize = 32;
+pub const MAX_DEPTH: usize = 32;
+
+/// How many nodes a flow may have once its instances are expanded: nested
+/// instances multiply (ten instances of a definition holding ten instances
+/// of another…), and a deploy must not make the runtime build millions.
+pub const MAX_NODES: usize = 100_000;
 
 /// One expanded subflow instance: a flow of its own inside another.
 #[derive(Debug, Clone)]
@@ -64,6 +69,8 @@ pub struct Expanded {
     /// belongs to: those nodes keep running through a deploy that keeps it.
     pub owners: HashMap<String, String>,
     pub problems: Vec<Problem>,
+    /// Set once [`MAX_NODES`] is reached (reported once).
+    full: bool,
 }
 
 /// Whether the runtime builds nodes of `node_type` itself.
@@ -102,6 +109,7 @@ pub fn expand(nodes: &[NodeConfig], runs: impl Fn(&NodeConfig) -> bool) -> Expan
         aliases: HashMap::new(),
         owners: HashMap::new(),
         problems: Vec::new(),
+        full: false,
     };
     let cx = Defs { defs, members };
     for n in nodes {
@@ -143,7 +151,10 @@ impl Defs<'_> {
         let Some(def) = self.defs.get(def_id) else {
             out.problems.push(inst.problem(
                 Some("type"),
-                format!("unknown node type \"{}\": no subflow {def_id} in the flow", inst.node_type),
+                format!(
+                    "unknown node type \"{}\": no subflow {def_id} in the flow",
+                    inst.node_type
+                ),
             ));
             return;
         };
@@ -156,6 +167,17 @@ impl Defs<'_> {
         }
         let path = format!("{parent_path}/{alias}");
         let members = self.members.get(def_id).map(Vec::as_slice).unwrap_or(&[]);
+        if out.full {
+            return;
+        }
+        if out.nodes.len() + members.len() > MAX_NODES {
+            out.full = true;
+            out.problems.push(inst.problem(
+                Some("type"),
+                format!("expanding the subflow instances makes more than {MAX_NODES} nodes"),
+            ));
+            return;
+        }
         let map: HashMap<&str, String> = members
             .iter()
             .map(|m| (m.id.as_str(), format!("{}-{}", inst.id, m.id)))
@@ -169,7 +191,11 @@ impl Defs<'_> {
             .collect();
         let mut entry: Vec<String> = ports(def, "in")
             .first()
-            .map(|p| p.iter().filter_map(|(id, _)| map.get(id.as_str()).cloned()).collect())
+            .map(|p| {
+                p.iter()
+                    .filter_map(|(id, _)| map.get(id.as_str()).cloned())
+                    .collect()
+            })
             .unwrap_or_default();
         // Output `i` of the definition: wires from the nodes inside (or from
         // the input port itself) to whatever the instance's output `i` feeds.
@@ -210,7 +236,11 @@ impl Defs<'_> {
             Instance {
                 parent: inst.z.clone().unwrap_or_default(),
                 group: inst.group.clone(),
-                name: inst.raw.get("name").and_then(Value::as_str).map(str::to_owned),
+                name: inst
+                    .raw
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 path: path.clone(),
                 env: merged_env(def, inst),
                 credential_ids: (alias.to_owned(), def_id.to_owned()),
@@ -354,7 +384,10 @@ fn merged_env(def: &NodeConfig, inst: &NodeConfig) -> Vec<Value> {
             None => env.push(e),
         }
     }
-    for e in env.iter_mut().filter(|e| e.get("type").and_then(Value::as_str) == Some("cred")) {
+    for e in env
+        .iter_mut()
+        .filter(|e| e.get("type").and_then(Value::as_str) == Some("cred"))
+    {
         if let Some(o) = e.as_object_mut() {
             o.remove("value");
         }
@@ -477,6 +510,33 @@ mod tests {
         let file = parse_flow_value(flow).unwrap();
         let x = expand(&file.nodes, |_| true);
         assert_eq!(x.problems.len(), 2, "{:?}", x.problems);
+    }
+
+    #[test]
+    fn expansion_stops_at_the_node_limit() {
+        let mut flow = vec![
+            json!({"id": "b", "type": "subflow", "in": [], "out": []}),
+            json!({"id": "a", "type": "subflow", "in": [], "out": []}),
+        ];
+        for i in 0..1000 {
+            flow.push(
+                json!({"id": format!("n{i}"), "type": "debug", "z": "b", "x": 1, "wires": []}),
+            );
+        }
+        for i in 0..10 {
+            flow.push(
+                json!({"id": format!("ib{i}"), "type": "subflow:b", "z": "a", "x": 1, "wires": []}),
+            );
+        }
+        for i in 0..11 {
+            flow.push(
+                json!({"id": format!("ia{i}"), "type": "subflow:a", "z": "t", "x": 1, "wires": []}),
+            );
+        }
+        let file = parse_flow_value(Value::Array(flow)).unwrap();
+        let x = expand(&file.nodes, |_| true);
+        assert_eq!(x.problems.len(), 1, "{:?}", x.problems);
+        assert!(x.nodes.len() <= MAX_NODES);
     }
 
     #[test]

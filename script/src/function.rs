@@ -18,9 +18,9 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use flowgate_runtime::flow_env::NodeEnv;
 use flowgate_runtime::context::Store;
 use flowgate_runtime::events::Events;
+use flowgate_runtime::flow_env::NodeEnv;
 use flowgate_runtime::node::{Dest, NodeFuture, NodeHandle};
 use flowgate_runtime::{Message, NodeError, Outcome, Outputs};
 use parking_lot::Mutex;

@@ -77,9 +77,7 @@ fn deploy(s: &Server, flow: &Value, kind: &str) -> u16 {
 #[test]
 fn a_definition_change_reaches_every_instance_and_only_then_restarts_them() {
     let s = Server::start(&flow("1").to_string());
-    let answer = |version: &str, id: &str, starts: u64| {
-        json!({"version": version, "id": id, "starts": starts})
-    };
+    let answer = |version: &str, id: &str, starts: u64| json!({"version": version, "id": id, "starts": starts});
     assert_eq!(get(&s, "/a"), (200, answer("1", "ia-f", 1)), "{}", s.logs());
     assert_eq!(get(&s, "/b").1, answer("1", "ib-f", 1));
 
@@ -106,13 +104,19 @@ fn a_disabled_tab_runs_nothing_and_round_trips() {
     let mut flow = flow("1");
     let list = flow.as_array_mut().unwrap();
     list.push(json!({"id": "off", "type": "tab", "label": "Off", "disabled": true, "info": "", "env": []}));
-    list.push(json!({"id": "hoff", "type": "http in", "z": "off", "name": "", "url": "/off",
+    list.push(
+        json!({"id": "hoff", "type": "http in", "z": "off", "name": "", "url": "/off",
                      "method": "get", "upload": false, "swaggerDoc": "", "x": 100, "y": 100,
-                     "wires": [["ioff"]]}));
-    list.push(json!({"id": "ioff", "type": "subflow:s", "z": "off", "name": "", "x": 300, "y": 100,
-                     "wires": [["roff"]]}));
-    list.push(json!({"id": "roff", "type": "http response", "z": "off", "name": "", "statusCode": "",
-                     "headers": {}, "x": 500, "y": 100, "wires": []}));
+                     "wires": [["ioff"]]}),
+    );
+    list.push(
+        json!({"id": "ioff", "type": "subflow:s", "z": "off", "name": "", "x": 300, "y": 100,
+                     "wires": [["roff"]]}),
+    );
+    list.push(
+        json!({"id": "roff", "type": "http response", "z": "off", "name": "", "statusCode": "",
+                     "headers": {}, "x": 500, "y": 100, "wires": []}),
+    );
     let s = Server::start(&flow.to_string());
     assert_eq!(get(&s, "/a").0, 200, "{}", s.logs());
     assert_eq!(get(&s, "/off").0, 404);
@@ -148,7 +152,9 @@ fn an_env_entry_flowgate_cannot_evaluate_is_a_load_error() {
     let text = format!("{out}{err}");
     assert_ne!(code, 0, "{text}");
     assert!(
-        text.contains("node ia (subflow:s)") && text.contains("field `env`") && text.contains("\"jsonata\""),
+        text.contains("node ia (subflow:s)")
+            && text.contains("field `env`")
+            && text.contains("\"jsonata\""),
         "{text}"
     );
 }

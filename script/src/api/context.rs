@@ -254,9 +254,7 @@ impl ContextApi {
         let new_root = if segs.len() == 1 {
             json
         } else {
-            let mut root_value = run
-                .read(&store, root)
-                .unwrap_or(Value::Object(Map::new()));
+            let mut root_value = run.read(&store, root).unwrap_or(Value::Object(Map::new()));
             put(&mut root_value, &segs[1..], json);
             Some(root_value)
         };
