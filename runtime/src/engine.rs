@@ -70,6 +70,9 @@ pub struct Flows {
     pub(crate) status_nodes: HashMap<Option<String>, Vec<usize>>,
     /// Each group's parent group (groups nest).
     pub(crate) groups: HashMap<String, Option<String>>,
+    /// Subflow instances by id (the flow of their nodes), and whether their
+    /// definition has a status port.
+    pub(crate) subflows: HashMap<String, bool>,
     /// The bus node status arrives on (routed to `status` nodes).
     pub(crate) events: Option<Events>,
     status_listener: Mutex<Option<tokio::task::AbortHandle>>,
@@ -117,6 +120,7 @@ impl Flows {
             catchers,
             status_nodes,
             groups: HashMap::new(),
+            subflows: HashMap::new(),
             events: None,
             status_listener: Mutex::new(None),
             configs,
@@ -239,17 +243,30 @@ impl Flows {
 
     /// Deliver `msg.status = {fill, shape, text, source}` to every `status`
     /// node whose scope covers node `id` (Node-RED's `Flow.handleStatus`).
+    /// A status nothing in a subflow instance receives goes on to the flow
+    /// around it as the instance's, unless the definition has a status port
+    /// (Node-RED's `Subflow.handleStatus`).
     fn route_status(self: &Arc<Self>, id: &str, status: &Value) {
         let Some(&index) = self.by_id.get(id) else {
             return;
         };
         let node = &self.nodes[index];
-        let Some(candidates) = self.status_nodes.get(&node.tab) else {
-            return;
+        let mut reporting = index;
+        let targets = loop {
+            let targets = match self.status_nodes.get(&self.nodes[reporting].tab) {
+                Some(candidates) => self.scoped(reporting, candidates, |c| {
+                    self.nodes[c].status.as_ref().expect("status node")
+                }),
+                None => Vec::new(),
+            };
+            if !targets.is_empty() {
+                break targets;
+            }
+            match self.instance_around(reporting) {
+                Some((instance, false)) => reporting = instance,
+                _ => return,
+            }
         };
-        let targets = self.scoped(index, candidates, |c| {
-            self.nodes[c].status.as_ref().expect("status node")
-        });
         for target in targets {
             let mut st = match status {
                 Value::Object(m) => m.clone(),
@@ -455,7 +472,7 @@ impl Flows {
             answer_error(&msg, &node.id, &err.message, err.http.as_ref());
             return;
         }
-        let catchers = self.catchers_for(index);
+        let catchers = self.catchers_reaching(index);
         if catchers.is_empty() {
             answer_error(&msg, &node.id, &err.message, err.http.as_ref());
             return;
@@ -486,6 +503,32 @@ impl Flows {
             self.route_one(c, Dest::Port(0), msg.clone(), queue);
         }
         self.route_one(*last, Dest::Port(0), msg, queue);
+    }
+
+    /// The subflow instance node whose flow node `index` is in, and whether
+    /// its definition has a status port.
+    fn instance_around(&self, index: usize) -> Option<(usize, bool)> {
+        let tab = self.nodes[index].tab.as_ref()?;
+        let status_port = *self.subflows.get(tab)?;
+        Some((*self.by_id.get(tab)?, status_port))
+    }
+
+    /// The `catch` nodes an error of node `index` reaches: those of its own
+    /// flow, or when none there catches it and that flow is a subflow
+    /// instance, those the instance node's own error would reach (Node-RED's
+    /// `Subflow.handleError`); the error still names node `index`.
+    fn catchers_reaching(&self, index: usize) -> Vec<usize> {
+        let mut reporting = index;
+        loop {
+            let catchers = self.catchers_for(reporting);
+            if !catchers.is_empty() {
+                return catchers;
+            }
+            match self.instance_around(reporting) {
+                Some((instance, _)) => reporting = instance,
+                None => return catchers,
+            }
+        }
     }
 
     /// The `catch` nodes that receive an error from node `index`, in Node-RED's

@@ -12,13 +12,16 @@ use crate::engine::{Flows, RunNode};
 use crate::envsubst;
 use crate::error::{LoadError, Problem};
 use crate::events::Events;
+use crate::flow_env::EnvChain;
 use crate::graph::{self, FlowGraph};
 use crate::listeners::Listening;
 use crate::model::{FlowFile, Kind, NodeConfig};
 use crate::node::HandleSlot;
 use crate::registry::{BuildCx, ConfigFactory, ConfigObject, NodeKind, Registry, RouteSpec};
 use crate::routes::{RouteInput, RouteTable};
+use crate::scopes::{Scopes, GLOBAL_CONFIG};
 use crate::settings::Settings;
+use crate::subflow;
 
 /// What every load needs from the runtime around it.
 #[derive(Clone)]
@@ -51,20 +54,32 @@ pub struct Reuse<'a> {
 }
 
 impl Reuse<'_> {
+    /// Whether node `id` carries over: it is kept, or the expansion made it
+    /// for an instance node that is kept.
+    fn keeps(&self, id: &str, owners: &HashMap<String, String>) -> bool {
+        self.keep.contains(id) || owners.get(id).is_some_and(|o| self.keep.contains(o))
+    }
+
     fn node(
         &self,
         id: &str,
         node_type: &str,
+        owners: &HashMap<String, String>,
     ) -> Option<(Arc<dyn crate::node::Node>, Arc<HandleSlot>)> {
-        if !self.keep.contains(id) {
+        if !self.keeps(id, owners) {
             return None;
         }
         let n = &self.previous.nodes[self.previous.index_of(id)?];
         (n.node_type == node_type).then(|| (n.imp.clone(), n.slot.clone()))
     }
 
-    fn config(&self, id: &str, node_type: &str) -> Option<ConfigObject> {
-        if !self.keep.contains(id) {
+    fn config(
+        &self,
+        id: &str,
+        node_type: &str,
+        owners: &HashMap<String, String>,
+    ) -> Option<ConfigObject> {
+        if !self.keeps(id, owners) {
             return None;
         }
         match self.previous.configs.get(id) {
@@ -91,16 +106,32 @@ pub fn load_reusing(
     credentials: Credentials,
     reuse: Option<Reuse<'_>>,
 ) -> Result<Loaded, LoadError> {
+    let disabled_tabs = Scopes::disabled_tabs(&file.nodes);
+    let expanded = subflow::expand(&file.nodes, |n| {
+        !n.disabled && !n.z.as_ref().is_some_and(|z| disabled_tabs.contains(z))
+    });
     let mut pass = Passes {
         env,
         nodes: &file.nodes,
         reuse,
+        owners: &expanded.owners,
         credentials,
         credentials_changed: false,
         problems: Vec::new(),
     };
     pass.check_ids();
-    let scopes = Scopes::read(&file.nodes);
+    pass.nodes = &expanded.nodes;
+    pass.problems.extend(expanded.problems.iter().cloned());
+    let scopes = Scopes::read(
+        &expanded.nodes,
+        &expanded.instances,
+        &expanded.aliases,
+        &pass.credentials,
+        &mut pass.problems,
+    );
+    for (id, instance) in &expanded.instances {
+        env.contexts.subflow(id, &instance.parent);
+    }
     pass.check_types();
     let configs = pass.build_configs(&scopes);
     let mut runnables = pass.build_runnables(&scopes, &configs);
@@ -118,7 +149,7 @@ pub fn load_reusing(
     }
     let run_nodes = runnables.nodes;
     let rev = file.rev.clone().unwrap_or_else(|| revision(&file.nodes));
-    let groups = group_parents(&file.nodes);
+    let groups = group_parents(&expanded.nodes);
     let mut flows = Flows::new(
         run_nodes,
         graph,
@@ -129,6 +160,11 @@ pub fn load_reusing(
         env.settings.clone(),
     );
     flows.groups = groups;
+    flows.subflows = expanded
+        .instances
+        .iter()
+        .map(|(id, i)| (id.clone(), i.status_port))
+        .collect();
     flows.events = Some(env.events.clone());
     Ok(Loaded {
         flows: Arc::new(flows),
@@ -143,67 +179,11 @@ struct Passes<'a> {
     env: &'a LoadEnv,
     nodes: &'a [NodeConfig],
     reuse: Option<Reuse<'a>>,
+    /// The instance node each node a subflow expansion made belongs to.
+    owners: &'a HashMap<String, String>,
     credentials: Credentials,
     credentials_changed: bool,
     problems: Vec<Problem>,
-}
-
-/// Tabs' and groups' `env` lists and the disabled tabs: what decides a
-/// node's environment and whether it runs.
-struct Scopes<'a> {
-    env: HashMap<&'a str, Vec<(String, String)>>,
-    disabled_tabs: HashSet<&'a str>,
-}
-
-impl<'a> Scopes<'a> {
-    fn read(nodes: &'a [NodeConfig]) -> Self {
-        let mut env = HashMap::new();
-        let mut disabled_tabs = HashSet::new();
-        for n in nodes
-            .iter()
-            .filter(|n| matches!(n.kind(), Kind::Tab | Kind::Group))
-        {
-            if n.kind() == Kind::Tab && (n.disabled || n.flag("disabled")) {
-                disabled_tabs.insert(n.id.as_str());
-            }
-            if let Some(Value::Array(list)) = n.raw.get("env") {
-                let vars = list
-                    .iter()
-                    .filter_map(|e| {
-                        let name = e.get("name")?.as_str()?.to_owned();
-                        let value = match e.get("value")? {
-                            Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        };
-                        Some((name, value))
-                    })
-                    .collect();
-                env.insert(n.id.as_str(), vars);
-            }
-        }
-        Scopes { env, disabled_tabs }
-    }
-
-    /// Node `n`'s variables: its tab's, then its group's.
-    fn vars(&self, n: &NodeConfig) -> Vec<(String, String)> {
-        let mut vars = Vec::new();
-        if let Some(tab) = n.z.as_deref().and_then(|z| self.env.get(z)) {
-            vars.extend(tab.iter().cloned());
-        }
-        if let Some(group) = n.group.as_deref().and_then(|g| self.env.get(g)) {
-            vars.extend(group.iter().cloned());
-        }
-        vars
-    }
-
-    /// Whether node `n` runs: not disabled, nor on a disabled tab.
-    fn runs(&self, n: &NodeConfig) -> bool {
-        !n.disabled
-            && !n
-                .z
-                .as_deref()
-                .is_some_and(|z| self.disabled_tabs.contains(z))
-    }
 }
 
 /// The config nodes: every one's type by id (built or not, so references
@@ -256,7 +236,8 @@ impl<'a> Passes<'a> {
     /// Every node must be of a known type.
     fn check_types(&mut self) {
         for n in self.nodes.iter().filter(|n| !n.is_layout()) {
-            if self.env.registry.get(&n.node_type).is_none() {
+            let builtin = subflow::is_builtin(&n.node_type) || n.node_type == GLOBAL_CONFIG;
+            if !builtin && self.env.registry.get(&n.node_type).is_none() {
                 self.problems.push(n.problem(
                     Some("type"),
                     format!("unknown node type \"{}\"", n.node_type),
@@ -275,14 +256,14 @@ impl<'a> Passes<'a> {
         config_types: &HashMap<String, String>,
         factory: fn(&NodeConfig, &mut BuildCx<'_>) -> Result<T, Problem>,
     ) -> Option<BuildOutput<T>> {
-        let vars = scopes.vars(n);
-        let resolved = resolve(n, &vars);
+        let node_env = scopes.node_env(n);
+        let resolved = resolve(n, &node_env.chain);
         let mut cx = BuildCx::for_node(
             self.env,
             &mut self.credentials,
             configs,
             config_types,
-            vars,
+            node_env,
             n,
             self.nodes,
         );
@@ -333,7 +314,7 @@ impl<'a> Passes<'a> {
                 .extend(out.claimed.into_iter().map(|r| (n, r)));
             let obj = self
                 .reuse
-                .and_then(|r| r.config(&n.id, &n.node_type))
+                .and_then(|r| r.config(&n.id, &n.node_type, self.owners))
                 .unwrap_or(out.built);
             configs
                 .objects
@@ -354,11 +335,14 @@ impl<'a> Passes<'a> {
             routes: Vec::new(),
         };
         for n in nodes.iter().filter(|n| !n.is_layout() && scopes.runs(n)) {
-            let Some(node_type) = registry.get(&n.node_type) else {
-                continue;
-            };
-            let NodeKind::Runnable(factory) = node_type.kind else {
-                continue;
+            let node_type = registry.get(&n.node_type);
+            let factory = match node_type.map(|t| t.kind) {
+                Some(NodeKind::Runnable(factory)) => factory,
+                Some(NodeKind::Config(_)) => continue,
+                None => match subflow::factory(n) {
+                    Some(factory) => factory,
+                    None => continue,
+                },
             };
             let Some(b) = self.build(n, scopes, &configs.objects, &configs.types, factory) else {
                 continue;
@@ -369,7 +353,10 @@ impl<'a> Passes<'a> {
             }
             out.outputs.push(b.built.outputs);
             out.configs.push(n);
-            let (imp, slot, carried) = match self.reuse.and_then(|r| r.node(&n.id, &n.node_type)) {
+            let (imp, slot, carried) = match self
+                .reuse
+                .and_then(|r| r.node(&n.id, &n.node_type, self.owners))
+            {
                 Some((imp, slot)) => (imp, slot, true),
                 None => (
                     Arc::from(b.built.node),
@@ -377,7 +364,9 @@ impl<'a> Passes<'a> {
                     false,
                 ),
             };
-            let listening = node_type.listens.map(|kind| Listening::of(kind, n));
+            let listening = node_type
+                .and_then(|t| t.listens)
+                .map(|kind| Listening::of(kind, n));
             let (catch, status) = match listening {
                 Some(Listening::Errors(spec)) => (Some(spec), None),
                 Some(Listening::Status(scope)) => (None, Some(scope)),
@@ -532,9 +521,9 @@ fn group_parents(nodes: &[NodeConfig]) -> HashMap<String, Option<String>> {
 }
 
 /// A node's configuration with `${ENV}` references resolved.
-fn resolve(n: &NodeConfig, vars: &[(String, String)]) -> NodeConfig {
+fn resolve(n: &NodeConfig, chain: &EnvChain) -> NodeConfig {
     let mut resolved = n.clone();
-    envsubst::substitute_node(&mut resolved.raw, &envsubst::ScopedEnv { vars });
+    envsubst::substitute_node(&mut resolved.raw, chain);
     resolved.name = resolved
         .raw
         .get("name")

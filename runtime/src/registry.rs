@@ -12,6 +12,7 @@ use crate::context::{ContextRegistry, Store};
 use crate::credentials::{Credentials, History};
 use crate::error::Problem;
 use crate::events::Events;
+use crate::flow_env::NodeEnv;
 use crate::listeners::Listens;
 use crate::model::NodeConfig;
 use crate::node::Node;
@@ -226,7 +227,8 @@ pub struct BuildCx<'a> {
     pub(crate) history: &'a parking_lot::RwLock<History>,
     pub(crate) configs: &'a HashMap<String, (String, ConfigObject)>,
     pub(crate) config_types: &'a HashMap<String, String>,
-    pub(crate) env: Vec<(String, String)>,
+    /// What the node sees of the environment (its scopes and `NR_*` names).
+    pub(crate) env: NodeEnv,
     pub(crate) problems: Vec<Problem>,
     pub(crate) route: Option<RouteSpec>,
     /// Paths a config node answers on itself (see [`BuildCx::claim_route`]).
@@ -245,7 +247,7 @@ impl<'a> BuildCx<'a> {
         credentials: &'a mut Credentials,
         configs: &'a HashMap<String, (String, ConfigObject)>,
         config_types: &'a HashMap<String, String>,
-        vars: Vec<(String, String)>,
+        node_env: NodeEnv,
         node: &NodeConfig,
         flow: &'a [NodeConfig],
     ) -> Self {
@@ -257,7 +259,7 @@ impl<'a> BuildCx<'a> {
             history: &env.history,
             configs,
             config_types,
-            env: vars,
+            env: node_env,
             problems: Vec::new(),
             route: None,
             claimed_routes: Vec::new(),
@@ -382,20 +384,23 @@ impl BuildCx<'_> {
         });
     }
 
-    /// An environment variable as this node sees it: its tab's `env` list
-    /// first, then the process environment less the variables hidden from
-    /// flows ([`crate::env`]).
+    /// An environment variable as this node sees it (Node-RED's
+    /// `getSetting`: its own `NR_NODE_*` names, its groups', subflow
+    /// instances' and tab's `env` lists and `NR_*` names, the `global-config`
+    /// variables, then the process environment less the variables hidden
+    /// from flows, [`crate::env`]), as text.
     pub fn env(&self, name: &str) -> Option<String> {
-        self.env
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .or_else(|| crate::env::var(name))
+        self.env.get_string(name)
     }
 
-    /// The node's tab-scoped environment (for `env.get` in scripts).
-    pub fn env_vars(&self) -> Vec<(String, String)> {
+    /// [`env`](Self::env) with the variable's type kept (a `num` variable is
+    /// a number); `None` is `undefined`.
+    pub fn setting(&self, name: &str) -> Option<Value> {
+        self.env.get(name)
+    }
+
+    /// Everything the node sees of the environment (for `env.get` in scripts).
+    pub fn node_env(&self) -> NodeEnv {
         self.env.clone()
     }
 

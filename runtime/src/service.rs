@@ -117,6 +117,13 @@ impl Runtime {
             .source
             .iter()
             .flat_map(|n| std::iter::once(n.id.clone()).chain(n.z.clone()))
+            // Nodes inside subflow instances and the instances' own flows.
+            .chain(
+                flows
+                    .nodes
+                    .iter()
+                    .flat_map(|n| std::iter::once(n.id.clone()).chain(n.tab.clone())),
+            )
             .collect();
         flows.start();
         let old = self.current.swap(flows.clone());

@@ -29,3 +29,4 @@ mod persist_faults;
 mod query_decoding;
 mod secrets;
 mod smoke;
+mod subflows;

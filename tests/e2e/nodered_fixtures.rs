@@ -164,3 +164,11 @@ fn exec_answers_like_node_red() {
 fn express_routes_answer_like_node_red() {
     replay("routes");
 }
+
+/// Subflows (env of every type per instance, nested instances, two outputs,
+/// catch inside, status port, per-instance flow context, `$parent.`), group
+/// env, `global-config` env and Node-RED's `NR_*` variables.
+#[test]
+fn subflows_answer_like_node_red() {
+    replay("subflows");
+}

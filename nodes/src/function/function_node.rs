@@ -121,7 +121,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         name: config.name.clone(),
         z: cx.tab().unwrap_or("").to_owned(),
         outputs,
-        env: cx.env_vars(),
+        env: cx.node_env(),
         events: cx.events.clone(),
         mode,
         func,
