@@ -17,7 +17,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
 
-use crate::error::NodeError;
+use crate::error::{NodeError, Problem};
 use crate::events::Events;
 use crate::exchange::{Exchange, Reply};
 use crate::graph::FlowGraph;
@@ -33,6 +33,12 @@ use crate::settings::Settings;
 /// stops re-delivering it to `catch` nodes: Node-RED gives up when the count
 /// reaches 10 (its error-loop guard).
 const MAX_CATCH_COUNT: u64 = 10;
+
+/// How many hops a dispatch makes between two yields to the scheduler: a
+/// message tree spinning in a loop then lets the worker's other tasks (other
+/// requests) run every few hundred microseconds, and a short tree (every
+/// request of an ordinary flow) never pays for a yield.
+const YIELD_EVERY: u64 = 32;
 
 /// One node of a deployment.
 pub struct RunNode {
@@ -52,6 +58,11 @@ pub struct RunNode {
     pub(crate) catch: Option<CatchSpec>,
     /// Set on `status` nodes: whose status they receive.
     pub(crate) status: Option<CatchScope>,
+    /// Set on `complete` nodes: the ids whose finished messages they receive.
+    pub(crate) complete: Option<Vec<String>>,
+    /// The `complete` nodes watching this node, in flow order; empty for
+    /// nearly every node, which then pays nothing for the feature.
+    pub(crate) completers: Box<[usize]>,
 }
 
 /// A validated deployment: nodes, wires, routes and the source it came from.
@@ -75,6 +86,11 @@ pub struct Flows {
     status_listener: Mutex<Option<tokio::task::AbortHandle>>,
     /// Config nodes' shared state by id: (type, object).
     pub(crate) configs: HashMap<String, (String, ConfigObject)>,
+    /// The wiring's loops (strongly connected components), as sorted node
+    /// indexes: what a message that spins too long is said to loop through.
+    pub(crate) loops: Vec<Vec<usize>>,
+    /// What loaded but deserves a look (wires to nodes not in the flow).
+    pub(crate) warnings: Vec<Problem>,
     /// The flow as deployed, exactly as given (for `GET /flows`).
     pub source: Vec<NodeConfig>,
     /// Revision of `source`.
@@ -86,7 +102,7 @@ pub struct Flows {
 impl Flows {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
-        nodes: Vec<RunNode>,
+        mut nodes: Vec<RunNode>,
         graph: FlowGraph,
         routes: RouteTable,
         configs: HashMap<String, (String, ConfigObject)>,
@@ -94,11 +110,12 @@ impl Flows {
         rev: String,
         settings: Arc<Settings>,
     ) -> Self {
-        let by_id = nodes
+        let by_id: HashMap<String, usize> = nodes
             .iter()
             .enumerate()
             .map(|(i, n)| (n.id.clone(), i))
             .collect();
+        link_completers(&mut nodes, &by_id);
         let mut catchers: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         let mut status_nodes: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         for (i, n) in nodes.iter().enumerate() {
@@ -120,11 +137,27 @@ impl Flows {
             events: None,
             status_listener: Mutex::new(None),
             configs,
+            loops: Vec::new(),
+            warnings: Vec::new(),
             source,
             rev,
             settings,
             running: AtomicBool::new(false),
         }
+    }
+
+    /// The wiring's loops, each as the ids of its nodes in flow order.
+    pub fn loops(&self) -> Vec<Vec<&str>> {
+        self.loops
+            .iter()
+            .map(|l| l.iter().map(|&i| self.nodes[i].id.as_str()).collect())
+            .collect()
+    }
+
+    /// What loaded but deserves a look: wires to nodes not in the flow,
+    /// dropped at load (`flowgate check` lists them).
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
     }
 
     /// An empty deployment (no flows yet).
@@ -353,9 +386,33 @@ impl Flows {
 
     async fn run(&self, mut queue: VecDeque<(usize, Message)>) {
         let mut out = Outputs::default();
-        while let Some((index, msg)) = queue.pop_front() {
+        let mut hops: u64 = 0;
+        let mut trips: u64 = 0;
+        while let Some((mut index, mut msg)) = queue.pop_front() {
+            hops += 1;
+            if hops % YIELD_EVERY == 0 {
+                tokio::task::yield_now().await;
+            }
+            if hops > self.settings.max_hops {
+                trips += 1;
+                hops = 0;
+                (index, msg) = self.looping(index, msg, &mut queue);
+                let err = self.loop_error(index).with_msg(msg);
+                if trips >= MAX_CATCH_COUNT {
+                    // The error path loops too: stop the tree.
+                    let node = &self.nodes[index];
+                    tracing::error!(node = %node.id, "{}; the message is dropped", err.message);
+                    let msg = err.msg.as_deref().expect("attached");
+                    answer_error(msg, &node.id, &err.message, None);
+                    return;
+                }
+                let exchange = err.msg.as_deref().and_then(|m| m.exchange().cloned());
+                self.handle_error(index, err, exchange, &mut queue);
+                continue;
+            }
             let node = &self.nodes[index];
             let exchange = msg.exchange().cloned();
+            let input = (!node.completers.is_empty()).then(|| msg.clone());
             // A panicking node fails only the message it was handling: the
             // panic becomes that message's error and the runtime keeps serving.
             let result = match catch_unwind(AssertUnwindSafe(|| node.imp.on_input(msg, &mut out))) {
@@ -366,13 +423,94 @@ impl Flows {
                 },
                 Err(panic) => Err(panic_error(panic)),
             };
+            // What a `complete` node gets: the message as the node sent it
+            // on (the object Node-RED's node passes to `done`), or as it came
+            // in when the node sent nothing.
+            let done = match (&result, input) {
+                (Ok(()), Some(input)) => Some(match out.items.first() {
+                    Some((_, sent)) => sent.clone(),
+                    None => input,
+                }),
+                _ => None,
+            };
             for (dest, m) in out.items.drain(..) {
                 self.route_one(index, dest, m, &mut queue);
             }
-            if let Err(err) = result {
-                self.handle_error(index, err, exchange, &mut queue);
+            match result {
+                Err(err) => self.handle_error(index, err, exchange, &mut queue),
+                Ok(()) => {
+                    if let Some(m) = done {
+                        self.complete(index, m, &mut queue);
+                    }
+                }
             }
         }
+    }
+
+    /// The hop limit ran out with `msg` on its way to node `index`: what is
+    /// still queued is the same runaway tree and is dropped. The error goes
+    /// to a node in a loop: this one, or else the first queued one in a loop
+    /// (whose message replaces `msg`).
+    fn looping(
+        &self,
+        index: usize,
+        msg: Message,
+        queue: &mut VecDeque<(usize, Message)>,
+    ) -> (usize, Message) {
+        let in_loop = |i: usize| self.loops.iter().any(|l| l.binary_search(&i).is_ok());
+        let mut chosen = (index, msg);
+        if !in_loop(index) {
+            if let Some(at) = queue.iter().position(|(i, _)| in_loop(*i)) {
+                chosen = queue.remove(at).expect("position is in range");
+            }
+        }
+        if !queue.is_empty() {
+            tracing::warn!(
+                node = %self.nodes[chosen.0].id,
+                dropped = queue.len(),
+                "messages of a looping message tree dropped"
+            );
+            queue.clear();
+        }
+        chosen
+    }
+
+    /// The error of a message that made more hops than `--max-hops` allows,
+    /// naming the loop node `index` is in.
+    fn loop_error(&self, index: usize) -> NodeError {
+        let members: Vec<&str> = match self.loops.iter().find(|l| l.binary_search(&index).is_ok()) {
+            Some(l) => l.iter().map(|&i| self.nodes[i].id.as_str()).collect(),
+            None => vec![self.nodes[index].id.as_str()],
+        };
+        NodeError::new(format!(
+            "message made more than {} hops in one dispatch (--max-hops): \
+             it loops through nodes {}",
+            self.settings.max_hops,
+            members.join(", ")
+        ))
+    }
+
+    /// Hand a message node `index` finished handling to the `complete` nodes
+    /// watching it, each its own copy with `msg.complete = {source: {id,
+    /// type, name}}` (Node-RED's `Flow.handleComplete`).
+    fn complete(&self, index: usize, msg: Message, queue: &mut VecDeque<(usize, Message)>) {
+        let node = &self.nodes[index];
+        let mut source = Map::new();
+        source.insert("id".into(), Value::String(node.id.clone()));
+        source.insert("type".into(), Value::String(node.node_type.clone()));
+        if !node.name.is_empty() {
+            source.insert("name".into(), Value::String(node.name.clone()));
+        }
+        let tag = json!({ "source": Value::Object(source) });
+        let (last, rest) = node.completers.split_last().expect("watched node");
+        for &c in rest {
+            let mut m = msg.clone();
+            m.body.insert("complete".into(), tag.clone());
+            queue.push_back((c, m));
+        }
+        let mut m = msg;
+        m.body.insert("complete".into(), tag);
+        queue.push_back((*last, m));
     }
 
     fn route_one(
@@ -555,6 +693,27 @@ impl Flows {
         }
         found.sort_by_key(|&(d, _)| d);
         found.into_iter().map(|(_, c)| c).collect()
+    }
+}
+
+/// Point every node at the `complete` nodes of its tab that watch it, in
+/// flow order (Node-RED keeps one map per flow, so a scope naming a node on
+/// another tab never fires).
+fn link_completers(nodes: &mut [RunNode], by_id: &HashMap<String, usize>) {
+    let mut lists: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (c, n) in nodes.iter().enumerate() {
+        for id in n.complete.iter().flatten() {
+            if let Some(&i) = by_id.get(id) {
+                if nodes[i].tab == n.tab {
+                    lists[i].push(c);
+                }
+            }
+        }
+    }
+    for (n, list) in nodes.iter_mut().zip(lists) {
+        if !list.is_empty() {
+            n.completers = list.into_boxed_slice();
+        }
     }
 }
 

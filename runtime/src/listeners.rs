@@ -1,6 +1,6 @@
 //! Nodes the engine delivers to beside their wires: `catch` nodes receive
-//! the errors, `status` nodes the status changes, of the nodes in their
-//! scope. A node type says which it is with [`NodeType::listens`]; the
+//! the errors, `status` nodes the status changes, `complete` nodes the
+//! finished messages, of the nodes in their scope. A node type says which it is with [`NodeType::listens`]; the
 //! loader reads the scope from each such node's configuration.
 //!
 //! [`NodeType::listens`]: crate::registry::NodeType::listens
@@ -18,6 +18,9 @@ pub enum Listens {
     /// Status changes of the nodes in its scope (`status`; field `scope`),
     /// as `msg.status`.
     Status,
+    /// Messages the nodes in its scope (`complete`; field `scope`, a list of
+    /// ids) finished handling without an error, with `msg.complete`.
+    Complete,
 }
 
 /// Which errors a `catch` node (or which statuses a `status` node) receives.
@@ -44,6 +47,8 @@ pub struct CatchSpec {
 pub(crate) enum Listening {
     Errors(CatchSpec),
     Status(CatchScope),
+    /// The ids a `complete` node watches.
+    Complete(Vec<String>),
 }
 
 impl Listening {
@@ -55,8 +60,28 @@ impl Listening {
                 uncaught: n.flag("uncaught"),
             }),
             Listens::Status => Listening::Status(status_scope(n)),
+            Listens::Complete => Listening::Complete(complete_scope(n)),
         }
     }
+}
+
+/// A `complete` node's scope: only a list of ids (no list, or anything else,
+/// watches nothing). Node-RED removes the nodes it is wired to directly with
+/// a loop that skips the entry after each one it removes; the same ids are
+/// kept here so a flow behaves as it does there.
+fn complete_scope(n: &NodeConfig) -> Vec<String> {
+    let CatchScope::Nodes(mut ids) = scope_of(n) else {
+        return Vec::new();
+    };
+    let wired = |id: &String| n.wires.iter().flatten().any(|w| w == id);
+    let mut i = 0;
+    while i < ids.len() {
+        if wired(&ids[i]) {
+            ids.remove(i);
+        }
+        i += 1;
+    }
+    ids
 }
 
 /// A `status` node's scope. Like Node-RED, nodes it is wired to directly are

@@ -20,6 +20,7 @@ mod http_limits;
 mod jwt_attacks;
 mod jwt_hardening;
 mod jwt_nodes;
+mod loops;
 mod node_types;
 mod nodered_fixtures;
 mod persist_faults;

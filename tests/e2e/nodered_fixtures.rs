@@ -129,3 +129,10 @@ fn replay(set: &str) {
 fn core_nodes_answer_like_node_red() {
     replay("core");
 }
+
+/// Wiring loops (a counter, a retry through a delay, link out to link in, a
+/// poll started by inject), a wire to a missing node, and the complete node.
+#[test]
+fn loops_and_complete_answer_like_node_red() {
+    replay("loops");
+}
