@@ -368,6 +368,18 @@ impl Flows {
         self.run(queue).await;
     }
 
+    /// Send `msg` on node `from`'s output `port`, then report it finished to
+    /// the `complete` nodes watching `from`: a held message let go.
+    pub async fn release(self: &Arc<Self>, from: usize, port: usize, msg: Message) {
+        let mut queue = VecDeque::with_capacity(4);
+        let done = (!self.nodes[from].completers.is_empty()).then(|| msg.clone());
+        self.route_one(from, Dest::Port(port), msg, &mut queue);
+        if let Some(m) = done {
+            self.complete(from, m, &mut queue);
+        }
+        self.run(queue).await;
+    }
+
     /// Route a buffer of sends made by node `from` outside `on_input`.
     pub async fn route_outputs(self: &Arc<Self>, from: usize, mut out: Outputs) {
         let mut queue = VecDeque::with_capacity(out.items.len().max(4));
@@ -426,8 +438,9 @@ impl Flows {
             // What a `complete` node gets: the message as the node sent it
             // on (the object Node-RED's node passes to `done`), or as it came
             // in when the node sent nothing.
+            let held = std::mem::take(&mut out.held);
             let done = match (&result, input) {
-                (Ok(()), Some(input)) => Some(match out.items.first() {
+                (Ok(()), Some(input)) if !held => Some(match out.items.first() {
                     Some((_, sent)) => sent.clone(),
                     None => input,
                 }),
