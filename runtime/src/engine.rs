@@ -7,6 +7,7 @@
 //! gets the original message, the others deep copies; one receiver, no copy.
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::ControlFlow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use futures::FutureExt;
@@ -21,7 +22,8 @@ use crate::error::{NodeError, Problem};
 use crate::events::Events;
 use crate::exchange::{Exchange, Reply};
 use crate::graph::FlowGraph;
-use crate::listeners::{CatchScope, CatchSpec};
+use crate::listeners::{link_completers, CatchScope, CatchSpec};
+use crate::loop_guard::YIELD_EVERY;
 use crate::message::Message;
 use crate::model::NodeConfig;
 use crate::node::{Dest, HandleSlot, Node, NodeHandle, Outcome, Outputs};
@@ -32,13 +34,7 @@ use crate::settings::Settings;
 /// How many times one message may fail at the same node before the engine
 /// stops re-delivering it to `catch` nodes: Node-RED gives up when the count
 /// reaches 10 (its error-loop guard).
-const MAX_CATCH_COUNT: u64 = 10;
-
-/// How many hops a dispatch makes between two yields to the scheduler: a
-/// message tree spinning in a loop then lets the worker's other tasks (other
-/// requests) run every few hundred microseconds, and a short tree (every
-/// request of an ordinary flow) never pays for a yield.
-const YIELD_EVERY: u64 = 32;
+pub(crate) const MAX_CATCH_COUNT: u64 = 10;
 
 /// One node of a deployment.
 pub struct RunNode {
@@ -63,6 +59,21 @@ pub struct RunNode {
     /// The `complete` nodes watching this node, in flow order; empty for
     /// nearly every node, which then pays nothing for the feature.
     pub(crate) completers: Box<[usize]>,
+}
+
+impl RunNode {
+    /// `{id, type, name}`: how `catch`, `status` and `complete` nodes are
+    /// told which node a message comes from. Node-RED leaves `name` out for
+    /// unnamed nodes.
+    pub(crate) fn source(&self) -> Map<String, Value> {
+        let mut source = Map::new();
+        source.insert("id".into(), Value::String(self.id.clone()));
+        source.insert("type".into(), Value::String(self.node_type.clone()));
+        if !self.name.is_empty() {
+            source.insert("name".into(), Value::String(self.name.clone()));
+        }
+        source
+    }
 }
 
 /// A validated deployment: nodes, wires, routes and the source it came from.
@@ -298,13 +309,7 @@ impl Flows {
                     });
                 }
             }
-            let mut source = Map::new();
-            source.insert("id".into(), Value::String(node.id.clone()));
-            source.insert("type".into(), Value::String(node.node_type.clone()));
-            if !node.name.is_empty() {
-                source.insert("name".into(), Value::String(node.name.clone()));
-            }
-            st.insert("source".into(), Value::Object(source));
+            st.insert("source".into(), Value::Object(node.source()));
             let mut msg = Message::new();
             msg.body.insert("status".into(), Value::Object(st));
             let flows = self.clone();
@@ -400,27 +405,18 @@ impl Flows {
         let mut out = Outputs::default();
         let mut hops: u64 = 0;
         let mut trips: u64 = 0;
-        while let Some((mut index, mut msg)) = queue.pop_front() {
+        while let Some((index, msg)) = queue.pop_front() {
             hops += 1;
-            if hops % YIELD_EVERY == 0 {
+            if hops.is_multiple_of(YIELD_EVERY) {
                 tokio::task::yield_now().await;
             }
             if hops > self.settings.max_hops {
                 trips += 1;
                 hops = 0;
-                (index, msg) = self.looping(index, msg, &mut queue);
-                let err = self.loop_error(index).with_msg(msg);
-                if trips >= MAX_CATCH_COUNT {
-                    // The error path loops too: stop the tree.
-                    let node = &self.nodes[index];
-                    tracing::error!(node = %node.id, "{}; the message is dropped", err.message);
-                    let msg = err.msg.as_deref().expect("attached");
-                    answer_error(msg, &node.id, &err.message, None);
-                    return;
+                match self.hop_limit(index, msg, trips, &mut queue) {
+                    ControlFlow::Continue(()) => continue,
+                    ControlFlow::Break(()) => return,
                 }
-                let exchange = err.msg.as_deref().and_then(|m| m.exchange().cloned());
-                self.handle_error(index, err, exchange, &mut queue);
-                continue;
             }
             let node = &self.nodes[index];
             let exchange = msg.exchange().cloned();
@@ -458,72 +454,6 @@ impl Flows {
                 }
             }
         }
-    }
-
-    /// The hop limit ran out with `msg` on its way to node `index`: what is
-    /// still queued is the same runaway tree and is dropped. The error goes
-    /// to a node in a loop: this one, or else the first queued one in a loop
-    /// (whose message replaces `msg`).
-    fn looping(
-        &self,
-        index: usize,
-        msg: Message,
-        queue: &mut VecDeque<(usize, Message)>,
-    ) -> (usize, Message) {
-        let in_loop = |i: usize| self.loops.iter().any(|l| l.binary_search(&i).is_ok());
-        let mut chosen = (index, msg);
-        if !in_loop(index) {
-            if let Some(at) = queue.iter().position(|(i, _)| in_loop(*i)) {
-                chosen = queue.remove(at).expect("position is in range");
-            }
-        }
-        if !queue.is_empty() {
-            tracing::warn!(
-                node = %self.nodes[chosen.0].id,
-                dropped = queue.len(),
-                "messages of a looping message tree dropped"
-            );
-            queue.clear();
-        }
-        chosen
-    }
-
-    /// The error of a message that made more hops than `--max-hops` allows,
-    /// naming the loop node `index` is in.
-    fn loop_error(&self, index: usize) -> NodeError {
-        let members: Vec<&str> = match self.loops.iter().find(|l| l.binary_search(&index).is_ok()) {
-            Some(l) => l.iter().map(|&i| self.nodes[i].id.as_str()).collect(),
-            None => vec![self.nodes[index].id.as_str()],
-        };
-        NodeError::new(format!(
-            "message made more than {} hops in one dispatch (--max-hops): \
-             it loops through nodes {}",
-            self.settings.max_hops,
-            members.join(", ")
-        ))
-    }
-
-    /// Hand a message node `index` finished handling to the `complete` nodes
-    /// watching it, each its own copy with `msg.complete = {source: {id,
-    /// type, name}}` (Node-RED's `Flow.handleComplete`).
-    fn complete(&self, index: usize, msg: Message, queue: &mut VecDeque<(usize, Message)>) {
-        let node = &self.nodes[index];
-        let mut source = Map::new();
-        source.insert("id".into(), Value::String(node.id.clone()));
-        source.insert("type".into(), Value::String(node.node_type.clone()));
-        if !node.name.is_empty() {
-            source.insert("name".into(), Value::String(node.name.clone()));
-        }
-        let tag = json!({ "source": Value::Object(source) });
-        let (last, rest) = node.completers.split_last().expect("watched node");
-        for &c in rest {
-            let mut m = msg.clone();
-            m.body.insert("complete".into(), tag.clone());
-            queue.push_back((c, m));
-        }
-        let mut m = msg;
-        m.body.insert("complete".into(), tag);
-        queue.push_back((*last, m));
     }
 
     fn route_one(
@@ -566,7 +496,7 @@ impl Flows {
         }
     }
 
-    fn handle_error(
+    pub(crate) fn handle_error(
         &self,
         index: usize,
         err: NodeError,
@@ -615,13 +545,7 @@ impl Flows {
             // Node-RED keeps an earlier error beside the new one.
             msg.body.insert("_error".into(), previous);
         }
-        let mut source = Map::new();
-        source.insert("id".into(), Value::String(node.id.clone()));
-        source.insert("type".into(), Value::String(node.node_type.clone()));
-        // Node-RED leaves `name` out for unnamed nodes.
-        if !node.name.is_empty() {
-            source.insert("name".into(), Value::String(node.name.clone()));
-        }
+        let mut source = node.source();
         source.insert("count".into(), Value::from(count));
         msg.body.insert(
             "error".into(),
@@ -709,27 +633,6 @@ impl Flows {
     }
 }
 
-/// Point every node at the `complete` nodes of its tab that watch it, in
-/// flow order (Node-RED keeps one map per flow, so a scope naming a node on
-/// another tab never fires).
-fn link_completers(nodes: &mut [RunNode], by_id: &HashMap<String, usize>) {
-    let mut lists: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    for (c, n) in nodes.iter().enumerate() {
-        for id in n.complete.iter().flatten() {
-            if let Some(&i) = by_id.get(id) {
-                if nodes[i].tab == n.tab {
-                    lists[i].push(c);
-                }
-            }
-        }
-    }
-    for (n, list) in nodes.iter_mut().zip(lists) {
-        if !list.is_empty() {
-            n.completers = list.into_boxed_slice();
-        }
-    }
-}
-
 /// A node panic as a node error.
 fn panic_error(panic: Box<dyn std::any::Any + Send>) -> NodeError {
     let what = panic
@@ -742,7 +645,7 @@ fn panic_error(panic: Box<dyn std::any::Any + Send>) -> NodeError {
 
 /// Answer the HTTP request behind `msg` (if any, and not yet answered) for an
 /// error nothing caught: the node's hint (401 for a bad token) or 500.
-fn answer_error(
+pub(crate) fn answer_error(
     msg: &Message,
     node_id: &str,
     message: &str,

@@ -5,8 +5,12 @@
 //!
 //! [`NodeType::listens`]: crate::registry::NodeType::listens
 
-use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
 
+use serde_json::{json, Value};
+
+use crate::engine::{Flows, RunNode};
+use crate::message::Message;
 use crate::model::NodeConfig;
 
 /// What the engine delivers to a node type's nodes besides their wired input.
@@ -107,5 +111,50 @@ fn scope_of(n: &NodeConfig) -> CatchScope {
         ),
         Some(Value::String(s)) if s == "group" => CatchScope::Group(n.group.clone()),
         _ => CatchScope::Tab,
+    }
+}
+
+impl Flows {
+    /// Hand a message node `index` finished handling to the `complete` nodes
+    /// watching it, each its own copy with `msg.complete = {source: {id,
+    /// type, name}}` (Node-RED's `Flow.handleComplete`).
+    pub(crate) fn complete(
+        &self,
+        index: usize,
+        msg: Message,
+        queue: &mut VecDeque<(usize, Message)>,
+    ) {
+        let node = &self.nodes[index];
+        let tag = json!({ "source": Value::Object(node.source()) });
+        let (last, rest) = node.completers.split_last().expect("watched node");
+        for &c in rest {
+            let mut m = msg.clone();
+            m.body.insert("complete".into(), tag.clone());
+            queue.push_back((c, m));
+        }
+        let mut m = msg;
+        m.body.insert("complete".into(), tag);
+        queue.push_back((*last, m));
+    }
+}
+
+/// Point every node at the `complete` nodes of its tab that watch it, in
+/// flow order (Node-RED keeps one map per flow, so a scope naming a node on
+/// another tab never fires).
+pub(crate) fn link_completers(nodes: &mut [RunNode], by_id: &HashMap<String, usize>) {
+    let mut lists: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (c, n) in nodes.iter().enumerate() {
+        for id in n.complete.iter().flatten() {
+            if let Some(&i) = by_id.get(id) {
+                if nodes[i].tab == n.tab {
+                    lists[i].push(c);
+                }
+            }
+        }
+    }
+    for (n, list) in nodes.iter_mut().zip(lists) {
+        if !list.is_empty() {
+            n.completers = list.into_boxed_slice();
+        }
     }
 }

@@ -525,7 +525,6 @@ impl<'a> Passes<'a> {
         }
         table
     }
-
 }
 
 /// The wiring graph, links included, and the loops in it. Loops run as in

@@ -143,8 +143,16 @@ fn an_endless_loop_is_a_catchable_error_naming_its_nodes() {
 fn an_uncaught_loop_error_answers_500_naming_the_nodes() {
     let mut flow = endless_loop();
     // A loop that fans out doubles its messages at every turn.
-    flow[2] = func("f2", "return [[msg, RED.util.cloneMessage(msg)]];", json!([["f1"]]));
-    let s = Server::start_with(&Value::Array(flow).to_string(), &["--max-hops", "2000"], &[]);
+    flow[2] = func(
+        "f2",
+        "return [[msg, RED.util.cloneMessage(msg)]];",
+        json!([["f1"]]),
+    );
+    let s = Server::start_with(
+        &Value::Array(flow).to_string(),
+        &["--max-hops", "2000"],
+        &[],
+    );
     let r = client().get(s.url("/spin")).send().unwrap();
     assert_eq!(r.status(), 500);
     let text = r.text().unwrap();
@@ -236,7 +244,10 @@ fn complete_skips_a_message_that_failed() {
     ]);
     let s = Server::start(&flow.to_string());
     assert_eq!(client().get(s.url("/fail")).send().unwrap().status(), 500);
-    assert_eq!(client().get(s.url("/ok")).send().unwrap().text().unwrap(), "fine");
+    assert_eq!(
+        client().get(s.url("/ok")).send().unwrap().text().unwrap(),
+        "fine"
+    );
     assert_eq!(
         seen(&s, 1),
         json!([{"payload": "fine", "complete": {"source": {"id": "good", "type": "function"}}}])
@@ -246,7 +257,12 @@ fn complete_skips_a_message_that_failed() {
 #[test]
 fn get_nodes_lists_complete_for_the_palette() {
     let s = Server::start("[]");
-    let list: Vec<Value> = client().get(s.url("/nodes")).send().unwrap().json().unwrap();
+    let list: Vec<Value> = client()
+        .get(s.url("/nodes"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     let complete = list
         .iter()
         .find(|t| t["type"] == "complete")

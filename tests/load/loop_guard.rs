@@ -38,9 +38,7 @@ const BLOCK_LIMIT: Duration = Duration::from_millis(600);
 const PARALLEL: usize = 2;
 
 fn start() -> Server {
-    let func = |id: &str, body: &str, to: &str| {
-        json!({"id": id, "type": "function", "z": "t", "func": body, "outputs": 1, "x": 1, "y": 1, "wires": [[to]]})
-    };
+    let func = |id: &str, body: &str, to: &str| json!({"id": id, "type": "function", "z": "t", "func": body, "outputs": 1, "x": 1, "y": 1, "wires": [[to]]});
     let flow = json!([
         {"id": "spin-in", "type": "http in", "z": "t", "url": "/spin", "method": "get", "x": 1, "y": 1, "wires": [["f1"]]},
         func("f1", "return msg;", "f2"),
@@ -67,13 +65,20 @@ fn measure(conn: &mut BufReader<TcpStream>, into: &mut Vec<Duration>) {
         let t = Instant::now();
         let body = get(conn, &format!("/fast?n={n}"));
         into.push(t.elapsed());
-        assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), json!({"n": n * 2}));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap(),
+            json!({"n": n * 2})
+        );
     }
 }
 
 /// One `GET` on a keep-alive connection: the 200 answer's body.
 fn get(conn: &mut BufReader<TcpStream>, path: &str) -> Vec<u8> {
-    write!(conn.get_mut(), "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    write!(
+        conn.get_mut(),
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    )
+    .unwrap();
     let mut line = String::new();
     conn.read_line(&mut line).unwrap();
     assert!(line.starts_with("HTTP/1.1 200"), "{line}");
@@ -160,10 +165,15 @@ fn an_endless_loop_fails_and_other_requests_keep_their_latency() {
 
     let stream = TcpStream::connect(&s.addr).unwrap();
     stream.set_nodelay(true).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut conn = BufReader::new(stream);
     measure(&mut conn, &mut Vec::new());
-    let (spin, done) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let (spin, done) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
     let (busy, spins) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let spinners: Vec<_> = (0..PARALLEL)
         .map(|_| spinner(&s, spin.clone(), busy.clone(), done.clone(), spins.clone()))
