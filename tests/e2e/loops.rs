@@ -166,6 +166,19 @@ fn an_uncaught_loop_error_answers_500_naming_the_nodes() {
 }
 
 #[test]
+fn a_catch_wired_back_into_the_loop_still_ends() {
+    let mut flow = endless_loop();
+    flow.push(json!({"id": "c", "type": "catch", "z": "t", "scope": null, "x": 1, "y": 1, "wires": [["f1"]]}));
+    let s = Server::start_with(&Value::Array(flow).to_string(), &["--max-hops", "200"], &[]);
+    let started = Instant::now();
+    let r = client().get(s.url("/spin")).send().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(r.status(), 500);
+    let text = r.text().unwrap();
+    assert!(text.contains("loops through nodes f1, f2"), "{text}");
+}
+
+#[test]
 fn a_loop_closed_by_a_link_is_named_whole() {
     let mut flow = vec![
         http_in("in", "/spin", "entry"),
@@ -272,5 +285,15 @@ fn get_nodes_lists_complete_for_the_palette() {
         (complete["inputs"].clone(), complete["outputs"].clone()),
         (json!(0), json!(1))
     );
-    assert_eq!(complete["defaults"], json!({"name": "", "scope": []}));
+    assert_eq!(
+        complete["defaults"],
+        json!({"name": "", "scope": [], "uncaught": false})
+    );
+    let fields: Vec<&str> = complete["editor"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["scope", "name"]);
 }

@@ -35,6 +35,8 @@ impl NodeSettings for CompleteSettings {
     const FIELDS: &'static [Field] = &[
         Field::new("scope", Kind::NodeList, Initial::Json("[]"))
             .label("Report completion of these nodes"),
+        // Written by Node-RED's editor, read by nothing.
+        Field::checkbox("uncaught", false).hidden(),
         Field::name(),
     ];
 }
