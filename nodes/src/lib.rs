@@ -40,6 +40,7 @@ pub fn registry() -> Registry {
     r.register(common::link::link_call_type());
     r.register(common::catch::node_type());
     r.register(common::status::node_type());
+    r.register(common::complete::node_type());
     r.register(common::comment::node_type());
     for t in security::jwt::node_types() {
         r.register(t);

@@ -27,6 +27,7 @@ pub mod graph;
 pub mod http;
 pub mod listeners;
 pub mod loader;
+mod loop_guard;
 pub mod message;
 pub mod model;
 pub mod node;

@@ -118,6 +118,7 @@ pub fn load_reusing(
         credentials,
         credentials_changed: false,
         problems: Vec::new(),
+        warnings: Vec::new(),
     };
     pass.check_ids();
     pass.nodes = &expanded.nodes;
@@ -137,15 +138,21 @@ pub fn load_reusing(
     let mut runnables = pass.build_runnables(&scopes, &configs);
     pass.resolve_wires(&mut runnables);
     let routes = pass.build_routes(&runnables, &configs.claimed);
-    let graph = pass.check_cycles(&runnables);
+    let (graph, loops) = build_graph(&runnables);
     let Passes {
         problems,
+        warnings,
         credentials,
         credentials_changed,
         ..
     } = pass;
     if !problems.is_empty() {
         return Err(LoadError::Invalid(problems));
+    }
+    if !env.settings.validate_only {
+        for w in &warnings {
+            tracing::warn!("{w}");
+        }
     }
     let run_nodes = runnables.nodes;
     let rev = file.rev.clone().unwrap_or_else(|| revision(&file.nodes));
@@ -166,6 +173,8 @@ pub fn load_reusing(
         .map(|(id, i)| (id.clone(), i.status_port))
         .collect();
     flows.events = Some(env.events.clone());
+    flows.loops = loops;
+    flows.warnings = warnings;
     Ok(Loaded {
         flows: Arc::new(flows),
         credentials,
@@ -184,6 +193,8 @@ struct Passes<'a> {
     credentials: Credentials,
     credentials_changed: bool,
     problems: Vec<Problem>,
+    /// What loads but deserves a look (`flowgate check --strict` refuses it).
+    warnings: Vec<Problem>,
 }
 
 /// The config nodes: every one's type by id (built or not, so references
@@ -196,11 +207,13 @@ struct Configs<'a> {
 }
 
 /// The runnable nodes that built, in flow order, with their configuration,
-/// output count and `http in` route, index for index.
+/// output count, the ids they send to by id and `http in` route, index for
+/// index.
 struct Runnables<'a> {
     nodes: Vec<RunNode>,
     configs: Vec<&'a NodeConfig>,
     outputs: Vec<usize>,
+    links: Vec<Vec<String>>,
     routes: Vec<(usize, RouteSpec)>,
 }
 
@@ -332,6 +345,7 @@ impl<'a> Passes<'a> {
             nodes: Vec::new(),
             configs: Vec::new(),
             outputs: Vec::new(),
+            links: Vec::new(),
             routes: Vec::new(),
         };
         for n in nodes.iter().filter(|n| !n.is_layout() && scopes.runs(n)) {
@@ -352,6 +366,7 @@ impl<'a> Passes<'a> {
                 out.routes.push((index, r));
             }
             out.outputs.push(b.built.outputs);
+            out.links.push(b.built.links);
             out.configs.push(n);
             let (imp, slot, carried) = match self
                 .reuse
@@ -367,11 +382,13 @@ impl<'a> Passes<'a> {
             let listening = node_type
                 .and_then(|t| t.listens)
                 .map(|kind| Listening::of(kind, n));
-            let (catch, status) = match listening {
-                Some(Listening::Errors(spec)) => (Some(spec), None),
-                Some(Listening::Status(scope)) => (None, Some(scope)),
-                None => (None, None),
-            };
+            let (mut catch, mut status, mut complete) = (None, None, None);
+            match listening {
+                Some(Listening::Errors(spec)) => catch = Some(spec),
+                Some(Listening::Status(scope)) => status = Some(scope),
+                Some(Listening::Complete(ids)) => complete = Some(ids),
+                None => {}
+            }
             out.nodes.push(RunNode {
                 id: n.id.clone(),
                 node_type: n.node_type.clone(),
@@ -384,13 +401,17 @@ impl<'a> Passes<'a> {
                 ports: Vec::new(),
                 catch,
                 status,
+                complete,
+                completers: Box::default(),
             });
         }
         out
     }
 
     /// Wires become node indexes; wires into disabled nodes (or ones that
-    /// failed to build and are reported on their own) are dropped.
+    /// failed to build and are reported on their own) are dropped, and so
+    /// are wires to nodes the flow does not have, with a warning naming both
+    /// (Node-RED ignores them).
     fn resolve_wires(&mut self, built: &mut Runnables<'_>) {
         let index_of: HashMap<&str, usize> = built
             .configs
@@ -419,9 +440,11 @@ impl<'a> Passes<'a> {
                 for t in targets {
                     match (index_of.get(t.as_str()), by_id.get(t.as_str())) {
                         (Some(&ti), _) => port.push(ti),
-                        (None, None) => self.problems.push(n.problem(
+                        (None, None) => self.warnings.push(n.problem(
                             Some("wires"),
-                            format!("wired to node {t}, which is not in the flow"),
+                            format!(
+                                "wired to node {t}, which is not in the flow; the wire is ignored"
+                            ),
                         )),
                         (None, Some(target))
                             if target.kind() == Kind::Config || target.is_layout() =>
@@ -495,20 +518,31 @@ impl<'a> Passes<'a> {
         }
         table
     }
+}
 
-    /// The wiring graph; every cycle in it is a problem.
-    fn check_cycles(&mut self, built: &Runnables<'_>) -> FlowGraph {
-        let ports: Vec<Vec<Vec<usize>>> = built.nodes.iter().map(|n| n.ports.clone()).collect();
-        let g = graph::build(&ports);
-        for cycle in graph::cycles(&g) {
-            let ids: Vec<&str> = cycle.iter().map(|&i| built.nodes[i].id.as_str()).collect();
-            self.problems.push(built.configs[cycle[0]].problem(
-                Some("wires"),
-                format!("wiring forms a cycle through nodes {}", ids.join(", ")),
-            ));
-        }
-        g
-    }
+/// The wiring graph, links included, and the loops in it. Loops run as in
+/// Node-RED; the engine names a loop's nodes when a message spins in it too
+/// long, and `flowgate check` lists them.
+fn build_graph(built: &Runnables<'_>) -> (FlowGraph, Vec<Vec<usize>>) {
+    let index_of: HashMap<&str, usize> = built
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    let ports: Vec<Vec<Vec<usize>>> = built.nodes.iter().map(|n| n.ports.clone()).collect();
+    let links: Vec<Vec<usize>> = built
+        .links
+        .iter()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| index_of.get(id.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let g = graph::build(&ports, &links);
+    let loops = graph::loops(&g);
+    (g, loops)
 }
 
 /// Each group's parent group, for the catch/status distance rule.

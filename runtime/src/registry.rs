@@ -22,6 +22,10 @@ use crate::settings::Settings;
 pub struct Built {
     pub node: Box<dyn Node>,
     pub outputs: usize,
+    /// Ids of the nodes it sends to by id rather than along its wires
+    /// (`link out`): the wiring graph draws them, so a loop closed by a link
+    /// is found like any other.
+    pub links: Vec<String>,
 }
 
 impl Built {
@@ -29,7 +33,14 @@ impl Built {
         Built {
             node: Box::new(node),
             outputs,
+            links: Vec::new(),
         }
+    }
+
+    /// The node also sends to these node ids (see [`Built::links`]).
+    pub fn with_links(mut self, ids: Vec<String>) -> Self {
+        self.links = ids;
+        self
     }
 }
 
@@ -67,8 +78,8 @@ pub struct NodeType {
     /// Editor field definitions and defaults, as a JSON document (see the
     /// editor's forms module for the shape).
     pub editor: &'static str,
-    /// Set on types whose nodes the engine delivers errors or status to
-    /// (`catch`, `status`), beside their wires.
+    /// Set on types whose nodes the engine delivers errors, status or
+    /// completions to (`catch`, `status`, `complete`), beside their wires.
     pub listens: Option<Listens>,
     /// HTTP routes the type serves itself (the JWKS document, the inject
     /// button, the token console); the runtime's router mounts them.
@@ -124,8 +135,8 @@ impl NodeType {
         self
     }
 
-    /// The engine delivers `what` (errors or status of the nodes in each
-    /// node's `scope`) to this type's nodes.
+    /// The engine delivers `what` (errors, status or completions of the
+    /// nodes in each node's `scope`) to this type's nodes.
     pub fn listens(mut self, what: Listens) -> Self {
         self.listens = Some(what);
         self

@@ -23,6 +23,7 @@ mod jwt_attacks;
 mod jwt_es512;
 mod jwt_hardening;
 mod jwt_nodes;
+mod loops;
 mod node_types;
 mod nodered_fixtures;
 mod persist_faults;

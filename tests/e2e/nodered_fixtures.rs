@@ -172,3 +172,10 @@ fn express_routes_answer_like_node_red() {
 fn subflows_answer_like_node_red() {
     replay("subflows");
 }
+
+/// Wiring loops (a counter, a retry through a delay, link out to link in, a
+/// poll started by inject), a wire to a missing node, and the complete node.
+#[test]
+fn loops_and_complete_answer_like_node_red() {
+    replay("loops");
+}

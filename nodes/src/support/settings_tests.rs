@@ -99,6 +99,10 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
             check::<crate::common::catch::CatchSettings>("catch"),
         ),
         (
+            "complete",
+            check::<crate::common::complete::CompleteSettings>("complete"),
+        ),
+        (
             "delay",
             check::<crate::function::delay::DelaySettings>("delay"),
         ),
