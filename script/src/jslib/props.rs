@@ -62,6 +62,7 @@ fn get_own(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
                 "index" => return Ok(num(m.index as f64)),
                 "input" => return Ok(Dynamic::from(m.input.clone())),
                 "groups" => return Ok(m.groups.clone()),
+                "indices" => return Ok(m.indices.clone()),
                 _ => {}
             }
         }

@@ -81,6 +81,9 @@ pub struct JsMatch {
     pub input: ImmutableString,
     /// An object of named groups, or `undefined` when the pattern has none.
     pub groups: Dynamic,
+    /// Each group's `[start, end]` for a pattern with the `d` flag, else
+    /// `undefined`.
+    pub indices: Dynamic,
 }
 
 /// A function that refers to itself by name (a recursive function

@@ -4,4 +4,5 @@ mod conversion_cost;
 mod js_semantics;
 mod lazy_msg;
 mod nodered_fixtures;
+mod regex;
 mod timers;

@@ -73,6 +73,10 @@ pub(crate) struct MatchAttempter<'a, Input: InputIndexer> {
     re: &'a CompiledRegex,
     bts: Vec<BacktrackInsn<Input>>,
     s: State<Input::Position>,
+    /// Backtracks so far (flowgate: for the stop check).
+    backtracks: u32,
+    /// The stop check answered `true`: every attempt fails.
+    stopped: bool,
 }
 
 impl<'a, Input: InputIndexer> MatchAttempter<'a, Input> {
@@ -84,6 +88,8 @@ impl<'a, Input: InputIndexer> MatchAttempter<'a, Input> {
                 loops: vec![LoopData::new(entry); re.loops as usize],
                 groups: vec![GroupData::new(); re.groups as usize],
             },
+            backtracks: 0,
+            stopped: false,
         }
     }
 
@@ -499,6 +505,15 @@ impl<'a, Input: InputIndexer> MatchAttempter<'a, Input> {
         pos: &mut Input::Position,
         _dir: Dir,
     ) -> bool {
+        self.backtracks = self.backtracks.wrapping_add(1);
+        if self.stopped
+            || (self.backtracks % crate::interrupt::CHECK_EVERY == 0
+                && crate::interrupt::should_stop())
+        {
+            self.stopped = true;
+            self.bts.truncate(1);
+            return false;
+        }
         loop {
             // We always have a single Exhausted instruction backstopping our stack,
             // so we do not need to check for empty bts.
@@ -1085,6 +1100,9 @@ impl<Input: InputIndexer> BacktrackExecutor<'_, Input> {
                     *next_start = inp.next_right_pos(end);
                 }
                 return Some(self.successful_match(pos, end));
+            }
+            if self.matcher.stopped {
+                return None;
             }
             // Didn't find it at this position, try the next one.
             pos = inp.next_right_pos(pos)?;

@@ -168,6 +168,7 @@ pub use crate::api::*;
 mod util;
 
 mod api;
+pub mod interrupt;
 mod bytesearch;
 mod charclasses;
 mod classicalbacktrack;
