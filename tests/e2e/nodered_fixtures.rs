@@ -129,3 +129,10 @@ fn replay(set: &str) {
 fn core_nodes_answer_like_node_red() {
     replay("core");
 }
+
+/// Switch regex rules and change replace rules with look-behind,
+/// back-references, named groups and the case-insensitive flag.
+#[test]
+fn regular_expressions_answer_like_node_red() {
+    replay("regex");
+}
