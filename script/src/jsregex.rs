@@ -60,14 +60,41 @@ fn has_unopened_paren(pattern: &str) -> bool {
     false
 }
 
+/// Whether `pattern` has a `]`, `{` or `}` outside a class and not
+/// escaped: V8 calls those "Lone quantifier brackets" with `u` or `v`.
+fn has_lone_bracket(pattern: &str) -> bool {
+    let (mut in_class, mut escaped) = (false, false);
+    pattern.chars().any(|c| {
+        let lone = !escaped && !in_class && matches!(c, ']' | '{' | '}');
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '[' => in_class = true,
+            ']' => in_class = false,
+            _ => {}
+        }
+        lone
+    })
+}
+
 /// V8's wording for a syntax error `regress` reports.
-fn v8_reason(pattern: &str, reason: &str) -> String {
+fn v8_reason(pattern: &str, syntax: Syntax, reason: &str) -> String {
+    let unicode = syntax.unicode || syntax.unicode_sets;
     match reason {
         "Unbalanced parenthesis" if has_unopened_paren(pattern) => "Unmatched ')'",
         "Unbalanced parenthesis" => "Unterminated group",
         "Unbalanced bracket" => "Unterminated character class",
+        "Invalid atom character" if unicode && has_lone_bracket(pattern) => {
+            "Lone quantifier brackets"
+        }
+        // A quantified look-around (`regress` also says this after `^`).
+        "Quantifier not allowed here" if pattern.contains("(?") => "Invalid quantifier",
         "Invalid atom character" | "Quantifier not allowed here" | "Invalid braced quantifier" => {
             "Nothing to repeat"
+        }
+        // `regress` names the group; V8 does not.
+        r if r.starts_with("Backreference to invalid named capture group") => {
+            "Invalid named capture referenced"
         }
         "Invalid quantifier" => "numbers out of order in {} quantifier",
         "Range values reversed, start char code is greater than end char code." => {
@@ -111,7 +138,7 @@ pub fn compile_with(pattern: &str, syntax: Syntax) -> Result<Regex, String> {
     Regex::from_unicode(pattern.chars().map(u32::from), flags).map_err(|e| {
         format!(
             "Invalid regular expression: /{pattern}/: {}",
-            v8_reason(pattern, &e.text)
+            v8_reason(pattern, syntax, &e.text)
         )
     })
 }
