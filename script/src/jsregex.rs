@@ -298,7 +298,10 @@ mod tests {
     #[test]
     fn errors_read_like_v8() {
         let e = |p: &str| compile(p, false).unwrap_err();
-        assert_eq!(e("("), "Invalid regular expression: /(/: Unterminated group");
+        assert_eq!(
+            e("("),
+            "Invalid regular expression: /(/: Unterminated group"
+        );
         assert_eq!(e("a)"), "Invalid regular expression: /a)/: Unmatched ')'");
         assert_eq!(
             e("[z-a]"),

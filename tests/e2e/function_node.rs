@@ -550,7 +550,11 @@ fn catastrophic_regular_expressions_are_bounded() {
                     .body(body)
                     .send()
                     .unwrap();
-                (r.status().as_u16(), r.json::<Value>().unwrap(), started.elapsed())
+                (
+                    r.status().as_u16(),
+                    r.json::<Value>().unwrap(),
+                    started.elapsed(),
+                )
             })
         })
         .collect();
@@ -569,6 +573,9 @@ fn catastrophic_regular_expressions_are_bounded() {
     ];
     for ((status, body, took), want) in answers.into_iter().zip(expected) {
         assert_eq!((status, &body), (500, &want));
-        assert!(took < Duration::from_secs(5), "{want}: answered after {took:?}");
+        assert!(
+            took < Duration::from_secs(5),
+            "{want}: answered after {took:?}"
+        );
     }
 }

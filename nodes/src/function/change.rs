@@ -317,18 +317,11 @@ impl Change {
             From::Dynamic(t) => {
                 let v = self.read(t, msg).ok().flatten();
                 let (kind, re) = match &v {
-                    Some(Value::Number(n)) => (
-                        FromKind::Num,
-                        jsregex::literal(&js::number_to_string(n)),
-                    ),
-                    Some(Value::Bool(b)) => (
-                        FromKind::Bool,
-                        jsregex::literal(&b.to_string()),
-                    ),
-                    Some(Value::String(s)) => (
-                        FromKind::Str,
-                        jsregex::literal(s),
-                    ),
+                    Some(Value::Number(n)) => {
+                        (FromKind::Num, jsregex::literal(&js::number_to_string(n)))
+                    }
+                    Some(Value::Bool(b)) => (FromKind::Bool, jsregex::literal(&b.to_string())),
+                    Some(Value::String(s)) => (FromKind::Str, jsregex::literal(s)),
                     other => {
                         return Err(format!(
                             "Invalid 'from' property: unsupported type: {}",

@@ -392,7 +392,9 @@ fn indices_of(re: &JsRegExp, s: &str, m: &Match) -> Dynamic {
 
 /// The match array `exec` returns.
 fn match_value(re: &JsRegExp, s: &str, input: &ImmutableString, m: &Match) -> Dynamic {
-    let items = (0..=m.captures.len()).map(|i| group_value(s, m, i)).collect();
+    let items = (0..=m.captures.len())
+        .map(|i| group_value(s, m, i))
+        .collect();
     Dynamic::from(JsMatch {
         items: JsArray::from_vec(items),
         index: units_at(s, m.start()),
@@ -485,9 +487,7 @@ pub fn string_match(s: &ImmutableString, arg: Option<&Dynamic>) -> JsResult<Dyna
     if found.is_empty() {
         return Ok(null());
     }
-    Ok(array(
-        found.iter().map(|m| group_value(s, m, 0)).collect(),
-    ))
+    Ok(array(found.iter().map(|m| group_value(s, m, 0)).collect()))
 }
 
 /// `s.matchAll(re)`: every match array. JavaScript returns an iterator; this
@@ -549,8 +549,9 @@ pub fn replace(
     let mut next = 0;
     for m in &found {
         let rep = if callable {
-            let mut args: Vec<Dynamic> =
-                (0..=m.captures.len()).map(|i| group_value(s, m, i)).collect();
+            let mut args: Vec<Dynamic> = (0..=m.captures.len())
+                .map(|i| group_value(s, m, i))
+                .collect();
             args.push(num(units_at(s, m.start()) as f64));
             args.push(Dynamic::from(s.clone()));
             if m.named_groups().len() > 0 {
@@ -672,7 +673,10 @@ mod tests {
             strings(&split_ok("abc", &re("(b)", ""), None)),
             ["a", "b", "c"]
         );
-        assert_eq!(strings(&split_ok("abc", &re("x*", ""), None)), ["a", "b", "c"]);
+        assert_eq!(
+            strings(&split_ok("abc", &re("x*", ""), None)),
+            ["a", "b", "c"]
+        );
         assert_eq!(
             strings(&split_ok("", &re("x*", ""), None)),
             Vec::<String>::new()

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::testing::{js, node, Harness};
 use crate::convert::Mode;
+use crate::testing::{js, node, Harness};
 
 #[test]
 fn object_create_inherits_from_its_prototype() {
@@ -61,12 +61,28 @@ return {payload: [Object.keys(d), Object.prototype.hasOwnProperty.call(d, "k"),
     Object.hasOwn(d, "x"), "hasOwnProperty" in d, typeof d.hasOwnProperty]};"#,
         json!({}),
     );
-    assert_eq!(out, json!({"payload": [["k"], true, false, false, "undefined"]}));
-    let h = node(Mode::Js, "var d = Object.create(null);\nd.hasOwnProperty('k');\nreturn msg;", 1)
-        .unwrap();
-    assert_eq!(error_of(&h), "TypeError: d.hasOwnProperty is not a function");
+    assert_eq!(
+        out,
+        json!({"payload": [["k"], true, false, false, "undefined"]})
+    );
+    let h = node(
+        Mode::Js,
+        "var d = Object.create(null);\nd.hasOwnProperty('k');\nreturn msg;",
+        1,
+    )
+    .unwrap();
+    assert_eq!(
+        error_of(&h),
+        "TypeError: d.hasOwnProperty is not a function"
+    );
     let h = node(Mode::Js, "Object.hasOwn(null, 'k');\nreturn msg;", 1).unwrap();
-    assert_eq!(error_of(&h), "TypeError: Cannot convert undefined or null to object");
+    assert_eq!(
+        error_of(&h),
+        "TypeError: Cannot convert undefined or null to object"
+    );
     let h = node(Mode::Js, "Object.create(5);\nreturn msg;", 1).unwrap();
-    assert_eq!(error_of(&h), "TypeError: Object prototype may only be an Object or null: 5");
+    assert_eq!(
+        error_of(&h),
+        "TypeError: Object prototype may only be an Object or null: 5"
+    );
 }

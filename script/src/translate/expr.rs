@@ -10,8 +10,8 @@ use oxc_syntax::operator::{
 };
 
 use super::chain::{is_builtin_value, NAMESPACES};
-use super::{mangle, number_literal, quote, Binding, TResult, Translator};
 use super::error::{ErrorKind, TranslateError};
+use super::{mangle, number_literal, quote, Binding, TResult, Translator};
 use crate::jslib::builtins;
 use crate::jslib::number;
 
