@@ -1,185 +1,116 @@
-//! JavaScript regular expressions as `switch` and `change` rules write them,
-//! on Rust's linear-time `regex` engine: ASCII `\d`, `\w`, `\b` like
-//! JavaScript, and `String.prototype.replace`'s `$1`, `$&`, `$$`, `` $` ``,
-//! `$'` and `$<name>` substitutions. Look-around and back-references, which
-//! `regex` does not offer, are reported as load errors.
+//! JavaScript regular expressions on `regress`, an ECMAScript engine (the
+//! one Boa uses): look-around, back-references, named groups, Unicode
+//! property escapes and case folding as V8 has them. Shared by function
+//! bodies, `switch` regex rules and `change` replace rules, with
+//! `String.prototype.replace`'s `$1`, `$&`, `$$`, `` $` ``, `$'` and
+//! `$<name>` substitutions and V8's wording for syntax errors.
+//!
+//! `regress` backtracks, so a pattern such as `(a+)+$` takes time
+//! exponential in the length of a subject it does not match. Every search
+//! therefore runs under a stop check ([`bounded`], [`within_limit`]) that
+//! the engine consults every few thousand backtracks.
 
-use regex::{Captures, Regex, RegexBuilder};
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+pub use regress::{Match, Regex};
 
 /// The flags that change how a JavaScript pattern compiles (`i`, `m`, `s`,
-/// `u`); `g` and `y` only change how it is applied.
+/// `u`, `v`); `g`, `y` and `d` only change how it is applied.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Syntax {
     pub ignore_case: bool,
     pub multi_line: bool,
     pub dot_all: bool,
     pub unicode: bool,
+    pub unicode_sets: bool,
 }
 
-/// JavaScript's `\s`: its white space and line terminators (not Unicode's
-/// White_Space, which differs in U+0085 and U+FEFF).
-const JS_SPACE: &str =
-    "\\t\\n\\x0B\\x0C\\r \\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF";
+/// How long one `switch` or `change` rule may search (a flow author's
+/// pattern against a subject from a request): past it the rule fails
+/// instead of holding its worker.
+pub const RULE_TIME_LIMIT: Duration = Duration::from_millis(250);
 
-/// Whether `rest` (just after a `{`) is a quantifier body `n}`, `n,}` or `n,m}`.
-fn is_quantifier(rest: &str) -> bool {
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return false;
-    }
-    let rest = &rest[digits..];
-    if let Some(r) = rest.strip_prefix(',') {
-        let more = r.bytes().take_while(u8::is_ascii_digit).count();
-        return r[more..].starts_with('}');
-    }
-    rest.starts_with('}')
-}
+/// A search stopped before it finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("regular expression search exceeded its time limit of {} ms", RULE_TIME_LIMIT.as_millis())]
+pub struct TooSlow;
 
-/// Translate JavaScript pattern syntax into the `regex` crate's: ASCII-only
-/// `\d`/`\w`/`\b`, JavaScript's `\s` and `.`, `[^]`, identity escapes
-/// (`\e` is `e`), `\0`, `\cX`, `[\b]`, literal braces and brackets that
-/// JavaScript reads as characters. Look-around and back-references are left
-/// for the `regex` crate to reject.
-fn translate(pattern: &str, syntax: Syntax) -> String {
-    let mut out = String::with_capacity(pattern.len() + 8);
-    let mut in_class = false;
-    let mut chars = pattern.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
+/// Whether `pattern` has more `)` than `(` before its end: V8 says
+/// "Unmatched ')'" for that and "Unterminated group" for the reverse, where
+/// `regress` says "Unbalanced parenthesis" for both.
+fn has_unopened_paren(pattern: &str) -> bool {
+    let (mut depth, mut in_class, mut escaped) = (0i32, false, false);
+    for c in pattern.chars() {
         match c {
-            '\\' => {
-                let Some((_, n)) = chars.next() else {
-                    out.push_str("\\\\");
-                    break;
-                };
-                match (n, in_class) {
-                    ('d', false) => out.push_str("[0-9]"),
-                    ('D', false) => out.push_str("[^0-9]"),
-                    ('w', false) => out.push_str("[0-9A-Za-z_]"),
-                    ('W', false) => out.push_str("[^0-9A-Za-z_]"),
-                    ('s', false) => {
-                        out.push('[');
-                        out.push_str(JS_SPACE);
-                        out.push(']');
-                    }
-                    ('S', false) => {
-                        out.push_str("[^");
-                        out.push_str(JS_SPACE);
-                        out.push(']');
-                    }
-                    ('d', true) => out.push_str("0-9"),
-                    ('w', true) => out.push_str("0-9A-Za-z_"),
-                    ('s', true) => out.push_str(JS_SPACE),
-                    ('b', false) => out.push_str("(?-u:\\b)"),
-                    ('B', false) => out.push_str("(?-u:\\B)"),
-                    ('b', true) => out.push_str("\\x08"),
-                    ('0', _) if !chars.peek().is_some_and(|(_, d)| d.is_ascii_digit()) => {
-                        out.push_str("\\x00")
-                    }
-                    ('c', _) if chars.peek().is_some_and(|(_, l)| l.is_ascii_alphabetic()) => {
-                        let (_, l) = chars.next().expect("peeked");
-                        out.push_str(&format!("\\x{:02X}", (l as u32) % 32));
-                    }
-                    ('p' | 'P', _) if !syntax.unicode => out.push(n),
-                    ('p' | 'P', _) => {
-                        // `\p{Script=Greek}`: the property name as written.
-                        out.push('\\');
-                        out.push(n);
-                        if chars.peek().is_some_and(|(_, b)| *b == '{') {
-                            for (_, q) in chars.by_ref() {
-                                out.push(q);
-                                if q == '}' {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    // Escapes both dialects share, and those `regex` rejects
-                    // as it should (back-references, `\k<name>`).
-                    ('D' | 'W' | 'S' | 'B' | 'n' | 'r' | 't' | 'v' | 'f' | 'x' | 'u' | 'k', _)
-                    | ('1'..='9', _) => {
-                        out.push('\\');
-                        out.push(n);
-                    }
-                    // Any other letter is an identity escape in JavaScript.
-                    (l, _) if l.is_alphanumeric() || l == '_' => out.push(l),
-                    (other, _) if other.is_ascii() => {
-                        out.push('\\');
-                        out.push(other);
-                    }
-                    (other, _) => out.push(other),
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '[' => in_class = true,
+            ']' => in_class = false,
+            '(' if !in_class => depth += 1,
+            ')' if !in_class => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
                 }
             }
-            '[' if !in_class => {
-                let rest = &pattern[at + 1..];
-                if rest.starts_with("^]") {
-                    // `[^]` matches any character.
-                    out.push_str("[\\s\\S]");
-                    chars.next();
-                    chars.next();
-                } else if rest.starts_with(']') {
-                    // `[]` matches nothing.
-                    out.push_str("[^\\s\\S]");
-                    chars.next();
-                } else {
-                    in_class = true;
-                    out.push('[');
-                }
-            }
-            ']' if in_class => {
-                in_class = false;
-                out.push(c);
-            }
-            // Characters the `regex` crate gives a meaning inside a class.
-            '[' | '&' | '~' if in_class => {
-                out.push('\\');
-                out.push(c);
-            }
-            '-' if in_class && chars.peek().is_some_and(|(_, n)| *n == '-') => {
-                out.push_str("\\-");
-            }
-            '.' if !in_class => out.push_str(if syntax.dot_all {
-                "(?s:.)"
-            } else {
-                "[^\\n\\r\\u2028\\u2029]"
-            }),
-            '{' if !in_class && !is_quantifier(&pattern[at + 1..]) => out.push_str("\\{"),
-            '}' if !in_class => {
-                // A `}` closing a quantifier was consumed with it below.
-                out.push_str("\\}");
-            }
-            '{' if !in_class => {
-                // A quantifier: copy it through its `}`.
-                out.push('{');
-                for (_, q) in chars.by_ref() {
-                    out.push(q);
-                    if q == '}' {
-                        break;
-                    }
-                }
-            }
-            _ => out.push(c),
+            _ => {}
         }
     }
-    out
+    false
 }
 
-/// V8's wording for the syntax errors both engines report.
-fn v8_reason(reason: &str) -> &str {
+/// Whether `pattern` has a `]`, `{` or `}` outside a class and not
+/// escaped: V8 calls those "Lone quantifier brackets" with `u` or `v`.
+fn has_lone_bracket(pattern: &str) -> bool {
+    let (mut in_class, mut escaped) = (false, false);
+    pattern.chars().any(|c| {
+        let lone = !escaped && !in_class && matches!(c, ']' | '{' | '}');
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '[' => in_class = true,
+            ']' => in_class = false,
+            _ => {}
+        }
+        lone
+    })
+}
+
+/// V8's wording for a syntax error `regress` reports.
+fn v8_reason(pattern: &str, syntax: Syntax, reason: &str) -> String {
+    let unicode = syntax.unicode || syntax.unicode_sets;
     match reason {
-        "unclosed group" => "Unterminated group",
-        "unopened group" => "Unmatched ')'",
-        "unclosed character class" => "Unterminated character class",
-        "repetition operator missing expression" => "Nothing to repeat",
-        "invalid character class range, the start must be <= the end" => {
+        "Unbalanced parenthesis" if has_unopened_paren(pattern) => "Unmatched ')'",
+        "Unbalanced parenthesis" => "Unterminated group",
+        "Unbalanced bracket" => "Unterminated character class",
+        "Invalid atom character" if unicode && has_lone_bracket(pattern) => {
+            "Lone quantifier brackets"
+        }
+        // A quantified look-around (`regress` also says this after `^`).
+        "Quantifier not allowed here" if pattern.contains("(?") => "Invalid quantifier",
+        "Invalid atom character" | "Quantifier not allowed here" | "Invalid braced quantifier" => {
+            "Nothing to repeat"
+        }
+        // `regress` names the group; V8 does not.
+        r if r.starts_with("Backreference to invalid named capture group") => {
+            "Invalid named capture referenced"
+        }
+        "Invalid quantifier" => "numbers out of order in {} quantifier",
+        "Range values reversed, start char code is greater than end char code." => {
             "Range out of order in character class"
         }
-        "invalid repetition count range, the start must be <= the end" => {
-            "numbers out of order in {} quantifier"
-        }
-        "incomplete escape sequence, reached end of pattern prematurely" => "\\ at end of pattern",
-        "duplicate capture group name" => "Duplicate capture group name",
+        "Incomplete escape" | "Unterminated escape" => "\\ at end of pattern",
+        "Invalid named backreference syntax" => "Invalid named reference",
+        "Invalid token at named capture group identifier" => "Invalid capture group name",
+        "Invalid unicode escape" => "Invalid Unicode escape",
+        "Invalid character escape" => "Invalid escape",
+        "Invalid character range" => "Invalid character class",
+        "Invalid group modifier" => "Invalid group",
+        "Invalid property name" | "Invalid property escape" => "Invalid property name",
         other => other,
     }
+    .to_owned()
 }
 
 /// Compile a JavaScript pattern (`switch`/`change` rules: only `i`).
@@ -194,44 +125,81 @@ pub fn compile(pattern: &str, case_insensitive: bool) -> Result<Regex, String> {
 }
 
 /// Compile a JavaScript pattern with its flags. The error reads like V8's
-/// (`Invalid regular expression: /(/: ...`), with the `regex` crate's reason.
+/// (`Invalid regular expression: /a)/: Unmatched ')'`).
 pub fn compile_with(pattern: &str, syntax: Syntax) -> Result<Regex, String> {
-    RegexBuilder::new(&translate(pattern, syntax))
-        .case_insensitive(syntax.ignore_case)
-        .multi_line(syntax.multi_line)
-        .build()
-        .map_err(|e| match e {
-            regex::Error::Syntax(s) => {
-                let first = s.lines().last().unwrap_or("invalid regular expression");
-                format!(
-                    "Invalid regular expression: /{pattern}/: {}",
-                    v8_reason(first.trim_start_matches("error: "))
-                )
-            }
-            other => format!("Invalid regular expression: /{pattern}/: {other}"),
-        })
+    let flags = regress::Flags {
+        icase: syntax.ignore_case,
+        multiline: syntax.multi_line,
+        dot_all: syntax.dot_all,
+        unicode: syntax.unicode,
+        unicode_sets: syntax.unicode_sets,
+        no_opt: false,
+    };
+    Regex::from_unicode(pattern.chars().map(u32::from), flags).map_err(|e| {
+        format!(
+            "Invalid regular expression: /{pattern}/: {}",
+            v8_reason(pattern, syntax, &e.text)
+        )
+    })
 }
 
-/// `text.replace(/re/g, replacement)` with JavaScript's substitution patterns.
+/// A pattern matching `text` literally (`change` rules searching for a
+/// string, number or boolean, as Node-RED escapes them into a `RegExp`).
+pub fn literal(text: &str) -> Regex {
+    compile(&regress::escape(text), false).expect("an escaped string is a valid pattern")
+}
+
+/// The first match of `re` in `text` at or after byte `start`.
+pub fn find_at(re: &Regex, text: &str, start: usize) -> Option<Match> {
+    re.find_from(text, start).next()
+}
+
+/// Run the searches in `search` with `stop` asked every few thousand
+/// backtracks whether to give up; `None` when it did.
+pub fn bounded<R>(stop: fn() -> bool, search: impl FnOnce() -> R) -> Option<R> {
+    regress::interrupt::with_stop_check(stop, search).ok()
+}
+
+thread_local! {
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+fn past_deadline() -> bool {
+    DEADLINE.get().is_some_and(|d| Instant::now() >= d)
+}
+
+/// Run the searches in `search` within [`RULE_TIME_LIMIT`].
+pub fn within_limit<R>(search: impl FnOnce() -> R) -> Result<R, TooSlow> {
+    let previous = DEADLINE.replace(Some(Instant::now() + RULE_TIME_LIMIT));
+    let result = bounded(past_deadline, search);
+    DEADLINE.set(previous);
+    result.ok_or(TooSlow)
+}
+
+/// `text` with every match of `re` replaced, as `text.replace(/re/g,
+/// replacement)` does (the search is not bounded: see [`within_limit`]).
 pub fn replace_all(re: &Regex, text: &str, replacement: &str) -> String {
-    if !replacement.contains('$') {
-        return re
-            .replace_all(text, regex::NoExpand(replacement))
-            .into_owned();
+    let mut out = String::with_capacity(text.len());
+    let mut next = 0;
+    for m in re.find_iter(text) {
+        out.push_str(&text[next..m.start()]);
+        out.push_str(&substitute(&m, text, replacement));
+        next = m.end();
     }
-    re.replace_all(text, |caps: &Captures<'_>| {
-        substitute(caps, text, replacement)
-    })
-    .into_owned()
+    out.push_str(&text[next..]);
+    out
 }
 
 /// Expand `replacement`'s `$` patterns for one match (`GetSubstitution`).
-pub fn substitute(caps: &Captures<'_>, text: &str, replacement: &str) -> String {
-    let whole = caps.get(0).expect("match");
+pub fn substitute(m: &Match, text: &str, replacement: &str) -> String {
+    if !replacement.contains('$') {
+        return replacement.to_owned();
+    }
+    let group = |n: usize| m.group(n).map_or("", |r| &text[r]);
     let mut out = String::new();
     let bytes = replacement.as_bytes();
     let mut i = 0;
-    let groups = caps.len() - 1;
+    let groups = m.captures.len();
     while i < bytes.len() {
         if bytes[i] != b'$' || i + 1 >= bytes.len() {
             let c = replacement[i..].chars().next().expect("char");
@@ -245,15 +213,15 @@ pub fn substitute(caps: &Captures<'_>, text: &str, replacement: &str) -> String 
                 i += 2;
             }
             b'&' => {
-                out.push_str(whole.as_str());
+                out.push_str(group(0));
                 i += 2;
             }
             b'`' => {
-                out.push_str(&text[..whole.start()]);
+                out.push_str(&text[..m.start()]);
                 i += 2;
             }
             b'\'' => {
-                out.push_str(&text[whole.end()..]);
+                out.push_str(&text[m.end()..]);
                 i += 2;
             }
             b'0'..=b'9' => {
@@ -265,11 +233,11 @@ pub fn substitute(caps: &Captures<'_>, text: &str, replacement: &str) -> String 
                     .map(|b| d1 * 10 + (b - b'0') as usize);
                 match two {
                     Some(n) if n >= 1 && n <= groups => {
-                        out.push_str(caps.get(n).map_or("", |m| m.as_str()));
+                        out.push_str(group(n));
                         i += 3;
                     }
                     _ if d1 >= 1 && d1 <= groups => {
-                        out.push_str(caps.get(d1).map_or("", |m| m.as_str()));
+                        out.push_str(group(d1));
                         i += 2;
                     }
                     _ => {
@@ -278,10 +246,11 @@ pub fn substitute(caps: &Captures<'_>, text: &str, replacement: &str) -> String 
                     }
                 }
             }
-            b'<' => match replacement[i + 2..].find('>') {
+            // `$<name>` only means a group when the pattern names groups.
+            b'<' if m.named_groups().len() > 0 => match replacement[i + 2..].find('>') {
                 Some(end) => {
                     let name = &replacement[i + 2..i + 2 + end];
-                    out.push_str(caps.name(name).map_or("", |m| m.as_str()));
+                    out.push_str(m.named_group(name).map_or("", |r| &text[r]));
                     i += 3 + end;
                 }
                 None => {
@@ -310,74 +279,49 @@ mod tests {
             "[1a|a1|$|$3]-[2b|b2|$|$3]"
         );
         let re = compile("-", false).unwrap();
-        assert_eq!(replace_all(&re, "x-y", "<$`|$'>"), "x<x|y>y");
+        assert_eq!(replace_all(&re, "x-y", "<$`|$'|$<k>>"), "x<x|y|$<k>>y");
         let re = compile("(?<k>b)", false).unwrap();
         assert_eq!(replace_all(&re, "abc", "[$<k>]"), "a[b]c");
     }
 
     #[test]
-    fn classes_are_ascii_like_javascript() {
-        assert!(!compile(r"^\d$", false).unwrap().is_match("٣"));
-        assert!(compile(r"^[\w-]+$", false).unwrap().is_match("a_b-1"));
-        assert!(compile("HELLO", true).unwrap().is_match("hello"));
-    }
-
-    #[test]
-    fn javascript_syntax_reads_as_in_javascript() {
-        let js = |p: &str, s: Syntax, text: &str| compile_with(p, s).unwrap().is_match(text);
-        let plain = Syntax::default();
-        // `.` stops at every JavaScript line terminator unless `s` is set.
-        assert!(!js("a.c", plain, "a\rc"));
-        assert!(js(
-            "a.c",
-            Syntax {
-                dot_all: true,
-                ..plain
-            },
-            "a\rc"
-        ));
-        // JavaScript's `\s` includes U+FEFF but not U+0085.
-        assert!(js(r"^\s$", plain, "\u{feff}"));
-        assert!(!js(r"^\s$", plain, "\u{85}"));
-        // `[^]` is any character, `[]` none; identity escapes and `\0`.
-        assert!(js("^[^]$", plain, "\n"));
-        assert!(!js("[]", plain, "a"));
-        assert!(js(r"^\e\/\0$", plain, "e/\0"));
-        assert!(js(r"^\cJ$", plain, "\n"));
-        // Braces that are no quantifier, and brackets inside a class, are literal.
-        assert!(js("^a{$", plain, "a{"));
-        assert!(js("^a{2}$", plain, "aa"));
-        assert!(js("^x{1,}}$", plain, "xx}"));
-        assert!(js("^[[&~]+$", plain, "[&~"));
-        assert!(js(r"^[\b]$", plain, "\u{8}"));
-        // `\p` is a Unicode property only with `u`.
-        assert!(js(
-            r"^\p{L}+$",
-            Syntax {
-                unicode: true,
-                ..plain
-            },
-            "héllo"
-        ));
-        assert!(js(r"^\p{L}$", plain, "p{L}"));
+    fn ecmascript_features() {
+        let m = |p: &str, text: &str| compile(p, false).unwrap().find(text).map(|m| m.range);
+        assert_eq!(m(r"(?<=\$)\d+", "cost $42"), Some(6..8));
+        assert_eq!(m(r"(?<!\$)\b\d+", "$1 2"), Some(3..4));
+        assert_eq!(m(r"(\w)\1", "abccd"), Some(2..4));
+        assert_eq!(m(r"(?<q>['x])\w+\k<q>", "a 'b' c"), Some(2..5));
+        assert_eq!(m(r"^\d$", "٣"), None);
+        assert!(compile("HELLO", true).unwrap().find("hello").is_some());
     }
 
     #[test]
     fn errors_read_like_v8() {
+        let e = |p: &str| compile(p, false).unwrap_err();
         assert_eq!(
-            compile("(", false).unwrap_err(),
+            e("("),
             "Invalid regular expression: /(/: Unterminated group"
         );
+        assert_eq!(e("a)"), "Invalid regular expression: /a)/: Unmatched ')'");
         assert_eq!(
-            compile("[z-a]", false).unwrap_err(),
+            e("[z-a]"),
             "Invalid regular expression: /[z-a]/: Range out of order in character class"
         );
+        assert_eq!(
+            e("x{3,1}"),
+            "Invalid regular expression: /x{3,1}/: numbers out of order in {} quantifier"
+        );
+        assert_eq!(e("*"), "Invalid regular expression: /*/: Nothing to repeat");
     }
 
     #[test]
-    fn unsupported_syntax_is_reported() {
-        assert!(compile("(?=x)", false)
-            .unwrap_err()
-            .starts_with("Invalid regular expression: /(?=x)/"));
+    fn a_catastrophic_search_stops_at_the_limit() {
+        let re = compile("^(a+)+$", false).unwrap();
+        let text = format!("{}!", "a".repeat(64));
+        let started = Instant::now();
+        assert_eq!(within_limit(|| re.find(&text).is_some()), Err(TooSlow));
+        assert!(started.elapsed() < RULE_TIME_LIMIT * 4);
+        // An ordinary search is not affected.
+        assert_eq!(within_limit(|| re.find("aaa").is_some()), Ok(true));
     }
 }

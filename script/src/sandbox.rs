@@ -91,6 +91,12 @@ pub fn conversion_step() -> Result<(), Interrupted> {
     if !n.is_multiple_of(CONVERT_CHECK_EVERY) {
         return Ok(());
     }
+    check_now()
+}
+
+/// Look at the running script's memory and budget now; once used up, the
+/// stop is left pending for the progress hook (see [`conversion_step`]).
+fn check_now() -> Result<(), Interrupted> {
     let stop = if memory::over_ceiling() {
         Some(STOP_MEMORY)
     } else {
@@ -103,6 +109,14 @@ pub fn conversion_step() -> Result<(), Interrupted> {
         }
         None => Ok(()),
     }
+}
+
+/// Whether a regular expression search inside a script must give up: the
+/// engine asks every few thousand backtracks, and like a conversion the
+/// search then ends the run with its budget's error (or moves it off the
+/// worker when its slice is used up). Outside a run nothing stops.
+pub fn search_should_stop() -> bool {
+    PENDING.get().is_some() || check_now().is_err()
 }
 
 /// The stop token when the running script's budget is used up: `ops`

@@ -125,7 +125,7 @@ fn constructs_end_to_end_match_node_red() {
 #[test]
 fn unsupported_construct_is_a_load_error_with_its_location() {
     let nodes = json!([tab(), {"id": "f1", "type": "function", "z": "tab", "name": "clean up",
-        "func": "var s = msg.payload;\nmsg.payload = s.replace(/(?<=a)b/g, 'b');\nreturn msg;",
+        "func": "var s = msg.payload;\nclass A {}\nreturn msg;",
         "outputs": 1, "x": 1, "y": 1, "wires": [[]]}]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("flows.json");
@@ -134,7 +134,7 @@ fn unsupported_construct_is_a_load_error_with_its_location() {
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains(
-            "node f1 (function \"clean up\") field `func`: unsupported JavaScript at line 2:25: regular expression `/(?<=a)b/g` (look-behind) is not supported by flowgate"
+            "node f1 (function \"clean up\") field `func`: unsupported JavaScript at line 2:1: class declaration is not supported by flowgate"
         ),
         "{stderr}"
     );
@@ -501,4 +501,81 @@ fn timers_stop_with_the_flows() {
     let before = poll(&s, "/ticks", |_| true);
     std::thread::sleep(Duration::from_millis(150));
     assert_eq!(poll(&s, "/ticks", |_| true), before);
+}
+
+/// `^(a+)+$` against many `a`s and a `!` backtracks for longer than the
+/// universe has existed. In a function body the search ends at the node's
+/// timeout; in a `switch` rule or a `change` replace rule (whose subject
+/// comes from the request) at the rule time limit, as a node error; and
+/// other requests keep answering meanwhile.
+#[test]
+fn catastrophic_regular_expressions_are_bounded() {
+    let mut nodes = vec![tab()];
+    nodes.extend(endpoint(
+        "fn",
+        "post",
+        "/fn",
+        json!({"func": "msg.payload = /^(a+)+$/.test(msg.payload);\nreturn msg;", "timeout": 1}),
+    ));
+    nodes.extend(endpoint(
+        "fast",
+        "get",
+        "/fast",
+        json!({"func": "msg.payload = {ok: /(?<=n=)\\d+/.exec(msg.req.url)[0]};\nreturn msg;"}),
+    ));
+    nodes.extend([
+        json!({"id": "sw-in", "type": "http in", "z": "tab", "url": "/switch", "method": "post", "wires": [["sw"]]}),
+        json!({"id": "sw", "type": "switch", "z": "tab", "property": "payload", "propertyType": "msg",
+               "rules": [{"t": "regex", "v": "^(a+)+$", "vt": "str", "case": true}], "checkall": "true", "outputs": 1,
+               "wires": [["sw-res"]]}),
+        json!({"id": "sw-res", "type": "http response", "z": "tab", "wires": []}),
+        json!({"id": "ch-in", "type": "http in", "z": "tab", "url": "/change", "method": "post", "wires": [["ch"]]}),
+        json!({"id": "ch", "type": "change", "z": "tab",
+               "rules": [{"t": "change", "p": "payload", "pt": "msg", "from": "(\\w+\\s?)*$", "fromt": "re", "to": "x", "tot": "str"}],
+               "wires": [["ch-res"]]}),
+        json!({"id": "ch-res", "type": "http response", "z": "tab", "wires": []}),
+    ]);
+    let s = common::Server::start(&flow(Value::Array(nodes)));
+    let hostile = format!("{}!", "a".repeat(5000));
+    let slow: Vec<_> = ["/fn", "/switch", "/change"]
+        .into_iter()
+        .map(|path| {
+            let url = s.url(path);
+            let body = hostile.clone();
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let r = common::client()
+                    .post(url)
+                    .header("content-type", "text/plain")
+                    .body(body)
+                    .send()
+                    .unwrap();
+                (
+                    r.status().as_u16(),
+                    r.json::<Value>().unwrap(),
+                    started.elapsed(),
+                )
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let c = common::client();
+    for n in 0..10 {
+        let r = c.get(s.url(&format!("/fast?n={n}"))).send().unwrap();
+        assert_eq!(r.json::<Value>().unwrap(), json!({"ok": n.to_string()}));
+    }
+    let answers: Vec<_> = slow.into_iter().map(|t| t.join().unwrap()).collect();
+    let limit = "regular expression search exceeded its time limit of 250 ms";
+    let expected = [
+        json!({"error": "Error: Script execution timed out after 1000ms", "node": "fn-fn"}),
+        json!({"error": limit, "node": "sw"}),
+        json!({"error": limit, "node": "ch"}),
+    ];
+    for ((status, body, took), want) in answers.into_iter().zip(expected) {
+        assert_eq!((status, &body), (500, &want));
+        assert!(
+            took < Duration::from_secs(5),
+            "{want}: answered after {took:?}"
+        );
+    }
 }

@@ -179,3 +179,10 @@ fn subflows_answer_like_node_red() {
 fn loops_and_complete_answer_like_node_red() {
     replay("loops");
 }
+
+/// Switch regex rules and change replace rules with look-behind,
+/// back-references, named groups and the case-insensitive flag.
+#[test]
+fn regular_expressions_answer_like_node_red() {
+    replay("regex");
+}

@@ -2,15 +2,16 @@
 //! context properties, rule by rule, with Node-RED's rules for missing
 //! values (`undefined` deletes), types and regular expressions.
 
+use std::sync::Arc;
+
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::support::js;
-use crate::support::jsregex;
+use crate::support::jsregex::{self, Regex};
 use crate::support::msgpath::PropPath;
 use crate::support::settings::{self, de, Field, Initial, Kind, NodeSettings};
 use crate::support::typed_value::{ContextKind, ContextPath, Contexts, TypedValue};
@@ -97,7 +98,7 @@ enum From {
     Static {
         kind: FromKind,
         text: String,
-        re: Regex,
+        re: Arc<Regex>,
     },
     /// Read per message (`msg`, `flow`, `global`).
     Dynamic(Target),
@@ -232,7 +233,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
                         let re = if kind == FromKind::Re {
                             jsregex::compile(&from_text, false)
                         } else {
-                            Regex::new(&regex::escape(&from_text)).map_err(|e| e.to_string())
+                            Ok(jsregex::literal(&from_text))
                         }
                         .map_err(|e| {
                             config.problem(Some(&field), format!("Invalid 'from' property: {e}"))
@@ -240,7 +241,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
                         From::Static {
                             kind,
                             text: from_text,
-                            re,
+                            re: Arc::new(re),
                         }
                     }
                 };
@@ -269,7 +270,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
 struct FromValue {
     kind: FromKind,
     value: Value,
-    re: Regex,
+    re: Arc<Regex>,
 }
 
 impl Change {
@@ -316,18 +317,11 @@ impl Change {
             From::Dynamic(t) => {
                 let v = self.read(t, msg).ok().flatten();
                 let (kind, re) = match &v {
-                    Some(Value::Number(n)) => (
-                        FromKind::Num,
-                        Regex::new(&regex::escape(&js::number_to_string(n))).expect("escaped"),
-                    ),
-                    Some(Value::Bool(b)) => (
-                        FromKind::Bool,
-                        Regex::new(&regex::escape(&b.to_string())).expect("escaped"),
-                    ),
-                    Some(Value::String(s)) => (
-                        FromKind::Str,
-                        Regex::new(&regex::escape(s)).expect("escaped"),
-                    ),
+                    Some(Value::Number(n)) => {
+                        (FromKind::Num, jsregex::literal(&js::number_to_string(n)))
+                    }
+                    Some(Value::Bool(b)) => (FromKind::Bool, jsregex::literal(&b.to_string())),
+                    Some(Value::String(s)) => (FromKind::Str, jsregex::literal(s)),
                     other => {
                         return Err(format!(
                             "Invalid 'from' property: unsupported type: {}",
@@ -338,7 +332,7 @@ impl Change {
                 Ok(FromValue {
                     kind,
                     value: v.unwrap_or(Value::Null),
-                    re,
+                    re: Arc::new(re),
                 })
             }
         }
@@ -401,7 +395,10 @@ impl Change {
                             Some(value)
                         } else {
                             let replacement = js::to_js_string(value.as_ref());
-                            let out = jsregex::replace_all(&from.re, &cur, &replacement);
+                            let out = jsregex::within_limit(|| {
+                                jsregex::replace_all(&from.re, &cur, &replacement)
+                            })
+                            .map_err(|e| e.to_string())?;
                             if *to_is_bool && out == replacement {
                                 Some(value)
                             } else {

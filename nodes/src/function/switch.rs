@@ -9,12 +9,11 @@ use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
-use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::support::js;
-use crate::support::jsregex;
+use crate::support::jsregex::{self, Regex};
 use crate::support::settings::{self, de, Choice, Field, Initial, Kind, NodeSettings};
 use crate::support::typed_value::{Contexts, TypedValue};
 
@@ -364,11 +363,15 @@ impl Switch {
             Op::Cont => js::to_js_string(a).contains(&js::to_js_string(b)),
             Op::Regex => {
                 let text = js::to_js_string(a);
-                match &rule.regex {
-                    Some(re) => re.is_match(&text),
-                    None => jsregex::compile(&js::to_js_string(b), rule.case_insensitive)?
-                        .is_match(&text),
-                }
+                let compiled;
+                let re = match &rule.regex {
+                    Some(re) => re,
+                    None => {
+                        compiled = jsregex::compile(&js::to_js_string(b), rule.case_insensitive)?;
+                        &compiled
+                    }
+                };
+                jsregex::within_limit(|| re.find(&text).is_some()).map_err(|e| e.to_string())?
             }
             Op::True => a == Some(&Value::Bool(true)),
             Op::False => a == Some(&Value::Bool(false)),

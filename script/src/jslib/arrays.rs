@@ -9,7 +9,7 @@ use rhai::{Dynamic, NativeCallContext};
 
 use super::callback::{call_function, is_callable};
 use super::number::num;
-use super::ops::{self, strict_eq, to_number, to_string, truthy, type_error, JsResult};
+use super::ops::{self, strict_eq, to_number, to_string, truthy, type_error, utf16_cmp, JsResult};
 use super::values::{array, as_array, is_nullish, JsArray, MAX_ELEMENTS};
 
 fn arg(args: &[Dynamic], i: usize) -> Dynamic {
@@ -402,8 +402,7 @@ fn sort(ctx: &NativeCallContext, a: &JsArray, args: &[Dynamic]) -> JsResult<Dyna
         items.into_iter().partition(|x| x.is_unit());
     let mut cmp = |x: &Dynamic, y: &Dynamic| -> JsResult<Ordering> {
         if f.is_unit() {
-            let (sx, sy) = (to_string(x), to_string(y));
-            Ok(sx.encode_utf16().cmp(sy.encode_utf16()))
+            Ok(utf16_cmp(&to_string(x), &to_string(y)))
         } else {
             let r = to_number(&call_function(ctx, &f, vec![x.clone(), y.clone()])?);
             Ok(if r > 0.0 {

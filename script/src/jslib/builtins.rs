@@ -11,7 +11,8 @@ use super::number::{self, num};
 use super::ops::{self, deep_clone, to_number, to_string, truthy, type_error, JsResult};
 use super::props;
 use super::values::{
-    array, as_array, as_object, is_nullish, JsDate, JsError, JsObject, MAX_ELEMENTS,
+    array, as_array, as_object, is_nullish, JsDate, JsError, JsMethod, JsNull, JsObject, Proto,
+    MAX_ELEMENTS,
 };
 use crate::convert::{self, Mode};
 
@@ -319,6 +320,48 @@ fn object_assign(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic>
     Ok(target)
 }
 
+/// `Object.create(proto)`: an object inheriting from `proto` (reads of
+/// missing properties fall through to it), or from nothing for `null`.
+fn object_create(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+    let proto = arg(&args, 0);
+    let inherits = if proto.is::<JsNull>() {
+        Proto::Null
+    } else if let Some(o) = as_object(&proto) {
+        Proto::Of(o)
+    } else if ops::type_of(&proto) == "object" || ops::type_of(&proto) == "function" {
+        return Err(type_error(
+            "Object.create with a prototype that is not a plain object is not supported by flowgate",
+        ));
+    } else {
+        return Err(type_error(format!(
+            "Object prototype may only be an Object or null: {}",
+            to_string(&proto)
+        )));
+    };
+    if !arg(&args, 1).is_unit() {
+        return Err(type_error(
+            "Object.create with property descriptors is not supported by flowgate",
+        ));
+    }
+    let obj = JsObject::new();
+    obj.0.lock().proto = inherits;
+    Ok(Dynamic::from(obj))
+}
+
+/// `Object.hasOwn(obj, key)`, and `Object.prototype.hasOwnProperty.call`.
+fn object_has_own(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+    props::has_own(&arg(&args, 0), &arg(&args, 1)).map(Dynamic::from_bool)
+}
+
+/// `Object.prototype.<name>` as a value: a method that `.call(this, ...)`
+/// and `.apply(this, args)` apply to their receiver.
+fn object_prototype_method(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+    Ok(Dynamic::from(JsMethod {
+        recv: Dynamic::from(JsObject::new()),
+        name: to_string(&arg(&args, 0)),
+    }))
+}
+
 fn object_from_entries(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     let obj = JsObject::new();
     for entry in props::iterate(&arg(&args, 0))? {
@@ -605,6 +648,13 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
         "Object.fromEntries",
         "Object_fromEntries",
         object_from_entries,
+    ),
+    ("Object.create", "Object_create", object_create),
+    ("Object.hasOwn", "Object_hasOwn", object_has_own),
+    (
+        "Object.prototype#method",
+        "Object_prototype_method",
+        object_prototype_method,
     ),
     ("Object.freeze", "Object_freeze", identity),
     ("Object.seal", "Object_seal", identity),

@@ -15,7 +15,18 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 use rhai::Dynamic;
 
-use super::values::{array_index, Key};
+use super::values::{array_index, JsObject, Key};
+
+/// What an object inherits from: `Object.prototype` (every object literal
+/// and message), nothing (`Object.create(null)`), or another object
+/// (`Object.create(proto)`), whose properties reads fall through to.
+#[derive(Clone, Default)]
+pub enum Proto {
+    #[default]
+    Object,
+    Null,
+    Of(JsObject),
+}
 
 /// Named properties in insertion order. Hashed with a fast, randomly seeded
 /// hasher: keys come from requests, so the seed keeps collisions out of an
@@ -29,6 +40,7 @@ pub struct JsMap {
     /// allocates nothing).
     indexed: BTreeMap<u32, (Key, Dynamic)>,
     named: Named,
+    pub proto: Proto,
 }
 
 impl JsMap {
@@ -37,6 +49,7 @@ impl JsMap {
         JsMap {
             indexed: BTreeMap::new(),
             named: Named::with_capacity_and_hasher(n, Default::default()),
+            proto: Proto::Object,
         }
     }
 
@@ -137,6 +150,7 @@ impl FromIterator<(Key, Dynamic)> for JsMap {
         JsMap {
             indexed: indexed.into_iter().collect(),
             named,
+            proto: Proto::Object,
         }
     }
 }

@@ -2,6 +2,8 @@
 //! objects, built-in methods of strings, arrays, numbers, dates and errors,
 //! and the host objects `node`, `context`/`flow`/`global` and `env`.
 
+use std::sync::Arc;
+
 use rhai::{Dynamic, FnPtr, ImmutableString, NativeCallContext};
 
 use super::callback::{call_function, is_callable};
@@ -9,7 +11,9 @@ use super::date;
 use super::number::{self, num};
 use super::ops::{to_number, to_string, type_error, JsResult};
 use super::regexp::JsRegExp;
-use super::values::{array, as_array, as_object, is_nullish, JsDate, JsError, JsFunction};
+use super::values::{
+    array, as_array, as_object, is_nullish, JsDate, JsError, JsFunction, JsMethod, JsObject, Proto,
+};
 use super::{arrays, strings};
 use crate::api::{ContextApi, EnvApi, NodeApi};
 
@@ -168,6 +172,38 @@ fn arg(args: &[Dynamic], i: usize) -> Dynamic {
     args.get(i).cloned().unwrap_or(Dynamic::UNIT)
 }
 
+/// The methods of `Object.prototype` called on object `o` (`recv`).
+fn object_method(
+    recv: &Dynamic,
+    o: &JsObject,
+    name: &str,
+    args: &[Dynamic],
+    callee: &str,
+) -> JsResult<Dynamic> {
+    match name {
+        "hasOwnProperty" | "propertyIsEnumerable" => {
+            super::props::has_own(recv, &arg(args, 0)).map(Dynamic::from_bool)
+        }
+        "isPrototypeOf" => Ok(Dynamic::from_bool(is_prototype_of(o, &arg(args, 0)))),
+        "toString" | "toLocaleString" => Ok(Dynamic::from("[object Object]")),
+        "valueOf" => Ok(recv.clone()),
+        _ => Err(not_a_function(callee)),
+    }
+}
+
+/// `proto.isPrototypeOf(v)`: whether `proto` is on `v`'s prototype chain.
+fn is_prototype_of(proto: &JsObject, v: &Dynamic) -> bool {
+    let mut cur = as_object(v);
+    while let Some(o) = cur {
+        match o.proto() {
+            Proto::Of(parent) if Arc::ptr_eq(&parent.0, &proto.0) => return true,
+            Proto::Of(parent) => cur = Some(parent),
+            Proto::Object | Proto::Null => return false,
+        }
+    }
+    false
+}
+
 fn not_a_function(callee: &str) -> Box<rhai::EvalAltResult> {
     type_error(format!("{callee} is not a function"))
 }
@@ -194,14 +230,13 @@ pub fn call_method(
                 return r;
             }
         }
-        return match name {
-            "hasOwnProperty" | "propertyIsEnumerable" => Ok(Dynamic::from_bool(
-                o.contains(&super::ops::to_key(&arg(&args, 0))),
-            )),
-            "toString" | "toLocaleString" => Ok(Dynamic::from("[object Object]")),
-            "valueOf" => Ok(recv.clone()),
-            _ => Err(not_a_function(callee)),
-        };
+        if !o.inherits_object_methods() {
+            return Err(not_a_function(callee));
+        }
+        return object_method(recv, &o, name, &args, callee);
+    }
+    if name == "hasOwnProperty" && (recv.is_string() || as_array(recv).is_some()) {
+        return super::props::has_own(recv, &arg(&args, 0)).map(Dynamic::from_bool);
     }
     if let Some(s) = recv.read_lock::<ImmutableString>() {
         let s = s.clone();
@@ -245,6 +280,30 @@ pub fn call_method(
             "toString" => Ok(Dynamic::from(e.to_js_string())),
             _ => Err(not_a_function(callee)),
         };
+    }
+    if let Some(m) = recv.read_lock::<JsMethod>() {
+        // `Object.prototype.hasOwnProperty.call(o, k)`, `[].slice.call(a)`:
+        // a built-in method called on another receiver.
+        let m = m.clone();
+        let mut args = args.into_iter();
+        let this = args.next().unwrap_or(Dynamic::UNIT);
+        let rest: Vec<Dynamic> = match name {
+            "call" => args.collect(),
+            "apply" => as_array(&args.next().unwrap_or(Dynamic::UNIT))
+                .map(|a| a.items())
+                .unwrap_or_default(),
+            _ => return Err(not_a_function(callee)),
+        };
+        if super::values::OBJECT_METHODS.contains(&m.name.as_str()) {
+            if is_nullish(&this) {
+                return Err(type_error("Cannot convert undefined or null to object"));
+            }
+            // Even on an object that does not inherit them.
+            if let Some(o) = as_object(&this) {
+                return object_method(&this, &o, &m.name, &rest, callee);
+            }
+        }
+        return call_method(ctx, &this, &m.name, rest, callee);
     }
     if recv.is::<FnPtr>() || recv.is::<JsFunction>() {
         return match name {

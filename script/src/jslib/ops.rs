@@ -390,6 +390,16 @@ pub fn compare(a: &Dynamic, b: &Dynamic) -> Option<Ordering> {
     to_prim(a, Hint::Number).compare(&to_prim(b, Hint::Number))
 }
 
+/// JavaScript's string order: by UTF-16 code units (so an astral character
+/// sorts before U+E000..U+FFFF, unlike Rust's order by code points). ASCII
+/// strings order the same either way and skip the re-encoding.
+pub fn utf16_cmp(x: &str, y: &str) -> std::cmp::Ordering {
+    if x.is_ascii() && y.is_ascii() {
+        return x.cmp(y);
+    }
+    x.encode_utf16().cmp(y.encode_utf16())
+}
+
 /// The length of a string in UTF-16 code units, as JavaScript counts it.
 pub fn utf16_len(s: &str) -> usize {
     if s.is_ascii() {

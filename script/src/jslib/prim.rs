@@ -107,11 +107,7 @@ impl<S: AsRef<str>> Prim<S> {
     /// `None` when NaN is involved.
     pub fn compare<T: AsRef<str>>(&self, other: &Prim<T>) -> Option<Ordering> {
         if let (Prim::Str(x), Prim::Str(y)) = (self, other) {
-            let (x, y) = (x.as_ref(), y.as_ref());
-            if x.is_ascii() && y.is_ascii() {
-                return Some(x.cmp(y));
-            }
-            return Some(x.encode_utf16().cmp(y.encode_utf16()));
+            return Some(super::ops::utf16_cmp(x.as_ref(), y.as_ref()));
         }
         self.to_number().partial_cmp(&other.to_number())
     }

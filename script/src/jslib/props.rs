@@ -7,7 +7,9 @@ use super::buffer;
 use super::number::num;
 use super::ops::{self, to_index, to_key, to_string, type_error, utf16_len, JsResult};
 use super::regexp::JsRegExp;
-use super::values::{as_array, as_object, is_nullish, JsError, JsMatch, JsObject, MAX_ELEMENTS};
+use super::values::{
+    as_array, as_object, is_nullish, JsError, JsMatch, JsObject, MAX_ELEMENTS, OBJECT_METHODS,
+};
 use crate::api::{ContextApi, NodeApi};
 
 fn nullish_name(v: &Dynamic) -> &'static str {
@@ -16,6 +18,34 @@ fn nullish_name(v: &Dynamic) -> &'static str {
     } else {
         "null"
     }
+}
+
+/// Whether `obj` has `key` as its own property, not an inherited one:
+/// `Object.hasOwn(obj, key)` and `hasOwnProperty` in every form.
+pub fn has_own(obj: &Dynamic, key: &Dynamic) -> JsResult<bool> {
+    if is_nullish(obj) {
+        return Err(type_error("Cannot convert undefined or null to object"));
+    }
+    let k = to_key(key);
+    if let Some(o) = as_object(obj) {
+        return Ok(o.contains(&k));
+    }
+    if let Some(a) = as_array(obj) {
+        return Ok(match to_index(key) {
+            Some(i) => i < a.len(),
+            None => k.as_str() == "length",
+        });
+    }
+    if let Some(s) = obj.read_lock::<ImmutableString>() {
+        return Ok(match to_index(key) {
+            Some(i) => i < utf16_len(&s),
+            None => k.as_str() == "length",
+        });
+    }
+    if let Some(e) = obj.read_lock::<JsError>() {
+        return Ok(matches!(k.as_str(), "message" | "stack") || e.props.contains(&k));
+    }
+    Ok(false)
 }
 
 /// `obj[key]`.
@@ -33,6 +63,16 @@ pub fn get(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
                         name: name.clone(),
                     }));
                 }
+            }
+        }
+    }
+    if v.is_unit() {
+        if let (Some(o), Some(name)) = (as_object(obj), key.read_lock::<ImmutableString>()) {
+            if OBJECT_METHODS.contains(&name.as_str()) && o.inherits_object_methods() {
+                return Ok(Dynamic::from(super::values::JsMethod {
+                    recv: obj.clone(),
+                    name: name.clone(),
+                }));
             }
         }
     }
@@ -62,6 +102,7 @@ fn get_own(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
                 "index" => return Ok(num(m.index as f64)),
                 "input" => return Ok(Dynamic::from(m.input.clone())),
                 "groups" => return Ok(m.groups.clone()),
+                "indices" => return Ok(m.indices.clone()),
                 _ => {}
             }
         }
@@ -214,7 +255,7 @@ pub fn delete(obj: &Dynamic, key: &Dynamic) -> JsResult<bool> {
 /// `key in obj`.
 pub fn has(key: &Dynamic, obj: &Dynamic) -> JsResult<bool> {
     if let Some(o) = as_object(obj) {
-        return Ok(o.contains(&to_key(key)));
+        return Ok(o.has_property(&to_key(key)));
     }
     if let Some(a) = as_array(obj) {
         return Ok(match to_index(key) {

@@ -250,7 +250,7 @@ fn regexp_call(
     Some(match name {
         "match" => regexp::string_match(&s(), first),
         "matchAll" => regexp::match_all(&s(), first),
-        "search" => regexp::search(&s(), first),
+        "search" => regexp::search_index(&s(), first),
         "replace" | "replaceAll" if regexp::is_regexp(first) => {
             let re = first
                 .and_then(|f| f.read_lock::<JsRegExp>().map(|r| r.clone()))
@@ -262,7 +262,7 @@ fn regexp_call(
             let re = first
                 .and_then(|f| f.read_lock::<JsRegExp>().map(|r| r.clone()))
                 .expect("regexp");
-            Ok(regexp::split(&s(), &re, args.get(1)))
+            regexp::split(&s(), &re, args.get(1))
         }
         _ => return None,
     })

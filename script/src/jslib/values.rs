@@ -24,7 +24,17 @@ pub const MAX_ELEMENTS: usize = 4 * 1024 * 1024;
 /// The longest string a script may build, in bytes.
 pub const MAX_STRING_BYTES: usize = 64 * 1024 * 1024;
 
-pub use super::jsmap::JsMap;
+pub use super::jsmap::{JsMap, Proto};
+
+/// The methods every object inherits from `Object.prototype`.
+pub const OBJECT_METHODS: &[&str] = &[
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+    "toString",
+    "valueOf",
+];
 
 /// A JavaScript object: a shared property map in JavaScript's key order.
 #[derive(Clone, Default)]
@@ -81,6 +91,9 @@ pub struct JsMatch {
     pub input: ImmutableString,
     /// An object of named groups, or `undefined` when the pattern has none.
     pub groups: Dynamic,
+    /// Each group's `[start, end]` for a pattern with the `d` flag, else
+    /// `undefined`.
+    pub indices: Dynamic,
 }
 
 /// A function that refers to itself by name (a recursive function
@@ -113,8 +126,9 @@ impl JsObject {
         JsObject(Arc::new(Mutex::new(map)))
     }
 
-    /// A property's value (`()` when absent). A property of a message not
-    /// converted yet is converted now, once (see [`crate::lazy`]).
+    /// A property's value, own or inherited from an `Object.create`
+    /// prototype (`()` when absent). A property of a message not converted
+    /// yet is converted now, once (see [`crate::lazy`]).
     pub fn get(&self, key: &str) -> Dynamic {
         let mut map = self.0.lock();
         match map.get_mut(key) {
@@ -123,7 +137,44 @@ impl JsObject {
                 // The run is ending with its budget's error.
                 Err(_) => Dynamic::UNIT,
             },
-            None => Dynamic::UNIT,
+            None => match map.proto.clone() {
+                Proto::Of(parent) => {
+                    drop(map);
+                    parent.get(key)
+                }
+                Proto::Object | Proto::Null => Dynamic::UNIT,
+            },
+        }
+    }
+
+    /// What the object inherits from.
+    pub fn proto(&self) -> Proto {
+        self.0.lock().proto.clone()
+    }
+
+    /// Whether the object has `key`, own or inherited (the `in` operator).
+    pub fn has_property(&self, key: &str) -> bool {
+        let map = self.0.lock();
+        if map.contains_key(key) {
+            return true;
+        }
+        match map.proto.clone() {
+            Proto::Of(parent) => {
+                drop(map);
+                parent.has_property(key)
+            }
+            Proto::Object => OBJECT_METHODS.contains(&key),
+            Proto::Null => false,
+        }
+    }
+
+    /// Whether `Object.prototype` is on the object's prototype chain (it is
+    /// not for `Object.create(null)` and objects inheriting from one).
+    pub fn inherits_object_methods(&self) -> bool {
+        match self.proto() {
+            Proto::Object => true,
+            Proto::Null => false,
+            Proto::Of(parent) => parent.inherits_object_methods(),
         }
     }
 

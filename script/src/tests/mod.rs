@@ -4,4 +4,6 @@ mod conversion_cost;
 mod js_semantics;
 mod lazy_msg;
 mod nodered_fixtures;
+mod objects;
+mod regex;
 mod timers;

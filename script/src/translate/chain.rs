@@ -9,6 +9,7 @@ use oxc_span::{GetSpan, Span};
 
 use super::{number_literal, quote, TResult, Translator};
 use crate::jslib::builtins;
+use crate::jslib::values::OBJECT_METHODS;
 
 /// Namespaces whose members are built-ins (`Math.floor`, `JSON.parse`).
 pub(super) const NAMESPACES: &[&str] = &[
@@ -137,6 +138,21 @@ impl<'s> Translator<'s> {
         let mut path = name.to_owned();
         let mut i = 0;
         loop {
+            // `Object.prototype.hasOwnProperty` and its kin as values, for
+            // `.call(o, k)` / `.apply(o, [k])`.
+            if let (
+                "Object.prototype",
+                Some(Step {
+                    link: Link::Prop(m),
+                    ..
+                }),
+            ) = (path.as_str(), steps.get(i))
+            {
+                if OBJECT_METHODS.contains(m) {
+                    let code = format!("__b_Object_prototype_method([{}])", quote(m));
+                    return Ok(Some((code, i + 1)));
+                }
+            }
             if let Some(Step {
                 link: Link::Call(args),
                 ..

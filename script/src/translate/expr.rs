@@ -10,6 +10,7 @@ use oxc_syntax::operator::{
 };
 
 use super::chain::{is_builtin_value, NAMESPACES};
+use super::error::{ErrorKind, TranslateError};
 use super::{mangle, number_literal, quote, Binding, TResult, Translator};
 use crate::jslib::builtins;
 use crate::jslib::number;
@@ -162,8 +163,9 @@ impl<'s> Translator<'s> {
                     .get(r.span.start as usize..r.span.end as usize)
                     .unwrap_or("");
                 let flags = raw.rsplit('/').next().unwrap_or("").to_owned();
-                crate::jslib::regexp::check_literal(source, &flags)
-                    .map_err(|what| self.unsupported(r.span, what))?;
+                crate::jslib::regexp::check_literal(source, &flags).map_err(|message| {
+                    TranslateError::at(self.src, r.span.start, ErrorKind::Syntax(message))
+                })?;
                 format!("__re({}, {})", quote(source), quote(&flags))
             }
             Expression::BigIntLiteral(b) => return Err(self.unsupported(b.span, "BigInt literal")),
