@@ -98,6 +98,11 @@ struct RunArgs {
     /// Bytes one function node run may allocate before it is stopped.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     function_max_memory: usize,
+    /// Messages a join, sort or batch node may hold waiting for the rest of
+    /// a group (0: unlimited); beyond it the node drops what it holds and
+    /// reports "too many pending messages".
+    #[arg(long, default_value_t = 100_000)]
+    max_pending_messages: usize,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
@@ -340,6 +345,7 @@ fn run(args: RunArgs) -> ExitCode {
         max_body_bytes: args.max_body,
         function_timeout: Duration::from_secs_f64(args.function_timeout.max(0.001)),
         function_max_memory: args.function_max_memory,
+        max_pending_messages: args.max_pending_messages,
         ..settings_for(&args.flow, &app, &registry)
     };
     let threads = std::thread::available_parallelism()

@@ -33,6 +33,11 @@ pub struct Settings {
     /// The flow is only being validated (`flowgate check`): nothing is
     /// started or saved, so node types should not announce side effects.
     pub validate_only: bool,
+    /// Messages one sequence node (`join`, `sort`, `batch`) may hold while
+    /// it waits for the rest of a group; 0 is unlimited (Node-RED's
+    /// `nodeMessageBufferMaxLength`, unlimited there by default). A group
+    /// that never completes would otherwise grow until memory runs out.
+    pub max_pending_messages: usize,
 }
 
 impl Default for Settings {
@@ -48,6 +53,7 @@ impl Default for Settings {
             credential_key: None,
             reserved_paths: Vec::new(),
             validate_only: false,
+            max_pending_messages: 100_000,
         }
     }
 }
