@@ -136,3 +136,11 @@ fn core_nodes_answer_like_node_red() {
 fn range_and_filter_answer_like_node_red() {
     replay("range-filter");
 }
+
+/// `split` (text, Buffers, arrays, objects, streams, nested parts), `join`
+/// (automatic and every manual build, `msg.complete`, resets, accumulate),
+/// `sort` (arrays and sequences) and `batch` (count, overlap, concatenate).
+#[test]
+fn sequence_nodes_answer_like_node_red() {
+    replay("sequence");
+}
