@@ -8,3 +8,6 @@ pub mod join;
 pub mod parts;
 pub mod sort;
 pub mod split;
+
+#[cfg(test)]
+mod tests;

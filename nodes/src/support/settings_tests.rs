@@ -70,6 +70,16 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
         ),
         ("rbe", check::<crate::function::rbe::RbeSettings>("rbe")),
         (
+            "split",
+            check::<crate::sequence::split::SplitSettings>("split"),
+        ),
+        ("join", check::<crate::sequence::join::JoinSettings>("join")),
+        ("sort", check::<crate::sequence::sort::SortSettings>("sort")),
+        (
+            "batch",
+            check::<crate::sequence::batch::BatchSettings>("batch"),
+        ),
+        (
             "function",
             check::<crate::function::function_node::FunctionSettings>("function"),
         ),
