@@ -25,4 +25,5 @@ mod nodered_fixtures;
 mod persist_faults;
 mod query_decoding;
 mod secrets;
+mod sequence_nodes;
 mod smoke;
