@@ -75,9 +75,17 @@ impl NodeSettings for BatchSettings {
 }
 
 enum How {
-    Count { count: f64, overlap: usize },
-    Interval { every: Option<Duration>, allow_empty: bool },
-    Concat { topics: Vec<Value> },
+    Count {
+        count: f64,
+        overlap: usize,
+    },
+    Interval {
+        every: Option<Duration>,
+        allow_empty: bool,
+    },
+    Concat {
+        topics: Vec<Value>,
+    },
 }
 
 /// One topic's sequences in concatenate mode, oldest first.
@@ -251,7 +259,10 @@ impl Batch {
         out: &mut Outputs,
     ) -> Result<(), NodeError> {
         let topic = msg.body.get("topic").cloned();
-        if !topics.iter().any(|t| parts::strict_eq(Some(t), topic.as_ref())) {
+        if !topics
+            .iter()
+            .any(|t| parts::strict_eq(Some(t), topic.as_ref()))
+        {
             return Ok(());
         }
         let p = match msg.body.get("parts") {
@@ -291,9 +302,9 @@ impl Batch {
             let g = &t.groups[t.order.first()?];
             Some((g.0.clone(), g.1.len()))
         };
-        let complete = keys.iter().all(|k| {
-            first(st, k).is_some_and(|(c, n)| js::to_number(c.as_ref()) == n as f64)
-        });
+        let complete = keys
+            .iter()
+            .all(|k| first(st, k).is_some_and(|(c, n)| js::to_number(c.as_ref()) == n as f64));
         if !complete {
             return Ok(());
         }

@@ -242,11 +242,7 @@ impl Group {
             &mut self.msg
         };
         let _ = self.prop.set(&mut msg.body, value);
-        let inner = msg
-            .body
-            .get("parts")
-            .and_then(|p| p.get("parts"))
-            .cloned();
+        let inner = msg.body.get("parts").and_then(|p| p.get("parts")).cloned();
         match inner {
             Some(p) => {
                 msg.body.insert("parts".into(), p);

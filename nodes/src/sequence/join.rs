@@ -195,8 +195,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     };
     let auto = s.mode == Mode::Auto;
     let seconds = s.timeout.unwrap_or(0.0);
-    let timeout = (!auto && seconds.is_finite() && seconds > 0.0)
-        .then(|| Duration::from_secs_f64(seconds));
+    let timeout =
+        (!auto && seconds.is_finite() && seconds > 0.0).then(|| Duration::from_secs_f64(seconds));
     Ok(Built::new(
         Join {
             id: config.id.clone(),
@@ -265,7 +265,13 @@ impl Join {
             }
         }
         let key = (self.build == BuildType::Object)
-            .then(|| self.key.get(&msg.body).ok().flatten().map(|v| v.into_owned()))
+            .then(|| {
+                self.key
+                    .get(&msg.body)
+                    .ok()
+                    .flatten()
+                    .map(|v| v.into_owned())
+            })
             .flatten();
         Placement {
             id,
@@ -339,10 +345,7 @@ impl Join {
     }
 
     fn on_message(&self, mut msg: Message, out: &mut Outputs) -> Result<(), NodeError> {
-        let has_id = msg
-            .body
-            .get("parts")
-            .is_some_and(|p| p.get("id").is_some());
+        let has_id = msg.body.get("parts").is_some_and(|p| p.get("id").is_some());
         let mut st = self.state.lock();
         if self.auto && !has_id {
             if msg.body.contains_key("reset") {
@@ -426,7 +429,8 @@ impl Join {
         group.held += 1;
         if group.build == Build::Buffer {
             if let Some(v) = &place.value {
-                let joinable = matches!(v, Value::String(_) | Value::Array(_)) || parts::bytes(v).is_some();
+                let joinable =
+                    matches!(v, Value::String(_) | Value::Array(_)) || parts::bytes(v).is_some();
                 if !joinable {
                     let text = format!("Cannot join {} to buffer", js::type_of(Some(v)));
                     return Err(NodeError::new(text).with_msg(msg));
@@ -444,17 +448,15 @@ impl Join {
         for (k, v) in &msg.body {
             group.msg.body.insert(k.clone(), v.clone());
         }
-        group
-            .msg
-            .set_exchange(msg.exchange().cloned());
-        if msg.body.contains_key("parts") {
-            if !js::truthy(group.target.as_ref()) {
-                group.target = parts_field(&msg, "count");
-            }
+        if let Some(x) = msg.exchange() {
+            group.msg.set_exchange(Some(x.clone()));
+        }
+        if msg.body.contains_key("parts") && !js::truthy(group.target.as_ref()) {
+            group.target = parts_field(&msg, "count");
         }
         let target = js::to_number(group.target.as_ref());
-        let done = (target > 0.0 && group.current as f64 >= target)
-            || msg.body.contains_key("complete");
+        let done =
+            (target > 0.0 && group.current as f64 >= target) || msg.body.contains_key("complete");
         if done {
             if let Some(m) = complete(st, &id, self.accumulate && !self.auto, self.full) {
                 out.send(0, m);

@@ -181,7 +181,8 @@ impl Sort {
     }
 
     fn sort_property(&self, target: &PropPath, mut msg: Message, out: &mut Outputs) {
-        let Ok(Some(Value::Array(items))) = target.get(&msg.body).map(|v| v.map(|v| v.into_owned()))
+        let Ok(Some(Value::Array(items))) =
+            target.get(&msg.body).map(|v| v.map(|v| v.into_owned()))
         else {
             return;
         };
@@ -224,7 +225,13 @@ impl Sort {
             let group = st.groups.remove(&id).expect("group present");
             st.held -= group.msgs.len();
             drop(st);
-            let key = |m: &Message| self.seq_key.get(&m.body).ok().flatten().map(|v| v.into_owned());
+            let key = |m: &Message| {
+                self.seq_key
+                    .get(&m.body)
+                    .ok()
+                    .flatten()
+                    .map(|v| v.into_owned())
+            };
             let sorted = parts::stable_sort(group.msgs, &mut |a, b| {
                 self.compare(key(a).as_ref(), key(b).as_ref())
             });

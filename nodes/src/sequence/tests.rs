@@ -46,7 +46,11 @@ async fn join_timeout_sends_what_arrived() {
     testkit::inject(&rt, "jt1", json!({"payload": "b"})).await;
     let m = out.next().await;
     assert_eq!(m.body["payload"], json!(["a", "b"]));
-    assert_eq!(start.elapsed(), Duration::from_secs(2), "timed from the first");
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(2),
+        "timed from the first"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -110,7 +114,11 @@ async fn batch_interval_without_empty_sequences_stays_quiet() {
 #[tokio::test]
 async fn join_over_the_bound_drops_its_groups_with_a_catchable_error() {
     let rt = testkit::start_with_settings(
-        flow("jl1", "join", json!({"mode": "custom", "build": "array", "count": "10"})),
+        flow(
+            "jl1",
+            "join",
+            json!({"mode": "custom", "build": "array", "count": "10"}),
+        ),
         limited(3),
     );
     let mut out = Sink::new("jl1-out");
@@ -139,7 +147,8 @@ async fn sort_over_the_bound_drops_the_oldest_sequence() {
         limited(2),
     );
     let mut err = Sink::new("sl1-err");
-    let part = |id: &str, i: u32| json!({"payload": i, "parts": {"id": id, "index": i, "count": 5}});
+    let part =
+        |id: &str, i: u32| json!({"payload": i, "parts": {"id": id, "index": i, "count": 5}});
     testkit::inject(&rt, "sl1", part("old", 0)).await;
     testkit::inject(&rt, "sl1", part("old", 1)).await;
     testkit::inject(&rt, "sl1", part("new", 0)).await;
@@ -177,19 +186,29 @@ fn modes_that_need_jsonata_do_not_load() {
         "join",
         json!({"mode": "reduce", "reduceExp": "$A+payload"}),
     ));
-    assert!(reduce.contains("jr1") && reduce.contains("mode"), "{reduce}");
+    assert!(
+        reduce.contains("jr1") && reduce.contains("mode"),
+        "{reduce}"
+    );
     assert!(reduce.contains("JSONata"), "{reduce}");
     let sort = testkit::load_error(flow(
         "sr1",
         "sort",
         json!({"targetType": "seq", "seqKeyType": "jsonata", "seqKey": "payload"}),
     ));
-    assert!(sort.contains("seqKeyType") && sort.contains("JSONata"), "{sort}");
+    assert!(
+        sort.contains("seqKeyType") && sort.contains("JSONata"),
+        "{sort}"
+    );
 }
 
 #[test]
 fn invalid_lengths_do_not_load() {
-    let e = testkit::load_error(flow("sp1", "split", json!({"spltType": "len", "splt": "0"})));
+    let e = testkit::load_error(flow(
+        "sp1",
+        "split",
+        json!({"spltType": "len", "splt": "0"}),
+    ));
     assert!(e.contains("invalid split length: 0"), "{e}");
     let e = testkit::load_error(flow("bt1", "batch", json!({"count": 2, "overlap": 2})));
     assert!(e.contains("Invalid count and overlap"), "{e}");

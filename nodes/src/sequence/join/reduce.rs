@@ -131,7 +131,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(out.body["payload"], json!(2));
-        assert_eq!(out.body["parts"]["index"], json!(2), "the last part carries it");
+        assert_eq!(
+            out.body["parts"]["index"],
+            json!(2),
+            "the last part carries it"
+        );
     }
 
     #[test]
