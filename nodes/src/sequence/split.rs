@@ -405,6 +405,9 @@ impl Node for Split {
             p.insert("property".into(), Value::String(self.property_text.clone()));
         }
         msg.body.remove("_msgid");
+        // Every part is a copy of the message: leave the whole value out of
+        // it, or an array of n items would be copied n times.
+        let _ = self.property.set(&mut msg.body, Value::Null);
         let mut cut = Cut {
             msg,
             parts: p,
