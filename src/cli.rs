@@ -112,6 +112,11 @@ struct RunArgs {
     #[arg(long, default_value_t = flowgate_runtime::settings::DEFAULT_MAX_HOPS,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_hops: u64,
+    /// Messages a join, sort or batch node may hold waiting for the rest of
+    /// a group (0: unlimited); beyond it the node drops what it holds and
+    /// reports "too many pending messages".
+    #[arg(long, default_value_t = 100_000)]
+    max_pending_messages: usize,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
@@ -373,6 +378,7 @@ fn run(args: RunArgs) -> ExitCode {
         function_timeout: Duration::from_secs_f64(args.function_timeout.max(0.001)),
         function_max_memory: args.function_max_memory,
         max_hops: args.max_hops,
+        max_pending_messages: args.max_pending_messages,
         ..settings_for(&args.flow, &app, &registry)
     };
     let threads = std::thread::available_parallelism()

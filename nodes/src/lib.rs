@@ -9,6 +9,7 @@ pub mod function;
 pub mod network;
 pub mod parsers;
 pub mod security;
+pub mod sequence;
 pub mod support;
 
 #[cfg(test)]
@@ -42,6 +43,10 @@ pub fn registry() -> Registry {
     r.register(common::status::node_type());
     r.register(common::complete::node_type());
     r.register(common::comment::node_type());
+    r.register(sequence::split::node_type());
+    r.register(sequence::join::node_type());
+    r.register(sequence::sort::node_type());
+    r.register(sequence::batch::node_type());
     for t in security::jwt::node_types() {
         r.register(t);
     }

@@ -57,13 +57,7 @@ fn build_sink(config: &NodeConfig, _cx: &mut BuildCx<'_>) -> Result<Built, Probl
 
 /// Load and start `flow` with every node type plus `test sink`.
 pub fn start(flow: Value) -> Arc<Runtime> {
-    let mut registry = crate::registry();
-    registry.register(NodeType::runnable("test sink", build_sink).ports(1, 0));
-    let rt = Runtime::new(registry, Settings::default());
-    let file = parse_flow_value(flow).expect("flow parses");
-    let loaded = rt.prepare(file, Credentials::new()).expect("flow loads");
-    rt.install(loaded);
-    rt
+    start_with_settings(flow, Settings::default())
 }
 
 /// Load `flow` and return the load error text.
@@ -82,4 +76,15 @@ pub async fn inject(rt: &Arc<Runtime>, id: &str, body: Value) {
     let index = flows.index_of(id).expect("node exists");
     let msg = Message::from_body(body.as_object().cloned().unwrap_or_default());
     flows.deliver(index, msg).await;
+}
+
+/// [`start`] with these runtime settings (limits a test lowers).
+pub fn start_with_settings(flow: Value, settings: Settings) -> Arc<Runtime> {
+    let mut registry = crate::registry();
+    registry.register(NodeType::runnable("test sink", build_sink).ports(1, 0));
+    let rt = Runtime::new(registry, settings);
+    let file = parse_flow_value(flow).expect("flow parses");
+    let loaded = rt.prepare(file, Credentials::new()).expect("flow loads");
+    rt.install(loaded);
+    rt
 }

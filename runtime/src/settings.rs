@@ -49,6 +49,11 @@ pub struct Settings {
     /// default, so a flow deployed through the admin API cannot start
     /// programs on the host unless whoever started the runtime said so.
     pub allow_exec: bool,
+    /// Messages one sequence node (`join`, `sort`, `batch`) may hold while
+    /// it waits for the rest of a group; 0 is unlimited (Node-RED's
+    /// `nodeMessageBufferMaxLength`, unlimited there by default). A group
+    /// that never completes would otherwise grow until memory runs out.
+    pub max_pending_messages: usize,
 }
 
 impl Default for Settings {
@@ -66,6 +71,7 @@ impl Default for Settings {
             max_hops: DEFAULT_MAX_HOPS,
             validate_only: false,
             allow_exec: false,
+            max_pending_messages: 100_000,
         }
     }
 }

@@ -106,6 +106,19 @@ pub fn loose_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
     to_primitive(a).loose_eq(&to_primitive(b))
 }
 
+/// Strict equality `a === b` (`None` is `undefined`). Two objects are
+/// never identical: they would have to be the same object.
+pub fn strict_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(Value::Number(x)), Some(Value::Number(y))) => x.as_f64() == y.as_f64(),
+        (Some(Value::Object(_) | Value::Array(_)), _)
+        | (_, Some(Value::Object(_) | Value::Array(_))) => false,
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// Relational comparison `a < b` (`Some(ordering)` or `None` when NaN is involved).
 pub fn compare(a: Option<&Value>, b: Option<&Value>) -> Option<std::cmp::Ordering> {
     to_primitive(a).compare(&to_primitive(b))

@@ -29,5 +29,6 @@ mod nodered_fixtures;
 mod persist_faults;
 mod query_decoding;
 mod secrets;
+mod sequence_nodes;
 mod smoke;
 mod subflows;

@@ -186,3 +186,11 @@ fn loops_and_complete_answer_like_node_red() {
 fn regular_expressions_answer_like_node_red() {
     replay("regex");
 }
+
+/// `split` (text, Buffers, arrays, objects, streams, nested parts), `join`
+/// (automatic and every manual build, `msg.complete`, resets, accumulate),
+/// `sort` (arrays and sequences) and `batch` (count, overlap, concatenate).
+#[test]
+fn sequence_nodes_answer_like_node_red() {
+    replay("sequence");
+}

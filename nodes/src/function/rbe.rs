@@ -136,16 +136,7 @@ fn same(a: &Value, b: &Value) -> bool {
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
-        _ => strict_eq(a, b),
-    }
-}
-
-/// `a === b` for JSON values (objects are never identical copies).
-fn strict_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Object(_) | Value::Array(_), _) | (_, Value::Object(_) | Value::Array(_)) => false,
-        _ => a == b,
+        _ => js::strict_eq(Some(a), Some(b)),
     }
 }
 
@@ -164,7 +155,9 @@ impl Rbe {
             }
             !same(value, prev)
         } else {
-            previous.get(t).is_none_or(|prev| !strict_eq(value, prev))
+            previous
+                .get(t)
+                .is_none_or(|prev| !js::strict_eq(Some(value), Some(prev)))
         };
         if changed {
             previous.insert(t.to_owned(), value.clone());

@@ -75,6 +75,16 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
         ),
         ("exec", check::<crate::function::exec::ExecSettings>("exec")),
         (
+            "split",
+            check::<crate::sequence::split::SplitSettings>("split"),
+        ),
+        ("join", check::<crate::sequence::join::JoinSettings>("join")),
+        ("sort", check::<crate::sequence::sort::SortSettings>("sort")),
+        (
+            "batch",
+            check::<crate::sequence::batch::BatchSettings>("batch"),
+        ),
+        (
             "function",
             check::<crate::function::function_node::FunctionSettings>("function"),
         ),
