@@ -13,7 +13,7 @@ use crate::support::js;
 use crate::support::jsregex;
 use crate::support::msgpath::PropPath;
 use crate::support::settings::{self, de, Field, Initial, Kind, NodeSettings};
-use crate::support::typed_value::{ContextKind, ContextPath, Contexts, TypedValue};
+use crate::support::typed_value::{ContextKind, ContextPath, Contexts, TypedValue, ValueError};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("change", build)
@@ -294,15 +294,18 @@ impl Change {
         }
     }
 
-    fn to_value(&self, to: &To, msg: &Map<String, Value>) -> Result<Option<Value>, ()> {
+    /// The rule's value: `Ok(None)` skips the rule, `Err` fails the message.
+    fn to_value(&self, to: &To, msg: &Map<String, Value>) -> Result<Option<Option<Value>>, String> {
         match &to.0 {
             // A missing message property skips the rule (Node-RED's try/catch).
-            TypedValue::Msg(p) => p
-                .get(msg)
-                .map(|v| v.map(|c| c.into_owned()))
-                .map_err(|_| ()),
-            // A context read error counts as undefined.
-            other => Ok(other.evaluate(msg, &self.contexts).unwrap_or(None)),
+            TypedValue::Msg(p) => Ok(p.get(msg).ok().map(|v| v.map(|c| c.into_owned()))),
+            other => match other.evaluate(msg, &self.contexts) {
+                Ok(v) => Ok(Some(v)),
+                // A JSONata error drops the message with the node's error.
+                Err(ValueError::Jsonata(e)) => Err(e.to_string()),
+                // A context read error counts as undefined.
+                Err(ValueError::Path(_)) => Ok(Some(None)),
+            },
         }
     }
 
@@ -348,7 +351,7 @@ impl Change {
     fn apply(&self, rule: &Rule, msg: &mut Map<String, Value>) -> Result<(), String> {
         match rule {
             Rule::Set { target, to } => {
-                let Ok(value) = self.to_value(to, msg) else {
+                let Some(value) = self.to_value(to, msg)? else {
                     return Ok(());
                 };
                 let is_value = value.is_some();
@@ -383,7 +386,7 @@ impl Change {
                 to,
                 to_is_bool,
             } => {
-                let Ok(value) = self.to_value(to, msg) else {
+                let Some(value) = self.to_value(to, msg)? else {
                     return Ok(());
                 };
                 let from = self.search_value(from, msg)?;
@@ -536,14 +539,14 @@ mod tests {
     }
 
     #[test]
-    fn jsonata_is_a_load_error_naming_the_node() {
+    fn unsupported_jsonata_is_a_load_error_naming_the_node() {
         let e = testkit::load_error(json!([
             {"id": "cj", "type": "change", "z": "t", "name": "calc", "rules": [
-                {"t": "set", "p": "payload", "pt": "msg", "to": "$now()", "tot": "jsonata"}
+                {"t": "set", "p": "payload", "pt": "msg", "to": "$moment()", "tot": "jsonata"}
             ], "wires": [[]]}
         ]));
         assert!(
-            e.contains("node cj (change \"calc\") field `rules[0]`: JSONata"),
+            e.contains("node cj (change \"calc\") field `rules[0]`: JSONata function $moment"),
             "{e}"
         );
     }

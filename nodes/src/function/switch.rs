@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use crate::support::js;
 use crate::support::jsregex;
 use crate::support::settings::{self, de, Choice, Field, Initial, Kind, NodeSettings};
-use crate::support::typed_value::{Contexts, TypedValue};
+use crate::support::typed_value::{Contexts, TypedValue, ValueError};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("switch", build)
@@ -112,6 +112,9 @@ enum Op {
     Tail,
     Index,
     Else,
+    /// `jsonata_exp`: the rule's expression is `true` (with `$I`, `$N` the
+    /// message's `parts.index` and `parts.count` in a sequence).
+    JsonataExp,
 }
 
 /// A rule operand.
@@ -174,6 +177,7 @@ fn op_of(t: &str) -> Option<Op> {
         "tail" => Op::Tail,
         "index" => Op::Index,
         "else" => Op::Else,
+        "jsonata_exp" => Op::JsonataExp,
         _ => return None,
     })
 }
@@ -325,17 +329,59 @@ fn length_of(a: &Value) -> Option<usize> {
     }
 }
 
+/// A typed value for one message: an unresolvable path is `undefined`, a
+/// JSONata error fails the message.
+fn value_of(
+    tv: &TypedValue,
+    msg: &Map<String, Value>,
+    contexts: &Contexts,
+) -> Result<Option<Value>, String> {
+    match tv.evaluate(msg, contexts) {
+        Ok(v) => Ok(v),
+        Err(ValueError::Jsonata(e)) => Err(e.to_string()),
+        Err(ValueError::Path(_)) => Ok(None),
+    }
+}
+
 fn parts_error() -> String {
     "Cannot read properties of undefined (reading 'index')".into()
 }
 
 impl Switch {
-    fn operand(&self, o: &Operand, msg: &Map<String, Value>, prev: &Value) -> Option<Value> {
+    /// An operand's value; a JSONata error fails the message with the
+    /// node's error, as Node-RED's `invalid-expr`.
+    fn operand(
+        &self,
+        o: &Operand,
+        msg: &Map<String, Value>,
+        prev: &Value,
+    ) -> Result<Option<Value>, String> {
         match o {
-            Operand::Value(tv) => tv.evaluate(msg, &self.contexts).unwrap_or(None),
-            Operand::Previous => Some(prev.clone()),
-            Operand::Undefined => None,
+            Operand::Value(tv) => value_of(tv, msg, &self.contexts),
+            Operand::Previous => Ok(Some(prev.clone())),
+            Operand::Undefined => Ok(None),
         }
+    }
+
+    /// `jsonata_exp`'s value: its expression with `$I` and `$N` bound when
+    /// the message is part of a sequence.
+    fn expression_rule(&self, rule: &Rule, msg: &Map<String, Value>) -> Result<bool, String> {
+        let Operand::Value(TypedValue::Jsonata(e)) = &rule.v else {
+            return Ok(false);
+        };
+        let mut extra: Vec<(&str, Value)> = Vec::new();
+        if has_sequence(msg) {
+            let parts = &msg["parts"];
+            for (name, key) in [("I", "index"), ("N", "count")] {
+                if let Some(v) = parts.get(key) {
+                    extra.push((name, v.clone()));
+                }
+            }
+        }
+        let v = e
+            .evaluate(msg, &self.contexts, &extra)
+            .map_err(|e| e.to_string())?;
+        Ok(v == Some(Value::Bool(true)))
     }
 
     /// Whether `rule` matches property value `a`.
@@ -347,7 +393,10 @@ impl Switch {
         prev: &Value,
         else_flag: bool,
     ) -> Result<bool, String> {
-        let b = self.operand(&rule.v, msg, prev);
+        if rule.op == Op::JsonataExp {
+            return self.expression_rule(rule, msg);
+        }
+        let b = self.operand(&rule.v, msg, prev)?;
         let b = b.as_ref();
         Ok(match rule.op {
             Op::Eq => js::loose_eq(a, b),
@@ -357,7 +406,7 @@ impl Switch {
             Op::Gt => js::gt(a, b),
             Op::Gte => js::gte(a, b),
             Op::Btwn => {
-                let c = self.operand(&rule.v2, msg, prev);
+                let c = self.operand(&rule.v2, msg, prev)?;
                 let c = c.as_ref();
                 (js::gte(a, b) && js::lte(a, c)) || (js::lte(a, b) && js::gte(a, c))
             }
@@ -423,17 +472,18 @@ impl Switch {
             }
             Op::Index => {
                 let p = parts_of(msg).ok_or_else(parts_error)?;
-                let c = self.operand(&rule.v2, msg, prev);
+                let c = self.operand(&rule.v2, msg, prev)?;
                 let i = p.index.unwrap_or(f64::NAN);
                 js::to_number(b) <= i && i <= js::to_number(c.as_ref())
             }
             Op::Else => else_flag,
+            Op::JsonataExp => self.expression_rule(rule, msg)?,
         })
     }
 
     /// Route one message: the ports it goes to, in rule order.
     fn route(&self, msg: &Map<String, Value>) -> Result<Vec<usize>, String> {
-        let property = self.property.evaluate(msg, &self.contexts).unwrap_or(None);
+        let property = value_of(&self.property, msg, &self.contexts)?;
         let mut previous = self.previous.lock();
         let mut ports = Vec::new();
         let mut else_flag = true;

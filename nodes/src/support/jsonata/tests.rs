@@ -1,0 +1,105 @@
+use std::sync::Arc;
+
+use flowgate_runtime::context::Store;
+use serde_json::{json, Map, Value};
+
+use super::*;
+
+fn contexts() -> Contexts {
+    Contexts {
+        flow: Arc::new(Store::default()),
+        global: Arc::new(Store::default()),
+    }
+}
+
+fn no_env(_: &str) -> String {
+    String::new()
+}
+
+fn eval(src: &str, msg: Value) -> Result<Option<Value>, EvalError> {
+    let e = Expression::compile(src, &no_env).expect("compiles");
+    let Value::Object(msg) = msg else {
+        panic!("msg is an object")
+    };
+    e.evaluate(&msg, &contexts(), &[])
+}
+
+#[test]
+fn objects_keep_key_order() {
+    let v = eval(r#"$keys(payload)"#, json!({"payload": {"z": 1, "a": 2, "m": 3}}));
+    assert_eq!(v, Ok(Some(json!(["z", "a", "m"]))));
+    let v = eval(r#"{"b": 1, "a": 2}"#, json!({})).unwrap().unwrap();
+    assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"b":1,"a":2}"#);
+    let many: Map<String, Value> = (0..40).rev().map(|i| (format!("k{i}"), json!(i))).collect();
+    let v = eval("payload.k7 + $count($keys(payload))", json!({"payload": many}));
+    assert_eq!(v, Ok(Some(json!(47))));
+}
+
+#[test]
+fn legacy_mode_sees_msg() {
+    assert_eq!(eval("msg.payload * 2", json!({"payload": 4})), Ok(Some(json!(8))));
+    assert_eq!(eval("payload * 2", json!({"payload": 4})), Ok(Some(json!(8))));
+    assert_eq!(eval("nothing", json!({"payload": 4})), Ok(None));
+}
+
+#[test]
+fn unsupported_functions_and_constructs_are_refused() {
+    let err = |src: &str| Expression::compile(src, &no_env).unwrap_err().to_string();
+    assert_eq!(
+        err("$formatNumber(payload, '#,##0')"),
+        "JSONata function $formatNumber is not supported by flowgate"
+    );
+    assert_eq!(
+        err("$moment().format('YYYY')"),
+        "JSONata function $moment is not supported by flowgate"
+    );
+    assert_eq!(err("$uuid()"), "JSONata function $uuid is not supported by flowgate");
+    assert!(err("a.b.%.c").contains("parent operator"), "{}", err("a.b.%.c"));
+    assert!(err("$substring(?, 1)").contains("partial"));
+    assert!(err("$env(payload)").contains("literal"));
+    assert!(err("payload +").starts_with("invalid JSONata expression:"));
+    // A function the expression defines itself is its own.
+    assert!(Expression::compile("($average := function($a){$sum($a)}; $average([1]))", &no_env).is_ok());
+}
+
+#[test]
+fn node_red_extensions() {
+    let cx = contexts();
+    cx.flow.set("count", Some(json!({"n": 3})));
+    cx.global.set("g", Some(json!("x")));
+    let e = Expression::compile(
+        r#"[$flowContext("count.n"), $globalContext("g"), $env("HOME_X"), $env("UNSET")]"#,
+        &|n| if n == "HOME_X" { "here".into() } else { String::new() },
+    )
+    .unwrap();
+    let v = e.evaluate(&Map::new(), &cx, &[]).unwrap();
+    assert_eq!(v, Some(json!([3, "x", "here", ""])));
+    let c = eval("$clone(payload)", json!({"payload": {"a": [1, {"b": 2}]}}));
+    assert_eq!(c, Ok(Some(json!({"a": [1, {"b": 2}]}))));
+}
+
+#[test]
+fn errors_read_as_node_red_reports_them() {
+    let e = eval(r#"$number("abc")"#, json!({})).unwrap_err();
+    assert!(e.to_string().starts_with("Invalid JSONata expression: "), "{e}");
+    assert!(!e.to_string().contains(" @ "), "{e}");
+}
+
+#[test]
+fn runaway_expressions_are_bounded() {
+    // Unbounded recursion ends in an error, on a thread with a worker's stack.
+    let deep = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| eval("($f := function($n){ $f($n + 1) }; $f(0))", json!({})))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(deep.is_err());
+    let start = std::time::Instant::now();
+    let slow = eval(
+        "($f := function($n){ $n = 0 ? 0 : $f($n - 1) + $f($n - 1) }; $f(40))",
+        json!({}),
+    );
+    assert!(slow.is_err(), "{slow:?}");
+    assert!(start.elapsed().as_millis() < (TIME_LIMIT_MS as u128) * 3);
+}
