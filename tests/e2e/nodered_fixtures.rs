@@ -129,3 +129,10 @@ fn replay(set: &str) {
 fn core_nodes_answer_like_node_red() {
     replay("core");
 }
+
+/// JSONata in change, switch and inject, across the standard library and
+/// Node-RED's extension functions.
+#[test]
+fn jsonata_answers_like_node_red() {
+    replay("jsonata");
+}

@@ -145,6 +145,7 @@ struct Pending {
 }
 
 struct Switch {
+    id: String,
     property: TypedValue,
     rules: Vec<Rule>,
     stop_on_first: bool,
@@ -283,6 +284,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let needs_count = rules.iter().any(|r| r.op == Op::Tail);
     Ok(Built::new(
         Switch {
+            id: config.id.clone(),
             property,
             rules,
             stop_on_first: s.checkall,
@@ -482,8 +484,11 @@ impl Switch {
     }
 
     /// Route one message: the ports it goes to, in rule order.
-    fn route(&self, msg: &Map<String, Value>) -> Result<Vec<usize>, String> {
-        let property = value_of(&self.property, msg, &self.contexts)?;
+    fn route(
+        &self,
+        msg: &Map<String, Value>,
+        property: Option<Value>,
+    ) -> Result<Vec<usize>, String> {
         let mut previous = self.previous.lock();
         let mut ports = Vec::new();
         let mut else_flag = true;
@@ -505,7 +510,16 @@ impl Switch {
     }
 
     fn dispatch(&self, msg: Message, out: &mut Outputs) -> Result<(), NodeError> {
-        let ports = match self.route(&msg.body) {
+        let property = match value_of(&self.property, &msg.body, &self.contexts) {
+            Ok(p) => p,
+            // Node-RED warns and drops the message when the property's
+            // expression fails: not an error a catch node sees.
+            Err(e) => {
+                tracing::warn!(node = %self.id, "{e}");
+                return Ok(());
+            }
+        };
+        let ports = match self.route(&msg.body, property) {
             Ok(p) => p,
             Err(e) => return Err(NodeError::new(e).with_msg(msg)),
         };

@@ -1208,7 +1208,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Iteratively evaluate a function until a non-function value is returned.
-    fn trampoline_evaluate_value(
+    pub(crate) fn trampoline_evaluate_value(
         &self,
         mut result: &'a Value<'a>,
         input: &'a Value<'a>,

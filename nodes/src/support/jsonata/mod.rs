@@ -69,7 +69,11 @@ pub type Extra<'e> = &'e [(&'e str, Value)];
 impl Expression {
     /// Parse and check `source`; `env` resolves the names `$env` reads.
     pub fn compile(source: &str, env: &dyn Fn(&str) -> String) -> Result<Self, CompileError> {
-        let ast = jsonata_rs::parse(source).map_err(|e| CompileError::Syntax(message(&e)))?;
+        // The parser has `unreachable!` paths for input it does not expect:
+        // such an expression is refused, not a panic of the loader.
+        let parsed = std::panic::catch_unwind(|| jsonata_rs::parse(source))
+            .map_err(|_| CompileError::Unsupported("syntax of this expression"))?;
+        let ast = parsed.map_err(|e| CompileError::Syntax(message(&e)))?;
         let names = check::check(&ast)?;
         let env = names.into_iter().map(|n| (n.clone(), env(&n))).collect();
         Ok(Expression {

@@ -103,3 +103,29 @@ fn runaway_expressions_are_bounded() {
     assert!(slow.is_err(), "{slow:?}");
     assert!(start.elapsed().as_millis() < (TIME_LIMIT_MS as u128) * 3);
 }
+
+#[test]
+fn library_answers_as_jsonata_js() {
+    let cases = [
+        (r#"$contains("apple", /^a/)"#, json!(true)),
+        (r#"(function($v) { $contains($v, /p/) })("apple")"#, json!(true)),
+        (r#"$filter(["apple"], function($v) { true })"#, json!("apple")),
+        (r#"$filter(["apple", "b"], function($v) { $contains($v, "a") })"#, json!("apple")),
+        (r#"$string(1e21)"#, json!("1e+21")),
+        (r#"$string(123.456789012345678)"#, json!("123.456789012346")),
+        (r#"$string(1e-7)"#, json!("1e-7")),
+        (r#"$string(12345678901234567890)"#, json!("12345678901234567000")),
+        (r#"$string(-0.000001)"#, json!("-0.000001")),
+        (r#""n=" & 2.5"#, json!("n=2.5")),
+        (r#"$match("ab12cd345", /\d+/)[1].index"#, json!(6)),
+        (r#"$match("é1", /\d/).index"#, json!(1)),
+        (
+            r#"$filter(["apple", "berry", "avocado"], function($v) { $contains($v, /^a/) })"#,
+            json!(["apple", "avocado"]),
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(eval(src, json!({})), Ok(Some(want)), "{src}");
+    }
+}
+

@@ -95,8 +95,15 @@ impl<'a, 'e> FunctionContext<'a, 'e> {
         proc: &'a Value<'a>,
         args: &[&'a Value<'a>],
     ) -> Result<&'a Value<'a>> {
+        // A lambda whose body ends in a call returns a thunk (tail-call
+        // optimisation): run it to its value here, so that every library
+        // function calling back ($filter, $each, $single, $sort…) sees the
+        // value, not a truthless function.
+        let result = self
+            .evaluator
+            .apply_function(self.char_index, self.input, proc, args, &self.frame)?;
         self.evaluator
-            .apply_function(self.char_index, self.input, proc, args, &self.frame)
+            .trampoline_evaluate_value(result, self.input, &self.frame)
     }
 
     pub fn trampoline_evaluate_value(&self, value: &'a Value<'a>) -> Result<&'a Value<'a>> {
@@ -2097,7 +2104,9 @@ fn evaluate_match<'a>(
         let matched_text = &input_str[m.start()..m.end()];
         let match_str = arena.alloc(Value::string(arena, matched_text));
 
-        let index_val = arena.alloc(Value::number(arena, i as f64));
+        // jsonata-js: the match's offset in the string, in UTF-16 units.
+        let offset = input_str[..m.start()].encode_utf16().count();
+        let index_val = arena.alloc(Value::number(arena, offset as f64));
 
         // Extract capture groups as values
         let capture_groups = m
@@ -2120,5 +2129,6 @@ fn evaluate_match<'a>(
         matches.push(arena.alloc(Value::Object(match_obj)));
     }
 
-    arena.alloc(Value::Array(matches, ArrayFlags::empty()))
+    // A sequence, as jsonata-js returns: one match is the match itself.
+    arena.alloc(Value::Array(matches, ArrayFlags::SEQUENCE))
 }

@@ -224,7 +224,9 @@ impl Symbol for Token {
                         name.clone()
                     }
                     AstKind::Var(ref name) => name.clone(),
-                    _ => unreachable!(),
+                    // Any other expression may be called, as in jsonata-js
+                    // (`(function($x){...})(1)`, `$a.$b()`): it has no name.
+                    _ => String::new(),
                 };
 
                 let func: Ast;

@@ -170,46 +170,17 @@ impl<T: Formatter> Serializer<T> {
 
     #[inline(always)]
     fn write_number(&mut self, number: f64) {
-        const MAX_SIGNIFICANT_DIGITS: usize = 15;
-
         if number.is_finite() {
-            let mut buffer = dtoa::Buffer::new();
-            let formatted = buffer.format_finite(number).as_bytes();
-
-            // JSONata uses JSON.stringify with Number.toPrecision(15) to format numbers.
-            //
-            // dtoa gets us close to the behaviour of JSON.stringify, in particular for
-            // switching to scientific notation (which Rust format! doesn't do), but dtoa
-            // doesn't support specifying a number of significant digits.
-            //
-            // This craziness limits the number of significant digits and trims off trailing
-            // zeroes in the fraction by doing string manipulation.
-            //
-            // It's not pretty, and I'm sure there's a better way to do this.
-            let mut split_iter = formatted.split(|b| *b == b'.');
-            let whole = split_iter.next();
-            let fraction = split_iter.next();
-            if let Some(whole) = whole {
-                self.write(whole);
-                if whole.len() < MAX_SIGNIFICANT_DIGITS {
-                    if let Some(fraction) = fraction {
-                        let fraction_length =
-                            usize::min(MAX_SIGNIFICANT_DIGITS - whole.len(), fraction.len());
-                        if fraction_length > 0 {
-                            let fraction = unsafe {
-                                std::str::from_utf8_unchecked(&fraction[0..fraction_length])
-                                    .trim_end_matches('0')
-                            };
-                            if !fraction.is_empty() {
-                                self.write_char(b'.');
-                                self.write(fraction.as_bytes());
-                            }
-                        }
-                    }
-                }
+            // jsonata-js (2.x as Node-RED ships it): JSON.stringify of
+            // Number(n.toPrecision(15)) for numbers with a fraction; integers
+            // as they are.
+            let n = if number.fract() == 0.0 {
+                number
             } else {
-                self.write(formatted);
-            }
+                round_significant(number, 15)
+            };
+            let text = js_number_text(n);
+            self.write(text.as_bytes());
         } else {
             self.write(b"null");
         }
@@ -299,4 +270,46 @@ impl<T: Formatter> Serializer<T> {
 
         Ok(())
     }
+}
+
+/// `n` rounded to `digits` significant decimal digits.
+fn round_significant(n: f64, digits: usize) -> f64 {
+    format!("{:.*e}", digits - 1, n).parse().unwrap_or(n)
+}
+
+/// JavaScript's `Number.prototype.toString()` for a finite number: the
+/// shortest digits that read back as `n`, in fixed notation for exponents
+/// from -7 to 20 and as `1.5e+21` / `1e-7` beyond.
+pub fn js_number_text(n: f64) -> String {
+    if n == 0.0 {
+        return "0".to_owned();
+    }
+    let sci = format!("{:e}", n);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len() as i32;
+    let body = if (-7 < exp) && exp < 21 {
+        let point = exp + 1;
+        if point >= k {
+            format!("{digits}{}", "0".repeat((point - k) as usize))
+        } else if point > 0 {
+            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+        } else {
+            format!("0.{}{digits}", "0".repeat((-point) as usize))
+        }
+    } else {
+        let rest = &digits[1..];
+        let exp_text = if exp > 0 { format!("+{exp}") } else { exp.to_string() };
+        if rest.is_empty() {
+            format!("{}e{exp_text}", &digits[..1])
+        } else {
+            format!("{}.{rest}e{exp_text}", &digits[..1])
+        }
+    };
+    format!("{sign}{body}")
 }
