@@ -16,6 +16,7 @@ mod engine_inprocess;
 mod example_flows;
 mod flow_env;
 mod function_node;
+mod jsonata;
 mod http_limits;
 mod jwt_attacks;
 mod jwt_hardening;

@@ -32,6 +32,26 @@ pub const TIME_LIMIT_MS: usize = 1000;
 /// recursion well inside a worker thread's stack.
 pub const MAX_DEPTH: usize = 500;
 
+/// How much memory one evaluation may allocate (its arena, the message's
+/// copy included), as the function node's default memory limit.
+pub const MEMORY_LIMIT_BYTES: usize = 256 * 1024 * 1024;
+
+/// The bounds of one evaluation.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub time_ms: usize,
+    pub depth: usize,
+    pub memory_bytes: usize,
+}
+
+impl Bounds {
+    pub const DEFAULT: Bounds = Bounds {
+        time_ms: TIME_LIMIT_MS,
+        depth: MAX_DEPTH,
+        memory_bytes: MEMORY_LIMIT_BYTES,
+    };
+}
+
 /// Why an expression cannot be used, reported at load.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CompileError {
@@ -90,29 +110,60 @@ impl Expression {
         contexts: &Contexts,
         extra: Extra<'_>,
     ) -> Result<Option<Value>, EvalError> {
+        self.evaluate_within(msg, contexts, extra, Bounds::DEFAULT)
+    }
+
+    /// [`Expression::evaluate`] within other bounds.
+    pub fn evaluate_within(
+        &self,
+        msg: &Map<String, Value>,
+        contexts: &Contexts,
+        extra: Extra<'_>,
+        bounds: Bounds,
+    ) -> Result<Option<Value>, EvalError> {
         let arena = Bump::new();
-        let input = bindings::input_value(&arena, msg, self.legacy);
+        arena.set_allocation_limit(Some(bounds.memory_bytes));
         let _scope = bindings::enter(contexts.clone(), self.env.clone());
-        let mut bound = bindings::extensions(&arena);
-        for (name, value) in extra {
-            bound.push((name, jsonata_rs::value_from_json(&arena, value)));
-        }
         let run = std::panic::AssertUnwindSafe(|| {
+            let input = bindings::input_value(&arena, msg, self.legacy);
+            let mut bound = bindings::extensions(&arena);
+            for (name, value) in extra {
+                bound.push((name, jsonata_rs::value_from_json(&arena, value)));
+            }
             jsonata_rs::evaluate_ast(
                 &self.ast,
                 input,
                 &arena,
                 &bound,
-                Some(MAX_DEPTH),
-                Some(TIME_LIMIT_MS),
+                Some(bounds.depth),
+                Some(bounds.time_ms),
             )
             .map(to_json)
         });
         match std::panic::catch_unwind(run) {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(EvalError(message(&e))),
-            Err(_) => Err(EvalError("the expression could not be evaluated".into())),
+            Err(panic) => Err(EvalError(panic_message(panic.as_ref(), bounds))),
         }
+    }
+}
+
+/// The error for an evaluation that panicked: the arena's allocation limit
+/// (bumpalo fails allocations with a panic), or a path the engine does not
+/// implement.
+fn panic_message(panic: &(dyn std::any::Any + Send), bounds: Bounds) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    if text.contains("out of memory") || text.contains("allocation error") {
+        format!(
+            "Expression evaluation exceeded the memory limit of {} MB",
+            bounds.memory_bytes >> 20
+        )
+    } else {
+        "the expression could not be evaluated".into()
     }
 }
 

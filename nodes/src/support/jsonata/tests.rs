@@ -129,3 +129,24 @@ fn library_answers_as_jsonata_js() {
     }
 }
 
+
+
+#[test]
+fn memory_is_bounded() {
+    // A string doubled past the limit: an error, not an aborted process.
+    let e = Expression::compile(
+        r#"($f := function($s, $n) { $n = 0 ? $s : $f($s & $s, $n - 1) }; $length($f("0123456789abcdef", 20)))"#,
+        &no_env,
+    )
+    .unwrap();
+    let bounds = Bounds {
+        memory_bytes: 4 << 20,
+        time_ms: 60_000,
+        ..Bounds::DEFAULT
+    };
+    let err = e.evaluate_within(&Map::new(), &contexts(), &[], bounds).unwrap_err();
+    assert!(err.to_string().contains("memory limit of 4 MB"), "{err}");
+    // Within the limit the same expression answers.
+    let v = e.evaluate_within(&Map::new(), &contexts(), &[], Bounds::DEFAULT);
+    assert_eq!(v, Ok(Some(json!(16 << 20))));
+}

@@ -68,6 +68,7 @@ impl<'a> ObjectMap<'a> {
         let stable: &'a str = self.arena.alloc_str(&key);
         self.entries.push((key, value));
         if let Some(index) = &mut self.index {
+            reserve(index, 1);
             index.insert(stable, position);
         } else if self.entries.len() > INDEX_FROM {
             self.build_index();
@@ -75,7 +76,8 @@ impl<'a> ObjectMap<'a> {
     }
 
     fn build_index(&mut self) {
-        let mut index = HashMap::with_capacity_in(self.entries.len(), self.arena);
+        let mut index = HashMap::new_in(self.arena);
+        reserve(&mut index, self.entries.len());
         for (i, (k, _)) in self.entries.iter().enumerate() {
             let stable: &'a str = self.arena.alloc_str(k);
             index.insert(stable, i);
@@ -101,6 +103,15 @@ impl<'a> ObjectMap<'a> {
 
     pub fn keys(&self) -> impl Iterator<Item = &BumpString<'a>> {
         self.entries.iter().map(|(k, _)| k)
+    }
+}
+
+/// Grows the index, failing as the arena does when it is out of memory (a
+/// panic the caller can catch) rather than aborting the process as an
+/// infallible hash map allocation would.
+fn reserve<'a>(index: &mut HashMap<&'a str, usize, DefaultHashBuilder, &'a Bump>, more: usize) {
+    if index.try_reserve(more).is_err() {
+        panic!("out of memory");
     }
 }
 
