@@ -150,3 +150,4 @@ fn memory_is_bounded() {
     let v = e.evaluate_within(&Map::new(), &contexts(), &[], Bounds::DEFAULT);
     assert_eq!(v, Ok(Some(json!(16 << 20))));
 }
+
