@@ -34,7 +34,10 @@ fn check_names_node_field_and_unsupported_function() {
         err.contains("node s1 (switch) field `property`: invalid JSONata expression"),
         "{err}"
     );
-    assert!(err.contains("JSONata function $moment is not supported"), "{err}");
+    assert!(
+        err.contains("JSONata function $moment is not supported"),
+        "{err}"
+    );
 }
 
 /// A flow whose `/spin` evaluates `expr` over the request, beside `/ok`.
@@ -69,7 +72,10 @@ fn unbounded_recursion_is_an_error_not_a_crash() {
     ));
     let (status, body, _) = spin(&server, r#"{"limit": 1000000}"#);
     assert_eq!(status, 500, "{body}");
-    assert!(body.contains("Invalid JSONata expression: Stack overflow"), "{body}");
+    assert!(
+        body.contains("Invalid JSONata expression: Stack overflow"),
+        "{body}"
+    );
     // The same expression within the bound answers, and so does the server.
     let (status, body, _) = spin(&server, r#"{"limit": 20}"#);
     assert_eq!((status, body.as_str()), (200, "42"));
@@ -84,6 +90,9 @@ fn a_slow_expression_stops_at_the_time_limit() {
     ));
     let (status, body, took) = spin(&server, r#"{"n": 60}"#);
     assert_eq!(status, 500, "{body}");
-    assert!(body.contains("Invalid JSONata expression: Expression evaluation timeout"), "{body}");
+    assert!(
+        body.contains("Invalid JSONata expression: Expression evaluation timeout"),
+        "{body}"
+    );
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }

@@ -165,4 +165,3 @@ pub fn to_json<'a>(v: &'a JValue<'a>) -> Option<Value> {
         }
     })
 }
-

@@ -10,14 +10,70 @@ use super::CompileError;
 
 /// JSONata 2.x's standard library (the functions Node-RED 5's jsonata binds).
 const JSONATA_LIBRARY: &[&str] = &[
-    "sum", "count", "max", "min", "average", "string", "substring", "substringBefore",
-    "substringAfter", "lowercase", "uppercase", "length", "trim", "pad", "match", "contains",
-    "replace", "split", "join", "formatNumber", "formatBase", "formatInteger", "parseInteger",
-    "number", "floor", "ceil", "round", "abs", "sqrt", "power", "random", "boolean", "not", "map",
-    "zip", "filter", "single", "reduce", "sift", "keys", "lookup", "append", "exists", "spread",
-    "merge", "reverse", "each", "error", "assert", "type", "sort", "shuffle", "distinct",
-    "base64encode", "base64decode", "encodeUrlComponent", "encodeUrl", "decodeUrlComponent",
-    "decodeUrl", "eval", "toMillis", "fromMillis", "now", "millis",
+    "sum",
+    "count",
+    "max",
+    "min",
+    "average",
+    "string",
+    "substring",
+    "substringBefore",
+    "substringAfter",
+    "lowercase",
+    "uppercase",
+    "length",
+    "trim",
+    "pad",
+    "match",
+    "contains",
+    "replace",
+    "split",
+    "join",
+    "formatNumber",
+    "formatBase",
+    "formatInteger",
+    "parseInteger",
+    "number",
+    "floor",
+    "ceil",
+    "round",
+    "abs",
+    "sqrt",
+    "power",
+    "random",
+    "boolean",
+    "not",
+    "map",
+    "zip",
+    "filter",
+    "single",
+    "reduce",
+    "sift",
+    "keys",
+    "lookup",
+    "append",
+    "exists",
+    "spread",
+    "merge",
+    "reverse",
+    "each",
+    "error",
+    "assert",
+    "type",
+    "sort",
+    "shuffle",
+    "distinct",
+    "base64encode",
+    "base64decode",
+    "encodeUrlComponent",
+    "encodeUrl",
+    "decodeUrlComponent",
+    "decodeUrl",
+    "eval",
+    "toMillis",
+    "fromMillis",
+    "now",
+    "millis",
 ];
 
 /// Node-RED's `$moment` (moment.js): flowgate does not carry moment.js.
@@ -44,10 +100,8 @@ pub fn check(ast: &Ast) -> Result<BTreeSet<String>, CompileError> {
             return Err(CompileError::UnsupportedFunction(name.clone()));
         }
     }
-    if !walk.bound.contains("env") {
-        if walk.used.iter().any(|(n, literal)| n == "env" && !literal) {
-            return Err(CompileError::ComputedEnvName);
-        }
+    if !walk.bound.contains("env") && walk.used.iter().any(|(n, literal)| n == "env" && !literal) {
+        return Err(CompileError::ComputedEnvName);
     }
     Ok(walk.env_names)
 }

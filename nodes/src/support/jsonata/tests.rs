@@ -26,19 +26,31 @@ fn eval(src: &str, msg: Value) -> Result<Option<Value>, EvalError> {
 
 #[test]
 fn objects_keep_key_order() {
-    let v = eval(r#"$keys(payload)"#, json!({"payload": {"z": 1, "a": 2, "m": 3}}));
+    let v = eval(
+        r#"$keys(payload)"#,
+        json!({"payload": {"z": 1, "a": 2, "m": 3}}),
+    );
     assert_eq!(v, Ok(Some(json!(["z", "a", "m"]))));
     let v = eval(r#"{"b": 1, "a": 2}"#, json!({})).unwrap().unwrap();
     assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"b":1,"a":2}"#);
     let many: Map<String, Value> = (0..40).rev().map(|i| (format!("k{i}"), json!(i))).collect();
-    let v = eval("payload.k7 + $count($keys(payload))", json!({"payload": many}));
+    let v = eval(
+        "payload.k7 + $count($keys(payload))",
+        json!({"payload": many}),
+    );
     assert_eq!(v, Ok(Some(json!(47))));
 }
 
 #[test]
 fn legacy_mode_sees_msg() {
-    assert_eq!(eval("msg.payload * 2", json!({"payload": 4})), Ok(Some(json!(8))));
-    assert_eq!(eval("payload * 2", json!({"payload": 4})), Ok(Some(json!(8))));
+    assert_eq!(
+        eval("msg.payload * 2", json!({"payload": 4})),
+        Ok(Some(json!(8)))
+    );
+    assert_eq!(
+        eval("payload * 2", json!({"payload": 4})),
+        Ok(Some(json!(8)))
+    );
     assert_eq!(eval("nothing", json!({"payload": 4})), Ok(None));
 }
 
@@ -53,13 +65,24 @@ fn unsupported_functions_and_constructs_are_refused() {
         err("$moment().format('YYYY')"),
         "JSONata function $moment is not supported by flowgate"
     );
-    assert_eq!(err("$uuid()"), "JSONata function $uuid is not supported by flowgate");
-    assert!(err("a.b.%.c").contains("parent operator"), "{}", err("a.b.%.c"));
+    assert_eq!(
+        err("$uuid()"),
+        "JSONata function $uuid is not supported by flowgate"
+    );
+    assert!(
+        err("a.b.%.c").contains("parent operator"),
+        "{}",
+        err("a.b.%.c")
+    );
     assert!(err("$substring(?, 1)").contains("partial"));
     assert!(err("$env(payload)").contains("literal"));
     assert!(err("payload +").starts_with("invalid JSONata expression:"));
     // A function the expression defines itself is its own.
-    assert!(Expression::compile("($average := function($a){$sum($a)}; $average([1]))", &no_env).is_ok());
+    assert!(Expression::compile(
+        "($average := function($a){$sum($a)}; $average([1]))",
+        &no_env
+    )
+    .is_ok());
 }
 
 #[test]
@@ -69,7 +92,13 @@ fn node_red_extensions() {
     cx.global.set("g", Some(json!("x")));
     let e = Expression::compile(
         r#"[$flowContext("count.n"), $globalContext("g"), $env("HOME_X"), $env("UNSET")]"#,
-        &|n| if n == "HOME_X" { "here".into() } else { String::new() },
+        &|n| {
+            if n == "HOME_X" {
+                "here".into()
+            } else {
+                String::new()
+            }
+        },
     )
     .unwrap();
     let v = e.evaluate(&Map::new(), &cx, &[]).unwrap();
@@ -81,7 +110,10 @@ fn node_red_extensions() {
 #[test]
 fn errors_read_as_node_red_reports_them() {
     let e = eval(r#"$number("abc")"#, json!({})).unwrap_err();
-    assert!(e.to_string().starts_with("Invalid JSONata expression: "), "{e}");
+    assert!(
+        e.to_string().starts_with("Invalid JSONata expression: "),
+        "{e}"
+    );
     assert!(!e.to_string().contains(" @ "), "{e}");
 }
 
@@ -108,13 +140,25 @@ fn runaway_expressions_are_bounded() {
 fn library_answers_as_jsonata_js() {
     let cases = [
         (r#"$contains("apple", /^a/)"#, json!(true)),
-        (r#"(function($v) { $contains($v, /p/) })("apple")"#, json!(true)),
-        (r#"$filter(["apple"], function($v) { true })"#, json!("apple")),
-        (r#"$filter(["apple", "b"], function($v) { $contains($v, "a") })"#, json!("apple")),
+        (
+            r#"(function($v) { $contains($v, /p/) })("apple")"#,
+            json!(true),
+        ),
+        (
+            r#"$filter(["apple"], function($v) { true })"#,
+            json!("apple"),
+        ),
+        (
+            r#"$filter(["apple", "b"], function($v) { $contains($v, "a") })"#,
+            json!("apple"),
+        ),
         (r#"$string(1e21)"#, json!("1e+21")),
         (r#"$string(123.456789012345678)"#, json!("123.456789012346")),
         (r#"$string(1e-7)"#, json!("1e-7")),
-        (r#"$string(12345678901234567890)"#, json!("12345678901234567000")),
+        (
+            r#"$string(12345678901234567890)"#,
+            json!("12345678901234567000"),
+        ),
         (r#"$string(-0.000001)"#, json!("-0.000001")),
         (r#""n=" & 2.5"#, json!("n=2.5")),
         (r#"$match("ab12cd345", /\d+/)[1].index"#, json!(6)),
@@ -129,8 +173,6 @@ fn library_answers_as_jsonata_js() {
     }
 }
 
-
-
 #[test]
 fn memory_is_bounded() {
     // A string doubled past the limit: an error, not an aborted process.
@@ -144,10 +186,11 @@ fn memory_is_bounded() {
         time_ms: 60_000,
         ..Bounds::DEFAULT
     };
-    let err = e.evaluate_within(&Map::new(), &contexts(), &[], bounds).unwrap_err();
+    let err = e
+        .evaluate_within(&Map::new(), &contexts(), &[], bounds)
+        .unwrap_err();
     assert!(err.to_string().contains("memory limit of 4 MB"), "{err}");
     // Within the limit the same expression answers.
     let v = e.evaluate_within(&Map::new(), &contexts(), &[], Bounds::DEFAULT);
     assert_eq!(v, Ok(Some(json!(16 << 20))));
 }
-

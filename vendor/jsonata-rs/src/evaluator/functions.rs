@@ -99,9 +99,9 @@ impl<'a, 'e> FunctionContext<'a, 'e> {
         // optimisation): run it to its value here, so that every library
         // function calling back ($filter, $each, $single, $sort…) sees the
         // value, not a truthless function.
-        let result = self
-            .evaluator
-            .apply_function(self.char_index, self.input, proc, args, &self.frame)?;
+        let result =
+            self.evaluator
+                .apply_function(self.char_index, self.input, proc, args, &self.frame)?;
         self.evaluator
             .trampoline_evaluate_value(result, self.input, &self.frame)
     }

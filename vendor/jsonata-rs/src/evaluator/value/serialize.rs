@@ -298,13 +298,21 @@ pub fn js_number_text(n: f64) -> String {
         if point >= k {
             format!("{digits}{}", "0".repeat((point - k) as usize))
         } else if point > 0 {
-            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
         } else {
             format!("0.{}{digits}", "0".repeat((-point) as usize))
         }
     } else {
         let rest = &digits[1..];
-        let exp_text = if exp > 0 { format!("+{exp}") } else { exp.to_string() };
+        let exp_text = if exp > 0 {
+            format!("+{exp}")
+        } else {
+            exp.to_string()
+        };
         if rest.is_empty() {
             format!("{}e{exp_text}", &digits[..1])
         } else {
