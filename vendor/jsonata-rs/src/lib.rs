@@ -13,6 +13,7 @@ mod parser;
 
 pub use errors::Error;
 pub use evaluator::frame::Frame;
+pub use evaluator::value::serialize::js_number_text;
 pub use evaluator::value::{ObjectIter, ObjectMap};
 
 /// The parsed form of an expression, for callers that check it before use.

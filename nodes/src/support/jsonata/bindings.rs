@@ -44,7 +44,7 @@ fn with_scope<R>(f: impl FnOnce(&Scope) -> R) -> Option<R> {
     SCOPE.with(|s| s.borrow().last().map(f))
 }
 
-type Native = for<'a, 'e> fn(
+pub type Native = for<'a, 'e> fn(
     FunctionContext<'a, 'e>,
     &[&'a JValue<'a>],
 ) -> jsonata_rs::Result<&'a JValue<'a>>;
@@ -59,6 +59,7 @@ pub fn extensions(arena: &Bump) -> Vec<(&'static str, &JValue<'_>)> {
     ];
     NATIVES
         .iter()
+        .chain(super::library::FUNCTIONS)
         .map(|(name, arity, f)| (*name, &*JValue::nativefn(arena, name, *arity, *f)))
         .collect()
 }

@@ -91,7 +91,8 @@ pub fn check(ast: &Ast) -> Result<BTreeSet<String>, CompileError> {
             continue;
         }
         let missing_std = JSONATA_LIBRARY.contains(&name.as_str())
-            && !jsonata_rs::STANDARD_FUNCTIONS.contains(&name.as_str());
+            && !jsonata_rs::STANDARD_FUNCTIONS.contains(&name.as_str())
+            && !super::library::FUNCTIONS.iter().any(|(n, ..)| n == name);
         // Functions jsonata-rs binds that jsonata-js does not have: in
         // Node-RED calling them is an error, never a value.
         let extra_std = jsonata_rs::STANDARD_FUNCTIONS.contains(&name.as_str())

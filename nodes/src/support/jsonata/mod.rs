@@ -12,6 +12,7 @@
 
 mod bindings;
 mod check;
+mod library;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};

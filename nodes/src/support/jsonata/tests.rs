@@ -194,3 +194,56 @@ fn memory_is_bounded() {
     let v = e.evaluate_within(&Map::new(), &contexts(), &[], Bounds::DEFAULT);
     assert_eq!(v, Ok(Some(json!(16 << 20))));
 }
+
+#[test]
+fn functions_jsonata_rs_lacks() {
+    let obj = json!({"payload": {"z": 1, "a": 2, "m": {"deep": "x"}}});
+    let cases = [
+        ("$average([3, 1, 4, 1, 5])", json!(2.8)),
+        (
+            r#"[$type(1), $type("a"), $type(null), $type([1]), $type({}), $type($sum)]"#,
+            json!(["number", "string", "null", "array", "object", "function"]),
+        ),
+        (
+            "$spread(payload)",
+            json!([{"z": 1}, {"a": 2}, {"m": {"deep": "x"}}]),
+        ),
+        (
+            r#"$sift(payload, function($v) { $type($v) = "number" })"#,
+            json!({"z": 1, "a": 2}),
+        ),
+        (
+            r#"$sift(payload, function($v, $k) { $k != "z" })"#,
+            json!({"a": 2, "m": {"deep": "x"}}),
+        ),
+        ("$sum($shuffle([1, 2, 3]))", json!(6)),
+        (
+            "[$formatBase(255, 16), $formatBase(-10, 2), $formatBase(2.5)]",
+            json!(["ff", "-1010", "2"]),
+        ),
+        (
+            r#"$encodeUrlComponent("a b&c=d/é?")"#,
+            json!("a%20b%26c%3Dd%2F%C3%A9%3F"),
+        ),
+        (
+            r#"$encodeUrl("https://x.org/a b?q=é&r=1#f")"#,
+            json!("https://x.org/a%20b?q=%C3%A9&r=1#f"),
+        ),
+        (
+            r#"$decodeUrlComponent("a%20b%26c%3Dd%2F%C3%A9")"#,
+            json!("a b&c=d/é"),
+        ),
+        (
+            r#"$decodeUrl("https://x.org/a%20b?q=%C3%A9%26r")"#,
+            json!("https://x.org/a b?q=é%26r"),
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(eval(src, obj.clone()), Ok(Some(want)), "{src}");
+    }
+    let e = eval(r#"$decodeUrlComponent("%E0%A4%A")"#, json!({})).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        r#"Invalid JSONata expression: Malformed URL passed to $decodeUrlComponent(): "%E0%A4%A""#
+    );
+}
