@@ -21,7 +21,7 @@ fn check_names_node_field_and_unsupported_function() {
         {"t":"set","p":"payload","pt":"msg","to":"$formatNumber(payload, '#,##0.00')","tot":"jsonata"}],"wires":[[]]},
       {"id":"s1","type":"switch","z":"t","property":"payload.(","propertyType":"jsonata",
         "rules":[{"t":"else"}],"outputs":1,"wires":[[]]},
-      {"id":"i1","type":"inject","z":"t","props":[{"p":"payload","v":"$moment().format('YYYY')","vt":"jsonata"}],
+      {"id":"i1","type":"inject","z":"t","props":[{"p":"payload","v":"$moment().tz('Europe/Berlin').format('YYYY')","vt":"jsonata"}],
         "repeat":"","once":false,"wires":[[]]}
     ]"#,
     );
@@ -35,7 +35,7 @@ fn check_names_node_field_and_unsupported_function() {
         "{err}"
     );
     assert!(
-        err.contains("JSONata function $moment is not supported"),
+        err.contains("node i1 (inject) field `props[0]`: $moment is supported by flowgate only as"),
         "{err}"
     );
 }

@@ -60,6 +60,7 @@ pub fn extensions(arena: &Bump) -> Vec<(&'static str, &JValue<'_>)> {
     NATIVES
         .iter()
         .chain(super::library::FUNCTIONS)
+        .chain(super::moment::FUNCTIONS)
         .map(|(name, arity, f)| (*name, &*JValue::nativefn(arena, name, *arity, *f)))
         .collect()
 }

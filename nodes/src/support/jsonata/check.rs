@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use jsonata_rs::ast::{Ast, AstKind, UnaryOp};
 
-use super::CompileError;
+use super::{moment, CompileError};
 
 /// JSONata 2.x's standard library (the functions Node-RED 5's jsonata binds).
 const JSONATA_LIBRARY: &[&str] = &[
@@ -76,9 +76,6 @@ const JSONATA_LIBRARY: &[&str] = &[
     "millis",
 ];
 
-/// Node-RED's `$moment` (moment.js): flowgate does not carry moment.js.
-const NODE_RED_UNSUPPORTED: &[&str] = &["moment"];
-
 /// Checks `ast`; returns the names `$env` reads.
 pub fn check(ast: &Ast) -> Result<BTreeSet<String>, CompileError> {
     let mut walk = Walk::default();
@@ -97,7 +94,7 @@ pub fn check(ast: &Ast) -> Result<BTreeSet<String>, CompileError> {
         // Node-RED calling them is an error, never a value.
         let extra_std = jsonata_rs::STANDARD_FUNCTIONS.contains(&name.as_str())
             && !JSONATA_LIBRARY.contains(&name.as_str());
-        if missing_std || extra_std || NODE_RED_UNSUPPORTED.contains(&name.as_str()) {
+        if missing_std || extra_std {
             return Err(CompileError::UnsupportedFunction(name.clone()));
         }
     }
@@ -115,6 +112,8 @@ struct Walk {
     /// Variables the expression binds itself (`$x :=`, lambda parameters).
     bound: BTreeSet<String>,
     env_names: BTreeSet<String>,
+    /// `$moment` calls that start a supported method chain (by position).
+    moment_chains: BTreeSet<usize>,
     refused: Option<CompileError>,
 }
 
@@ -138,15 +137,24 @@ impl Walk {
 
     fn visit_kind(&mut self, ast: &Ast) {
         match &ast.kind {
-            AstKind::Var(name) => self.used.push((name.clone(), false)),
+            AstKind::Var(name) => {
+                if name == "moment" && !self.moment_chains.contains(&ast.char_index) {
+                    self.refuse(CompileError::MomentChain);
+                }
+                self.used.push((name.clone(), false))
+            }
             AstKind::Parent => self.refuse(CompileError::Unsupported("parent operator %")),
             AstKind::PartialArg => {
                 self.refuse(CompileError::Unsupported("partial function application"))
             }
             AstKind::Unary(UnaryOp::Minus(a)) | AstKind::Filter(a) => self.visit(a),
-            AstKind::Unary(UnaryOp::ArrayConstructor(items))
-            | AstKind::Block(items)
-            | AstKind::Path(items) => items.iter().for_each(|a| self.visit(a)),
+            AstKind::Path(items) => {
+                self.moment_chain(items);
+                items.iter().for_each(|a| self.visit(a));
+            }
+            AstKind::Unary(UnaryOp::ArrayConstructor(items)) | AstKind::Block(items) => {
+                items.iter().for_each(|a| self.visit(a))
+            }
             AstKind::Unary(UnaryOp::ObjectConstructor(pairs)) => self.visit_pairs(pairs),
             AstKind::GroupBy(a, pairs) => {
                 self.visit(a);
@@ -225,6 +233,67 @@ impl Walk {
             self.visit(k);
             self.visit(v);
         }
+    }
+
+    /// A path starting with `$moment(...)`: its method chain must be one
+    /// `moment.rs` answers as moment.js does.
+    fn moment_chain(&mut self, steps: &[Ast]) {
+        let Some((first, methods)) = steps.split_first() else {
+            return;
+        };
+        let AstKind::Function { proc, args, .. } = &first.kind else {
+            return;
+        };
+        if !matches!(&proc.kind, AstKind::Var(n) if n == "moment") {
+            return;
+        }
+        let names: Option<Vec<(&str, &[Ast])>> = methods
+            .iter()
+            .map(|step| match &step.kind {
+                AstKind::Function { proc, args, .. }
+                    if step.predicates.is_none() && step.stages.is_none() =>
+                {
+                    match &proc.kind {
+                        AstKind::Path(p) => match p.as_slice() {
+                            [Ast {
+                                kind: AstKind::Name(n),
+                                ..
+                            }] => Some((n.as_str(), args.as_slice())),
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .collect();
+        let Some(names) = names else { return };
+        let chain_ok = args.len() <= 1
+            && first.predicates.is_none()
+            && first.stages.is_none()
+            && names.iter().all(|(n, _)| moment::METHODS.contains(n))
+            && names.last().is_some_and(|(n, _)| moment::FINAL.contains(n));
+        if !chain_ok {
+            return;
+        }
+        for (name, args) in &names {
+            if *name != "format" {
+                continue;
+            }
+            match args {
+                [] => {}
+                [Ast {
+                    kind: AstKind::String(p),
+                    ..
+                }] if moment::supported_pattern(p) => {}
+                [Ast {
+                    kind: AstKind::String(p),
+                    ..
+                }] => return self.refuse(CompileError::MomentPattern(p.clone())),
+                _ => return,
+            }
+        }
+        self.moment_chains.insert(proc.char_index);
     }
 
     /// A call: `$env("NAME")` records its literal name.

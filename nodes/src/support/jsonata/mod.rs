@@ -13,6 +13,7 @@
 mod bindings;
 mod check;
 mod library;
+mod moment;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -64,6 +65,10 @@ pub enum CompileError {
     Unsupported(&'static str),
     #[error("$env needs a literal variable name (as $env(\"NAME\")) in flowgate")]
     ComputedEnvName,
+    #[error("$moment is supported by flowgate only as $moment([time]) followed by add, subtract, utc or local and ending in format, toISOString, valueOf or unix")]
+    MomentChain,
+    #[error("$moment format pattern {0:?} uses tokens flowgate does not support (it supports Y, M, D, d, H, h, k, m, s, S, A, a, Z, X, x)")]
+    MomentPattern(String),
 }
 
 /// Why one evaluation failed: the text is Node-RED's `Invalid JSONata

@@ -61,10 +61,10 @@ fn unsupported_functions_and_constructs_are_refused() {
         err("$formatNumber(payload, '#,##0')"),
         "JSONata function $formatNumber is not supported by flowgate"
     );
-    assert_eq!(
-        err("$moment().format('YYYY')"),
-        "JSONata function $moment is not supported by flowgate"
-    );
+    assert!(err("$moment()").contains("only as $moment([time]) followed by"));
+    assert!(err("$moment().tz('Europe/Berlin').format('HH')").contains("only as $moment"));
+    assert!(err("$moment().format('LLL')").contains("format pattern \"LLL\""));
+    assert!(err("$moment('01/02/2024', 'DD/MM/YYYY').valueOf()").contains("only as $moment"));
     assert_eq!(
         err("$uuid()"),
         "JSONata function $uuid is not supported by flowgate"
@@ -246,4 +246,41 @@ fn functions_jsonata_rs_lacks() {
         e.to_string(),
         r#"Invalid JSONata expression: Malformed URL passed to $decodeUrlComponent(): "%E0%A4%A""#
     );
+}
+
+#[test]
+fn moment_chains() {
+    let cases = [
+        (
+            r#"$moment(0).format("YYYY-MM-DD HH:mm:ss")"#,
+            json!("1970-01-01 00:00:00"),
+        ),
+        (
+            r#"$moment(1700000000000).add(1, "month").toISOString()"#,
+            json!("2023-12-14T22:13:20.000Z"),
+        ),
+        (
+            r#"$moment("2024-03-05").valueOf()"#,
+            json!(1709596800000i64),
+        ),
+        (
+            r#"$moment(0).utc().format()"#,
+            json!("1970-01-01T00:00:00Z"),
+        ),
+        (
+            r#"$moment(86400000).subtract(2, "hours").unix()"#,
+            json!(79200),
+        ),
+        (
+            r#"$moment(payload.t).add(1, "days").format("dddd Do MMMM")"#,
+            json!("Friday 2nd January"),
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(
+            eval(src, json!({"payload": {"t": 0}})),
+            Ok(Some(want)),
+            "{src}"
+        );
+    }
 }
