@@ -13,7 +13,7 @@ use crate::support::js;
 use crate::support::jsregex;
 use crate::support::msgpath::PropPath;
 use crate::support::settings::{self, de, Field, Initial, Kind, NodeSettings};
-use crate::support::typed_value::{ContextKind, ContextPath, Contexts, TypedValue, ValueError};
+use crate::support::typed_value::{ContextKind, ContextPath, Contexts, TypedValue};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("change", build)
@@ -299,13 +299,7 @@ impl Change {
         match &to.0 {
             // A missing message property skips the rule (Node-RED's try/catch).
             TypedValue::Msg(p) => Ok(p.get(msg).ok().map(|v| v.map(|c| c.into_owned()))),
-            other => match other.evaluate(msg, &self.contexts) {
-                Ok(v) => Ok(Some(v)),
-                // A JSONata error drops the message with the node's error.
-                Err(ValueError::Jsonata(e)) => Err(e.to_string()),
-                // A context read error counts as undefined.
-                Err(ValueError::Path(_)) => Ok(Some(None)),
-            },
+            other => other.evaluate_lenient(msg, &self.contexts).map(Some),
         }
     }
 

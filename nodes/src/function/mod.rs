@@ -5,4 +5,6 @@ pub mod change;
 pub mod delay;
 pub mod function_node;
 pub mod switch;
+#[cfg(test)]
+mod switch_tests;
 pub mod template;

@@ -280,6 +280,21 @@ impl TypedValue {
             TypedValue::Jsonata(e) => Ok(e.evaluate(msg, contexts, &[])?),
         }
     }
+
+    /// The value as `change` and `switch` read it: a path or context key
+    /// that does not resolve is `undefined`; a JSONata error is the node's
+    /// error (Node-RED's `Invalid JSONata expression: …`).
+    pub fn evaluate_lenient(
+        &self,
+        msg: &Map<String, Value>,
+        contexts: &Contexts,
+    ) -> Result<Option<Value>, String> {
+        match self.evaluate(msg, contexts) {
+            Ok(v) => Ok(v),
+            Err(ValueError::Jsonata(e)) => Err(e.to_string()),
+            Err(ValueError::Path(_)) => Ok(None),
+        }
+    }
 }
 
 /// The load error where a node evaluates JSONata that flowgate does not
