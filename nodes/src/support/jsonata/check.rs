@@ -296,9 +296,30 @@ impl Walk {
         self.moment_chains.insert(proc.char_index);
     }
 
+    /// `$formatNumber(n, picture)`: the picture must be a literal that
+    /// `format_number.rs` writes as jsonata-js does.
+    fn format_number_picture(&mut self, args: &[Ast]) {
+        match args {
+            [_, Ast {
+                kind: AstKind::String(p),
+                ..
+            }] if super::format_number::parse(p).is_some() => {}
+            [_, Ast {
+                kind: AstKind::String(p),
+                ..
+            }, ..] => self.refuse(CompileError::FormatNumberPicture(format!("{p:?}"))),
+            _ => self.refuse(CompileError::FormatNumberPicture(
+                "a computed picture or an options argument".into(),
+            )),
+        }
+    }
+
     /// A call: `$env("NAME")` records its literal name.
     fn visit_call(&mut self, proc: &Ast, args: &[Ast]) {
         if let AstKind::Var(name) = &proc.kind {
+            if name == "formatNumber" {
+                self.format_number_picture(args);
+            }
             if name == "env" {
                 if let [Ast {
                     kind: AstKind::String(n),

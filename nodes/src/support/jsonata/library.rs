@@ -16,6 +16,7 @@ pub const FUNCTIONS: &[(&str, usize, super::bindings::Native)] = &[
     ("shuffle", 1, shuffle),
     ("sift", 2, sift),
     ("formatBase", 2, format_base),
+    ("formatNumber", 3, super::format_number::format_number),
     ("encodeUrlComponent", 1, encode_url_component),
     ("encodeUrl", 1, encode_url),
     ("decodeUrlComponent", 1, decode_url_component),

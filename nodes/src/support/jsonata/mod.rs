@@ -12,6 +12,7 @@
 
 mod bindings;
 mod check;
+mod format_number;
 mod library;
 mod moment;
 
@@ -69,6 +70,8 @@ pub enum CompileError {
     MomentChain,
     #[error("$moment format pattern {0:?} uses tokens flowgate does not support (it supports Y, M, D, d, H, h, k, m, s, S, A, a, Z, X, x)")]
     MomentPattern(String),
+    #[error("$formatNumber needs a literal picture of 0 # , . with % or ‰ and literal text in flowgate (no exponent, ';' or options); got {0}")]
+    FormatNumberPicture(String),
 }
 
 /// Why one evaluation failed: the text is Node-RED's `Invalid JSONata

@@ -58,9 +58,11 @@ fn legacy_mode_sees_msg() {
 fn unsupported_functions_and_constructs_are_refused() {
     let err = |src: &str| Expression::compile(src, &no_env).unwrap_err().to_string();
     assert_eq!(
-        err("$formatNumber(payload, '#,##0')"),
-        "JSONata function $formatNumber is not supported by flowgate"
+        err("$formatInteger(payload, 'w')"),
+        "JSONata function $formatInteger is not supported by flowgate"
     );
+    assert!(err("$formatNumber(payload, '0.0e0')").contains("literal picture"));
+    assert!(err("$formatNumber(payload, p)").contains("computed picture"));
     assert!(err("$moment()").contains("only as $moment([time]) followed by"));
     assert!(err("$moment().tz('Europe/Berlin').format('HH')").contains("only as $moment"));
     assert!(err("$moment().format('LLL')").contains("format pattern \"LLL\""));
@@ -282,5 +284,22 @@ fn moment_chains() {
             Ok(Some(want)),
             "{src}"
         );
+    }
+}
+
+#[test]
+fn format_number_pictures() {
+    let cases = [
+        (r##"$formatNumber(1234.5678, "#,##0.00")"##, "1,234.57"),
+        (r##"$formatNumber(-1234.5, "#,##0.0")"##, "-1,234.5"),
+        (r##"$formatNumber(0.5, "0%")"##, "50%"),
+        (r##"$formatNumber(7, "000")"##, "007"),
+        (r##"$formatNumber(0.125, "0.00")"##, "0.12"),
+        (r##"$formatNumber(12345678, "#,##,###")"##, "123,45,678"),
+        (r##"$formatNumber(3.5, "$#.00 USD")"##, "$3.50 USD"),
+        (r##"$formatNumber(0.001, "0.0##")"##, "0.001"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(eval(src, json!({})), Ok(Some(json!(want))), "{src}");
     }
 }
