@@ -158,8 +158,7 @@ pub fn format(value: f64, pic: &Picture) -> String {
     let pad_right = pic.min_frac.saturating_sub(s.len() - point - 1);
     let mut s = format!("{}{s}{}", "0".repeat(pad_left), "0".repeat(pad_right));
     let mut point = s.find('.').unwrap_or(s.len());
-    if pic.regular > 0 {
-        let groups = point.saturating_sub(1) / pic.regular;
+    if let Some(groups) = point.saturating_sub(1).checked_div(pic.regular) {
         for g in 1..=groups {
             s.insert(point - g * pic.regular, ',');
         }
