@@ -45,6 +45,10 @@ struct FlowArgs {
     /// Credentials file (default: <flows>_cred.json beside the flow file).
     #[arg(long, env = "FLOWGATE_CREDENTIALS")]
     credentials: Option<PathBuf>,
+    /// Let `exec` nodes run commands on this host (off: a flow with an
+    /// `exec` node is refused, naming the node and this flag).
+    #[arg(long)]
+    allow_exec: bool,
 }
 
 #[derive(Args)]
@@ -53,6 +57,10 @@ struct CheckArgs {
     flow: FlowArgs,
     #[command(flatten)]
     admin: AdminPlacement,
+    /// Treat every warning (such as a wire to a node that is not in the
+    /// flow) as an error: exit 1 when there is one.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Where the admin API lives (flows' endpoints may not collide with it).
@@ -98,6 +106,12 @@ struct RunArgs {
     /// Bytes one function node run may allocate before it is stopped.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     function_max_memory: usize,
+    /// Most hops (one node handling one message) a message tree may make in
+    /// one dispatch; the next one fails with a catchable error naming the
+    /// loop it spins in.
+    #[arg(long, default_value_t = flowgate_runtime::settings::DEFAULT_MAX_HOPS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_hops: u64,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
@@ -204,6 +218,7 @@ fn settings_for(flow: &FlowArgs, app: &AppOptions, registry: &Registry) -> Setti
         credentials_path: flow.credentials.clone(),
         credential_key: credential_key_from_env(),
         reserved_paths: app.reserved_paths(registry),
+        allow_exec: flow.allow_exec,
         ..Settings::default()
     }
 }
@@ -308,21 +323,38 @@ fn check(args: CheckArgs) -> ExitCode {
         .build()
         .expect("tokio runtime");
     let _guard = tokio.enter();
-    match runtime.check_file(&args.flow.flows) {
-        Ok(summary) => {
-            println!(
-                "{}: valid ({}, {})",
-                args.flow.flows.display(),
-                count(summary.0, "node"),
-                count(summary.1, "endpoint")
-            );
-            ExitCode::SUCCESS
-        }
+    let flows = match runtime.check_file(&args.flow.flows) {
+        Ok(flows) => flows,
         Err(e) => {
             report(&e);
-            ExitCode::from(1)
+            return ExitCode::from(1);
         }
+    };
+    for l in flows.loops() {
+        println!("info: the wiring loops through nodes {}", l.join(", "));
     }
+    let warnings = flows.warnings();
+    if args.strict && !warnings.is_empty() {
+        eprintln!(
+            "flowgate: {}: {} (--strict):",
+            args.flow.flows.display(),
+            count(warnings.len(), "warning")
+        );
+        for w in warnings {
+            eprintln!("  - {w}");
+        }
+        return ExitCode::from(1);
+    }
+    for w in warnings {
+        println!("warning: {w}");
+    }
+    println!(
+        "{}: valid ({}, {})",
+        args.flow.flows.display(),
+        count(flows.node_count(), "node"),
+        count(flows.routes().len(), "endpoint")
+    );
+    ExitCode::SUCCESS
 }
 
 fn run(args: RunArgs) -> ExitCode {
@@ -340,6 +372,7 @@ fn run(args: RunArgs) -> ExitCode {
         max_body_bytes: args.max_body,
         function_timeout: Duration::from_secs_f64(args.function_timeout.max(0.001)),
         function_max_memory: args.function_max_memory,
+        max_hops: args.max_hops,
         ..settings_for(&args.flow, &app, &registry)
     };
     let threads = std::thread::available_parallelism()

@@ -30,7 +30,7 @@ pub struct TokenArgs {
 
 #[derive(Args)]
 pub struct KeygenArgs {
-    /// Algorithm the key is for: RS256/384/512, PS256/384/512, ES256, ES384,
+    /// Algorithm the key is for: RS256/384/512, PS256/384/512, ES256/384/512,
     /// EdDSA (a key pair), or HS256/384/512 (a random secret).
     #[arg(long, default_value = "RS256")]
     alg: String,

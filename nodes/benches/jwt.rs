@@ -1,16 +1,15 @@
 //! Cost of issuing and verifying one token per algorithm, as the `jwt` node
 //! does it on every request: complete the claims, sign; or parse, check the
 //! signature, decode and check the claims. "sign" goes through
-//! `jsonwebtoken::encode` (key loaded per token), "sign prepared" through the
+//! `claims::sign` (key loaded per token), "sign prepared" through the
 //! [`TokenSigner`] a `jwt-config` keeps (header encoded and key loaded once).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use flowgate_nodes::security::jwt::claims::{now, sign, verify_with, IssuePolicy, VerifyPolicy};
 use flowgate_nodes::security::jwt::keys::{
-    generate, parse_algorithm, parse_private, secret_key, Generated, RSA_BITS,
+    generate, parse_algorithm, parse_private, secret_key, Generated, Header, RSA_BITS,
 };
 use flowgate_nodes::security::jwt::signer::TokenSigner;
-use jsonwebtoken::Header;
 use serde_json::{json, Map, Value};
 
 fn claims() -> Map<String, Value> {
@@ -28,7 +27,9 @@ fn bench(c: &mut Criterion) {
         audience: vec!["api".into()],
         ..IssuePolicy::default()
     };
-    for name in ["HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA"] {
+    for name in [
+        "HS256", "RS256", "PS256", "ES256", "ES384", "ES512", "EdDSA",
+    ] {
         let alg = parse_algorithm(name).expect("algorithm");
         let key = match generate(alg, RSA_BITS).expect("key") {
             Generated::Secret(s) => secret_key(s.as_bytes()),

@@ -26,6 +26,10 @@ pub fn registry() -> Registry {
     r.register(common::inject::node_type());
     r.register(function::change::node_type());
     r.register(function::switch::node_type());
+    r.register(function::range::node_type());
+    r.register(function::rbe::node_type());
+    r.register(function::trigger::node_type());
+    r.register(function::exec::node_type());
     r.register(common::debug::node_type());
     r.register(parsers::json::node_type());
     r.register(function::template::node_type());
@@ -36,6 +40,7 @@ pub fn registry() -> Registry {
     r.register(common::link::link_call_type());
     r.register(common::catch::node_type());
     r.register(common::status::node_type());
+    r.register(common::complete::node_type());
     r.register(common::comment::node_type());
     for t in security::jwt::node_types() {
         r.register(t);

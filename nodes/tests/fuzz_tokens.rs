@@ -16,9 +16,9 @@ use flowgate_nodes::security::jwt::claims::{
     now, parse_token, sign, verify_with, VerifyError, VerifyPolicy,
 };
 use flowgate_nodes::security::jwt::keys::{
-    algorithm_name, generate, parse_private, parse_public, parse_set_key, Generated, PrivateKey,
+    algorithm_name, generate, parse_private, parse_public, parse_set_key, Algorithm, Generated,
+    Header, PrivateKey,
 };
-use jsonwebtoken::{Algorithm, Header};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -29,20 +29,7 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-const ALGORITHMS: [Algorithm; 12] = [
-    Algorithm::HS256,
-    Algorithm::HS384,
-    Algorithm::HS512,
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-];
+const ALGORITHMS: [Algorithm; 13] = Algorithm::ALL;
 
 /// One key per algorithm (RSA keys are shared by RS*/PS*), with the texts
 /// they were parsed from.
@@ -56,6 +43,7 @@ fn keys() -> &'static Keys {
         let rsa = generate(Algorithm::RS256, 2048).unwrap();
         let ec256 = generate(Algorithm::ES256, 0).unwrap();
         let ec384 = generate(Algorithm::ES384, 0).unwrap();
+        let ec521 = generate(Algorithm::ES512, 0).unwrap();
         let ed = generate(Algorithm::EdDSA, 0).unwrap();
         let pem = |g: &Generated| match g {
             Generated::KeyPair { private_pem, .. } => private_pem.clone(),
@@ -70,6 +58,7 @@ fn keys() -> &'static Keys {
                     }
                     Algorithm::ES256 => pem(&ec256),
                     Algorithm::ES384 => pem(&ec384),
+                    Algorithm::ES512 => pem(&ec521),
                     Algorithm::EdDSA => pem(&ed),
                     _ => pem(&rsa),
                 };

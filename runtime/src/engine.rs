@@ -7,6 +7,7 @@
 //! gets the original message, the others deep copies; one receiver, no copy.
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::ControlFlow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use futures::FutureExt;
@@ -17,11 +18,12 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
 
-use crate::error::NodeError;
+use crate::error::{NodeError, Problem};
 use crate::events::Events;
 use crate::exchange::{Exchange, Reply};
 use crate::graph::FlowGraph;
-use crate::listeners::{CatchScope, CatchSpec};
+use crate::listeners::{link_completers, CatchScope, CatchSpec};
+use crate::loop_guard::YIELD_EVERY;
 use crate::message::Message;
 use crate::model::NodeConfig;
 use crate::node::{Dest, HandleSlot, Node, NodeHandle, Outcome, Outputs};
@@ -32,7 +34,7 @@ use crate::settings::Settings;
 /// How many times one message may fail at the same node before the engine
 /// stops re-delivering it to `catch` nodes: Node-RED gives up when the count
 /// reaches 10 (its error-loop guard).
-const MAX_CATCH_COUNT: u64 = 10;
+pub(crate) const MAX_CATCH_COUNT: u64 = 10;
 
 /// One node of a deployment.
 pub struct RunNode {
@@ -52,6 +54,26 @@ pub struct RunNode {
     pub(crate) catch: Option<CatchSpec>,
     /// Set on `status` nodes: whose status they receive.
     pub(crate) status: Option<CatchScope>,
+    /// Set on `complete` nodes: the ids whose finished messages they receive.
+    pub(crate) complete: Option<Vec<String>>,
+    /// The `complete` nodes watching this node, in flow order; empty for
+    /// nearly every node, which then pays nothing for the feature.
+    pub(crate) completers: Box<[usize]>,
+}
+
+impl RunNode {
+    /// `{id, type, name}`: how `catch`, `status` and `complete` nodes are
+    /// told which node a message comes from. Node-RED leaves `name` out for
+    /// unnamed nodes.
+    pub(crate) fn source(&self) -> Map<String, Value> {
+        let mut source = Map::new();
+        source.insert("id".into(), Value::String(self.id.clone()));
+        source.insert("type".into(), Value::String(self.node_type.clone()));
+        if !self.name.is_empty() {
+            source.insert("name".into(), Value::String(self.name.clone()));
+        }
+        source
+    }
 }
 
 /// A validated deployment: nodes, wires, routes and the source it came from.
@@ -70,11 +92,19 @@ pub struct Flows {
     pub(crate) status_nodes: HashMap<Option<String>, Vec<usize>>,
     /// Each group's parent group (groups nest).
     pub(crate) groups: HashMap<String, Option<String>>,
+    /// Subflow instances by id (the flow of their nodes), and whether their
+    /// definition has a status port.
+    pub(crate) subflows: HashMap<String, bool>,
     /// The bus node status arrives on (routed to `status` nodes).
     pub(crate) events: Option<Events>,
     status_listener: Mutex<Option<tokio::task::AbortHandle>>,
     /// Config nodes' shared state by id: (type, object).
     pub(crate) configs: HashMap<String, (String, ConfigObject)>,
+    /// The wiring's loops (strongly connected components), as sorted node
+    /// indexes: what a message that spins too long is said to loop through.
+    pub(crate) loops: Vec<Vec<usize>>,
+    /// What loaded but deserves a look (wires to nodes not in the flow).
+    pub(crate) warnings: Vec<Problem>,
     /// The flow as deployed, exactly as given (for `GET /flows`).
     pub source: Vec<NodeConfig>,
     /// Revision of `source`.
@@ -86,7 +116,7 @@ pub struct Flows {
 impl Flows {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
-        nodes: Vec<RunNode>,
+        mut nodes: Vec<RunNode>,
         graph: FlowGraph,
         routes: RouteTable,
         configs: HashMap<String, (String, ConfigObject)>,
@@ -94,11 +124,12 @@ impl Flows {
         rev: String,
         settings: Arc<Settings>,
     ) -> Self {
-        let by_id = nodes
+        let by_id: HashMap<String, usize> = nodes
             .iter()
             .enumerate()
             .map(|(i, n)| (n.id.clone(), i))
             .collect();
+        link_completers(&mut nodes, &by_id);
         let mut catchers: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         let mut status_nodes: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         for (i, n) in nodes.iter().enumerate() {
@@ -117,14 +148,31 @@ impl Flows {
             catchers,
             status_nodes,
             groups: HashMap::new(),
+            subflows: HashMap::new(),
             events: None,
             status_listener: Mutex::new(None),
             configs,
+            loops: Vec::new(),
+            warnings: Vec::new(),
             source,
             rev,
             settings,
             running: AtomicBool::new(false),
         }
+    }
+
+    /// The wiring's loops, each as the ids of its nodes in flow order.
+    pub fn loops(&self) -> Vec<Vec<&str>> {
+        self.loops
+            .iter()
+            .map(|l| l.iter().map(|&i| self.nodes[i].id.as_str()).collect())
+            .collect()
+    }
+
+    /// What loaded but deserves a look: wires to nodes not in the flow,
+    /// dropped at load (`flowgate check` lists them).
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
     }
 
     /// An empty deployment (no flows yet).
@@ -239,17 +287,30 @@ impl Flows {
 
     /// Deliver `msg.status = {fill, shape, text, source}` to every `status`
     /// node whose scope covers node `id` (Node-RED's `Flow.handleStatus`).
+    /// A status nothing in a subflow instance receives goes on to the flow
+    /// around it as the instance's, unless the definition has a status port
+    /// (Node-RED's `Subflow.handleStatus`).
     fn route_status(self: &Arc<Self>, id: &str, status: &Value) {
         let Some(&index) = self.by_id.get(id) else {
             return;
         };
         let node = &self.nodes[index];
-        let Some(candidates) = self.status_nodes.get(&node.tab) else {
-            return;
+        let mut reporting = index;
+        let targets = loop {
+            let targets = match self.status_nodes.get(&self.nodes[reporting].tab) {
+                Some(candidates) => self.scoped(reporting, candidates, |c| {
+                    self.nodes[c].status.as_ref().expect("status node")
+                }),
+                None => Vec::new(),
+            };
+            if !targets.is_empty() {
+                break targets;
+            }
+            match self.instance_around(reporting) {
+                Some((instance, false)) => reporting = instance,
+                _ => return,
+            }
         };
-        let targets = self.scoped(index, candidates, |c| {
-            self.nodes[c].status.as_ref().expect("status node")
-        });
         for target in targets {
             let mut st = match status {
                 Value::Object(m) => m.clone(),
@@ -265,13 +326,7 @@ impl Flows {
                     });
                 }
             }
-            let mut source = Map::new();
-            source.insert("id".into(), Value::String(node.id.clone()));
-            source.insert("type".into(), Value::String(node.node_type.clone()));
-            if !node.name.is_empty() {
-                source.insert("name".into(), Value::String(node.name.clone()));
-            }
-            st.insert("source".into(), Value::Object(source));
+            st.insert("source".into(), Value::Object(node.source()));
             let mut msg = Message::new();
             msg.body.insert("status".into(), Value::Object(st));
             let flows = self.clone();
@@ -335,6 +390,18 @@ impl Flows {
         self.run(queue).await;
     }
 
+    /// Send `msg` on node `from`'s output `port`, then report it finished to
+    /// the `complete` nodes watching `from`: a held message let go.
+    pub async fn release(self: &Arc<Self>, from: usize, port: usize, msg: Message) {
+        let mut queue = VecDeque::with_capacity(4);
+        let done = (!self.nodes[from].completers.is_empty()).then(|| msg.clone());
+        self.route_one(from, Dest::Port(port), msg, &mut queue);
+        if let Some(m) = done {
+            self.complete(from, m, &mut queue);
+        }
+        self.run(queue).await;
+    }
+
     /// Route a buffer of sends made by node `from` outside `on_input`.
     pub async fn route_outputs(self: &Arc<Self>, from: usize, mut out: Outputs) {
         let mut queue = VecDeque::with_capacity(out.items.len().max(4));
@@ -353,9 +420,24 @@ impl Flows {
 
     async fn run(&self, mut queue: VecDeque<(usize, Message)>) {
         let mut out = Outputs::default();
+        let mut hops: u64 = 0;
+        let mut trips: u64 = 0;
         while let Some((index, msg)) = queue.pop_front() {
+            hops += 1;
+            if hops.is_multiple_of(YIELD_EVERY) {
+                tokio::task::yield_now().await;
+            }
+            if hops > self.settings.max_hops {
+                trips += 1;
+                hops = 0;
+                match self.hop_limit(index, msg, trips, &mut queue) {
+                    ControlFlow::Continue(()) => continue,
+                    ControlFlow::Break(()) => return,
+                }
+            }
             let node = &self.nodes[index];
             let exchange = msg.exchange().cloned();
+            let input = (!node.completers.is_empty()).then(|| msg.clone());
             // A panicking node fails only the message it was handling: the
             // panic becomes that message's error and the runtime keeps serving.
             let result = match catch_unwind(AssertUnwindSafe(|| node.imp.on_input(msg, &mut out))) {
@@ -366,11 +448,27 @@ impl Flows {
                 },
                 Err(panic) => Err(panic_error(panic)),
             };
+            // What a `complete` node gets: the message as the node sent it
+            // on (the object Node-RED's node passes to `done`), or as it came
+            // in when the node sent nothing.
+            let held = std::mem::take(&mut out.held);
+            let done = match (&result, input) {
+                (Ok(()), Some(input)) if !held => Some(match out.items.first() {
+                    Some((_, sent)) => sent.clone(),
+                    None => input,
+                }),
+                _ => None,
+            };
             for (dest, m) in out.items.drain(..) {
                 self.route_one(index, dest, m, &mut queue);
             }
-            if let Err(err) = result {
-                self.handle_error(index, err, exchange, &mut queue);
+            match result {
+                Err(err) => self.handle_error(index, err, exchange, &mut queue),
+                Ok(()) => {
+                    if let Some(m) = done {
+                        self.complete(index, m, &mut queue);
+                    }
+                }
             }
         }
     }
@@ -415,7 +513,7 @@ impl Flows {
         }
     }
 
-    fn handle_error(
+    pub(crate) fn handle_error(
         &self,
         index: usize,
         err: NodeError,
@@ -455,7 +553,7 @@ impl Flows {
             answer_error(&msg, &node.id, &err.message, err.http.as_ref());
             return;
         }
-        let catchers = self.catchers_for(index);
+        let catchers = self.catchers_reaching(index);
         if catchers.is_empty() {
             answer_error(&msg, &node.id, &err.message, err.http.as_ref());
             return;
@@ -464,13 +562,7 @@ impl Flows {
             // Node-RED keeps an earlier error beside the new one.
             msg.body.insert("_error".into(), previous);
         }
-        let mut source = Map::new();
-        source.insert("id".into(), Value::String(node.id.clone()));
-        source.insert("type".into(), Value::String(node.node_type.clone()));
-        // Node-RED leaves `name` out for unnamed nodes.
-        if !node.name.is_empty() {
-            source.insert("name".into(), Value::String(node.name.clone()));
-        }
+        let mut source = node.source();
         source.insert("count".into(), Value::from(count));
         msg.body.insert(
             "error".into(),
@@ -486,6 +578,32 @@ impl Flows {
             self.route_one(c, Dest::Port(0), msg.clone(), queue);
         }
         self.route_one(*last, Dest::Port(0), msg, queue);
+    }
+
+    /// The subflow instance node whose flow node `index` is in, and whether
+    /// its definition has a status port.
+    fn instance_around(&self, index: usize) -> Option<(usize, bool)> {
+        let tab = self.nodes[index].tab.as_ref()?;
+        let status_port = *self.subflows.get(tab)?;
+        Some((*self.by_id.get(tab)?, status_port))
+    }
+
+    /// The `catch` nodes an error of node `index` reaches: those of its own
+    /// flow, or when none there catches it and that flow is a subflow
+    /// instance, those the instance node's own error would reach (Node-RED's
+    /// `Subflow.handleError`); the error still names node `index`.
+    fn catchers_reaching(&self, index: usize) -> Vec<usize> {
+        let mut reporting = index;
+        loop {
+            let catchers = self.catchers_for(reporting);
+            if !catchers.is_empty() {
+                return catchers;
+            }
+            match self.instance_around(reporting) {
+                Some((instance, _)) => reporting = instance,
+                None => return catchers,
+            }
+        }
     }
 
     /// The `catch` nodes that receive an error from node `index`, in Node-RED's
@@ -570,7 +688,7 @@ fn panic_error(panic: Box<dyn std::any::Any + Send>) -> NodeError {
 
 /// Answer the HTTP request behind `msg` (if any, and not yet answered) for an
 /// error nothing caught: the node's hint (401 for a bad token) or 500.
-fn answer_error(
+pub(crate) fn answer_error(
     msg: &Message,
     node_id: &str,
     message: &str,

@@ -3,10 +3,13 @@
 
 use serde_json::{Map, Value};
 
-/// Where variable values come from: tab/group `env` lists first, then the
-/// process environment, as Node-RED's `getSetting` looks them up.
+use crate::flow_env::EnvChain;
+
+/// Where variable values come from: a node's scopes (tabs, groups, subflow
+/// instances, `global-config`), then the process environment, as Node-RED's
+/// `getSetting` looks them up ([`EnvChain`]).
 pub trait EnvLookup {
-    fn lookup(&self, name: &str) -> Option<String>;
+    fn lookup(&self, name: &str) -> Option<Value>;
 }
 
 /// The process environment, less the variables hidden from flows
@@ -14,24 +17,14 @@ pub trait EnvLookup {
 pub struct ProcessEnv;
 
 impl EnvLookup for ProcessEnv {
-    fn lookup(&self, name: &str) -> Option<String> {
-        crate::env::var(name)
+    fn lookup(&self, name: &str) -> Option<Value> {
+        crate::env::var(name).map(Value::String)
     }
 }
 
-/// Variables a tab or group defines, falling back to the process environment.
-pub struct ScopedEnv<'a> {
-    pub vars: &'a [(String, String)],
-}
-
-impl EnvLookup for ScopedEnv<'_> {
-    fn lookup(&self, name: &str) -> Option<String> {
-        self.vars
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .or_else(|| ProcessEnv.lookup(name))
+impl EnvLookup for EnvChain {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        self.get(name)
     }
 }
 
@@ -49,8 +42,9 @@ pub fn reference(s: &str) -> Option<&str> {
 }
 
 /// Replace references in every property of a node (recursively), leaving the
-/// structural fields alone. A variable that is not set leaves the text as is,
-/// which is Node-RED's behaviour.
+/// structural fields alone. The property takes the variable's value as it is
+/// (a `num` variable makes it a number), and a variable that is not set
+/// leaves the text as is, which is Node-RED's behaviour.
 pub fn substitute_node(raw: &mut Map<String, Value>, env: &dyn EnvLookup) {
     for (key, value) in raw.iter_mut() {
         if matches!(key.as_str(), "id" | "type" | "z" | "wires" | "g") {
@@ -63,10 +57,8 @@ pub fn substitute_node(raw: &mut Map<String, Value>, env: &dyn EnvLookup) {
 fn substitute_value(value: &mut Value, env: &dyn EnvLookup) {
     match value {
         Value::String(s) => {
-            if let Some(name) = reference(s) {
-                if let Some(v) = env.lookup(name) {
-                    *s = v;
-                }
+            if let Some(v) = reference(s).and_then(|name| env.lookup(name)) {
+                *value = v;
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|v| substitute_value(v, env)),
@@ -90,8 +82,10 @@ mod tests {
 
     #[test]
     fn scoped_vars_win_and_missing_vars_stay() {
-        let vars = vec![("ISSUER".to_string(), "me".to_string())];
-        let env = ScopedEnv { vars: &vars };
+        let env = crate::flow_env::EnvChain::default().child(crate::flow_env::Level {
+            kind: crate::flow_env::LevelKind::Global,
+            vars: vec![("ISSUER".to_string(), Some(Value::from("me")))],
+        });
         let mut raw: Map<String, Value> = serde_json::from_str(
             r#"{"id":"${ISSUER}","a":"${ISSUER}","b":["${FLOWGATE_SURELY_UNSET}"],"c":{"d":"$(ISSUER)"}}"#,
         )

@@ -54,13 +54,14 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
     let (node, node_method, params) = match flows.routes().lookup(parts.method.as_str(), path) {
-        Lookup::Found { endpoint, values } => {
-            let mut params = Map::new();
-            for (name, value) in endpoint.params.iter().zip(values) {
-                params.insert(name.clone(), Value::String(value));
-            }
+        Lookup::Found { endpoint, params } => {
+            let params: Map<String, Value> = params
+                .into_iter()
+                .map(|(name, value)| (name, Value::String(value)))
+                .collect();
             (endpoint.node, endpoint.method.clone(), params)
         }
+        Lookup::BadParam(e) => return flow_error(StatusCode::BAD_REQUEST, e),
         Lookup::MethodNotAllowed(allowed) => {
             let mut r = flow_error(
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -1,12 +1,16 @@
 //! Nodes the engine delivers to beside their wires: `catch` nodes receive
-//! the errors, `status` nodes the status changes, of the nodes in their
-//! scope. A node type says which it is with [`NodeType::listens`]; the
+//! the errors, `status` nodes the status changes, `complete` nodes the
+//! finished messages, of the nodes in their scope. A node type says which it is with [`NodeType::listens`]; the
 //! loader reads the scope from each such node's configuration.
 //!
 //! [`NodeType::listens`]: crate::registry::NodeType::listens
 
-use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
 
+use serde_json::{json, Value};
+
+use crate::engine::{Flows, RunNode};
+use crate::message::Message;
 use crate::model::NodeConfig;
 
 /// What the engine delivers to a node type's nodes besides their wired input.
@@ -18,6 +22,9 @@ pub enum Listens {
     /// Status changes of the nodes in its scope (`status`; field `scope`),
     /// as `msg.status`.
     Status,
+    /// Messages the nodes in its scope (`complete`; field `scope`, a list of
+    /// ids) finished handling without an error, with `msg.complete`.
+    Complete,
 }
 
 /// Which errors a `catch` node (or which statuses a `status` node) receives.
@@ -44,6 +51,8 @@ pub struct CatchSpec {
 pub(crate) enum Listening {
     Errors(CatchSpec),
     Status(CatchScope),
+    /// The ids a `complete` node watches.
+    Complete(Vec<String>),
 }
 
 impl Listening {
@@ -55,8 +64,28 @@ impl Listening {
                 uncaught: n.flag("uncaught"),
             }),
             Listens::Status => Listening::Status(status_scope(n)),
+            Listens::Complete => Listening::Complete(complete_scope(n)),
         }
     }
+}
+
+/// A `complete` node's scope: only a list of ids (no list, or anything else,
+/// watches nothing). Node-RED removes the nodes it is wired to directly with
+/// a loop that skips the entry after each one it removes; the same ids are
+/// kept here so a flow behaves as it does there.
+fn complete_scope(n: &NodeConfig) -> Vec<String> {
+    let CatchScope::Nodes(mut ids) = scope_of(n) else {
+        return Vec::new();
+    };
+    let wired = |id: &String| n.wires.iter().flatten().any(|w| w == id);
+    let mut i = 0;
+    while i < ids.len() {
+        if wired(&ids[i]) {
+            ids.remove(i);
+        }
+        i += 1;
+    }
+    ids
 }
 
 /// A `status` node's scope. Like Node-RED, nodes it is wired to directly are
@@ -82,5 +111,50 @@ fn scope_of(n: &NodeConfig) -> CatchScope {
         ),
         Some(Value::String(s)) if s == "group" => CatchScope::Group(n.group.clone()),
         _ => CatchScope::Tab,
+    }
+}
+
+impl Flows {
+    /// Hand a message node `index` finished handling to the `complete` nodes
+    /// watching it, each its own copy with `msg.complete = {source: {id,
+    /// type, name}}` (Node-RED's `Flow.handleComplete`).
+    pub(crate) fn complete(
+        &self,
+        index: usize,
+        msg: Message,
+        queue: &mut VecDeque<(usize, Message)>,
+    ) {
+        let node = &self.nodes[index];
+        let tag = json!({ "source": Value::Object(node.source()) });
+        let (last, rest) = node.completers.split_last().expect("watched node");
+        for &c in rest {
+            let mut m = msg.clone();
+            m.body.insert("complete".into(), tag.clone());
+            queue.push_back((c, m));
+        }
+        let mut m = msg;
+        m.body.insert("complete".into(), tag);
+        queue.push_back((*last, m));
+    }
+}
+
+/// Point every node at the `complete` nodes of its tab that watch it, in
+/// flow order (Node-RED keeps one map per flow, so a scope naming a node on
+/// another tab never fires).
+pub(crate) fn link_completers(nodes: &mut [RunNode], by_id: &HashMap<String, usize>) {
+    let mut lists: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (c, n) in nodes.iter().enumerate() {
+        for id in n.complete.iter().flatten() {
+            if let Some(&i) = by_id.get(id) {
+                if nodes[i].tab == n.tab {
+                    lists[i].push(c);
+                }
+            }
+        }
+    }
+    for (n, list) in nodes.iter_mut().zip(lists) {
+        if !list.is_empty() {
+            n.completers = list.into_boxed_slice();
+        }
     }
 }

@@ -12,13 +12,16 @@ use crate::engine::{Flows, RunNode};
 use crate::envsubst;
 use crate::error::{LoadError, Problem};
 use crate::events::Events;
+use crate::flow_env::EnvChain;
 use crate::graph::{self, FlowGraph};
 use crate::listeners::Listening;
 use crate::model::{FlowFile, Kind, NodeConfig};
 use crate::node::HandleSlot;
 use crate::registry::{BuildCx, ConfigFactory, ConfigObject, NodeKind, Registry, RouteSpec};
 use crate::routes::{RouteInput, RouteTable};
+use crate::scopes::{Scopes, GLOBAL_CONFIG};
 use crate::settings::Settings;
+use crate::subflow;
 
 /// What every load needs from the runtime around it.
 #[derive(Clone)]
@@ -51,20 +54,32 @@ pub struct Reuse<'a> {
 }
 
 impl Reuse<'_> {
+    /// Whether node `id` carries over: it is kept, or the expansion made it
+    /// for an instance node that is kept.
+    fn keeps(&self, id: &str, owners: &HashMap<String, String>) -> bool {
+        self.keep.contains(id) || owners.get(id).is_some_and(|o| self.keep.contains(o))
+    }
+
     fn node(
         &self,
         id: &str,
         node_type: &str,
+        owners: &HashMap<String, String>,
     ) -> Option<(Arc<dyn crate::node::Node>, Arc<HandleSlot>)> {
-        if !self.keep.contains(id) {
+        if !self.keeps(id, owners) {
             return None;
         }
         let n = &self.previous.nodes[self.previous.index_of(id)?];
         (n.node_type == node_type).then(|| (n.imp.clone(), n.slot.clone()))
     }
 
-    fn config(&self, id: &str, node_type: &str) -> Option<ConfigObject> {
-        if !self.keep.contains(id) {
+    fn config(
+        &self,
+        id: &str,
+        node_type: &str,
+        owners: &HashMap<String, String>,
+    ) -> Option<ConfigObject> {
+        if !self.keeps(id, owners) {
             return None;
         }
         match self.previous.configs.get(id) {
@@ -91,24 +106,42 @@ pub fn load_reusing(
     credentials: Credentials,
     reuse: Option<Reuse<'_>>,
 ) -> Result<Loaded, LoadError> {
+    let disabled_tabs = Scopes::disabled_tabs(&file.nodes);
+    let expanded = subflow::expand(&file.nodes, |n| {
+        !n.disabled && !n.z.as_ref().is_some_and(|z| disabled_tabs.contains(z))
+    });
     let mut pass = Passes {
         env,
         nodes: &file.nodes,
         reuse,
+        owners: &expanded.owners,
         credentials,
         credentials_changed: false,
         problems: Vec::new(),
+        warnings: Vec::new(),
     };
     pass.check_ids();
-    let scopes = Scopes::read(&file.nodes);
+    pass.nodes = &expanded.nodes;
+    pass.problems.extend(expanded.problems.iter().cloned());
+    let scopes = Scopes::read(
+        &expanded.nodes,
+        &expanded.instances,
+        &expanded.aliases,
+        &pass.credentials,
+        &mut pass.problems,
+    );
+    for (id, instance) in &expanded.instances {
+        env.contexts.subflow(id, &instance.parent);
+    }
     pass.check_types();
     let configs = pass.build_configs(&scopes);
     let mut runnables = pass.build_runnables(&scopes, &configs);
     pass.resolve_wires(&mut runnables);
     let routes = pass.build_routes(&runnables, &configs.claimed);
-    let graph = pass.check_cycles(&runnables);
+    let (graph, loops) = build_graph(&runnables);
     let Passes {
         problems,
+        warnings,
         credentials,
         credentials_changed,
         ..
@@ -116,9 +149,14 @@ pub fn load_reusing(
     if !problems.is_empty() {
         return Err(LoadError::Invalid(problems));
     }
+    if !env.settings.validate_only {
+        for w in &warnings {
+            tracing::warn!("{w}");
+        }
+    }
     let run_nodes = runnables.nodes;
     let rev = file.rev.clone().unwrap_or_else(|| revision(&file.nodes));
-    let groups = group_parents(&file.nodes);
+    let groups = group_parents(&expanded.nodes);
     let mut flows = Flows::new(
         run_nodes,
         graph,
@@ -129,7 +167,14 @@ pub fn load_reusing(
         env.settings.clone(),
     );
     flows.groups = groups;
+    flows.subflows = expanded
+        .instances
+        .iter()
+        .map(|(id, i)| (id.clone(), i.status_port))
+        .collect();
     flows.events = Some(env.events.clone());
+    flows.loops = loops;
+    flows.warnings = warnings;
     Ok(Loaded {
         flows: Arc::new(flows),
         credentials,
@@ -143,67 +188,13 @@ struct Passes<'a> {
     env: &'a LoadEnv,
     nodes: &'a [NodeConfig],
     reuse: Option<Reuse<'a>>,
+    /// The instance node each node a subflow expansion made belongs to.
+    owners: &'a HashMap<String, String>,
     credentials: Credentials,
     credentials_changed: bool,
     problems: Vec<Problem>,
-}
-
-/// Tabs' and groups' `env` lists and the disabled tabs: what decides a
-/// node's environment and whether it runs.
-struct Scopes<'a> {
-    env: HashMap<&'a str, Vec<(String, String)>>,
-    disabled_tabs: HashSet<&'a str>,
-}
-
-impl<'a> Scopes<'a> {
-    fn read(nodes: &'a [NodeConfig]) -> Self {
-        let mut env = HashMap::new();
-        let mut disabled_tabs = HashSet::new();
-        for n in nodes
-            .iter()
-            .filter(|n| matches!(n.kind(), Kind::Tab | Kind::Group))
-        {
-            if n.kind() == Kind::Tab && (n.disabled || n.flag("disabled")) {
-                disabled_tabs.insert(n.id.as_str());
-            }
-            if let Some(Value::Array(list)) = n.raw.get("env") {
-                let vars = list
-                    .iter()
-                    .filter_map(|e| {
-                        let name = e.get("name")?.as_str()?.to_owned();
-                        let value = match e.get("value")? {
-                            Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        };
-                        Some((name, value))
-                    })
-                    .collect();
-                env.insert(n.id.as_str(), vars);
-            }
-        }
-        Scopes { env, disabled_tabs }
-    }
-
-    /// Node `n`'s variables: its tab's, then its group's.
-    fn vars(&self, n: &NodeConfig) -> Vec<(String, String)> {
-        let mut vars = Vec::new();
-        if let Some(tab) = n.z.as_deref().and_then(|z| self.env.get(z)) {
-            vars.extend(tab.iter().cloned());
-        }
-        if let Some(group) = n.group.as_deref().and_then(|g| self.env.get(g)) {
-            vars.extend(group.iter().cloned());
-        }
-        vars
-    }
-
-    /// Whether node `n` runs: not disabled, nor on a disabled tab.
-    fn runs(&self, n: &NodeConfig) -> bool {
-        !n.disabled
-            && !n
-                .z
-                .as_deref()
-                .is_some_and(|z| self.disabled_tabs.contains(z))
-    }
+    /// What loads but deserves a look (`flowgate check --strict` refuses it).
+    warnings: Vec<Problem>,
 }
 
 /// The config nodes: every one's type by id (built or not, so references
@@ -216,11 +207,13 @@ struct Configs<'a> {
 }
 
 /// The runnable nodes that built, in flow order, with their configuration,
-/// output count and `http in` route, index for index.
+/// output count, the ids they send to by id and `http in` route, index for
+/// index.
 struct Runnables<'a> {
     nodes: Vec<RunNode>,
     configs: Vec<&'a NodeConfig>,
     outputs: Vec<usize>,
+    links: Vec<Vec<String>>,
     routes: Vec<(usize, RouteSpec)>,
 }
 
@@ -256,7 +249,8 @@ impl<'a> Passes<'a> {
     /// Every node must be of a known type.
     fn check_types(&mut self) {
         for n in self.nodes.iter().filter(|n| !n.is_layout()) {
-            if self.env.registry.get(&n.node_type).is_none() {
+            let builtin = subflow::is_builtin(&n.node_type) || n.node_type == GLOBAL_CONFIG;
+            if !builtin && self.env.registry.get(&n.node_type).is_none() {
                 self.problems.push(n.problem(
                     Some("type"),
                     format!("unknown node type \"{}\"", n.node_type),
@@ -275,14 +269,14 @@ impl<'a> Passes<'a> {
         config_types: &HashMap<String, String>,
         factory: fn(&NodeConfig, &mut BuildCx<'_>) -> Result<T, Problem>,
     ) -> Option<BuildOutput<T>> {
-        let vars = scopes.vars(n);
-        let resolved = resolve(n, &vars);
+        let node_env = scopes.node_env(n);
+        let resolved = resolve(n, &node_env.chain);
         let mut cx = BuildCx::for_node(
             self.env,
             &mut self.credentials,
             configs,
             config_types,
-            vars,
+            node_env,
             n,
             self.nodes,
         );
@@ -333,7 +327,7 @@ impl<'a> Passes<'a> {
                 .extend(out.claimed.into_iter().map(|r| (n, r)));
             let obj = self
                 .reuse
-                .and_then(|r| r.config(&n.id, &n.node_type))
+                .and_then(|r| r.config(&n.id, &n.node_type, self.owners))
                 .unwrap_or(out.built);
             configs
                 .objects
@@ -351,14 +345,18 @@ impl<'a> Passes<'a> {
             nodes: Vec::new(),
             configs: Vec::new(),
             outputs: Vec::new(),
+            links: Vec::new(),
             routes: Vec::new(),
         };
         for n in nodes.iter().filter(|n| !n.is_layout() && scopes.runs(n)) {
-            let Some(node_type) = registry.get(&n.node_type) else {
-                continue;
-            };
-            let NodeKind::Runnable(factory) = node_type.kind else {
-                continue;
+            let node_type = registry.get(&n.node_type);
+            let factory = match node_type.map(|t| t.kind) {
+                Some(NodeKind::Runnable(factory)) => factory,
+                Some(NodeKind::Config(_)) => continue,
+                None => match subflow::factory(n) {
+                    Some(factory) => factory,
+                    None => continue,
+                },
             };
             let Some(b) = self.build(n, scopes, &configs.objects, &configs.types, factory) else {
                 continue;
@@ -368,8 +366,12 @@ impl<'a> Passes<'a> {
                 out.routes.push((index, r));
             }
             out.outputs.push(b.built.outputs);
+            out.links.push(b.built.links);
             out.configs.push(n);
-            let (imp, slot, carried) = match self.reuse.and_then(|r| r.node(&n.id, &n.node_type)) {
+            let (imp, slot, carried) = match self
+                .reuse
+                .and_then(|r| r.node(&n.id, &n.node_type, self.owners))
+            {
                 Some((imp, slot)) => (imp, slot, true),
                 None => (
                     Arc::from(b.built.node),
@@ -377,12 +379,16 @@ impl<'a> Passes<'a> {
                     false,
                 ),
             };
-            let listening = node_type.listens.map(|kind| Listening::of(kind, n));
-            let (catch, status) = match listening {
-                Some(Listening::Errors(spec)) => (Some(spec), None),
-                Some(Listening::Status(scope)) => (None, Some(scope)),
-                None => (None, None),
-            };
+            let listening = node_type
+                .and_then(|t| t.listens)
+                .map(|kind| Listening::of(kind, n));
+            let (mut catch, mut status, mut complete) = (None, None, None);
+            match listening {
+                Some(Listening::Errors(spec)) => catch = Some(spec),
+                Some(Listening::Status(scope)) => status = Some(scope),
+                Some(Listening::Complete(ids)) => complete = Some(ids),
+                None => {}
+            }
             out.nodes.push(RunNode {
                 id: n.id.clone(),
                 node_type: n.node_type.clone(),
@@ -395,13 +401,17 @@ impl<'a> Passes<'a> {
                 ports: Vec::new(),
                 catch,
                 status,
+                complete,
+                completers: Box::default(),
             });
         }
         out
     }
 
     /// Wires become node indexes; wires into disabled nodes (or ones that
-    /// failed to build and are reported on their own) are dropped.
+    /// failed to build and are reported on their own) are dropped, and so
+    /// are wires to nodes the flow does not have, with a warning naming both
+    /// (Node-RED ignores them).
     fn resolve_wires(&mut self, built: &mut Runnables<'_>) {
         let index_of: HashMap<&str, usize> = built
             .configs
@@ -430,9 +440,11 @@ impl<'a> Passes<'a> {
                 for t in targets {
                     match (index_of.get(t.as_str()), by_id.get(t.as_str())) {
                         (Some(&ti), _) => port.push(ti),
-                        (None, None) => self.problems.push(n.problem(
+                        (None, None) => self.warnings.push(n.problem(
                             Some("wires"),
-                            format!("wired to node {t}, which is not in the flow"),
+                            format!(
+                                "wired to node {t}, which is not in the flow; the wire is ignored"
+                            ),
                         )),
                         (None, Some(target))
                             if target.kind() == Kind::Config || target.is_layout() =>
@@ -474,9 +486,13 @@ impl<'a> Passes<'a> {
                 ));
             }
         }
-        let inputs: Vec<RouteInput<'_>> = built
-            .routes
-            .iter()
+        // Registered in Node-RED's start order: the first of two
+        // overlapping routes answers.
+        let order = crate::routes::order::StartOrder::of(self.nodes);
+        let mut registered: Vec<&(usize, RouteSpec)> = built.routes.iter().collect();
+        registered.sort_by_key(|(i, _)| order.key(built.configs[*i]));
+        let inputs: Vec<RouteInput<'_>> = registered
+            .into_iter()
             .map(|(i, r)| {
                 let n = built.configs[*i];
                 RouteInput {
@@ -502,20 +518,31 @@ impl<'a> Passes<'a> {
         }
         table
     }
+}
 
-    /// The wiring graph; every cycle in it is a problem.
-    fn check_cycles(&mut self, built: &Runnables<'_>) -> FlowGraph {
-        let ports: Vec<Vec<Vec<usize>>> = built.nodes.iter().map(|n| n.ports.clone()).collect();
-        let g = graph::build(&ports);
-        for cycle in graph::cycles(&g) {
-            let ids: Vec<&str> = cycle.iter().map(|&i| built.nodes[i].id.as_str()).collect();
-            self.problems.push(built.configs[cycle[0]].problem(
-                Some("wires"),
-                format!("wiring forms a cycle through nodes {}", ids.join(", ")),
-            ));
-        }
-        g
-    }
+/// The wiring graph, links included, and the loops in it. Loops run as in
+/// Node-RED; the engine names a loop's nodes when a message spins in it too
+/// long, and `flowgate check` lists them.
+fn build_graph(built: &Runnables<'_>) -> (FlowGraph, Vec<Vec<usize>>) {
+    let index_of: HashMap<&str, usize> = built
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    let ports: Vec<Vec<Vec<usize>>> = built.nodes.iter().map(|n| n.ports.clone()).collect();
+    let links: Vec<Vec<usize>> = built
+        .links
+        .iter()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| index_of.get(id.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let g = graph::build(&ports, &links);
+    let loops = graph::loops(&g);
+    (g, loops)
 }
 
 /// Each group's parent group, for the catch/status distance rule.
@@ -528,9 +555,9 @@ fn group_parents(nodes: &[NodeConfig]) -> HashMap<String, Option<String>> {
 }
 
 /// A node's configuration with `${ENV}` references resolved.
-fn resolve(n: &NodeConfig, vars: &[(String, String)]) -> NodeConfig {
+fn resolve(n: &NodeConfig, chain: &EnvChain) -> NodeConfig {
     let mut resolved = n.clone();
-    envsubst::substitute_node(&mut resolved.raw, &envsubst::ScopedEnv { vars });
+    envsubst::substitute_node(&mut resolved.raw, chain);
     resolved.name = resolved
         .raw
         .get("name")
@@ -549,10 +576,11 @@ pub fn revision(nodes: &[NodeConfig]) -> String {
 }
 
 /// The reserved prefix an `http in` path falls under, if any. Paths compare
-/// the way routes match (case-insensitive, trailing slash ignored); a path
-/// starting with a `:param` shadows nothing, since built-in routes win.
+/// the way routes match (case-insensitive, trailing slash ignored), by the
+/// plain text before their first parameter or pattern; a path starting with
+/// one shadows nothing, since built-in routes win.
 fn reserved_collision<'a>(path: &str, reserved: &'a [String]) -> Option<&'a str> {
-    let (key, _) = crate::routes::normalize(path).ok()?;
+    let key = crate::routes::express::literal_prefix(path);
     reserved
         .iter()
         .find(|prefix| {

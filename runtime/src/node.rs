@@ -48,9 +48,18 @@ pub enum Dest {
 #[derive(Debug, Default)]
 pub struct Outputs {
     pub(crate) items: Vec<(Dest, Message)>,
+    /// Set by [`Outputs::hold`] for the message being handled.
+    pub(crate) held: bool,
 }
 
 impl Outputs {
+    /// The node keeps the message it is handling and lets it go later with
+    /// [`NodeHandle::release`] (a `delay`): it has not finished with it yet,
+    /// so `complete` nodes hear of it only then, as in Node-RED.
+    pub fn hold(&mut self) {
+        self.held = true;
+    }
+
     /// Send `msg` on output port `port` (0-based).
     pub fn send(&mut self, port: usize, msg: Message) {
         self.items.push((Dest::Port(port), msg));
@@ -144,6 +153,15 @@ impl NodeHandle {
     pub fn send(&self, port: usize, msg: Message) {
         if let Some((flows, index)) = self.slot.get() {
             tokio::spawn(async move { flows.emit(index, port, msg).await });
+        }
+    }
+
+    /// Send a message the node held (see [`Outputs::hold`]) on output
+    /// `port` and report it finished to the `complete` nodes watching the
+    /// node; the delivery runs as its own task.
+    pub fn release(&self, port: usize, msg: Message) {
+        if let Some((flows, index)) = self.slot.get() {
+            tokio::spawn(async move { flows.release(index, port, msg).await });
         }
     }
 

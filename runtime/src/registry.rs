@@ -12,6 +12,7 @@ use crate::context::{ContextRegistry, Store};
 use crate::credentials::{Credentials, History};
 use crate::error::Problem;
 use crate::events::Events;
+use crate::flow_env::NodeEnv;
 use crate::listeners::Listens;
 use crate::model::NodeConfig;
 use crate::node::Node;
@@ -21,6 +22,10 @@ use crate::settings::Settings;
 pub struct Built {
     pub node: Box<dyn Node>,
     pub outputs: usize,
+    /// Ids of the nodes it sends to by id rather than along its wires
+    /// (`link out`): the wiring graph draws them, so a loop closed by a link
+    /// is found like any other.
+    pub links: Vec<String>,
 }
 
 impl Built {
@@ -28,7 +33,14 @@ impl Built {
         Built {
             node: Box::new(node),
             outputs,
+            links: Vec::new(),
         }
+    }
+
+    /// The node also sends to these node ids (see [`Built::links`]).
+    pub fn with_links(mut self, ids: Vec<String>) -> Self {
+        self.links = ids;
+        self
     }
 }
 
@@ -66,8 +78,8 @@ pub struct NodeType {
     /// Editor field definitions and defaults, as a JSON document (see the
     /// editor's forms module for the shape).
     pub editor: &'static str,
-    /// Set on types whose nodes the engine delivers errors or status to
-    /// (`catch`, `status`), beside their wires.
+    /// Set on types whose nodes the engine delivers errors, status or
+    /// completions to (`catch`, `status`, `complete`), beside their wires.
     pub listens: Option<Listens>,
     /// HTTP routes the type serves itself (the JWKS document, the inject
     /// button, the token console); the runtime's router mounts them.
@@ -123,8 +135,8 @@ impl NodeType {
         self
     }
 
-    /// The engine delivers `what` (errors or status of the nodes in each
-    /// node's `scope`) to this type's nodes.
+    /// The engine delivers `what` (errors, status or completions of the
+    /// nodes in each node's `scope`) to this type's nodes.
     pub fn listens(mut self, what: Listens) -> Self {
         self.listens = Some(what);
         self
@@ -226,7 +238,8 @@ pub struct BuildCx<'a> {
     pub(crate) history: &'a parking_lot::RwLock<History>,
     pub(crate) configs: &'a HashMap<String, (String, ConfigObject)>,
     pub(crate) config_types: &'a HashMap<String, String>,
-    pub(crate) env: Vec<(String, String)>,
+    /// What the node sees of the environment (its scopes and `NR_*` names).
+    pub(crate) env: NodeEnv,
     pub(crate) problems: Vec<Problem>,
     pub(crate) route: Option<RouteSpec>,
     /// Paths a config node answers on itself (see [`BuildCx::claim_route`]).
@@ -245,7 +258,7 @@ impl<'a> BuildCx<'a> {
         credentials: &'a mut Credentials,
         configs: &'a HashMap<String, (String, ConfigObject)>,
         config_types: &'a HashMap<String, String>,
-        vars: Vec<(String, String)>,
+        node_env: NodeEnv,
         node: &NodeConfig,
         flow: &'a [NodeConfig],
     ) -> Self {
@@ -257,7 +270,7 @@ impl<'a> BuildCx<'a> {
             history: &env.history,
             configs,
             config_types,
-            env: vars,
+            env: node_env,
             problems: Vec::new(),
             route: None,
             claimed_routes: Vec::new(),
@@ -382,20 +395,23 @@ impl BuildCx<'_> {
         });
     }
 
-    /// An environment variable as this node sees it: its tab's `env` list
-    /// first, then the process environment less the variables hidden from
-    /// flows ([`crate::env`]).
+    /// An environment variable as this node sees it (Node-RED's
+    /// `getSetting`: its own `NR_NODE_*` names, its groups', subflow
+    /// instances' and tab's `env` lists and `NR_*` names, the `global-config`
+    /// variables, then the process environment less the variables hidden
+    /// from flows, [`crate::env`]), as text.
     pub fn env(&self, name: &str) -> Option<String> {
-        self.env
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .or_else(|| crate::env::var(name))
+        self.env.get_string(name)
     }
 
-    /// The node's tab-scoped environment (for `env.get` in scripts).
-    pub fn env_vars(&self) -> Vec<(String, String)> {
+    /// [`env`](Self::env) with the variable's type kept (a `num` variable is
+    /// a number); `None` is `undefined`.
+    pub fn setting(&self, name: &str) -> Option<Value> {
+        self.env.get(name)
+    }
+
+    /// Everything the node sees of the environment (for `env.get` in scripts).
+    pub fn node_env(&self) -> NodeEnv {
         self.env.clone()
     }
 

@@ -117,6 +117,13 @@ impl Runtime {
             .source
             .iter()
             .flat_map(|n| std::iter::once(n.id.clone()).chain(n.z.clone()))
+            // Nodes inside subflow instances and the instances' own flows.
+            .chain(
+                flows
+                    .nodes
+                    .iter()
+                    .flat_map(|n| std::iter::once(n.id.clone()).chain(n.tab.clone())),
+            )
             .collect();
         flows.start();
         let old = self.current.swap(flows.clone());
@@ -242,9 +249,10 @@ pub enum StartError {
 }
 
 impl Runtime {
-    /// Validate a flows file without installing it: (nodes, endpoints).
-    pub fn check_file(&self, path: &Path) -> Result<(usize, usize), StartError> {
+    /// Validate a flows file without installing or starting it: the
+    /// deployment it would be (its nodes, endpoints, loops and warnings).
+    pub fn check_file(&self, path: &Path) -> Result<Arc<Flows>, StartError> {
         let (loaded, _) = self.prepare_file(path)?;
-        Ok((loaded.flows.node_count(), loaded.flows.routes().len()))
+        Ok(loaded.flows)
     }
 }

@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use crate::credentials::CredentialKey;
 
+/// Default of [`Settings::max_hops`]: far more than any finite retry or
+/// polling loop makes in one dispatch, and a fraction of a second of an
+/// endless synchronous one.
+pub const DEFAULT_MAX_HOPS: u64 = 20_000;
+
 /// Settings shared by the server and the node types.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -30,9 +35,20 @@ pub struct Settings {
     /// (or another built-in route) answers there; a colliding flow is refused
     /// at load and deploy. Lower case, no trailing slash, e.g. `/flows`.
     pub reserved_paths: Vec<String>,
+    /// Most hops (one node handling one message) one dispatch may make
+    /// before the message that makes the next hop fails with a catchable
+    /// error: a wiring loop that never ends then stops instead of holding a
+    /// worker for ever. A dispatch starts where a message enters the flows
+    /// (an `http in` request, an `inject`, a timer's send), so a loop
+    /// through a `delay` starts afresh at each release.
+    pub max_hops: u64,
     /// The flow is only being validated (`flowgate check`): nothing is
     /// started or saved, so node types should not announce side effects.
     pub validate_only: bool,
+    /// Whether `exec` nodes may run commands (`--allow-exec`): off by
+    /// default, so a flow deployed through the admin API cannot start
+    /// programs on the host unless whoever started the runtime said so.
+    pub allow_exec: bool,
 }
 
 impl Default for Settings {
@@ -47,7 +63,9 @@ impl Default for Settings {
             credentials_path: None,
             credential_key: None,
             reserved_paths: Vec::new(),
+            max_hops: DEFAULT_MAX_HOPS,
             validate_only: false,
+            allow_exec: false,
         }
     }
 }

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use flowgate_runtime::context::Store;
 use flowgate_runtime::events::Events;
+use flowgate_runtime::flow_env::NodeEnv;
 use flowgate_runtime::node::{Dest, NodeFuture, NodeHandle};
 use flowgate_runtime::{Message, NodeError, Outcome, Outputs};
 use parking_lot::Mutex;
@@ -47,8 +48,8 @@ pub struct FunctionSpec {
     /// The tab.
     pub z: String,
     pub outputs: usize,
-    /// The tab's `env` list.
-    pub env: Vec<(String, String)>,
+    /// What the node sees of the environment (`env.get`).
+    pub env: NodeEnv,
     pub events: Events,
     pub mode: Mode,
     pub func: Option<Script>,
@@ -163,6 +164,7 @@ impl Inner {
             self.name("env"),
             EnvApi {
                 info: self.info.clone(),
+                mode: self.mode,
             },
         );
         if self.mode == Mode::Rhai {
@@ -534,7 +536,12 @@ impl Function {
             name: c.name.to_owned(),
             z: String::new(),
             outputs: c.outputs,
-            env: Vec::new(),
+            env: NodeEnv {
+                id: c.id.to_owned(),
+                name: Some(c.name.to_owned()),
+                path: c.id.to_owned(),
+                ..NodeEnv::default()
+            },
             events: c.events,
             mode,
             func,

@@ -203,9 +203,6 @@ fn bad_deploys_leave_flows_and_files_untouched() {
         {"id": "a", "type": "http in", "url": "/a", "x": 1, "y": 1, "wires": [[]]},
         {"id": "a", "type": "http response", "x": 1, "y": 1, "wires": []}
     ]);
-    let dangling_wire = json!([
-        {"id": "a", "type": "http in", "url": "/a", "x": 1, "y": 1, "wires": [["missing"]]}
-    ]);
     let admin_collision = json!([
         {"id": "a", "type": "http in", "url": "/Flows/", "method": "post", "x": 1, "y": 1, "wires": [[]]}
     ]);
@@ -216,10 +213,6 @@ fn bad_deploys_leave_flows_and_files_untouched() {
     let bad_field = json!([
         {"id": "a", "type": "http in", "url": "/a", "method": "fetch", "x": 1, "y": 1, "wires": [[]]},
         {"id": "b", "type": "http response", "statusCode": "abc", "x": 1, "y": 1, "wires": []}
-    ]);
-    let cycle = json!([
-        {"id": "a", "type": "junction", "x": 1, "y": 1, "wires": [["b"]]},
-        {"id": "b", "type": "junction", "x": 1, "y": 1, "wires": [["a"]]}
     ]);
     let not_a_node = json!([42]);
 
@@ -255,13 +248,6 @@ fn bad_deploys_leave_flows_and_files_untouched() {
             "invalid_flows",
         ),
         (
-            "dangling wire",
-            dangling_wire.to_string(),
-            vec![],
-            400,
-            "invalid_flows",
-        ),
-        (
             "admin route collision",
             admin_collision.to_string(),
             vec![],
@@ -278,13 +264,6 @@ fn bad_deploys_leave_flows_and_files_untouched() {
         (
             "bad fields",
             bad_field.to_string(),
-            vec![],
-            400,
-            "invalid_flows",
-        ),
-        (
-            "wiring cycle",
-            cycle.to_string(),
             vec![],
             400,
             "invalid_flows",

@@ -86,7 +86,13 @@ fn replay(set: &str) {
         Err(_) => Vec::new(),
     };
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let server = common::Server::start_with(&flow, &[], &env);
+    // flowgate's own flags the set needs (Node-RED has no equivalent).
+    let args: Vec<String> = match std::fs::read_to_string(dir.join("args.json")) {
+        Ok(text) => serde_json::from_str(&text).unwrap(),
+        Err(_) => Vec::new(),
+    };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = common::Server::start_with(&flow, &args, &env);
     let client = common::client();
     let cases = read_json(set, "cases.json");
     let recorded = read_json(set, "recorded.json");
@@ -128,6 +134,50 @@ fn replay(set: &str) {
 #[test]
 fn core_nodes_answer_like_node_red() {
     replay("core");
+}
+
+/// `range` (scale, clamp, roll, drop, round) and `rbe` (filter: every mode,
+/// topics, resets, percentage bands, start values).
+#[test]
+fn range_and_filter_answer_like_node_red() {
+    replay("range-filter");
+}
+
+/// `trigger`: send then wait, extend, block until reset, per topic, loop,
+/// second output, every kind of value for both messages.
+#[test]
+fn trigger_answers_like_node_red() {
+    replay("trigger");
+}
+
+/// `exec` in exec and spawn mode: appended properties, stderr, return codes,
+/// unknown commands, timeouts, `msg.kill`, old-style return codes.
+#[test]
+fn exec_answers_like_node_red() {
+    replay("exec");
+}
+
+/// `http in` urls in Express 4's syntax (named, optional, patterned and
+/// wildcard parameters, unnamed groups) with their `req.params`, and which of
+/// overlapping routes answers, on one tab and across tabs.
+#[test]
+fn express_routes_answer_like_node_red() {
+    replay("routes");
+}
+
+/// Subflows (env of every type per instance, nested instances, two outputs,
+/// catch inside, status port, per-instance flow context, `$parent.`), group
+/// env, `global-config` env and Node-RED's `NR_*` variables.
+#[test]
+fn subflows_answer_like_node_red() {
+    replay("subflows");
+}
+
+/// Wiring loops (a counter, a retry through a delay, link out to link in, a
+/// poll started by inject), a wire to a missing node, and the complete node.
+#[test]
+fn loops_and_complete_answer_like_node_red() {
+    replay("loops");
 }
 
 /// JSONata in change, switch and inject, across the standard library and

@@ -1,5 +1,5 @@
 //! Tests that measure time while they load the machine: latency bounds under
-//! runaway scripts or big bodies, server-side timeouts, shutdown under load,
+//! runaway scripts, endless wiring loops or big bodies, server-side timeouts, shutdown under load,
 //! SIGKILL during deploys. They are a binary of their own so the default two
 //! test threads never pair one of them with an unrelated heavy test, and
 //! within it [`exclusive`] and [`shared`] decide who may run side by side.
@@ -10,6 +10,7 @@ mod common;
 mod crash_safety;
 mod function_input_cost;
 mod http_hardening;
+mod loop_guard;
 mod script_isolation;
 mod shutdown_under_load;
 

@@ -183,7 +183,13 @@ fn build_out(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem
         }
     }
     targets.retain(|t| runs(cx, t).is_some());
-    Ok(Built::new(LinkOut { targets }, 0))
+    Ok(Built::new(
+        LinkOut {
+            targets: targets.clone(),
+        },
+        0,
+    )
+    .with_links(targets))
 }
 
 /// `link out` in `link` mode.

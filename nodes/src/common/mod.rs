@@ -5,6 +5,7 @@ pub mod catch;
 #[cfg(test)]
 mod catch_tests;
 pub mod comment;
+pub mod complete;
 pub mod debug;
 pub mod inject;
 pub mod junction;

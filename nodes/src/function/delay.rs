@@ -267,7 +267,7 @@ impl Delay {
                     .and_then(|i| st.delayed.remove(i))
             };
             if let Some(d) = due {
-                handle.send(0, d.msg);
+                handle.release(0, d.msg);
             }
         });
         st.delayed.push_back(Delayed {
@@ -283,6 +283,7 @@ impl Delay {
         let count_msg = msg.clone();
         if !only_flush(&msg) {
             self.hold(msg, wait);
+            out.hold();
         }
         let mut st = self.state.lock();
         if reset {
@@ -341,7 +342,7 @@ impl Delay {
                     }
                 };
                 match next {
-                    Some(m) => handle.send(0, m),
+                    Some(m) => handle.release(0, m),
                     None => break,
                 }
             }
@@ -374,6 +375,7 @@ impl Delay {
                 } else {
                     st.buffer.push_back(m);
                 }
+                out.hold();
             } else {
                 out.send(0, m);
                 self.start_ticker(self.rate(base));
@@ -437,6 +439,7 @@ impl Delay {
             }
             None => st.buffer.push_back(msg),
         }
+        out.hold();
         if let Some(f) = flush {
             let len = st.buffer.len();
             let n = match f {
@@ -515,7 +518,7 @@ impl Node for Delay {
                     }
                 };
                 for m in due {
-                    handle.send(0, m);
+                    handle.release(0, m);
                 }
             }
         });

@@ -13,61 +13,105 @@ use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
 use flowgate_script::compile::{compile, Body};
 use flowgate_script::{Function, FunctionSpec, Mode};
+use serde::{Deserialize, Serialize};
+
+use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("function", build)
         .category("function")
         .ports(1, 1)
         .color("#fdd0a2")
-        .editor(
-            r#"{"defaults":{"name":"","func":"\nreturn msg;","outputs":1,"timeout":0,"noerr":0,"initialize":"","finalize":"","libs":[]},
-                "fields":[{"name":"name","type":"text"},
-                          {"name":"lang","type":"select","options":["javascript","rhai"]},
-                          {"name":"func","type":"code","required":true},
-                          {"name":"outputs","type":"number"},
-                          {"name":"timeout","type":"number"},
-                          {"name":"initialize","type":"code"},
-                          {"name":"finalize","type":"code"}]}"#,
-        )
+        .editor(settings::editor_json::<FunctionSettings>())
+}
+
+crate::choices! {
+    /// The language of the bodies: Node-RED's JavaScript, or flowgate's
+    /// native Rhai (a field Node-RED does not have; absent is JavaScript).
+    pub enum Lang ("language") {
+        JavaScript = "javascript" | "" | "js",
+        Rhai = "rhai",
+    } else JavaScript
+}
+
+/// A `function` node's settings, as Node-RED's editor writes them.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FunctionSettings {
+    pub lang: Lang,
+    #[serde(deserialize_with = "de::text")]
+    pub func: String,
+    /// Output ports, 0 to [`MAX_OUTPUTS`]; no number is one.
+    #[serde(deserialize_with = "de::number")]
+    pub outputs: Option<f64>,
+    /// Seconds a body may run before it is stopped; 0 or none is the
+    /// runtime's `--function-timeout`.
+    #[serde(deserialize_with = "de::number")]
+    pub timeout: Option<f64>,
+    #[serde(deserialize_with = "de::text")]
+    pub initialize: String,
+    #[serde(deserialize_with = "de::text")]
+    pub finalize: String,
+}
+
+/// More output ports than anyone wires; a guard against a typo'd count.
+const MAX_OUTPUTS: f64 = 64.0;
+
+impl NodeSettings for FunctionSettings {
+    const FIELDS: &'static [Field] = &[
+        Field::name(),
+        Field::select("lang", Lang::CHOICES, "javascript"),
+        // A node without a body (hand-written flows) runs an empty one, as
+        // Node-RED's does: it sends nothing.
+        Field::new("func", Kind::Code, Initial::Str("\nreturn msg;"))
+            .required()
+            .absent(Initial::Str("")),
+        Field::new("outputs", Kind::Number, Initial::Int(1)),
+        Field::new("timeout", Kind::Number, Initial::Int(0)),
+        // Node-RED's editor stores whether its linter saw errors; flowgate
+        // checks bodies itself at load.
+        Field::new("noerr", Kind::Number, Initial::Int(0)).hidden(),
+        Field::new("initialize", Kind::Code, Initial::Str("")),
+        Field::new("finalize", Kind::Code, Initial::Str("")),
+        // External modules (`libs`) are refused by the script sandbox; the
+        // field is written so exports from flowgate's editor match Node-RED's.
+        Field::new("libs", Kind::Json, Initial::Json("[]")).hidden(),
+    ];
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
-    let mode = if config
-        .str("lang")
-        .is_some_and(|l| l.eq_ignore_ascii_case("rhai"))
-    {
-        Mode::Rhai
-    } else {
-        Mode::Js
+    let s: FunctionSettings = settings::load(config, cx)?;
+    let mode = match s.lang {
+        Lang::Rhai => Mode::Rhai,
+        Lang::JavaScript => Mode::Js,
     };
-    let outputs = match config.number("outputs") {
+    let outputs = match s.outputs {
         None => 1,
-        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 64.0 => n as usize,
+        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= MAX_OUTPUTS => n as usize,
         Some(n) => {
             return Err(config.problem(Some("outputs"), format!("invalid number of outputs {n}")))
         }
     };
-    let timeout = match config.number("timeout") {
+    let timeout = match s.timeout {
         Some(t) if t > 0.0 && t.is_finite() => Duration::from_secs_f64(t),
         _ => cx.settings.function_timeout,
     };
     let mut problems = Vec::new();
     let mut scripts = Vec::new();
-    for body in [Body::Func, Body::Initialize, Body::Finalize] {
-        let source = config.str(body.field()).unwrap_or("");
+    for (body, source) in [
+        (Body::Func, &s.func),
+        (Body::Initialize, &s.initialize),
+        (Body::Finalize, &s.finalize),
+    ] {
         match compile(source, mode, body) {
-            Ok(s) => scripts.push(s),
+            Ok(script) => scripts.push(script),
             Err(e) => {
                 problems.push(config.problem(Some(body.field()), e));
                 scripts.push(None);
             }
         }
     }
-    if let Some(last) = problems.pop() {
-        for p in problems {
-            cx.report(p);
-        }
-        return Err(last);
+    if !problems.is_empty() {
+        return Err(settings::report(cx, problems));
     }
     let fin = scripts.pop().flatten();
     let init = scripts.pop().flatten();
@@ -77,7 +121,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         name: config.name.clone(),
         z: cx.tab().unwrap_or("").to_owned(),
         outputs,
-        env: cx.env_vars(),
+        env: cx.node_env(),
         events: cx.events.clone(),
         mode,
         func,

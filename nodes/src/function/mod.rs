@@ -3,8 +3,12 @@
 
 pub mod change;
 pub mod delay;
+pub mod exec;
 pub mod function_node;
+pub mod range;
+pub mod rbe;
 pub mod switch;
 #[cfg(test)]
 mod switch_tests;
 pub mod template;
+pub mod trigger;

@@ -62,7 +62,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     } else {
         format!("/{url}")
     };
-    if let Err(e) = flowgate_runtime::routes::normalize(&url) {
+    if let Err(e) = flowgate_runtime::routes::validate(&url) {
         return Err(config.problem(Some("url"), e));
     }
     cx.register_route(s.method.value(), &url);

@@ -5,6 +5,7 @@
 pub mod jsonata;
 pub mod msgpath;
 pub mod mustache;
+pub mod reference;
 pub mod settings;
 pub mod typed_value;
 pub mod util;

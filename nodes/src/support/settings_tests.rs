@@ -57,12 +57,26 @@ fn check<S: NodeSettings>(node_type: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Every node type but `function` (its own crate's settings), with its check.
+/// Every node type, with its check.
 fn all() -> Vec<(&'static str, Result<(), String>)> {
     vec![
         (
             "http in",
             check::<crate::network::http_in::HttpInSettings>("http in"),
+        ),
+        (
+            "range",
+            check::<crate::function::range::RangeSettings>("range"),
+        ),
+        ("rbe", check::<crate::function::rbe::RbeSettings>("rbe")),
+        (
+            "trigger",
+            check::<crate::function::trigger::TriggerSettings>("trigger"),
+        ),
+        ("exec", check::<crate::function::exec::ExecSettings>("exec")),
+        (
+            "function",
+            check::<crate::function::function_node::FunctionSettings>("function"),
         ),
         (
             "http response",
@@ -83,6 +97,10 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
         (
             "catch",
             check::<crate::common::catch::CatchSettings>("catch"),
+        ),
+        (
+            "complete",
+            check::<crate::common::complete::CompleteSettings>("complete"),
         ),
         (
             "delay",
@@ -160,13 +178,10 @@ fn every_node_type_has_typed_settings() {
         .types()
         .into_iter()
         .map(|t| t.name)
-        .filter(|t| !checked.contains(t) && !NOT_CHECKED.contains(t))
+        .filter(|t| !checked.contains(t))
         .collect();
     assert!(missing.is_empty(), "no settings check for {missing:?}");
 }
-
-/// `function` describes its settings in its own crate.
-const NOT_CHECKED: &[&str] = &["function"];
 
 #[test]
 fn http_in_offers_every_method_it_serves() {

@@ -53,6 +53,9 @@ pub enum ContextKind {
 #[derive(Debug, Clone)]
 pub struct ContextPath {
     pub path: PropPath,
+    /// How many `$parent.` prefixes the key had: which flow context up the
+    /// subflow nesting it addresses.
+    pub parents: usize,
 }
 
 impl ContextPath {
@@ -64,13 +67,26 @@ impl ContextPath {
             },
             None => key,
         };
+        let (parents, key) = Store::split_parent(key);
         Ok(ContextPath {
             path: PropPath::parse(key)?,
+            parents,
         })
     }
 
     /// `context.get(key)`: `Ok(None)` when undefined.
     pub fn get(&self, store: &Store, msg: &Map<String, Value>) -> Result<Option<Value>, PathError> {
+        let parent;
+        let store = match self.parents {
+            0 => store,
+            hops => match store.parent_at(hops) {
+                Some(s) => {
+                    parent = s;
+                    &*parent
+                }
+                None => return Ok(None),
+            },
+        };
         let keys = self.path.resolve(msg)?;
         let Some((first, rest)) = keys.split_first() else {
             return Ok(None);
@@ -98,7 +114,14 @@ impl ContextPath {
         value: Option<Value>,
     ) -> Result<(), PathError> {
         let keys = self.path.resolve(msg)?;
-        set_context(store, &keys, value);
+        match self.parents {
+            0 => set_context(store, &keys, value),
+            hops => {
+                if let Some(parent) = store.parent_at(hops) {
+                    set_context(&parent, &keys, value);
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -321,8 +344,8 @@ pub fn buffer_from(data: &Value) -> Option<Value> {
 
 /// `evaluateEnvProperty`: `${NAME}`, a bare `NAME`, or text with `${NAME}`
 /// references; an unset variable is the empty string.
-pub fn evaluate_env(value: &str, node: &NodeConfig, cx: &BuildCx<'_>) -> String {
-    let lookup = |name: &str| setting(name, node, cx).unwrap_or_default();
+pub fn evaluate_env(value: &str, _node: &NodeConfig, cx: &BuildCx<'_>) -> String {
+    let lookup = |name: &str| setting(name, cx).unwrap_or_default();
     if let Some(inner) = value.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
         if !inner.is_empty() && !inner.contains('}') {
             return lookup(inner);
@@ -356,33 +379,10 @@ pub fn evaluate_env(value: &str, node: &NodeConfig, cx: &BuildCx<'_>) -> String 
     out
 }
 
-/// Node-RED's `getSetting`: the node's own `NR_*` names, its tab's, then
-/// tab/group `env` lists and the process environment.
-fn setting(name: &str, node: &NodeConfig, cx: &BuildCx<'_>) -> Option<String> {
-    match name {
-        "NR_NODE_NAME" => Some(node.name.clone()),
-        "NR_NODE_ID" => Some(node.id.clone()),
-        "NR_NODE_PATH" => Some(match &node.z {
-            Some(z) => format!("{z}/{}", node.id),
-            None => node.id.clone(),
-        }),
-        "NR_FLOW_ID" => node.z.clone(),
-        "NR_FLOW_NAME" => node.z.as_deref().and_then(|z| {
-            cx.flow_nodes()
-                .iter()
-                .find(|n| n.id == z)
-                .and_then(|t| t.str("label"))
-                .map(str::to_owned)
-        }),
-        "NR_GROUP_ID" => node.group.clone(),
-        "NR_GROUP_NAME" => node.group.as_deref().and_then(|g| {
-            cx.flow_nodes()
-                .iter()
-                .find(|n| n.id == g)
-                .map(|n| n.name.clone())
-        }),
-        _ => cx.env(name),
-    }
+/// Node-RED's `getSetting` as text: the node's own `NR_NODE_*` names, then
+/// its scopes (see `flowgate_runtime::flow_env`).
+fn setting(name: &str, cx: &BuildCx<'_>) -> Option<String> {
+    cx.env(name)
 }
 
 /// The value of a `date` typed input at `now`.

@@ -194,9 +194,14 @@ fn restart_set(
                 if matches!(k.as_str(), "z" | "id" | "wires") {
                     return false;
                 }
-                let Some(target) = v.as_str() else {
+                let Some(mut target) = v.as_str() else {
                     return false;
                 };
+                // An instance refers to its subflow definition by type: a
+                // change in the definition is a change of every instance.
+                if k == "type" {
+                    target = target.strip_prefix("subflow:").unwrap_or("");
+                }
                 if k == "g" {
                     // A group that changed does not restart its members
                     // unless their membership changed.
@@ -402,5 +407,27 @@ mod tests {
         let mut new = old.clone();
         new[6]["env"] = json!([{"name": "A", "value": "1"}]);
         assert!(keep(DeployKind::Nodes, &old, &new, &[]).is_empty());
+    }
+
+    /// A change inside a subflow definition is a change of every instance of
+    /// it, and of the instances of definitions that contain one.
+    #[test]
+    fn a_definition_change_restarts_every_instance() {
+        let flow = |func: &str| {
+            json!([
+                {"id": "t1", "type": "tab"},
+                {"id": "s", "type": "subflow", "name": "s", "in": [], "out": []},
+                {"id": "f", "type": "function", "z": "s", "x": 1, "y": 1, "func": func, "wires": [[]]},
+                {"id": "o", "type": "subflow", "name": "o", "in": [], "out": []},
+                {"id": "oi", "type": "subflow:s", "z": "o", "x": 1, "y": 1, "wires": [[]]},
+                {"id": "i1", "type": "subflow:s", "z": "t1", "x": 1, "y": 1, "wires": [[]]},
+                {"id": "i2", "type": "subflow:o", "z": "t1", "x": 1, "y": 2, "wires": [[]]},
+                {"id": "n", "type": "debug", "z": "t1", "x": 1, "y": 3, "wires": []}
+            ])
+        };
+        assert_eq!(
+            keep(DeployKind::Nodes, &flow("1"), &flow("2"), &[]),
+            vec!["n"]
+        );
     }
 }

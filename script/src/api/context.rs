@@ -209,11 +209,14 @@ impl ContextApi {
     }
 
     fn get_one(&self, run: &RunState, key: &str) -> Result<Dynamic, String> {
+        let Some((store, key)) = self.store.follow(key) else {
+            return Ok(convert::undefined());
+        };
         let segs = parse_path(key)?;
         let Seg::Key(root) = &segs[0] else {
             unreachable!("parse_path starts with a key")
         };
-        let value = run.read(&self.store, root);
+        let value = run.read(&store, root);
         Ok(match value.as_ref().and_then(|v| walk(v, &segs[1..])) {
             Some(v) => convert::from_json(v, run.mode),
             None => convert::undefined(),
@@ -239,6 +242,10 @@ impl ContextApi {
     }
 
     fn set_one(&self, run: &mut RunState, key: &str, value: &Dynamic) -> Result<(), String> {
+        // Node-RED ignores a write up a `$parent` chain that ends.
+        let Some((store, key)) = self.store.follow(key) else {
+            return Ok(());
+        };
         let segs = parse_path(key)?;
         let Seg::Key(root) = &segs[0] else {
             unreachable!("parse_path starts with a key")
@@ -247,14 +254,12 @@ impl ContextApi {
         let new_root = if segs.len() == 1 {
             json
         } else {
-            let mut root_value = run
-                .read(&self.store, root)
-                .unwrap_or(Value::Object(Map::new()));
+            let mut root_value = run.read(&store, root).unwrap_or(Value::Object(Map::new()));
             put(&mut root_value, &segs[1..], json);
             Some(root_value)
         };
         run.writes.push(ContextWrite {
-            store: self.store.clone(),
+            store,
             key: root.clone(),
             value: new_root,
         });

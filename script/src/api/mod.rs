@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use flowgate_runtime::context::Store;
 use flowgate_runtime::events::Events;
+use flowgate_runtime::flow_env::NodeEnv;
 use parking_lot::Mutex;
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, INT};
 use serde_json::{json, Map, Value};
@@ -30,8 +31,8 @@ pub struct NodeInfo {
     /// The tab.
     pub z: String,
     pub outputs: usize,
-    /// The tab's `env` list (the process environment is read on demand).
-    pub env: Vec<(String, String)>,
+    /// What the node sees of the environment (`env.get`).
+    pub env: NodeEnv,
     pub events: Events,
     /// Timers set by `setTimeout`/`setInterval`.
     pub timers: Timers,
@@ -375,23 +376,21 @@ pub(crate) fn message_type(v: &Dynamic) -> &'static str {
 #[derive(Clone)]
 pub struct EnvApi {
     pub info: Arc<NodeInfo>,
+    pub mode: Mode,
 }
 
 impl EnvApi {
-    /// `env.get(name)`: the tab's `env` list, Node-RED's `NR_*` variables,
-    /// then the process environment (less the runtime's own variables, see
-    /// `flowgate_runtime::env`); `undefined` when unset or hidden.
-    pub fn get(&self, name: &str) -> Option<String> {
-        if let Some((_, v)) = self.info.env.iter().rev().find(|(k, _)| k == name) {
-            return Some(v.clone());
+    /// `env.get(name)`: Node-RED's `getSetting` (the node's `NR_NODE_*`
+    /// names, its groups', subflow instances' and tab's `env` lists and
+    /// `NR_*` names, the `global-config` variables, then the process
+    /// environment less the runtime's own variables, see
+    /// `flowgate_runtime::env`), typed as the variable is; `undefined` when
+    /// unset or hidden.
+    pub fn get(&self, name: &str) -> Dynamic {
+        match self.info.env.get(name) {
+            Some(v) => convert::from_json(&v, self.mode),
+            None => convert::undefined(),
         }
-        match name {
-            "NR_NODE_ID" => return Some(self.info.id.clone()),
-            "NR_NODE_NAME" => return Some(self.info.name.clone()),
-            "NR_FLOW_ID" => return Some(self.info.z.clone()),
-            _ => {}
-        }
-        flowgate_runtime::env::var(name)
     }
 }
 
@@ -464,9 +463,7 @@ pub fn register_native(engine: &mut Engine) {
         });
     engine
         .register_type_with_name::<EnvApi>("Env")
-        .register_fn("get", |e: &mut EnvApi, name: &str| {
-            e.get(name).map(Dynamic::from).unwrap_or(Dynamic::UNIT)
-        });
+        .register_fn("get", |e: &mut EnvApi, name: &str| e.get(name));
     engine
         .register_type_with_name::<JsonApi>("JSON")
         .register_fn("stringify", |_: &mut JsonApi, v: Dynamic| {

@@ -276,10 +276,7 @@ pub fn call_method(
     }
     if let Some(e) = recv.read_lock::<EnvApi>() {
         return match name {
-            "get" => Ok(e
-                .get(&to_string(&arg(&args, 0)))
-                .map(Dynamic::from)
-                .unwrap_or(Dynamic::UNIT)),
+            "get" => Ok(e.get(&to_string(&arg(&args, 0)))),
             _ => Err(not_a_function(callee)),
         };
     }

@@ -19,7 +19,7 @@ pub fn error_message(text: &str) -> String {
     let result = s.value().and_then(|_| {
         s.ws();
         if s.pos < chars.len() {
-            Err(s.at("Unexpected non-whitespace character after", s.pos))
+            Err(s.located("Unexpected non-whitespace character after JSON", s.pos))
         } else {
             Ok(())
         }
@@ -49,6 +49,11 @@ impl Scanner<'_> {
     /// which Node-RED 5 needs) adds the line and column; `\r\n`, `\r` and
     /// `\n` each end a line, and columns count UTF-16 units from 1.
     fn at(&self, what: &str, i: usize) -> String {
+        self.located(&format!("{what} in JSON"), i)
+    }
+
+    /// `<what> at position P (line L column C)`.
+    fn located(&self, what: &str, i: usize) -> String {
         let i = i.min(self.chars.len());
         let (mut line, mut line_start) = (1, 0);
         let mut k = 0;
@@ -69,7 +74,7 @@ impl Scanner<'_> {
         }
         let column = self.js_pos(i) - self.js_pos(line_start) + 1;
         format!(
-            "{what} in JSON at position {} (line {line} column {column})",
+            "{what} at position {} (line {line} column {column})",
             self.js_pos(i)
         )
     }

@@ -1,17 +1,17 @@
 //! Issuing and checking tokens: registered claims added on generate, and on
 //! verify every check with a reason precise enough to put in a 401 answer.
 //!
-//! Signatures are made and checked by `jsonwebtoken`; the claim checks are
-//! our own so each failure has its own reason (`token expired`, `audience
-//! mismatch`, `missing scope: …`) and follows Node's `jsonwebtoken` on the
-//! edges users notice (a token is expired *at* its `exp` second).
+//! Signatures are made and checked by [`keys::sign`] and [`keys::verify`];
+//! the claim checks are our own so each failure has its own reason (`token
+//! expired`, `audience mismatch`, `missing scope: …`) and follows Node's
+//! `jsonwebtoken` on the edges users notice (a token is expired *at* its
+//! `exp` second).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::keys::{self, Algorithm, CryptoError, DecodingKey, EncodingKey, Header};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{Map, Value};
 
 use super::keys::{algorithm_name, parse_algorithm, KeyError};
@@ -172,27 +172,34 @@ pub fn sign<T: serde::Serialize>(
     claims: &T,
     key: &EncodingKey,
 ) -> Result<String, SignError> {
-    jsonwebtoken::encode(header, claims, key).map_err(|e| match e.kind() {
-        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidKeyFormat => SignError::Crypto(format!(
-            "the key cannot sign {}",
-            algorithm_name(header.alg)
-        )),
-        _ => SignError::Crypto(e.to_string()),
-    })
+    let json = serde_json::to_vec(claims).map_err(|e| SignError::Crypto(e.to_string()))?;
+    sign_bytes(header, &json, key)
 }
 
 /// Sign a string as it is (not JSON-encoded), as Node's `jsonwebtoken` does
 /// for a string payload; such a JWS has no `typ`.
 pub fn sign_raw(header: &Header, payload: &str, key: &EncodingKey) -> Result<String, SignError> {
+    sign_bytes(header, payload.as_bytes(), key)
+}
+
+/// The compact JWS of `payload` under `header`.
+fn sign_bytes(header: &Header, payload: &[u8], key: &EncodingKey) -> Result<String, SignError> {
     let header_json = serde_json::to_vec(header).map_err(|e| SignError::Crypto(e.to_string()))?;
     let mut message = URL_SAFE_NO_PAD.encode(header_json);
     message.push('.');
-    message.push_str(&URL_SAFE_NO_PAD.encode(payload.as_bytes()));
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), key, header.alg)
-        .map_err(|e| SignError::Crypto(e.to_string()))?;
+    URL_SAFE_NO_PAD.encode_string(payload, &mut message);
+    let signature = keys::sign(header.alg, key, message.as_bytes()).map_err(sign_error)?;
     message.push('.');
     message.push_str(&signature);
     Ok(message)
+}
+
+/// A signing failure as the nodes report it.
+pub(crate) fn sign_error(e: CryptoError) -> SignError {
+    match e {
+        CryptoError::WrongKey(alg) => SignError::Crypto(format!("the key cannot sign {alg}")),
+        other => SignError::Crypto(other.to_string()),
+    }
 }
 
 /// Why a token was rejected. The text is the reason users see in
@@ -454,13 +461,11 @@ impl Parsed<'_> {
         if key.family() != self.alg.family() {
             return Err(VerifyError::KeyMismatch(algorithm_name(self.alg)));
         }
-        match jsonwebtoken::crypto::verify(self.signature, self.message.as_bytes(), key, self.alg) {
+        match keys::verify(self.alg, key, self.signature, self.message.as_bytes()) {
             Ok(true) => Ok(()),
             Ok(false) => Err(VerifyError::BadSignature),
-            Err(e) => match e.kind() {
-                ErrorKind::Base64(_) => Err(VerifyError::Malformed("signature is not base64url")),
-                _ => Err(VerifyError::KeyMismatch(algorithm_name(self.alg))),
-            },
+            Err(CryptoError::Base64) => Err(VerifyError::Malformed("signature is not base64url")),
+            Err(_) => Err(VerifyError::KeyMismatch(algorithm_name(self.alg))),
         }
     }
 

@@ -11,13 +11,13 @@
 
 use std::sync::Arc;
 
+use super::keys::{Algorithm, Header};
 use axum::routing::{get, post};
 use flowgate_runtime::credentials;
 use flowgate_runtime::envsubst;
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, ConfigObject, NodeType};
 use flowgate_runtime::Problem;
-use jsonwebtoken::{Algorithm, Header};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};

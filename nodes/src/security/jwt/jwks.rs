@@ -5,12 +5,12 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::keys::Algorithm;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use flowgate_runtime::service::Runtime;
 use flowgate_runtime::Flows;
 use http::{header, HeaderValue, StatusCode};
-use jsonwebtoken::Algorithm;
 use parking_lot::{Mutex, RwLock};
 use serde_json::{json, Value};
 

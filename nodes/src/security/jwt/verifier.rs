@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use jsonwebtoken::DecodingKey;
+use super::keys::DecodingKey;
 
 use super::claims::{now, parse_token, verify_with, Verified, VerifyError, VerifyPolicy};
 use super::jwks::RemoteJwks;

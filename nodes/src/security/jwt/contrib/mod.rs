@@ -15,11 +15,11 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use super::keys::{Algorithm, EncodingKey, Header};
 use flowgate_runtime::files::{self, ReadFileError, MAX_KEY_FILE_BYTES};
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 

@@ -108,48 +108,8 @@ pub fn parse_jwk(alg: Algorithm, jwk: &Map<String, Value>) -> Result<JwkKey, Key
             }
         }
         ("EC", AlgorithmFamily::Ec) => {
-            let (want, size) = if alg == Algorithm::ES256 {
-                ("P-256", 32)
-            } else {
-                ("P-384", 48)
-            };
-            if crv != want {
-                return Err(KeyError::Jwk(format!(
-                    "curve \"{crv}\" cannot be used with {} (needs {want})",
-                    algorithm_name(alg)
-                )));
-            }
-            if let Some(d) = jwk_bytes(jwk, "d")? {
-                let bad = |e: p256::elliptic_curve::Error| {
-                    KeyError::Jwk(format!("invalid EC private key: {e}"))
-                };
-                return Ok(JwkKey::Private(if alg == Algorithm::ES256 {
-                    p256_private(&p256::SecretKey::from_slice(&d).map_err(bad)?)?
-                } else {
-                    p384_private(&p384::SecretKey::from_slice(&d).map_err(bad)?)?
-                }));
-            }
-            let (x, y) = (jwk_required(jwk, "x")?, jwk_required(jwk, "y")?);
-            if x.len() != size || y.len() != size {
-                return Err(KeyError::Jwk(format!(
-                    "x and y must be {size} bytes for {want}"
-                )));
-            }
-            let mut point = Vec::with_capacity(1 + 2 * size);
-            point.push(0x04);
-            point.extend_from_slice(&x);
-            point.extend_from_slice(&y);
-            // Refuse points that are not on the curve now rather than at
-            // every verification.
-            let on_curve = if alg == Algorithm::ES256 {
-                p256::PublicKey::from_sec1_bytes(&point).is_ok()
-            } else {
-                p384::PublicKey::from_sec1_bytes(&point).is_ok()
-            };
-            if !on_curve {
-                return Err(KeyError::Jwk(format!("the point is not on {want}")));
-            }
-            Ok(JwkKey::Public(ec_public(&point, want, size)?))
+            use ec::from_jwk;
+            ec::on_curve!(alg, from_jwk(jwk, |name| jwk_bytes(jwk, name)))
         }
         ("OKP", AlgorithmFamily::Ed) => {
             if crv != "Ed25519" {
@@ -195,11 +155,12 @@ pub fn parse_set_key(jwk: &Map<String, Value>) -> Result<SetKey, KeyError> {
             let kty = jwk.get("kty").and_then(Value::as_str).unwrap_or("");
             let crv = jwk.get("crv").and_then(Value::as_str).unwrap_or("");
             match (kty, crv) {
-                ("RSA", _) => AlgorithmFamily::Rsa.algorithms().to_vec(),
-                ("EC", "P-256") => vec![Algorithm::ES256],
-                ("EC", "P-384") => vec![Algorithm::ES384],
+                ("RSA", _) => AlgorithmFamily::Rsa.algorithms(),
+                ("EC", crv) if ec::alg_of_crv(crv).is_some() => {
+                    ec::alg_of_crv(crv).into_iter().collect()
+                }
                 ("OKP", "Ed25519") => vec![Algorithm::EdDSA],
-                ("oct", _) => AlgorithmFamily::Hmac.algorithms().to_vec(),
+                ("oct", _) => AlgorithmFamily::Hmac.algorithms(),
                 _ => {
                     return Err(KeyError::Jwk(format!(
                         "unsupported key type \"{kty}\"{}",

@@ -2,14 +2,15 @@
 //! (parsed once, when a flow loads), public JWKs and their RFC 7638
 //! thumbprints, and fresh keys for configs that have none.
 //!
-//! `jsonwebtoken` signs and verifies; the RustCrypto crates it is built on
-//! parse the key forms it does not (SEC1 EC keys, SPKI public keys, private
-//! JWKs) and derive public keys from private ones.
+//! `jsonwebtoken` signs and verifies all but ES512, which `p521` does
+//! ([`alg`]); the RustCrypto crates parse the key forms `jsonwebtoken` does
+//! not (SEC1 EC keys, SPKI public keys, private JWKs) and derive public keys
+//! from private ones. Elliptic-curve keys take one path over the curve
+//! ([`ec`]).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, LineEnding};
@@ -20,25 +21,26 @@ use serde_json::{Map, Value};
 use crate::support::settings::Choice;
 use sha2::{Digest, Sha256};
 
+mod alg;
+mod ec;
 mod jwk;
 
+pub use alg::{
+    sign, verify, Algorithm, AlgorithmFamily, CryptoError, DecodingKey, EncodingKey, Header,
+};
 pub use jwk::{parse_jwk, parse_set_key, single_jwk, thumbprint, JwkKey, SetKey};
 
-/// Every algorithm flowgate signs and verifies, by its JOSE name.
-pub const ALGORITHMS: &[Choice] = &[
-    Choice::plain("HS256"),
-    Choice::plain("HS384"),
-    Choice::plain("HS512"),
-    Choice::plain("RS256"),
-    Choice::plain("RS384"),
-    Choice::plain("RS512"),
-    Choice::plain("PS256"),
-    Choice::plain("PS384"),
-    Choice::plain("PS512"),
-    Choice::plain("ES256"),
-    Choice::plain("ES384"),
-    Choice::plain("EdDSA"),
-];
+/// Every algorithm flowgate signs and verifies, by its JOSE name, as the
+/// editor's choices.
+pub const ALGORITHMS: &[Choice] = &{
+    let mut choices = [Choice::plain(""); Algorithm::ALL.len()];
+    let mut i = 0;
+    while i < choices.len() {
+        choices[i] = Choice::plain(Algorithm::ALL[i].name());
+        i += 1;
+    }
+    choices
+};
 
 /// Size of generated RSA keys.
 pub const RSA_BITS: usize = 2048;
@@ -54,10 +56,6 @@ pub enum KeyError {
     UnknownAlgorithm(String),
     #[error("algorithm \"none\" is never allowed: unsigned tokens prove nothing")]
     AlgorithmNone,
-    #[error(
-        "algorithm {0} is not supported (the P-521 curve is not available); use ES256 or ES384"
-    )]
-    Unsupported(String),
     #[error("not a PEM key or JSON Web Key: {0}")]
     NotPem(String),
     #[error("expected {expected}, found a PEM \"{found}\" block")]
@@ -75,43 +73,22 @@ pub enum KeyError {
     Jwk(String),
 }
 
-/// Parse a JOSE algorithm name, with a clear word for `none` and `ES512`.
+/// Parse a JOSE algorithm name, with a clear word for `none`.
 pub fn parse_algorithm(name: &str) -> Result<Algorithm, KeyError> {
     let name = name.trim();
-    match name {
-        _ if name.eq_ignore_ascii_case("none") => Err(KeyError::AlgorithmNone),
-        _ if name.eq_ignore_ascii_case("ES512") => Err(KeyError::Unsupported(name.to_owned())),
-        _ => {
-            // Exact JOSE names, or the same letters in another case ("rs256").
-            let canonical = ALGORITHMS
-                .iter()
-                .map(|c| c.value)
-                .find(|a| a.eq_ignore_ascii_case(name))
-                .ok_or_else(|| KeyError::UnknownAlgorithm(name.to_owned()))?;
-            canonical
-                .parse::<Algorithm>()
-                .map_err(|_| KeyError::UnknownAlgorithm(name.to_owned()))
-        }
+    if name.eq_ignore_ascii_case("none") {
+        return Err(KeyError::AlgorithmNone);
     }
+    // Exact JOSE names, or the same letters in another case ("rs256").
+    Algorithm::ALL
+        .into_iter()
+        .find(|a| a.name().eq_ignore_ascii_case(name))
+        .ok_or_else(|| KeyError::UnknownAlgorithm(name.to_owned()))
 }
 
 /// The JOSE name of an algorithm.
 pub fn algorithm_name(alg: Algorithm) -> &'static str {
-    match alg {
-        Algorithm::HS256 => "HS256",
-        Algorithm::HS384 => "HS384",
-        Algorithm::HS512 => "HS512",
-        Algorithm::RS256 => "RS256",
-        Algorithm::RS384 => "RS384",
-        Algorithm::RS512 => "RS512",
-        Algorithm::PS256 => "PS256",
-        Algorithm::PS384 => "PS384",
-        Algorithm::PS512 => "PS512",
-        Algorithm::ES256 => "ES256",
-        Algorithm::ES384 => "ES384",
-        Algorithm::EdDSA => "EdDSA",
-        _ => "unknown",
-    }
+    alg.name()
 }
 
 /// Whether the algorithm uses a shared secret (HS*) rather than a key pair.
@@ -220,6 +197,7 @@ fn expected_private(alg: Algorithm) -> &'static str {
     match alg {
         Algorithm::ES256 => "a P-256 EC private key",
         Algorithm::ES384 => "a P-384 EC private key",
+        Algorithm::ES512 => "a P-521 EC private key",
         Algorithm::EdDSA => "an Ed25519 private key",
         _ if is_symmetric(alg) => "a shared secret",
         _ => "an RSA private key",
@@ -254,23 +232,9 @@ fn private_from_pem(alg: Algorithm, block: &pem::Pem) -> Result<PrivateKey, KeyE
             .map_err(invalid)?;
             rsa_private(&key)
         }
-        Algorithm::ES256 => {
-            let key = match tag {
-                "EC PRIVATE KEY" => p256::SecretKey::from_sec1_der(der).map_err(|e| e.to_string()),
-                "PRIVATE KEY" => p256::SecretKey::from_pkcs8_der(der).map_err(|e| e.to_string()),
-                _ => return Err(wrong()),
-            }
-            .map_err(invalid)?;
-            p256_private(&key)
-        }
-        Algorithm::ES384 => {
-            let key = match tag {
-                "EC PRIVATE KEY" => p384::SecretKey::from_sec1_der(der).map_err(|e| e.to_string()),
-                "PRIVATE KEY" => p384::SecretKey::from_pkcs8_der(der).map_err(|e| e.to_string()),
-                _ => return Err(wrong()),
-            }
-            .map_err(invalid)?;
-            p384_private(&key)
+        Algorithm::ES256 | Algorithm::ES384 | Algorithm::ES512 => {
+            use ec::private_from_pem;
+            ec::on_curve!(alg, private_from_pem(tag, der)).unwrap_or_else(|| Err(wrong()))
         }
         Algorithm::EdDSA => {
             if tag != "PRIVATE KEY" {
@@ -297,17 +261,9 @@ fn public_from_spki(alg: Algorithm, der: &[u8]) -> Result<PublicKey, KeyError> {
                 .map_err(|e| invalid(e.to_string()))?;
             Ok(rsa_public(&key))
         }
-        AlgorithmFamily::Ec if alg == Algorithm::ES256 => {
-            let key =
-                p256::PublicKey::from_public_key_der(der).map_err(|e| invalid(e.to_string()))?;
-            let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key, false);
-            ec_public(point.as_bytes(), "P-256", 32)
-        }
         AlgorithmFamily::Ec => {
-            let key =
-                p384::PublicKey::from_public_key_der(der).map_err(|e| invalid(e.to_string()))?;
-            let point = p384::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key, false);
-            ec_public(point.as_bytes(), "P-384", 48)
+            use ec::public_from_spki;
+            ec::on_curve!(alg, public_from_spki(der)).map_err(invalid)
         }
         AlgorithmFamily::Ed => {
             let key = ed25519_dalek::VerifyingKey::from_public_key_der(der)
@@ -321,7 +277,7 @@ fn public_from_spki(alg: Algorithm, der: &[u8]) -> Result<PublicKey, KeyError> {
     }
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
@@ -333,7 +289,7 @@ fn rsa_public(key: &RsaPublicKey) -> PublicKey {
     jwk.insert("n".into(), b64(&n).into());
     jwk.insert("e".into(), b64(&e).into());
     PublicKey {
-        decoding: DecodingKey::from_rsa_raw_components(&n, &e),
+        decoding: DecodingKey::Jwt(jsonwebtoken::DecodingKey::from_rsa_raw_components(&n, &e)),
         jwk: Some(jwk),
     }
 }
@@ -343,50 +299,8 @@ fn rsa_private(key: &RsaPrivateKey) -> Result<PrivateKey, KeyError> {
         .to_pkcs1_der()
         .map_err(|e| KeyError::Invalid(format!("cannot encode RSA key: {e}")))?;
     Ok(PrivateKey {
-        encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+        encoding: EncodingKey::Jwt(jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes())),
         public: rsa_public(&key.to_public_key()),
-    })
-}
-
-/// A public EC key from its uncompressed SEC1 point.
-fn ec_public(point: &[u8], crv: &str, size: usize) -> Result<PublicKey, KeyError> {
-    if point.len() != 1 + 2 * size || point[0] != 0x04 {
-        return Err(KeyError::Invalid(
-            "EC public key is not an uncompressed point".into(),
-        ));
-    }
-    let mut jwk = Map::new();
-    jwk.insert("kty".into(), "EC".into());
-    jwk.insert("crv".into(), crv.into());
-    jwk.insert("x".into(), b64(&point[1..1 + size]).into());
-    jwk.insert("y".into(), b64(&point[1 + size..]).into());
-    Ok(PublicKey {
-        decoding: DecodingKey::from_ec_der(point),
-        jwk: Some(jwk),
-    })
-}
-
-fn p256_private(key: &p256::SecretKey) -> Result<PrivateKey, KeyError> {
-    let der = key
-        .to_pkcs8_der()
-        .map_err(|e| KeyError::Invalid(format!("cannot encode EC key: {e}")))?;
-    let point =
-        p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key.public_key(), false);
-    Ok(PrivateKey {
-        encoding: EncodingKey::from_ec_der(der.as_bytes()),
-        public: ec_public(point.as_bytes(), "P-256", 32)?,
-    })
-}
-
-fn p384_private(key: &p384::SecretKey) -> Result<PrivateKey, KeyError> {
-    let der = key
-        .to_pkcs8_der()
-        .map_err(|e| KeyError::Invalid(format!("cannot encode EC key: {e}")))?;
-    let point =
-        p384::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key.public_key(), false);
-    Ok(PrivateKey {
-        encoding: EncodingKey::from_ec_der(der.as_bytes()),
-        public: ec_public(point.as_bytes(), "P-384", 48)?,
     })
 }
 
@@ -396,7 +310,7 @@ fn ed_public(key: &ed25519_dalek::VerifyingKey) -> PublicKey {
     jwk.insert("crv".into(), "Ed25519".into());
     jwk.insert("x".into(), b64(key.as_bytes()).into());
     PublicKey {
-        decoding: DecodingKey::from_ed_der(key.as_bytes()),
+        decoding: DecodingKey::Jwt(jsonwebtoken::DecodingKey::from_ed_der(key.as_bytes())),
         jwk: Some(jwk),
     }
 }
@@ -406,7 +320,7 @@ fn ed_private(key: &ed25519_dalek::SigningKey) -> Result<PrivateKey, KeyError> {
         .to_pkcs8_der()
         .map_err(|e| KeyError::Invalid(format!("cannot encode Ed25519 key: {e}")))?;
     Ok(PrivateKey {
-        encoding: EncodingKey::from_ed_der(der.as_bytes()),
+        encoding: EncodingKey::Jwt(jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes())),
         public: ed_public(&key.verifying_key()),
     })
 }
@@ -435,13 +349,9 @@ pub fn generate(alg: Algorithm, rsa_bits: usize) -> Result<Generated, KeyError> 
                 .map_err(|e| KeyError::Invalid(format!("cannot generate RSA key: {e}")))?;
             pem_pair("RSA key", &key, &key.to_public_key())
         }
-        AlgorithmFamily::Ec if alg == Algorithm::ES256 => {
-            let key = p256::SecretKey::random(&mut OsRng);
-            pem_pair("EC key", &key, &key.public_key())
-        }
         AlgorithmFamily::Ec => {
-            let key = p384::SecretKey::random(&mut OsRng);
-            pem_pair("EC key", &key, &key.public_key())
+            use ec::generate;
+            ec::on_curve!(alg, generate())
         }
         AlgorithmFamily::Ed => {
             let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
@@ -452,7 +362,7 @@ pub fn generate(alg: Algorithm, rsa_bits: usize) -> Result<Generated, KeyError> 
 
 /// A generated pair as PKCS#8 and SPKI PEM: one rule for every family,
 /// since all of them implement the same `pkcs8` traits.
-fn pem_pair(
+pub(crate) fn pem_pair(
     what: &str,
     private: &impl EncodePrivateKey,
     public: &impl EncodePublicKey,
@@ -474,18 +384,15 @@ mod tests {
     use super::*;
 
     fn sign_verify(alg: Algorithm, private: &PrivateKey, public: &PublicKey) {
-        let header = jsonwebtoken::Header::new(alg);
-        let claims = serde_json::json!({"sub": "x"});
-        let token = jsonwebtoken::encode(&header, &claims, &private.encoding).unwrap();
-        let mut v = jsonwebtoken::Validation::new(alg);
-        v.required_spec_claims.clear();
-        v.validate_exp = false;
-        jsonwebtoken::decode::<Value>(&token, &public.decoding, &v).unwrap();
+        let message = b"header.payload";
+        let signature = sign(alg, &private.encoding, message).unwrap();
+        assert!(verify(alg, &public.decoding, &signature, message).unwrap());
+        assert!(!verify(alg, &public.decoding, &signature, b"header.other").unwrap());
     }
 
     #[test]
     fn generated_pairs_round_trip_for_every_asymmetric_algorithm() {
-        for name in ["RS256", "PS384", "ES256", "ES384", "EdDSA"] {
+        for name in ["RS256", "PS384", "ES256", "ES384", "ES512", "EdDSA"] {
             let alg = parse_algorithm(name).unwrap();
             let Generated::KeyPair {
                 private_pem,
@@ -538,10 +445,9 @@ mod tests {
         let err = parse_private(Algorithm::RS256, &private_pem).err().unwrap();
         assert!(err.to_string().contains("RSA"), "{err}");
         assert_eq!(parse_algorithm("none").err(), Some(KeyError::AlgorithmNone));
-        assert!(matches!(
-            parse_algorithm("ES512"),
-            Err(KeyError::Unsupported(_))
-        ));
+        assert_eq!(parse_algorithm("es512"), Ok(Algorithm::ES512));
+        let err = parse_private(Algorithm::ES512, &private_pem).err().unwrap();
+        assert!(err.to_string().contains("P-521"), "{err}");
         assert!(matches!(
             parse_private(Algorithm::RS256, "hello"),
             Err(KeyError::NotPem(_))
