@@ -19,6 +19,7 @@ mod express_routes;
 mod flow_env;
 mod function_node;
 mod http_limits;
+mod jsonata;
 mod jwt_attacks;
 mod jwt_es512;
 mod jwt_hardening;

@@ -194,3 +194,10 @@ fn regular_expressions_answer_like_node_red() {
 fn sequence_nodes_answer_like_node_red() {
     replay("sequence");
 }
+
+/// JSONata in change, switch and inject, across the standard library and
+/// Node-RED's extension functions.
+#[test]
+fn jsonata_answers_like_node_red() {
+    replay("jsonata");
+}

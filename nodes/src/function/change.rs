@@ -295,15 +295,12 @@ impl Change {
         }
     }
 
-    fn to_value(&self, to: &To, msg: &Map<String, Value>) -> Result<Option<Value>, ()> {
+    /// The rule's value: `Ok(None)` skips the rule, `Err` fails the message.
+    fn to_value(&self, to: &To, msg: &Map<String, Value>) -> Result<Option<Option<Value>>, String> {
         match &to.0 {
             // A missing message property skips the rule (Node-RED's try/catch).
-            TypedValue::Msg(p) => p
-                .get(msg)
-                .map(|v| v.map(|c| c.into_owned()))
-                .map_err(|_| ()),
-            // A context read error counts as undefined.
-            other => Ok(other.evaluate(msg, &self.contexts).unwrap_or(None)),
+            TypedValue::Msg(p) => Ok(p.get(msg).ok().map(|v| v.map(|c| c.into_owned()))),
+            other => other.evaluate_lenient(msg, &self.contexts).map(Some),
         }
     }
 
@@ -342,7 +339,7 @@ impl Change {
     fn apply(&self, rule: &Rule, msg: &mut Map<String, Value>) -> Result<(), String> {
         match rule {
             Rule::Set { target, to } => {
-                let Ok(value) = self.to_value(to, msg) else {
+                let Some(value) = self.to_value(to, msg)? else {
                     return Ok(());
                 };
                 let is_value = value.is_some();
@@ -377,7 +374,7 @@ impl Change {
                 to,
                 to_is_bool,
             } => {
-                let Ok(value) = self.to_value(to, msg) else {
+                let Some(value) = self.to_value(to, msg)? else {
                     return Ok(());
                 };
                 let from = self.search_value(from, msg)?;
@@ -533,14 +530,16 @@ mod tests {
     }
 
     #[test]
-    fn jsonata_is_a_load_error_naming_the_node() {
+    fn unsupported_jsonata_is_a_load_error_naming_the_node() {
         let e = testkit::load_error(json!([
             {"id": "cj", "type": "change", "z": "t", "name": "calc", "rules": [
-                {"t": "set", "p": "payload", "pt": "msg", "to": "$now()", "tot": "jsonata"}
+                {"t": "set", "p": "payload", "pt": "msg", "to": "$formatInteger(payload, 'w')", "tot": "jsonata"}
             ], "wires": [[]]}
         ]));
         assert!(
-            e.contains("node cj (change \"calc\") field `rules[0]`: JSONata"),
+            e.contains(
+                "node cj (change \"calc\") field `rules[0]`: JSONata function $formatInteger"
+            ),
             "{e}"
         );
     }

@@ -8,5 +8,7 @@ pub mod function_node;
 pub mod range;
 pub mod rbe;
 pub mod switch;
+#[cfg(test)]
+mod switch_tests;
 pub mod template;
 pub mod trigger;

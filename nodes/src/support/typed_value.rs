@@ -14,6 +14,7 @@ use flowgate_runtime::Problem;
 use serde_json::{Map, Value};
 
 use crate::support::js;
+use crate::support::jsonata::{EvalError, Expression};
 use crate::support::msgpath::{self, Key, PathError, PropPath};
 
 /// The context stores a node reads and writes (`flow`, `global`).
@@ -181,6 +182,19 @@ pub enum TypedValue {
     Msg(PropPath),
     /// `flow` / `global`: a context value.
     Context(ContextKind, ContextPath),
+    /// `jsonata`: an expression over the message, checked at load.
+    Jsonata(Arc<Expression>),
+}
+
+/// Why a typed value could not be evaluated for a message.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    /// A property path that does not resolve (nodes treat it as `undefined`).
+    #[error(transparent)]
+    Path(#[from] PathError),
+    /// A JSONata evaluation error: the node reports it, as Node-RED does.
+    #[error(transparent)]
+    Jsonata(#[from] EvalError),
 }
 
 /// The raw `v` of a typed input as text (the editor saves strings, but flows
@@ -268,7 +282,9 @@ impl TypedValue {
                 ContextPath::parse(&text).map_err(|e| e.to_string())?,
             ),
             "env" => TypedValue::Const(Value::String(env(&text))),
-            "jsonata" => return Err(jsonata_unsupported()),
+            "jsonata" => TypedValue::Jsonata(Arc::new(
+                Expression::compile(&text, env).map_err(|e| e.to_string())?,
+            )),
             other => return Err(format!("unsupported value type \"{other}\"")),
         })
     }
@@ -278,20 +294,36 @@ impl TypedValue {
         &self,
         msg: &Map<String, Value>,
         contexts: &Contexts,
-    ) -> Result<Option<Value>, PathError> {
+    ) -> Result<Option<Value>, ValueError> {
         match self {
             TypedValue::Const(v) => Ok(Some(v.clone())),
             TypedValue::Date(f) => Ok(Some(format_date(f, Utc::now()))),
             TypedValue::Msg(p) => Ok(p.get(msg)?.map(|c| c.into_owned())),
-            TypedValue::Context(kind, key) => key.get(contexts.store(*kind), msg),
+            TypedValue::Context(kind, key) => Ok(key.get(contexts.store(*kind), msg)?),
+            TypedValue::Jsonata(e) => Ok(e.evaluate(msg, contexts, &[])?),
+        }
+    }
+
+    /// The value as `change` and `switch` read it: a path or context key
+    /// that does not resolve is `undefined`; a JSONata error is the node's
+    /// error (Node-RED's `Invalid JSONata expression: …`).
+    pub fn evaluate_lenient(
+        &self,
+        msg: &Map<String, Value>,
+        contexts: &Contexts,
+    ) -> Result<Option<Value>, String> {
+        match self.evaluate(msg, contexts) {
+            Ok(v) => Ok(v),
+            Err(ValueError::Jsonata(e)) => Err(e.to_string()),
+            Err(ValueError::Path(_)) => Ok(None),
         }
     }
 }
 
-/// The load error for JSONata expressions: no maintained Rust JSONata
-/// implementation matches Node-RED's (jsonata-js) closely enough.
+/// The load error where a node evaluates JSONata that flowgate does not
+/// (the debug node's output and status expressions).
 pub fn jsonata_unsupported() -> String {
-    "JSONata expressions are not supported by flowgate; use a function node or another value type"
+    "JSONata expressions are not supported here by flowgate; use a function node or another value type"
         .into()
 }
 
