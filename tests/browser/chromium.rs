@@ -149,7 +149,13 @@ fn ignite_export_imports_verbatim_with_positions_wires_and_config_panel() {
 
 /// Drag a palette entry to a point on the canvas (relative to its top-left).
 fn drop_from_palette(page: &Chromium, node_type: &str, at: (f64, f64)) {
-    let from = page.center(&format!(".palette-node[data-type=\"{node_type}\"]"));
+    let entry = format!(".palette-node[data-type=\"{node_type}\"]");
+    // The palette scrolls: bring the entry into view before grabbing it.
+    page.eval(&format!(
+        "(document.querySelector('{}').scrollIntoView({{block: 'center'}}), true)",
+        entry.replace('\'', "\\'")
+    ));
+    let from = page.center(&entry);
     let chart = page.eval("(() => { const r = document.querySelector('#chart').getBoundingClientRect(); return [r.left, r.top]; })()");
     let to = (
         chart[0].as_f64().unwrap() + at.0,
