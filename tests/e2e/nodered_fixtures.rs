@@ -201,3 +201,10 @@ fn sequence_nodes_answer_like_node_red() {
 fn jsonata_answers_like_node_red() {
     replay("jsonata");
 }
+
+/// `join` in reduce mode (initial values, fix-up, reverse order, `$I`/`$N`)
+/// and `sort` by a JSONata key, on arrays and on sequences.
+#[test]
+fn sequence_jsonata_answers_like_node_red() {
+    replay("sequence-jsonata");
+}

@@ -2,9 +2,8 @@
 //! `split` from `msg.parts` (nested parts restored); manual mode builds a
 //! string, Buffer, array, key/value object or merged object from a count of
 //! messages, a timeout after the first, or a message with `msg.complete`.
-//! Reduce mode folds a sequence with a JSONata expression: its fold is
-//! [`reduce::reduce_group`], which takes the evaluator; until flowgate has
-//! JSONata a flow using it does not load.
+//! Reduce mode folds a sequence with a JSONata expression
+//! ([`reduce::ReduceMode`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,6 +22,7 @@ use super::parts::{self, Limit};
 use crate::support::js;
 use crate::support::msgpath::PropPath;
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
+use crate::support::typed_value::{Contexts, TypedValue};
 
 pub mod reduce;
 
@@ -159,17 +159,17 @@ struct Join {
     limit: Limit,
     state: Arc<Mutex<State>>,
     handle: Mutex<Option<NodeHandle>>,
+    /// Set in reduce mode, which keeps its own groups.
+    reduce: Option<reduce::ReduceMode>,
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let s: JoinSettings = settings::load(config, cx)?;
-    if s.mode == Mode::Reduce {
-        return Err(config.problem(
-            Some("mode"),
-            "reduce mode evaluates JSONata expressions, which this flowgate cannot yet; \
-             reduce with a function node instead",
-        ));
-    }
+    let reduce = if s.mode == Mode::Reduce {
+        Some(reduce_mode(config, cx, &s)?)
+    } else {
+        None
+    };
     let full = s.property_type == PropertyType::Full;
     let property_text = if s.property.is_empty() || full {
         "payload".to_owned()
@@ -219,9 +219,62 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             },
             state: Arc::new(Mutex::new(State::default())),
             handle: Mutex::new(None),
+            reduce,
         },
         1,
     ))
+}
+
+/// Reduce mode's expressions, compiled at load (a JSONata error there is a
+/// load error naming the field), and its initial value.
+fn reduce_mode(
+    config: &NodeConfig,
+    cx: &BuildCx<'_>,
+    s: &JoinSettings,
+) -> Result<reduce::ReduceMode, Problem> {
+    let expression = |field: &str, text: &str| match TypedValue::build(
+        config,
+        cx,
+        field,
+        Some(&Value::String(text.into())),
+        "jsonata",
+    )? {
+        TypedValue::Jsonata(e) => Ok(e),
+        _ => unreachable!("a jsonata value compiles to an expression"),
+    };
+    let fixup = if s.reduce_fixup.trim().is_empty() {
+        None
+    } else {
+        Some(expression("reduceFixup", &s.reduce_fixup)?)
+    };
+    let init_type = if s.reduce_init_type.is_empty() {
+        "str"
+    } else {
+        &s.reduce_init_type
+    };
+    Ok(reduce::ReduceMode {
+        eval: reduce::JsonataReduce {
+            reduce: expression("reduceExp", &s.reduce_exp)?,
+            fixup,
+            contexts: Contexts::from_cx(cx),
+        },
+        spec: reduce::Reduce {
+            fixup: !s.reduce_fixup.trim().is_empty(),
+            right: s.reduce_right,
+        },
+        init: TypedValue::build(
+            config,
+            cx,
+            "reduceInit",
+            Some(&Value::String(s.reduce_init.clone())),
+            init_type,
+        )?,
+        limit: Limit {
+            max: cx.settings.max_pending_messages,
+            node: "join",
+        },
+        pending: Mutex::new(reduce::Pending::default()),
+    })
 }
 
 fn parts_field(msg: &Message, name: &str) -> Option<Value> {
@@ -345,6 +398,9 @@ impl Join {
     }
 
     fn on_message(&self, mut msg: Message, out: &mut Outputs) -> Result<(), NodeError> {
+        if let Some(reduce) = &self.reduce {
+            return reduce.on_message(msg, out);
+        }
         let has_id = msg.body.get("parts").is_some_and(|p| p.get("id").is_some());
         let mut st = self.state.lock();
         if self.auto && !has_id {
@@ -496,6 +552,9 @@ impl Node for Join {
             g.stop_timer();
         }
         st.held = 0;
+        if let Some(reduce) = &self.reduce {
+            reduce.clear();
+        }
         self.handle.lock().take();
     }
 }

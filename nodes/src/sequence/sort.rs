@@ -1,12 +1,12 @@
 //! `sort`: sorts an array in a message property, or a whole message
 //! sequence (held until every part of its `msg.parts` group has arrived,
 //! then sent in order with `parts.index` renumbered), ascending or
-//! descending, optionally comparing as numbers. Sorting by a JSONata
-//! expression needs JSONata, which flowgate does not have yet: such a flow
-//! does not load.
+//! descending, optionally comparing as numbers, by the value itself, a
+//! message property or a JSONata expression.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
@@ -17,8 +17,10 @@ use serde_json::{json, Value};
 
 use super::parts::{self, Limit};
 use crate::support::js;
+use crate::support::jsonata::{EvalError, Expression};
 use crate::support::msgpath::PropPath;
 use crate::support::settings::{self, de, Choices, Field, NodeSettings};
+use crate::support::typed_value::{Contexts, TypedValue};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("sort", build)
@@ -114,23 +116,47 @@ struct Sort {
     seq_key: PropPath,
     limit: Limit,
     state: Mutex<State>,
+    /// The key as a JSONata expression (`msgKeyType`/`seqKeyType`
+    /// `jsonata`): evaluated on each array element, or each message.
+    key_expr: Option<Arc<Expression>>,
+    contexts: Contexts,
+}
+
+/// A message with its sort key (`None`: undefined).
+type Keyed = (Option<Value>, Message);
+
+/// Node-RED's error for a key expression that fails.
+fn key_error(e: EvalError) -> String {
+    format!("Invalid JSONata expression in sort node: {}", e.0)
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let s: SortSettings = settings::load(config, cx)?;
     let is_prop = s.target_type == TargetType::Msg;
-    let (jsonata, field) = if is_prop {
-        (s.msg_key_type == MsgKeyType::Jsonata, "msgKeyType")
+    let jsonata = if is_prop {
+        s.msg_key_type == MsgKeyType::Jsonata
     } else {
-        (s.seq_key_type == SeqKeyType::Jsonata, "seqKeyType")
+        s.seq_key_type == SeqKeyType::Jsonata
     };
-    if jsonata {
-        return Err(config.problem(
-            Some(field),
-            "sorting by an expression evaluates JSONata, which this flowgate cannot yet; \
-             sort by an element value or a message property instead",
-        ));
-    }
+    let key_expr = if jsonata {
+        let (text_field, text) = if is_prop {
+            ("msgKey", &s.msg_key)
+        } else {
+            ("seqKey", &s.seq_key)
+        };
+        match TypedValue::build(
+            config,
+            cx,
+            text_field,
+            Some(&Value::String(text.clone())),
+            "jsonata",
+        )? {
+            TypedValue::Jsonata(e) => Some(e),
+            _ => unreachable!("a jsonata value compiles to an expression"),
+        }
+    } else {
+        None
+    };
     let path = |field: &'static str, text: &str| {
         let text = if text.is_empty() { "payload" } else { text };
         PropPath::parse_msg(text).map_err(|e| config.problem(Some(field), e.to_string()))
@@ -150,6 +176,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
                 node: "sort",
             },
             state: Mutex::new(State::default()),
+            key_expr,
+            contexts: Contexts::from_cx(cx),
         },
         1,
     ))
@@ -180,15 +208,63 @@ impl Sort {
         }
     }
 
-    fn sort_property(&self, target: &PropPath, mut msg: Message, out: &mut Outputs) {
+    fn sort_property(
+        &self,
+        target: &PropPath,
+        mut msg: Message,
+        out: &mut Outputs,
+    ) -> Result<(), NodeError> {
         let Ok(Some(Value::Array(items))) =
             target.get(&msg.body).map(|v| v.map(|v| v.into_owned()))
         else {
-            return;
+            return Ok(());
         };
-        let sorted = parts::stable_sort(items, &mut |a, b| self.compare(Some(a), Some(b)));
+        let sorted = match &self.key_expr {
+            None => parts::stable_sort(items, &mut |a, b| self.compare(Some(a), Some(b))),
+            Some(e) => {
+                let keyed = items
+                    .into_iter()
+                    .map(|item| Ok((e.evaluate_on(&item, &self.contexts)?, item)))
+                    .collect::<Result<Vec<_>, EvalError>>();
+                let keyed = match keyed {
+                    Ok(k) => k,
+                    Err(e) => return Err(NodeError::new(key_error(e)).with_msg(msg)),
+                };
+                parts::stable_sort(keyed, &mut |a, b| self.compare(a.0.as_ref(), b.0.as_ref()))
+                    .into_iter()
+                    .map(|(_, item)| item)
+                    .collect()
+            }
+        };
         let _ = target.set(&mut msg.body, Value::Array(sorted));
         out.send(0, msg);
+        Ok(())
+    }
+
+    /// Each message's sort key: a property, or the key expression's value.
+    fn keys(&self, msgs: Vec<Message>) -> Result<Vec<Keyed>, NodeError> {
+        let mut keyed = Vec::with_capacity(msgs.len());
+        let mut msgs = msgs.into_iter();
+        while let Some(m) = msgs.next() {
+            let key = match &self.key_expr {
+                Some(e) => match e.evaluate(&m.body, &self.contexts, &[]) {
+                    Ok(k) => k,
+                    // Node-RED fails the group on its last message.
+                    Err(err) => {
+                        let last = msgs.last().unwrap_or(m);
+                        return Err(NodeError::new(key_error(err)).with_msg(last));
+                    }
+                },
+                None => self
+                    .seq_key
+                    .get(&m.body)
+                    .ok()
+                    .flatten()
+                    .map(|v| v.into_owned()),
+            };
+            keyed.push((key, m));
+        }
+        Ok(keyed)
     }
 
     fn sort_sequence(&self, msg: Message, out: &mut Outputs) -> Result<(), NodeError> {
@@ -225,17 +301,10 @@ impl Sort {
             let group = st.groups.remove(&id).expect("group present");
             st.held -= group.msgs.len();
             drop(st);
-            let key = |m: &Message| {
-                self.seq_key
-                    .get(&m.body)
-                    .ok()
-                    .flatten()
-                    .map(|v| v.into_owned())
-            };
-            let sorted = parts::stable_sort(group.msgs, &mut |a, b| {
-                self.compare(key(a).as_ref(), key(b).as_ref())
-            });
-            for (i, mut m) in sorted.into_iter().enumerate() {
+            let keyed = self.keys(group.msgs)?;
+            let sorted =
+                parts::stable_sort(keyed, &mut |a, b| self.compare(a.0.as_ref(), b.0.as_ref()));
+            for (i, (_, mut m)) in sorted.into_iter().enumerate() {
                 if let Some(Value::Object(p)) = m.body.get_mut("parts") {
                     p.insert("index".into(), json!(i));
                 }
@@ -262,10 +331,7 @@ impl Sort {
 impl Node for Sort {
     fn on_input<'a>(&'a self, msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
         let result = match &self.target {
-            Some(target) => {
-                self.sort_property(target, msg, out);
-                Ok(())
-            }
+            Some(target) => self.sort_property(target, msg, out),
             None => self.sort_sequence(msg, out),
         };
         Outcome::Ready(result)

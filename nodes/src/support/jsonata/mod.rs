@@ -130,11 +130,50 @@ impl Expression {
         extra: Extra<'_>,
         bounds: Bounds,
     ) -> Result<Option<Value>, EvalError> {
+        self.run(
+            |arena| bindings::input_value(arena, msg, self.legacy),
+            contexts,
+            extra,
+            bounds,
+        )
+    }
+
+    /// The expression's value over any JSON value, as `sort` evaluates its
+    /// key on each element of an array (`{"msg": value}` in legacy mode).
+    pub fn evaluate_on(
+        &self,
+        input: &Value,
+        contexts: &Contexts,
+    ) -> Result<Option<Value>, EvalError> {
+        self.run(
+            |arena| {
+                let value = jsonata_rs::value_from_json(arena, input);
+                if !self.legacy {
+                    return value;
+                }
+                let outer = jsonata_rs::Value::object_with_capacity(arena, 1);
+                outer.insert("msg", value);
+                outer
+            },
+            contexts,
+            &[],
+            Bounds::DEFAULT,
+        )
+    }
+
+    /// Evaluate over the input `input` builds in the evaluation's arena.
+    fn run(
+        &self,
+        input: impl for<'a> FnOnce(&'a Bump) -> &'a jsonata_rs::Value<'a>,
+        contexts: &Contexts,
+        extra: Extra<'_>,
+        bounds: Bounds,
+    ) -> Result<Option<Value>, EvalError> {
         let arena = Bump::new();
         arena.set_allocation_limit(Some(bounds.memory_bytes));
         let _scope = bindings::enter(contexts.clone(), self.env.clone());
         let run = std::panic::AssertUnwindSafe(|| {
-            let input = bindings::input_value(&arena, msg, self.legacy);
+            let input = input(&arena);
             let mut bound = bindings::extensions(&arena);
             for (name, value) in extra {
                 bound.push((name, jsonata_rs::value_from_json(&arena, value)));
