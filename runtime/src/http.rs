@@ -62,16 +62,6 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
             (endpoint.node, endpoint.method.clone(), params)
         }
         Lookup::BadParam(e) => return flow_error(StatusCode::BAD_REQUEST, e),
-        Lookup::MethodNotAllowed(allowed) => {
-            let mut r = flow_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                format!("{} not allowed on {}", parts.method, path),
-            );
-            if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
-                r.headers_mut().insert(http::header::ALLOW, v);
-            }
-            return r;
-        }
         Lookup::NotFound => return not_found(parts.method.as_str(), path),
     };
     let limit = flows.settings.max_body_bytes;

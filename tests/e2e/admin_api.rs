@@ -1202,7 +1202,7 @@ fn the_editor_offers_every_method_an_http_in_node_serves() {
         .expect("the form has a method field");
     assert_eq!(
         method["options"],
-        json!(["get", "post", "put", "delete", "patch", "options", "all"])
+        json!(["get", "post", "put", "delete", "patch"])
     );
 }
 

@@ -110,15 +110,22 @@ fn oversized_bodies_are_refused_with_413() {
 }
 
 #[test]
-fn unknown_paths_are_404_and_wrong_methods_405() {
+fn unknown_paths_and_wrong_methods_are_404_as_in_express() {
     let s = Server::start(&echo_flow("get", ""));
     let r = client().get(s.url("/nowhere")).send().unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
     assert!(r.text().unwrap().contains("<pre>Cannot GET /nowhere</pre>"));
     let r = client().delete(s.url("/echo/x")).send().unwrap();
-    assert_eq!(r.status(), 405);
-    assert_eq!(r.headers()["allow"], "GET");
+    assert_eq!(r.status(), 404);
+    assert!(r
+        .text()
+        .unwrap()
+        .contains("<pre>Cannot DELETE /echo/x</pre>"));
+    // A GET route answers HEAD, without a body.
+    let r = client().head(s.url("/echo/x")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap(), "");
 }
 
 #[test]

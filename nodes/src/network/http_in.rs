@@ -7,11 +7,11 @@ use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
 use serde::{Deserialize, Serialize};
 
-use crate::support::settings::{self, de, Choices, Field, NodeSettings};
+use crate::support::settings::{self, de, Choice, Field, NodeSettings};
 
 crate::choices! {
-    /// The method an `http in` node serves (Node-RED's, plus `options` and
-    /// `all`, which its runtime accepts too).
+    /// The method an `http in` node serves. `options` and `all` are read
+    /// (older editors wrote them) but, as in Node-RED 5, serve nothing.
     pub enum Method ("method") {
         Get = "get",
         Post = "post",
@@ -31,9 +31,18 @@ pub struct HttpInSettings {
     pub method: Method,
 }
 
+/// The methods the editor offers: those Node-RED 5's `http in` serves.
+const SERVED: &[Choice] = &[
+    Choice::plain("get"),
+    Choice::plain("post"),
+    Choice::plain("put"),
+    Choice::plain("delete"),
+    Choice::plain("patch"),
+];
+
 impl NodeSettings for HttpInSettings {
     const FIELDS: &'static [Field] = &[
-        Field::select("method", Method::CHOICES, "get"),
+        Field::select("method", SERVED, "get"),
         Field::text("url", "").required(),
         Field::name(),
         Field::checkbox("upload", false).hidden(),
@@ -65,7 +74,16 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     if let Err(e) = flowgate_runtime::routes::validate(&url) {
         return Err(config.problem(Some("url"), e));
     }
-    cx.register_route(s.method.value(), &url);
+    if matches!(s.method, Method::Options | Method::All) {
+        // Node-RED 5 registers no route for these: the node answers nothing.
+        tracing::warn!(
+            node = %config.id,
+            "http in: method \"{}\" serves no requests (as in Node-RED 5): use get, post, put, delete or patch",
+            s.method.value()
+        );
+    } else {
+        cx.register_route(s.method.value(), &url);
+    }
     Ok(Built::new(HttpIn, 1))
 }
 

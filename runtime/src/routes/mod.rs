@@ -53,8 +53,8 @@ pub enum Lookup<'a> {
     },
     /// A parameter is not valid percent-encoded UTF-8 (Express answers 400).
     BadParam(String),
-    /// The path exists but not for this method.
-    MethodNotAllowed(Vec<String>),
+    /// No route answers this method and path (Express's 404, also when
+    /// the path is served for other methods).
     NotFound,
 }
 
@@ -137,7 +137,6 @@ impl RouteTable {
             .copied()
             .peekable();
         let mut patterned = self.patterned.iter().copied().peekable();
-        let mut allowed: Vec<String> = Vec::new();
         loop {
             let take_literal = match (literal.peek(), patterned.peek()) {
                 (None, None) => break,
@@ -166,22 +165,23 @@ impl RouteTable {
                 },
                 None => Vec::new(),
             };
-            let served = &route.endpoint.method;
-            if served.eq_ignore_ascii_case(method) || served == "all" {
+            if serves(&route.endpoint.method, method) {
                 return Lookup::Found {
                     endpoint: &route.endpoint,
                     params,
                 };
             }
-            allowed.push(served.to_ascii_uppercase());
         }
-        if allowed.is_empty() {
-            return Lookup::NotFound;
-        }
-        allowed.sort();
-        allowed.dedup();
-        Lookup::MethodNotAllowed(allowed)
+        // As in Express, a path served for other methods only is not found.
+        Lookup::NotFound
     }
+}
+
+/// Whether a route registered for `served` answers `method`: Express lets
+/// a GET route answer HEAD too (without a body).
+fn serves(served: &str, method: &str) -> bool {
+    served.eq_ignore_ascii_case(method)
+        || (method.eq_ignore_ascii_case("head") && served.eq_ignore_ascii_case("get"))
 }
 
 /// Express's `Layer.match`: each group's value decoded, under its key's
@@ -242,7 +242,7 @@ mod tests {
         let t = table(&[
             ("get", "/jwt/generate"),
             ("post", "/users/:id/Tokens"),
-            ("all", "/any"),
+            ("get", "/any"),
         ]);
         assert!(matches!(
             t.lookup("GET", "/jwt/generate"),
@@ -258,11 +258,12 @@ mod tests {
             }
             _ => panic!("not found"),
         }
-        assert!(matches!(t.lookup("DELETE", "/any"), Lookup::Found { .. }));
-        match t.lookup("POST", "/jwt/generate") {
-            Lookup::MethodNotAllowed(m) => assert_eq!(m, vec!["GET"]),
-            _ => panic!("expected 405"),
-        }
+        assert!(matches!(t.lookup("HEAD", "/any"), Lookup::Found { .. }));
+        // Another method on a known path is not found, as in Express.
+        assert!(matches!(
+            t.lookup("POST", "/jwt/generate"),
+            Lookup::NotFound
+        ));
         assert!(matches!(t.lookup("GET", "/nope"), Lookup::NotFound));
         assert!(matches!(t.lookup("GET", "/any//"), Lookup::NotFound));
     }
@@ -281,10 +282,7 @@ mod tests {
             Lookup::Found { endpoint, .. } => assert_eq!(endpoint.node, 2),
             _ => panic!("not found"),
         }
-        match t.lookup("PUT", "/a/b") {
-            Lookup::MethodNotAllowed(m) => assert_eq!(m, vec!["GET", "POST"]),
-            _ => panic!("expected 405"),
-        }
+        assert!(matches!(t.lookup("PUT", "/a/b"), Lookup::NotFound));
         assert!(matches!(t.lookup("GET", "/a/%E0"), Lookup::BadParam(_)));
     }
 
