@@ -84,6 +84,10 @@ pub struct NodeType {
     /// HTTP routes the type serves itself (the JWKS document, the inject
     /// button, the token console); the runtime's router mounts them.
     pub routes: Vec<NodeRoute>,
+    /// What the node does, its inputs and outputs, in a few lines of plain
+    /// text: the editor shows it with the node's form, `docs/nodes.md`
+    /// in its reference.
+    pub help: &'static str,
 }
 
 impl NodeType {
@@ -99,6 +103,7 @@ impl NodeType {
             editor: "{}",
             listens: None,
             routes: Vec::new(),
+            help: "",
         }
     }
 
@@ -114,6 +119,7 @@ impl NodeType {
             editor: "{}",
             listens: None,
             routes: Vec::new(),
+            help: "",
         }
     }
 
@@ -132,6 +138,10 @@ impl NodeType {
     }
     pub fn editor(mut self, json: &'static str) -> Self {
         self.editor = json;
+        self
+    }
+    pub fn help(mut self, text: &'static str) -> Self {
+        self.help = text;
         self
     }
 

@@ -13,8 +13,13 @@ use serde::{Deserialize, Serialize};
 use crate::common::status::{scope, Scope, SCOPE_LABEL};
 use crate::support::settings::{self, de, Field, Initial, Kind, NodeSettings};
 
+/// What the editor and `docs/nodes.md` say about the node.
+pub const HELP: &str = "Receives the errors of the nodes in its scope (the whole flow, a group, or chosen nodes), with msg.error = {message, source}.\n\
+     With \"uncaught\" it only gets errors no other catch node handled.";
+
 pub fn node_type() -> NodeType {
     NodeType::runnable("catch", build)
+        .help(HELP)
         .category("common")
         .ports(0, 1)
         .color("#e49191")

@@ -12,8 +12,13 @@ use serde_json::Value;
 
 use crate::support::settings::{self, Field, Initial, Kind, NodeSettings};
 
+/// What the editor and `docs/nodes.md` say about the node.
+pub const HELP: &str = "Sends a copy of each message that a node in its scope finished handling, with msg.complete.source naming the node.\n\
+     Messages that failed reach catch nodes instead.";
+
 pub fn node_type() -> NodeType {
     NodeType::runnable("complete", build)
+        .help(HELP)
         .category("common")
         .ports(0, 1)
         .color("#c0edc0")

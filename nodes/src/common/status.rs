@@ -13,8 +13,12 @@ use serde_json::Value;
 
 use crate::support::settings::{self, Field, Initial, Kind, NodeSettings};
 
+/// What the editor and `docs/nodes.md` say about the node.
+pub const HELP: &str = "Receives the status of the nodes in its scope whenever one changes, as msg.status = {fill, shape, text, source}.";
+
 pub fn node_type() -> NodeType {
     NodeType::runnable("status", build)
+        .help(HELP)
         .category("common")
         .ports(0, 1)
         .color("#c0edc0")

@@ -29,8 +29,14 @@ use crate::support::msgpath::PropPath;
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 use crate::support::util::{publish_status, status};
 
+/// What the editor and `docs/nodes.md` say about the node.
+pub const HELP: &str = "Runs a command on the host with the message's payload (or another property) appended, only when flowgate was started with --allow-exec.\n\
+     Exec mode runs it in a shell and sends stdout, stderr and the return code on its three outputs when it ends; spawn mode runs it without a shell and sends output as it arrives.\n\
+     A timeout or msg.kill stops the command.";
+
 pub fn node_type() -> NodeType {
     NodeType::runnable("exec", build)
+        .help(HELP)
         .category("function")
         .ports(1, 3)
         .color("darksalmon")

@@ -12,8 +12,14 @@ use crate::support::js;
 use crate::support::msgpath::PropPath;
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 
+/// What the editor and `docs/nodes.md` say about the node.
+pub const HELP: &str = "Maps a numeric message property from one range onto another, e.g. a sensor's 0–1023 onto 0–100.\n\
+     Outside the input range the value is scaled past the ends, clamped, rolled around within the range, or the message is dropped.\n\
+     Round turns the result into a whole number. A value that is not a number is dropped; a message without the property passes unchanged.";
+
 pub fn node_type() -> NodeType {
     NodeType::runnable("range", build)
+        .help(HELP)
         .category("function")
         .color("#E2D96E")
         .editor(settings::editor_json::<RangeSettings>())

@@ -17,8 +17,14 @@ use crate::support::js;
 use crate::support::msgpath::PropPath;
 use crate::support::settings::{self, de, Choices, Field, NodeSettings};
 
+/// What the editor and `docs/nodes.md` say about the node.
+pub const HELP: &str = "Report by exception: passes a message only when its value changed since the last one (per topic unless told otherwise).\n\
+     For numbers it can instead pass only changes bigger than a deadband, or smaller than a narrowband, given as an amount or a percentage, compared with the last value sent or received.\n\
+     msg.reset forgets the remembered values (of msg.topic, or all).";
+
 pub fn node_type() -> NodeType {
     NodeType::runnable("rbe", build)
+        .help(HELP)
         .category("function")
         .color("#E2D96E")
         .editor(settings::editor_json::<RbeSettings>())

@@ -25,8 +25,14 @@ use crate::support::settings::{self, de, Choice, Choices, Field, Initial, Kind, 
 use crate::support::typed_value::{Contexts, TypedValue};
 use crate::support::util::publish_status;
 
+/// What the editor and `docs/nodes.md` say about the node.
+pub const HELP: &str = "Sends a message when one arrives, then a second one after a time, unless reset first.\n\
+     While waiting it ignores further messages, or restarts its timer (extend); a duration of 0 waits for a reset, a negative one resends the first message on that interval.\n\
+     msg.reset, or a payload equal to the reset value, stops it. It can work per msg.topic and send the second message on a second output.";
+
 pub fn node_type() -> NodeType {
     NodeType::runnable("trigger", build)
+        .help(HELP)
         .category("function")
         .color("#E6E0F8")
         .editor(settings::editor_json::<TriggerSettings>())

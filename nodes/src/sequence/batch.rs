@@ -22,8 +22,13 @@ use super::parts::{self, Limit};
 use crate::support::js;
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 
+/// What the editor and `docs/nodes.md` say about the node.
+pub const HELP: &str = "Groups messages into sequences: every N messages (optionally overlapping), every interval of time, or by concatenating sequences of the given topics.\n\
+     Each output message carries msg.parts for a join node. msg.reset drops what is held.";
+
 pub fn node_type() -> NodeType {
     NodeType::runnable("batch", build)
+        .help(HELP)
         .category("sequence")
         .color("#E2D96E")
         .editor(settings::editor_json::<BatchSettings>())

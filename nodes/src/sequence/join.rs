@@ -26,8 +26,14 @@ use crate::support::typed_value::{Contexts, TypedValue};
 
 pub mod reduce;
 
+/// What the editor and `docs/nodes.md` say about the node.
+pub const HELP: &str = "Joins a sequence of messages into one.\n\
+     Automatic mode reverses a split using msg.parts. Manual mode builds a string, Buffer, array, key/value object or merged object after a number of messages, a timeout, or a message with msg.complete.\n\
+     Reduce mode folds the sequence with a JSONata expression ($A the accumulated value, $I the index, $N the count).";
+
 pub fn node_type() -> NodeType {
     NodeType::runnable("join", build)
+        .help(HELP)
         .category("sequence")
         .color("#E2D96E")
         .editor(settings::editor_json::<JoinSettings>())

@@ -22,8 +22,13 @@ use crate::support::msgpath::PropPath;
 use crate::support::settings::{self, de, Choices, Field, NodeSettings};
 use crate::support::typed_value::{Contexts, TypedValue};
 
+/// What the editor and `docs/nodes.md` say about the node.
+pub const HELP: &str = "Sorts an array in a message property, or a whole msg.parts sequence, by the value, a message property or a JSONata expression, ascending or descending, optionally as numbers.\n\
+     A sequence is held until all its messages arrived, then sent in order with msg.parts.index renumbered.";
+
 pub fn node_type() -> NodeType {
     NodeType::runnable("sort", build)
+        .help(HELP)
         .category("sequence")
         .color("#E2D96E")
         .editor(settings::editor_json::<SortSettings>())

@@ -16,8 +16,14 @@ use super::parts;
 use crate::support::msgpath::PropPath;
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 
+/// What the editor and `docs/nodes.md` say about the node.
+pub const HELP: &str = "Splits a message into a sequence: a string or Buffer by a separator or a length, an array into elements or chunks, an object into one message per key.\n\
+     Each message carries msg.parts, so a join node can put the sequence back together.\n\
+     Stream mode carries an incomplete last piece over to the next message.";
+
 pub fn node_type() -> NodeType {
     NodeType::runnable("split", build)
+        .help(HELP)
         .category("sequence")
         .color("#E2D96E")
         .editor(settings::editor_json::<SplitSettings>())

@@ -50,6 +50,9 @@ fn node_section(out: &mut String, t: &NodeType) {
         ),
     };
     let _ = writeln!(out, "#### `{}`\n\n{ports}.\n", t.name);
+    if !t.help.is_empty() {
+        let _ = writeln!(out, "{}\n", t.help.replace('\n', " "));
+    }
     let fields = editor["fields"].as_array().cloned().unwrap_or_default();
     let in_form = |name: &str| fields.iter().any(|f| f["name"] == name);
     // Fields the form does not show are still read: the editor writes their
@@ -155,6 +158,24 @@ mod tests {
             "docs/nodes.md's node reference is out of date: run \
              `FLOWGATE_BLESS=1 cargo test -p flowgate-nodes --lib reference`"
         );
+    }
+
+    /// The editor shows these types' help with their form (`GET /nodes`
+    /// serves it as `help`), and the reference prints it.
+    #[test]
+    fn node_types_carry_their_help_into_the_reference_and_get_nodes() {
+        let registry = crate::registry();
+        for name in [
+            "catch", "status", "complete", "range", "rbe", "trigger", "exec", "split", "join",
+            "sort", "batch",
+        ] {
+            let t = registry.get(name).expect("registered");
+            assert!(!t.help.is_empty(), "{name} has no help");
+            let first_words: String = t.help.chars().take(30).collect();
+            assert!(markdown(&[t]).contains(&first_words), "{name}");
+            let entry = flowgate_runtime::admin::describe_node_type(t);
+            assert_eq!(entry["help"], t.help, "{name}");
+        }
     }
 
     #[test]

@@ -37,6 +37,7 @@ use axum::Router;
 pub use deploy::{DeployError, DeployKind};
 pub use error::ApiError;
 pub use headers::{security_headers, CONTENT_SECURITY_POLICY};
+pub use nodes::describe as describe_node_type;
 
 use crate::service::Runtime;
 

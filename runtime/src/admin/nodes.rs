@@ -47,6 +47,9 @@ pub fn describe(t: &NodeType) -> Value {
     if let Some(c) = credentials {
         entry["credentials"] = c;
     }
+    if !t.help.is_empty() {
+        entry["help"] = json!(t.help);
+    }
     entry
 }
 
