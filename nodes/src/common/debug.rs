@@ -7,14 +7,18 @@ use flowgate_runtime::events::Events;
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::request::as_buffer;
-use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
+use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 
+use std::sync::Arc;
+
 use crate::support::js;
+use crate::support::jsonata::Expression;
 use crate::support::msgpath::PropPath;
 use crate::support::settings::{self, de, Choices, Field, NodeSettings};
+use crate::support::typed_value::{Contexts, TypedValue};
 use crate::support::util::publish_status;
 
 /// Node-RED's `debugStatusLength`.
@@ -99,6 +103,9 @@ fn active<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 enum Target {
     WholeMessage,
     Property(String, PropPath),
+    /// `targetType` `jsonata`: the expression's value (its source kept for
+    /// Node-RED's error text).
+    Expression(String, Arc<Expression>),
 }
 
 /// What the status shows.
@@ -109,6 +116,8 @@ enum StatusSource {
     Counter,
     /// Another property.
     Property(PropPath),
+    /// `statusType` `jsonata`: an expression's value.
+    Expression(String, Arc<Expression>),
 }
 
 struct Debug {
@@ -124,17 +133,33 @@ struct Debug {
     counter: AtomicU64,
     last_status: Mutex<String>,
     events: Events,
+    contexts: Contexts,
+}
+
+/// Node-RED's error for a debug expression that fails: it names the
+/// expression, not the failure.
+fn invalid(expression: &str) -> NodeError {
+    NodeError::new(format!("Invalid JSONata expression: {expression}"))
 }
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let s: DebugSettings = settings::load(config, cx)?;
-    if s.target_type == "jsonata" {
-        return Err(config.problem(
-            Some("complete"),
-            crate::support::typed_value::jsonata_unsupported(),
-        ));
-    }
-    let target = if s.complete == "true" {
+    let expression = |field: &str, text: &str| -> Result<(String, Arc<Expression>), Problem> {
+        match TypedValue::build(
+            config,
+            cx,
+            field,
+            Some(&Value::String(text.into())),
+            "jsonata",
+        )? {
+            TypedValue::Jsonata(e) => Ok((text.to_owned(), e)),
+            _ => unreachable!("a jsonata value compiles to an expression"),
+        }
+    };
+    let target = if s.target_type == "jsonata" {
+        let (text, e) = expression("complete", &s.complete)?;
+        Target::Expression(text, e)
+    } else if s.complete == "true" {
         Target::WholeMessage
     } else {
         let path = PropPath::parse_msg(&s.complete)
@@ -144,10 +169,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let status_source = match s.status_type {
         StatusType::Counter => StatusSource::Counter,
         StatusType::Jsonata => {
-            return Err(config.problem(
-                Some("statusVal"),
-                crate::support::typed_value::jsonata_unsupported(),
-            ))
+            let (text, e) = expression("statusVal", &s.status_val)?;
+            StatusSource::Expression(text, e)
         }
         StatusType::Msg if !s.status_val.is_empty() => StatusSource::Property(
             PropPath::parse_msg(&s.status_val)
@@ -169,6 +192,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             counter: AtomicU64::new(0),
             last_status: Mutex::new(String::new()),
             events: cx.events.clone(),
+            contexts: Contexts::from_cx(cx),
         },
         0,
     ))
@@ -209,7 +233,7 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 impl Debug {
-    fn show_status(&self, msg: &Message, shown: Option<&Value>) {
+    fn show_status(&self, msg: &Message, shown: Option<&Value>) -> Result<(), NodeError> {
         let status = match &self.status_source {
             StatusSource::Counter => {
                 let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
@@ -220,6 +244,9 @@ impl Debug {
                     StatusSource::Property(p) => {
                         p.get(&msg.body).ok().flatten().map(|c| c.into_owned())
                     }
+                    StatusSource::Expression(text, e) => e
+                        .evaluate(&msg.body, &self.contexts, &[])
+                        .map_err(|_| invalid(text))?,
                     _ => match self.target {
                         Target::WholeMessage => msg.body.get("payload").cloned(),
                         _ => shown.cloned(),
@@ -279,6 +306,7 @@ impl Debug {
             *last = key;
             publish_status(&self.events, &self.id, status);
         }
+        Ok(())
     }
 }
 
@@ -294,15 +322,22 @@ impl Node for Debug {
         {
             return Outcome::Ready(Ok(()));
         }
-        let (property, shown): (&str, Option<Value>) = match &self.target {
-            Target::WholeMessage => ("msg", Some(Value::Object(msg.body.clone()))),
+        let (property, shown): (Option<&str>, Option<Value>) = match &self.target {
+            Target::WholeMessage => (Some("msg"), Some(Value::Object(msg.body.clone()))),
             Target::Property(name, p) => (
-                name,
+                Some(name),
                 p.get(&msg.body).ok().flatten().map(|c| c.into_owned()),
             ),
+            // Node-RED's debug message has no `property` for an expression.
+            Target::Expression(text, e) => match e.evaluate(&msg.body, &self.contexts, &[]) {
+                Ok(v) => (None, v),
+                Err(_) => return Outcome::Ready(Err(invalid(text).with_msg(msg))),
+            },
         };
         if self.to_status {
-            self.show_status(&msg, shown.as_ref());
+            if let Err(e) = self.show_status(&msg, shown.as_ref()) {
+                return Outcome::Ready(Err(e.with_msg(msg)));
+            }
         }
         if self.console {
             tracing::info!(node = %self.id, name = %self.name, "{}", log_text(shown.as_ref()));
@@ -318,19 +353,19 @@ impl Node for Debug {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0);
-            self.events.publish(
-                "debug",
-                json!({
-                    "id": self.id,
-                    "z": self.tab,
-                    "name": self.name,
-                    "topic": msg.body.get("topic").map(|t| js::to_js_string(Some(t))).unwrap_or_default(),
-                    "property": property,
-                    "msg": value,
-                    "format": format,
-                    "timestamp": timestamp,
-                }),
-            );
+            let mut event = json!({
+                "id": self.id,
+                "z": self.tab,
+                "name": self.name,
+                "topic": msg.body.get("topic").map(|t| js::to_js_string(Some(t))).unwrap_or_default(),
+                "msg": value,
+                "format": format,
+                "timestamp": timestamp,
+            });
+            if let Some(p) = property {
+                event["property"] = json!(p);
+            }
+            self.events.publish("debug", event);
         }
         Outcome::Ready(Ok(()))
     }
@@ -340,6 +375,26 @@ impl Node for Debug {
 mod tests {
     use super::*;
     use crate::testkit;
+
+    #[tokio::test]
+    async fn jsonata_output_and_status_expressions() {
+        let rt = testkit::start(json!([
+            {"id": "dj", "type": "debug", "z": "t", "complete": "$uppercase(payload) & '!'",
+             "targetType": "jsonata", "tostatus": true, "statusType": "jsonata",
+             "statusVal": "$length(payload)", "wires": []}
+        ]));
+        let mut rx = rt.events().subscribe();
+        testkit::inject(&rt, "dj", json!({"payload": "abc"})).await;
+        let mut seen = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            seen.push((e.topic, e.data));
+        }
+        let debug = &seen.iter().find(|(t, _)| t == "debug").expect("debug").1;
+        assert_eq!(debug["msg"], json!("ABC!"));
+        assert!(debug.get("property").is_none(), "{debug}");
+        let status = &seen.iter().find(|(t, _)| t == "status/dj").expect("status").1;
+        assert_eq!(status["text"], json!("3"));
+    }
 
     #[tokio::test]
     async fn publishes_to_the_sidebar_and_status() {

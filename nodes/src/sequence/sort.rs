@@ -175,7 +175,11 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             } else {
                 None
             },
-            seq_key: path("seqKey", &s.seq_key)?,
+            seq_key: if key_expr.is_some() {
+                path("seqKey", "")?
+            } else {
+                path("seqKey", &s.seq_key)?
+            },
             limit: Limit {
                 max: cx.settings.max_pending_messages,
                 node: "sort",

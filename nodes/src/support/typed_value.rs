@@ -285,7 +285,9 @@ impl TypedValue {
             "jsonata" => TypedValue::Jsonata(Arc::new(
                 Expression::compile(&text, env).map_err(|e| e.to_string())?,
             )),
-            other => return Err(format!("unsupported value type \"{other}\"")),
+            // Node-RED's `evaluateNodeProperty` gives the value as written
+            // for a type it does not know (its own examples write `string`).
+            _ => TypedValue::Const(value.cloned().unwrap_or(Value::String(text))),
         })
     }
 
@@ -318,13 +320,6 @@ impl TypedValue {
             Err(ValueError::Path(_)) => Ok(None),
         }
     }
-}
-
-/// The load error where a node evaluates JSONata that flowgate does not
-/// (the debug node's output and status expressions).
-pub fn jsonata_unsupported() -> String {
-    "JSONata expressions are not supported here by flowgate; use a function node or another value type"
-        .into()
 }
 
 /// `Buffer.from(JSON.parse(v))` as Node-RED's JSON Buffer form.
