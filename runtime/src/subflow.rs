@@ -284,7 +284,8 @@ fn node(value: Value) -> Option<NodeConfig> {
 /// Node-RED's `createNodeInSubflow` and `remapSubflowNodes`: a definition's
 /// node copied into instance `instance`, with its wires, and every property
 /// naming another node of the definition, pointed at that node's copy. The
-/// `scope` of `catch`, `status` and `complete` nodes is remapped id by id.
+/// `scope` of `catch`, `status` and `complete` nodes, and the `links` of
+/// link nodes, are remapped id by id.
 fn copy(m: &NodeConfig, instance: &str, map: &HashMap<&str, String>) -> Map<String, Value> {
     let mut raw = m.raw.clone();
     raw.insert("id".into(), Value::String(map[m.id.as_str()].clone()));
@@ -313,6 +314,16 @@ fn copy(m: &NodeConfig, instance: &str, map: &HashMap<&str, String>) -> Map<Stri
                 for id in ids.iter_mut() {
                     let mapped = id.as_str().and_then(|s| map.get(s)).cloned();
                     *id = Value::String(mapped.unwrap_or_default());
+                }
+            }
+            // Link nodes inside a definition name each other by the
+            // definition's ids; Node-RED finds the instance's copies through
+            // their aliases, flowgate by renaming (ids outside stay).
+            Value::Array(ids) if key == "links" => {
+                for id in ids.iter_mut() {
+                    if let Some(mapped) = id.as_str().and_then(|s| map.get(s)) {
+                        *id = Value::String(mapped.clone());
+                    }
                 }
             }
             Value::String(s) => {

@@ -158,3 +158,31 @@ fn an_env_entry_flowgate_cannot_evaluate_is_a_load_error() {
         "{text}"
     );
 }
+
+/// Link nodes inside a definition reach the link nodes of the same
+/// instance: a link out → link in pair routes through each instance's own
+/// copies.
+#[test]
+fn link_nodes_inside_a_subflow_route_within_their_instance() {
+    let flow = r#"[
+ {"id": "t", "type": "tab", "label": "main"},
+ {"id": "sf", "type": "subflow", "name": "tagger", "in": [{"wires": [{"id": "lo"}]}],
+  "out": [{"wires": [{"id": "ch", "port": 0}]}],
+  "env": [{"name": "TAG", "type": "str", "value": "none"}]},
+ {"id": "lo", "type": "link out", "z": "sf", "mode": "link", "links": ["li"], "wires": []},
+ {"id": "li", "type": "link in", "z": "sf", "links": ["lo"], "wires": [["ch"]]},
+ {"id": "ch", "type": "change", "z": "sf", "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "TAG", "tot": "env"}], "wires": [[]]},
+ {"id": "in-a", "type": "http in", "z": "t", "url": "/a", "method": "get", "wires": [["inst-a"]]},
+ {"id": "in-b", "type": "http in", "z": "t", "url": "/b", "method": "get", "wires": [["inst-b"]]},
+ {"id": "inst-a", "type": "subflow:sf", "z": "t", "env": [{"name": "TAG", "type": "str", "value": "A"}], "wires": [["res"]]},
+ {"id": "inst-b", "type": "subflow:sf", "z": "t", "env": [{"name": "TAG", "type": "str", "value": "B"}], "wires": [["res"]]},
+ {"id": "res", "type": "http response", "z": "t", "wires": []}
+]"#;
+    let server = common::Server::start(flow);
+    let client = common::client();
+    for (path, tag) in [("/a", "A"), ("/b", "B")] {
+        let r = client.get(server.url(path)).send().unwrap();
+        assert_eq!(r.status(), 200, "{path}: {}", server.logs());
+        assert_eq!(r.text().unwrap(), tag, "{path}");
+    }
+}

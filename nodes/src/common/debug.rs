@@ -392,7 +392,11 @@ mod tests {
         let debug = &seen.iter().find(|(t, _)| t == "debug").expect("debug").1;
         assert_eq!(debug["msg"], json!("ABC!"));
         assert!(debug.get("property").is_none(), "{debug}");
-        let status = &seen.iter().find(|(t, _)| t == "status/dj").expect("status").1;
+        let status = &seen
+            .iter()
+            .find(|(t, _)| t == "status/dj")
+            .expect("status")
+            .1;
         assert_eq!(status["text"], json!("3"));
     }
 
