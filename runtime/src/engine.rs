@@ -41,6 +41,10 @@ pub struct RunNode {
     pub id: String,
     pub node_type: String,
     pub name: String,
+    /// Report `name` even when empty (see [`NodeType::reports_empty_name`]).
+    ///
+    /// [`NodeType::reports_empty_name`]: crate::registry::NodeType
+    pub(crate) empty_name_reported: bool,
     pub tab: Option<String>,
     pub group: Option<String>,
     /// Shared so an unchanged node can carry over to the next deployment.
@@ -64,12 +68,12 @@ pub struct RunNode {
 impl RunNode {
     /// `{id, type, name}`: how `catch`, `status` and `complete` nodes are
     /// told which node a message comes from. Node-RED leaves `name` out for
-    /// unnamed nodes.
+    /// unnamed nodes, except the types that copy it themselves.
     pub(crate) fn source(&self) -> Map<String, Value> {
         let mut source = Map::new();
         source.insert("id".into(), Value::String(self.id.clone()));
         source.insert("type".into(), Value::String(self.node_type.clone()));
-        if !self.name.is_empty() {
+        if !self.name.is_empty() || self.empty_name_reported {
             source.insert("name".into(), Value::String(self.name.clone()));
         }
         source

@@ -393,6 +393,8 @@ impl<'a> Passes<'a> {
                 id: n.id.clone(),
                 node_type: n.node_type.clone(),
                 name: n.name.clone(),
+                empty_name_reported: node_type.is_some_and(|t| t.reports_empty_name)
+                    && n.raw.get("name").is_some_and(Value::is_string),
                 tab: n.z.clone(),
                 group: n.group.clone(),
                 imp,

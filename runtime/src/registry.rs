@@ -88,6 +88,10 @@ pub struct NodeType {
     /// text: the editor shows it with the node's form, `docs/nodes.md`
     /// in its reference.
     pub help: &'static str,
+    /// The node reports its `name` to `catch`, `status` and `complete` nodes
+    /// even when it is empty, as Node-RED's function, template, delay and
+    /// debug nodes do (they copy `n.name` themselves).
+    pub reports_empty_name: bool,
 }
 
 impl NodeType {
@@ -104,6 +108,7 @@ impl NodeType {
             listens: None,
             routes: Vec::new(),
             help: "",
+            reports_empty_name: false,
         }
     }
 
@@ -120,6 +125,7 @@ impl NodeType {
             listens: None,
             routes: Vec::new(),
             help: "",
+            reports_empty_name: false,
         }
     }
 
@@ -142,6 +148,10 @@ impl NodeType {
     }
     pub fn help(mut self, text: &'static str) -> Self {
         self.help = text;
+        self
+    }
+    pub fn reports_empty_name(mut self) -> Self {
+        self.reports_empty_name = true;
         self
     }
 

@@ -208,3 +208,11 @@ fn jsonata_answers_like_node_red() {
 fn sequence_jsonata_answers_like_node_red() {
     replay("sequence-jsonata");
 }
+
+/// What catch and complete nodes are told about a message's source node:
+/// `name` only for named nodes, except that function, template, delay and
+/// debug nodes report an empty one too.
+#[test]
+fn listener_sources_answer_like_node_red() {
+    replay("sources");
+}

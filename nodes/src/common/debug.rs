@@ -28,6 +28,7 @@ const MAX_LENGTH: usize = 1000;
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("debug", build)
+        .reports_empty_name()
         .category("common")
         .ports(1, 0)
         .color("#87a980")

@@ -24,6 +24,7 @@ use crate::support::util::{publish_status, status};
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("delay", build)
+        .reports_empty_name()
         .category("function")
         .color("#E6E0F8")
         .editor(settings::editor_json::<DelaySettings>())

@@ -19,6 +19,7 @@ use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSett
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("function", build)
+        .reports_empty_name()
         .category("function")
         .ports(1, 1)
         .color("#fdd0a2")

@@ -15,6 +15,7 @@ use crate::support::typed_value::{evaluate_env, ContextKind, ContextPath, Contex
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("template", build)
+        .reports_empty_name()
         .category("function")
         .color("rgb(243, 181, 103)")
         .editor(settings::editor_json::<TemplateSettings>())
