@@ -95,7 +95,7 @@ impl State {
         };
         match payload {
             Value::String(text) => {
-                let parsed = match self.from_csv(c, &msg, &text) {
+                let parsed = match self.read_csv(c, &msg, &text) {
                     Ok(p) => p,
                     Err(e) => return Err(fail(msg, e)),
                 };
@@ -113,7 +113,7 @@ impl State {
                 tracing::warn!(node = %c.id, "csv: This node only handles CSV strings or js objects.");
                 Ok(())
             }
-            data => match self.to_csv(c, &msg, data) {
+            data => match self.write_csv(c, &msg, data) {
                 Ok(text) => {
                     msg.body.insert("payload".into(), Value::String(text));
                     msg.body
@@ -127,7 +127,7 @@ impl State {
     }
 
     /// Object(s) or array(s) to CSV text.
-    fn to_csv(&mut self, c: &Config, msg: &Message, data: Value) -> Result<String, CsvError> {
+    fn write_csv(&mut self, c: &Config, msg: &Message, data: Value) -> Result<String, CsvError> {
         let seq = Sequence::of(msg);
         if !(self.no_template && seq.has_parts && seq.index > 0.0) {
             self.template = self.clean(&c.template.clone(), None);
@@ -243,7 +243,7 @@ impl State {
     }
 
     /// CSV text to rows, Node-RED's legacy loop.
-    fn from_csv(&mut self, c: &Config, msg: &Message, text: &str) -> Result<Parsed, CsvError> {
+    fn read_csv(&mut self, c: &Config, msg: &Message, text: &str) -> Result<Parsed, CsvError> {
         let line: Vec<char> = text.chars().collect();
         let seq = Sequence::of(msg);
         let mut first = true;
@@ -468,7 +468,7 @@ fn split_outside_quotes(text: &str, sep: &str) -> Vec<String> {
     while let Some(found) = text[at..].find(sep) {
         let pos = at + found;
         let after = pos + sep.len();
-        if text[after..].matches(QUOTE).count() % 2 == 0 {
+        if text[after..].matches(QUOTE).count().is_multiple_of(2) {
             parts.push(text[start..pos].to_owned());
             start = after;
             at = after;

@@ -64,33 +64,6 @@ crate::choices! {
     } else Mult
 }
 
-const SEPARATORS: &[Choice] = &[
-    Choice {
-        value: ",",
-        label: Some("comma"),
-    },
-    Choice {
-        value: "\\t",
-        label: Some("tab"),
-    },
-    Choice {
-        value: " ",
-        label: Some("space"),
-    },
-    Choice {
-        value: ";",
-        label: Some("semicolon"),
-    },
-    Choice {
-        value: ":",
-        label: Some("colon"),
-    },
-    Choice {
-        value: "#",
-        label: Some("hashtag"),
-    },
-];
-
 const NEWLINES: &[Choice] = &[
     Choice {
         value: "\\r\\n",
@@ -137,9 +110,8 @@ pub struct CsvSettings {
 impl NodeSettings for CsvSettings {
     const FIELDS: &'static [Field] = &[
         Field::text("temp", "").label("Columns"),
-        Field::new("sep", Kind::Select(SEPARATORS), Initial::Str(","))
-            .required()
-            .label("Separator"),
+        // Free text, as Node-RED's "other..." choice allows any separator.
+        Field::text("sep", ",").required().label("Separator"),
         Field::select("spec", Spec::CHOICES, "rfc")
             .absent(Initial::Str(""))
             .label("Parser"),

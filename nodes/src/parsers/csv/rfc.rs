@@ -33,7 +33,11 @@ fn template_of(text: &str, sep: char) -> Result<Option<Vec<Cell>>, ParseError> {
 
 /// `hasTemplate`: some column named (not none, and not one empty name).
 fn has_template(t: &[Cell]) -> bool {
-    !t.is_empty() && !(t.len() == 1 && t[0].as_deref() == Some(""))
+    match t {
+        [] => false,
+        [only] => only.as_deref() != Some(""),
+        _ => true,
+    }
 }
 
 fn blank() -> Vec<Cell> {
@@ -70,7 +74,7 @@ impl State {
         };
         match payload {
             Value::String(text) => {
-                let rows = match self.from_csv(c, &msg, &text) {
+                let rows = match self.read_csv(c, &msg, &text) {
                     Ok(Some(r)) => r,
                     Ok(None) => return Ok(()),
                     Err(e) => return Err(fail(msg, e)),
@@ -88,7 +92,7 @@ impl State {
                 Ok(())
             }
             Value::Bool(_) | Value::Number(_) => Err(fail(msg, CsvError::NotCsv)),
-            data => match self.to_csv(c, &msg, data) {
+            data => match self.write_csv(c, &msg, data) {
                 Ok(text) => {
                     msg.body.insert("payload".into(), Value::String(text));
                     msg.body.insert(
@@ -104,7 +108,7 @@ impl State {
     }
 
     /// Object(s) or array(s) to CSV text.
-    fn to_csv(&mut self, c: &Config, msg: &Message, data: Value) -> Result<String, CsvError> {
+    fn write_csv(&mut self, c: &Config, msg: &Message, data: Value) -> Result<String, CsvError> {
         let cell_quoteables: Vec<&str> = vec![c.sep.as_str(), "\"", "\n", "\r"];
         let quote = |cell: &str| quote_cell(cell, &cell_quoteables);
         let columns_of = |msg: &Message| -> Result<Option<Vec<Cell>>, CsvError> {
@@ -173,7 +177,7 @@ impl State {
                 let cells: Vec<String> = (0..len)
                     .map(|t| {
                         let cell = element(row, t).unwrap_or(Value::String(String::new()));
-                        if named && !self.template[t].as_deref().is_some_and(|h| !h.is_empty()) {
+                        if named && self.template[t].as_deref().is_none_or(str::is_empty) {
                             return String::new();
                         }
                         quote(&ensure_string(Some(&cell)))
@@ -222,7 +226,7 @@ impl State {
     /// CSV text to rows: `None` when every line was skipped; else the rows,
     /// the `msg.columns` text and the number of line breaks read.
     #[allow(clippy::type_complexity)]
-    fn from_csv(
+    fn read_csv(
         &mut self,
         c: &Config,
         msg: &Message,

@@ -209,9 +209,16 @@ fn is_plain_safe(c: u32, prev: Option<u32>) -> bool {
     let ns_or_white = is_ns_char_or_white(c);
     let ns = ns_or_white && !is_white(c);
     let colon = prev == Some(u32::from(b':'));
-    (ns_or_white && c != u32::from(b'#') && !(colon && !ns))
-        || (prev.is_some_and(|p| is_ns_char_or_white(p) && !is_white(p)) && c == u32::from(b'#'))
-        || (colon && ns)
+    let hash = c == u32::from(b'#');
+    if colon {
+        // `:` must be followed by a non-space.
+        return ns;
+    }
+    if hash {
+        // `#` only right after a non-space character.
+        return prev.is_some_and(|p| is_ns_char_or_white(p) && !is_white(p));
+    }
+    ns_or_white
 }
 
 fn is_plain_safe_first(c: u32) -> bool {
