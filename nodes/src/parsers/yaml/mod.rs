@@ -126,7 +126,7 @@ pub fn load(text: &str) -> Result<Option<Value>, String> {
     }
     let mut doc: serde_norway::Value = serde_norway::from_str(text).map_err(load_error)?;
     doc.apply_merge().map_err(|e| e.to_string())?;
-    Ok(Some(to_json(doc, text)))
+    Ok(Some(to_json(doc, &mut scalar::Source::new(text))))
 }
 
 /// The parser's message, in js-yaml's words where they are known.
@@ -150,13 +150,13 @@ fn has_content(text: &str) -> bool {
 /// A loaded YAML value as the JavaScript value js-yaml builds: mapping keys
 /// become strings in JavaScript's key order, numbers doubles, plain
 /// timestamps dates (serialized as ISO text), tags are dropped.
-fn to_json(v: serde_norway::Value, source: &str) -> Value {
+fn to_json(v: serde_norway::Value, source: &mut scalar::Source<'_>) -> Value {
     use serde_norway::Value as Y;
     match v {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(b),
         Y::Number(n) => js::number(n.as_f64().unwrap_or(f64::NAN)),
-        Y::String(s) => scalar::resolve_plain(&s, source).unwrap_or(Value::String(s)),
+        Y::String(s) => source.resolve(&s).unwrap_or(Value::String(s)),
         Y::Sequence(items) => Value::Array(items.into_iter().map(|i| to_json(i, source)).collect()),
         Y::Mapping(map) => {
             let mut entries = Map::new();

@@ -3,39 +3,62 @@
 //! JavaScript `Date`, which a message carries as its ISO text) and decimal
 //! integers with leading zeros (`012` is 12).
 
+use std::collections::HashMap;
+
 use chrono::DateTime;
 use serde_json::Value;
 
 use super::dump::{is_timestamp, is_yaml_int};
 use crate::support::js;
 
-/// What js-yaml loads for text the reader returned as a string, when it was
-/// written plain in `source` (quoted text stays a string). The reader does
-/// not report scalar styles, so "plain" means some occurrence of the text in
-/// the source is not directly enclosed in quotes.
-pub(super) fn resolve_plain(s: &str, source: &str) -> Option<Value> {
-    if is_timestamp(s) && written_plain(s, source) {
-        return iso_timestamp(s).map(Value::String);
+/// Finds where loaded strings were written, in document order, to tell
+/// plain text from quoted text: the YAML reader does not report scalar
+/// styles. Each string is looked up after the previous place the same text
+/// was found; text not found again (an alias) keeps its last answer.
+pub(super) struct Source<'a> {
+    text: &'a str,
+    next: HashMap<String, (usize, bool)>,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Source {
+            text,
+            next: HashMap::new(),
+        }
     }
-    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if is_yaml_int(s) && digits.bytes().all(|b| b.is_ascii_digit()) && written_plain(s, source) {
-        let n = js::parse_float(Some(&Value::String(digits.to_owned())));
-        return Some(js::number(if s.starts_with('-') { -n } else { n }));
+
+    fn written_plain(&mut self, s: &str) -> bool {
+        let (from, last) = self.next.get(s).copied().unwrap_or((0, false));
+        let Some(found) = self.text[from..].find(s).map(|at| from + at) else {
+            return last;
+        };
+        let before = self.text[..found].chars().next_back();
+        let plain = !matches!(before, Some('\'' | '"'));
+        self.next.insert(s.to_owned(), (found + s.len(), plain));
+        plain
     }
-    None
+
+    /// What js-yaml loads for text the reader returned as a string, when
+    /// it was written plain.
+    pub fn resolve(&mut self, s: &str) -> Option<Value> {
+        let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+        let int = is_yaml_int(s) && digits.bytes().all(|b| b.is_ascii_digit());
+        if !(is_timestamp(s) || int) || !self.written_plain(s) {
+            return None;
+        }
+        if int {
+            let n = js::parse_float(Some(&Value::String(digits.to_owned())));
+            return Some(js::number(if s.starts_with('-') { -n } else { n }));
+        }
+        iso_timestamp(s).map(Value::String)
+    }
 }
 
 fn iso_timestamp(s: &str) -> Option<String> {
     let millis = epoch_millis(s)?;
     let t = DateTime::from_timestamp_millis(millis)?;
     Some(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-}
-
-fn written_plain(s: &str, source: &str) -> bool {
-    source.match_indices(s).any(|(at, _)| {
-        let before = source[..at].chars().next_back();
-        !matches!(before, Some('\'' | '"'))
-    })
 }
 
 /// Splits off a leading run of ASCII digits.
@@ -98,7 +121,11 @@ mod tests {
 
     #[test]
     fn dates_and_zoned_times_become_iso_text() {
-        let p = |s: &str| resolve_plain(s, s).and_then(|v| v.as_str().map(str::to_owned));
+        let p = |s: &str| {
+            Source::new(s)
+                .resolve(s)
+                .and_then(|v| v.as_str().map(str::to_owned))
+        };
         assert_eq!(p("2001-12-14").as_deref(), Some("2001-12-14T00:00:00.000Z"));
         assert_eq!(
             p("2001-12-14t21:59:43.10-05:00").as_deref(),
@@ -108,8 +135,11 @@ mod tests {
             p("2001-1-2 3:04:05 +1").as_deref(),
             Some("2001-01-02T02:04:05.000Z")
         );
-        assert_eq!(resolve_plain("2001-12-14", "a: '2001-12-14'"), None);
-        assert_eq!(resolve_plain("012", "a: 012"), Some(Value::from(12)));
+        let text = "a: 2001-12-14\nb: '2001-12-14'\nc: 012\n";
+        let mut source = Source::new(text);
+        assert!(source.resolve("2001-12-14").is_some());
+        assert_eq!(source.resolve("2001-12-14"), None);
+        assert_eq!(source.resolve("012"), Some(Value::from(12)));
         assert_eq!(p("2001-12"), None);
     }
 }
