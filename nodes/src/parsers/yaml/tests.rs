@@ -75,3 +75,24 @@ async fn converts_both_ways_and_parse_errors_are_catchable() {
     testkit::inject(&rt, "y1", json!({"payload": "a: 1\na: 2\n"})).await;
     assert_eq!(err.next().await.body["payload"], json!("a: 1\na: 2\n"));
 }
+
+#[test]
+fn alias_bombs_and_deep_nesting_are_errors() {
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        bomb += &format!(
+            "b{i}: &b{i} [*{}, *{0}, *{0}, *{0}, *{0}, *{0}, *{0}, *{0}, *{0}, *{0}]\n",
+            if p == 0 {
+                "a".to_owned()
+            } else {
+                format!("b{p}")
+            }
+        );
+    }
+    assert_eq!(load(&bomb).unwrap_err(), "repetition limit exceeded");
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    assert!(load(&deep)
+        .unwrap_err()
+        .starts_with("recursion limit exceeded"));
+}
