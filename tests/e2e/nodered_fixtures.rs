@@ -216,3 +216,21 @@ fn sequence_jsonata_answers_like_node_red() {
 fn listener_sources_answer_like_node_red() {
     replay("sources");
 }
+
+/// `csv` under both of Node-RED's parsers (RFC 4180 and legacy): text to
+/// rows (per-row messages with `msg.parts`, arrays, header rows, skipped
+/// lines, sequences of lines, numbers, empty and null cells, separators,
+/// quotes) and objects or arrays to text (column lists, `msg.columns`,
+/// header rows never, always and once until `msg.reset`, newlines).
+#[test]
+fn csv_answers_like_node_red() {
+    replay("csv");
+}
+
+/// `yaml` both ways: js-yaml's dump format (indentation, quoting, block
+/// scalars, folding, numbers) and load (core schema, merges, anchors,
+/// timestamps, empty documents), parse errors caught.
+#[test]
+fn yaml_answers_like_node_red() {
+    replay("yaml");
+}

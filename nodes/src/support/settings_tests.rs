@@ -74,6 +74,8 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
             check::<crate::function::trigger::TriggerSettings>("trigger"),
         ),
         ("exec", check::<crate::function::exec::ExecSettings>("exec")),
+        ("csv", check::<crate::parsers::csv::CsvSettings>("csv")),
+        ("yaml", check::<crate::parsers::yaml::YamlSettings>("yaml")),
         (
             "split",
             check::<crate::sequence::split::SplitSettings>("split"),
