@@ -49,6 +49,15 @@ struct FlowArgs {
     /// `exec` node is refused, naming the node and this flag).
     #[arg(long)]
     allow_exec: bool,
+    /// Confine the storage nodes (`file`, `file in`, `watch`) to this
+    /// directory: a path resolving outside it (after `..` and symlinks) is a
+    /// catchable error. Without it they reach any path flowgate may open.
+    #[arg(long, value_name = "DIR", env = "FLOWGATE_FILE_ROOT")]
+    file_root: Option<PathBuf>,
+    /// Largest file a `file in` node reads into one message (a single
+    /// string or buffer), in bytes; line and chunk output are not limited.
+    #[arg(long, default_value_t = flowgate_runtime::settings::DEFAULT_MAX_FILE_BYTES)]
+    max_file_bytes: u64,
 }
 
 #[derive(Args)]
@@ -224,6 +233,8 @@ fn settings_for(flow: &FlowArgs, app: &AppOptions, registry: &Registry) -> Setti
         credential_key: credential_key_from_env(),
         reserved_paths: app.reserved_paths(registry),
         allow_exec: flow.allow_exec,
+        file_root: flow.file_root.clone(),
+        max_file_bytes: flow.max_file_bytes,
         ..Settings::default()
     }
 }
