@@ -117,10 +117,10 @@ fn an_encoding_flowgate_lacks_is_a_load_error_naming_the_node() {
 
 /// `watch` on `DIR` stores every message it sends (and every error a
 /// `catch` receives) in a global list that `GET /events` answers.
-fn watch_flow(dir: &Path) -> String {
+fn watch_flow(dir: &Path, recursive: bool) -> String {
     json!([
         {"id": "t", "type": "tab", "label": "watch"},
-        {"id": "w", "type": "watch", "z": "t", "files": dir.to_str().unwrap(), "recursive": false, "wires": [["keep"]]},
+        {"id": "w", "type": "watch", "z": "t", "files": dir.to_str().unwrap(), "recursive": recursive, "wires": [["keep"]]},
         {"id": "c", "type": "catch", "z": "t", "scope": ["w"], "uncaught": false, "wires": [["keep"]]},
         {"id": "keep", "type": "function", "z": "t", "outputs": 1, "wires": [[]],
          "func": "const l = global.get('events') || []; l.push(msg.error ? {error: msg.error.message} : {payload: msg.payload, topic: msg.topic, file: msg.file, filename: msg.filename, event: msg.event, type: msg.type, size: msg.size}); global.set('events', l); return null;"},
@@ -144,29 +144,76 @@ fn wait_for_event(server: &common::Server, want: impl Fn(&Value) -> bool) -> Val
     }
 }
 
+/// Every event `GET /events` holds after a change has settled.
+fn events(server: &common::Server) -> Vec<Value> {
+    let events: Value = common::client().get(server.url("/events")).send().unwrap().json().unwrap();
+    events.as_array().unwrap().clone()
+}
+
+/// The message `watch` sends for `path` in `dir`.
+fn change(dir: &Path, name: &str, event: &str, kind: &str, size: Option<u64>) -> Value {
+    let path = dir.join(name).display().to_string();
+    let mut e = json!({"payload": path, "topic": dir.to_str().unwrap(), "file": name, "filename": path, "event": event, "type": kind});
+    if let Some(n) = size {
+        e["size"] = json!(n);
+    }
+    e
+}
+
+/// The same steps, a moment apart, give the messages Node-RED 5.0.7 sent
+/// (observed by hand: create, append, make a directory, rename, delete, and
+/// a file in the sub-directory, which a watch that is not recursive misses).
 #[test]
-fn watch_reports_files_added_and_removed_in_a_directory() {
+fn watch_reports_changes_in_a_directory_as_node_red_does() {
     let (_top, dir, _) = dirs();
-    let server = common::Server::start_with(&watch_flow(&dir), &[], &[]);
+    let server = common::Server::start_with(&watch_flow(&dir, false), &[], &[]);
     // The watcher starts with the flows; give it a moment to be in place.
     std::thread::sleep(Duration::from_millis(300));
-    let file = dir.join("new.txt");
-    std::fs::write(&file, "12345").unwrap();
-    let path = file.to_str().unwrap();
-    let e = wait_for_event(&server, |e| e["event"] == "update");
-    assert_eq!(
-        e,
-        json!({"payload": path, "topic": dir.to_str().unwrap(), "file": "new.txt", "filename": path, "event": "update", "type": "file", "size": 5})
-    );
-    std::fs::remove_file(&file).unwrap();
-    let e = wait_for_event(&server, |e| e["event"] == "remove");
-    assert_eq!((e["file"].clone(), e["type"].clone()), (json!("new.txt"), json!("none")));
+    let settle = || std::thread::sleep(Duration::from_millis(600));
+    std::fs::write(dir.join("new.txt"), "12345\n").unwrap();
+    settle();
+    let mut f = std::fs::OpenOptions::new().append(true).open(dir.join("new.txt")).unwrap();
+    std::io::Write::write_all(&mut f, b"more\n").unwrap();
+    drop(f);
+    settle();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    settle();
+    std::fs::rename(dir.join("new.txt"), dir.join("moved.txt")).unwrap();
+    settle();
+    std::fs::remove_file(dir.join("moved.txt")).unwrap();
+    settle();
+    std::fs::write(dir.join("sub/inner.txt"), "x").unwrap();
+    settle();
+    let want = vec![
+        change(&dir, "new.txt", "update", "file", Some(6)),
+        change(&dir, "new.txt", "update", "file", Some(11)),
+        change(&dir, "sub", "update", "directory", None),
+        change(&dir, "new.txt", "remove", "none", None),
+        change(&dir, "moved.txt", "update", "file", Some(11)),
+        change(&dir, "moved.txt", "remove", "none", None),
+    ];
+    assert_eq!(events(&server), want);
+}
+
+#[test]
+fn a_recursive_watch_reports_files_in_sub_directories() {
+    let (_top, dir, _) = dirs();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let server = common::Server::start_with(&watch_flow(&dir, true), &[], &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(dir.join("sub/inner.txt"), "x").unwrap();
+    let e = wait_for_event(&server, |e| e["file"] == "inner.txt");
+    assert_eq!(e, change(&dir.join("sub"), "inner.txt", "update", "file", Some(1)).as_object().map(|m| {
+        let mut m = m.clone();
+        m.insert("topic".into(), json!(dir.to_str().unwrap()));
+        Value::Object(m)
+    }).unwrap());
 }
 
 #[test]
 fn watch_outside_the_file_root_is_a_catchable_error() {
     let (_top, root, outside) = dirs();
-    let server = common::Server::start_with(&watch_flow(&outside), &["--file-root", root.to_str().unwrap()], &[]);
+    let server = common::Server::start_with(&watch_flow(&outside, false), &["--file-root", root.to_str().unwrap()], &[]);
     let e = wait_for_event(&server, |e| e.get("error").is_some());
     let text = e["error"].as_str().unwrap();
     assert!(text.contains(outside.to_str().unwrap()) && text.contains("--file-root"), "{text}");

@@ -178,11 +178,16 @@ async fn relay(
                 },
             }
         }
+        // One delivery for the burst, so its messages arrive in order.
+        let mut out = Outputs::default();
         for path in pending.drain(..) {
             // A link inside the root may point out of it: say nothing of it.
             if root.check(&path.display().to_string()).is_ok() {
-                handle.send(0, change_message(&path, &topic));
+                out.send(0, change_message(&path, &topic));
             }
+        }
+        if !out.is_empty() {
+            handle.send_all(out);
         }
     }
 }
