@@ -226,6 +226,20 @@ fn app_options(admin: Option<admin::AdminOptions>) -> AppOptions {
     }
 }
 
+impl FlowArgs {
+    /// `--file-root` must name a directory: a typo would otherwise only
+    /// show as every storage node failing.
+    fn check_file_root(&self) -> Result<(), String> {
+        match &self.file_root {
+            Some(root) if !root.is_dir() => Err(format!(
+                "--file-root {}: not a directory",
+                root.display()
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 fn settings_for(flow: &FlowArgs, app: &AppOptions, registry: &Registry) -> Settings {
     Settings {
         flows_path: Some(flow.flows.clone()),
@@ -327,6 +341,10 @@ fn report(err: &StartError) {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
+    if let Err(e) = args.flow.check_file_root() {
+        eprintln!("flowgate: {e}");
+        return ExitCode::from(2);
+    }
     let app = app_options(args.admin.options(None));
     let registry = flowgate_nodes::registry();
     let settings = Settings {
@@ -374,6 +392,10 @@ fn check(args: CheckArgs) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
+    if let Err(e) = args.flow.check_file_root() {
+        eprintln!("flowgate: {e}");
+        return ExitCode::from(2);
+    }
     let admin = match admin_for_run(&args) {
         Ok(a) => a,
         Err(e) => {

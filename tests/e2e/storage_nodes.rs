@@ -115,6 +115,18 @@ fn an_encoding_flowgate_lacks_is_a_load_error_naming_the_node() {
     );
 }
 
+#[test]
+fn a_file_root_that_is_not_a_directory_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flows.json");
+    std::fs::write(&path, FILE_FLOW).unwrap();
+    let missing = dir.path().join("no-such-dir");
+    let (code, out, err) =
+        common::run_cli(&["check", path.to_str().unwrap(), "--file-root", missing.to_str().unwrap()]);
+    assert_eq!(code, 2, "stdout: {out}\nstderr: {err}");
+    assert!(err.contains("--file-root") && err.contains("not a directory"), "{err}");
+}
+
 /// `watch` on `DIR` stores every message it sends (and every error a
 /// `catch` receives) in a global list that `GET /events` answers.
 fn watch_flow(dir: &Path, recursive: bool) -> String {
