@@ -231,10 +231,9 @@ impl FlowArgs {
     /// show as every storage node failing.
     fn check_file_root(&self) -> Result<(), String> {
         match &self.file_root {
-            Some(root) if !root.is_dir() => Err(format!(
-                "--file-root {}: not a directory",
-                root.display()
-            )),
+            Some(root) if !root.is_dir() => {
+                Err(format!("--file-root {}: not a directory", root.display()))
+            }
             _ => Ok(()),
         }
     }

@@ -52,9 +52,13 @@ fn dirs() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
 #[test]
 fn file_root_lets_the_nodes_write_and_read_inside_it() {
     let (_top, root, _) = dirs();
-    let server = common::Server::start_with(FILE_FLOW, &["--file-root", root.to_str().unwrap()], &[]);
+    let server =
+        common::Server::start_with(FILE_FLOW, &["--file-root", root.to_str().unwrap()], &[]);
     let file = root.join("sub/a.txt");
-    assert_eq!(post(&server, "/write", &file, "hello"), (200, "hello".into()));
+    assert_eq!(
+        post(&server, "/write", &file, "hello"),
+        (200, "hello".into())
+    );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "hello");
     assert_eq!(post(&server, "/read", &file, ""), (200, "hello".into()));
 }
@@ -62,11 +66,15 @@ fn file_root_lets_the_nodes_write_and_read_inside_it() {
 #[test]
 fn file_root_refuses_a_path_outside_it_as_a_catchable_error() {
     let (_top, root, outside) = dirs();
-    let server = common::Server::start_with(FILE_FLOW, &["--file-root", root.to_str().unwrap()], &[]);
+    let server =
+        common::Server::start_with(FILE_FLOW, &["--file-root", root.to_str().unwrap()], &[]);
     let escape = root.join("../outside/x.txt");
     let (status, body) = post(&server, "/write", &escape, "no");
     assert_eq!(status, 500, "{body}");
-    assert!(body.contains(escape.to_str().unwrap()) && body.contains("--file-root"), "{body}");
+    assert!(
+        body.contains(escape.to_str().unwrap()) && body.contains("--file-root"),
+        "{body}"
+    );
     assert!(!outside.join("x.txt").exists());
     std::fs::write(outside.join("secret.txt"), "secret").unwrap();
     let (status, body) = post(&server, "/read", &outside.join("secret.txt"), "");
@@ -79,7 +87,8 @@ fn file_root_follows_symbolic_links_out_of_it() {
     let (_top, root, outside) = dirs();
     std::os::unix::fs::symlink(&outside, root.join("link")).unwrap();
     std::fs::write(outside.join("secret.txt"), "secret").unwrap();
-    let server = common::Server::start_with(FILE_FLOW, &["--file-root", root.to_str().unwrap()], &[]);
+    let server =
+        common::Server::start_with(FILE_FLOW, &["--file-root", root.to_str().unwrap()], &[]);
     let (status, body) = post(&server, "/read", &root.join("link/secret.txt"), "");
     assert_eq!(status, 500, "{body}");
     assert!(body.contains("outside the file root"), "{body}");
@@ -98,14 +107,20 @@ fn file_in_refuses_a_file_larger_than_max_file_bytes() {
     assert_eq!(status, 500, "{body}");
     assert!(body.contains("--max-file-bytes"), "{body}");
     std::fs::write(&file, "0123456789").unwrap();
-    assert_eq!(post(&server, "/read", &file, ""), (200, "0123456789".into()));
+    assert_eq!(
+        post(&server, "/read", &file, ""),
+        (200, "0123456789".into())
+    );
 }
 
 #[test]
 fn an_encoding_flowgate_lacks_is_a_load_error_naming_the_node() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("flows.json");
-    let flow = FILE_FLOW.replace(r#""format": "utf8", "sendError": false, "encoding": "none""#, r#""format": "utf8", "sendError": false, "encoding": "cp437""#);
+    let flow = FILE_FLOW.replace(
+        r#""format": "utf8", "sendError": false, "encoding": "none""#,
+        r#""format": "utf8", "sendError": false, "encoding": "cp437""#,
+    );
     std::fs::write(&path, flow).unwrap();
     let (code, out, err) = common::run_cli(&["check", path.to_str().unwrap()]);
     assert_eq!(code, 1, "stdout: {out}\nstderr: {err}");
@@ -121,10 +136,17 @@ fn a_file_root_that_is_not_a_directory_is_refused_at_start() {
     let path = dir.path().join("flows.json");
     std::fs::write(&path, FILE_FLOW).unwrap();
     let missing = dir.path().join("no-such-dir");
-    let (code, out, err) =
-        common::run_cli(&["check", path.to_str().unwrap(), "--file-root", missing.to_str().unwrap()]);
+    let (code, out, err) = common::run_cli(&[
+        "check",
+        path.to_str().unwrap(),
+        "--file-root",
+        missing.to_str().unwrap(),
+    ]);
     assert_eq!(code, 2, "stdout: {out}\nstderr: {err}");
-    assert!(err.contains("--file-root") && err.contains("not a directory"), "{err}");
+    assert!(
+        err.contains("--file-root") && err.contains("not a directory"),
+        "{err}"
+    );
 }
 
 /// `watch` on `DIR` stores every message it sends (and every error a
@@ -147,18 +169,31 @@ fn watch_flow(dir: &Path, recursive: bool) -> String {
 fn wait_for_event(server: &common::Server, want: impl Fn(&Value) -> bool) -> Value {
     let start = Instant::now();
     loop {
-        let events: Value = common::client().get(server.url("/events")).send().unwrap().json().unwrap();
+        let events: Value = common::client()
+            .get(server.url("/events"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
         if let Some(e) = events.as_array().unwrap().iter().find(|e| want(e)) {
             return e.clone();
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "no such event in {events}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no such event in {events}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
 /// Every event `GET /events` holds after a change has settled.
 fn events(server: &common::Server) -> Vec<Value> {
-    let events: Value = common::client().get(server.url("/events")).send().unwrap().json().unwrap();
+    let events: Value = common::client()
+        .get(server.url("/events"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     events.as_array().unwrap().clone()
 }
 
@@ -184,7 +219,10 @@ fn watch_reports_changes_in_a_directory_as_node_red_does() {
     let settle = || std::thread::sleep(Duration::from_millis(600));
     std::fs::write(dir.join("new.txt"), "12345\n").unwrap();
     settle();
-    let mut f = std::fs::OpenOptions::new().append(true).open(dir.join("new.txt")).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("new.txt"))
+        .unwrap();
     std::io::Write::write_all(&mut f, b"more\n").unwrap();
     drop(f);
     settle();
@@ -215,22 +253,40 @@ fn a_recursive_watch_reports_files_in_sub_directories() {
     std::thread::sleep(Duration::from_millis(300));
     std::fs::write(dir.join("sub/inner.txt"), "x").unwrap();
     let e = wait_for_event(&server, |e| e["file"] == "inner.txt");
-    assert_eq!(e, change(&dir.join("sub"), "inner.txt", "update", "file", Some(1)).as_object().map(|m| {
-        let mut m = m.clone();
-        m.insert("topic".into(), json!(dir.to_str().unwrap()));
-        Value::Object(m)
-    }).unwrap());
+    assert_eq!(
+        e,
+        change(&dir.join("sub"), "inner.txt", "update", "file", Some(1))
+            .as_object()
+            .map(|m| {
+                let mut m = m.clone();
+                m.insert("topic".into(), json!(dir.to_str().unwrap()));
+                Value::Object(m)
+            })
+            .unwrap()
+    );
 }
 
 #[test]
 fn watch_outside_the_file_root_is_a_catchable_error() {
     let (_top, root, outside) = dirs();
-    let server = common::Server::start_with(&watch_flow(&outside, false), &["--file-root", root.to_str().unwrap()], &[]);
+    let server = common::Server::start_with(
+        &watch_flow(&outside, false),
+        &["--file-root", root.to_str().unwrap()],
+        &[],
+    );
     let e = wait_for_event(&server, |e| e.get("error").is_some());
     let text = e["error"].as_str().unwrap();
-    assert!(text.contains(outside.to_str().unwrap()) && text.contains("--file-root"), "{text}");
+    assert!(
+        text.contains(outside.to_str().unwrap()) && text.contains("--file-root"),
+        "{text}"
+    );
     std::fs::write(outside.join("x.txt"), "x").unwrap();
     std::thread::sleep(Duration::from_millis(600));
-    let events: Value = common::client().get(server.url("/events")).send().unwrap().json().unwrap();
+    let events: Value = common::client()
+        .get(server.url("/events"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(events.as_array().unwrap().len(), 1, "{events}");
 }

@@ -57,7 +57,10 @@ pub const FILENAME_TYPES: &[Choice] = &[
 /// The encodings flowgate offers (Node-RED's list, less the code pages
 /// `encoding_rs` does not have).
 pub const ENCODINGS: &[Choice] = &[
-    Choice { value: "none", label: Some("default") },
+    Choice {
+        value: "none",
+        label: Some("default"),
+    },
     Choice::plain("utf8"),
     Choice::plain("ucs2"),
     Choice::plain("utf-16le"),
@@ -147,9 +150,13 @@ pub struct FileSettings {
 impl NodeSettings for FileSettings {
     const FIELDS: &'static [Field] = &[
         Field::new("filename", Kind::Typed, Initial::Str("")).label("Filename"),
-        Field::new("filenameType", Kind::Select(FILENAME_TYPES), Initial::Str("str"))
-            .label("Filename type")
-            .absent(Initial::Str("")),
+        Field::new(
+            "filenameType",
+            Kind::Select(FILENAME_TYPES),
+            Initial::Str("str"),
+        )
+        .label("Filename type")
+        .absent(Initial::Str("")),
         Field::select("overwriteFile", Action::CHOICES, "false").label("Action"),
         Field::checkbox("appendNewline", true)
             .label("Add newline (\\n) to each payload?")
@@ -222,7 +229,9 @@ fn payload_bytes(msg: &Message, newline: bool, encoding: Encoding) -> Vec<u8> {
     // No newline after the last part of a split string.
     let parts = msg.body.get("parts");
     let last_part = parts.is_some_and(|p| {
-        p["type"] == "string" && p["count"].as_f64().is_some() && p["count"].as_f64() == p["index"].as_f64().map(|i| i + 1.0)
+        p["type"] == "string"
+            && p["count"].as_f64().is_some()
+            && p["count"].as_f64() == p["index"].as_f64().map(|i| i + 1.0)
     });
     let mut text = text;
     if newline && !last_part {
@@ -235,7 +244,8 @@ impl FileNode {
     /// Handle one message: `Ok(true)` sends it on.
     async fn handle(&self, msg: &mut Message) -> Result<bool, Failure> {
         let filename = self.filename.evaluate(&msg.body, &self.contexts)?;
-        msg.body.insert("filename".into(), Value::String(filename.clone()));
+        msg.body
+            .insert("filename".into(), Value::String(filename.clone()));
         if filename.is_empty() {
             tracing::warn!(node = %self.id, "file: No filename specified");
             return Ok(false);
@@ -263,7 +273,8 @@ impl FileNode {
                     Some(Value::String(s)) if !s.is_empty() => s.clone(),
                     _ => "none".to_owned(),
                 };
-                Encoding::from_name(&name).ok_or_else(|| format!("Encoding not recognized: '{name}'"))?
+                Encoding::from_name(&name)
+                    .ok_or_else(|| format!("Encoding not recognized: '{name}'"))?
             }
         };
         let bytes = payload_bytes(msg, self.newline, encoding);
@@ -276,7 +287,12 @@ impl FileNode {
                 let shown = dir.display().to_string();
                 blocking(move || std::fs::create_dir_all(&dir))
                     .await
-                    .map_err(|e| format!("failed to create file: {}", node_io_error(&e, "mkdir", Some(&shown))))?;
+                    .map_err(|e| {
+                        format!(
+                            "failed to create file: {}",
+                            node_io_error(&e, "mkdir", Some(&shown))
+                        )
+                    })?;
             }
         }
         let overwrite = self.action == Action::Overwrite;

@@ -69,9 +69,13 @@ pub struct FileInSettings {
 impl NodeSettings for FileInSettings {
     const FIELDS: &'static [Field] = &[
         Field::new("filename", Kind::Typed, Initial::Str("")).label("Filename"),
-        Field::new("filenameType", Kind::Select(FILENAME_TYPES), Initial::Str("str"))
-            .label("Filename type")
-            .absent(Initial::Str("")),
+        Field::new(
+            "filenameType",
+            Kind::Select(FILENAME_TYPES),
+            Initial::Str("str"),
+        )
+        .label("Filename type")
+        .absent(Initial::Str("")),
         Field::select("format", Format::CHOICES, "utf8").label("Output"),
         Field::checkbox("chunk", false).hidden(),
         // Flows from before the option send a message on error.
@@ -136,7 +140,9 @@ fn read_bounded(path: &str, max: u64) -> Result<Vec<u8>, ReadError> {
         .read_to_end(&mut data)
         .map_err(|e| io(e, "read", None))?;
     if data.len() as u64 > max {
-        let text = format!("\"{path}\" is larger than the {max} bytes a file in node may read (--max-file-bytes)");
+        let text = format!(
+            "\"{path}\" is larger than the {max} bytes a file in node may read (--max-file-bytes)"
+        );
         return Err(ReadError {
             object: json!({ "message": text }),
             text,
@@ -170,7 +176,8 @@ impl FileIn {
         let id = Value::from(msg.msgid());
         match self.format {
             Format::Utf8 => {
-                msg.body.insert("payload".into(), Value::String(self.encoding.decode(data)));
+                msg.body
+                    .insert("payload".into(), Value::String(self.encoding.decode(data)));
                 out.send(0, msg);
             }
             Format::Buffer => {
@@ -205,7 +212,7 @@ impl FileIn {
                     }
                     out.send(0, self.part(&msg, buffer_value(chunk), parts));
                 }
-                if !data.is_empty() && data.len() % CHUNK == 0 {
+                if !data.is_empty() && data.len().is_multiple_of(CHUNK) {
                     // The last chunk was full: an empty closing message says
                     // how many there were.
                     let parts = json!({"index": count, "count": count, "ch": "", "type": "buffer", "id": id});
@@ -228,7 +235,8 @@ impl Node for FileIn {
             tracing::warn!(node = %self.id, "file in: No filename specified");
             return Outcome::Ready(Ok(()));
         }
-        msg.body.insert("filename".into(), Value::String(filename.clone()));
+        msg.body
+            .insert("filename".into(), Value::String(filename.clone()));
         Outcome::Pending(Box::pin(async move {
             let root = self.root.clone();
             let max = self.max_bytes;

@@ -92,15 +92,24 @@ impl Filename {
             "" => (name, "str"),
             k => (name, k),
         };
-        let value =
-            TypedValue::build(config, cx, "filename", Some(&Value::String(name.into())), kind)?;
+        let value = TypedValue::build(
+            config,
+            cx,
+            "filename",
+            Some(&Value::String(name.into())),
+            kind,
+        )?;
         let fixed = matches!(kind, "str" | "env") && !name.is_empty();
         Ok(Filename { value, fixed })
     }
 
     /// The filename for one message: `Err` is the node's error; a value
     /// that is not text is converted as JavaScript's `toString` does.
-    pub fn evaluate(&self, msg: &Map<String, Value>, contexts: &Contexts) -> Result<String, String> {
+    pub fn evaluate(
+        &self,
+        msg: &Map<String, Value>,
+        contexts: &Contexts,
+    ) -> Result<String, String> {
         match self.value.evaluate_lenient(msg, contexts)? {
             None | Some(Value::Null) => Ok(String::new()),
             Some(Value::String(s)) => Ok(s),
@@ -164,8 +173,14 @@ impl Encoding {
                     || (label.starts_with("windows-125") && label.len() == 12)
                     || ["iso-8859-5", "iso-8859-6", "iso-8859-7", "iso-8859-8"]
                         .contains(&label.as_str())
-                    || ["iso-8859-10", "iso-8859-13", "iso-8859-14", "iso-8859-15", "iso-8859-16"]
-                        .contains(&label.as_str());
+                    || [
+                        "iso-8859-10",
+                        "iso-8859-13",
+                        "iso-8859-14",
+                        "iso-8859-15",
+                        "iso-8859-16",
+                    ]
+                    .contains(&label.as_str());
                 if !known {
                     return None;
                 }
@@ -201,8 +216,14 @@ impl Encoding {
                 let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
                 String::from_utf8_lossy(b).into_owned()
             }
-            Encoding::Utf16Le => encoding_rs::UTF_16LE.decode_with_bom_removal(bytes).0.into(),
-            Encoding::Utf16Be => encoding_rs::UTF_16BE.decode_with_bom_removal(bytes).0.into(),
+            Encoding::Utf16Le => encoding_rs::UTF_16LE
+                .decode_with_bom_removal(bytes)
+                .0
+                .into(),
+            Encoding::Utf16Be => encoding_rs::UTF_16BE
+                .decode_with_bom_removal(bytes)
+                .0
+                .into(),
             Encoding::Ascii => bytes
                 .iter()
                 .map(|&b| if b < 0x80 { b as char } else { '\u{FFFD}' })
@@ -238,7 +259,8 @@ fn encode_other(enc: &'static encoding_rs::Encoding, text: &str) -> Vec<u8> {
             .max_buffer_length_from_utf8_without_replacement(rest.len())
             .unwrap_or(rest.len() * 4 + 16);
         out.reserve(room);
-        let (result, read) = encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
+        let (result, read) =
+            encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
         rest = &rest[read..];
         match result {
             EncoderResult::InputEmpty => return out,
@@ -301,7 +323,10 @@ mod tests {
         assert_eq!(e("binary").encode("é"), vec![0xE9]);
         assert_eq!(e("ascii").encode("é!"), b"?!".to_vec());
         assert_eq!(e("cp1252").encode("€"), vec![0x80]);
-        assert_eq!(e("Shift_JIS").decode(&e("Shift_JIS").encode("日本")), "日本");
+        assert_eq!(
+            e("Shift_JIS").decode(&e("Shift_JIS").encode("日本")),
+            "日本"
+        );
         assert_eq!(e("koi8-r").encode("日"), b"?".to_vec());
         assert_eq!(e("utf8").decode(b"\xEF\xBB\xBFx"), "x");
         assert!(Encoding::from_name("cp437").is_none());

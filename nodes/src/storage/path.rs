@@ -82,7 +82,11 @@ fn resolve(path: &Path) -> Result<PathBuf, String> {
                 return Ok(base);
             }
             // A link whose target is missing would be followed by a write.
-            Err(_) if head.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) => {
+            Err(_)
+                if head
+                    .symlink_metadata()
+                    .is_ok_and(|m| m.file_type().is_symlink()) =>
+            {
                 return Err(format!("{} is a link to a missing target", head.display()));
             }
             Err(_) => {}

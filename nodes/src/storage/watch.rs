@@ -145,7 +145,10 @@ impl Watch {
             } else if !Path::new(f).exists() {
                 Some(format!("Error: {f} does not exist."))
             } else {
-                watcher.watch(Path::new(f), mode).err().map(|e| format!("Error: {e}"))
+                watcher
+                    .watch(Path::new(f), mode)
+                    .err()
+                    .map(|e| format!("Error: {e}"))
             };
             if let Some(reason) = problem {
                 let mut body = Map::new();
@@ -250,7 +253,10 @@ mod tests {
         assert_eq!(m.body["type"], "directory");
         std::fs::remove_file(&f).unwrap();
         let m = change_message(&f, "t");
-        assert_eq!((m.body["event"].clone(), m.body["type"].clone()), (json!("remove"), json!("none")));
+        assert_eq!(
+            (m.body["event"].clone(), m.body["type"].clone()),
+            (json!("remove"), json!("none"))
+        );
         assert!(m.body.get("size").is_none());
     }
 }

@@ -89,7 +89,10 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
             "file in",
             check::<crate::storage::file_in::FileInSettings>("file in"),
         ),
-        ("watch", check::<crate::storage::watch::WatchSettings>("watch")),
+        (
+            "watch",
+            check::<crate::storage::watch::WatchSettings>("watch"),
+        ),
         (
             "function",
             check::<crate::function::function_node::FunctionSettings>("function"),
