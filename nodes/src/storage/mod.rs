@@ -75,9 +75,6 @@ pub fn node_io_error_value(e: &io::Error, syscall: &str, path: Option<&str>) -> 
 /// means `msg.filename` when the name is empty, else the name as text).
 pub struct Filename {
     value: TypedValue,
-    /// Whether the name is fixed by the node (`str` or `env`), which decides
-    /// the node's status and its label.
-    pub fixed: bool,
 }
 
 impl Filename {
@@ -99,8 +96,7 @@ impl Filename {
             Some(&Value::String(name.into())),
             kind,
         )?;
-        let fixed = matches!(kind, "str" | "env") && !name.is_empty();
-        Ok(Filename { value, fixed })
+        Ok(Filename { value })
     }
 
     /// The filename for one message: `Err` is the node's error; a value
