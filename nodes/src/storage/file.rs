@@ -44,14 +44,16 @@ crate::choices! {
     } else Append
 }
 
-/// Where a typed filename may come from.
+/// Where the editor lets a filename come from (flows may also name a
+/// `flow` or `global` context value, which the runtime reads as well).
 pub const FILENAME_TYPES: &[Choice] = &[
-    Choice::plain("str"),
+    Choice {
+        value: "str",
+        label: Some("path"),
+    },
     Choice::plain("msg"),
-    Choice::plain("flow"),
-    Choice::plain("global"),
-    Choice::plain("env"),
     Choice::plain("jsonata"),
+    Choice::plain("env"),
 ];
 
 /// The encodings flowgate offers (Node-RED's list, less the code pages
