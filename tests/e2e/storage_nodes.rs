@@ -245,6 +245,44 @@ fn watch_reports_changes_in_a_directory_as_node_red_does() {
     assert_eq!(events(&server), want);
 }
 
+/// A watched file is followed through its directory, as Node-RED's
+/// `node-watch` does: a sibling is not reported, a file renamed over it is
+/// (answers observed from Node-RED 5.0.7 by hand).
+#[test]
+fn watch_follows_one_file_and_its_replacement_as_node_red_does() {
+    let (_top, dir, _) = dirs();
+    let file = dir.join("f.txt");
+    std::fs::write(&file, "a\n").unwrap();
+    let server = common::Server::start_with(&watch_flow(&file, false), &[], &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let settle = || std::thread::sleep(Duration::from_millis(600));
+    std::fs::write(dir.join("sibling.txt"), "s\n").unwrap();
+    settle();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"bb\n").unwrap();
+    drop(f);
+    settle();
+    std::fs::write(dir.join("tmp.txt"), "new\n").unwrap();
+    std::fs::rename(dir.join("tmp.txt"), &file).unwrap();
+    settle();
+    std::fs::remove_file(&file).unwrap();
+    settle();
+    let at = |e: Value| {
+        let mut e = e;
+        e["topic"] = json!(file.to_str().unwrap());
+        e
+    };
+    let want = vec![
+        at(change(&dir, "f.txt", "update", "file", Some(5))),
+        at(change(&dir, "f.txt", "update", "file", Some(4))),
+        at(change(&dir, "f.txt", "remove", "none", None)),
+    ];
+    assert_eq!(events(&server), want);
+}
+
 #[test]
 fn a_recursive_watch_reports_files_in_sub_directories() {
     let (_top, dir, _) = dirs();

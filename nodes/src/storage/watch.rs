@@ -130,23 +130,56 @@ fn file_kind(t: std::fs::FileType) -> &'static str {
     }
 }
 
+/// What the watcher reports that the node passes on: changes to a watched
+/// file, or to anything in a watched directory.
+#[derive(Default)]
+struct Targets {
+    /// Watched files as the watcher names them (their directory joined
+    /// with their name).
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+impl Targets {
+    fn wants(&self, path: &Path) -> bool {
+        self.files.iter().any(|f| f == path) || self.dirs.iter().any(|d| path.starts_with(d))
+    }
+}
+
 impl Watch {
     /// Watch every path the node names; each that cannot be watched is an
     /// error catch nodes receive (with `msg.payload` empty, as Node-RED's).
-    fn watch(&self, watcher: &mut notify::RecommendedWatcher, handle: &NodeHandle) {
+    /// A file is watched through its directory, as `node-watch` does, so
+    /// that replacing it (a new file renamed over it) is seen too.
+    fn watch(&self, watcher: &mut notify::RecommendedWatcher, handle: &NodeHandle) -> Targets {
         let mode = if self.recursive {
             RecursiveMode::Recursive
         } else {
             RecursiveMode::NonRecursive
         };
+        let mut targets = Targets::default();
         for f in &self.files {
+            let path = Path::new(f);
             let problem = if let Err(e) = self.root.check(f) {
                 Some(e.to_string())
-            } else if !Path::new(f).exists() {
+            } else if !path.exists() {
                 Some(format!("Error: {f} does not exist."))
-            } else {
+            } else if path.is_dir() {
+                targets.dirs.push(path.to_path_buf());
                 watcher
-                    .watch(Path::new(f), mode)
+                    .watch(path, mode)
+                    .err()
+                    .map(|e| format!("Error: {e}"))
+            } else {
+                let parent = match path.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                };
+                targets
+                    .files
+                    .push(parent.join(path.file_name().unwrap_or_default()));
+                watcher
+                    .watch(parent, RecursiveMode::NonRecursive)
                     .err()
                     .map(|e| format!("Error: {e}"))
             };
@@ -156,6 +189,7 @@ impl Watch {
                 handle.error(NodeError::new(reason).with_msg(Message::from_body(body)));
             }
         }
+        targets
     }
 }
 
@@ -165,6 +199,7 @@ async fn relay(
     handle: NodeHandle,
     topic: String,
     root: FileRoot,
+    targets: Targets,
 ) {
     let mut pending: Vec<PathBuf> = Vec::new();
     while let Some(first) = events.recv().await {
@@ -185,7 +220,7 @@ async fn relay(
         let mut out = Outputs::default();
         for path in pending.drain(..) {
             // A link inside the root may point out of it: say nothing of it.
-            if root.check(&path.display().to_string()).is_ok() {
+            if targets.wants(&path) && root.check(&path.display().to_string()).is_ok() {
                 out.send(0, change_message(&path, &topic));
             }
         }
@@ -220,8 +255,14 @@ impl Node for Watch {
                 return;
             }
         };
-        self.watch(&mut watcher, &handle);
-        let task = tokio::spawn(relay(rx, handle, self.topic.clone(), self.root.clone()));
+        let targets = self.watch(&mut watcher, &handle);
+        let task = tokio::spawn(relay(
+            rx,
+            handle,
+            self.topic.clone(),
+            self.root.clone(),
+            targets,
+        ));
         *self.running.lock() = Some(Running {
             _watcher: watcher,
             task: task.abort_handle(),
