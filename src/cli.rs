@@ -49,6 +49,15 @@ struct FlowArgs {
     /// `exec` node is refused, naming the node and this flag).
     #[arg(long)]
     allow_exec: bool,
+    /// Confine the storage nodes (`file`, `file in`, `watch`) to this
+    /// directory: a path resolving outside it (after `..` and symlinks) is a
+    /// catchable error. Without it they reach any path flowgate may open.
+    #[arg(long, value_name = "DIR", env = "FLOWGATE_FILE_ROOT")]
+    file_root: Option<PathBuf>,
+    /// Largest file a `file in` node reads into one message (a single
+    /// string or buffer), in bytes; line and chunk output are not limited.
+    #[arg(long, default_value_t = flowgate_runtime::settings::DEFAULT_MAX_FILE_BYTES)]
+    max_file_bytes: u64,
 }
 
 #[derive(Args)]
@@ -217,6 +226,19 @@ fn app_options(admin: Option<admin::AdminOptions>) -> AppOptions {
     }
 }
 
+impl FlowArgs {
+    /// `--file-root` must name a directory: a typo would otherwise only
+    /// show as every storage node failing.
+    fn check_file_root(&self) -> Result<(), String> {
+        match &self.file_root {
+            Some(root) if !root.is_dir() => {
+                Err(format!("--file-root {}: not a directory", root.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 fn settings_for(flow: &FlowArgs, app: &AppOptions, registry: &Registry) -> Settings {
     Settings {
         flows_path: Some(flow.flows.clone()),
@@ -224,6 +246,8 @@ fn settings_for(flow: &FlowArgs, app: &AppOptions, registry: &Registry) -> Setti
         credential_key: credential_key_from_env(),
         reserved_paths: app.reserved_paths(registry),
         allow_exec: flow.allow_exec,
+        file_root: flow.file_root.clone(),
+        max_file_bytes: flow.max_file_bytes,
         ..Settings::default()
     }
 }
@@ -316,6 +340,10 @@ fn report(err: &StartError) {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
+    if let Err(e) = args.flow.check_file_root() {
+        eprintln!("flowgate: {e}");
+        return ExitCode::from(2);
+    }
     let app = app_options(args.admin.options(None));
     let registry = flowgate_nodes::registry();
     let settings = Settings {
@@ -363,6 +391,10 @@ fn check(args: CheckArgs) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
+    if let Err(e) = args.flow.check_file_root() {
+        eprintln!("flowgate: {e}");
+        return ExitCode::from(2);
+    }
     let admin = match admin_for_run(&args) {
         Ok(a) => a,
         Err(e) => {

@@ -10,6 +10,7 @@ pub mod network;
 pub mod parsers;
 pub mod security;
 pub mod sequence;
+pub mod storage;
 pub mod support;
 
 #[cfg(test)]
@@ -49,6 +50,9 @@ pub fn registry() -> Registry {
     r.register(sequence::join::node_type());
     r.register(sequence::sort::node_type());
     r.register(sequence::batch::node_type());
+    r.register(storage::file::node_type());
+    r.register(storage::file_in::node_type());
+    r.register(storage::watch::node_type());
     for t in security::jwt::node_types() {
         r.register(t);
     }

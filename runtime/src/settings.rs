@@ -10,6 +10,10 @@ use crate::credentials::CredentialKey;
 /// endless synchronous one.
 pub const DEFAULT_MAX_HOPS: u64 = 20_000;
 
+/// Default of [`Settings::max_file_bytes`]: 100 MiB, far above what a
+/// flow reads into one message in practice.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
+
 /// Settings shared by the server and the node types.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -54,6 +58,15 @@ pub struct Settings {
     /// `nodeMessageBufferMaxLength`, unlimited there by default). A group
     /// that never completes would otherwise grow until memory runs out.
     pub max_pending_messages: usize,
+    /// The directory every path the storage nodes (`file`, `file in`,
+    /// `watch`) use must resolve inside, after `..` and symlinks
+    /// (`--file-root`); `None` is Node-RED's behaviour, any path the
+    /// process may open.
+    pub file_root: Option<PathBuf>,
+    /// Largest file a `file in` node reads into one message (as one string,
+    /// or one buffer), so a flow cannot read a file larger than memory;
+    /// line and chunk output are streamed and not limited (`--max-file-bytes`).
+    pub max_file_bytes: u64,
 }
 
 impl Default for Settings {
@@ -72,6 +85,8 @@ impl Default for Settings {
             validate_only: false,
             allow_exec: false,
             max_pending_messages: 100_000,
+            file_root: None,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         }
     }
 }

@@ -32,4 +32,5 @@ mod query_decoding;
 mod secrets;
 mod sequence_nodes;
 mod smoke;
+mod storage_nodes;
 mod subflows;

@@ -85,6 +85,15 @@ fn replay(set: &str) {
             .collect(),
         Err(_) => Vec::new(),
     };
+    // "@tempdir": a fresh directory, removed when the set is done.
+    let tempdir = tempfile::tempdir().unwrap();
+    let env: Vec<(String, String)> = env
+        .into_iter()
+        .map(|(k, v)| match v.as_str() {
+            "@tempdir" => (k, tempdir.path().display().to_string()),
+            _ => (k, v),
+        })
+        .collect();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     // flowgate's own flags the set needs (Node-RED has no equivalent).
     let args: Vec<String> = match std::fs::read_to_string(dir.join("args.json")) {
@@ -233,4 +242,13 @@ fn csv_answers_like_node_red() {
 #[test]
 fn yaml_answers_like_node_red() {
     replay("yaml");
+}
+
+/// `file` (append, overwrite, delete, create directories, newlines,
+/// encodings, filenames from msg and flow context, errors) and `file in`
+/// (string, buffer, lines, stream chunks, all properties, legacy error
+/// messages), in a temporary directory.
+#[test]
+fn storage_nodes_answer_like_node_red() {
+    replay("storage");
 }

@@ -86,6 +86,15 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
             "batch",
             check::<crate::sequence::batch::BatchSettings>("batch"),
         ),
+        ("file", check::<crate::storage::file::FileSettings>("file")),
+        (
+            "file in",
+            check::<crate::storage::file_in::FileInSettings>("file in"),
+        ),
+        (
+            "watch",
+            check::<crate::storage::watch::WatchSettings>("watch"),
+        ),
         (
             "function",
             check::<crate::function::function_node::FunctionSettings>("function"),
