@@ -201,3 +201,10 @@ fn sequence_nodes_answer_like_node_red() {
 fn jsonata_answers_like_node_red() {
     replay("jsonata");
 }
+
+/// The xml node both ways: xml2js's object shape and its options, the
+/// builder's output, sax's error messages.
+#[test]
+fn xml_answers_like_node_red() {
+    replay("xml");
+}

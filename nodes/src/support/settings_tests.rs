@@ -74,6 +74,7 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
             check::<crate::function::trigger::TriggerSettings>("trigger"),
         ),
         ("exec", check::<crate::function::exec::ExecSettings>("exec")),
+        ("xml", check::<crate::parsers::xml::XmlSettings>("xml")),
         (
             "split",
             check::<crate::sequence::split::SplitSettings>("split"),
