@@ -208,3 +208,10 @@ fn jsonata_answers_like_node_red() {
 fn xml_answers_like_node_red() {
     replay("xml");
 }
+
+/// The html node: each output kind, one array or one message per element
+/// with `msg.parts`, cheerio's serialisation of inner HTML and text.
+#[test]
+fn html_answers_like_node_red() {
+    replay("html");
+}

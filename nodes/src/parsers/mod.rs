@@ -1,4 +1,5 @@
 //! Node-RED's "parser" palette: converting between text formats and values.
 
+pub mod html;
 pub mod json;
 pub mod xml;

@@ -75,6 +75,7 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
         ),
         ("exec", check::<crate::function::exec::ExecSettings>("exec")),
         ("xml", check::<crate::parsers::xml::XmlSettings>("xml")),
+        ("html", check::<crate::parsers::html::HtmlSettings>("html")),
         (
             "split",
             check::<crate::sequence::split::SplitSettings>("split"),
