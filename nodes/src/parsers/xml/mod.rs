@@ -113,11 +113,21 @@ impl Node for Xml {
             _ => None,
         };
         let converted = match &value {
-            Value::String(text) => parse::parse(
-                text,
-                &ParseOptions::from_msg(options.as_ref(), &self.attr, &self.chr),
-            ),
+            Value::String(text) => {
+                let opts = ParseOptions::from_msg(options.as_ref(), &self.attr, &self.chr);
+                // Node-RED hands msg.options to xml2js after writing its own
+                // choices into it, so they show on the message that leaves.
+                if let Some(Value::Object(o)) = msg.body.get_mut("options") {
+                    o.insert("async".into(), Value::Bool(true));
+                    o.insert("attrkey".into(), Value::String(opts.attrkey.clone()));
+                    o.insert("charkey".into(), Value::String(opts.charkey.clone()));
+                }
+                parse::parse(text, &opts)
+            }
             Value::Object(_) | Value::Array(_) | Value::Null => {
+                if let Some(Value::Object(o)) = msg.body.get_mut("options") {
+                    o.insert("async".into(), Value::Bool(false));
+                }
                 build::build(&value, &BuildOptions::from_msg(options.as_ref())).map(Value::String)
             }
             _ => {
