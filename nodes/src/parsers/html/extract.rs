@@ -64,9 +64,10 @@ pub fn extract(
 }
 
 /// Refuses documents whose tags could nest past [`MAX_DEPTH`], counted
-/// before html5ever sees them: start tags minus end tags, ignoring void
-/// elements and self-closed tags. Elements whose end tag HTML lets one
-/// omit (`p`, `li`, ...) only make this count high, never low.
+/// before html5ever sees them in one pass: start tags minus end tags,
+/// ignoring void elements, and self-closed tags inside `svg` or `math`
+/// (HTML itself ignores `/>`). Elements whose end tag HTML lets one omit
+/// (`p`, `li`, ...) close when a sibling opens, so they are not counted.
 fn check_depth(document: &str) -> Result<(), HtmlError> {
     const VOID: &[&str] = &[
         "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -77,7 +78,7 @@ fn check_depth(document: &str) -> Result<(), HtmlError> {
         "rb", "rt", "rp", "rtc", "colgroup", "caption", "html", "head", "body",
     ];
     let bytes = document.as_bytes();
-    let mut depth: usize = 0;
+    let (mut depth, mut foreign) = (0usize, 0usize);
     let mut i = 0;
     while let Some(lt) = bytes[i..].iter().position(|&b| b == b'<') {
         i += lt + 1;
@@ -94,17 +95,30 @@ fn check_depth(document: &str) -> Result<(), HtmlError> {
         if VOID.contains(&name.as_str()) || OPTIONAL_END.contains(&name.as_str()) {
             continue;
         }
-        let self_closed = bytes[start + len..]
-            .iter()
-            .position(|&b| b == b'>')
-            .is_some_and(|gt| gt > 0 && bytes[start + len + gt - 1] == b'/');
+        let is_foreign_root = name == "svg" || name == "math";
         if closing {
             depth = depth.saturating_sub(1);
-        } else if !self_closed {
-            depth += 1;
-            if depth > MAX_DEPTH {
-                return Err(HtmlError::TooDeep(MAX_DEPTH));
+            if is_foreign_root {
+                foreign = foreign.saturating_sub(1);
             }
+            continue;
+        }
+        // The tag's end: the next `>`, looking no further than the next
+        // `<` so the whole pass stays linear.
+        let after = start + len;
+        let self_closed = bytes[after..]
+            .iter()
+            .position(|&b| b == b'>' || b == b'<')
+            .is_some_and(|e| bytes[after + e] == b'>' && e > 0 && bytes[after + e - 1] == b'/');
+        if self_closed && (foreign > 0 || is_foreign_root) {
+            continue;
+        }
+        if is_foreign_root {
+            foreign += 1;
+        }
+        depth += 1;
+        if depth > MAX_DEPTH {
+            return Err(HtmlError::TooDeep(MAX_DEPTH));
         }
     }
     Ok(())

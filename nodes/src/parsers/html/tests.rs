@@ -63,3 +63,16 @@ fn an_invalid_selector_is_an_error() {
         Err(HtmlError::Selector { .. })
     ));
 }
+
+#[test]
+fn self_closed_html_tags_still_nest_but_svg_ones_do_not() {
+    let doc = "<div/>".repeat(100_000);
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        extract(&doc, "div", Ret::Text, "_"),
+        Err(HtmlError::TooDeep(MAX_DEPTH))
+    ));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let svg = format!("<svg>{}</svg>", "<path d='M0 0'/>".repeat(2000));
+    assert_eq!(one(&svg, "path", Ret::Attr).len(), 2000);
+}
