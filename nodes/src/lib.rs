@@ -36,6 +36,8 @@ pub fn registry() -> Registry {
     r.register(parsers::json::node_type());
     r.register(parsers::csv::node_type());
     r.register(parsers::yaml::node_type());
+    r.register(parsers::xml::node_type());
+    r.register(parsers::html::node_type());
     r.register(function::template::node_type());
     r.register(network::http_request::node_type());
     r.register(function::delay::node_type());

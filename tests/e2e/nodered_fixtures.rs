@@ -252,3 +252,54 @@ fn yaml_answers_like_node_red() {
 fn storage_nodes_answer_like_node_red() {
     replay("storage");
 }
+
+/// The xml node both ways: xml2js's object shape and its options, the
+/// builder's output, sax's error messages.
+#[test]
+fn xml_answers_like_node_red() {
+    replay("xml");
+}
+
+/// The html node: each output kind, one array or one message per element
+/// with `msg.parts`, cheerio's serialisation of inner HTML and text.
+#[test]
+fn html_answers_like_node_red() {
+    replay("html");
+}
+
+/// A request body nested 100,000 elements deep reaches the xml and html
+/// nodes as a catchable error naming the bound; the runtime keeps answering.
+#[test]
+fn documents_nested_100000_deep_are_refused_not_crashing() {
+    let flow = serde_json::json!([
+        {"id": "t", "type": "tab", "label": "deep"},
+        {"id": "in-x", "type": "http in", "z": "t", "url": "/xml", "method": "post", "wires": [["x"]]},
+        {"id": "x", "type": "xml", "z": "t", "property": "payload", "attr": "", "chr": "", "wires": [["res"]]},
+        {"id": "in-h", "type": "http in", "z": "t", "url": "/html", "method": "post", "wires": [["h"]]},
+        {"id": "h", "type": "html", "z": "t", "property": "payload", "outproperty": "payload", "tag": "div", "ret": "text", "as": "single", "chr": "_", "wires": [["res"]]},
+        {"id": "c", "type": "catch", "z": "t", "scope": null, "uncaught": false, "wires": [["e"]]},
+        {"id": "e", "type": "change", "z": "t", "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}], "wires": [["res"]]},
+        {"id": "res", "type": "http response", "z": "t", "statusCode": "", "headers": {}, "wires": []}
+    ]);
+    let server = common::Server::start(&flow.to_string());
+    let client = common::client();
+    let post = |path: &str, body: String| {
+        let res = client
+            .post(server.url(path))
+            .header("content-type", "text/plain")
+            .body(body)
+            .send()
+            .unwrap();
+        res.text().unwrap()
+    };
+    let n = 100_000;
+    let xml = format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+    assert_eq!(
+        post("/xml", xml),
+        "Error: XML nested deeper than 128 elements"
+    );
+    let html = format!("{}x{}", "<div>".repeat(n), "</div>".repeat(n));
+    assert_eq!(post("/html", html), "HTML nested deeper than 512 elements");
+    assert_eq!(post("/xml", "<a>ok</a>".into()), r#"{"a":"ok"}"#);
+    assert_eq!(post("/html", "<div>ok</div>".into()), r#"["ok"]"#);
+}

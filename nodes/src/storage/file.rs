@@ -30,6 +30,7 @@ The message is sent on once the file has been written or deleted; failures are e
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("file", build)
+        .help(HELP)
         .category("storage")
         .color("BurlyWood")
         .editor(settings::editor_json::<FileSettings>())

@@ -31,6 +31,7 @@ A file that cannot be read is an error a catch node receives (and, in the legacy
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("file in", build)
+        .help(HELP)
         .category("storage")
         .color("BurlyWood")
         .editor(settings::editor_json::<FileInSettings>())

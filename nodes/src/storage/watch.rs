@@ -30,6 +30,7 @@ Sub-directories are watched too when \"Watch sub-directories recursively\" is se
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("watch", build)
+        .help(HELP)
         .category("storage")
         .ports(0, 1)
         .color("BurlyWood")

@@ -167,7 +167,7 @@ mod tests {
         let registry = crate::registry();
         for name in [
             "catch", "status", "complete", "range", "rbe", "trigger", "exec", "split", "join",
-            "sort", "batch",
+            "sort", "batch", "csv", "yaml", "xml", "html", "file", "file in", "watch",
         ] {
             let t = registry.get(name).expect("registered");
             assert!(!t.help.is_empty(), "{name} has no help");

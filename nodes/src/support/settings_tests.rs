@@ -76,6 +76,8 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
         ("exec", check::<crate::function::exec::ExecSettings>("exec")),
         ("csv", check::<crate::parsers::csv::CsvSettings>("csv")),
         ("yaml", check::<crate::parsers::yaml::YamlSettings>("yaml")),
+        ("xml", check::<crate::parsers::xml::XmlSettings>("xml")),
+        ("html", check::<crate::parsers::html::HtmlSettings>("html")),
         (
             "split",
             check::<crate::sequence::split::SplitSettings>("split"),

@@ -34,6 +34,7 @@ Column names are always comma separated, whatever separator the data uses.";
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("csv", build)
+        .help(HELP)
         .category("parser")
         .color("#DEBD5C")
         .editor(settings::editor_json::<CsvSettings>())

@@ -29,6 +29,7 @@ The property defaults to msg.payload.";
 
 pub fn node_type() -> NodeType {
     NodeType::runnable("yaml", build)
+        .help(HELP)
         .category("parser")
         .color("#DEBD5C")
         .editor(settings::editor_json::<YamlSettings>())
