@@ -19,6 +19,15 @@ const ICONS = {
   json: '<path d="M5 3c-1.5 0-1.5 1-1.5 2.5S3 7.5 2 8c1 .5 1.5 1 1.5 2.5S3.5 13 5 13M11 3c1.5 0 1.5 1 1.5 2.5S13 7.5 14 8c-1 .5-1.5 1-1.5 2.5S12.5 13 11 13"/><circle class="solid" cx="8" cy="8" r="1"/>',
   cog: '<circle cx="8" cy="8" r="2.2"/><path d="M8 1.5v2M8 12.5v2M1.5 8h2M12.5 8h2M3.4 3.4l1.4 1.4M11.2 11.2l1.4 1.4M3.4 12.6l1.4-1.4M11.2 4.8l1.4-1.4"/>',
   junction: "",
+  split: '<path d="M2 8h5M7 8l6-4.5M7 8l6 4.5M7 8h6"/>',
+  join: '<path d="M14 8H9M9 8L3 3.5M9 8l-6 4.5M9 8H3"/>',
+  sort: '<path d="M2.5 4h8M2.5 8h5.5M2.5 12h3M12.5 3v10M10.5 11l2 2 2-2"/>',
+  batch: '<path d="M2 4.5h5v7H2zM9 4.5h5v7H9z"/>',
+  range: '<path d="M2.5 12.5l11-9M2.5 9.5v3h3M13.5 6.5v-3h-3"/>',
+  filter: '<path d="M2 3h12l-4.5 5.5V13l-3 1V8.5z"/>',
+  terminal: '<path d="M3 4.5l3 3.5-3 3.5M8 12h5"/>',
+  file: '<path d="M4 2h5l3 3v9H4zM9 2v3h3"/>',
+  eye: '<path d="M1.5 8s2.5-4.5 6.5-4.5S14.5 8 14.5 8 12 12.5 8 12.5 1.5 8 1.5 8z"/><circle cx="8" cy="8" r="2"/>',
 };
 
 const BY_TYPE = {
@@ -46,6 +55,20 @@ const BY_TYPE = {
   comment: "comment",
   json: "json",
   junction: "junction",
+  split: "split",
+  join: "join",
+  sort: "sort",
+  batch: "batch",
+  range: "range",
+  rbe: "filter",
+  exec: "terminal",
+  csv: "json",
+  xml: "json",
+  yaml: "json",
+  html: "json",
+  file: "file",
+  "file in": "file",
+  watch: "eye",
 };
 
 const BY_CATEGORY = {
@@ -55,6 +78,7 @@ const BY_CATEGORY = {
   common: "cog",
   parser: "json",
   sequence: "switch",
+  storage: "file",
 };
 
 /** SVG markup (inner elements) of a node's icon. */

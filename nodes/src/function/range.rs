@@ -28,10 +28,10 @@ pub fn node_type() -> NodeType {
 crate::choices! {
     /// What happens to values outside the input range.
     pub enum Action ("action") {
-        Scale = "scale" ("Scale"),
+        Scale = "scale" ("Scale the message property"),
         Clamp = "clamp" ("Scale and limit to the target range"),
         Roll = "roll" ("Scale and wrap within the target range"),
-        Drop = "drop" ("Scale, but drop if outside input range"),
+        Drop = "drop" ("Scale, but drop msg if outside input range"),
     } else Scale
 }
 
@@ -52,12 +52,20 @@ pub struct RangeSettings {
 
 impl NodeSettings for RangeSettings {
     const FIELDS: &'static [Field] = &[
-        Field::text("property", "payload"),
-        Field::select("action", Action::CHOICES, "scale"),
-        Field::new("minin", Kind::Number, Initial::Str("")).required(),
-        Field::new("maxin", Kind::Number, Initial::Str("")).required(),
-        Field::new("minout", Kind::Number, Initial::Str("")).required(),
-        Field::new("maxout", Kind::Number, Initial::Str("")).required(),
+        Field::text("property", "payload").label("Property"),
+        Field::select("action", Action::CHOICES, "scale").label("Action"),
+        Field::new("minin", Kind::Number, Initial::Str(""))
+            .required()
+            .label("Map the input range: from"),
+        Field::new("maxin", Kind::Number, Initial::Str(""))
+            .required()
+            .label("input to"),
+        Field::new("minout", Kind::Number, Initial::Str(""))
+            .required()
+            .label("to the target range: from"),
+        Field::new("maxout", Kind::Number, Initial::Str(""))
+            .required()
+            .label("target to"),
         Field::checkbox("round", false).label("Round result to the nearest integer?"),
         Field::name(),
     ];

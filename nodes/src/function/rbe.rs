@@ -45,8 +45,8 @@ crate::choices! {
 crate::choices! {
     /// What a band is measured from.
     pub enum InOut ("compare to") {
-        LastOutput = "out" ("last valid output value"),
-        LastInput = "in" ("last input value"),
+        LastOutput = "out" ("compared to last valid output value"),
+        LastInput = "in" ("compared to last input value"),
     } else LastOutput
 }
 
@@ -72,12 +72,14 @@ pub struct RbeSettings {
 impl NodeSettings for RbeSettings {
     const FIELDS: &'static [Field] = &[
         Field::select("func", Func::CHOICES, "rbe").label("Mode"),
-        Field::text("gap", ""),
-        Field::text("start", ""),
-        Field::select("inout", InOut::CHOICES, "out"),
-        Field::checkbox("septopics", true).label("Apply mode separately for each"),
-        Field::text("property", "payload").required(),
-        Field::text("topi", "topic").required(),
+        Field::text("gap", "").label("value change (e.g. 10 or 5%)"),
+        Field::text("start", "").label("Start value"),
+        Field::select("inout", InOut::CHOICES, "out").label("compared to"),
+        Field::checkbox("septopics", true).label("Apply mode separately for each msg.topic"),
+        Field::text("property", "payload")
+            .required()
+            .label("Property"),
+        Field::text("topi", "topic").required().label("topic"),
         Field::name(),
     ];
 }

@@ -40,10 +40,10 @@ pub fn node_type() -> NodeType {
 
 crate::choices! {
     pub enum Units ("units") {
-        Milliseconds = "ms",
-        Seconds = "s",
-        Minutes = "min",
-        Hours = "hr",
+        Milliseconds = "ms" ("Milliseconds"),
+        Seconds = "s" ("Seconds"),
+        Minutes = "min" ("Minutes"),
+        Hours = "hr" ("Hours"),
     } else Milliseconds
 }
 
@@ -134,8 +134,10 @@ impl NodeSettings for TriggerSettings {
     const FIELDS: &'static [Field] = &[
         Field::new("op1", Kind::Typed, Initial::Str("1")).label("Send"),
         Field::new("op1type", Kind::Select(OP1_TYPES), Initial::Str("val")).label("Send type"),
-        Field::new("duration", Kind::Number, Initial::Str("250")).required(),
-        Field::select("units", Units::CHOICES, "ms"),
+        Field::new("duration", Kind::Number, Initial::Str("250"))
+            .required()
+            .label("then wait for (0: wait to be reset, negative: resend it every)"),
+        Field::select("units", Units::CHOICES, "ms").label("duration units"),
         Field::new("extend", Kind::Checkbox, Initial::Str("false"))
             .label("extend delay if new message arrives"),
         Field::new("overrideDelay", Kind::Checkbox, Initial::Str("false"))
