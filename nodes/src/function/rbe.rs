@@ -82,6 +82,7 @@ impl NodeSettings for RbeSettings {
         Field::text("topi", "topic").required().label("topic"),
         Field::name(),
     ];
+    const PALETTE_LABEL: Option<&'static str> = Some("filter");
 }
 
 struct Rbe {

@@ -49,7 +49,11 @@ fn node_section(out: &mut String, t: &NodeType) {
             plural(t.outputs)
         ),
     };
-    let _ = writeln!(out, "#### `{}`\n\n{ports}.\n", t.name);
+    let shown = match editor["paletteLabel"].as_str() {
+        Some(label) => format!(" (\"{label}\" in the palette)"),
+        None => String::new(),
+    };
+    let _ = writeln!(out, "#### `{}`{shown}\n\n{ports}.\n", t.name);
     if !t.help.is_empty() {
         let _ = writeln!(out, "{}\n", t.help.replace('\n', " "));
     }

@@ -303,6 +303,9 @@ pub trait NodeSettings: DeserializeOwned + Serialize + 'static {
     const FIELDS: &'static [Field];
     /// The editor's label rule for nodes on the canvas (`"[{method}] {url}"`).
     const LABEL: Option<&'static str> = None;
+    /// The name the palette shows when it is not the type's (`rbe` is
+    /// "filter" in Node-RED's palette).
+    const PALETTE_LABEL: Option<&'static str> = None;
 
     /// Read a node's settings; every field that cannot be read is a problem.
     fn read(config: &NodeConfig) -> Result<Self, Vec<Problem>> {
@@ -348,6 +351,9 @@ pub fn editor<S: NodeSettings>() -> Value {
     e.insert("fields".into(), Value::Array(fields));
     if let Some(label) = S::LABEL {
         e.insert("label".into(), json!(label));
+    }
+    if let Some(label) = S::PALETTE_LABEL {
+        e.insert("paletteLabel".into(), json!(label));
     }
     Value::Object(e)
 }

@@ -277,3 +277,13 @@ fn node_red_spellings_read() {
     assert_eq!(s.status_code.map(|c| c.as_u16()), Some(201));
     assert!(s.headers.is_empty());
 }
+
+#[test]
+fn rbe_is_filter_in_the_palette_as_in_node_red() {
+    let editor: Value =
+        serde_json::from_str(editor_json::<crate::function::rbe::RbeSettings>()).unwrap();
+    assert_eq!(editor["paletteLabel"], json!("filter"));
+    let editor: Value =
+        serde_json::from_str(editor_json::<crate::function::range::RangeSettings>()).unwrap();
+    assert!(editor.get("paletteLabel").is_none(), "{editor}");
+}
