@@ -211,23 +211,27 @@ impl Node for TemplateNode {
             Ok(t) => t,
             Err(e) => return fail(msg, e),
         };
+        // `None`: js-yaml's `undefined` for a document with no content.
         let value = match self.output {
-            Output::Str => Value::String(text),
+            Output::Str => Some(Value::String(text)),
             Output::Json => match crate::parsers::json::parse(&text) {
-                Ok(v) => v,
+                Ok(v) => Some(v),
                 Err(e) => return fail(msg, e),
             },
-            Output::Yaml => match serde_norway::from_str::<Value>(&text) {
+            Output::Yaml => match crate::parsers::yaml::load(&text) {
                 Ok(v) => v,
-                Err(e) => return fail(msg, e.to_string()),
+                Err(e) => return fail(msg, e),
             },
         };
         match &self.field {
             Field::Msg(p) => {
-                let _ = p.set(&mut msg.body, value);
+                let _ = match value {
+                    Some(v) => p.set(&mut msg.body, v),
+                    None => p.delete(&mut msg.body),
+                };
             }
             Field::Context(kind, p) => {
-                let _ = p.set(self.contexts.store(*kind), &msg.body, Some(value));
+                let _ = p.set(self.contexts.store(*kind), &msg.body, value);
             }
         }
         out.send(0, msg);
