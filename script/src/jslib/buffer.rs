@@ -283,6 +283,17 @@ fn size_arg(v: &Dynamic) -> JsResult<usize> {
 }
 
 /// `Buffer.alloc(size, fill)`: zeros, or `fill` (a byte or a string) repeated.
+/// `new Buffer(...)`, deprecated in Node.js but still run by Node-RED: a
+/// number allocates that many zero bytes (`Buffer.alloc`), anything else is
+/// `Buffer.from`.
+pub fn construct(cx: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+    if ops::as_f64(&arg(&args, 0)).is_some() {
+        alloc(cx, args.into_iter().take(1).collect())
+    } else {
+        from(cx, args)
+    }
+}
+
 pub fn alloc(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     let size = size_arg(&arg(&args, 0))?;
     let fill = arg(&args, 1);

@@ -665,6 +665,7 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
     ("new RegExp", "RegExp", new_regexp),
     ("Buffer.from", "Buffer_from", super::buffer::from),
     ("Buffer.alloc", "Buffer_alloc", super::buffer::alloc),
+    ("new Buffer", "new_Buffer", super::buffer::construct),
     (
         "Buffer.isBuffer",
         "Buffer_isBuffer",
