@@ -355,6 +355,10 @@ impl<'s> Translator<'s> {
                 }
             }
         }
+        if matches!(&n.callee, Expression::Identifier(id) if id.name == "Function" && self.resolve("Function").is_none())
+        {
+            return Err(self.refused(n.span, "`new Function`"));
+        }
         Err(self.unsupported(n.span, format!("`new {}`", self.text(n.callee.span()))))
     }
 }

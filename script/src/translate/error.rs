@@ -19,6 +19,10 @@ pub enum ErrorKind {
     Syntax(String),
     /// Valid JavaScript outside the subset flowgate translates.
     Unsupported(String),
+    /// Code built from text at run time (`eval`, `new Function`): refused
+    /// on purpose, since a function node runs only what was checked when
+    /// it was deployed.
+    Refused(String),
 }
 
 impl TranslateError {
@@ -45,6 +49,11 @@ impl fmt::Display for TranslateError {
             ErrorKind::Syntax(m) => write!(
                 f,
                 "JavaScript syntax error at line {}:{}: {m}",
+                self.line, self.column
+            ),
+            ErrorKind::Refused(c) => write!(
+                f,
+                "refused JavaScript at line {}:{}: {c} runs code made from text at run time, which flowgate's sandbox refuses on purpose (a function node runs only code checked when it is deployed); write the logic in the body itself, or use a JSONata expression in a change or switch node",
                 self.line, self.column
             ),
             ErrorKind::Unsupported(c) => write!(

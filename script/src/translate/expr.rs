@@ -203,7 +203,7 @@ impl<'s> Translator<'s> {
             _ if NAMESPACES.contains(&name) => {
                 return Err(self.unsupported(span, format!("`{name}` used as a value")));
             }
-            _ => return Err(self.unsupported(span, format!("undeclared variable `{name}`"))),
+            _ => return Err(self.undeclared(span, name)),
         })
     }
 
@@ -557,7 +557,7 @@ impl<'s> Translator<'s> {
                 let name = id.name.as_str();
                 let v = mangle(name);
                 if self.resolve(name).is_none() {
-                    return Err(self.unsupported(id.span, format!("undeclared variable `{name}`")));
+                    return Err(self.undeclared(id.span, name));
                 }
                 if helper.is_empty() {
                     let set = self.assign_name(name, right, true)?;
@@ -611,11 +611,7 @@ impl<'s> Translator<'s> {
             SimpleAssignmentTarget::AssignmentTargetIdentifier(id) => {
                 let name = id.name.as_str();
                 match self.resolve(name) {
-                    None => {
-                        return Err(
-                            self.unsupported(id.span, format!("undeclared variable `{name}`"))
-                        )
-                    }
+                    None => return Err(self.undeclared(id.span, name)),
                     Some(Binding::Const) => {
                         return Ok(
                             "__throw(\"TypeError\", \"Assignment to constant variable.\")".into(),

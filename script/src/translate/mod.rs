@@ -312,6 +312,20 @@ impl<'s> Translator<'s> {
     }
 
     /// An error at `span`.
+    /// The error for a name nothing declares: `eval` and `Function` are
+    /// refused with the reason, anything else is outside the subset.
+    pub fn undeclared(&self, span: Span, name: &str) -> TranslateError {
+        if matches!(name, "eval" | "Function") {
+            return self.refused(span, &format!("`{name}`"));
+        }
+        self.unsupported(span, format!("undeclared variable `{name}`"))
+    }
+
+    /// The error for code built from text at run time (see [`ErrorKind::Refused`]).
+    pub fn refused(&self, span: Span, construct: &str) -> TranslateError {
+        TranslateError::at(self.src, span.start, ErrorKind::Refused(construct.into()))
+    }
+
     pub fn unsupported(&self, span: Span, construct: impl Into<String>) -> TranslateError {
         TranslateError::at(
             self.src,
