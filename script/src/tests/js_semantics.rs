@@ -99,13 +99,17 @@ fn constructs_outside_the_subset_are_load_errors_with_location() {
     // alternative, not as a gap in the subset.
     for (body, want) in [
         ("return eval('1 + 1');", "line 1:8: `eval`"),
-        ("var f = new Function('a', 'return a');", "line 1:9: `new Function`"),
+        (
+            "var f = new Function('a', 'return a');",
+            "line 1:9: `new Function`",
+        ),
         ("var f = Function('return 1');", "line 1:9: `Function`"),
     ] {
         let e = load_error(body);
         assert!(
-            e.starts_with(&format!("refused JavaScript at {want} runs code made from text"))
-                && e.contains("write the logic in the body itself"),
+            e.starts_with(&format!(
+                "refused JavaScript at {want} runs code made from text"
+            )) && e.contains("write the logic in the body itself"),
             "{body:?}: {e}"
         );
     }
