@@ -96,13 +96,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         max_out = max_out.floor();
         min_out = min_out.ceil();
     }
-    let property = if s.property.is_empty() {
-        "payload"
-    } else {
-        &s.property
-    };
-    let property = PropPath::parse_msg(property)
-        .map_err(|e| config.problem(Some("property"), e.to_string()))?;
+    let property = settings::msg_property(config, "property", &s.property, "payload")?;
     Ok(Built::new(
         Range {
             id: config.id.clone(),

@@ -99,16 +99,6 @@ struct Rbe {
     previous: Mutex<HashMap<String, Value>>,
 }
 
-fn path(
-    config: &NodeConfig,
-    field: &'static str,
-    text: &str,
-    default: &str,
-) -> Result<PropPath, Problem> {
-    let text = if text.is_empty() { default } else { text };
-    PropPath::parse_msg(text).map_err(|e| config.problem(Some(field), e.to_string()))
-}
-
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let s: RbeSettings = settings::load(config, cx)?;
     let gap = if s.gap.is_empty() {
@@ -128,8 +118,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             start: (!s.start.is_empty()).then(|| js::to_number(Some(&Value::String(s.start)))),
             inout: s.inout,
             per_topic: s.septopics != Value::Bool(false),
-            property: path(config, "property", &s.property, "payload")?,
-            topic: path(config, "topi", &s.topi, "topic")?,
+            property: settings::msg_property(config, "property", &s.property, "payload")?,
+            topic: settings::msg_property(config, "topi", &s.topi, "topic")?,
             previous: Mutex::new(HashMap::new()),
         },
         1,

@@ -325,11 +325,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             Units::Hours => 3_600_000.0,
         };
     let extend = !looping && (s.extend == Value::Bool(true) || s.extend == json!("true"));
-    let topic = if s.topic.is_empty() {
-        "topic"
-    } else {
-        &s.topic
-    };
+    let topic = settings::msg_property(config, "topic", &s.topic, "topic")?;
     let second = s.outputs == Some(2.0);
     let cfg = Config {
         id: config.id.clone(),
@@ -342,8 +338,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         override_delay: js::truthy(Some(&s.override_delay)),
         reset: s.reset,
         by_topic: s.bytopic == ByTopic::Topic,
-        topic: PropPath::parse_msg(topic)
-            .map_err(|e| config.problem(Some("topic"), e.to_string()))?,
+        topic,
         second,
         contexts: Contexts::from_cx(cx),
     };

@@ -435,6 +435,20 @@ pub fn load<S: NodeSettings>(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Resul
     S::read(config).map_err(|problems| report(cx, problems))
 }
 
+/// A message property field (`property`, `topic`…): `default` when left
+/// empty, as Node-RED's `n.property || "payload"` reads it, and a problem
+/// naming the field when it does not parse.
+pub fn msg_property(
+    config: &NodeConfig,
+    field: &str,
+    text: &str,
+    default: &str,
+) -> Result<crate::support::msgpath::PropPath, Problem> {
+    let text = if text.is_empty() { default } else { text };
+    crate::support::msgpath::PropPath::parse_msg(text)
+        .map_err(|e| config.problem(Some(field), e.to_string()))
+}
+
 /// Report all of `problems` but the last to `cx`; the last is returned for
 /// the `build` function to fail with.
 pub fn report(cx: &mut BuildCx<'_>, mut problems: Vec<Problem>) -> Problem {

@@ -81,13 +81,7 @@ struct Xml {
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let s: XmlSettings = settings::load(config, cx)?;
-    let property = if s.property.is_empty() {
-        "payload"
-    } else {
-        &s.property
-    };
-    let property = PropPath::parse_msg(property)
-        .map_err(|e| config.problem(Some("property"), e.to_string()))?;
+    let property = settings::msg_property(config, "property", &s.property, "payload")?;
     Ok(Built::new(
         Xml {
             id: config.id.clone(),

@@ -59,13 +59,7 @@ struct Yaml {
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let s: YamlSettings = settings::load(config, cx)?;
-    let property = if s.property.is_empty() {
-        "payload"
-    } else {
-        &s.property
-    };
-    let property = PropPath::parse_msg(property)
-        .map_err(|e| config.problem(Some("property"), e.to_string()))?;
+    let property = settings::msg_property(config, "property", &s.property, "payload")?;
     Ok(Built::new(
         Yaml {
             id: config.id.clone(),
