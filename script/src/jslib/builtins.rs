@@ -498,7 +498,9 @@ fn to_boolean(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     Ok(Dynamic::from_bool(truthy(&arg(&args, 0))))
 }
 
-const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+/// What `encodeURIComponent` leaves as it is (shared with JSONata's
+/// `$encodeUrlComponent`).
+pub const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
@@ -509,7 +511,8 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
-const URI: &AsciiSet = &URI_COMPONENT
+/// What `encodeURI` leaves as it is: the above and URI delimiters.
+pub const URI: &AsciiSet = &URI_COMPONENT
     .remove(b';')
     .remove(b',')
     .remove(b'/')

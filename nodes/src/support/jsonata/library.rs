@@ -2,8 +2,9 @@
 //! written to jsonata-js's definitions (functions.js as Node-RED 5 ships it).
 
 use bumpalo::collections::String as BumpString;
+use flowgate_script::jslib::builtins::{URI, URI_COMPONENT as COMPONENT};
 use jsonata_rs::{ArrayFlags, Error, FunctionContext, Value as JValue};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet};
 use rand::seq::SliceRandom;
 
 type Result<'a> = jsonata_rs::Result<&'a JValue<'a>>;
@@ -209,32 +210,6 @@ fn in_radix(n: f64, radix: u32) -> String {
     }
     digits.iter().rev().collect()
 }
-
-/// What `encodeURIComponent` leaves as it is.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
-
-/// What `encodeURI` leaves as it is: the above and URI delimiters.
-const URI: &AsciiSet = &COMPONENT
-    .remove(b';')
-    .remove(b',')
-    .remove(b'/')
-    .remove(b'?')
-    .remove(b':')
-    .remove(b'@')
-    .remove(b'&')
-    .remove(b'=')
-    .remove(b'+')
-    .remove(b'$')
-    .remove(b'#');
 
 fn encode<'a>(
     ctx: FunctionContext<'a, '_>,
