@@ -463,8 +463,15 @@ impl Flows {
                 }),
                 _ => None,
             };
-            for (dest, m) in out.items.drain(..) {
+            let mut raised = std::mem::take(&mut out.errors).into_iter().peekable();
+            for (sent, (dest, m)) in out.items.drain(..).enumerate() {
+                while let Some((_, err)) = raised.next_if(|(before, _)| *before <= sent) {
+                    self.handle_error(index, err, exchange.clone(), &mut queue);
+                }
                 self.route_one(index, dest, m, &mut queue);
+            }
+            for (_, err) in raised {
+                self.handle_error(index, err, exchange.clone(), &mut queue);
             }
             match result {
                 Err(err) => self.handle_error(index, err, exchange, &mut queue),

@@ -50,6 +50,9 @@ pub struct Outputs {
     pub(crate) items: Vec<(Dest, Message)>,
     /// Set by [`Outputs::hold`] for the message being handled.
     pub(crate) held: bool,
+    /// Errors raised with [`Outputs::raise`], each with the number of sends
+    /// buffered before it.
+    pub(crate) errors: Vec<(usize, NodeError)>,
 }
 
 impl Outputs {
@@ -81,6 +84,14 @@ impl Outputs {
         ));
     }
 
+    /// Raise a catchable error for a message while handling another, in
+    /// order with the sends: `catch` nodes get it before the messages sent
+    /// after it move on, as a Node-RED function's `node.error(err, msg)`
+    /// followed by `return msg` (the catch branch answers first).
+    pub fn raise(&mut self, err: NodeError) {
+        self.errors.push((self.items.len(), err));
+    }
+
     /// How many sends are buffered.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -89,6 +100,21 @@ impl Outputs {
     /// Whether nothing was sent.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// Move `other`'s sends and raised errors after this buffer's, keeping
+    /// their order (a node that ran a message elsewhere and hands back
+    /// what it did).
+    pub fn append(&mut self, mut other: Outputs) {
+        let base = self.items.len();
+        self.errors
+            .extend(other.errors.drain(..).map(|(at, e)| (base + at, e)));
+        self.items.append(&mut other.items);
+    }
+
+    /// Take the raised errors (for tests and nodes that post-process).
+    pub fn take_errors(&mut self) -> Vec<NodeError> {
+        self.errors.drain(..).map(|(_, e)| e).collect()
     }
 
     /// Take the buffered sends (for tests and nodes that post-process).

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use flowgate_runtime::context::Store;
 use flowgate_runtime::events::Events;
 use flowgate_runtime::flow_env::NodeEnv;
-use flowgate_runtime::node::{Dest, NodeFuture, NodeHandle};
+use flowgate_runtime::node::{NodeFuture, NodeHandle};
 use flowgate_runtime::{Message, NodeError, Outcome, Outputs};
 use parking_lot::Mutex;
 use rhai::{Dynamic, Scope};
@@ -320,8 +320,18 @@ impl Inner {
         }
         // Native Rhai maps follow the input's key order where they share keys.
         let template = (self.mode == Mode::Rhai).then_some(&input.body);
-        for (port, body) in state.sends.drain(..) {
+        // `node.error(err, msg)` reaches `catch` nodes in order with the
+        // messages sent before and after it, and before the returned ones,
+        // as in Node-RED (so a catch branch answers an HTTP request first).
+        let mut raised = std::mem::take(&mut state.errors).into_iter().peekable();
+        for (sent, (port, body)) in state.sends.drain(..).enumerate() {
+            while let Some(e) = raised.next_if(|e| e.after <= sent) {
+                out.raise(NodeError::new(e.message).with_msg(input.derive(e.body)));
+            }
             out.send(port, input.derive(body));
+        }
+        for e in raised {
+            out.raise(NodeError::new(e.message).with_msg(input.derive(e.body)));
         }
         for d in state.deferred.drain(..) {
             match d {
@@ -337,17 +347,11 @@ impl Inner {
                 }
                 api::Deferred::Raise(message, m) => {
                     if let Ok(Some(body)) = convert::to_body(&m, self.mode, template) {
-                        state.errors.push(api::RaisedError { message, body });
+                        out.raise(NodeError::new(message).with_msg(input.derive(body)));
                     }
                 }
             }
         }
-        let raised: Vec<NodeError> = state
-            .errors
-            .drain(..)
-            .map(|e| NodeError::new(e.message).with_msg(input.derive(e.body)))
-            .collect();
-        let mut raised = raised.into_iter();
         match result {
             Ok(value) => {
                 let collected = match src {
@@ -367,12 +371,9 @@ impl Inner {
                 for (port, body) in sends {
                     out.send(port, input.derive(body));
                 }
-                let first = raised.next();
-                self.raise_rest(raised);
-                first.map_or(Ok(()), Err)
+                Ok(())
             }
             Err((message, error_object)) => {
-                self.raise_rest(raised);
                 let mut body = match (msg, src) {
                     // Untouched properties move back rather than being copied.
                     (Some(m), Some(src)) => match crate::jslib::values::as_object(&m) {
@@ -394,15 +395,6 @@ impl Inner {
                     body.insert("error".into(), object);
                 }
                 Err(NodeError::new(message).with_msg(input.derive(body)))
-            }
-        }
-    }
-
-    fn raise_rest(&self, rest: impl Iterator<Item = NodeError>) {
-        for e in rest {
-            match self.handle.get() {
-                Some(h) => h.error(e),
-                None => tracing::error!(node = %self.info.id, "{}", e.message),
             }
         }
     }
@@ -452,17 +444,6 @@ fn is_large(body: &Map<String, Value>) -> bool {
         }
     }
     false
-}
-
-/// Pass on what a run on the blocking pool sent.
-fn forward(mut sent: Outputs, out: &mut Outputs) {
-    for (dest, msg) in sent.drain() {
-        match dest {
-            Dest::Port(port) => out.send(port, msg),
-            Dest::Node(id) => out.send_to_node(id, msg),
-            Dest::Output { node, port } => out.send_from(node, port, msg),
-        }
-    }
 }
 
 /// A function node's scripts, ready to run.
@@ -596,7 +577,7 @@ impl Function {
             let sent = task
                 .await
                 .map_err(|e| NodeError::new(format!("function run failed: {e}")))??;
-            forward(sent, out);
+            out.append(sent);
             Ok(())
         })
     }

@@ -207,9 +207,11 @@ pub fn within<T>(
 ) -> Result<T, RunError> {
     let previous = BUDGET.with(|b| b.replace(Some(budget)));
     let pending = PENDING.replace(None);
+    let jobs = crate::jslib::promise::take_jobs();
     let ceiling = memory::set_ceiling(budget.max_memory);
     let result = work();
     memory::restore(ceiling);
+    crate::jslib::promise::restore_jobs(jobs);
     let stop = PENDING.replace(pending);
     BUDGET.with(|b| b.set(previous));
     match stop {
@@ -322,10 +324,21 @@ pub fn call(
     budget: Budget,
     mode: Mode,
 ) -> Result<Dynamic, RunError> {
-    within(budget, mode, || call_value(lib, f, args))
+    within(budget, mode, || {
+        let caller = crate::jslib::promise::Caller::Lib(lib);
+        let v = caller.call(f, args)?;
+        // The promise reactions the callback set off run before it ends.
+        crate::jslib::promise::drain(&caller)?;
+        Ok(v)
+    })
 }
 
-fn call_value(lib: &AST, f: &Dynamic, args: Vec<Dynamic>) -> Result<Dynamic, Box<EvalAltResult>> {
+/// Call a script function value with the functions of `lib`.
+pub(crate) fn call_value(
+    lib: &AST,
+    f: &Dynamic,
+    args: Vec<Dynamic>,
+) -> Result<Dynamic, Box<EvalAltResult>> {
     let args = Dynamic::from_array(args);
     if let Some(fp) = f.read_lock::<FnPtr>().map(|fp| fp.clone()) {
         return fp.call(engine(), lib, (args,));
@@ -335,6 +348,31 @@ fn call_value(lib: &AST, f: &Dynamic, args: Vec<Dynamic>) -> Result<Dynamic, Box
         return jf.imp.call(engine(), lib, (me, args));
     }
     Err(crate::jslib::ops::type_error("callback is not a function"))
+}
+
+/// Wait until `due` inside a run (an `await` for a timer's promise): on
+/// the blocking pool only (on a worker the run gives up its slice and is
+/// redone there) and never past the run's deadline (the run then fails
+/// with the timeout error).
+pub fn wait_until(due: Instant) -> Result<(), Box<EvalAltResult>> {
+    let now = Instant::now();
+    let stop = match BUDGET.with(|b| b.get()) {
+        _ if due <= now => return Ok(()),
+        None => STOP_TIMEOUT,
+        Some(b) if b.slice_end.is_some() => STOP_SLICE,
+        Some(b) => {
+            std::thread::sleep(due.min(b.deadline).saturating_duration_since(now));
+            if due <= b.deadline {
+                return Ok(());
+            }
+            STOP_TIMEOUT
+        }
+    };
+    PENDING.set(Some(stop));
+    Err(Box::new(EvalAltResult::ErrorTerminated(
+        Dynamic::from_int(stop),
+        rhai::Position::NONE,
+    )))
 }
 
 /// Compile Rhai source once, with the shared engine.

@@ -66,6 +66,13 @@ impl Harness {
                     .block_on(fut),
             },
         };
+        // An error raised with `node.error(err, msg)` stands for the run's
+        // error when nothing was thrown.
+        let raised = out.take_errors().into_iter().next();
+        let r = match (r, raised) {
+            (Ok(()), Some(e)) => Err(e),
+            (r, _) => r,
+        };
         let sends = out
             .drain()
             .map(|(d, mut m)| {

@@ -26,10 +26,11 @@ use rhai::{Array, Dynamic, NativeCallContext, AST};
 use serde_json::{Map, Value};
 use tokio::task::AbortHandle;
 
-use super::api::{NodeApi, Phase, RunState};
+use super::api::{NodeApi, Phase, RaisedError, RunState};
 use super::convert::Mode;
 use super::sandbox::{self, Budget, RunError};
 use crate::jslib::callback::is_callable;
+use crate::jslib::promise::Caller;
 use crate::jslib::ops::{self, to_number, JsResult};
 use crate::jslib::values::{JsError, JsMethod};
 
@@ -64,6 +65,8 @@ pub struct Scheduled {
     callback: Dynamic,
     args: Vec<Dynamic>,
     delay: Duration,
+    /// When it fires first: `delay` after `setTimeout` was called.
+    due: Instant,
     repeat: bool,
     /// The functions of the script the callback belongs to.
     lib: Arc<AST>,
@@ -214,8 +217,9 @@ async fn run_timer(s: Arc<Scheduled>, origin: Option<Arc<Exchange>>) {
     let fire = |s: Arc<Scheduled>, origin: Option<Arc<Exchange>>| {
         tokio::task::spawn_blocking(move || s.node.info.timers.fire(&s, &origin))
     };
+    let first = tokio::time::Instant::now() + s.due.saturating_duration_since(Instant::now());
     if s.repeat {
-        let start = tokio::time::Instant::now() + s.delay;
+        let start = first;
         let mut ticks = tokio::time::interval_at(start, s.delay);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -225,7 +229,7 @@ async fn run_timer(s: Arc<Scheduled>, origin: Option<Arc<Exchange>>) {
             }
         }
     }
-    tokio::time::sleep(s.delay).await;
+    tokio::time::sleep_until(first).await;
     // Node-RED forgets a timeout as it fires; a cleared one never fires.
     if s.node
         .info
@@ -275,7 +279,7 @@ pub fn set(
             rhai::Position::NONE,
         )));
     }
-    if callback.is::<JsMethod>() {
+    if callback.is::<JsMethod>() && !crate::jslib::promise::is_resolver(&callback) {
         return Err(ops::type_error(
             "flowgate cannot schedule a built-in method directly; wrap it in a function",
         ));
@@ -303,10 +307,12 @@ pub fn set(
         .next()
         .map(|m| AST::new_from_module(m.clone()))
         .unwrap_or_else(AST::empty);
+    let delay = delay_of(args.get(1));
     let scheduled = Scheduled {
         id,
         callback,
-        delay: delay_of(args.get(1)),
+        delay,
+        due: Instant::now() + delay,
         args: args.into_iter().skip(2).collect(),
         repeat,
         lib: Arc::new(lib),
@@ -326,8 +332,65 @@ pub fn clear(node: &NodeApi, id: &Dynamic) {
         return;
     };
     if f >= 1.0 && f.fract() == 0.0 {
-        node.run.lock().timers.push(TimerOp::Clear(f as u64));
+        let id = f as u64;
+        let mut run = node.run.lock();
+        // A timer set by this run has not started: it is simply dropped.
+        let queued = run
+            .timers
+            .iter()
+            .position(|op| matches!(op, TimerOp::Set(s) if s.id == id));
+        match queued {
+            Some(i) => drop(run.timers.remove(i)),
+            None => run.timers.push(TimerOp::Clear(id)),
+        }
     }
+}
+
+/// Fire, inside the run, the timer this run set that is due first, once
+/// it is due (an `await` waiting for a promise only a timer can settle):
+/// `false` when the run set none. Its sends and errors are the run's; an
+/// exception it throws is a node error with an empty message, as when it
+/// fires later; an interval is set again for its next firing.
+pub fn fire_next(caller: &Caller, node: &NodeApi) -> JsResult<bool> {
+    let next = {
+        let mut run = node.run.lock();
+        let first = run
+            .timers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, op)| match op {
+                TimerOp::Set(s) => Some((s.due, i)),
+                TimerOp::Clear(_) => None,
+            })
+            .min();
+        match first {
+            Some((_, i)) => run.timers.remove(i),
+            None => return Ok(false),
+        }
+    };
+    let TimerOp::Set(mut s) = next else {
+        return Ok(false);
+    };
+    if let Err(e) = sandbox::wait_until(s.due) {
+        node.run.lock().timers.push(TimerOp::Set(s));
+        return Err(e);
+    }
+    let result = caller.call(&s.callback, s.args.clone());
+    if s.repeat {
+        s.due += s.delay;
+        node.run.lock().timers.push(TimerOp::Set(s));
+    }
+    if let Err(e) = result {
+        let text = sandbox::thrown_text(&crate::jslib::promise::thrown(e)?);
+        let mut run = node.run.lock();
+        let after = run.sends.len();
+        run.errors.push(RaisedError {
+            message: text,
+            body: Map::new(),
+            after,
+        });
+    }
+    Ok(true)
 }
 
 fn describe_value(v: &Dynamic) -> String {

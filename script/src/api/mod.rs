@@ -54,6 +54,9 @@ pub enum Phase {
 pub struct RaisedError {
     pub message: String,
     pub body: Map<String, Value>,
+    /// How many messages the run had sent before (the error goes to `catch`
+    /// nodes between those and the later ones).
+    pub after: usize,
 }
 
 /// A native Rhai `node.send` or `node.error(text, msg)` awaiting conversion.
@@ -279,7 +282,13 @@ impl NodeApi {
         };
         let message = error_text(text);
         self.log(tracing::Level::ERROR, &Dynamic::from(message.clone()));
-        self.run.lock().errors.push(RaisedError { message, body });
+        let mut run = self.run.lock();
+        let after = run.sends.len();
+        run.errors.push(RaisedError {
+            message,
+            body,
+            after,
+        });
         Ok(())
     }
 

@@ -727,6 +727,7 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
 pub fn lookup(js: &str) -> Option<&'static str> {
     BUILTINS
         .iter()
+        .chain(super::promise::BUILTINS)
         .find(|(k, _, _)| *k == js)
         .map(|(_, name, _)| *name)
 }

@@ -339,6 +339,9 @@ pub fn call_method(
             _ => Err(not_a_function(callee)),
         };
     }
+    if let Some(r) = super::promise::call_method(recv, name, &args) {
+        return r;
+    }
     Err(not_a_function(callee))
 }
 

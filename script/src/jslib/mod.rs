@@ -4,6 +4,7 @@
 //! `Buffer`, `Date`, `RegExp`, string and array methods).
 
 pub mod arrays;
+pub mod awaiting;
 pub mod buffer;
 pub mod builtins;
 pub mod callback;
@@ -13,6 +14,7 @@ pub mod methods;
 pub mod number;
 pub mod ops;
 pub mod prim;
+pub mod promise;
 pub mod props;
 pub mod regexp;
 pub mod register;

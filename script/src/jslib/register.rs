@@ -48,6 +48,7 @@ fn instance_of(v: &Dynamic, class: &str) -> bool {
         }
         "Error" => v.is::<JsError>(),
         "RegExp" => v.is::<JsRegExp>(),
+        "Promise" => super::promise::is_promise(v),
         "Buffer" | "Uint8Array" => super::buffer::is_buffer(v),
         name => v
             .read_lock::<JsError>()
@@ -57,7 +58,7 @@ fn instance_of(v: &Dynamic, class: &str) -> bool {
 
 /// What `catch (e)` binds: thrown values as they are, engine errors as an
 /// `Error` with the engine's message.
-fn caught(v: Dynamic) -> Dynamic {
+pub(crate) fn caught(v: Dynamic) -> Dynamic {
     if let Some(m) = v.read_lock::<rhai::Map>() {
         if let Some(msg) = m.get("message") {
             let text = msg.to_string();
@@ -81,6 +82,7 @@ pub fn register(engine: &mut Engine) {
     register_properties(engine);
     register_calls(engine);
     register_builtins(engine);
+    super::awaiting::register(engine);
 }
 
 /// The Rust types behind JavaScript values, under the JavaScript names engine
@@ -280,7 +282,7 @@ fn register_calls(engine: &mut Engine) {
 /// is registered once.
 fn register_builtins(engine: &mut Engine) {
     let mut seen = std::collections::HashSet::new();
-    for (_, name, f) in BUILTINS {
+    for (_, name, f) in BUILTINS.iter().chain(super::promise::BUILTINS) {
         if !seen.insert(*name) {
             continue;
         }

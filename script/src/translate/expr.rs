@@ -128,16 +128,22 @@ impl<'s> Translator<'s> {
                 format!("{{ {} }}", parts.join("; "))
             }
             Expression::ArrowFunctionExpression(a) => {
-                if a.r#async {
-                    return Err(self.unsupported(a.span, "async arrow function"));
-                }
-                self.closure(None, &a.params, |t| match &a.body {
+                let body = |t: &mut Self| match &a.body {
                     ArrowFunctionBody::FunctionBody(b) => t.function_body(&b.statements),
                     other => {
                         let e = other.as_expression().expect("expression body");
-                        Ok(format!("{}\n", t.expr(e)?))
+                        let v = t.expr(e)?;
+                        Ok(match t.fns.last().is_some_and(|f| f.is_async) {
+                            true => format!("return {};\n", t.returned(&v)),
+                            false => format!("{v}\n"),
+                        })
                     }
-                })?
+                };
+                if a.r#async {
+                    self.closure(None, &a.params, |t| t.async_body(body))?
+                } else {
+                    self.closure(None, &a.params, body)?
+                }
             }
             Expression::FunctionExpression(f) => self.function(f, None)?,
             Expression::AssignmentExpression(a) => self.assignment(a, false)?,
@@ -171,7 +177,7 @@ impl<'s> Translator<'s> {
             Expression::BigIntLiteral(b) => return Err(self.unsupported(b.span, "BigInt literal")),
             Expression::ThisExpression(t) => return Err(self.unsupported(t.span, "`this`")),
             Expression::Super(s) => return Err(self.unsupported(s.span, "`super`")),
-            Expression::AwaitExpression(a) => return Err(self.unsupported(a.span, "`await`")),
+            Expression::AwaitExpression(a) => self.await_expr(a)?,
             Expression::YieldExpression(y) => return Err(self.unsupported(y.span, "`yield`")),
             Expression::ClassExpression(c) => {
                 return Err(self.unsupported(c.span, "class expression"))

@@ -7,6 +7,7 @@
 //! context and temporaries. [`nesting`] refuses bodies too deep to parse
 //! before the parser sees them; [`error`] says why a body cannot run.
 
+mod asyncfn;
 mod chain;
 pub mod error;
 mod expr;
@@ -68,6 +69,8 @@ pub struct FnCtx {
     pub ctl: Vec<Ctl>,
     /// `try...finally` blocks currently open.
     pub finally_depth: usize,
+    /// An `async` function: its result is a promise.
+    pub is_async: bool,
 }
 
 pub struct Translator<'s> {
@@ -82,6 +85,9 @@ pub struct Translator<'s> {
     /// Whether the body sets or clears timers (it then keeps an alias of
     /// `node`, `__node`, that user code cannot shadow).
     pub uses_timers: bool,
+    /// Whether the body may use promises (its result is then settled
+    /// before it is sent, see [`asyncfn`]).
+    pub uses_async: bool,
     /// Expressions and statements being translated, one inside the other
     /// (bounded so the recursion cannot overflow the stack).
     depth: usize,
@@ -126,6 +132,7 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
         implicit: BTreeSet::new(),
         has_node: api.contains(&"node"),
         uses_timers: false,
+        uses_async: asyncfn::mentions_async(source),
         depth: 0,
     };
     t.program(&ret.program, api)
@@ -136,12 +143,28 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
 /// Parse a function node body as Node-RED runs it: a script whose top
 /// level may `return` (Node-RED wraps it in a function).
 pub fn parse_body<'a>(allocator: &'a Allocator, source: &'a str) -> oxc_parser::ParserReturn<'a> {
-    Parser::new(allocator, source, SourceType::script())
-        .with_options(ParseOptions {
-            allow_return_outside_function: true,
-            ..ParseOptions::default()
-        })
-        .parse()
+    let options = ParseOptions {
+        allow_return_outside_function: true,
+        ..ParseOptions::default()
+    };
+    let script = Parser::new(allocator, source, SourceType::script())
+        .with_options(options)
+        .parse();
+    let failed = |r: &oxc_parser::ParserReturn<'_>| r.panicked || !r.diagnostics.is_empty();
+    if !failed(&script) || !source.contains("await") {
+        return script;
+    }
+    // Node-RED runs the body inside an `async` function, so `await` at its
+    // top level is valid there; a module is the only kind of source where
+    // the parser allows it.
+    let module = Parser::new(allocator, source, SourceType::mjs())
+        .with_options(options)
+        .parse();
+    if failed(&module) {
+        script
+    } else {
+        module
+    }
 }
 
 pub fn mangle(name: &str) -> String {
@@ -415,12 +438,13 @@ impl<'s> Translator<'s> {
             self_used: false,
             ctl: Vec::new(),
             finally_depth: 0,
+            is_async: false,
         });
         let body = self.function_body(&program.body)?;
         self.fns.pop();
         self.pop_scope();
         let mut out = String::new();
-        if self.uses_timers {
+        if self.uses_timers || (self.uses_async && self.has_node) {
             out.push_str(&format!("let __node = {};\n", mangle("node")));
         }
         for name in &self.implicit {
@@ -446,7 +470,7 @@ impl<'s> Translator<'s> {
             out.push_str(&format!("let {} = ();\n", mangle(v)));
         }
         out.push_str(&self.block_items(stmts)?);
-        out.push_str("()\n");
+        out.push_str(&self.fall_off());
         Ok(out)
     }
 

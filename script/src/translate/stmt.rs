@@ -151,9 +151,12 @@ impl<'s> Translator<'s> {
                 match &r.argument {
                     Some(e) => {
                         let v = self.expr(e)?;
-                        out.push_str(&format!("return {v};\n"));
+                        out.push_str(&format!("return {};\n", self.returned(&v)));
                     }
-                    None => out.push_str("return;\n"),
+                    None => match self.returned("()") {
+                        v if v == "()" => out.push_str("return;\n"),
+                        v => out.push_str(&format!("return {v};\n")),
+                    },
                 }
             }
             Statement::ThrowStatement(t) => {
@@ -501,13 +504,15 @@ impl<'s> Translator<'s> {
         if f.generator {
             return Err(self.unsupported(f.span, "generator function"));
         }
-        if f.r#async {
-            return Err(self.unsupported(f.span, "async function"));
-        }
         let Some(body) = &f.body else {
             return Err(self.unsupported(f.span, "function without a body"));
         };
         let own = self_name.or_else(|| f.id.as_ref().map(|i| i.name.as_str()));
+        if f.r#async {
+            return self.closure(own, &f.params, |t| {
+                t.async_body(|t| t.function_body(&body.statements))
+            });
+        }
         self.closure(own, &f.params, |t| t.function_body(&body.statements))
     }
 
@@ -529,6 +534,7 @@ impl<'s> Translator<'s> {
             self_used: false,
             ctl: Vec::new(),
             finally_depth: 0,
+            is_async: false,
         });
         self.push_scope();
         let r = (|| -> TResult<String> {
