@@ -482,6 +482,7 @@ impl Function {
                 env: spec.env,
                 events: spec.events,
                 timers: Default::default(),
+                listeners: Default::default(),
             }),
             mode: spec.mode,
             func: spec.func,
@@ -706,6 +707,10 @@ impl Function {
                 run();
             }
         }
+        inner
+            .info
+            .listeners
+            .close(&inner.info, inner.timeout, inner.budget(Instant::now(), false));
         inner.info.timers.stop();
         if inner.status_set.load(Ordering::Relaxed) {
             inner.info.events.publish(

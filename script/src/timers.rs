@@ -393,7 +393,7 @@ pub fn fire_next(caller: &Caller, node: &NodeApi) -> JsResult<bool> {
     Ok(true)
 }
 
-fn describe_value(v: &Dynamic) -> String {
+pub(crate) fn describe_value(v: &Dynamic) -> String {
     if v.is_unit() {
         return "undefined".into();
     }

@@ -22,6 +22,7 @@ use crate::timers::{TimerOp, Timers};
 use flowgate_runtime::exchange::Exchange;
 
 mod context;
+pub mod on;
 pub use context::ContextApi;
 
 /// What a script may know about its node; shared by all its runs.
@@ -36,6 +37,8 @@ pub struct NodeInfo {
     pub events: Events,
     /// Timers set by `setTimeout`/`setInterval`.
     pub timers: Timers,
+    /// Handlers added with `node.on("close", ...)`.
+    pub listeners: on::Listeners,
 }
 
 /// Which of the node's scripts is running.
@@ -92,6 +95,8 @@ pub struct RunState {
     pub timers: Vec<TimerOp>,
     /// The HTTP request of the input message, which timer sends carry.
     pub origin: Option<Arc<Exchange>>,
+    /// Close handlers the run added, kept when it completes.
+    pub closing: Vec<on::CloseHandler>,
     events: Vec<(String, Value)>,
     logs: Vec<(tracing::Level, String)>,
     writes: Vec<ContextWrite>,
@@ -113,6 +118,7 @@ impl RunState {
             status_used: false,
             timers: Vec::new(),
             origin: None,
+            closing: Vec::new(),
             events: Vec::new(),
             logs: Vec::new(),
             writes: Vec::new(),
@@ -138,6 +144,9 @@ impl RunState {
         }
         for (topic, data) in self.events.drain(..) {
             info.events.publish(topic, data);
+        }
+        if !self.closing.is_empty() {
+            info.listeners.add(std::mem::take(&mut self.closing));
         }
         if !self.timers.is_empty() {
             info.timers

@@ -319,6 +319,9 @@ pub fn call_method(
     }
     if let Some(n) = recv.read_lock::<NodeApi>() {
         let n = n.clone();
+        if name == "on" {
+            return crate::api::on::on(ctx, &n, &args);
+        }
         return node_method(&n, name, &args).unwrap_or_else(|| Err(not_a_function(callee)));
     }
     if let Some(c) = recv.read_lock::<ContextApi>() {
@@ -371,10 +374,6 @@ fn node_method(n: &NodeApi, name: &str, args: &[Dynamic]) -> Option<JsResult<Dyn
             n.status(&v);
             Ok(Dynamic::UNIT)
         }
-        "on" => Err(super::ops::throw(
-            "Error",
-            "node.on event handlers are not supported by flowgate",
-        )),
         _ => return None,
     })
 }

@@ -202,7 +202,7 @@ fn promise_of(v: Dynamic) -> JsPromise {
 #[derive(Clone)]
 pub struct Resolvers(JsPromise);
 
-fn resolver(p: &JsPromise, name: &str) -> Dynamic {
+pub fn resolver(p: &JsPromise, name: &str) -> Dynamic {
     Dynamic::from(JsMethod {
         recv: Dynamic::from(Resolvers(p.clone())),
         name: name.into(),
@@ -213,9 +213,14 @@ fn resolver(p: &JsPromise, name: &str) -> Dynamic {
 /// context, so timers can call them too).
 pub fn call_resolver(f: &Dynamic, args: &[Dynamic]) -> Option<Dynamic> {
     let m = f.read_lock::<JsMethod>()?;
-    let r = m.recv.read_lock::<Resolvers>()?;
+    settle_with(&m.recv, &m.name, args)
+}
+
+/// A resolve or reject function `name` of `recv` called with `args`.
+fn settle_with(recv: &Dynamic, name: &str, args: &[Dynamic]) -> Option<Dynamic> {
+    let r = recv.read_lock::<Resolvers>()?;
     let v = args.first().cloned().unwrap_or(Dynamic::UNIT);
-    match m.name.as_str() {
+    match name {
         "resolve" => r.0.resolve(v),
         _ => r.0.reject(v),
     }
@@ -524,8 +529,8 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
 /// `p.then(f, r)`, `p.catch(r)`, `p.finally(f)`, and a resolve or reject
 /// function's own methods; `None` when `recv` is neither.
 pub fn call_method(recv: &Dynamic, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
-    if recv.is::<Resolvers>() {
-        return Some(Err(ops::type_error(format!("{name} is not a function"))));
+    if let Some(v) = settle_with(recv, name, args) {
+        return Some(Ok(v));
     }
     let p = as_promise(recv)?;
     Some(Ok(match name {

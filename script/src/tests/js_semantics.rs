@@ -54,10 +54,6 @@ fn load_error(func: &str) -> String {
 fn constructs_outside_the_subset_are_load_errors_with_location() {
     let cases = [
         ("class A {}", "line 1:1: class declaration"),
-        (
-            "const f = async () => 1;",
-            "line 1:11: async arrow function",
-        ),
         ("function* g() {}", "line 1:1: generator function"),
         ("return this.x;", "line 1:8: `this`"),
         (

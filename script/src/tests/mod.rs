@@ -1,5 +1,6 @@
 //! Unit tests of the function node without a running flow.
 
+mod async_fns;
 mod conversion_cost;
 mod js_semantics;
 mod lazy_msg;

@@ -403,6 +403,7 @@ impl<'s> Translator<'s> {
                                 | "ReferenceError"
                                 | "Function"
                                 | "RegExp"
+                                | "Promise"
                                 | "Buffer"
                                 | "Uint8Array"
                         ) =>
