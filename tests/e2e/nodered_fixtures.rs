@@ -303,3 +303,12 @@ fn documents_nested_100000_deep_are_refused_not_crashing() {
     assert_eq!(post("/xml", "<a>ok</a>".into()), r#"{"a":"ok"}"#);
     assert_eq!(post("/html", "<div>ok</div>".into()), r#"["ok"]"#);
 }
+
+/// Function bodies using `await`, promises and their combinators, timers
+/// that send later, `node.on`, and the order of `node.error(err, msg)` and
+/// the sends (a catch branch wired straight to the response answers
+/// first), as Node-RED 5 runs them.
+#[test]
+fn function_async() {
+    replay("function-async");
+}

@@ -18,20 +18,17 @@
 use rhai::{Dynamic, Engine, NativeCallContext};
 
 use super::ops::{self, JsResult};
-use super::promise::{as_promise, drain, rethrow, Caller, JsPromise, Outcome};
+use super::promise::{drain, follower, rethrow, run_until, Caller, JsPromise, Outcome};
 use crate::api::NodeApi;
 
-/// `await v` (and a body's returned value): `v`, or the value of the
-/// promise `v` once it settles; a rejection is thrown here.
+/// `await v`: `v`, or the value of the promise `v` once it settles; a
+/// rejection is thrown here. The reactions queued before it run first.
 pub fn await_value(ctx: &NativeCallContext, node: &Dynamic, v: Dynamic) -> JsResult<Dynamic> {
     let caller = Caller::Ctx(ctx);
-    let Some(p) = as_promise(&v) else {
-        drain(&caller)?;
-        return Ok(v);
-    };
+    let p = follower(v);
     let node = node.read_lock::<NodeApi>().map(|n| n.clone());
     loop {
-        drain(&caller)?;
+        run_until(&caller, &p)?;
         match p.outcome() {
             Some(Outcome::Fulfilled(v)) => return Ok(v),
             Some(Outcome::Rejected(e)) => return Err(rethrow(e)),
@@ -50,6 +47,14 @@ pub fn await_value(ctx: &NativeCallContext, node: &Dynamic, v: Dynamic) -> JsRes
     }
 }
 
+/// A body's result: awaited, then every reaction still queued runs
+/// before the node sends it (the microtasks run after the body).
+pub fn settle_result(ctx: &NativeCallContext, node: &Dynamic, v: Dynamic) -> JsResult<Dynamic> {
+    let v = await_value(ctx, node, v)?;
+    drain(&Caller::Ctx(ctx))?;
+    Ok(v)
+}
+
 /// What an `async` function returns when its body returns `v`.
 fn async_ok(v: Dynamic) -> Dynamic {
     let p = JsPromise::new();
@@ -64,11 +69,15 @@ fn async_err(e: Dynamic) -> Dynamic {
     Dynamic::from(p)
 }
 
-/// Register `__await`, `__async_ok` and `__async_err`.
+/// Register `__await`, `__settle`, `__async_ok` and `__async_err`.
 pub fn register(engine: &mut Engine) {
     engine.register_fn(
         "__await",
         |ctx: NativeCallContext, node: Dynamic, v: Dynamic| await_value(&ctx, &node, v),
+    );
+    engine.register_fn(
+        "__settle",
+        |ctx: NativeCallContext, node: Dynamic, v: Dynamic| settle_result(&ctx, &node, v),
     );
     engine.register_fn("__async_ok", async_ok);
     engine.register_fn("__async_err", |e: Dynamic| -> JsResult<Dynamic> {

@@ -277,6 +277,29 @@ pub fn rethrow(v: Dynamic) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(v, Position::NONE))
 }
 
+/// A promise that takes `v`'s outcome in a job of its own, queued when `v`
+/// settles: what an `await v` continues after, so the reactions queued
+/// before it run first, and those they queue after it, as in V8.
+pub fn follower(v: Dynamic) -> JsPromise {
+    let m = JsPromise::new();
+    promise_of(v).subscribe(Reaction {
+        handler: Handler::Pass,
+        target: Some(m.clone()),
+    });
+    m
+}
+
+/// Run queued jobs until `p` is settled or none is left.
+pub fn run_until(caller: &Caller, p: &JsPromise) -> JsResult<()> {
+    while p.outcome().is_none() {
+        let Some(job) = JOBS.with(|j| j.borrow_mut().pop_front()) else {
+            break;
+        };
+        run_job(caller, job)?;
+    }
+    Ok(())
+}
+
 /// Run the queued jobs, and those they queue, until none is left.
 pub fn drain(caller: &Caller) -> JsResult<()> {
     while let Some(job) = JOBS.with(|j| j.borrow_mut().pop_front()) {

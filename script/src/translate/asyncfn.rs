@@ -3,7 +3,7 @@
 //!
 //! Node-RED runs a body inside an `async` function. A body that mentions
 //! `await`, `async` or `Promise` therefore hands what it returns to
-//! `__await`, which settles it (a returned promise is awaited, and the
+//! `__settle`, which settles it (a returned promise is awaited, and the
 //! promise reactions still queued run) before the node sends it. An
 //! `async` function is a closure whose body runs inside `try`: what it
 //! returns becomes a promise fulfilled with that value (`__async_ok`), what
@@ -40,7 +40,7 @@ impl Translator<'_> {
     pub(super) fn returned(&self, v: &str) -> String {
         let top = self.fns.len() == 1;
         if top && self.uses_async {
-            format!("__await({}, {v})", self.loop_node())
+            format!("__settle({}, {v})", self.loop_node())
         } else if self.fns.last().is_some_and(|f| f.is_async) {
             format!("__async_ok({v})")
         } else {
