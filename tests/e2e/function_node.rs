@@ -579,3 +579,84 @@ fn catastrophic_regular_expressions_are_bounded() {
         );
     }
 }
+
+/// `node.error(err, msg)` then `return msg`: as in Node-RED, the error
+/// reaches the catch branch before the returned message moves on, so a
+/// catch node wired to the response answers the request.
+#[test]
+fn node_error_reaches_the_catch_branch_before_the_returned_message() {
+    let mut nodes = vec![tab()];
+    nodes.extend(endpoint(
+        "flag",
+        "get",
+        "/flag",
+        json!({"func": "msg.payload = 'from catch';\nnode.error('flagged', msg);\nmsg.payload = 'from output';\nreturn msg;"}),
+    ));
+    nodes.push(json!({"id": "flag-catch", "type": "catch", "z": "tab", "scope": ["flag-fn"],
+        "uncaught": false, "x": 100, "y": 200, "wires": [["flag-res"]]}));
+    let s = common::Server::start(&flow(Value::Array(nodes)));
+    let c = common::client();
+    for _ in 0..5 {
+        let r = c.get(s.url("/flag")).send().unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().unwrap(), "from catch");
+    }
+}
+
+/// A body awaiting a timer answers after it with what it returns, and the
+/// wait holds no worker: other requests answer meanwhile.
+#[test]
+fn awaiting_a_timer_answers_later_without_holding_other_requests() {
+    let mut nodes = vec![tab()];
+    nodes.extend(endpoint(
+        "sleep",
+        "get",
+        "/sleep",
+        json!({"func": "const started = Date.now();\nawait new Promise(r => setTimeout(r, 300));\nmsg.payload = {waited: Date.now() - started >= 290};\nreturn msg;"}),
+    ));
+    nodes.extend(endpoint(
+        "fast",
+        "get",
+        "/fast",
+        json!({"func": "msg.payload = {ok: msg.payload.n * 2};\nreturn msg;"}),
+    ));
+    let s = common::Server::start(&flow(Value::Array(nodes)));
+    let sleepers: Vec<_> = (0..4)
+        .map(|_| {
+            let url = s.url("/sleep");
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let r = common::client().get(url).send().unwrap();
+                (r.status().as_u16(), r.text().unwrap(), started.elapsed())
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let c = common::client();
+    for n in 0..10 {
+        let started = Instant::now();
+        let r = c.get(s.url(&format!("/fast?n={n}"))).send().unwrap();
+        assert_eq!(r.json::<Value>().unwrap(), json!({"ok": n * 2}));
+        assert!(started.elapsed() < Duration::from_millis(250));
+    }
+    for t in sleepers {
+        let (status, body, took) = t.join().unwrap();
+        assert_eq!((status, body.as_str()), (200, r#"{"waited":true}"#));
+        assert!(took >= Duration::from_millis(300), "answered after {took:?}");
+        assert!(took < Duration::from_secs(3), "answered after {took:?}");
+    }
+}
+
+/// Node-RED's own example flows whose functions use `await` (a link call)
+/// and return a `Promise` from `initialize` load.
+#[test]
+fn node_red_examples_with_await_and_promises_load() {
+    for name in [
+        "nodered-example-asynchronous-setup.json",
+        "nodered-example-link-call.json",
+    ] {
+        let path = common::repo_root().join("tests/fixtures/function").join(name);
+        let (code, out, err) = common::run_cli(&["check", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+    }
+}
