@@ -707,10 +707,11 @@ impl Function {
                 run();
             }
         }
-        inner
-            .info
-            .listeners
-            .close(&inner.info, inner.timeout, inner.budget(Instant::now(), false));
+        inner.info.listeners.close(
+            &inner.info,
+            inner.timeout,
+            inner.budget(Instant::now(), false),
+        );
         inner.info.timers.stop();
         if inner.status_set.load(Ordering::Relaxed) {
             inner.info.events.publish(

@@ -1,9 +1,12 @@
 //! `setTimeout`/`setInterval` in function bodies: timers on tokio that run
 //! a script callback later and send through the node's [`NodeHandle`].
 //!
-//! As everything else a run does, a timer only starts when the run that set
-//! it completes (a run abandoned after its time slice and redone sets it
-//! once), and `clearTimeout` takes effect then too. A firing runs the
+//! As everything else a run does, a timer is handed to tokio only when the
+//! run that set it completes (a run abandoned after its time slice and
+//! redone sets it once), and `clearTimeout` of an earlier run's timer takes
+//! effect then too; its delay counts from the `setTimeout` call. A timer
+//! an `await` of the same run waits for fires inside the run instead
+//! ([`fire_next`]). A firing runs the
 //! callback on the blocking pool with the node's timeout, one callback of a
 //! node at a time (JavaScript would never run two at once), on a fresh copy
 //! of the run state its closure shares with the run that set it. Its sends
@@ -30,8 +33,8 @@ use super::api::{NodeApi, Phase, RaisedError, RunState};
 use super::convert::Mode;
 use super::sandbox::{self, Budget, RunError};
 use crate::jslib::callback::is_callable;
-use crate::jslib::promise::Caller;
 use crate::jslib::ops::{self, to_number, JsResult};
+use crate::jslib::promise::Caller;
 use crate::jslib::values::{JsError, JsMethod};
 
 /// The most timers one node may have pending (a runaway loop calling

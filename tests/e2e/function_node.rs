@@ -592,8 +592,10 @@ fn node_error_reaches_the_catch_branch_before_the_returned_message() {
         "/flag",
         json!({"func": "msg.payload = 'from catch';\nnode.error('flagged', msg);\nmsg.payload = 'from output';\nreturn msg;"}),
     ));
-    nodes.push(json!({"id": "flag-catch", "type": "catch", "z": "tab", "scope": ["flag-fn"],
-        "uncaught": false, "x": 100, "y": 200, "wires": [["flag-res"]]}));
+    nodes.push(
+        json!({"id": "flag-catch", "type": "catch", "z": "tab", "scope": ["flag-fn"],
+        "uncaught": false, "x": 100, "y": 200, "wires": [["flag-res"]]}),
+    );
     let s = common::Server::start(&flow(Value::Array(nodes)));
     let c = common::client();
     for _ in 0..5 {
@@ -642,7 +644,10 @@ fn awaiting_a_timer_answers_later_without_holding_other_requests() {
     for t in sleepers {
         let (status, body, took) = t.join().unwrap();
         assert_eq!((status, body.as_str()), (200, r#"{"waited":true}"#));
-        assert!(took >= Duration::from_millis(300), "answered after {took:?}");
+        assert!(
+            took >= Duration::from_millis(300),
+            "answered after {took:?}"
+        );
         assert!(took < Duration::from_secs(3), "answered after {took:?}");
     }
 }
@@ -655,7 +660,9 @@ fn node_red_examples_with_await_and_promises_load() {
         "nodered-example-asynchronous-setup.json",
         "nodered-example-link-call.json",
     ] {
-        let path = common::repo_root().join("tests/fixtures/function").join(name);
+        let path = common::repo_root()
+            .join("tests/fixtures/function")
+            .join(name);
         let (code, out, err) = common::run_cli(&["check", path.to_str().unwrap()]);
         assert_eq!(code, 0, "{name}: {out}{err}");
     }

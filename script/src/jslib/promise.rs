@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use rhai::{Dynamic, EvalAltResult, ImmutableString, NativeCallContext, Position, AST};
+use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position, AST};
 
 use super::builtins::Builtin;
 use super::callback::{call_function, is_callable};
@@ -159,7 +159,10 @@ impl JsPromise {
             return self.settle(Outcome::Fulfilled(v), false);
         };
         if Arc::ptr_eq(&other.0, &self.0) {
-            let e = JsError::new("TypeError", "Chaining cycle detected for promise #<Promise>");
+            let e = JsError::new(
+                "TypeError",
+                "Chaining cycle detected for promise #<Promise>",
+            );
             return self.settle(Outcome::Rejected(Dynamic::from(e)), false);
         }
         match &mut *self.0.lock() {
@@ -560,7 +563,6 @@ pub fn call_method(recv: &Dynamic, name: &str, args: &[Dynamic]) -> Option<JsRes
         "then" => p.then(Handler::Then(arg(args, 0), arg(args, 1))),
         "catch" => p.then(Handler::Then(Dynamic::UNIT, arg(args, 0))),
         "finally" => p.then(Handler::Finally(arg(args, 0))),
-        "toString" => Dynamic::from(ImmutableString::from("[object Promise]")),
         _ => return None,
     }))
 }

@@ -86,7 +86,10 @@ fn a_rejected_await_throws_into_try_catch() {
 
 #[test]
 fn a_throw_after_await_and_an_unhandled_rejection_are_node_errors() {
-    assert_eq!(error_of("await null;\nthrow new Error('late');"), "Error: late");
+    assert_eq!(
+        error_of("await null;\nthrow new Error('late');"),
+        "Error: late"
+    );
     assert_eq!(
         error_of("async function f() { throw new RangeError('deep'); }\nreturn await f();"),
         "RangeError: deep"
@@ -144,7 +147,9 @@ fn a_body_that_sends_later_and_returns_nothing_sends_from_its_timer() {
 #[test]
 fn node_on_input_throws_as_in_node_red_and_close_handlers_run_when_the_node_stops() {
     assert_eq!(
-        error_of("node.on('input', function (msg, send, done) { send(msg); done(); });\nreturn msg;"),
+        error_of(
+            "node.on('input', function (msg, send, done) { send(msg); done(); });\nreturn msg;"
+        ),
         "Error: Cannot add listener to 'input' event within Function"
     );
     let rt = runtime();
@@ -165,4 +170,13 @@ fn node_on_input_throws_as_in_node_red_and_close_handlers_run_when_the_node_stop
         .map(|e| e.data["msg"].clone())
         .collect();
     assert_eq!(warned, vec![json!("closing a")]);
+}
+
+#[test]
+fn a_promise_left_in_a_message_is_an_empty_object_as_json_shows_it() {
+    let out = js(
+        "const p = Promise.resolve(1);\nmsg.payload = {p, text: JSON.stringify({p})};\nreturn msg;",
+        json!({}),
+    );
+    assert_eq!(out, json!({"payload": {"p": {}, "text": "{\"p\":{}}"}}));
 }
