@@ -26,7 +26,7 @@ use flowgate_runtime::{Message, NodeError, Outcome, Outputs};
 use parking_lot::Mutex;
 use rhai::{Dynamic, Scope};
 use serde_json::{Map, Value};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 
 use crate::api::{
     self, collect_sends, ContextApi, DateApi, EnvApi, JsonApi, NodeApi, NodeInfo, Phase, Run,
@@ -110,6 +110,29 @@ fn blocking_permits() -> &'static Semaphore {
             .unwrap_or(2);
         Semaphore::new((cores * 2).max(4))
     })
+}
+
+thread_local! {
+    /// The blocking-pool permit of the run on this thread.
+    static PERMIT: std::cell::RefCell<Option<SemaphorePermit<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Do `wait` (a run sleeping until a timer an `await` needs is due)
+/// without the run's blocking-pool permit: the permits bound the scripts
+/// burning CPU at once, and a waiting run burns none, so many requests can
+/// wait at the same time. The permit is taken back before the run goes on.
+pub(crate) fn without_permit<T>(wait: impl FnOnce() -> T) -> T {
+    let Some(permit) = PERMIT.with(|p| p.borrow_mut().take()) else {
+        return wait();
+    };
+    drop(permit);
+    let out = wait();
+    let again = tokio::runtime::Handle::try_current()
+        .ok()
+        .and_then(|rt| rt.block_on(blocking_permits().acquire()).ok());
+    PERMIT.with(|p| *p.borrow_mut() = again);
+    out
 }
 
 impl Inner {
@@ -399,6 +422,28 @@ impl Inner {
         }
     }
 
+    /// Run `func` for `msg` on the blocking pool (this thread is one of
+    /// its threads): the sends and raised errors, or the run's error.
+    fn run_on_pool(&self, mut msg: Message, started: Instant) -> Result<Outputs, NodeError> {
+        let mut sent = Outputs::default();
+        let script = self.func.as_ref().expect("function body");
+        if script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg)) {
+            sent.send(0, msg);
+            return Ok(sent);
+        }
+        let ran_at = Instant::now();
+        let budget = self.budget(started, false);
+        let done = self.run_input(script, &mut msg, budget);
+        if ran_at.elapsed() < SLICE / 4 {
+            // Quick again: let the next message try the worker first.
+            self.slow.store(false, Ordering::Relaxed);
+        }
+        match done {
+            Ok(done) => self.finish(msg, done, &mut sent).map(|()| sent),
+            Err(_) => Err(NodeError::new("function run was interrupted").with_msg(msg)),
+        }
+    }
+
     fn budget(&self, started: Instant, slice: bool) -> Budget {
         Budget {
             deadline: started + self.timeout,
@@ -549,31 +594,17 @@ impl Function {
     ) -> NodeFuture<'a> {
         let inner = self.inner.clone();
         Box::pin(async move {
-            let _permit = blocking_permits()
+            let permit = blocking_permits()
                 .acquire()
                 .await
                 .expect("semaphore is never closed");
             // The run and both conversions (the message into script values
             // and the results back) happen off the worker.
             let task = tokio::task::spawn_blocking(move || {
-                let mut msg = msg;
-                let mut sent = Outputs::default();
-                let script = inner.func.as_ref().expect("function body");
-                if script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg)) {
-                    sent.send(0, msg);
-                    return Ok(sent);
-                }
-                let ran_at = Instant::now();
-                let budget = inner.budget(started, false);
-                let done = inner.run_input(script, &mut msg, budget);
-                if ran_at.elapsed() < SLICE / 4 {
-                    // Quick again: let the next message try the worker first.
-                    inner.slow.store(false, Ordering::Relaxed);
-                }
-                match done {
-                    Ok(done) => inner.finish(msg, done, &mut sent).map(|()| sent),
-                    Err(_) => Err(NodeError::new("function run was interrupted").with_msg(msg)),
-                }
+                PERMIT.with(|p| *p.borrow_mut() = Some(permit));
+                let done = inner.run_on_pool(msg, started);
+                PERMIT.with(|p| p.borrow_mut().take());
+                done
             });
             let sent = task
                 .await

@@ -361,7 +361,10 @@ pub fn wait_until(due: Instant) -> Result<(), Box<EvalAltResult>> {
         None => STOP_TIMEOUT,
         Some(b) if b.slice_end.is_some() => STOP_SLICE,
         Some(b) => {
-            std::thread::sleep(due.min(b.deadline).saturating_duration_since(now));
+            let until = due.min(b.deadline);
+            crate::function::without_permit(|| {
+                std::thread::sleep(until.saturating_duration_since(Instant::now()))
+            });
             if due <= b.deadline {
                 return Ok(());
             }

@@ -606,7 +606,9 @@ fn node_error_reaches_the_catch_branch_before_the_returned_message() {
 }
 
 /// A body awaiting a timer answers after it with what it returns, and the
-/// wait holds no worker: other requests answer meanwhile.
+/// wait holds no worker and no blocking-pool permit: other requests answer
+/// meanwhile, and sixteen waits (four times the permits of a two-core
+/// machine) overlap rather than queue.
 #[test]
 fn awaiting_a_timer_answers_later_without_holding_other_requests() {
     let mut nodes = vec![tab()];
@@ -623,7 +625,7 @@ fn awaiting_a_timer_answers_later_without_holding_other_requests() {
         json!({"func": "msg.payload = {ok: msg.payload.n * 2};\nreturn msg;"}),
     ));
     let s = common::Server::start(&flow(Value::Array(nodes)));
-    let sleepers: Vec<_> = (0..4)
+    let sleepers: Vec<_> = (0..16)
         .map(|_| {
             let url = s.url("/sleep");
             std::thread::spawn(move || {
@@ -648,7 +650,10 @@ fn awaiting_a_timer_answers_later_without_holding_other_requests() {
             took >= Duration::from_millis(300),
             "answered after {took:?}"
         );
-        assert!(took < Duration::from_secs(3), "answered after {took:?}");
+        assert!(
+            took < Duration::from_millis(1000),
+            "answered after {took:?}"
+        );
     }
 }
 
