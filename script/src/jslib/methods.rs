@@ -160,6 +160,8 @@ pub fn has_method(recv: &Dynamic, name: &str) -> bool {
         super::buffer::METHODS
     } else if recv.is::<JsRegExp>() {
         super::regexp::METHODS
+    } else if super::promise::is_promise(recv) {
+        super::promise::METHODS
     } else if recv.is_bool() {
         &["toString", "valueOf"]
     } else {

@@ -552,6 +552,9 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
     ("Promise.any", "Promise_any", any),
 ];
 
+/// A promise's methods.
+pub const METHODS: &[&str] = &["then", "catch", "finally"];
+
 /// `p.then(f, r)`, `p.catch(r)`, `p.finally(f)`, and a resolve or reject
 /// function's own methods; `None` when `recv` is neither.
 pub fn call_method(recv: &Dynamic, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {

@@ -180,3 +180,12 @@ fn a_promise_left_in_a_message_is_an_empty_object_as_json_shows_it() {
     );
     assert_eq!(out, json!({"payload": {"p": {}, "text": "{\"p\":{}}"}}));
 }
+
+#[test]
+fn a_promise_s_methods_read_as_functions_for_thenable_checks() {
+    let out = js(
+        "const p = Promise.resolve(7);\nconst then = p.then;\nmsg.payload = [typeof p.then, typeof p.catch, p && typeof p.then === 'function' ? await p : 'not thenable', typeof then];\nreturn msg;",
+        json!({}),
+    );
+    assert_eq!(out, json!({"payload": ["function", "function", 7, "function"]}));
+}
