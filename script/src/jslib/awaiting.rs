@@ -18,7 +18,9 @@
 use rhai::{Dynamic, Engine, NativeCallContext};
 
 use super::ops::{self, JsResult};
-use super::promise::{drain, follower, rethrow, run_until, Caller, JsPromise, Outcome};
+use super::promise::{
+    drain, follower, rethrow, run_until, take_unhandled, Caller, JsPromise, Outcome,
+};
 use crate::api::NodeApi;
 
 /// `await v`: `v`, or the value of the promise `v` once it settles; a
@@ -49,9 +51,21 @@ pub fn await_value(ctx: &NativeCallContext, node: &Dynamic, v: Dynamic) -> JsRes
 
 /// A body's result: awaited, then every reaction still queued runs
 /// before the node sends it (the microtasks run after the body).
+/// A rejection nothing handled is logged as a warning (Node.js reports it
+/// as an uncaught exception, which ends Node-RED's process).
 pub fn settle_result(ctx: &NativeCallContext, node: &Dynamic, v: Dynamic) -> JsResult<Dynamic> {
     let v = await_value(ctx, node, v)?;
     drain(&Caller::Ctx(ctx))?;
+    let unhandled = take_unhandled();
+    if let Some(n) = node.read_lock::<NodeApi>() {
+        for reason in unhandled {
+            let text = crate::sandbox::thrown_text(&reason);
+            n.log(
+                tracing::Level::WARN,
+                &Dynamic::from(format!("Unhandled promise rejection: {text}")),
+            );
+        }
+    }
     Ok(v)
 }
 

@@ -12,6 +12,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -24,7 +25,15 @@ use super::values::{array, as_array, JsError, JsMethod, JsObject};
 
 /// A JavaScript promise.
 #[derive(Clone, Default)]
-pub struct JsPromise(Arc<Mutex<State>>);
+pub struct JsPromise(Arc<Shared>);
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    /// Whether anything ever reacted to it (a rejection nothing handles is
+    /// reported).
+    handled: AtomicBool,
+}
 
 enum State {
     /// `locked`: resolved with another promise, whose outcome it takes.
@@ -78,14 +87,19 @@ pub struct Job {
     target: Option<JsPromise>,
 }
 
-thread_local! {
-    static JOBS: RefCell<VecDeque<Job>> = const { RefCell::new(VecDeque::new()) };
+/// The promise jobs (microtasks) of the run on a thread, and its
+/// rejected promises nothing has handled yet.
+#[derive(Default)]
+pub struct Jobs {
+    queue: VecDeque<Job>,
+    unhandled: Vec<JsPromise>,
 }
 
-/// The jobs queued on a thread.
-pub type Jobs = VecDeque<Job>;
+thread_local! {
+    static JOBS: RefCell<Jobs> = RefCell::new(Jobs::default());
+}
 
-/// Take the thread's pending jobs (a run starting: it begins with none).
+/// Take the thread's jobs (a run starting: it begins with none).
 pub fn take_jobs() -> Jobs {
     JOBS.with(|j| std::mem::take(&mut *j.borrow_mut()))
 }
@@ -97,7 +111,24 @@ pub fn restore_jobs(jobs: Jobs) {
 }
 
 fn queue(job: Job) {
-    JOBS.with(|j| j.borrow_mut().push_back(job));
+    JOBS.with(|j| j.borrow_mut().queue.push_back(job));
+}
+
+fn next_job() -> Option<Job> {
+    JOBS.with(|j| j.borrow_mut().queue.pop_front())
+}
+
+/// The reasons of the run's rejected promises that nothing handled (a
+/// rejection Node.js reports as unhandled), forgetting them.
+pub fn take_unhandled() -> Vec<Dynamic> {
+    let list = JOBS.with(|j| std::mem::take(&mut j.borrow_mut().unhandled));
+    list.into_iter()
+        .filter(|p| !p.0.handled.load(Ordering::Relaxed))
+        .filter_map(|p| match p.outcome() {
+            Some(Outcome::Rejected(e)) => Some(e),
+            _ => None,
+        })
+        .collect()
 }
 
 impl JsPromise {
@@ -106,19 +137,22 @@ impl JsPromise {
     }
 
     fn settled(outcome: Outcome) -> Self {
-        JsPromise(Arc::new(Mutex::new(State::Settled(outcome))))
+        let p = JsPromise::new();
+        p.settle(outcome, true);
+        p
     }
 
     /// The outcome, once settled.
     pub fn outcome(&self) -> Option<Outcome> {
-        match &*self.0.lock() {
+        match &*self.0.state.lock() {
             State::Settled(o) => Some(o.clone()),
             State::Pending { .. } => None,
         }
     }
 
     fn subscribe(&self, reaction: Reaction) {
-        let mut st = self.0.lock();
+        self.0.handled.store(true, Ordering::Relaxed);
+        let mut st = self.0.state.lock();
         match &mut *st {
             State::Pending { reactions, .. } => reactions.push(reaction),
             State::Settled(o) => queue(Job {
@@ -133,7 +167,7 @@ impl JsPromise {
     /// script code, already resolved with another promise).
     fn settle(&self, outcome: Outcome, adopted: bool) {
         let reactions = {
-            let mut st = self.0.lock();
+            let mut st = self.0.state.lock();
             match &mut *st {
                 State::Pending { reactions, locked } if adopted || !*locked => {
                     let r = std::mem::take(reactions);
@@ -143,6 +177,9 @@ impl JsPromise {
                 _ => return,
             }
         };
+        if matches!(outcome, Outcome::Rejected(_)) && !self.0.handled.load(Ordering::Relaxed) {
+            JOBS.with(|j| j.borrow_mut().unhandled.push(self.clone()));
+        }
         for r in reactions {
             queue(Job {
                 handler: r.handler,
@@ -165,7 +202,7 @@ impl JsPromise {
             );
             return self.settle(Outcome::Rejected(Dynamic::from(e)), false);
         }
-        match &mut *self.0.lock() {
+        match &mut *self.0.state.lock() {
             State::Pending { locked, .. } if !*locked => *locked = true,
             _ => return,
         }
@@ -295,7 +332,7 @@ pub fn follower(v: Dynamic) -> JsPromise {
 /// Run queued jobs until `p` is settled or none is left.
 pub fn run_until(caller: &Caller, p: &JsPromise) -> JsResult<()> {
     while p.outcome().is_none() {
-        let Some(job) = JOBS.with(|j| j.borrow_mut().pop_front()) else {
+        let Some(job) = next_job() else {
             break;
         };
         run_job(caller, job)?;
@@ -305,7 +342,7 @@ pub fn run_until(caller: &Caller, p: &JsPromise) -> JsResult<()> {
 
 /// Run the queued jobs, and those they queue, until none is left.
 pub fn drain(caller: &Caller) -> JsResult<()> {
-    while let Some(job) = JOBS.with(|j| j.borrow_mut().pop_front()) {
+    while let Some(job) = next_job() {
         run_job(caller, job)?;
     }
     Ok(())

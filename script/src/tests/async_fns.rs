@@ -187,5 +187,30 @@ fn a_promise_s_methods_read_as_functions_for_thenable_checks() {
         "const p = Promise.resolve(7);\nconst then = p.then;\nmsg.payload = [typeof p.then, typeof p.catch, p && typeof p.then === 'function' ? await p : 'not thenable', typeof then];\nreturn msg;",
         json!({}),
     );
-    assert_eq!(out, json!({"payload": ["function", "function", 7, "function"]}));
+    assert_eq!(
+        out,
+        json!({"payload": ["function", "function", 7, "function"]})
+    );
+}
+
+#[test]
+fn a_rejection_nothing_handles_is_a_warning_and_the_message_still_goes_out() {
+    let h = node(
+        Mode::Js,
+        "Promise.reject(new Error('ignored'));\nPromise.reject('handled').catch(() => {});\nreturn msg;",
+        1,
+    )
+    .unwrap();
+    let mut events = h.events.subscribe();
+    let (sends, r) = h.run(json!({"payload": 1}));
+    r.unwrap();
+    assert_eq!(sends, vec![(0, json!({"payload": 1}))]);
+    let warned: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter(|e| e.topic == "debug" && e.data["level"] == "warn")
+        .map(|e| e.data["msg"].clone())
+        .collect();
+    assert_eq!(
+        warned,
+        vec![json!("Unhandled promise rejection: Error: ignored")]
+    );
 }
