@@ -9,14 +9,6 @@
 
 FROM rust:1-bookworm AS build
 WORKDIR /src
-# Dependencies first, so a source change does not refetch them.
-COPY Cargo.toml Cargo.lock ./
-COPY vendor vendor
-COPY runtime/Cargo.toml runtime/Cargo.toml
-COPY script/Cargo.toml script/Cargo.toml
-COPY nodes/Cargo.toml nodes/Cargo.toml
-COPY tools/limit/Cargo.toml tools/limit/Cargo.toml
-RUN cargo fetch --locked
 COPY . .
 RUN cargo build --release --locked --bin flowgate \
     && mkdir -p /out/data \
