@@ -168,6 +168,10 @@ struct RunArgs {
     /// not only localhost and IP addresses (exposes it to DNS rebinding).
     #[arg(long)]
     admin_any_host: bool,
+    /// Answer `/health`, `/ready` and `/metrics` without the admin token
+    /// (for probes and a Prometheus scraper inside a cluster).
+    #[arg(long)]
+    metrics_public: bool,
 }
 
 impl Cli {
@@ -292,6 +296,7 @@ fn admin_for_run(args: &RunArgs) -> Result<Option<admin::AdminOptions>, String> 
     warn_about_risky_flags(args, token.is_some());
     Ok(args.admin.options(token).map(|o| admin::AdminOptions {
         allow_any_host: args.admin_any_host,
+        metrics_public: args.metrics_public,
         ..o
     }))
 }

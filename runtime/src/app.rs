@@ -142,7 +142,11 @@ fn node_routes(registry: &Registry, access: Access, runtime: &Arc<Runtime>) -> R
 
 /// A public route yields to a flow endpoint serving the request's method
 /// and path: a flow may use a public path no node of its deployment claims.
-async fn yield_to_flows(State(runtime): State<Arc<Runtime>>, req: Request, next: Next) -> Response {
+pub(crate) async fn yield_to_flows(
+    State(runtime): State<Arc<Runtime>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let flows = runtime.current();
     let served = matches!(
         flows

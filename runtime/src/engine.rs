@@ -63,6 +63,8 @@ pub struct RunNode {
     /// The `complete` nodes watching this node, in flow order; empty for
     /// nearly every node, which then pays nothing for the feature.
     pub(crate) completers: Box<[usize]>,
+    /// Counts the messages this node handles, under its type (`/metrics`).
+    pub(crate) handled: metrics::Counter,
 }
 
 impl RunNode {
@@ -440,6 +442,7 @@ impl Flows {
                 }
             }
             let node = &self.nodes[index];
+            node.handled.increment(1);
             let exchange = msg.exchange().cloned();
             let input = (!node.completers.is_empty()).then(|| msg.clone());
             // A panicking node fails only the message it was handling: the
@@ -533,6 +536,7 @@ impl Flows {
     ) {
         let node = &self.nodes[index];
         tracing::warn!(node = %node.id, r#type = %node.node_type, name = %node.name, "{}", err.message);
+        crate::metrics::node_error(&node.node_type);
         let mut msg = match err.msg {
             Some(m) => *m,
             None => {

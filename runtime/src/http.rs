@@ -46,6 +46,24 @@ fn off_worker<T>(work: impl FnOnce() -> T) -> T {
 
 /// Handle one request to a flow endpoint.
 pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> Response {
+    let started = std::time::Instant::now();
+    let mut served_by = None;
+    let response = serve(runtime, req, &mut served_by).await;
+    let status = response.status().as_u16();
+    match served_by {
+        Some(endpoint) => endpoint.record(status, started.elapsed()),
+        None => crate::metrics::unmatched_request(status),
+    }
+    response
+}
+
+/// Answer `req` from the current flows; `served_by` is set to the metrics
+/// of the endpoint that matched it.
+async fn serve(
+    runtime: Arc<Runtime>,
+    req: Request,
+    served_by: &mut Option<Arc<crate::metrics::EndpointMetrics>>,
+) -> Response {
     let flows = runtime.current();
     let remote_ip = req
         .extensions()
@@ -59,6 +77,7 @@ pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> 
                 .into_iter()
                 .map(|(name, value)| (name, Value::String(value)))
                 .collect();
+            *served_by = Some(Arc::clone(&endpoint.metrics));
             (endpoint.node, endpoint.method.clone(), params)
         }
         Lookup::BadParam(e) => return flow_error(StatusCode::BAD_REQUEST, e),

@@ -29,6 +29,7 @@ pub mod listeners;
 pub mod loader;
 mod loop_guard;
 pub mod message;
+pub mod metrics;
 pub mod model;
 pub mod node;
 pub mod registry;

@@ -405,6 +405,7 @@ impl<'a> Passes<'a> {
                 status,
                 complete,
                 completers: Box::default(),
+                handled: crate::metrics::messages_of(&n.node_type),
             });
         }
         out

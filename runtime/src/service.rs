@@ -32,6 +32,8 @@ pub struct Runtime {
 impl Runtime {
     /// A runtime with no flows deployed.
     pub fn new(registry: Registry, settings: Settings) -> Arc<Self> {
+        // Before any flows load: their per-node counters must record.
+        crate::metrics::init();
         let settings = Arc::new(settings);
         Arc::new(Runtime {
             current: ArcSwap::from_pointee(Flows::empty(settings.clone())),
@@ -126,6 +128,7 @@ impl Runtime {
             )
             .collect();
         flows.start();
+        crate::metrics::deployed(flows.node_count());
         let old = self.current.swap(flows.clone());
         old.stop_replaced_by(&flows);
         self.env

@@ -28,6 +28,7 @@ mod loops;
 mod node_types;
 mod nodered_fixtures;
 mod persist_faults;
+mod probes;
 mod query_decoding;
 mod secrets;
 mod sequence_nodes;

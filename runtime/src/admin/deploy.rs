@@ -127,7 +127,9 @@ pub async fn deploy(
     expected_rev: Option<String>,
     change: Change,
 ) -> Result<String, DeployError> {
-    exclusive(admin, move |admin| apply(admin, kind, expected_rev, change)).await
+    let result = exclusive(admin, move |admin| apply(admin, kind, expected_rev, change)).await;
+    crate::metrics::deploy(if result.is_ok() { "ok" } else { "refused" });
+    result
 }
 
 /// Stop (`false`) or start (`true`) the flows without changing them.

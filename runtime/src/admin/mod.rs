@@ -23,6 +23,7 @@ pub(crate) mod journal;
 mod nodes;
 mod origin;
 pub(crate) mod persist;
+mod probes;
 mod settings;
 mod throttle;
 
@@ -58,6 +59,9 @@ pub struct AdminOptions {
     /// loopback name or an IP address (against DNS rebinding); `true` lifts
     /// that (the CLI's `--admin-any-host`).
     pub allow_any_host: bool,
+    /// `/health`, `/ready` and `/metrics` answer without the token (the
+    /// CLI's `--metrics-public`): for probes and scrapers inside a cluster.
+    pub metrics_public: bool,
 }
 
 impl Default for AdminOptions {
@@ -68,6 +72,7 @@ impl Default for AdminOptions {
             max_body_bytes: 5 * 1024 * 1024,
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             allow_any_host: false,
+            metrics_public: false,
         }
     }
 }
@@ -195,8 +200,24 @@ pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Rou
             origin::refuse_cross_site,
         ));
 
+    let probes = probes::router(admin.clone());
+    let probes = if admin.options.metrics_public {
+        probes
+    } else {
+        probes.route_layer(axum::middleware::from_fn_with_state(
+            admin.clone(),
+            auth::require,
+        ))
+    };
+    // Outermost, so a flow serving `/health` answers before any token check.
+    let probes = probes.route_layer(axum::middleware::from_fn_with_state(
+        admin.runtime.clone(),
+        crate::app::yield_to_flows,
+    ));
+
     // The WebSocket checks Origin and auth itself.
     let api = limited
+        .merge(probes)
         .route("/comms", get(comms::upgrade).with_state(admin))
         .route_layer(axum::middleware::map_response(security_headers));
 

@@ -24,6 +24,8 @@ pub struct Endpoint {
     pub node_id: String,
     /// The node's method (lower case, or `all`): decides what `msg.payload` is.
     pub method: String,
+    /// Its request count and latency series for `/metrics`.
+    pub metrics: std::sync::Arc<crate::metrics::EndpointMetrics>,
 }
 
 #[derive(Debug)]
@@ -104,6 +106,10 @@ impl RouteTable {
                     node: input.node,
                     node_id: input.node_id.to_owned(),
                     method: input.method.to_owned(),
+                    metrics: std::sync::Arc::new(crate::metrics::EndpointMetrics::new(
+                        input.path,
+                        input.method,
+                    )),
                 },
                 compiled,
             });

@@ -1,0 +1,152 @@
+//! Prometheus metrics for `GET /metrics`, through the `metrics` facade and
+//! its Prometheus exporter.
+//!
+//! The recorder is process-wide (the facade's rule): [`init`] installs it
+//! once, before the first flows load, so handles created at load time (one
+//! message counter per node) record from the start. Label values come from
+//! the flow's own configuration (node types, `http in` paths), never from
+//! request data, so a client cannot grow the number of series.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics::{counter, gauge, histogram, Counter, Histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Requests answered by the flows, by endpoint, method and status.
+const HTTP_REQUESTS: &str = "flowgate_http_requests_total";
+/// How long the flows took to answer, by endpoint.
+const HTTP_DURATION: &str = "flowgate_http_request_duration_seconds";
+/// Messages handled, by node type.
+const MESSAGES: &str = "flowgate_messages_total";
+/// Errors raised by nodes, by node type.
+const NODE_ERRORS: &str = "flowgate_node_errors_total";
+/// Deploys through the admin API, by outcome.
+const DEPLOYS: &str = "flowgate_deploys_total";
+/// Nodes in the running deployment.
+const NODES: &str = "flowgate_flow_nodes";
+
+/// Latency buckets in seconds: a token endpoint answers in well under a
+/// millisecond, a flow calling out to another service in hundreds.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Install the Prometheus recorder (once per process; later calls return
+/// the same handle). If another recorder was installed first (an embedding
+/// program's), `/metrics` renders this process's own empty registry rather
+/// than failing.
+pub fn init() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.into()), LATENCY_BUCKETS)
+            .expect("bucket list is not empty");
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("another metrics recorder is installed: /metrics stays empty");
+        }
+        describe();
+        handle
+    })
+}
+
+fn describe() {
+    metrics::describe_counter!(HTTP_REQUESTS, "Requests answered by the flows' endpoints");
+    metrics::describe_histogram!(
+        HTTP_DURATION,
+        metrics::Unit::Seconds,
+        "Time the flows took to answer a request"
+    );
+    metrics::describe_counter!(MESSAGES, "Messages handled, by node type");
+    metrics::describe_counter!(NODE_ERRORS, "Errors raised by nodes, by node type");
+    metrics::describe_counter!(DEPLOYS, "Deploys through the admin API, by outcome");
+    metrics::describe_gauge!(NODES, "Nodes in the running deployment");
+}
+
+/// Prometheus's text exposition of everything recorded so far.
+pub fn render() -> String {
+    init().render()
+}
+
+/// The message counter of one node type: created once per node at load
+/// time, so the dispatch loop pays one atomic add per message.
+pub fn messages_of(node_type: &str) -> Counter {
+    counter!(MESSAGES, "type" => node_type.to_owned())
+}
+
+/// A node raised an error.
+pub fn node_error(node_type: &str) {
+    counter!(NODE_ERRORS, "type" => node_type.to_owned()).increment(1);
+}
+
+/// One `http in` endpoint's series, created when the flows load: answering
+/// a request then costs two atomic operations for the usual 200 and a
+/// registry lookup only for other statuses.
+pub struct EndpointMetrics {
+    endpoint: String,
+    method: String,
+    latency: Histogram,
+    ok: Counter,
+}
+
+impl EndpointMetrics {
+    /// The series of the endpoint serving `method` (lower case, or `all`)
+    /// at `path` as the node configures it.
+    pub fn new(path: &str, method: &str) -> Self {
+        let method = method.to_ascii_uppercase();
+        EndpointMetrics {
+            latency: histogram!(HTTP_DURATION, "endpoint" => path.to_owned()),
+            ok: request_counter(path, &method, 200),
+            endpoint: path.to_owned(),
+            method,
+        }
+    }
+
+    /// The endpoint answered `status` after `took`.
+    pub fn record(&self, status: u16, took: Duration) {
+        if status == 200 {
+            self.ok.increment(1);
+        } else {
+            request_counter(&self.endpoint, &self.method, status).increment(1);
+        }
+        self.latency.record(took.as_secs_f64());
+    }
+}
+
+impl std::fmt::Debug for EndpointMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointMetrics")
+            .field("endpoint", &self.endpoint)
+            .field("method", &self.method)
+            .finish_non_exhaustive()
+    }
+}
+
+fn request_counter(endpoint: &str, method: &str, status: u16) -> Counter {
+    counter!(
+        HTTP_REQUESTS,
+        "endpoint" => endpoint.to_owned(),
+        "method" => method.to_owned(),
+        "status" => status.to_string()
+    )
+}
+
+/// A request no endpoint serves was answered (404, or 400 for a path that
+/// does not decode).
+pub fn unmatched_request(status: u16) {
+    request_counter("(unmatched)", "", status).increment(1);
+}
+
+/// A deploy finished: `ok` or `refused`.
+pub fn deploy(outcome: &'static str) {
+    counter!(DEPLOYS, "outcome" => outcome).increment(1);
+}
+
+/// The running deployment changed.
+pub fn deployed(node_count: usize) {
+    gauge!(NODES).set(node_count as f64);
+}
