@@ -87,6 +87,10 @@ struct Inner {
     init_state: AtomicU8,
     init_done: Notify,
     init_error: Mutex<Option<String>>,
+    /// Convert the whole message into script values before a run and skip
+    /// the data-only fast path: the reference the on-demand conversion and
+    /// the fast path must match (set by the tests that compare them).
+    full_conversion: AtomicBool,
 }
 
 /// What one run left behind.
@@ -193,13 +197,14 @@ impl Inner {
         };
         state.origin = msg.exchange().cloned();
         let run: Run = Arc::new(Mutex::new(state));
+        let lazy = self.mode == Mode::Js && !self.full_conversion.load(Ordering::Relaxed);
         let (msg_value, src) = match self.mode {
-            Mode::Js => {
+            Mode::Js if lazy => {
                 let src = Arc::new(std::mem::take(&mut msg.body));
                 (Dynamic::from(lazy::lazy_msg(&src)), Some(src))
             }
             // Converting is part of the run: it counts against the budget.
-            Mode::Rhai => match sandbox::within(budget, self.mode, || {
+            _ => match sandbox::within(budget, self.mode, || {
                 convert::msg_from_json(&msg.body, self.mode)
                     .map_err(|_| "the conversion was interrupted".into())
             }) {
@@ -476,6 +481,11 @@ impl Function {
     pub(crate) fn timers(&self) -> &crate::timers::Timers {
         &self.inner.info.timers
     }
+
+    /// Run every message through the full conversion (see `full_conversion`).
+    pub(crate) fn convert_fully(&self) {
+        self.inner.full_conversion.store(true, Ordering::Relaxed);
+    }
 }
 
 /// What a [`Function::standalone`] is built from.
@@ -518,6 +528,7 @@ impl Function {
             init_state: AtomicU8::new(INIT_READY),
             init_done: Notify::new(),
             init_error: Mutex::new(None),
+            full_conversion: AtomicBool::new(false),
         };
         Function {
             inner: Arc::new(inner),
@@ -577,7 +588,9 @@ impl Function {
                 let mut msg = msg;
                 let mut sent = Outputs::default();
                 let script = inner.func.as_ref().expect("function body");
-                if script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg)) {
+                if !inner.full_conversion.load(Ordering::Relaxed)
+                    && script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg))
+                {
                     sent.send(0, msg);
                     return Ok(sent);
                 }
@@ -640,7 +653,9 @@ impl Function {
         if inner.slow.load(Ordering::Relaxed) || is_large(&msg.body) {
             return Outcome::Pending(self.run_blocking(msg, out, started));
         }
-        if script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg)) {
+        if !inner.full_conversion.load(Ordering::Relaxed)
+            && script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg))
+        {
             out.send(0, msg);
             return Outcome::Ready(Ok(()));
         }

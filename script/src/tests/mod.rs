@@ -7,3 +7,4 @@ mod nodered_fixtures;
 mod objects;
 mod regex;
 mod timers;
+mod conversion_props;
