@@ -359,7 +359,8 @@ impl<'s> Translator<'s> {
                 format!("__typeof({})", self.expr(&u.argument)?)
             }
             UnaryOperator::Void => format!("{{ {}; () }}", self.expr(&u.argument)?),
-            UnaryOperator::Delete => match &u.argument {
+            // `delete (msg.payload)` deletes as `delete msg.payload` does.
+            UnaryOperator::Delete => match unparen(&u.argument) {
                 Expression::StaticMemberExpression(m) => {
                     format!(
                         "__delete({}, {})",
@@ -653,5 +654,13 @@ impl<'s> Translator<'s> {
             }
             other => Err(self.unsupported(other.span(), "this update target")),
         }
+    }
+}
+
+/// `e` without the parentheses around it.
+fn unparen<'b, 'a>(e: &'b Expression<'a>) -> &'b Expression<'a> {
+    match e {
+        Expression::ParenthesizedExpression(p) => unparen(&p.expression),
+        other => other,
     }
 }

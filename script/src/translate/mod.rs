@@ -10,6 +10,7 @@
 mod chain;
 pub mod error;
 mod expr;
+mod label;
 pub mod nesting;
 mod pattern;
 mod stmt;
@@ -68,6 +69,8 @@ pub struct FnCtx {
     pub ctl: Vec<Ctl>,
     /// `try...finally` blocks currently open.
     pub finally_depth: usize,
+    /// Labelled statements the translation is inside (`outer: for …`).
+    pub labels: Vec<label::Label>,
 }
 
 pub struct Translator<'s> {
@@ -415,6 +418,7 @@ impl<'s> Translator<'s> {
             self_used: false,
             ctl: Vec::new(),
             finally_depth: 0,
+            labels: Vec::new(),
         });
         let body = self.function_body(&program.body)?;
         self.fns.pop();

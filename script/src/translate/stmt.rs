@@ -36,7 +36,7 @@ impl<'s> Translator<'s> {
                 _ => None,
             })
             .collect();
-        let predeclare = !funcs.is_empty();
+        let predeclare = !funcs.is_empty() || self.makes_closures(stmts);
         for s in stmts {
             if let Statement::VariableDeclaration(d) = s {
                 if d.kind != VariableDeclarationKind::Var {
@@ -77,6 +77,22 @@ impl<'s> Translator<'s> {
         Ok(out)
     }
 
+    /// Whether the source of `stmts` may create a closure (an arrow or a
+    /// function expression). A closure captures the variables it names when
+    /// it is created, so a `let`/`const` declared after it in the block
+    /// (`const f = () => g(); const g = …`) must exist by then: the block's
+    /// names are then declared at its top, as JavaScript hoists them.
+    fn makes_closures(&self, stmts: &[Statement<'_>]) -> bool {
+        let (Some(first), Some(last)) = (stmts.first(), stmts.last()) else {
+            return false;
+        };
+        let text = self
+            .src
+            .get(first.span().start as usize..last.span().end as usize)
+            .unwrap_or("");
+        text.contains("=>") || text.contains("function")
+    }
+
     /// A nested block: its own scope.
     pub fn block(&mut self, stmts: &[Statement<'_>]) -> TResult<String> {
         self.push_scope();
@@ -104,7 +120,19 @@ impl<'s> Translator<'s> {
         self.enter(s.span())?;
         let done = self.stmt_at_depth(s, out, predeclared);
         self.leave();
-        done
+        done?;
+        if matches!(
+            s,
+            Statement::WhileStatement(_)
+                | Statement::DoWhileStatement(_)
+                | Statement::ForStatement(_)
+                | Statement::ForInStatement(_)
+                | Statement::ForOfStatement(_)
+                | Statement::SwitchStatement(_)
+        ) {
+            out.push_str(&self.after_loop()?);
+        }
+        Ok(())
     }
 
     fn stmt_at_depth(
@@ -187,7 +215,9 @@ impl<'s> Translator<'s> {
             }
             Statement::BreakStatement(b) => {
                 if let Some(l) = &b.label {
-                    return Err(self.unsupported(l.span, "labelled `break`"));
+                    let code = self.labelled_break(l.name.as_str(), b.span)?;
+                    out.push_str(&code);
+                    return Ok(());
                 }
                 let depth = self.fn_ctx().finally_depth;
                 let ok = match self.fn_ctx().ctl.last() {
@@ -202,16 +232,16 @@ impl<'s> Translator<'s> {
             }
             Statement::ContinueStatement(c) => {
                 if let Some(l) = &c.label {
-                    return Err(self.unsupported(l.span, "labelled `continue`"));
+                    let code = self.labelled_continue(l.name.as_str(), c.span)?;
+                    out.push_str(&code);
+                    return Ok(());
                 }
                 let code = self.continue_code(c.span)?;
                 out.push_str(&code);
             }
             Statement::SwitchStatement(sw) => self.switch(sw, out)?,
             Statement::TryStatement(t) => self.try_stmt(t, out)?,
-            Statement::LabeledStatement(l) => {
-                return Err(self.unsupported(l.span, "labelled statement"));
-            }
+            Statement::LabeledStatement(l) => self.labelled(l, out)?,
             Statement::WithStatement(w) => return Err(self.unsupported(w.span, "`with` statement")),
             Statement::ClassDeclaration(c) => {
                 return Err(self.unsupported(c.span, "class declaration"))
@@ -238,7 +268,7 @@ impl<'s> Translator<'s> {
         };
         for decl in &d.declarations {
             let value = match &decl.init {
-                Some(e) => Some(self.expr(e)?),
+                Some(e) => Some(self.initializer(e, &decl.id)?),
                 None => None,
             };
             if binding != Binding::Var {
@@ -255,6 +285,39 @@ impl<'s> Translator<'s> {
             }
         }
         Ok(out)
+    }
+
+    /// A declaration's initial value. A function or arrow assigned to a
+    /// name (`const poll = () => setTimeout(poll, 100)`) may call itself by
+    /// that name, as a function declaration may: it gets itself as an
+    /// argument rather than capturing its own variable, which would make a
+    /// reference cycle that outlives the run.
+    fn initializer(&mut self, e: &Expression<'_>, id: &BindingPattern<'_>) -> TResult<String> {
+        let BindingPattern::BindingIdentifier(name) = id else {
+            return self.expr(e);
+        };
+        let name = name.name.as_str();
+        match e {
+            Expression::ArrowFunctionExpression(a) if !a.r#async => {
+                self.enter(a.span)?;
+                let r = self.closure(Some(name), &a.params, |t| match &a.body {
+                    ArrowFunctionBody::FunctionBody(b) => t.function_body(&b.statements),
+                    other => {
+                        let e = other.as_expression().expect("expression body");
+                        Ok(format!("{}\n", t.expr(e)?))
+                    }
+                });
+                self.leave();
+                r
+            }
+            Expression::FunctionExpression(f) if f.id.is_none() => {
+                self.enter(f.span)?;
+                let r = self.function(f, Some(name));
+                self.leave();
+                r
+            }
+            _ => self.expr(e),
+        }
     }
 
     /// A loop body, with the loop on the control stack. Returns the code and
@@ -360,7 +423,7 @@ impl<'s> Translator<'s> {
     }
 
     /// `continue`, leaving any `switch` in between through its flag.
-    fn continue_code(&mut self, span: oxc_span::Span) -> TResult<String> {
+    pub(super) fn continue_code(&mut self, span: oxc_span::Span) -> TResult<String> {
         let depth = self.fn_ctx().finally_depth;
         let ctl = &mut self.fn_ctx().ctl;
         match ctl.last_mut() {
@@ -529,6 +592,7 @@ impl<'s> Translator<'s> {
             self_used: false,
             ctl: Vec::new(),
             finally_depth: 0,
+            labels: Vec::new(),
         });
         self.push_scope();
         let r = (|| -> TResult<String> {
