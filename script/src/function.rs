@@ -584,6 +584,8 @@ impl Function {
                 .expect("semaphore is never closed");
             // The run and both conversions (the message into script values
             // and the results back) happen off the worker.
+            // The sends travel back with the outcome: a run that reports an
+            // error (`node.error(e, msg)`) still sends what it returned.
             let task = tokio::task::spawn_blocking(move || {
                 let mut msg = msg;
                 let mut sent = Outputs::default();
@@ -592,7 +594,7 @@ impl Function {
                     && script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg))
                 {
                     sent.send(0, msg);
-                    return Ok(sent);
+                    return (sent, Ok(()));
                 }
                 let ran_at = Instant::now();
                 let budget = inner.budget(started, false);
@@ -601,16 +603,17 @@ impl Function {
                     // Quick again: let the next message try the worker first.
                     inner.slow.store(false, Ordering::Relaxed);
                 }
-                match done {
-                    Ok(done) => inner.finish(msg, done, &mut sent).map(|()| sent),
+                let outcome = match done {
+                    Ok(done) => inner.finish(msg, done, &mut sent),
                     Err(_) => Err(NodeError::new("function run was interrupted").with_msg(msg)),
-                }
+                };
+                (sent, outcome)
             });
-            let sent = task
+            let (sent, outcome) = task
                 .await
-                .map_err(|e| NodeError::new(format!("function run failed: {e}")))??;
+                .map_err(|e| NodeError::new(format!("function run failed: {e}")))?;
             forward(sent, out);
-            Ok(())
+            outcome
         })
     }
 

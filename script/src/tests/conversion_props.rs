@@ -186,3 +186,22 @@ proptest! {
         same_as_full_conversion(&b, &msg)?;
     }
 }
+
+/// A run that outlives its time slice is redone on the blocking pool; what
+/// it sends there must reach the outputs even when it also reports an error
+/// (`node.error(e, msg)`), as it does on the worker (found by the property
+/// test above on a loaded machine).
+#[test]
+fn a_run_moved_off_the_worker_sends_its_messages_when_it_also_reports_an_error() {
+    let body = "const until = Date.now() + 30; while (Date.now() < until) {}\nnode.error('e', {});\nnode.send({n: 1});\nreturn msg;";
+    let h = node(Mode::Js, body, 1).unwrap();
+    let (sends, r) = h.run_full(serde_json::json!({"payload": 2}));
+    assert_eq!(r.unwrap_err().0, "e");
+    assert_eq!(
+        sends,
+        [
+            (0, serde_json::json!({"n": 1})),
+            (0, serde_json::json!({"payload": 2}))
+        ]
+    );
+}
