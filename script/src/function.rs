@@ -151,9 +151,13 @@ impl Inner {
                 run: run.clone(),
                 flow: Some(self.flow_store.clone()),
                 global: Some(self.global_store.clone()),
+                props: Some(self.info.sandbox.context.clone()),
             },
         );
-        for (name, store) in [("flow", &self.flow_store), ("global", &self.global_store)] {
+        for (name, store, props) in [
+            ("flow", &self.flow_store, &self.info.sandbox.flow),
+            ("global", &self.global_store, &self.info.sandbox.global),
+        ] {
             s.push(
                 self.name(name),
                 ContextApi {
@@ -161,6 +165,7 @@ impl Inner {
                     run: run.clone(),
                     flow: None,
                     global: None,
+                    props: Some(props.clone()),
                 },
             );
         }
@@ -511,6 +516,7 @@ impl Function {
                 env: spec.env,
                 events: spec.events,
                 timers: Default::default(),
+                sandbox: Default::default(),
             }),
             mode: spec.mode,
             func: spec.func,

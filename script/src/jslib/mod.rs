@@ -7,6 +7,7 @@ pub mod arrays;
 pub mod buffer;
 pub mod builtins;
 pub mod callback;
+pub mod classes;
 pub mod date;
 pub mod jsmap;
 pub mod methods;

@@ -164,11 +164,14 @@ fn get_own(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
             _ => Dynamic::UNIT,
         });
     }
+    if let Some(c) = obj.read_lock::<super::classes::JsClass>() {
+        return Ok(super::classes::get(&c, &k));
+    }
     if let Some(c) = obj.read_lock::<ContextApi>() {
         return Ok(match k.as_str() {
             "flow" => c.flow_api().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
             "global" => c.global_api().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
-            _ => Dynamic::UNIT,
+            other => c.props.as_ref().map_or(Dynamic::UNIT, |p| p.get(other)),
         });
     }
     if let Some(m) = obj.read_lock::<rhai::Map>() {
@@ -227,6 +230,13 @@ pub fn set(obj: &Dynamic, key: &Dynamic, value: Dynamic) -> JsResult<Dynamic> {
     }
     if let Some(re) = obj.read_lock::<JsRegExp>() {
         super::regexp::set(&re, &to_key(key), value.clone());
+    }
+    if let Some(c) = obj.read_lock::<super::classes::JsClass>() {
+        c.0.statics.set(to_key(key), value.clone());
+        return Ok(value);
+    }
+    if let Some(props) = obj.read_lock::<ContextApi>().and_then(|c| c.props.clone()) {
+        return set(&Dynamic::from(props), key, value);
     }
     // Assigning to a primitive's property is silently ignored (sloppy mode).
     Ok(value)

@@ -269,6 +269,10 @@ impl<'s> Translator<'s> {
                 }
             }
         }
+        if let Expression::Super(s) = base {
+            let (code, used) = self.super_chain(s.span, &steps)?;
+            return self.links(Val::Value(code), &steps[used..], false);
+        }
         let cur = match cur {
             Some(v) => v,
             None => Val::Value(self.expr(base)?),
@@ -359,6 +363,40 @@ impl<'s> Translator<'s> {
         {
             return Err(self.refused(n.span, "`new Function`"));
         }
-        Err(self.unsupported(n.span, format!("`new {}`", self.text(n.callee.span()))))
+        let callee = self.expr(&n.callee)?;
+        let args = self.args(&n.arguments)?;
+        let text = quote(&self.text(n.callee.span()));
+        Ok(format!("__new({callee}, {args}, {text})"))
+    }
+
+    /// `super(...)`, `super.m(...)` and `super.x` in a class member: the
+    /// code and how many steps it consumed.
+    fn super_chain(&mut self, span: Span, steps: &[Step<'_, '_>]) -> TResult<(String, usize)> {
+        if !self.in_member() {
+            return Err(self.unsupported(span, "`super` outside a class"));
+        }
+        let key = match steps.first().map(|s| &s.link) {
+            Some(Link::Call(args)) => {
+                let args = self.args(args)?;
+                return Ok((format!("__super_init(__home, __this, {args})"), 1));
+            }
+            Some(Link::Prop(name)) => quote(name),
+            Some(Link::Index(e)) => self.expr(e)?,
+            None => return Err(self.unsupported(span, "`super` used as a value")),
+        };
+        if let Some(Step {
+            link: Link::Call(args),
+            span: call_span,
+            ..
+        }) = steps.get(1)
+        {
+            let args = self.args(args)?;
+            let text = quote(&self.text(*call_span));
+            return Ok((
+                format!("__super_call(__home, __this, {key}, {args}, {text})"),
+                2,
+            ));
+        }
+        Ok((format!("__super_get(__home, __this, {key})"), 1))
     }
 }

@@ -131,7 +131,7 @@ impl<'s> Translator<'s> {
                 if a.r#async {
                     return Err(self.unsupported(a.span, "async arrow function"));
                 }
-                self.closure(None, &a.params, |t| match &a.body {
+                self.closure(None, super::FnKind::Arrow, &a.params, |t| match &a.body {
                     ArrowFunctionBody::FunctionBody(b) => t.function_body(&b.statements),
                     other => {
                         let e = other.as_expression().expect("expression body");
@@ -169,16 +169,15 @@ impl<'s> Translator<'s> {
                 format!("__re({}, {})", quote(source), quote(&flags))
             }
             Expression::BigIntLiteral(b) => return Err(self.unsupported(b.span, "BigInt literal")),
-            Expression::ThisExpression(t) => return Err(self.unsupported(t.span, "`this`")),
-            Expression::Super(s) => return Err(self.unsupported(s.span, "`super`")),
+            Expression::ThisExpression(_) => self.this_value(),
+            Expression::Super(s) => return Err(self.unsupported(s.span, "`super` here")),
             Expression::AwaitExpression(a) => return Err(self.unsupported(a.span, "`await`")),
             Expression::YieldExpression(y) => return Err(self.unsupported(y.span, "`yield`")),
             Expression::ClassExpression(c) => {
-                return Err(self.unsupported(c.span, "class expression"))
+                let name = c.id.as_ref().map(|i| i.name.as_str()).unwrap_or("");
+                self.class(c, name)?
             }
-            Expression::TaggedTemplateExpression(t) => {
-                return Err(self.unsupported(t.span, "tagged template"))
-            }
+            Expression::TaggedTemplateExpression(t) => self.tagged_template(t)?,
             Expression::ImportExpression(i) => return Err(self.unsupported(i.span, "`import()`")),
             other => {
                 return Err(self.unsupported(other.span(), format!("`{}`", self.text(other.span()))))
@@ -295,7 +294,16 @@ impl<'s> Translator<'s> {
             match p {
                 ObjectPropertyKind::ObjectProperty(p) => {
                     if p.kind != PropertyKind::Init {
-                        return Err(self.unsupported(p.span, "getter/setter in an object literal"));
+                        spread = true;
+                        let k = self.key(&p.key, p.computed)?;
+                        let f = self.expr(&p.value)?;
+                        let (get, set) = if p.kind == PropertyKind::Get {
+                            (f, "()".to_owned())
+                        } else {
+                            ("()".to_owned(), f)
+                        };
+                        after.push(format!("__accessor({obj}, {k}, {get}, {set});"));
+                        continue;
                     }
                     let k = self.key(&p.key, p.computed)?;
                     let v = self.expr(&p.value)?;
@@ -405,7 +413,8 @@ impl<'s> Translator<'s> {
                     Ok(format!("__instanceof({l}, {})", quote(id.name.as_str())))
                 }
                 other => {
-                    Err(self.unsupported(other.span(), "`instanceof` with this right-hand side"))
+                    let r = self.expr(other)?;
+                    Ok(format!("__instanceof_class({l}, {r})"))
                 }
             };
         }

@@ -8,6 +8,7 @@
 //! before the parser sees them; [`error`] says why a body cannot run.
 
 mod chain;
+mod class;
 pub mod error;
 mod expr;
 mod label;
@@ -57,9 +58,24 @@ pub enum Ctl {
     },
 }
 
+/// What kind of function a [`FnCtx`] translates, for `this`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FnKind {
+    /// The body itself, or a `function`: its own `this`.
+    Function,
+    /// An arrow: the `this` of the code around it.
+    Arrow,
+    /// A class's constructor, method, accessor or field initializer: takes
+    /// `this` and its class.
+    Member,
+}
+
 /// Per-function translation state.
 #[derive(Debug)]
 pub struct FnCtx {
+    pub kind: FnKind,
+    /// Whether the function's own `this` is used (by it or its arrows).
+    pub uses_this: bool,
     /// Name of the Rhai parameter holding the arguments array.
     pub args: String,
     /// The function's own name, when it has one.
@@ -85,6 +101,9 @@ pub struct Translator<'s> {
     /// Whether the body sets or clears timers (it then keeps an alias of
     /// `node`, `__node`, that user code cannot shadow).
     pub uses_timers: bool,
+    /// Whether the body uses the sandbox's global object (`this` outside
+    /// any method), kept in `__gthis`.
+    pub uses_global_this: bool,
     /// Expressions and statements being translated, one inside the other
     /// (bounded so the recursion cannot overflow the stack).
     depth: usize,
@@ -129,6 +148,7 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
         implicit: BTreeSet::new(),
         has_node: api.contains(&"node"),
         uses_timers: false,
+        uses_global_this: false,
         depth: 0,
     };
     t.program(&ret.program, api)
@@ -413,6 +433,8 @@ impl<'s> Translator<'s> {
             self.declare(name, Binding::Api);
         }
         self.fns.push(FnCtx {
+            kind: FnKind::Function,
+            uses_this: false,
             args: "__args0".into(),
             self_name: None,
             self_used: false,
@@ -426,6 +448,9 @@ impl<'s> Translator<'s> {
         let mut out = String::new();
         if self.uses_timers {
             out.push_str(&format!("let __node = {};\n", mangle("node")));
+        }
+        if self.uses_global_this {
+            out.push_str(&format!("let __gthis = __global_this({});\n", mangle("node")));
         }
         for name in &self.implicit {
             out.push_str(&format!("let {} = ();\n", mangle(name)));

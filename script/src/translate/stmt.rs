@@ -38,6 +38,12 @@ impl<'s> Translator<'s> {
             .collect();
         let predeclare = !funcs.is_empty() || self.makes_closures(stmts);
         for s in stmts {
+            if let (true, Statement::ClassDeclaration(c)) = (predeclare, s) {
+                if let Some(id) = &c.id {
+                    self.declare(id.name.as_str(), Binding::Let);
+                    out.push_str(&format!("let {} = ();\n", mangle(id.name.as_str())));
+                }
+            }
             if let Statement::VariableDeclaration(d) = s {
                 if d.kind != VariableDeclarationKind::Var {
                     let mut names = Vec::new();
@@ -90,7 +96,7 @@ impl<'s> Translator<'s> {
             .src
             .get(first.span().start as usize..last.span().end as usize)
             .unwrap_or("");
-        text.contains("=>") || text.contains("function")
+        text.contains("=>") || text.contains("function") || text.contains("class")
     }
 
     /// A nested block: its own scope.
@@ -243,9 +249,7 @@ impl<'s> Translator<'s> {
             Statement::TryStatement(t) => self.try_stmt(t, out)?,
             Statement::LabeledStatement(l) => self.labelled(l, out)?,
             Statement::WithStatement(w) => return Err(self.unsupported(w.span, "`with` statement")),
-            Statement::ClassDeclaration(c) => {
-                return Err(self.unsupported(c.span, "class declaration"))
-            }
+            Statement::ClassDeclaration(c) => self.class_declaration(c, out, predeclared)?,
             other => return Err(self.unsupported(other.span(), "this statement")),
         }
         Ok(())
@@ -300,7 +304,7 @@ impl<'s> Translator<'s> {
         match e {
             Expression::ArrowFunctionExpression(a) if !a.r#async => {
                 self.enter(a.span)?;
-                let r = self.closure(Some(name), &a.params, |t| match &a.body {
+                let r = self.closure(Some(name), super::FnKind::Arrow, &a.params, |t| match &a.body {
                     ArrowFunctionBody::FunctionBody(b) => t.function_body(&b.statements),
                     other => {
                         let e = other.as_expression().expect("expression body");
@@ -571,13 +575,16 @@ impl<'s> Translator<'s> {
             return Err(self.unsupported(f.span, "function without a body"));
         };
         let own = self_name.or_else(|| f.id.as_ref().map(|i| i.name.as_str()));
-        self.closure(own, &f.params, |t| t.function_body(&body.statements))
+        self.closure(own, super::FnKind::Function, &f.params, |t| {
+            t.function_body(&body.statements)
+        })
     }
 
     /// Shared by functions and arrows: parameters, then the body.
     pub fn closure(
         &mut self,
         own: Option<&str>,
+        kind: super::FnKind,
         params: &FormalParameters<'_>,
         body: impl FnOnce(&mut Self) -> TResult<String>,
     ) -> TResult<String> {
@@ -587,6 +594,8 @@ impl<'s> Translator<'s> {
             self.declare(name, Binding::SelfFn);
         }
         self.fns.push(super::FnCtx {
+            kind,
+            uses_this: false,
             args: args.clone(),
             self_name: own.filter(|n| !n.is_empty()).map(str::to_owned),
             self_used: false,
@@ -631,12 +640,10 @@ impl<'s> Translator<'s> {
             self.pop_scope();
         }
         let code = r?;
-        Ok(match (ctx.self_used, &ctx.self_name) {
-            (true, Some(name)) => format!(
-                "__fnself(|__self, {args}| {{\nlet {} = __self;\n{code}}})",
-                mangle(name)
-            ),
-            _ => format!("|{args}| {{\n{code}}}"),
-        })
+        let self_name = match (ctx.self_used, &ctx.self_name) {
+            (true, Some(name)) => Some(mangle(name)),
+            _ => None,
+        };
+        Ok(self.closure_code(kind, ctx.uses_this, self_name, &args, &code))
     }
 }
