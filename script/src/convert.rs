@@ -311,6 +311,7 @@ fn to_json_inner(
         || v.is::<JsFunction>()
         || v.is::<values::JsMethod>()
         || v.is::<crate::jslib::classes::JsClass>()
+        || v.is::<crate::jslib::classes::JsAccessor>()
     {
         return Ok(None);
     }
@@ -361,6 +362,7 @@ fn write_json(
         || v.is::<JsFunction>()
         || v.is::<values::JsMethod>()
         || v.is::<crate::jslib::classes::JsClass>()
+        || v.is::<crate::jslib::classes::JsAccessor>()
     {
         return Ok(false);
     }

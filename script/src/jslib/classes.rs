@@ -59,6 +59,42 @@ impl JsClass {
     }
 }
 
+/// The property key `Symbol.iterator` stands for (symbols are not values
+/// here; this name cannot come from a JSON message's ordinary keys by
+/// accident of spelling).
+pub const ITERATOR_KEY: &str = "@@iterator";
+
+/// What `for...of` and spread visit: an object with a `[Symbol.iterator]()`
+/// method is iterated through it (`next()` until `done`); everything else
+/// as [`super::props::iterate`] does.
+pub fn iterate(ctx: &NativeCallContext, v: &Dynamic) -> JsResult<Array> {
+    let Some(o) = as_object(v) else {
+        return super::props::iterate(v);
+    };
+    let method = o.get(ITERATOR_KEY);
+    if !is_callable(&method) {
+        return super::props::iterate(v);
+    }
+    let it = call_with_this(ctx, &method, v.clone(), Vec::new())?;
+    let mut out = Array::new();
+    loop {
+        let step = super::methods::call_method(ctx, &it, "next", Vec::new(), "iterator.next")?;
+        let Some(step) = as_object(&step) else {
+            return Err(type_error(format!(
+                "Iterator result {} is not an object",
+                super::ops::to_string(&step)
+            )));
+        };
+        if super::ops::truthy(&step.get("done")) {
+            return Ok(out);
+        }
+        if out.len() >= super::values::MAX_ELEMENTS {
+            return Err(super::ops::throw("RangeError", "Invalid array length"));
+        }
+        out.push(step.get("value"));
+    }
+}
+
 /// A property defined by a getter and/or a setter (`get x() {…}`), stored
 /// as the property's value.
 #[derive(Clone)]
@@ -344,6 +380,7 @@ fn class(
 
 pub fn register(engine: &mut Engine) {
     engine
+        .register_type_with_name::<super::collections::JsCollection>("object")
         .register_type_with_name::<JsClass>("function")
         .register_type_with_name::<JsAccessor>("accessor");
     engine.register_fn("__class", class);

@@ -41,6 +41,11 @@ pub struct JsMap {
     indexed: BTreeMap<u32, (Key, Dynamic)>,
     named: Named,
     pub proto: Proto,
+    /// `Object.freeze`d: writes and deletes are ignored (sloppy mode).
+    pub frozen: bool,
+    /// Keys `Object.defineProperty` made non-enumerable: readable, but not
+    /// listed (`Object.keys`, `for...in`, JSON, the message).
+    hidden: Option<Box<std::collections::HashSet<Key>>>,
 }
 
 impl JsMap {
@@ -49,7 +54,7 @@ impl JsMap {
         JsMap {
             indexed: BTreeMap::new(),
             named: Named::with_capacity_and_hasher(n, Default::default()),
-            proto: Proto::Object,
+            ..JsMap::default()
         }
     }
 
@@ -87,6 +92,10 @@ impl JsMap {
                 self.indexed.insert(n, (key, value));
             }
             None => {
+                // `[Symbol.iterator]` is a symbol key in JavaScript: never listed.
+                if key.as_str() == super::classes::ITERATOR_KEY {
+                    self.set_enumerable(&key, false);
+                }
                 self.named.insert(key, value);
             }
         }
@@ -100,12 +109,29 @@ impl JsMap {
         }
     }
 
-    /// The properties in JavaScript order.
+    /// The enumerable properties in JavaScript order.
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Dynamic)> + '_ {
+        self.all()
+            .filter(|(k, _)| self.hidden.as_ref().is_none_or(|h| !h.contains(*k)))
+    }
+
+    /// Every property, enumerable or not (`Object.getOwnPropertyNames`).
+    pub fn all(&self) -> impl Iterator<Item = (&Key, &Dynamic)> + '_ {
         self.indexed
             .values()
             .map(|(k, v)| (k, v))
             .chain(self.named.iter())
+    }
+
+    /// Make `key` enumerable or not.
+    pub fn set_enumerable(&mut self, key: &Key, enumerable: bool) {
+        if enumerable {
+            if let Some(h) = &mut self.hidden {
+                h.remove(key);
+            }
+        } else {
+            self.hidden.get_or_insert_default().insert(key.clone());
+        }
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &Key> + '_ {
@@ -135,10 +161,14 @@ impl FromIterator<(Key, Dynamic)> for JsMap {
         let iter = iter.into_iter();
         let mut indexed = Vec::new();
         let mut named = Named::with_capacity_and_hasher(iter.size_hint().0, Default::default());
+        let mut iterator_key = None;
         for (k, v) in iter {
             match array_index(&k) {
                 Some(n) => indexed.push((n, (k, v))),
                 None => {
+                    if k.as_str() == super::classes::ITERATOR_KEY {
+                        iterator_key = Some(k.clone());
+                    }
                     named.insert(k, v);
                 }
             }
@@ -147,11 +177,15 @@ impl FromIterator<(Key, Dynamic)> for JsMap {
             named.shrink_to_fit();
         }
         // A stable sort then a bulk build: the last of equal keys wins.
-        JsMap {
+        let mut map = JsMap {
             indexed: indexed.into_iter().collect(),
             named,
-            proto: Proto::Object,
+            ..JsMap::default()
+        };
+        if let Some(k) = iterator_key {
+            map.set_enumerable(&k, false);
         }
+        map
     }
 }
 

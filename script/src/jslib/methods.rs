@@ -318,6 +318,11 @@ pub fn call_method(
             _ => Err(not_a_function(callee)),
         };
     }
+    if let Some(c) = recv.read_lock::<super::collections::JsCollection>() {
+        let c = c.clone();
+        return super::collections::call(ctx, recv, &c, name, args)
+            .unwrap_or_else(|| Err(not_a_function(callee)));
+    }
     if let Some(c) = recv.read_lock::<super::classes::JsClass>() {
         let c = c.clone();
         return super::classes::call_static(ctx, &c, recv, name, args, callee);

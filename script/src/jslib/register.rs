@@ -47,6 +47,7 @@ fn instance_of(v: &Dynamic, class: &str) -> bool {
                 || v.is_string())
         }
         "Error" => v.is::<JsError>(),
+        "Set" | "Map" | "WeakSet" | "WeakMap" => super::collections::is_kind(v, class),
         "RegExp" => v.is::<JsRegExp>(),
         "Buffer" | "Uint8Array" => super::buffer::is_buffer(v),
         name => v
@@ -227,7 +228,9 @@ fn register_properties(engine: &mut Engine) {
     engine.register_fn("__delete", |o: Dynamic, k: Dynamic| props::delete(&o, &k));
     engine.register_fn("__in", |k: Dynamic, o: Dynamic| props::has(&k, &o));
     engine.register_fn("__keys_in", |o: Dynamic| props::keys_in(&o));
-    engine.register_fn("__iter", |v: Dynamic| props::iterate(&v));
+    engine.register_fn("__iter", |ctx: NativeCallContext, v: Dynamic| {
+        super::classes::iterate(&ctx, &v)
+    });
     engine.register_fn("__flat", |segments: Array| -> Array {
         let mut out = Array::new();
         for s in segments {

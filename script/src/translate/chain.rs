@@ -9,6 +9,7 @@ use oxc_span::{GetSpan, Span};
 
 use super::{number_literal, quote, TResult, Translator};
 use crate::jslib::builtins;
+use crate::jslib::classes::ITERATOR_KEY;
 use crate::jslib::values::OBJECT_METHODS;
 
 /// Namespaces whose members are built-ins (`Math.floor`, `JSON.parse`).
@@ -181,6 +182,7 @@ impl<'s> Translator<'s> {
                     "Number.NaN" => return Ok(Some(("__nan()".into(), i))),
                     "Number.POSITIVE_INFINITY" => return Ok(Some(("__inf()".into(), i))),
                     "Number.NEGATIVE_INFINITY" => return Ok(Some(("__neg(__inf())".into(), i))),
+                    "Symbol.iterator" => return Ok(Some((quote(ITERATOR_KEY), i))),
                     _ => {}
                 }
                 if let Some(c) = builtins::constant(&path) {

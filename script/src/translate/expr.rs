@@ -408,6 +408,10 @@ impl<'s> Translator<'s> {
                                 | "RegExp"
                                 | "Buffer"
                                 | "Uint8Array"
+                                | "Set"
+                                | "Map"
+                                | "WeakSet"
+                                | "WeakMap"
                         ) =>
                 {
                     Ok(format!("__instanceof({l}, {})", quote(id.name.as_str())))
