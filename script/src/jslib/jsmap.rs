@@ -17,6 +17,16 @@ use rhai::Dynamic;
 
 use super::values::{array_index, JsObject, Key};
 
+/// How private class members (`#name`) are keyed: after a NUL character,
+/// which no property name a body writes starts with, so they never clash
+/// with ordinary properties. They are never listed (like symbol keys).
+pub const PRIVATE_PREFIX: &str = "\u{0}#";
+
+/// Whether a key is never listed: `[Symbol.iterator]` and private members.
+fn unlisted(key: &str) -> bool {
+    key.starts_with('\u{0}') || key == super::classes::ITERATOR_KEY
+}
+
 /// What an object inherits from: `Object.prototype` (every object literal
 /// and message), nothing (`Object.create(null)`), or another object
 /// (`Object.create(proto)`), whose properties reads fall through to.
@@ -93,7 +103,7 @@ impl JsMap {
             }
             None => {
                 // `[Symbol.iterator]` is a symbol key in JavaScript: never listed.
-                if key.as_str() == super::classes::ITERATOR_KEY {
+                if unlisted(&key) {
                     self.set_enumerable(&key, false);
                 }
                 self.named.insert(key, value);
@@ -161,13 +171,13 @@ impl FromIterator<(Key, Dynamic)> for JsMap {
         let iter = iter.into_iter();
         let mut indexed = Vec::new();
         let mut named = Named::with_capacity_and_hasher(iter.size_hint().0, Default::default());
-        let mut iterator_key = None;
+        let mut unlisted_keys = Vec::new();
         for (k, v) in iter {
             match array_index(&k) {
                 Some(n) => indexed.push((n, (k, v))),
                 None => {
-                    if k.as_str() == super::classes::ITERATOR_KEY {
-                        iterator_key = Some(k.clone());
+                    if unlisted(&k) {
+                        unlisted_keys.push(k.clone());
                     }
                     named.insert(k, v);
                 }
@@ -182,7 +192,7 @@ impl FromIterator<(Key, Dynamic)> for JsMap {
             named,
             ..JsMap::default()
         };
-        if let Some(k) = iterator_key {
+        for k in unlisted_keys {
             map.set_enumerable(&k, false);
         }
         map

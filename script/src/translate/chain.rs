@@ -20,6 +20,8 @@ pub(super) const NAMESPACES: &[&str] = &[
 /// One step of a member/call chain.
 enum Link<'b, 'a> {
     Prop(&'b str),
+    /// `.#name`: a private class member.
+    Private(&'b str),
     Index(&'b Expression<'a>),
     Call(&'b [Argument<'a>]),
 }
@@ -64,6 +66,14 @@ fn flatten<'b, 'a>(
                 });
                 cur = &m.object;
             }
+            Expression::PrivateFieldExpression(m) => {
+                steps.push(Step {
+                    link: Link::Private(m.field.name.as_str()),
+                    optional: m.optional,
+                    span: m.span,
+                });
+                cur = &m.object;
+            }
             Expression::CallExpression(c) => {
                 steps.push(Step {
                     link: Link::Call(&c.arguments),
@@ -75,6 +85,12 @@ fn flatten<'b, 'a>(
             _ => return cur,
         }
     }
+}
+
+/// The property key of private member `#name` (see
+/// [`crate::jslib::jsmap::PRIVATE_PREFIX`]).
+pub(super) fn private_key(name: &str) -> String {
+    format!("{}{name}", crate::jslib::jsmap::PRIVATE_PREFIX)
 }
 
 pub(super) fn is_builtin_value(name: &str) -> bool {
@@ -325,6 +341,11 @@ impl<'s> Translator<'s> {
                     key: quote(name),
                     text: self.text(step.span),
                 },
+                Link::Private(name) => Val::Ref {
+                    obj: Self::value(cur),
+                    key: quote(&private_key(name)),
+                    text: self.text(step.span),
+                },
                 Link::Index(e) => {
                     let obj = Self::value(cur);
                     let key = self.expr(e)?;
@@ -383,6 +404,7 @@ impl<'s> Translator<'s> {
                 return Ok((format!("__super_init(__home, __this, {args})"), 1));
             }
             Some(Link::Prop(name)) => quote(name),
+            Some(Link::Private(name)) => quote(&private_key(name)),
             Some(Link::Index(e)) => self.expr(e)?,
             None => return Err(self.unsupported(span, "`super` used as a value")),
         };

@@ -153,6 +153,7 @@ impl<'s> Translator<'s> {
             }
             Expression::StaticMemberExpression(_)
             | Expression::ComputedMemberExpression(_)
+            | Expression::PrivateFieldExpression(_)
             | Expression::CallExpression(_) => self.chain(e)?,
             Expression::ChainExpression(c) => self.optional_chain(c)?,
             Expression::NewExpression(n) => self.new_expr(n)?,
@@ -275,9 +276,7 @@ impl<'s> Translator<'s> {
             PropertyKey::StaticIdentifier(id) => quote(id.name.as_str()),
             PropertyKey::StringLiteral(s) => quote(s.value.as_str()),
             PropertyKey::NumericLiteral(n) => quote(&number::fmt(n.value)),
-            PropertyKey::PrivateIdentifier(p) => {
-                return Err(self.unsupported(p.span, "private field"))
-            }
+            PropertyKey::PrivateIdentifier(p) => quote(&super::chain::private_key(p.name.as_str())),
             other => {
                 let e = other.as_expression().expect("key expression");
                 self.expr(e)?
@@ -504,6 +503,11 @@ impl<'s> Translator<'s> {
                 let key = self.expr(&m.expression)?;
                 Ok(format!("__set({obj}, {key}, {value})"))
             }
+            AssignmentTarget::PrivateFieldExpression(m) => {
+                let obj = self.expr(&m.object)?;
+                let key = quote(&super::chain::private_key(m.field.name.as_str()));
+                Ok(format!("__set({obj}, {key}, {value})"))
+            }
             AssignmentTarget::ArrayAssignmentTarget(_)
             | AssignmentTarget::ObjectAssignmentTarget(_) => {
                 let t = self.tmp("src");
@@ -585,7 +589,8 @@ impl<'s> Translator<'s> {
                 self.assign_name(name, format!("{helper}({v}, {right})"), stmt)
             }
             AssignmentTarget::StaticMemberExpression(_)
-            | AssignmentTarget::ComputedMemberExpression(_) => {
+            | AssignmentTarget::ComputedMemberExpression(_)
+            | AssignmentTarget::PrivateFieldExpression(_) => {
                 let (obj, key) = self.member_parts(&a.left)?;
                 let o = self.tmp("o");
                 let k = self.tmp("k");
@@ -612,6 +617,10 @@ impl<'s> Translator<'s> {
             AssignmentTarget::ComputedMemberExpression(m) => {
                 Ok((self.expr(&m.object)?, self.expr(&m.expression)?))
             }
+            AssignmentTarget::PrivateFieldExpression(m) => Ok((
+                self.expr(&m.object)?,
+                quote(&super::chain::private_key(m.field.name.as_str())),
+            )),
             other => Err(self.unsupported(other.span(), "this assignment target")),
         }
     }
@@ -644,7 +653,8 @@ impl<'s> Translator<'s> {
                 })
             }
             SimpleAssignmentTarget::StaticMemberExpression(_)
-            | SimpleAssignmentTarget::ComputedMemberExpression(_) => {
+            | SimpleAssignmentTarget::ComputedMemberExpression(_)
+            | SimpleAssignmentTarget::PrivateFieldExpression(_) => {
                 let (obj, key) = match &u.argument {
                     SimpleAssignmentTarget::StaticMemberExpression(m) => {
                         (self.expr(&m.object)?, quote(m.property.name.as_str()))
@@ -652,6 +662,10 @@ impl<'s> Translator<'s> {
                     SimpleAssignmentTarget::ComputedMemberExpression(m) => {
                         (self.expr(&m.object)?, self.expr(&m.expression)?)
                     }
+                    SimpleAssignmentTarget::PrivateFieldExpression(m) => (
+                        self.expr(&m.object)?,
+                        quote(&super::chain::private_key(m.field.name.as_str())),
+                    ),
                     _ => unreachable!("matched above"),
                 };
                 let o = self.tmp("o");
