@@ -8,3 +8,4 @@ mod objects;
 mod regex;
 mod timers;
 mod conversion_props;
+mod lang_constructs;
