@@ -124,11 +124,12 @@ fn symbol_iterator_and_tagged_templates() {
     assert_eq!(out, json!([[0, 1, 2], [0, 1], ["n"], "a|b|c/1,x"]));
 }
 
-/// A closure may name a `const` or function declared after it, or itself.
+/// A closure may name a `const` declared after it, or itself (a body
+/// without function declarations, which were always hoisted).
 #[test]
 fn closures_see_names_declared_later_and_themselves() {
     let out = payload(
-        "const f = () => g() + h();\nconst g = () => 5;\nfunction h() { return k; }\nconst k = 10;\n\
+        "const f = () => g() + h();\nconst g = () => 5;\nconst h = function () { return k; };\nconst k = 10;\n\
          const fact = (n) => n <= 1 ? 1 : n * fact(n - 1);\nmsg.payload = [f(), fact(5)]; return msg;",
     );
     assert_eq!(out, json!([15, 120]));
