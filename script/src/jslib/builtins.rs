@@ -660,7 +660,11 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
         object_prototype_method,
     ),
     ("Object.freeze", "Object_freeze", super::objects::freeze),
-    ("Object.isFrozen", "Object_isFrozen", super::objects::is_frozen),
+    (
+        "Object.isFrozen",
+        "Object_isFrozen",
+        super::objects::is_frozen,
+    ),
     (
         "Object.defineProperty",
         "Object_defineProperty",
@@ -683,8 +687,16 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
     ),
     ("new Set", "new_Set", super::collections::new_set),
     ("new Map", "new_Map", super::collections::new_map),
-    ("new WeakSet", "new_WeakSet", super::collections::new_weak_set),
-    ("new WeakMap", "new_WeakMap", super::collections::new_weak_map),
+    (
+        "new WeakSet",
+        "new_WeakSet",
+        super::collections::new_weak_set,
+    ),
+    (
+        "new WeakMap",
+        "new_WeakMap",
+        super::collections::new_weak_map,
+    ),
     ("Object.seal", "Object_seal", identity),
     ("Array.isArray", "Array_isArray", array_is_array),
     ("Array.from", "Array_from", array_from),

@@ -8,8 +8,8 @@
 
 use rhai::{Dynamic, FnPtr, NativeCallContext};
 
-use super::ops::{type_error, JsResult};
 use super::classes::JsClass;
+use super::ops::{type_error, JsResult};
 use super::values::{JsFunction, JsMethod};
 
 /// Whether `v` can be called.

@@ -306,7 +306,10 @@ fn member(imp: Dynamic, home: &Weak<ClassInner>) -> Dynamic {
 /// Put a getter or setter on `target`, keeping the other half.
 pub fn define_accessor(target: &JsObject, key: ImmutableString, get: Dynamic, set: Dynamic) {
     let mut map = target.0.lock();
-    let (old_get, old_set) = match map.get(&key).and_then(|v| v.read_lock::<JsAccessor>().map(|a| a.clone())) {
+    let (old_get, old_set) = match map
+        .get(&key)
+        .and_then(|v| v.read_lock::<JsAccessor>().map(|a| a.clone()))
+    {
         Some(a) => (a.get, a.set),
         None => (Dynamic::UNIT, Dynamic::UNIT),
     };
@@ -417,7 +420,9 @@ pub fn register(engine: &mut Engine) {
             call_with_this(&ctx, &f, this, args)
         },
     );
-    engine.register_fn("__instanceof_class", |v: Dynamic, c: Dynamic| instance_of(&v, &c));
+    engine.register_fn("__instanceof_class", |v: Dynamic, c: Dynamic| {
+        instance_of(&v, &c)
+    });
     engine.register_fn("__fnthis", |imp: FnPtr, takes_self: bool| {
         Dynamic::from(JsFunction {
             imp,
@@ -427,13 +432,16 @@ pub fn register(engine: &mut Engine) {
         })
     });
     // A sloppy-mode function called plainly gets the global object.
-    engine.register_fn("__this_or", |this: Dynamic, global: Dynamic| {
-        if is_nullish(&this) {
-            global
-        } else {
-            this
-        }
-    });
+    engine.register_fn(
+        "__this_or",
+        |this: Dynamic, global: Dynamic| {
+            if is_nullish(&this) {
+                global
+            } else {
+                this
+            }
+        },
+    );
     engine.register_fn("__global_this", |node: NodeApi| {
         Dynamic::from(node.info.sandbox.this.clone())
     });

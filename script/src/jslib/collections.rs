@@ -94,7 +94,11 @@ fn slot(v: &Dynamic) -> Slot {
     }
     if let Some(f) = as_f64(v) {
         let f = if f == 0.0 { 0.0 } else { f };
-        let bits = if f.is_nan() { f64::NAN.to_bits() } else { f.to_bits() };
+        let bits = if f.is_nan() {
+            f64::NAN.to_bits()
+        } else {
+            f.to_bits()
+        };
         return Slot::Num(bits);
     }
     if let Some(s) = v.read_lock::<ImmutableString>() {

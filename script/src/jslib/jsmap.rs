@@ -54,8 +54,9 @@ pub struct JsMap {
     /// `Object.freeze`d: writes and deletes are ignored (sloppy mode).
     pub frozen: bool,
     /// Keys `Object.defineProperty` made non-enumerable: readable, but not
-    /// listed (`Object.keys`, `for...in`, JSON, the message).
-    hidden: Option<Box<std::collections::HashSet<Key>>>,
+    /// listed (`Object.keys`, `for...in`, JSON, the message). A few at
+    /// most, so a list (empty, it allocates nothing).
+    hidden: Vec<Key>,
 }
 
 impl JsMap {
@@ -122,7 +123,7 @@ impl JsMap {
     /// The enumerable properties in JavaScript order.
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Dynamic)> + '_ {
         self.all()
-            .filter(|(k, _)| self.hidden.as_ref().is_none_or(|h| !h.contains(*k)))
+            .filter(|(k, _)| self.hidden.is_empty() || !self.hidden.contains(k))
     }
 
     /// Every property, enumerable or not (`Object.getOwnPropertyNames`).
@@ -136,11 +137,9 @@ impl JsMap {
     /// Make `key` enumerable or not.
     pub fn set_enumerable(&mut self, key: &Key, enumerable: bool) {
         if enumerable {
-            if let Some(h) = &mut self.hidden {
-                h.remove(key);
-            }
-        } else {
-            self.hidden.get_or_insert_default().insert(key.clone());
+            self.hidden.retain(|k| k != key);
+        } else if !self.hidden.contains(key) {
+            self.hidden.push(key.clone());
         }
     }
 

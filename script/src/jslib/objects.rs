@@ -33,8 +33,7 @@ pub fn is_frozen(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic>
     let v = arg(&args, 0);
     let frozen = match as_object(&v) {
         Some(o) => o.0.lock().frozen,
-        None => as_array(&v).is_none() && super::ops::type_of(&v) != "object"
-            || is_nullish(&v),
+        None => as_array(&v).is_none() && super::ops::type_of(&v) != "object" || is_nullish(&v),
     };
     Ok(Dynamic::from_bool(frozen))
 }
@@ -104,7 +103,10 @@ pub fn own_property_names(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult
             .collect()
     };
     Ok(array(if let Some(o) = as_object(&v) {
-        o.0.lock().all().map(|(k, _)| Dynamic::from(k.clone())).collect()
+        o.0.lock()
+            .all()
+            .map(|(k, _)| Dynamic::from(k.clone()))
+            .collect()
     } else if let Some(a) = as_array(&v) {
         index_keys(a.len())
     } else if let Some(s) = v.read_lock::<rhai::ImmutableString>() {

@@ -213,12 +213,9 @@ fn register_comparisons(engine: &mut Engine) {
 fn register_properties(engine: &mut Engine) {
     // Accessor properties (getters and setters) run script code: they need
     // the call context.
-    engine.register_fn(
-        "__get",
-        |ctx: NativeCallContext, o: Dynamic, k: Dynamic| {
-            super::classes::read(&ctx, &o, props::get(&o, &k)?)
-        },
-    );
+    engine.register_fn("__get", |ctx: NativeCallContext, o: Dynamic, k: Dynamic| {
+        super::classes::read(&ctx, &o, props::get(&o, &k)?)
+    });
     engine.register_fn(
         "__set",
         |ctx: NativeCallContext, o: Dynamic, k: Dynamic, v: Dynamic| {
@@ -281,7 +278,9 @@ fn register_calls(engine: &mut Engine) {
     engine.register_fn("__timer_clear", |node: NodeApi, id: Dynamic| {
         timers::clear(&node, &id)
     });
-    engine.register_fn("__fnself", |imp: FnPtr| Dynamic::from(JsFunction::recursive(imp)));
+    engine.register_fn("__fnself", |imp: FnPtr| {
+        Dynamic::from(JsFunction::recursive(imp))
+    });
     super::classes::register(engine);
     engine.register_fn("__caught", caught);
     engine.register_fn(

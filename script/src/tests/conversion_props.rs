@@ -127,11 +127,15 @@ fn data_body() -> impl Strategy<Value = String> {
         Just("null".to_owned()),
         Just("{b: 1, 2: [true], a: 'x'}".to_owned()),
         key()
-            .prop_filter("a plain name", |k| k.chars().all(|c| c.is_ascii_alphabetic()))
+            .prop_filter("a plain name", |k| k
+                .chars()
+                .all(|c| c.is_ascii_alphabetic()))
             .prop_map(|k| format!("msg.{k}")),
         (key(), key())
             .prop_filter("plain names", |(a, b)| {
-                (a.clone() + b.as_str()).chars().all(|c| c.is_ascii_alphabetic())
+                (a.clone() + b.as_str())
+                    .chars()
+                    .all(|c| c.is_ascii_alphabetic())
             })
             .prop_map(|(a, b)| format!("{{k: msg.{a}.{b}, n: 1}}")),
     ];
@@ -168,7 +172,13 @@ fn same_as_full_conversion(body: &str, msg: &Value) -> Result<(), TestCaseError>
             .map_err(|(e, m)| (e.clone(), serde_json::to_string(m).unwrap()))
             .err()
     };
-    prop_assert_eq!(text(&got.1), text(&want.1), "errors differ for\n{}\non {}", body, msg);
+    prop_assert_eq!(
+        text(&got.1),
+        text(&want.1),
+        "errors differ for\n{}\non {}",
+        body,
+        msg
+    );
     Ok(())
 }
 

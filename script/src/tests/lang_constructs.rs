@@ -29,7 +29,21 @@ fn labelled_break_and_continue_leave_nested_loops() {
     );
     assert_eq!(
         out,
-        json!(["0:0", "0:1", "1:0", "1:1", "2:0", "2:1", [1, 1], [2, 1], 1, 2, 4, 3, 6])
+        json!([
+            "0:0",
+            "0:1",
+            "1:0",
+            "1:1",
+            "2:0",
+            "2:1",
+            [1, 1],
+            [2, 1],
+            1,
+            2,
+            4,
+            3,
+            6
+        ])
     );
 }
 
@@ -44,7 +58,17 @@ fn classes_with_fields_accessors_statics_and_super() {
     );
     assert_eq!(
         out,
-        json!(["rex speaks!", "REX", "s", true, "{\"name\":\"rex\",\"legs\":4,\"kind\":\"dog\"}", ["name", "legs", "kind"], "function", "Dog", "cat speaks"])
+        json!([
+            "rex speaks!",
+            "REX",
+            "s",
+            true,
+            "{\"name\":\"rex\",\"legs\":4,\"kind\":\"dog\"}",
+            ["name", "legs", "kind"],
+            "function",
+            "Dog",
+            "cat speaks"
+        ])
     );
     assert_eq!(
         error("class A {}\nA();\nreturn msg;"),
@@ -105,7 +129,18 @@ fn sets_maps_and_weak_maps_with_their_iteration() {
     );
     assert_eq!(
         out,
-        json!([[1, 2, "2", 3, "a9", "b2", "a", "b"], 4, ["a", "b"], [["a", 9], ["b", 2]], "x", false, "{}", true, true, 1])
+        json!([
+            [1, 2, "2", 3, "a9", "b2", "a", "b"],
+            4,
+            ["a", "b"],
+            [["a", 9], ["b", 2]],
+            "x",
+            false,
+            "{}",
+            true,
+            true,
+            1
+        ])
     );
     assert_eq!(
         error("new WeakMap().set('k', 1);\nreturn msg;"),

@@ -1,11 +1,11 @@
 //! Unit tests of the function node without a running flow.
 
 mod conversion_cost;
+mod conversion_props;
 mod js_semantics;
+mod lang_constructs;
 mod lazy_msg;
 mod nodered_fixtures;
 mod objects;
 mod regex;
 mod timers;
-mod conversion_props;
-mod lang_constructs;

@@ -10,9 +10,7 @@
 //! `this` around it, and at the top of the body the sandbox's global object,
 //! `__gthis`, which Node-RED's sandbox makes `this` there: not the node.
 
-use oxc_ast::ast::{
-    Class, ClassElement, MethodDefinitionKind, TaggedTemplateExpression,
-};
+use oxc_ast::ast::{Class, ClassElement, MethodDefinitionKind, TaggedTemplateExpression};
 use oxc_span::GetSpan;
 
 use super::{mangle, quote, Binding, FnCtx, FnKind, TResult, Translator};
@@ -70,10 +68,7 @@ impl<'s> Translator<'s> {
 
     /// A class member without parameters of its own (the instance-field
     /// initializer).
-    fn member_code(
-        &mut self,
-        body: impl FnOnce(&mut Self) -> TResult<String>,
-    ) -> TResult<String> {
+    fn member_code(&mut self, body: impl FnOnce(&mut Self) -> TResult<String>) -> TResult<String> {
         let args = format!("__args{}", self.fns.len());
         self.fns.push(FnCtx {
             kind: FnKind::Member,
@@ -201,4 +196,3 @@ impl<'s> Translator<'s> {
         Ok(format!("__call({tag}, [{}])", args.join(", ")))
     }
 }
-

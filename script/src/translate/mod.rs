@@ -450,7 +450,10 @@ impl<'s> Translator<'s> {
             out.push_str(&format!("let __node = {};\n", mangle("node")));
         }
         if self.uses_global_this {
-            out.push_str(&format!("let __gthis = __global_this({});\n", mangle("node")));
+            out.push_str(&format!(
+                "let __gthis = __global_this({});\n",
+                mangle("node")
+            ));
         }
         for name in &self.implicit {
             out.push_str(&format!("let {} = ();\n", mangle(name)));

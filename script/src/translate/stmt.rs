@@ -304,11 +304,13 @@ impl<'s> Translator<'s> {
         match e {
             Expression::ArrowFunctionExpression(a) if !a.r#async => {
                 self.enter(a.span)?;
-                let r = self.closure(Some(name), super::FnKind::Arrow, &a.params, |t| match &a.body {
-                    ArrowFunctionBody::FunctionBody(b) => t.function_body(&b.statements),
-                    other => {
-                        let e = other.as_expression().expect("expression body");
-                        Ok(format!("{}\n", t.expr(e)?))
+                let r = self.closure(Some(name), super::FnKind::Arrow, &a.params, |t| {
+                    match &a.body {
+                        ArrowFunctionBody::FunctionBody(b) => t.function_body(&b.statements),
+                        other => {
+                            let e = other.as_expression().expect("expression body");
+                            Ok(format!("{}\n", t.expr(e)?))
+                        }
                     }
                 });
                 self.leave();
