@@ -320,9 +320,10 @@ fn object_assign(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic>
     Ok(target)
 }
 
-/// `Object.create(proto)`: an object inheriting from `proto` (reads of
-/// missing properties fall through to it), or from nothing for `null`.
-fn object_create(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+/// `Object.create(proto, descriptors)`: an object inheriting from `proto`
+/// (reads of missing properties fall through to it), or from nothing for
+/// `null`, with the properties `descriptors` defines.
+fn object_create(ctx: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     let proto = arg(&args, 0);
     let inherits = if proto.is::<JsNull>() {
         Proto::Null
@@ -338,14 +339,14 @@ fn object_create(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic>
             to_string(&proto)
         )));
     };
-    if !arg(&args, 1).is_unit() {
-        return Err(type_error(
-            "Object.create with property descriptors is not supported by flowgate",
-        ));
-    }
     let obj = JsObject::new();
     obj.0.lock().proto = inherits;
-    Ok(Dynamic::from(obj))
+    let obj = Dynamic::from(obj);
+    let descriptors = arg(&args, 1);
+    if !descriptors.is_unit() {
+        return super::objects::define_properties(ctx, vec![obj, descriptors]);
+    }
+    Ok(obj)
 }
 
 /// `Object.hasOwn(obj, key)`, and `Object.prototype.hasOwnProperty.call`.

@@ -184,10 +184,11 @@ fn frozen_objects_ignore_writes_and_defined_properties_can_be_hidden() {
     let out = payload(
         "const o = Object.freeze({a: 1, n: {x: 1}}); o.a = 2; o.b = 3; delete o.a; o.n.x = 2;\n\
          const p = {a: 1}; Object.defineProperty(p, 'hidden', {value: 2}); Object.defineProperty(p, 'twice', {get() { return this.a * 2; }, enumerable: false});\n\
-         msg.payload = [o, Object.isFrozen(o), Object.isFrozen(o.n), p.hidden, p.twice, Object.keys(p), JSON.stringify(p), Object.getOwnPropertyNames(p), Object.getOwnPropertyNames([5])];\nreturn msg;",
+         const q = Object.create(null, {v: {value: 1, enumerable: true}, h: {value: 2}});\n\
+         msg.payload = [o, Object.isFrozen(o), Object.isFrozen(o.n), p.hidden, p.twice, Object.keys(p), JSON.stringify(p), Object.getOwnPropertyNames(p), Object.getOwnPropertyNames([5]), [q.v, q.h, Object.keys(q)]];\nreturn msg;",
     );
     assert_eq!(
         out,
-        json!([{"a": 1, "n": {"x": 2}}, true, false, 2, 2, ["a"], "{\"a\":1}", ["a", "hidden", "twice"], ["0", "length"]])
+        json!([{"a": 1, "n": {"x": 2}}, true, false, 2, 2, ["a"], "{\"a\":1}", ["a", "hidden", "twice"], ["0", "length"], [1, 2, ["v"]]])
     );
 }
