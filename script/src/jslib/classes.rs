@@ -273,7 +273,10 @@ fn construct(
 fn instance_of(v: &Dynamic, c: &Dynamic) -> JsResult<bool> {
     let Some(c) = c.read_lock::<JsClass>().map(|c| c.clone()) else {
         if c.is_fnptr() || c.is::<JsFunction>() {
-            return Ok(false);
+            // Objects a plain constructor function builds do not record it.
+            return Err(type_error(
+                "instanceof a constructor function is not supported by flowgate (use a class)",
+            ));
         }
         return Err(type_error(
             "Right-hand side of 'instanceof' is not callable",

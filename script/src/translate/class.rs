@@ -106,7 +106,21 @@ impl<'s> Translator<'s> {
         Ok(())
     }
 
-    /// A class as an expression.
+    /// `class [Name] { … }` as a value; a name is bound inside the class.
+    pub(super) fn class_expression(&mut self, c: &Class<'_>) -> TResult<String> {
+        let Some(id) = &c.id else {
+            return self.class(c, "");
+        };
+        let name = id.name.as_str();
+        self.push_scope();
+        self.declare(name, Binding::Const);
+        let code = self.class(c, name);
+        self.pop_scope();
+        let v = mangle(name);
+        Ok(format!("{{ let {v} = (); {v} = {}; {v} }}", code?))
+    }
+
+    /// A class: one `__class(…)` call.
     pub(super) fn class(&mut self, c: &Class<'_>, name: &str) -> TResult<String> {
         let parent = match &c.heritage {
             Some(h) => self.expr(&h.expression)?,

@@ -131,13 +131,7 @@ impl<'s> Translator<'s> {
                 if a.r#async {
                     return Err(self.unsupported(a.span, "async arrow function"));
                 }
-                self.closure(None, super::FnKind::Arrow, &a.params, |t| match &a.body {
-                    ArrowFunctionBody::FunctionBody(b) => t.function_body(&b.statements),
-                    other => {
-                        let e = other.as_expression().expect("expression body");
-                        Ok(format!("{}\n", t.expr(e)?))
-                    }
-                })?
+                self.arrow(a, None)?
             }
             Expression::FunctionExpression(f) => self.function(f, None)?,
             Expression::AssignmentExpression(a) => self.assignment(a, false)?,
@@ -174,10 +168,7 @@ impl<'s> Translator<'s> {
             Expression::Super(s) => return Err(self.unsupported(s.span, "`super` here")),
             Expression::AwaitExpression(a) => return Err(self.unsupported(a.span, "`await`")),
             Expression::YieldExpression(y) => return Err(self.unsupported(y.span, "`yield`")),
-            Expression::ClassExpression(c) => {
-                let name = c.id.as_ref().map(|i| i.name.as_str()).unwrap_or("");
-                self.class(c, name)?
-            }
+            Expression::ClassExpression(c) => self.class_expression(c)?,
             Expression::TaggedTemplateExpression(t) => self.tagged_template(t)?,
             Expression::ImportExpression(i) => return Err(self.unsupported(i.span, "`import()`")),
             other => {

@@ -304,15 +304,7 @@ impl<'s> Translator<'s> {
         match e {
             Expression::ArrowFunctionExpression(a) if !a.r#async => {
                 self.enter(a.span)?;
-                let r = self.closure(Some(name), super::FnKind::Arrow, &a.params, |t| {
-                    match &a.body {
-                        ArrowFunctionBody::FunctionBody(b) => t.function_body(&b.statements),
-                        other => {
-                            let e = other.as_expression().expect("expression body");
-                            Ok(format!("{}\n", t.expr(e)?))
-                        }
-                    }
-                });
+                let r = self.arrow(a, Some(name));
                 self.leave();
                 r
             }
@@ -579,6 +571,18 @@ impl<'s> Translator<'s> {
         let own = self_name.or_else(|| f.id.as_ref().map(|i| i.name.as_str()));
         self.closure(own, super::FnKind::Function, &f.params, |t| {
             t.function_body(&body.statements)
+        })
+    }
+
+    /// An arrow function (`own`: the name it is assigned to, which it may
+    /// call itself by).
+    pub fn arrow(&mut self, a: &ArrowFunctionExpression<'_>, own: Option<&str>) -> TResult<String> {
+        self.closure(own, super::FnKind::Arrow, &a.params, |t| match &a.body {
+            ArrowFunctionBody::FunctionBody(b) => t.function_body(&b.statements),
+            other => {
+                let e = other.as_expression().expect("expression body");
+                Ok(format!("{}\n", t.expr(e)?))
+            }
         })
     }
 
