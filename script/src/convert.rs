@@ -307,7 +307,12 @@ fn to_json_inner(
         let props = Dynamic::from(e.props.clone());
         return to_json_inner(&props, mode, None, seen);
     }
-    if v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<values::JsMethod>() {
+    if v.is::<FnPtr>()
+        || v.is::<JsFunction>()
+        || v.is::<values::JsMethod>()
+        || v.is::<crate::jslib::classes::JsClass>()
+        || v.is::<crate::jslib::classes::JsAccessor>()
+    {
         return Ok(None);
     }
     // Host objects (node, context...) have no JSON form beyond `{}`.
@@ -352,7 +357,13 @@ fn write_json(
         return Err(ConvertError::TooDeep);
     }
     conversion_step()?;
-    if v.is_unit() || v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<values::JsMethod>() {
+    if v.is_unit()
+        || v.is::<FnPtr>()
+        || v.is::<JsFunction>()
+        || v.is::<values::JsMethod>()
+        || v.is::<crate::jslib::classes::JsClass>()
+        || v.is::<crate::jslib::classes::JsAccessor>()
+    {
         return Ok(false);
     }
     if v.is::<JsNull>() {

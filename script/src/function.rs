@@ -87,6 +87,10 @@ struct Inner {
     init_state: AtomicU8,
     init_done: Notify,
     init_error: Mutex<Option<String>>,
+    /// Convert the whole message into script values before a run and skip
+    /// the data-only fast path: the reference the on-demand conversion and
+    /// the fast path must match (set by the tests that compare them).
+    full_conversion: AtomicBool,
 }
 
 /// What one run left behind.
@@ -170,9 +174,13 @@ impl Inner {
                 run: run.clone(),
                 flow: Some(self.flow_store.clone()),
                 global: Some(self.global_store.clone()),
+                props: Some(self.info.sandbox.context.clone()),
             },
         );
-        for (name, store) in [("flow", &self.flow_store), ("global", &self.global_store)] {
+        for (name, store, props) in [
+            ("flow", &self.flow_store, &self.info.sandbox.flow),
+            ("global", &self.global_store, &self.info.sandbox.global),
+        ] {
             s.push(
                 self.name(name),
                 ContextApi {
@@ -180,6 +188,7 @@ impl Inner {
                     run: run.clone(),
                     flow: None,
                     global: None,
+                    props: Some(props.clone()),
                 },
             );
         }
@@ -216,13 +225,14 @@ impl Inner {
         };
         state.origin = msg.exchange().cloned();
         let run: Run = Arc::new(Mutex::new(state));
+        let lazy = self.mode == Mode::Js && !self.full_conversion.load(Ordering::Relaxed);
         let (msg_value, src) = match self.mode {
-            Mode::Js => {
+            Mode::Js if lazy => {
                 let src = Arc::new(std::mem::take(&mut msg.body));
                 (Dynamic::from(lazy::lazy_msg(&src)), Some(src))
             }
             // Converting is part of the run: it counts against the budget.
-            Mode::Rhai => match sandbox::within(budget, self.mode, || {
+            _ => match sandbox::within(budget, self.mode, || {
                 convert::msg_from_json(&msg.body, self.mode)
                     .map_err(|_| "the conversion was interrupted".into())
             }) {
@@ -424,12 +434,18 @@ impl Inner {
 
     /// Run `func` for `msg` on the blocking pool (this thread is one of
     /// its threads): the sends and raised errors, or the run's error.
-    fn run_on_pool(&self, mut msg: Message, started: Instant) -> Result<Outputs, NodeError> {
+    fn run_on_pool(
+        &self,
+        mut msg: Message,
+        started: Instant,
+    ) -> (Outputs, Result<(), NodeError>) {
         let mut sent = Outputs::default();
         let script = self.func.as_ref().expect("function body");
-        if script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg)) {
+        if !self.full_conversion.load(Ordering::Relaxed)
+            && script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg))
+        {
             sent.send(0, msg);
-            return Ok(sent);
+            return (sent, Ok(()));
         }
         let ran_at = Instant::now();
         let budget = self.budget(started, false);
@@ -438,10 +454,13 @@ impl Inner {
             // Quick again: let the next message try the worker first.
             self.slow.store(false, Ordering::Relaxed);
         }
-        match done {
-            Ok(done) => self.finish(msg, done, &mut sent).map(|()| sent),
+        // The sends travel back with the outcome: a run that also fails
+        // still sends what it sent before failing.
+        let outcome = match done {
+            Ok(done) => self.finish(msg, done, &mut sent),
             Err(_) => Err(NodeError::new("function run was interrupted").with_msg(msg)),
-        }
+        };
+        (sent, outcome)
     }
 
     fn budget(&self, started: Instant, slice: bool) -> Budget {
@@ -502,6 +521,11 @@ impl Function {
     pub(crate) fn timers(&self) -> &crate::timers::Timers {
         &self.inner.info.timers
     }
+
+    /// Run every message through the full conversion (see `full_conversion`).
+    pub(crate) fn convert_fully(&self) {
+        self.inner.full_conversion.store(true, Ordering::Relaxed);
+    }
 }
 
 /// What a [`Function::standalone`] is built from.
@@ -528,6 +552,7 @@ impl Function {
                 events: spec.events,
                 timers: Default::default(),
                 listeners: Default::default(),
+                sandbox: Default::default(),
             }),
             mode: spec.mode,
             func: spec.func,
@@ -545,6 +570,7 @@ impl Function {
             init_state: AtomicU8::new(INIT_READY),
             init_done: Notify::new(),
             init_error: Mutex::new(None),
+            full_conversion: AtomicBool::new(false),
         };
         Function {
             inner: Arc::new(inner),
@@ -600,17 +626,19 @@ impl Function {
                 .expect("semaphore is never closed");
             // The run and both conversions (the message into script values
             // and the results back) happen off the worker.
+            // The sends travel back with the outcome: a run that reports an
+            // error (`node.error(e, msg)`) still sends what it returned.
             let task = tokio::task::spawn_blocking(move || {
                 PERMIT.with(|p| *p.borrow_mut() = Some(permit));
                 let done = inner.run_on_pool(msg, started);
                 PERMIT.with(|p| p.borrow_mut().take());
                 done
             });
-            let sent = task
+            let (sent, outcome) = task
                 .await
-                .map_err(|e| NodeError::new(format!("function run failed: {e}")))??;
+                .map_err(|e| NodeError::new(format!("function run failed: {e}")))?;
             out.append(sent);
-            Ok(())
+            outcome
         })
     }
 
@@ -653,7 +681,9 @@ impl Function {
         if inner.slow.load(Ordering::Relaxed) || is_large(&msg.body) {
             return Outcome::Pending(self.run_blocking(msg, out, started));
         }
-        if script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg)) {
+        if !inner.full_conversion.load(Ordering::Relaxed)
+            && script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg))
+        {
             out.send(0, msg);
             return Outcome::Ready(Ok(()));
         }

@@ -109,3 +109,12 @@ pub fn js(func: &str, msg: Value) -> Value {
         .map(|(_, m)| m)
         .unwrap_or(Value::Null)
 }
+
+impl Harness {
+    /// The same node converting every message in full before it runs, with
+    /// no data-only fast path: the reference the other paths must match.
+    pub fn converting_fully(self) -> Self {
+        self.node.convert_fully();
+        self
+    }
+}

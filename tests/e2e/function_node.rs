@@ -125,7 +125,7 @@ fn constructs_end_to_end_match_node_red() {
 #[test]
 fn unsupported_construct_is_a_load_error_with_its_location() {
     let nodes = json!([tab(), {"id": "f1", "type": "function", "z": "tab", "name": "clean up",
-        "func": "var s = msg.payload;\nclass A {}\nreturn msg;",
+        "func": "var s = msg.payload;\nfunction* g() {}\nreturn msg;",
         "outputs": 1, "x": 1, "y": 1, "wires": [[]]}]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("flows.json");
@@ -134,7 +134,7 @@ fn unsupported_construct_is_a_load_error_with_its_location() {
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains(
-            "node f1 (function \"clean up\") field `func`: unsupported JavaScript at line 2:1: class declaration is not supported by flowgate"
+            "node f1 (function \"clean up\") field `func`: unsupported JavaScript at line 2:1: generator function is not supported by flowgate"
         ),
         "{stderr}"
     );

@@ -267,6 +267,16 @@ fn html_answers_like_node_red() {
     replay("html");
 }
 
+/// Function bodies with the JavaScript constructs of real flows: labelled
+/// loops, classes, accessors, `this` (the sandbox's global object at the
+/// top of a body), `Set`/`Map`, `Symbol.iterator`, tagged templates,
+/// hoisting, `Object.defineProperty`/`freeze`, properties kept on the
+/// sandbox's `global`, and a new object not carrying the input's properties.
+#[test]
+fn function_lang() {
+    replay("function-lang");
+}
+
 /// A request body nested 100,000 elements deep reaches the xml and html
 /// nodes as a catchable error naming the bound; the runtime keeps answering.
 #[test]

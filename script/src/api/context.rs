@@ -164,6 +164,9 @@ pub struct ContextApi {
     /// For `context.flow` / `context.global`: the other two stores.
     pub flow: Option<Arc<Store>>,
     pub global: Option<Arc<Store>>,
+    /// Properties a body put on this object (see [`super::Sandbox`]); the
+    /// stores reached through `context.flow`/`context.global` have none.
+    pub props: Option<crate::jslib::values::JsObject>,
 }
 
 impl ContextApi {
@@ -177,6 +180,7 @@ impl ContextApi {
             run: self.run.clone(),
             flow: None,
             global: None,
+            props: None,
         })
     }
 

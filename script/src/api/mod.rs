@@ -17,7 +17,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, INT};
 use serde_json::{json, Map, Value};
 
 use crate::convert::{self, Mode};
-use crate::jslib::values::{as_array, as_object};
+use crate::jslib::values::{as_array, as_object, JsObject};
 use crate::timers::{TimerOp, Timers};
 use flowgate_runtime::exchange::Exchange;
 
@@ -39,6 +39,22 @@ pub struct NodeInfo {
     pub timers: Timers,
     /// Handlers added with `node.on("close", ...)`.
     pub listeners: on::Listeners,
+    /// What bodies put on the sandbox's objects, kept between runs.
+    pub sandbox: Sandbox,
+}
+
+/// The node's own script objects that Node-RED's sandbox (one per node)
+/// keeps between messages: the global object (`this` at the top of a body)
+/// and the `context`, `flow` and `global` objects, on which a body may put
+/// its own properties (`global.cache = {}` in `initialize`, read by every
+/// later message). Distinct from the context stores, which their
+/// `get`/`set` methods reach.
+#[derive(Default)]
+pub struct Sandbox {
+    pub this: JsObject,
+    pub context: JsObject,
+    pub flow: JsObject,
+    pub global: JsObject,
 }
 
 /// Which of the node's scripts is running.

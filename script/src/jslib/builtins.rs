@@ -320,9 +320,10 @@ fn object_assign(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic>
     Ok(target)
 }
 
-/// `Object.create(proto)`: an object inheriting from `proto` (reads of
-/// missing properties fall through to it), or from nothing for `null`.
-fn object_create(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+/// `Object.create(proto, descriptors)`: an object inheriting from `proto`
+/// (reads of missing properties fall through to it), or from nothing for
+/// `null`, with the properties `descriptors` defines.
+fn object_create(ctx: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     let proto = arg(&args, 0);
     let inherits = if proto.is::<JsNull>() {
         Proto::Null
@@ -338,14 +339,14 @@ fn object_create(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic>
             to_string(&proto)
         )));
     };
-    if !arg(&args, 1).is_unit() {
-        return Err(type_error(
-            "Object.create with property descriptors is not supported by flowgate",
-        ));
-    }
     let obj = JsObject::new();
     obj.0.lock().proto = inherits;
-    Ok(Dynamic::from(obj))
+    let obj = Dynamic::from(obj);
+    let descriptors = arg(&args, 1);
+    if !descriptors.is_unit() {
+        return super::objects::define_properties(ctx, vec![obj, descriptors]);
+    }
+    Ok(obj)
 }
 
 /// `Object.hasOwn(obj, key)`, and `Object.prototype.hasOwnProperty.call`.
@@ -659,7 +660,44 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
         "Object_prototype_method",
         object_prototype_method,
     ),
-    ("Object.freeze", "Object_freeze", identity),
+    ("Object.freeze", "Object_freeze", super::objects::freeze),
+    (
+        "Object.isFrozen",
+        "Object_isFrozen",
+        super::objects::is_frozen,
+    ),
+    (
+        "Object.defineProperty",
+        "Object_defineProperty",
+        super::objects::define_property,
+    ),
+    (
+        "Object.defineProperties",
+        "Object_defineProperties",
+        super::objects::define_properties,
+    ),
+    (
+        "Object.getOwnPropertyNames",
+        "Object_getOwnPropertyNames",
+        super::objects::own_property_names,
+    ),
+    (
+        "Object.getPrototypeOf",
+        "Object_getPrototypeOf",
+        super::objects::get_prototype_of,
+    ),
+    ("new Set", "new_Set", super::collections::new_set),
+    ("new Map", "new_Map", super::collections::new_map),
+    (
+        "new WeakSet",
+        "new_WeakSet",
+        super::collections::new_weak_set,
+    ),
+    (
+        "new WeakMap",
+        "new_WeakMap",
+        super::collections::new_weak_map,
+    ),
     ("Object.seal", "Object_seal", identity),
     ("Array.isArray", "Array_isArray", array_is_array),
     ("Array.from", "Array_from", array_from),

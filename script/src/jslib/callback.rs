@@ -8,18 +8,30 @@
 
 use rhai::{Dynamic, FnPtr, NativeCallContext};
 
+use super::classes::JsClass;
 use super::ops::{type_error, JsResult};
 use super::values::{JsFunction, JsMethod};
 
 /// Whether `v` can be called.
 pub fn is_callable(v: &Dynamic) -> bool {
-    v.is_fnptr() || v.is::<JsFunction>() || v.is::<JsMethod>()
+    v.is_fnptr() || v.is::<JsFunction>() || v.is::<JsMethod>() || v.is::<JsClass>()
 }
 
-/// Call the script function `f` with `args`.
+/// Call the script function `f` with `args` (as a plain call: `this` is the
+/// sandbox's global object).
 pub fn call_function(
     ctx: &NativeCallContext,
     f: &Dynamic,
+    args: Vec<Dynamic>,
+) -> JsResult<Dynamic> {
+    call_with_this(ctx, f, Dynamic::UNIT, args)
+}
+
+/// Call `f` with `this` (`obj.f()`, `f.call(obj)`).
+pub fn call_with_this(
+    ctx: &NativeCallContext,
+    f: &Dynamic,
+    this: Dynamic,
     args: Vec<Dynamic>,
 ) -> JsResult<Dynamic> {
     if let Some(fp) = f.read_lock::<FnPtr>() {
@@ -28,14 +40,28 @@ pub fn call_function(
     }
     if let Some(jf) = f.read_lock::<JsFunction>() {
         let jf = jf.clone();
-        let me = Dynamic::from(jf.clone());
-        return jf
-            .imp
-            .call_within_context::<Dynamic>(ctx, (me, Dynamic::from_array(args)));
+        let mut call: Vec<Dynamic> = Vec::with_capacity(4);
+        if jf.takes_self {
+            call.push(Dynamic::from(jf.clone()));
+        }
+        if jf.takes_this {
+            call.push(this);
+        }
+        if let Some(home) = &jf.home {
+            call.push(home.class());
+        }
+        call.push(Dynamic::from_array(args));
+        return jf.imp.call_raw(ctx, None, call);
     }
     if let Some(m) = f.read_lock::<JsMethod>() {
         let m = m.clone();
         return super::methods::call_method(ctx, &m.recv, &m.name, args, &m.name);
+    }
+    if let Some(c) = f.read_lock::<JsClass>() {
+        return Err(type_error(format!(
+            "Class constructor {} cannot be invoked without 'new'",
+            c.name()
+        )));
     }
     Err(type_error(format!(
         "{} is not a function",

@@ -17,6 +17,16 @@ use rhai::Dynamic;
 
 use super::values::{array_index, JsObject, Key};
 
+/// How private class members (`#name`) are keyed: after a NUL character,
+/// which no property name a body writes starts with, so they never clash
+/// with ordinary properties. They are never listed (like symbol keys).
+pub const PRIVATE_PREFIX: &str = "\u{0}#";
+
+/// Whether a key is never listed: `[Symbol.iterator]` and private members.
+fn unlisted(key: &str) -> bool {
+    key.starts_with('\u{0}') || key == super::classes::ITERATOR_KEY
+}
+
 /// What an object inherits from: `Object.prototype` (every object literal
 /// and message), nothing (`Object.create(null)`), or another object
 /// (`Object.create(proto)`), whose properties reads fall through to.
@@ -41,6 +51,12 @@ pub struct JsMap {
     indexed: BTreeMap<u32, (Key, Dynamic)>,
     named: Named,
     pub proto: Proto,
+    /// `Object.freeze`d: writes and deletes are ignored (sloppy mode).
+    pub frozen: bool,
+    /// Keys `Object.defineProperty` made non-enumerable: readable, but not
+    /// listed (`Object.keys`, `for...in`, JSON, the message). A few at
+    /// most, so a list (empty, it allocates nothing).
+    hidden: Vec<Key>,
 }
 
 impl JsMap {
@@ -49,7 +65,7 @@ impl JsMap {
         JsMap {
             indexed: BTreeMap::new(),
             named: Named::with_capacity_and_hasher(n, Default::default()),
-            proto: Proto::Object,
+            ..JsMap::default()
         }
     }
 
@@ -87,6 +103,10 @@ impl JsMap {
                 self.indexed.insert(n, (key, value));
             }
             None => {
+                // `[Symbol.iterator]` is a symbol key in JavaScript: never listed.
+                if unlisted(&key) {
+                    self.set_enumerable(&key, false);
+                }
                 self.named.insert(key, value);
             }
         }
@@ -100,12 +120,27 @@ impl JsMap {
         }
     }
 
-    /// The properties in JavaScript order.
+    /// The enumerable properties in JavaScript order.
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Dynamic)> + '_ {
+        self.all()
+            .filter(|(k, _)| self.hidden.is_empty() || !self.hidden.contains(k))
+    }
+
+    /// Every property, enumerable or not (`Object.getOwnPropertyNames`).
+    pub fn all(&self) -> impl Iterator<Item = (&Key, &Dynamic)> + '_ {
         self.indexed
             .values()
             .map(|(k, v)| (k, v))
             .chain(self.named.iter())
+    }
+
+    /// Make `key` enumerable or not.
+    pub fn set_enumerable(&mut self, key: &Key, enumerable: bool) {
+        if enumerable {
+            self.hidden.retain(|k| k != key);
+        } else if !self.hidden.contains(key) {
+            self.hidden.push(key.clone());
+        }
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &Key> + '_ {
@@ -135,10 +170,14 @@ impl FromIterator<(Key, Dynamic)> for JsMap {
         let iter = iter.into_iter();
         let mut indexed = Vec::new();
         let mut named = Named::with_capacity_and_hasher(iter.size_hint().0, Default::default());
+        let mut unlisted_keys = Vec::new();
         for (k, v) in iter {
             match array_index(&k) {
                 Some(n) => indexed.push((n, (k, v))),
                 None => {
+                    if unlisted(&k) {
+                        unlisted_keys.push(k.clone());
+                    }
                     named.insert(k, v);
                 }
             }
@@ -147,11 +186,15 @@ impl FromIterator<(Key, Dynamic)> for JsMap {
             named.shrink_to_fit();
         }
         // A stable sort then a bulk build: the last of equal keys wins.
-        JsMap {
+        let mut map = JsMap {
             indexed: indexed.into_iter().collect(),
             named,
-            proto: Proto::Object,
+            ..JsMap::default()
+        };
+        for k in unlisted_keys {
+            map.set_enumerable(&k, false);
         }
+        map
     }
 }
 

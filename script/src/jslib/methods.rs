@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, FnPtr, ImmutableString, NativeCallContext};
 
-use super::callback::{call_function, is_callable};
+use super::callback::{call_function, call_with_this, is_callable};
 use super::date;
 use super::number::{self, num};
 use super::ops::{to_number, to_string, type_error, JsResult};
@@ -220,9 +220,9 @@ pub fn call_method(
     callee: &str,
 ) -> JsResult<Dynamic> {
     if let Some(o) = as_object(recv) {
-        let prop = o.get(name);
+        let prop = super::classes::read(ctx, recv, o.get(name))?;
         if is_callable(&prop) {
-            return call_function(ctx, &prop, args);
+            return call_with_this(ctx, &prop, recv.clone(), args);
         }
         if !prop.is_unit() {
             return Err(not_a_function(callee));
@@ -308,16 +308,26 @@ pub fn call_method(
         return call_method(ctx, &this, &m.name, rest, callee);
     }
     if recv.is::<FnPtr>() || recv.is::<JsFunction>() {
+        let this = arg(&args, 0);
         return match name {
-            "call" => call_function(ctx, recv, args.into_iter().skip(1).collect()),
+            "call" => call_with_this(ctx, recv, this, args.into_iter().skip(1).collect()),
             "apply" => {
                 let list = as_array(&arg(&args, 1))
                     .map(|a| a.items())
                     .unwrap_or_default();
-                call_function(ctx, recv, list)
+                call_with_this(ctx, recv, this, list)
             }
             _ => Err(not_a_function(callee)),
         };
+    }
+    if let Some(c) = recv.read_lock::<super::collections::JsCollection>() {
+        let c = c.clone();
+        return super::collections::call(ctx, recv, &c, name, args)
+            .unwrap_or_else(|| Err(not_a_function(callee)));
+    }
+    if let Some(c) = recv.read_lock::<super::classes::JsClass>() {
+        let c = c.clone();
+        return super::classes::call_static(ctx, &c, recv, name, args, callee);
     }
     if let Some(n) = recv.read_lock::<NodeApi>() {
         let n = n.clone();
@@ -335,7 +345,11 @@ pub fn call_method(
                 let keys = c.keys();
                 Ok(keys)
             }
-            _ => Err(not_a_function(callee)),
+            // A function the body put on the object (`global.helper = …`).
+            _ => match c.props.as_ref().map(|p| p.get(name)) {
+                Some(f) if is_callable(&f) => call_function(ctx, &f, args),
+                _ => Err(not_a_function(callee)),
+            },
         };
     }
     if let Some(e) = recv.read_lock::<EnvApi>() {

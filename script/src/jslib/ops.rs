@@ -77,7 +77,10 @@ pub fn truthy(v: &Dynamic) -> bool {
 }
 
 fn is_callable(v: &Dynamic) -> bool {
-    v.is::<FnPtr>() || v.is::<JsFunction>() || v.is::<super::values::JsMethod>()
+    v.is::<FnPtr>()
+        || v.is::<JsFunction>()
+        || v.is::<super::values::JsMethod>()
+        || v.is::<super::classes::JsClass>()
 }
 
 /// `typeof v`.

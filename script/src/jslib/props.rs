@@ -164,11 +164,17 @@ fn get_own(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
             _ => Dynamic::UNIT,
         });
     }
+    if let Some(c) = obj.read_lock::<super::classes::JsClass>() {
+        return Ok(super::classes::get(&c, &k));
+    }
+    if let Some(c) = obj.read_lock::<super::collections::JsCollection>() {
+        return Ok(super::collections::get(&c, &k));
+    }
     if let Some(c) = obj.read_lock::<ContextApi>() {
         return Ok(match k.as_str() {
             "flow" => c.flow_api().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
             "global" => c.global_api().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
-            _ => Dynamic::UNIT,
+            other => c.props.as_ref().map_or(Dynamic::UNIT, |p| p.get(other)),
         });
     }
     if let Some(m) = obj.read_lock::<rhai::Map>() {
@@ -188,6 +194,9 @@ pub fn set(obj: &Dynamic, key: &Dynamic, value: Dynamic) -> JsResult<Dynamic> {
         }
         let k = to_key(key);
         let mut map = o.0.lock();
+        if map.frozen {
+            return Ok(value);
+        }
         if map.len() >= MAX_ELEMENTS && !map.contains_key(k.as_str()) {
             return Err(ops::throw("RangeError", "Too many properties"));
         }
@@ -228,6 +237,13 @@ pub fn set(obj: &Dynamic, key: &Dynamic, value: Dynamic) -> JsResult<Dynamic> {
     if let Some(re) = obj.read_lock::<JsRegExp>() {
         super::regexp::set(&re, &to_key(key), value.clone());
     }
+    if let Some(c) = obj.read_lock::<super::classes::JsClass>() {
+        c.0.statics.set(to_key(key), value.clone());
+        return Ok(value);
+    }
+    if let Some(props) = obj.read_lock::<ContextApi>().and_then(|c| c.props.clone()) {
+        return set(&Dynamic::from(props), key, value);
+    }
     // Assigning to a primitive's property is silently ignored (sloppy mode).
     Ok(value)
 }
@@ -235,6 +251,9 @@ pub fn set(obj: &Dynamic, key: &Dynamic, value: Dynamic) -> JsResult<Dynamic> {
 /// `delete obj[key]`.
 pub fn delete(obj: &Dynamic, key: &Dynamic) -> JsResult<bool> {
     if let Some(o) = as_object(obj) {
+        if o.0.lock().frozen {
+            return Ok(false);
+        }
         o.remove(&to_key(key));
     } else if let Some(a) = as_array(obj) {
         if let Some(i) = to_index(key) {
@@ -317,6 +336,9 @@ pub fn iterate(v: &Dynamic) -> JsResult<rhai::Array> {
     }
     if let Some(a) = v.read_lock::<rhai::Array>() {
         return Ok(a.clone());
+    }
+    if let Some(c) = v.read_lock::<super::collections::JsCollection>() {
+        return Ok(c.items());
     }
     let what = if is_nullish(v) {
         nullish_name(v).to_string()

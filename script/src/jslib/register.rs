@@ -47,6 +47,7 @@ fn instance_of(v: &Dynamic, class: &str) -> bool {
                 || v.is_string())
         }
         "Error" => v.is::<JsError>(),
+        "Set" | "Map" | "WeakSet" | "WeakMap" => super::collections::is_kind(v, class),
         "RegExp" => v.is::<JsRegExp>(),
         "Promise" => super::promise::is_promise(v),
         "Buffer" | "Uint8Array" => super::buffer::is_buffer(v),
@@ -212,14 +213,23 @@ fn register_comparisons(engine: &mut Engine) {
 
 /// Property access, `in`, iteration, literals, spreads and function arguments.
 fn register_properties(engine: &mut Engine) {
-    engine.register_fn("__get", |o: Dynamic, k: Dynamic| props::get(&o, &k));
-    engine.register_fn("__set", |o: Dynamic, k: Dynamic, v: Dynamic| {
-        props::set(&o, &k, v)
+    // Accessor properties (getters and setters) run script code: they need
+    // the call context.
+    engine.register_fn("__get", |ctx: NativeCallContext, o: Dynamic, k: Dynamic| {
+        super::classes::read(&ctx, &o, props::get(&o, &k)?)
     });
+    engine.register_fn(
+        "__set",
+        |ctx: NativeCallContext, o: Dynamic, k: Dynamic, v: Dynamic| {
+            super::classes::write(&ctx, &o, &k, &v).unwrap_or_else(|| props::set(&o, &k, v))
+        },
+    );
     engine.register_fn("__delete", |o: Dynamic, k: Dynamic| props::delete(&o, &k));
     engine.register_fn("__in", |k: Dynamic, o: Dynamic| props::has(&k, &o));
     engine.register_fn("__keys_in", |o: Dynamic| props::keys_in(&o));
-    engine.register_fn("__iter", |v: Dynamic| props::iterate(&v));
+    engine.register_fn("__iter", |ctx: NativeCallContext, v: Dynamic| {
+        super::classes::iterate(&ctx, &v)
+    });
     engine.register_fn("__flat", |segments: Array| -> Array {
         let mut out = Array::new();
         for s in segments {
@@ -270,7 +280,10 @@ fn register_calls(engine: &mut Engine) {
     engine.register_fn("__timer_clear", |node: NodeApi, id: Dynamic| {
         timers::clear(&node, &id)
     });
-    engine.register_fn("__fnself", |imp: FnPtr| Dynamic::from(JsFunction { imp }));
+    engine.register_fn("__fnself", |imp: FnPtr| {
+        Dynamic::from(JsFunction::recursive(imp))
+    });
+    super::classes::register(engine);
     engine.register_fn("__caught", caught);
     engine.register_fn(
         "__throw",

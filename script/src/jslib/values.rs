@@ -96,12 +96,30 @@ pub struct JsMatch {
     pub indices: Dynamic,
 }
 
-/// A function that refers to itself by name (a recursive function
-/// declaration): the implementation takes itself as a first argument, so no
-/// reference cycle keeps it alive after the run.
+/// A function that needs more than its arguments. One that refers to itself
+/// by name (a recursive function declaration) takes itself as a first
+/// argument, so no reference cycle keeps it alive after the run; one that
+/// uses `this` takes the object it was called on next (a method called as
+/// `obj.f()`); a class's constructor and methods then take their class, for
+/// `super` (held weakly: the class holds its methods).
 #[derive(Clone)]
 pub struct JsFunction {
     pub imp: FnPtr,
+    pub takes_self: bool,
+    pub takes_this: bool,
+    pub home: Option<super::classes::Home>,
+}
+
+impl JsFunction {
+    /// A function that takes itself first.
+    pub fn recursive(imp: FnPtr) -> Self {
+        JsFunction {
+            imp,
+            takes_self: true,
+            takes_this: false,
+            home: None,
+        }
+    }
 }
 
 /// A built-in method read as a value (`typeof s.trim`, `var send = node.send`):

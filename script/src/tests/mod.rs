@@ -2,7 +2,9 @@
 
 mod async_fns;
 mod conversion_cost;
+mod conversion_props;
 mod js_semantics;
+mod lang_constructs;
 mod lazy_msg;
 mod nodered_fixtures;
 mod objects;

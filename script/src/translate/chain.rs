@@ -9,6 +9,7 @@ use oxc_span::{GetSpan, Span};
 
 use super::{number_literal, quote, TResult, Translator};
 use crate::jslib::builtins;
+use crate::jslib::classes::ITERATOR_KEY;
 use crate::jslib::values::OBJECT_METHODS;
 
 /// Namespaces whose members are built-ins (`Math.floor`, `JSON.parse`).
@@ -19,6 +20,8 @@ pub(super) const NAMESPACES: &[&str] = &[
 /// One step of a member/call chain.
 enum Link<'b, 'a> {
     Prop(&'b str),
+    /// `.#name`: a private class member.
+    Private(&'b str),
     Index(&'b Expression<'a>),
     Call(&'b [Argument<'a>]),
 }
@@ -63,6 +66,14 @@ fn flatten<'b, 'a>(
                 });
                 cur = &m.object;
             }
+            Expression::PrivateFieldExpression(m) => {
+                steps.push(Step {
+                    link: Link::Private(m.field.name.as_str()),
+                    optional: m.optional,
+                    span: m.span,
+                });
+                cur = &m.object;
+            }
             Expression::CallExpression(c) => {
                 steps.push(Step {
                     link: Link::Call(&c.arguments),
@@ -74,6 +85,12 @@ fn flatten<'b, 'a>(
             _ => return cur,
         }
     }
+}
+
+/// The property key of private member `#name` (see
+/// [`crate::jslib::jsmap::PRIVATE_PREFIX`]).
+pub(super) fn private_key(name: &str) -> String {
+    format!("{}{name}", crate::jslib::jsmap::PRIVATE_PREFIX)
 }
 
 pub(super) fn is_builtin_value(name: &str) -> bool {
@@ -181,6 +198,7 @@ impl<'s> Translator<'s> {
                     "Number.NaN" => return Ok(Some(("__nan()".into(), i))),
                     "Number.POSITIVE_INFINITY" => return Ok(Some(("__inf()".into(), i))),
                     "Number.NEGATIVE_INFINITY" => return Ok(Some(("__neg(__inf())".into(), i))),
+                    "Symbol.iterator" => return Ok(Some((quote(ITERATOR_KEY), i))),
                     _ => {}
                 }
                 if let Some(c) = builtins::constant(&path) {
@@ -269,6 +287,10 @@ impl<'s> Translator<'s> {
                 }
             }
         }
+        if let Expression::Super(s) = base {
+            let (code, used) = self.super_chain(s.span, &steps)?;
+            return self.links(Val::Value(code), &steps[used..], false);
+        }
         let cur = match cur {
             Some(v) => v,
             None => Val::Value(self.expr(base)?),
@@ -319,6 +341,11 @@ impl<'s> Translator<'s> {
                     key: quote(name),
                     text: self.text(step.span),
                 },
+                Link::Private(name) => Val::Ref {
+                    obj: Self::value(cur),
+                    key: quote(&private_key(name)),
+                    text: self.text(step.span),
+                },
                 Link::Index(e) => {
                     let obj = Self::value(cur);
                     let key = self.expr(e)?;
@@ -359,6 +386,41 @@ impl<'s> Translator<'s> {
         {
             return Err(self.refused(n.span, "`new Function`"));
         }
-        Err(self.unsupported(n.span, format!("`new {}`", self.text(n.callee.span()))))
+        let callee = self.expr(&n.callee)?;
+        let args = self.args(&n.arguments)?;
+        let text = quote(&self.text(n.callee.span()));
+        Ok(format!("__new({callee}, {args}, {text})"))
+    }
+
+    /// `super(...)`, `super.m(...)` and `super.x` in a class member: the
+    /// code and how many steps it consumed.
+    fn super_chain(&mut self, span: Span, steps: &[Step<'_, '_>]) -> TResult<(String, usize)> {
+        if !self.in_member() {
+            return Err(self.unsupported(span, "`super` outside a class"));
+        }
+        let key = match steps.first().map(|s| &s.link) {
+            Some(Link::Call(args)) => {
+                let args = self.args(args)?;
+                return Ok((format!("__super_init(__home, __this, {args})"), 1));
+            }
+            Some(Link::Prop(name)) => quote(name),
+            Some(Link::Private(name)) => quote(&private_key(name)),
+            Some(Link::Index(e)) => self.expr(e)?,
+            None => return Err(self.unsupported(span, "`super` used as a value")),
+        };
+        if let Some(Step {
+            link: Link::Call(args),
+            span: call_span,
+            ..
+        }) = steps.get(1)
+        {
+            let args = self.args(args)?;
+            let text = quote(&self.text(*call_span));
+            return Ok((
+                format!("__super_call(__home, __this, {key}, {args}, {text})"),
+                2,
+            ));
+        }
+        Ok((format!("__super_get(__home, __this, {key})"), 1))
     }
 }

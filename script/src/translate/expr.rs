@@ -128,22 +128,7 @@ impl<'s> Translator<'s> {
                 format!("{{ {} }}", parts.join("; "))
             }
             Expression::ArrowFunctionExpression(a) => {
-                let body = |t: &mut Self| match &a.body {
-                    ArrowFunctionBody::FunctionBody(b) => t.function_body(&b.statements),
-                    other => {
-                        let e = other.as_expression().expect("expression body");
-                        let v = t.expr(e)?;
-                        Ok(match t.fns.last().is_some_and(|f| f.is_async) {
-                            true => format!("return {};\n", t.returned(&v)),
-                            false => format!("{v}\n"),
-                        })
-                    }
-                };
-                if a.r#async {
-                    self.closure(None, &a.params, |t| t.async_body(body))?
-                } else {
-                    self.closure(None, &a.params, body)?
-                }
+                self.arrow(a, None)?
             }
             Expression::FunctionExpression(f) => self.function(f, None)?,
             Expression::AssignmentExpression(a) => self.assignment(a, false)?,
@@ -159,6 +144,7 @@ impl<'s> Translator<'s> {
             }
             Expression::StaticMemberExpression(_)
             | Expression::ComputedMemberExpression(_)
+            | Expression::PrivateFieldExpression(_)
             | Expression::CallExpression(_) => self.chain(e)?,
             Expression::ChainExpression(c) => self.optional_chain(c)?,
             Expression::NewExpression(n) => self.new_expr(n)?,
@@ -175,16 +161,12 @@ impl<'s> Translator<'s> {
                 format!("__re({}, {})", quote(source), quote(&flags))
             }
             Expression::BigIntLiteral(b) => return Err(self.unsupported(b.span, "BigInt literal")),
-            Expression::ThisExpression(t) => return Err(self.unsupported(t.span, "`this`")),
-            Expression::Super(s) => return Err(self.unsupported(s.span, "`super`")),
+            Expression::ThisExpression(_) => self.this_value(),
+            Expression::Super(s) => return Err(self.unsupported(s.span, "`super` here")),
             Expression::AwaitExpression(a) => self.await_expr(a)?,
             Expression::YieldExpression(y) => return Err(self.unsupported(y.span, "`yield`")),
-            Expression::ClassExpression(c) => {
-                return Err(self.unsupported(c.span, "class expression"))
-            }
-            Expression::TaggedTemplateExpression(t) => {
-                return Err(self.unsupported(t.span, "tagged template"))
-            }
+            Expression::ClassExpression(c) => self.class_expression(c)?,
+            Expression::TaggedTemplateExpression(t) => self.tagged_template(t)?,
             Expression::ImportExpression(i) => return Err(self.unsupported(i.span, "`import()`")),
             other => {
                 return Err(self.unsupported(other.span(), format!("`{}`", self.text(other.span()))))
@@ -282,9 +264,7 @@ impl<'s> Translator<'s> {
             PropertyKey::StaticIdentifier(id) => quote(id.name.as_str()),
             PropertyKey::StringLiteral(s) => quote(s.value.as_str()),
             PropertyKey::NumericLiteral(n) => quote(&number::fmt(n.value)),
-            PropertyKey::PrivateIdentifier(p) => {
-                return Err(self.unsupported(p.span, "private field"))
-            }
+            PropertyKey::PrivateIdentifier(p) => quote(&super::chain::private_key(p.name.as_str())),
             other => {
                 let e = other.as_expression().expect("key expression");
                 self.expr(e)?
@@ -301,7 +281,16 @@ impl<'s> Translator<'s> {
             match p {
                 ObjectPropertyKind::ObjectProperty(p) => {
                     if p.kind != PropertyKind::Init {
-                        return Err(self.unsupported(p.span, "getter/setter in an object literal"));
+                        spread = true;
+                        let k = self.key(&p.key, p.computed)?;
+                        let f = self.expr(&p.value)?;
+                        let (get, set) = if p.kind == PropertyKind::Get {
+                            (f, "()".to_owned())
+                        } else {
+                            ("()".to_owned(), f)
+                        };
+                        after.push(format!("__accessor({obj}, {k}, {get}, {set});"));
+                        continue;
                     }
                     let k = self.key(&p.key, p.computed)?;
                     let v = self.expr(&p.value)?;
@@ -365,7 +354,8 @@ impl<'s> Translator<'s> {
                 format!("__typeof({})", self.expr(&u.argument)?)
             }
             UnaryOperator::Void => format!("{{ {}; () }}", self.expr(&u.argument)?),
-            UnaryOperator::Delete => match &u.argument {
+            // `delete (msg.payload)` deletes as `delete msg.payload` does.
+            UnaryOperator::Delete => match unparen(&u.argument) {
                 Expression::StaticMemberExpression(m) => {
                     format!(
                         "__delete({}, {})",
@@ -406,12 +396,17 @@ impl<'s> Translator<'s> {
                                 | "Promise"
                                 | "Buffer"
                                 | "Uint8Array"
+                                | "Set"
+                                | "Map"
+                                | "WeakSet"
+                                | "WeakMap"
                         ) =>
                 {
                     Ok(format!("__instanceof({l}, {})", quote(id.name.as_str())))
                 }
                 other => {
-                    Err(self.unsupported(other.span(), "`instanceof` with this right-hand side"))
+                    let r = self.expr(other)?;
+                    Ok(format!("__instanceof_class({l}, {r})"))
                 }
             };
         }
@@ -497,6 +492,11 @@ impl<'s> Translator<'s> {
                 let key = self.expr(&m.expression)?;
                 Ok(format!("__set({obj}, {key}, {value})"))
             }
+            AssignmentTarget::PrivateFieldExpression(m) => {
+                let obj = self.expr(&m.object)?;
+                let key = quote(&super::chain::private_key(m.field.name.as_str()));
+                Ok(format!("__set({obj}, {key}, {value})"))
+            }
             AssignmentTarget::ArrayAssignmentTarget(_)
             | AssignmentTarget::ObjectAssignmentTarget(_) => {
                 let t = self.tmp("src");
@@ -578,7 +578,8 @@ impl<'s> Translator<'s> {
                 self.assign_name(name, format!("{helper}({v}, {right})"), stmt)
             }
             AssignmentTarget::StaticMemberExpression(_)
-            | AssignmentTarget::ComputedMemberExpression(_) => {
+            | AssignmentTarget::ComputedMemberExpression(_)
+            | AssignmentTarget::PrivateFieldExpression(_) => {
                 let (obj, key) = self.member_parts(&a.left)?;
                 let o = self.tmp("o");
                 let k = self.tmp("k");
@@ -605,6 +606,10 @@ impl<'s> Translator<'s> {
             AssignmentTarget::ComputedMemberExpression(m) => {
                 Ok((self.expr(&m.object)?, self.expr(&m.expression)?))
             }
+            AssignmentTarget::PrivateFieldExpression(m) => Ok((
+                self.expr(&m.object)?,
+                quote(&super::chain::private_key(m.field.name.as_str())),
+            )),
             other => Err(self.unsupported(other.span(), "this assignment target")),
         }
     }
@@ -637,7 +642,8 @@ impl<'s> Translator<'s> {
                 })
             }
             SimpleAssignmentTarget::StaticMemberExpression(_)
-            | SimpleAssignmentTarget::ComputedMemberExpression(_) => {
+            | SimpleAssignmentTarget::ComputedMemberExpression(_)
+            | SimpleAssignmentTarget::PrivateFieldExpression(_) => {
                 let (obj, key) = match &u.argument {
                     SimpleAssignmentTarget::StaticMemberExpression(m) => {
                         (self.expr(&m.object)?, quote(m.property.name.as_str()))
@@ -645,6 +651,10 @@ impl<'s> Translator<'s> {
                     SimpleAssignmentTarget::ComputedMemberExpression(m) => {
                         (self.expr(&m.object)?, self.expr(&m.expression)?)
                     }
+                    SimpleAssignmentTarget::PrivateFieldExpression(m) => (
+                        self.expr(&m.object)?,
+                        quote(&super::chain::private_key(m.field.name.as_str())),
+                    ),
                     _ => unreachable!("matched above"),
                 };
                 let o = self.tmp("o");
@@ -660,5 +670,13 @@ impl<'s> Translator<'s> {
             }
             other => Err(self.unsupported(other.span(), "this update target")),
         }
+    }
+}
+
+/// `e` without the parentheses around it.
+fn unparen<'b, 'a>(e: &'b Expression<'a>) -> &'b Expression<'a> {
+    match e {
+        Expression::ParenthesizedExpression(p) => unparen(&p.expression),
+        other => other,
     }
 }

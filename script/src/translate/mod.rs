@@ -9,8 +9,10 @@
 
 mod asyncfn;
 mod chain;
+mod class;
 pub mod error;
 mod expr;
+mod label;
 pub mod nesting;
 mod pattern;
 mod stmt;
@@ -57,9 +59,24 @@ pub enum Ctl {
     },
 }
 
+/// What kind of function a [`FnCtx`] translates, for `this`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FnKind {
+    /// The body itself, or a `function`: its own `this`.
+    Function,
+    /// An arrow: the `this` of the code around it.
+    Arrow,
+    /// A class's constructor, method, accessor or field initializer: takes
+    /// `this` and its class.
+    Member,
+}
+
 /// Per-function translation state.
 #[derive(Debug)]
 pub struct FnCtx {
+    pub kind: FnKind,
+    /// Whether the function's own `this` is used (by it or its arrows).
+    pub uses_this: bool,
     /// Name of the Rhai parameter holding the arguments array.
     pub args: String,
     /// The function's own name, when it has one.
@@ -71,6 +88,8 @@ pub struct FnCtx {
     pub finally_depth: usize,
     /// An `async` function: its result is a promise.
     pub is_async: bool,
+    /// Labelled statements the translation is inside (`outer: for …`).
+    pub labels: Vec<label::Label>,
 }
 
 pub struct Translator<'s> {
@@ -88,6 +107,9 @@ pub struct Translator<'s> {
     /// Whether the body may use promises (its result is then settled
     /// before it is sent, see [`asyncfn`]).
     pub uses_async: bool,
+    /// Whether the body uses the sandbox's global object (`this` outside
+    /// any method), kept in `__gthis`.
+    pub uses_global_this: bool,
     /// Expressions and statements being translated, one inside the other
     /// (bounded so the recursion cannot overflow the stack).
     depth: usize,
@@ -133,6 +155,7 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
         has_node: api.contains(&"node"),
         uses_timers: false,
         uses_async: asyncfn::mentions_async(source),
+        uses_global_this: false,
         depth: 0,
     };
     t.program(&ret.program, api)
@@ -433,12 +456,15 @@ impl<'s> Translator<'s> {
             self.declare(name, Binding::Api);
         }
         self.fns.push(FnCtx {
+            kind: FnKind::Function,
+            uses_this: false,
             args: "__args0".into(),
             self_name: None,
             self_used: false,
             ctl: Vec::new(),
             finally_depth: 0,
             is_async: false,
+            labels: Vec::new(),
         });
         let body = self.function_body(&program.body)?;
         self.fns.pop();
@@ -446,6 +472,12 @@ impl<'s> Translator<'s> {
         let mut out = String::new();
         if self.uses_timers || (self.uses_async && self.has_node) {
             out.push_str(&format!("let __node = {};\n", mangle("node")));
+        }
+        if self.uses_global_this {
+            out.push_str(&format!(
+                "let __gthis = __global_this({});\n",
+                mangle("node")
+            ));
         }
         for name in &self.implicit {
             out.push_str(&format!("let {} = ();\n", mangle(name)));

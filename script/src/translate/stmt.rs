@@ -36,8 +36,14 @@ impl<'s> Translator<'s> {
                 _ => None,
             })
             .collect();
-        let predeclare = !funcs.is_empty();
+        let predeclare = !funcs.is_empty() || self.makes_closures(stmts);
         for s in stmts {
+            if let (true, Statement::ClassDeclaration(c)) = (predeclare, s) {
+                if let Some(id) = &c.id {
+                    self.declare(id.name.as_str(), Binding::Let);
+                    out.push_str(&format!("let {} = ();\n", mangle(id.name.as_str())));
+                }
+            }
             if let Statement::VariableDeclaration(d) = s {
                 if d.kind != VariableDeclarationKind::Var {
                     let mut names = Vec::new();
@@ -77,6 +83,22 @@ impl<'s> Translator<'s> {
         Ok(out)
     }
 
+    /// Whether the source of `stmts` may create a closure (an arrow or a
+    /// function expression). A closure captures the variables it names when
+    /// it is created, so a `let`/`const` declared after it in the block
+    /// (`const f = () => g(); const g = …`) must exist by then: the block's
+    /// names are then declared at its top, as JavaScript hoists them.
+    fn makes_closures(&self, stmts: &[Statement<'_>]) -> bool {
+        let (Some(first), Some(last)) = (stmts.first(), stmts.last()) else {
+            return false;
+        };
+        let text = self
+            .src
+            .get(first.span().start as usize..last.span().end as usize)
+            .unwrap_or("");
+        text.contains("=>") || text.contains("function") || text.contains("class")
+    }
+
     /// A nested block: its own scope.
     pub fn block(&mut self, stmts: &[Statement<'_>]) -> TResult<String> {
         self.push_scope();
@@ -104,7 +126,19 @@ impl<'s> Translator<'s> {
         self.enter(s.span())?;
         let done = self.stmt_at_depth(s, out, predeclared);
         self.leave();
-        done
+        done?;
+        if matches!(
+            s,
+            Statement::WhileStatement(_)
+                | Statement::DoWhileStatement(_)
+                | Statement::ForStatement(_)
+                | Statement::ForInStatement(_)
+                | Statement::ForOfStatement(_)
+                | Statement::SwitchStatement(_)
+        ) {
+            out.push_str(&self.after_loop()?);
+        }
+        Ok(())
     }
 
     fn stmt_at_depth(
@@ -190,7 +224,9 @@ impl<'s> Translator<'s> {
             }
             Statement::BreakStatement(b) => {
                 if let Some(l) = &b.label {
-                    return Err(self.unsupported(l.span, "labelled `break`"));
+                    let code = self.labelled_break(l.name.as_str(), b.span)?;
+                    out.push_str(&code);
+                    return Ok(());
                 }
                 let depth = self.fn_ctx().finally_depth;
                 let ok = match self.fn_ctx().ctl.last() {
@@ -205,20 +241,18 @@ impl<'s> Translator<'s> {
             }
             Statement::ContinueStatement(c) => {
                 if let Some(l) = &c.label {
-                    return Err(self.unsupported(l.span, "labelled `continue`"));
+                    let code = self.labelled_continue(l.name.as_str(), c.span)?;
+                    out.push_str(&code);
+                    return Ok(());
                 }
                 let code = self.continue_code(c.span)?;
                 out.push_str(&code);
             }
             Statement::SwitchStatement(sw) => self.switch(sw, out)?,
             Statement::TryStatement(t) => self.try_stmt(t, out)?,
-            Statement::LabeledStatement(l) => {
-                return Err(self.unsupported(l.span, "labelled statement"));
-            }
+            Statement::LabeledStatement(l) => self.labelled(l, out)?,
             Statement::WithStatement(w) => return Err(self.unsupported(w.span, "`with` statement")),
-            Statement::ClassDeclaration(c) => {
-                return Err(self.unsupported(c.span, "class declaration"))
-            }
+            Statement::ClassDeclaration(c) => self.class_declaration(c, out, predeclared)?,
             other => return Err(self.unsupported(other.span(), "this statement")),
         }
         Ok(())
@@ -241,7 +275,7 @@ impl<'s> Translator<'s> {
         };
         for decl in &d.declarations {
             let value = match &decl.init {
-                Some(e) => Some(self.expr(e)?),
+                Some(e) => Some(self.initializer(e, &decl.id)?),
                 None => None,
             };
             if binding != Binding::Var {
@@ -258,6 +292,33 @@ impl<'s> Translator<'s> {
             }
         }
         Ok(out)
+    }
+
+    /// A declaration's initial value. A function or arrow assigned to a
+    /// name (`const poll = () => setTimeout(poll, 100)`) may call itself by
+    /// that name, as a function declaration may: it gets itself as an
+    /// argument rather than capturing its own variable, which would make a
+    /// reference cycle that outlives the run.
+    fn initializer(&mut self, e: &Expression<'_>, id: &BindingPattern<'_>) -> TResult<String> {
+        let BindingPattern::BindingIdentifier(name) = id else {
+            return self.expr(e);
+        };
+        let name = name.name.as_str();
+        match e {
+            Expression::ArrowFunctionExpression(a) if !a.r#async => {
+                self.enter(a.span)?;
+                let r = self.arrow(a, Some(name));
+                self.leave();
+                r
+            }
+            Expression::FunctionExpression(f) if f.id.is_none() => {
+                self.enter(f.span)?;
+                let r = self.function(f, Some(name));
+                self.leave();
+                r
+            }
+            _ => self.expr(e),
+        }
     }
 
     /// A loop body, with the loop on the control stack. Returns the code and
@@ -363,7 +424,7 @@ impl<'s> Translator<'s> {
     }
 
     /// `continue`, leaving any `switch` in between through its flag.
-    fn continue_code(&mut self, span: oxc_span::Span) -> TResult<String> {
+    pub(super) fn continue_code(&mut self, span: oxc_span::Span) -> TResult<String> {
         let depth = self.fn_ctx().finally_depth;
         let ctl = &mut self.fn_ctx().ctl;
         match ctl.last_mut() {
@@ -509,17 +570,41 @@ impl<'s> Translator<'s> {
         };
         let own = self_name.or_else(|| f.id.as_ref().map(|i| i.name.as_str()));
         if f.r#async {
-            return self.closure(own, &f.params, |t| {
+            return self.closure(own, super::FnKind::Function, &f.params, |t| {
                 t.async_body(|t| t.function_body(&body.statements))
             });
         }
-        self.closure(own, &f.params, |t| t.function_body(&body.statements))
+        self.closure(own, super::FnKind::Function, &f.params, |t| {
+            t.function_body(&body.statements)
+        })
+    }
+
+    /// An arrow function (`own`: the name it is assigned to, which it may
+    /// call itself by).
+    pub fn arrow(&mut self, a: &ArrowFunctionExpression<'_>, own: Option<&str>) -> TResult<String> {
+        let body = |t: &mut Self| match &a.body {
+            ArrowFunctionBody::FunctionBody(b) => t.function_body(&b.statements),
+            other => {
+                let e = other.as_expression().expect("expression body");
+                let v = t.expr(e)?;
+                Ok(match t.fns.last().is_some_and(|f| f.is_async) {
+                    true => format!("return {};\n", t.returned(&v)),
+                    false => format!("{v}\n"),
+                })
+            }
+        };
+        if a.r#async {
+            self.closure(own, super::FnKind::Arrow, &a.params, |t| t.async_body(body))
+        } else {
+            self.closure(own, super::FnKind::Arrow, &a.params, body)
+        }
     }
 
     /// Shared by functions and arrows: parameters, then the body.
     pub fn closure(
         &mut self,
         own: Option<&str>,
+        kind: super::FnKind,
         params: &FormalParameters<'_>,
         body: impl FnOnce(&mut Self) -> TResult<String>,
     ) -> TResult<String> {
@@ -529,12 +614,15 @@ impl<'s> Translator<'s> {
             self.declare(name, Binding::SelfFn);
         }
         self.fns.push(super::FnCtx {
+            kind,
+            uses_this: false,
             args: args.clone(),
             self_name: own.filter(|n| !n.is_empty()).map(str::to_owned),
             self_used: false,
             ctl: Vec::new(),
             finally_depth: 0,
             is_async: false,
+            labels: Vec::new(),
         });
         self.push_scope();
         let r = (|| -> TResult<String> {
@@ -573,12 +661,10 @@ impl<'s> Translator<'s> {
             self.pop_scope();
         }
         let code = r?;
-        Ok(match (ctx.self_used, &ctx.self_name) {
-            (true, Some(name)) => format!(
-                "__fnself(|__self, {args}| {{\nlet {} = __self;\n{code}}})",
-                mangle(name)
-            ),
-            _ => format!("|{args}| {{\n{code}}}"),
-        })
+        let self_name = match (ctx.self_used, &ctx.self_name) {
+            (true, Some(name)) => Some(mangle(name)),
+            _ => None,
+        };
+        Ok(self.closure_code(kind, ctx.uses_this, self_name, &args, &code))
     }
 }
