@@ -34,3 +34,5 @@ mod sequence_nodes;
 mod smoke;
 mod storage_nodes;
 mod subflows;
+mod tcp_udp;
+mod websocket;

@@ -68,8 +68,9 @@ impl Framer {
     pub fn data(&mut self, chunk: &[u8]) -> Result<Vec<Value>, Overflow> {
         let decoded = self.f.decode.payload(chunk);
         let mut out = Vec::new();
+        let splits = self.f.stream && self.splits();
         match (&mut self.held, decoded) {
-            (Held::Text(held), Value::String(text)) if self.f.stream && self.splits() => {
+            (Held::Text(held), Value::String(text)) if splits => {
                 held.push_str(&text);
                 let mut parts: Vec<&str> = held.split(self.f.newline.as_str()).collect();
                 let rest = parts.pop().unwrap_or("").to_owned();

@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 
 use super::framer::{Framer, Framing};
 use super::{listen, port, unescape, write_loop, Pooled, MAX_CONNECTIONS, WRITE_QUEUE};
-use crate::support::settings::{self, de, Field, Initial, Kind, NodeSettings};
+use crate::support::settings::{self, Choices, de, Field, Initial, Kind, NodeSettings};
 use crate::support::util::publish_status;
 use crate::support::wire::{generate_id, Decode};
 

@@ -21,7 +21,7 @@ use super::{
     listen, port, send_cmd, to_pool, write_loop, Cmd, MAX_CONNECTIONS, QUICK_RECONNECT,
     RECONNECT, WRITE_QUEUE,
 };
-use crate::support::settings::{self, de, Field, Initial, Kind, NodeSettings};
+use crate::support::settings::{self, Choices, de, Field, Initial, Kind, NodeSettings};
 use crate::support::util::publish_status;
 use crate::support::wire::payload_bytes;
 

@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::{send_cmd, unescape, write_loop, Cmd, WRITE_QUEUE};
-use crate::support::settings::{self, de, Field, Initial, Kind, NodeSettings};
+use crate::support::settings::{self, Choices, de, Field, Initial, Kind, NodeSettings};
 use crate::support::wire::{concat_bytes, Decode};
 
 crate::choices! {
@@ -236,7 +236,7 @@ impl TcpRequest {
                 let mut buf = vec![0u8; 64 * 1024];
                 let mut chunk = String::new();
                 while let Ok(n @ 1..) = reader.read(&mut buf).await {
-                    let mut send = |payload: Value| {
+                    let send = |payload: Value| {
                         let mut body = l.lock().clone();
                         body.insert("payload".into(), payload);
                         handle.send(0, Message::from_body(body));

@@ -16,7 +16,7 @@ use tokio::net::UdpSocket;
 
 use super::{iface, join, Ipv};
 use crate::network::sockets::tcp::{port, tcp_in::DataType};
-use crate::support::settings::{self, de, Choice, Field, Initial, Kind, NodeSettings};
+use crate::support::settings::{self, Choices, de, Choice, Field, Initial, Kind, NodeSettings};
 use crate::support::wire::Decode;
 
 pub const HELP: &str = "Listens for UDP datagrams on a port and sends each as a message.

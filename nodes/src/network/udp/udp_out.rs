@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 
 use super::{iface, join, Ipv};
 use crate::network::sockets::tcp::port;
-use crate::support::settings::{self, de, Field, Initial, Kind, NodeSettings};
+use crate::support::settings::{self, Choices, de, Field, Initial, Kind, NodeSettings};
 use crate::support::wire::payload_bytes;
 
 crate::choices! {

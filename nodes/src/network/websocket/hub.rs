@@ -203,8 +203,11 @@ impl Hub {
     }
 
     /// Resolves when [`Hub::shutdown`] is called.
-    pub fn closing(&self) -> watch::Receiver<bool> {
-        self.shutdown.subscribe()
+    pub fn closing(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.shutdown.subscribe();
+        async move {
+            let _ = rx.wait_for(|closed| *closed).await;
+        }
     }
 }
 

@@ -152,11 +152,12 @@ async fn upgrade(State(runtime): State<Arc<Runtime>>, req: Request) -> Response 
     let hub = is_upgrade(&req)
         .then(|| {
             let flows = runtime.current();
-            flows
+            let hub = flows
                 .configs_of_type("websocket-listener")
                 .filter_map(|(_, obj)| obj.clone().downcast::<Listener>().ok())
                 .find(|l| l.path == req.uri().path())
-                .map(|l| Arc::clone(&l.hub))
+                .map(|l| Arc::clone(&l.hub));
+            hub
         })
         .flatten();
     let Some(hub) = hub else {
@@ -180,7 +181,8 @@ async fn upgrade(State(runtime): State<Arc<Runtime>>, req: Request) -> Response 
 async fn serve(hub: Arc<Hub>, mut socket: WebSocket) {
     let id = generate_id();
     let (tx, mut rx) = mpsc::channel(SEND_QUEUE);
-    let mut closing = hub.closing();
+    let closing = hub.closing();
+    tokio::pin!(closing);
     hub.opened(&id, tx);
     loop {
         tokio::select! {
@@ -204,7 +206,7 @@ async fn serve(hub: Arc<Hub>, mut socket: WebSocket) {
                     break;
                 }
             }
-            _ = closing.wait_for(|c| *c) => {
+            _ = &mut closing => {
                 let _ = socket.send(WsMessage::Close(None)).await;
                 break;
             }
