@@ -227,13 +227,16 @@ fn client_node_connects_sends_and_receives() {
         }
     });
     // What the client node receives is forwarded to the clients of a
-    // listener; what is posted to /send goes out through the client node.
+    // listener (less its `_session`, which names the client's connection);
+    // what is posted to /send goes out through the client node.
     let flow = json!([
         {"id": "t", "type": "tab"},
         {"id": "C", "type": "websocket-client", "path": format!("ws://127.0.0.1:{port}/feed"),
          "subprotocol": "chat, other", "wholemsg": "false", "hb": "0"},
         {"id": "L", "type": "websocket-listener", "path": "/ws/seen", "wholemsg": "false"},
-        {"id": "in", "type": "websocket in", "z": "t", "server": "", "client": "C", "wires": [["seen"]]},
+        {"id": "in", "type": "websocket in", "z": "t", "server": "", "client": "C", "wires": [["strip"]]},
+        {"id": "strip", "type": "change", "z": "t", "rules": [{"t": "delete", "p": "_session", "pt": "msg"}],
+         "wires": [["seen"]]},
         {"id": "seen", "type": "websocket out", "z": "t", "server": "L", "client": ""},
         {"id": "h", "type": "http in", "z": "t", "url": "/send", "method": "post", "wires": [["out", "r"]]},
         {"id": "out", "type": "websocket out", "z": "t", "server": "", "client": "C"},
@@ -244,7 +247,12 @@ fn client_node_connects_sends_and_receives() {
     let got = rx.recv_timeout(Duration::from_secs(10)).expect("the node connected");
     assert_eq!(got, "protocol:chat, other");
     go.send(()).unwrap();
-    assert_eq!(next_text(&mut seen).as_deref(), Some("hello from server"));
+    assert_eq!(
+        next_text(&mut seen).as_deref(),
+        Some("hello from server"),
+        "{}",
+        server.logs()
+    );
     let c = common::client();
     let res = c
         .post(server.url("/send"))

@@ -256,32 +256,9 @@ async fn server_connection(
                "port": peer.port(), "_session": {"type": "tcp", "id": id}})
     };
     conf.status(event(count.fetch_add(1, Ordering::AcqRel) + 1, "connect"));
-    let (mut reader, writer) = socket.into_split();
-    let mut framer = Framer::new(conf.framing.clone());
-    let reading = async {
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            match reader.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => match framer.data(&buf[..n]) {
-                    Ok(payloads) => {
-                        for p in payloads {
-                            handle.send(0, conf.message(p, Some(peer), &id));
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(node = %conf.id, %peer, "{e}");
-                        return;
-                    }
-                },
-            }
-        }
-        if let Some(p) = framer.end() {
-            handle.send(0, conf.message(p, Some(peer), &id));
-        }
-    };
+    let (reader, writer) = socket.into_split();
     tokio::select! {
-        _ = reading => {}
+        _ = read_connection(&conf, &handle, reader, Some(peer), &id) => {}
         _ = write_loop(writer, &mut rx) => {}
     }
     conf.status(event(count.fetch_sub(1, Ordering::AcqRel) - 1, "disconnect"));
@@ -319,36 +296,50 @@ async fn client_connection(conf: &Conf, handle: &NodeHandle, socket: TcpStream, 
                        "_session": {"type": "tcp", "id": id}}));
     let (tx, mut rx) = mpsc::channel(WRITE_QUEUE);
     let _pooled = Pooled::add(id, tx);
-    let (mut reader, writer) = socket.into_split();
-    let mut framer = Framer::new(conf.framing.clone());
-    let reading = async {
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            match reader.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => match framer.data(&buf[..n]) {
-                    Ok(payloads) => {
-                        for p in payloads {
-                            handle.send(0, conf.message(p, None, id));
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(node = %conf.id, "{e}");
-                        return false;
-                    }
-                },
-            }
-        }
-        match framer.end() {
-            Some(p) => {
-                handle.send(0, conf.message(p, None, id));
-                true
-            }
-            None => false,
-        }
-    };
+    let (reader, writer) = socket.into_split();
     tokio::select! {
-        whole = reading => whole,
+        whole = read_connection(conf, handle, reader, None, id) => whole,
         _ = write_loop(writer, &mut rx) => false,
+    }
+}
+
+/// Read one connection until it ends, sending what the framer makes of it
+/// (each chunk's messages together, in order); whether the end sent a
+/// message (single mode, or text after the last delimiter). A connection
+/// holding too much without a complete message is dropped.
+async fn read_connection(
+    conf: &Conf,
+    handle: &NodeHandle,
+    mut reader: tokio::net::tcp::OwnedReadHalf,
+    peer: Option<SocketAddr>,
+    id: &str,
+) -> bool {
+    let mut framer = Framer::new(conf.framing.clone());
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => match framer.data(&buf[..n]) {
+                Ok(payloads) if payloads.is_empty() => {}
+                Ok(payloads) => {
+                    let mut out = Outputs::default();
+                    for p in payloads {
+                        out.send(0, conf.message(p, peer, id));
+                    }
+                    handle.send_all(out);
+                }
+                Err(e) => {
+                    tracing::warn!(node = %conf.id, "{e}");
+                    return false;
+                }
+            },
+        }
+    }
+    match framer.end() {
+        Some(p) => {
+            handle.send(0, conf.message(p, peer, id));
+            true
+        }
+        None => false,
     }
 }
