@@ -393,3 +393,21 @@ fn udp_in_reports_a_group_that_is_no_multicast_address() {
         "{got:?}"
     );
 }
+
+/// Node-RED 5's own example flows for the TCP, UDP and WebSocket nodes
+/// (copied from `@node-red/nodes/examples/network`) load.
+#[test]
+fn node_red_network_examples_load() {
+    let root = common::repo_root().join("tests/fixtures/nodered-examples/network");
+    let mut checked = 0;
+    for family in ["tcp", "udp", "websocket"] {
+        for entry in std::fs::read_dir(root.join(family)).unwrap() {
+            let path = entry.unwrap().path();
+            let (code, out, err) = common::run_cli(&["check", path.to_str().unwrap()]);
+            assert_eq!(code, 0, "{}: {out}{err}", path.display());
+            assert!(out.contains("valid"), "{}: {out}", path.display());
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6);
+}
