@@ -119,9 +119,11 @@ fn tcp_in_server_splits_lines_and_tcp_out_replies_on_the_session() {
 #[test]
 fn tcp_in_single_mode_sends_one_buffer_when_the_peer_closes() {
     let port = free_tcp_port();
-    let server = start(vec![json!({"id": "in", "type": "tcp in", "z": "t", "server": "server",
+    let server = start(vec![
+        json!({"id": "in", "type": "tcp in", "z": "t", "server": "server",
         "port": port.to_string(), "datamode": "single", "datatype": "buffer", "newline": "",
-        "topic": "", "wires": [["rec"]]})]);
+        "topic": "", "wires": [["rec"]]}),
+    ]);
     let mut s = connect(port);
     s.write_all(b"one ").unwrap();
     s.flush().unwrap();
@@ -140,16 +142,21 @@ fn tcp_in_single_mode_sends_one_buffer_when_the_peer_closes() {
 fn tcp_in_client_connects_and_sends_what_the_server_writes() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let server = start(vec![json!({"id": "in", "type": "tcp in", "z": "t", "server": "client",
+    let server = start(vec![
+        json!({"id": "in", "type": "tcp in", "z": "t", "server": "client",
         "host": "127.0.0.1", "port": port.to_string(), "datamode": "stream", "datatype": "utf8",
-        "newline": ";", "trim": true, "topic": "", "wires": [["rec"]]})]);
+        "newline": ";", "trim": true, "topic": "", "wires": [["rec"]]}),
+    ]);
     let (mut peer, _) = listener.accept().unwrap();
     peer.write_all(b"x;y;z").unwrap();
     let got = seen(&server, 2);
     assert_eq!(got[0]["payload"], json!("x;"), "{got:?}");
     assert_eq!(got[1]["payload"], json!("y;"), "{got:?}");
     assert_eq!(got[0]["_session"]["type"], json!("tcp"));
-    assert!(got[0].get("ip").is_none(), "a client's messages carry no peer");
+    assert!(
+        got[0].get("ip").is_none(),
+        "a client's messages carry no peer"
+    );
 }
 
 /// An `http in` on POST /send wired to `node` and answered at once.
@@ -175,11 +182,15 @@ fn tcp_out_client_writes_and_closes_after_each_message_then_reconnects() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut nodes = send_route("out");
-    nodes.push(json!({"id": "out", "type": "tcp out", "z": "t", "beserver": "client",
-        "host": "127.0.0.1", "port": port.to_string(), "end": true, "base64": false}));
+    nodes.push(
+        json!({"id": "out", "type": "tcp out", "z": "t", "beserver": "client",
+        "host": "127.0.0.1", "port": port.to_string(), "end": true, "base64": false}),
+    );
     let server = start(nodes);
     let (mut first, _) = listener.accept().unwrap();
-    first.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    first
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
     std::thread::sleep(Duration::from_millis(200));
     post(&server, "hello");
     let mut got = String::new();
@@ -188,7 +199,10 @@ fn tcp_out_client_writes_and_closes_after_each_message_then_reconnects() {
     listener.set_nonblocking(true).unwrap();
     let start = Instant::now();
     while listener.accept().is_err() {
-        assert!(start.elapsed() < Duration::from_secs(2), "no quick reconnect");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "no quick reconnect"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -197,8 +211,10 @@ fn tcp_out_client_writes_and_closes_after_each_message_then_reconnects() {
 fn tcp_out_server_writes_to_every_client_and_decodes_base64() {
     let port = free_tcp_port();
     let mut nodes = send_route("out");
-    nodes.push(json!({"id": "out", "type": "tcp out", "z": "t", "beserver": "server",
-        "host": "", "port": port.to_string(), "end": false, "base64": true}));
+    nodes.push(
+        json!({"id": "out", "type": "tcp out", "z": "t", "beserver": "server",
+        "host": "", "port": port.to_string(), "end": false, "base64": true}),
+    );
     let server = start(nodes);
     let mut a = connect(port);
     let mut b = connect(port);
@@ -229,9 +245,11 @@ fn request_flow(port: u16, out: &str, splitc: &str, ret: &str) -> common::Server
         json!({"id": "h", "type": "http in", "z": "t", "url": "/req", "method": "post", "wires": [["q"]]}),
         json!({"id": "r", "type": "http response", "z": "t", "statusCode": ""}),
     ];
-    nodes.push(json!({"id": "q", "type": "tcp request", "z": "t", "server": "127.0.0.1",
+    nodes.push(
+        json!({"id": "q", "type": "tcp request", "z": "t", "server": "127.0.0.1",
         "port": port.to_string(), "out": out, "splitc": splitc, "ret": ret, "newline": "",
-        "trim": false, "wires": [["r"]]}));
+        "trim": false, "wires": [["r"]]}),
+    );
     start(nodes)
 }
 
@@ -272,15 +290,20 @@ fn tcp_request_to_a_closed_port_fails_the_message() {
     let server = request_flow(port, "char", "\\n", "string");
     let (status, body) = ask(&server);
     assert_eq!(status, 500, "{body}");
-    assert!(body.contains(&format!("connect failed 127.0.0.1:{port}")), "{body}");
+    assert!(
+        body.contains(&format!("connect failed 127.0.0.1:{port}")),
+        "{body}"
+    );
 }
 
 #[test]
 fn udp_in_receives_a_datagram_with_its_sender() {
     let port = free_udp_port();
-    let server = start(vec![json!({"id": "in", "type": "udp in", "z": "t", "port": port.to_string(),
+    let server = start(vec![
+        json!({"id": "in", "type": "udp in", "z": "t", "port": port.to_string(),
         "multicast": "false", "group": "", "iface": "", "ipv": "udp4", "datatype": "utf8",
-        "wires": [["rec"]]})]);
+        "wires": [["rec"]]}),
+    ]);
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let from = sock.local_addr().unwrap().port();
     std::thread::sleep(Duration::from_millis(300));
@@ -314,11 +337,15 @@ fn udp_out_sends_to_the_node_address_or_to_msg_ip_and_port() {
     nodes.push(json!({"id": "out", "type": "udp out", "z": "t", "addr": "127.0.0.1",
         "port": fixed_port.to_string(), "ipv": "udp4", "outport": "", "base64": false, "multicast": "false"}));
     nodes.push(json!({"id": "h2", "type": "http in", "z": "t", "url": "/to", "method": "post", "wires": [["set", "ok"]]}));
-    nodes.push(json!({"id": "set", "type": "change", "z": "t", "wires": [["dyn"]], "rules": [
+    nodes.push(
+        json!({"id": "set", "type": "change", "z": "t", "wires": [["dyn"]], "rules": [
         {"t": "set", "p": "ip", "pt": "msg", "to": "127.0.0.1", "tot": "str"},
-        {"t": "set", "p": "port", "pt": "msg", "to": dynamic_port.to_string(), "tot": "num"}]}));
-    nodes.push(json!({"id": "dyn", "type": "udp out", "z": "t", "addr": "", "port": "",
-        "ipv": "udp4", "outport": "", "base64": false, "multicast": "false"}));
+        {"t": "set", "p": "port", "pt": "msg", "to": dynamic_port.to_string(), "tot": "num"}]}),
+    );
+    nodes.push(
+        json!({"id": "dyn", "type": "udp out", "z": "t", "addr": "", "port": "",
+        "ipv": "udp4", "outport": "", "base64": false, "multicast": "false"}),
+    );
     let server = start(nodes);
     post(&server, "to fixed");
     assert_eq!(receive(&fixed), "to fixed");
@@ -366,15 +393,21 @@ fn multicast_via_loopback(sock: &UdpSocket) {
 #[test]
 fn udp_in_joins_a_multicast_group_on_loopback() {
     let port = free_udp_port();
-    let server = start(vec![json!({"id": "in", "type": "udp in", "z": "t", "port": port.to_string(),
+    let server = start(vec![
+        json!({"id": "in", "type": "udp in", "z": "t", "port": port.to_string(),
         "multicast": "true", "group": "239.255.18.40", "iface": "127.0.0.1", "ipv": "udp4",
-        "datatype": "base64", "wires": [["rec"]]})]);
+        "datatype": "base64", "wires": [["rec"]]}),
+    ]);
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     multicast_via_loopback(&sock);
     std::thread::sleep(Duration::from_millis(300));
     sock.send_to(b"hi", ("239.255.18.40", port)).unwrap();
     let got = seen(&server, 1);
-    assert_eq!(got.first().map(|m| &m["payload"]), Some(&json!("aGk=")), "{got:?}");
+    assert_eq!(
+        got.first().map(|m| &m["payload"]),
+        Some(&json!("aGk=")),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -410,4 +443,37 @@ fn node_red_network_examples_load() {
         }
     }
     assert_eq!(checked, 6);
+}
+
+#[test]
+fn a_redeployed_tcp_in_server_takes_its_port_over() {
+    let port = free_tcp_port();
+    let listener = |topic: &str| {
+        json!({"id": "in", "type": "tcp in", "z": "t", "server": "server", "port": port.to_string(),
+               "datamode": "stream", "datatype": "utf8", "newline": "\\n", "topic": topic,
+               "wires": [["rec"]]})
+    };
+    let server = start(vec![listener("first")]);
+    connect(port).write_all(b"a\n").unwrap();
+    assert_eq!(seen(&server, 1)[0]["topic"], json!("first"));
+    // A full deploy starts the new node while the old one still holds the port.
+    let mut flow = vec![json!({"id": "t", "type": "tab"}), listener("second")];
+    flow.extend(recorder());
+    let res = common::client()
+        .post(server.url("/flows"))
+        .header("content-type", "application/json")
+        .header("Node-RED-Deployment-Type", "full")
+        .body(Value::Array(flow).to_string())
+        .send()
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    std::thread::sleep(Duration::from_millis(300));
+    connect(port).write_all(b"b\n").unwrap();
+    let got = seen(&server, 2);
+    assert_eq!(
+        got.last().map(|m| &m["topic"]),
+        Some(&json!("second")),
+        "{got:?}\n{}",
+        server.logs()
+    );
 }

@@ -60,7 +60,8 @@ fn listener_replies_to_the_sending_client_only() {
     assert_eq!(next_text(&mut b).as_deref(), Some("binary:[1, 2, 3]"));
     // `a` got nothing of `b`'s: the reply followed msg._session.
     if let MaybeTlsStream::Plain(s) = a.get_ref() {
-        s.set_read_timeout(Some(Duration::from_millis(400))).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(400)))
+            .unwrap();
     }
     assert_eq!(next_text(&mut a), None);
 }
@@ -155,8 +156,22 @@ fn plain_get_on_a_listener_path_and_other_paths_go_to_the_flows() {
     let c = common::client();
     let res = c.get(server.url("/hello")).send().unwrap();
     assert_eq!(res.status().as_u16(), 200);
-    assert_eq!(c.get(server.url("/ws/echo")).send().unwrap().status().as_u16(), 404);
-    assert_eq!(c.get(server.url("/nothing")).send().unwrap().status().as_u16(), 404);
+    assert_eq!(
+        c.get(server.url("/ws/echo"))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        c.get(server.url("/nothing"))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
 }
 
 fn check(flow: &Value) -> (i32, String) {
@@ -244,7 +259,9 @@ fn client_node_connects_sends_and_receives() {
     ]);
     let server = common::Server::start(&flow.to_string());
     let mut seen = open(&server, "/ws/seen");
-    let got = rx.recv_timeout(Duration::from_secs(10)).expect("the node connected");
+    let got = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the node connected");
     assert_eq!(got, "protocol:chat, other");
     go.send(()).unwrap();
     assert_eq!(
@@ -262,7 +279,9 @@ fn client_node_connects_sends_and_receives() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let start = Instant::now();
-    let got = rx.recv_timeout(Duration::from_secs(5)).expect("the server got the message");
+    let got = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the server got the message");
     assert_eq!(got, "hello from flow");
     assert!(start.elapsed() < Duration::from_secs(5));
 }

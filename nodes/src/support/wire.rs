@@ -79,6 +79,31 @@ impl Decode {
     }
 }
 
+/// How long a port a node wants may still be held by the node it
+/// replaces: a deploy starts the new nodes before it stops the old ones, so
+/// binding retries "address in use" for up to a second.
+const REBIND: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `bind()` retried while the address is in use, for at most [`REBIND`].
+pub async fn bind_retrying<T, F, Fut>(mut bind: F) -> std::io::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<T>>,
+{
+    let until = tokio::time::Instant::now() + REBIND;
+    loop {
+        match bind().await {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse
+                    && tokio::time::Instant::now() < until =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A session or connection id in the style of Node-RED's
 /// `RED.util.generateId()`: 16 hexadecimal digits.
 pub fn generate_id() -> String {

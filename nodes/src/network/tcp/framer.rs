@@ -106,10 +106,12 @@ impl Framer {
         if !flushes || self.held_len() == 0 {
             return None;
         }
-        Some(match std::mem::replace(&mut self.held, Held::Bytes(Vec::new())) {
-            Held::Text(t) => Value::String(t),
-            Held::Bytes(b) => Decode::Buffer.payload(&b),
-        })
+        Some(
+            match std::mem::replace(&mut self.held, Held::Bytes(Vec::new())) {
+                Held::Text(t) => Value::String(t),
+                Held::Bytes(b) => Decode::Buffer.payload(&b),
+            },
+        )
     }
 }
 

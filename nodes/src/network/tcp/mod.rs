@@ -56,8 +56,7 @@ pub enum Cmd {
 }
 
 /// The open `tcp in` connections by session id.
-static POOL: LazyLock<Mutex<HashMap<String, mpsc::Sender<Cmd>>>> =
-    LazyLock::new(Mutex::default);
+static POOL: LazyLock<Mutex<HashMap<String, mpsc::Sender<Cmd>>>> = LazyLock::new(Mutex::default);
 
 /// A connection's entry in the pool, removed when dropped.
 pub struct Pooled(String);
@@ -85,10 +84,7 @@ pub fn to_pool(id: Option<&str>, cmd: impl Fn() -> Cmd) {
                 .get(id)
                 .map(|tx| vec![(id.to_owned(), tx.clone())])
                 .unwrap_or_default(),
-            None => pool
-                .iter()
-                .map(|(k, tx)| (k.clone(), tx.clone()))
-                .collect(),
+            None => pool.iter().map(|(k, tx)| (k.clone(), tx.clone())).collect(),
         }
     };
     for (id, tx) in targets {
@@ -126,11 +122,14 @@ pub fn port(value: Option<f64>) -> Option<u16> {
 /// IPv6 (so an IPv4 peer's address reads `::ffff:127.0.0.1`, as in
 /// Node-RED), else IPv4 alone.
 pub async fn listen(port: u16) -> std::io::Result<tokio::net::TcpListener> {
-    match tokio::net::TcpListener::bind(("::", port)).await {
-        Ok(l) => Ok(l),
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(e),
-        Err(_) => tokio::net::TcpListener::bind(("0.0.0.0", port)).await,
-    }
+    crate::support::wire::bind_retrying(|| async move {
+        match tokio::net::TcpListener::bind(("::", port)).await {
+            Ok(l) => Ok(l),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(e),
+            Err(_) => tokio::net::TcpListener::bind(("0.0.0.0", port)).await,
+        }
+    })
+    .await
 }
 
 /// Write queued commands to `writer` until the queue closes, a write fails

@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 
 use super::framer::{Framer, Framing};
 use super::{listen, port, unescape, write_loop, Pooled, MAX_CONNECTIONS, WRITE_QUEUE};
-use crate::support::settings::{self, Choices, de, Field, Initial, Kind, NodeSettings};
+use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 use crate::support::util::publish_status;
 use crate::support::wire::{generate_id, Decode};
 
@@ -261,7 +261,10 @@ async fn server_connection(
         _ = read_connection(&conf, &handle, reader, Some(peer), &id) => {}
         _ = write_loop(writer, &mut rx) => {}
     }
-    conf.status(event(count.fetch_sub(1, Ordering::AcqRel) - 1, "disconnect"));
+    conf.status(event(
+        count.fetch_sub(1, Ordering::AcqRel) - 1,
+        "disconnect",
+    ));
 }
 
 /// Connect, read until the connection ends, and again: after 20 ms when a
@@ -277,8 +280,10 @@ async fn connect_loop(conf: Arc<Conf>, handle: NodeHandle) {
                 false
             }
         };
-        conf.status(json!({"fill": "red", "shape": "ring", "text": "common.status.disconnected",
-                           "_session": {"type": "tcp", "id": id}}));
+        conf.status(
+            json!({"fill": "red", "shape": "ring", "text": "common.status.disconnected",
+                           "_session": {"type": "tcp", "id": id}}),
+        );
         let wait = if sent_whole {
             super::QUICK_RECONNECT
         } else {
@@ -292,8 +297,10 @@ async fn connect_loop(conf: Arc<Conf>, handle: NodeHandle) {
 /// One client connection; whether it ended with a whole message sent.
 async fn client_connection(conf: &Conf, handle: &NodeHandle, socket: TcpStream, id: &str) -> bool {
     tracing::info!(node = %conf.id, "tcp in: connected to {}:{}", conf.host, conf.port);
-    conf.status(json!({"fill": "green", "shape": "dot", "text": "common.status.connected",
-                       "_session": {"type": "tcp", "id": id}}));
+    conf.status(
+        json!({"fill": "green", "shape": "dot", "text": "common.status.connected",
+                       "_session": {"type": "tcp", "id": id}}),
+    );
     let (tx, mut rx) = mpsc::channel(WRITE_QUEUE);
     let _pooled = Pooled::add(id, tx);
     let (reader, writer) = socket.into_split();

@@ -18,10 +18,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::{
-    listen, port, send_cmd, to_pool, write_loop, Cmd, MAX_CONNECTIONS, QUICK_RECONNECT,
-    RECONNECT, WRITE_QUEUE,
+    listen, port, send_cmd, to_pool, write_loop, Cmd, MAX_CONNECTIONS, QUICK_RECONNECT, RECONNECT,
+    WRITE_QUEUE,
 };
-use crate::support::settings::{self, Choices, de, Field, Initial, Kind, NodeSettings};
+use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 use crate::support::util::publish_status;
 use crate::support::wire::payload_bytes;
 
@@ -214,7 +214,9 @@ async fn client_loop(c: Arc<Conf>) {
         match TcpStream::connect((c.host.as_str(), c.port)).await {
             Ok(socket) => {
                 tracing::info!(node = %c.id, "tcp out: connected to {}:{}", c.host, c.port);
-                c.status(json!({"fill": "green", "shape": "dot", "text": "common.status.connected"}));
+                c.status(
+                    json!({"fill": "green", "shape": "dot", "text": "common.status.connected"}),
+                );
                 let (tx, mut rx) = mpsc::channel(WRITE_QUEUE);
                 *c.link.lock() = Some(tx);
                 c.connected.store(true, Ordering::Release);

@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::{send_cmd, unescape, write_loop, Cmd, WRITE_QUEUE};
-use crate::support::settings::{self, Choices, de, Field, Initial, Kind, NodeSettings};
+use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 use crate::support::wire::{concat_bytes, Decode};
 
 crate::choices! {
@@ -73,7 +73,9 @@ impl NodeSettings for TcpRequestSettings {
         Field::select("out", Out::CHOICES, "time")
             .label("Return")
             .required(),
-        Field::text("splitc", "0").label("ms / character / chars").required(),
+        Field::text("splitc", "0")
+            .label("ms / character / chars")
+            .required(),
         Field::select("ret", Ret::CHOICES, "buffer").label("Return type"),
         Field::text("newline", "").label("delimited by"),
         Field::checkbox("trim", false).label("re-attach delimiter"),
@@ -133,15 +135,20 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let until = match s.out {
         Out::Time => Some(Until::Timeout(Duration::from_millis(number()? as u64))),
         Out::Count => Some(Until::Count((number()? as usize).max(1))),
-        Out::Char => Some(Until::Char(split_char(&s.splitc).ok_or_else(|| {
-            config.problem(Some("splitc"), "missing character")
-        })?)),
+        Out::Char => {
+            Some(Until::Char(split_char(&s.splitc).ok_or_else(|| {
+                config.problem(Some("splitc"), "missing character")
+            })?))
+        }
         Out::Immed => Some(Until::Immediately),
         Out::Sit => None,
     };
     let node = TcpRequest {
         host: s.server.trim().to_owned(),
-        port: s.port.filter(|p| *p >= 1.0 && *p <= 65535.0).map(|p| p as u16),
+        port: s
+            .port
+            .filter(|p| *p >= 1.0 && *p <= 65535.0)
+            .map(|p| p as u16),
         until,
         string: s.ret == Ret::String,
         newline: unescape(&s.newline),
@@ -224,9 +231,7 @@ impl TcpRequest {
                 Ok(s) => s,
                 Err(_) => {
                     let msg = Message::from_body(l.lock().clone());
-                    handle.error(
-                        NodeError::new(format!("connect failed {target}")).with_msg(msg),
-                    );
+                    handle.error(NodeError::new(format!("connect failed {target}")).with_msg(msg));
                     kept.lock().remove(&target);
                     return;
                 }
@@ -317,7 +322,9 @@ impl Node for TcpRequest {
     fn on_input<'a>(&'a self, mut msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
         let payload = msg.body.get("payload").map(concat_bytes);
         let host = if self.host.is_empty() {
-            msg.body.get("host").map(|h| crate::support::js::to_js_string(Some(h)))
+            msg.body
+                .get("host")
+                .map(|h| crate::support::js::to_js_string(Some(h)))
         } else {
             Some(self.host.clone())
         };

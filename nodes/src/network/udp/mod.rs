@@ -48,9 +48,9 @@ pub fn join(
     let result = match group {
         IpAddr::V4(g) => {
             let iface = match iface {
-                Some(i) => i.parse::<Ipv4Addr>().map_err(|_| {
-                    "Must be ip address of the required interface".to_owned()
-                })?,
+                Some(i) => i
+                    .parse::<Ipv4Addr>()
+                    .map_err(|_| "Must be ip address of the required interface".to_owned())?,
                 None => Ipv4Addr::UNSPECIFIED,
             };
             socket.join_multicast_v4(g, iface)
@@ -77,6 +77,9 @@ pub fn iface(node_id: &str, text: &str) -> Option<String> {
     if text.parse::<IpAddr>().is_ok() {
         return Some(text.to_owned());
     }
-    tracing::warn!(node = node_id, "udp: interface {text} not found (give its address)");
+    tracing::warn!(
+        node = node_id,
+        "udp: interface {text} not found (give its address)"
+    );
     None
 }

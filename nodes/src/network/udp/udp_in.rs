@@ -16,8 +16,8 @@ use tokio::net::UdpSocket;
 
 use super::{iface, join, Ipv};
 use crate::network::sockets::tcp::{port, tcp_in::DataType};
-use crate::support::settings::{self, Choices, de, Choice, Field, Initial, Kind, NodeSettings};
-use crate::support::wire::Decode;
+use crate::support::settings::{self, de, Choice, Choices, Field, Initial, Kind, NodeSettings};
+use crate::support::wire::{bind_retrying, Decode};
 
 pub const HELP: &str = "Listens for UDP datagrams on a port and sends each as a message.
 msg.payload is a Buffer, a String or a Base64 String; msg.fromip is \"address:port\" of the sender, msg.ip and msg.port the same apart.
@@ -131,7 +131,7 @@ impl Node for UdpIn {
 }
 
 async fn receive(c: Arc<Conf>, handle: NodeHandle) {
-    let socket = match UdpSocket::bind(c.bind).await {
+    let socket = match bind_retrying(|| UdpSocket::bind(c.bind)).await {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && c.port < 1024 => {
             handle.error(NodeError::new(
@@ -161,7 +161,10 @@ async fn receive(c: Arc<Conf>, handle: NodeHandle) {
         };
         let mut body = Map::new();
         body.insert("payload".into(), c.decode.payload(&buf[..n]));
-        body.insert("fromip".into(), json!(format!("{}:{}", from.ip(), from.port())));
+        body.insert(
+            "fromip".into(),
+            json!(format!("{}:{}", from.ip(), from.port())),
+        );
         body.insert("ip".into(), json!(from.ip().to_string()));
         body.insert("port".into(), json!(from.port()));
         handle.send(0, Message::from_body(body));

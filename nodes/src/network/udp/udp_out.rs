@@ -15,8 +15,8 @@ use tokio::sync::OnceCell;
 
 use super::{iface, join, Ipv};
 use crate::network::sockets::tcp::port;
-use crate::support::settings::{self, Choices, de, Field, Initial, Kind, NodeSettings};
-use crate::support::wire::payload_bytes;
+use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
+use crate::support::wire::{bind_retrying, payload_bytes};
 
 crate::choices! {
     /// What kind of datagram is sent.
@@ -108,7 +108,8 @@ struct UdpOut {
 
 impl UdpOut {
     async fn bind(&self) -> Result<UdpSocket, String> {
-        let socket = UdpSocket::bind((self.ipv.any(), self.outport))
+        let local = (self.ipv.any(), self.outport);
+        let socket = bind_retrying(|| UdpSocket::bind(local))
             .await
             .map_err(|e| format!("udp : {e}"))?;
         if self.cast != Cast::Unicast {

@@ -161,10 +161,9 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Prob
              server against the public web's root certificates"
         );
     }
-    let heartbeat = s
-        .hb
-        .filter(|h| *h >= 1.0)
-        .map(|h| Duration::from_secs(h as u64));
+    let heartbeat =
+        s.hb.filter(|h| *h >= 1.0)
+            .map(|h| Duration::from_secs(h as u64));
     let subprotocols = s
         .subprotocol
         .split(',')
@@ -200,9 +199,8 @@ async fn run(hub: Arc<Hub>, target: Arc<Target>) {
     }
 }
 
-type Stream = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(target: &Target) -> Result<Stream, tokio_tungstenite::tungstenite::Error> {
     let mut req = target.url.as_str().into_client_request()?;

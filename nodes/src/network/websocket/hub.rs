@@ -98,7 +98,10 @@ impl Hub {
             s.sessions.len()
         };
         let text = format!("connected {}", self.count_text(count));
-        self.status(json!({"fill": "green", "shape": "dot", "text": text, "event": "connect"}), id);
+        self.status(
+            json!({"fill": "green", "shape": "dot", "text": text, "event": "connect"}),
+            id,
+        );
     }
 
     /// A session closed.
@@ -287,10 +290,17 @@ mod tests {
             Value::Object(m),
             json!({"payload": "{\"a\":1}", "_session": {"type": "websocket", "id": "s1"}})
         );
-        let m = incoming(true, "s1", Frame::Text("{\"topic\":\"t\",\"payload\":2}".into()));
+        let m = incoming(
+            true,
+            "s1",
+            Frame::Text("{\"topic\":\"t\",\"payload\":2}".into()),
+        );
         assert_eq!(m["topic"], json!("t"));
         assert_eq!(m["payload"], json!(2));
-        assert_eq!(incoming(true, "s1", Frame::Text("7".into()))["payload"], json!(7));
+        assert_eq!(
+            incoming(true, "s1", Frame::Text("7".into()))["payload"],
+            json!(7)
+        );
         assert_eq!(
             incoming(true, "s1", Frame::Text("not json".into()))["payload"],
             json!("not json")
@@ -316,7 +326,10 @@ mod tests {
             Some(Frame::Text("5".into()))
         );
         assert_eq!(
-            outgoing(false, &obj(json!({"payload": {"type": "Buffer", "data": [9]}}))),
+            outgoing(
+                false,
+                &obj(json!({"payload": {"type": "Buffer", "data": [9]}}))
+            ),
             Some(Frame::Binary(vec![9]))
         );
     }

@@ -164,7 +164,11 @@ async fn upgrade(State(runtime): State<Arc<Runtime>>, req: Request) -> Response 
         return flow_request(State(runtime), req).await;
     };
     if hub.session_count() >= MAX_SESSIONS {
-        return (StatusCode::SERVICE_UNAVAILABLE, "too many WebSocket sessions").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many WebSocket sessions",
+        )
+            .into_response();
     }
     let max = runtime.settings().max_body_bytes;
     let (mut parts, _) = req.into_parts();

@@ -42,7 +42,12 @@ pub struct EndpointSettings {
 
 /// [`EndpointSettings`]' table entries.
 pub const ENDPOINT_FIELDS: [Field; 3] = [
-    Field::new("server", Kind::Config("websocket-listener"), Initial::Str("")).label("Path"),
+    Field::new(
+        "server",
+        Kind::Config("websocket-listener"),
+        Initial::Str(""),
+    )
+    .label("Path"),
     Field::new("client", Kind::Config("websocket-client"), Initial::Str("")).label("URL"),
     Field::name(),
 ];

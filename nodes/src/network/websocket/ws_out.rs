@@ -59,9 +59,10 @@ impl Node for WsOut {
     fn on_input<'a>(&'a self, msg: Message, _out: &'a mut Outputs) -> Outcome<'a> {
         let hub = self.endpoint.hub();
         if let Some(frame) = outgoing(hub.wholemsg, &msg.body) {
-            let session = msg.body.get("_session").filter(|s| {
-                s.get("type").and_then(Value::as_str) == Some("websocket")
-            });
+            let session = msg
+                .body
+                .get("_session")
+                .filter(|s| s.get("type").and_then(Value::as_str) == Some("websocket"));
             match session {
                 Some(s) => {
                     let id = crate::support::js::to_js_string(s.get("id"));
