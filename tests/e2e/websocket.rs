@@ -210,6 +210,8 @@ fn a_listener_and_an_http_in_on_one_path_are_a_load_error() {
 }
 
 #[test]
+// The handshake callback's error type is tungstenite's, not ours.
+#[allow(clippy::result_large_err)]
 fn client_node_connects_sends_and_receives() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

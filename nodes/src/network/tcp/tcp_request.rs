@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use super::{send_cmd, unescape, write_loop, Cmd, WRITE_QUEUE};
+use super::{port, send_cmd, unescape, write_loop, Cmd, WRITE_QUEUE};
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 use crate::support::wire::{concat_bytes, Decode};
 
@@ -145,10 +145,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     };
     let node = TcpRequest {
         host: s.server.trim().to_owned(),
-        port: s
-            .port
-            .filter(|p| *p >= 1.0 && *p <= 65535.0)
-            .map(|p| p as u16),
+        port: port(s.port),
         until,
         string: s.ret == Ret::String,
         newline: unescape(&s.newline),
@@ -328,10 +325,9 @@ impl Node for TcpRequest {
         } else {
             Some(self.host.clone())
         };
-        let port = self.port.map(u32::from).or_else(|| {
-            let p = crate::support::js::to_number(msg.body.get("port"));
-            (p >= 1.0 && p <= 65535.0).then_some(p as u32)
-        });
+        let port = self
+            .port
+            .or_else(|| port(Some(crate::support::js::to_number(msg.body.get("port")))));
         let (Some(host), Some(port)) = (host.filter(|h| !h.is_empty()), port) else {
             tracing::warn!("tcp request: Host and/or port not set");
             return Outcome::Ready(Ok(()));
