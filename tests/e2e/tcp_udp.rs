@@ -285,6 +285,25 @@ fn tcp_request_reads_until_a_timeout_after_the_first_byte() {
 }
 
 #[test]
+fn tcp_request_kept_open_sends_each_line_with_the_last_message() {
+    // The first line answers the request the written message came with.
+    let port = answering_server(b"one\ntwo\n");
+    let mut nodes = vec![
+        json!({"id": "h", "type": "http in", "z": "t", "url": "/req", "method": "post", "wires": [["q"]]}),
+        json!({"id": "r", "type": "http response", "z": "t", "statusCode": ""}),
+    ];
+    nodes.push(
+        json!({"id": "q", "type": "tcp request", "z": "t", "server": "127.0.0.1",
+        "port": port.to_string(), "out": "sit", "splitc": "0", "ret": "string", "newline": "\\n",
+        "trim": false, "wires": [["r", "rec"]]}),
+    );
+    let server = start(nodes);
+    assert_eq!(ask(&server), (200, "one".to_owned()));
+    let got = seen(&server, 2);
+    assert_eq!(got[1]["payload"], json!("two"), "{got:?}");
+}
+
+#[test]
 fn tcp_request_to_a_closed_port_fails_the_message() {
     let port = free_tcp_port();
     let server = request_flow(port, "char", "\\n", "string");

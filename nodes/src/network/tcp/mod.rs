@@ -132,6 +132,23 @@ pub async fn listen(port: u16) -> std::io::Result<tokio::net::TcpListener> {
     .await
 }
 
+/// A server's status text: Node-RED's "N connection(s)".
+pub fn connections_text(count: usize) -> String {
+    if count == 1 {
+        "1 connection".into()
+    } else {
+        format!("{count} connections")
+    }
+}
+
+/// Read and discard what a peer sends until it closes (a `tcp out`
+/// connection is for writing).
+pub async fn drain(mut reader: tokio::net::tcp::OwnedReadHalf) {
+    use tokio::io::AsyncReadExt;
+    let mut sink = [0u8; 4096];
+    while matches!(reader.read(&mut sink).await, Ok(n) if n > 0) {}
+}
+
 /// Write queued commands to `writer` until the queue closes, a write fails
 /// or a command closes the connection. Returns whether it closed on
 /// request.

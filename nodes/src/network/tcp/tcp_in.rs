@@ -20,7 +20,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::framer::{Framer, Framing};
-use super::{listen, port, unescape, write_loop, Pooled, MAX_CONNECTIONS, WRITE_QUEUE};
+use super::{
+    connections_text, listen, port, unescape, write_loop, Pooled, MAX_CONNECTIONS, WRITE_QUEUE,
+};
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 use crate::support::util::publish_status;
 use crate::support::wire::{generate_id, Decode};
@@ -229,14 +231,6 @@ async fn serve(conf: Arc<Conf>, handle: NodeHandle) {
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
-    }
-}
-
-fn connections_text(count: usize) -> String {
-    if count == 1 {
-        "1 connection".into()
-    } else {
-        format!("{count} connections")
     }
 }
 

@@ -18,8 +18,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::{
-    listen, port, send_cmd, to_pool, write_loop, Cmd, MAX_CONNECTIONS, QUICK_RECONNECT, RECONNECT,
-    WRITE_QUEUE,
+    connections_text, drain, listen, port, send_cmd, to_pool, write_loop, Cmd, MAX_CONNECTIONS,
+    QUICK_RECONNECT, RECONNECT, WRITE_QUEUE,
 };
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 use crate::support::util::publish_status;
@@ -220,14 +220,9 @@ async fn client_loop(c: Arc<Conf>) {
                 let (tx, mut rx) = mpsc::channel(WRITE_QUEUE);
                 *c.link.lock() = Some(tx);
                 c.connected.store(true, Ordering::Release);
-                let (mut reader, writer) = socket.into_split();
-                let mut sink = [0u8; 4096];
-                let draining = async {
-                    use tokio::io::AsyncReadExt;
-                    while matches!(reader.read(&mut sink).await, Ok(n) if n > 0) {}
-                };
+                let (reader, writer) = socket.into_split();
                 tokio::select! {
-                    _ = draining => {}
+                    _ = drain(reader) => {}
                     closed = write_loop(writer, &mut rx) => asked_to_close = closed,
                 }
                 c.connected.store(false, Ordering::Release);
@@ -258,14 +253,7 @@ async fn serve(c: Arc<Conf>, handle: NodeHandle) {
         }
     };
     tracing::info!(node = %c.id, "tcp out: listening on port {}", c.port);
-    let count_text = |n: usize| {
-        if n == 1 {
-            "1 connection".to_owned()
-        } else {
-            format!("{n} connections")
-        }
-    };
-    c.status(json!({"text": count_text(0)}));
+    c.status(json!({"text": connections_text(0)}));
     let mut connections = JoinSet::new();
     let mut next = 0u64;
     loop {
@@ -284,17 +272,12 @@ async fn serve(c: Arc<Conf>, handle: NodeHandle) {
                     clients.push((token, tx));
                     clients.len()
                 };
-                c.status(json!({"text": count_text(n)}));
+                c.status(json!({"text": connections_text(n)}));
                 let conf = Arc::clone(&c);
                 connections.spawn(async move {
-                    let (mut reader, writer) = socket.into_split();
-                    let mut sink = [0u8; 4096];
-                    let draining = async {
-                        use tokio::io::AsyncReadExt;
-                        while matches!(reader.read(&mut sink).await, Ok(n) if n > 0) {}
-                    };
+                    let (reader, writer) = socket.into_split();
                     tokio::select! {
-                        _ = draining => {}
+                        _ = drain(reader) => {}
                         _ = write_loop(writer, &mut rx) => {}
                     }
                     let n = {
@@ -302,7 +285,7 @@ async fn serve(c: Arc<Conf>, handle: NodeHandle) {
                         clients.retain(|(t, _)| *t != token);
                         clients.len()
                     };
-                    conf.status(json!({"text": count_text(n)}));
+                    conf.status(json!({"text": connections_text(n)}));
                 });
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}

@@ -16,11 +16,12 @@ use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
+use super::framer::{Framer, Framing};
 use super::{port, send_cmd, unescape, write_loop, Cmd, WRITE_QUEUE};
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 use crate::support::wire::{concat_bytes, Decode};
@@ -161,7 +162,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
 /// message written to it.
 struct Kept {
     tx: mpsc::Sender<Cmd>,
-    last: Arc<Mutex<Map<String, Value>>>,
+    last: Arc<Mutex<Message>>,
     task: tokio::task::AbortHandle,
 }
 
@@ -211,23 +212,36 @@ impl TcpRequest {
         let mut kept = self.kept.lock();
         let k = kept
             .entry(target.clone())
-            .or_insert_with(|| self.open_kept(target, handle, msg.body.clone()));
-        *k.last.lock() = msg.body;
+            .or_insert_with(|| self.open_kept(target, handle, msg.clone()));
+        *k.last.lock() = msg;
         if let Some(bytes) = payload {
             send_cmd("tcp request", &k.tx, Cmd::Write(bytes));
         }
     }
 
-    fn open_kept(&self, target: String, handle: NodeHandle, first: Map<String, Value>) -> Kept {
+    fn open_kept(&self, target: String, handle: NodeHandle, first: Message) -> Kept {
         let (tx, mut rx) = mpsc::channel(WRITE_QUEUE);
         let last = Arc::new(Mutex::new(first));
         let (l, kept) = (Arc::clone(&last), Arc::clone(&self.kept));
-        let (string, newline, reattach) = (self.string, self.newline.clone(), self.reattach);
+        // Each chunk as it comes, text split on the delimiter: `tcp in`'s
+        // stream framing as a client.
+        let framing = Framing {
+            stream: true,
+            decode: if self.string {
+                Decode::Utf8
+            } else {
+                Decode::Buffer
+            },
+            newline: self.newline.clone(),
+            reattach: self.reattach,
+            server: false,
+            max_buffer: self.max,
+        };
         let task = tokio::spawn(async move {
             let socket = match TcpStream::connect(target.as_str()).await {
                 Ok(s) => s,
                 Err(_) => {
-                    let msg = Message::from_body(l.lock().clone());
+                    let msg = l.lock().clone();
                     handle.error(NodeError::new(format!("connect failed {target}")).with_msg(msg));
                     kept.lock().remove(&target);
                     return;
@@ -235,30 +249,21 @@ impl TcpRequest {
             };
             let (mut reader, writer) = socket.into_split();
             let reading = async {
+                let mut framer = Framer::new(framing);
                 let mut buf = vec![0u8; 64 * 1024];
-                let mut chunk = String::new();
                 while let Ok(n @ 1..) = reader.read(&mut buf).await {
-                    let send = |payload: Value| {
-                        let mut body = l.lock().clone();
-                        body.insert("payload".into(), payload);
-                        handle.send(0, Message::from_body(body));
+                    let Ok(payloads) = framer.data(&buf[..n]) else {
+                        return;
                     };
-                    if !string {
-                        send(Decode::Buffer.payload(&buf[..n]));
-                    } else if newline.is_empty() {
-                        send(Decode::Utf8.payload(&buf[..n]));
-                    } else {
-                        chunk.push_str(&String::from_utf8_lossy(&buf[..n]));
-                        let mut parts: Vec<String> =
-                            chunk.split(newline.as_str()).map(str::to_owned).collect();
-                        chunk = parts.pop().unwrap_or_default();
-                        for mut p in parts {
-                            if reattach {
-                                p.push_str(&newline);
-                            }
-                            send(Value::String(p));
-                        }
+                    let mut out = Outputs::default();
+                    for payload in payloads {
+                        // The last message's clone: an `http in` request
+                        // it carries can still be answered.
+                        let mut msg = l.lock().clone();
+                        msg.body.insert("payload".into(), payload);
+                        out.send(0, msg);
                     }
+                    handle.send_all(out);
                 }
             };
             tokio::select! {
