@@ -496,3 +496,18 @@ fn a_redeployed_tcp_in_server_takes_its_port_over() {
         server.logs()
     );
 }
+
+#[test]
+fn a_tcp_node_with_a_tls_config_is_refused_rather_than_run_in_plain_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flows.json");
+    let flow = json!([
+        {"id": "t", "type": "tab"},
+        {"id": "q", "type": "tcp request", "z": "t", "server": "127.0.0.1", "port": "1",
+         "out": "time", "splitc": "0", "ret": "buffer", "tls": "some-tls", "wires": [[]]}
+    ]);
+    std::fs::write(&path, flow.to_string()).unwrap();
+    let (code, out, err) = common::run_cli(&["check", path.to_str().unwrap()]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("TLS is not supported") || out.contains("TLS is not supported"), "{out}{err}");
+}

@@ -102,6 +102,21 @@ pub fn send_cmd(id: &str, tx: &mpsc::Sender<Cmd>, cmd: Cmd) {
     }
 }
 
+/// A node with a `tls` config node is refused rather than run in plain
+/// text: flowgate's TCP nodes do not speak TLS, and a flow that asks for it
+/// must not silently send its data unencrypted.
+pub fn refuse_tls(
+    config: &flowgate_runtime::model::NodeConfig,
+) -> Result<(), flowgate_runtime::Problem> {
+    match config.str("tls") {
+        Some(t) if !t.is_empty() => Err(config.problem(
+            Some("tls"),
+            "TLS is not supported by flowgate's TCP nodes (remove the tls-config to use plain TCP)",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Node-RED's delimiter escapes: `\n`, `\r` and `\t` typed as two
 /// characters are the control characters.
 pub fn unescape(text: &str) -> String {

@@ -115,6 +115,7 @@ pub fn node_type() -> NodeType {
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let s: TcpInSettings = settings::load(config, cx)?;
+    super::refuse_tls(config)?;
     let Some(port) = port(s.port) else {
         return Err(config.problem(Some("port"), "Invalid port"));
     };

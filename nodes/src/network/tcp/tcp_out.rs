@@ -76,6 +76,7 @@ pub fn node_type() -> NodeType {
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let s: TcpOutSettings = settings::load(config, cx)?;
+    super::refuse_tls(config)?;
     let port = match (s.beserver, port(s.port)) {
         (Mode::Reply, _) => 0,
         (_, Some(p)) => p,

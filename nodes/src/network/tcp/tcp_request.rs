@@ -125,6 +125,7 @@ enum Until {
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let s: TcpRequestSettings = settings::load(config, cx)?;
+    super::refuse_tls(config)?;
     let number = || {
         s.splitc
             .trim()
