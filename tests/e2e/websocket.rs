@@ -287,3 +287,36 @@ fn client_node_connects_sends_and_receives() {
     assert_eq!(got, "hello from flow");
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn client_node_drops_a_connection_whose_ping_goes_unanswered_and_reconnects() {
+    // A server that completes the handshake, then never reads: pings stay
+    // unanswered. With a 1 s heartbeat the node gives up on the second
+    // tick and reconnects 3 s later (Node-RED's interval).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel::<Instant>();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(2) {
+            let ws = tungstenite::accept(stream.unwrap()).unwrap();
+            tx.send(Instant::now()).unwrap();
+            held.push(ws);
+        }
+        std::thread::sleep(Duration::from_secs(5));
+    });
+    let flow = json!([
+        {"id": "t", "type": "tab"},
+        {"id": "C", "type": "websocket-client", "path": format!("ws://127.0.0.1:{port}/"),
+         "wholemsg": "false", "hb": "1"},
+        {"id": "in", "type": "websocket in", "z": "t", "server": "", "client": "C", "wires": [[]]}
+    ]);
+    let server = common::Server::start(&flow.to_string());
+    let first = rx.recv_timeout(Duration::from_secs(10)).expect("first connection");
+    let second = rx
+        .recv_timeout(Duration::from_secs(10))
+        .unwrap_or_else(|_| panic!("no reconnect; logs:\n{}", server.logs()));
+    let gap = second - first;
+    assert!(gap >= Duration::from_secs(4), "reconnected after {gap:?}");
+    assert!(server.logs().contains("heartbeat timeout"), "{}", server.logs());
+}
