@@ -509,5 +509,8 @@ fn a_tcp_node_with_a_tls_config_is_refused_rather_than_run_in_plain_text() {
     std::fs::write(&path, flow.to_string()).unwrap();
     let (code, out, err) = common::run_cli(&["check", path.to_str().unwrap()]);
     assert_ne!(code, 0, "{out}{err}");
-    assert!(err.contains("TLS is not supported") || out.contains("TLS is not supported"), "{out}{err}");
+    assert!(
+        err.contains("TLS is not supported") || out.contains("TLS is not supported"),
+        "{out}{err}"
+    );
 }

@@ -312,11 +312,30 @@ fn client_node_drops_a_connection_whose_ping_goes_unanswered_and_reconnects() {
         {"id": "in", "type": "websocket in", "z": "t", "server": "", "client": "C", "wires": [[]]}
     ]);
     let server = common::Server::start(&flow.to_string());
-    let first = rx.recv_timeout(Duration::from_secs(10)).expect("first connection");
+    let first = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("first connection");
     let second = rx
         .recv_timeout(Duration::from_secs(10))
         .unwrap_or_else(|_| panic!("no reconnect; logs:\n{}", server.logs()));
     let gap = second - first;
     assert!(gap >= Duration::from_secs(4), "reconnected after {gap:?}");
-    assert!(server.logs().contains("heartbeat timeout"), "{}", server.logs());
+    assert!(
+        server.logs().contains("heartbeat timeout"),
+        "{}",
+        server.logs()
+    );
+}
+
+#[test]
+fn messages_from_one_client_keep_their_order() {
+    let server = common::Server::start(&echo_flow(false));
+    let mut ws = open(&server, "/ws/echo");
+    for i in 0..100 {
+        ws.write(Message::text(i.to_string())).unwrap();
+    }
+    ws.flush().unwrap();
+    let got: Vec<String> = (0..100).map_while(|_| next_text(&mut ws)).collect();
+    let want: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    assert_eq!(got, want);
 }

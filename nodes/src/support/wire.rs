@@ -2,7 +2,9 @@
 //! WebSocket, TCP and UDP nodes convert them: one copy of each rule.
 
 use base64::Engine as _;
+use flowgate_runtime::node::NodeHandle;
 use flowgate_runtime::request::{as_buffer, buffer_value};
+use flowgate_runtime::{Message, Outputs};
 use serde_json::Value;
 
 use super::js;
@@ -102,6 +104,26 @@ where
             other => return other,
         }
     }
+}
+
+/// Send what a socket brought (`out`) from a node's own task, and let that
+/// delivery start before the caller reads on. `NodeHandle` sends run as
+/// tasks of their own, and tokio starts the last task a worker spawned
+/// first: two sends back to back would reach the flow in reverse order,
+/// where Node-RED keeps a connection's messages in the order they arrived.
+pub async fn send_in_order(handle: &NodeHandle, out: Outputs) {
+    if out.is_empty() {
+        return;
+    }
+    handle.send_all(out);
+    tokio::task::yield_now().await;
+}
+
+/// [`send_in_order`] for one message on output 0.
+pub async fn send_one_in_order(handle: &NodeHandle, msg: Message) {
+    let mut out = Outputs::default();
+    out.send(0, msg);
+    send_in_order(handle, out).await;
 }
 
 /// A session or connection id in the style of Node-RED's

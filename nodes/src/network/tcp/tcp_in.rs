@@ -25,7 +25,7 @@ use super::{
 };
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 use crate::support::util::publish_status;
-use crate::support::wire::{generate_id, Decode};
+use crate::support::wire::{generate_id, send_in_order, Decode};
 
 crate::choices! {
     /// Listen on a port, or connect to a server.
@@ -322,13 +322,12 @@ async fn read_connection(
         match reader.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => match framer.data(&buf[..n]) {
-                Ok(payloads) if payloads.is_empty() => {}
                 Ok(payloads) => {
                     let mut out = Outputs::default();
                     for p in payloads {
                         out.send(0, conf.message(p, peer, id));
                     }
-                    handle.send_all(out);
+                    send_in_order(handle, out).await;
                 }
                 Err(e) => {
                     tracing::warn!(node = %conf.id, "{e}");

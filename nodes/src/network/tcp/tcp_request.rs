@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use super::framer::{Framer, Framing};
 use super::{port, send_cmd, unescape, write_loop, Cmd, WRITE_QUEUE};
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
-use crate::support::wire::{concat_bytes, Decode};
+use crate::support::wire::{concat_bytes, send_in_order, Decode};
 
 crate::choices! {
     /// When the reply is complete.
@@ -264,7 +264,7 @@ impl TcpRequest {
                         msg.body.insert("payload".into(), payload);
                         out.send(0, msg);
                     }
-                    handle.send_all(out);
+                    send_in_order(&handle, out).await;
                 }
             };
             tokio::select! {

@@ -17,7 +17,7 @@ use tokio::net::UdpSocket;
 use super::{iface, join, Ipv};
 use crate::network::sockets::tcp::{port, tcp_in::DataType};
 use crate::support::settings::{self, de, Choice, Choices, Field, Initial, Kind, NodeSettings};
-use crate::support::wire::{bind_retrying, Decode};
+use crate::support::wire::{bind_retrying, send_one_in_order, Decode};
 
 pub const HELP: &str = "Listens for UDP datagrams on a port and sends each as a message.
 msg.payload is a Buffer, a String or a Base64 String; msg.fromip is \"address:port\" of the sender, msg.ip and msg.port the same apart.
@@ -167,6 +167,6 @@ async fn receive(c: Arc<Conf>, handle: NodeHandle) {
         );
         body.insert("ip".into(), json!(from.ip().to_string()));
         body.insert("port".into(), json!(from.port()));
-        handle.send(0, Message::from_body(body));
+        send_one_in_order(&handle, Message::from_body(body)).await;
     }
 }

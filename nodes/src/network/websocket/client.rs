@@ -235,8 +235,8 @@ async fn session(hub: &Hub, target: &Target, id: &str, ws: Stream) {
     let failed = loop {
         tokio::select! {
             incoming = stream.next() => match incoming {
-                Some(Ok(WsMessage::Text(t))) => hub.received(id, Frame::Text(t.as_str().to_owned())),
-                Some(Ok(WsMessage::Binary(b))) => hub.received(id, Frame::Binary(b.to_vec())),
+                Some(Ok(WsMessage::Text(t))) => hub.received(id, Frame::Text(t.as_str().to_owned())).await,
+                Some(Ok(WsMessage::Binary(b))) => hub.received(id, Frame::Binary(b.to_vec())).await,
                 Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => awaiting_pong = false,
                 Some(Ok(WsMessage::Close(_))) | None => break false,
                 Some(Ok(WsMessage::Frame(_))) => {}

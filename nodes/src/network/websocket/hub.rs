@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::{mpsc, watch};
 
 use crate::support::util::publish_status;
-use crate::support::wire::Decode;
+use crate::support::wire::{send_one_in_order, Decode};
 
 /// Frames one session may have queued for sending: beyond it (a client
 /// that does not read), further messages to it are dropped with a warning
@@ -152,8 +152,9 @@ impl Hub {
         }
     }
 
-    /// A frame arrived on session `id`: every `websocket in` node sends it.
-    pub fn received(&self, id: &str, frame: Frame) {
+    /// A frame arrived on session `id`: every `websocket in` node sends it,
+    /// in the order frames arrive ([`send_one_in_order`]).
+    pub async fn received(&self, id: &str, frame: Frame) {
         let body = incoming(self.wholemsg, id, frame);
         let inputs: Vec<NodeHandle> = self
             .state
@@ -163,7 +164,7 @@ impl Hub {
             .map(|(_, h)| h.clone())
             .collect();
         for handle in inputs {
-            handle.send(0, Message::from_body(body.clone()));
+            send_one_in_order(&handle, Message::from_body(body.clone())).await;
         }
     }
 

@@ -191,8 +191,8 @@ async fn serve(hub: Arc<Hub>, mut socket: WebSocket) {
     loop {
         tokio::select! {
             incoming = socket.recv() => match incoming {
-                Some(Ok(WsMessage::Text(t))) => hub.received(&id, Frame::Text(t.as_str().to_owned())),
-                Some(Ok(WsMessage::Binary(b))) => hub.received(&id, Frame::Binary(b.to_vec())),
+                Some(Ok(WsMessage::Text(t))) => hub.received(&id, Frame::Text(t.as_str().to_owned())).await,
+                Some(Ok(WsMessage::Binary(b))) => hub.received(&id, Frame::Binary(b.to_vec())).await,
                 Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
                 Some(Ok(WsMessage::Close(_))) | None => break,
                 Some(Err(e)) => {
