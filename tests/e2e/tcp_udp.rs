@@ -64,6 +64,27 @@ fn seen(server: &common::Server, n: usize) -> Vec<Value> {
     }
 }
 
+/// Send `data` to `to` every 100 ms until the flow has recorded a message
+/// (a datagram sent before the node bound its port is lost); 5 s at most.
+fn send_until_seen(
+    server: &common::Server,
+    sock: &UdpSocket,
+    data: &[u8],
+    to: (&str, u16),
+) -> Vec<Value> {
+    let c = common::client();
+    let start = Instant::now();
+    loop {
+        sock.send_to(data, to).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let body: Value = c.get(server.url("/seen")).send().unwrap().json().unwrap();
+        let list = body.as_array().cloned().unwrap_or_default();
+        if !list.is_empty() || start.elapsed() > Duration::from_secs(5) {
+            return list;
+        }
+    }
+}
+
 /// Connect to a port the flow listens on, retrying while it starts.
 fn connect(port: u16) -> TcpStream {
     let start = Instant::now();
@@ -191,7 +212,7 @@ fn tcp_out_client_writes_and_closes_after_each_message_then_reconnects() {
     first
         .set_read_timeout(Some(Duration::from_secs(3)))
         .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(500));
     post(&server, "hello");
     let mut got = String::new();
     first.read_to_string(&mut got).unwrap();
@@ -218,7 +239,7 @@ fn tcp_out_server_writes_to_every_client_and_decodes_base64() {
     let server = start(nodes);
     let mut a = connect(port);
     let mut b = connect(port);
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(500));
     post(&server, "aGVsbG8=");
     assert_eq!(read_n(&mut a, 5), "hello");
     assert_eq!(read_n(&mut b, 5), "hello");
@@ -325,9 +346,7 @@ fn udp_in_receives_a_datagram_with_its_sender() {
     ]);
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let from = sock.local_addr().unwrap().port();
-    std::thread::sleep(Duration::from_millis(300));
-    sock.send_to(b"hello", ("127.0.0.1", port)).unwrap();
-    let got = seen(&server, 1);
+    let got = send_until_seen(&server, &sock, b"hello", ("127.0.0.1", port));
     assert_eq!(
         got[0],
         json!({"payload": "hello", "fromip": format!("127.0.0.1:{from}"), "ip": "127.0.0.1", "port": from})
@@ -419,9 +438,7 @@ fn udp_in_joins_a_multicast_group_on_loopback() {
     ]);
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     multicast_via_loopback(&sock);
-    std::thread::sleep(Duration::from_millis(300));
-    sock.send_to(b"hi", ("239.255.18.40", port)).unwrap();
-    let got = seen(&server, 1);
+    let got = send_until_seen(&server, &sock, b"hi", ("239.255.18.40", port));
     assert_eq!(
         got.first().map(|m| &m["payload"]),
         Some(&json!("aGk=")),

@@ -77,11 +77,22 @@ fn message_without_session_is_broadcast_to_every_client() {
         {"id": "out", "type": "websocket out", "z": "t", "server": "L", "client": ""}
     ]);
     let server = common::Server::start(&flow.to_string());
+    // Each client's own message comes back once its session is registered
+    // (the server registers it after answering the upgrade).
     let mut a = open(&server, "/ws/all");
+    a.send(Message::text("a joined")).unwrap();
+    assert_eq!(next_text(&mut a).as_deref(), Some("a joined"));
     let mut b = open(&server, "/ws/all");
-    a.send(Message::text("to all")).unwrap();
-    assert_eq!(next_text(&mut a).as_deref(), Some("to all"));
+    b.send(Message::text("to all")).unwrap();
     assert_eq!(next_text(&mut b).as_deref(), Some("to all"));
+    assert_eq!(next_text(&mut a).as_deref(), Some("to all"));
+}
+
+/// Wait until the server has registered `ws`'s session: on a listener
+/// whose `websocket in` replies to the sender, "ready" comes back.
+fn ready(ws: &mut Ws) {
+    ws.send(Message::text("ready")).unwrap();
+    assert_eq!(next_text(ws).as_deref(), Some("ready"));
 }
 
 #[test]
@@ -110,10 +121,12 @@ fn connect_and_disconnect_reach_status_nodes() {
         {"id": "mv", "type": "change", "z": "t",
          "rules": [{"t": "move", "p": "status", "pt": "msg", "to": "payload", "tot": "msg"}],
          "wires": [["evout"]]},
-        {"id": "evout", "type": "websocket out", "z": "t", "server": "E", "client": ""}
+        {"id": "evout", "type": "websocket out", "z": "t", "server": "E", "client": ""},
+        {"id": "evin", "type": "websocket in", "z": "t", "server": "E", "client": "", "wires": [["evout"]]}
     ]);
     let server = common::Server::start(&flow.to_string());
     let mut events = open(&server, "/ws/events");
+    ready(&mut events);
     let mut client = open(&server, "/ws/echo");
     let connect: Value = serde_json::from_str(&next_text(&mut events).expect("connect")).unwrap();
     assert_eq!(connect["event"], json!("connect"), "{connect}");
@@ -255,12 +268,14 @@ fn client_node_connects_sends_and_receives() {
         {"id": "strip", "type": "change", "z": "t", "rules": [{"t": "delete", "p": "_session", "pt": "msg"}],
          "wires": [["seen"]]},
         {"id": "seen", "type": "websocket out", "z": "t", "server": "L", "client": ""},
+        {"id": "seenin", "type": "websocket in", "z": "t", "server": "L", "client": "", "wires": [["seen"]]},
         {"id": "h", "type": "http in", "z": "t", "url": "/send", "method": "post", "wires": [["out", "r"]]},
         {"id": "out", "type": "websocket out", "z": "t", "server": "", "client": "C"},
         {"id": "r", "type": "http response", "z": "t", "statusCode": "200"}
     ]);
     let server = common::Server::start(&flow.to_string());
     let mut seen = open(&server, "/ws/seen");
+    ready(&mut seen);
     let got = rx
         .recv_timeout(Duration::from_secs(10))
         .expect("the node connected");
