@@ -354,3 +354,18 @@ fn messages_from_one_client_keep_their_order() {
     let want: Vec<String> = (0..100).map(|i| i.to_string()).collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_listener_may_not_take_an_admin_path() {
+    // The admin API's own WebSocket is at /comms while it sits at `/`.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flows.json");
+    let flow = json!([{"id": "L", "type": "websocket-listener", "path": "/comms"}]);
+    std::fs::write(&path, flow.to_string()).unwrap();
+    let (code, _, err) = common::run_cli(&["run", path.to_str().unwrap(), "--port", "0"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("path \"/comms\" collides with flowgate's admin route /comms"),
+        "{err}"
+    );
+}
