@@ -35,3 +35,5 @@ mod sequence_nodes;
 mod smoke;
 mod storage_nodes;
 mod subflows;
+mod tcp_udp;
+mod websocket;

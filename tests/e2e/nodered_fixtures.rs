@@ -244,6 +244,14 @@ fn yaml_answers_like_node_red() {
     replay("yaml");
 }
 
+/// TCP and UDP on fixed loopback ports (18940-18949): `tcp request` in its
+/// return modes against a `tcp in` server answering on its session, a
+/// refused connection caught, `udp out` to `udp in` as text and Base64.
+#[test]
+fn sockets_answer_like_node_red() {
+    replay("sockets");
+}
+
 /// `file` (append, overwrite, delete, create directories, newlines,
 /// encodings, filenames from msg and flow context, errors) and `file in`
 /// (string, buffer, lines, stream chunks, all properties, legacy error

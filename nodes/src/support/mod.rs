@@ -9,6 +9,7 @@ pub mod reference;
 pub mod settings;
 pub mod typed_value;
 pub mod util;
+pub mod wire;
 
 /// JavaScript's value and regular-expression rules on JSON values, shared
 /// with the script crate (the switch, change and template nodes follow them).

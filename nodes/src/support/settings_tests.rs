@@ -182,6 +182,44 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
             "link call",
             check::<crate::common::link::LinkCallSettings>("link call"),
         ),
+        (
+            "websocket-listener",
+            check::<crate::network::sockets::websocket::listener::ListenerSettings>(
+                "websocket-listener",
+            ),
+        ),
+        (
+            "websocket-client",
+            check::<crate::network::sockets::websocket::client::ClientSettings>("websocket-client"),
+        ),
+        (
+            "websocket in",
+            check::<crate::network::sockets::websocket::ws_in::WsInSettings>("websocket in"),
+        ),
+        (
+            "websocket out",
+            check::<crate::network::sockets::websocket::ws_out::WsOutSettings>("websocket out"),
+        ),
+        (
+            "tcp in",
+            check::<crate::network::sockets::tcp::tcp_in::TcpInSettings>("tcp in"),
+        ),
+        (
+            "tcp out",
+            check::<crate::network::sockets::tcp::tcp_out::TcpOutSettings>("tcp out"),
+        ),
+        (
+            "tcp request",
+            check::<crate::network::sockets::tcp::tcp_request::TcpRequestSettings>("tcp request"),
+        ),
+        (
+            "udp in",
+            check::<crate::network::sockets::udp::udp_in::UdpInSettings>("udp in"),
+        ),
+        (
+            "udp out",
+            check::<crate::network::sockets::udp::udp_out::UdpOutSettings>("udp out"),
+        ),
     ]
 }
 
