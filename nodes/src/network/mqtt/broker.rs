@@ -16,9 +16,6 @@ use super::tls::{self, TlsConfig};
 use crate::support::js;
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings, Secret};
 
-
-
-
 crate::choices! {
     /// The MQTT protocol version; 3 (MQTT 3.1) is spoken as 3.1.1.
     pub enum Protocol ("protocol version") {
@@ -114,12 +111,14 @@ impl NodeSettings for BrokerSettings {
         Field::select("birthQos", super::QOS_CHOICES, "0").label("Birth message QoS"),
         Field::text("birthRetain", "false").label("Birth message retain"),
         Field::text("birthPayload", "").label("Birth message payload"),
-        Field::new("birthMsg", Kind::Json, Initial::Json("{}")).label("Birth message v5 properties"),
+        Field::new("birthMsg", Kind::Json, Initial::Json("{}"))
+            .label("Birth message v5 properties"),
         Field::text("closeTopic", "").label("Close message topic"),
         Field::select("closeQos", super::QOS_CHOICES, "0").label("Close message QoS"),
         Field::text("closeRetain", "false").label("Close message retain"),
         Field::text("closePayload", "").label("Close message payload"),
-        Field::new("closeMsg", Kind::Json, Initial::Json("{}")).label("Close message v5 properties"),
+        Field::new("closeMsg", Kind::Json, Initial::Json("{}"))
+            .label("Close message v5 properties"),
         Field::text("willTopic", "").label("Will message topic"),
         Field::select("willQos", super::QOS_CHOICES, "0").label("Will message QoS"),
         Field::text("willRetain", "false").label("Will message retain"),
@@ -170,7 +169,13 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Prob
         id => id.to_owned(),
     };
     let clean = s.cleansession || s.clientid.trim().is_empty();
-    let will = message(&s.will_topic, &s.will_payload, &s.will_qos, &s.will_retain, &s.will_msg);
+    let will = message(
+        &s.will_topic,
+        &s.will_payload,
+        &s.will_qos,
+        &s.will_retain,
+        &s.will_msg,
+    );
     let will_delay = property(&s.will_msg, "delay").and_then(|v| u32_of(&v));
     let login = cx
         .credential("user")
@@ -198,8 +203,20 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Prob
             .map(|n| n as u32),
     };
     let envelope = Envelope {
-        birth: message(&s.birth_topic, &s.birth_payload, &s.birth_qos, &s.birth_retain, &s.birth_msg),
-        close: message(&s.close_topic, &s.close_payload, &s.close_qos, &s.close_retain, &s.close_msg),
+        birth: message(
+            &s.birth_topic,
+            &s.birth_payload,
+            &s.birth_qos,
+            &s.birth_retain,
+            &s.birth_msg,
+        ),
+        close: message(
+            &s.close_topic,
+            &s.close_payload,
+            &s.close_qos,
+            &s.close_retain,
+            &s.close_msg,
+        ),
         auto_connect: s.auto_connect,
         local: host == "localhost" || host == "127.0.0.1",
     };
@@ -237,7 +254,10 @@ fn address(s: &BrokerSettings) -> Result<(String, u16, bool), String> {
     let (host, url_port) = match rest.rsplit_once(':') {
         Some((h, p)) if from_url && !h.ends_with(':') => (
             h,
-            Some(p.parse::<u16>().map_err(|_| format!("invalid port in {broker:?}"))?),
+            Some(
+                p.parse::<u16>()
+                    .map_err(|_| format!("invalid port in {broker:?}"))?,
+            ),
         ),
         _ => (rest, None),
     };
@@ -274,7 +294,10 @@ fn generated_client_id() -> String {
 /// A v5 property of a birth/close/will message's properties object, under
 /// Node-RED's short name.
 fn property(props: &Value, name: &str) -> Option<Value> {
-    props.get(name).filter(|v| !v.is_null() && *v != "").cloned()
+    props
+        .get(name)
+        .filter(|v| !v.is_null() && *v != "")
+        .cloned()
 }
 
 /// A birth, close or will message (Node-RED's `createLWT`); none without a
@@ -297,7 +320,9 @@ fn message(topic: &str, payload: &str, qos: &str, retain: &str, props: &Value) -
     Some(Outgoing {
         topic: topic.to_owned(),
         payload: text_bytes(payload),
-        qos: number(qos).filter(|q| (0.0..=2.0).contains(q)).unwrap_or(0.0) as u8,
+        qos: number(qos)
+            .filter(|q| (0.0..=2.0).contains(q))
+            .unwrap_or(0.0) as u8,
         retain: retain == "true",
         properties: Properties {
             response_topic: text("respTopic"),

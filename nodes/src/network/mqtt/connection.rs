@@ -7,8 +7,8 @@
 //! subscription is made again on each connect (a clean session forgets
 //! them). The nodes using it show its state as their status.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -65,8 +65,8 @@ struct Sub {
     deliver: Deliver,
 }
 
-/// The subscriptions to one topic filter, by node id, and its v5
-/// subscription identifier.
+/// The subscriptions to one topic filter, by node instance key, and its
+/// v5 subscription identifier.
 struct Topic {
     id: usize,
     by_node: BTreeMap<String, Sub>,
@@ -82,7 +82,8 @@ struct Link {
 
 struct Inner {
     options: ConnectOptions,
-    users: BTreeSet<String>,
+    /// Node ids by instance key (see [`instance_key`]).
+    users: BTreeMap<String, String>,
     topics: BTreeMap<String, Topic>,
     next_id: usize,
     link: Option<Link>,
@@ -117,7 +118,7 @@ impl Broker {
             events,
             inner: Mutex::new(Inner {
                 options,
-                users: BTreeSet::new(),
+                users: BTreeMap::new(),
                 topics: BTreeMap::new(),
                 next_id: 1,
                 link: None,
@@ -129,7 +130,12 @@ impl Broker {
 
     /// The broker as the shared object nodes hold (it keeps a weak
     /// reference to itself for its connection task).
-    pub fn shared(id: &str, options: ConnectOptions, envelope: Envelope, events: Events) -> Arc<Broker> {
+    pub fn shared(
+        id: &str,
+        options: ConnectOptions,
+        envelope: Envelope,
+        events: Events,
+    ) -> Arc<Broker> {
         Arc::new_cyclic(|me| {
             let mut b = Broker::new(id, options, envelope, events);
             b.me = me.clone();
@@ -153,10 +159,10 @@ impl Broker {
 
     /// A node starts using the connection: it shows the current state, and
     /// the first user opens the connection (with `autoConnect`).
-    pub fn register(&self, node_id: &str) {
+    pub fn register(&self, key: &str, node_id: &str) {
         let (first, state) = {
             let mut inner = self.inner.lock();
-            inner.users.insert(node_id.to_owned());
+            inner.users.insert(key.to_owned(), node_id.to_owned());
             (inner.users.len() == 1, inner.state)
         };
         publish_status(&self.events, node_id, state.status());
@@ -166,10 +172,10 @@ impl Broker {
     }
 
     /// A node stops using the connection; the last one closes it.
-    pub fn deregister(&self, node_id: &str) {
+    pub fn deregister(&self, key: &str) {
         let last = {
             let mut inner = self.inner.lock();
-            inner.users.remove(node_id);
+            inner.users.remove(key);
             inner.users.is_empty()
         };
         if last {
@@ -258,9 +264,10 @@ impl Broker {
         }
     }
 
-    /// Subscribe node `node_id` to `topic`, delivering matching publishes
-    /// to `deliver`; made on the broker now when connected, else on connect.
-    pub fn subscribe(&self, topic: &str, node_id: &str, options: SubOptions, deliver: Deliver) {
+    /// Subscribe node instance `key` to `topic`, delivering matching
+    /// publishes to `deliver`; made on the broker now when connected, else
+    /// on connect.
+    pub fn subscribe(&self, topic: &str, key: &str, options: SubOptions, deliver: Deliver) {
         let mut inner = self.inner.lock();
         let id = match inner.topics.get(topic) {
             Some(t) => t.id,
@@ -269,12 +276,15 @@ impl Broker {
                 inner.next_id - 1
             }
         };
-        let entry = inner.topics.entry(topic.to_owned()).or_insert_with(|| Topic {
-            id,
-            by_node: BTreeMap::new(),
-        });
+        let entry = inner
+            .topics
+            .entry(topic.to_owned())
+            .or_insert_with(|| Topic {
+                id,
+                by_node: BTreeMap::new(),
+            });
         entry.by_node.insert(
-            node_id.to_owned(),
+            key.to_owned(),
             Sub {
                 options: options.clone(),
                 deliver,
@@ -289,14 +299,14 @@ impl Broker {
         }
     }
 
-    /// Drop node `node_id`'s subscription to `topic`; the last one for a
-    /// topic unsubscribes on the broker.
-    pub fn unsubscribe(&self, topic: &str, node_id: &str) {
+    /// Drop node instance `key`'s subscription to `topic`; the last one for
+    /// a topic unsubscribes on the broker.
+    pub fn unsubscribe(&self, topic: &str, key: &str) {
         let mut inner = self.inner.lock();
         let Some(t) = inner.topics.get_mut(topic) else {
             return;
         };
-        t.by_node.remove(node_id);
+        t.by_node.remove(key);
         if t.by_node.is_empty() {
             inner.topics.remove(topic);
             if let Some(link) = &inner.link {
@@ -331,7 +341,7 @@ impl Broker {
 
     fn set_state(&self, inner: &mut Inner, state: State) {
         inner.state = state;
-        for user in &inner.users {
+        for user in inner.users.values() {
             publish_status(&self.events, user, state.status());
         }
     }
@@ -402,6 +412,14 @@ impl Drop for Broker {
             link.task.abort();
         }
     }
+}
+
+/// A key for one running instance of a node: a deploy that restarts a node
+/// starts the new instance before stopping the old one, both with the same
+/// node id, so registrations and subscriptions are kept by instance.
+pub fn instance_key(node_id: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("{node_id}#{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Node-RED's `clientid@mqtt://host:port` for log lines.

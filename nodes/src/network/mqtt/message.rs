@@ -70,10 +70,22 @@ fn media_kind(content_type: &str) -> Option<&'static str> {
     Some(match content_type {
         "text/css" | "text/html" | "text/plain" | "application/xml" => "string",
         "application/json" => "json",
-        "application/octet-stream" | "application/pdf" | "application/x-gtar"
-        | "application/x-gzip" | "application/x-tar" | "application/zip" | "audio/aac"
-        | "audio/ac3" | "audio/basic" | "audio/mp4" | "audio/ogg" | "image/bmp" | "image/gif"
-        | "image/jpeg" | "image/tiff" | "image/png" => "buffer",
+        "application/octet-stream"
+        | "application/pdf"
+        | "application/x-gtar"
+        | "application/x-gzip"
+        | "application/x-tar"
+        | "application/zip"
+        | "audio/aac"
+        | "audio/ac3"
+        | "audio/basic"
+        | "audio/mp4"
+        | "audio/ogg"
+        | "image/bmp"
+        | "image/gif"
+        | "image/jpeg"
+        | "image/tiff"
+        | "image/png" => "buffer",
         _ => return None,
     })
 }
@@ -210,10 +222,7 @@ pub fn user_properties(v: Option<&Value>) -> Vec<(String, String)> {
         .filter_map(|(k, v)| match v {
             Value::Null => None,
             Value::String(s) => Some((k.clone(), s.clone())),
-            other => Some((
-                k.clone(),
-                crate::parsers::json::stringify(other, false),
-            )),
+            other => Some((k.clone(), crate::parsers::json::stringify(other, false))),
         })
         .collect()
 }
@@ -255,9 +264,12 @@ pub fn properties_of(msg: &Map<String, Value>) -> Properties {
 /// characters (Node-RED's `isValidPublishTopic`).
 pub fn valid_publish_topic(topic: &str) -> bool {
     !topic.is_empty()
-        && !topic
-            .chars()
-            .any(|c| matches!(c, '+' | '#' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' | '\u{b}' | '\0'))
+        && !topic.chars().any(|c| {
+            matches!(
+                c,
+                '+' | '#' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' | '\u{b}' | '\0'
+            )
+        })
 }
 
 /// A topic filter a client may subscribe to: `#` only last and alone in

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::client::SubOptions;
-use super::connection::{Broker, Deliver};
+use super::connection::{instance_key, Broker, Deliver};
 use super::message::{to_message, valid_subscription_topic, Datatype};
 use super::{connect_action, QOS_CHOICES};
 use crate::support::js;
@@ -120,13 +120,21 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let broker = cx.config::<Broker>(config, "broker", "mqtt-broker")?;
     let dynamic = s.inputs == Some(1.0);
     let qos = js::parse_float(Some(&Value::String(s.qos.clone())));
-    let qos = if (0.0..=2.0).contains(&qos) { qos as u8 } else { 2 };
+    let qos = if (0.0..=2.0).contains(&qos) {
+        qos as u8
+    } else {
+        2
+    };
     let rh = js::parse_float(Some(&Value::String(s.rh.clone())));
     let options = SubOptions {
         qos,
         nl: s.nl,
         rap: s.rap,
-        rh: if (0.0..=2.0).contains(&rh) { rh as u8 } else { 0 },
+        rh: if (0.0..=2.0).contains(&rh) {
+            rh as u8
+        } else {
+            0
+        },
     };
     let topic = match (dynamic, s.topic.as_str()) {
         (true, _) => None,
@@ -143,6 +151,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     Ok(Built::new(
         MqttIn {
             id: config.id.clone(),
+            key: instance_key(&config.id),
             broker,
             dynamic,
             topic,
@@ -157,6 +166,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
 
 struct MqttIn {
     id: String,
+    /// This instance's key with the broker.
+    key: String,
     broker: Arc<Broker>,
     dynamic: bool,
     /// The static subscription (none for a dynamic node, or a bad topic).
@@ -175,7 +186,10 @@ fn deliver(handle: NodeHandle, datatype: Datatype, local: bool) -> Deliver {
         Ok(body) => handle.send(0, Message::from_body(body)),
         Err(e) => {
             let mut msg = Map::new();
-            msg.insert("payload".into(), flowgate_runtime::request::buffer_value(&p.payload));
+            msg.insert(
+                "payload".into(),
+                flowgate_runtime::request::buffer_value(&p.payload),
+            );
             msg.insert("topic".into(), Value::String(p.topic.clone()));
             msg.insert("qos".into(), Value::from(p.qos));
             msg.insert("retain".into(), Value::Bool(p.retain));
@@ -190,11 +204,11 @@ impl Node for MqttIn {
         if self.topic.is_none() && !self.dynamic {
             return;
         }
-        self.broker.register(&self.id);
+        self.broker.register(&self.key, &self.id);
         if let Some(topic) = &self.topic {
             let d = deliver(handle, self.datatype, self.broker.is_local());
             self.broker
-                .subscribe(topic, &self.id, self.options.clone(), d);
+                .subscribe(topic, &self.key, self.options.clone(), d);
         }
     }
 
@@ -203,12 +217,12 @@ impl Node for MqttIn {
             return;
         }
         if let Some(topic) = &self.topic {
-            self.broker.unsubscribe(topic, &self.id);
+            self.broker.unsubscribe(topic, &self.key);
         }
         for (topic, _) in self.subs.lock().drain(..) {
-            self.broker.unsubscribe(&topic, &self.id);
+            self.broker.unsubscribe(&topic, &self.key);
         }
-        self.broker.deregister(&self.id);
+        self.broker.deregister(&self.key);
     }
 
     fn on_input<'a>(&'a self, mut msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
@@ -230,9 +244,7 @@ impl Node for MqttIn {
                 out.send(0, msg);
                 Outcome::Ready(Ok(()))
             }
-            _ => Outcome::Ready(Err(
-                NodeError::new("Invalid action specified").with_msg(msg)
-            )),
+            _ => Outcome::Ready(Err(NodeError::new("Invalid action specified").with_msg(msg))),
         }
     }
 }
@@ -274,7 +286,7 @@ impl MqttIn {
         } else {
             let mut subs = self.subs.lock();
             for (topic, _) in wanted {
-                self.broker.unsubscribe(&topic, &self.id);
+                self.broker.unsubscribe(&topic, &self.key);
                 subs.retain(|(t, _)| *t != topic);
             }
         }
@@ -313,7 +325,7 @@ impl MqttIn {
         let handle = self.handle.lock().clone().ok_or("node not started")?;
         let mut subs = self.subs.lock();
         if let Some(i) = subs.iter().position(|(t, _)| *t == topic) {
-            self.broker.unsubscribe(&topic, &self.id);
+            self.broker.unsubscribe(&topic, &self.key);
             subs.remove(i);
         }
         if subs.len() >= MAX_DYNAMIC_SUBSCRIPTIONS {
@@ -333,7 +345,7 @@ impl MqttIn {
             rh: sub.get("rh").and_then(Value::as_u64).unwrap_or(0) as u8,
         };
         let d = deliver(handle, datatype, self.broker.is_local());
-        self.broker.subscribe(&topic, &self.id, options, d);
+        self.broker.subscribe(&topic, &self.key, options, d);
         subs.push((topic, Value::Object(sub)));
         Ok(())
     }

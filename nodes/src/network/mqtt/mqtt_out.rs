@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::connect_action;
-use super::connection::Broker;
-use super::message::{payload_bytes, properties_of, user_properties, valid_publish_topic, Outgoing};
+use super::connection::{instance_key, Broker};
+use super::message::{
+    payload_bytes, properties_of, user_properties, valid_publish_topic, Outgoing,
+};
 use crate::support::js;
 use crate::support::settings::{self, de, Choice, Field, Initial, Kind, NodeSettings};
 
@@ -117,6 +119,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     Ok(Built::new(
         MqttOut {
             id: config.id.clone(),
+            key: instance_key(&config.id),
             broker,
             user,
             s,
@@ -127,6 +130,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
 
 struct MqttOut {
     id: String,
+    /// This instance's key with the broker.
+    key: String,
     broker: Arc<Broker>,
     /// The node's own user properties (they replace the message's).
     user: Option<Vec<(String, String)>>,
@@ -135,11 +140,11 @@ struct MqttOut {
 
 impl Node for MqttOut {
     fn start(&self, _handle: NodeHandle) {
-        self.broker.register(&self.id);
+        self.broker.register(&self.key, &self.id);
     }
 
     fn stop(&self) {
-        self.broker.deregister(&self.id);
+        self.broker.deregister(&self.key);
     }
 
     fn on_input<'a>(&'a self, msg: Message, _out: &'a mut Outputs) -> Outcome<'a> {
@@ -154,9 +159,9 @@ impl Node for MqttOut {
                 }))
             }
             Some(v) if js::truthy(Some(v)) => {
-                return Outcome::Ready(Err(
-                    NodeError::new("Invalid action specified").with_msg(msg)
-                ))
+                return Outcome::Ready(
+                    Err(NodeError::new("Invalid action specified").with_msg(msg)),
+                )
             }
             _ => {}
         }
@@ -209,14 +214,20 @@ impl MqttOut {
             q => js::to_number(Some(&Value::String(q.to_owned()))),
         };
         let retain = match self.s.retain.as_str() {
-            "" => matches!(msg.get("retain"), Some(Value::Bool(true)))
-                || msg.get("retain").and_then(Value::as_str) == Some("true"),
+            "" => {
+                matches!(msg.get("retain"), Some(Value::Bool(true)))
+                    || msg.get("retain").and_then(Value::as_str) == Some("true")
+            }
             r => r == "true",
         };
         Some(Outgoing {
             topic,
             payload: payload_bytes(msg.get("payload")),
-            qos: if (0.0..=2.0).contains(&qos) { qos as u8 } else { 0 },
+            qos: if (0.0..=2.0).contains(&qos) {
+                qos as u8
+            } else {
+                0
+            },
             retain,
             properties,
         })

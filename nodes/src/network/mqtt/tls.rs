@@ -190,7 +190,10 @@ fn client_config(
 /// default when no CA is given.
 fn rustls_native_roots() -> Vec<CertificateDer<'static>> {
     let mut out = Vec::new();
-    for path in ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"] {
+    for path in [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+    ] {
         if let Ok(pem) = std::fs::read(path) {
             out.extend(certificates(&pem).unwrap_or_default());
             break;
