@@ -3,6 +3,7 @@
 //! subscriptions are made at run time by `msg.action` (Node-RED 3+'s
 //! dynamic subscriptions).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use flowgate_runtime::model::NodeConfig;
@@ -12,6 +13,8 @@ use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 
 use super::client::SubOptions;
 use super::connection::{instance_key, Broker, Deliver};
@@ -158,7 +161,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             options,
             datatype: s.datatype,
             subs: Mutex::new(Vec::new()),
-            handle: Mutex::new(None),
+            running: Mutex::new(None),
         },
         1,
     ))
@@ -176,14 +179,65 @@ struct MqttIn {
     datatype: Datatype,
     /// A dynamic node's subscriptions, as given, in subscription order.
     subs: Mutex<Vec<(String, Value)>>,
-    handle: Mutex<Option<NodeHandle>>,
+    /// Set while running: the handle and the inbox its subscriptions fill.
+    running: Mutex<Option<(NodeHandle, Inbox, AbortHandle)>>,
 }
 
-/// What to do with a publish a subscription matched: send it as a
+/// The messages a node received and has not sent on yet: a task sends
+/// them one at a time, each after the previous one's flow has finished, so
+/// they leave in the order the broker delivered them. The connection never
+/// waits for the flow (a flow publishing on the same connection would
+/// otherwise wait on itself); past [`MAX_QUEUED`] messages waiting, new
+/// ones are dropped with a warning.
+#[derive(Clone)]
+struct Inbox {
+    tx: mpsc::UnboundedSender<Message>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// Most received messages one `mqtt in` node holds waiting for its flow.
+pub const MAX_QUEUED: usize = 10_000;
+
+impl Inbox {
+    /// The inbox and the task sending its messages through `handle`.
+    fn start(handle: NodeHandle) -> (Inbox, AbortHandle) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let q = queued.clone();
+        let task = tokio::spawn(async move {
+            while let Some(m) = rx.recv().await {
+                q.fetch_sub(1, Ordering::Relaxed);
+                handle.send_in_order(0, m).await;
+            }
+        });
+        (Inbox { tx, queued }, task.abort_handle())
+    }
+
+    fn push(&self, node: &str, msg: Message) {
+        if self.queued.fetch_add(1, Ordering::Relaxed) >= MAX_QUEUED {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            tracing::warn!(
+                node,
+                "mqtt in: {MAX_QUEUED} messages wait for the flow; message dropped"
+            );
+            return;
+        }
+        let _ = self.tx.send(msg);
+    }
+}
+
+/// What to do with a publish a subscription matched: queue it as a
 /// message, or raise Node-RED's error when the payload does not decode.
-fn deliver(handle: NodeHandle, datatype: Datatype, local: bool) -> Deliver {
+fn deliver(
+    node: &str,
+    handle: NodeHandle,
+    inbox: Inbox,
+    datatype: Datatype,
+    local: bool,
+) -> Deliver {
+    let node = node.to_owned();
     Arc::new(move |p| match to_message(p, datatype, local) {
-        Ok(body) => handle.send(0, Message::from_body(body)),
+        Ok(body) => inbox.push(&node, Message::from_body(body)),
         Err(e) => {
             let mut msg = Map::new();
             msg.insert(
@@ -200,13 +254,20 @@ fn deliver(handle: NodeHandle, datatype: Datatype, local: bool) -> Deliver {
 
 impl Node for MqttIn {
     fn start(&self, handle: NodeHandle) {
-        *self.handle.lock() = Some(handle.clone());
         if self.topic.is_none() && !self.dynamic {
             return;
         }
+        let (inbox, task) = Inbox::start(handle.clone());
+        *self.running.lock() = Some((handle.clone(), inbox.clone(), task));
         self.broker.register(&self.key, &self.id);
         if let Some(topic) = &self.topic {
-            let d = deliver(handle, self.datatype, self.broker.is_local());
+            let d = deliver(
+                &self.id,
+                handle,
+                inbox,
+                self.datatype,
+                self.broker.is_local(),
+            );
             self.broker
                 .subscribe(topic, &self.key, self.options.clone(), d);
         }
@@ -223,6 +284,9 @@ impl Node for MqttIn {
             self.broker.unsubscribe(&topic, &self.key);
         }
         self.broker.deregister(&self.key);
+        if let Some((_, _, task)) = self.running.lock().take() {
+            task.abort();
+        }
     }
 
     fn on_input<'a>(&'a self, mut msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
@@ -322,7 +386,10 @@ impl MqttIn {
     }
 
     fn subscribe_one(&self, topic: String, sub: Map<String, Value>) -> Result<(), String> {
-        let handle = self.handle.lock().clone().ok_or("node not started")?;
+        let (handle, inbox) = match &*self.running.lock() {
+            Some((h, i, _)) => (h.clone(), i.clone()),
+            None => return Err("node not started".into()),
+        };
         let mut subs = self.subs.lock();
         if let Some(i) = subs.iter().position(|(t, _)| *t == topic) {
             self.broker.unsubscribe(&topic, &self.key);
@@ -344,7 +411,7 @@ impl MqttIn {
             rap: sub.get("rap").and_then(Value::as_bool).unwrap_or(true),
             rh: sub.get("rh").and_then(Value::as_u64).unwrap_or(0) as u8,
         };
-        let d = deliver(handle, datatype, self.broker.is_local());
+        let d = deliver(&self.id, handle, inbox, datatype, self.broker.is_local());
         self.broker.subscribe(&topic, &self.key, options, d);
         subs.push((topic, Value::Object(sub)));
         Ok(())
