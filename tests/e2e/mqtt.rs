@@ -529,3 +529,105 @@ fn wrong_password_never_connects_and_says_why() {
         "{flows}"
     );
 }
+
+/// `flows/mqtt-jwt-devices.json` on a broker: started, connected, and its
+/// generated HS256 secret read from the credentials file it saved.
+fn devices_example(m: &Mosquitto) -> (Server, String) {
+    let path = common::repo_root().join("flows/mqtt-jwt-devices.json");
+    let port = m.port.to_string();
+    let s = Server::start_file(&path, &[], &[("MQTT_PORT", port.as_str())]);
+    wait_connected(&s, 1);
+    let cred = s.flows_path.with_file_name("mqtt-jwt-devices_cred.json");
+    let cred: Value = serde_json::from_str(&std::fs::read_to_string(cred).unwrap()).unwrap();
+    let secret = cred["md0cfg"]["secret"].as_str().unwrap().to_owned();
+    (s, secret)
+}
+
+/// A device token: HS256 with `secret`, the flow's issuer and audience.
+fn device_token(secret: &str, sub: &str, lifetime: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let claims = json!({"sub": sub, "iss": "device-registry", "aud": "telemetry",
+                        "iat": now, "exp": now + lifetime});
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn devices_example_republishes_readings_with_a_valid_token() {
+    let m = Mosquitto::start();
+    let (_s, secret) = devices_example(&m);
+    let probe = Probe::new(m.port, &["readings/#", "devices/+/errors"]);
+    let token = device_token(&secret, "d1", 600);
+    let body = json!({"token": token, "reading": {"t": 21.5}}).to_string();
+    probe.publish("devices/d1/telemetry", QoS::AtLeastOnce, false, &body);
+    let (p, v) = probe.next_json();
+    assert_eq!(p.topic, "readings/d1");
+    assert_eq!(v, json!({"device": "d1", "reading": {"t": 21.5}}));
+
+    // MQTT 5: the token in a user property, the reading as the payload.
+    use rumqttc::v5::mqttbytes::v5::PublishProperties;
+    let (c5, mut conn) = rumqttc::v5::Client::new(
+        rumqttc::v5::MqttOptions::new("dev2", "127.0.0.1", m.port),
+        10,
+    );
+    std::thread::spawn(move || for _ in conn.iter() {});
+    let props = PublishProperties {
+        user_properties: vec![("token".into(), device_token(&secret, "d2", 600))],
+        ..Default::default()
+    };
+    c5.publish_with_properties(
+        "devices/d2/telemetry",
+        rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+        false,
+        b"7".to_vec(),
+        props,
+    )
+    .unwrap();
+    let (p, v) = probe.next_json();
+    assert_eq!(p.topic, "readings/d2");
+    assert_eq!(v, json!({"device": "d2", "reading": 7}));
+}
+
+#[test]
+fn devices_example_sends_rejected_tokens_to_the_error_topic() {
+    let m = Mosquitto::start();
+    let (_s, secret) = devices_example(&m);
+    let probe = Probe::new(m.port, &["readings/#", "devices/+/errors"]);
+    let cases = [
+        (
+            "d3",
+            json!({"token": device_token(&secret, "d1", 600), "reading": 1}),
+        ),
+        (
+            "d4",
+            json!({"token": device_token("another-secret-of-32-bytes-or-more!", "d4", 600), "reading": 1}),
+        ),
+        (
+            "d5",
+            json!({"token": device_token(&secret, "d5", -3600), "reading": 1}),
+        ),
+        ("d6", json!({"reading": 1})),
+    ];
+    for (device, body) in &cases {
+        let topic = format!("devices/{device}/telemetry");
+        probe.publish(&topic, QoS::AtLeastOnce, false, &body.to_string());
+        let (p, v) = probe.next_json();
+        assert_eq!(p.topic, format!("devices/{device}/errors"), "{v}");
+        assert_eq!(v["device"], *device);
+        assert!(!v["error"].is_null(), "{v}");
+        if *device == "d3" {
+            assert_eq!(v["error"], "token subject d1 is not this device");
+        }
+    }
+    assert!(
+        probe.quiet_for(Duration::from_millis(300)),
+        "nothing republished"
+    );
+}
