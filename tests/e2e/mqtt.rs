@@ -631,3 +631,40 @@ fn devices_example_sends_rejected_tokens_to_the_error_topic() {
         "nothing republished"
     );
 }
+
+#[test]
+fn publish_over_the_packet_limit_is_a_catchable_error_and_the_connection_stays() {
+    let m = Mosquitto::start();
+    let probe = Probe::new(m.port, &["big"]);
+    let flow = json!([
+        {"id": "t", "type": "tab", "label": "mqtt"},
+        broker_node(m.port, 4, json!({})),
+        {"id": "h", "type": "http in", "z": "t", "url": "/send", "method": "post", "wires": [["make"]]},
+        {"id": "make", "type": "function", "z": "t",
+         "func": "msg.topic = 'big';\nmsg.payload = 'x'.repeat(msg.payload.size);\nreturn msg;",
+         "outputs": 1, "wires": [["out1", "ok"]]},
+        {"id": "out1", "type": "mqtt out", "z": "t", "topic": "", "qos": "1", "retain": "",
+         "broker": "b1", "wires": []},
+        {"id": "ok", "type": "change", "z": "t", "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "sent", "tot": "str"}],
+         "wires": [["r"]]},
+        {"id": "c", "type": "catch", "z": "t", "scope": ["out1"], "wires": [["why"]]},
+        {"id": "why", "type": "function", "z": "t",
+         "func": "node.warn(msg.error.message);\nreturn null;", "outputs": 1, "wires": [[]]},
+        {"id": "r", "type": "http response", "z": "t", "wires": []}
+    ]);
+    let s = start(&flow);
+    wait_connected(&s, 1);
+    let send = |size: usize| {
+        let r = client().post(s.url("/send")).json(&json!({"size": size})).send().unwrap();
+        assert_eq!(r.status(), 200);
+    };
+    send(6 * 1024 * 1024);
+    let start_wait = Instant::now();
+    while !s.logs().contains("over the 5242880 byte packet limit") {
+        assert!(start_wait.elapsed() < WAIT, "no error: {}", s.logs());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send(10);
+    assert_eq!(&probe.next().payload[..], b"xxxxxxxxxx");
+    assert_eq!(s.logs().matches("Connected to broker").count(), 1, "{}", s.logs());
+}

@@ -104,6 +104,8 @@ pub struct Broker {
 pub enum BrokerError {
     #[error("publish queue full ({0} messages waiting for the broker)")]
     QueueFull(usize),
+    #[error("MQTT message of {0} bytes is over the {max} byte packet limit", max = client::MAX_PACKET_BYTES)]
+    TooLarge(usize),
     #[error("Disconnect from broker before connecting")]
     AlreadyConnected,
     #[error("{0}")]
@@ -320,6 +322,12 @@ impl Broker {
     /// the queue is full); with no connection at all it is dropped, as
     /// Node-RED drops it.
     pub async fn publish(&self, p: Outgoing) -> Result<(), BrokerError> {
+        // Refused here: rumqttc would fail the connection over it, and
+        // send it again on every reconnect.
+        let size = packet_size(&p);
+        if size > client::MAX_PACKET_BYTES {
+            return Err(BrokerError::TooLarge(size));
+        }
         let (client, state) = {
             let inner = self.inner.lock();
             match &inner.link {
@@ -412,6 +420,25 @@ impl Drop for Broker {
             link.task.abort();
         }
     }
+}
+
+/// An upper bound of a publish packet's size: topic, payload, properties
+/// and room for the fixed fields.
+fn packet_size(p: &Outgoing) -> usize {
+    let props = &p.properties;
+    let text = |t: &Option<String>| t.as_ref().map_or(0, |t| t.len() + 3);
+    let users: usize = props
+        .user_properties
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 5)
+        .sum();
+    p.topic.len()
+        + p.payload.len()
+        + text(&props.response_topic)
+        + text(&props.content_type)
+        + props.correlation_data.as_ref().map_or(0, |c| c.len() + 3)
+        + users
+        + 32
 }
 
 /// A key for one running instance of a node: a deploy that restarts a node
