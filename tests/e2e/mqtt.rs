@@ -655,7 +655,11 @@ fn publish_over_the_packet_limit_is_a_catchable_error_and_the_connection_stays()
     let s = start(&flow);
     wait_connected(&s, 1);
     let send = |size: usize| {
-        let r = client().post(s.url("/send")).json(&json!({"size": size})).send().unwrap();
+        let r = client()
+            .post(s.url("/send"))
+            .json(&json!({"size": size}))
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 200);
     };
     send(6 * 1024 * 1024);
@@ -666,5 +670,10 @@ fn publish_over_the_packet_limit_is_a_catchable_error_and_the_connection_stays()
     }
     send(10);
     assert_eq!(&probe.next().payload[..], b"xxxxxxxxxx");
-    assert_eq!(s.logs().matches("Connected to broker").count(), 1, "{}", s.logs());
+    assert_eq!(
+        s.logs().matches("Connected to broker").count(),
+        1,
+        "{}",
+        s.logs()
+    );
 }

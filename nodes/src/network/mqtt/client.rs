@@ -58,7 +58,7 @@ pub enum Client {
 
 /// The event loop of either version.
 pub enum EventLoop {
-    V4(rumqttc::EventLoop),
+    V4(Box<rumqttc::EventLoop>),
     V5(Box<rumqttc::v5::EventLoop>),
 }
 
@@ -143,7 +143,7 @@ pub fn open(o: &ConnectOptions) -> (Client, EventLoop) {
             ));
         }
         let (c, l) = rumqttc::AsyncClient::new(m, QUEUE_CAPACITY);
-        (Client::V4(c), EventLoop::V4(l))
+        (Client::V4(c), EventLoop::V4(Box::new(l)))
     }
 }
 
