@@ -240,10 +240,10 @@ fn broker_restart_reconnects_resubscribes_and_delivers_publishes_queued_while_do
 
 /// http in → (msg.action and msg.topic from the body) → dynamic `mqtt in`;
 /// a `complete` node answers the request once the action is done.
-fn dynamic_flow(port: u16) -> Value {
+fn dynamic_flow(port: u16, broker_extra: Value) -> Value {
     json!([
         {"id": "t", "type": "tab", "label": "mqtt"},
-        broker_node(port, 4, json!({})),
+        broker_node(port, 4, broker_extra),
         {"id": "h", "type": "http in", "z": "t", "url": "/ctl", "method": "post", "wires": [["prep"]]},
         {"id": "prep", "type": "function", "z": "t",
          "func": "msg.action = msg.payload.action;\nmsg.topic = msg.payload.topic;\nreturn msg;",
@@ -272,7 +272,7 @@ fn control(s: &Server, body: Value) {
 fn dynamic_subscriptions_subscribe_list_and_unsubscribe() {
     let m = Mosquitto::start();
     let probe = Probe::new(m.port, &["seen"]);
-    let s = start(&dynamic_flow(m.port));
+    let s = start(&dynamic_flow(m.port, json!({})));
     wait_connected(&s, 1);
     control(
         &s,
@@ -676,4 +676,28 @@ fn publish_over_the_packet_limit_is_a_catchable_error_and_the_connection_stays()
         "{}",
         s.logs()
     );
+}
+
+#[test]
+fn without_auto_connect_the_connect_and_disconnect_actions_drive_the_connection() {
+    let m = Mosquitto::start();
+    let probe = Probe::new(m.port, &["seen"]);
+    let s = start(&dynamic_flow(m.port, json!({"autoConnect": false})));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!s.logs().contains("Connected to broker"), "{}", s.logs());
+    control(&s, json!({"action": "connect"}));
+    assert_eq!(s.logs().matches("Connected to broker").count(), 1);
+    control(&s, json!({"action": "subscribe", "topic": "a/b"}));
+    std::thread::sleep(Duration::from_millis(300));
+    probe.publish("a/b", QoS::AtLeastOnce, false, "on");
+    let (_, v) = probe.next_json();
+    assert_eq!(v, json!({"topic": "a/b", "payload": "on"}));
+    control(&s, json!({"action": "disconnect"}));
+    assert!(
+        s.logs().contains("Disconnected from broker"),
+        "{}",
+        s.logs()
+    );
+    probe.publish("a/b", QoS::AtLeastOnce, false, "off");
+    assert!(probe.quiet_for(Duration::from_millis(800)));
 }

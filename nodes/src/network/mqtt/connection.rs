@@ -250,11 +250,12 @@ impl Broker {
             let mut inner = self.inner.lock();
             let link = inner.link.take();
             if link.is_some() {
+                tracing::info!(broker = %self.id, "Disconnected from broker: {}", broker_text(&inner.options));
                 self.set_state(&mut inner, State::Disconnected);
             }
-            (link, inner.state)
+            link
         };
-        let (Some(link), _) = link else { return };
+        let Some(link) = link else { return };
         link.closing.store(true, Ordering::Release);
         if let Some(close) = &self.envelope.close {
             let _ = link.client.try_publish(close.clone());

@@ -25,6 +25,10 @@ const MAX_PEM_BYTES: u64 = 1024 * 1024;
 /// A `tls-config` node's settings (uploaded PEM texts are credentials).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TlsSettings {
+    /// `files` (PEM files or uploaded PEM texts); `pfx` and `env` are not
+    /// supported.
+    #[serde(rename = "certType", deserialize_with = "de::text")]
+    pub cert_type: String,
     /// Path of the client certificate (PEM).
     #[serde(deserialize_with = "de::text")]
     pub cert: String,
@@ -92,6 +96,7 @@ pub struct TlsConfig {
 /// the system's roots when `verify`, else any server certificate.
 pub fn default_client(verify: bool) -> Arc<ClientConfig> {
     let s = TlsSettings {
+        cert_type: "files".into(),
         cert: String::new(),
         key: String::new(),
         ca: String::new(),
@@ -104,6 +109,20 @@ pub fn default_client(verify: bool) -> Arc<ClientConfig> {
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<ConfigObject, Problem> {
     let s: TlsSettings = settings::load(config, cx)?;
+    if matches!(s.cert_type.as_str(), "pfx" | "env") {
+        return Err(config.problem(
+            Some("certType"),
+            "pfx/p12 files and certificates from environment variables are not supported: \
+             use PEM files or uploaded PEM texts",
+        ));
+    }
+    if !s.servername.trim().is_empty() {
+        tracing::warn!(
+            node = %config.id,
+            "tls-config: Server Name {:?} is not supported; the host connected to is checked",
+            s.servername
+        );
+    }
     if cx.credential("passphrase").is_some() {
         return Err(config.problem(
             Some("passphrase"),
