@@ -701,3 +701,33 @@ fn without_auto_connect_the_connect_and_disconnect_actions_drive_the_connection(
     probe.publish("a/b", QoS::AtLeastOnce, false, "off");
     assert!(probe.quiet_for(Duration::from_millis(800)));
 }
+
+#[test]
+fn nodes_deploy_restarting_mqtt_in_keeps_its_subscription_on_the_shared_connection() {
+    let m = Mosquitto::start();
+    let probe = Probe::new(m.port, &["seen"]);
+    let broker = broker_node(m.port, 4, json!({}));
+    let flow = relay_flow(broker.clone(), "in/+", json!({"datatype": "utf8"}));
+    let s = start(&flow);
+    wait_connected(&s, 1);
+    // The same `mqtt in` (same id, same topic) with another output type:
+    // the new instance starts before the old one stops.
+    let changed = relay_flow(broker, "in/+", json!({"datatype": "auto-detect"}));
+    let r = client()
+        .post(s.url("/flows"))
+        .header("Node-RED-Deployment-Type", "nodes")
+        .json(&changed)
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text());
+    std::thread::sleep(Duration::from_millis(500));
+    probe.publish("in/a", QoS::AtLeastOnce, false, r#"{"n":1}"#);
+    let (_, v) = probe.next_json();
+    assert_eq!(v["payload"], json!({"n": 1}));
+    assert_eq!(
+        s.logs().matches("Connected to broker").count(),
+        1,
+        "{}",
+        s.logs()
+    );
+}
