@@ -56,6 +56,7 @@ pub fn registry() -> Registry {
     r.register(storage::file_in::node_type());
     r.register(storage::watch::node_type());
     network::sockets::register(&mut r);
+    network::mqtt::register(&mut r);
     for t in security::jwt::node_types() {
         r.register(t);
     }

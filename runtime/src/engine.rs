@@ -249,6 +249,10 @@ impl Flows {
         if self.running.swap(true, Ordering::AcqRel) {
             return;
         }
+        // Listening first: a node's start may report a status at once, or
+        // from another worker before the other nodes have started (a
+        // network connection coming up).
+        self.start_status_listener();
         for (index, n) in self.nodes.iter().enumerate() {
             n.slot.bind(Arc::downgrade(self), index);
             if !n.carried {
@@ -257,7 +261,6 @@ impl Flows {
                 });
             }
         }
-        self.start_status_listener();
     }
 
     /// Route node status published on the event bus (`status/<id>`) to the

@@ -309,6 +309,7 @@ impl<'a> Passes<'a> {
                 _ => None,
             })
             .collect();
+        let factories = dependency_order(factories);
         let mut configs = Configs {
             types: factories
                 .iter()
@@ -317,9 +318,8 @@ impl<'a> Passes<'a> {
             objects: HashMap::new(),
             claimed: Vec::new(),
         };
-        let none = HashMap::new();
         for (n, factory) in factories {
-            let Some(out) = self.build(n, scopes, &none, &configs.types, factory) else {
+            let Some(out) = self.build(n, scopes, &configs.objects, &configs.types, factory) else {
                 continue;
             };
             configs
@@ -630,4 +630,30 @@ fn claim_collision(
             config.id
         ),
     ))
+}
+
+/// Config nodes in an order where one that names another by id (an
+/// `mqtt-broker`'s `tls-config`) is built after it and can resolve it;
+/// nodes in a cycle of names keep their flow order at the end.
+fn dependency_order(nodes: Vec<(&NodeConfig, ConfigFactory)>) -> Vec<(&NodeConfig, ConfigFactory)> {
+    let ids: HashSet<&str> = nodes.iter().map(|(n, _)| n.id.as_str()).collect();
+    let mut placed = HashSet::new();
+    let mut out = Vec::with_capacity(nodes.len());
+    let mut rest = nodes;
+    while !rest.is_empty() {
+        let (ready, waiting): (Vec<_>, Vec<_>) = rest.into_iter().partition(|(n, _)| {
+            n.raw
+                .values()
+                .filter_map(Value::as_str)
+                .all(|s| s == n.id || !ids.contains(s) || placed.contains(s))
+        });
+        if ready.is_empty() {
+            out.extend(waiting);
+            break;
+        }
+        placed.extend(ready.iter().map(|(n, _)| n.id.as_str()));
+        out.extend(ready);
+        rest = waiting;
+    }
+    out
 }

@@ -182,6 +182,15 @@ impl NodeHandle {
         }
     }
 
+    /// [`send`](Self::send), finishing once the message tree it starts
+    /// has been handled: a node whose messages must stay in order (an MQTT
+    /// subscription) sends the next one after.
+    pub async fn send_in_order(&self, port: usize, msg: Message) {
+        if let Some((flows, index)) = self.slot.get() {
+            flows.emit(index, port, msg).await;
+        }
+    }
+
     /// Send a message the node held (see [`Outputs::hold`]) on output
     /// `port` and report it finished to the `complete` nodes watching the
     /// node; the delivery runs as its own task.

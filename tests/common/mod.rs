@@ -188,3 +188,106 @@ pub fn run_cli(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A free TCP port on loopback (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A mosquitto broker on a free loopback port with a generated config,
+/// stopped by its PID on drop. `extra` is appended to the config (more
+/// listeners, a password file, TLS).
+pub struct Mosquitto {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    config: PathBuf,
+    child: Option<Child>,
+}
+
+impl Mosquitto {
+    /// An anonymous broker on `127.0.0.1:<free port>`.
+    pub fn start() -> Mosquitto {
+        Self::start_with(free_port(), "")
+    }
+
+    /// A broker whose first listener (`127.0.0.1:port`, anonymous) is
+    /// followed by the `extra` config lines.
+    pub fn start_with(port: u16, extra: &str) -> Mosquitto {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("mosquitto.conf");
+        let text = format!(
+            "user root\npersistence false\nper_listener_settings true\n\
+             listener {port} 127.0.0.1\nallow_anonymous true\n{extra}\n"
+        );
+        std::fs::write(&config, text).unwrap();
+        let mut m = Mosquitto {
+            port,
+            dir,
+            config,
+            child: None,
+        };
+        m.restart();
+        m
+    }
+
+    /// Path of a file in the broker's temp dir.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Start the broker (again) with its config; waits until it listens.
+    pub fn restart(&mut self) {
+        self.stop();
+        let log = std::fs::File::create(self.dir.path().join("mosquitto.log")).unwrap();
+        let child = Command::new(mosquitto_binary())
+            .arg("-c")
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn mosquitto (install the mosquitto package)");
+        self.child = Some(child);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "mosquitto did not listen: {}",
+                std::fs::read_to_string(self.dir.path().join("mosquitto.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stop the broker (SIGKILL by PID) and wait for it.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn mosquitto_binary() -> &'static str {
+    if Path::new("/usr/sbin/mosquitto").exists() {
+        "/usr/sbin/mosquitto"
+    } else {
+        "mosquitto"
+    }
+}
+
+/// Send SIGKILL to the flowgate process (an abrupt end: no clean MQTT
+/// disconnect, so the broker publishes the will).
+pub fn kill_hard(server: &mut Server) {
+    unsafe_kill(server.child.id(), "KILL");
+    let _ = server.child.wait();
+}

@@ -25,6 +25,7 @@ mod jwt_es512;
 mod jwt_hardening;
 mod jwt_nodes;
 mod loops;
+mod mqtt;
 mod node_types;
 mod nodered_fixtures;
 mod persist_faults;

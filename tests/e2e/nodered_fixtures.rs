@@ -85,12 +85,18 @@ fn replay(set: &str) {
             .collect(),
         Err(_) => Vec::new(),
     };
-    // "@tempdir": a fresh directory, removed when the set is done.
+    // "@tempdir": a fresh directory, removed when the set is done;
+    // "@mqttport": the port of a mosquitto broker run for the set.
     let tempdir = tempfile::tempdir().unwrap();
+    let broker = env
+        .iter()
+        .any(|(_, v)| v == "@mqttport")
+        .then(common::Mosquitto::start);
     let env: Vec<(String, String)> = env
         .into_iter()
         .map(|(k, v)| match v.as_str() {
             "@tempdir" => (k, tempdir.path().display().to_string()),
+            "@mqttport" => (k, broker.as_ref().unwrap().port.to_string()),
             _ => (k, v),
         })
         .collect();
@@ -329,4 +335,9 @@ fn documents_nested_100000_deep_are_refused_not_crashing() {
 #[test]
 fn function_async() {
     replay("function-async");
+}
+
+#[test]
+fn mqtt() {
+    replay("mqtt")
 }

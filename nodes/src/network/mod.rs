@@ -4,3 +4,4 @@ pub mod http_in;
 pub mod http_request;
 pub mod http_response;
 pub mod sockets;
+pub mod mqtt;

@@ -138,6 +138,22 @@ fn all() -> Vec<(&'static str, Result<(), String>)> {
             check::<crate::network::http_request::HttpRequestSettings>("http request"),
         ),
         (
+            "mqtt-broker",
+            check::<crate::network::mqtt::broker::BrokerSettings>("mqtt-broker"),
+        ),
+        (
+            "mqtt in",
+            check::<crate::network::mqtt::mqtt_in::MqttInSettings>("mqtt in"),
+        ),
+        (
+            "mqtt out",
+            check::<crate::network::mqtt::mqtt_out::MqttOutSettings>("mqtt out"),
+        ),
+        (
+            "tls-config",
+            check::<crate::network::mqtt::tls::TlsSettings>("tls-config"),
+        ),
+        (
             "jwt-config",
             check::<crate::security::jwt::config::JwtConfigSettings>("jwt-config"),
         ),
