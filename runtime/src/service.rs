@@ -33,12 +33,15 @@ impl Runtime {
     /// A runtime with no flows deployed.
     pub fn new(registry: Registry, settings: Settings) -> Arc<Self> {
         let settings = Arc::new(settings);
+        let contexts = Arc::new(ContextRegistry::with_stores(
+            settings.context_stores.clone(),
+        ));
         Arc::new(Runtime {
             current: ArcSwap::from_pointee(Flows::empty(settings.clone())),
             env: LoadEnv {
                 registry: Arc::new(registry),
                 settings,
-                contexts: Arc::new(ContextRegistry::new()),
+                contexts,
                 events: Events::new(),
                 history: Default::default(),
             },
@@ -227,6 +230,8 @@ impl Runtime {
     /// Stop every node (shutdown).
     pub fn stop(&self) {
         self.current.load().stop();
+        // A file store writes what it holds, as Node-RED's does on close.
+        self.env.contexts.flush();
     }
 }
 
