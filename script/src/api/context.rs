@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use flowgate_runtime::context::Store;
-use rhai::{Dynamic, EvalAltResult};
+use flowgate_runtime::context::{parse_context_store, Store};
+use rhai::{Dynamic, EvalAltResult, NativeCallContext};
 use serde_json::{Map, Value};
 
 use super::{fail, list_items, ContextWrite, Run, RunState};
@@ -190,26 +190,36 @@ impl ContextApi {
         self.sub(&self.global)
     }
 
-    /// `get(key)` / `get([k1, k2])`.
-    pub fn get(&self, key: &Dynamic) -> Result<Dynamic, Box<EvalAltResult>> {
+    /// `get(key)` / `get([k1, k2])` in the store `store` (the default for
+    /// `None`; a `#:(store)::` prefix on the key names one too).
+    pub fn get(&self, key: &Dynamic, store: Option<&str>) -> Result<Dynamic, Box<EvalAltResult>> {
         let run = self.run.lock();
         let mode = run.mode;
         if let Some(keys) = list_items(key) {
             let mut out = Vec::with_capacity(keys.len());
             for k in &keys {
                 out.push(
-                    self.get_one(&run, &crate::jslib::ops::to_string(k))
+                    self.get_one(&run, &crate::jslib::ops::to_string(k), store)
                         .map_err(|e| fail(mode, &e))?,
                 );
             }
             return Ok(convert::list(out, mode));
         }
         let key = crate::jslib::ops::to_string(key);
-        self.get_one(&run, &key).map_err(|e| fail(mode, &e))
+        self.get_one(&run, &key, store)
+            .map_err(|e| fail(mode, &e))
     }
 
-    fn get_one(&self, run: &RunState, key: &str) -> Result<Dynamic, String> {
-        let Some((store, key)) = self.store.follow(key) else {
+    /// The scope's view in the store a call names: the explicit argument,
+    /// else the key's `#:(store)::` prefix, else the default.
+    fn resolve<'k>(&self, key: &'k str, store: Option<&str>) -> (Arc<Store>, &'k str) {
+        let (in_key, key) = parse_context_store(key);
+        (self.store.in_store(store.or(in_key)), key)
+    }
+
+    fn get_one(&self, run: &RunState, key: &str, store: Option<&str>) -> Result<Dynamic, String> {
+        let (view, key) = self.resolve(key, store);
+        let Some((store, key)) = view.follow(key) else {
             return Ok(convert::undefined());
         };
         let segs = parse_path(key)?;
@@ -223,27 +233,39 @@ impl ContextApi {
         })
     }
 
-    /// `set(key, value)`; `undefined` deletes.
-    pub fn set(&self, key: &Dynamic, value: &Dynamic) -> Result<(), Box<EvalAltResult>> {
+    /// `set(key, value)` in the store `store`; `undefined` deletes.
+    pub fn set(
+        &self,
+        key: &Dynamic,
+        value: &Dynamic,
+        store: Option<&str>,
+    ) -> Result<(), Box<EvalAltResult>> {
         let mut run = self.run.lock();
         let mode = run.mode;
         if let Some(keys) = list_items(key) {
             let values = list_items(value).unwrap_or_default();
             for (i, k) in keys.iter().enumerate() {
                 let v = values.get(i).cloned().unwrap_or(Dynamic::UNIT);
-                self.set_one(&mut run, &crate::jslib::ops::to_string(k), &v)
+                self.set_one(&mut run, &crate::jslib::ops::to_string(k), &v, store)
                     .map_err(|e| fail(mode, &e))?;
             }
             return Ok(());
         }
         let key = crate::jslib::ops::to_string(key);
-        self.set_one(&mut run, &key, value)
+        self.set_one(&mut run, &key, value, store)
             .map_err(|e| fail(mode, &e))
     }
 
-    fn set_one(&self, run: &mut RunState, key: &str, value: &Dynamic) -> Result<(), String> {
+    fn set_one(
+        &self,
+        run: &mut RunState,
+        key: &str,
+        value: &Dynamic,
+        store: Option<&str>,
+    ) -> Result<(), String> {
+        let (view, key) = self.resolve(key, store);
         // Node-RED ignores a write up a `$parent` chain that ends.
-        let Some((store, key)) = self.store.follow(key) else {
+        let Some((store, key)) = view.follow(key) else {
             return Ok(());
         };
         let segs = parse_path(key)?;
@@ -266,15 +288,12 @@ impl ContextApi {
         Ok(())
     }
 
-    /// `keys()`.
-    pub fn keys(&self) -> Dynamic {
+    /// `keys()` / `keys(store)`.
+    pub fn keys(&self, store: Option<&str>) -> Dynamic {
         let run = self.run.lock();
-        let mut keys = self.store.keys();
-        for w in run
-            .writes
-            .iter()
-            .filter(|w| Arc::ptr_eq(&w.store, &self.store))
-        {
+        let view = self.store.in_store(store);
+        let mut keys = view.keys();
+        for w in run.writes.iter().filter(|w| Arc::ptr_eq(&w.store, &view)) {
             match (&w.value, keys.iter().position(|k| *k == w.key)) {
                 (Some(_), None) => keys.push(w.key.clone()),
                 (None, Some(i)) => {
@@ -285,6 +304,65 @@ impl ContextApi {
         }
         convert::list(keys.into_iter().map(Dynamic::from).collect(), run.mode)
     }
+
+    /// A JavaScript call of `get`, `set` or `keys` with Node-RED's optional
+    /// trailing arguments: a store name, then a callback
+    /// (`flow.get("k", "disk", (err, v) => …)`), which is called at once
+    /// with `undefined` as its error and the result.
+    pub fn call(
+        &self,
+        ctx: &NativeCallContext,
+        name: &str,
+        args: &[Dynamic],
+    ) -> Option<Result<Dynamic, Box<EvalAltResult>>> {
+        let arg = |i: usize| args.get(i).cloned().unwrap_or(Dynamic::UNIT);
+        let fixed = match name {
+            "get" => 1,
+            "set" => 2,
+            "keys" => 0,
+            _ => return None,
+        };
+        let (store, callback) = trailing(&args[fixed.min(args.len())..]);
+        let store = store.as_deref();
+        let result = match name {
+            "get" => self.get(&arg(0), store),
+            "set" => self.set(&arg(0), &arg(1), store).map(|_| Dynamic::UNIT),
+            _ => Ok(self.keys(store)),
+        };
+        let Some(cb) = callback else {
+            return Some(result);
+        };
+        Some(result.and_then(|value| {
+            let mut cb_args = vec![convert::undefined()];
+            if name != "set" {
+                match list_items(&value).filter(|_| name == "get" && list_items(&arg(0)).is_some()) {
+                    // `get([k1, k2], cb)` calls back with (err, v1, v2).
+                    Some(values) => cb_args.extend(values),
+                    None => cb_args.push(value),
+                }
+            }
+            crate::jslib::callback::call_function(ctx, &cb, cb_args).map(|_| Dynamic::UNIT)
+        }))
+    }
+}
+
+/// Node-RED's optional `(store, callback)` after a context call's fixed
+/// arguments: a function first is the callback; `undefined` or `null` is no
+/// store.
+fn trailing(rest: &[Dynamic]) -> (Option<String>, Option<Dynamic>) {
+    use crate::jslib::callback::is_callable;
+    let mut store = None;
+    let mut callback = None;
+    for (i, a) in rest.iter().take(2).enumerate() {
+        if is_callable(a) {
+            callback = Some(a.clone());
+            break;
+        }
+        if i == 0 && !crate::jslib::values::is_nullish(a) && !a.is_unit() {
+            store = Some(crate::jslib::ops::to_string(a).to_string());
+        }
+    }
+    (store, callback)
 }
 
 #[cfg(test)]

@@ -323,15 +323,9 @@ pub fn call_method(
     }
     if let Some(c) = recv.read_lock::<ContextApi>() {
         let c = c.clone();
-        return match name {
-            "get" => c.get(&arg(&args, 0)),
-            "set" => c.set(&arg(&args, 0), &arg(&args, 1)).map(|_| Dynamic::UNIT),
-            "keys" => {
-                let keys = c.keys();
-                Ok(keys)
-            }
-            _ => Err(not_a_function(callee)),
-        };
+        return c
+            .call(ctx, name, &args)
+            .unwrap_or_else(|| Err(not_a_function(callee)));
     }
     if let Some(e) = recv.read_lock::<EnvApi>() {
         return match name {
