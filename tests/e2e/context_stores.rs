@@ -264,7 +264,7 @@ fn function_node_names_stores_and_calls_back() {
         var setCb = false;\n\
         global.set('g', 1, 'file', function (err) { setCb = err === undefined; });\n\
         var keysCb;\n\
-        flow.keys('file', function (err, k) { keysCb = k; });\n\
+        flow.keys('file', function (err, k) { keysCb = [err === null, k]; });\n\
         msg.payload = {\n\
             deep: flow.get('a.b[1]', 'file'),\n\
             x: flow.get('x'),\n\
@@ -286,7 +286,7 @@ fn function_node_names_stores_and_calls_back() {
         got,
         json!({
             "deep": "deep", "x": "default", "xFile": "file",
-            "viaCb": [true, "file"], "setCb": true, "keysCb": ["a", "x"],
+            "viaCb": [true, "file"], "setCb": true, "keysCb": [true, ["a", "x"]],
             "keysDefault": ["x"], "unknown": "default"
         })
     );

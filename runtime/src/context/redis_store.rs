@@ -155,11 +155,23 @@ fn timeout_error() -> redis::RedisError {
 
 /// Spawn `fut` on the connection's runtime and block this thread until it
 /// ends; safe from any thread, inside a tokio runtime or not.
+///
+/// On a worker of a multi-threaded runtime the wait is announced with
+/// `block_in_place`, so the worker's other tasks move to another thread
+/// instead of waiting for this reply.
 fn wait<T: Send + 'static>(
     handle: &tokio::runtime::Handle,
     fut: impl Future<Output = redis::RedisResult<T>> + Send + 'static,
 ) -> redis::RedisResult<T> {
-    match futures::executor::block_on(handle.spawn(fut)) {
+    let task = handle.spawn(fut);
+    let on_worker = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let joined = if on_worker {
+        tokio::task::block_in_place(|| futures::executor::block_on(task))
+    } else {
+        futures::executor::block_on(task)
+    };
+    match joined {
         Ok(r) => r,
         Err(e) => Err(redis::RedisError::from((
             redis::ErrorKind::IoError,

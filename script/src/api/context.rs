@@ -10,7 +10,7 @@ use rhai::{Dynamic, EvalAltResult, NativeCallContext};
 use serde_json::{Map, Value};
 
 use super::{fail, list_items, ContextWrite, Run, RunState};
-use crate::convert;
+use crate::convert::{self, Mode};
 
 /// One context path segment.
 #[derive(Debug, Clone, PartialEq)]
@@ -333,7 +333,13 @@ impl ContextApi {
             return Some(result);
         };
         Some(result.and_then(|value| {
-            let mut cb_args = vec![convert::undefined()];
+            // Node-RED's memory store calls back with `undefined` as the
+            // error of `get` and `set`, and `null` as that of `keys`.
+            let no_error = match (name, run_mode(&self.run)) {
+                ("keys", Mode::Js) => crate::jslib::values::null(),
+                _ => convert::undefined(),
+            };
+            let mut cb_args = vec![no_error];
             if name != "set" {
                 match list_items(&value).filter(|_| name == "get" && list_items(&arg(0)).is_some()) {
                     // `get([k1, k2], cb)` calls back with (err, v1, v2).
@@ -344,6 +350,10 @@ impl ContextApi {
             crate::jslib::callback::call_function(ctx, &cb, cb_args).map(|_| Dynamic::UNIT)
         }))
     }
+}
+
+fn run_mode(run: &Run) -> Mode {
+    run.lock().mode
 }
 
 /// Node-RED's optional `(store, callback)` after a context call's fixed
