@@ -341,6 +341,38 @@ fn change_node_and_admin_endpoints_use_named_stores() {
     );
 }
 
+/// A template's `{{flow[store].key}}` and JSONata's
+/// `$flowContext(key, store)` read the named store.
+#[test]
+fn template_and_jsonata_read_named_stores() {
+    let flow = json!([
+        {"id": "t1", "type": "tab", "label": "Flow 1"},
+        {"id": "in", "type": "http in", "z": "t1", "url": "/t", "method": "get", "wires": [["set"]]},
+        {"id": "set", "type": "change", "z": "t1", "rules": [
+            {"t": "set", "p": "#:(file)::k", "pt": "flow", "to": "in-file", "tot": "str"},
+            {"t": "set", "p": "k", "pt": "flow", "to": "in-memory", "tot": "str"}
+        ], "wires": [["tpl"]]},
+        {"id": "tpl", "type": "template", "z": "t1", "field": "payload", "fieldType": "msg",
+         "format": "text", "syntax": "mustache", "template": "{{flow[file].k}}|{{flow.k}}",
+         "output": "str", "wires": [["jn"]]},
+        {"id": "jn", "type": "change", "z": "t1", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg",
+             "to": "payload & \"|\" & $flowContext(\"k\", \"file\")", "tot": "jsonata"}
+        ], "wires": [["out"]]},
+        {"id": "out", "type": "http response", "z": "t1", "wires": []}
+    ])
+    .to_string();
+    let store = tempfile::tempdir().unwrap();
+    let spec = file_store(store.path());
+    let server = common::Server::start_with(
+        &flow,
+        &["--context", "default=memory", "--context", &spec],
+        &[],
+    );
+    let res = common::client().get(server.url("/t")).send().unwrap();
+    assert_eq!(res.text().unwrap(), "in-file|in-memory|in-file", "{}", server.logs());
+}
+
 /// The endpoints sit behind the admin API's authentication.
 #[test]
 fn context_endpoints_need_the_admin_token() {
