@@ -124,7 +124,10 @@ fn context_files_flow() -> String {
 #[test]
 fn file_store_reads_node_red_files() {
     let store = tempfile::tempdir().unwrap();
-    copy_dir(&recorded().join("recorded/context"), &store.path().join("context"));
+    copy_dir(
+        &recorded().join("recorded/context"),
+        &store.path().join("context"),
+    );
     let spec = file_store(store.path());
     let server = common::Server::start_with(
         &context_files_flow(),
@@ -169,7 +172,10 @@ fn file_store_writes_node_reds_files() {
 #[test]
 fn file_store_flushes_on_its_interval() {
     let store = tempfile::tempdir().unwrap();
-    let spec = format!("file=localfilesystem?flushInterval=0.2&dir={}", store.path().display());
+    let spec = format!(
+        "file=localfilesystem?flushInterval=0.2&dir={}",
+        store.path().display()
+    );
     let server = common::Server::start_with(
         &function_flow("/count", COUNTER),
         &["--context", &spec],
@@ -241,13 +247,22 @@ fn redis_store_shared_by_two_processes_loses_no_write_and_never_tears() {
             s.spawn(move || {
                 let client = common::client();
                 for _ in 0..40 {
-                    let v: Value = client.get(server.url("/r?op=read")).send().unwrap().json().unwrap();
+                    let v: Value = client
+                        .get(server.url("/r?op=read"))
+                        .send()
+                        .unwrap()
+                        .json()
+                        .unwrap();
                     assert_eq!(v["whole"], true, "a torn value was read");
                 }
             });
         }
     });
-    assert_eq!(get_json(&a, "/r?op=count")["keys"], 201, "200 distinct keys and `big`");
+    assert_eq!(
+        get_json(&a, "/r?op=count")["keys"],
+        201,
+        "200 distinct keys and `big`"
+    );
     assert_eq!(get_json(&b, "/r?op=count")["keys"], 201);
 }
 
@@ -370,7 +385,12 @@ fn template_and_jsonata_read_named_stores() {
         &[],
     );
     let res = common::client().get(server.url("/t")).send().unwrap();
-    assert_eq!(res.text().unwrap(), "in-file|in-memory|in-file", "{}", server.logs());
+    assert_eq!(
+        res.text().unwrap(),
+        "in-file|in-memory|in-file",
+        "{}",
+        server.logs()
+    );
 }
 
 /// The endpoints sit behind the admin API's authentication.
@@ -401,7 +421,11 @@ fn context_endpoints_need_the_admin_token() {
 /// A store that cannot be opened stops the start with the reason.
 #[test]
 fn unreachable_redis_store_stops_the_start() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dir = tempfile::tempdir().unwrap();
     let flows = dir.path().join("flows.json");
     std::fs::write(&flows, "[]").unwrap();

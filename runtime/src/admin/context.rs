@@ -44,16 +44,16 @@ fn scope_store(admin: &Admin, scope: &str, id: Option<&str>) -> Option<Arc<Store
     let contexts = &admin.runtime.env.contexts;
     match (scope, id) {
         ("global", None) => Some(contexts.global()),
-        ("flow", Some(id)) => Some(contexts.flow(id)),
+        ("flow", Some(id)) => Some(contexts.lookup(id)),
         ("node", Some(id)) => {
             let flows = admin.runtime.current();
             let index = *flows.by_id.get(id)?;
             if flows.subflows.contains_key(id) {
                 // A subflow instance's context is its own flow's.
-                return Some(contexts.flow(id));
+                return Some(contexts.lookup(id));
             }
             let tab = flows.nodes[index].tab.as_deref().unwrap_or("");
-            Some(contexts.node(id, tab))
+            Some(contexts.lookup(&format!("{id}:{tab}")))
         }
         _ => None,
     }
@@ -125,7 +125,13 @@ fn named_store(admin: &Admin, q: &ContextQuery) -> Result<Option<String>, Respon
     }
 }
 
-fn get(admin: &Admin, scope: &str, id: Option<&str>, key: Option<&str>, q: ContextQuery) -> Response {
+fn get(
+    admin: &Admin,
+    scope: &str,
+    id: Option<&str>,
+    key: Option<&str>,
+    q: ContextQuery,
+) -> Response {
     if unknown_scope(scope) {
         return ApiError::not_found("no such admin API endpoint").into_response();
     }

@@ -31,7 +31,11 @@ impl Memory {
         if let Some(s) = self.scope(id) {
             return s;
         }
-        self.scopes.write().entry(id.to_owned()).or_default().clone()
+        self.scopes
+            .write()
+            .entry(id.to_owned())
+            .or_default()
+            .clone()
     }
 
     /// Every scope with its values (what a file store writes out).

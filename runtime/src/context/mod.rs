@@ -198,11 +198,10 @@ impl Store {
     /// caller on the returned copy); a store failure is logged and reads as
     /// undefined.
     pub fn get(&self, key: &str) -> Option<Value> {
-        self.try_get(key)
-            .unwrap_or_else(|e| {
-                self.report("read", key, &e);
-                None
-            })
+        self.try_get(key).unwrap_or_else(|e| {
+            self.report("read", key, &e);
+            None
+        })
     }
 
     /// Set `key`; `None` (JavaScript `undefined`) deletes it. A store
@@ -305,9 +304,21 @@ impl ContextRegistry {
             .clone()
     }
 
-    /// The node's store if it has one (the admin API does not create one).
-    pub fn existing_node(&self, id: &str) -> Option<Arc<Store>> {
-        self.nodes.lock().get(id).cloned()
+    /// A context by Node-RED's context id, for reading and deleting from
+    /// outside the flows (the admin API): the registered one if a node uses
+    /// it, else a view of what the stores hold, not registered, so requests
+    /// for ids that are not deployed leave nothing behind.
+    pub fn lookup(&self, scope: &str) -> Arc<Store> {
+        if scope == "global" {
+            return self.global();
+        }
+        let registered = match scope.split_once(':') {
+            Some((node, _)) => self.nodes.lock().get(node).cloned(),
+            None => self.flows.lock().get(scope).cloned(),
+        };
+        registered
+            .filter(|s| s.scope == scope)
+            .unwrap_or_else(|| Arc::new(Store::root(scope, self.stores.clone())))
     }
 
     /// The flow context of subflow instance `instance`, whose `$parent` is

@@ -263,7 +263,11 @@ fn named_stores_default_and_unknown_names() {
         .map(|s| StoreSpec::parse(s).unwrap())
         .collect();
     let stores = Arc::new(ContextStores::open(&specs, None).unwrap());
-    assert_eq!(stores.default_name(), "default", "`default` wins over first");
+    assert_eq!(
+        stores.default_name(),
+        "default",
+        "`default` wins over first"
+    );
     let reg = registry(&stores);
     let g = reg.global();
     g.in_store(Some("fast")).set("k", Some(json!("fast")));
@@ -272,7 +276,10 @@ fn named_stores_default_and_unknown_names() {
     assert_eq!(g.get("k"), Some(json!("default")));
     // Node-RED falls back to the default store for an unknown name.
     assert_eq!(g.in_store(Some("nope")).get("k"), Some(json!("default")));
-    assert!(Arc::ptr_eq(&g.in_store(Some("fast")), &g.in_store(Some("fast"))));
+    assert!(Arc::ptr_eq(
+        &g.in_store(Some("fast")),
+        &g.in_store(Some("fast"))
+    ));
 }
 
 #[test]
@@ -292,13 +299,18 @@ fn file_layout_is_node_reds() {
     assert_eq!(read("context/f1/flow.json"), json!({"f": 2}));
     assert_eq!(read("context/f1/n1.json"), json!({"n": {"a": 3}}));
     let text = std::fs::read_to_string(dir.path().join("context/f1/n1.json")).unwrap();
-    assert_eq!(text, "{\n    \"n\": {\n        \"a\": 3\n    }\n}", "four-space indent");
+    assert_eq!(
+        text, "{\n    \"n\": {\n        \"a\": 3\n    }\n}",
+        "four-space indent"
+    );
 }
 
 #[test]
 fn specs_parse_and_refuse() {
     assert_eq!(
-        StoreSpec::parse("disk=localfilesystem?flushInterval=2.5").unwrap().kind,
+        StoreSpec::parse("disk=localfilesystem?flushInterval=2.5")
+            .unwrap()
+            .kind,
         StoreKind::LocalFileSystem {
             dir: None,
             flush_interval: Duration::from_millis(2500)

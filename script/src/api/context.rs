@@ -206,8 +206,7 @@ impl ContextApi {
             return Ok(convert::list(out, mode));
         }
         let key = crate::jslib::ops::to_string(key);
-        self.get_one(&run, &key, store)
-            .map_err(|e| fail(mode, &e))
+        self.get_one(&run, &key, store).map_err(|e| fail(mode, &e))
     }
 
     /// The scope's view in the store a call names: the explicit argument,
@@ -341,7 +340,8 @@ impl ContextApi {
             };
             let mut cb_args = vec![no_error];
             if name != "set" {
-                match list_items(&value).filter(|_| name == "get" && list_items(&arg(0)).is_some()) {
+                match list_items(&value).filter(|_| name == "get" && list_items(&arg(0)).is_some())
+                {
                     // `get([k1, k2], cb)` calls back with (err, v1, v2).
                     Some(values) => cb_args.extend(values),
                     None => cb_args.push(value),

@@ -60,7 +60,10 @@ pub fn encode_object(v: Option<&Value>) -> Map<String, Value> {
             };
             (text, format!("string[{len}]"))
         }
-        Some(Value::Array(a)) => (replace(&Value::Array(a.clone())).to_string(), format!("array[{}]", a.len())),
+        Some(Value::Array(a)) => (
+            replace(&Value::Array(a.clone())).to_string(),
+            format!("array[{}]", a.len()),
+        ),
         Some(o @ Value::Object(_)) => (replace(o).to_string(), "Object".to_owned()),
     };
     let mut out = Map::new();
@@ -187,10 +190,22 @@ mod tests {
     fn encodes_as_the_debug_sidebar_shows() {
         let e = |v: Value| Value::Object(encode_object(Some(&v)));
         assert_eq!(e(json!(3.0)), json!({"msg": "3", "format": "number"}));
-        assert_eq!(e(json!("héllo")), json!({"msg": "héllo", "format": "string[5]"}));
-        assert_eq!(e(json!(null)), json!({"msg": "(undefined)", "format": "null"}));
-        assert_eq!(e(json!([1, 2])), json!({"msg": "[1,2]", "format": "array[2]"}));
-        assert_eq!(e(json!({"a": true})), json!({"msg": "{\"a\":true}", "format": "Object"}));
+        assert_eq!(
+            e(json!("héllo")),
+            json!({"msg": "héllo", "format": "string[5]"})
+        );
+        assert_eq!(
+            e(json!(null)),
+            json!({"msg": "(undefined)", "format": "null"})
+        );
+        assert_eq!(
+            e(json!([1, 2])),
+            json!({"msg": "[1,2]", "format": "array[2]"})
+        );
+        assert_eq!(
+            e(json!({"a": true})),
+            json!({"msg": "{\"a\":true}", "format": "Object"})
+        );
         let long = "x".repeat(1001);
         assert_eq!(
             e(json!(long))["msg"].as_str().unwrap().len(),
@@ -205,7 +220,10 @@ mod tests {
 
     #[test]
     fn paths_parse_and_remove() {
-        assert_eq!(parse_path("a.b[0][\"c d\"]").unwrap(), ["a", "b", "0", "c d"]);
+        assert_eq!(
+            parse_path("a.b[0][\"c d\"]").unwrap(),
+            ["a", "b", "0", "c d"]
+        );
         assert!(parse_path(".a").is_none());
         let mut v = json!({"b": [{"c": 1, "d": 2}]});
         remove(&mut v, &["b".into(), "0".into(), "c".into()]);
