@@ -232,8 +232,7 @@ fn redis_store_shared_by_two_processes_loses_no_write_and_never_tears() {
                 }
             });
         }
-        for t in 0..2usize {
-            let server = servers[t];
+        for (t, &server) in servers.iter().enumerate() {
             s.spawn(move || {
                 let client = common::client();
                 for i in 0..30 {
@@ -242,8 +241,7 @@ fn redis_store_shared_by_two_processes_loses_no_write_and_never_tears() {
                 }
             });
         }
-        for t in 0..2usize {
-            let server = servers[t];
+        for &server in &servers {
             s.spawn(move || {
                 let client = common::client();
                 for _ in 0..40 {

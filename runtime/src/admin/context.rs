@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 
 use super::error::{json_response, ApiError};
 use super::Admin;
-use crate::context::{parse_context_store, Store};
+use crate::context::{parse_context_store, ContextError, Store};
 
 mod encode;
 
@@ -34,8 +34,8 @@ pub struct ContextQuery {
 }
 
 /// Node-RED answers an unknown store with an `Error` that has no message.
-fn not_found() -> Response {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Error").into_response()
+fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Error")
 }
 
 /// The context a scope and id address: `None` for a node that is not
@@ -117,7 +117,7 @@ fn unknown_scope(scope: &str) -> bool {
 }
 
 /// The store a request names: `Err` for a name that is not configured.
-fn named_store(admin: &Admin, q: &ContextQuery) -> Result<Option<String>, Response> {
+fn named_store(admin: &Admin, q: &ContextQuery) -> Result<Option<String>, ApiError> {
     let stores = &admin.runtime.settings().context_stores;
     match &q.store {
         Some(s) if stores.find(s).is_none() => Err(not_found()),
@@ -137,7 +137,7 @@ fn get(
     }
     let store_name = match named_store(admin, &q) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let Some(ctx) = scope_store(admin, scope, id) else {
         return json_response(StatusCode::OK, &json!({}));
@@ -153,7 +153,7 @@ fn get(
             let view = ctx.in_store(Some(&name));
             let value = read_path(&view, key);
             match value {
-                Err(e) => return e,
+                Err(e) => return unexpected(&e),
                 Ok(v) if keys_only => json!({ name: encode::keys_of(v.as_ref()) }),
                 Ok(v) => {
                     let mut encoded = encode::encode_object(v.as_ref());
@@ -200,17 +200,17 @@ fn get(
 
 /// A store failure: Node-RED's `unexpected_error`, 400. The message names
 /// the store, never a value.
-fn unexpected(e: &crate::context::ContextError) -> Response {
+fn unexpected(e: &ContextError) -> Response {
     ApiError::bad_request("unexpected_error", e.to_string()).into_response()
 }
 
 /// The value at a (possibly nested) key, as `context.get` reads it.
-fn read_path(store: &Store, key: &str) -> Result<Option<Value>, Response> {
+fn read_path(store: &Store, key: &str) -> Result<Option<Value>, ContextError> {
     let Some(segs) = encode::parse_path(key) else {
         return Ok(None);
     };
     let (root, rest) = segs.split_first().expect("a path has a first key");
-    let top = store.try_get(root).map_err(|e| unexpected(&e))?;
+    let top = store.try_get(root)?;
     Ok(top.and_then(|v| encode::walk(&v, rest).cloned()))
 }
 
@@ -220,7 +220,7 @@ fn delete(admin: &Admin, scope: &str, id: Option<&str>, key: &str, q: ContextQue
     }
     let store_name = match named_store(admin, &q) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let Some(ctx) = scope_store(admin, scope, id) else {
         return StatusCode::NO_CONTENT.into_response();
