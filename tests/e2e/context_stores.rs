@@ -43,6 +43,38 @@ impl RedisServer {
     }
 }
 
+impl RedisServer {
+    /// Stop the server (its data is gone: it keeps none on disk).
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Start it again on the same port.
+    fn restart(&mut self) {
+        let port = self
+            .url
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        self.child = Command::new("redis-server")
+            .args(["--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .args(["--port", &port])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not restart");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -262,6 +294,41 @@ fn redis_store_shared_by_two_processes_loses_no_write_and_never_tears() {
         "200 distinct keys and `big`"
     );
     assert_eq!(get_json(&b, "/r?op=count")["keys"], 201);
+}
+
+/// While Redis is down a function's read fails with an error naming the
+/// store (500 to the request, nothing of the values logged) instead of
+/// reading `undefined` and restarting a counter; when Redis is back the
+/// connection manager reconnects and requests succeed again.
+#[test]
+fn redis_store_outage_is_an_error_and_recovers() {
+    let mut redis = RedisServer::start();
+    let spec = format!("default={}", redis.url);
+    let func = "var n = (global.get('count') || 0) + 1;\n\
+                global.set('count', n);\n\
+                global.set('secret', 'do-not-log-this-value');\n\
+                msg.payload = { n: n };\n\
+                return msg;";
+    let server = common::Server::start_with(&function_flow("/n", func), &["--context", &spec], &[]);
+    assert_eq!(get_json(&server, "/n")["n"], 1);
+    redis.stop();
+    let res = common::client().get(server.url("/n")).send().unwrap();
+    assert_eq!(res.status(), 500);
+    let body = res.text().unwrap();
+    assert!(body.contains("context store 'default'"), "{body}");
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let res = common::client().get(server.url("/n")).send().unwrap();
+        if res.status() == 200 {
+            // A fresh server: the count starts again from its empty store.
+            assert_eq!(res.json::<Value>().unwrap()["n"], 1);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no recovery: {}", server.logs());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!server.logs().contains("do-not-log-this-value"));
 }
 
 /// Node-RED's forms from a function: the store argument, a callback,

@@ -225,7 +225,7 @@ impl ContextApi {
         let Seg::Key(root) = &segs[0] else {
             unreachable!("parse_path starts with a key")
         };
-        let value = run.read(&store, root);
+        let value = run.read(&store, root)?;
         Ok(match value.as_ref().and_then(|v| walk(v, &segs[1..])) {
             Some(v) => convert::from_json(v, run.mode),
             None => convert::undefined(),
@@ -275,7 +275,7 @@ impl ContextApi {
         let new_root = if segs.len() == 1 {
             json
         } else {
-            let mut root_value = run.read(&store, root).unwrap_or(Value::Object(Map::new()));
+            let mut root_value = run.read(&store, root)?.unwrap_or(Value::Object(Map::new()));
             put(&mut root_value, &segs[1..], json);
             Some(root_value)
         };
@@ -288,10 +288,12 @@ impl ContextApi {
     }
 
     /// `keys()` / `keys(store)`.
-    pub fn keys(&self, store: Option<&str>) -> Dynamic {
+    pub fn keys(&self, store: Option<&str>) -> Result<Dynamic, Box<EvalAltResult>> {
         let run = self.run.lock();
         let view = self.store.in_store(store);
-        let mut keys = view.keys();
+        let mut keys = view
+            .try_keys()
+            .map_err(|e| fail(run.mode, &e.to_string()))?;
         for w in run.writes.iter().filter(|w| Arc::ptr_eq(&w.store, &view)) {
             match (&w.value, keys.iter().position(|k| *k == w.key)) {
                 (Some(_), None) => keys.push(w.key.clone()),
@@ -301,7 +303,10 @@ impl ContextApi {
                 _ => {}
             }
         }
-        convert::list(keys.into_iter().map(Dynamic::from).collect(), run.mode)
+        Ok(convert::list(
+            keys.into_iter().map(Dynamic::from).collect(),
+            run.mode,
+        ))
     }
 
     /// A JavaScript call of `get`, `set` or `keys` with Node-RED's optional
@@ -326,7 +331,7 @@ impl ContextApi {
         let result = match name {
             "get" => self.get(&arg(0), store),
             "set" => self.set(&arg(0), &arg(1), store).map(|_| Dynamic::UNIT),
-            _ => Ok(self.keys(store)),
+            _ => self.keys(store),
         };
         let Some(cb) = callback else {
             return Some(result);

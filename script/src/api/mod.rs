@@ -147,15 +147,18 @@ impl RunState {
         }
     }
 
-    fn read(&self, store: &Arc<Store>, key: &str) -> Option<Value> {
+    /// A context value as this run sees it: its own writes first. A store
+    /// that fails (Redis not answering) is an error the script can catch,
+    /// not `undefined`, so that a counter is not restarted from nothing.
+    fn read(&self, store: &Arc<Store>, key: &str) -> Result<Option<Value>, String> {
         match self
             .writes
             .iter()
             .rev()
             .find(|w| Arc::ptr_eq(&w.store, store) && w.key == key)
         {
-            Some(w) => w.value.clone(),
-            None => store.get(key),
+            Some(w) => Ok(w.value.clone()),
+            None => store.try_get(key).map_err(|e| e.to_string()),
         }
     }
 }
