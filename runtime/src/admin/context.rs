@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 
 use super::error::{json_response, ApiError};
 use super::Admin;
-use crate::context::{parse_context_store, ContextError, Store};
+use crate::context::{parse_context_store, path, ContextError, Store};
 
 mod encode;
 
@@ -204,14 +204,14 @@ fn unexpected(e: &ContextError) -> Response {
     ApiError::bad_request("unexpected_error", e.to_string()).into_response()
 }
 
-/// The value at a (possibly nested) key, as `context.get` reads it.
+/// The value at a (possibly nested) key, as `context.get` reads it; a key
+/// that is not a property path reads as undefined.
 fn read_path(store: &Store, key: &str) -> Result<Option<Value>, ContextError> {
-    let Some(segs) = encode::parse_path(key) else {
+    let Ok(segs) = path::parse_path(key) else {
         return Ok(None);
     };
-    let (root, rest) = segs.split_first().expect("a path has a first key");
-    let top = store.try_get(root)?;
-    Ok(top.and_then(|v| encode::walk(&v, rest).cloned()))
+    let top = store.try_get(&path::seg_key(&segs[0]))?;
+    Ok(top.and_then(|v| path::walk(&v, &segs[1..]).cloned()))
 }
 
 fn delete(admin: &Admin, scope: &str, id: Option<&str>, key: &str, q: ContextQuery) -> Response {
@@ -227,17 +227,17 @@ fn delete(admin: &Admin, scope: &str, id: Option<&str>, key: &str, q: ContextQue
     };
     let (in_key, key) = parse_context_store(key);
     let view = ctx.in_store(store_name.as_deref().or(in_key));
-    let Some(segs) = encode::parse_path(key) else {
+    let Ok(segs) = path::parse_path(key) else {
         return StatusCode::NO_CONTENT.into_response();
     };
+    let root = path::seg_key(&segs[0]);
     let result = if segs.len() == 1 {
-        view.try_set(&segs[0], None)
+        view.try_set(&root, None)
     } else {
-        let (root, rest) = segs.split_first().expect("a path has a first key");
-        match view.try_get(root) {
+        match view.try_get(&root) {
             Ok(Some(mut v)) => {
-                encode::remove(&mut v, rest);
-                view.try_set(root, Some(v))
+                path::remove(&mut v, &segs[1..]);
+                view.try_set(&root, Some(v))
             }
             Ok(None) => Ok(()),
             Err(e) => Err(e),

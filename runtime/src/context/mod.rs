@@ -12,6 +12,7 @@ mod backend;
 mod config;
 mod localfs;
 mod memory;
+pub mod path;
 mod redis_store;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! Context values as Node-RED's editor shows them: `util.encodeObject`'s
 //! `{"msg", "format"}` (strings and arrays cut at 1,000 characters or
-//! items), and the key paths (`a.b[0]`) the endpoints accept.
+//! items).
 
 use serde_json::{json, Map, Value};
 
@@ -95,93 +95,6 @@ pub fn keys_of(v: Option<&Value>) -> Value {
     }
 }
 
-/// `a.b[0]["c"]` → `["a", "b", "0", "c"]`; `None` when it does not parse.
-pub fn parse_path(path: &str) -> Option<Vec<String>> {
-    let mut segs = Vec::new();
-    let mut cur = String::new();
-    let mut chars = path.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '.' => {
-                if cur.is_empty() && segs.is_empty() {
-                    return None;
-                }
-                if !cur.is_empty() {
-                    segs.push(std::mem::take(&mut cur));
-                }
-            }
-            '[' => {
-                if !cur.is_empty() {
-                    segs.push(std::mem::take(&mut cur));
-                }
-                let mut inner = String::new();
-                for c in chars.by_ref() {
-                    if c == ']' {
-                        break;
-                    }
-                    inner.push(c);
-                }
-                let inner = inner.trim();
-                let unquoted = inner
-                    .strip_prefix('"')
-                    .and_then(|s| s.strip_suffix('"'))
-                    .or_else(|| inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')));
-                segs.push(unquoted.unwrap_or(inner).to_owned());
-            }
-            _ => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        segs.push(cur);
-    }
-    (!segs.is_empty()).then_some(segs)
-}
-
-/// The value under `segs` inside `v`.
-pub fn walk<'v>(mut v: &'v Value, segs: &[String]) -> Option<&'v Value> {
-    for s in segs {
-        v = match v {
-            Value::Object(o) => o.get(s)?,
-            Value::Array(a) => a.get(s.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(v)
-}
-
-/// Remove the value under `segs` (non-empty) inside `v`, as setting it to
-/// `undefined` does.
-pub fn remove(v: &mut Value, segs: &[String]) {
-    let Some((last, parents)) = segs.split_last() else {
-        return;
-    };
-    let mut cur = v;
-    for s in parents {
-        cur = match cur {
-            Value::Object(o) => match o.get_mut(s) {
-                Some(c) => c,
-                None => return,
-            },
-            Value::Array(a) => match s.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
-                Some(c) => c,
-                None => return,
-            },
-            _ => return,
-        };
-    }
-    match cur {
-        Value::Object(o) => {
-            o.shift_remove(last);
-        }
-        Value::Array(a) => {
-            if let Some(slot) = last.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
-                *slot = Value::Null;
-            }
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,17 +129,5 @@ mod tests {
             Value::Object(encode_object(None)),
             json!({"msg": "(undefined)", "format": "undefined"})
         );
-    }
-
-    #[test]
-    fn paths_parse_and_remove() {
-        assert_eq!(
-            parse_path("a.b[0][\"c d\"]").unwrap(),
-            ["a", "b", "0", "c d"]
-        );
-        assert!(parse_path(".a").is_none());
-        let mut v = json!({"b": [{"c": 1, "d": 2}]});
-        remove(&mut v, &["b".into(), "0".into(), "c".into()]);
-        assert_eq!(v, json!({"b": [{"d": 2}]}));
     }
 }
