@@ -7,6 +7,7 @@
 //! --context disk=localfilesystem            (flushInterval 30 s, in the user directory)
 //! --context disk=localfilesystem?flushInterval=5&dir=/var/lib/flowgate
 //! --context shared=redis://127.0.0.1:6379/0 (optionally ?prefix=app:ctx:)
+//! --context default=disk                    (the default is the store `disk`)
 //! ```
 
 use std::collections::HashSet;
@@ -26,8 +27,10 @@ use super::redis_store::{RedisStore, DEFAULT_PREFIX};
 pub enum ConfigError {
     #[error("--context {0}: expected NAME=SPEC (memory, localfilesystem or redis://…)")]
     Syntax(String),
-    #[error("--context {name}: store name must be letters, digits, '-' or '_'")]
+    #[error("--context {name}: store name must be letters, digits or '_' (and not '_')")]
     Name { name: String },
+    #[error("--context default={target}: there is no store named '{target}'")]
+    NoAliasTarget { target: String },
     #[error("--context {name}: the store is named twice")]
     Duplicate { name: String },
     #[error("--context {name}={spec}: unknown store type (memory, localfilesystem or redis://…)")]
@@ -59,6 +62,9 @@ pub enum StoreKind {
         url: String,
         prefix: String,
     },
+    /// `default=NAME`: the default is the store `NAME` (Node-RED's
+    /// `default: "name"`).
+    Alias(String),
 }
 
 impl StoreSpec {
@@ -68,10 +74,10 @@ impl StoreSpec {
             .split_once('=')
             .ok_or_else(|| ConfigError::Syntax(text.to_owned()))?;
         let name = name.trim().to_owned();
+        // Node-RED's rule for store names; `_` is its internal default.
         if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            || name == "_"
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             return Err(ConfigError::Name { name });
         }
@@ -119,6 +125,11 @@ impl StoreSpec {
                 url: base.to_owned(),
                 prefix,
             }
+        } else if name == "default"
+            && !spec.is_empty()
+            && spec.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            StoreKind::Alias(spec.to_owned())
         } else {
             return Err(ConfigError::Kind {
                 name,
@@ -142,16 +153,23 @@ pub struct ContextStores {
 impl Default for ContextStores {
     /// Node-RED without `contextStorage`: one store, `memory`.
     fn default() -> Self {
-        ContextStores::from_backends(vec![("memory".into(), Arc::new(Memory::new()))])
+        ContextStores::from_backends(vec![("memory".into(), Arc::new(Memory::new()))], None)
     }
 }
 
 impl ContextStores {
-    /// Stores from their backends; the default is the one named `default`,
-    /// else the first. `list` must not be empty.
-    pub fn from_backends(list: Vec<(String, Arc<dyn Backend>)>) -> Self {
+    /// Stores from their backends; the default is `default_name`, else the
+    /// one named `default`, else the first. `list` must not be empty.
+    pub fn from_backends(
+        list: Vec<(String, Arc<dyn Backend>)>,
+        default_name: Option<&str>,
+    ) -> Self {
         assert!(!list.is_empty(), "at least one context store");
-        let default = list.iter().position(|(n, _)| n == "default").unwrap_or(0);
+        let default = list
+            .iter()
+            .position(|(n, _)| Some(n.as_str()) == default_name)
+            .or_else(|| list.iter().position(|(n, _)| n == "default"))
+            .unwrap_or(0);
         let (names, backends) = list.into_iter().unzip();
         ContextStores {
             names,
@@ -168,6 +186,20 @@ impl ContextStores {
             return Ok(ContextStores::default());
         }
         let mut list: Vec<(String, Arc<dyn Backend>)> = Vec::new();
+        let alias = specs.iter().find_map(|s| match &s.kind {
+            StoreKind::Alias(target) => Some(target.as_str()),
+            _ => None,
+        });
+        if let Some(target) = alias {
+            if !specs
+                .iter()
+                .any(|s| s.name == target && !matches!(s.kind, StoreKind::Alias(_)))
+            {
+                return Err(ConfigError::NoAliasTarget {
+                    target: target.to_owned(),
+                });
+            }
+        }
         for spec in specs {
             if list.iter().any(|(n, _)| *n == spec.name) {
                 return Err(ConfigError::Duplicate {
@@ -188,11 +220,12 @@ impl ContextStores {
                 StoreKind::Redis { url, prefix } => {
                     Arc::new(RedisStore::open(&spec.name, url, prefix)?)
                 }
+                StoreKind::Alias(_) => continue,
             };
             tracing::info!(store = %spec.name, kind = spec.kind.label(), "context store");
             list.push((spec.name.clone(), backend));
         }
-        Ok(ContextStores::from_backends(list))
+        Ok(ContextStores::from_backends(list, alias))
     }
 
     /// The store names, in configuration order (Node-RED's `stores`).
@@ -257,6 +290,7 @@ impl StoreKind {
             StoreKind::Memory => "memory",
             StoreKind::LocalFileSystem { .. } => "localfilesystem",
             StoreKind::Redis { .. } => "redis",
+            StoreKind::Alias(_) => "alias",
         }
     }
 }

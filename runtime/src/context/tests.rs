@@ -282,6 +282,28 @@ fn named_stores_default_and_unknown_names() {
     ));
 }
 
+/// Node-RED's `default: "name"`: the default is another store, and
+/// `default` is not a store of its own.
+#[test]
+fn default_may_name_another_store() {
+    let specs: Vec<StoreSpec> = ["fast=memory", "slow=memory", "default=slow"]
+        .iter()
+        .map(|s| StoreSpec::parse(s).unwrap())
+        .collect();
+    let stores = ContextStores::open(&specs, None).unwrap();
+    assert_eq!(stores.default_name(), "slow");
+    assert_eq!(stores.names(), ["fast", "slow"]);
+    let missing = [StoreSpec::parse("default=nope").unwrap()];
+    assert!(matches!(
+        ContextStores::open(&missing, None).unwrap_err(),
+        ConfigError::NoAliasTarget { .. }
+    ));
+    assert!(matches!(
+        StoreSpec::parse("my-store=memory").unwrap_err(),
+        ConfigError::Name { .. }
+    ));
+}
+
 #[test]
 fn file_layout_is_node_reds() {
     let dir = tempfile::tempdir().unwrap();
