@@ -200,18 +200,19 @@ fn file_store_writes_node_reds_files() {
     }
 }
 
-/// Without a restart, a file store is written every flushInterval.
+/// Without a restart, a file store is written every flushInterval; the
+/// stores may come from `FLOWGATE_CONTEXT` (comma-separated).
 #[test]
 fn file_store_flushes_on_its_interval() {
     let store = tempfile::tempdir().unwrap();
     let spec = format!(
-        "file=localfilesystem?flushInterval=0.2&dir={}",
+        "default=memory,file=localfilesystem?flushInterval=0.2&dir={}",
         store.path().display()
     );
     let server = common::Server::start_with(
         &function_flow("/count", COUNTER),
-        &["--context", &spec],
         &[],
+        &[("FLOWGATE_CONTEXT", &spec)],
     );
     get_json(&server, "/count");
     let file = store.path().join("context/t1/flow.json");
@@ -220,6 +221,10 @@ fn file_store_flushes_on_its_interval() {
         assert!(Instant::now() < deadline, "not flushed: {}", server.logs());
         std::thread::sleep(Duration::from_millis(50));
     }
+    assert_eq!(
+        get_json(&server, "/settings")["context"],
+        json!({"default": "default", "stores": ["default", "file"]})
+    );
 }
 
 const REDIS_FLOW_FUNC: &str = "var q = msg.req.query;\n\
