@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use clap::{Args, Parser, Subcommand};
 use flowgate_runtime::admin;
 use flowgate_runtime::app::AppOptions;
+use flowgate_runtime::context::{ContextStores, StoreSpec};
 use flowgate_runtime::credentials::CredentialKey;
 use flowgate_runtime::error::LoadError;
 use flowgate_runtime::server::ServerLimits;
@@ -172,6 +173,14 @@ struct RunArgs {
     /// (for probes and a Prometheus scraper inside a cluster).
     #[arg(long)]
     metrics_public: bool,
+    /// A named context store, Node-RED's `contextStorage` (repeat for
+    /// more): NAME=memory, NAME=localfilesystem[?flushInterval=SECS&dir=DIR]
+    /// (files under the flows file's directory unless dir= is given) or
+    /// NAME=redis://HOST:PORT/DB[?prefix=P]. The store named `default`, else
+    /// the first, is the default. Without any: one `memory` store.
+    #[arg(long = "context", value_name = "NAME=SPEC", env = "FLOWGATE_CONTEXT",
+          value_delimiter = ',', value_parser = StoreSpec::parse)]
+    context: Vec<StoreSpec>,
 }
 
 impl Cli {
@@ -416,6 +425,13 @@ fn run(args: RunArgs) -> ExitCode {
         function_max_memory: args.function_max_memory,
         max_hops: args.max_hops,
         max_pending_messages: args.max_pending_messages,
+        context_stores: match ContextStores::open(&args.context, args.flow.flows.parent()) {
+            Ok(stores) => Arc::new(stores),
+            Err(e) => {
+                eprintln!("flowgate: {e}");
+                return ExitCode::from(2);
+            }
+        },
         ..settings_for(&args.flow, &app, &registry)
     };
     let threads = std::thread::available_parallelism()

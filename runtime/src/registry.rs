@@ -437,7 +437,8 @@ impl BuildCx<'_> {
 
     /// The node's own context store (`context` in a function).
     pub fn node_context(&self) -> Arc<Store> {
-        self.contexts.node(&self.node_id)
+        self.contexts
+            .node(&self.node_id, self.tab.as_deref().unwrap_or(""))
     }
 
     /// The node's tab's context store (`flow`).

@@ -35,12 +35,15 @@ impl Runtime {
         // Before any flows load: their per-node counters must record.
         crate::metrics::init();
         let settings = Arc::new(settings);
+        let contexts = Arc::new(ContextRegistry::with_stores(
+            settings.context_stores.clone(),
+        ));
         Arc::new(Runtime {
             current: ArcSwap::from_pointee(Flows::empty(settings.clone())),
             env: LoadEnv {
                 registry: Arc::new(registry),
                 settings,
-                contexts: Arc::new(ContextRegistry::new()),
+                contexts,
                 events: Events::new(),
                 history: Default::default(),
             },
@@ -230,6 +233,8 @@ impl Runtime {
     /// Stop every node (shutdown).
     pub fn stop(&self) {
         self.current.load().stop();
+        // A file store writes what it holds, as Node-RED's does on close.
+        self.env.contexts.flush();
     }
 }
 

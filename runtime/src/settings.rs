@@ -67,6 +67,9 @@ pub struct Settings {
     /// or one buffer), so a flow cannot read a file larger than memory;
     /// line and chunk output are streamed and not limited (`--max-file-bytes`).
     pub max_file_bytes: u64,
+    /// The named context stores (`--context`), Node-RED's `contextStorage`:
+    /// by default one `memory` store.
+    pub context_stores: std::sync::Arc<crate::context::ContextStores>,
 }
 
 impl Default for Settings {
@@ -87,6 +90,7 @@ impl Default for Settings {
             max_pending_messages: 100_000,
             file_root: None,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            context_stores: Default::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ mod common;
 
 mod admin_api;
 mod admin_hardening;
+mod context_stores;
 mod core_http;
 mod core_loader;
 mod deploy_files;

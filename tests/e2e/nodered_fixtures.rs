@@ -291,6 +291,14 @@ fn function_lang() {
     replay("function-lang");
 }
 
+/// The `/context` admin endpoints the editor's context sidebar reads:
+/// every store, one store, keys only, one key in each value format,
+/// nested keys, deletes, unknown stores (404) and undeployed nodes.
+#[test]
+fn context_endpoints_answer_like_node_red() {
+    replay("context");
+}
+
 /// A request body nested 100,000 elements deep reaches the xml and html
 /// nodes as a catchable error naming the bound; the runtime keeps answering.
 #[test]

@@ -163,11 +163,15 @@ impl TemplateNode {
         } else {
             return None;
         };
-        let rest = match rest.strip_prefix('[') {
-            Some(r) => r.split_once("].")?.1,
-            None => rest.strip_prefix('.')?,
+        // `flow[store].key`: the key in a named store.
+        let (store, rest) = match rest.strip_prefix('[') {
+            Some(r) => {
+                let (store, rest) = r.split_once("].")?;
+                (Some(store), rest)
+            }
+            None => (None, rest.strip_prefix('.')?),
         };
-        let path = ContextPath::parse(rest).ok()?;
+        let path = ContextPath::parse(rest).ok()?.with_store(store);
         path.get(self.contexts.store(kind), msg).ok().flatten()
     }
 

@@ -33,7 +33,7 @@ impl Contexts {
     }
 
     /// The store for `flow` or `global`.
-    pub fn store(&self, kind: ContextKind) -> &Store {
+    pub fn store(&self, kind: ContextKind) -> &Arc<Store> {
         match kind {
             ContextKind::Flow => &self.flow,
             ContextKind::Global => &self.global,
@@ -49,10 +49,13 @@ pub enum ContextKind {
 }
 
 /// A context key as the editor writes it: `#:(store)::a.b[0]` or `a.b[0]`.
-/// flowgate has one (memory) store, so the store name is accepted and ignored.
+/// A store that is not configured is the default store, with a warning, as
+/// in Node-RED.
 #[derive(Debug, Clone)]
 pub struct ContextPath {
     pub path: PropPath,
+    /// The named store (`#:(store)::`); `None` is the default store.
+    pub store: Option<String>,
     /// How many `$parent.` prefixes the key had: which flow context up the
     /// subflow nesting it addresses.
     pub parents: usize,
@@ -60,32 +63,31 @@ pub struct ContextPath {
 
 impl ContextPath {
     pub fn parse(key: &str) -> Result<Self, msgpath::PathSyntaxError> {
-        let key = match key.strip_prefix("#:(") {
-            Some(rest) => match rest.split_once(")::") {
-                Some((_, k)) => k,
-                None => key,
-            },
-            None => key,
-        };
+        let (store, key) = flowgate_runtime::context::parse_context_store(key);
         let (parents, key) = Store::split_parent(key);
         Ok(ContextPath {
             path: PropPath::parse(key)?,
+            store: store.map(str::to_owned),
             parents,
         })
     }
 
+    /// The same path in the store `name` (`flow[store].key` in a template).
+    pub fn with_store(mut self, name: Option<&str>) -> Self {
+        if let Some(n) = name {
+            self.store = Some(n.to_owned());
+        }
+        self
+    }
+
     /// `context.get(key)`: `Ok(None)` when undefined.
-    pub fn get(&self, store: &Store, msg: &Map<String, Value>) -> Result<Option<Value>, PathError> {
-        let parent;
-        let store = match self.parents {
-            0 => store,
-            hops => match store.parent_at(hops) {
-                Some(s) => {
-                    parent = s;
-                    &*parent
-                }
-                None => return Ok(None),
-            },
+    pub fn get(
+        &self,
+        store: &Arc<Store>,
+        msg: &Map<String, Value>,
+    ) -> Result<Option<Value>, PathError> {
+        let Some(store) = store.in_store(self.store.as_deref()).ancestor(self.parents) else {
+            return Ok(None);
         };
         let keys = self.path.resolve(msg)?;
         let Some((first, rest)) = keys.split_first() else {
@@ -109,18 +111,14 @@ impl ContextPath {
     /// `context.set(key, value)`; `None` deletes.
     pub fn set(
         &self,
-        store: &Store,
+        store: &Arc<Store>,
         msg: &Map<String, Value>,
         value: Option<Value>,
     ) -> Result<(), PathError> {
         let keys = self.path.resolve(msg)?;
-        match self.parents {
-            0 => set_context(store, &keys, value),
-            hops => {
-                if let Some(parent) = store.parent_at(hops) {
-                    set_context(&parent, &keys, value);
-                }
-            }
+        // Node-RED ignores a write up a `$parent` chain that ends.
+        if let Some(store) = store.in_store(self.store.as_deref()).ancestor(self.parents) {
+            set_context(&store, &keys, value);
         }
         Ok(())
     }
@@ -153,7 +151,7 @@ pub fn set_context(store: &Store, keys: &[Key], value: Option<Value>) {
             _ => None,
         }
     });
-    if let Some(v) = created {
+    if let Some(v) = created.flatten() {
         store.set(&top, Some(v));
     }
 }
@@ -544,7 +542,7 @@ mod tests {
 
     #[test]
     fn context_paths_set_and_get_nested() {
-        let store = Store::default();
+        let store = Arc::new(Store::default());
         let msg = Map::new();
         let p = ContextPath::parse("#:(memory)::a.b[1]").unwrap();
         p.set(&store, &msg, Some(json!(5))).unwrap();

@@ -14,6 +14,7 @@
 
 mod auth;
 mod comms;
+mod context;
 mod deploy;
 mod diff;
 mod error;
@@ -85,6 +86,7 @@ const ADMIN_PREFIXES: &[&str] = &[
     "/settings",
     "/comms",
     "/credentials",
+    "/context",
     "/auth/login",
     "/auth/token",
     "/auth/revoke",
@@ -168,6 +170,16 @@ pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Rou
         .route("/credentials/{node_type}/{id}", get(flows::get_credentials))
         .route("/nodes", get(nodes::get_nodes))
         .route("/settings", get(settings::get_settings))
+        .route("/context/global", get(context::get_global))
+        .route(
+            "/context/global/{*key}",
+            get(context::get_global_key).delete(context::delete_global_key),
+        )
+        .route("/context/{scope}/{id}", get(context::get_scope))
+        .route(
+            "/context/{scope}/{id}/{*key}",
+            get(context::get_scope_key).delete(context::delete_scope_key),
+        )
         .route("/auth/revoke", post(auth::revoke))
         .with_state(admin.clone())
         .merge(extra_protected)

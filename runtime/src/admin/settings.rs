@@ -33,7 +33,7 @@ fn settings(admin: &Admin) -> Value {
         "httpAdminRoot": admin.options.normalized_root(),
         "version": env!("CARGO_PKG_VERSION"),
         "runtime": "flowgate",
-        "context": {"default": "memory", "stores": ["memory"]},
+        "context": {"default": s.context_stores.default_name(), "stores": s.context_stores.names()},
         "libraries": [],
         "flowFilePretty": true,
         "flowEncryptionType": if s.credential_key.is_some() { "user" } else { "disabled" },

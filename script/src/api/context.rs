@@ -5,156 +5,13 @@
 
 use std::sync::Arc;
 
-use flowgate_runtime::context::Store;
-use rhai::{Dynamic, EvalAltResult};
+use flowgate_runtime::context::path::{parse_path, put, walk, Seg};
+use flowgate_runtime::context::{parse_context_store, Store};
+use rhai::{Dynamic, EvalAltResult, NativeCallContext};
 use serde_json::{Map, Value};
 
 use super::{fail, list_items, ContextWrite, Run, RunState};
-use crate::convert;
-
-/// One context path segment.
-#[derive(Debug, Clone, PartialEq)]
-enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-/// `a.b[0]["c"]` → segments; the first is the store key.
-fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
-    let invalid = || format!("Invalid property expression: {path}");
-    let mut segs = Vec::new();
-    let mut rest = path;
-    let mut cur = String::new();
-    while let Some(c) = rest.chars().next() {
-        match c {
-            '.' => {
-                if cur.is_empty() && segs.is_empty() {
-                    return Err(invalid());
-                }
-                if !cur.is_empty() {
-                    segs.push(Seg::Key(std::mem::take(&mut cur)));
-                }
-                rest = &rest[1..];
-                if rest.is_empty() || rest.starts_with('.') {
-                    return Err(invalid());
-                }
-            }
-            '[' => {
-                if !cur.is_empty() {
-                    segs.push(Seg::Key(std::mem::take(&mut cur)));
-                }
-                let close = rest.find(']').ok_or_else(invalid)?;
-                let inner = rest[1..close].trim();
-                let seg = if let Some(q) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"'))
-                {
-                    Seg::Key(q.to_owned())
-                } else if let Some(q) = inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\''))
-                {
-                    Seg::Key(q.to_owned())
-                } else {
-                    Seg::Index(inner.parse().map_err(|_| invalid())?)
-                };
-                segs.push(seg);
-                rest = &rest[close + 1..];
-            }
-            _ => {
-                cur.push(c);
-                rest = &rest[c.len_utf8()..];
-            }
-        }
-    }
-    if !cur.is_empty() {
-        segs.push(Seg::Key(cur));
-    }
-    match segs.first() {
-        Some(Seg::Key(_)) => Ok(segs),
-        _ => Err(invalid()),
-    }
-}
-
-fn walk<'v>(mut v: &'v Value, segs: &[Seg]) -> Option<&'v Value> {
-    for s in segs {
-        v = match (s, v) {
-            (Seg::Key(k), Value::Object(o)) => o.get(k)?,
-            (Seg::Index(i), Value::Array(a)) => a.get(*i)?,
-            (Seg::Index(i), Value::Object(o)) => o.get(&i.to_string())?,
-            (Seg::Key(k), Value::Array(a)) => a.get(k.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(v)
-}
-
-fn put(root: &mut Value, segs: &[Seg], value: Option<Value>) {
-    let Some((first, rest)) = segs.split_first() else {
-        return;
-    };
-    if rest.is_empty() {
-        match (first, root) {
-            (Seg::Index(n), Value::Array(a)) => match value {
-                Some(v) => {
-                    if a.len() <= *n {
-                        a.resize(*n + 1, Value::Null);
-                    }
-                    a[*n] = v;
-                }
-                None => {
-                    if *n < a.len() {
-                        a[*n] = Value::Null;
-                    }
-                }
-            },
-            (seg, root) => {
-                if !root.is_object() {
-                    *root = Value::Object(Map::new());
-                }
-                let o = root.as_object_mut().expect("object");
-                let key = seg_key(seg);
-                match value {
-                    Some(v) => {
-                        o.insert(key, v);
-                    }
-                    None => {
-                        o.shift_remove(&key);
-                    }
-                }
-            }
-        }
-        return;
-    }
-    let child_default = || match rest[0] {
-        Seg::Index(_) => Value::Array(Vec::new()),
-        Seg::Key(_) => Value::Object(Map::new()),
-    };
-    let child = match (first, &mut *root) {
-        (Seg::Index(n), Value::Array(a)) => {
-            if a.len() <= *n {
-                a.resize(*n + 1, Value::Null);
-            }
-            &mut a[*n]
-        }
-        (seg, root) => {
-            if !root.is_object() {
-                *root = Value::Object(Map::new());
-            }
-            root.as_object_mut()
-                .expect("object")
-                .entry(seg_key(seg))
-                .or_insert_with(child_default)
-        }
-    };
-    if !matches!(child, Value::Object(_) | Value::Array(_)) {
-        *child = child_default();
-    }
-    put(child, rest, value);
-}
-
-fn seg_key(s: &Seg) -> String {
-    match s {
-        Seg::Key(k) => k.clone(),
-        Seg::Index(n) => n.to_string(),
-    }
-}
+use crate::convert::{self, Mode};
 
 /// `context`, `flow` or `global` in a script.
 #[derive(Clone)]
@@ -194,60 +51,81 @@ impl ContextApi {
         self.sub(&self.global)
     }
 
-    /// `get(key)` / `get([k1, k2])`.
-    pub fn get(&self, key: &Dynamic) -> Result<Dynamic, Box<EvalAltResult>> {
+    /// `get(key)` / `get([k1, k2])` in the store `store` (the default for
+    /// `None`; a `#:(store)::` prefix on the key names one too).
+    pub fn get(&self, key: &Dynamic, store: Option<&str>) -> Result<Dynamic, Box<EvalAltResult>> {
         let run = self.run.lock();
         let mode = run.mode;
         if let Some(keys) = list_items(key) {
             let mut out = Vec::with_capacity(keys.len());
             for k in &keys {
                 out.push(
-                    self.get_one(&run, &crate::jslib::ops::to_string(k))
+                    self.get_one(&run, &crate::jslib::ops::to_string(k), store)
                         .map_err(|e| fail(mode, &e))?,
                 );
             }
             return Ok(convert::list(out, mode));
         }
         let key = crate::jslib::ops::to_string(key);
-        self.get_one(&run, &key).map_err(|e| fail(mode, &e))
+        self.get_one(&run, &key, store).map_err(|e| fail(mode, &e))
     }
 
-    fn get_one(&self, run: &RunState, key: &str) -> Result<Dynamic, String> {
-        let Some((store, key)) = self.store.follow(key) else {
+    /// The scope's view in the store a call names: the explicit argument,
+    /// else the key's `#:(store)::` prefix, else the default.
+    fn resolve<'k>(&self, key: &'k str, store: Option<&str>) -> (Arc<Store>, &'k str) {
+        let (in_key, key) = parse_context_store(key);
+        (self.store.in_store(store.or(in_key)), key)
+    }
+
+    fn get_one(&self, run: &RunState, key: &str, store: Option<&str>) -> Result<Dynamic, String> {
+        let (view, key) = self.resolve(key, store);
+        let Some((store, key)) = view.follow(key) else {
             return Ok(convert::undefined());
         };
         let segs = parse_path(key)?;
         let Seg::Key(root) = &segs[0] else {
             unreachable!("parse_path starts with a key")
         };
-        let value = run.read(&store, root);
+        let value = run.read(&store, root)?;
         Ok(match value.as_ref().and_then(|v| walk(v, &segs[1..])) {
             Some(v) => convert::from_json(v, run.mode),
             None => convert::undefined(),
         })
     }
 
-    /// `set(key, value)`; `undefined` deletes.
-    pub fn set(&self, key: &Dynamic, value: &Dynamic) -> Result<(), Box<EvalAltResult>> {
+    /// `set(key, value)` in the store `store`; `undefined` deletes.
+    pub fn set(
+        &self,
+        key: &Dynamic,
+        value: &Dynamic,
+        store: Option<&str>,
+    ) -> Result<(), Box<EvalAltResult>> {
         let mut run = self.run.lock();
         let mode = run.mode;
         if let Some(keys) = list_items(key) {
             let values = list_items(value).unwrap_or_default();
             for (i, k) in keys.iter().enumerate() {
                 let v = values.get(i).cloned().unwrap_or(Dynamic::UNIT);
-                self.set_one(&mut run, &crate::jslib::ops::to_string(k), &v)
+                self.set_one(&mut run, &crate::jslib::ops::to_string(k), &v, store)
                     .map_err(|e| fail(mode, &e))?;
             }
             return Ok(());
         }
         let key = crate::jslib::ops::to_string(key);
-        self.set_one(&mut run, &key, value)
+        self.set_one(&mut run, &key, value, store)
             .map_err(|e| fail(mode, &e))
     }
 
-    fn set_one(&self, run: &mut RunState, key: &str, value: &Dynamic) -> Result<(), String> {
+    fn set_one(
+        &self,
+        run: &mut RunState,
+        key: &str,
+        value: &Dynamic,
+        store: Option<&str>,
+    ) -> Result<(), String> {
+        let (view, key) = self.resolve(key, store);
         // Node-RED ignores a write up a `$parent` chain that ends.
-        let Some((store, key)) = self.store.follow(key) else {
+        let Some((store, key)) = view.follow(key) else {
             return Ok(());
         };
         let segs = parse_path(key)?;
@@ -258,7 +136,7 @@ impl ContextApi {
         let new_root = if segs.len() == 1 {
             json
         } else {
-            let mut root_value = run.read(&store, root).unwrap_or(Value::Object(Map::new()));
+            let mut root_value = run.read(&store, root)?.unwrap_or(Value::Object(Map::new()));
             put(&mut root_value, &segs[1..], json);
             Some(root_value)
         };
@@ -270,15 +148,14 @@ impl ContextApi {
         Ok(())
     }
 
-    /// `keys()`.
-    pub fn keys(&self) -> Dynamic {
+    /// `keys()` / `keys(store)`.
+    pub fn keys(&self, store: Option<&str>) -> Result<Dynamic, Box<EvalAltResult>> {
         let run = self.run.lock();
-        let mut keys = self.store.keys();
-        for w in run
-            .writes
-            .iter()
-            .filter(|w| Arc::ptr_eq(&w.store, &self.store))
-        {
+        let view = self.store.in_store(store);
+        let mut keys = view
+            .try_keys()
+            .map_err(|e| fail(run.mode, &e.to_string()))?;
+        for w in run.writes.iter().filter(|w| Arc::ptr_eq(&w.store, &view)) {
             match (&w.value, keys.iter().position(|k| *k == w.key)) {
                 (Some(_), None) => keys.push(w.key.clone()),
                 (None, Some(i)) => {
@@ -287,35 +164,79 @@ impl ContextApi {
                 _ => {}
             }
         }
-        convert::list(keys.into_iter().map(Dynamic::from).collect(), run.mode)
+        Ok(convert::list(
+            keys.into_iter().map(Dynamic::from).collect(),
+            run.mode,
+        ))
+    }
+
+    /// A JavaScript call of `get`, `set` or `keys` with Node-RED's optional
+    /// trailing arguments: a store name, then a callback
+    /// (`flow.get("k", "disk", (err, v) => …)`), which is called at once
+    /// with `undefined` as its error and the result.
+    pub fn call(
+        &self,
+        ctx: &NativeCallContext,
+        name: &str,
+        args: &[Dynamic],
+    ) -> Option<Result<Dynamic, Box<EvalAltResult>>> {
+        let arg = |i: usize| args.get(i).cloned().unwrap_or(Dynamic::UNIT);
+        let fixed = match name {
+            "get" => 1,
+            "set" => 2,
+            "keys" => 0,
+            _ => return None,
+        };
+        let (store, callback) = trailing(&args[fixed.min(args.len())..]);
+        let store = store.as_deref();
+        let result = match name {
+            "get" => self.get(&arg(0), store),
+            "set" => self.set(&arg(0), &arg(1), store).map(|_| Dynamic::UNIT),
+            _ => self.keys(store),
+        };
+        let Some(cb) = callback else {
+            return Some(result);
+        };
+        Some(result.and_then(|value| {
+            // Node-RED's memory store calls back with `undefined` as the
+            // error of `get` and `set`, and `null` as that of `keys`.
+            let no_error = match (name, run_mode(&self.run)) {
+                ("keys", Mode::Js) => crate::jslib::values::null(),
+                _ => convert::undefined(),
+            };
+            let mut cb_args = vec![no_error];
+            if name != "set" {
+                match list_items(&value).filter(|_| name == "get" && list_items(&arg(0)).is_some())
+                {
+                    // `get([k1, k2], cb)` calls back with (err, v1, v2).
+                    Some(values) => cb_args.extend(values),
+                    None => cb_args.push(value),
+                }
+            }
+            crate::jslib::callback::call_function(ctx, &cb, cb_args).map(|_| Dynamic::UNIT)
+        }))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
+fn run_mode(run: &Run) -> Mode {
+    run.lock().mode
+}
 
-    #[test]
-    fn context_paths() {
-        assert_eq!(parse_path("a").unwrap(), vec![Seg::Key("a".into())]);
-        assert_eq!(
-            parse_path("a.b[2][\"c d\"]").unwrap(),
-            vec![
-                Seg::Key("a".into()),
-                Seg::Key("b".into()),
-                Seg::Index(2),
-                Seg::Key("c d".into())
-            ]
-        );
-        assert!(parse_path("[1]").is_err());
-        assert!(parse_path("a..b").is_err());
-        let mut v = json!({});
-        put(
-            &mut v,
-            &[Seg::Key("x".into()), Seg::Index(1)],
-            Some(json!(5)),
-        );
-        assert_eq!(v, json!({"x": [null, 5]}));
+/// Node-RED's optional `(store, callback)` after a context call's fixed
+/// arguments: a function first is the callback; `undefined` or `null` is no
+/// store.
+fn trailing(rest: &[Dynamic]) -> (Option<String>, Option<Dynamic>) {
+    use crate::jslib::callback::is_callable;
+    let mut store = None;
+    let mut callback = None;
+    for (i, a) in rest.iter().take(2).enumerate() {
+        if is_callable(a) {
+            callback = Some(a.clone());
+            break;
+        }
+        if i == 0 && !crate::jslib::values::is_nullish(a) && !a.is_unit() {
+            store = Some(crate::jslib::ops::to_string(a).to_string());
+        }
     }
+    (store, callback)
 }

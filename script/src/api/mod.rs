@@ -84,6 +84,11 @@ pub enum Deferred {
     Raise(String, Dynamic),
 }
 
+/// A context call's store argument: `()` (undefined) is the default store.
+fn store_name(store: &Dynamic) -> Option<String> {
+    (!store.is_unit()).then(|| crate::jslib::ops::to_string(store).to_string())
+}
+
 /// One buffered context write.
 struct ContextWrite {
     store: Arc<Store>,
@@ -170,15 +175,18 @@ impl RunState {
         }
     }
 
-    fn read(&self, store: &Arc<Store>, key: &str) -> Option<Value> {
+    /// A context value as this run sees it: its own writes first. A store
+    /// that fails (Redis not answering) is an error the script can catch,
+    /// not `undefined`, so that a counter is not restarted from nothing.
+    fn read(&self, store: &Arc<Store>, key: &str) -> Result<Option<Value>, String> {
         match self
             .writes
             .iter()
             .rev()
             .find(|w| Arc::ptr_eq(&w.store, store) && w.key == key)
         {
-            Some(w) => w.value.clone(),
-            None => store.get(key),
+            Some(w) => Ok(w.value.clone()),
+            None => store.try_get(key).map_err(|e| e.to_string()),
         }
     }
 }
@@ -477,18 +485,23 @@ pub fn register_native(engine: &mut Engine) {
         .register_fn("status", |n: &mut NodeApi, v: Dynamic| n.status(&v));
     engine
         .register_type_with_name::<ContextApi>("Context")
-        .register_fn("get", |c: &mut ContextApi, k: Dynamic| c.get(&k))
-        .register_fn("get", |c: &mut ContextApi, k: Dynamic, _store: Dynamic| {
-            c.get(&k)
+        .register_fn("get", |c: &mut ContextApi, k: Dynamic| c.get(&k, None))
+        .register_fn("get", |c: &mut ContextApi, k: Dynamic, store: Dynamic| {
+            c.get(&k, store_name(&store).as_deref())
         })
         .register_fn("set", |c: &mut ContextApi, k: Dynamic, v: Dynamic| {
-            c.set(&k, &v)
+            c.set(&k, &v, None)
         })
         .register_fn(
             "set",
-            |c: &mut ContextApi, k: Dynamic, v: Dynamic, _store: Dynamic| c.set(&k, &v),
+            |c: &mut ContextApi, k: Dynamic, v: Dynamic, store: Dynamic| {
+                c.set(&k, &v, store_name(&store).as_deref())
+            },
         )
-        .register_fn("keys", |c: &mut ContextApi| c.keys())
+        .register_fn("keys", |c: &mut ContextApi| c.keys(None))
+        .register_fn("keys", |c: &mut ContextApi, store: Dynamic| {
+            c.keys(store_name(&store).as_deref())
+        })
         .register_get("flow", |c: &mut ContextApi| {
             c.flow_api().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
         })

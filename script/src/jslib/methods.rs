@@ -338,18 +338,13 @@ pub fn call_method(
     }
     if let Some(c) = recv.read_lock::<ContextApi>() {
         let c = c.clone();
-        return match name {
-            "get" => c.get(&arg(&args, 0)),
-            "set" => c.set(&arg(&args, 0), &arg(&args, 1)).map(|_| Dynamic::UNIT),
-            "keys" => {
-                let keys = c.keys();
-                Ok(keys)
-            }
-            // A function the body put on the object (`global.helper = …`).
-            _ => match c.props.as_ref().map(|p| p.get(name)) {
-                Some(f) if is_callable(&f) => call_function(ctx, &f, args),
-                _ => Err(not_a_function(callee)),
-            },
+        if let Some(done) = c.call(ctx, name, &args) {
+            return done;
+        }
+        // A function the body put on the object (`global.helper = …`).
+        return match c.props.as_ref().map(|p| p.get(name)) {
+            Some(f) if is_callable(&f) => call_function(ctx, &f, args),
+            _ => Err(not_a_function(callee)),
         };
     }
     if let Some(e) = recv.read_lock::<EnvApi>() {

@@ -73,8 +73,12 @@ fn context_get<'a>(
     let Some(key) = args.first().filter(|k| k.is_string()) else {
         return JValue::undefined();
     };
+    // The optional second argument names the store.
+    let store = args.get(1).filter(|s| s.is_string()).map(|s| s.as_str());
     let found = with_scope(|scope| {
-        let path = ContextPath::parse(&key.as_str()).ok()?;
+        let path = ContextPath::parse(&key.as_str())
+            .ok()?
+            .with_store(store.as_deref());
         path.get(scope.contexts.store(kind), &Map::new())
             .ok()
             .flatten()
@@ -86,7 +90,7 @@ fn context_get<'a>(
     }
 }
 
-/// `$flowContext(key[, store])`: the node's flow context (one store).
+/// `$flowContext(key[, store])`: the node's flow context.
 fn flow_context<'a>(
     ctx: FunctionContext<'a, '_>,
     args: &[&'a JValue<'a>],
