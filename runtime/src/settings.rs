@@ -67,6 +67,10 @@ pub struct Settings {
     /// or one buffer), so a flow cannot read a file larger than memory;
     /// line and chunk output are streamed and not limited (`--max-file-bytes`).
     pub max_file_bytes: u64,
+    /// In cluster mode, whether this replica fires the timers meant to fire
+    /// once per cluster (an `inject`'s repeat or crontab); `None` outside a
+    /// cluster, where every timer fires.
+    pub timer_gate: Option<crate::cluster::TimerGate>,
 }
 
 impl Default for Settings {
@@ -87,6 +91,7 @@ impl Default for Settings {
             max_pending_messages: 100_000,
             file_root: None,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            timer_gate: None,
         }
     }
 }
