@@ -299,3 +299,35 @@ fn an_inject_set_to_every_replica_fires_on_each() {
     let n = firings(&file, Duration::from_secs(2));
     assert!((48..=66).contains(&n), "{n} firings in 2 s (three replicas: ~60)");
 }
+
+#[test]
+fn debug_messages_from_any_replica_reach_the_editor_on_another_tagged_with_its_name() {
+    use tungstenite::{connect, Message};
+    let flow = json!([
+        {"id": "t", "type": "tab", "label": "Debug"},
+        {"id": "in", "type": "http in", "z": "t", "url": "/hit", "method": "get", "wires": [["set"]]},
+        {"id": "set", "type": "change", "z": "t", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "seen", "tot": "str"}], "wires": [["out", "dbg"]]},
+        {"id": "dbg", "type": "debug", "z": "t", "active": true, "tosidebar": true, "complete": "payload", "wires": []},
+        {"id": "out", "type": "http response", "z": "t", "wires": []}
+    ]);
+    let cluster = Cluster::start(2, &flow);
+    let (mut ws, _) = connect(format!("ws://127.0.0.1:{}/comms", cluster.replicas[0].port)).unwrap();
+    if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = ws.get_ref() {
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    }
+    ws.send(Message::text(json!({"subscribe": "debug"}).to_string())).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(cluster.replicas[1].get("/hit"), (200, "seen".into()));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut debug = Vec::new();
+    while debug.is_empty() && Instant::now() < deadline {
+        if let Ok(Message::Text(t)) = ws.read() {
+            let batch: Value = serde_json::from_str(t.as_str()).unwrap();
+            debug.extend(batch.as_array().into_iter().flatten().filter(|e| e["topic"] == "debug").cloned());
+        }
+    }
+    let event = debug.first().expect("a debug message from r1 on r0's /comms");
+    assert_eq!(event["data"]["replica"], "r1", "{event}");
+    assert_eq!(event["data"]["msg"], "seen", "{event}");
+}
