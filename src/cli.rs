@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve a flow's http endpoints.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validate a flow file and print every problem found.
     Check(CheckArgs),
     /// Print a JWT signed by one of a flow's jwt-config nodes.
@@ -177,7 +177,12 @@ struct RunArgs {
     /// (`redis://[:password@]host:port/db`, `rediss://` for TLS): flows,
     /// credentials and deploys are shared, timers fire on one replica.
     /// Needs FLOWGATE_CREDENTIAL_SECRET, the same on every replica.
-    #[arg(long, value_name = "URL", env = "FLOWGATE_CLUSTER", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FLOWGATE_CLUSTER",
+        hide_env_values = true
+    )]
     cluster: Option<String>,
     /// This replica's name in the cluster (in logs and relayed debug
     /// messages). Default: the host name and process id.
@@ -190,7 +195,7 @@ impl Cli {
         init_tracing();
         match self.command {
             Command::Check(args) => check(args),
-            Command::Run(args) => run(args),
+            Command::Run(args) => run(*args),
             Command::Token(args) => print_result(crate::token_cmd::token(args).map(|t| t + "\n")),
             Command::Keygen(args) => print_result(crate::token_cmd::keygen(args)),
         }
@@ -280,7 +285,9 @@ fn cluster_for_run(args: &RunArgs) -> Result<Option<Arc<Cluster>>, String> {
         .clone()
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(default_replica_name);
-    Cluster::new(url, replica).map(Some).map_err(|e| e.to_string())
+    Cluster::new(url, replica)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// `<host name>-<process id>`: unique among replicas on one host and

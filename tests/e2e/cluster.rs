@@ -13,7 +13,11 @@ use crate::common;
 
 /// Send `GET /version` through `url` from `threads` threads until `stop`:
 /// every (status, body) seen.
-fn load(url: String, threads: usize, stop: Arc<AtomicBool>) -> Vec<std::thread::JoinHandle<Vec<(u16, String)>>> {
+fn load(
+    url: String,
+    threads: usize,
+    stop: Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<Vec<(u16, String)>>> {
     (0..threads)
         .map(|_| {
             let (url, stop) = (url.clone(), stop.clone());
@@ -29,7 +33,10 @@ fn load(url: String, threads: usize, stop: Arc<AtomicBool>) -> Vec<std::thread::
 }
 
 fn collect(handles: Vec<std::thread::JoinHandle<Vec<(u16, String)>>>) -> Vec<(u16, String)> {
-    handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect()
 }
 
 #[test]
@@ -86,8 +93,16 @@ fn concurrent_deploys_with_the_same_rev_to_two_replicas_one_wins_one_409() {
     assert_eq!(lost[0].1["code"], "version_mismatch", "{statuses:?}");
     let winner_rev = won[0].1["rev"].as_str().unwrap();
     cluster.wait_for_rev(winner_rev, Duration::from_secs(3));
-    let answers: HashSet<String> = cluster.replicas.iter().map(|r| r.get("/version").1).collect();
-    assert_eq!(answers.len(), 1, "every replica runs the winner: {answers:?}");
+    let answers: HashSet<String> = cluster
+        .replicas
+        .iter()
+        .map(|r| r.get("/version").1)
+        .collect();
+    assert_eq!(
+        answers.len(),
+        1,
+        "every replica runs the winner: {answers:?}"
+    );
 }
 
 #[test]
@@ -107,7 +122,12 @@ fn a_replica_killed_under_load_loses_only_its_requests_and_restarts_on_the_curre
     let failed = seen.iter().filter(|(s, _)| *s != 200).count();
     // At most the requests in flight on the killed replica (one per
     // client thread).
-    assert!(failed <= 4, "{failed} of {} failed: {:?}", seen.len(), seen.iter().find(|r| r.0 != 200));
+    assert!(
+        failed <= 4,
+        "{failed} of {} failed: {:?}",
+        seen.len(),
+        seen.iter().find(|r| r.0 != 200)
+    );
     assert!(seen.len() > 100, "only {} requests", seen.len());
     cluster.restart(1);
     assert_eq!(cluster.replicas[1].get("/version"), (200, "v1".into()));
@@ -124,13 +144,25 @@ fn while_redis_is_stopped_replicas_serve_report_and_refuse_deploys_then_resume()
     cluster.redis.pause();
     std::thread::sleep(Duration::from_millis(2500));
     for r in &cluster.replicas {
-        assert_eq!(r.get("/version"), (200, "v0".into()), "{} keeps serving", r.name);
+        assert_eq!(
+            r.get("/version"),
+            (200, "v0".into()),
+            "{} keeps serving",
+            r.name
+        );
         let (status, body) = r.get("/ready");
         assert_eq!(status, 503, "{}: {body}", r.name);
-        assert!(body.contains("the cluster's Redis is unreachable"), "{body}");
+        assert!(
+            body.contains("the cluster's Redis is unreachable"),
+            "{body}"
+        );
     }
     let (status, body) = cluster.replicas[0].deploy(&version_flow("v1"), None);
-    assert_eq!((status, body["code"].as_str()), (503, Some("cluster_unavailable")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("cluster_unavailable")),
+        "{body}"
+    );
     std::thread::sleep(Duration::from_millis(1000));
     for r in &cluster.replicas {
         let logs = r.logs();
@@ -145,7 +177,12 @@ fn while_redis_is_stopped_replicas_serve_report_and_refuse_deploys_then_resume()
     let deadline = Instant::now() + Duration::from_secs(5);
     for r in &cluster.replicas {
         while r.get("/ready").0 != 200 {
-            assert!(Instant::now() < deadline, "{} not ready again:\n{}", r.name, r.logs());
+            assert!(
+                Instant::now() < deadline,
+                "{} not ready again:\n{}",
+                r.name,
+                r.logs()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -203,7 +240,10 @@ fn assert_one_key(replicas: &[Replica]) {
             .unwrap();
         assert_eq!(resp.status().as_u16(), 200, "{} refuses the token", r.name);
     }
-    let sets: HashSet<String> = replicas.iter().map(|r| r.get("/.well-known/jwks.json").1).collect();
+    let sets: HashSet<String> = replicas
+        .iter()
+        .map(|r| r.get("/.well-known/jwks.json").1)
+        .collect();
     assert_eq!(sets.len(), 1, "{sets:?}");
     let set: Value = serde_json::from_str(sets.iter().next().unwrap()).unwrap();
     assert_eq!(set["keys"].as_array().map(Vec::len), Some(1), "{set}");
@@ -214,7 +254,9 @@ fn replicas_starting_at_once_agree_on_one_generated_key() {
     let redis = Redis::start();
     let dir = tempfile::tempdir().unwrap();
     let flow = jwt_flow().to_string();
-    let ports: Vec<u16> = (0..3).map(|_| crate::cluster_harness::free_port()).collect();
+    let ports: Vec<u16> = (0..3)
+        .map(|_| crate::cluster_harness::free_port())
+        .collect();
     let replicas: Vec<Replica> = std::thread::scope(|s| {
         let handles: Vec<_> = ports
             .iter()
@@ -256,7 +298,12 @@ fn inject_flow(file: &std::path::Path, cluster: Option<&str>) -> Value {
 
 /// Lines appended to `file` over `window`.
 fn firings(file: &std::path::Path, window: Duration) -> usize {
-    let lines = || std::fs::read_to_string(file).unwrap_or_default().lines().count();
+    let lines = || {
+        std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
     let before = lines();
     std::thread::sleep(window);
     lines() - before
@@ -267,7 +314,9 @@ fn leader(replicas: &[Replica]) -> Vec<usize> {
     (0..replicas.len())
         .filter(|&i| {
             let metrics = replicas[i].get("/metrics").1;
-            metrics.lines().any(|l| l.trim() == "flowgate_cluster_leader 1")
+            metrics
+                .lines()
+                .any(|l| l.trim() == "flowgate_cluster_leader 1")
         })
         .collect()
 }
@@ -280,14 +329,20 @@ fn an_inject_repeat_fires_once_per_period_across_the_cluster_and_after_its_leade
     std::thread::sleep(Duration::from_millis(1000));
     let window = Duration::from_secs(2);
     let n = firings(&file, window);
-    assert!((14..=24).contains(&n), "{n} firings in 2 s (one replica fires: ~20)");
+    assert!(
+        (14..=24).contains(&n),
+        "{n} firings in 2 s (one replica fires: ~20)"
+    );
     let leaders = leader(&cluster.replicas);
     assert_eq!(leaders.len(), 1, "{leaders:?}");
     cluster.replicas[leaders[0]].kill9();
     // The lease runs out (2.5 s) and another replica takes it.
     std::thread::sleep(Duration::from_millis(3500));
     let n = firings(&file, window);
-    assert!((14..=24).contains(&n), "{n} firings in 2 s after the leader died");
+    assert!(
+        (14..=24).contains(&n),
+        "{n} firings in 2 s after the leader died"
+    );
 }
 
 #[test]
@@ -297,7 +352,10 @@ fn an_inject_set_to_every_replica_fires_on_each() {
     let _cluster = Cluster::start(3, &inject_flow(&file, Some("all")));
     std::thread::sleep(Duration::from_millis(500));
     let n = firings(&file, Duration::from_secs(2));
-    assert!((48..=66).contains(&n), "{n} firings in 2 s (three replicas: ~60)");
+    assert!(
+        (48..=66).contains(&n),
+        "{n} firings in 2 s (three replicas: ~60)"
+    );
 }
 
 #[test]
@@ -312,11 +370,13 @@ fn debug_messages_from_any_replica_reach_the_editor_on_another_tagged_with_its_n
         {"id": "out", "type": "http response", "z": "t", "wires": []}
     ]);
     let cluster = Cluster::start(2, &flow);
-    let (mut ws, _) = connect(format!("ws://127.0.0.1:{}/comms", cluster.replicas[0].port)).unwrap();
+    let (mut ws, _) =
+        connect(format!("ws://127.0.0.1:{}/comms", cluster.replicas[0].port)).unwrap();
     if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = ws.get_ref() {
         tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     }
-    ws.send(Message::text(json!({"subscribe": "debug"}).to_string())).unwrap();
+    ws.send(Message::text(json!({"subscribe": "debug"}).to_string()))
+        .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(cluster.replicas[1].get("/hit"), (200, "seen".into()));
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -324,10 +384,19 @@ fn debug_messages_from_any_replica_reach_the_editor_on_another_tagged_with_its_n
     while debug.is_empty() && Instant::now() < deadline {
         if let Ok(Message::Text(t)) = ws.read() {
             let batch: Value = serde_json::from_str(t.as_str()).unwrap();
-            debug.extend(batch.as_array().into_iter().flatten().filter(|e| e["topic"] == "debug").cloned());
+            debug.extend(
+                batch
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|e| e["topic"] == "debug")
+                    .cloned(),
+            );
         }
     }
-    let event = debug.first().expect("a debug message from r1 on r0's /comms");
+    let event = debug
+        .first()
+        .expect("a debug message from r1 on r0's /comms");
     assert_eq!(event["data"]["replica"], "r1", "{event}");
     assert_eq!(event["data"]["msg"], "seen", "{event}");
 }

@@ -131,7 +131,13 @@ impl Replica {
             .arg("run")
             .arg(&flows_path)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--cluster", redis, "--replica-name", name, "--metrics-public"])
+            .args([
+                "--cluster",
+                redis,
+                "--replica-name",
+                name,
+                "--metrics-public",
+            ])
             .env("FLOWGATE_CREDENTIAL_SECRET", SECRET)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -306,7 +312,15 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         let text = flow.to_string();
         let replicas = (0..n)
-            .map(|i| Replica::start(dir.path(), &format!("r{i}"), free_port(), &redis.url(), &text))
+            .map(|i| {
+                Replica::start(
+                    dir.path(),
+                    &format!("r{i}"),
+                    free_port(),
+                    &redis.url(),
+                    &text,
+                )
+            })
             .collect();
         Cluster {
             redis,

@@ -94,7 +94,9 @@ pub enum DeployError {
     Save(#[from] PersistError),
     #[error("{0}")]
     Internal(String),
-    #[error("{0}; deploys are refused until it is back (this replica keeps serving the flows it runs)")]
+    #[error(
+        "{0}; deploys are refused until it is back (this replica keeps serving the flows it runs)"
+    )]
     ClusterUnavailable(String),
 }
 
