@@ -131,6 +131,9 @@ fn a_replica_killed_under_load_loses_only_its_requests_and_restarts_on_the_curre
     assert!(seen.len() > 100, "only {} requests", seen.len());
     cluster.restart(1);
     assert_eq!(cluster.replicas[1].get("/version"), (200, "v1".into()));
+    // Its flows file now caches the current flows.
+    let cached = std::fs::read_to_string(cluster.dir.path().join("r1/flows.json")).unwrap();
+    assert!(cached.contains("\"v1\""), "{cached}");
     // The balancer's check puts it back; every answer is the current flows.
     std::thread::sleep(Duration::from_millis(500));
     for _ in 0..9 {
@@ -399,4 +402,58 @@ fn debug_messages_from_any_replica_reach_the_editor_on_another_tagged_with_its_n
         .expect("a debug message from r1 on r0's /comms");
     assert_eq!(event["data"]["replica"], "r1", "{event}");
     assert_eq!(event["data"]["msg"], "seen", "{event}");
+}
+
+#[test]
+fn cluster_mode_refuses_to_start_without_a_credential_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flows.json");
+    std::fs::write(&path, version_flow("v0").to_string()).unwrap();
+    let (code, _, err) = common::run_cli(&[
+        "run",
+        path.to_str().unwrap(),
+        "--port",
+        "0",
+        "--cluster",
+        "redis://127.0.0.1:1/0",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--cluster needs a credential secret (FLOWGATE_CREDENTIAL_SECRET)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_replica_started_without_redis_serves_its_file_and_joins_when_redis_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::cluster_harness::free_port();
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let replica = Replica::start(
+        dir.path(),
+        "r0",
+        crate::cluster_harness::free_port(),
+        &url,
+        &version_flow("v0").to_string(),
+    );
+    assert_eq!(replica.get("/version"), (200, "v0".into()));
+    let (status, body) = replica.get("/ready");
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("the cluster's Redis is unreachable"),
+        "{body}"
+    );
+    let redis = Redis::start_on(port);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while replica.get("/ready").0 != 200 {
+        assert!(Instant::now() < deadline, "{}", replica.logs());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let rev = replica.rev();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while redis.command(&["GET", "flowgate:rev"]) == "$-1" {
+        assert!(Instant::now() < deadline, "{}", replica.logs());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(replica.deploy(&version_flow("v1"), Some(&rev)).0, 200);
 }

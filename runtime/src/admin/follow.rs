@@ -78,10 +78,8 @@ pub(super) fn store(
 /// Bring this replica to the stored revision before a local change is
 /// built on it; store this replica's flows when Redis holds none.
 pub(super) fn catch_up(admin: &Admin, cluster: &Cluster) -> Result<(), DeployError> {
-    if let Some(why) = cluster.unavailable() {
-        return Err(DeployError::ClusterUnavailable(why));
-    }
     let stored = wait(cluster.store().document()).map_err(|e| unavailable(cluster, e))?;
+    cluster.mark_reachable();
     let current = admin.runtime.current();
     match stored {
         Some(doc) if doc.rev == current.rev => Ok(()),
@@ -124,8 +122,8 @@ pub(super) fn reload(admin: &Admin, cluster: &Cluster) -> Result<String, DeployE
 /// Follows the cluster for one replica.
 pub(super) struct Follower {
     admin: Arc<Admin>,
-    /// The last stored revision that failed to run here, so it is reported
-    /// once, not on every check.
+    /// The stored revision that last failed to run here, so it is reported
+    /// once and not rebuilt on every check.
     failed: Arc<Mutex<Option<String>>>,
 }
 
@@ -150,18 +148,21 @@ impl crate::cluster::Follower for Follower {
             let Some(cluster) = admin.runtime.cluster().cloned() else {
                 return;
             };
+            let Ok(stored) = cluster.store().rev().await else {
+                return;
+            };
+            if stored.is_some() && *failed.lock() == stored {
+                return;
+            }
             let result = deploy::exclusive(admin, move |a| catch_up(a, &cluster)).await;
             match result {
                 Ok(()) => *failed.lock() = None,
                 // Logged where Redis was marked unreachable.
                 Err(DeployError::ClusterUnavailable(_)) => {}
                 Err(e) => {
-                    let message = e.to_string();
-                    let mut last = failed.lock();
-                    if last.as_deref() != Some(message.as_str()) {
-                        tracing::error!("cannot run the cluster's current flows: {message}");
-                        *last = Some(message);
-                    }
+                    let rev = stored.unwrap_or_default();
+                    tracing::error!(rev = %rev, "cannot run the cluster's current flows: {e}");
+                    *failed.lock() = Some(rev);
                 }
             }
         }

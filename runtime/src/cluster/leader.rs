@@ -9,7 +9,7 @@
 //! out, so two replicas never both believe they lead: while Redis is
 //! unreachable nobody fires (at most once, rather than at least once).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,17 +22,45 @@ pub const RENEW_EVERY: Duration = Duration::from_millis(500);
 
 /// Whether this replica fires the cluster's once-only timers now. Without
 /// `--cluster` there is no gate and every timer fires.
-#[derive(Debug, Clone, Default)]
-pub struct TimerGate(Arc<AtomicBool>);
+///
+/// It holds the instant the lease may run out (less a margin), not a flag:
+/// a replica stalled past it (CPU starvation, a paused VM) stops firing by
+/// itself, before another replica can have taken over.
+#[derive(Debug, Clone)]
+pub struct TimerGate(Arc<Gate>);
+
+#[derive(Debug)]
+struct Gate {
+    epoch: Instant,
+    /// Milliseconds after `epoch` until which this replica leads; 0: it
+    /// does not.
+    until_ms: AtomicU64,
+}
+
+impl Default for TimerGate {
+    fn default() -> Self {
+        TimerGate(Arc::new(Gate {
+            epoch: Instant::now(),
+            until_ms: AtomicU64::new(0),
+        }))
+    }
+}
 
 impl TimerGate {
-    /// `true` while this replica holds the lease.
+    /// `true` while this replica holds a lease that cannot have run out.
     pub fn fires_here(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+        let until = self.0.until_ms.load(Ordering::Acquire);
+        until > 0 && (self.0.epoch.elapsed().as_millis() as u64) < until
     }
 
-    fn set(&self, leading: bool) -> bool {
-        self.0.swap(leading, Ordering::AcqRel)
+    /// Lead until `until` (`None`: not at all); whether it led before.
+    fn set(&self, until: Option<Instant>) -> bool {
+        let was = self.fires_here();
+        let ms = until.map_or(0, |u| {
+            (u.saturating_duration_since(self.0.epoch).as_millis() as u64).max(1)
+        });
+        self.0.until_ms.store(ms, Ordering::Release);
+        was
     }
 }
 
@@ -44,20 +72,20 @@ pub(super) async fn run(cluster: Arc<Cluster>) {
     loop {
         ticks.tick().await;
         let asked = Instant::now();
-        let leading = match cluster.store.hold_lease(&cluster.replica, LEASE_TTL).await {
-            Ok(true) => {
-                renewed = Some(asked);
-                true
-            }
-            Ok(false) => false,
-            // Unreachable: keep leading only while the lease we last
-            // renewed cannot have run out (with a margin for clock drift).
-            Err(_) => renewed.is_some_and(|r| r.elapsed() < LEASE_TTL - RENEW_EVERY),
+        let held = match cluster.store.hold_lease(&cluster.replica, LEASE_TTL).await {
+            Ok(true) => Some(asked),
+            Ok(false) => None,
+            // Unreachable: the lease last renewed still counts until it
+            // may run out.
+            Err(_) => renewed,
         };
-        if !leading {
-            renewed = None;
-        }
-        let was = cluster.gate.set(leading);
+        renewed = held;
+        // The lease runs out LEASE_TTL after it was asked for at the
+        // latest; stop one renewal period earlier (clock drift, a slow
+        // answer).
+        let until = held.map(|r| r + LEASE_TTL - RENEW_EVERY);
+        let was = cluster.gate.set(until);
+        let leading = cluster.gate.fires_here();
         if was != leading {
             crate::metrics::cluster_leader(leading);
             if leading {
@@ -72,7 +100,7 @@ pub(super) async fn run(cluster: Arc<Cluster>) {
 /// Give the lease up at shutdown, so the next leader need not wait for it
 /// to run out.
 pub(super) async fn release(cluster: &Cluster) {
-    if cluster.gate.set(false) {
+    if cluster.gate.set(None) {
         crate::metrics::cluster_leader(false);
         if let Err(e) = cluster.store.release_lease(&cluster.replica).await {
             tracing::debug!("could not release the timer lease: {e}");

@@ -147,6 +147,22 @@ impl Store {
         &self.keys.events
     }
 
+    /// Run `call` on the shared connection; when the connection had
+    /// dropped (Redis restarted), once more on the connection the manager
+    /// makes in its place, so one restart does not fail a deploy.
+    async fn call<T, F, Fut>(&self, call: F) -> Result<T, StoreError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        match bounded(call(self.conn().await?)).await {
+            Err(StoreError::Redis(e)) if e.is_connection_dropped() || e.is_io_error() => {
+                bounded(call(self.conn().await?)).await
+            }
+            other => other,
+        }
+    }
+
     async fn conn(&self) -> Result<ConnectionManager, StoreError> {
         let mut slot = self.manager.lock().await;
         if let Some(c) = slot.as_ref() {
@@ -163,14 +179,15 @@ impl Store {
 
     /// The stored revision, if any.
     pub async fn rev(&self) -> Result<Option<String>, StoreError> {
-        let mut c = self.conn().await?;
-        bounded(c.get(&self.keys.rev)).await
+        self.call(|mut c| async move { c.get(&self.keys.rev).await })
+            .await
     }
 
     /// The stored document, if any.
     pub async fn document(&self) -> Result<Option<Document>, StoreError> {
-        let mut c = self.conn().await?;
-        let text: Option<String> = bounded(c.get(&self.keys.document)).await?;
+        let text: Option<String> = self
+            .call(|mut c| async move { c.get(&self.keys.document).await })
+            .await?;
         text.map(|t| serde_json::from_str(&t).map_err(StoreError::Corrupt))
             .transpose()
     }
@@ -178,17 +195,15 @@ impl Store {
     /// Store `doc` unless a document exists: `(true, doc)` when it was
     /// stored, else `(false, the stored one)`.
     pub async fn seed(&self, doc: &Document) -> Result<(bool, Document), StoreError> {
-        let mut c = self.conn().await?;
         let text = serde_json::to_string(doc).map_err(StoreError::Corrupt)?;
-        let (stored, current): (i64, String) = bounded(
-            Script::new(SEED)
-                .key(&self.keys.rev)
-                .key(&self.keys.document)
-                .arg(&doc.rev)
-                .arg(&text)
-                .invoke_async(&mut c),
-        )
-        .await?;
+        let script = Script::new(SEED);
+        let (stored, current): (i64, String) = self
+            .call(|mut c| {
+                let mut invocation = script.key(&self.keys.rev);
+                invocation.key(&self.keys.document).arg(&doc.rev).arg(&text);
+                async move { invocation.invoke_async(&mut c).await }
+            })
+            .await?;
         if stored == 1 {
             return Ok((true, doc.clone()));
         }
@@ -205,21 +220,23 @@ impl Store {
         expected: &str,
         doc: &Document,
     ) -> Result<Swap, StoreError> {
-        let mut c = self.conn().await?;
         let text = serde_json::to_string(doc).map_err(StoreError::Corrupt)?;
         let announcement = serde_json::json!({ "rev": doc.rev, "replica": doc.replica });
-        let (stored, current): (i64, String) = bounded(
-            Script::new(COMPARE_AND_SET)
-                .key(&self.keys.rev)
-                .key(&self.keys.document)
-                .arg(expected)
-                .arg(&doc.rev)
-                .arg(&text)
-                .arg(&self.keys.deploys)
-                .arg(announcement.to_string())
-                .invoke_async(&mut c),
-        )
-        .await?;
+        let announcement = announcement.to_string();
+        let script = Script::new(COMPARE_AND_SET);
+        let (stored, current): (i64, String) = self
+            .call(|mut c| {
+                let mut invocation = script.key(&self.keys.rev);
+                invocation
+                    .key(&self.keys.document)
+                    .arg(expected)
+                    .arg(&doc.rev)
+                    .arg(&text)
+                    .arg(&self.keys.deploys)
+                    .arg(&announcement);
+                async move { invocation.invoke_async(&mut c).await }
+            })
+            .await?;
         Ok(if stored == 1 {
             Swap::Stored
         } else {
@@ -230,35 +247,38 @@ impl Store {
     /// Take or renew the timer lease for `replica` for `ttl`; `true` when
     /// this replica holds it now.
     pub async fn hold_lease(&self, replica: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let mut c = self.conn().await?;
-        let held: i64 = bounded(
-            Script::new(HOLD_LEASE)
-                .key(&self.keys.lease)
-                .arg(replica)
-                .arg(ttl.as_millis() as u64)
-                .invoke_async(&mut c),
-        )
-        .await?;
+        let script = Script::new(HOLD_LEASE);
+        let held: i64 = self
+            .call(|mut c| {
+                let mut invocation = script.key(&self.keys.lease);
+                invocation.arg(replica).arg(ttl.as_millis() as u64);
+                async move { invocation.invoke_async(&mut c).await }
+            })
+            .await?;
         Ok(held == 1)
     }
 
     /// Release the lease if `replica` holds it.
     pub async fn release_lease(&self, replica: &str) -> Result<(), StoreError> {
-        let mut c = self.conn().await?;
-        let _: i64 = bounded(
-            Script::new(RELEASE_LEASE)
-                .key(&self.keys.lease)
-                .arg(replica)
-                .invoke_async(&mut c),
-        )
-        .await?;
+        let script = Script::new(RELEASE_LEASE);
+        let _: i64 = self
+            .call(|mut c| {
+                let mut invocation = script.key(&self.keys.lease);
+                invocation.arg(replica);
+                async move { invocation.invoke_async(&mut c).await }
+            })
+            .await?;
         Ok(())
     }
 
     /// Publish `message` on `channel`.
     pub async fn publish(&self, channel: &str, message: String) -> Result<(), StoreError> {
-        let mut c = self.conn().await?;
-        let _: i64 = bounded(c.publish(channel, message)).await?;
+        let _: i64 = self
+            .call(|mut c| {
+                let message = message.clone();
+                async move { c.publish(channel, message).await }
+            })
+            .await?;
         Ok(())
     }
 
