@@ -177,18 +177,7 @@ fn while_redis_is_stopped_replicas_serve_report_and_refuse_deploys_then_resume()
         );
     }
     cluster.redis.resume();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    for r in &cluster.replicas {
-        while r.get("/ready").0 != 200 {
-            assert!(
-                Instant::now() < deadline,
-                "{} not ready again:\n{}",
-                r.name,
-                r.logs()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
+    cluster.wait_until_ready(Duration::from_secs(5));
     let (status, body) = cluster.replicas[2].deploy(&version_flow("v1"), None);
     assert_eq!(status, 200, "{body}");
     cluster.wait_for_rev(body["rev"].as_str().unwrap(), Duration::from_secs(3));
@@ -205,6 +194,7 @@ fn a_replica_catches_up_on_a_redis_restarted_empty() {
         assert!(Instant::now() < deadline, "{}", cluster.replicas[0].logs());
         std::thread::sleep(Duration::from_millis(50));
     }
+    cluster.wait_until_ready(Duration::from_secs(5));
     let (status, body) = cluster.replicas[1].deploy(&version_flow("v1"), Some(&rev));
     assert_eq!(status, 200, "{body}");
     cluster.wait_for_rev(body["rev"].as_str().unwrap(), Duration::from_secs(3));

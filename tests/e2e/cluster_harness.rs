@@ -17,13 +17,23 @@ use crate::common;
 /// The credential secret every replica shares.
 pub const SECRET: &str = "cluster-test-credential-secret";
 
-/// A port nothing listens on now.
+/// A port nothing listens on now, and never handed out before in this test
+/// run: a port a test frees for a moment (restarting Redis or a replica on
+/// it) is not given to a test running beside it.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut given = GIVEN.lock().unwrap();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 fn signal(child: &Child, sig: &str) {
@@ -337,6 +347,22 @@ impl Cluster {
     pub fn restart(&mut self, i: usize) {
         let (name, port) = (self.replicas[i].name.clone(), self.replicas[i].port);
         self.replicas[i] = Replica::start(self.dir.path(), &name, port, &self.redis.url(), "[]");
+    }
+
+    /// Wait (bounded) until every replica answers `/ready` with 200.
+    pub fn wait_until_ready(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        for r in &self.replicas {
+            while r.get("/ready").0 != 200 {
+                assert!(
+                    Instant::now() < deadline,
+                    "{} not ready:\n{}",
+                    r.name,
+                    r.logs()
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
     }
 
     /// Wait (bounded) until every replica runs revision `rev`.
