@@ -447,3 +447,36 @@ fn a_replica_started_without_redis_serves_its_file_and_joins_when_redis_starts()
     }
     assert_eq!(replica.deploy(&version_flow("v1"), Some(&rev)).0, 200);
 }
+
+#[test]
+fn a_nodes_deploy_reaches_every_replica_and_reload_runs_the_stored_flows() {
+    let cluster = Cluster::start(2, &version_flow("v0"));
+    let resp = common::client()
+        .post(cluster.replicas[0].url("/flows"))
+        .header("Node-RED-API-Version", "v2")
+        .header("Node-RED-Deployment-Type", "nodes")
+        .json(&json!({ "flows": version_flow("v1") }))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let rev = resp.json::<Value>().unwrap()["rev"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    cluster.wait_for_rev(&rev, Duration::from_secs(3));
+    assert_eq!(cluster.replicas[1].get("/version"), (200, "v1".into()));
+    // A reload reads the cluster's flows, not the replica's own file.
+    let file = cluster.dir.path().join("r1/flows.json");
+    std::fs::write(&file, version_flow("local").to_string()).unwrap();
+    let resp = common::client()
+        .post(cluster.replicas[1].url("/flows"))
+        .header("Node-RED-API-Version", "v2")
+        .header("Node-RED-Deployment-Type", "reload")
+        .body("{}")
+        .header("Content-Type", "application/json")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.json::<Value>().unwrap()["rev"], json!(rev));
+    assert_eq!(cluster.replicas[1].get("/version"), (200, "v1".into()));
+}
