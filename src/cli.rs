@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use flowgate_runtime::admin;
 use flowgate_runtime::app::AppOptions;
 use flowgate_runtime::context::{ContextStores, StoreSpec};
+use flowgate_runtime::cluster::{Cluster, ClusterError};
 use flowgate_runtime::credentials::CredentialKey;
 use flowgate_runtime::error::LoadError;
 use flowgate_runtime::server::ServerLimits;
@@ -30,7 +31,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve a flow's http endpoints.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validate a flow file and print every problem found.
     Check(CheckArgs),
     /// Print a JWT signed by one of a flow's jwt-config nodes.
@@ -181,6 +182,21 @@ struct RunArgs {
     #[arg(long = "context", value_name = "NAME=SPEC", env = "FLOWGATE_CONTEXT",
           value_delimiter = ',', value_parser = StoreSpec::parse)]
     context: Vec<StoreSpec>,
+    /// Run as one replica of a cluster sharing this Redis
+    /// (`redis://[:password@]host:port/db`, `rediss://` for TLS): flows,
+    /// credentials and deploys are shared, timers fire on one replica.
+    /// Needs FLOWGATE_CREDENTIAL_SECRET, the same on every replica.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FLOWGATE_CLUSTER",
+        hide_env_values = true
+    )]
+    cluster: Option<String>,
+    /// This replica's name in the cluster (in logs and relayed debug
+    /// messages). Default: the host name and process id.
+    #[arg(long, env = "FLOWGATE_REPLICA_NAME")]
+    replica_name: Option<String>,
 }
 
 impl Cli {
@@ -188,7 +204,7 @@ impl Cli {
         init_tracing();
         match self.command {
             Command::Check(args) => check(args),
-            Command::Run(args) => run(args),
+            Command::Run(args) => run(*args),
             Command::Token(args) => print_result(crate::token_cmd::token(args).map(|t| t + "\n")),
             Command::Keygen(args) => print_result(crate::token_cmd::keygen(args)),
         }
@@ -263,6 +279,36 @@ fn settings_for(flow: &FlowArgs, app: &AppOptions, registry: &Registry) -> Setti
         max_file_bytes: flow.max_file_bytes,
         ..Settings::default()
     }
+}
+
+/// The cluster this replica joins (`--cluster`), or why it cannot.
+fn cluster_for_run(args: &RunArgs) -> Result<Option<Arc<Cluster>>, String> {
+    let Some(url) = args.cluster.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    if credential_key_from_env().is_none() {
+        return Err(ClusterError::NoSecret.to_string());
+    }
+    let replica = args
+        .replica_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(default_replica_name);
+    Cluster::new(url, replica)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// `<host name>-<process id>`: unique among replicas on one host and
+/// across hosts (a container's host name is its pod's name).
+fn default_replica_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "flowgate".into());
+    format!("{host}-{}", std::process::id())
 }
 
 /// `1 endpoint`, `2 endpoints`.
@@ -416,9 +462,17 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let cluster = match cluster_for_run(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("flowgate: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let app = app_options(admin);
     let registry = flowgate_nodes::registry();
     let settings = Settings {
+        timer_gate: cluster.as_ref().map(|c| c.timer_gate()),
         http_timeout: Duration::from_secs_f64(args.http_timeout.max(0.001)),
         max_body_bytes: args.max_body,
         function_timeout: Duration::from_secs_f64(args.function_timeout.max(0.001)),
@@ -447,8 +501,12 @@ fn run(args: RunArgs) -> ExitCode {
         .build()
         .expect("tokio runtime");
     tokio.block_on(async move {
-        let runtime = Runtime::new(registry, settings);
-        let flows = match runtime.load_file(&args.flow.flows) {
+        let runtime = Runtime::with_cluster(registry, settings, cluster);
+        let started = match runtime.cluster() {
+            Some(_) => runtime.start_clustered(&args.flow.flows).await,
+            None => runtime.load_file(&args.flow.flows),
+        };
+        let flows = match started {
             Ok(f) => f,
             Err(e) => {
                 report(&e);
@@ -480,6 +538,9 @@ fn run(args: RunArgs) -> ExitCode {
                 }
             );
         }
+        if runtime.cluster().is_some() && app.admin.is_none() {
+            admin::follow_cluster(Arc::clone(&runtime));
+        }
         let router = flowgate_runtime::app::app(Arc::clone(&runtime), app);
         let limits = ServerLimits {
             header_read_timeout: Duration::from_secs_f64(args.header_timeout.max(0.001)),
@@ -500,7 +561,7 @@ fn run(args: RunArgs) -> ExitCode {
             flowgate_runtime::server::shutdown_signal(),
         )
         .await;
-        runtime.stop();
+        runtime.shutdown().await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

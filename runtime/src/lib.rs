@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod cluster;
 pub mod context;
 pub mod credential_fields;
 pub mod credentials;

@@ -25,6 +25,8 @@ const NODE_ERRORS: &str = "flowgate_node_errors_total";
 const DEPLOYS: &str = "flowgate_deploys_total";
 /// Nodes in the running deployment.
 const NODES: &str = "flowgate_flow_nodes";
+/// 1 while this replica fires the cluster's once-only timers, else 0.
+const CLUSTER_LEADER: &str = "flowgate_cluster_leader";
 
 /// Latency buckets in seconds: a token endpoint answers in well under a
 /// millisecond, a flow calling out to another service in hundreds.
@@ -65,6 +67,10 @@ fn describe() {
     metrics::describe_counter!(NODE_ERRORS, "Errors raised by nodes, by node type");
     metrics::describe_counter!(DEPLOYS, "Deploys through the admin API, by outcome");
     metrics::describe_gauge!(NODES, "Nodes in the running deployment");
+    metrics::describe_gauge!(
+        CLUSTER_LEADER,
+        "1 while this cluster replica holds the timer lease, else 0"
+    );
 }
 
 /// Prometheus's text exposition of everything recorded so far.
@@ -149,4 +155,9 @@ pub fn deploy(outcome: &'static str) {
 /// The running deployment changed.
 pub fn deployed(node_count: usize) {
     gauge!(NODES).set(node_count as f64);
+}
+
+/// This cluster replica took (`true`) or lost the timer lease.
+pub fn cluster_leader(leading: bool) {
+    gauge!(CLUSTER_LEADER).set(if leading { 1.0 } else { 0.0 });
 }

@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 
 use crate::admin::journal;
 use crate::admin::persist::{self, FileWrite};
+use crate::cluster::Cluster;
 use crate::context::ContextRegistry;
 use crate::credential_fields;
 use crate::credentials::{self, CredentialKey, Credentials};
@@ -27,11 +28,23 @@ pub struct Runtime {
     credentials: Mutex<Credentials>,
     /// Deploys are serialized: concurrent deploys cannot interleave.
     pub deploy_lock: tokio::sync::Mutex<()>,
+    /// The cluster this replica belongs to (`--cluster`), if any.
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl Runtime {
     /// A runtime with no flows deployed.
     pub fn new(registry: Registry, settings: Settings) -> Arc<Self> {
+        Self::with_cluster(registry, settings, None)
+    }
+
+    /// A runtime with no flows deployed, a replica of `cluster` when given
+    /// (its flows then come from and go to the cluster's store).
+    pub fn with_cluster(
+        registry: Registry,
+        settings: Settings,
+        cluster: Option<Arc<Cluster>>,
+    ) -> Arc<Self> {
         // Before any flows load: their per-node counters must record.
         crate::metrics::init();
         let settings = Arc::new(settings);
@@ -49,7 +62,13 @@ impl Runtime {
             },
             credentials: Mutex::new(Credentials::new()),
             deploy_lock: tokio::sync::Mutex::new(()),
+            cluster,
         })
+    }
+
+    /// The cluster this replica belongs to, if any.
+    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.cluster.as_ref()
     }
 
     /// The deployment serving requests now.
@@ -138,6 +157,36 @@ impl Runtime {
             .contexts
             .retain(&|id| live_ids.contains(id), &|id| live_ids.contains(id));
         flows
+    }
+
+    /// Save deployed flows (credentials stripped) to the flows file and,
+    /// when given, `creds` to the credentials file, as one step through the
+    /// journal: what a deploy saves, and what a cluster replica keeps as its
+    /// last good flows.
+    pub fn save_local(
+        &self,
+        creds: Option<&Credentials>,
+        nodes: Vec<serde_json::Value>,
+    ) -> Result<(), persist::PersistError> {
+        let mut files = Vec::new();
+        if let (Some(path), Some(creds)) = (self.credentials_path(), creds) {
+            files.push(FileWrite {
+                path,
+                data: creds.to_file_bytes(self.credential_key()),
+                private: true,
+            });
+        }
+        if let Some(path) = self.settings().flows_path.clone() {
+            files.push(FileWrite {
+                private: persist::is_private(&path),
+                path,
+                data: credentials::pretty_json(&serde_json::Value::Array(nodes)),
+            });
+        }
+        match self.journal_path().filter(|_| !files.is_empty()) {
+            Some(journal) => persist::save_all(&journal, &files),
+            None => Ok(()),
+        }
     }
 
     /// Where saves journal their commit: beside the flows file.
@@ -230,6 +279,14 @@ impl Runtime {
         }
     }
 
+    /// Stop every node (shutdown), giving up the cluster's timer lease.
+    pub async fn shutdown(&self) {
+        self.stop();
+        if let Some(c) = &self.cluster {
+            c.leave().await;
+        }
+    }
+
     /// Stop every node (shutdown).
     pub fn stop(&self) {
         self.current.load().stop();
@@ -254,6 +311,10 @@ pub enum StartError {
          before the flows run"
     )]
     Save(persist::PersistError),
+    /// Cluster mode could not start (no credential secret, a stored
+    /// document this replica cannot read).
+    #[error("{0}")]
+    Cluster(String),
 }
 
 impl Runtime {

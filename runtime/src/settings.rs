@@ -70,6 +70,10 @@ pub struct Settings {
     /// The named context stores (`--context`), Node-RED's `contextStorage`:
     /// by default one `memory` store.
     pub context_stores: std::sync::Arc<crate::context::ContextStores>,
+    /// In cluster mode, whether this replica fires the timers meant to fire
+    /// once per cluster (an `inject`'s repeat or crontab); `None` outside a
+    /// cluster, where every timer fires.
+    pub timer_gate: Option<crate::cluster::TimerGate>,
 }
 
 impl Default for Settings {
@@ -91,6 +95,7 @@ impl Default for Settings {
             file_root: None,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             context_stores: Default::default(),
+            timer_gate: None,
         }
     }
 }

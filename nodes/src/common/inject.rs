@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use bytes::Bytes;
 use croner::Cron;
+use flowgate_runtime::cluster::TimerGate;
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::node::NodeHandle;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::support::msgpath::PropPath;
-use crate::support::settings::{self, de, Field, Initial, Kind, NodeSettings};
+use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
 use crate::support::typed_value::{Contexts, TypedValue};
 
 /// Node-RED refuses intervals longer than `setInterval` can hold.
@@ -57,6 +58,21 @@ pub struct InjectSettings {
     pub payload: Option<Value>,
     #[serde(deserialize_with = "de::text")]
     pub payload_type: String,
+    /// Where the repeat or crontab fires when flowgate runs as a cluster
+    /// (a flowgate setting; Node-RED has no clusters and ignores it).
+    #[serde(default)]
+    pub cluster: Option<ClusterFiring>,
+}
+
+crate::choices! {
+    /// Which replicas of a cluster fire an inject's repeat or crontab.
+    pub enum ClusterFiring ("cluster firing") {
+        /// Once per period for the whole cluster: on the replica holding the
+        /// timer lease.
+        One = "one" ("once per cluster"),
+        /// On every replica, as separate Node-RED instances would.
+        All = "all" ("on every replica"),
+    } else One
 }
 
 /// One property an inject sets: `msg.<p>` = `v` of type `vt`.
@@ -94,6 +110,9 @@ impl NodeSettings for InjectSettings {
         Field::text("payloadType", "date")
             .hidden()
             .absent(Initial::Str("str")),
+        Field::select("cluster", ClusterFiring::CHOICES, "one")
+            .label("In a cluster, repeat")
+            .absent(Initial::Str("one")),
     ];
 }
 
@@ -117,6 +136,8 @@ pub struct Inject {
     once: Option<Duration>,
     schedule: Schedule,
     contexts: Contexts,
+    /// The cluster's timer lease, when the repeat fires once per cluster.
+    gate: Option<TimerGate>,
     timer: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
@@ -188,6 +209,10 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             once,
             schedule,
             contexts: Contexts::from_cx(cx),
+            gate: match s.cluster {
+                Some(ClusterFiring::All) => None,
+                _ => cx.settings.timer_gate.clone(),
+            },
             timer: Mutex::new(None),
         },
         1,
@@ -274,10 +299,13 @@ impl Node for Inject {
         let fire = Firing {
             handle,
             node: self.id.clone(),
+            gate: self.gate.clone(),
         };
         let task = rt.spawn(async move {
             if let Some(delay) = once {
                 tokio::time::sleep(delay).await;
+                // "Once after deploy" fires on every replica: each replica
+                // starts its own flows (and sets up its own state).
                 fire.fire();
             }
             match schedule {
@@ -288,7 +316,7 @@ impl Node for Inject {
                     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                     loop {
                         ticks.tick().await;
-                        if !fire.fire() {
+                        if !fire.fire_scheduled() {
                             break;
                         }
                     }
@@ -299,7 +327,7 @@ impl Node for Inject {
                         break;
                     };
                     tokio::time::sleep(wait).await;
-                    if !fire.fire() {
+                    if !fire.fire_scheduled() {
                         break;
                     }
                 },
@@ -319,6 +347,7 @@ impl Node for Inject {
 struct Firing {
     handle: NodeHandle,
     node: String,
+    gate: Option<TimerGate>,
 }
 
 impl Firing {
@@ -329,6 +358,15 @@ impl Firing {
         }
         self.handle.deliver_to_self(Message::new());
         true
+    }
+
+    /// A repeat or crontab firing: skipped on a cluster replica that does
+    /// not hold the timer lease; `false` when the deployment is gone.
+    fn fire_scheduled(&self) -> bool {
+        if self.gate.as_ref().is_some_and(|g| !g.fires_here()) {
+            return self.handle.is_live();
+        }
+        self.fire()
     }
 }
 

@@ -20,10 +20,11 @@ use http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::error::ApiError;
-use super::persist::{self, FileWrite, PersistError};
-use super::{diff, Admin};
+use super::persist::PersistError;
+use super::{diff, follow, Admin};
+use crate::cluster::Document;
 use crate::credential_fields;
-use crate::credentials::{pretty_json, CredentialKey, Credentials, DocumentError};
+use crate::credentials::{CredentialKey, Credentials, DocumentError};
 use crate::engine::Flows;
 use crate::error::{LoadError, Problem};
 use crate::loader::Loaded;
@@ -72,8 +73,10 @@ pub enum Change {
     },
     /// Compute the new nodes from the current ones (single-tab operations).
     Edit(Box<EditFn>),
-    /// Reload the flows file from disk.
+    /// Reload the flows file from disk (in a cluster: the stored flows).
     Reload,
+    /// Run the cluster's stored flows (another replica deployed them).
+    Cluster(Document),
 }
 
 /// Why a deploy was refused or failed. Nothing changed in either case.
@@ -91,6 +94,10 @@ pub enum DeployError {
     Save(#[from] PersistError),
     #[error("{0}")]
     Internal(String),
+    #[error(
+        "{0}; deploys are refused until it is back (this replica keeps serving the flows it runs)"
+    )]
+    ClusterUnavailable(String),
 }
 
 impl From<DeployError> for ApiError {
@@ -114,6 +121,11 @@ impl From<DeployError> for ApiError {
             DeployError::Internal(_) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "unexpected_error",
+                message,
+            ),
+            DeployError::ClusterUnavailable(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cluster_unavailable",
                 message,
             ),
         }
@@ -146,7 +158,7 @@ pub async fn set_running(admin: Arc<Admin>, run: bool) -> Result<(), DeployError
 }
 
 /// Run `work` on its own task under the deploy lock.
-async fn exclusive<T: Send + 'static>(
+pub(super) async fn exclusive<T: Send + 'static>(
     admin: Arc<Admin>,
     work: impl FnOnce(&Admin) -> Result<T, DeployError> + Send + 'static,
 ) -> Result<T, DeployError> {
@@ -161,13 +173,22 @@ async fn exclusive<T: Send + 'static>(
     }
 }
 
-fn apply(
+pub(super) fn apply(
     admin: &Admin,
-    kind: DeployKind,
+    mut kind: DeployKind,
     expected_rev: Option<String>,
     change: Change,
 ) -> Result<String, DeployError> {
     let rt = &admin.runtime;
+    if let Some(cluster) = rt.cluster() {
+        match &change {
+            Change::Cluster(_) => {}
+            // A replica reloads from the cluster's store, not its cache.
+            Change::Reload => return follow::reload(admin, cluster),
+            // Build on the stored flows, not on what this replica last saw.
+            _ => follow::catch_up(admin, cluster)?,
+        }
+    }
     let current = rt.current();
     if let Some(expected) = expected_rev {
         if expected != current.rev {
@@ -177,10 +198,16 @@ fn apply(
             });
         }
     }
+    let mut stored_rev = None;
     let (nodes, full_credentials) = match change {
         Change::Reload => return reload(admin),
         Change::Replace { nodes, credentials } => (nodes, credentials),
         Change::Edit(edit) => (edit(model_values(&current.source))?, None),
+        Change::Cluster(doc) => {
+            kind = follow::kind_of(&doc);
+            stored_rev = Some(doc.rev);
+            (doc.flows, Some(doc.credentials))
+        }
     };
 
     let key = rt.credential_key();
@@ -204,8 +231,10 @@ fn apply(
             other => other,
         });
     }
-    let file =
+    let mut file =
         model::parse_flow_value(Value::Array(stripped.clone())).map_err(DeployError::Invalid)?;
+    let from_cluster = stored_rev.is_some();
+    file.rev = stored_rev;
     let live: HashSet<&str> = file.nodes.iter().map(|n| n.id.as_str()).collect();
     creds.retain(|id| live.contains(id));
     let credentials_changed: HashSet<String> = live
@@ -226,26 +255,11 @@ fn apply(
     }
     .map_err(load_error)?;
 
-    let mut files = Vec::new();
-    if let Some(path) = rt.credentials_path() {
-        if loaded.credentials != before || loaded.credentials_changed {
-            files.push(FileWrite {
-                path,
-                data: loaded.credentials.to_file_bytes(key),
-                private: true,
-            });
-        }
+    if let Some(cluster) = rt.cluster().filter(|_| !from_cluster) {
+        follow::store(admin, cluster, &current.rev, &loaded, kind)?;
     }
-    if let Some(path) = rt.settings().flows_path.clone() {
-        files.push(FileWrite {
-            private: persist::is_private(&path),
-            path,
-            data: pretty_json(&Value::Array(stripped)),
-        });
-    }
-    if let Some(journal) = rt.journal_path().filter(|_| !files.is_empty()) {
-        persist::save_all(&journal, &files)?;
-    }
+    let creds_changed = loaded.credentials != before || loaded.credentials_changed;
+    rt.save_local(creds_changed.then_some(&loaded.credentials), stripped)?;
 
     let rev = loaded.flows.rev.clone();
     let carried: HashSet<String> = loaded.flows.carried_ids().map(str::to_owned).collect();
@@ -317,7 +331,7 @@ fn reload(admin: &Admin) -> Result<String, DeployError> {
     Ok(flows.rev.clone())
 }
 
-fn load_error(e: LoadError) -> DeployError {
+pub(super) fn load_error(e: LoadError) -> DeployError {
     match e {
         LoadError::Invalid(p) => DeployError::Invalid(p),
         other => DeployError::Internal(other.to_string()),

@@ -19,6 +19,7 @@ mod deploy;
 mod diff;
 mod error;
 mod flows;
+mod follow;
 mod headers;
 pub(crate) mod journal;
 mod nodes;
@@ -212,6 +213,7 @@ pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Rou
             origin::refuse_cross_site,
         ));
 
+    start_following(&admin);
     let probes = probes::router(admin.clone());
     let probes = if admin.options.metrics_public {
         probes
@@ -238,6 +240,26 @@ pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Rou
     } else {
         Router::new().nest(&root, api)
     }
+}
+
+/// A cluster replica follows the cluster's deploys through this admin
+/// state's deploy path (its lock, its stopped flag).
+fn start_following(admin: &Arc<Admin>) {
+    if let Some(cluster) = admin.runtime.cluster() {
+        let follower = Arc::new(follow::Follower::new(admin.clone()));
+        cluster.start(follower, admin.runtime.events().clone());
+    }
+}
+
+/// Follow the cluster's deploys without serving the admin API
+/// (`--no-admin`): the same deploy path, with no way in from outside.
+pub fn follow_cluster(runtime: Arc<Runtime>) {
+    start_following(&Arc::new(Admin {
+        auth: auth::Auth::new(None, AdminOptions::default().session_ttl),
+        runtime,
+        options: AdminOptions::default(),
+        stopped: AtomicBool::new(false),
+    }));
 }
 
 /// A path under the admin root that the API does not serve. The answer does

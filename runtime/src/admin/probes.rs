@@ -32,16 +32,21 @@ async fn health() -> Response {
     Json(json!({ "status": "ok" })).into_response()
 }
 
-/// Ready for traffic: flows are deployed and running. Stopped flows
-/// (`POST /flows/state`) answer nothing, so the replica is not ready.
+/// Ready for traffic: flows are deployed and running and, in a cluster,
+/// the cluster's Redis is reachable. Stopped flows (`POST /flows/state`)
+/// answer nothing, so the replica is not ready. A replica that lost Redis
+/// still serves its last good flows; answering 503 lets an orchestrator
+/// hold a rollout back, while a load balancer may keep sending it traffic
+/// as long as `/health` answers.
 async fn ready(State(admin): State<Arc<Admin>>) -> Response {
     let flows = admin.runtime.current();
+    let cluster_lost = admin.runtime.cluster().and_then(|c| c.unavailable());
     let not_ready = if admin.stopped.load(Ordering::Acquire) {
-        Some("flows are stopped (POST /flows/state to start them)")
+        Some("flows are stopped (POST /flows/state to start them)".to_owned())
     } else if !flows.is_running() {
-        Some("no flows are running")
+        Some("no flows are running".to_owned())
     } else {
-        None
+        cluster_lost
     };
     match not_ready {
         None => Json(json!({ "status": "ready", "rev": flows.rev })).into_response(),
