@@ -434,11 +434,7 @@ impl Inner {
 
     /// Run `func` for `msg` on the blocking pool (this thread is one of
     /// its threads): the sends and raised errors, or the run's error.
-    fn run_on_pool(
-        &self,
-        mut msg: Message,
-        started: Instant,
-    ) -> (Outputs, Result<(), NodeError>) {
+    fn run_on_pool(&self, mut msg: Message, started: Instant) -> (Outputs, Result<(), NodeError>) {
         let mut sent = Outputs::default();
         let script = self.func.as_ref().expect("function body");
         if !self.full_conversion.load(Ordering::Relaxed)

@@ -9,9 +9,9 @@ mod common;
 
 mod admin_api;
 mod admin_hardening;
-mod context_stores;
 mod cluster;
 mod cluster_harness;
+mod context_stores;
 mod core_http;
 mod core_loader;
 mod deploy_files;

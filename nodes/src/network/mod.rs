@@ -3,5 +3,5 @@
 pub mod http_in;
 pub mod http_request;
 pub mod http_response;
-pub mod sockets;
 pub mod mqtt;
+pub mod sockets;

@@ -127,9 +127,7 @@ impl<'s> Translator<'s> {
                 }
                 format!("{{ {} }}", parts.join("; "))
             }
-            Expression::ArrowFunctionExpression(a) => {
-                self.arrow(a, None)?
-            }
+            Expression::ArrowFunctionExpression(a) => self.arrow(a, None)?,
             Expression::FunctionExpression(f) => self.function(f, None)?,
             Expression::AssignmentExpression(a) => self.assignment(a, false)?,
             Expression::UpdateExpression(u) => self.update(u, false)?,
