@@ -25,6 +25,8 @@ const NODE_ERRORS: &str = "flowgate_node_errors_total";
 const DEPLOYS: &str = "flowgate_deploys_total";
 /// Nodes in the running deployment.
 const NODES: &str = "flowgate_flow_nodes";
+/// Context store operations, by store and operation.
+const CONTEXT: &str = "flowgate_context_seconds";
 /// 1 while this replica fires the cluster's once-only timers, else 0.
 const CLUSTER_LEADER: &str = "flowgate_cluster_leader";
 
@@ -33,6 +35,12 @@ const CLUSTER_LEADER: &str = "flowgate_cluster_leader";
 const LATENCY_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
     5.0, 10.0,
+];
+
+/// Context operations: a memory store answers in microseconds, a Redis
+/// store in a loopback round trip or more.
+const CONTEXT_BUCKETS: &[f64] = &[
+    0.000001, 0.00001, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0,
 ];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -45,7 +53,8 @@ pub fn init() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.into()), LATENCY_BUCKETS)
-            .expect("bucket list is not empty");
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Full(CONTEXT.into()), CONTEXT_BUCKETS))
+            .expect("bucket lists are not empty");
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
         if metrics::set_global_recorder(recorder).is_err() {
@@ -67,6 +76,11 @@ fn describe() {
     metrics::describe_counter!(NODE_ERRORS, "Errors raised by nodes, by node type");
     metrics::describe_counter!(DEPLOYS, "Deploys through the admin API, by outcome");
     metrics::describe_gauge!(NODES, "Nodes in the running deployment");
+    metrics::describe_histogram!(
+        CONTEXT,
+        metrics::Unit::Seconds,
+        "Context store operations, by store and operation"
+    );
     metrics::describe_gauge!(
         CLUSTER_LEADER,
         "1 while this cluster replica holds the timer lease, else 0"
@@ -160,4 +174,12 @@ pub fn deployed(node_count: usize) {
 /// This cluster replica took (`true`) or lost the timer lease.
 pub fn cluster_leader(leading: bool) {
     gauge!(CLUSTER_LEADER).set(if leading { 1.0 } else { 0.0 });
+}
+
+/// The latency series of one context store operation (`get`, `set`,
+/// `update`, `keys`), created with the store: stores are configured before
+/// the runtime exists, so this installs the recorder first.
+pub fn context_op(store: &str, op: &'static str) -> Histogram {
+    init();
+    histogram!(CONTEXT, "store" => store.to_owned(), "op" => op)
 }

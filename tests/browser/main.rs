@@ -11,3 +11,4 @@ mod chromium;
 mod driver;
 mod editor;
 mod firefox;
+mod websocket;

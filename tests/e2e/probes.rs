@@ -12,7 +12,7 @@ fn flow() -> String {
         {"id": "t", "type": "tab", "label": "Probes"},
         {"id": "in", "type": "http in", "z": "t", "url": "/hello", "method": "get", "wires": [["fn"]]},
         {"id": "fn", "type": "function", "z": "t", "func":
-            "if (msg.req.query.fail) { throw new Error('asked to fail'); }\nmsg.payload = 'hi';\nreturn msg;",
+            "flow.set('hits', (flow.get('hits') || 0) + 1);\nif (msg.req.query.fail) { throw new Error('asked to fail'); }\nmsg.payload = 'hi';\nreturn msg;",
          "outputs": 1, "wires": [["out"]]},
         {"id": "out", "type": "http response", "z": "t", "wires": []}
     ])
@@ -199,6 +199,14 @@ fn metrics_count_requests_messages_errors_and_deploys() {
         Some(1.0),
         "{text}"
     );
+    let context = "store=\"memory\"";
+    for op in ["op=\"get\"", "op=\"set\""] {
+        assert_eq!(
+            sample(&text, "flowgate_context_seconds_count", &[context, op]),
+            Some(4.0),
+            "{op}: {text}"
+        );
+    }
     assert!(
         !text.contains("nowhere"),
         "request paths never become labels: {text}"

@@ -170,7 +170,13 @@ impl ContextStores {
             .position(|(n, _)| Some(n.as_str()) == default_name)
             .or_else(|| list.iter().position(|(n, _)| n == "default"))
             .unwrap_or(0);
-        let (names, backends) = list.into_iter().unzip();
+        let (names, backends) = list
+            .into_iter()
+            .map(|(name, backend)| {
+                let backend = super::timed::Timed::wrap(&name, backend);
+                (name, backend)
+            })
+            .unzip();
         ContextStores {
             names,
             backends,

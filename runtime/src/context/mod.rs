@@ -16,6 +16,7 @@ pub mod path;
 mod redis_store;
 #[cfg(test)]
 mod tests;
+mod timed;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
