@@ -355,6 +355,16 @@ impl<'s> Translator<'s> {
                 }
             }
         }
+        // `new Intl.DateTimeFormat(...)`: a constructor on a namespace.
+        if let Expression::StaticMemberExpression(m) = &n.callee {
+            if let Expression::Identifier(ns) = &m.object {
+                let js = format!("new {}.{}", ns.name, m.property.name);
+                if let Some(f) = builtins::lookup(&js).filter(|_| self.resolve(&ns.name).is_none()) {
+                    let args = self.args(&n.arguments)?;
+                    return Ok(format!("__b_{f}({args})"));
+                }
+            }
+        }
         if matches!(&n.callee, Expression::Identifier(id) if id.name == "Function" && self.resolve("Function").is_none())
         {
             return Err(self.refused(n.span, "`new Function`"));
