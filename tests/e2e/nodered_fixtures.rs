@@ -303,3 +303,13 @@ fn documents_nested_100000_deep_are_refused_not_crashing() {
     assert_eq!(post("/xml", "<a>ok</a>".into()), r#"{"a":"ok"}"#);
     assert_eq!(post("/html", "<div>ok</div>".into()), r#"["ok"]"#);
 }
+
+/// Function bodies using the library: local time in the `TZ` zone, locale
+/// formatting (dates and numbers, Intl), number formatting edge cases,
+/// code points and normalization, astral characters in regular
+/// expressions, V8's error texts (caught in the body and at a catch node)
+/// and the `crypto` module given through `libs`.
+#[test]
+fn function_lib() {
+    replay("function-lib");
+}

@@ -46,7 +46,7 @@ pub fn call(x: f64, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
             if !(2.0..=36.0).contains(&r) {
                 return Some(Err(throw(
                     "RangeError",
-                    "toString() radix must be between 2 and 36",
+                    "toString() radix argument must be between 2 and 36",
                 )));
             }
             text(number::fmt_radix(x, r as u32))

@@ -74,8 +74,8 @@ fn constructs_outside_the_subset_are_load_errors_with_location() {
             "line 1:10: getter/setter in an object literal",
         ),
         (
-            "var s = JSON.stringify(msg, (k, v) => v);\nreturn x;",
-            "line 2:8: undeclared variable `x`",
+            "var s = JSON.stringify(msg, (k, v) => v);\nreturn util;",
+            "line 2:8: the global `util`",
         ),
     ];
     for (body, want) in cases {

@@ -3,6 +3,7 @@
 mod conversion_cost;
 mod js_semantics;
 mod lazy_msg;
+mod library;
 mod nodered_fixtures;
 mod objects;
 mod regex;

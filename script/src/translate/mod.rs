@@ -7,9 +7,11 @@
 //! context and temporaries. [`nesting`] refuses bodies too deep to parse
 //! before the parser sees them; [`error`] says why a body cannot run.
 
+mod advice;
 mod chain;
 pub mod error;
 mod expr;
+mod globals;
 pub mod nesting;
 mod pattern;
 mod stmt;
@@ -317,6 +319,9 @@ impl<'s> Translator<'s> {
     pub fn undeclared(&self, span: Span, name: &str) -> TranslateError {
         if matches!(name, "eval" | "Function") {
             return self.refused(span, &format!("`{name}`"));
+        }
+        if globals::is_sandbox_global(name) {
+            return self.unsupported(span, format!("the global `{name}`"));
         }
         self.unsupported(span, format!("undeclared variable `{name}`"))
     }
