@@ -135,8 +135,9 @@ fn translate_and_compile(
         Mode::Rhai => std::borrow::Cow::Borrowed(source),
         Mode::Js => std::borrow::Cow::Owned(
             libs::prelude(libs)
-                + &crate::translate::translate(source, api)
-                    .map_err(|e| CompileError::Translate(e.to_string()))?,
+                + crate::translate::translate(source, api)
+                    .map_err(|e| CompileError::Translate(e.to_string()))?
+                    .as_str(),
         ),
     };
     let data = try_data_only.then(|| fastpath::analyze(source)).flatten();

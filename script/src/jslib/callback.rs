@@ -22,6 +22,17 @@ pub fn call_function(
     f: &Dynamic,
     args: Vec<Dynamic>,
 ) -> JsResult<Dynamic> {
+    call_named(ctx, f, args, None)
+}
+
+/// [`call_function`], naming the callee as the source wrote it (`x`) in
+/// V8's `x is not a function`; without a name the value is shown.
+pub fn call_named(
+    ctx: &NativeCallContext,
+    f: &Dynamic,
+    args: Vec<Dynamic>,
+    callee: Option<&str>,
+) -> JsResult<Dynamic> {
     if let Some(fp) = f.read_lock::<FnPtr>() {
         let fp = fp.clone();
         return fp.call_within_context::<Dynamic>(ctx, (Dynamic::from_array(args),));
@@ -39,6 +50,6 @@ pub fn call_function(
     }
     Err(type_error(format!(
         "{} is not a function",
-        super::ops::to_string(f)
+        callee.unwrap_or(&super::ops::to_string(f))
     )))
 }

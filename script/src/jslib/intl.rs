@@ -23,7 +23,7 @@ use rhai::Dynamic;
 use super::number_locale::NumberFormat;
 use super::ops::{throw, to_string, type_error, JsResult};
 use super::values::{as_array, as_object, is_nullish, object, JsObject};
-use super::{date, localtime};
+use super::{date, date_parts, localtime};
 
 /// A `new Intl.DateTimeFormat(...)` / `new Intl.NumberFormat(...)` value.
 #[derive(Clone)]
@@ -53,7 +53,7 @@ pub fn locale_of(v: &Dynamic) -> JsResult<Locale> {
     }
     let tag = to_string(&first);
     Locale::try_from_str(&tag)
-        .map_err(|_| throw("RangeError", format!("Incorrect locale information provided")))
+        .map_err(|_| throw("RangeError", "Incorrect locale information provided"))
 }
 
 /// The string option `name` of an options bag, if given.
@@ -94,6 +94,9 @@ pub struct DateFormat {
     formatter: DateTimeFormatter<CompositeFieldSet>,
     zone: TimeZone,
     locale: String,
+    /// Remove the padding of a numeric month / day (see [`date_parts`]).
+    unpad_month: bool,
+    unpad_day: bool,
 }
 
 fn style_length(name: &str, v: &str) -> JsResult<Length> {
@@ -289,6 +292,7 @@ impl DateFormat {
         }
         let date_style = option(options, "dateStyle");
         let time_style = option(options, "timeStyle");
+        let mut numeric = (false, false);
         let fields = if date_style.is_some() || time_style.is_some() {
             match defaults {
                 Defaults::Date if time_style.is_some() => {
@@ -301,14 +305,22 @@ impl DateFormat {
             }
             styles(date_style.as_deref(), time_style.as_deref())?
         } else {
-            field_bag(options, defaults)?.to_composite_field_set()
+            let bag = field_bag(options, defaults)?;
+            numeric = (
+                bag.month == Some(field::Month::Numeric),
+                bag.day == Some(field::Day::Numeric),
+            );
+            bag.to_composite_field_set()
         };
+        let unpads = date_parts::locale_unpads(&locale);
         let formatter = DateTimeFormatter::try_new(prefs, fields)
             .map_err(|e| throw("RangeError", format!("cannot format dates for {locale}: {e}")))?;
         Ok(DateFormat {
             formatter,
             zone,
             locale: locale.to_string(),
+            unpad_month: unpads.0 && numeric.0,
+            unpad_day: unpads.1 && numeric.1,
         })
     }
 
@@ -342,7 +354,11 @@ impl DateFormat {
                 (t / 1000.0).floor() as i64,
             ));
         let input = ZonedDateTime { date, time, zone };
-        Some(self.formatter.format(&input).to_string())
+        Some(date_parts::finish(
+            &self.formatter.format(&input),
+            self.unpad_month,
+            self.unpad_day,
+        ))
     }
 
     /// `resolvedOptions()`: the locale and zone (what flows read, mostly

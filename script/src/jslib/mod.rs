@@ -10,6 +10,7 @@ pub mod callback;
 pub mod crypto;
 pub mod date;
 pub mod date_methods;
+pub mod date_parts;
 pub mod jsmap;
 pub mod localtime;
 pub mod methods;

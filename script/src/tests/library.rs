@@ -170,17 +170,17 @@ fn a_global_flowgate_lacks_is_a_load_error_with_the_alternative() {
 
 fn hash(alg: &str, key: Option<&str>, parts: &[&str], enc: &str) -> String {
     let h = match key {
-        Some(k) => crypto::module_call("createHmac", &[Dynamic::from(alg), Dynamic::from(k)]),
-        None => crypto::module_call("createHash", &[Dynamic::from(alg)]),
+        Some(k) => crypto::module_call("createHmac", &[Dynamic::from(alg.to_string()), Dynamic::from(k.to_string())]),
+        None => crypto::module_call("createHash", &[Dynamic::from(alg.to_string())]),
     }
     .unwrap()
     .unwrap();
     let h = h.read_lock::<crypto::JsHash>().unwrap().clone();
     for p in parts {
-        crypto::hash_call(&h, "update", &[Dynamic::from(*p)]).unwrap().unwrap();
+        crypto::hash_call(&h, "update", &[Dynamic::from(p.to_string())]).unwrap().unwrap();
     }
-    let out = crypto::hash_call(&h, "digest", &[Dynamic::from(enc)]).unwrap().unwrap();
-    let again = crypto::hash_call(&h, "digest", &[Dynamic::from(enc)]).unwrap();
+    let out = crypto::hash_call(&h, "digest", &[Dynamic::from(enc.to_string())]).unwrap().unwrap();
+    let again = crypto::hash_call(&h, "digest", &[Dynamic::from(enc.to_string())]).unwrap();
     assert!(again.is_err(), "a second digest() fails, as in Node.js");
     out.into_string().unwrap()
 }

@@ -13,7 +13,7 @@ use crate::jslib::values::OBJECT_METHODS;
 
 /// Namespaces whose members are built-ins (`Math.floor`, `JSON.parse`).
 pub(super) const NAMESPACES: &[&str] = &[
-    "JSON", "Math", "Object", "Array", "Number", "Date", "console", "RED", "String", "Buffer",
+    "JSON", "Math", "Object", "Array", "Number", "Date", "console", "RED", "String", "Buffer", "Intl",
 ];
 
 /// One step of a member/call chain.
@@ -267,6 +267,19 @@ impl<'s> Translator<'s> {
                     cur = Some(Val::Value(code));
                     start = used;
                 }
+            }
+        }
+        // `f(...)` on a variable: V8 names it when it is not a function
+        // (`f is not a function`).
+        if let (None, Expression::Identifier(id), Some(first)) = (&cur, base, steps.first()) {
+            if let (Link::Call(args), false) = (&first.link, first.optional) {
+                let f = self.expr(base)?;
+                let args = self.args(args)?;
+                cur = Some(Val::Value(format!(
+                    "__calln({f}, {args}, {})",
+                    quote(id.name.as_str())
+                )));
+                start = 1;
             }
         }
         let cur = match cur {
