@@ -143,6 +143,12 @@ pub fn to_js_string(t: f64) -> String {
     super::localtime::to_string(t)
 }
 
+/// A year as `toString()`/`toUTCString()` print it: four digits at least,
+/// the sign before them (`-0001`).
+pub(crate) fn year_text(year: i64) -> String {
+    format!("{}{:04}", if year < 0 { "-" } else { "" }, year.abs())
+}
+
 /// `toUTCString()`.
 pub fn to_utc_string(t: f64) -> String {
     if t.is_nan() {
@@ -150,11 +156,11 @@ pub fn to_utc_string(t: f64) -> String {
     }
     let f = fields(t);
     format!(
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
         DAYS[f.weekday as usize],
         f.day,
         MONTHS[f.month as usize],
-        f.year,
+        year_text(f.year),
         f.hours,
         f.minutes,
         f.seconds

@@ -110,16 +110,12 @@ pub fn to_date_string_in(tz: &TimeZone, t: f64) -> String {
         return "Invalid Date".into();
     }
     let f = fields_in(tz, t);
-    let year = if f.year < 0 {
-        format!("-{:06}", -f.year)
-    } else {
-        format!("{:04}", f.year)
-    };
     format!(
-        "{} {} {:02} {year}",
+        "{} {} {:02} {}",
         date::DAYS[f.weekday as usize],
         date::MONTHS[f.month as usize],
-        f.day
+        f.day,
+        date::year_text(f.year)
     )
 }
 
