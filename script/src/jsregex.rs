@@ -179,18 +179,26 @@ pub fn find_js(re: &Regex, unicode: bool, text: &str, start: usize) -> Option<Ma
     let units: Vec<u16> = text.encode_utf16().collect();
     let first = byte_of.partition_point(|&b| b < start);
     let mut m = re.find_from_ucs2(&units, first).next()?;
-    let inside = |u: usize| u > 0 && u < byte_of.len() - 1 && byte_of[u] == byte_of[u - 1];
-    let range = |r: Range<usize>| {
-        let end = if inside(r.end) {
-            byte_of[r.end + 1]
-        } else {
-            byte_of[r.end]
-        };
-        byte_of[r.start]..end.max(byte_of[r.start])
-    };
-    m.range = range(m.range.clone());
-    m.captures = m.captures.iter().map(|c| c.clone().map(range)).collect();
+    m.range = unit_range_to_bytes(&byte_of, m.range.clone());
+    m.captures = m
+        .captures
+        .iter()
+        .map(|c| c.clone().map(|r| unit_range_to_bytes(&byte_of, r)))
+        .collect();
     Some(m)
+}
+
+/// A range of code units as bytes (`byte_of` from [`find_js`]); an end
+/// inside a character moves to the character's end.
+fn unit_range_to_bytes(byte_of: &[usize], r: Range<usize>) -> Range<usize> {
+    let inside = |u: usize| u > 0 && u < byte_of.len() - 1 && byte_of[u] == byte_of[u - 1];
+    let start = byte_of[r.start];
+    let end = if inside(r.end) {
+        byte_of[r.end + 1]
+    } else {
+        byte_of[r.end]
+    };
+    start..end.max(start)
 }
 
 /// Run the searches in `search` with `stop` asked every few thousand

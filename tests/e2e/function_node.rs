@@ -591,12 +591,14 @@ fn check_prints_each_refused_construct_with_its_alternative() {
     };
     let mut lodash = body("libs1", "return msg;");
     lodash["libs"] = json!([{"var": "_", "module": "lodash"}]);
-    let nodes = json!([tab(),
+    let nodes = json!([
+        tab(),
         body("gen1", "function* g() { yield 1; }\nreturn msg;"),
         body("req1", "const fs = require('fs');\nreturn msg;"),
         body("eval1", "return eval(msg.payload);"),
         body("with1", "with (msg) { payload = 1; }\nreturn msg;"),
-        lodash]);
+        lodash
+    ]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("flows.json");
     std::fs::write(&path, flow(nodes)).unwrap();
@@ -633,7 +635,10 @@ fn crypto_comes_from_libs() {
     let client = common::client();
     let res = client.get(server.url("/h?s=abc")).send().unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.text().unwrap(), "nBluMtwBdfhvSxy4konWYZ3mvuaZ5MN45oMJ7Zehpqs");
+    assert_eq!(
+        res.text().unwrap(),
+        "nBluMtwBdfhvSxy4konWYZ3mvuaZ5MN45oMJ7Zehpqs"
+    );
     let res = client.get(server.url("/n")).send().unwrap();
     assert_eq!(res.text().unwrap(), "ReferenceError: crypto is not defined");
 }

@@ -721,24 +721,40 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
     ("RED.util.cloneMessage", "cloneMessage", clone_message),
     ("structuredClone", "cloneMessage", clone_message),
     ("RED.util.generateId", "generateId", generate_id),
-    ("Intl.DateTimeFormat", "Intl_DateTimeFormat", intl_date_format),
-    ("new Intl.DateTimeFormat", "Intl_DateTimeFormat", intl_date_format),
-    ("Intl.NumberFormat", "Intl_NumberFormat", intl_number_format),
-    ("new Intl.NumberFormat", "Intl_NumberFormat", intl_number_format),
-    ("String.fromCharCode", "String_fromCharCode", super::unicode::from_char_code),
-    ("String.fromCodePoint", "String_fromCodePoint", super::unicode::from_code_point),
+    (
+        "Intl.DateTimeFormat",
+        "Intl_DateTimeFormat",
+        super::intl::new_date_format,
+    ),
+    (
+        "new Intl.DateTimeFormat",
+        "Intl_DateTimeFormat",
+        super::intl::new_date_format,
+    ),
+    (
+        "Intl.NumberFormat",
+        "Intl_NumberFormat",
+        super::intl::new_number_format,
+    ),
+    (
+        "new Intl.NumberFormat",
+        "Intl_NumberFormat",
+        super::intl::new_number_format,
+    ),
+    (
+        "String.fromCharCode",
+        "String_fromCharCode",
+        super::unicode::from_char_code,
+    ),
+    (
+        "String.fromCodePoint",
+        "String_fromCodePoint",
+        super::unicode::from_code_point,
+    ),
     // Not reachable from JavaScript source: the value of a `crypto` entry in
     // the node's modules (`libs`).
     ("libs#crypto", "crypto_module", super::crypto::module),
 ];
-
-fn intl_date_format(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    super::intl::new_date_format(&args)
-}
-
-fn intl_number_format(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    super::intl::new_number_format(&args)
-}
 
 /// The built-in implementing a JavaScript expression (`"Math.floor"`,
 /// `"new Date"`), as the Rhai function name to call.

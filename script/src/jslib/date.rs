@@ -293,7 +293,9 @@ fn parse_utc_string(s: &str) -> Option<(f64, bool)> {
                 b'-' => -1,
                 _ => return None,
             };
-            let digits = o.get(1..5).filter(|d| d.bytes().all(|c| c.is_ascii_digit()))?;
+            let digits = o
+                .get(1..5)
+                .filter(|d| d.bytes().all(|c| c.is_ascii_digit()))?;
             let v: i64 = digits.parse().ok()?;
             Some(sign * (v / 100 * 60 + v % 100))
         }

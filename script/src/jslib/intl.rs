@@ -18,7 +18,7 @@ use icu_datetime::{DateTimeFormatter, DateTimeFormatterPreferences};
 use icu_locale_core::Locale;
 use icu_time::zone::ZoneNameTimestamp;
 use jiff::tz::TimeZone;
-use rhai::Dynamic;
+use rhai::{Dynamic, NativeCallContext};
 
 use super::number_locale::NumberFormat;
 use super::ops::{throw, to_string, type_error, JsResult};
@@ -235,10 +235,8 @@ fn field_bag(options: &Dynamic, defaults: Defaults) -> JsResult<DateTimeFieldBag
             _ => return Err(invalid("timeZoneName", &v)),
         });
     }
-    let has_date = bag.weekday.is_some()
-        || bag.year.is_some()
-        || bag.month.is_some()
-        || bag.day.is_some();
+    let has_date =
+        bag.weekday.is_some() || bag.year.is_some() || bag.month.is_some() || bag.day.is_some();
     let has_time = bag.hour.is_some()
         || bag.minute.is_some()
         || bag.second.is_some()
@@ -313,8 +311,12 @@ impl DateFormat {
             bag.to_composite_field_set()
         };
         let unpads = date_parts::locale_unpads(&locale);
-        let formatter = DateTimeFormatter::try_new(prefs, fields)
-            .map_err(|e| throw("RangeError", format!("cannot format dates for {locale}: {e}")))?;
+        let formatter = DateTimeFormatter::try_new(prefs, fields).map_err(|e| {
+            throw(
+                "RangeError",
+                format!("cannot format dates for {locale}: {e}"),
+            )
+        })?;
         Ok(DateFormat {
             formatter,
             zone,
@@ -331,12 +333,8 @@ impl DateFormat {
         }
         let offset = localtime::offset_ms_in(&self.zone, t);
         let f = date::fields(t + offset);
-        let date = Date::try_new_iso(
-            i32::try_from(f.year).ok()?,
-            f.month as u8 + 1,
-            f.day as u8,
-        )
-        .ok()?;
+        let date =
+            Date::try_new_iso(i32::try_from(f.year).ok()?, f.month as u8 + 1, f.day as u8).ok()?;
         let time = Time::try_new(
             f.hours as u8,
             f.minutes as u8,
@@ -351,7 +349,7 @@ impl DateFormat {
         let zone = id
             .with_offset(UtcOffset::try_from_seconds((offset / 1000.0) as i32).ok())
             .with_zone_name_timestamp(ZoneNameTimestamp::from_epoch_seconds(
-                (t / 1000.0).floor() as i64,
+                (t / 1000.0).floor() as i64
             ));
         let input = ZonedDateTime { date, time, zone };
         Some(date_parts::finish(
@@ -396,14 +394,14 @@ pub fn date_to_locale(
 }
 
 /// `Intl.DateTimeFormat(locales, options)` (with or without `new`).
-pub fn new_date_format(args: &[Dynamic]) -> JsResult<Dynamic> {
-    let f = DateFormat::new(&arg(args, 0), &arg(args, 1), Defaults::Date)?;
+pub fn new_date_format(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+    let f = DateFormat::new(&arg(&args, 0), &arg(&args, 1), Defaults::Date)?;
     Ok(Dynamic::from(IntlFormat::Date(Arc::new(f))))
 }
 
 /// `Intl.NumberFormat(locales, options)` (with or without `new`).
-pub fn new_number_format(args: &[Dynamic]) -> JsResult<Dynamic> {
-    let f = NumberFormat::new(&arg(args, 0), &arg(args, 1))?;
+pub fn new_number_format(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+    let f = NumberFormat::new(&arg(&args, 0), &arg(&args, 1))?;
     Ok(Dynamic::from(IntlFormat::Number(Arc::new(f))))
 }
 

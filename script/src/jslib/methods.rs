@@ -265,7 +265,8 @@ pub fn call_method(
         )));
     }
     if let Some(x) = super::ops::as_f64(recv) {
-        return super::number_methods::call(x, name, &args).unwrap_or_else(|| Err(not_a_function(callee)));
+        return super::number_methods::call(x, name, &args)
+            .unwrap_or_else(|| Err(not_a_function(callee)));
     }
     if let Ok(b) = recv.as_bool() {
         return match name {
@@ -281,7 +282,8 @@ pub fn call_method(
     }
     if let Some(d) = recv.read_lock::<JsDate>() {
         let d = d.clone();
-        return super::date_methods::call(&d, name, &args).unwrap_or_else(|| Err(not_a_function(callee)));
+        return super::date_methods::call(&d, name, &args)
+            .unwrap_or_else(|| Err(not_a_function(callee)));
     }
     if let Some(e) = recv.read_lock::<JsError>() {
         let prop = e.props.get(name);

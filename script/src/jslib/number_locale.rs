@@ -39,7 +39,10 @@ fn digits_option(options: &Dynamic, name: &str, lo: f64, hi: f64) -> JsResult<Op
     }
     let n = to_number(&v);
     if n.is_nan() || n < lo || n > hi {
-        return Err(throw("RangeError", format!("{name} value is out of range.")));
+        return Err(throw(
+            "RangeError",
+            format!("{name} value is out of range."),
+        ));
     }
     Ok(Some(n.floor() as i16))
 }
@@ -114,7 +117,12 @@ impl NumberFormat {
         let mut opts = DecimalFormatterOptions::default();
         opts.grouping_strategy = Some(strategy);
         let formatter = DecimalFormatter::try_new(DecimalFormatterPreferences::from(&locale), opts)
-            .map_err(|e| throw("RangeError", format!("cannot format numbers for {locale}: {e}")))?;
+            .map_err(|e| {
+                throw(
+                    "RangeError",
+                    format!("cannot format numbers for {locale}: {e}"),
+                )
+            })?;
         Ok(NumberFormat {
             formatter,
             locale: locale.to_string(),
@@ -174,8 +182,14 @@ impl NumberFormat {
         );
         match self.digits {
             Digits::Fraction { min, max } => {
-                o.set("minimumFractionDigits".into(), Dynamic::from_int(min.into()));
-                o.set("maximumFractionDigits".into(), Dynamic::from_int(max.into()));
+                o.set(
+                    "minimumFractionDigits".into(),
+                    Dynamic::from_int(min.into()),
+                );
+                o.set(
+                    "maximumFractionDigits".into(),
+                    Dynamic::from_int(max.into()),
+                );
             }
             Digits::Significant { min, max } => {
                 o.set(
@@ -195,5 +209,7 @@ impl NumberFormat {
 
 /// `x.toLocaleString(locales, options)`.
 pub fn to_locale_string(x: f64, locales: &Dynamic, options: &Dynamic) -> JsResult<Dynamic> {
-    Ok(Dynamic::from(NumberFormat::new(locales, options)?.format(x)))
+    Ok(Dynamic::from(
+        NumberFormat::new(locales, options)?.format(x),
+    ))
 }

@@ -78,9 +78,7 @@ pub fn call(x: f64, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
             let digits = (!arg(args, 0).is_unit()).then_some(f as usize + 1);
             text(to_exponential(x, digits))
         }
-        "toLocaleString" => {
-            super::number_locale::to_locale_string(x, &arg(args, 0), &arg(args, 1))
-        }
+        "toLocaleString" => super::number_locale::to_locale_string(x, &arg(args, 0), &arg(args, 1)),
         "valueOf" => Ok(num(x)),
         _ => return None,
     })

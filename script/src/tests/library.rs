@@ -46,10 +46,16 @@ fn local_times_the_clocks_skip_or_repeat_resolve_as_in_v8() {
     let local = |y, m, d, h, mi| crate::jslib::date::make_time(y, m, d, h, mi, 0.0, 0.0);
     // 2024-03-31 02:30 does not exist: it is 03:30 CEST (01:30Z).
     let gap = localtime::utc_of_local_in(&tz, local(2024.0, 2.0, 31.0, 2.0, 30.0));
-    assert_eq!(crate::jslib::date::to_iso(gap).unwrap(), "2024-03-31T01:30:00.000Z");
+    assert_eq!(
+        crate::jslib::date::to_iso(gap).unwrap(),
+        "2024-03-31T01:30:00.000Z"
+    );
     // 2024-10-27 02:30 happens twice: the first (CEST, 00:30Z).
     let fold = localtime::utc_of_local_in(&tz, local(2024.0, 9.0, 27.0, 2.0, 30.0));
-    assert_eq!(crate::jslib::date::to_iso(fold).unwrap(), "2024-10-27T00:30:00.000Z");
+    assert_eq!(
+        crate::jslib::date::to_iso(fold).unwrap(),
+        "2024-10-27T00:30:00.000Z"
+    );
     // Beyond the zone database's years the offset at its end applies.
     assert!(localtime::utc_of_local_in(&tz, 8.0e15).is_finite());
 }
@@ -85,7 +91,21 @@ fn number_methods_round_and_refuse_as_v8() {
     );
     assert_eq!(
         out,
-        json!(["1.00", "1e+21", "0.00", "-0.00", "3", "1.3", "0.000012", "1.00e+21", "1.23e+5", "-1.3e+0", "0.00e+0", "1.23456789e+4", "Infinity"])
+        json!([
+            "1.00",
+            "1e+21",
+            "0.00",
+            "-0.00",
+            "3",
+            "1.3",
+            "0.000012",
+            "1.00e+21",
+            "1.23e+5",
+            "-1.3e+0",
+            "0.00e+0",
+            "1.23456789e+4",
+            "Infinity"
+        ])
     );
     let errors = payload(
         "const out = [];\nfor (const f of [() => (1).toFixed(101), () => (1).toPrecision(0), () => (1).toExponential(-1), () => (1).toString(37)]) {\n  try { f(); } catch (e) { out.push(e.name + ': ' + e.message); }\n}\nmsg.payload = out;\nreturn msg;",
@@ -108,7 +128,15 @@ fn numbers_format_per_locale_with_options() {
     );
     assert_eq!(
         out,
-        json!(["1.234,50", "98,765", "123,000", "1234567.25", "3", "1,000,000,000,000,000,000,000", "NaN"])
+        json!([
+            "1.234,50",
+            "98,765",
+            "123,000",
+            "1234567.25",
+            "3",
+            "1,000,000,000,000,000,000,000",
+            "NaN"
+        ])
     );
 }
 
@@ -117,7 +145,10 @@ fn code_points_and_normalization() {
     let out = payload(
         "msg.payload = [String.fromCharCode(72, 105, 0xD83D, 0xDE00), String.fromCodePoint(0x1F600, 97), '😀x'.codePointAt(0), '😀x'.codePointAt(1), 'é'.normalize('NFD').length, 'e\\u0301'.normalize() === 'é', 'ﬁ'.normalize('NFKC'), String.fromCharCode(65601)];\nreturn msg;",
     );
-    assert_eq!(out, json!(["Hi😀", "😀a", 128512, 56832, 2, true, "fi", "A"]));
+    assert_eq!(
+        out,
+        json!(["Hi😀", "😀a", 128512, 56832, 2, true, "fi", "A"])
+    );
     let errors = payload(
         "const out = [];\nfor (const f of [() => 'a'.normalize('XYZ'), () => String.fromCodePoint(-1)]) {\n  try { f(); } catch (e) { out.push(e.name + ': ' + e.message); }\n}\nmsg.payload = out;\nreturn msg;",
     );
@@ -170,16 +201,24 @@ fn a_global_flowgate_lacks_is_a_load_error_with_the_alternative() {
 
 fn hash(alg: &str, key: Option<&str>, parts: &[&str], enc: &str) -> String {
     let h = match key {
-        Some(k) => crypto::module_call("createHmac", &[Dynamic::from(alg.to_string()), Dynamic::from(k.to_string())]),
+        Some(k) => crypto::module_call(
+            "createHmac",
+            &[Dynamic::from(alg.to_string()), Dynamic::from(k.to_string())],
+        ),
         None => crypto::module_call("createHash", &[Dynamic::from(alg.to_string())]),
     }
     .unwrap()
     .unwrap();
     let h = h.read_lock::<crypto::JsHash>().unwrap().clone();
     for p in parts {
-        crypto::hash_call(&h, "update", &[Dynamic::from(p.to_string())]).unwrap().unwrap();
+        let chained = crypto::hash_call(&h, "update", &[Dynamic::from(p.to_string())])
+            .unwrap()
+            .unwrap();
+        assert!(chained.is::<crypto::JsHash>(), "update() returns the hash");
     }
-    let out = crypto::hash_call(&h, "digest", &[Dynamic::from(enc.to_string())]).unwrap().unwrap();
+    let out = crypto::hash_call(&h, "digest", &[Dynamic::from(enc.to_string())])
+        .unwrap()
+        .unwrap();
     let again = crypto::hash_call(&h, "digest", &[Dynamic::from(enc.to_string())]).unwrap();
     assert!(again.is_err(), "a second digest() fails, as in Node.js");
     out.into_string().unwrap()
@@ -191,16 +230,27 @@ fn crypto_hashes_and_hmacs_match_node() {
         hash("sha256", None, &["a", "bc"], "hex"),
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
-    assert_eq!(hash("md5", None, &["abc"], "base64"), "kAFQmDzST7DWlj99KOF/cg==");
+    assert_eq!(
+        hash("md5", None, &["abc"], "base64"),
+        "kAFQmDzST7DWlj99KOF/cg=="
+    );
     assert_eq!(
         hash("sha1", None, &["abc"], "hex"),
         "a9993e364706816aba3e25717850c26c9cd0d89d"
     );
     assert_eq!(
-        hash("sha256", Some("key"), &["The quick brown fox jumps over the lazy dog"], "hex"),
+        hash(
+            "sha256",
+            Some("key"),
+            &["The quick brown fox jumps over the lazy dog"],
+            "hex"
+        ),
         "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
     );
-    assert_eq!(hash("sha1", Some("k"), &["m"], "base64"), "dytxyKKZfnaL4B2XEeSk80ok7zM=");
+    assert_eq!(
+        hash("sha1", Some("k"), &["m"], "base64"),
+        "dytxyKKZfnaL4B2XEeSk80ok7zM="
+    );
     let bad = crypto::module_call("createHash", &[Dynamic::from("nope")]).unwrap();
     assert!(bad.is_err());
 }

@@ -30,5 +30,7 @@ pub fn alternative(construct: &str) -> &'static str {
         .iter()
         .find(|(key, _)| construct.contains(key))
         .map(|(_, advice)| *advice)
-        .unwrap_or("write it with the constructs docs/function-node.md lists, or write the node in Rhai")
+        .unwrap_or(
+            "write it with the constructs docs/function-node.md lists, or write the node in Rhai",
+        )
 }

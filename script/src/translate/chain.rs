@@ -13,7 +13,8 @@ use crate::jslib::values::OBJECT_METHODS;
 
 /// Namespaces whose members are built-ins (`Math.floor`, `JSON.parse`).
 pub(super) const NAMESPACES: &[&str] = &[
-    "JSON", "Math", "Object", "Array", "Number", "Date", "console", "RED", "String", "Buffer", "Intl",
+    "JSON", "Math", "Object", "Array", "Number", "Date", "console", "RED", "String", "Buffer",
+    "Intl",
 ];
 
 /// One step of a member/call chain.
@@ -372,7 +373,8 @@ impl<'s> Translator<'s> {
         if let Expression::StaticMemberExpression(m) = &n.callee {
             if let Expression::Identifier(ns) = &m.object {
                 let js = format!("new {}.{}", ns.name, m.property.name);
-                if let Some(f) = builtins::lookup(&js).filter(|_| self.resolve(&ns.name).is_none()) {
+                if let Some(f) = builtins::lookup(&js).filter(|_| self.resolve(&ns.name).is_none())
+                {
                     let args = self.args(&n.arguments)?;
                     return Ok(format!("__b_{f}({args})"));
                 }
