@@ -18,6 +18,7 @@ pub mod methods;
 pub mod number;
 pub mod number_locale;
 pub mod number_methods;
+pub mod number_style;
 pub mod ops;
 pub mod prim;
 pub mod props;

@@ -1,5 +1,4 @@
-//! `Number.prototype.toLocaleString` and `Intl.NumberFormat` for decimal
-//! numbers: digits rounded as ECMA-402 says (half away from zero on the
+//! `Number.prototype.toLocaleString` and `Intl.NumberFormat`: digits rounded as ECMA-402 says (half away from zero on the
 //! shortest decimal form, as V8 does), separators and grouping from CLDR
 //! through ICU4X's `icu_decimal`.
 
@@ -8,7 +7,8 @@ use icu_decimal::options::{DecimalFormatterOptions, GroupingStrategy};
 use icu_decimal::{DecimalFormatter, DecimalFormatterPreferences};
 use rhai::Dynamic;
 
-use super::intl::{bool_option, locale_of, option};
+use super::intl::{bool_option, locale_of};
+use super::number_style::Style;
 use super::ops::{throw, to_number, to_string, truthy, JsResult};
 use super::values::{as_object, object, JsObject};
 
@@ -19,6 +19,7 @@ pub struct NumberFormat {
     min_integer: i16,
     digits: Digits,
     grouping: &'static str,
+    style: Style,
 }
 
 /// How many digits are kept.
@@ -48,56 +49,14 @@ fn digits_option(options: &Dynamic, name: &str, lo: f64, hi: f64) -> JsResult<Op
 }
 
 impl NumberFormat {
-    /// Resolve `locales` and `options` as ECMA-402 does for the decimal style.
+    /// Resolve `locales` and `options` as ECMA-402 does.
     pub fn new(locales: &Dynamic, options: &Dynamic) -> JsResult<Self> {
         let locale = locale_of(locales)?;
-        match option(options, "style").as_deref() {
-            None | Some("decimal") => {}
-            Some(other @ ("percent" | "currency" | "unit")) => {
-                return Err(throw(
-                    "RangeError",
-                    format!("Intl.NumberFormat style \"{other}\" is not supported by flowgate; format the number and add the sign or unit in the body"),
-                ))
-            }
-            Some(other) => {
-                return Err(throw(
-                    "RangeError",
-                    format!("Value {other} out of range for Intl.NumberFormat options property style"),
-                ))
-            }
-        }
         let min_integer = digits_option(options, "minimumIntegerDigits", 1.0, 21.0)?.unwrap_or(1);
         let min_sig = digits_option(options, "minimumSignificantDigits", 1.0, 21.0)?;
         let max_sig = digits_option(options, "maximumSignificantDigits", 1.0, 21.0)?;
         let min_frac = digits_option(options, "minimumFractionDigits", 0.0, 100.0)?;
         let max_frac = digits_option(options, "maximumFractionDigits", 0.0, 100.0)?;
-        let digits = if min_sig.is_some() || max_sig.is_some() {
-            let min = min_sig.unwrap_or(1);
-            let max = max_sig.unwrap_or(21);
-            if min > max {
-                return Err(throw(
-                    "RangeError",
-                    "maximumSignificantDigits value is out of range.",
-                ));
-            }
-            Digits::Significant { min, max }
-        } else {
-            // The decimal style's defaults (0 and 3), each widened to
-            // admit the other when only one is given.
-            let (min, max) = match (min_frac, max_frac) {
-                (None, None) => (0, 3),
-                (Some(min), None) => (min, min.max(3)),
-                (None, Some(max)) => (0.min(max), max),
-                (Some(min), Some(max)) if min > max => {
-                    return Err(throw(
-                        "RangeError",
-                        "maximumFractionDigits value is out of range.",
-                    ))
-                }
-                (Some(min), Some(max)) => (min, max),
-            };
-            Digits::Fraction { min, max }
-        };
         let (strategy, grouping) = match bool_option(options, "useGrouping") {
             None => (GroupingStrategy::Auto, "auto"),
             Some(v) if v.is_string() => match to_string(&v).as_str() {
@@ -116,6 +75,43 @@ impl NumberFormat {
         };
         let mut opts = DecimalFormatterOptions::default();
         opts.grouping_strategy = Some(strategy);
+        let style = Style::new(&locale, options, opts)?;
+        let digits = if min_sig.is_some() || max_sig.is_some() {
+            let min = min_sig.unwrap_or(1);
+            let max = max_sig.unwrap_or(21);
+            if min > max {
+                return Err(throw(
+                    "RangeError",
+                    "maximumSignificantDigits value is out of range.",
+                ));
+            }
+            Digits::Significant { min, max }
+        } else {
+            // The style's defaults, each widened to admit the other when
+            // only one is given.
+            let (lo, hi) = style.default_digits();
+            let (min, max) = match (min_frac, max_frac) {
+                (None, None) => (lo, hi),
+                (Some(min), None) => (min, min.max(hi)),
+                (None, Some(max)) => (lo.min(max), max),
+                (Some(min), Some(max)) if min > max => {
+                    return Err(throw(
+                        "RangeError",
+                        "maximumFractionDigits value is out of range.",
+                    ))
+                }
+                (Some(min), Some(max)) => (min, max),
+            };
+            Digits::Fraction { min, max }
+        };
+        if let Style::Currency { digits: d, .. } = style {
+            if !matches!(digits, Digits::Fraction { min, max } if min == d && max == d) {
+                return Err(throw(
+                    "RangeError",
+                    format!("Intl.NumberFormat currency style with other than the currency's {d} fraction digits is not supported by flowgate; round the number first (Math.round, toFixed)"),
+                ));
+            }
+        }
         let formatter = DecimalFormatter::try_new(DecimalFormatterPreferences::from(&locale), opts)
             .map_err(|e| {
                 throw(
@@ -129,6 +125,7 @@ impl NumberFormat {
             min_integer,
             digits,
             grouping,
+            style,
         })
     }
 
@@ -143,6 +140,7 @@ impl NumberFormat {
         let Ok(mut d) = Decimal::try_from_f64(x, FloatPrecision::RoundTrip) else {
             return super::number::fmt(x);
         };
+        self.style.scale(&mut d);
         let half_expand = SignedRoundingMode::Unsigned(UnsignedRoundingMode::HalfExpand);
         match self.digits {
             Digits::Fraction { min, max } => {
@@ -167,7 +165,9 @@ impl NumberFormat {
             }
         }
         d.absolute.pad_start(self.min_integer);
-        self.formatter.format(&d).to_string()
+        self.style
+            .format(&d)
+            .unwrap_or_else(|| self.formatter.format(&d).to_string())
     }
 
     /// `resolvedOptions()`.
@@ -175,7 +175,11 @@ impl NumberFormat {
         let o = JsObject::new();
         o.set("locale".into(), Dynamic::from(self.locale.clone()));
         o.set("numberingSystem".into(), Dynamic::from("latn"));
-        o.set("style".into(), Dynamic::from("decimal"));
+        let (style, currency) = self.style.resolved();
+        o.set("style".into(), Dynamic::from(style));
+        if let Some(c) = currency {
+            o.set("currency".into(), Dynamic::from(c));
+        }
         o.set(
             "minimumIntegerDigits".into(),
             Dynamic::from_int(self.min_integer.into()),

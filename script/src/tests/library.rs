@@ -254,3 +254,15 @@ fn crypto_hashes_and_hmacs_match_node() {
     let bad = crypto::module_call("createHash", &[Dynamic::from("nope")]).unwrap();
     assert!(bad.is_err());
 }
+
+#[test]
+fn percent_and_currency_styles_match_v8() {
+    let out = payload(
+        "const out = [];\nfor (const l of ['en-US', 'en-GB', 'de-DE', 'fr-FR', 'nl-NL', 'ja-JP']) {\n  out.push([l, (0.256).toLocaleString(l, {style: 'percent'}), (1234.5).toLocaleString(l, {style: 'currency', currency: 'EUR'}), new Intl.NumberFormat(l, {style: 'currency', currency: 'USD'}).format(-12), (1234.5).toLocaleString(l, {style: 'currency', currency: 'CHF'}), (0.5).toLocaleString(l, {style: 'percent', minimumFractionDigits: 1})]);\n}\nfor (const o of [{style: 'currency'}, {style: 'currency', currency: 'EURO'}]) {\n  try { (1).toLocaleString('en-US', o); } catch (e) { out.push(e.name + ': ' + e.message); }\n}\nout.push((12.345).toLocaleString('en-US', {style: 'currency', currency: 'EUR', minimumFractionDigits: 2}), (1234.5).toLocaleString('en-US', {style: 'currency', currency: 'GBP'}));\nmsg.payload = out;\nreturn msg;",
+    );
+    let want: Value = serde_json::from_str(
+        r#"[["en-US", "26%", "\u20ac1,234.50", "-$12.00", "CHF\u00a01,234.50", "50.0%"], ["en-GB", "26%", "\u20ac1,234.50", "-US$12.00", "CHF\u00a01,234.50", "50.0%"], ["de-DE", "26\u00a0%", "1.234,50\u00a0\u20ac", "-12,00\u00a0$", "1.234,50\u00a0CHF", "50,0\u00a0%"], ["fr-FR", "26\u00a0%", "1\u202f234,50\u00a0\u20ac", "-12,00\u00a0$US", "1\u202f234,50\u00a0CHF", "50,0\u00a0%"], ["nl-NL", "26%", "\u20ac\u00a01.234,50", "US$\u00a0-12,00", "CHF\u00a01.234,50", "50,0%"], ["ja-JP", "26%", "\u20ac1,234.50", "-$12.00", "CHF\u00a01,234.50", "50.0%"], "TypeError: Currency code is required with currency style.", "RangeError: Invalid currency code : EURO", "\u20ac12.35", "\u00a31,234.50"]"#,
+    )
+    .unwrap();
+    assert_eq!(out, want);
+}
