@@ -9,6 +9,7 @@ use rhai::AST;
 
 use crate::convert::Mode;
 use crate::fastpath;
+use crate::libs::{self, Lib};
 use crate::sandbox::{self, RunError};
 
 /// The names scripts see, in translated JavaScript's mangling and in Rhai.
@@ -81,12 +82,24 @@ impl Body {
 /// body, or the message saying why it cannot run (to be reported against
 /// the node's [`Body::field`]).
 pub fn compile(source: &str, mode: Mode, body: Body) -> Result<Option<Script>, String> {
+    compile_with_libs(source, mode, body, &[])
+}
+
+/// [`compile`] for a node whose `libs` give its bodies modules (see
+/// [`crate::libs`]; the entries are checked by [`crate::libs::check`]).
+pub fn compile_with_libs(
+    source: &str,
+    mode: Mode,
+    body: Body,
+    libs: &[Lib],
+) -> Result<Option<Script>, String> {
     if source.trim().is_empty() {
         return Ok(None);
     }
     let data_only = mode == Mode::Js && body == Body::Func;
+    let api: Vec<&str> = body.api().iter().copied().chain(libs::vars(libs)).collect();
     match with_compile_stack(source.len(), || {
-        translate_and_compile(source, mode, body.api(), data_only)
+        translate_and_compile(source, mode, &api, libs, data_only)
     }) {
         Ok(Ok((ast, deferred, data))) => Ok(Some(Script {
             ast,
@@ -115,13 +128,16 @@ fn translate_and_compile(
     source: &str,
     mode: Mode,
     api: &[&str],
+    libs: &[Lib],
     try_data_only: bool,
 ) -> Result<Compiled, CompileError> {
     let rhai_source = match mode {
         Mode::Rhai => std::borrow::Cow::Borrowed(source),
         Mode::Js => std::borrow::Cow::Owned(
-            crate::translate::translate(source, api)
-                .map_err(|e| CompileError::Translate(e.to_string()))?,
+            libs::prelude(libs)
+                + crate::translate::translate(source, api)
+                    .map_err(|e| CompileError::Translate(e.to_string()))?
+                    .as_str(),
         ),
     };
     let data = try_data_only.then(|| fastpath::analyze(source)).flatten();

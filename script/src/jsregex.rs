@@ -11,6 +11,7 @@
 //! the engine consults every few thousand backtracks.
 
 use std::cell::Cell;
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 pub use regress::{Match, Regex};
@@ -152,6 +153,52 @@ pub fn literal(text: &str) -> Regex {
 /// The first match of `re` in `text` at or after byte `start`.
 pub fn find_at(re: &Regex, text: &str, start: usize) -> Option<Match> {
     re.find_from(text, start).next()
+}
+
+/// The first match of a function body's `re` in `text` at or after byte
+/// `start`. Without the `u` or `v` flag (`unicode` false) JavaScript
+/// matches UTF-16 code units, so `.` takes half of an emoji and
+/// `/^.$/.test("😀")` is false: such a pattern runs on the text's code
+/// units when it has characters outside the Basic Multilingual Plane. A
+/// match boundary inside such a character widens to the whole character,
+/// since flowgate's strings cannot hold half of one.
+pub fn find_js(re: &Regex, unicode: bool, text: &str, start: usize) -> Option<Match> {
+    if unicode || !text.chars().any(|c| c.len_utf16() == 2) {
+        return find_at(re, text, start);
+    }
+    // The byte offset of every code unit (the second half of a pair maps
+    // to its character's start), and of the end.
+    let mut byte_of = Vec::with_capacity(text.len() + 1);
+    for (b, c) in text.char_indices() {
+        byte_of.push(b);
+        if c.len_utf16() == 2 {
+            byte_of.push(b);
+        }
+    }
+    byte_of.push(text.len());
+    let units: Vec<u16> = text.encode_utf16().collect();
+    let first = byte_of.partition_point(|&b| b < start);
+    let mut m = re.find_from_ucs2(&units, first).next()?;
+    m.range = unit_range_to_bytes(&byte_of, m.range.clone());
+    m.captures = m
+        .captures
+        .iter()
+        .map(|c| c.clone().map(|r| unit_range_to_bytes(&byte_of, r)))
+        .collect();
+    Some(m)
+}
+
+/// A range of code units as bytes (`byte_of` from [`find_js`]); an end
+/// inside a character moves to the character's end.
+fn unit_range_to_bytes(byte_of: &[usize], r: Range<usize>) -> Range<usize> {
+    let inside = |u: usize| u > 0 && u < byte_of.len() - 1 && byte_of[u] == byte_of[u - 1];
+    let start = byte_of[r.start];
+    let end = if inside(r.end) {
+        byte_of[r.end + 1]
+    } else {
+        byte_of[r.end]
+    };
+    start..end.max(start)
 }
 
 /// Run the searches in `search` with `stop` asked every few thousand

@@ -26,6 +26,7 @@ pub mod jslib;
 pub mod jsregex;
 pub mod jsvalue;
 pub mod lazy;
+pub mod libs;
 pub mod memory;
 pub mod sandbox;
 pub mod timers;

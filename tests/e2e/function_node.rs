@@ -672,3 +672,65 @@ fn node_red_examples_with_await_and_promises_load() {
         assert_eq!(code, 0, "{name}: {out}{err}");
     }
 }
+/// `flowgate check` lists every refused body with its construct and the
+/// nearest supported alternative, and a module in `libs` other than
+/// `crypto` with its name.
+#[test]
+fn check_prints_each_refused_construct_with_its_alternative() {
+    let body = |id: &str, func: &str| {
+        json!({"id": id, "type": "function", "z": "tab", "name": id, "func": func,
+            "outputs": 1, "x": 1, "y": 1, "wires": [[]]})
+    };
+    let mut lodash = body("libs1", "return msg;");
+    lodash["libs"] = json!([{"var": "_", "module": "lodash"}]);
+    let nodes = json!([
+        tab(),
+        body("gen1", "function* g() { yield 1; }\nreturn msg;"),
+        body("req1", "const fs = require('fs');\nreturn msg;"),
+        body("eval1", "return eval(msg.payload);"),
+        body("with1", "with (msg) { payload = 1; }\nreturn msg;"),
+        lodash
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flows.json");
+    std::fs::write(&path, flow(nodes)).unwrap();
+    let (code, _, stderr) = common::run_cli(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    for want in [
+        "node gen1 (function \"gen1\") field `func`: unsupported JavaScript at line 1:1: generator function is not supported by flowgate; instead: build the values into an array",
+        "node req1 (function \"req1\") field `func`: unsupported JavaScript at line 1:12: the global `require` is not supported by flowgate; instead: Node.js modules are not loaded in function bodies: give the node the `crypto` module",
+        "node eval1 (function \"eval1\") field `func`: refused JavaScript at line 1:8: `eval` runs code made from text at run time",
+        "or use a JSONata expression in a change or switch node",
+        "node with1 (function \"with1\") field `func`:",
+        "instead: give the object a variable",
+        "node libs1 (function \"libs1\") field `libs`: module `lodash` (as `_`) is not available: flowgate gives function bodies only Node.js's built-in `crypto` module",
+    ] {
+        assert!(stderr.contains(want), "missing {want:?} in:\n{stderr}");
+    }
+}
+
+/// A body given `crypto` through `libs` hashes as Node.js does; without the
+/// entry, `crypto` is not defined (as in Node-RED's sandbox).
+#[test]
+fn crypto_comes_from_libs() {
+    let nodes = json!([tab(),
+        {"id": "in1", "type": "http in", "z": "tab", "url": "/h", "method": "get", "wires": [["f1"]]},
+        {"id": "f1", "type": "function", "z": "tab", "name": "hash",
+         "func": "msg.payload = crypto.createHmac('sha256', 'key').update(msg.req.query.s).digest('base64url');\nreturn msg;",
+         "libs": [{"var": "crypto", "module": "crypto"}], "outputs": 1, "wires": [["out1"]]},
+        {"id": "out1", "type": "http response", "z": "tab", "wires": []},
+        {"id": "in2", "type": "http in", "z": "tab", "url": "/n", "method": "get", "wires": [["f2"]]},
+        {"id": "f2", "type": "function", "z": "tab", "name": "no libs",
+         "func": "try { crypto.randomUUID(); } catch (e) { msg.payload = e.name + ': ' + e.message; }\nreturn msg;",
+         "outputs": 1, "wires": [["out1"]]}]);
+    let server = common::Server::start(&flow(nodes));
+    let client = common::client();
+    let res = client.get(server.url("/h?s=abc")).send().unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.text().unwrap(),
+        "nBluMtwBdfhvSxy4konWYZ3mvuaZ5MN45oMJ7Zehpqs"
+    );
+    let res = client.get(server.url("/n")).send().unwrap();
+    assert_eq!(res.text().unwrap(), "ReferenceError: crypto is not defined");
+}

@@ -349,3 +349,13 @@ fn function_async() {
 fn mqtt() {
     replay("mqtt")
 }
+
+/// Function bodies using the library: local time in the `TZ` zone, locale
+/// formatting (dates and numbers, Intl), number formatting edge cases,
+/// code points and normalization, astral characters in regular
+/// expressions, V8's error texts (caught in the body and at a catch node)
+/// and the `crypto` module given through `libs`.
+#[test]
+fn function_lib() {
+    replay("function-lib");
+}

@@ -11,7 +11,8 @@ use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::node::NodeHandle;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
-use flowgate_script::compile::{compile, Body};
+use flowgate_script::compile::{compile_with_libs, Body, API_NAMES};
+use flowgate_script::libs::{self, Lib};
 use flowgate_script::{Function, FunctionSpec, Mode};
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +53,17 @@ pub struct FunctionSettings {
     pub initialize: String,
     #[serde(deserialize_with = "de::text")]
     pub finalize: String,
+    /// Modules the bodies get as variables (Node-RED's "Setup → Modules").
+    #[serde(default)]
+    pub libs: Vec<LibSetting>,
+}
+
+/// One `libs` entry as Node-RED's editor writes it.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LibSetting {
+    pub var: Option<String>,
+    pub module: Option<String>,
 }
 
 /// More output ports than anyone wires; a guard against a typo'd count.
@@ -73,8 +85,8 @@ impl NodeSettings for FunctionSettings {
         Field::new("noerr", Kind::Number, Initial::Int(0)).hidden(),
         Field::new("initialize", Kind::Code, Initial::Str("")),
         Field::new("finalize", Kind::Code, Initial::Str("")),
-        // External modules (`libs`) are refused by the script sandbox; the
-        // field is written so exports from flowgate's editor match Node-RED's.
+        // Modules (`libs`): Node.js's `crypto` only (see flowgate_script::libs);
+        // the field is written so exports from flowgate's editor match Node-RED's.
         Field::new("libs", Kind::Json, Initial::Json("[]")).hidden(),
     ];
 }
@@ -96,6 +108,21 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         Some(t) if t > 0.0 && t.is_finite() => Duration::from_secs_f64(t),
         _ => cx.settings.function_timeout,
     };
+    // As in Node-RED, an entry without a variable name is skipped.
+    let libs: Vec<Lib> = s
+        .libs
+        .iter()
+        .filter_map(|l| {
+            let var = l.var.clone().filter(|v| !v.is_empty())?;
+            Some(Lib {
+                var,
+                module: l.module.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    if let Err(e) = libs::check(&libs, mode, &API_NAMES) {
+        return Err(settings::report(cx, vec![config.problem(Some("libs"), e)]));
+    }
     let mut problems = Vec::new();
     let mut scripts = Vec::new();
     for (body, source) in [
@@ -103,7 +130,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         (Body::Initialize, &s.initialize),
         (Body::Finalize, &s.finalize),
     ] {
-        match compile(source, mode, body) {
+        match compile_with_libs(source, mode, body, &libs) {
             Ok(script) => scripts.push(script),
             Err(e) => {
                 problems.push(config.problem(Some(body.field()), e));

@@ -83,7 +83,7 @@ pub fn make(bytes: &[u8]) -> Dynamic {
 
 /// The encodings Node.js knows, by canonical name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
+pub(crate) enum Encoding {
     Utf8,
     Hex,
     Base64,
@@ -93,7 +93,7 @@ enum Encoding {
     Utf16Le,
 }
 
-fn encoding(v: Option<&Dynamic>) -> JsResult<Encoding> {
+pub(crate) fn encoding(v: Option<&Dynamic>) -> JsResult<Encoding> {
     let Some(v) = v.filter(|v| !is_nullish(v)) else {
         return Ok(Encoding::Utf8);
     };
@@ -160,7 +160,7 @@ fn decode_hex(text: &str) -> Vec<u8> {
 }
 
 /// A string's bytes in `enc` (`Buffer.from(string, enc)`).
-fn encode_string(s: &str, enc: Encoding) -> Vec<u8> {
+pub(crate) fn encode_string(s: &str, enc: Encoding) -> Vec<u8> {
     match enc {
         Encoding::Utf8 => s.as_bytes().to_vec(),
         Encoding::Hex => decode_hex(s),
@@ -171,7 +171,7 @@ fn encode_string(s: &str, enc: Encoding) -> Vec<u8> {
 }
 
 /// Bytes as a string in `enc` (`buf.toString(enc)`).
-fn decode_bytes(bytes: &[u8], enc: Encoding) -> String {
+pub(crate) fn decode_bytes(bytes: &[u8], enc: Encoding) -> String {
     match enc {
         Encoding::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
         Encoding::Hex => hex::encode(bytes),
@@ -211,7 +211,7 @@ fn arg(args: &[Dynamic], i: usize) -> Dynamic {
     args.get(i).cloned().unwrap_or(Dynamic::UNIT)
 }
 
-fn check_len(n: usize) -> JsResult<()> {
+pub(crate) fn check_len(n: usize) -> JsResult<()> {
     if n > MAX_ELEMENTS {
         Err(ops::throw(
             "RangeError",

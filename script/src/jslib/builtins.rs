@@ -187,7 +187,8 @@ fn new_date(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
                 date::time_clip(to_number(v))
             }
         }
-        _ => date_fields(&args),
+        // `new Date(y, m, ...)` names a local time.
+        _ => super::localtime::utc_of_local(date_fields(&args)),
     };
     Ok(Dynamic::from(JsDate::new(t)))
 }
@@ -758,6 +759,39 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
     ("RED.util.cloneMessage", "cloneMessage", clone_message),
     ("structuredClone", "cloneMessage", clone_message),
     ("RED.util.generateId", "generateId", generate_id),
+    (
+        "Intl.DateTimeFormat",
+        "Intl_DateTimeFormat",
+        super::intl::new_date_format,
+    ),
+    (
+        "new Intl.DateTimeFormat",
+        "Intl_DateTimeFormat",
+        super::intl::new_date_format,
+    ),
+    (
+        "Intl.NumberFormat",
+        "Intl_NumberFormat",
+        super::intl::new_number_format,
+    ),
+    (
+        "new Intl.NumberFormat",
+        "Intl_NumberFormat",
+        super::intl::new_number_format,
+    ),
+    (
+        "String.fromCharCode",
+        "String_fromCharCode",
+        super::unicode::from_char_code,
+    ),
+    (
+        "String.fromCodePoint",
+        "String_fromCodePoint",
+        super::unicode::from_code_point,
+    ),
+    // Not reachable from JavaScript source: the value of a `crypto` entry in
+    // the node's modules (`libs`).
+    ("libs#crypto", "crypto_module", super::crypto::module),
 ];
 
 /// The built-in implementing a JavaScript expression (`"Math.floor"`,

@@ -24,7 +24,18 @@ pub fn call_function(
     f: &Dynamic,
     args: Vec<Dynamic>,
 ) -> JsResult<Dynamic> {
-    call_with_this(ctx, f, Dynamic::UNIT, args)
+    call_inner(ctx, f, Dynamic::UNIT, args, None)
+}
+
+/// [`call_function`], naming the callee as the source wrote it (`x`) in
+/// V8's `x is not a function`; without a name the value is shown.
+pub fn call_named(
+    ctx: &NativeCallContext,
+    f: &Dynamic,
+    args: Vec<Dynamic>,
+    callee: Option<&str>,
+) -> JsResult<Dynamic> {
+    call_inner(ctx, f, Dynamic::UNIT, args, callee)
 }
 
 /// Call `f` with `this` (`obj.f()`, `f.call(obj)`).
@@ -33,6 +44,16 @@ pub fn call_with_this(
     f: &Dynamic,
     this: Dynamic,
     args: Vec<Dynamic>,
+) -> JsResult<Dynamic> {
+    call_inner(ctx, f, this, args, None)
+}
+
+fn call_inner(
+    ctx: &NativeCallContext,
+    f: &Dynamic,
+    this: Dynamic,
+    args: Vec<Dynamic>,
+    callee: Option<&str>,
 ) -> JsResult<Dynamic> {
     if let Some(fp) = f.read_lock::<FnPtr>() {
         let fp = fp.clone();
@@ -65,6 +86,6 @@ pub fn call_with_this(
     }
     Err(type_error(format!(
         "{} is not a function",
-        super::ops::to_string(f)
+        callee.unwrap_or(&super::ops::to_string(f))
     )))
 }

@@ -1,14 +1,14 @@
-//! `Date` arithmetic without a time-zone database: flowgate's local time is
-//! UTC, so `getHours()` equals `getUTCHours()` (Node-RED follows the host's
-//! `TZ`; run flowgate with the zone you need in the data, not the clock).
+//! `Date` arithmetic on time values in UTC: broken-down fields, `Date.UTC`,
+//! ISO and UTC strings, `Date.parse`. Local time (the runtime's zone) is
+//! [`super::localtime`]'s.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{Datelike, NaiveDate};
 
 const MS_PER_DAY: f64 = 86_400_000.0;
-const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS: [&str; 12] = [
+pub(crate) const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+pub(crate) const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
@@ -138,22 +138,15 @@ pub fn to_iso(t: f64) -> Option<String> {
     ))
 }
 
-/// `Date.prototype.toString()` (in UTC).
+/// `Date.prototype.toString()`, in local time.
 pub fn to_js_string(t: f64) -> String {
-    if t.is_nan() {
-        return "Invalid Date".into();
-    }
-    let f = fields(t);
-    format!(
-        "{} {} {:02} {:04} {:02}:{:02}:{:02} GMT+0000 (Coordinated Universal Time)",
-        DAYS[f.weekday as usize],
-        MONTHS[f.month as usize],
-        f.day,
-        f.year,
-        f.hours,
-        f.minutes,
-        f.seconds
-    )
+    super::localtime::to_string(t)
+}
+
+/// A year as `toString()`/`toUTCString()` print it: four digits at least,
+/// the sign before them (`-0001`).
+pub(crate) fn year_text(year: i64) -> String {
+    format!("{}{:04}", if year < 0 { "-" } else { "" }, year.abs())
 }
 
 /// `toUTCString()`.
@@ -163,11 +156,11 @@ pub fn to_utc_string(t: f64) -> String {
     }
     let f = fields(t);
     format!(
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
         DAYS[f.weekday as usize],
         f.day,
         MONTHS[f.month as usize],
-        f.year,
+        year_text(f.year),
         f.hours,
         f.minutes,
         f.seconds
@@ -176,14 +169,21 @@ pub fn to_utc_string(t: f64) -> String {
 
 /// `Date.parse(s)` for the ISO 8601 forms JavaScript guarantees
 /// (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`, with `THH:mm[:ss[.sss]]` and `Z`/`±HH:mm`),
-/// plus the `toString`/`toUTCString` forms this module prints. NaN otherwise.
+/// plus the `toString`/`toUTCString` forms. NaN otherwise. Date-time forms
+/// without a zone are local time, as in JavaScript.
 pub fn parse(s: &str) -> f64 {
-    parse_iso(s.trim())
+    let (t, local) = parse_iso(s.trim())
         .or_else(|| parse_utc_string(s.trim()))
-        .unwrap_or(f64::NAN)
+        .unwrap_or((f64::NAN, false));
+    if local {
+        super::localtime::utc_of_local(t)
+    } else {
+        t
+    }
 }
 
-fn parse_iso(s: &str) -> Option<f64> {
+/// The time value, and whether it is a local time still to convert.
+fn parse_iso(s: &str) -> Option<(f64, bool)> {
     let b = s.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
         let part = s.get(from..from + len)?;
@@ -210,8 +210,8 @@ fn parse_iso(s: &str) -> Option<f64> {
     }
     let (mut h, mut mi, mut sec, mut ms) = (0, 0, 0, 0.0);
     let mut offset_min = 0i64;
-    // Date-only forms are UTC; date-time forms without a zone are local time,
-    // which is UTC here.
+    // Date-only forms are UTC; date-time forms without a zone are local time.
+    let mut local = false;
     if matches!(b.get(i), Some(b'T') | Some(b't') | Some(b' ')) {
         h = num(i + 1, 2)?;
         if b.get(i + 3) != Some(&b':') {
@@ -237,7 +237,7 @@ fn parse_iso(s: &str) -> Option<f64> {
             }
         }
         match b.get(i) {
-            None => {}
+            None => local = true,
             Some(b'Z') | Some(b'z') => i += 1,
             Some(&c @ (b'+' | b'-')) => {
                 let oh = num(i + 1, 2)?;
@@ -270,24 +270,41 @@ fn parse_iso(s: &str) -> Option<f64> {
         sec as f64,
         ms,
     );
-    Some(t - offset_min as f64 * 60_000.0)
+    Some((t - offset_min as f64 * 60_000.0, local))
 }
 
-fn parse_utc_string(s: &str) -> Option<f64> {
-    // "Mon, 01 Jan 2024 10:00:00 GMT" or "Mon Jan 01 2024 10:00:00 GMT+0000 (...)"
+/// `Mon, 01 Jan 2024 10:00:00 GMT` or `Mon Jan 01 2024 10:00:00 GMT+0100
+/// (...)`; without `GMT` the time is local.
+fn parse_utc_string(s: &str) -> Option<(f64, bool)> {
     let cleaned = s.replace(',', " ");
     let words: Vec<&str> = cleaned.split_whitespace().collect();
     let month_of = |w: &str| MONTHS.iter().position(|m| m.eq_ignore_ascii_case(w));
-    let (day, month, year, time) = match words.as_slice() {
-        [_, d, m, y, t, ..] if month_of(m).is_some() => (d, month_of(m)?, y, t),
-        [_, m, d, y, t, ..] if month_of(m).is_some() => (d, month_of(m)?, y, t),
+    let (day, month, year, time, zone) = match words.as_slice() {
+        [_, d, m, y, t, rest @ ..] if month_of(m).is_some() => (d, month_of(m)?, y, t, rest),
+        [_, m, d, y, t, rest @ ..] if month_of(m).is_some() => (d, month_of(m)?, y, t, rest),
         _ => return None,
+    };
+    let offset_min = match zone.first().and_then(|z| z.strip_prefix("GMT")) {
+        None => None,
+        Some("") => Some(0),
+        Some(o) => {
+            let sign = match o.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let digits = o
+                .get(1..5)
+                .filter(|d| d.bytes().all(|c| c.is_ascii_digit()))?;
+            let v: i64 = digits.parse().ok()?;
+            Some(sign * (v / 100 * 60 + v % 100))
+        }
     };
     let mut hms = time.split(':').map(|p| p.parse::<f64>().ok());
     let h = hms.next()??;
     let mi = hms.next()??;
     let sec = hms.next().flatten().unwrap_or(0.0);
-    Some(make_time(
+    let t = make_time(
         year.parse().ok()?,
         month as f64,
         day.parse().ok()?,
@@ -295,7 +312,11 @@ fn parse_utc_string(s: &str) -> Option<f64> {
         mi,
         sec,
         0.0,
-    ))
+    );
+    Some(match offset_min {
+        Some(o) => (t - o as f64 * 60_000.0, false),
+        None => (t, true),
+    })
 }
 
 #[cfg(test)]
@@ -327,7 +348,7 @@ mod tests {
         assert_eq!(to_iso(8.64e15).unwrap(), "+275760-09-13T00:00:00.000Z");
         assert_eq!(to_iso(-8.64e15).unwrap(), "-271821-04-20T00:00:00.000Z");
         assert_eq!(
-            to_js_string(-8.64e15),
+            super::super::localtime::to_string_in(&jiff::tz::TimeZone::UTC, -8.64e15),
             "Tue Apr 20 -271821 00:00:00 GMT+0000 (Coordinated Universal Time)"
         );
         assert_eq!(make_time(275760.0, 8.0, 13.0, 0.0, 0.0, 0.0, 0.0), 8.64e15);

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use rhai::{Dynamic, FnPtr, ImmutableString, NativeCallContext};
 
 use super::callback::{call_function, call_with_this, is_callable};
-use super::date;
-use super::number::{self, num};
-use super::ops::{to_number, to_string, type_error, JsResult};
+use super::ops::{to_string, type_error, JsResult};
 use super::regexp::JsRegExp;
 use super::values::{
     array, as_array, as_object, is_nullish, JsDate, JsError, JsFunction, JsMethod, JsObject, Proto,
@@ -92,6 +90,7 @@ const NUMBER_METHODS: &[&str] = &[
     "toFixed",
     "toString",
     "toPrecision",
+    "toExponential",
     "toLocaleString",
     "valueOf",
 ];
@@ -126,12 +125,20 @@ const DATE_METHODS: &[&str] = &[
     "setMinutes",
     "setSeconds",
     "setMilliseconds",
+    "setUTCFullYear",
+    "setUTCMonth",
+    "setUTCDate",
+    "setUTCHours",
+    "setUTCMinutes",
+    "setUTCSeconds",
+    "setUTCMilliseconds",
     "toISOString",
     "toJSON",
     "toString",
     "toUTCString",
     "toGMTString",
     "toDateString",
+    "toTimeString",
     "toLocaleDateString",
     "toLocaleTimeString",
     "toLocaleString",
@@ -164,6 +171,12 @@ pub fn has_method(recv: &Dynamic, name: &str) -> bool {
         super::promise::METHODS
     } else if recv.is_bool() {
         &["toString", "valueOf"]
+    } else if recv.is::<super::intl::IntlFormat>() {
+        super::intl::METHODS
+    } else if recv.is::<super::crypto::CryptoModule>() {
+        super::crypto::METHODS
+    } else if recv.is::<super::crypto::JsHash>() {
+        super::crypto::HASH_METHODS
     } else {
         &[]
     };
@@ -254,7 +267,8 @@ pub fn call_method(
         )));
     }
     if let Some(x) = super::ops::as_f64(recv) {
-        return number_method(x, name, &args).unwrap_or_else(|| Err(not_a_function(callee)));
+        return super::number_methods::call(x, name, &args)
+            .unwrap_or_else(|| Err(not_a_function(callee)));
     }
     if let Ok(b) = recv.as_bool() {
         return match name {
@@ -270,7 +284,8 @@ pub fn call_method(
     }
     if let Some(d) = recv.read_lock::<JsDate>() {
         let d = d.clone();
-        return date_call(&d, name, &args).unwrap_or_else(|| Err(not_a_function(callee)));
+        return super::date_methods::call(&d, name, &args)
+            .unwrap_or_else(|| Err(not_a_function(callee)));
     }
     if let Some(e) = recv.read_lock::<JsError>() {
         let prop = e.props.get(name);
@@ -356,7 +371,19 @@ pub fn call_method(
     if let Some(r) = super::promise::call_method(recv, name, &args) {
         return r;
     }
-    Err(not_a_function(callee))
+    host_call(recv, name, &args).unwrap_or_else(|| Err(not_a_function(callee)))
+}
+
+/// The library's host objects: Intl formatters and the `crypto` module's.
+fn host_call(recv: &Dynamic, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
+    if let Some(f) = recv.read_lock::<super::intl::IntlFormat>() {
+        return super::intl::call(&f, name, args);
+    }
+    if recv.is::<super::crypto::CryptoModule>() {
+        return super::crypto::module_call(name, args);
+    }
+    let h = recv.read_lock::<super::crypto::JsHash>()?.clone();
+    super::crypto::hash_call(&h, name, args)
 }
 
 fn node_method(n: &NodeApi, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
@@ -384,227 +411,6 @@ fn node_method(n: &NodeApi, name: &str, args: &[Dynamic]) -> Option<JsResult<Dyn
         "status" => {
             n.status(&v);
             Ok(Dynamic::UNIT)
-        }
-        _ => return None,
-    })
-}
-
-fn number_method(x: f64, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
-    let digits = |i: usize, default: f64| -> f64 {
-        let v = arg(args, i);
-        if v.is_unit() {
-            default
-        } else {
-            to_number(&v)
-        }
-    };
-    Some(match name {
-        "toFixed" => {
-            let d = digits(0, 0.0);
-            let d = if d.is_nan() { 0.0 } else { d.trunc() };
-            if !(0.0..=100.0).contains(&d) {
-                return Some(Err(super::ops::throw(
-                    "RangeError",
-                    "toFixed() digits argument must be between 0 and 100",
-                )));
-            }
-            Ok(Dynamic::from(number::to_fixed(x, d as usize)))
-        }
-        "toString" => {
-            let r = digits(0, 10.0);
-            if !(2.0..=36.0).contains(&r) {
-                return Some(Err(super::ops::throw(
-                    "RangeError",
-                    "toString() radix must be between 2 and 36",
-                )));
-            }
-            Ok(Dynamic::from(number::fmt_radix(x, r as u32)))
-        }
-        "toPrecision" => {
-            let p = arg(args, 0);
-            if p.is_unit() {
-                return Some(Ok(Dynamic::from(number::fmt(x))));
-            }
-            let p = to_number(&p).trunc();
-            if !(1.0..=100.0).contains(&p) {
-                return Some(Err(super::ops::throw(
-                    "RangeError",
-                    "toPrecision() argument must be between 1 and 100",
-                )));
-            }
-            Ok(Dynamic::from(to_precision(x, p as usize)))
-        }
-        "toLocaleString" => Ok(Dynamic::from(to_locale(x))),
-        "valueOf" => Ok(num(x)),
-        _ => return None,
-    })
-}
-
-fn to_precision(x: f64, p: usize) -> String {
-    if !x.is_finite() {
-        return number::fmt(x);
-    }
-    if x == 0.0 {
-        return if p > 1 {
-            format!("0.{}", "0".repeat(p - 1))
-        } else {
-            "0".into()
-        };
-    }
-    let e_form = format!("{:.*e}", p - 1, x.abs());
-    let (mant, exp) = e_form.split_once('e').expect("exponent");
-    let e: i32 = exp.parse().expect("digits");
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    let sign = if x < 0.0 { "-" } else { "" };
-    if e < -6 || e >= p as i32 {
-        let m = if digits.len() > 1 {
-            format!("{}.{}", &digits[..1], &digits[1..])
-        } else {
-            digits
-        };
-        return format!("{sign}{m}e{}{}", if e < 0 { '-' } else { '+' }, e.abs());
-    }
-    if e >= 0 {
-        let int_len = e as usize + 1;
-        if int_len >= digits.len() {
-            format!("{sign}{digits}")
-        } else {
-            format!("{sign}{}.{}", &digits[..int_len], &digits[int_len..])
-        }
-    } else {
-        format!("{sign}0.{}{digits}", "0".repeat((-e - 1) as usize))
-    }
-}
-
-/// `toLocaleString()` in en-US: grouping and at most three fraction digits.
-fn to_locale(x: f64) -> String {
-    if !x.is_finite() {
-        return if x.is_nan() {
-            "NaN".into()
-        } else if x > 0.0 {
-            "∞".into()
-        } else {
-            "-∞".into()
-        };
-    }
-    let fixed = number::to_fixed(x, 3);
-    let (int_part, frac) = fixed.split_once('.').unwrap_or((&fixed, ""));
-    let (sign, int_part) = match int_part.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", int_part),
-    };
-    let mut grouped = String::new();
-    for (i, c) in int_part.chars().enumerate() {
-        if i > 0 && (int_part.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let frac = frac.trim_end_matches('0');
-    let sign = if grouped == "0" && frac.is_empty() {
-        ""
-    } else {
-        sign
-    };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}.{frac}")
-    }
-}
-
-/// Date methods; flowgate's local time is UTC, so `getHours` and
-/// `getUTCHours` agree.
-fn date_call(d: &JsDate, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
-    let t = d.time();
-    let f = date::fields(if t.is_nan() { 0.0 } else { t });
-    let plain = name
-        .strip_prefix("getUTC")
-        .map(|n| format!("get{n}"))
-        .or_else(|| name.strip_prefix("setUTC").map(|n| format!("set{n}")));
-    let key = plain.as_deref().unwrap_or(name);
-    let field = |v: i64| -> JsResult<Dynamic> {
-        Ok(if t.is_nan() {
-            num(f64::NAN)
-        } else {
-            num(v as f64)
-        })
-    };
-    let n = |i: usize| -> Option<f64> { args.get(i).map(to_number) };
-    let set =
-        |year: f64, month: f64, day: f64, h: f64, mi: f64, s: f64, ms: f64| -> JsResult<Dynamic> {
-            let v = date::make_time(year, month, day, h, mi, s, ms);
-            d.set_time(v);
-            Ok(num(v))
-        };
-    let (y, mo, da) = (f.year as f64, f.month as f64, f.day as f64);
-    let (h, mi, s, ms) = (
-        f.hours as f64,
-        f.minutes as f64,
-        f.seconds as f64,
-        f.millis as f64,
-    );
-    Some(match key {
-        "getFullYear" => field(f.year),
-        "getMonth" => field(f.month),
-        "getDate" => field(f.day),
-        "getDay" => field(f.weekday),
-        "getHours" => field(f.hours),
-        "getMinutes" => field(f.minutes),
-        "getSeconds" => field(f.seconds),
-        "getMilliseconds" => field(f.millis),
-        "getTime" | "valueOf" => Ok(num(t)),
-        "getTimezoneOffset" => Ok(num(if t.is_nan() { f64::NAN } else { 0.0 })),
-        "setTime" => {
-            let v = date::time_clip(n(0).unwrap_or(f64::NAN));
-            d.set_time(v);
-            Ok(num(v))
-        }
-        "setFullYear" => set(n(0)?, n(1).unwrap_or(mo), n(2).unwrap_or(da), h, mi, s, ms),
-        "setMonth" => set(y, n(0)?, n(1).unwrap_or(da), h, mi, s, ms),
-        "setDate" => set(y, mo, n(0)?, h, mi, s, ms),
-        "setHours" => set(
-            y,
-            mo,
-            da,
-            n(0)?,
-            n(1).unwrap_or(mi),
-            n(2).unwrap_or(s),
-            n(3).unwrap_or(ms),
-        ),
-        "setMinutes" => set(y, mo, da, h, n(0)?, n(1).unwrap_or(s), n(2).unwrap_or(ms)),
-        "setSeconds" => set(y, mo, da, h, mi, n(0)?, n(1).unwrap_or(ms)),
-        "setMilliseconds" => set(y, mo, da, h, mi, s, n(0)?),
-        "toISOString" | "toJSON" => match date::to_iso(t) {
-            Some(s) => Ok(Dynamic::from(s)),
-            None if name == "toJSON" => Ok(super::values::null()),
-            None => Err(super::ops::throw("RangeError", "Invalid time value")),
-        },
-        "toString" => Ok(Dynamic::from(date::to_js_string(t))),
-        "toUTCString" | "toGMTString" => Ok(Dynamic::from(date::to_utc_string(t))),
-        "toDateString" => Ok(Dynamic::from(if t.is_nan() {
-            "Invalid Date".to_string()
-        } else {
-            date::to_js_string(t)[..15].to_string()
-        })),
-        "toLocaleDateString" | "toLocaleTimeString" | "toLocaleString" => {
-            if t.is_nan() {
-                return Some(Ok(Dynamic::from("Invalid Date")));
-            }
-            let day = format!("{}/{}/{}", f.month + 1, f.day, f.year);
-            let h12 = if f.hours % 12 == 0 { 12 } else { f.hours % 12 };
-            let time = format!(
-                "{}:{:02}:{:02} {}",
-                h12,
-                f.minutes,
-                f.seconds,
-                if f.hours < 12 { "AM" } else { "PM" }
-            );
-            Ok(Dynamic::from(match name {
-                "toLocaleDateString" => day,
-                "toLocaleTimeString" => time,
-                _ => format!("{day}, {time}"),
-            }))
         }
         _ => return None,
     })

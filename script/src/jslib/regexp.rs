@@ -312,8 +312,15 @@ fn exec_raw(re: &JsRegExp, s: &str) -> JsResult<Option<Match>> {
     } else {
         0
     };
-    let found = search(|| jsregex::find_at(&re.0.re, s, start))?
-        .filter(|m| !re.0.flags.sticky || m.start() == start);
+    let found = search(|| {
+        jsregex::find_js(
+            &re.0.re,
+            re.0.flags.unicode || re.0.flags.unicode_sets,
+            s,
+            start,
+        )
+    })?
+    .filter(|m| !re.0.flags.sticky || m.start() == start);
     if uses_last {
         match &found {
             Some(m) => re.set_last_index(units_at(s, m.end())),
@@ -330,7 +337,12 @@ fn all_matches(re: &JsRegExp, s: &str, from: usize) -> JsResult<Vec<Match>> {
     let mut pos = from;
     search(|| {
         while pos <= s.len() {
-            let Some(m) = jsregex::find_at(&re.0.re, s, pos) else {
+            let Some(m) = jsregex::find_js(
+                &re.0.re,
+                re.0.flags.unicode || re.0.flags.unicode_sets,
+                s,
+                pos,
+            ) else {
                 break;
             };
             if re.0.flags.sticky && m.start() != pos {
@@ -510,8 +522,15 @@ pub fn match_all(s: &ImmutableString, arg: Option<&Dynamic>) -> JsResult<Dynamic
 /// `s.search(re)`: where the first match starts, or -1.
 pub fn search_index(s: &ImmutableString, arg: Option<&Dynamic>) -> JsResult<Dynamic> {
     let re = regexp_arg(arg, "")?;
-    let found = search(|| jsregex::find_at(&re.0.re, s, 0))?
-        .filter(|m| !re.0.flags.sticky || m.start() == 0);
+    let found = search(|| {
+        jsregex::find_js(
+            &re.0.re,
+            re.0.flags.unicode || re.0.flags.unicode_sets,
+            s,
+            0,
+        )
+    })?
+    .filter(|m| !re.0.flags.sticky || m.start() == 0);
     Ok(num(found.map_or(-1.0, |m| units_at(s, m.start()) as f64)))
 }
 
@@ -587,14 +606,31 @@ pub fn split(s: &str, re: &JsRegExp, limit: Option<&Dynamic>) -> JsResult<Dynami
     }
     let piece = |a: usize, b: usize| Dynamic::from(s[a..b].to_owned());
     if s.is_empty() {
-        if search(|| jsregex::find_at(&re.0.re, s, 0))?.is_none() {
+        if search(|| {
+            jsregex::find_js(
+                &re.0.re,
+                re.0.flags.unicode || re.0.flags.unicode_sets,
+                s,
+                0,
+            )
+        })?
+        .is_none()
+        {
             out.push(piece(0, 0));
         }
         return Ok(array(out));
     }
     let (mut p, mut q) = (0, 0);
     while q < s.len() {
-        let Some(m) = search(|| jsregex::find_at(&re.0.re, s, q))? else {
+        let Some(m) = search(|| {
+            jsregex::find_js(
+                &re.0.re,
+                re.0.flags.unicode || re.0.flags.unicode_sets,
+                s,
+                q,
+            )
+        })?
+        else {
             break;
         };
         if m.start() >= s.len() {

@@ -262,6 +262,12 @@ fn register_calls(engine: &mut Engine) {
         |ctx: NativeCallContext, f: Dynamic, args: Array| call_function(&ctx, &f.flatten(), args),
     );
     engine.register_fn(
+        "__calln",
+        |ctx: NativeCallContext, f: Dynamic, args: Array, callee: ImmutableString| {
+            super::callback::call_named(&ctx, &f.flatten(), args, Some(&callee))
+        },
+    );
+    engine.register_fn(
         "__m",
         |ctx: NativeCallContext,
          recv: Dynamic,

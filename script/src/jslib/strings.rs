@@ -280,6 +280,7 @@ pub fn call(
         .or_else(|| call_search_method(s, name, args))
         .or_else(|| call_extract_method(s, name, args))
         .or_else(|| call_build_method(ctx, s, name, args))
+        .or_else(|| (name == "normalize").then(|| super::unicode::normalize(s, arg(args, 0))))
 }
 
 /// Case changes, trimming and identity conversions: the whole string, transformed.
@@ -300,7 +301,7 @@ fn call_text_method(s: &str, name: &str) -> Option<JsResult<Dynamic>> {
             s.trim_end_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
                 .to_owned(),
         ),
-        "toString" | "valueOf" | "normalize" => text(s.to_owned()),
+        "toString" | "valueOf" => text(s.to_owned()),
         _ => return None,
     })
 }

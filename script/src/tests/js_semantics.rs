@@ -67,8 +67,8 @@ fn constructs_outside_the_subset_are_load_errors_with_location() {
         ),
         ("var n = 1n;", "line 1:9: BigInt literal"),
         (
-            "var s = JSON.stringify(msg, (k, v) => v);\nreturn x;",
-            "line 2:8: undeclared variable `x`",
+            "var s = JSON.stringify(msg, (k, v) => v);\nreturn util;",
+            "line 2:8: the global `util`",
         ),
     ];
     for (body, want) in cases {

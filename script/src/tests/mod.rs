@@ -6,6 +6,7 @@ mod conversion_props;
 mod js_semantics;
 mod lang_constructs;
 mod lazy_msg;
+mod library;
 mod nodered_fixtures;
 mod objects;
 mod regex;

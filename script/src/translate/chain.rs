@@ -15,6 +15,7 @@ use crate::jslib::values::OBJECT_METHODS;
 /// Namespaces whose members are built-ins (`Math.floor`, `JSON.parse`).
 pub(super) const NAMESPACES: &[&str] = &[
     "JSON", "Math", "Object", "Array", "Number", "Date", "console", "RED", "String", "Buffer",
+    "Intl",
 ];
 
 /// One step of a member/call chain.
@@ -291,6 +292,19 @@ impl<'s> Translator<'s> {
             let (code, used) = self.super_chain(s.span, &steps)?;
             return self.links(Val::Value(code), &steps[used..], false);
         }
+        // `f(...)` on a variable: V8 names it when it is not a function
+        // (`f is not a function`).
+        if let (None, Expression::Identifier(id), Some(first)) = (&cur, base, steps.first()) {
+            if let (Link::Call(args), false) = (&first.link, first.optional) {
+                let f = self.expr(base)?;
+                let args = self.args(args)?;
+                cur = Some(Val::Value(format!(
+                    "__calln({f}, {args}, {})",
+                    quote(id.name.as_str())
+                )));
+                start = 1;
+            }
+        }
         let cur = match cur {
             Some(v) => v,
             None => Val::Value(self.expr(base)?),
@@ -377,6 +391,17 @@ impl<'s> Translator<'s> {
                     return Ok("__obj([])".into());
                 }
                 if let Some(f) = builtins::lookup(&format!("new {name}")) {
+                    let args = self.args(&n.arguments)?;
+                    return Ok(format!("__b_{f}({args})"));
+                }
+            }
+        }
+        // `new Intl.DateTimeFormat(...)`: a constructor on a namespace.
+        if let Expression::StaticMemberExpression(m) = &n.callee {
+            if let Expression::Identifier(ns) = &m.object {
+                let js = format!("new {}.{}", ns.name, m.property.name);
+                if let Some(f) = builtins::lookup(&js).filter(|_| self.resolve(&ns.name).is_none())
+                {
                     let args = self.args(&n.arguments)?;
                     return Ok(format!("__b_{f}({args})"));
                 }

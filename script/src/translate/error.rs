@@ -58,8 +58,10 @@ impl fmt::Display for TranslateError {
             ),
             ErrorKind::Unsupported(c) => write!(
                 f,
-                "unsupported JavaScript at line {}:{}: {c} is not supported by flowgate (see docs/function-node.md for the supported subset, or write the node in Rhai)",
-                self.line, self.column
+                "unsupported JavaScript at line {}:{}: {c} is not supported by flowgate; instead: {} (docs/function-node.md lists what is supported)",
+                self.line,
+                self.column,
+                super::advice::alternative(c)
             ),
         }
     }

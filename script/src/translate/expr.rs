@@ -189,7 +189,14 @@ impl<'s> Translator<'s> {
             _ if NAMESPACES.contains(&name) => {
                 return Err(self.unsupported(span, format!("`{name}` used as a value")));
             }
-            _ => return Err(self.undeclared(span, name)),
+            _ if super::globals::is_sandbox_global(name) || matches!(name, "eval" | "Function") => {
+                return Err(self.undeclared(span, name))
+            }
+            // Nothing declares it, in Node-RED either: reading it throws there.
+            _ => format!(
+                "__throw(\"ReferenceError\", {})",
+                quote(&format!("{name} is not defined"))
+            ),
         })
     }
 

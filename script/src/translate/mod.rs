@@ -7,11 +7,13 @@
 //! context and temporaries. [`nesting`] refuses bodies too deep to parse
 //! before the parser sees them; [`error`] says why a body cannot run.
 
+mod advice;
 mod asyncfn;
 mod chain;
 mod class;
 pub mod error;
 mod expr;
+mod globals;
 mod label;
 pub mod nesting;
 mod pattern;
@@ -363,6 +365,9 @@ impl<'s> Translator<'s> {
     pub fn undeclared(&self, span: Span, name: &str) -> TranslateError {
         if matches!(name, "eval" | "Function") {
             return self.refused(span, &format!("`{name}`"));
+        }
+        if globals::is_sandbox_global(name) {
+            return self.unsupported(span, format!("the global `{name}`"));
         }
         self.unsupported(span, format!("undeclared variable `{name}`"))
     }
