@@ -24,4 +24,7 @@ WORKDIR /data
 EXPOSE 1880
 # Listens on every interface inside the container, so the admin API needs
 # FLOWGATE_ADMIN_TOKEN (flowgate refuses to start without one).
-ENTRYPOINT ["/usr/local/bin/flowgate", "run", "/data/flows.json", "--host", "0.0.0.0"]
+# The command line follows the binary: a Kubernetes `args:` list replaces
+# CMD whole (deploy/kubernetes/flowgate.yaml adds the cluster flags).
+ENTRYPOINT ["/usr/local/bin/flowgate"]
+CMD ["run", "/data/flows.json", "--host", "0.0.0.0"]

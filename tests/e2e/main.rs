@@ -31,6 +31,7 @@ mod loops;
 mod mqtt;
 mod node_types;
 mod nodered_fixtures;
+mod packaging;
 mod persist_faults;
 mod probes;
 mod query_decoding;
