@@ -8,9 +8,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Path of the built binary under test.
+/// Path of the built binary under test: this build's, or `FLOWGATE_BIN`
+/// (a release build, when a load test is run by hand for figures).
 pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_flowgate"))
+    std::env::var_os("FLOWGATE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_flowgate")))
 }
 
 /// The repository root (for `flows/` examples).
