@@ -225,3 +225,37 @@ fn flows_may_serve_other_methods_beside_the_inject_admin_route() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// As Express's `res.send` does, 204 and 304 answers carry no body and no
+/// `Content-Type`/`Content-Length`, even when the flow set a payload and a
+/// content type.
+#[test]
+fn no_content_and_not_modified_answer_without_a_body() {
+    let flow = json!([
+        {"id": "t", "type": "tab"},
+        {"id": "in", "type": "http in", "z": "t", "url": "/status/:code", "method": "get", "wires": [["set"]]},
+        {"id": "set", "type": "change", "z": "t", "rules": [
+            {"t": "set", "p": "statusCode", "pt": "msg", "to": "req.params.code", "tot": "msg"},
+            {"t": "set", "p": "payload", "pt": "msg", "to": "some text", "tot": "str"},
+            {"t": "set", "p": "headers", "pt": "msg", "to": "{\"content-type\":\"text/plain\"}", "tot": "json"}],
+         "wires": [["out"]]},
+        {"id": "out", "type": "http response", "z": "t", "wires": []}
+    ]);
+    let server = Server::start(&flow.to_string());
+    for code in [204u16, 304] {
+        let r = client()
+            .get(server.url(&format!("/status/{code}")))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), code);
+        assert!(
+            r.headers().get("content-type").is_none(),
+            "{code}: {:?}",
+            r.headers()
+        );
+        assert_eq!(r.text().unwrap(), "", "{code}");
+    }
+    let r = client().get(server.url("/status/200")).send().unwrap();
+    assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(r.text().unwrap(), "some text");
+}

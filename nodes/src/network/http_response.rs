@@ -178,6 +178,20 @@ impl HttpResponse {
                 }
             },
         };
+        // Express's `res.send` answers 204 and 304 without a body and
+        // without the headers that describe one, whatever the flow set.
+        let body = if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+            for name in [
+                http::header::CONTENT_TYPE,
+                http::header::CONTENT_LENGTH,
+                http::header::TRANSFER_ENCODING,
+            ] {
+                headers.remove(name);
+            }
+            Bytes::new()
+        } else {
+            body
+        };
         Reply {
             status,
             headers,

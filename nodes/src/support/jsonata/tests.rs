@@ -303,3 +303,17 @@ fn format_number_pictures() {
         assert_eq!(eval(src, json!({})), Ok(Some(json!(want))), "{src}");
     }
 }
+
+/// Names may start with `_` or any other non-operator character, as in
+/// jsonata-js (`_msgid`, `_session.type` are common in Node-RED flows).
+#[test]
+fn names_starting_with_an_underscore() {
+    let msg = json!({"_msgid": "m1", "_session": {"type": "websocket", "id": "s1"}, "payload": 1});
+    assert_eq!(eval("_msgid", msg.clone()), Ok(Some(json!("m1"))));
+    assert_eq!(
+        eval("$$._session.type & ':' & _session.id", msg.clone()),
+        Ok(Some(json!("websocket:s1")))
+    );
+    assert_eq!(eval("é", json!({"é": 2})), Ok(Some(json!(2))));
+    assert_eq!(eval("payload + 1", msg), Ok(Some(json!(2))));
+}

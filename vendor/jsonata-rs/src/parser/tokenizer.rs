@@ -198,9 +198,12 @@ fn is_whitespace(c: char) -> bool {
     )
 }
 
+/// jsonata-js reads a name from any character that is not whitespace or an
+/// operator (strings, backquoted names and numbers are matched before), so
+/// `_msgid` and `_session.type` are names there.
 #[inline]
 fn is_name_start(c: char) -> bool {
-    c.is_alphabetic() || c == '$'
+    !is_whitespace(c) && !is_operator(c)
 }
 
 #[inline]
