@@ -47,3 +47,14 @@ fn join_past_max_pending_messages_is_a_catchable_error() {
         server.logs()
     );
 }
+
+/// Node-RED 5's example "Recreate message sequence" (a switch with
+/// `repair`) loads.
+#[test]
+fn node_red_switch_repair_example_loads() {
+    let path = common::repo_root()
+        .join("tests/fixtures/nodered-examples/function/switch-recreate-message-sequence.json");
+    let (code, out, err) = common::run_cli(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("valid"), "{out}");
+}

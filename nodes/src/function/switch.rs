@@ -77,7 +77,7 @@ impl NodeSettings for SwitchSettings {
         ),
         Field::name(),
         Field::text("propertyType", "msg").hidden(),
-        Field::checkbox("repair", false).hidden(),
+        Field::checkbox("repair", false).label("recreate message sequences"),
         Field::new("outputs", Kind::Number, Initial::Int(1)).hidden(),
     ];
 }
@@ -149,6 +149,10 @@ struct Switch {
     rules: Vec<Rule>,
     stop_on_first: bool,
     needs_count: bool,
+    /// Each output gets its own sequence (new `parts.id`, `index`, `count`)
+    /// of the messages routed to it, as Node-RED's "recreate message
+    /// sequences" does.
+    repair: bool,
     contexts: Contexts,
     previous: Mutex<Value>,
     pending: Mutex<Pending>,
@@ -274,13 +278,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         });
     }
     let outputs = s.outputs.map(|n| n as usize).unwrap_or(0).max(rules.len());
-    if s.repair {
-        return Err(config.problem(
-            Some("repair"),
-            "recreating message sequences (repair) is not supported by flowgate",
-        ));
-    }
-    let needs_count = rules.iter().any(|r| r.op == Op::Tail);
+    let needs_count = s.repair || rules.iter().any(|r| r.op == Op::Tail);
     Ok(Built::new(
         Switch {
             id: config.id.clone(),
@@ -288,6 +286,7 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             rules,
             stop_on_first: s.checkall,
             needs_count,
+            repair: s.repair,
             contexts: Contexts::from_cx(cx),
             previous: Mutex::new(Value::Null),
             pending: Mutex::new(Pending::default()),
@@ -498,19 +497,26 @@ impl Switch {
         Ok(ports)
     }
 
-    fn dispatch(&self, msg: Message, out: &mut Outputs) -> Result<(), NodeError> {
+    /// The ports `msg` goes to; `None` when its property cannot be read
+    /// (Node-RED warns and drops the message: not an error a catch node
+    /// sees).
+    fn ports_of(&self, msg: Message) -> Result<Option<(Message, Vec<usize>)>, NodeError> {
         let property = match self.property.evaluate_lenient(&msg.body, &self.contexts) {
             Ok(p) => p,
-            // Node-RED warns and drops the message when the property's
-            // expression fails: not an error a catch node sees.
             Err(e) => {
                 tracing::warn!(node = %self.id, "{e}");
-                return Ok(());
+                return Ok(None);
             }
         };
-        let ports = match self.route(&msg.body, property) {
-            Ok(p) => p,
-            Err(e) => return Err(NodeError::new(e).with_msg(msg)),
+        match self.route(&msg.body, property) {
+            Ok(p) => Ok(Some((msg, p))),
+            Err(e) => Err(NodeError::new(e).with_msg(msg)),
+        }
+    }
+
+    fn dispatch(&self, msg: Message, out: &mut Outputs) -> Result<(), NodeError> {
+        let Some((msg, ports)) = self.ports_of(msg)? else {
+            return Ok(());
         };
         if let Some((last, rest)) = ports.split_last() {
             let mut sends: Vec<(usize, Message)> = rest.iter().map(|&p| (p, msg.clone())).collect();
@@ -520,6 +526,45 @@ impl Switch {
             sends.swap(0, n - 1);
             sends[1..].sort_by_key(|(p, _)| *p);
             for (p, m) in sends {
+                out.send(p, m);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Switch {
+    /// Route a whole sequence, then send each output the messages routed
+    /// to it as a sequence of its own: a new `parts.id` per output, `index`
+    /// counting that output's messages and `count` their number, in the
+    /// order the messages came (Node-RED's `sendGroup`).
+    fn send_repaired(&self, msgs: Vec<Message>, out: &mut Outputs) -> Result<(), NodeError> {
+        let mut routed = Vec::with_capacity(msgs.len());
+        for m in msgs {
+            if let Some(r) = self.ports_of(m)? {
+                routed.push(r);
+            }
+        }
+        let outputs = self.rules.len();
+        let mut counts = vec![0u64; outputs];
+        for (_, ports) in &routed {
+            for &p in ports {
+                counts[p] += 1;
+            }
+        }
+        let ids: Vec<String> = (0..outputs)
+            .map(|_| crate::sequence::parts::group_id())
+            .collect();
+        let mut indexes = vec![0u64; outputs];
+        for (msg, ports) in routed {
+            for &p in &ports {
+                let mut m = msg.clone();
+                if let Some(Value::Object(parts)) = m.body.get_mut("parts") {
+                    parts.insert("id".into(), Value::String(ids[p].clone()));
+                    parts.insert("index".into(), Value::from(indexes[p]));
+                    parts.insert("count".into(), Value::from(counts[p]));
+                }
+                indexes[p] += 1;
                 out.send(p, m);
             }
         }
@@ -547,15 +592,18 @@ impl Node for Switch {
                     None
                 }
             };
-            if let Some((Some(count), msgs)) = ready {
-                for mut m in msgs {
+            if let Some((Some(count), mut msgs)) = ready {
+                for m in &mut msgs {
                     if let Some(Value::Object(p)) = m.body.get_mut("parts") {
                         p.insert("count".into(), Value::from(count));
                     }
-                    if let Err(e) = self.dispatch(m, out) {
-                        return Outcome::Ready(Err(e));
-                    }
                 }
+                let sent = if self.repair {
+                    self.send_repaired(msgs, out)
+                } else {
+                    msgs.into_iter().try_for_each(|m| self.dispatch(m, out))
+                };
+                return Outcome::Ready(sent);
             }
             return Outcome::Ready(Ok(()));
         }

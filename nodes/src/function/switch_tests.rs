@@ -257,3 +257,52 @@ async fn head_without_parts_is_a_catchable_error() {
     );
     assert_eq!(m.body["error"]["source"]["id"], json!("swe"));
 }
+
+/// "Recreate message sequences": the switch holds a whole sequence, then
+/// each output gets the messages routed to it as a sequence of its own (a
+/// new `parts.id` per output, `index` and `count` counting that output's
+/// messages), in arrival order.
+#[tokio::test]
+async fn repair_gives_each_output_its_own_sequence() {
+    let flow = json!([
+        {"id": "rp", "type": "switch", "z": "t", "property": "payload", "propertyType": "msg",
+         "rules": [{"t": "gt", "v": "2", "vt": "num"}, {"t": "else"}],
+         "checkall": "true", "repair": true, "outputs": 2,
+         "wires": [["rp-hi"], ["rp-lo"]]},
+        {"id": "rp-hi", "type": "test sink", "z": "t", "wires": []},
+        {"id": "rp-lo", "type": "test sink", "z": "t", "wires": []}
+    ]);
+    let rt = testkit::start(flow);
+    let (mut hi, mut lo) = (Sink::new("rp-hi"), Sink::new("rp-lo"));
+    // The last message carries the count; nothing leaves before it.
+    for (i, p) in [4, 1, 3, 2, 5].into_iter().enumerate() {
+        let parts = if i == 4 {
+            json!({"id": "seq", "index": i, "count": 5})
+        } else {
+            json!({"id": "seq", "index": i})
+        };
+        testkit::inject(&rt, "rp", json!({"payload": p, "parts": parts})).await;
+        if i < 4 {
+            assert!(hi.try_next().is_none() && lo.try_next().is_none());
+        }
+    }
+    let take = |sink: &mut Sink| {
+        std::iter::from_fn(|| sink.try_next())
+            .map(|m| (m.body["payload"].clone(), m.body["parts"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let (high, low) = (take(&mut hi), take(&mut lo));
+    let payloads = |v: &[(Value, Value)]| v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(payloads(&high), vec![json!(4), json!(3), json!(5)]);
+    assert_eq!(payloads(&low), vec![json!(1), json!(2)]);
+    for (seq, n) in [(&high, 3), (&low, 2)] {
+        let id = &seq[0].1["id"];
+        assert_ne!(id, &json!("seq"));
+        for (i, (_, parts)) in seq.iter().enumerate() {
+            assert_eq!(&parts["id"], id);
+            assert_eq!(parts["index"], json!(i));
+            assert_eq!(parts["count"], json!(n));
+        }
+    }
+    assert_ne!(high[0].1["id"], low[0].1["id"]);
+}

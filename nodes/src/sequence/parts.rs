@@ -14,7 +14,7 @@ use crate::support::js;
 
 /// A group id as Node-RED's `RED.util.generateId()` makes them: 16 hex digits.
 pub fn group_id() -> String {
-    format!("{:016x}", rand::random::<u64>())
+    crate::support::wire::generate_id()
 }
 
 /// Give a message about to be sent a new `_msgid` (Node-RED gives every
