@@ -13,6 +13,7 @@ import { Trays } from "./forms/tray.js";
 import { InfoPanel } from "./sidebar/info.js";
 import { ConfigPanel } from "./sidebar/config.js";
 import { DebugPanel } from "./sidebar/debug.js";
+import { HelpPanel } from "./sidebar/help.js";
 import { setupSidebarTabs } from "./sidebar/tabs.js";
 import { openImportDialog, openExportDialog } from "./ui/import-export.js";
 import { openTokenConsole } from "./tokens/console.js";
@@ -40,6 +41,7 @@ function start() {
   });
   const tabBar = new TabBar({ host: $("tabs"), model, onEdit: (id) => trays.editNode(id) });
   new InfoPanel({ host: $("info-panel"), model, selection });
+  new HelpPanel({ host: $("help-panel"), model, selection });
   new ConfigPanel({
     host: $("config-panel"),
     model,

@@ -1,0 +1,113 @@
+//! The editor's Help and Context sidebars and its deploy modes, in headless
+//! Chromium against the real binary: what a user sees in each panel, and
+//! what the runtime then holds or runs.
+
+use serde_json::{json, Value};
+
+use crate::common;
+use crate::driver::chromium::Chromium;
+use crate::driver::{js_str, Driver};
+use crate::editor::{get_json, node_selector, wait_count};
+
+/// Start the binary on `flow` and open the editor on it, its nodes drawn.
+fn editor(flow: &str, nodes: usize) -> (common::Server, Chromium) {
+    let server = common::Server::start(flow);
+    let page = Chromium::open(&server.url(""));
+    wait_count(&page, "g.node", nodes);
+    page.wait("the editor loaded", "document.body.dataset.ready === 'true'");
+    (server, page)
+}
+
+/// Click a node on the canvas to select it.
+fn select(page: &Chromium, id: &str) {
+    page.click(&format!("{} .node-body", node_selector(id)));
+    wait_count(page, &format!("{}.selected", node_selector(id)), 1);
+}
+
+/// Click empty canvas: nothing selected.
+fn select_nothing(page: &Chromium) {
+    let (x, y) = page.center("#chart");
+    page.click_at((x, y + 250.0));
+    wait_count(page, "g.node.selected", 0);
+}
+
+/// The text of the first element matching `selector`, once it is there.
+fn text_of(page: &Chromium, selector: &str) -> String {
+    page.wait(
+        selector,
+        &format!("document.querySelector({})?.textContent", js_str(selector)),
+    )
+    .as_str()
+    .unwrap()
+    .to_string()
+}
+
+/// A node type's entry in `GET /nodes`.
+fn node_type(server: &common::Server, name: &str) -> Value {
+    get_json(server, "/nodes")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == json!(name))
+        .unwrap_or_else(|| panic!("{name} in GET /nodes"))
+        .clone()
+}
+
+const HELP_FLOW: &str = r#"[
+  {"id":"t1","type":"tab","label":"Scale"},
+  {"id":"rng","type":"range","z":"t1","name":"scale","minin":"0","maxin":"1023","minout":"0","maxout":"100","action":"scale","round":false,"property":"payload","x":160,"y":100,"wires":[["fn"]]},
+  {"id":"fn","type":"function","z":"t1","name":"double","func":"msg.payload *= 2;\nreturn msg;","outputs":1,"x":360,"y":100,"wires":[[]]}
+]"#;
+
+#[test]
+fn help_sidebar_shows_the_selected_nodes_type_help_and_an_index() {
+    let (server, page) = editor(HELP_FLOW, 2);
+    page.click(".sidebar-tabs [data-panel=\"help\"]");
+
+    // Nothing selected: an index of every node type the runtime registers.
+    let registered = get_json(&server, "/nodes").as_array().unwrap().len();
+    page.wait(
+        "the index of node types",
+        &format!("document.querySelectorAll('#help-panel .help-index-type').length === {registered}"),
+    );
+
+    // Selecting the range node shows its type's help as the runtime registers it.
+    select(&page, "rng");
+    let range = node_type(&server, "range");
+    let shown = text_of(&page, "#help-panel .type-help[data-type=\"range\"] .node-help");
+    assert_eq!(shown, range["help"].as_str().unwrap());
+    let ports = text_of(&page, "#help-panel .help-ports");
+    assert!(ports.contains("1: receives messages"), "{ports}");
+    let fields = page.eval(
+        "[...document.querySelectorAll('#help-panel .help-field')].map(f => f.dataset.field)",
+    );
+    let defined: Vec<Value> = range["editor"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].clone())
+        .collect();
+    assert_eq!(fields, Value::Array(defined));
+    page.screenshot(&common::repo_root().join("target/editor-help.png"));
+
+    // Another node: its type's help, its fields by their labels.
+    select(&page, "fn");
+    let func = text_of(
+        &page,
+        "#help-panel .type-help[data-type=\"function\"] .help-field[data-field=\"func\"] strong",
+    );
+    assert_eq!(func, "Function");
+
+    // The edit tray shows the same description above the form.
+    page.double_click(&node_selector("rng"));
+    let tray = text_of(&page, ".tray .node-help");
+    assert_eq!(tray, range["help"].as_str().unwrap());
+    page.click("#tray-cancel");
+
+    // Back to nothing selected: the index; picking a type from it shows its help.
+    select_nothing(&page);
+    page.click("#help-panel .help-index-type[data-type=\"range\"]");
+    let picked = text_of(&page, "#help-panel .type-help[data-type=\"range\"] .node-help");
+    assert_eq!(picked, range["help"].as_str().unwrap());
+    page.assert_no_errors();
+}
