@@ -74,6 +74,11 @@ export async function request(method, path, { body, headers } = {}) {
 
 const V2 = { "Node-RED-API-Version": "v2" };
 
+/** `context/global`, or `context/{flow|node}/{id}`. */
+function contextPath(scope, id) {
+  return scope === "global" ? "context/global" : `context/${scope}/${encodeURIComponent(id)}`;
+}
+
 export const api = {
   /** `{rev, flows}` of the deployed flows. */
   getFlows: () => request("GET", "flows", { headers: V2 }),
@@ -83,6 +88,11 @@ export const api = {
       body: rev ? { rev, flows } : { flows },
       headers: { ...V2, "Node-RED-Deployment-Type": "full" },
     }),
+  /** Node-RED's context of one scope: `{<store>: {<key>: {msg, format}}}`. */
+  getContext: (scope, id) => request("GET", contextPath(scope, id)),
+  /** Delete one key of a scope's context in `store`. */
+  deleteContext: (scope, id, key, store) =>
+    request("DELETE", `${contextPath(scope, id)}/${encodeURIComponent(key)}?store=${encodeURIComponent(store)}`),
   /** Node types with their palette and editor definitions. */
   getNodes: () => request("GET", "nodes"),
   getSettings: () => request("GET", "settings"),

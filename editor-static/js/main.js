@@ -14,6 +14,7 @@ import { InfoPanel } from "./sidebar/info.js";
 import { ConfigPanel } from "./sidebar/config.js";
 import { DebugPanel } from "./sidebar/debug.js";
 import { HelpPanel } from "./sidebar/help.js";
+import { ContextPanel } from "./sidebar/context.js";
 import { setupSidebarTabs } from "./sidebar/tabs.js";
 import { openImportDialog, openExportDialog } from "./ui/import-export.js";
 import { openTokenConsole } from "./tokens/console.js";
@@ -62,6 +63,13 @@ function start() {
     isVisible: () => $("debug-panel").classList.contains("active"),
   });
   document.querySelector('.sidebar-tabs [data-panel="debug"]').addEventListener("click", () => debug.seen());
+  const context = new ContextPanel({
+    host: $("context-panel"),
+    model,
+    selection,
+    isVisible: () => $("context-panel").classList.contains("active"),
+  });
+  document.querySelector('.sidebar-tabs [data-panel="context"]').addEventListener("click", () => context.shown());
 
   wireToolbar({ model, selection, canvas });
   onLoginRequired(login);

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::common;
 use crate::driver::chromium::Chromium;
 use crate::driver::{js_str, Driver};
-use crate::editor::{get_json, node_selector, wait_count};
+use crate::editor::{get_json, get_text, node_selector, wait_count};
 
 /// Start the binary on `flow` and open the editor on it, its nodes drawn.
 fn editor(flow: &str, nodes: usize) -> (common::Server, Chromium) {
@@ -109,5 +109,74 @@ fn help_sidebar_shows_the_selected_nodes_type_help_and_an_index() {
     page.click("#help-panel .help-index-type[data-type=\"range\"]");
     let picked = text_of(&page, "#help-panel .type-help[data-type=\"range\"] .node-help");
     assert_eq!(picked, range["help"].as_str().unwrap());
+    page.assert_no_errors();
+}
+
+const CONTEXT_FLOW: &str = r#"[
+  {"id":"t1","type":"tab","label":"Counter"},
+  {"id":"in","type":"http in","z":"t1","name":"","url":"/count","method":"get","x":140,"y":100,"wires":[["fn"]]},
+  {"id":"fn","type":"function","z":"t1","name":"count","func":"const n = (flow.get('count') || 0) + 1;\nflow.set('count', n);\ncontext.set('last', 'seen ' + n);\nglobal.set('settings', {unit: 'ms', limits: [1, 2]});\nmsg.payload = String(n);\nreturn msg;","outputs":1,"x":340,"y":100,"wires":[["out"]]},
+  {"id":"out","type":"http response","z":"t1","name":"","statusCode":"","headers":{},"x":540,"y":100,"wires":[]}
+]"#;
+
+/// The value text of `key` in the context sidebar's `scope` section.
+fn context_value(page: &Chromium, scope: &str, key: &str) -> String {
+    text_of(
+        page,
+        &format!(
+            "#context-panel .context-scope[data-scope=\"{scope}\"] .context-entry[data-key=\"{key}\"] .context-value"
+        ),
+    )
+}
+
+#[test]
+fn context_sidebar_shows_node_flow_and_global_context_and_deletes_a_key() {
+    let (server, page) = editor(CONTEXT_FLOW, 3);
+    for n in ["1", "2"] {
+        assert_eq!(get_text(&server, "/count"), (200, n.to_string()));
+    }
+    page.click(".sidebar-tabs [data-panel=\"context\"]");
+    select(&page, "fn");
+
+    // Each scope as the runtime holds it, formatted as the debug sidebar formats values.
+    assert_eq!(context_value(&page, "node", "last"), "seen 2");
+    assert_eq!(context_value(&page, "flow", "count"), "2");
+    let settings = context_value(&page, "global", "settings");
+    assert!(settings.contains("unit") && settings.contains("ms"), "{settings}");
+    page.screenshot(&common::repo_root().join("target/editor-context.png"));
+
+    // Refresh reads the runtime again.
+    assert_eq!(get_text(&server, "/count"), (200, "3".to_string()));
+    page.click("#context-panel .context-scope[data-scope=\"flow\"] .context-refresh");
+    page.wait(
+        "the refreshed flow count",
+        "document.querySelector('#context-panel [data-scope=\"flow\"] .context-entry[data-key=\"count\"] .context-value')?.textContent === '3'",
+    );
+
+    // Delete asks first, then removes the key from the runtime too.
+    page.click("#context-panel [data-scope=\"flow\"] .context-entry[data-key=\"count\"] .context-delete");
+    page.click("#dialog-host .dialog .btn.primary");
+    wait_count(
+        &page,
+        "#context-panel [data-scope=\"flow\"] .context-entry[data-key=\"count\"]",
+        0,
+    );
+    let flow = get_json(&server, "/context/flow/t1");
+    let stores = flow.as_object().unwrap();
+    assert!(!stores.is_empty(), "{flow}");
+    for (store, keys) in stores {
+        assert!(keys.get("count").is_none(), "count left in {store}: {flow}");
+    }
+    // The other scopes keep their values.
+    page.click("#context-panel .context-scope[data-scope=\"node\"] .context-refresh");
+    page.wait(
+        "the refreshed node context",
+        "document.querySelector('#context-panel [data-scope=\"node\"] .context-entry[data-key=\"last\"] .context-value')?.textContent === 'seen 3'",
+    );
+    let global = get_json(&server, "/context/global");
+    assert!(
+        global.as_object().unwrap().values().any(|s| s.get("settings").is_some()),
+        "{global}"
+    );
     page.assert_no_errors();
 }
