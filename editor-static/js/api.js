@@ -82,12 +82,18 @@ function contextPath(scope, id) {
 export const api = {
   /** `{rev, flows}` of the deployed flows. */
   getFlows: () => request("GET", "flows", { headers: V2 }),
-  /** Deploy a full set of flows; answers `{rev}`. */
-  deploy: (rev, flows) =>
+  /**
+   * Deploy the whole set of flows; `type` is Node-RED's deployment type
+   * (`full`, `flows`: restart the changed flows, `nodes`: only the changed
+   * nodes). Answers `{rev}`.
+   */
+  deploy: (rev, flows, type = "full") =>
     request("POST", "flows", {
       body: rev ? { rev, flows } : { flows },
-      headers: { ...V2, "Node-RED-Deployment-Type": "full" },
+      headers: { ...V2, "Node-RED-Deployment-Type": type },
     }),
+  /** Node-RED's "Restart Flows": restart the deployed flows, no body. */
+  restartFlows: () => request("POST", "flows", { headers: { ...V2, "Node-RED-Deployment-Type": "reload" } }),
   /** Node-RED's context of one scope: `{<store>: {<key>: {msg, format}}}`. */
   getContext: (scope, id) => request("GET", contextPath(scope, id)),
   /** Delete one key of a scope's context in `store`. */

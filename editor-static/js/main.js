@@ -20,7 +20,8 @@ import { openImportDialog, openExportDialog } from "./ui/import-export.js";
 import { openTokenConsole } from "./tokens/console.js";
 import { notify } from "./ui/notify.js";
 import { login } from "./ui/login.js";
-import { deploy } from "./deploy.js";
+import { deploy, restartFlows } from "./deploy.js";
+import { setupDeployMenu } from "./deploy-menu.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -126,8 +127,10 @@ function wireToolbar({ model, selection, canvas }) {
     redo.title = h.canRedo() ? `Redo ${h.entries[h.cursor].label} (Ctrl+Shift+Z)` : "Redo (Ctrl+Shift+Z)";
     const dirty = model.isDirty();
     deployBtn.classList.toggle("dirty", dirty);
+    $("btn-deploy-menu").classList.toggle("dirty", dirty);
     state.classList.toggle("dirty", dirty);
-    state.textContent = dirty ? "unsaved changes" : model.rev ? `deployed \u00b7 rev ${String(model.rev).slice(0, 12)}` : "";
+    const changed = dirty ? model.changedCount() : 0;
+    state.textContent = dirty ? `unsaved changes${changed ? ` \u00b7 ${changed} node${changed === 1 ? "" : "s"}` : ""}` : model.rev ? `deployed \u00b7 rev ${String(model.rev).slice(0, 12)}` : "";
     document.title = `${dirty ? "\u25cf " : ""}flowgate editor`;
   };
   model.history.addEventListener("change", refresh);
@@ -137,16 +140,24 @@ function wireToolbar({ model, selection, canvas }) {
   $("btn-import").addEventListener("click", () => openImportDialog({ model, selection }));
   $("btn-export").addEventListener("click", () => openExportDialog({ model, selection }));
   $("btn-tokens").addEventListener("click", () => openTokenConsole());
-  deployBtn.addEventListener("click", async () => {
+  // One deploy or restart at a time.
+  const busy = async (action) => {
     if (deployBtn.classList.contains("busy")) return;
     deployBtn.classList.add("busy");
     try {
-      await deploy(model);
+      await action();
     } finally {
       deployBtn.classList.remove("busy");
       refresh();
     }
+  };
+  const menu = setupDeployMenu({
+    toggle: $("btn-deploy-menu"),
+    menu: $("deploy-menu"),
+    label: $("deploy-label"),
+    onRestart: () => busy(() => restartFlows()),
   });
+  deployBtn.addEventListener("click", () => busy(() => deploy(model, { type: menu.mode() })));
   $("zoom-in").addEventListener("click", () => canvas.setZoom(canvas.zoom + 0.1));
   $("zoom-out").addEventListener("click", () => canvas.setZoom(canvas.zoom - 0.1));
   $("zoom-reset").addEventListener("click", () => canvas.setZoom(1));

@@ -180,3 +180,68 @@ fn context_sidebar_shows_node_flow_and_global_context_and_deletes_a_key() {
     );
     page.assert_no_errors();
 }
+
+/// A counter whose start-up code zeroes it: it counts on while its node keeps
+/// running and starts again at 1 once the node is restarted.
+const DEPLOY_FLOW: &str = r#"[
+  {"id":"t1","type":"tab","label":"Modes"},
+  {"id":"in1","type":"http in","z":"t1","name":"","url":"/count","method":"get","x":140,"y":100,"wires":[["counter"]]},
+  {"id":"counter","type":"function","z":"t1","name":"counter","initialize":"context.set('n', 0);","func":"const n = context.get('n') + 1;\ncontext.set('n', n);\nmsg.payload = String(n);\nreturn msg;","outputs":1,"x":340,"y":100,"wires":[["out1"]]},
+  {"id":"out1","type":"http response","z":"t1","name":"","statusCode":"","headers":{},"x":540,"y":100,"wires":[]},
+  {"id":"in2","type":"http in","z":"t1","name":"","url":"/other","method":"get","x":140,"y":200,"wires":[["other"]]},
+  {"id":"other","type":"function","z":"t1","name":"other","func":"msg.payload = 'other';\nreturn msg;","outputs":1,"x":340,"y":200,"wires":[["out2"]]},
+  {"id":"out2","type":"http response","z":"t1","name":"","statusCode":"","headers":{},"x":540,"y":200,"wires":[]}
+]"#;
+
+/// Pick an entry of the deploy button's menu.
+fn deploy_menu(page: &Chromium, item: &str) {
+    page.click("#btn-deploy-menu");
+    page.click(&format!("#deploy-menu {item}"));
+}
+
+fn count(server: &common::Server) -> String {
+    let (status, body) = get_text(server, "/count");
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[test]
+fn modified_nodes_deploy_restarts_only_the_changed_node_and_restart_flows_restarts_all() {
+    let (server, page) = editor(DEPLOY_FLOW, 6);
+    assert_eq!(count(&server), "1");
+    assert_eq!(count(&server), "2");
+
+    deploy_menu(&page, "[data-mode=\"nodes\"]");
+    assert_eq!(text_of(&page, "#deploy-label"), "Deploy modified nodes");
+    assert_eq!(
+        page.eval("document.querySelector('#deploy-menu [data-mode=\"nodes\"]').getAttribute('aria-checked')"),
+        json!("true")
+    );
+
+    // Change another node; the toolbar says how much changed.
+    page.double_click(&node_selector("other"));
+    page.fill(".tray [data-field=\"name\"] input", "renamed");
+    page.click("#tray-done");
+    page.wait(
+        "one changed node",
+        "document.querySelector('#deploy-state').textContent.includes('1 node')",
+    );
+    page.screenshot(&common::repo_root().join("target/editor-deploy-modes.png"));
+    let note = page.deploy();
+    assert!(note.contains("deployed"), "{note}");
+    let flows = get_json(&server, "/flows")["flows"].clone();
+    let other = flows.as_array().unwrap().iter().find(|n| n["id"] == json!("other")).unwrap();
+    assert_eq!(other["name"], json!("renamed"));
+    // The counter was not restarted: it counts on.
+    assert_eq!(count(&server), "3");
+
+    // Restart Flows restarts everything: the counter starts again.
+    page.eval("document.querySelectorAll('.notification').forEach(n => n.remove())");
+    deploy_menu(&page, "[data-action=\"restart\"]");
+    let note = text_of(&page, ".notification.success, .notification.error");
+    assert!(note.contains("restarted"), "{note}");
+    assert_eq!(count(&server), "1");
+    // The mode stays chosen.
+    assert_eq!(text_of(&page, "#deploy-label"), "Deploy modified nodes");
+    page.assert_no_errors();
+}
