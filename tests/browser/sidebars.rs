@@ -14,7 +14,10 @@ fn editor(flow: &str, nodes: usize) -> (common::Server, Chromium) {
     let server = common::Server::start(flow);
     let page = Chromium::open(&server.url(""));
     wait_count(&page, "g.node", nodes);
-    page.wait("the editor loaded", "document.body.dataset.ready === 'true'");
+    page.wait(
+        "the editor loaded",
+        "document.body.dataset.ready === 'true'",
+    );
     (server, page)
 }
 
@@ -68,13 +71,18 @@ fn help_sidebar_shows_the_selected_nodes_type_help_and_an_index() {
     let registered = get_json(&server, "/nodes").as_array().unwrap().len();
     page.wait(
         "the index of node types",
-        &format!("document.querySelectorAll('#help-panel .help-index-type').length === {registered}"),
+        &format!(
+            "document.querySelectorAll('#help-panel .help-index-type').length === {registered}"
+        ),
     );
 
     // Selecting the range node shows its type's help as the runtime registers it.
     select(&page, "rng");
     let range = node_type(&server, "range");
-    let shown = text_of(&page, "#help-panel .type-help[data-type=\"range\"] .node-help");
+    let shown = text_of(
+        &page,
+        "#help-panel .type-help[data-type=\"range\"] .node-help",
+    );
     assert_eq!(shown, range["help"].as_str().unwrap());
     let ports = text_of(&page, "#help-panel .help-ports");
     assert!(ports.contains("1: receives messages"), "{ports}");
@@ -107,7 +115,10 @@ fn help_sidebar_shows_the_selected_nodes_type_help_and_an_index() {
     // Back to nothing selected: the index; picking a type from it shows its help.
     select_nothing(&page);
     page.click("#help-panel .help-index-type[data-type=\"range\"]");
-    let picked = text_of(&page, "#help-panel .type-help[data-type=\"range\"] .node-help");
+    let picked = text_of(
+        &page,
+        "#help-panel .type-help[data-type=\"range\"] .node-help",
+    );
     assert_eq!(picked, range["help"].as_str().unwrap());
     page.assert_no_errors();
 }
@@ -142,7 +153,10 @@ fn context_sidebar_shows_node_flow_and_global_context_and_deletes_a_key() {
     assert_eq!(context_value(&page, "node", "last"), "seen 2");
     assert_eq!(context_value(&page, "flow", "count"), "2");
     let settings = context_value(&page, "global", "settings");
-    assert!(settings.contains("unit") && settings.contains("ms"), "{settings}");
+    assert!(
+        settings.contains("unit") && settings.contains("ms"),
+        "{settings}"
+    );
     page.screenshot(&common::repo_root().join("target/editor-context.png"));
 
     // Refresh reads the runtime again.
@@ -154,7 +168,9 @@ fn context_sidebar_shows_node_flow_and_global_context_and_deletes_a_key() {
     );
 
     // Delete asks first, then removes the key from the runtime too.
-    page.click("#context-panel [data-scope=\"flow\"] .context-entry[data-key=\"count\"] .context-delete");
+    page.click(
+        "#context-panel [data-scope=\"flow\"] .context-entry[data-key=\"count\"] .context-delete",
+    );
     page.click("#dialog-host .dialog .btn.primary");
     wait_count(
         &page,
@@ -175,7 +191,11 @@ fn context_sidebar_shows_node_flow_and_global_context_and_deletes_a_key() {
     );
     let global = get_json(&server, "/context/global");
     assert!(
-        global.as_object().unwrap().values().any(|s| s.get("settings").is_some()),
+        global
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|s| s.get("settings").is_some()),
         "{global}"
     );
     page.assert_no_errors();
@@ -230,7 +250,12 @@ fn modified_nodes_deploy_restarts_only_the_changed_node_and_restart_flows_restar
     let note = page.deploy();
     assert!(note.contains("deployed"), "{note}");
     let flows = get_json(&server, "/flows")["flows"].clone();
-    let other = flows.as_array().unwrap().iter().find(|n| n["id"] == json!("other")).unwrap();
+    let other = flows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == json!("other"))
+        .unwrap();
     assert_eq!(other["name"], json!("renamed"));
     // The counter was not restarted: it counts on.
     assert_eq!(count(&server), "3");
