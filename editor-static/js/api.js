@@ -74,15 +74,31 @@ export async function request(method, path, { body, headers } = {}) {
 
 const V2 = { "Node-RED-API-Version": "v2" };
 
+/** `context/global`, or `context/{flow|node}/{id}`. */
+function contextPath(scope, id) {
+  return scope === "global" ? "context/global" : `context/${scope}/${encodeURIComponent(id)}`;
+}
+
 export const api = {
   /** `{rev, flows}` of the deployed flows. */
   getFlows: () => request("GET", "flows", { headers: V2 }),
-  /** Deploy a full set of flows; answers `{rev}`. */
-  deploy: (rev, flows) =>
+  /**
+   * Deploy the whole set of flows; `type` is Node-RED's deployment type
+   * (`full`, `flows`: restart the changed flows, `nodes`: only the changed
+   * nodes). Answers `{rev}`.
+   */
+  deploy: (rev, flows, type = "full") =>
     request("POST", "flows", {
       body: rev ? { rev, flows } : { flows },
-      headers: { ...V2, "Node-RED-Deployment-Type": "full" },
+      headers: { ...V2, "Node-RED-Deployment-Type": type },
     }),
+  /** Node-RED's "Restart Flows": restart the deployed flows, no body. */
+  restartFlows: () => request("POST", "flows", { headers: { ...V2, "Node-RED-Deployment-Type": "reload" } }),
+  /** Node-RED's context of one scope: `{<store>: {<key>: {msg, format}}}`. */
+  getContext: (scope, id) => request("GET", contextPath(scope, id)),
+  /** Delete one key of a scope's context in `store`. */
+  deleteContext: (scope, id, key, store) =>
+    request("DELETE", `${contextPath(scope, id)}/${encodeURIComponent(key)}?store=${encodeURIComponent(store)}`),
   /** Node types with their palette and editor definitions. */
   getNodes: () => request("GET", "nodes"),
   getSettings: () => request("GET", "settings"),

@@ -1,5 +1,6 @@
-// Deploying: send the whole flow to `POST /flows`, show the new revision, or
-// show every problem the runtime reported and mark the offending nodes.
+// Deploying: send the whole flow to `POST /flows` with the chosen deployment
+// type, show the new revision, or show every problem the runtime reported and
+// mark the offending nodes; and restarting the deployed flows.
 
 import { api, ApiError } from "./api.js";
 import { confirmDialog } from "./ui/dialog.js";
@@ -36,9 +37,13 @@ export function problemsByNode(body) {
   return out;
 }
 
-export async function deploy(model, { force = false } = {}) {
+/**
+ * Deploy the flows with Node-RED's deployment `type` (`full`, `flows`,
+ * `nodes`); answers whether the runtime took them.
+ */
+export async function deploy(model, { force = false, type = "full" } = {}) {
   try {
-    const r = await api.deploy(force ? null : model.rev, deployPayload(model));
+    const r = await api.deploy(force ? null : model.rev, deployPayload(model), type);
     model.setProblems(new Map());
     model.markDeployed(r && r.rev ? r.rev : model.rev);
     notify(`Successfully deployed${r && r.rev ? ` \u2014 revision ${r.rev}` : ""}`, { kind: "success" });
@@ -50,7 +55,7 @@ export async function deploy(model, { force = false } = {}) {
     }
     if (e.status === 409) {
       const overwrite = await confirmDialog("Flows changed on the runtime", "Someone deployed since you loaded these flows. Overwrite them with yours?", "Overwrite");
-      return overwrite ? deploy(model, { force: true }) : false;
+      return overwrite ? deploy(model, { force: true, type }) : false;
     }
     const problems = problemsByNode(e.body);
     model.setProblems(new Map([...problems].filter(([id]) => id && model.get(id))));
@@ -61,6 +66,18 @@ export async function deploy(model, { force = false } = {}) {
       for (const m of msgs) details.push(`${who}: ${m}`);
     }
     notify(`Deploy rejected: ${e.message}`, { kind: "error", details });
+    return false;
+  }
+}
+
+/** Node-RED's "Restart Flows": the runtime restarts what it runs; the editor's edits stay as they are. */
+export async function restartFlows() {
+  try {
+    await api.restartFlows();
+    notify("Successfully restarted flows", { kind: "success" });
+    return true;
+  } catch (e) {
+    notify(`Restart failed: ${e.message}`, { kind: "error" });
     return false;
   }
 }

@@ -13,12 +13,15 @@ import { Trays } from "./forms/tray.js";
 import { InfoPanel } from "./sidebar/info.js";
 import { ConfigPanel } from "./sidebar/config.js";
 import { DebugPanel } from "./sidebar/debug.js";
+import { HelpPanel } from "./sidebar/help.js";
+import { ContextPanel } from "./sidebar/context.js";
 import { setupSidebarTabs } from "./sidebar/tabs.js";
 import { openImportDialog, openExportDialog } from "./ui/import-export.js";
 import { openTokenConsole } from "./tokens/console.js";
 import { notify } from "./ui/notify.js";
 import { login } from "./ui/login.js";
-import { deploy } from "./deploy.js";
+import { deploy, restartFlows } from "./deploy.js";
+import { setupDeployMenu } from "./deploy-menu.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -40,6 +43,7 @@ function start() {
   });
   const tabBar = new TabBar({ host: $("tabs"), model, onEdit: (id) => trays.editNode(id) });
   new InfoPanel({ host: $("info-panel"), model, selection });
+  new HelpPanel({ host: $("help-panel"), model, selection });
   new ConfigPanel({
     host: $("config-panel"),
     model,
@@ -60,6 +64,13 @@ function start() {
     isVisible: () => $("debug-panel").classList.contains("active"),
   });
   document.querySelector('.sidebar-tabs [data-panel="debug"]').addEventListener("click", () => debug.seen());
+  const context = new ContextPanel({
+    host: $("context-panel"),
+    model,
+    selection,
+    isVisible: () => $("context-panel").classList.contains("active"),
+  });
+  document.querySelector('.sidebar-tabs [data-panel="context"]').addEventListener("click", () => context.shown());
 
   wireToolbar({ model, selection, canvas });
   onLoginRequired(login);
@@ -116,8 +127,10 @@ function wireToolbar({ model, selection, canvas }) {
     redo.title = h.canRedo() ? `Redo ${h.entries[h.cursor].label} (Ctrl+Shift+Z)` : "Redo (Ctrl+Shift+Z)";
     const dirty = model.isDirty();
     deployBtn.classList.toggle("dirty", dirty);
+    $("btn-deploy-menu").classList.toggle("dirty", dirty);
     state.classList.toggle("dirty", dirty);
-    state.textContent = dirty ? "unsaved changes" : model.rev ? `deployed \u00b7 rev ${String(model.rev).slice(0, 12)}` : "";
+    const changed = dirty ? model.changedCount() : 0;
+    state.textContent = dirty ? `unsaved changes${changed ? ` \u00b7 ${changed} node${changed === 1 ? "" : "s"}` : ""}` : model.rev ? `deployed \u00b7 rev ${String(model.rev).slice(0, 12)}` : "";
     document.title = `${dirty ? "\u25cf " : ""}flowgate editor`;
   };
   model.history.addEventListener("change", refresh);
@@ -127,16 +140,24 @@ function wireToolbar({ model, selection, canvas }) {
   $("btn-import").addEventListener("click", () => openImportDialog({ model, selection }));
   $("btn-export").addEventListener("click", () => openExportDialog({ model, selection }));
   $("btn-tokens").addEventListener("click", () => openTokenConsole());
-  deployBtn.addEventListener("click", async () => {
+  // One deploy or restart at a time.
+  const busy = async (action) => {
     if (deployBtn.classList.contains("busy")) return;
     deployBtn.classList.add("busy");
     try {
-      await deploy(model);
+      await action();
     } finally {
       deployBtn.classList.remove("busy");
       refresh();
     }
+  };
+  const menu = setupDeployMenu({
+    toggle: $("btn-deploy-menu"),
+    menu: $("deploy-menu"),
+    label: $("deploy-label"),
+    onRestart: () => busy(() => restartFlows()),
   });
+  deployBtn.addEventListener("click", () => busy(() => deploy(model, { type: menu.mode() })));
   $("zoom-in").addEventListener("click", () => canvas.setZoom(canvas.zoom + 0.1));
   $("zoom-out").addEventListener("click", () => canvas.setZoom(canvas.zoom - 0.1));
   $("zoom-reset").addEventListener("click", () => canvas.setZoom(1));

@@ -11,4 +11,5 @@ mod chromium;
 mod driver;
 mod editor;
 mod firefox;
+mod sidebars;
 mod websocket;

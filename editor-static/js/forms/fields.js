@@ -6,11 +6,16 @@
 import { el, humanize } from "../model/util.js";
 import { codeEditor } from "./code-editor.js";
 
+/** A field's label: its definition's, else its property name made readable. */
+export function fieldLabel(def) {
+  return def.label || humanize(def.name);
+}
+
 /** Build the field for definition `def` showing `value`. */
 export function buildField(def, value, ctx) {
   const builder = BUILDERS[builderName(def)] || BUILDERS.text;
   const field = builder(def, value, ctx);
-  const label = el("label", { for: field.inputId }, def.label || humanize(def.name), def.required ? el("span", { class: "req", text: " *" }) : null);
+  const label = el("label", { for: field.inputId }, fieldLabel(def), def.required ? el("span", { class: "req", text: " *" }) : null);
   const control = el("div", { class: "control" }, field.control);
   if (def.help) control.append(el("div", { class: "field-help", text: def.help }));
   const errorEl = el("div", { class: "field-error" });

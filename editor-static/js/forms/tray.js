@@ -6,6 +6,7 @@
 import { el, clone } from "../model/util.js";
 import { buildField } from "./fields.js";
 import { padWires, isCanvasNode } from "../model/model.js";
+import { helpText } from "../ui/node-help.js";
 
 const TAB_FIELDS = [
   { name: "label", type: "text", label: "Name", required: true },
@@ -68,9 +69,8 @@ export class Trays {
     const footer = el("table", { class: "info-table" },
       el("tr", {}, el("td", { text: "id" }), el("td", { text: node.id })),
       el("tr", {}, el("td", { text: "type" }), el("td", { text: node.type })));
-    const help = (model.types.get(node.type) || {}).help;
     const body = el("div", { class: "tray-body" },
-      help ? el("div", { class: "node-help", text: help }) : null,
+      helpText(model.types, node.type),
       el("form", { autocomplete: "off", onsubmit: (e) => e.preventDefault() }, fields.map((f) => f.row)),
       isCanvasNode(node) ? el("div", { class: "form-row" }, el("label", { for: "tray-enabled", text: "Enabled" }), el("div", { class: "control" }, enabled)) : null,
       footer);

@@ -90,6 +90,14 @@ export class FlowModel extends EventTarget {
     return this.types.outputsOf(n);
   }
 
+  /** How many nodes were added, changed or deleted since the deploy. */
+  changedCount() {
+    let n = 0;
+    for (const node of this.nodes.values()) if (this.isChanged(node)) n += 1;
+    for (const id of this.deployed.keys()) if (!this.nodes.has(id)) n += 1;
+    return n;
+  }
+
   /** Whether a node differs from what is deployed. */
   isChanged(n) {
     return this.deployed.get(n.id) !== JSON.stringify(n);

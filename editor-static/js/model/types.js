@@ -22,6 +22,7 @@ function normalise(t) {
     outputs: Number(t.outputs ?? 1),
     color: t.color || "#a6bbcf",
     config: t.category === "config" || t.kind === "config" || t.config === true,
+    help: typeof t.help === "string" ? t.help : "",
     editor: {
       defaults: editor.defaults || {},
       fields: editor.fields || [],
