@@ -7,14 +7,12 @@ use std::cmp::Ordering;
 
 use rhai::{Dynamic, NativeCallContext};
 
+use super::arg;
+
 use super::callback::{call_function, is_callable};
 use super::number::num;
 use super::ops::{self, strict_eq, to_number, to_string, truthy, type_error, utf16_cmp, JsResult};
 use super::values::{array, as_array, is_nullish, JsArray, MAX_ELEMENTS};
-
-fn arg(args: &[Dynamic], i: usize) -> Dynamic {
-    args.get(i).cloned().unwrap_or(Dynamic::UNIT)
-}
 
 fn rel(v: &Dynamic, len: usize, default: usize) -> usize {
     if v.is_unit() {

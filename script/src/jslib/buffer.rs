@@ -12,6 +12,8 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STAN
 use base64::engine::{DecodePaddingMode, Engine as _};
 use rhai::{Dynamic, ImmutableString, NativeCallContext};
 
+use super::arg;
+
 use super::number::{self, num};
 use super::ops::{self, to_number, to_string, JsResult};
 use super::values::{
@@ -205,10 +207,6 @@ fn received(v: &Dynamic) -> String {
         return "Received function ".into();
     }
     "Received an instance of Object".into()
-}
-
-fn arg(args: &[Dynamic], i: usize) -> Dynamic {
-    args.get(i).cloned().unwrap_or(Dynamic::UNIT)
 }
 
 pub(crate) fn check_len(n: usize) -> JsResult<()> {

@@ -5,23 +5,19 @@
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rhai::{Dynamic, ImmutableString, NativeCallContext};
 
+use super::arg;
+
 use super::callback::{call_function, is_callable};
 use super::date;
 use super::number::{self, num};
+use super::object_builtins::*;
 use super::ops::{self, deep_clone, to_number, to_string, truthy, type_error, JsResult};
 use super::props;
-use super::values::{
-    array, as_array, as_object, is_nullish, JsDate, JsError, JsMethod, JsNull, JsObject, Proto,
-    MAX_ELEMENTS,
-};
+use super::values::{array, as_array, as_object, is_nullish, JsDate, JsError, MAX_ELEMENTS};
 use crate::convert::{self, Mode};
 
 /// A built-in: receives the call context and its arguments.
 pub type Builtin = fn(&NativeCallContext, Vec<Dynamic>) -> JsResult<Dynamic>;
-
-fn arg(args: &[Dynamic], i: usize) -> Dynamic {
-    args.get(i).cloned().unwrap_or(Dynamic::UNIT)
-}
 
 fn n(args: &[Dynamic], i: usize) -> f64 {
     args.get(i).map(to_number).unwrap_or(f64::NAN)
@@ -225,153 +221,6 @@ errors! {
     new_reference_error => "ReferenceError",
     new_eval_error => "EvalError",
     new_uri_error => "URIError",
-}
-
-fn need_object(v: &Dynamic) -> JsResult<()> {
-    if is_nullish(v) {
-        Err(type_error("Cannot convert undefined or null to object"))
-    } else {
-        Ok(())
-    }
-}
-
-fn own_entries(v: &Dynamic) -> Vec<(Dynamic, Dynamic)> {
-    if let Some(o) = as_object(v) {
-        return o
-            .entries()
-            .into_iter()
-            .map(|(k, v)| (Dynamic::from(k), v))
-            .collect();
-    }
-    if let Some(a) = as_array(v) {
-        return a
-            .items()
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| (Dynamic::from(i.to_string()), v))
-            .collect();
-    }
-    if let Some(s) = v.read_lock::<ImmutableString>() {
-        return s
-            .encode_utf16()
-            .enumerate()
-            .map(|(i, u)| {
-                (
-                    Dynamic::from(i.to_string()),
-                    Dynamic::from(String::from_utf16_lossy(&[u])),
-                )
-            })
-            .collect();
-    }
-    if let Some(e) = v.read_lock::<JsError>() {
-        return e
-            .props
-            .entries()
-            .into_iter()
-            .map(|(k, v)| (Dynamic::from(k), v))
-            .collect();
-    }
-    if let Some(m) = v.read_lock::<rhai::Map>() {
-        return m
-            .iter()
-            .map(|(k, v)| (Dynamic::from(k.clone()), v.clone()))
-            .collect();
-    }
-    Vec::new()
-}
-
-fn object_keys(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    let v = arg(&args, 0);
-    need_object(&v)?;
-    Ok(array(own_entries(&v).into_iter().map(|(k, _)| k).collect()))
-}
-
-fn object_values(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    let v = arg(&args, 0);
-    need_object(&v)?;
-    Ok(array(own_entries(&v).into_iter().map(|(_, v)| v).collect()))
-}
-
-fn object_entries(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    let v = arg(&args, 0);
-    need_object(&v)?;
-    Ok(array(
-        own_entries(&v)
-            .into_iter()
-            .map(|(k, v)| array(vec![k, v]))
-            .collect(),
-    ))
-}
-
-fn object_assign(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    let target = arg(&args, 0);
-    need_object(&target)?;
-    let Some(obj) = as_object(&target) else {
-        // Arrays and other objects as targets: copy property by property.
-        for src in args.iter().skip(1) {
-            for (k, v) in own_entries(src) {
-                let _ = props::set(&target, &k, v)?;
-            }
-        }
-        return Ok(target);
-    };
-    for src in args.iter().skip(1) {
-        props::spread_into(&obj, src);
-    }
-    Ok(target)
-}
-
-/// `Object.create(proto, descriptors)`: an object inheriting from `proto`
-/// (reads of missing properties fall through to it), or from nothing for
-/// `null`, with the properties `descriptors` defines.
-fn object_create(ctx: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    let proto = arg(&args, 0);
-    let inherits = if proto.is::<JsNull>() {
-        Proto::Null
-    } else if let Some(o) = as_object(&proto) {
-        Proto::Of(o)
-    } else if ops::type_of(&proto) == "object" || ops::type_of(&proto) == "function" {
-        return Err(type_error(
-            "Object.create with a prototype that is not a plain object is not supported by flowgate",
-        ));
-    } else {
-        return Err(type_error(format!(
-            "Object prototype may only be an Object or null: {}",
-            to_string(&proto)
-        )));
-    };
-    let obj = JsObject::new();
-    obj.0.lock().proto = inherits;
-    let obj = Dynamic::from(obj);
-    let descriptors = arg(&args, 1);
-    if !descriptors.is_unit() {
-        return super::objects::define_properties(ctx, vec![obj, descriptors]);
-    }
-    Ok(obj)
-}
-
-/// `Object.hasOwn(obj, key)`, and `Object.prototype.hasOwnProperty.call`.
-fn object_has_own(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    props::has_own(&arg(&args, 0), &arg(&args, 1)).map(Dynamic::from_bool)
-}
-
-/// `Object.prototype.<name>` as a value: a method that `.call(this, ...)`
-/// and `.apply(this, args)` apply to their receiver.
-fn object_prototype_method(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    Ok(Dynamic::from(JsMethod {
-        recv: Dynamic::from(JsObject::new()),
-        name: to_string(&arg(&args, 0)),
-    }))
-}
-
-fn object_from_entries(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    let obj = JsObject::new();
-    for entry in props::iterate(&arg(&args, 0))? {
-        let k = props::get(&entry, &Dynamic::from_int(0))?;
-        let v = props::get(&entry, &Dynamic::from_int(1))?;
-        obj.set(ops::to_key(&k), v);
-    }
-    Ok(Dynamic::from(obj))
 }
 
 fn new_regexp(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {

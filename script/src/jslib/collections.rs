@@ -14,6 +14,8 @@ use indexmap::IndexMap;
 use parking_lot::Mutex;
 use rhai::{Dynamic, ImmutableString, NativeCallContext};
 
+use super::arg;
+
 use super::callback::call_function;
 use super::classes::JsClass;
 use super::number::num;
@@ -109,10 +111,6 @@ fn slot(v: &Dynamic) -> Slot {
         // Functions and other host values: one key per text form.
         None => Slot::Str(format!("\u{0}{}", super::ops::to_string(v)).into()),
     }
-}
-
-fn arg(args: &[Dynamic], i: usize) -> Dynamic {
-    args.get(i).cloned().unwrap_or(Dynamic::UNIT)
 }
 
 impl JsCollection {

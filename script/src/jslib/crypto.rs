@@ -9,6 +9,8 @@ use hmac::{Mac, SimpleHmac};
 use md5::Md5;
 use parking_lot::Mutex;
 use rhai::{Dynamic, NativeCallContext};
+
+use super::arg;
 use sha1::Sha1;
 use sha2::digest::core_api::BlockSizeUser;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
@@ -115,10 +117,6 @@ fn bytes_arg(v: &Dynamic, enc: Option<&Dynamic>, what: &str) -> JsResult<Vec<u8>
         )),
         rhai::Position::NONE,
     )))
-}
-
-fn arg(args: &[Dynamic], i: usize) -> Dynamic {
-    args.get(i).cloned().unwrap_or(Dynamic::UNIT)
 }
 
 /// The module object (what `require("crypto")` gives in Node.js).

@@ -4,6 +4,8 @@
 
 use rhai::Dynamic;
 
+use super::arg;
+
 use super::number::num;
 use super::ops::{to_number, JsResult};
 use super::values::JsDate;
@@ -100,8 +102,4 @@ pub fn call(d: &JsDate, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic
         }
         _ => return None,
     })
-}
-
-fn arg(args: &[Dynamic], i: usize) -> Dynamic {
-    args.get(i).cloned().unwrap_or(Dynamic::UNIT)
 }

@@ -20,6 +20,8 @@ use icu_time::zone::ZoneNameTimestamp;
 use jiff::tz::TimeZone;
 use rhai::{Dynamic, NativeCallContext};
 
+use super::arg;
+
 use super::number_locale::NumberFormat;
 use super::ops::{throw, to_string, type_error, JsResult};
 use super::values::{as_array, as_object, is_nullish, object, JsObject};
@@ -403,10 +405,6 @@ pub fn new_date_format(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dy
 pub fn new_number_format(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     let f = NumberFormat::new(&arg(&args, 0), &arg(&args, 1))?;
     Ok(Dynamic::from(IntlFormat::Number(Arc::new(f))))
-}
-
-fn arg(args: &[Dynamic], i: usize) -> Dynamic {
-    args.get(i).cloned().unwrap_or(Dynamic::UNIT)
 }
 
 /// The methods of an Intl formatter.

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, FnPtr, ImmutableString, NativeCallContext};
 
+use super::arg;
+
 use super::callback::{call_function, call_with_this, is_callable};
 use super::ops::{to_string, type_error, JsResult};
 use super::regexp::JsRegExp;
@@ -181,10 +183,6 @@ pub fn has_method(recv: &Dynamic, name: &str) -> bool {
         &[]
     };
     list.contains(&name)
-}
-
-fn arg(args: &[Dynamic], i: usize) -> Dynamic {
-    args.get(i).cloned().unwrap_or(Dynamic::UNIT)
 }
 
 /// The methods of `Object.prototype` called on object `o` (`recv`).

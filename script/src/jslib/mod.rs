@@ -22,6 +22,7 @@ pub mod number;
 pub mod number_locale;
 pub mod number_methods;
 pub mod number_style;
+pub mod object_builtins;
 pub mod objects;
 pub mod ops;
 pub mod prim;
@@ -33,3 +34,9 @@ pub mod strings;
 pub mod unicode;
 pub mod v8json;
 pub mod values;
+
+/// Argument `i` of a built-in's argument array; `undefined` when the call
+/// passed fewer (JavaScript's rule for missing arguments).
+pub fn arg(args: &[rhai::Dynamic], i: usize) -> rhai::Dynamic {
+    args.get(i).cloned().unwrap_or(rhai::Dynamic::UNIT)
+}

@@ -6,12 +6,10 @@
 
 use rhai::Dynamic;
 
+use super::arg;
+
 use super::number::{self, num};
 use super::ops::{throw, to_number, JsResult};
-
-fn arg(args: &[Dynamic], i: usize) -> Dynamic {
-    args.get(i).cloned().unwrap_or(Dynamic::UNIT)
-}
 
 /// ECMAScript's ToIntegerOrInfinity of argument `i` (`undefined` is 0).
 fn integer_arg(args: &[Dynamic], i: usize) -> f64 {

@@ -10,14 +10,12 @@
 
 use rhai::{Dynamic, NativeCallContext};
 
+use super::arg;
+
 use super::classes::define_accessor;
 use super::ops::{to_key, type_error, utf16_len, JsResult};
 use super::props;
 use super::values::{array, as_array, as_object, is_nullish, null, JsObject, Proto};
-
-fn arg(args: &[Dynamic], i: usize) -> Dynamic {
-    args.get(i).cloned().unwrap_or(Dynamic::UNIT)
-}
 
 /// `Object.freeze(o)`: returns `o`.
 pub fn freeze(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {

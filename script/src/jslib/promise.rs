@@ -18,6 +18,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use rhai::{Dynamic, EvalAltResult, NativeCallContext, Position, AST};
 
+use super::arg;
+
 use super::builtins::Builtin;
 use super::callback::{call_function, is_callable};
 use super::ops::{self, JsResult};
@@ -509,10 +511,6 @@ fn gather(kind: GatherKind, args: Vec<Dynamic>) -> JsResult<Dynamic> {
         });
     }
     Ok(Dynamic::from(target))
-}
-
-fn arg(args: &[Dynamic], i: usize) -> Dynamic {
-    args.get(i).cloned().unwrap_or(Dynamic::UNIT)
 }
 
 /// `new Promise(executor)`: runs the executor at once with the resolve
