@@ -31,7 +31,9 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn name(self) -> &'static str {
+    /// The constructor's name, which V8 also prints for `String(value)`
+    /// (`[object Map]`).
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Set => "Set",
             Kind::Map => "Map",

@@ -161,6 +161,11 @@ fn write_string(v: &Dynamic, out: &mut String, seen: &mut Vec<usize>) {
         out.push_str(&super::buffer::to_text(&data));
     } else if is_callable(v) {
         out.push_str("function () { [native code] }");
+    } else if v.is::<super::promise::JsPromise>() {
+        // Built-ins with a `Symbol.toStringTag` print it, as in V8.
+        out.push_str("[object Promise]");
+    } else if let Some(c) = v.read_lock::<super::collections::JsCollection>() {
+        out.push_str(&format!("[object {}]", c.kind.name()));
     } else {
         out.push_str("[object Object]");
     }

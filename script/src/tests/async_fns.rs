@@ -214,3 +214,17 @@ fn a_rejection_nothing_handles_is_a_warning_and_the_message_still_goes_out() {
         vec![json!("Unhandled promise rejection: Error: ignored")]
     );
 }
+
+/// `String(x)` of a promise and of the collections names them, as V8
+/// prints their `Symbol.toStringTag`.
+#[test]
+fn promises_and_collections_print_their_tags() {
+    let out = js(
+        "msg.payload = [String(Promise.resolve(1)), '' + new Map(), `${new Set()}`, String(new WeakMap()), String({})];\nreturn msg;",
+        json!({}),
+    );
+    assert_eq!(
+        out,
+        json!({"payload": ["[object Promise]", "[object Map]", "[object Set]", "[object WeakMap]", "[object Object]"]})
+    );
+}
