@@ -22,6 +22,11 @@ import { notify } from "./ui/notify.js";
 import { login } from "./ui/login.js";
 import { deploy, restartFlows } from "./deploy.js";
 import { setupDeployMenu } from "./deploy-menu.js";
+import { isCanvasNode } from "./model/model.js";
+import { PasteHandler } from "./view/paste.js";
+import { bindKeys, shortcutOf } from "./view/keyboard.js";
+import { Search } from "./ui/search.js";
+import { QuickAdd } from "./ui/quick-add.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,7 +38,18 @@ function start() {
   const clipboard = new Clipboard(model);
   const sidebar = setupSidebarTabs($("sidebar"));
 
-  new Interaction({ canvas, model, selection, clipboard, onEdit: (id) => trays.editNode(id), notify: (t) => notify(t, { timeout: 1500 }) });
+  const paste = new PasteHandler({ canvas, clipboard, onPasted: (ids) => selection.set(ids) });
+  const quickAdd = new QuickAdd({ model, canvas, selection, onAdded: (id) => selection.set([id]) });
+  new Interaction({
+    canvas,
+    model,
+    selection,
+    clipboard,
+    onEdit: (id) => trays.editNode(id),
+    notify: (t) => notify(t, { timeout: 1500 }),
+    onPaste: () => paste.request(),
+    onQuickAdd: (x, y) => quickAdd.open(x, y),
+  });
   const palette = new Palette({
     host: $("palette-body"),
     filter: $("palette-filter"),
@@ -56,6 +72,17 @@ function start() {
     selection.set([id]);
     requestAnimationFrame(() => canvas.reveal(id));
   };
+  // Go to any node: a flow shows its tab, a canvas node is selected on its
+  // tab and scrolled into view, a config node opens its form.
+  const goTo = (id) => {
+    const n = model.get(id);
+    if (!n) return;
+    if (n.type === "tab" || n.type === "subflow") model.setActiveTab(id);
+    else if (n.type === "group") model.setActiveTab(n.z);
+    else if (isCanvasNode(n)) selectNode(id);
+    else trays.editNode(id);
+  };
+  const search = new Search({ model, onPick: goTo });
   const debug = new DebugPanel({
     host: $("debug-panel"),
     counter: $("debug-count"),
@@ -72,7 +99,7 @@ function start() {
   });
   document.querySelector('.sidebar-tabs [data-panel="context"]').addEventListener("click", () => context.shown());
 
-  wireToolbar({ model, selection, canvas });
+  wireToolbar({ model, selection, canvas, search, editNode: (id) => trays.editNode(id) });
   onLoginRequired(login);
   window.addEventListener("beforeunload", (e) => {
     if (model.isDirty()) {
@@ -114,7 +141,7 @@ async function load(model, palette, tabBar) {
   tabBar.render();
 }
 
-function wireToolbar({ model, selection, canvas }) {
+function wireToolbar({ model, selection, canvas, search, editNode }) {
   const undo = $("btn-undo");
   const redo = $("btn-redo");
   const deployBtn = $("btn-deploy");
@@ -158,9 +185,30 @@ function wireToolbar({ model, selection, canvas }) {
     onRestart: () => busy(() => restartFlows()),
   });
   deployBtn.addEventListener("click", () => busy(() => deploy(model, { type: menu.mode() })));
-  $("zoom-in").addEventListener("click", () => canvas.setZoom(canvas.zoom + 0.1));
-  $("zoom-out").addEventListener("click", () => canvas.setZoom(canvas.zoom - 0.1));
-  $("zoom-reset").addEventListener("click", () => canvas.setZoom(1));
+  const stepTab = (d) => {
+    const tabs = model.tabs();
+    const i = tabs.findIndex((t) => t.id === model.activeTab);
+    if (tabs.length) model.setActiveTab(tabs[(i + d + tabs.length) % tabs.length].id);
+  };
+  const actions = {
+    "core:search": () => search.open(),
+    "core:deploy-flows": () => deployBtn.click(),
+    "core:show-export-dialog": () => openExportDialog({ model, selection }),
+    "core:show-import-dialog": () => openImportDialog({ model, selection }),
+    "core:zoom-in": () => canvas.setZoom(canvas.zoom + 0.1),
+    "core:zoom-out": () => canvas.setZoom(canvas.zoom - 0.1),
+    "core:zoom-reset": () => canvas.setZoom(1),
+    "core:zoom-fit": () => canvas.zoomToFit(),
+    "core:show-previous-tab": () => stepTab(-1),
+    "core:show-next-tab": () => stepTab(1),
+    "core:edit-selected-node": () => selection.nodes.size === 1 && editNode(selection.ids()[0]),
+  };
+  bindKeys(actions);
+  const buttons = { "zoom-in": "core:zoom-in", "zoom-out": "core:zoom-out", "zoom-reset": "core:zoom-reset", "zoom-fit": "core:zoom-fit", "btn-search": "core:search" };
+  for (const [id, action] of Object.entries(buttons)) {
+    $(id).addEventListener("click", actions[action]);
+    $(id).title = `${$(id).title} (${shortcutOf(action)})`;
+  }
   const info = $("chart-info");
   const showInfo = () => {
     const n = model.activeTab ? model.canvasNodes(model.activeTab).length : 0;

@@ -26,9 +26,10 @@ export function parseFlowText(text) {
  * Add `nodes` to the model as one undoable edit. Ids are kept unless they
  * clash (or `freshIds`); a config node identical in id and type to one already
  * present is reused. Canvas nodes whose tab is not part of the import land on
- * the active tab. Answers the ids of the canvas nodes added.
+ * the active tab; with `at`, those are moved so that their top left node
+ * sits at that canvas point. Answers the ids of the canvas nodes added.
  */
-export function importNodes(model, nodes, { freshIds = false, offset = null, label = "import" } = {}) {
+export function importNodes(model, nodes, { freshIds = false, offset = null, at = null, label = "import" } = {}) {
   const idMap = new Map();
   const reused = new Set();
   for (const n of nodes) {
@@ -41,6 +42,7 @@ export function importNodes(model, nodes, { freshIds = false, offset = null, lab
     }
   }
   const importedTabs = new Set(nodes.filter((n) => n.type === "tab" || n.type === "subflow").map((n) => n.id));
+  if (at) offset = offsetTo(nodes, importedTabs, at);
   const remap = (v) => (typeof v === "string" && idMap.has(v) ? idMap.get(v) : v);
   const canvasIds = [];
   let firstTab = null;
@@ -64,10 +66,12 @@ export function importNodes(model, nodes, { freshIds = false, offset = null, lab
         n.wires = n.wires.map((ts) => (ts || []).filter((t) => idMap.has(t)).map(remap));
       }
       if (isCanvasNode(n) || n.type === "group") {
-        if (!importedTabs.has(original.z)) n.z = target;
-        if (offset) {
-          n.x = Math.round(n.x + offset.x);
-          n.y = Math.round(n.y + offset.y);
+        if (!importedTabs.has(original.z)) {
+          n.z = target;
+          if (offset && typeof n.x === "number" && typeof n.y === "number") {
+            n.x = Math.round(n.x + offset.x);
+            n.y = Math.round(n.y + offset.y);
+          }
         }
         if (n.g && !idMap.has(original.g)) delete n.g;
         if (isCanvasNode(n)) canvasIds.push(n.id);
@@ -81,6 +85,15 @@ export function importNodes(model, nodes, { freshIds = false, offset = null, lab
   });
   if (firstTab) model.setActiveTab(firstTab);
   return canvasIds;
+}
+
+/** The shift that puts the top left of the nodes landing on the active tab at `at`. */
+function offsetTo(nodes, importedTabs, at) {
+  const landing = nodes.filter((n) => isCanvasNode(n) && !importedTabs.has(n.z));
+  if (!landing.length) return null;
+  const minX = Math.min(...landing.map((n) => n.x));
+  const minY = Math.min(...landing.map((n) => n.y));
+  return { x: at.x - minX, y: at.y - minY };
 }
 
 /**
@@ -114,28 +127,54 @@ export function exportAll(model) {
   return exportNodes(model, [...model.nodes.keys()]);
 }
 
-/** Copy/paste within the editor (and to the system clipboard when allowed). */
+/**
+ * The editor's clipboard: Ctrl+C keeps the copied nodes (and their export
+ * JSON, which the copy event puts on the system clipboard); a paste takes the
+ * system clipboard's flow JSON when it holds one (Node-RED's clipboard export,
+ * or a copy from another flowgate window), else the nodes copied here.
+ */
 export class Clipboard {
   constructor(model) {
     this.model = model;
     this.nodes = null;
-    this.pastes = 0;
+    this.text = null;
+    this.fresh = null;
   }
 
   copy(ids) {
     const canvas = ids.map((id) => this.model.get(id)).filter((n) => n && isCanvasNode(n));
     if (!canvas.length) return 0;
-    this.nodes = exportNodes(this.model, canvas.map((n) => n.id)).filter(isCanvasNode);
-    this.pastes = 0;
-    navigator.clipboard?.writeText(JSON.stringify(exportNodes(this.model, canvas.map((n) => n.id)))).catch(() => {});
+    const exported = exportNodes(this.model, canvas.map((n) => n.id));
+    this.nodes = exported;
+    this.text = JSON.stringify(exported);
+    this.fresh = this.text;
+    // Browsers without a copy event for this key press still get the text.
+    navigator.clipboard?.writeText(this.text).catch(() => {});
     return canvas.length;
   }
 
-  /** Paste a fresh copy (new ids, offset), answering the new ids. */
-  paste() {
-    if (!this.nodes) return [];
-    this.pastes += 1;
-    const d = 20 * this.pastes;
-    return importNodes(this.model, this.nodes, { freshIds: true, offset: { x: d, y: d }, label: "paste" });
+  /** The JSON of a copy made by the key press being handled (once). */
+  takeFresh() {
+    const t = this.fresh;
+    this.fresh = null;
+    return t;
+  }
+
+  /**
+   * Paste `text` (the system clipboard's) when it is flow JSON other than our
+   * own copy, else our copy; placed with its top left node at `at`. Ids are
+   * kept unless they clash. Answers the canvas nodes added.
+   */
+  paste(at, text = "") {
+    let nodes = this.nodes;
+    if (text && text.trim() && text !== this.text) {
+      try {
+        nodes = parseFlowText(text);
+      } catch {
+        // Not a flow: paste what was copied here.
+      }
+    }
+    if (!nodes || !nodes.length) return [];
+    return importNodes(this.model, nodes, { at, label: "paste" });
   }
 }

@@ -192,6 +192,7 @@ export class FlowModel extends EventTarget {
     const changed = new Set();
     for (const s of [...e.steps].reverse()) changed.add(this.applyQuiet(s.inverse));
     this.emit({ changed, undo: true });
+    this.showEdited(changed);
     return e.label;
   }
 
@@ -201,7 +202,20 @@ export class FlowModel extends EventTarget {
     const changed = new Set();
     for (const s of e.steps) changed.add(this.applyQuiet(s.op));
     this.emit({ changed, redo: true });
+    this.showEdited(changed);
     return e.label;
+  }
+
+  /**
+   * After an undo or redo, show the flow it changed (as Node-RED does) when
+   * that is not the one on screen, and never a flow that no longer exists.
+   */
+  showEdited(changed) {
+    const tabOf = (n) => (n.type === "tab" || n.type === "subflow" ? n.id : isCanvasNode(n) || n.type === "group" ? n.z : null);
+    const tabs = [...changed].map((id) => this.get(id)).map((n) => n && tabOf(n)).filter((t) => t && this.get(t));
+    if (tabs.includes(this.activeTab) && this.get(this.activeTab)) return;
+    if (tabs.length) this.setActiveTab(tabs[0]);
+    else if (!this.get(this.activeTab)) this.setActiveTab((this.tabs()[0] || {}).id || null);
   }
 
   applyQuiet(op) {

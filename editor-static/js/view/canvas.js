@@ -3,10 +3,12 @@
 
 import { svg } from "../model/util.js";
 import { iconFor, isLight } from "./icons.js";
-import { nodeBox, outputPortY, wireStart, wireEnd, wirePath, PORT_SIZE } from "./geometry.js";
+import { nodeBox, outputPortY, wireStart, wireEnd, wirePath, PORT_SIZE, NODE_WIDTH, NODE_HEIGHT } from "./geometry.js";
 import { problemsOf } from "../model/validate.js";
 
 const SIZE = 5000;
+const MIN_ZOOM = 0.3;
+const MAX_ZOOM = 2;
 const STATUS_COLORS = { red: "#c00", green: "#5a8", yellow: "#F9DF31", blue: "#53A3F3", grey: "#d3d3d3", gray: "#d3d3d3" };
 
 export class Canvas {
@@ -33,7 +35,8 @@ export class Canvas {
     this.overlay = svg("g", { class: "overlay" });
     this.dragWire = svg("path", { class: "drag-wire", display: "none" });
     this.rubberband = svg("rect", { class: "rubberband", display: "none" });
-    this.overlay.append(this.dragWire, this.rubberband);
+    this.ghost = svg("rect", { class: "ghost-node", width: NODE_WIDTH, height: NODE_HEIGHT, rx: 5, display: "none" });
+    this.overlay.append(this.dragWire, this.rubberband, this.ghost);
     this.viewport.append(this.background, this.groupLayer, this.wireLayer, this.nodeLayer, this.overlay);
     this.svg.append(defs, this.viewport);
     host.append(this.svg);
@@ -64,11 +67,35 @@ export class Canvas {
     }
   }
 
-  setZoom(z) {
-    this.zoom = Math.min(2, Math.max(0.3, Math.round(z * 10) / 10));
+  /**
+   * Zoom (in tenths, between 0.3 and 2, as the toolbar buttons and Node-RED's
+   * Ctrl+/-/0 step) keeping the canvas point at the centre of the view where
+   * it is, or keeping `centre` (a canvas point) there. `exact` skips the
+   * rounding to tenths (zoom to fit).
+   */
+  setZoom(z, { centre = null, exact = false } = {}) {
+    const host = this.host;
+    const c = centre || { x: (host.scrollLeft + host.clientWidth / 2) / this.zoom, y: (host.scrollTop + host.clientHeight / 2) / this.zoom };
+    this.zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, exact ? z : Math.round(z * 10) / 10));
     this.viewport.setAttribute("transform", `scale(${this.zoom})`);
     this.svg.setAttribute("width", SIZE * this.zoom);
     this.svg.setAttribute("height", SIZE * this.zoom);
+    host.scrollLeft = Math.max(0, c.x * this.zoom - host.clientWidth / 2);
+    host.scrollTop = Math.max(0, c.y * this.zoom - host.clientHeight / 2);
+  }
+
+  /** Node-RED's zoom to fit: every node of the tab on screen, centred, with a margin. */
+  zoomToFit() {
+    this.render();
+    const boxes = [...this.geo.values()].map((g) => g.box);
+    if (!boxes.length) return;
+    const pad = 40;
+    const x0 = Math.min(...boxes.map((b) => b.x0)) - pad;
+    const y0 = Math.min(...boxes.map((b) => b.y0)) - pad;
+    const x1 = Math.max(...boxes.map((b) => b.x0 + b.w)) + pad;
+    const y1 = Math.max(...boxes.map((b) => b.y0 + b.h)) + pad;
+    const fit = Math.min(this.host.clientWidth / (x1 - x0), this.host.clientHeight / (y1 - y0));
+    this.setZoom(Math.floor(fit * 100) / 100, { centre: { x: (x0 + x1) / 2, y: (y0 + y1) / 2 }, exact: true });
   }
 
   /** Canvas coordinates of a client (mouse) position. */
@@ -224,6 +251,17 @@ export class Canvas {
 
   hideRubberband() {
     this.rubberband.setAttribute("display", "none");
+  }
+
+  /** The outline of a node about to be added at canvas point `p` (quick-add). */
+  showGhost(p) {
+    this.ghost.setAttribute("x", p.x - NODE_WIDTH / 2);
+    this.ghost.setAttribute("y", p.y - NODE_HEIGHT / 2);
+    this.ghost.removeAttribute("display");
+  }
+
+  hideGhost() {
+    this.ghost.setAttribute("display", "none");
   }
 
   /** Scroll so a node is visible. */

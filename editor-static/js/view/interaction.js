@@ -3,12 +3,15 @@
 // undo/redo. Every change goes through the model so it can be undone.
 
 import { wireStart, wireEnd } from "./geometry.js";
+import { forCanvas } from "./keyboard.js";
 
 const DRAG_THRESHOLD = 3;
 
 export class Interaction {
-  constructor({ canvas, model, selection, clipboard, onEdit, notify }) {
+  constructor({ canvas, model, selection, clipboard, onEdit, notify, onPaste, onQuickAdd }) {
     this.canvas = canvas;
+    this.onPaste = onPaste;
+    this.onQuickAdd = onQuickAdd;
     this.model = model;
     this.selection = selection;
     this.clipboard = clipboard;
@@ -130,8 +133,10 @@ export class Interaction {
         rect = { x: Math.min(p.x, start.x), y: Math.min(p.y, start.y), w: Math.abs(p.x - start.x), h: Math.abs(p.y - start.y) };
         this.canvas.showRubberband(rect.x, rect.y, rect.w, rect.h);
       },
-      end: () => {
+      end: (ev, commit) => {
         this.canvas.hideRubberband();
+        // Ctrl/Cmd-click on empty canvas: Node-RED's quick-add.
+        if (!rect && commit && (e.ctrlKey || e.metaKey)) this.onQuickAdd(ev.clientX, ev.clientY);
         if (!rect || rect.w < 2 || rect.h < 2) return;
         const inside = this.model
           .canvasNodes(this.model.activeTab)
@@ -143,9 +148,7 @@ export class Interaction {
   }
 
   key(e) {
-    const t = e.target;
-    if (t && (t.closest("input, textarea, select, [contenteditable]") || t.closest(".tray, .dialog"))) return;
-    if (document.querySelector("#dialog-host .backdrop, #tray-host .tray")) return;
+    if (!forCanvas(e)) return;
     const mod = e.ctrlKey || e.metaKey;
     const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
     const sel = this.selection;
@@ -156,17 +159,16 @@ export class Interaction {
     else if (mod && key === "c") this.copy();
     else if (mod && key === "x") {
       if (this.copy()) this.model.deleteNodes(sel.ids());
-    } else if (mod && key === "v") {
-      const ids = this.clipboard.paste();
-      if (ids.length) sel.set(ids);
-    } else if (key === "Delete" || key === "Backspace") this.deleteSelection();
+    } else if (mod && key === "v") this.onPaste();
+    else if (key === "Delete" || key === "Backspace") this.deleteSelection();
     else if (key === "Escape") sel.clear();
     else if (key.startsWith("Arrow") && sel.nodes.size) {
       const step = e.shiftKey ? 20 : 1;
       const d = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[key];
       this.model.moveNodes(sel.ids(), d[0], d[1]);
     } else handled = false;
-    if (handled) e.preventDefault();
+    // Copy, cut and paste go on to the browser's clipboard events (paste.js).
+    if (handled && !(mod && "cxv".includes(key))) e.preventDefault();
   }
 
   copy() {
