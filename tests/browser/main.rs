@@ -11,5 +11,6 @@ mod chromium;
 mod driver;
 mod editor;
 mod firefox;
+mod navigation;
 mod sidebars;
 mod websocket;

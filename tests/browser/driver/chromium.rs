@@ -203,6 +203,32 @@ impl Chromium {
         self.mouse(MouseReleased, to, false, 1, 0);
     }
 
+    /// Click at a point with Ctrl held (Node-RED's quick-add on empty canvas).
+    pub fn ctrl_click_at(&self, p: (f64, f64)) {
+        self.click_with(p, 2);
+    }
+
+    /// Move the mouse to a point (no button pressed).
+    pub fn move_to(&self, p: (f64, f64)) {
+        self.mouse(Input::DispatchMouseEventTypeOption::MouseMoved, p, false, 0, 0);
+    }
+
+    /// Let the page read and write the system clipboard, as a user's browser
+    /// does for a page they paste into.
+    pub fn grant_clipboard(&self, origin: &str) {
+        use headless_chrome::protocol::cdp::Browser::{GrantPermissions, PermissionType};
+        self.tab
+            .call_method(GrantPermissions {
+                permissions: vec![
+                    PermissionType::ClipboardReadWrite,
+                    PermissionType::ClipboardSanitizedWrite,
+                ],
+                origin: Some(origin.to_string()),
+                browser_context_id: None,
+            })
+            .expect("grant clipboard access");
+    }
+
     /// Type `text` at the caret, as the browser's text input does.
     pub fn type_text(&self, text: &str) {
         self.tab
