@@ -148,6 +148,8 @@ export class Clipboard {
     this.nodes = exported;
     this.text = JSON.stringify(exported);
     this.fresh = this.text;
+    // The copy event of this key press comes before any timer.
+    setTimeout(() => (this.fresh = null), 0);
     // Browsers without a copy event for this key press still get the text.
     navigator.clipboard?.writeText(this.text).catch(() => {});
     return canvas.length;

@@ -68,7 +68,7 @@ export class Canvas {
   }
 
   /**
-   * Zoom (in tenths, between 0.3 and 2, as the toolbar buttons and Node-RED's
+   * Zoom (in tenths, up to 2, as the toolbar buttons and Node-RED's
    * Ctrl+/-/0 step) keeping the canvas point at the centre of the view where
    * it is, or keeping `centre` (a canvas point) there. `exact` skips the
    * rounding to tenths (zoom to fit).
@@ -76,12 +76,17 @@ export class Canvas {
   setZoom(z, { centre = null, exact = false } = {}) {
     const host = this.host;
     const c = centre || { x: (host.scrollLeft + host.clientWidth / 2) / this.zoom, y: (host.scrollTop + host.clientHeight / 2) / this.zoom };
-    this.zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, exact ? z : Math.round(z * 10) / 10));
+    this.zoom = Math.min(MAX_ZOOM, Math.max(this.minZoom(), exact ? z : Math.round(z * 10) / 10));
     this.viewport.setAttribute("transform", `scale(${this.zoom})`);
     this.svg.setAttribute("width", SIZE * this.zoom);
     this.svg.setAttribute("height", SIZE * this.zoom);
     host.scrollLeft = Math.max(0, c.x * this.zoom - host.clientWidth / 2);
     host.scrollTop = Math.max(0, c.y * this.zoom - host.clientHeight / 2);
+  }
+
+  /** 0.3, or less where the whole canvas still fills the view (Node-RED's limit). */
+  minZoom() {
+    return Math.min(MIN_ZOOM, Math.max(this.host.clientWidth / SIZE, this.host.clientHeight / SIZE));
   }
 
   /** Node-RED's zoom to fit: every node of the tab on screen, centred, with a margin. */
