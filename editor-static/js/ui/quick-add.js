@@ -6,6 +6,7 @@
 import { el } from "../model/util.js";
 import { isCanvasNode, padWires } from "../model/model.js";
 import { iconFor, isLight } from "../view/icons.js";
+import { wireStart, NODE_WIDTH, PORT_SIZE } from "../view/geometry.js";
 
 /**
  * The palette types matching `filter`, Node-RED's order: each type is
@@ -56,6 +57,9 @@ export class QuickAdd {
     document.addEventListener("pointerdown", this.outside, true);
     document.body.append(this.box);
     this.canvas.showGhost(this.at);
+    // The wire to come, from the source's first output to the ghost's input.
+    const geo = this.source && this.canvas.geometry(this.source.id);
+    if (geo) this.canvas.showDragWire(wireStart(geo.box, 0, geo.outputs), { x: this.at.x - NODE_WIDTH / 2 - PORT_SIZE / 2, y: this.at.y });
     this.update();
     this.input.focus();
   }
@@ -66,6 +70,7 @@ export class QuickAdd {
     this.box.remove();
     this.box = null;
     this.canvas.hideGhost();
+    this.canvas.hideDragWire();
     this.canvas.host.focus({ preventScroll: true });
   }
 

@@ -208,11 +208,6 @@ impl Chromium {
         self.click_with(p, 2);
     }
 
-    /// Move the mouse to a point (no button pressed).
-    pub fn move_to(&self, p: (f64, f64)) {
-        self.mouse(Input::DispatchMouseEventTypeOption::MouseMoved, p, false, 0, 0);
-    }
-
     /// Let the page read and write the system clipboard, as a user's browser
     /// does for a page they paste into.
     pub fn grant_clipboard(&self, origin: &str) {
