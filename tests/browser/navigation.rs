@@ -50,10 +50,7 @@ fn nodes_outside_view(page: &Chromium) -> Value {
 
 /// The editor's model of a node.
 fn model_node(page: &Chromium, id: &str) -> Value {
-    page.eval(&format!(
-        "window.flowgateEditor.model.get({})",
-        js_str(id)
-    ))
+    page.eval(&format!("window.flowgateEditor.model.get({})", js_str(id)))
 }
 
 fn active_tab(page: &Chromium) -> Value {
@@ -138,10 +135,12 @@ fn quick_add_places_a_node_wired_from_the_selected_node_and_deploys() {
         "types filtered",
         "document.querySelectorAll('#quick-add-results li').length > 0",
     );
-    let listed = page.eval(
-        "[...document.querySelectorAll('#quick-add-results li')].map(li => li.dataset.type)",
+    let listed = page
+        .eval("[...document.querySelectorAll('#quick-add-results li')].map(li => li.dataset.type)");
+    assert!(
+        !listed.as_array().unwrap().contains(&json!("http in")),
+        "{listed}"
     );
-    assert!(!listed.as_array().unwrap().contains(&json!("http in")), "{listed}");
     page.fill("#quick-add-input", "resp");
     page.wait(
         "http response first",
@@ -161,7 +160,10 @@ fn quick_add_places_a_node_wired_from_the_selected_node_and_deploys() {
     assert!(wires(&page).contains(&("in".to_string(), 0, added.clone())));
     // Placed where the click was.
     let n = model_node(&page, &added);
-    let z = page.eval("window.flowgateEditor.canvas.zoom").as_f64().unwrap();
+    let z = page
+        .eval("window.flowgateEditor.canvas.zoom")
+        .as_f64()
+        .unwrap();
     assert!(
         (n["x"].as_f64().unwrap() - 420.0 / z).abs() < 2.0
             && (n["y"].as_f64().unwrap() - 220.0 / z).abs() < 2.0,
@@ -216,18 +218,34 @@ fn pasting_a_node_red_clipboard_export_adds_its_nodes_wired_and_they_serve() {
 
     let model = page.eval("window.flowgateEditor.model.toJSON()");
     let nodes = model.as_array().unwrap();
-    let of_type = |t: &str| nodes.iter().find(|n| n["type"] == json!(t)).unwrap().clone();
+    let of_type = |t: &str| {
+        nodes
+            .iter()
+            .find(|n| n["type"] == json!(t))
+            .unwrap()
+            .clone()
+    };
     let entry = of_type("http in");
-    assert_ne!(entry["id"], json!("8f1c2a3b4d5e6f70"), "clashing id replaced");
+    assert_ne!(
+        entry["id"],
+        json!("8f1c2a3b4d5e6f70"),
+        "clashing id replaced"
+    );
     assert_eq!(entry["wires"], json!([["5e6f708192a3b4c5"]]));
     assert_eq!(of_type("change")["wires"], json!([["c4b5a6978877e6d5"]]));
     assert_eq!(of_type("websocket in")["server"], json!("f0e1d2c3b4a59687"));
     assert_eq!(of_type("websocket-listener")["path"], json!("/ws/pasted"));
-    for n in nodes.iter().filter(|n| n["x"].is_number() && n["id"] != json!("8f1c2a3b4d5e6f70")) {
+    for n in nodes
+        .iter()
+        .filter(|n| n["x"].is_number() && n["id"] != json!("8f1c2a3b4d5e6f70"))
+    {
         assert_eq!(n["z"], json!("t1"), "{n}");
     }
     // The export's top left node lands at the mouse.
-    let z = page.eval("window.flowgateEditor.canvas.zoom").as_f64().unwrap();
+    let z = page
+        .eval("window.flowgateEditor.canvas.zoom")
+        .as_f64()
+        .unwrap();
     assert!(
         (entry["x"].as_f64().unwrap() - 300.0 / z).abs() < 2.0
             && (entry["y"].as_f64().unwrap() - 260.0 / z).abs() < 2.0,
@@ -350,7 +368,11 @@ fn zoom_to_fit_puts_every_node_of_the_flow_in_view() {
       {"id":"n4","type":"comment","z":"t1","name":"far corner","info":"","x":2500,"y":1600,"wires":[]}
     ]"#;
     let (_server, page) = editor(flow, 4);
-    assert_ne!(nodes_outside_view(&page), json!([]), "the flow is wider than the view");
+    assert_ne!(
+        nodes_outside_view(&page),
+        json!([]),
+        "the flow is wider than the view"
+    );
     focus_empty_canvas(&page);
     page.key("1", &[Modifier::Ctrl]);
     page.wait(
@@ -359,7 +381,10 @@ fn zoom_to_fit_puts_every_node_of_the_flow_in_view() {
          return [...document.querySelectorAll('g.node .node-body')].every(b => { const r = b.getBoundingClientRect(); \
          return r.left >= c.left && r.top >= c.top && r.right <= c.right && r.bottom <= c.bottom; }); })()",
     );
-    let z = page.eval("window.flowgateEditor.canvas.zoom").as_f64().unwrap();
+    let z = page
+        .eval("window.flowgateEditor.canvas.zoom")
+        .as_f64()
+        .unwrap();
     assert!(z < 0.6, "zoomed out to {z}");
 
     // Node-RED's Ctrl+0 resets the zoom; Ctrl+= and Ctrl+- step it by a tenth.
