@@ -127,6 +127,7 @@ export class Search {
     else if (e.key === "ArrowDown" && n) this.highlight((this.current + 1) % n);
     else if (e.key === "ArrowUp" && n) this.highlight((this.current - 1 + n) % n);
     else if (e.key === "Enter" && this.current >= 0) this.pick(this.current);
+    else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "f") this.input.select();
     else return;
     e.preventDefault();
   }
