@@ -12,4 +12,5 @@ mod driver;
 mod editor;
 mod firefox;
 mod sidebars;
+mod tabs_status;
 mod websocket;
