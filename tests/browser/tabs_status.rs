@@ -37,7 +37,7 @@ fn status_of(page: &Chromium, id: &str, text: &str) -> Value {
         &format!("status \"{text}\" under {id}"),
         &format!(
             "(() => {{ const g = document.querySelector({sel}); if (!g) return null; \
-             const label = g.querySelector('.node-status-label').textContent; \
+             const label = g.querySelector('text').textContent; \
              if (label !== {}) return null; \
              const shape = g.querySelector('.node-status-shape'); \
              return {{ text: label, shape: g.dataset.shape, fill: g.dataset.fill, \
