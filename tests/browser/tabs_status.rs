@@ -234,9 +234,8 @@ fn tab_info_shows_the_flow_and_its_description_as_safe_markdown() {
         ])
     );
     // Neither the script nor the onerror handler reached the page.
-    let unsafe_parts = page.eval(
-        "document.querySelectorAll('#info-panel script, #info-panel [onerror]').length",
-    );
+    let unsafe_parts =
+        page.eval("document.querySelectorAll('#info-panel script, #info-panel [onerror]').length");
     assert_eq!(unsafe_parts, json!(0));
     assert_eq!(page.eval("window.pwned === undefined"), json!(true));
     page.screenshot(&common::repo_root().join("target/editor-tab-info.png"));
@@ -364,10 +363,7 @@ fn deleting_a_tab_asks_removes_its_nodes_and_undo_restores_them_in_place() {
         "the confirmation",
         "document.querySelector('#dialog-host .dialog-body')?.textContent",
     );
-    assert!(
-        question.as_str().unwrap().contains("3 nodes"),
-        "{question}"
-    );
+    assert!(question.as_str().unwrap().contains("3 nodes"), "{question}");
     page.click("#dialog-host .dialog .btn.primary");
     page.wait(
         "B gone",
