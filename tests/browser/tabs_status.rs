@@ -358,7 +358,13 @@ fn deleting_a_tab_asks_removes_its_nodes_and_undo_restores_them_in_place() {
     page.click(&tab_selector("tb"));
     wait_count(&page, "g.node", 3);
 
-    tab_menu(&page, "delete");
+    page.click("#tabs .tab-menu-button");
+    page.wait(
+        "the tab menu",
+        "document.querySelector('.tab-menu [data-action=\"delete\"]')",
+    );
+    page.screenshot(&common::repo_root().join("target/editor-tab-menu.png"));
+    page.click(".tab-menu [data-action=\"delete\"]");
     let question = page.wait(
         "the confirmation",
         "document.querySelector('#dialog-host .dialog-body')?.textContent",
