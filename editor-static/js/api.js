@@ -169,5 +169,9 @@ export function connectComms({ onEvent, onState }) {
       closed = true;
       ws && ws.close();
     },
+    /** Subscribe again: the runtime replays its retained events for `topic`. */
+    subscribe(topic) {
+      if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ subscribe: topic }));
+    },
   };
 }

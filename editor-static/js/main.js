@@ -57,7 +57,7 @@ function start() {
     canvas,
     onCreate: (node) => selection.set([node.id]),
   });
-  const tabBar = new TabBar({ host: $("tabs"), model, onEdit: (id) => trays.editNode(id) });
+  const tabBar = new TabBar({ host: $("tabs"), workspace: $("canvas-area"), model, onEdit: (id) => trays.editNode(id) });
   new InfoPanel({ host: $("info-panel"), model, selection });
   new HelpPanel({ host: $("help-panel"), model, selection });
   new ConfigPanel({
@@ -109,10 +109,17 @@ function start() {
   });
 
   load(model, palette, tabBar).then(() => {
-    connectComms({
+    const comms = connectComms({
       onEvent: (topic, data) => {
         if (topic === "debug") debug.add(data);
         else if (topic.startsWith("status/")) canvas.setStatus(topic.slice(7), data);
+        else if (topic === "notification/runtime-deploy") {
+          // Restarted nodes start without a status (those that had one
+          // clear it as they stop, as in Node-RED): show exactly the
+          // statuses the runtime still holds.
+          canvas.clearStatuses();
+          comms.subscribe("status/#");
+        }
       },
       onState: (s) => debug.setConnection(s),
     });

@@ -13,4 +13,5 @@ mod editor;
 mod firefox;
 mod navigation;
 mod sidebars;
+mod tabs_status;
 mod websocket;

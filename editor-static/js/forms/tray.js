@@ -7,11 +7,12 @@ import { el, clone } from "../model/util.js";
 import { buildField } from "./fields.js";
 import { padWires, isCanvasNode } from "../model/model.js";
 import { helpText } from "../ui/node-help.js";
+import { deleteTabAsking } from "../view/tab-menu.js";
 
 const TAB_FIELDS = [
   { name: "label", type: "text", label: "Name", required: true },
   { name: "disabled", type: "checkbox", label: "Disabled" },
-  { name: "info", type: "code", label: "Description", rows: 8 },
+  { name: "info", type: "textarea", label: "Description", rows: 8, placeholder: "Markdown, shown in the Info sidebar" },
 ];
 
 export class Trays {
@@ -146,13 +147,7 @@ export class Trays {
   remove(node) {
     const model = this.model;
     if (node.type === "tab") {
-      const ids = [...model.nodes.values()].filter((n) => n.z === node.id).map((n) => n.id);
-      model.edit("delete flow", (tx) => {
-        for (const id of ids) tx.remove(id);
-        tx.remove(node.id);
-      });
-      const next = model.tabs()[0];
-      model.setActiveTab(next ? next.id : null);
+      deleteTabAsking(model, node.id);
     } else if (isCanvasNode(node)) {
       this.selection.clear();
       model.deleteNodes([node.id]);

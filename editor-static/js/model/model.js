@@ -5,6 +5,7 @@
 import { History } from "./history.js";
 import { clone, freshId } from "./util.js";
 import { TypeRegistry } from "./types.js";
+import { indexOf, insertAt, tabOrder, setTabOrder } from "./order.js";
 
 const STRUCTURAL = new Set(["tab", "subflow", "group"]);
 
@@ -178,6 +179,10 @@ export class FlowModel extends EventTarget {
         steps.push({ op: { op: "set", id, props: clone(props) }, inverse: this.apply({ op: "set", id, props: clone(props) }) });
         changed.add(id);
       },
+      /** Put the tabs in the order of `ids` (Node-RED's flow order). */
+      order: (ids) => {
+        steps.push({ op: { op: "order", ids: [...ids] }, inverse: this.apply({ op: "order", ids: [...ids] }) });
+      },
       model: this,
     };
     const result = fn(tx);
@@ -220,19 +225,25 @@ export class FlowModel extends EventTarget {
 
   applyQuiet(op) {
     this.apply(clone(op));
-    return op.id || (op.node && op.node.id);
+    return op.id || (op.node && op.node.id) || null;
   }
 
   /** Apply one primitive operation and answer its inverse. */
   apply(op) {
     switch (op.op) {
       case "add":
-        this.nodes.set(op.node.id, op.node);
+        insertAt(this.nodes, op.node, op.index);
         return { op: "remove", id: op.node.id };
       case "remove": {
         const old = this.nodes.get(op.id);
+        const index = indexOf(this.nodes, op.id);
         this.nodes.delete(op.id);
-        return { op: "add", node: clone(old) };
+        return { op: "add", node: clone(old), index };
+      }
+      case "order": {
+        const old = tabOrder(this.nodes);
+        setTabOrder(this.nodes, op.ids);
+        return { op: "order", ids: old };
       }
       case "set": {
         const n = this.nodes.get(op.id);
@@ -311,11 +322,64 @@ export class FlowModel extends EventTarget {
     return this.edit(`add ${type}`, (tx) => tx.add(node));
   }
 
-  addTab() {
-    const n = this.tabs().length + 1;
+  /**
+   * Add a flow tab named as Node-RED names it ("Flow N", the first N not
+   * taken), at `index` in the tab order (the end by default), and show it.
+   */
+  addTab(index) {
+    const names = new Set(this.tabs().map((t) => t.label));
+    let n = 1;
+    while (names.has(`Flow ${n}`)) n += 1;
     const tab = { id: freshId(), type: "tab", label: `Flow ${n}`, disabled: false, info: "", env: [] };
-    this.edit("add flow", (tx) => tx.add(tab));
+    const order = tabOrder(this.nodes);
+    order.splice(index === undefined ? order.length : index, 0, tab.id);
+    this.edit("add flow", (tx) => {
+      tx.add(tab);
+      tx.order(order);
+    });
     this.setActiveTab(tab.id);
+    return tab.id;
+  }
+
+  /** Move tab `id` to position `index` of the tab order. */
+  moveTab(id, index) {
+    const order = tabOrder(this.nodes).filter((t) => t !== id);
+    order.splice(Math.max(0, Math.min(index, order.length)), 0, id);
+    if (order.join() === tabOrder(this.nodes).join()) return;
+    this.edit("reorder flows", (tx) => tx.order(order));
+  }
+
+  setTabDisabled(id, disabled) {
+    const tab = this.get(id);
+    if (!tab || tab.type !== "tab" || !!tab.disabled === disabled) return;
+    this.edit(disabled ? "disable flow" : "enable flow", (tx) => tx.set(id, { disabled }));
+  }
+
+  /**
+   * Delete a flow tab with every node on it, and the wires and links into
+   * them from elsewhere, as one undoable edit; the neighbouring tab is shown.
+   * The last tab stays (Node-RED's rule).
+   */
+  deleteTab(id) {
+    const order = tabOrder(this.nodes);
+    const at = order.indexOf(id);
+    if (at < 0 || order.length < 2) return false;
+    const doomed = new Set([...this.nodes.values()].filter((n) => n.z === id).map((n) => n.id));
+    this.edit("delete flow", (tx) => {
+      for (const n of this.nodes.values()) {
+        if (doomed.has(n.id) || n.id === id) continue;
+        const props = {};
+        if (Array.isArray(n.wires) && n.wires.some((ts) => (ts || []).some((t) => doomed.has(t)))) {
+          props.wires = n.wires.map((ts) => (ts || []).filter((t) => !doomed.has(t)));
+        }
+        if (Array.isArray(n.links) && n.links.some((t) => doomed.has(t))) props.links = n.links.filter((t) => !doomed.has(t));
+        if (Object.keys(props).length) tx.set(n.id, props);
+      }
+      for (const nid of doomed) tx.remove(nid);
+      tx.remove(id);
+    });
+    this.setActiveTab(order[at + 1] || order[at - 1]);
+    return true;
   }
 }
 

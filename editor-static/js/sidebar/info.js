@@ -1,10 +1,12 @@
-// The info panel: what is selected (its properties and any problems), or a
-// summary of the current flow.
+// The info panel: what is selected (its properties, its description and any
+// problems), or, as Node-RED's, the current flow: its name, id, whether it
+// is enabled, and its description (`info`, Markdown).
 
 import { el } from "../model/util.js";
 import { problemsOf } from "../model/validate.js";
+import { renderMarkdown } from "../ui/markdown.js";
 
-const HIDDEN = new Set(["id", "type", "z", "x", "y", "wires", "credentials", "g"]);
+const HIDDEN = new Set(["id", "type", "z", "x", "y", "wires", "credentials", "g", "info"]);
 
 export class InfoPanel {
   constructor({ host, model, selection }) {
@@ -27,6 +29,8 @@ export class InfoPanel {
     const nodes = tab ? model.canvasNodes(tab.id) : [];
     const rows = [
       ["flow", tab ? model.label(tab) : "—"],
+      ["id", tab ? tab.id : "—"],
+      ["status", tab ? (tab.disabled ? "disabled" : "enabled") : "—"],
       ["nodes", String(nodes.length)],
       ["wires", String(tab ? model.wires(tab.id).length : 0)],
       ["selected", String(ids.length)],
@@ -36,6 +40,7 @@ export class InfoPanel {
     const parts = [
       el("h4", { class: "info-section", text: "Flow" }),
       table(rows),
+      ...description(tab),
       problems.length ? el("h4", { class: "info-section", text: "Deploy problems" }) : null,
       problems.length ? el("ul", { class: "problem-list" }, problems.flatMap((n) => model.problems.get(n.id).map((p) => el("li", { text: `${model.label(n)}: ${p}` })))) : null,
     ];
@@ -54,12 +59,19 @@ export class InfoPanel {
     return [
       el("h4", { class: "info-section", text: "Node" }),
       table(rows),
+      ...description(n),
       problems.length ? el("h4", { class: "info-section", text: "Problems" }) : null,
       problems.length ? el("ul", { class: "problem-list" }, problems.map((p) => el("li", { text: p }))) : null,
     ];
   }
 }
 
+/** A flow's or node's description (its `info` Markdown), when it has one. */
+function description(n) {
+  if (!n || typeof n.info !== "string" || !n.info.trim()) return [];
+  return [el("h4", { class: "info-section", text: "Description" }), el("div", { class: "info-description" }, renderMarkdown(n.info))];
+}
+
 function table(rows) {
-  return el("table", { class: "info-table" }, rows.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: v }))));
+  return el("table", { class: "info-table" }, rows.map(([k, v]) => el("tr", { dataset: { key: k } }, el("td", { text: k }), el("td", { text: v }))));
 }

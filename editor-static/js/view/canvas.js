@@ -5,11 +5,11 @@ import { svg } from "../model/util.js";
 import { iconFor, isLight } from "./icons.js";
 import { nodeBox, outputPortY, wireStart, wireEnd, wirePath, PORT_SIZE, NODE_WIDTH, NODE_HEIGHT } from "./geometry.js";
 import { problemsOf } from "../model/validate.js";
+import { statusGroup, isEmptyStatus } from "./status.js";
 
 const SIZE = 5000;
 const MIN_ZOOM = 0.3;
 const MAX_ZOOM = 2;
-const STATUS_COLORS = { red: "#c00", green: "#5a8", yellow: "#F9DF31", blue: "#53A3F3", grey: "#d3d3d3", gray: "#d3d3d3" };
 
 export class Canvas {
   constructor(host, model, selection) {
@@ -280,9 +280,16 @@ export class Canvas {
     if (cy < t + 40 || cy > t + h - 40) this.host.scrollTop = Math.max(0, cy - h / 2);
   }
 
+  /** A node's status from the runtime (kept for nodes on every tab). */
   setStatus(id, status) {
-    if (status && (status.text || status.fill)) this.status.set(id, status);
-    else this.status.delete(id);
+    if (isEmptyStatus(status)) this.status.delete(id);
+    else this.status.set(id, status);
+    this.scheduleRender();
+  }
+
+  /** Forget every status (after a deploy, before the runtime's are replayed). */
+  clearStatuses() {
+    this.status.clear();
     this.scheduleRender();
   }
 }
@@ -348,14 +355,7 @@ function drawNode(g, s, box, iconRight, icon) {
       svg("path", { d: "M8 0l8 14H0z" }),
       svg("text", { x: 8, y: 12, text: "!" })));
   }
-  if (s.status) {
-    const fill = STATUS_COLORS[s.status.fill] || s.status.fill || "#d3d3d3";
-    const dot = s.status.shape === "ring"
-      ? svg("rect", { class: "dot", x: 0, y: -4, width: 9, height: 9, rx: 2, fill: "#fff", stroke: fill, "stroke-width": 3 })
-      : svg("rect", { class: "dot", x: 0, y: -4, width: 9, height: 9, rx: 2, fill, stroke: fill });
-    parts.push(svg("g", { class: "node-status", transform: `translate(3 ${box.h + 10})` },
-      s.status.fill ? dot : null,
-      svg("text", { x: s.status.fill ? 14 : 0, y: 0.5, text: s.status.text || "" })));
-  }
+  const status = statusGroup(s.status, box.h, n.d === true);
+  if (status) parts.push(status);
   g.replaceChildren(...parts);
 }
