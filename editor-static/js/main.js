@@ -22,6 +22,7 @@ import { notify } from "./ui/notify.js";
 import { login } from "./ui/login.js";
 import { deploy, restartFlows } from "./deploy.js";
 import { setupDeployMenu } from "./deploy-menu.js";
+import { setupEditActions } from "./edit-actions.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,7 +34,13 @@ function start() {
   const clipboard = new Clipboard(model);
   const sidebar = setupSidebarTabs($("sidebar"));
 
-  new Interaction({ canvas, model, selection, clipboard, onEdit: (id) => trays.editNode(id), notify: (t) => notify(t, { timeout: 1500 }) });
+  const actions = setupEditActions({
+    model,
+    selection,
+    notify,
+    buttons: { group: $("btn-group"), ungroup: $("btn-ungroup"), toSubflow: $("btn-subflow") },
+  });
+  new Interaction({ canvas, model, selection, clipboard, actions, onEdit: (id) => trays.editNode(id), notify: (t) => notify(t, { timeout: 1500 }) });
   const palette = new Palette({
     host: $("palette-body"),
     filter: $("palette-filter"),
@@ -41,6 +48,8 @@ function start() {
     canvas,
     onCreate: (node) => selection.set([node.id]),
   });
+  // Subflow definitions are palette entries: redraw it when they change.
+  model.addEventListener("change", (e) => e.detail.types && palette.render());
   const tabBar = new TabBar({ host: $("tabs"), model, onEdit: (id) => trays.editNode(id) });
   new InfoPanel({ host: $("info-panel"), model, selection });
   new HelpPanel({ host: $("help-panel"), model, selection });

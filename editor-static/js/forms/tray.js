@@ -7,6 +7,8 @@ import { el, clone } from "../model/util.js";
 import { buildField } from "./fields.js";
 import { padWires, isCanvasNode } from "../model/model.js";
 import { helpText } from "../ui/node-help.js";
+import { openGroupForm, openInstanceForm } from "./structure-forms.js";
+import { isInstance, isPort } from "../model/subflows.js";
 
 const TAB_FIELDS = [
   { name: "label", type: "text", label: "Name", required: true },
@@ -40,8 +42,10 @@ export class Trays {
   /** Edit an existing node (canvas node, config node or tab). */
   editNode(id) {
     const n = this.model.get(id);
-    if (!n) return;
-    this.open(n, { existing: true });
+    if (!n || isPort(id)) return;
+    if (n.type === "group") openGroupForm(this, n);
+    else if (isInstance(n)) openInstanceForm(this, n);
+    else this.open(n, { existing: true });
   }
 
   /** Edit config node `id`, or add a new one of `type`; `onDone(id)` gets the result. */

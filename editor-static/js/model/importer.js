@@ -60,6 +60,9 @@ export function importNodes(model, nodes, { freshIds = false, offset = null, lab
         else if (Array.isArray(v) && v.every((x) => typeof x === "string")) n[k] = v.map(remap);
       }
       n.id = idMap.get(original.id);
+      // A subflow instance names its definition in its type; ports name nodes inside.
+      if (n.type.startsWith("subflow:")) n.type = `subflow:${remap(n.type.slice(8))}`;
+      if (n.type === "subflow") for (const p of [...(n.in || []), ...(n.out || [])]) p.wires = (p.wires || []).map((w) => ({ ...w, id: remap(w.id) }));
       if (Array.isArray(n.wires)) {
         n.wires = n.wires.map((ts) => (ts || []).filter((t) => idMap.has(t)).map(remap));
       }

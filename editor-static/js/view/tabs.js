@@ -2,6 +2,7 @@
 // double-click to edit, + to add a flow.
 
 import { el } from "../model/util.js";
+import { openSubflows, closeSubflow } from "../model/subflows.js";
 
 export class TabBar {
   constructor({ host, model, onEdit }) {
@@ -24,6 +25,17 @@ export class TabBar {
       b.addEventListener("dblclick", () => this.onEdit(t.id));
       return b;
     });
+    // Subflow definitions being edited, each on its own tab.
+    for (const sf of openSubflows(model)) {
+      const close = el("span", { class: "tab-close", title: "Close", text: "\u00d7" });
+      close.addEventListener("click", (e) => {
+        e.stopPropagation();
+        closeSubflow(model, sf.id);
+      });
+      const b = el("button", { class: `tab subflow${sf.id === model.activeTab ? " active" : ""}`, dataset: { id: sf.id }, title: `subflow ${sf.id}`, text: `Subflow: ${sf.name || sf.id}` }, close);
+      b.addEventListener("click", () => model.setActiveTab(sf.id));
+      tabs.push(b);
+    }
     const add = el("button", { class: "tab-add", title: "Add a flow", text: "+" });
     add.addEventListener("click", () => model.addTab());
     this.host.replaceChildren(...tabs, add);
