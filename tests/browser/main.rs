@@ -11,5 +11,6 @@ mod chromium;
 mod driver;
 mod editor;
 mod firefox;
+mod groups_subflows;
 mod sidebars;
 mod websocket;

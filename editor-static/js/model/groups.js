@@ -164,9 +164,9 @@ export function detachDeleted(tx, model, doomed) {
 }
 
 /**
- * Inside a move: move `ids` by dx, dy, a group with everything in it (its
- * box moves too, as Node-RED moves it), then fit the groups around nodes
- * that moved without their group.
+ * Inside a move: move `ids` by dx, dy, a group with everything in it, then
+ * fit the moved groups and the groups around what moved to their members
+ * (the stored box is the drawn one, as in Node-RED's export).
  */
 export function moveItems(tx, model, ids, dx, dy) {
   const all = withMembers(model, ids.filter((id) => model.nodes.has(id)));
@@ -174,8 +174,9 @@ export function moveItems(tx, model, ids, dx, dy) {
   const around = [];
   for (const id of all) {
     const n = model.nodes.get(id);
-    if (typeof n.x !== "number" || typeof n.y !== "number") continue;
-    tx.set(id, { x: Math.round(n.x + dx), y: Math.round(n.y + dy) });
+    // A group's box is refitted to its moved members below.
+    if (n.type === "group") around.push(id);
+    else if (typeof n.x === "number" && typeof n.y === "number") tx.set(id, { x: Math.round(n.x + dx), y: Math.round(n.y + dy) });
     if (n.g && !moved.has(n.g)) around.push(n.g);
   }
   if (around.length) refit(tx, model, around);

@@ -34,6 +34,7 @@ export function renderGroups(canvas, tab) {
     return geo ? { x: geo.box.x0, y: geo.box.y0, w: geo.box.w, h: geo.box.h } : null;
   };
   const order = tab ? byDepth(model, tab) : [];
+  const drawn = [];
   for (const g of order) {
     const box = groupBounds(model, g, boxOf, memo);
     boxes.set(g.id, box);
@@ -44,8 +45,7 @@ export function renderGroups(canvas, tab) {
       entry = { el: svg("g", { class: "group", dataset: { id: g.id } }), sig: null };
       canvas.groupEls.set(g.id, entry);
     }
-    // Keep the layer in nesting order (outer groups first).
-    canvas.groupLayer.append(entry.el);
+    drawn.push(entry.el);
     entry.el.removeAttribute("transform");
     if (entry.sig === state) continue;
     entry.sig = state;
@@ -57,6 +57,10 @@ export function renderGroups(canvas, tab) {
       canvas.groupEls.delete(id);
     }
   }
+  // Keep the layer in nesting order (outer groups first), touching it only
+  // when that order changed.
+  const layer = canvas.groupLayer;
+  if (drawn.length !== layer.children.length || drawn.some((e, i) => layer.children[i] !== e)) layer.replaceChildren(...drawn);
   return boxes;
 }
 
