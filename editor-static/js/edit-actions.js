@@ -3,7 +3,7 @@
 // one set of actions for the keyboard and the toolbar buttons, which are
 // enabled only when the selection allows them.
 
-import { groupSelection, ungroupSelection, withMembers } from "./model/groups.js";
+import { groupSelection, ungroupSelection } from "./model/groups.js";
 import { selectionToSubflow } from "./model/subflows.js";
 
 export function setupEditActions({ model, selection, notify, buttons }) {
@@ -18,7 +18,7 @@ export function setupEditActions({ model, selection, notify, buttons }) {
       if (freed.length) selection.set(freed);
     },
     toSubflow() {
-      const r = selectionToSubflow(model, selection.ids(), withMembers);
+      const r = selectionToSubflow(model, selection.ids());
       if (r.error) notify(r.error, { kind: "error" });
       else selection.set([r.instance]);
     },

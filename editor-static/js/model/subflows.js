@@ -9,6 +9,7 @@
 
 import { freshId } from "./util.js";
 import { nodeBox } from "../view/geometry.js";
+import { withMembers, refit } from "./groups.js";
 
 export const PORT_IN = "subflow-in";
 export const PORT_OUT = "subflow-out";
@@ -211,7 +212,7 @@ function nextName(model) {
  * it the input port, which only one node may receive. Answers
  * `{instance}` or `{error}`.
  */
-export function selectionToSubflow(model, ids, withMembers) {
+export function selectionToSubflow(model, ids) {
   const tab = model.activeTab;
   const list = withMembers(model, ids).map((id) => model.nodes.get(id)).filter((n) => n && n.z === tab && n.type !== "subflow" && (n.type === "group" || n.x !== undefined));
   if (!list.some((n) => n.type !== "group")) return { error: "Cannot create subflow: no nodes selected" };
@@ -301,6 +302,7 @@ export function selectionToSubflow(model, ids, withMembers) {
     if (outer && model.nodes.get(outer)) {
       const g = model.nodes.get(outer);
       tx.set(outer, { nodes: [...(g.nodes || []).filter((id) => !chosen.has(id)), instance.id] });
+      refit(tx, model, [outer]);
     }
   });
   return { instance: instance.id, subflow: sfId };
