@@ -3,6 +3,7 @@
 
 import { clone, freshId } from "./util.js";
 import { isCanvasNode, isConfigNode } from "./model.js";
+import { withMembers } from "./groups.js";
 
 /** Parse import text: a JSON array of nodes, or `{rev, flows}`. Throws with a readable message. */
 export function parseFlowText(text) {
@@ -87,10 +88,11 @@ export function importNodes(model, nodes, { freshIds = false, offset = null, lab
 }
 
 /**
- * The nodes to export for `ids`: the nodes themselves plus the config nodes
- * they use; credentials are never exported.
+ * The nodes to export for `ids`: the nodes themselves (a group with what is
+ * in it) plus the config nodes they use; credentials are never exported.
  */
 export function exportNodes(model, ids) {
+  ids = withMembers(model, ids);
   const chosen = new Set(ids);
   for (const id of ids) {
     const n = model.get(id);
