@@ -229,7 +229,7 @@ fn group_and_ungroup_keep_and_clear_membership_and_are_undoable() {
 
 /// A flow as Node-RED 4 exports it: a subflow with one input and two
 /// outputs (a switch inside), and an instance on a tab.
-const SUBFLOW_EXPORT: &str = r#"[
+const SUBFLOW_EXPORT: &str = r##"[
   {"id":"t9","type":"tab","label":"Routing","disabled":false,"info":"","env":[]},
   {"id":"sf9","type":"subflow","name":"Split by size","info":"","category":"","in":[{"x":60,"y":80,"wires":[{"id":"sw9"}]}],"out":[{"x":380,"y":60,"wires":[{"id":"sw9","port":0}]},{"x":380,"y":120,"wires":[{"id":"sw9","port":1}]}],"env":[],"meta":{},"color":"#C7E9C0"},
   {"id":"sw9","type":"switch","z":"sf9","name":"big?","property":"req.query.n","propertyType":"msg","rules":[{"t":"gt","v":"10","vt":"num"},{"t":"else"}],"checkall":"true","repair":false,"outputs":2,"x":210,"y":80,"wires":[[],[]]},
@@ -238,7 +238,7 @@ const SUBFLOW_EXPORT: &str = r#"[
   {"id":"big9","type":"change","z":"t9","name":"","rules":[{"t":"set","p":"payload","pt":"msg","to":"big","tot":"str"}],"x":520,"y":80,"wires":[["res9"]]},
   {"id":"small9","type":"change","z":"t9","name":"","rules":[{"t":"set","p":"payload","pt":"msg","to":"small","tot":"str"}],"x":520,"y":140,"wires":[["res9"]]},
   {"id":"res9","type":"http response","z":"t9","name":"","statusCode":"","headers":{},"x":700,"y":100,"wires":[]}
-]"#;
+]"##;
 
 #[test]
 fn imported_subflow_shows_its_instance_ports_and_opens_its_template_tab() {
@@ -351,14 +351,14 @@ fn selection_to_subflow_then_deploy_keeps_the_endpoint_answering_the_same() {
 }
 
 /// A subflow whose change node answers its `GREETING` env property.
-const ENV_FLOW: &str = r#"[
+const ENV_FLOW: &str = r##"[
   {"id":"t1","type":"tab","label":"Env"},
   {"id":"sfe","type":"subflow","name":"Greeter","info":"","category":"","in":[{"x":60,"y":80,"wires":[{"id":"chg"}]}],"out":[{"x":360,"y":80,"wires":[{"id":"chg","port":0}]}],"env":[{"name":"GREETING","type":"str","value":"hello"}],"meta":{},"color":"#DDAA99"},
   {"id":"chg","type":"change","z":"sfe","name":"","rules":[{"t":"set","p":"payload","pt":"msg","to":"GREETING","tot":"env"}],"x":210,"y":80,"wires":[[]]},
   {"id":"in","type":"http in","z":"t1","name":"","url":"/greet","method":"get","x":140,"y":100,"wires":[["inst"]]},
   {"id":"inst","type":"subflow:sfe","z":"t1","name":"","x":320,"y":100,"wires":[["out"]]},
   {"id":"out","type":"http response","z":"t1","name":"","statusCode":"","headers":{},"x":500,"y":100,"wires":[]}
-]"#;
+]"##;
 
 #[test]
 fn env_property_set_in_the_instance_form_reaches_the_running_subflow() {
