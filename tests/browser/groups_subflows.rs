@@ -153,7 +153,11 @@ fn dragging_a_group_moves_its_nodes_and_the_deployed_positions_change_by_the_dra
     assert!(note.contains("deployed"), "{note}");
     for (id, x, y) in [("in", 280, 200), ("fn", 480, 200), ("out", 600, 140)] {
         let n = deployed(&server, id);
-        assert_eq!((n["x"].clone(), n["y"].clone()), (json!(x), json!(y)), "{n}");
+        assert_eq!(
+            (n["x"].clone(), n["y"].clone()),
+            (json!(x), json!(y)),
+            "{n}"
+        );
     }
     // The group's stored box is the drawn one, around the moved members.
     let g = deployed(&server, "grp");
@@ -299,7 +303,10 @@ fn imported_subflow_shows_its_instance_ports_and_opens_its_template_tab() {
     // Definition and instance deploy, and the runtime runs them.
     let note = page.deploy();
     assert!(note.contains("deployed"), "{note}");
-    assert_eq!(deployed(&server, "sf9")["out"][1]["wires"], json!([{"id": "sw9", "port": 1}]));
+    assert_eq!(
+        deployed(&server, "sf9")["out"][1]["wires"],
+        json!([{"id": "sw9", "port": 1}])
+    );
     assert_eq!(get_text(&server, "/size?n=20"), (200, "big".to_string()));
     assert_eq!(get_text(&server, "/size?n=3"), (200, "small".to_string()));
     page.assert_no_errors();
@@ -322,8 +329,14 @@ fn selection_to_subflow_then_deploy_keeps_the_endpoint_answering_the_same() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(count(&page, &format!("{} .port-in", node_selector(&inst))), 1);
-    assert_eq!(count(&page, &format!("{} .port-out", node_selector(&inst))), 1);
+    assert_eq!(
+        count(&page, &format!("{} .port-in", node_selector(&inst))),
+        1
+    );
+    assert_eq!(
+        count(&page, &format!("{} .port-out", node_selector(&inst))),
+        1
+    );
     wait_count(&page, "path.wire", 2);
 
     let note = page.deploy();
