@@ -401,3 +401,50 @@ fn env_property_set_in_the_instance_form_reaches_the_running_subflow() {
     assert_eq!(deployed(&server, "sfe")["env"][0]["value"], json!("hello"));
     page.assert_no_errors();
 }
+
+#[test]
+fn subflow_template_form_edits_env_defaults_that_instances_then_use() {
+    let (server, page) = editor(ENV_FLOW, 3);
+    page.double_click_until(
+        &node_selector("inst"),
+        "the instance's form",
+        "document.querySelector('.tray[data-id=\"inst\"]')",
+    );
+    page.click("#tray-edit-template");
+    wait_count(&page, "g.node", 3);
+    page.double_click_until(
+        ".tabs .tab.subflow[data-id=\"sfe\"]",
+        "the template's form",
+        "document.querySelector('.tray[data-id=\"sfe\"]')",
+    );
+    // A new default for GREETING, and a second property.
+    page.fill(".tray .env-row .env-default", "howdy");
+    page.click("#env-add");
+    page.fill(".tray .env-row:nth-last-child(2) .env-name", "PUNCT");
+    page.fill(".tray .env-row:nth-last-child(2) .env-default", "!");
+    page.click("#tray-done");
+    wait_count(&page, ".tray", 0);
+    let note = page.deploy();
+    assert!(note.contains("deployed"), "{note}");
+    assert_eq!(
+        deployed(&server, "sfe")["env"],
+        json!([
+            {"name": "GREETING", "type": "str", "value": "howdy"},
+            {"name": "PUNCT", "type": "str", "value": "!"}
+        ])
+    );
+    assert_eq!(get_text(&server, "/greet"), (200, "howdy".to_string()));
+    // The instance's form offers the new property with its default.
+    page.click(".tabs .tab[data-id=\"t1\"]");
+    wait_count(&page, &node_selector("inst"), 1);
+    page.double_click_until(
+        &node_selector("inst"),
+        "the instance's form",
+        "document.querySelector('.tray[data-id=\"inst\"]')",
+    );
+    assert_eq!(
+        page.eval("document.querySelector('.tray input[name=\"env-PUNCT\"]').value"),
+        json!("!")
+    );
+    page.assert_no_errors();
+}

@@ -1,11 +1,12 @@
 // The edit trays of a group (name, line and fill colours with their
 // opacity, label shown or not, its colour and position: Node-RED's group
-// form) and of a subflow instance (name, the definition's env properties
-// with the instance's own values, and "Edit subflow template").
+// form), of a subflow instance (name, the definition's env properties
+// with the instance's own values, and "Edit subflow template") and of a
+// subflow definition (name, colour, description, its env properties).
 
 import { el } from "../model/util.js";
 import { DEFAULT_STYLE } from "../model/groups.js";
-import { definitionOf, instanceEnv, openSubflow } from "../model/subflows.js";
+import { definitionOf, instanceEnv, openSubflow, closeSubflow } from "../model/subflows.js";
 
 const POSITIONS = [["nw", "top left"], ["n", "top centre"], ["ne", "top right"], ["sw", "bottom left"], ["s", "bottom centre"], ["se", "bottom right"]];
 const ENV_TYPES = ["str", "num", "bool", "json", "env"];
@@ -177,5 +178,56 @@ export function openInstanceForm(trays, n) {
     entry.close();
     trays.selection.clear();
     openSubflow(model, sf.id);
+  });
+}
+
+/**
+ * A subflow definition's form (double-click its tab): name, colour,
+ * description, and the env properties its instances offer, each a name, a
+ * type and a default value, as Node-RED's subflow template form keeps them.
+ */
+export function openDefinitionForm(trays, sf) {
+  const model = trays.model;
+  const name = el("input", { type: "text", name: "name", value: sf.name || "" });
+  const color = el("input", { type: "color", name: "color", value: /^#[0-9a-f]{6}$/i.test(sf.color || "") ? sf.color : "#dddddd" });
+  const info = el("textarea", { name: "info", rows: 3 });
+  info.value = sf.info || "";
+  const list = el("div", { class: "env-list" });
+  const addRow = (e = { name: "", type: "str", value: "" }) => {
+    const n = el("input", { type: "text", class: "env-name", placeholder: "name", value: e.name });
+    const types = ENV_TYPES.includes(e.type) ? ENV_TYPES : [e.type, ...ENV_TYPES];
+    const t = el("select", { class: "env-type" }, types.map((v) => el("option", { value: v, text: v })));
+    t.value = e.type || "str";
+    const v = el("input", { type: "text", class: "env-default", placeholder: "value", value: e.value ?? "" });
+    const del = el("button", { type: "button", class: "btn small", title: "Remove property", text: "\u00d7" });
+    const r = el("div", { class: "env-value env-row" }, n, t, v, del);
+    r.entry = e;
+    del.addEventListener("click", () => r.remove());
+    list.insertBefore(r, add);
+  };
+  const add = el("button", { type: "button", class: "btn small", id: "env-add", text: "+ add property" });
+  add.addEventListener("click", () => addRow());
+  list.append(add);
+  (sf.env || []).forEach((e) => addRow(e));
+  openTray(trays, {
+    node: sf,
+    title: "Edit subflow template",
+    rows: [row("Name", name), row("Colour", color), row("Description", info), el("h4", { class: "env-heading", text: "Properties" }), list],
+    done: () => {
+      const env = [...list.querySelectorAll(".env-row")]
+        .map((r) => ({ ...r.entry, name: r.querySelector(".env-name").value.trim(), type: r.querySelector(".env-type").value, value: r.querySelector(".env-default").value }))
+        .filter((e) => e.name);
+      const next = { name: name.value, color: color.value, info: info.value, env };
+      const changed = {};
+      for (const [k, v] of Object.entries(next)) if (JSON.stringify(sf[k] ?? "") !== JSON.stringify(v)) changed[k] = v;
+      if (Object.keys(changed).length) model.edit("edit subflow", (tx) => tx.set(sf.id, changed));
+    },
+    remove: () => {
+      // The definition goes with its nodes and every instance of it.
+      const ids = [...model.nodes.values()].filter((n) => n.z === sf.id || n.type === `subflow:${sf.id}`).map((n) => n.id);
+      trays.selection.clear();
+      closeSubflow(model, sf.id);
+      model.deleteNodes([...ids, sf.id]);
+    },
   });
 }

@@ -7,7 +7,7 @@ import { el, clone } from "../model/util.js";
 import { buildField } from "./fields.js";
 import { padWires, isCanvasNode } from "../model/model.js";
 import { helpText } from "../ui/node-help.js";
-import { openGroupForm, openInstanceForm } from "./structure-forms.js";
+import { openGroupForm, openInstanceForm, openDefinitionForm } from "./structure-forms.js";
 import { isInstance, isPort } from "../model/subflows.js";
 
 const TAB_FIELDS = [
@@ -45,6 +45,7 @@ export class Trays {
     if (!n || isPort(id)) return;
     if (n.type === "group") openGroupForm(this, n);
     else if (isInstance(n)) openInstanceForm(this, n);
+    else if (n.type === "subflow") openDefinitionForm(this, n);
     else this.open(n, { existing: true });
   }
 

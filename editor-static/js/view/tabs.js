@@ -34,6 +34,7 @@ export class TabBar {
       });
       const b = el("button", { class: `tab subflow${sf.id === model.activeTab ? " active" : ""}`, dataset: { id: sf.id }, title: `subflow ${sf.id}`, text: `Subflow: ${sf.name || sf.id}` }, close);
       b.addEventListener("click", () => model.setActiveTab(sf.id));
+      b.addEventListener("dblclick", () => this.onEdit(sf.id));
       tabs.push(b);
     }
     const add = el("button", { class: "tab-add", title: "Add a flow", text: "+" });
