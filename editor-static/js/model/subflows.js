@@ -58,7 +58,7 @@ export function syncTypes(model) {
     wanted.set(PORT_OUT, portType(PORT_OUT, 1, 0));
   }
   let changed = false;
-  for (const [type, t] of types) {
+  for (const type of types.keys()) {
     if ((type.startsWith(PREFIX) || type === PORT_IN || type === PORT_OUT) && !wanted.has(type)) {
       types.delete(type);
       changed = true;
@@ -221,23 +221,9 @@ export function selectionToSubflow(model, ids) {
   if (outerGroups.size > 1) return { error: "Cannot create subflow across multiple groups" };
   const outer = [...outerGroups][0];
 
-  const inbound = [];
-  const outputs = new Map();
-  for (const n of model.nodes.values()) {
-    if (n.z !== tab || !Array.isArray(n.wires)) continue;
-    n.wires.forEach((targets, port) => {
-      for (const t of targets || []) {
-        if (chosen.has(n.id) && !chosen.has(t) && model.nodes.has(t)) {
-          const key = `${n.id}:${port}`;
-          if (!outputs.has(key)) outputs.set(key, { source: n, port, targets: [] });
-          outputs.get(key).targets.push(t);
-        } else if (!chosen.has(n.id) && chosen.has(t)) inbound.push({ source: n, port, target: t });
-      }
-    });
-  }
+  const { inbound, outs } = boundary(model, tab, chosen);
   const inputNodes = [...new Set(inbound.map((l) => l.target))];
   if (inputNodes.length > 1) return { error: "Cannot create subflow: multiple inputs to selection" };
-  const outs = [...outputs.values()].sort((a, b) => a.source.y - b.source.y);
 
   const boxes = list.filter((n) => n.type !== "group").map((n) => ({ n, b: nodeBox(n, model.label(n), model.outputs(n)) }));
   const x0 = Math.min(...boxes.map(({ b }) => b.x0));
@@ -306,6 +292,28 @@ export function selectionToSubflow(model, ids) {
     }
   });
   return { instance: instance.id, subflow: sfId };
+}
+
+/**
+ * The wires crossing the edge of `chosen` on `tab`: those entering it, and
+ * those leaving it grouped by source port (top to bottom by the source's y).
+ */
+function boundary(model, tab, chosen) {
+  const inbound = [];
+  const outputs = new Map();
+  for (const n of model.nodes.values()) {
+    if (n.z !== tab || !Array.isArray(n.wires)) continue;
+    n.wires.forEach((targets, port) => {
+      for (const t of targets || []) {
+        if (chosen.has(n.id) && !chosen.has(t) && model.nodes.has(t)) {
+          const key = `${n.id}:${port}`;
+          if (!outputs.has(key)) outputs.set(key, { source: n, port, targets: [] });
+          outputs.get(key).targets.push(t);
+        } else if (!chosen.has(n.id) && chosen.has(t)) inbound.push({ source: n, port, target: t });
+      }
+    });
+  }
+  return { inbound, outs: [...outputs.values()].sort((a, b) => a.source.y - b.source.y) };
 }
 
 // ---------- subflow tabs ----------
