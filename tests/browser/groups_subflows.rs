@@ -178,6 +178,56 @@ fn dragging_a_group_moves_its_nodes_and_the_deployed_positions_change_by_the_dra
     page.assert_no_errors();
 }
 
+#[test]
+fn group_form_edits_name_and_style_as_one_undoable_edit() {
+    let (server, page) = editor(GROUP_FLOW, 3);
+    page.double_click_until(
+        "g.group[data-id=\"grp\"] .group-label",
+        "the group's form",
+        "document.querySelector('.tray[data-id=\"grp\"]')",
+    );
+    assert_eq!(
+        page.eval("document.querySelector('.tray input[name=\"stroke\"]').value"),
+        json!("#3f93cf")
+    );
+    page.fill(".tray input[name=\"name\"]", "Public API");
+    page.click(".tray input[name=\"label\"]");
+    page.click("#tray-done");
+    wait_count(&page, ".tray", 0);
+    wait_count(&page, "g.group[data-id=\"grp\"] .group-label", 0);
+    let note = page.deploy();
+    assert!(note.contains("deployed"), "{note}");
+    let g = deployed(&server, "grp");
+    assert_eq!(g["name"], json!("Public API"));
+    // Node-RED keeps only what differs from its default style.
+    assert_eq!(
+        g["style"],
+        json!({"label": false, "stroke": "#3f93cf", "fill": "#bfdbef", "fill-opacity": "0.5"})
+    );
+    page.key("z", &[Modifier::Ctrl]);
+    wait_count(&page, "g.group[data-id=\"grp\"] .group-label", 1);
+    assert_eq!(model_node(&page, "grp")["name"], json!("Greeting API"));
+    page.assert_no_errors();
+}
+
+#[test]
+fn deleting_a_grouped_node_takes_it_out_of_its_group() {
+    let (server, page) = editor(GROUP_FLOW, 3);
+    select(&page, &["fn"]);
+    page.key("Delete", &[]);
+    wait_count(&page, "g.node", 2);
+    let note = page.deploy();
+    assert!(note.contains("deployed"), "{note}");
+    assert_eq!(deployed(&server, "grp")["nodes"], json!(["in"]));
+    assert_eq!(deployed(&server, "fn"), Value::Null);
+    // The box shrinks to what is left in it.
+    let body = rect(&page, "g.group[data-id=\"grp\"] .group-box");
+    let n = rect(&page, &format!("{} .node-body", node_selector("in")));
+    assert!(inside(n, body), "{n:?} inside {body:?}");
+    assert!(body[2] < n[2] + 40.0, "{body:?} around {n:?}");
+    page.assert_no_errors();
+}
+
 const PLAIN_FLOW: &str = r#"[
   {"id":"t1","type":"tab","label":"Plain"},
   {"id":"in","type":"http in","z":"t1","name":"","url":"/hello","method":"get","x":160,"y":120,"wires":[["fn1"]]},
