@@ -192,6 +192,7 @@ fn group_form_edits_name_and_style_as_one_undoable_edit() {
     );
     page.fill(".tray input[name=\"name\"]", "Public API");
     page.click(".tray input[name=\"label\"]");
+    page.screenshot(&common::repo_root().join("target/editor-group-form.png"));
     page.click("#tray-done");
     wait_count(&page, ".tray", 0);
     wait_count(&page, "g.group[data-id=\"grp\"] .group-label", 0);
@@ -438,6 +439,7 @@ fn env_property_set_in_the_instance_form_reaches_the_running_subflow() {
         json!("hello")
     );
     page.fill(".tray input[name=\"env-GREETING\"]", "hi there");
+    page.screenshot(&common::repo_root().join("target/editor-subflow-instance.png"));
     page.click("#tray-done");
     wait_count(&page, ".tray", 0);
     let note = page.deploy();
@@ -472,6 +474,7 @@ fn subflow_template_form_edits_env_defaults_that_instances_then_use() {
     page.click("#env-add");
     page.fill(".tray .env-row:nth-last-child(2) .env-name", "PUNCT");
     page.fill(".tray .env-row:nth-last-child(2) .env-default", "!");
+    page.screenshot(&common::repo_root().join("target/editor-subflow-template.png"));
     page.click("#tray-done");
     wait_count(&page, ".tray", 0);
     let note = page.deploy();

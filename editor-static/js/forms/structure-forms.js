@@ -82,7 +82,8 @@ export function openGroupForm(trays, g) {
   const position = el("select", { name: "label-position" }, POSITIONS.map(([v, t]) => el("option", { value: v, text: t })));
   position.value = style["label-position"] || "nw";
   const labelRows = [row("Label colour", color), row("Label position", position)];
-  const toggle = () => labelRows.forEach((r) => (r.hidden = !showLabel.checked));
+  // `.form-row` is a flex box, which the `hidden` attribute does not beat.
+  const toggle = () => labelRows.forEach((r) => (r.style.display = showLabel.checked ? "" : "none"));
   showLabel.addEventListener("change", toggle);
   toggle();
   const rows = [
