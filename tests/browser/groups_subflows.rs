@@ -136,6 +136,30 @@ fn group_is_drawn_around_its_nodes_with_its_name_and_style() {
 }
 
 #[test]
+fn nested_group_is_drawn_inside_and_over_the_group_around_it() {
+    let flow = r#"[
+      {"id":"t1","type":"tab","label":"Nested"},
+      {"id":"outer","type":"group","z":"t1","name":"Outer","style":{"label":true},"nodes":["inner","a"],"x":0,"y":0,"w":10,"h":10},
+      {"id":"inner","type":"group","z":"t1","g":"outer","name":"Inner","style":{"label":true},"nodes":["b"],"x":0,"y":0,"w":10,"h":10},
+      {"id":"a","type":"comment","z":"t1","g":"outer","name":"a","info":"","x":160,"y":120,"wires":[]},
+      {"id":"b","type":"comment","z":"t1","g":"inner","name":"b","info":"","x":200,"y":260,"wires":[]}
+    ]"#;
+    let (_server, page) = editor(flow, 2);
+    let outer = rect(&page, "g.group[data-id=\"outer\"] .group-box");
+    let inner = rect(&page, "g.group[data-id=\"inner\"] .group-box");
+    let b = rect(&page, &format!("{} .node-body", node_selector("b")));
+    assert!(inside(b, inner), "b {b:?} inside inner {inner:?}");
+    assert!(
+        inside(inner, outer),
+        "inner {inner:?} inside outer {outer:?}"
+    );
+    let order =
+        page.eval("[...document.querySelectorAll('g.groups > g.group')].map(g => g.dataset.id)");
+    assert_eq!(order, json!(["outer", "inner"]));
+    page.assert_no_errors();
+}
+
+#[test]
 fn dragging_a_group_moves_its_nodes_and_the_deployed_positions_change_by_the_drag() {
     let (server, page) = editor(GROUP_FLOW, 3);
     let label = page.center("g.group[data-id=\"grp\"] .group-label");
