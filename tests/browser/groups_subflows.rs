@@ -525,3 +525,44 @@ fn subflow_template_form_edits_env_defaults_that_instances_then_use() {
     );
     page.assert_no_errors();
 }
+
+#[test]
+fn subflow_ports_are_rewired_and_moved_on_the_template_tab() {
+    let (server, page) = editor(ENV_FLOW, 3);
+    page.double_click_until(
+        &node_selector("inst"),
+        "the instance's form",
+        "document.querySelector('.tray[data-id=\"inst\"]')",
+    );
+    page.click("#tray-edit-template");
+    wait_count(&page, "path.wire", 2);
+    // Remove the wire from the input port, then draw it again.
+    page.click("g.wire-group[data-source=\"sfe~in~0\"] path.wire");
+    page.key("Delete", &[]);
+    wait_count(&page, "path.wire", 1);
+    assert_eq!(
+        page.eval("window.flowgateEditor.model.get('sfe').in[0].wires"),
+        json!([])
+    );
+    page.drag(
+        page.center(&format!("{} .port-out", node_selector("sfe~in~0"))),
+        page.center(&format!("{} .port-in", node_selector("chg"))),
+    );
+    wait_count(&page, "path.wire", 2);
+    // The input port moves like a node.
+    let p = page.center(&format!("{} .node-body", node_selector("sfe~in~0")));
+    page.click_at(p);
+    page.drag(p, (p.0, p.1 + 40.0));
+    page.wait(
+        "the port moved",
+        "window.flowgateEditor.model.get('sfe').in[0].y === 120",
+    );
+    let note = page.deploy();
+    assert!(note.contains("deployed"), "{note}");
+    assert_eq!(
+        deployed(&server, "sfe")["in"],
+        json!([{"x": 60, "y": 120, "wires": [{"id": "chg"}]}])
+    );
+    assert_eq!(get_text(&server, "/greet"), (200, "hello".to_string()));
+    page.assert_no_errors();
+}
