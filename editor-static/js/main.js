@@ -27,6 +27,7 @@ import { PasteHandler } from "./view/paste.js";
 import { bindKeys, shortcutOf } from "./view/keyboard.js";
 import { Search } from "./ui/search.js";
 import { QuickAdd } from "./ui/quick-add.js";
+import { setupEditActions } from "./edit-actions.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,6 +39,12 @@ function start() {
   const clipboard = new Clipboard(model);
   const sidebar = setupSidebarTabs($("sidebar"));
 
+  const actions = setupEditActions({
+    model,
+    selection,
+    notify,
+    buttons: { group: $("btn-group"), ungroup: $("btn-ungroup"), toSubflow: $("btn-subflow") },
+  });
   const paste = new PasteHandler({ canvas, clipboard, onPasted: (ids) => selection.set(ids) });
   const quickAdd = new QuickAdd({ model, canvas, selection, onAdded: (id) => selection.set([id]) });
   new Interaction({
@@ -45,6 +52,7 @@ function start() {
     model,
     selection,
     clipboard,
+    actions,
     onEdit: (id) => trays.editNode(id),
     notify: (t) => notify(t, { timeout: 1500 }),
     onPaste: () => paste.request(),
@@ -57,6 +65,8 @@ function start() {
     canvas,
     onCreate: (node) => selection.set([node.id]),
   });
+  // Subflow definitions are palette entries: redraw it when they change.
+  model.addEventListener("change", (e) => e.detail.types && palette.render());
   const tabBar = new TabBar({ host: $("tabs"), workspace: $("canvas-area"), model, onEdit: (id) => trays.editNode(id) });
   new InfoPanel({ host: $("info-panel"), model, selection });
   new HelpPanel({ host: $("help-panel"), model, selection });

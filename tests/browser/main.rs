@@ -12,6 +12,7 @@ mod driver;
 mod editor;
 mod firefox;
 mod navigation;
+mod groups_subflows;
 mod sidebars;
 mod tabs_status;
 mod websocket;

@@ -8,6 +8,8 @@ import { buildField } from "./fields.js";
 import { padWires, isCanvasNode } from "../model/model.js";
 import { helpText } from "../ui/node-help.js";
 import { deleteTabAsking } from "../view/tab-menu.js";
+import { openGroupForm, openInstanceForm, openDefinitionForm } from "./structure-forms.js";
+import { isInstance, isPort } from "../model/subflows.js";
 
 const TAB_FIELDS = [
   { name: "label", type: "text", label: "Name", required: true },
@@ -41,8 +43,11 @@ export class Trays {
   /** Edit an existing node (canvas node, config node or tab). */
   editNode(id) {
     const n = this.model.get(id);
-    if (!n) return;
-    this.open(n, { existing: true });
+    if (!n || isPort(id)) return;
+    if (n.type === "group") openGroupForm(this, n);
+    else if (isInstance(n)) openInstanceForm(this, n);
+    else if (n.type === "subflow") openDefinitionForm(this, n);
+    else this.open(n, { existing: true });
   }
 
   /** Edit config node `id`, or add a new one of `type`; `onDone(id)` gets the result. */

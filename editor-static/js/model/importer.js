@@ -3,6 +3,7 @@
 
 import { clone, freshId } from "./util.js";
 import { isCanvasNode, isConfigNode } from "./model.js";
+import { withMembers } from "./groups.js";
 
 /** Parse import text: a JSON array of nodes, or `{rev, flows}`. Throws with a readable message. */
 export function parseFlowText(text) {
@@ -62,6 +63,9 @@ export function importNodes(model, nodes, { freshIds = false, offset = null, at 
         else if (Array.isArray(v) && v.every((x) => typeof x === "string")) n[k] = v.map(remap);
       }
       n.id = idMap.get(original.id);
+      // A subflow instance names its definition in its type; ports name nodes inside.
+      if (n.type.startsWith("subflow:")) n.type = `subflow:${remap(n.type.slice(8))}`;
+      if (n.type === "subflow") for (const p of [...(n.in || []), ...(n.out || [])]) p.wires = (p.wires || []).map((w) => ({ ...w, id: remap(w.id) }));
       if (Array.isArray(n.wires)) {
         n.wires = n.wires.map((ts) => (ts || []).filter((t) => idMap.has(t)).map(remap));
       }
@@ -97,10 +101,11 @@ function offsetTo(nodes, importedTabs, at) {
 }
 
 /**
- * The nodes to export for `ids`: the nodes themselves plus the config nodes
- * they use; credentials are never exported.
+ * The nodes to export for `ids`: the nodes themselves (a group with what is
+ * in it) plus the config nodes they use; credentials are never exported.
  */
 export function exportNodes(model, ids) {
+  ids = withMembers(model, ids);
   const chosen = new Set(ids);
   for (const id of ids) {
     const n = model.get(id);

@@ -6,6 +6,8 @@ import { History } from "./history.js";
 import { clone, freshId } from "./util.js";
 import { TypeRegistry } from "./types.js";
 import { indexOf, insertAt, tabOrder, setTabOrder } from "./order.js";
+import { withMembers, moveItems, detachDeleted } from "./groups.js";
+import { syncTypes, portNode, portNodes, portWires, isPort, editPortWire, movePorts, detachPorts } from "./subflows.js";
 
 const STRUCTURAL = new Set(["tab", "subflow", "group"]);
 
@@ -31,20 +33,23 @@ export class FlowModel extends EventTarget {
     /** The deployed JSON of each node, to mark what changed since. */
     this.deployed = new Map();
     this.activeTab = null;
+    /** Subflow definitions shown as tabs. */
+    this.openSubflows = new Set();
   }
 
   // ---------- queries ----------
 
   get(id) {
-    return this.nodes.get(id);
+    return this.nodes.get(id) ?? portNode(this, id);
   }
 
   tabs() {
     return [...this.nodes.values()].filter((n) => n.type === "tab");
   }
 
+  /** The nodes drawn on canvas `tabId` (a subflow's canvas adds its ports). */
   canvasNodes(tabId) {
-    return [...this.nodes.values()].filter((n) => isCanvasNode(n) && n.z === tabId);
+    return [...this.nodes.values()].filter((n) => isCanvasNode(n) && n.z === tabId).concat(portNodes(this, tabId));
   }
 
   groups(tabId) {
@@ -66,7 +71,7 @@ export class FlowModel extends EventTarget {
         }
       });
     }
-    return out;
+    return out.concat(portWires(this, tabId));
   }
 
   /** Nodes that reference config node `id` in one of their fields. */
@@ -101,6 +106,7 @@ export class FlowModel extends EventTarget {
 
   /** Whether a node differs from what is deployed. */
   isChanged(n) {
+    if (!this.nodes.has(n.id)) return false;
     return this.deployed.get(n.id) !== JSON.stringify(n);
   }
 
@@ -261,6 +267,8 @@ export class FlowModel extends EventTarget {
   }
 
   emit(detail) {
+    // Subflow definitions are node types: keep the registry in step.
+    detail.types = syncTypes(this);
     this.dispatchEvent(new CustomEvent("change", { detail }));
   }
 
@@ -271,6 +279,7 @@ export class FlowModel extends EventTarget {
     const s = this.get(source);
     const t = this.get(target);
     if (!s || !t || source === target || this.inputs(t) === 0) return false;
+    if (isPort(source) || isPort(target)) return editPortWire(this, source, port, target, true);
     const wires = padWires(s.wires, this.outputs(s));
     if (wires[port].includes(target)) return false;
     wires[port] = [...wires[port], target];
@@ -281,14 +290,18 @@ export class FlowModel extends EventTarget {
   disconnect(source, port, target) {
     const s = this.get(source);
     if (!s) return;
+    if (isPort(source) || isPort(target)) {
+      editPortWire(this, source, port, target, false);
+      return;
+    }
     const wires = padWires(s.wires, this.outputs(s));
     wires[port] = wires[port].filter((t) => t !== target);
     this.edit("remove wire", (tx) => tx.set(source, { wires }));
   }
 
-  /** Delete nodes and every wire into them. */
+  /** Delete nodes (a group with its members) and every wire into them. */
   deleteNodes(ids) {
-    const doomed = new Set(ids);
+    const doomed = new Set(withMembers(this, ids));
     if (!doomed.size) return;
     this.edit(`delete ${doomed.size} node${doomed.size === 1 ? "" : "s"}`, (tx) => {
       for (const n of this.nodes.values()) {
@@ -297,6 +310,8 @@ export class FlowModel extends EventTarget {
           tx.set(n.id, { wires: n.wires.map((ts) => (ts || []).filter((t) => !doomed.has(t))) });
         }
       }
+      detachDeleted(tx, this, doomed);
+      detachPorts(tx, this, doomed);
       for (const id of doomed) tx.remove(id);
     });
   }
@@ -305,10 +320,8 @@ export class FlowModel extends EventTarget {
   moveNodes(ids, dx, dy) {
     if (!ids.length || (!dx && !dy)) return;
     this.edit("move", (tx) => {
-      for (const id of ids) {
-        const n = this.get(id);
-        if (n) tx.set(id, { x: Math.round(n.x + dx), y: Math.round(n.y + dy) });
-      }
+      moveItems(tx, this, ids, dx, dy);
+      movePorts(tx, this, ids, dx, dy);
     });
   }
 

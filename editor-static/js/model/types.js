@@ -69,11 +69,11 @@ export class TypeRegistry {
   categories() {
     const groups = new Map();
     for (const t of this.byType.values()) {
-      if (t.config) continue;
+      if (t.config || t.hidden) continue;
       if (!groups.has(t.category)) groups.set(t.category, []);
       groups.get(t.category).push(t);
     }
-    const order = ["common", "function", "network", "security", "sequence", "parser", "storage"];
+    const order = ["subflows", "common", "function", "network", "security", "sequence", "parser", "storage"];
     return [...groups.entries()]
       .sort(([a], [b]) => rank(order, a) - rank(order, b) || a.localeCompare(b))
       .map(([category, types]) => ({ category, types: types.sort((a, b) => a.type.localeCompare(b.type)) }));

@@ -6,6 +6,8 @@ import { iconFor, isLight } from "./icons.js";
 import { nodeBox, outputPortY, wireStart, wireEnd, wirePath, PORT_SIZE, NODE_WIDTH, NODE_HEIGHT } from "./geometry.js";
 import { problemsOf } from "../model/validate.js";
 import { statusGroup, isEmptyStatus } from "./status.js";
+import { renderGroups } from "./groups.js";
+import { withMembers } from "../model/groups.js";
 
 const SIZE = 5000;
 const MIN_ZOOM = 0.3;
@@ -197,29 +199,14 @@ export class Canvas {
   }
 
   renderGroups(tab) {
-    const seen = new Set();
-    for (const g of tab ? this.model.groups(tab) : []) {
-      if (![g.x, g.y, g.w, g.h].every((v) => typeof v === "number")) continue;
-      seen.add(g.id);
-      let entry = this.groupEls.get(g.id);
-      if (!entry) {
-        entry = { el: svg("g", { class: "group", dataset: { id: g.id } }) };
-        this.groupEls.set(g.id, entry);
-        this.groupLayer.append(entry.el);
-      }
-      const style = g.style || {};
-      entry.el.replaceChildren(
-        ...[
-          svg("rect", { class: "group-box", x: g.x, y: g.y, width: g.w, height: g.h, rx: 4, style: style.stroke ? `stroke:${style.stroke}` : undefined }),
-          g.name ? svg("text", { class: "group-label", x: g.x + 8, y: g.y + 16, text: g.name }) : null,
-        ].filter(Boolean),
-      );
-    }
-    removeStale(this.groupEls, seen);
+    renderGroups(this, tab);
   }
 
   /** Move drawn nodes (and their wires) while dragging, before the model changes. */
-  previewMove(ids, dx, dy) {
+  previewMove(selected, dx, dy) {
+    // A group moves with everything in it.
+    const ids = withMembers(this.model, selected);
+    for (const id of ids) this.groupEls.get(id)?.el.setAttribute("transform", `translate(${dx} ${dy})`);
     for (const id of ids) {
       const entry = this.nodeEls.get(id);
       const g = this.geo.get(id);

@@ -19,6 +19,7 @@ const ICONS = {
   json: '<path d="M5 3c-1.5 0-1.5 1-1.5 2.5S3 7.5 2 8c1 .5 1.5 1 1.5 2.5S3.5 13 5 13M11 3c1.5 0 1.5 1 1.5 2.5S13 7.5 14 8c-1 .5-1.5 1-1.5 2.5S12.5 13 11 13"/><circle class="solid" cx="8" cy="8" r="1"/>',
   cog: '<circle cx="8" cy="8" r="2.2"/><path d="M8 1.5v2M8 12.5v2M1.5 8h2M12.5 8h2M3.4 3.4l1.4 1.4M11.2 11.2l1.4 1.4M3.4 12.6l1.4-1.4M11.2 4.8l1.4-1.4"/>',
   junction: "",
+  subflow: '<rect x="2" y="4" width="5" height="8" rx="1"/><rect x="9" y="4" width="5" height="8" rx="1"/><path d="M7 8h2"/>',
   split: '<path d="M2 8h5M7 8l6-4.5M7 8l6 4.5M7 8h6"/>',
   join: '<path d="M14 8H9M9 8L3 3.5M9 8l-6 4.5M9 8H3"/>',
   sort: '<path d="M2.5 4h8M2.5 8h5.5M2.5 12h3M12.5 3v10M10.5 11l2 2 2-2"/>',

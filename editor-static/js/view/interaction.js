@@ -8,7 +8,7 @@ import { forCanvas } from "./keyboard.js";
 const DRAG_THRESHOLD = 3;
 
 export class Interaction {
-  constructor({ canvas, model, selection, clipboard, onEdit, notify, onPaste, onQuickAdd }) {
+  constructor({ canvas, model, selection, clipboard, onEdit, notify, onPaste, onQuickAdd, actions = {} }) {
     this.canvas = canvas;
     this.onPaste = onPaste;
     this.onQuickAdd = onQuickAdd;
@@ -17,6 +17,8 @@ export class Interaction {
     this.clipboard = clipboard;
     this.onEdit = onEdit;
     this.notify = notify;
+    /** Edits offered on the toolbar too: `group`, `ungroup`. */
+    this.actions = actions;
     this.gesture = null;
     const host = canvas.host;
     host.addEventListener("pointerdown", (e) => this.down(e));
@@ -25,7 +27,7 @@ export class Interaction {
     window.addEventListener("pointerup", (e) => this.finish(e, true));
     window.addEventListener("pointercancel", (e) => this.finish(e, false));
     host.addEventListener("dblclick", (e) => {
-      const g = e.target.closest("g.node");
+      const g = e.target.closest("g.node, g.group");
       if (g) onEdit(g.dataset.id);
     });
     document.addEventListener("keydown", (e) => this.key(e));
@@ -43,13 +45,15 @@ export class Interaction {
     const port = e.target.closest(".port");
     const nodeEl = e.target.closest("g.node");
     const wireEl = e.target.closest("g.wire-group");
+    const groupEl = e.target.closest("g.group");
     e.preventDefault();
     if (port && nodeEl) this.gesture = this.wireGesture(nodeEl.dataset.id, port, e);
     else if (nodeEl) this.gesture = this.nodeGesture(nodeEl.dataset.id, e);
     else if (wireEl) {
       const { source, port: p, target } = wireEl.dataset;
       this.selection.selectWire({ source, port: Number(p), target });
-    } else this.gesture = this.bandGesture(e);
+    } else if (groupEl) this.gesture = this.nodeGesture(groupEl.dataset.id, e);
+    else this.gesture = this.bandGesture(e);
   }
 
   /** Press on a node: select it, then move the selection if dragged. */
@@ -153,7 +157,9 @@ export class Interaction {
     const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
     const sel = this.selection;
     let handled = true;
-    if (mod && key === "z" && !e.shiftKey) this.model.undo();
+    if (mod && e.shiftKey && key === "g" && this.actions.group) this.actions.group();
+    else if (mod && e.shiftKey && key === "u" && this.actions.ungroup) this.actions.ungroup();
+    else if (mod && key === "z" && !e.shiftKey) this.model.undo();
     else if ((mod && key === "z" && e.shiftKey) || (mod && key === "y")) this.model.redo();
     else if (mod && key === "a") sel.set(this.model.canvasNodes(this.model.activeTab).map((n) => n.id));
     else if (mod && key === "c") this.copy();

@@ -6,6 +6,7 @@
 import { el } from "../model/util.js";
 import { TabMenu } from "./tab-menu.js";
 import { TabDrag } from "./tab-drag.js";
+import { openSubflows, closeSubflow } from "../model/subflows.js";
 
 export class TabBar {
   constructor({ host, workspace, model, onEdit }) {
@@ -37,6 +38,18 @@ export class TabBar {
       });
       return b;
     });
+    // Subflow definitions being edited, each on its own tab.
+    for (const sf of openSubflows(model)) {
+      const close = el("span", { class: "tab-close", title: "Close", text: "\u00d7" });
+      close.addEventListener("click", (e) => {
+        e.stopPropagation();
+        closeSubflow(model, sf.id);
+      });
+      const b = el("button", { class: `tab subflow${sf.id === model.activeTab ? " active" : ""}`, dataset: { id: sf.id }, title: `subflow ${sf.id}`, text: `Subflow: ${sf.name || sf.id}` }, close);
+      b.addEventListener("click", () => model.setActiveTab(sf.id));
+      b.addEventListener("dblclick", () => this.onEdit(sf.id));
+      tabs.push(b);
+    }
     const add = el("button", { class: "tab-add", title: "Add a flow", text: "+" });
     add.addEventListener("click", () => model.addTab());
     const more = el("button", { class: "tab-menu-button", title: "Flow menu", "aria-haspopup": "menu", text: "\u25BE" });
