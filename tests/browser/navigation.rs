@@ -341,7 +341,7 @@ fn undo_of_adding_a_flow_shows_a_remaining_flow() {
     page.click("#tabs .tab-add");
     page.wait(
         "a third flow shown",
-        "document.querySelectorAll('#tabs .tab').length === 3 && document.querySelector('#tabs .tab.active')?.textContent === 'Flow 3'",
+        "document.querySelectorAll('#tabs .tab').length === 3 && document.querySelector('#tabs .tab.active')?.textContent === 'Flow 1'",
     );
     wait_count(&page, "g.node", 0);
     focus_empty_canvas(&page);
