@@ -5,6 +5,7 @@
 
 import { el, humanize } from "../model/util.js";
 import { codeEditor } from "./code-editor.js";
+import { codeFieldOptions, jsonFieldCheck } from "./code-check.js";
 
 /** A field's label: its definition's, else its property name made readable. */
 export function fieldLabel(def) {
@@ -107,15 +108,16 @@ const BUILDERS = {
     return { inputId: id, control: input, read: () => (asString ? String(input.checked) : input.checked) };
   },
 
-  json(def, value) {
+  json(def, value, ctx) {
     const id = nextId(def.name);
     const text = value === undefined ? "" : typeof value === "string" && def.store === "string" ? value : JSON.stringify(value, null, 2);
-    const area = el("textarea", { id, name: def.name, class: "json-editor", rows: def.rows || 6, spellcheck: "false" });
-    area.value = text;
+    const editor = codeEditor({ id, name: def.name, value: text, rows: def.rows || 6, language: "json", check: jsonFieldCheck(ctx) });
+    editor.element.classList.add("json-editor");
+    const area = { get value() { return editor.value(); } };
     const parse = () => (area.value.trim() === "" ? undefined : JSON.parse(area.value));
     return {
       inputId: id,
-      control: area,
+      control: editor.element,
       read: () => {
         if (def.store === "string") return area.value;
         try {
@@ -162,9 +164,11 @@ const BUILDERS = {
     };
   },
 
-  code(def, value) {
+  code(def, value, ctx) {
     const id = nextId(def.name);
-    const editor = codeEditor({ id, name: def.name, value: value ?? "", rows: def.rows });
+    let editor = null;
+    const options = codeFieldOptions(def, ctx, () => editor.element);
+    editor = codeEditor({ id, name: def.name, value: value ?? "", rows: def.rows, ...options });
     return { inputId: id, control: editor.element, read: editor.value };
   },
 
