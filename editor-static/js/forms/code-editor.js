@@ -36,6 +36,9 @@ function languageSupport(name) {
   }
 }
 
+/** CodeMirror's editing keys, less Ctrl+Enter: in a form that is Done. */
+const editingKeys = defaultKeymap.filter((b) => b.key !== "Mod-Enter");
+
 /** Keys the editor answers itself: the page's own shortcuts must not see them. */
 function ownsKey(e, view) {
   const mod = e.ctrlKey || e.metaKey;
@@ -90,7 +93,7 @@ export function codeEditor({ id, name, value, rows, language = "text", check = n
     highlightActiveLine(),
     highlightSelectionMatches(),
     search({ top: true }),
-    keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...lintKeymap, indentWithTab]),
+    keymap.of([...closeBracketsKeymap, ...editingKeys, ...searchKeymap, ...historyKeymap, ...lintKeymap, indentWithTab]),
     lang.of(languageSupport(shownLanguage)),
     EditorView.contentAttributes.of({ id, "aria-label": name, spellcheck: "false", autocapitalize: "off", autocorrect: "off" }),
   ];

@@ -6,14 +6,10 @@
 //! field ([`Expression::compile`]). An admin route: behind the admin API's
 //! authentication, Origin check and body limit.
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use flowgate_runtime::admin::ApiError;
 use flowgate_runtime::error_body::json as json_response;
-use flowgate_runtime::service::Runtime;
 use flowgate_script::{BodyError, SourceSpan};
 use http::StatusCode;
 use serde::Deserialize;
@@ -52,7 +48,7 @@ struct Found {
     message: String,
 }
 
-pub(super) async fn endpoint(State(_rt): State<Arc<Runtime>>, body: Bytes) -> Response {
+pub(super) async fn endpoint(body: Bytes) -> Response {
     match answer(&body).await {
         Ok(v) => json_response(StatusCode::OK, &v),
         Err(e) => e.into_response(),

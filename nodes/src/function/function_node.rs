@@ -25,9 +25,7 @@ pub fn node_type() -> NodeType {
         .category("function")
         .ports(1, 1)
         .color("#fdd0a2")
-        .admin_route("/function/check", |rt| {
-            post(super::function_check::endpoint).with_state(rt)
-        })
+        .admin_route("/function/check", |_| post(super::function_check::endpoint))
         .editor(settings::editor_json::<FunctionSettings>())
 }
 
