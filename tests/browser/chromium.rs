@@ -313,12 +313,12 @@ fn edited_function_body_deploys_and_changes_the_answer() {
         .collect::<Vec<_>>()
         .join("\n");
     assert_eq!(code_text(&page, "func"), json!(indented), "Tab indents");
+    page.key("z", &[Modifier::Ctrl]);
+    assert_eq!(code_text(&page, "func"), json!(typed), "Ctrl+Z undoes");
+    page.key("y", &[Modifier::Ctrl]);
+    assert_eq!(code_text(&page, "func"), json!(indented), "Ctrl+Y redoes");
     page.key("Tab", &[Modifier::Shift]);
     assert_eq!(code_text(&page, "func"), json!(typed), "Shift+Tab outdents");
-    page.key("z", &[Modifier::Ctrl]);
-    assert_eq!(code_text(&page, "func"), json!(indented), "Ctrl+Z undoes");
-    page.key("y", &[Modifier::Ctrl]);
-    assert_eq!(code_text(&page, "func"), json!(typed), "Ctrl+Y redoes");
     assert_eq!(
         code_line_numbers(&page, "func"),
         json!("1\n2\n3\n4\n5")

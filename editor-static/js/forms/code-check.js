@@ -11,7 +11,7 @@ const FUNCTION_BODIES = ["func", "initialize", "finalize"];
 
 /** The value of a sibling field of the form `element` is in, if shown. */
 function formValue(element, name, fallback) {
-  const input = element.closest("form")?.querySelector(`[name="${name}"]`);
+  const input = element?.closest("form")?.querySelector(`[name="${name}"]`);
   return input ? input.value : fallback;
 }
 

@@ -167,7 +167,7 @@ const BUILDERS = {
   code(def, value, ctx) {
     const id = nextId(def.name);
     let editor = null;
-    const options = codeFieldOptions(def, ctx, () => editor.element);
+    const options = codeFieldOptions(def, ctx, () => editor && editor.element);
     editor = codeEditor({ id, name: def.name, value: value ?? "", rows: def.rows, ...options });
     return { inputId: id, control: editor.element, read: editor.value };
   },
