@@ -319,10 +319,7 @@ fn edited_function_body_deploys_and_changes_the_answer() {
     assert_eq!(code_text(&page, "func"), json!(indented), "Ctrl+Y redoes");
     page.key("Tab", &[Modifier::Shift]);
     assert_eq!(code_text(&page, "func"), json!(typed), "Shift+Tab outdents");
-    assert_eq!(
-        code_line_numbers(&page, "func"),
-        json!("1\n2\n3\n4\n5")
-    );
+    assert_eq!(code_line_numbers(&page, "func"), json!("1\n2\n3\n4\n5"));
     page.click("#tray-done");
     page.wait("the tray to close", "!document.querySelector('.tray')");
     page.wait(

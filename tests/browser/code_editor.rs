@@ -25,7 +25,10 @@ fn function_form() -> (common::Server, Chromium) {
     page.double_click(&node_selector("fn"));
     page.wait(
         "the code editor",
-        &format!("!!document.querySelector({})", js_str(&code_selector("func"))),
+        &format!(
+            "!!document.querySelector({})",
+            js_str(&code_selector("func"))
+        ),
     );
     (server, page)
 }
@@ -140,7 +143,11 @@ fn search_and_replace_inside_the_editor_and_the_result_deploys() {
     let func = flows
         .as_array()
         .and_then(|a| a.iter().find(|n| n["id"] == "fn"))
-        .or_else(|| flows["flows"].as_array().and_then(|a| a.iter().find(|n| n["id"] == "fn")))
+        .or_else(|| {
+            flows["flows"]
+                .as_array()
+                .and_then(|a| a.iter().find(|n| n["id"] == "fn"))
+        })
         .expect("the function node")["func"]
         .clone();
     assert_eq!(func, json!(replaced));

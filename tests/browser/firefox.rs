@@ -212,15 +212,15 @@ fn firefox_code_editor_keeps_indentation_and_tab_indents() {
         .unwrap()
         .to_string();
     assert_eq!(code_text(&page, "func"), json!(func));
-    page.type_into(&code, &format!("{}{}msg.browser = 1;", Key::Enter, Key::Tab));
+    page.type_into(
+        &code,
+        &format!("{}{}msg.browser = 1;", Key::Enter, Key::Tab),
+    );
     assert_eq!(
         code_text(&page, "func"),
         json!(format!("{func}\n    msg.browser = 1;"))
     );
-    assert_eq!(
-        code_line_numbers(&page, "func"),
-        json!("1\n2\n3\n4\n5")
-    );
+    assert_eq!(code_line_numbers(&page, "func"), json!("1\n2\n3\n4\n5"));
     page.key("Escape", &[]);
     page.wait("the tray to close", "!document.querySelector('.tray')");
     assert!(!dirty(&page), "a cancelled form changes nothing");

@@ -76,7 +76,10 @@ fn the_check_needs_the_admin_token() {
 fn an_unsupported_construct_gets_deploys_message_and_its_span() {
     let s = common::Server::start(&empty_flow());
     let code = "let n = 0;\nfunction* ids() {\n  yield n++;\n}\nreturn msg;";
-    let found = problems(&s, &json!({"language": "javascript", "field": "func", "code": code}));
+    let found = problems(
+        &s,
+        &json!({"language": "javascript", "field": "func", "code": code}),
+    );
     assert_eq!(found.len(), 1, "{found:?}");
     let p = &found[0];
     assert_eq!(p["severity"], "error");
@@ -88,7 +91,10 @@ fn an_unsupported_construct_gets_deploys_message_and_its_span() {
     );
     // The span covers the whole construct deploy names, over its lines.
     assert_eq!(position(p), (2, 1, 4, 2));
-    assert_eq!(deploy_messages(&s, "javascript", "func", code), vec![message]);
+    assert_eq!(
+        deploy_messages(&s, "javascript", "func", code),
+        vec![message]
+    );
 }
 
 #[test]
@@ -98,9 +104,15 @@ fn code_made_from_text_is_refused_with_deploys_message() {
     let found = problems(&s, &json!({"language": "javascript", "code": code}));
     assert_eq!(found.len(), 1, "{found:?}");
     let message = found[0]["message"].as_str().unwrap();
-    assert!(message.starts_with("refused JavaScript at line 1:15:"), "{message}");
+    assert!(
+        message.starts_with("refused JavaScript at line 1:15:"),
+        "{message}"
+    );
     assert_eq!(position(&found[0]), (1, 15, 1, 19));
-    assert_eq!(deploy_messages(&s, "javascript", "func", code), vec![message]);
+    assert_eq!(
+        deploy_messages(&s, "javascript", "func", code),
+        vec![message]
+    );
 }
 
 #[test]
@@ -129,7 +141,11 @@ fn a_syntax_error_gets_its_line_and_column() {
 #[test]
 fn a_clean_body_and_an_empty_body_have_no_problems() {
     let s = common::Server::start(&empty_flow());
-    for code in ["msg.payload = [1, 2].map((x) => x * 2);\nreturn msg;", "", "  \n"] {
+    for code in [
+        "msg.payload = [1, 2].map((x) => x * 2);\nreturn msg;",
+        "",
+        "  \n",
+    ] {
         let req = json!({"language": "javascript", "field": "func", "code": code, "outputs": 1});
         assert_eq!(problems(&s, &req), Vec::<Value>::new(), "{code:?}");
     }
@@ -144,7 +160,10 @@ fn a_rhai_syntax_error_gets_deploys_message() {
     let found = problems(&s, &json!({"language": "rhai", "code": code}));
     assert_eq!(found.len(), 1, "{found:?}");
     let message = found[0]["message"].as_str().unwrap();
-    assert!(message.starts_with("Rhai syntax error at line 2:"), "{message}");
+    assert!(
+        message.starts_with("Rhai syntax error at line 2:"),
+        "{message}"
+    );
     assert_eq!(position(&found[0]).0, 2);
     assert_eq!(deploy_messages(&s, "rhai", "func", code), vec![message]);
 }
@@ -154,13 +173,22 @@ fn a_jsonata_syntax_error_is_reported_where_it_is() {
     let s = common::Server::start(&empty_flow());
     let clean = json!({"language": "jsonata", "code": "$sum(payload.items.price)"});
     assert_eq!(problems(&s, &clean), Vec::<Value>::new());
-    let found = problems(&s, &json!({"language": "jsonata", "code": "payload +\n  (1 + ]"}));
+    let found = problems(
+        &s,
+        &json!({"language": "jsonata", "code": "payload +\n  (1 + ]"}),
+    );
     assert_eq!(found.len(), 1, "{found:?}");
     let message = found[0]["message"].as_str().unwrap();
-    assert!(message.starts_with("invalid JSONata expression: "), "{message}");
+    assert!(
+        message.starts_with("invalid JSONata expression: "),
+        "{message}"
+    );
     assert_eq!(position(&found[0]).0, 2, "{:?}", found[0]);
     // A construct flowgate does not evaluate is deploy's refusal too.
-    let found = problems(&s, &json!({"language": "jsonata", "code": "$moment().year()"}));
+    let found = problems(
+        &s,
+        &json!({"language": "jsonata", "code": "$moment().year()"}),
+    );
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0]["message"].as_str().unwrap().contains("$moment"));
 }

@@ -18,10 +18,15 @@ use serde_json::{json, Value};
 use super::function_node::{self, FunctionSettings, Lang, LibSetting};
 use crate::support::jsonata::{CompileError, Expression};
 
-/// The largest body the check takes (characters of `code`): far more than
-/// any hand-written function, and small enough that translating it stays a
-/// matter of milliseconds while the user types.
-pub const MAX_CHECK_CODE_BYTES: usize = 256 * 1024;
+/// The largest body the check takes (bytes of `code`): far more than any
+/// hand-written function (about 900 lines), and small enough that a check,
+/// which costs what deploying the body costs and grows faster than the
+/// body, stays under a second even in a debug build while the user types.
+pub const MAX_CHECK_CODE_BYTES: usize = 64 * 1024;
+
+/// Checks running at once, whatever the number of open editors: the rest
+/// wait their turn, so typing never takes more than these threads.
+static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// What the editor posts.
 #[derive(Debug, Deserialize)]
@@ -66,19 +71,22 @@ async fn answer(body: &[u8]) -> Result<Value, ApiError> {
         ));
     }
     let code = req.code.clone();
+    let _turn = RUNNING.acquire().await.map_err(|_| unexpected())?;
     // Translating and compiling run on a thread of their own (the script
     // crate's compile stack); keep them off the async workers.
     let found = tokio::task::spawn_blocking(move || check(req))
         .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "unexpected_error",
-                "the check failed on this body",
-            )
-        })??;
+        .map_err(|_| unexpected())??;
     let problems: Vec<Value> = found.iter().map(|f| problem_json(f, &code)).collect();
     Ok(json!({ "problems": problems }))
+}
+
+fn unexpected() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "unexpected_error",
+        "the check failed on this body",
+    )
 }
 
 fn check(req: CheckRequest) -> Result<Vec<Found>, ApiError> {

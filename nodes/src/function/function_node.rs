@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use axum::routing::post;
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::node::NodeHandle;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
@@ -14,7 +15,6 @@ use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
 use flowgate_script::compile::{compile_with_libs, Body, API_NAMES};
 use flowgate_script::libs::{self, Lib};
 use flowgate_script::{BodyError, Function, FunctionSpec, Mode, Script};
-use axum::routing::post;
 use serde::{Deserialize, Serialize};
 
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};

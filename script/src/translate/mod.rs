@@ -141,8 +141,8 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
             .unwrap_or((0, 0));
         return Err(TranslateError::spanning(
             source,
-            start as u32,
-            (start + len) as u32,
+            start,
+            start + len,
             ErrorKind::Syntax(d.message.to_string()),
         ));
     }
