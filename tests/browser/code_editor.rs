@@ -154,3 +154,49 @@ fn search_and_replace_inside_the_editor_and_the_result_deploys() {
     assert_eq!(get_text(&server, "/answer"), (200, "new".to_string()));
     page.assert_no_errors();
 }
+
+const CHANGE_FLOW: &str = r#"[
+  {"id":"t1","type":"tab","label":"Rules"},
+  {"id":"ch","type":"change","z":"t1","name":"total","rules":[{"t":"set","p":"payload","pt":"msg","to":"$sum(payload)","tot":"jsonata"}],"x":340,"y":100,"wires":[[]]}
+]"#;
+
+#[test]
+fn a_broken_jsonata_rule_is_underlined_with_deploys_message() {
+    let server = common::Server::start(CHANGE_FLOW);
+    let page = Chromium::open(&server.url(""));
+    wait_count(&page, "g.node", 1);
+    page.double_click(&node_selector("ch"));
+    let rules = "[\n  {\"t\": \"set\", \"p\": \"payload\", \"pt\": \"msg\",\n   \"to\": \"$sum(payload\", \"tot\": \"jsonata\"}\n]";
+    replace_code(&page, "rules", rules);
+    page.wait(
+        "the underline on the expression",
+        "!!document.querySelector('.tray [data-field=\"rules\"] .cm-lintRange-error')",
+    );
+    assert_eq!(
+        page.eval("document.querySelector('.tray [data-field=\"rules\"] .cm-lintRange-error').textContent"),
+        json!("\"$sum(payload\"")
+    );
+    page.click(".tray [data-field=\"rules\"] .cm-lintRange-error");
+    let message = page.wait(
+        "the hover message",
+        "(() => { const t = document.querySelector('.cm-tooltip-lint'); return t ? t.textContent : null; })()",
+    );
+    assert!(
+        message
+            .as_str()
+            .unwrap()
+            .starts_with("invalid JSONata expression: "),
+        "{message}"
+    );
+    // A rule that compiles clears it.
+    replace_code(
+        &page,
+        "rules",
+        &rules.replace("$sum(payload\"", "$sum(payload)\""),
+    );
+    page.wait(
+        "no problems",
+        "document.querySelector('.tray [data-field=\"rules\"] .code-problems').textContent === 'No problems'",
+    );
+    page.assert_no_errors();
+}

@@ -43,11 +43,18 @@ export function buildField(def, value, ctx) {
 }
 
 /**
+ * Lists without a widget of their own (a change or switch node's rules, an
+ * inject node's properties) edit as JSON, their JSONata values checked.
+ */
+const JSON_LISTS = ["change-rules", "switch-rules", "props"];
+
+/**
  * Which builder a definition uses. Credentials (`"credential": true`, or the
  * types `secret` and `password`) are always write-only.
  */
 function builderName(def) {
   if (def.credential || def.type === "secret" || def.type === "password") return "secret";
+  if (JSON_LISTS.includes(def.type)) return "json";
   return def.type || "text";
 }
 
