@@ -200,3 +200,34 @@ fn a_broken_jsonata_rule_is_underlined_with_deploys_message() {
     );
     page.assert_no_errors();
 }
+
+#[test]
+fn a_rhai_body_is_highlighted_and_checked_as_rhai() {
+    let (_server, page) = function_form();
+    // The user picks Rhai as the node's language, then edits the body.
+    page.eval(
+        "(() => { const s = document.querySelector('.tray [name=\"lang\"]'); s.value = 'rhai'; s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()",
+    );
+    replace_code(&page, "func", "let x = ;\nmsg");
+    page.wait(
+        "Rhai highlighting",
+        "document.querySelector('.tray [data-field=\"func\"] .code-editor').dataset.language === 'rhai'",
+    );
+    page.wait(
+        "the underline",
+        "!!document.querySelector('.tray [data-field=\"func\"] .cm-lintRange-error')",
+    );
+    page.click(".tray [data-field=\"func\"] .cm-lintRange-error");
+    let message = page.wait(
+        "the hover message",
+        "(() => { const t = document.querySelector('.cm-tooltip-lint'); return t ? t.textContent : null; })()",
+    );
+    assert!(
+        message
+            .as_str()
+            .unwrap()
+            .starts_with("Rhai syntax error at line 1:"),
+        "{message}"
+    );
+    page.assert_no_errors();
+}

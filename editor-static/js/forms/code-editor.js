@@ -11,7 +11,7 @@ import {
   drawSelection, highlightSpecialChars, defaultKeymap, history, historyKeymap, indentWithTab, bracketMatching,
   indentOnInput, indentUnit, syntaxHighlighting, defaultHighlightStyle, StreamLanguage, search, searchKeymap,
   highlightSelectionMatches, closeBrackets, closeBracketsKeymap, linter, lintGutter, lintKeymap, diagnosticCount,
-  javascript, json, html, rhaiMode,
+  forceLinting, javascript, json, html, rhaiMode,
 } from "../../vendor/codemirror.min.js";
 import { el } from "../model/util.js";
 
@@ -102,11 +102,7 @@ export function codeEditor({ id, name, value, rows, language = "text", check = n
       lintGutter(),
       linter(
         async (view) => {
-          const now = currentLanguage();
-          if (now !== shownLanguage) {
-            shownLanguage = now;
-            view.dispatch({ effects: lang.reconfigure(languageSupport(now)) });
-          }
+          const now = followLanguage(view);
           const doc = view.state.doc;
           try {
             const problems = await check(doc.toString(), now);
@@ -129,8 +125,23 @@ export function codeEditor({ id, name, value, rows, language = "text", check = n
     );
   }
 
+  // The language may follow another field (a function node's `lang`):
+  // read again before each check and whenever the editor gets the focus.
+  let element = null;
+  const followLanguage = (view) => {
+    const now = currentLanguage();
+    if (now !== shownLanguage) {
+      shownLanguage = now;
+      element.dataset.language = now;
+      view.dispatch({ effects: lang.reconfigure(languageSupport(now)) });
+      if (check) forceLinting(view);
+    }
+    return now;
+  };
+  if (typeof language === "function") extensions.push(EditorView.domEventHandlers({ focus: (_e, view) => void followLanguage(view) }));
+
   const host = el("div", { class: "code-host" });
-  const element = el("div", { class: "code-editor", dataset: { language: shownLanguage } }, host, check ? count : null);
+  element = el("div", { class: "code-editor", dataset: { language: shownLanguage } }, host, check ? count : null);
   if (rows) host.style.height = `${rows * 1.5 + 1}em`;
   const view = new EditorView({ state: EditorState.create({ doc: value, extensions }), parent: host });
   // The editor's own shortcuts never reach the page's (the canvas's Ctrl+A,
