@@ -99,6 +99,11 @@ export const api = {
   /** Delete one key of a scope's context in `store`. */
   deleteContext: (scope, id, key, store) =>
     request("DELETE", `${contextPath(scope, id)}/${encodeURIComponent(key)}?store=${encodeURIComponent(store)}`),
+  /**
+   * What deploy would refuse in a function body or JSONata expression:
+   * `{problems: [{line, column, endLine, endColumn, severity, message}]}`.
+   */
+  checkCode: (req) => request("POST", "function/check", { body: req }),
   /** Node types with their palette and editor definitions. */
   getNodes: () => request("GET", "nodes"),
   getSettings: () => request("GET", "settings"),

@@ -78,10 +78,52 @@ impl Body {
     }
 }
 
+/// Where in a body a [`BodyError`] is: 1-based lines and columns (in
+/// characters), the end exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceSpan {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+/// Why a body cannot run: the message deploy reports against the node's
+/// [`Body::field`], and where in the body the problem is when that is
+/// known (the editor underlines it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BodyError {
+    pub message: String,
+    pub span: Option<SourceSpan>,
+}
+
+impl BodyError {
+    fn whole(message: String) -> Self {
+        BodyError {
+            message,
+            span: None,
+        }
+    }
+}
+
+impl From<crate::translate::TranslateError> for BodyError {
+    fn from(e: crate::translate::TranslateError) -> Self {
+        BodyError {
+            message: e.to_string(),
+            span: Some(SourceSpan {
+                line: e.line,
+                column: e.column,
+                end_line: e.end_line,
+                end_column: e.end_column,
+            }),
+        }
+    }
+}
+
 /// Translate (for JavaScript) and compile one body: `None` for an empty
-/// body, or the message saying why it cannot run (to be reported against
-/// the node's [`Body::field`]).
-pub fn compile(source: &str, mode: Mode, body: Body) -> Result<Option<Script>, String> {
+/// body, or why it cannot run.
+pub fn compile(source: &str, mode: Mode, body: Body) -> Result<Option<Script>, BodyError> {
     compile_with_libs(source, mode, body, &[])
 }
 
@@ -92,7 +134,7 @@ pub fn compile_with_libs(
     mode: Mode,
     body: Body,
     libs: &[Lib],
-) -> Result<Option<Script>, String> {
+) -> Result<Option<Script>, BodyError> {
     if source.trim().is_empty() {
         return Ok(None);
     }
@@ -106,14 +148,14 @@ pub fn compile_with_libs(
             deferred,
             data,
         })),
-        Ok(Err(CompileError::Translate(e))) => Err(e),
-        Ok(Err(CompileError::Rhai(e))) => Err(rhai_message(mode, &e)),
-        Err(e) => Err(e),
+        Ok(Err(CompileError::Translate(e))) => Err(e.into()),
+        Ok(Err(CompileError::Rhai(e))) => Err(rhai_error(mode, &e)),
+        Err(e) => Err(BodyError::whole(e)),
     }
 }
 
 enum CompileError {
-    Translate(String),
+    Translate(crate::translate::TranslateError),
     Rhai(rhai::ParseError),
 }
 
@@ -136,7 +178,7 @@ fn translate_and_compile(
         Mode::Js => std::borrow::Cow::Owned(
             libs::prelude(libs)
                 + crate::translate::translate(source, api)
-                    .map_err(|e| CompileError::Translate(e.to_string()))?
+                    .map_err(CompileError::Translate)?
                     .as_str(),
         ),
     };
@@ -169,24 +211,33 @@ fn with_compile_stack<T: Send>(len: usize, work: impl FnOnce() -> T + Send) -> R
     })
 }
 
-/// What a Rhai compile error means to the author of the body.
-fn rhai_message(mode: Mode, e: &rhai::ParseError) -> String {
+/// What a Rhai compile error means to the author of the body; a native
+/// Rhai body's error points at its character.
+fn rhai_error(mode: Mode, e: &rhai::ParseError) -> BodyError {
     let pos = e.1;
     if *e.0 == rhai::ParseErrorType::ExprTooDeep {
-        return "the body nests too deeply to compile; split deep expressions into variables"
-            .to_owned();
+        return BodyError::whole(
+            "the body nests too deeply to compile; split deep expressions into variables"
+                .to_owned(),
+        );
     }
     match mode {
-        Mode::Rhai => format!(
-            "Rhai syntax error at line {}:{}: {}",
-            pos.line().unwrap_or(0),
-            pos.position().unwrap_or(0),
-            e.0
-        ),
-        Mode::Js => format!(
+        Mode::Rhai => {
+            let (line, column) = (pos.line().unwrap_or(0), pos.position().unwrap_or(0));
+            BodyError {
+                message: format!("Rhai syntax error at line {line}:{column}: {}", e.0),
+                span: (line > 0).then_some(SourceSpan {
+                    line,
+                    column: column.max(1),
+                    end_line: line,
+                    end_column: column.max(1) + 1,
+                }),
+            }
+        }
+        Mode::Js => BodyError::whole(format!(
             "cannot compile the translated JavaScript ({} at translated line {}); please report this body",
             e.0,
             pos.line().unwrap_or(0)
-        ),
+        )),
     }
 }

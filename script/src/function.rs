@@ -578,7 +578,7 @@ impl Function {
     /// theirs through the node registry.
     pub fn standalone(c: StandaloneConfig<'_>) -> Result<Function, String> {
         let mode = if c.rhai { Mode::Rhai } else { Mode::Js };
-        let func = compile(c.func, mode, Body::Func)?;
+        let func = compile(c.func, mode, Body::Func).map_err(|e| e.to_string())?;
         let defaults = flowgate_runtime::settings::Settings::default();
         Ok(Function::new(FunctionSpec {
             id: c.id.to_owned(),

@@ -37,6 +37,6 @@ pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 
-pub use compile::{Body, Script};
+pub use compile::{Body, BodyError, Script, SourceSpan};
 pub use convert::Mode;
 pub use function::{Function, FunctionSpec, StandaloneConfig};

@@ -11,8 +11,8 @@ use crate::common;
 use crate::driver::chromium::Chromium;
 use crate::driver::{js_str, Driver, Modifier};
 use crate::editor::{
-    assert_drawn_as_stored, assert_wires_join_ports, count, get_json, get_text, node_centre,
-    node_selector, wait_count, wires,
+    assert_drawn_as_stored, assert_wires_join_ports, code_line_numbers, code_selector, code_text,
+    count, get_json, get_text, node_centre, node_selector, wait_count, wires,
 };
 
 /// The Ignite example's export as Node-RED wrote it.
@@ -249,15 +249,23 @@ const FUNCTION_FLOW: &str = r#"[
   {"id":"out","type":"http response","z":"t1","name":"","statusCode":"","headers":{},"x":540,"y":100,"wires":[]}
 ]"#;
 
+/// Replace the text of field `field`'s code editor as a user does: click
+/// into it, select all, type.
+pub(crate) fn replace_code(page: &Chromium, field: &str, text: &str) {
+    let code = code_selector(field);
+    page.wait(
+        "the code editor",
+        &format!("!!document.querySelector({})", js_str(&code)),
+    );
+    page.click(&code);
+    page.key("a", &[Modifier::Ctrl]);
+    page.type_text(text);
+}
+
 /// Open the function node's form and replace its body.
 fn edit_function_body(page: &Chromium, body: &str) {
     page.double_click(&node_selector("fn"));
-    let code = ".tray [data-field=\"func\"] textarea";
-    page.wait(
-        "the code editor",
-        &format!("!!document.querySelector({})", js_str(code)),
-    );
-    page.fill(code, body);
+    replace_code(page, "func", body);
     page.click("#tray-done");
     page.wait("the tray to close", "!document.querySelector('.tray')");
 }
@@ -268,41 +276,50 @@ fn edited_function_body_deploys_and_changes_the_answer() {
     assert_eq!(get_text(&server, "/answer"), (200, "v1".to_string()));
     wait_count(&page, "g.node", 3);
     page.double_click(&node_selector("fn"));
-    let code = ".tray [data-field=\"func\"] textarea";
+    let code = code_selector("func");
     page.wait(
         "the code editor",
-        &format!("!!document.querySelector({})", js_str(code)),
+        &format!("!!document.querySelector({})", js_str(&code)),
     );
-    // A code editor: monospace, line numbers, Tab indents instead of leaving the field.
+    // A code editor: monospace, line numbers, the language's indentation,
+    // Tab / Shift+Tab on the selected lines, its own undo.
     let font = page.eval(&format!(
         "getComputedStyle(document.querySelector({})).fontFamily",
-        js_str(code)
+        js_str(&code)
     ));
     assert!(
         font.as_str().unwrap().to_lowercase().contains("mono"),
         "{font}"
     );
-    assert_eq!(
-        page.eval("document.querySelector('.tray .code-gutter').textContent"),
-        json!("1\n2")
-    );
-    page.fill(code, "msg.payload = \"v2\";\nif (msg.payload) {");
+    assert_eq!(code_line_numbers(&page, "func"), json!("1\n2"));
+    replace_code(&page, "func", "msg.payload = \"v2\";\nif (msg.payload) {");
     page.key("Enter", &[]);
-    page.key("Tab", &[]);
     page.type_text("msg.topic = \"t\";");
     page.key("Enter", &[]);
+    page.type_text("}");
+    page.key("Enter", &[]);
+    page.type_text("return msg;");
+    let typed = "msg.payload = \"v2\";\nif (msg.payload) {\n    msg.topic = \"t\";\n}\nreturn msg;";
+    assert_eq!(
+        code_text(&page, "func"),
+        json!(typed),
+        "Enter indents inside a block, a closing brace goes back"
+    );
+    page.key("a", &[Modifier::Ctrl]);
+    page.key("Tab", &[]);
+    let indented = typed
+        .lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(code_text(&page, "func"), json!(indented), "Tab indents");
+    page.key("z", &[Modifier::Ctrl]);
+    assert_eq!(code_text(&page, "func"), json!(typed), "Ctrl+Z undoes");
+    page.key("y", &[Modifier::Ctrl]);
+    assert_eq!(code_text(&page, "func"), json!(indented), "Ctrl+Y redoes");
     page.key("Tab", &[Modifier::Shift]);
-    page.type_text("}\nreturn msg;");
-    let value = page.eval(&format!("document.querySelector({}).value", js_str(code)));
-    assert_eq!(
-        value,
-        json!("msg.payload = \"v2\";\nif (msg.payload) {\n        msg.topic = \"t\";\n    }\nreturn msg;"),
-        "Enter keeps and opens indentation, Tab indents, Shift+Tab outdents"
-    );
-    assert_eq!(
-        page.eval("document.querySelector('.tray .code-gutter').textContent"),
-        json!("1\n2\n3\n4\n5")
-    );
+    assert_eq!(code_text(&page, "func"), json!(typed), "Shift+Tab outdents");
+    assert_eq!(code_line_numbers(&page, "func"), json!("1\n2\n3\n4\n5"));
     page.click("#tray-done");
     page.wait("the tray to close", "!document.querySelector('.tray')");
     page.wait(

@@ -139,3 +139,28 @@ pub fn get_text(server: &common::Server, path: &str) -> (u16, String) {
     let r = common::client().get(server.url(path)).send().unwrap();
     (r.status().as_u16(), r.text().unwrap())
 }
+
+/// The code editor (CodeMirror's editable content) of field `field` in the
+/// open tray.
+pub fn code_selector(field: &str) -> String {
+    format!(".tray [data-field=\"{field}\"] .cm-content")
+}
+
+/// The text of field `field`'s code editor as the page shows it, one line
+/// per drawn line.
+pub fn code_text(page: &impl Driver, field: &str) -> Value {
+    let sel = js_str(&code_selector(field));
+    page.eval(&format!(
+        "[...document.querySelectorAll({sel} + ' .cm-line')].map(l => l.textContent).join('\\n')"
+    ))
+}
+
+/// The line numbers field `field`'s code editor shows, joined by newlines.
+pub fn code_line_numbers(page: &impl Driver, field: &str) -> Value {
+    let sel = js_str(&format!(
+        ".tray [data-field=\"{field}\"] .cm-lineNumbers .cm-gutterElement"
+    ));
+    page.eval(&format!(
+        "[...document.querySelectorAll({sel})].filter(e => e.style.visibility !== 'hidden').map(e => e.textContent).join('\\n')"
+    ))
+}

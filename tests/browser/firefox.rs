@@ -14,8 +14,8 @@ use crate::common;
 use crate::driver::firefox::Firefox;
 use crate::driver::{js_str, Driver, Modifier};
 use crate::editor::{
-    assert_drawn_as_stored, assert_wires_join_ports, dirty, get_json, node_centre, node_selector,
-    wait_count, wires,
+    assert_drawn_as_stored, assert_wires_join_ports, code_line_numbers, code_selector, code_text,
+    dirty, get_json, node_centre, node_selector, wait_count, wires,
 };
 
 const IGNITE_NODE: &str = "91ef189c.6f3fb8";
@@ -196,14 +196,14 @@ fn firefox_node_form_shows_its_config_and_escape_changes_nothing() {
 #[test]
 fn firefox_code_editor_keeps_indentation_and_tab_indents() {
     let (_server, page, seed) = ignite_in_firefox();
-    // The function body's code editor: Enter keeps the indentation, Tab
-    // indents (through the browser's own text input), the gutter follows.
+    // The function body's code editor: Enter indents as the language does
+    // (none after a top-level statement), Tab indents, the line numbers follow.
+    let code = code_selector("func");
     page.double_click_until(
         &node_selector(ACCESS_TOKEN_NODE),
         "the code editor",
-        "!!document.querySelector('.tray [data-field=\"func\"] textarea')",
+        &format!("!!document.querySelector({})", js_str(&code)),
     );
-    let code = ".tray [data-field=\"func\"] textarea";
     let func = seed
         .iter()
         .find(|n| n["id"] == json!(ACCESS_TOKEN_NODE))
@@ -211,19 +211,16 @@ fn firefox_code_editor_keeps_indentation_and_tab_indents() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(
-        page.eval(&format!("document.querySelector({}).value", js_str(code))),
-        json!(func)
+    assert_eq!(code_text(&page, "func"), json!(func));
+    page.type_into(
+        &code,
+        &format!("{}{}msg.browser = 1;", Key::Enter, Key::Tab),
     );
-    page.type_into(code, &format!("{}{}msg.browser = 1;", Key::Enter, Key::Tab));
     assert_eq!(
-        page.eval(&format!("document.querySelector({}).value", js_str(code))),
+        code_text(&page, "func"),
         json!(format!("{func}\n    msg.browser = 1;"))
     );
-    assert_eq!(
-        page.eval("document.querySelector('.tray .code-gutter').textContent"),
-        json!("1\n2\n3\n4\n5")
-    );
+    assert_eq!(code_line_numbers(&page, "func"), json!("1\n2\n3\n4\n5"));
     page.key("Escape", &[]);
     page.wait("the tray to close", "!document.querySelector('.tray')");
     assert!(!dirty(&page), "a cancelled form changes nothing");

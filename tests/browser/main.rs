@@ -8,6 +8,7 @@
 mod common;
 
 mod chromium;
+mod code_editor;
 mod driver;
 mod editor;
 mod firefox;

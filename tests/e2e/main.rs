@@ -20,6 +20,7 @@ mod example_flows;
 mod exec_node;
 mod express_routes;
 mod flow_env;
+mod function_check;
 mod function_node;
 mod http_limits;
 mod jsonata;

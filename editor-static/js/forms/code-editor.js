@@ -1,91 +1,156 @@
-// A plain code editor for function bodies: monospace, line numbers, Tab
-// indents (Shift+Tab outdents), Enter keeps the current indentation. Edits go
-// through the browser's own text input so its undo (Ctrl+Z) still works.
+// The code editor of forms: CodeMirror 6 (vendored, see
+// tools/editor-vendor/) with line numbers, highlighting for the field's
+// language, bracket matching, search/replace (Ctrl+F / Ctrl+H inside the
+// editor), Tab / Shift+Tab indentation and its own undo history. Given a
+// `check`, it asks the runtime what deploy would refuse while the user types
+// (debounced) and underlines it, with the message on hover and a problem
+// count under the editor.
 
+import {
+  EditorState, Compartment, EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter,
+  drawSelection, highlightSpecialChars, defaultKeymap, history, historyKeymap, indentWithTab, bracketMatching,
+  indentOnInput, indentUnit, syntaxHighlighting, defaultHighlightStyle, StreamLanguage, search, searchKeymap,
+  highlightSelectionMatches, closeBrackets, closeBracketsKeymap, linter, lintGutter, lintKeymap, diagnosticCount,
+  forceLinting, javascript, json, html, rhaiMode,
+} from "../../vendor/codemirror.min.js";
 import { el } from "../model/util.js";
 
-const INDENT = "    ";
+/** How long typing must pause before the runtime is asked (ms). */
+const CHECK_DELAY = 300;
 
-export function codeEditor({ id, name, value, rows }) {
-  const gutter = el("div", { class: "code-gutter", "aria-hidden": "true" });
-  const area = el("textarea", { id, name, class: "code", spellcheck: "false", wrap: "off", autocomplete: "off", autocapitalize: "off" });
-  area.value = value;
-  const element = el("div", { class: "code-editor" }, gutter, area);
-  if (rows) element.style.height = `${rows * 1.5 + 1}em`;
+const rhai = StreamLanguage.define(rhaiMode);
 
-  const renumber = () => {
-    const lines = area.value.split("\n").length;
-    if (gutter.childElementCount !== lines) {
-      gutter.textContent = Array.from({ length: lines }, (_, i) => i + 1).join("\n");
+/** The CodeMirror language support for one of the editor's language names. */
+function languageSupport(name) {
+  switch (name) {
+    case "javascript":
+      return javascript();
+    case "rhai":
+      return rhai;
+    case "json":
+      return json();
+    case "html":
+      return html();
+    default:
+      return [];
+  }
+}
+
+/** CodeMirror's editing keys, less Ctrl+Enter: in a form that is Done. */
+const editingKeys = defaultKeymap.filter((b) => b.key !== "Mod-Enter");
+
+/** Keys the editor answers itself: the page's own shortcuts must not see them. */
+function ownsKey(e, view) {
+  const mod = e.ctrlKey || e.metaKey;
+  if (mod && ["f", "h", "g", "z", "y", "a"].includes(e.key.toLowerCase())) return true;
+  // Escape closes the search panel first, not the form around the editor.
+  return e.key === "Escape" && !!view.dom.querySelector(".cm-search");
+}
+
+/** A 1-based line/column of the document as an offset (clamped to the document). */
+function offset(doc, line, column) {
+  const l = doc.line(Math.min(Math.max(1, line), doc.lines));
+  return Math.min(l.from + Math.max(0, column - 1), l.to);
+}
+
+/** The runtime's problems as CodeMirror diagnostics. */
+function diagnostics(doc, problems) {
+  return problems.map((p) => {
+    const from = offset(doc, p.line, p.column);
+    let to = offset(doc, p.endLine ?? p.line, p.endColumn ?? p.column);
+    // An empty span still gets an underline: the character at it (or before it at a line end).
+    if (to <= from) to = Math.min(from + 1, doc.length);
+    return { from: to > from ? from : Math.max(0, from - 1), to, severity: p.severity || "error", message: p.message };
+  });
+}
+
+/**
+ * A code editor for a form field. `language` is a language name
+ * ("javascript", "rhai", "json", "html", anything else is plain text) or a
+ * function answering one (read again before each check, so a form's
+ * language select takes effect); `check(code, language)` answers the
+ * problems `[{line, column, endLine, endColumn, severity, message}]`.
+ * Answers `{element, value()}`.
+ */
+export function codeEditor({ id, name, value, rows, language = "text", check = null }) {
+  const currentLanguage = () => (typeof language === "function" ? language() : language);
+  const lang = new Compartment();
+  let shownLanguage = currentLanguage();
+  const count = el("div", { class: "code-problems", "aria-live": "polite" });
+
+  const extensions = [
+    lineNumbers(),
+    highlightActiveLineGutter(),
+    highlightSpecialChars(),
+    history(),
+    drawSelection(),
+    indentOnInput(),
+    indentUnit.of("    "),
+    EditorState.tabSize.of(4),
+    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+    bracketMatching(),
+    closeBrackets(),
+    highlightActiveLine(),
+    highlightSelectionMatches(),
+    search({ top: true }),
+    keymap.of([...closeBracketsKeymap, ...editingKeys, ...searchKeymap, ...historyKeymap, ...lintKeymap, indentWithTab]),
+    lang.of(languageSupport(shownLanguage)),
+    EditorView.contentAttributes.of({ id, "aria-label": name, spellcheck: "false", autocapitalize: "off", autocorrect: "off" }),
+  ];
+  if (check) {
+    extensions.push(
+      lintGutter(),
+      linter(
+        async (view) => {
+          const now = followLanguage(view);
+          const doc = view.state.doc;
+          try {
+            const problems = await check(doc.toString(), now);
+            count.classList.remove("unavailable");
+            return diagnostics(doc, problems || []);
+          } catch (e) {
+            count.classList.add("unavailable");
+            count.textContent = `problems check unavailable: ${e.message}`;
+            return [];
+          }
+        },
+        { delay: CHECK_DELAY },
+      ),
+      EditorView.updateListener.of((u) => {
+        if (count.classList.contains("unavailable")) return;
+        const n = diagnosticCount(u.state);
+        count.textContent = n === 0 ? "No problems" : n === 1 ? "1 problem" : `${n} problems`;
+        count.classList.toggle("has-problems", n > 0);
+      }),
+    );
+  }
+
+  // The language may follow another field (a function node's `lang`):
+  // read again before each check and whenever the editor gets the focus.
+  let element = null;
+  const followLanguage = (view) => {
+    const now = currentLanguage();
+    if (now !== shownLanguage) {
+      shownLanguage = now;
+      element.dataset.language = now;
+      view.dispatch({ effects: lang.reconfigure(languageSupport(now)) });
+      if (check) forceLinting(view);
     }
-    gutter.scrollTop = area.scrollTop;
+    return now;
   };
-  area.addEventListener("input", renumber);
-  area.addEventListener("scroll", () => {
-    gutter.scrollTop = area.scrollTop;
+  if (typeof language === "function") extensions.push(EditorView.domEventHandlers({ focus: (_e, view) => void followLanguage(view) }));
+
+  const host = el("div", { class: "code-host" });
+  element = el("div", { class: "code-editor", dataset: { language: shownLanguage } }, host, check ? count : null);
+  if (rows) host.style.height = `${rows * 1.5 + 1}em`;
+  const view = new EditorView({ state: EditorState.create({ doc: value, extensions }), parent: host });
+  // The editor's own shortcuts never reach the page's (the canvas's Ctrl+A,
+  // the editor-wide Ctrl+F, the tray's Escape). Decided before CodeMirror
+  // handles the key (its Escape closes the search panel), stopped after.
+  let owned = false;
+  element.addEventListener("keydown", (e) => (owned = ownsKey(e, view)), true);
+  element.addEventListener("keydown", (e) => {
+    if (owned) e.stopPropagation();
   });
-  area.addEventListener("keydown", (e) => {
-    if (e.key === "Tab") {
-      e.preventDefault();
-      if (e.shiftKey) outdent(area);
-      else indent(area);
-    } else if (e.key === "Enter" && !e.ctrlKey && !e.metaKey) {
-      e.preventDefault();
-      const start = area.value.lastIndexOf("\n", area.selectionStart - 1) + 1;
-      const line = area.value.slice(start, area.selectionStart);
-      let lead = line.match(/^\s*/)[0];
-      if (/[{[(]\s*$/.test(line)) lead += INDENT;
-      insert(area, `\n${lead}`);
-    }
-    renumber();
-  });
-  renumber();
-  return { element, value: () => area.value };
-}
-
-function insert(area, text) {
-  area.focus();
-  // execCommand keeps the edit in the textarea's undo stack.
-  if (!document.execCommand("insertText", false, text)) {
-    area.setRangeText(text, area.selectionStart, area.selectionEnd, "end");
-    area.dispatchEvent(new Event("input"));
-  }
-}
-
-function selectedLines(area) {
-  const v = area.value;
-  const start = v.lastIndexOf("\n", area.selectionStart - 1) + 1;
-  let end = v.indexOf("\n", area.selectionEnd - (area.selectionEnd > area.selectionStart ? 1 : 0));
-  if (end === -1) end = v.length;
-  return { start, end, text: v.slice(start, end) };
-}
-
-function indent(area) {
-  if (area.selectionStart === area.selectionEnd) {
-    insert(area, INDENT);
-    return;
-  }
-  const { start, end, text } = selectedLines(area);
-  area.setSelectionRange(start, end);
-  insert(area, text.split("\n").map((l) => INDENT + l).join("\n"));
-  area.setSelectionRange(start, start + text.length + INDENT.length * text.split("\n").length);
-}
-
-function outdent(area) {
-  const caret = area.selectionStart === area.selectionEnd ? area.selectionStart : null;
-  const { start, end, text } = selectedLines(area);
-  const out = text
-    .split("\n")
-    .map((l) => l.replace(/^( {1,4}|\t)/, ""))
-    .join("\n");
-  if (out === text) return;
-  area.setSelectionRange(start, end);
-  insert(area, out);
-  // A caret stays a caret (moved left with its line); a selection stays selected.
-  if (caret !== null) {
-    const at = Math.max(start, caret - (text.length - out.length));
-    area.setSelectionRange(at, at);
-  } else {
-    area.setSelectionRange(start, start + out.length);
-  }
+  return { element, value: () => view.state.doc.toString() };
 }

@@ -5,6 +5,7 @@
 
 import { el, humanize } from "../model/util.js";
 import { codeEditor } from "./code-editor.js";
+import { codeFieldOptions, jsonFieldCheck } from "./code-check.js";
 
 /** A field's label: its definition's, else its property name made readable. */
 export function fieldLabel(def) {
@@ -42,11 +43,18 @@ export function buildField(def, value, ctx) {
 }
 
 /**
+ * Lists without a widget of their own (a change or switch node's rules, an
+ * inject node's properties) edit as JSON, their JSONata values checked.
+ */
+const JSON_LISTS = ["change-rules", "switch-rules", "props"];
+
+/**
  * Which builder a definition uses. Credentials (`"credential": true`, or the
  * types `secret` and `password`) are always write-only.
  */
 function builderName(def) {
   if (def.credential || def.type === "secret" || def.type === "password") return "secret";
+  if (JSON_LISTS.includes(def.type)) return "json";
   return def.type || "text";
 }
 
@@ -107,15 +115,16 @@ const BUILDERS = {
     return { inputId: id, control: input, read: () => (asString ? String(input.checked) : input.checked) };
   },
 
-  json(def, value) {
+  json(def, value, ctx) {
     const id = nextId(def.name);
     const text = value === undefined ? "" : typeof value === "string" && def.store === "string" ? value : JSON.stringify(value, null, 2);
-    const area = el("textarea", { id, name: def.name, class: "json-editor", rows: def.rows || 6, spellcheck: "false" });
-    area.value = text;
+    const editor = codeEditor({ id, name: def.name, value: text, rows: def.rows || 6, language: "json", check: jsonFieldCheck(ctx) });
+    editor.element.classList.add("json-editor");
+    const area = { get value() { return editor.value(); } };
     const parse = () => (area.value.trim() === "" ? undefined : JSON.parse(area.value));
     return {
       inputId: id,
-      control: area,
+      control: editor.element,
       read: () => {
         if (def.store === "string") return area.value;
         try {
@@ -162,9 +171,11 @@ const BUILDERS = {
     };
   },
 
-  code(def, value) {
+  code(def, value, ctx) {
     const id = nextId(def.name);
-    const editor = codeEditor({ id, name: def.name, value: value ?? "", rows: def.rows });
+    let editor = null;
+    const options = codeFieldOptions(def, ctx, () => editor && editor.element);
+    editor = codeEditor({ id, name: def.name, value: value ?? "", rows: def.rows, ...options });
     return { inputId: id, control: editor.element, read: editor.value };
   },
 

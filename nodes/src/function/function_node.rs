@@ -7,13 +7,14 @@
 
 use std::time::Duration;
 
+use axum::routing::post;
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::node::NodeHandle;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
 use flowgate_script::compile::{compile_with_libs, Body, API_NAMES};
 use flowgate_script::libs::{self, Lib};
-use flowgate_script::{Function, FunctionSpec, Mode};
+use flowgate_script::{BodyError, Function, FunctionSpec, Mode, Script};
 use serde::{Deserialize, Serialize};
 
 use crate::support::settings::{self, de, Choices, Field, Initial, Kind, NodeSettings};
@@ -24,6 +25,7 @@ pub fn node_type() -> NodeType {
         .category("function")
         .ports(1, 1)
         .color("#fdd0a2")
+        .admin_route("/function/check", |_| post(super::function_check::endpoint))
         .editor(settings::editor_json::<FunctionSettings>())
 }
 
@@ -93,6 +95,72 @@ impl NodeSettings for FunctionSettings {
 
 fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     let s: FunctionSettings = settings::load(config, cx)?;
+    let checked = check(&s).map_err(|errors| {
+        let problems = errors
+            .into_iter()
+            .map(|e| config.problem(Some(e.field), e.error.message))
+            .collect();
+        settings::report(cx, problems)
+    })?;
+    let [func, init, fin] = checked.scripts;
+    let timeout = match s.timeout {
+        Some(t) if t > 0.0 && t.is_finite() => Duration::from_secs_f64(t),
+        _ => cx.settings.function_timeout,
+    };
+    let function = Function::new(FunctionSpec {
+        id: config.id.clone(),
+        name: config.name.clone(),
+        z: cx.tab().unwrap_or("").to_owned(),
+        outputs: checked.outputs,
+        env: cx.node_env(),
+        events: cx.events.clone(),
+        mode: checked.mode,
+        func,
+        init,
+        fin,
+        timeout,
+        max_operations: cx.settings.function_max_operations,
+        max_memory: cx.settings.function_max_memory,
+        node_store: cx.node_context(),
+        flow_store: cx.flow_context(),
+        global_store: cx.global_context(),
+    });
+    Ok(Built::new(FunctionNode { function }, checked.outputs))
+}
+
+/// A function node's settings as deploy accepts them: its language, its
+/// output count and its three bodies compiled.
+pub(crate) struct Checked {
+    pub mode: Mode,
+    pub outputs: usize,
+    /// `func`, `initialize`, `finalize`; `None` for an empty body.
+    pub scripts: [Option<Script>; 3],
+}
+
+/// Why deploy refuses a function node: the field and the error (with where
+/// in the body, for the editor's live check).
+#[derive(Debug)]
+pub(crate) struct SettingError {
+    pub field: &'static str,
+    pub error: BodyError,
+}
+
+impl SettingError {
+    fn new(field: &'static str, message: String) -> Self {
+        SettingError {
+            field,
+            error: BodyError {
+                message,
+                span: None,
+            },
+        }
+    }
+}
+
+/// Every check deploy makes on a function node's settings. The node's
+/// factory and the editor's `POST /function/check` both call it, so the
+/// editor reports exactly what deploy would refuse.
+pub(crate) fn check(s: &FunctionSettings) -> Result<Checked, Vec<SettingError>> {
     let mode = match s.lang {
         Lang::Rhai => Mode::Rhai,
         Lang::JavaScript => Mode::Js,
@@ -101,12 +169,9 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         None => 1,
         Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= MAX_OUTPUTS => n as usize,
         Some(n) => {
-            return Err(config.problem(Some("outputs"), format!("invalid number of outputs {n}")))
+            let message = format!("invalid number of outputs {n}");
+            return Err(vec![SettingError::new("outputs", message)]);
         }
-    };
-    let timeout = match s.timeout {
-        Some(t) if t > 0.0 && t.is_finite() => Duration::from_secs_f64(t),
-        _ => cx.settings.function_timeout,
     };
     // As in Node-RED, an entry without a variable name is skipped.
     let libs: Vec<Lib> = s
@@ -121,48 +186,33 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         })
         .collect();
     if let Err(e) = libs::check(&libs, mode, &API_NAMES) {
-        return Err(settings::report(cx, vec![config.problem(Some("libs"), e)]));
+        return Err(vec![SettingError::new("libs", e)]);
     }
-    let mut problems = Vec::new();
-    let mut scripts = Vec::new();
-    for (body, source) in [
+    let mut errors = Vec::new();
+    let mut scripts = [None, None, None];
+    let bodies = [
         (Body::Func, &s.func),
         (Body::Initialize, &s.initialize),
         (Body::Finalize, &s.finalize),
-    ] {
+    ];
+    for (slot, (body, source)) in scripts.iter_mut().zip(bodies) {
         match compile_with_libs(source, mode, body, &libs) {
-            Ok(script) => scripts.push(script),
-            Err(e) => {
-                problems.push(config.problem(Some(body.field()), e));
-                scripts.push(None);
-            }
+            Ok(script) => *slot = script,
+            Err(error) => errors.push(SettingError {
+                field: body.field(),
+                error,
+            }),
         }
     }
-    if !problems.is_empty() {
-        return Err(settings::report(cx, problems));
+    if errors.is_empty() {
+        Ok(Checked {
+            mode,
+            outputs,
+            scripts,
+        })
+    } else {
+        Err(errors)
     }
-    let fin = scripts.pop().flatten();
-    let init = scripts.pop().flatten();
-    let func = scripts.pop().flatten();
-    let function = Function::new(FunctionSpec {
-        id: config.id.clone(),
-        name: config.name.clone(),
-        z: cx.tab().unwrap_or("").to_owned(),
-        outputs,
-        env: cx.node_env(),
-        events: cx.events.clone(),
-        mode,
-        func,
-        init,
-        fin,
-        timeout,
-        max_operations: cx.settings.function_max_operations,
-        max_memory: cx.settings.function_max_memory,
-        node_store: cx.node_context(),
-        flow_store: cx.flow_context(),
-        global_store: cx.global_context(),
-    });
-    Ok(Built::new(FunctionNode { function }, outputs))
 }
 
 /// A running function node.

@@ -4,6 +4,7 @@
 pub mod change;
 pub mod delay;
 pub mod exec;
+mod function_check;
 pub mod function_node;
 pub mod range;
 pub mod rbe;

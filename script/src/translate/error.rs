@@ -1,5 +1,6 @@
 //! Why a JavaScript body cannot run: a syntax error or a construct outside
-//! the supported subset, with the line and column it starts at.
+//! the supported subset, with the line and column it starts at (in the
+//! message) and where it ends (for the editor, which underlines the span).
 
 use std::fmt;
 
@@ -10,6 +11,10 @@ pub struct TranslateError {
     pub line: usize,
     /// 1-based column (in characters).
     pub column: usize,
+    /// Where the offending code ends (1-based line and column, exclusive):
+    /// the editor underlines from `line:column` to here.
+    pub end_line: usize,
+    pub end_column: usize,
     pub kind: ErrorKind,
 }
 
@@ -26,21 +31,39 @@ pub enum ErrorKind {
 }
 
 impl TranslateError {
-    /// Locate byte `offset` of `source`.
+    /// An error at byte `offset` of `source` (an empty span).
     pub fn at(source: &str, offset: u32, kind: ErrorKind) -> Self {
-        // The parser's offset can fall inside a multi-byte character (an
-        // error reported at a stray byte of a replacement character): step
-        // back to the character's start rather than slicing through it.
-        let mut offset = (offset as usize).min(source.len());
-        while !source.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &source[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let column = before[line_start..].chars().count() + 1;
-        TranslateError { line, column, kind }
+        Self::spanning(source, offset, offset, kind)
     }
+
+    /// An error about bytes `start..end` of `source`.
+    pub fn spanning(source: &str, start: u32, end: u32, kind: ErrorKind) -> Self {
+        let (line, column) = locate(source, start);
+        let (end_line, end_column) = locate(source, end.max(start));
+        TranslateError {
+            line,
+            column,
+            end_line,
+            end_column,
+            kind,
+        }
+    }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `source`.
+fn locate(source: &str, offset: u32) -> (usize, usize) {
+    // The parser's offset can fall inside a multi-byte character (an
+    // error reported at a stray byte of a replacement character): step
+    // back to the character's start rather than slicing through it.
+    let mut offset = (offset as usize).min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
 }
 
 impl fmt::Display for TranslateError {
@@ -79,5 +102,12 @@ mod tests {
         // Byte 4 is inside U+FFFD (bytes 3..6).
         let e = TranslateError::at(source, 4, ErrorKind::Syntax("x".into()));
         assert_eq!((e.line, e.column), (2, 2));
+    }
+
+    #[test]
+    fn a_span_ends_where_its_code_ends_across_lines() {
+        let source = "x\n  foo(\n  1)";
+        let e = TranslateError::spanning(source, 4, 14, ErrorKind::Syntax("x".into()));
+        assert_eq!((e.line, e.column, e.end_line, e.end_column), (2, 3, 3, 5));
     }
 }

@@ -154,7 +154,12 @@ impl<'s> Translator<'s> {
                     .unwrap_or("");
                 let flags = raw.rsplit('/').next().unwrap_or("").to_owned();
                 crate::jslib::regexp::check_literal(source, &flags).map_err(|message| {
-                    TranslateError::at(self.src, r.span.start, ErrorKind::Syntax(message))
+                    TranslateError::spanning(
+                        self.src,
+                        r.span.start,
+                        r.span.end,
+                        ErrorKind::Syntax(message),
+                    )
                 })?;
                 format!("__re({}, {})", quote(source), quote(&flags))
             }

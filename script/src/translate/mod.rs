@@ -134,10 +134,15 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
     let allocator = Allocator::default();
     let ret = parse_body(&allocator, source);
     if let Some(d) = ret.diagnostics.first() {
-        let offset = d.labels.first().map(|l| l.offset()).unwrap_or(0);
-        return Err(TranslateError::at(
+        let (start, len) = d
+            .labels
+            .first()
+            .map(|l| (l.offset(), l.len()))
+            .unwrap_or((0, 0));
+        return Err(TranslateError::spanning(
             source,
-            offset,
+            start,
+            start + len,
             ErrorKind::Syntax(d.message.to_string()),
         ));
     }
@@ -374,13 +379,19 @@ impl<'s> Translator<'s> {
 
     /// The error for code built from text at run time (see [`ErrorKind::Refused`]).
     pub fn refused(&self, span: Span, construct: &str) -> TranslateError {
-        TranslateError::at(self.src, span.start, ErrorKind::Refused(construct.into()))
+        TranslateError::spanning(
+            self.src,
+            span.start,
+            span.end,
+            ErrorKind::Refused(construct.into()),
+        )
     }
 
     pub fn unsupported(&self, span: Span, construct: impl Into<String>) -> TranslateError {
-        TranslateError::at(
+        TranslateError::spanning(
             self.src,
             span.start,
+            span.end,
             ErrorKind::Unsupported(construct.into()),
         )
     }

@@ -58,8 +58,9 @@ impl Bounds {
 /// Why an expression cannot be used, reported at load.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CompileError {
-    #[error("invalid JSONata expression: {0}")]
-    Syntax(String),
+    /// `at`: the character (0-based) the parser stopped at, when it says.
+    #[error("invalid JSONata expression: {message}")]
+    Syntax { message: String, at: Option<usize> },
     #[error("JSONata function ${0} is not supported by flowgate")]
     UnsupportedFunction(String),
     #[error("JSONata {0} is not supported by flowgate")]
@@ -102,7 +103,10 @@ impl Expression {
         // such an expression is refused, not a panic of the loader.
         let parsed = std::panic::catch_unwind(|| jsonata_rs::parse(source))
             .map_err(|_| CompileError::Unsupported("syntax of this expression"))?;
-        let ast = parsed.map_err(|e| CompileError::Syntax(message(&e)))?;
+        let ast = parsed.map_err(|e| CompileError::Syntax {
+            message: message(&e),
+            at: position(&e),
+        })?;
         let names = check::check(&ast)?;
         let env = names.into_iter().map(|n| (n.clone(), env(&n))).collect();
         Ok(Expression {
@@ -226,6 +230,13 @@ fn message(e: &jsonata_rs::Error) -> String {
         Some((pos, msg)) if pos.chars().all(|c| c.is_ascii_digit()) => msg.to_owned(),
         _ => rest.to_owned(),
     }
+}
+
+/// The character index jsonata-rs reports an error at (`S0201 @ 3: …`).
+fn position(e: &jsonata_rs::Error) -> Option<usize> {
+    let text = e.to_string();
+    let (_, rest) = text.split_once(" @ ")?;
+    rest.split_once(": ")?.0.parse().ok()
 }
 
 /// Node-RED's test for legacy mode: `msg` as a word of the expression
