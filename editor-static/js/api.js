@@ -99,6 +99,12 @@ export const api = {
   /** Delete one key of a scope's context in `store`. */
   deleteContext: (scope, id, key, store) =>
     request("DELETE", `${contextPath(scope, id)}/${encodeURIComponent(key)}?store=${encodeURIComponent(store)}`),
+  /** Node-RED's examples library: the modules with example flows. */
+  exampleModules: () => request("GET", "library/examples/flows/"),
+  /** A module's examples: `[{fn, title?, description?}]`. */
+  examples: (module) => request("GET", `library/examples/flows/${encodeURIComponent(module)}`),
+  /** One example flow (its nodes, or `{rev, flows}`). */
+  example: (module, name) => request("GET", `library/examples/flows/${encodeURIComponent(module)}/${encodeURIComponent(name)}`),
   /** Node types with their palette and editor definitions. */
   getNodes: () => request("GET", "nodes"),
   getSettings: () => request("GET", "settings"),
