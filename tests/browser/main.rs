@@ -11,5 +11,7 @@ mod chromium;
 mod driver;
 mod editor;
 mod firefox;
+mod forms;
+mod scale;
 mod sidebars;
 mod websocket;
