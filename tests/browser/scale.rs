@@ -38,23 +38,39 @@ fn big_flow() -> Value {
     Value::Array(nodes)
 }
 
-/// Records every `requestAnimationFrame` interval into `window.__frames`.
-const FRAME_RECORDER: &str = "(() => { window.__frames = []; let last = null; \
+/// Records every `requestAnimationFrame` interval into `window.__frames`,
+/// and the main thread's long tasks (over 50 ms: script, style, layout)
+/// into `window.__long`, to tell the page's own work from a busy machine.
+const FRAME_RECORDER: &str = "(() => { window.__frames = []; window.__long = []; let last = null; \
     const tick = (t) => { if (last !== null) window.__frames.push(t - last); last = t; requestAnimationFrame(tick); }; \
-    requestAnimationFrame(tick); })();";
+    requestAnimationFrame(tick); \
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(e.duration); }).observe({ entryTypes: ['longtask'] }); })();";
 
 /// One frame budget at 60 Hz.
 const FRAME_MS: f64 = 1000.0 / 60.0;
 
-/// Frame intervals since the last call, after letting the page settle.
-fn take_frames(page: &Chromium) -> Vec<f64> {
-    std::thread::sleep(Duration::from_millis(300));
-    let v = page.eval("(() => { const f = window.__frames; window.__frames = []; return f; })()");
-    serde_json::from_value(v).unwrap()
+/// What was recorded since the last call, after letting the page settle:
+/// frame intervals and long tasks.
+struct Frames {
+    intervals: Vec<f64>,
+    long_tasks: Vec<f64>,
 }
 
-/// Print p50/p95/max and the dropped frames of one gesture.
-fn report(gesture: &str, frames: &[f64]) {
+fn take_frames(page: &Chromium) -> Frames {
+    std::thread::sleep(Duration::from_millis(300));
+    let v = page.eval(
+        "(() => { const f = [window.__frames, window.__long]; window.__frames = []; window.__long = []; return f; })()",
+    );
+    Frames {
+        intervals: serde_json::from_value(v[0].clone()).unwrap(),
+        long_tasks: serde_json::from_value(v[1].clone()).unwrap(),
+    }
+}
+
+/// Print p50/p95/max and the dropped frames of one gesture, and the page's
+/// long tasks meanwhile.
+fn report(gesture: &str, recorded: &Frames) {
+    let frames = &recorded.intervals;
     assert!(!frames.is_empty(), "no frames recorded for {gesture}");
     let mut sorted = frames.to_vec();
     sorted.sort_by(f64::total_cmp);
@@ -63,11 +79,14 @@ fn report(gesture: &str, frames: &[f64]) {
     let missed_vsync = frames.iter().filter(|&&f| f > FRAME_MS * 1.5).count();
     println!(
         "scale frame times {gesture:>5}: {} frames, p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms, \
-         over 16.7 ms {over_budget}, missed a vsync {missed_vsync}",
+         over 16.7 ms {over_budget}, missed a vsync {missed_vsync}; \
+         long tasks {} ({:.0} ms in all)",
         frames.len(),
         at(0.5),
         at(0.95),
         sorted[sorted.len() - 1],
+        recorded.long_tasks.len(),
+        recorded.long_tasks.iter().sum::<f64>(),
     );
 }
 
@@ -120,11 +139,18 @@ fn thousand_node_flow_opens_pans_zooms_and_drags() {
         })
         .expect("install the frame recorder");
     page.tab.reload(true, None).expect("reload");
-    page.wait("the editor to load again", "document.body.dataset.ready === 'true'");
+    page.tab.wait_until_navigated().expect("reloaded");
+    page.wait("the editor to load again", "document.body?.dataset.ready === 'true'");
     wait_count(&page, "g.node", 1000);
     wait_count(&page, "path.wire", 750);
     report("open", &take_frames(&page));
     page.screenshot(&common::repo_root().join("target/editor-1000-nodes.png"));
+    // What one full redraw (nothing changed) costs the page's script.
+    let redraw = page.eval(
+        "(() => { const c = window.flowgateEditor.canvas; const t = performance.now(); \
+         for (let i = 0; i < 10; i++) c.render(); return (performance.now() - t) / 10; })()",
+    );
+    println!("scale full redraw of 1,000 nodes: {:.1} ms", redraw.as_f64().unwrap());
 
     // Pan: the mouse wheel scrolls the canvas, down then right.
     let chart = page.center("#chart");
