@@ -24,10 +24,7 @@ fn open_tray(page: &Chromium, id: &str) {
     page.double_click_until(
         &format!("{} .node-body", node_selector(id)),
         "the edit tray",
-        &format!(
-            "!!document.querySelector('.tray[data-id={}]')",
-            js_str(id)
-        ),
+        &format!("!!document.querySelector('.tray[data-id={}]')", js_str(id)),
     );
 }
 
@@ -58,7 +55,8 @@ fn ignite_jwt_form_shows_node_reds_labels() {
         "[...document.querySelectorAll('.tray [data-field=\"generatejwt\"] option')].map(o => o.textContent)",
     );
     assert_eq!(options, json!(["Generate", "Verify"]));
-    let labels = page.eval("[...document.querySelectorAll('.tray .form-row > label')].map(l => l.textContent)");
+    let labels = page
+        .eval("[...document.querySelectorAll('.tray .form-row > label')].map(l => l.textContent)");
     for raw in ["Generatejwt", "Jwtconfig", "generatejwt"] {
         assert!(
             !labels.to_string().contains(raw),
@@ -131,9 +129,8 @@ fn a_rejected_deploy_shows_one_notification_naming_each_problem_once() {
     page.wait("the tray to close", "!document.querySelector('.tray')");
     let note = page.deploy();
     assert!(note.contains("rejected"), "{note}");
-    let problems = page.eval(
-        "[...document.querySelectorAll('.notification.error li')].map(li => li.textContent)",
-    );
+    let problems = page
+        .eval("[...document.querySelectorAll('.notification.error li')].map(li => li.textContent)");
     let problems: Vec<String> = serde_json::from_value(problems).unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
     // The runtime's message for the url, as the list shows it once.
@@ -204,13 +201,10 @@ fn ignite_example_from_the_examples_tab_deploys_and_answers_a_verified_token() {
     let secret = creds[&config]["secret"].as_str().expect("an HS256 secret");
     let mut v = Validation::new(Algorithm::HS256);
     v.required_spec_claims.clear();
-    let claims = jsonwebtoken::decode::<Value>(
-        token,
-        &DecodingKey::from_secret(secret.as_bytes()),
-        &v,
-    )
-    .unwrap_or_else(|e| panic!("{token} does not verify with the secret: {e}"))
-    .claims;
+    let claims =
+        jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(secret.as_bytes()), &v)
+            .unwrap_or_else(|e| panic!("{token} does not verify with the secret: {e}"))
+            .claims;
     assert_eq!(claims["name"], "CYber Group Inc.");
     page.assert_no_errors();
 }

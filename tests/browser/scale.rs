@@ -32,8 +32,10 @@ fn big_flow() -> Value {
             "func": "msg.payload = msg.req.query;\nreturn msg;", "outputs": 1, "x": x + 200, "y": y, "wires": [[id("ch")]]}));
         nodes.push(json!({"id": id("ch"), "type": "change", "z": "t1", "name": "",
             "rules": [{"t": "set", "p": "topic", "pt": "msg", "to": "scale", "tot": "str"}], "x": x + 400, "y": y, "wires": [[id("dbg")]]}));
-        nodes.push(json!({"id": id("dbg"), "type": "debug", "z": "t1", "name": "", "active": false,
-            "tosidebar": true, "complete": "payload", "x": x + 600, "y": y, "wires": []}));
+        nodes.push(
+            json!({"id": id("dbg"), "type": "debug", "z": "t1", "name": "", "active": false,
+            "tosidebar": true, "complete": "payload", "x": x + 600, "y": y, "wires": []}),
+        );
     }
     Value::Array(nodes)
 }
@@ -90,9 +92,20 @@ fn report(gesture: &str, recorded: &Frames) {
     );
 }
 
-fn mouse(page: &Chromium, kind: Input::DispatchMouseEventTypeOption, p: (f64, f64), pressed: bool, wheel: Option<(f64, f64)>) {
+fn mouse(
+    page: &Chromium,
+    kind: Input::DispatchMouseEventTypeOption,
+    p: (f64, f64),
+    pressed: bool,
+    wheel: Option<(f64, f64)>,
+) {
     let button = match kind {
-        Input::DispatchMouseEventTypeOption::MouseMoved | Input::DispatchMouseEventTypeOption::MouseWheel if !pressed => None,
+        Input::DispatchMouseEventTypeOption::MouseMoved
+        | Input::DispatchMouseEventTypeOption::MouseWheel
+            if !pressed =>
+        {
+            None
+        }
         _ => Some(Input::MouseButton::Left),
     };
     page.tab
@@ -140,7 +153,10 @@ fn thousand_node_flow_opens_pans_zooms_and_drags() {
         .expect("install the frame recorder");
     page.tab.reload(true, None).expect("reload");
     page.tab.wait_until_navigated().expect("reloaded");
-    page.wait("the editor to load again", "document.body?.dataset.ready === 'true'");
+    page.wait(
+        "the editor to load again",
+        "document.body?.dataset.ready === 'true'",
+    );
     wait_count(&page, "g.node", 1000);
     wait_count(&page, "path.wire", 750);
     report("open", &take_frames(&page));
@@ -150,16 +166,27 @@ fn thousand_node_flow_opens_pans_zooms_and_drags() {
         "(() => { const c = window.flowgateEditor.canvas; const t = performance.now(); \
          for (let i = 0; i < 10; i++) c.render(); return (performance.now() - t) / 10; })()",
     );
-    println!("scale full redraw of 1,000 nodes: {:.1} ms", redraw.as_f64().unwrap());
+    println!(
+        "scale full redraw of 1,000 nodes: {:.1} ms",
+        redraw.as_f64().unwrap()
+    );
 
     // Pan: the mouse wheel scrolls the canvas, down then right.
     let chart = page.center("#chart");
-    let scroll = || page.eval("[document.querySelector('#chart').scrollLeft, document.querySelector('#chart').scrollTop]");
+    let scroll = || {
+        page.eval("[document.querySelector('#chart').scrollLeft, document.querySelector('#chart').scrollTop]")
+    };
     let before = scroll();
     take_frames(&page);
     for i in 0..40 {
         let delta = if i < 20 { (0.0, 60.0) } else { (60.0, 0.0) };
-        mouse(&page, Input::DispatchMouseEventTypeOption::MouseWheel, chart, false, Some(delta));
+        mouse(
+            &page,
+            Input::DispatchMouseEventTypeOption::MouseWheel,
+            chart,
+            false,
+            Some(delta),
+        );
         pace();
     }
     report("pan", &take_frames(&page));
@@ -172,14 +199,23 @@ fn thousand_node_flow_opens_pans_zooms_and_drags() {
 
     // Zoom: in three steps and back out.
     take_frames(&page);
-    for button in ["#zoom-out", "#zoom-out", "#zoom-out", "#zoom-in", "#zoom-in", "#zoom-in", "#zoom-in"] {
+    for button in [
+        "#zoom-out",
+        "#zoom-out",
+        "#zoom-out",
+        "#zoom-in",
+        "#zoom-in",
+        "#zoom-in",
+        "#zoom-in",
+    ] {
         page.click(button);
         for _ in 0..4 {
             pace();
         }
     }
     report("zoom", &take_frames(&page));
-    let transform = page.eval("document.querySelector('#chart g.viewport').getAttribute('transform')");
+    let transform =
+        page.eval("document.querySelector('#chart g.viewport').getAttribute('transform')");
     assert_eq!(transform, json!("scale(1.1)"));
     page.click("#zoom-reset");
     page.wait(
@@ -211,7 +247,8 @@ fn thousand_node_flow_opens_pans_zooms_and_drags() {
         "{id} moved from {x0},{y0} to {x1},{y1}"
     );
     // The model holds the move: fn0 was generated at 320, 40.
-    let stored = page.eval("(() => { const n = window.flowgateEditor.model.get('fn0'); return [n.x, n.y]; })()");
+    let stored = page
+        .eval("(() => { const n = window.flowgateEditor.model.get('fn0'); return [n.x, n.y]; })()");
     let (sx, sy) = (stored[0].as_f64().unwrap(), stored[1].as_f64().unwrap());
     assert!(
         (sx - 520.0).abs() < 1.0 && (sy - 140.0).abs() < 1.0,

@@ -65,7 +65,11 @@ fn unknown_examples_are_not_found_in_node_reds_shape() {
         let r = get(&s, path);
         assert_eq!(r.status(), 404, "{path}");
         let body: Value = r.json().unwrap();
-        assert_eq!(body, json!({"code": "not_found", "message": "not_found"}), "{path}");
+        assert_eq!(
+            body,
+            json!({"code": "not_found", "message": "not_found"}),
+            "{path}"
+        );
     }
 }
 

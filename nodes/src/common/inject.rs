@@ -102,7 +102,8 @@ impl NodeSettings for InjectSettings {
         Field::text("repeat", "").label("Repeat every (seconds)"),
         Field::text("crontab", "").label("Repeat at (crontab)"),
         Field::checkbox("once", false).label("Inject once at start"),
-        Field::new("onceDelay", Kind::Number, Initial::Num(0.1)).label("Inject once after (seconds)"),
+        Field::new("onceDelay", Kind::Number, Initial::Num(0.1))
+            .label("Inject once after (seconds)"),
         Field::name(),
         Field::text("topic", "").hidden().absent(Initial::Null),
         Field::text("payload", "").hidden().absent(Initial::Null),

@@ -357,5 +357,8 @@ fn every_editor_field_of_every_node_type_has_a_label() {
             }
         }
     }
-    assert!(unlabelled.is_empty(), "fields without a label: {unlabelled:?}");
+    assert!(
+        unlabelled.is_empty(),
+        "fields without a label: {unlabelled:?}"
+    );
 }

@@ -190,7 +190,10 @@ pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Rou
         )
         .route("/auth/revoke", post(auth::revoke))
         .route(library::EXAMPLES_PATH, get(library::modules))
-        .route(&format!("{}/", library::EXAMPLES_PATH), get(library::modules))
+        .route(
+            &format!("{}/", library::EXAMPLES_PATH),
+            get(library::modules),
+        )
         .route(
             &format!("{}/{{*path}}", library::EXAMPLES_PATH),
             get(library::entry),
