@@ -149,7 +149,7 @@ impl NodeSettings for TriggerSettings {
         Field::select("bytopic", ByTopic::CHOICES, "all").label("Handling"),
         Field::text("topic", "topic")
             .required()
-            .label("for each msg."),
+            .label("Handling each msg."),
         Field::new("outputs", Kind::Number, Initial::Int(1))
             .label("send second message to separate output"),
         Field::name(),
