@@ -88,7 +88,7 @@ fn report(gesture: &str, recorded: &Frames) {
         at(0.95),
         sorted[sorted.len() - 1],
         recorded.long_tasks.len(),
-        recorded.long_tasks.iter().sum::<f64>(),
+        recorded.long_tasks.iter().fold(0.0, |a, b| a + b),
     );
 }
 
