@@ -90,6 +90,7 @@ impl AdminPlacement {
         (!self.no_admin).then(|| admin::AdminOptions {
             root: admin::normalize_root(&self.admin_root),
             token,
+            examples: crate::examples::EXAMPLES,
             ..admin::AdminOptions::default()
         })
     }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod editor;
+mod examples;
 mod token_cmd;
 
 /// mimalloc: the runtime allocates many small, short-lived JSON values per

@@ -104,6 +104,12 @@ export const api = {
    * `{problems: [{line, column, endLine, endColumn, severity, message}]}`.
    */
   checkCode: (req) => request("POST", "function/check", { body: req }),
+  /** Node-RED's examples library: the modules with example flows. */
+  exampleModules: () => request("GET", "library/examples/flows/"),
+  /** A module's examples: `[{fn, title?, description?}]`. */
+  examples: (module) => request("GET", `library/examples/flows/${encodeURIComponent(module)}`),
+  /** One example flow (its nodes, or `{rev, flows}`). */
+  example: (module, name) => request("GET", `library/examples/flows/${encodeURIComponent(module)}/${encodeURIComponent(name)}`),
   /** Node types with their palette and editor definitions. */
   getNodes: () => request("GET", "nodes"),
   getSettings: () => request("GET", "settings"),

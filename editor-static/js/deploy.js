@@ -46,11 +46,11 @@ export async function deploy(model, { force = false, type = "full" } = {}) {
     const r = await api.deploy(force ? null : model.rev, deployPayload(model), type);
     model.setProblems(new Map());
     model.markDeployed(r && r.rev ? r.rev : model.rev);
-    notify(`Successfully deployed${r && r.rev ? ` \u2014 revision ${r.rev}` : ""}`, { kind: "success" });
+    notify(`Successfully deployed${r && r.rev ? ` \u2014 revision ${r.rev}` : ""}`, { kind: "success", key: "deploy" });
     return true;
   } catch (e) {
     if (!(e instanceof ApiError)) {
-      notify(`Deploy failed: ${e.message}`, { kind: "error" });
+      notify(`Deploy failed: ${e.message}`, { kind: "error", key: "deploy" });
       return false;
     }
     if (e.status === 409) {
@@ -65,7 +65,9 @@ export async function deploy(model, { force = false, type = "full" } = {}) {
       const who = n ? `${model.label(n)} (${n.type} ${id})` : id || "flow";
       for (const m of msgs) details.push(`${who}: ${m}`);
     }
-    notify(`Deploy rejected: ${e.message}`, { kind: "error", details });
+    // The runtime's message lists the problems too: show them once, as the list.
+    const headline = details.length ? e.message.split("\n")[0].replace(/:$/, "") : e.message;
+    notify(`Deploy rejected: ${headline}`, { kind: "error", details, key: "deploy" });
     return false;
   }
 }
@@ -74,10 +76,10 @@ export async function deploy(model, { force = false, type = "full" } = {}) {
 export async function restartFlows() {
   try {
     await api.restartFlows();
-    notify("Successfully restarted flows", { kind: "success" });
+    notify("Successfully restarted flows", { kind: "success", key: "deploy" });
     return true;
   } catch (e) {
-    notify(`Restart failed: ${e.message}`, { kind: "error" });
+    notify(`Restart failed: ${e.message}`, { kind: "error", key: "deploy" });
     return false;
   }
 }

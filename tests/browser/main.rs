@@ -14,6 +14,8 @@ mod editor;
 mod firefox;
 mod navigation;
 mod groups_subflows;
+mod forms;
+mod scale;
 mod sidebars;
 mod tabs_status;
 mod websocket;

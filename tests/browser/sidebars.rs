@@ -104,7 +104,8 @@ fn help_sidebar_shows_the_selected_nodes_type_help_and_an_index() {
         &page,
         "#help-panel .type-help[data-type=\"function\"] .help-field[data-field=\"func\"] strong",
     );
-    assert_eq!(func, "Function");
+    // Node-RED's own label for the body.
+    assert_eq!(func, "On Message");
 
     // The edit tray shows the same description above the form.
     page.double_click(&node_selector("rng"));

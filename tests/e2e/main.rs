@@ -28,6 +28,7 @@ mod jwt_attacks;
 mod jwt_es512;
 mod jwt_hardening;
 mod jwt_nodes;
+mod library_examples;
 mod loops;
 mod mqtt;
 mod node_types;

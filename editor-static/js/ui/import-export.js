@@ -3,6 +3,7 @@
 
 import { el, download } from "../model/util.js";
 import { openDialog } from "./dialog.js";
+import { examplesPane } from "./examples.js";
 import { notify } from "./notify.js";
 import { parseFlowText, importNodes, exportNodes, exportAll } from "../model/importer.js";
 
@@ -19,10 +20,32 @@ export function openImportDialog({ model, selection }) {
   area.addEventListener("input", () => {
     error.textContent = "";
   });
+  // Node-RED's Import dialog: the clipboard, or one of the runtime's examples.
+  const examples = examplesPane({
+    onChoose: () => (error.textContent = ""),
+    onOpen: () => dialog.querySelector("#import-confirm").click(),
+  });
+  const clipboardPane = el("div", { class: "import-pane" }, area);
+  const panes = { clipboard: clipboardPane, examples: examples.element };
+  let source = "clipboard";
+  const tabs = el("div", { class: "import-tabs", role: "tablist" });
+  const show = (name) => {
+    source = name;
+    for (const b of tabs.children) b.classList.toggle("active", b.dataset.source === name);
+    for (const [k, pane] of Object.entries(panes)) pane.hidden = k !== name;
+    pick.hidden = name !== "clipboard";
+    error.textContent = "";
+  };
+  for (const [name, label] of [["clipboard", "Clipboard"], ["examples", "Examples"]]) {
+    const b = el("button", { type: "button", class: "import-tab", role: "tab", id: `import-tab-${name}`, dataset: { source: name }, text: label });
+    b.addEventListener("click", () => show(name));
+    tabs.append(b);
+  }
+  show("clipboard");
   const { dialog } = openDialog({
     title: "Import nodes",
     id: "import-dialog",
-    body: el("div", {}, area, error, file),
+    body: el("div", {}, tabs, clipboardPane, examples.element, error, file),
     extra: pick,
     buttons: [
       { label: "Cancel" },
@@ -30,10 +53,12 @@ export function openImportDialog({ model, selection }) {
         label: "Import",
         primary: true,
         id: "import-confirm",
-        onClick: () => {
+        onClick: async () => {
           let nodes;
           try {
-            nodes = parseFlowText(area.value);
+            const text = source === "examples" ? await examples.chosen() : area.value;
+            if (text === null) throw new Error("choose an example to import");
+            nodes = parseFlowText(text);
           } catch (e) {
             error.textContent = e.message;
             return false;

@@ -296,6 +296,22 @@ function removeStale(map, seen) {
   }
 }
 
+const iconTemplates = new Map();
+
+/**
+ * An icon's elements: its markup is parsed once per icon and cloned for each
+ * node, as parsing it for every node is most of drawing a large flow.
+ */
+function iconNodes(markup) {
+  let template = iconTemplates.get(markup);
+  if (!template) {
+    template = svg("g");
+    template.innerHTML = markup;
+    iconTemplates.set(markup, template);
+  }
+  return [...template.childNodes].map((n) => n.cloneNode(true));
+}
+
 /** (Re)draw one node's group element. */
 function drawNode(g, s, box, iconRight, icon) {
   const { n } = s;
@@ -322,7 +338,7 @@ function drawNode(g, s, box, iconRight, icon) {
     parts.push(svg("path", { class: "node-icon-shade", d: iconRight ? `M${ix} 0h25a5 5 0 015 5v${box.h - 10}a5 5 0 01-5 5h-25z` : `M5 0h25v${box.h}h-25a5 5 0 01-5-5v-${box.h - 10}a5 5 0 015-5z` }));
     parts.push(svg("path", { class: "node-icon-sep", d: `M${iconRight ? ix + 0.5 : 29.5} 0v${box.h}` }));
     const iconG = svg("g", { class: `node-icon${isLight(s.color) ? " dark" : ""}`, transform: `translate(${ix + 7} ${box.h / 2 - 8})` });
-    iconG.innerHTML = icon;
+    iconG.append(...iconNodes(icon));
     parts.push(iconG);
   }
   const textX = n.type === "comment" ? 10 : iconRight ? 12 : 38;

@@ -27,7 +27,7 @@ pub struct CommentSettings {
 impl NodeSettings for CommentSettings {
     const FIELDS: &'static [Field] = &[
         Field::name(),
-        Field::new("info", Kind::TextArea, Initial::Str("")),
+        Field::new("info", Kind::TextArea, Initial::Str("")).label("Text"),
     ];
 }
 

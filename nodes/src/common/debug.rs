@@ -69,10 +69,10 @@ pub struct DebugSettings {
 
 impl NodeSettings for DebugSettings {
     const FIELDS: &'static [Field] = &[
-        Field::text("complete", "payload"),
-        Field::checkbox("tosidebar", true),
-        Field::checkbox("console", false),
-        Field::checkbox("tostatus", false),
+        Field::text("complete", "payload").label("Output"),
+        Field::checkbox("tosidebar", true).label("To debug window"),
+        Field::checkbox("console", false).label("To system console"),
+        Field::checkbox("tostatus", false).label("To node status (32 characters)"),
         Field::name(),
         Field::checkbox("active", true).hidden(),
         Field::text("targetType", "msg").hidden(),

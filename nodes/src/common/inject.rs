@@ -97,11 +97,13 @@ impl NodeSettings for InjectSettings {
             Kind::List("props"),
             Initial::Json(r#"[{"p":"payload"},{"p":"topic","vt":"str"}]"#),
         )
+        .label("Properties")
         .absent(Initial::Null),
-        Field::text("repeat", ""),
-        Field::text("crontab", ""),
-        Field::checkbox("once", false),
-        Field::new("onceDelay", Kind::Number, Initial::Num(0.1)),
+        Field::text("repeat", "").label("Repeat every (seconds)"),
+        Field::text("crontab", "").label("Repeat at (crontab)"),
+        Field::checkbox("once", false).label("Inject once at start"),
+        Field::new("onceDelay", Kind::Number, Initial::Num(0.1))
+            .label("Inject once after (seconds)"),
         Field::name(),
         Field::text("topic", "").hidden().absent(Initial::Null),
         Field::text("payload", "").hidden().absent(Initial::Null),

@@ -54,7 +54,7 @@ pub struct LinkInSettings {
 }
 
 impl NodeSettings for LinkInSettings {
-    const FIELDS: &'static [Field] = &[Field::name(), LINKS];
+    const FIELDS: &'static [Field] = &[Field::name(), LINKS.label("Connected link nodes")];
 }
 
 crate::choices! {
@@ -77,8 +77,8 @@ pub struct LinkOutSettings {
 
 impl NodeSettings for LinkOutSettings {
     const FIELDS: &'static [Field] = &[
-        Field::select("mode", Mode::CHOICES, "link"),
-        LINKS,
+        Field::select("mode", Mode::CHOICES, "link").label("Mode"),
+        LINKS.label("Connected link nodes"),
         Field::name(),
     ];
 }
@@ -107,9 +107,9 @@ pub struct LinkCallSettings {
 
 impl NodeSettings for LinkCallSettings {
     const FIELDS: &'static [Field] = &[
-        LINKS,
-        Field::select("linkType", LinkType::CHOICES, "static"),
-        Field::new("timeout", Kind::Number, Initial::Str("30")),
+        LINKS.label("Target"),
+        Field::select("linkType", LinkType::CHOICES, "static").label("Link Type"),
+        Field::new("timeout", Kind::Number, Initial::Str("30")).label("Timeout (seconds)"),
         Field::name(),
     ];
 }

@@ -78,6 +78,7 @@ impl NodeSettings for ChangeSettings {
             Kind::List("change-rules"),
             Initial::Json(r#"[{"t":"set","p":"payload","pt":"msg","to":"","tot":"str"}]"#),
         )
+        .label("Rules")
         .absent(Initial::Null),
         Field::name(),
     ];

@@ -105,12 +105,12 @@ pub struct DelaySettings {
 
 impl NodeSettings for DelaySettings {
     const FIELDS: &'static [Field] = &[
-        Field::select("pauseType", PauseType::CHOICES, "delay"),
-        Field::new("timeout", Kind::Number, Initial::Str("5")),
-        Field::select("timeoutUnits", DelayUnit::CHOICES, "seconds"),
-        Field::new("rate", Kind::Number, Initial::Str("1")),
-        Field::select("rateUnits", RateUnit::CHOICES, "second"),
-        Field::checkbox("drop", false),
+        Field::select("pauseType", PauseType::CHOICES, "delay").label("Action"),
+        Field::new("timeout", Kind::Number, Initial::Str("5")).label("For"),
+        Field::select("timeoutUnits", DelayUnit::CHOICES, "seconds").label("For (units)"),
+        Field::new("rate", Kind::Number, Initial::Str("1")).label("Rate"),
+        Field::select("rateUnits", RateUnit::CHOICES, "second").label("msg(s) per"),
+        Field::checkbox("drop", false).label("Drop intermediate messages"),
         Field::name(),
         Field::new("nbRateUnits", Kind::Number, Initial::Str("1")).hidden(),
         Field::new("randomFirst", Kind::Number, Initial::Str("1")).hidden(),

@@ -74,19 +74,20 @@ const MAX_OUTPUTS: f64 = 64.0;
 impl NodeSettings for FunctionSettings {
     const FIELDS: &'static [Field] = &[
         Field::name(),
-        Field::select("lang", Lang::CHOICES, "javascript"),
+        Field::select("lang", Lang::CHOICES, "javascript").label("Language"),
         // A node without a body (hand-written flows) runs an empty one, as
         // Node-RED's does: it sends nothing.
         Field::new("func", Kind::Code, Initial::Str("\nreturn msg;"))
+            .label("On Message")
             .required()
             .absent(Initial::Str("")),
-        Field::new("outputs", Kind::Number, Initial::Int(1)),
-        Field::new("timeout", Kind::Number, Initial::Int(0)),
+        Field::new("outputs", Kind::Number, Initial::Int(1)).label("Outputs"),
+        Field::new("timeout", Kind::Number, Initial::Int(0)).label("Timeout (seconds)"),
         // Node-RED's editor stores whether its linter saw errors; flowgate
         // checks bodies itself at load.
         Field::new("noerr", Kind::Number, Initial::Int(0)).hidden(),
-        Field::new("initialize", Kind::Code, Initial::Str("")),
-        Field::new("finalize", Kind::Code, Initial::Str("")),
+        Field::new("initialize", Kind::Code, Initial::Str("")).label("On Start"),
+        Field::new("finalize", Kind::Code, Initial::Str("")).label("On Stop"),
         // Modules (`libs`): Node.js's `crypto` only (see flowgate_script::libs);
         // the field is written so exports from flowgate's editor match Node-RED's.
         Field::new("libs", Kind::Json, Initial::Json("[]")).hidden(),

@@ -62,19 +62,30 @@ pub struct SwitchRule {
 
 impl NodeSettings for SwitchSettings {
     const FIELDS: &'static [Field] = &[
-        Field::new("property", Kind::Typed, Initial::Str("payload")),
+        Field::new("property", Kind::Typed, Initial::Str("payload")).label("Property"),
         Field::new(
             "rules",
             Kind::List("switch-rules"),
             Initial::Json(r#"[{"t":"eq","v":"","vt":"str"}]"#),
         )
+        .label("Rules")
         // Absent: no rules, as Node-RED's `n.rules || []`.
         .absent(Initial::Json("[]")),
         Field::select(
             "checkall",
-            &[Choice::plain("true"), Choice::plain("false")],
+            &[
+                Choice {
+                    value: "true",
+                    label: Some("checking all rules"),
+                },
+                Choice {
+                    value: "false",
+                    label: Some("stopping after first match"),
+                },
+            ],
             "true",
-        ),
+        )
+        .label("Check"),
         Field::name(),
         Field::text("propertyType", "msg").hidden(),
         Field::checkbox("repair", false).label("recreate message sequences"),

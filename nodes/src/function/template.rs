@@ -63,15 +63,16 @@ pub struct TemplateSettings {
 
 impl NodeSettings for TemplateSettings {
     const FIELDS: &'static [settings::Field] = &[
-        settings::Field::new("field", Kind::Typed, Initial::Str("payload")),
-        settings::Field::select("syntax", Syntax::CHOICES, "mustache"),
-        settings::Field::select("output", Output::CHOICES, "str"),
+        settings::Field::new("field", Kind::Typed, Initial::Str("payload")).label("Property"),
+        settings::Field::select("syntax", Syntax::CHOICES, "mustache").label("Format"),
+        settings::Field::select("output", Output::CHOICES, "str").label("Output as"),
         // Absent: empty, so `msg.template` is used (a new node gets text).
         settings::Field::new(
             "template",
             Kind::Code,
             Initial::Str("This is the payload: {{payload}} !"),
         )
+        .label("Template")
         .absent(Initial::Str("")),
         settings::Field::name(),
         settings::Field::select("fieldType", FieldType::CHOICES, "msg").hidden(),

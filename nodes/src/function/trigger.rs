@@ -147,7 +147,9 @@ impl NodeSettings for TriggerSettings {
         Field::text("reset", "")
             .label("Reset the trigger if msg.reset is set or msg.payload equals"),
         Field::select("bytopic", ByTopic::CHOICES, "all").label("Handling"),
-        Field::text("topic", "topic").required(),
+        Field::text("topic", "topic")
+            .required()
+            .label("Handling each msg."),
         Field::new("outputs", Kind::Number, Initial::Int(1))
             .label("send second message to separate output"),
         Field::name(),

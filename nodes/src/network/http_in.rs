@@ -42,8 +42,8 @@ const SERVED: &[Choice] = &[
 
 impl NodeSettings for HttpInSettings {
     const FIELDS: &'static [Field] = &[
-        Field::select("method", SERVED, "get"),
-        Field::text("url", "").required(),
+        Field::select("method", SERVED, "get").label("Method"),
+        Field::text("url", "").required().label("URL"),
         Field::name(),
         Field::checkbox("upload", false).hidden(),
         Field::text("swaggerDoc", "").hidden(),

@@ -92,10 +92,10 @@ pub struct HttpRequestSettings {
 
 impl NodeSettings for HttpRequestSettings {
     const FIELDS: &'static [Field] = &[
-        Field::select("method", METHODS, "GET"),
-        Field::text("url", ""),
-        Field::select("paytoqs", PayloadTo::CHOICES, "ignore"),
-        Field::select("ret", Ret::CHOICES, "txt"),
+        Field::select("method", METHODS, "GET").label("Method"),
+        Field::text("url", "").label("URL"),
+        Field::select("paytoqs", PayloadTo::CHOICES, "ignore").label("Payload"),
+        Field::select("ret", Ret::CHOICES, "txt").label("Return"),
         Field::name(),
         Field::checkbox("persist", false).hidden(),
         Field::text("authType", "").hidden(),

@@ -33,8 +33,8 @@ pub struct HttpResponseSettings {
 
 impl NodeSettings for HttpResponseSettings {
     const FIELDS: &'static [Field] = &[
-        Field::text("statusCode", ""),
-        Field::new("headers", Kind::Headers, Initial::Json("{}")),
+        Field::text("statusCode", "").label("Status code"),
+        Field::new("headers", Kind::Headers, Initial::Json("{}")).label("Headers"),
         Field::name(),
     ];
 }

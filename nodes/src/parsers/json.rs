@@ -45,9 +45,9 @@ pub struct JsonSettings {
 
 impl NodeSettings for JsonSettings {
     const FIELDS: &'static [Field] = &[
-        Field::select("action", Action::CHOICES, ""),
-        Field::text("property", "payload"),
-        Field::checkbox("pretty", false),
+        Field::select("action", Action::CHOICES, "").label("Action"),
+        Field::text("property", "payload").label("Property"),
+        Field::checkbox("pretty", false).label("Format JSON string"),
         Field::name(),
     ];
 }

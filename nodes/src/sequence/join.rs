@@ -120,7 +120,7 @@ impl NodeSettings for JoinSettings {
         Field::select("propertyType", PropertyType::CHOICES, "msg").label("Combine each"),
         Field::text("key", "topic").label("using the value of msg. ... as the key"),
         Field::text("joiner", "\\n").label("joined using"),
-        Field::select("joinerType", JoinerType::CHOICES, "str"),
+        Field::select("joinerType", JoinerType::CHOICES, "str").label("joined using (type)"),
         Field::checkbox("useparts", false)
             .absent(Initial::Bool(true))
             .label("Use existing msg.parts property"),

@@ -87,11 +87,11 @@ pub struct SortSettings {
 impl NodeSettings for SortSettings {
     const FIELDS: &'static [Field] = &[
         Field::text("target", "payload").label("Sort"),
-        Field::select("targetType", TargetType::CHOICES, "msg"),
+        Field::select("targetType", TargetType::CHOICES, "msg").label("Sort (what)"),
         Field::text("msgKey", "payload").label("Key"),
-        Field::select("msgKeyType", MsgKeyType::CHOICES, "elem"),
+        Field::select("msgKeyType", MsgKeyType::CHOICES, "elem").label("Key (type)"),
         Field::text("seqKey", "payload").label("Key"),
-        Field::select("seqKeyType", SeqKeyType::CHOICES, "msg"),
+        Field::select("seqKeyType", SeqKeyType::CHOICES, "msg").label("Key (type)"),
         Field::select("order", Order::CHOICES, "ascending").label("Order"),
         Field::checkbox("as_num", false).label("as number"),
         Field::name(),

@@ -233,9 +233,9 @@ impl Field {
     ) -> Self {
         Self::new(name, Kind::Select(choices), Initial::Str(default))
     }
-    /// The `name` every node type has.
+    /// The `name` every node type has, labelled as Node-RED's forms label it.
     pub const fn name() -> Self {
-        Self::text("name", "")
+        Self::text("name", "").label("Name")
     }
     pub const fn credential(name: &'static str, secret: Secret, multiline: bool) -> Self {
         Self::new(name, Kind::Credential { secret, multiline }, Initial::Null)

@@ -341,3 +341,24 @@ fn rbe_is_filter_in_the_palette_as_in_node_red() {
         serde_json::from_str(editor_json::<crate::function::range::RangeSettings>()).unwrap();
     assert!(editor.get("paletteLabel").is_none(), "{editor}");
 }
+
+/// The editor labels each field with its definition's label; without one it
+/// falls back to the property name ("Generatejwt"), which no Node-RED form
+/// shows.
+#[test]
+fn every_editor_field_of_every_node_type_has_a_label() {
+    let mut unlabelled = Vec::new();
+    for t in crate::registry().types() {
+        let editor: Value = serde_json::from_str(t.editor).expect("editor definition is JSON");
+        for f in editor["fields"].as_array().into_iter().flatten() {
+            let label = f["label"].as_str().map(str::trim).unwrap_or("");
+            if label.is_empty() {
+                unlabelled.push(format!("{}.{}", t.name, f["name"].as_str().unwrap_or("?")));
+            }
+        }
+    }
+    assert!(
+        unlabelled.is_empty(),
+        "fields without a label: {unlabelled:?}"
+    );
+}

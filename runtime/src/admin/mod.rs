@@ -22,6 +22,7 @@ mod flows;
 mod follow;
 mod headers;
 pub(crate) mod journal;
+mod library;
 mod nodes;
 mod origin;
 pub(crate) mod persist;
@@ -40,6 +41,7 @@ use axum::Router;
 pub use deploy::{DeployError, DeployKind};
 pub use error::ApiError;
 pub use headers::{security_headers, CONTENT_SECURITY_POLICY};
+pub use library::ExampleFlow;
 pub use nodes::describe as describe_node_type;
 
 use crate::service::Runtime;
@@ -64,6 +66,9 @@ pub struct AdminOptions {
     /// `/health`, `/ready` and `/metrics` answer without the token (the
     /// CLI's `--metrics-public`): for probes and scrapers inside a cluster.
     pub metrics_public: bool,
+    /// The example flows the editor's Import dialog offers, served by
+    /// Node-RED's library API (`GET /library/examples/flows/...`).
+    pub examples: &'static [ExampleFlow],
 }
 
 impl Default for AdminOptions {
@@ -75,6 +80,7 @@ impl Default for AdminOptions {
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             allow_any_host: false,
             metrics_public: false,
+            examples: &[],
         }
     }
 }
@@ -91,6 +97,7 @@ const ADMIN_PREFIXES: &[&str] = &[
     "/auth/login",
     "/auth/token",
     "/auth/revoke",
+    "/library/examples",
 ];
 
 impl AdminOptions {
@@ -182,6 +189,15 @@ pub fn router(runtime: Arc<Runtime>, options: AdminOptions, extra_protected: Rou
             get(context::get_scope_key).delete(context::delete_scope_key),
         )
         .route("/auth/revoke", post(auth::revoke))
+        .route(library::EXAMPLES_PATH, get(library::modules))
+        .route(
+            &format!("{}/", library::EXAMPLES_PATH),
+            get(library::modules),
+        )
+        .route(
+            &format!("{}/{{*path}}", library::EXAMPLES_PATH),
+            get(library::entry),
+        )
         .with_state(admin.clone())
         .merge(extra_protected)
         .route_layer(axum::middleware::from_fn_with_state(

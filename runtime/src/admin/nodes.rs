@@ -16,7 +16,7 @@ use super::Admin;
 use crate::registry::{NodeKind, NodeType};
 
 /// The module every built-in node type is reported under.
-const MODULE: &str = "flowgate";
+pub(super) const MODULE: &str = "flowgate";
 
 /// One node type's entry.
 pub fn describe(t: &NodeType) -> Value {

@@ -68,25 +68,25 @@ pub struct JwtConfigSettings {
 impl NodeSettings for JwtConfigSettings {
     const FIELDS: &'static [Field] = &[
         Field::name(),
-        Field::select("algorithm", keys::ALGORITHMS, "HS256"),
+        Field::select("algorithm", keys::ALGORITHMS, "HS256").label("Algorithm"),
         // Absent: no expiry, as before the editor wrote a default.
         Field::text("expiresin", "86400")
             .label("Expires in (seconds)")
             .absent(Initial::Null),
-        Field::text("issuer", ""),
-        Field::text("audience", ""),
-        Field::text("subject", ""),
+        Field::text("issuer", "").label("Issuer"),
+        Field::text("audience", "").label("Audience"),
+        Field::text("subject", "").label("Subject"),
         Field::text("notbefore", "").label("Not before (seconds)"),
         Field::text("keyid", "").label("Key id"),
-        Field::checkbox("jti", false),
+        Field::checkbox("jti", false).label("Add a token id (jti)"),
         Field::text("leeway", "0").label("Leeway (seconds)"),
         Field::text("requiredclaims", "").label("Required claims"),
-        Field::text("scope", ""),
+        Field::text("scope", "").label("Scope"),
         Field::text("jwksurl", "").label("JWKS URL"),
         Field::checkbox("publishjwks", false).label("Publish on /.well-known/jwks.json"),
-        Field::credential("secret", Secret::Password, false),
-        Field::credential("privatekey", Secret::Password, true),
-        Field::credential("publickey", Secret::Text, true),
+        Field::credential("secret", Secret::Password, false).label("Secret"),
+        Field::credential("privatekey", Secret::Password, true).label("Private key"),
+        Field::credential("publickey", Secret::Text, true).label("Public key"),
     ];
     const LABEL: Option<&'static str> = Some("name");
 }

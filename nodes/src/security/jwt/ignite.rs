@@ -36,7 +36,9 @@ pub struct JwtSettings {
 impl NodeSettings for JwtSettings {
     const FIELDS: &'static [Field] = &[
         Field::name(),
-        Field::new("jwtconfig", Kind::Config("jwt-config"), Initial::Str("")).required(),
+        Field::new("jwtconfig", Kind::Config("jwt-config"), Initial::Str(""))
+            .required()
+            .label("Configuration"),
         Field::select(
             "generatejwt",
             &[
@@ -50,7 +52,8 @@ impl NodeSettings for JwtSettings {
                 },
             ],
             "true",
-        ),
+        )
+        .label("Action"),
         Field::new(
             "outputs",
             Kind::Select(&[
@@ -64,7 +67,8 @@ impl NodeSettings for JwtSettings {
                 },
             ]),
             Initial::Int(1),
-        ),
+        )
+        .label("Outputs"),
     ];
     const LABEL: Option<&'static str> = Some("name");
 }

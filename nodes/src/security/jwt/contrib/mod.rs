@@ -37,9 +37,9 @@ use crate::support::settings::{self, de, Choice, Field, Initial, Kind, NodeSetti
 /// The fields both contrib nodes have: where the key comes from and which
 /// message properties hold the token.
 const JWKURL: Field = Field::text("jwkurl", "").label("JWK URL");
-const SECRET: Field = Field::new("secret", Kind::Password, Initial::Str(""));
-const KEY: Field = Field::text("key", "").label("Key file");
-const STORETOKEN: Field = Field::select("storetoken", PROPERTIES, "payload");
+const SECRET: Field = Field::new("secret", Kind::Password, Initial::Str("")).label("Secret");
+const KEY: Field = Field::text("key", "").label("Key File");
+const STORETOKEN: Field = Field::select("storetoken", PROPERTIES, "payload").label("Store Token");
 const PROPERTIES: &[Choice] = &[
     Choice::plain("payload"),
     Choice::plain("token"),
@@ -72,7 +72,7 @@ pub struct JwtSignSettings {
 impl NodeSettings for JwtSignSettings {
     const FIELDS: &'static [Field] = &[
         Field::name(),
-        Field::select("alg", keys::ALGORITHMS, "HS256"),
+        Field::select("alg", keys::ALGORITHMS, "HS256").label("Algorithm"),
         // Absent: no expiry, as node-red-contrib-jwt does.
         Field::new("exp", Kind::Text, Initial::Int(3600))
             .label("Expiration (seconds)")
@@ -83,7 +83,7 @@ impl NodeSettings for JwtSignSettings {
             .absent(Initial::Null),
         SECRET,
         KEY,
-        Field::select("signvar", PROPERTIES, "payload"),
+        Field::select("signvar", PROPERTIES, "payload").label("Sign"),
         STORETOKEN,
     ];
     const LABEL: Option<&'static str> = Some("name");
@@ -114,7 +114,8 @@ impl NodeSettings for JwtVerifySettings {
             "alg",
             Kind::MultiSelect(keys::ALGORITHMS),
             Initial::Json(r#"["HS256"]"#),
-        ),
+        )
+        .label("Algorithm"),
         JWKURL,
         SECRET,
         KEY,
@@ -127,7 +128,8 @@ impl NodeSettings for JwtVerifySettings {
                 Choice::plain("bearer"),
             ],
             "payload",
-        ),
+        )
+        .label("Verify"),
         STORETOKEN,
     ];
     const LABEL: Option<&'static str> = Some("name");
