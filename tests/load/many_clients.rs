@@ -219,9 +219,7 @@ async fn open_clients(addr: &str) -> Result<Vec<TcpStream>, String> {
         for o in opened {
             match o {
                 Ok((s, 200)) => conns.push(s),
-                Ok((_, status)) => {
-                    return Err(format!("client {} answered {status}", conns.len()))
-                }
+                Ok((_, status)) => return Err(format!("client {} answered {status}", conns.len())),
                 Err(e) => return Err(format!("client {}: {e}", conns.len())),
             }
         }
@@ -278,7 +276,10 @@ fn ten_thousand_keep_alive_clients_are_answered_without_slowing_another() {
 
         let opening = Instant::now();
         let mut conns = open_clients(&server.addr).await.unwrap_or_else(|e| {
-            panic!("opening {CLIENTS} clients failed: {e}; logs:\n{}", server.logs())
+            panic!(
+                "opening {CLIENTS} clients failed: {e}; logs:\n{}",
+                server.logs()
+            )
         });
         let opened_in = opening.elapsed();
         let rss_with = rss_kib(pid);
