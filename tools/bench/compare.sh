@@ -135,6 +135,21 @@ for variant in ${VARIANTS:-hs256 rs256 verify compute kore}; do
           || cmp -s "$WORK/compute.flowgate" "$WORK/compute.nodered" \
           || { echo "flowgate and Node-RED answer /compute differently" >&2; exit 1; }
       fi
+      # The Kore token: signed with the secret, for the posted identity, with
+      # the claims that pass through and without the registered ones posted.
+      if [ $variant = kore ]; then
+        curl -fsS "${hdr[@]}" "$url" | python3 -c '
+import base64, hashlib, hmac, json, sys
+token = json.load(sys.stdin)["jwt"]
+head, body, sig = token.split(".")
+pad = lambda s: s + "=" * (-len(s) % 4)
+mac = hmac.new(sys.argv[1].encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+assert base64.urlsafe_b64decode(pad(sig)) == mac, "signature does not verify"
+claims = json.loads(base64.urlsafe_b64decode(pad(body)))
+assert claims["sub"] == "user@example.com" and claims["locale"] == "en-GB", claims
+assert claims.get("iss") != "ignored", claims
+' "$SECRET" || { echo "$server: the Kore token does not verify" >&2; exit 1; }
+      fi
       load=("${hdr[@]}")
       [ $variant = kore ] && load=(-s "$WORK/kore.lua")
       wrk -t2 -c"$CONNS" -d${WARMUP}s "${load[@]}" "$url" >/dev/null
