@@ -229,13 +229,13 @@ fn to_json_inner(
     if v.is::<JsNull>() {
         return Ok(Some(Value::Null));
     }
-    if let Ok(b) = v.as_bool() {
+    if let Some(b) = number::bool_of(v) {
         return Ok(Some(Value::Bool(b)));
     }
-    if let Ok(i) = v.as_int() {
+    if let Some(i) = number::int_of(v) {
         return Ok(Some(Value::from(i)));
     }
-    if let Ok(f) = v.as_float() {
+    if let Some(f) = number::float_of(v) {
         return Ok(Some(float_json(f, mode)));
     }
     if let Some(s) = v.read_lock::<ImmutableString>() {
@@ -368,11 +368,11 @@ fn write_json(
     }
     if v.is::<JsNull>() {
         out.push_str("null");
-    } else if let Ok(b) = v.as_bool() {
+    } else if let Some(b) = number::bool_of(v) {
         out.push_str(if b { "true" } else { "false" });
-    } else if let Ok(i) = v.as_int() {
+    } else if let Some(i) = number::int_of(v) {
         let _ = write!(out, "{i}");
-    } else if let Ok(f) = v.as_float() {
+    } else if let Some(f) = number::float_of(v) {
         if f.is_finite() {
             out.push_str(&number::fmt(f));
         } else {
@@ -480,22 +480,33 @@ fn write_list(
 
 /// A JSON string literal, escaped as `JSON.stringify` does.
 pub fn quote(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    // Runs without anything to escape are copied whole. Every byte that
+    // needs escaping is ASCII, and no byte of a multi-byte character is, so
+    // the slices always fall on character boundaries.
+    let mut plain = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[plain..i]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{:04x}", b);
+        } else {
+            out.push_str(escaped);
         }
+        plain = i + 1;
     }
+    out.push_str(&s[plain..]);
     out.push('"');
 }
 

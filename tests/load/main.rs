@@ -11,6 +11,7 @@ mod crash_safety;
 mod function_input_cost;
 mod http_hardening;
 mod loop_guard;
+mod many_clients;
 mod mqtt_load;
 mod script_isolation;
 mod shutdown_under_load;

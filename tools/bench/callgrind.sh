@@ -5,6 +5,9 @@
 #
 #   tools/bench/callgrind.sh [BINARY=target/release/flowgate] [PATH=/jwt/generate]
 #
+# BODY='{"identity":"a@b.c"}' POSTs that JSON body instead of a GET (the Kore
+# token service at /api/users/sts/).
+#
 # Runs BINARY on the Ignite flow (plus the benchmark variants) twice under
 # callgrind, once answering 20 requests and once 1,020; the difference over
 # 1,000 is the cost of one request with start-up taken out. Prints that and
@@ -28,6 +31,9 @@ run() { # requests -> total instructions
   PID=$!
   for _ in $(seq 1 240); do curl -fs -o /dev/null "$base/jwt/generate" && break; sleep 0.5; done
   local hdr=()
+  if [ -n "${BODY:-}" ]; then
+    hdr=(-H "Content-Type: application/json" -d "$BODY")
+  fi
   if [ "$ENDPOINT" = /jwt/verify ]; then
     hdr=(-H "Authorization: Bearer $(curl -fsS "$base/jwt/generate" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')")
   fi

@@ -6,6 +6,12 @@
 #
 #   tools/bench/compare.sh [ROUNDS=3] [DURATION=10] [CONNECTIONS=64]
 #
+# VARIANTS="hs256 compute" runs only those endpoints (default: all). The
+# compute variants (`compute`: a body with a loop, string building and
+# JSON.stringify; `kore`: the Kore token service, POST with a JSON
+# identity) run the same function bodies on flowgate and Node-RED; the limit
+# has no such endpoint and sits them out.
+#
 # NODE_RED_DIR=<folder with node_modules/node-red and node-red-contrib-jwt>
 # reuses an existing install instead of installing into a temporary folder.
 #
@@ -41,14 +47,16 @@ NR_VERSION=$(node -p "require('$NR_DIR/node_modules/node-red/package.json').vers
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/rsa.pem" 2>/dev/null
 
-# flowgate: the Ignite flow verbatim plus the RS256 / verify variants, with
-# the secrets in the credentials file.
+# flowgate: the Ignite flow and the Kore token service verbatim plus the
+# RS256 / verify / compute variants, with the secrets in the credentials
+# file (the Kore flow reads its own from the environment).
 python3 - "$WORK" "$SECRET" <<'PY'
 import json, sys
 work, secret = sys.argv[1], sys.argv[2]
 ignite = json.load(open("flows/ignite-jwt.json"))
 variants = json.load(open("tools/bench/flows/flowgate-variants.json"))
-json.dump(ignite + variants, open(f"{work}/fg.json", "w"))
+kore = json.load(open("flows/kore-sts.json"))
+json.dump(ignite + variants + kore, open(f"{work}/fg.json", "w"))
 pem = open(f"{work}/rsa.pem").read()
 json.dump({"766dcb94.6ebc04": {"secret": secret}, "hs-config": {"secret": secret},
            "rs-config": {"privatekey": pem}}, open(f"{work}/fg_cred.json", "w"))
@@ -56,6 +64,11 @@ nr = open("tools/bench/flows/nodered-jwt.json").read()
 nr = nr.replace("__SECRET__", secret).replace("__RSA_KEY_PATH__", f"{work}/rsa.pem")
 open(f"{work}/nr.json", "w").write(nr)
 PY
+# The Kore token service's request: a JSON identity plus claims that pass
+# through or are dropped.
+KORE_BODY='{"identity":"user@example.com","isAnonymous":false,"locale":"en-GB","iss":"ignored"}'
+printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' \
+  "'$KORE_BODY'" > "$WORK/kore.lua"
 mkdir -p "$WORK/nr-user"
 
 PIDS=()
@@ -63,7 +76,7 @@ start_server() { # name url-path -> "pid start-ms" once it answers the path with
   local name=$1 path=$2 port
   port=$(port_of "$name")
   case $name in
-    flowgate) RUST_LOG=warn tools/bench/start_probe.py "$port" "$path" -- "$FG" run "$WORK/fg.json" --port "$PORT_FG" ;;
+    flowgate) KORE_CLIENT_ID=bench-client KORE_CLIENT_SECRET=$SECRET RUST_LOG=warn tools/bench/start_probe.py "$port" "$path" -- "$FG" run "$WORK/fg.json" --port "$PORT_FG" ;;
     nodered)  tools/bench/start_probe.py "$port" "$path" --cwd "$NR_DIR" -- node node_modules/node-red/red.js -u "$WORK/nr-user" -p "$PORT_NR" "$WORK/nr.json" ;;
     limit)    BENCH_SECRET=$SECRET BENCH_RSA_KEY="$WORK/rsa.pem" tools/bench/start_probe.py "$port" "$path" -- "$LIMIT" "$PORT_LIMIT" ;;
   esac
@@ -80,18 +93,25 @@ port_of() { case $1 in flowgate) echo $PORT_FG;; nodered) echo $PORT_NR;; limit)
 RESULTS="$WORK/results.tsv"
 : > "$RESULTS"
 TOKEN=""
-for variant in hs256 rs256 verify; do
+for variant in ${VARIANTS:-hs256 rs256 verify compute kore}; do
+  servers="limit flowgate nodered"
   case $variant in
     hs256) path=/jwt/generate ;;
     rs256) path=/jwt/generate-rs ;;
     verify) path=/jwt/verify ;;
+    compute) path=/compute servers="flowgate nodered" ;;
+    kore) path=/api/users/sts/ servers="flowgate nodered" ;;
   esac
   for round in $(seq 1 "$ROUNDS"); do
-    for server in limit flowgate nodered; do
+    for server in $servers; do
       port=$(port_of $server)
       url="http://127.0.0.1:$port$path"
       hdr=()
-      if [ $variant = verify ]; then
+      if [ $variant = kore ]; then
+        # POST: curl sends the body, wrk its script; the probe GETs Ignite's endpoint.
+        hdr=(-H "Content-Type: application/json" -d "$KORE_BODY")
+        read -r pid startms < <(start_server $server /jwt/generate)
+      elif [ $variant = verify ]; then
         if [ -z "$TOKEN" ]; then
           read -r lp _ < <(start_server limit /jwt/generate)
           PIDS+=("$lp")
@@ -108,8 +128,32 @@ for variant in hs256 rs256 verify; do
       # Every server must give the same kind of answer before it is timed.
       code=$(curl -s -o /dev/null -w '%{http_code}' "${hdr[@]}" "$url")
       [ "$code" = 200 ] || { echo "$server answered $code on $path" >&2; exit 1; }
-      wrk -t2 -c"$CONNS" -d${WARMUP}s "${hdr[@]}" "$url" >/dev/null
-      out=$(wrk -t2 -c"$CONNS" -d"${DURATION}"s --latency "${hdr[@]}" "$url")
+      # Both servers ran the same body: their answers must match.
+      if [ $variant = compute ]; then
+        curl -fsS "$url" > "$WORK/compute.$server"
+        [ ! -f "$WORK/compute.flowgate" ] || [ ! -f "$WORK/compute.nodered" ] \
+          || cmp -s "$WORK/compute.flowgate" "$WORK/compute.nodered" \
+          || { echo "flowgate and Node-RED answer /compute differently" >&2; exit 1; }
+      fi
+      # The Kore token: signed with the secret, for the posted identity, with
+      # the claims that pass through and without the registered ones posted.
+      if [ $variant = kore ]; then
+        curl -fsS "${hdr[@]}" "$url" | python3 -c '
+import base64, hashlib, hmac, json, sys
+token = json.load(sys.stdin)["jwt"]
+head, body, sig = token.split(".")
+pad = lambda s: s + "=" * (-len(s) % 4)
+mac = hmac.new(sys.argv[1].encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+assert base64.urlsafe_b64decode(pad(sig)) == mac, "signature does not verify"
+claims = json.loads(base64.urlsafe_b64decode(pad(body)))
+assert claims["sub"] == "user@example.com" and claims["locale"] == "en-GB", claims
+assert claims.get("iss") != "ignored", claims
+' "$SECRET" || { echo "$server: the Kore token does not verify" >&2; exit 1; }
+      fi
+      load=("${hdr[@]}")
+      [ $variant = kore ] && load=(-s "$WORK/kore.lua")
+      wrk -t2 -c"$CONNS" -d${WARMUP}s "${load[@]}" "$url" >/dev/null
+      out=$(wrk -t2 -c"$CONNS" -d"${DURATION}"s --latency "${load[@]}" "$url")
       rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
       p50=$(awk '$1=="50%" {print $2}' <<<"$out")
       p99=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -160,7 +204,7 @@ print(f"Benchmark {datetime.date.today()}: {cores} cores ({cpu}), {mem} GiB RAM;
 print("| endpoint | server | req/s | p50 ms | p99 ms | peak RSS MiB | anon MiB | first response ms |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 summary = {}
-for variant in ("hs256", "rs256", "verify"):
+for variant in ("hs256", "rs256", "verify", "compute", "kore"):
     for server in ("flowgate", "nodered", "limit"):
         rs = [r for r in rows if r[0] == variant and r[1] == server]
         if not rs: continue
@@ -178,15 +222,16 @@ def ratio(variant, a, b, col, conv=float):
     pairs = [conv(ra[k][col]) / conv(rb[k][col]) for k in ra if k in rb and conv(rb[k][col])]
     return med(pairs) if pairs else float("nan")
 print("\nRatios: median over rounds of each round's ratio.\n")
-print("| endpoint | flowgate / Node-RED req/s | flowgate / limit req/s | p99 flowgate / limit | peak RSS flowgate / limit |")
-print("|---|---:|---:|---:|---:|")
-for variant in ("hs256", "rs256", "verify"):
+print("| endpoint | flowgate / Node-RED req/s | flowgate / limit req/s | p99 flowgate / limit | peak RSS flowgate / limit | p99 Node-RED / flowgate |")
+print("|---|---:|---:|---:|---:|---:|")
+for variant in ("hs256", "rs256", "verify", "compute", "kore"):
     if not by_round(variant, "flowgate"):
         continue
     print(f"| {variant} | {ratio(variant, 'flowgate', 'nodered', 3):.1f}x "
           f"| {100 * ratio(variant, 'flowgate', 'limit', 3):.0f} % "
           f"| {ratio(variant, 'flowgate', 'limit', 5, ms):.2f}x "
-          f"| {ratio(variant, 'flowgate', 'limit', 6):.2f}x |")
+          f"| {ratio(variant, 'flowgate', 'limit', 6):.2f}x "
+          f"| {ratio(variant, 'nodered', 'flowgate', 5, ms):.1f}x |")
 print("\n| server | cold starts | first response ms: median | p90 | worst |")
 print("|---|---:|---:|---:|---:|")
 for server in ("flowgate", "nodered", "limit"):

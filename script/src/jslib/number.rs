@@ -32,7 +32,44 @@ pub fn int(n: i128) -> Dynamic {
 /// ECMAScript's Number::toString exactly (shortest round-trip digits,
 /// exponent form outside 1e-7..1e21, `-0` as `0`, `NaN`, `Infinity`).
 pub fn fmt(x: f64) -> String {
+    // A whole number in the safe range prints as its integer digits (`-0`
+    // as `0`): the common case, without the shortest-digits search.
+    if x.fract() == 0.0 && x.abs() <= MAX_SAFE {
+        return (x as INT).to_string();
+    }
     ryu_js::Buffer::new().format(x).to_owned()
+}
+
+/// The integer `v` holds, if it holds one. `Dynamic::as_int` answers the
+/// same, but builds an error (the value's type name) for every other value,
+/// which the operators' type tests would pay on every string and object.
+#[inline]
+pub fn int_of(v: &Dynamic) -> Option<INT> {
+    if v.is_int() {
+        v.as_int().ok()
+    } else {
+        None
+    }
+}
+
+/// The float `v` holds, if it holds one (see [`int_of`]).
+#[inline]
+pub fn float_of(v: &Dynamic) -> Option<FLOAT> {
+    if v.is_float() {
+        v.as_float().ok()
+    } else {
+        None
+    }
+}
+
+/// The boolean `v` holds, if it holds one (see [`int_of`]).
+#[inline]
+pub fn bool_of(v: &Dynamic) -> Option<bool> {
+    if v.is_bool() {
+        v.as_bool().ok()
+    } else {
+        None
+    }
 }
 
 /// `Number.prototype.toFixed(digits)`: rounds half away from zero on the

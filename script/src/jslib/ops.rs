@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rhai::{Dynamic, EvalAltResult, FnPtr, ImmutableString, Position, INT};
 
 use super::date;
-use super::number::{self, num};
+use super::number::{self, bool_of, float_of, int_of, num};
 use super::prim::{Hint, Prim};
 use super::values::{
     as_array, as_object, JsDate, JsError, JsFunction, JsNull, JsObject, Key, MAX_STRING_BYTES,
@@ -33,11 +33,11 @@ pub fn type_error(message: impl Into<ImmutableString>) -> Box<EvalAltResult> {
 
 /// The value as the primitive rules see it: objects not yet converted.
 fn kind(v: &Dynamic) -> Prim<ImmutableString> {
-    if let Ok(i) = v.as_int() {
+    if let Some(i) = int_of(v) {
         Prim::Num(i as f64)
-    } else if let Ok(f) = v.as_float() {
+    } else if let Some(f) = float_of(v) {
         Prim::Num(f)
-    } else if let Ok(b) = v.as_bool() {
+    } else if let Some(b) = bool_of(v) {
         Prim::Bool(b)
     } else if let Some(s) = v.read_lock::<ImmutableString>() {
         Prim::Str(s.clone())
@@ -70,7 +70,7 @@ fn to_prim(v: &Dynamic, hint: Hint) -> Prim<ImmutableString> {
 
 /// JavaScript truthiness.
 pub fn truthy(v: &Dynamic) -> bool {
-    if let Ok(b) = v.as_bool() {
+    if let Some(b) = bool_of(v) {
         return b;
     }
     kind(v).truthy()
@@ -94,10 +94,9 @@ pub fn type_of(v: &Dynamic) -> &'static str {
 
 /// A numeric value as f64, if it is a number.
 pub fn as_f64(v: &Dynamic) -> Option<f64> {
-    if let Ok(i) = v.as_int() {
-        Some(i as f64)
-    } else {
-        v.as_float().ok()
+    match int_of(v) {
+        Some(i) => Some(i as f64),
+        None => float_of(v),
     }
 }
 
@@ -176,7 +175,7 @@ pub fn to_key(v: &Dynamic) -> Key {
     if let Some(s) = v.read_lock::<ImmutableString>() {
         return s.clone();
     }
-    if let Ok(i) = v.as_int() {
+    if let Some(i) = int_of(v) {
         return i.to_string().into();
     }
     to_string(v)
@@ -184,10 +183,10 @@ pub fn to_key(v: &Dynamic) -> Key {
 
 /// A value used as an array index, when it is one.
 pub fn to_index(v: &Dynamic) -> Option<usize> {
-    if let Ok(i) = v.as_int() {
+    if let Some(i) = int_of(v) {
         return usize::try_from(i).ok();
     }
-    if let Ok(f) = v.as_float() {
+    if let Some(f) = float_of(v) {
         return (f >= 0.0 && f.fract() == 0.0 && f < u32::MAX as f64).then_some(f as usize);
     }
     if let Some(s) = v.read_lock::<ImmutableString>() {
@@ -238,7 +237,7 @@ pub fn strict_eq(a: &Dynamic, b: &Dynamic) -> bool {
     if a.is::<JsNull>() || b.is::<JsNull>() {
         return a.is::<JsNull>() && b.is::<JsNull>();
     }
-    if let (Ok(x), Ok(y)) = (a.as_bool(), b.as_bool()) {
+    if let (Some(x), Some(y)) = (bool_of(a), bool_of(b)) {
         return x == y;
     }
     if (a.is_string() || a.is_char()) && (b.is_string() || b.is_char()) {
@@ -279,29 +278,48 @@ pub fn loose_eq(a: &Dynamic, b: &Dynamic) -> bool {
 
 /// `a + b`.
 pub fn add(a: &Dynamic, b: &Dynamic) -> JsResult<Dynamic> {
-    if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
+    if let (Some(x), Some(y)) = (int_of(a), int_of(b)) {
         return Ok(number::int(x as i128 + y as i128));
     }
     if let (Some(x), Some(y)) = (as_f64(a), as_f64(b)) {
         return Ok(num(x + y));
     }
+    // A string and a string or number, the common concatenation: their
+    // primitive forms are themselves.
+    if let (Some(sa), Some(sb)) = (text_of(a), text_of(b)) {
+        if sa.is_some() || sb.is_some() {
+            return concat(
+                &sa.unwrap_or_else(|| to_string(a)),
+                &sb.unwrap_or_else(|| to_string(b)),
+            );
+        }
+    }
     let pa = to_primitive(a);
     let pb = to_primitive(b);
     if pa.is_string() || pa.is_char() || pb.is_string() || pb.is_char() {
-        let sa = to_string(&pa);
-        let sb = to_string(&pb);
-        if sa.len() + sb.len() > MAX_STRING_BYTES {
-            return Err(throw("RangeError", "Invalid string length"));
-        }
-        if sb.is_empty() {
-            return Ok(sa.into());
-        }
-        let mut s = String::with_capacity(sa.len() + sb.len());
-        s.push_str(&sa);
-        s.push_str(&sb);
-        return Ok(s.into());
+        return concat(&to_string(&pa), &to_string(&pb));
     }
     Ok(num(to_number(&pa) + to_number(&pb)))
+}
+
+/// For `+`: `Some(Some(text))` for a string, `Some(None)` for a number
+/// (whose text is only needed beside a string), `None` for anything else.
+fn text_of(v: &Dynamic) -> Option<Option<ImmutableString>> {
+    if let Some(s) = v.read_lock::<ImmutableString>() {
+        return Some(Some(s.clone()));
+    }
+    (v.is_int() || v.is_float()).then_some(None)
+}
+
+/// `sa + sb` for two strings, within the sandbox's string limit.
+fn concat(sa: &str, sb: &str) -> JsResult<Dynamic> {
+    if sa.len() + sb.len() > MAX_STRING_BYTES {
+        return Err(throw("RangeError", "Invalid string length"));
+    }
+    let mut s = String::with_capacity(sa.len() + sb.len());
+    s.push_str(sa);
+    s.push_str(sb);
+    Ok(s.into())
 }
 
 /// The arithmetic operators other than `+`.
@@ -315,7 +333,7 @@ pub enum Arith {
 }
 
 pub fn arith(op: Arith, a: &Dynamic, b: &Dynamic) -> Dynamic {
-    if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
+    if let (Some(x), Some(y)) = (int_of(a), int_of(b)) {
         let (x, y) = (x as i128, y as i128);
         match op {
             Arith::Sub => return number::int(x - y),
@@ -352,7 +370,7 @@ pub fn arith(op: Arith, a: &Dynamic, b: &Dynamic) -> Dynamic {
 
 /// `ToInt32(v)`, for the bitwise operators.
 pub fn to_int32(v: &Dynamic) -> i32 {
-    if let Ok(i) = v.as_int() {
+    if let Some(i) = int_of(v) {
         return i as i32;
     }
     let f = to_number(v);
@@ -392,7 +410,7 @@ pub fn bitwise(op: Bitwise, a: &Dynamic, b: &Dynamic) -> Dynamic {
 /// Both sides go through `ToPrimitive` with the number hint, so two dates
 /// compare by time, as in V8.
 pub fn compare(a: &Dynamic, b: &Dynamic) -> Option<Ordering> {
-    if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
+    if let (Some(x), Some(y)) = (int_of(a), int_of(b)) {
         return Some(x.cmp(&y));
     }
     to_prim(a, Hint::Number).compare(&to_prim(b, Hint::Number))

@@ -206,3 +206,16 @@ fn a_slow_script_moves_off_the_worker_and_times_out() {
     let err = rt.block_on(fut).unwrap_err();
     assert_eq!(err.message, "Error: Script execution timed out after 300ms");
 }
+
+#[test]
+fn concatenating_strings_and_numbers_and_stringifying_match_v8() {
+    // Expected values printed by Node.js 22 for the same body.
+    let out = js(
+        "const r = {};\nr.a = \"claim\" + 7; r.b = 7 + \"x\"; r.c = \"x\" + 1.5; r.d = \"x\" + (-0);\nr.e = \"x\" + 2 ** 53; r.f = \"x\" + 1e21; r.g = \"x\" + 0.1 * 3; r.h = 1 + 2 + \"3\";\nr.i = JSON.stringify({ a: \"q\\\"\\\\\\n\\u0001\\u001fé😀\\t\", b: [1, -0, 1.5, -7] });\nr.j = \"\" + 123 + \"\";\nmsg.payload = r;\nreturn msg;",
+        json!({}),
+    );
+    assert_eq!(
+        serde_json::to_string(&out["payload"]).unwrap(),
+        r#"{"a":"claim7","b":"7x","c":"x1.5","d":"x0","e":"x9007199254740992","f":"x1e+21","g":"x0.30000000000000004","h":"33","i":"{\"a\":\"q\\\"\\\\\\n\\u0001\\u001fé😀\\t\",\"b\":[1,0,1.5,-7]}","j":"123"}"#
+    );
+}
