@@ -223,7 +223,10 @@ fn a_body_too_costly_to_compile_is_refused_quickly_naming_node_and_field() {
         .map(|i| format!("var v{i}=msg;\n"))
         .chain(["return msg;".to_owned()])
         .collect();
-    let found = problems(&s, &json!({"language": "javascript", "field": "func", "code": code}));
+    let found = problems(
+        &s,
+        &json!({"language": "javascript", "field": "func", "code": code}),
+    );
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["field"], "func");
     let message = found[0]["message"].as_str().unwrap();
