@@ -451,6 +451,18 @@ impl<'s> Translator<'s> {
         }
     }
 
+    /// Count a temporary the translation declares with `let` in the
+    /// current scope (it lengthens what the compiler's lookups scan). It is
+    /// kept under a key no JavaScript name can be, so resolving names is
+    /// unchanged.
+    pub fn declare_temporary(&mut self, name: &str) {
+        if let Some(s) = self.scopes.last_mut() {
+            if s.insert(format!(" {name}"), Binding::Let).is_none() {
+                self.lookups.declared();
+            }
+        }
+    }
+
     /// Declare a sloppy-mode global (an assigned, undeclared name).
     pub fn declare_global(&mut self, name: &str) {
         if let Some(s) = self.scopes.first_mut() {
