@@ -209,3 +209,43 @@ fn a_request_without_a_known_language_is_a_400() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["code"], "invalid_request");
 }
+
+/// A valid body that declares thousands of variables at its top level:
+/// compiling it would cost time in the square of its size (seconds of a
+/// core for this one, minutes for a few hundred KiB), so the check and
+/// deploy refuse it at translation with the same message, naming node and
+/// field.
+#[test]
+fn a_body_too_costly_to_compile_is_refused_quickly_naming_node_and_field() {
+    let s = common::Server::start(&empty_flow());
+    // 4000 names in 50 KiB, under the 64 KiB the check takes.
+    let code: String = (0..4000)
+        .map(|i| format!("var v{i}=msg;\n"))
+        .chain(["return msg;".to_owned()])
+        .collect();
+    let found = problems(
+        &s,
+        &json!({"language": "javascript", "field": "func", "code": code}),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["field"], "func");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the body is too large to compile"),
+        "{message}"
+    );
+    let node = json!({"id": "big1", "type": "function", "z": "tab", "name": "",
+        "func": code, "outputs": 1, "x": 100, "y": 100, "wires": [[]]});
+    let flows = json!([{"id": "tab", "type": "tab", "label": "check"}, node]);
+    let r = common::client()
+        .post(s.url("/flows"))
+        .json(&flows)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400, "deploy refuses the body");
+    let body: Value = r.json().unwrap();
+    let problem = &body["problems"][0];
+    assert_eq!(problem["node"], "big1", "{body}");
+    assert_eq!(problem["field"], "func", "{body}");
+    assert_eq!(problem["message"], message, "{body}");
+}

@@ -28,6 +28,10 @@ pub enum ErrorKind {
     /// on purpose, since a function node runs only what was checked when
     /// it was deployed.
     Refused(String),
+    /// The body declares and refers to so many names at once that
+    /// compiling it would cost more than
+    /// [`super::budget::MAX_LOOKUP_WORK`] comparisons (the count it would).
+    TooManyNames(u64),
 }
 
 impl TranslateError {
@@ -78,6 +82,11 @@ impl fmt::Display for TranslateError {
                 f,
                 "refused JavaScript at line {}:{}: {c} runs code made from text at run time, which flowgate's sandbox refuses on purpose (a function node runs only code checked when it is deployed); write the logic in the body itself, or use a JSONata expression in a change or switch node",
                 self.line, self.column
+            ),
+            ErrorKind::TooManyNames(work) => write!(
+                f,
+                "the body is too large to compile: its variables and functions would need {work} name comparisons, more than the limit of {}; split it over several function nodes, or keep large data in context or a message instead of in separate variables",
+                super::budget::MAX_LOOKUP_WORK
             ),
             ErrorKind::Unsupported(c) => write!(
                 f,

@@ -9,6 +9,7 @@
 
 mod advice;
 mod asyncfn;
+pub mod budget;
 mod chain;
 mod class;
 pub mod error;
@@ -115,6 +116,8 @@ pub struct Translator<'s> {
     /// Expressions and statements being translated, one inside the other
     /// (bounded so the recursion cannot overflow the stack).
     depth: usize,
+    /// The compiler's name-lookup work this translation implies.
+    pub lookups: budget::LookupBudget,
 }
 
 /// Translate a function body to Rhai source. `api` names the variables the
@@ -153,19 +156,16 @@ pub fn translate(source: &str, api: &[&str]) -> TResult<String> {
             ErrorKind::Syntax("cannot parse the body".into()),
         ));
     }
-    let mut t = Translator {
-        src: source,
-        tmp: 0,
-        scopes: Vec::new(),
-        fns: Vec::new(),
-        implicit: BTreeSet::new(),
-        has_node: api.contains(&"node"),
-        uses_timers: false,
-        uses_async: asyncfn::mentions_async(source),
-        uses_global_this: false,
-        depth: 0,
-    };
-    t.program(&ret.program, api)
+    let mut t = Translator::for_source(source, api);
+    let out = t.program(&ret.program, api)?;
+    if t.lookups.exceeded() {
+        return Err(TranslateError::at(
+            source,
+            0,
+            ErrorKind::TooManyNames(t.lookups.work()),
+        ));
+    }
+    Ok(out)
 }
 
 /// The Rhai name of a JavaScript identifier: prefixed so it never clashes
@@ -347,6 +347,23 @@ fn hoisted_in<'a>(s: &'a Statement<'a>, out: &mut Vec<&'a str>) {
 }
 
 impl<'s> Translator<'s> {
+    /// A translator for `source`, whose runner provides `api`.
+    fn for_source(source: &'s str, api: &[&str]) -> Self {
+        Translator {
+            src: source,
+            tmp: 0,
+            scopes: Vec::new(),
+            fns: Vec::new(),
+            implicit: BTreeSet::new(),
+            has_node: api.contains(&"node"),
+            uses_timers: false,
+            uses_async: asyncfn::mentions_async(source),
+            uses_global_this: false,
+            depth: 0,
+            lookups: budget::LookupBudget::default(),
+        }
+    }
+
     /// Enter one more level of nesting at `span`; [`Translator::leave`] undoes it.
     pub fn enter(&mut self, span: Span) -> TResult<()> {
         self.depth += 1;
@@ -421,19 +438,37 @@ impl<'s> Translator<'s> {
     }
 
     pub fn pop_scope(&mut self) {
-        self.scopes.pop();
+        if let Some(s) = self.scopes.pop() {
+            self.lookups.scope_closed(s.len());
+        }
     }
 
     pub fn declare(&mut self, name: &str, b: Binding) {
         if let Some(s) = self.scopes.last_mut() {
-            s.insert(name.to_owned(), b);
+            if s.insert(name.to_owned(), b).is_none() {
+                self.lookups.declared();
+            }
+        }
+    }
+
+    /// Count a temporary the translation declares with `let` in the
+    /// current scope (it lengthens what the compiler's lookups scan). It is
+    /// kept under a key no JavaScript name can be, so resolving names is
+    /// unchanged.
+    pub fn declare_temporary(&mut self, name: &str) {
+        if let Some(s) = self.scopes.last_mut() {
+            if s.insert(format!(" {name}"), Binding::Let).is_none() {
+                self.lookups.declared();
+            }
         }
     }
 
     /// Declare a sloppy-mode global (an assigned, undeclared name).
     pub fn declare_global(&mut self, name: &str) {
         if let Some(s) = self.scopes.first_mut() {
-            s.insert(name.to_owned(), Binding::Var);
+            if s.insert(name.to_owned(), Binding::Var).is_none() {
+                self.lookups.declared();
+            }
         }
     }
 
@@ -444,6 +479,7 @@ impl<'s> Translator<'s> {
 
     /// Resolve `name`; marks a function's use of its own name.
     pub fn resolve(&mut self, name: &str) -> Option<Binding> {
+        self.lookups.lookup();
         let b = self
             .scopes
             .iter()

@@ -20,7 +20,10 @@ impl<'s> Translator<'s> {
                 let v = mangle(id.name.as_str());
                 Ok(match mode {
                     Bind::Let => format!("let {v} = {value};\n"),
-                    Bind::Assign => format!("{v} = {value};\n"),
+                    Bind::Assign => {
+                        self.lookups.lookup();
+                        format!("{v} = {value};\n")
+                    }
                 })
             }
             BindingPattern::AssignmentPattern(a) => {
@@ -32,6 +35,7 @@ impl<'s> Translator<'s> {
             }
             BindingPattern::ObjectPattern(o) => {
                 let src = self.tmp("src");
+                self.declare_temporary(&src);
                 let mut out = format!("let {src} = {value};\n");
                 let mut keys = Vec::new();
                 for p in &o.properties {
@@ -51,6 +55,7 @@ impl<'s> Translator<'s> {
             }
             BindingPattern::ArrayPattern(a) => {
                 let src = self.tmp("src");
+                self.declare_temporary(&src);
                 let mut out = format!("let {src} = __iter({value});\n");
                 for (i, el) in a.elements.iter().enumerate() {
                     if let Some(el) = el {

@@ -609,6 +609,7 @@ impl<'s> Translator<'s> {
         body: impl FnOnce(&mut Self) -> TResult<String>,
     ) -> TResult<String> {
         let args = format!("__args{}", self.fns.len());
+        self.lookups.closure();
         if let Some(name) = own.filter(|n| !n.is_empty()) {
             self.push_scope();
             self.declare(name, Binding::SelfFn);
