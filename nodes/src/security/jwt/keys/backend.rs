@@ -55,3 +55,58 @@ pub const fn verifies_with(alg: Algorithm) -> Backend {
         _ => Backend::AwsLc,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        generate, parse_private, secret_key, sign, sign_with, verify, verify_with, Generated,
+        PrivateKey, RSA_BITS,
+    };
+    use super::*;
+    use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
+
+    fn key(alg: Algorithm, rsa_pem: &str) -> PrivateKey {
+        match alg.family() {
+            super::super::AlgorithmFamily::Hmac => secret_key(b"0123456789abcdef0123456789abcdef"),
+            super::super::AlgorithmFamily::Rsa => parse_private(alg, rsa_pem).unwrap(),
+            _ => match generate(alg, RSA_BITS).unwrap() {
+                Generated::KeyPair { private_pem, .. } => parse_private(alg, &private_pem).unwrap(),
+                Generated::Secret(_) => unreachable!("asymmetric"),
+            },
+        }
+    }
+
+    #[test]
+    fn each_library_verifies_what_the_other_signs() {
+        let Generated::KeyPair { private_pem, .. } = generate(Algorithm::RS256, RSA_BITS).unwrap()
+        else {
+            unreachable!("RSA has a key pair")
+        };
+        for alg in Algorithm::ALL {
+            let key = key(alg, &private_pem);
+            for (signer, checker) in [
+                (Backend::RustCrypto, Backend::AwsLc),
+                (Backend::AwsLc, Backend::RustCrypto),
+            ] {
+                let what = format!("{} signed by {signer:?}", alg.name());
+                let signature = sign_with(signer, alg, &key.encoding, b"head.body").unwrap();
+                let check = |m: &[u8]| verify_with(checker, alg, &key.public.decoding, &signature, m);
+                assert_eq!(check(b"head.body"), Ok(true), "{what}");
+                assert_eq!(check(b"head.bodY"), Ok(false), "{what}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_rsa_key_aws_lc_refuses_is_used_by_rustcrypto() {
+        // AWS-LC takes 2048 to 8192 bits; RustCrypto (and Node.js) smaller.
+        let small = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
+        let pem = small.to_pkcs1_pem(LineEnding::LF).unwrap();
+        let key = parse_private(Algorithm::RS256, &pem).unwrap();
+        assert_eq!(signs_with(Algorithm::RS256), Backend::AwsLc);
+        let signature = sign(Algorithm::RS256, &key.encoding, b"head.body").unwrap();
+        let check = |m: &[u8]| verify(Algorithm::RS256, &key.public.decoding, &signature, m);
+        assert_eq!(check(b"head.body"), Ok(true));
+        assert_eq!(check(b"head.bodY"), Ok(false));
+    }
+}
