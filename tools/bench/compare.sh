@@ -95,6 +95,8 @@ for marker, path in (("__RSA_KEY_PATH__", "rsa.pem"), ("__RSA_PUB_PATH__", "rsa.
 open(f"{work}/nr.json", "w").write(nr.replace("__SECRET__", secret))
 PY
 mkdir -p "$WORK/nr-user"
+# Node-RED listens on loopback only, like the others.
+echo 'module.exports = { uiHost: "127.0.0.1" };' > "$WORK/nr-user/settings.js"
 
 port_of() { case $1 in flowgate) echo 19801;; nodered) echo 19802;; limit-rustcrypto) echo 19803;; limit-aws-lc) echo 19804;; esac; }
 

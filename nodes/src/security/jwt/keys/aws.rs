@@ -101,9 +101,17 @@ fn ec_verification(alg: Algorithm) -> Option<&'static sig::EcdsaVerificationAlgo
     })
 }
 
-/// The RSA sizes AWS-LC signs and verifies with (its `2048_8192` family).
-fn rsa_size_supported(modulus_bytes: usize) -> bool {
-    (256..=1024).contains(&modulus_bytes)
+/// Whether AWS-LC signs and verifies with a modulus of this many bits (its
+/// `2048_8192` family; it checks the size only when verifying).
+fn rsa_size_supported(bits: usize) -> bool {
+    (2048..=8192).contains(&bits)
+}
+
+/// The size in bits of a big-endian modulus.
+fn bits(n: &[u8]) -> usize {
+    let n = &n[n.iter().take_while(|&&b| b == 0).count()..];
+    n.first()
+        .map_or(0, |&top| n.len() * 8 - top.leading_zeros() as usize)
 }
 
 impl SigningKey {
@@ -111,10 +119,10 @@ impl SigningKey {
         SigningKey::Hmac(HmacKeys::new(secret))
     }
 
-    /// From a PKCS#1 `RSAPrivateKey` DER.
+    /// From a PKCS#1 `RSAPrivateKey` DER (AWS-LC refuses sizes outside
+    /// 2048–8192 bits).
     pub fn rsa(pkcs1_der: &[u8]) -> Option<SigningKey> {
-        let pair = sig::RsaKeyPair::from_der(pkcs1_der).ok()?;
-        rsa_size_supported(pair.public_modulus_len()).then_some(SigningKey::Rsa(pair))
+        sig::RsaKeyPair::from_der(pkcs1_der).ok().map(SigningKey::Rsa)
     }
 
     /// From a PKCS#8 DER, for the curve `alg` names.
@@ -176,18 +184,15 @@ impl VerifyingKey {
 
     /// From the big-endian modulus and exponent.
     pub fn rsa(n: &[u8], e: &[u8]) -> Option<VerifyingKey> {
-        let significant = n.iter().skip_while(|&&b| b == 0).count();
-        if !rsa_size_supported(significant) {
+        if !rsa_size_supported(bits(n)) {
             return None;
         }
         let components = sig::RsaPublicKeyComponents { n, e };
-        let parse = |alg| {
-            components
-                .to_parsed_public_key(rsa_verification(alg))
-                .ok()
-        };
-        let [a, b, c, d, e_, f] = RSA_ALGORITHMS.map(parse);
-        Some(VerifyingKey::Rsa(Box::new([a?, b?, c?, d?, e_?, f?])))
+        let parsed: Vec<ParsedPublicKey> = RSA_ALGORITHMS
+            .iter()
+            .map(|&alg| components.to_parsed_public_key(rsa_verification(alg)).ok())
+            .collect::<Option<_>>()?;
+        Some(VerifyingKey::Rsa(parsed.into_boxed_slice().try_into().ok()?))
     }
 
     /// From the uncompressed SEC1 point, for the curve `alg` names.
