@@ -98,7 +98,12 @@ mkdir -p "$WORK/nr-user"
 # Node-RED listens on loopback only, like the others.
 echo 'module.exports = { uiHost: "127.0.0.1" };' > "$WORK/nr-user/settings.js"
 
-port_of() { case $1 in flowgate) echo 19801;; nodered) echo 19802;; limit-rustcrypto) echo 19803;; limit-aws-lc) echo 19804;; esac; }
+# PORT_BASE=<n> moves the four ports (n to n+3) off the defaults.
+PORT_BASE=${PORT_BASE:-19801}
+port_of() {
+  case $1 in flowgate) echo $PORT_BASE;; nodered) echo $((PORT_BASE + 1));;
+    limit-rustcrypto) echo $((PORT_BASE + 2));; limit-aws-lc) echo $((PORT_BASE + 3));; esac
+}
 
 start_server() { # name -> "pid start-ms" once it answers the probe path with 200
   local name=$1 port
