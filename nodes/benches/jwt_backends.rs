@@ -47,7 +47,8 @@ fn bench(c: &mut Criterion) {
         let key = key_for(name, &mut rsa);
         let header = Header::new(alg);
         for backend in Backend::ALL {
-            let signer = TokenSigner::with_backend(&header, &key.encoding, backend).expect("signer");
+            let signer =
+                TokenSigner::with_backend(&header, &key.encoding, backend).expect("signer");
             c.bench_with_input(
                 BenchmarkId::new(format!("sign {}", backend.name()), name),
                 &alg,

@@ -63,7 +63,9 @@ impl KeyFiles {
                 .map(|path| std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}")))
         };
         KeyFiles {
-            secret: std::env::var("BENCH_SECRET").expect("BENCH_SECRET").into_bytes(),
+            secret: std::env::var("BENCH_SECRET")
+                .expect("BENCH_SECRET")
+                .into_bytes(),
             rsa: read("BENCH_RSA_KEY"),
             ec256: read("BENCH_EC256_KEY"),
             ec384: read("BENCH_EC384_KEY"),

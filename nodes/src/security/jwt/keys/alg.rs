@@ -308,8 +308,8 @@ pub fn sign_with(
             .map(|signature| URL_SAFE_NO_PAD.encode(signature));
     }
     match (alg.jwt(), &key.rust) {
-        (Some(jwt), RustEncodingKey::Jwt(k)) => {
-            jsonwebtoken::crypto::sign(message, k, jwt).map_err(|e| {
+        (Some(jwt), RustEncodingKey::Jwt(k)) => jsonwebtoken::crypto::sign(message, k, jwt)
+            .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
                 match e.kind() {
                     ErrorKind::InvalidAlgorithm | ErrorKind::InvalidKeyFormat => {
@@ -317,8 +317,7 @@ pub fn sign_with(
                     }
                     _ => CryptoError::Other(e.to_string()),
                 }
-            })
-        }
+            }),
         // JWS's ECDSA signature is the fixed-size r || s (132 bytes on
         // P-521), which is what `Signature::to_bytes` gives.
         (None, RustEncodingKey::P521(k)) => {

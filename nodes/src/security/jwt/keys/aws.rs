@@ -122,7 +122,9 @@ impl SigningKey {
     /// From a PKCS#1 `RSAPrivateKey` DER (AWS-LC refuses sizes outside
     /// 2048–8192 bits).
     pub fn rsa(pkcs1_der: &[u8]) -> Option<SigningKey> {
-        sig::RsaKeyPair::from_der(pkcs1_der).ok().map(SigningKey::Rsa)
+        sig::RsaKeyPair::from_der(pkcs1_der)
+            .ok()
+            .map(SigningKey::Rsa)
     }
 
     /// From a PKCS#8 DER, for the curve `alg` names.
@@ -164,7 +166,6 @@ impl SigningKey {
             _ => Err(wrong()),
         }
     }
-
 }
 
 /// A verification key as AWS-LC holds it, parsed for each algorithm it can
@@ -192,7 +193,9 @@ impl VerifyingKey {
             .iter()
             .map(|&alg| components.to_parsed_public_key(rsa_verification(alg)).ok())
             .collect::<Option<_>>()?;
-        Some(VerifyingKey::Rsa(parsed.into_boxed_slice().try_into().ok()?))
+        Some(VerifyingKey::Rsa(
+            parsed.into_boxed_slice().try_into().ok()?,
+        ))
     }
 
     /// From the uncompressed SEC1 point, for the curve `alg` names.

@@ -106,7 +106,8 @@ mod tests {
             ] {
                 let what = format!("{} signed by {signer:?}", alg.name());
                 let signature = sign_with(signer, alg, &key.encoding, b"head.body").unwrap();
-                let check = |m: &[u8]| verify_with(checker, alg, &key.public.decoding, &signature, m);
+                let check =
+                    |m: &[u8]| verify_with(checker, alg, &key.public.decoding, &signature, m);
                 assert_eq!(check(b"head.body"), Ok(true), "{what}");
                 assert_eq!(check(b"head.bodY"), Ok(false), "{what}");
             }
