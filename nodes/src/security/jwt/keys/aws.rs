@@ -39,7 +39,8 @@ impl HmacKeys {
 
 /// A signing key as AWS-LC holds it.
 pub enum SigningKey {
-    Hmac(HmacKeys),
+    /// Boxed: three keyed hash states are some 3.7 KB.
+    Hmac(Box<HmacKeys>),
     Rsa(sig::RsaKeyPair),
     /// Bound to its curve's one algorithm.
     Ec(Algorithm, sig::EcdsaKeyPair),
@@ -116,7 +117,7 @@ fn bits(n: &[u8]) -> usize {
 
 impl SigningKey {
     pub fn secret(secret: &[u8]) -> SigningKey {
-        SigningKey::Hmac(HmacKeys::new(secret))
+        SigningKey::Hmac(Box::new(HmacKeys::new(secret)))
     }
 
     /// From a PKCS#1 `RSAPrivateKey` DER (AWS-LC refuses sizes outside
@@ -171,7 +172,7 @@ impl SigningKey {
 /// A verification key as AWS-LC holds it, parsed for each algorithm it can
 /// check.
 pub enum VerifyingKey {
-    Hmac(HmacKeys),
+    Hmac(Box<HmacKeys>),
     /// One parsed key per RSA algorithm (the parsed form is bound to one).
     Rsa(Box<[ParsedPublicKey; 6]>),
     Ec(Algorithm, ParsedPublicKey),
@@ -180,7 +181,7 @@ pub enum VerifyingKey {
 
 impl VerifyingKey {
     pub fn secret(secret: &[u8]) -> VerifyingKey {
-        VerifyingKey::Hmac(HmacKeys::new(secret))
+        VerifyingKey::Hmac(Box::new(HmacKeys::new(secret)))
     }
 
     /// From the big-endian modulus and exponent.
