@@ -51,6 +51,8 @@ done < tools/bench/variants.tsv
 echo "== building release binaries" >&2
 cargo build --release -q -p flowgate -p flowgate-limit
 FG=target/release/flowgate LIMIT=target/release/flowgate-limit
+# The commit the binaries were built from (the report comes much later).
+COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + local changes')"
 
 if [ -n "${NODE_RED_DIR:-}" ]; then
   NR_DIR=$(cd "$NODE_RED_DIR" && pwd)
@@ -208,7 +210,7 @@ done
 variants_file="$WORK/variants.tsv"
 for name in "${NAMES[@]}"; do printf '%s\t%s %s\n' "$name" "${V_METHOD[$name]}" "${V_PATH[$name]}"; done > "$variants_file"
 FG_VERSION="$("$FG" --version | awk '{print $2}')" \
-COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + local changes')" \
+COMMIT=$COMMIT \
 RUSTC="$(rustc --version | awk '{print $2}')" NODE_VERSION="$("$NODE" --version)" \
 NR_VERSION=$NR_VERSION CONTRIB_VERSION=$CONTRIB_VERSION \
 CPU="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" CORES="$(nproc)" \
