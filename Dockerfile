@@ -15,7 +15,8 @@ RUN cargo build --release --locked --bin flowgate \
     && cp target/release/flowgate /out/flowgate \
     && cp flows/ignite-jwt.json /out/data/flows.json
 
-# glibc and libgcc only: flowgate uses rustls and pure-Rust crypto, no OpenSSL.
+# glibc and libgcc only: flowgate uses rustls, and its JWT crypto (RustCrypto
+# and AWS-LC) is linked in statically; no OpenSSL.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/flowgate /usr/local/bin/flowgate
 COPY --from=build --chown=nonroot:nonroot /out/data /data

@@ -1,8 +1,9 @@
 //! Cost of issuing and verifying one token per algorithm, as the `jwt` node
 //! does it on every request: complete the claims, sign; or parse, check the
 //! signature, decode and check the claims. "sign" goes through
-//! `claims::sign` (key loaded per token), "sign prepared" through the
-//! [`TokenSigner`] a `jwt-config` keeps (header encoded and key loaded once).
+//! `claims::sign` (header encoded per token), "sign prepared" through the
+//! [`TokenSigner`] a `jwt-config` keeps (header encoded once). Each uses the
+//! library `keys::backend` picks; `jwt_backends` compares the libraries.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use flowgate_nodes::security::jwt::claims::{now, sign, verify_with, IssuePolicy, VerifyPolicy};

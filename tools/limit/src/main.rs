@@ -1,9 +1,24 @@
 //! The benchmark's yardstick: the same endpoints as the Ignite flow and its
-//! variants, written by hand as directly as axum and jsonwebtoken allow.
-//! Nothing here is configurable beyond what the benchmark needs.
+//! variants, written by hand as directly as axum and the crypto library
+//! allow. Nothing here is configurable beyond what the benchmark needs.
 //!
-//! `flowgate-limit <port>`; environment: `BENCH_SECRET` (HS256 secret),
-//! `BENCH_RSA_KEY` (path of an RS256 private key PEM, optional).
+//! `flowgate-limit <port>`; environment:
+//! - `BENCH_BACKEND`: `rustcrypto` (default) signs and verifies with
+//!   `jsonwebtoken`'s RustCrypto backend, the way a hand-written service
+//!   usually does; `aws-lc` with `aws-lc-rs` directly, every key parsed once
+//!   at start, the token assembled by hand: the fastest this machine allows.
+//! - `BENCH_SECRET`: the HS256 secret.
+//! - `BENCH_RSA_KEY`, `BENCH_EC256_KEY`, `BENCH_EC384_KEY`: paths of PKCS#8
+//!   private key PEMs (RSA 2048, P-256, P-384), each optional: its endpoints
+//!   answer 404 without it. RS256 verification uses the RSA key's public half.
+//!
+//! Endpoints: `GET /jwt/generate` (HS256), `/jwt/generate-rs` (RS256),
+//! `/jwt/generate-es256`, `/jwt/generate-es384`: `{"access_token": …}`;
+//! `GET /jwt/verify` (HS256) and `/jwt/verify-rs` (RS256): the bearer
+//! token's claims, or 401.
+
+mod aws;
+mod rustcrypto;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -13,20 +28,61 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};
 
-struct Keys {
-    hs_encode: EncodingKey,
-    hs_decode: DecodingKey,
-    rs_encode: Option<EncodingKey>,
+/// The algorithms the limit serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Alg {
+    Hs256,
+    Rs256,
+    Es256,
+    Es384,
+}
+
+/// One backend's signing and verification with its keys loaded.
+pub trait Tokens: Send + Sync {
+    /// A token for `claims`; `None` when no key for `alg` was given.
+    fn sign(&self, alg: Alg, claims: &Value) -> Option<String>;
+    /// The claims of a valid, unexpired token, or why not.
+    fn verify(&self, alg: Alg, token: &str) -> Result<Value, String>;
+}
+
+/// The key files named in the environment, read.
+pub struct KeyFiles {
+    pub secret: Vec<u8>,
+    pub rsa: Option<Vec<u8>>,
+    pub ec256: Option<Vec<u8>>,
+    pub ec384: Option<Vec<u8>>,
+}
+
+impl KeyFiles {
+    fn from_env() -> KeyFiles {
+        let read = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .map(|path| std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}")))
+        };
+        KeyFiles {
+            secret: std::env::var("BENCH_SECRET")
+                .expect("BENCH_SECRET")
+                .into_bytes(),
+            rsa: read("BENCH_RSA_KEY"),
+            ec256: read("BENCH_EC256_KEY"),
+            ec384: read("BENCH_EC384_KEY"),
+        }
+    }
+}
+
+/// Seconds since the epoch.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn claims() -> Value {
-    let iat = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let iat = now();
     json!({
         "name": "CYber Group Inc.",
         "Domain": "Information Technology & Services",
@@ -48,30 +104,24 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
         .into_response()
 }
 
-async fn generate(State(keys): State<Arc<Keys>>) -> Response {
-    let token =
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims(), &keys.hs_encode).unwrap();
-    json_response(StatusCode::OK, &json!({ "access_token": token }))
+type Shared = Arc<dyn Tokens>;
+
+fn generate(tokens: &Shared, alg: Alg) -> Response {
+    match tokens.sign(alg, &claims()) {
+        Some(token) => json_response(StatusCode::OK, &json!({ "access_token": token })),
+        None => json_response(StatusCode::NOT_FOUND, &json!({"error": "no key"})),
+    }
 }
 
-async fn generate_rs(State(keys): State<Arc<Keys>>) -> Response {
-    let Some(key) = &keys.rs_encode else {
-        return json_response(StatusCode::NOT_FOUND, &json!({"error": "no RSA key"}));
-    };
-    let token = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims(), key).unwrap();
-    json_response(StatusCode::OK, &json!({ "access_token": token }))
-}
-
-async fn verify(State(keys): State<Arc<Keys>>, headers: HeaderMap) -> Response {
+fn verify(tokens: &Shared, alg: Alg, headers: &HeaderMap) -> Response {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    match jsonwebtoken::decode::<Value>(token, &keys.hs_decode, &Validation::new(Algorithm::HS256))
-    {
-        Ok(data) => json_response(StatusCode::OK, &data.claims),
-        Err(e) => json_response(StatusCode::UNAUTHORIZED, &json!({"error": e.to_string()})),
+    match tokens.verify(alg, token) {
+        Ok(claims) => json_response(StatusCode::OK, &claims),
+        Err(e) => json_response(StatusCode::UNAUTHORIZED, &json!({ "error": e })),
     }
 }
 
@@ -81,24 +131,42 @@ async fn main() {
         .nth(1)
         .and_then(|p| p.parse().ok())
         .unwrap_or(18900);
-    let secret = std::env::var("BENCH_SECRET").expect("BENCH_SECRET");
-    let rs_encode = std::env::var("BENCH_RSA_KEY").ok().map(|path| {
-        let pem = std::fs::read(path).expect("read BENCH_RSA_KEY");
-        EncodingKey::from_rsa_pem(&pem).expect("RSA private key PEM")
-    });
-    let keys = Arc::new(Keys {
-        hs_encode: EncodingKey::from_secret(secret.as_bytes()),
-        hs_decode: DecodingKey::from_secret(secret.as_bytes()),
-        rs_encode,
-    });
+    let keys = KeyFiles::from_env();
+    let backend = std::env::var("BENCH_BACKEND").unwrap_or_else(|_| "rustcrypto".into());
+    let tokens: Shared = match backend.as_str() {
+        "rustcrypto" => Arc::new(rustcrypto::RustCrypto::new(&keys)),
+        "aws-lc" => Arc::new(aws::AwsLc::new(&keys)),
+        other => panic!("BENCH_BACKEND: unknown backend {other:?} (rustcrypto or aws-lc)"),
+    };
     let app = Router::new()
-        .route("/jwt/generate", get(generate))
-        .route("/jwt/generate-rs", get(generate_rs))
-        .route("/jwt/verify", get(verify))
-        .with_state(keys);
+        .route(
+            "/jwt/generate",
+            get(|State(t): State<Shared>| async move { generate(&t, Alg::Hs256) }),
+        )
+        .route(
+            "/jwt/generate-rs",
+            get(|State(t): State<Shared>| async move { generate(&t, Alg::Rs256) }),
+        )
+        .route(
+            "/jwt/generate-es256",
+            get(|State(t): State<Shared>| async move { generate(&t, Alg::Es256) }),
+        )
+        .route(
+            "/jwt/generate-es384",
+            get(|State(t): State<Shared>| async move { generate(&t, Alg::Es384) }),
+        )
+        .route(
+            "/jwt/verify",
+            get(|State(t): State<Shared>, h: HeaderMap| async move { verify(&t, Alg::Hs256, &h) }),
+        )
+        .route(
+            "/jwt/verify-rs",
+            get(|State(t): State<Shared>, h: HeaderMap| async move { verify(&t, Alg::Rs256, &h) }),
+        )
+        .with_state(tokens);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();
-    println!("flowgate-limit listening on http://127.0.0.1:{port}");
+    println!("flowgate-limit ({backend}) listening on http://127.0.0.1:{port}");
     axum::serve(listener, app).await.unwrap();
 }

@@ -8,8 +8,12 @@
 //! node signs with one key and one header, so [`TokenSigner`] keeps them
 //! ready. The output is byte for byte what `jsonwebtoken::encode` produces
 //! (same header JSON, same base64url, same signature schemes).
+//!
+//! Where [`backend`] picks AWS-LC, the key's AWS-LC half is already parsed
+//! ([`EncodingKey`]), so only the header is kept here.
 
-use super::keys::{Algorithm, EncodingKey, Header};
+use super::keys::backend::{self, Backend};
+use super::keys::{sign_with, Algorithm, EncodingKey, Header, RustEncodingKey};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -17,7 +21,7 @@ use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::signature::{RandomizedSigner, SignatureEncoding};
 use sha2::{Sha256, Sha384, Sha512};
 
-use super::claims::{sign, SignError};
+use super::claims::{sign_error, SignError};
 use super::keys::algorithm_name;
 
 /// A ready-to-use signing key for one algorithm.
@@ -31,9 +35,29 @@ enum Key {
     Ps256(rsa::pss::BlindedSigningKey<Sha256>),
     Ps384(rsa::pss::BlindedSigningKey<Sha384>),
     Ps512(rsa::pss::BlindedSigningKey<Sha512>),
-    /// Elliptic-curve and Edwards keys are cheap to load: signed as they
-    /// are.
-    Other(EncodingKey),
+    /// Signed as the key is: by AWS-LC (its half parsed once with the
+    /// key), or by RustCrypto for elliptic-curve and Edwards keys, which
+    /// are cheap to load.
+    Other(Backend, EncodingKey),
+}
+
+/// RustCrypto's HMAC state or RSA key for `alg` from the key's bytes:
+/// `None` when the bytes do not make one (the key cannot sign `alg`),
+/// `Some(None)` for the algorithms signed with the key as it is.
+fn prepare(alg: Algorithm, bytes: &[u8]) -> Option<Option<Key>> {
+    let rsa_key = || rsa::RsaPrivateKey::from_pkcs1_der(bytes).ok();
+    Some(Some(match alg {
+        Algorithm::HS256 => Key::Hs256(Hmac::new_from_slice(bytes).ok()?),
+        Algorithm::HS384 => Key::Hs384(Hmac::new_from_slice(bytes).ok()?),
+        Algorithm::HS512 => Key::Hs512(Hmac::new_from_slice(bytes).ok()?),
+        Algorithm::RS256 => Key::Rs256(rsa::pkcs1v15::SigningKey::new(rsa_key()?)),
+        Algorithm::RS384 => Key::Rs384(rsa::pkcs1v15::SigningKey::new(rsa_key()?)),
+        Algorithm::RS512 => Key::Rs512(rsa::pkcs1v15::SigningKey::new(rsa_key()?)),
+        Algorithm::PS256 => Key::Ps256(rsa::pss::BlindedSigningKey::new(rsa_key()?)),
+        Algorithm::PS384 => Key::Ps384(rsa::pss::BlindedSigningKey::new(rsa_key()?)),
+        Algorithm::PS512 => Key::Ps512(rsa::pss::BlindedSigningKey::new(rsa_key()?)),
+        _ => return Some(None),
+    }))
 }
 
 /// Signs tokens under one header with one key.
@@ -45,9 +69,19 @@ pub struct TokenSigner {
 }
 
 impl TokenSigner {
-    /// Prepare `key` for signing under `header`. Fails when the key cannot
-    /// sign the header's algorithm, with the same message signing would give.
+    /// Prepare `key` for signing under `header` with the library
+    /// [`backend`] picks. Fails when the key cannot sign the header's
+    /// algorithm, with the same message signing would give.
     pub fn new(header: &Header, key: &EncodingKey) -> Result<Self, SignError> {
+        Self::with_backend(header, key, backend::signs_with(header.alg))
+    }
+
+    /// [`TokenSigner::new`] with a given library (to compare them).
+    pub fn with_backend(
+        header: &Header,
+        key: &EncodingKey,
+        backend: Backend,
+    ) -> Result<Self, SignError> {
         let cannot = || {
             SignError::Crypto(format!(
                 "the key cannot sign {}",
@@ -57,24 +91,11 @@ impl TokenSigner {
         if key.family() != header.alg.family() {
             return Err(cannot());
         }
-        let bytes = match key {
-            EncodingKey::Jwt(k) => k.as_bytes(),
-            // Only an EC key: signed as it is, below.
-            EncodingKey::P521(_) => &[],
-        };
-        let rsa_key = || rsa::RsaPrivateKey::from_pkcs1_der(bytes).map_err(|_| cannot());
-        let hmac_err = |_| cannot();
-        let prepared = match header.alg {
-            Algorithm::HS256 => Key::Hs256(Hmac::new_from_slice(bytes).map_err(hmac_err)?),
-            Algorithm::HS384 => Key::Hs384(Hmac::new_from_slice(bytes).map_err(hmac_err)?),
-            Algorithm::HS512 => Key::Hs512(Hmac::new_from_slice(bytes).map_err(hmac_err)?),
-            Algorithm::RS256 => Key::Rs256(rsa::pkcs1v15::SigningKey::new(rsa_key()?)),
-            Algorithm::RS384 => Key::Rs384(rsa::pkcs1v15::SigningKey::new(rsa_key()?)),
-            Algorithm::RS512 => Key::Rs512(rsa::pkcs1v15::SigningKey::new(rsa_key()?)),
-            Algorithm::PS256 => Key::Ps256(rsa::pss::BlindedSigningKey::new(rsa_key()?)),
-            Algorithm::PS384 => Key::Ps384(rsa::pss::BlindedSigningKey::new(rsa_key()?)),
-            Algorithm::PS512 => Key::Ps512(rsa::pss::BlindedSigningKey::new(rsa_key()?)),
-            _ => Key::Other(key.clone()),
+        let prepared = match (&key.rust, backend) {
+            (RustEncodingKey::Jwt(k), Backend::RustCrypto) => prepare(header.alg, k.as_bytes())
+                .ok_or_else(cannot)?
+                .unwrap_or_else(|| Key::Other(backend, key.clone())),
+            _ => Key::Other(backend, key.clone()),
         };
         let header_json =
             serde_json::to_vec(header).map_err(|e| SignError::Crypto(e.to_string()))?;
@@ -92,15 +113,19 @@ impl TokenSigner {
 
     /// A token for `claims` (serialized as JSON).
     pub fn sign<T: serde::Serialize>(&self, claims: &T) -> Result<String, SignError> {
-        if let Key::Other(key) = &self.key {
-            return sign(&self.header, claims, key);
-        }
         let json = serde_json::to_vec(claims).map_err(|e| SignError::Crypto(e.to_string()))?;
         let payload_len = json.len().div_ceil(3) * 4;
         let mut token = String::with_capacity(self.header_part.len() + payload_len + 90);
         token.push_str(&self.header_part);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&json, &mut token);
+        if let Key::Other(backend, key) = &self.key {
+            let signature =
+                sign_with(*backend, self.header.alg, key, token.as_bytes()).map_err(sign_error)?;
+            token.push('.');
+            token.push_str(&signature);
+            return Ok(token);
+        }
         let signature = self.signature(token.as_bytes())?;
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
@@ -132,7 +157,7 @@ impl TokenSigner {
             Key::Ps256(k) => randomized(k, message)?,
             Key::Ps384(k) => randomized(k, message)?,
             Key::Ps512(k) => randomized(k, message)?,
-            Key::Other(_) => unreachable!("signed through claims::sign"),
+            Key::Other(..) => unreachable!("signed through keys::sign_with"),
         })
     }
 }
@@ -167,9 +192,11 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(parsed.claims().unwrap(), claims, "{name}");
             assert_eq!(parsed.kid.as_deref(), Some("k1"));
-            // Deterministic schemes give jsonwebtoken's exact token.
-            if let (Some(jwt_alg), EncodingKey::Jwt(jwt_key)) = (alg.jwt(), &key.encoding) {
-                if !name.starts_with("PS") {
+            // Deterministic schemes give jsonwebtoken's exact token (PSS
+            // salts are random, and so are AWS-LC's ECDSA nonces).
+            if let (Some(jwt_alg), RustEncodingKey::Jwt(jwt_key)) = (alg.jwt(), &key.encoding.rust)
+            {
+                if !name.starts_with("PS") && !name.starts_with("ES") {
                     let mut reference_header = jsonwebtoken::Header::new(jwt_alg);
                     reference_header.kid = Some("k1".into());
                     let reference =

@@ -22,7 +22,8 @@ pub trait JwsCurve: CurveArithmetic + AssociatedOid {
     fn verifying(key: &elliptic_curve::PublicKey<Self>) -> DecodingKey;
 }
 
-/// A curve `jsonwebtoken` signs with, given its keys as DER.
+/// A curve `jsonwebtoken` signs with, given its keys as DER (and AWS-LC
+/// with the same DER).
 macro_rules! jsonwebtoken_curve {
     ($curve:ty, $alg:ident, $crv:literal) => {
         impl JwsCurve for $curve {
@@ -32,13 +33,11 @@ macro_rules! jsonwebtoken_curve {
                 let der = key
                     .to_pkcs8_der()
                     .map_err(|e| KeyError::Invalid(format!("cannot encode EC key: {e}")))?;
-                Ok(EncodingKey::Jwt(jsonwebtoken::EncodingKey::from_ec_der(
-                    der.as_bytes(),
-                )))
+                Ok(EncodingKey::from_ec_der(Algorithm::$alg, der.as_bytes()))
             }
             fn verifying(key: &elliptic_curve::PublicKey<Self>) -> DecodingKey {
                 let point = key.to_encoded_point(false);
-                DecodingKey::Jwt(jsonwebtoken::DecodingKey::from_ec_der(point.as_bytes()))
+                DecodingKey::from_ec_point(Algorithm::$alg, point.as_bytes())
             }
         }
     };
@@ -47,20 +46,23 @@ macro_rules! jsonwebtoken_curve {
 jsonwebtoken_curve!(p256::NistP256, ES256, "P-256");
 jsonwebtoken_curve!(p384::NistP384, ES384, "P-384");
 
-/// P-521, which `jsonwebtoken` lacks: signed with RustCrypto's `p521`.
+/// P-521, which `jsonwebtoken` lacks: RustCrypto's side is `p521`.
 impl JwsCurve for p521::NistP521 {
     const ALG: Algorithm = Algorithm::ES512;
     const CRV: &'static str = "P-521";
     fn signing(key: &elliptic_curve::SecretKey<Self>) -> Result<EncodingKey, KeyError> {
+        let der = key
+            .to_pkcs8_der()
+            .map_err(|e| KeyError::Invalid(format!("cannot encode EC key: {e}")))?;
         p521::ecdsa::SigningKey::from_bytes(&key.to_bytes())
-            .map(|k| EncodingKey::P521(Box::new(k)))
+            .map(|k| EncodingKey::from_p521(k, der.as_bytes()))
             .map_err(|e| KeyError::Invalid(format!("not a P-521 key: {e}")))
     }
     fn verifying(key: &elliptic_curve::PublicKey<Self>) -> DecodingKey {
-        DecodingKey::P521(Box::new(
+        DecodingKey::from_p521(
             p521::ecdsa::VerifyingKey::from_affine(*key.as_affine())
                 .expect("a public key is never the identity"),
-        ))
+        )
     }
 }
 

@@ -2,8 +2,9 @@
 //! (parsed once, when a flow loads), public JWKs and their RFC 7638
 //! thumbprints, and fresh keys for configs that have none.
 //!
-//! `jsonwebtoken` signs and verifies all but ES512, which `p521` does
-//! ([`alg`]); the RustCrypto crates parse the key forms `jsonwebtoken` does
+//! RustCrypto (`jsonwebtoken`, and `p521` for ES512) and AWS-LC sign and
+//! verify, each algorithm with the faster of the two ([`alg`], [`backend`]);
+//! the RustCrypto crates parse the key forms `jsonwebtoken` does
 //! not (SEC1 EC keys, SPKI public keys, private JWKs) and derive public keys
 //! from private ones. Elliptic-curve keys take one path over the curve
 //! ([`ec`]).
@@ -22,11 +23,14 @@ use crate::support::settings::Choice;
 use sha2::{Digest, Sha256};
 
 mod alg;
+mod aws;
+pub mod backend;
 mod ec;
 mod jwk;
 
 pub use alg::{
-    sign, verify, Algorithm, AlgorithmFamily, CryptoError, DecodingKey, EncodingKey, Header,
+    sign, sign_with, verify, verify_with, Algorithm, AlgorithmFamily, CryptoError, DecodingKey,
+    EncodingKey, Header, RustDecodingKey, RustEncodingKey,
 };
 pub use jwk::{parse_jwk, parse_set_key, single_jwk, thumbprint, JwkKey, SetKey};
 
@@ -289,7 +293,7 @@ fn rsa_public(key: &RsaPublicKey) -> PublicKey {
     jwk.insert("n".into(), b64(&n).into());
     jwk.insert("e".into(), b64(&e).into());
     PublicKey {
-        decoding: DecodingKey::Jwt(jsonwebtoken::DecodingKey::from_rsa_raw_components(&n, &e)),
+        decoding: DecodingKey::from_rsa_components(&n, &e),
         jwk: Some(jwk),
     }
 }
@@ -299,7 +303,7 @@ fn rsa_private(key: &RsaPrivateKey) -> Result<PrivateKey, KeyError> {
         .to_pkcs1_der()
         .map_err(|e| KeyError::Invalid(format!("cannot encode RSA key: {e}")))?;
     Ok(PrivateKey {
-        encoding: EncodingKey::Jwt(jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes())),
+        encoding: EncodingKey::from_rsa_der(der.as_bytes()),
         public: rsa_public(&key.to_public_key()),
     })
 }
@@ -310,7 +314,7 @@ fn ed_public(key: &ed25519_dalek::VerifyingKey) -> PublicKey {
     jwk.insert("crv".into(), "Ed25519".into());
     jwk.insert("x".into(), b64(key.as_bytes()).into());
     PublicKey {
-        decoding: DecodingKey::Jwt(jsonwebtoken::DecodingKey::from_ed_der(key.as_bytes())),
+        decoding: DecodingKey::from_ed_bytes(key.as_bytes()),
         jwk: Some(jwk),
     }
 }
@@ -320,7 +324,7 @@ fn ed_private(key: &ed25519_dalek::SigningKey) -> Result<PrivateKey, KeyError> {
         .to_pkcs8_der()
         .map_err(|e| KeyError::Invalid(format!("cannot encode Ed25519 key: {e}")))?;
     Ok(PrivateKey {
-        encoding: EncodingKey::Jwt(jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes())),
+        encoding: EncodingKey::from_ed_der(der.as_bytes()),
         public: ed_public(&key.verifying_key()),
     })
 }
