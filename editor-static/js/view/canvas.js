@@ -161,7 +161,6 @@ export class Canvas {
    * so opening a large tab never blocks the page for long.
    */
   render({ budget = Infinity } = {}) {
-    this.preview = null;
     const model = this.model;
     const tab = model.activeTab;
     this.selection.prune((id) => model.get(id));
@@ -284,6 +283,11 @@ export class Canvas {
       this.preview = null;
       if (p) this.drawMove(p.selected, p.dx, p.dy);
     });
+  }
+
+  /** Drop a drag's move not drawn yet (the drag ended). */
+  stopPreview() {
+    this.preview = null;
   }
 
   /** Draw a drag's move: only the moved nodes and groups and their wires. */
