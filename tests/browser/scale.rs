@@ -224,16 +224,23 @@ fn thousand_node_flow_opens_pans_zooms_and_drags() {
         }
     }
     report("zoom", &take_frames(&page));
-    let transform =
-        page.eval("document.querySelector('#chart g.viewport').getAttribute('transform')");
-    assert_eq!(transform, json!("scale(1.1)"));
+    // The steps scale the drawing as rasterised; once they settle it is
+    // drawn again at the zoom they ended on.
+    page.wait(
+        "the drawing at zoom 1.1",
+        "document.querySelector('#chart g.viewport').getAttribute('transform') === 'scale(1.1)' \
+         && document.querySelector('#chart svg').style.transform === ''",
+    );
     page.click("#zoom-reset");
     page.wait(
         "zoom back at 1",
         "document.querySelector('#chart g.viewport').getAttribute('transform') === 'scale(1)'",
     );
 
-    // Drag: one node 200 px right and 100 px down, one move per frame.
+    // Drag: one node 200 px right and 100 px down, one move per frame,
+    // from the top left of the canvas (where the wheel's smooth scrolling
+    // may have left the view elsewhere).
+    page.eval("(() => { const c = document.querySelector('#chart'); c.scrollLeft = 0; c.scrollTop = 0; })()");
     let id = "fn0";
     let (x0, y0) = node_centre(&page, id);
     let from = page.center(&format!("{} .node-body", node_selector(id)));
@@ -263,6 +270,112 @@ fn thousand_node_flow_opens_pans_zooms_and_drags() {
     assert!(
         (sx - 520.0).abs() < 1.0 && (sy - 140.0).abs() < 1.0,
         "stored at {sx},{sy}"
+    );
+    page.assert_no_errors();
+}
+
+/// The 1,000-node flow served and drawn in Chromium.
+fn open_big() -> (common::Server, Chromium) {
+    let server = common::Server::start(&big_flow().to_string());
+    let page = Chromium::open(&server.url(""));
+    wait_count(&page, "g.node", 1000);
+    wait_count(&page, "path.wire", 750);
+    (server, page)
+}
+
+#[test]
+fn opening_a_large_tab_draws_the_view_first_and_the_rest_after() {
+    let (_server, page) = open_big();
+    // Draw the tab again from nothing, as opening it does, and look at the
+    // first frame: every node in view is there, not yet all of them.
+    let first = page.run_script(
+        "const c = window.flowgateEditor.canvas; const m = window.flowgateEditor.model; \
+         c.clear(); c.scheduleRender(); \
+         await new Promise((r) => requestAnimationFrame(() => r())); \
+         const h = c.host; \
+         const inView = m.canvasNodes(m.activeTab).filter((n) => n.x >= h.scrollLeft && n.x <= h.scrollLeft + h.clientWidth \
+           && n.y >= h.scrollTop && n.y <= h.scrollTop + h.clientHeight); \
+         const missing = inView.filter((n) => !document.querySelector(`g.node[data-id=\"${n.id}\"]`)).length; \
+         return [document.querySelectorAll('#chart g.node').length, inView.length, missing];",
+    );
+    let drawn = first[0].as_u64().unwrap();
+    assert!(first[1].as_u64().unwrap() > 0, "nodes in view: {first}");
+    assert_eq!(
+        first[2],
+        json!(0),
+        "every node in view drawn in the first frame: {first}"
+    );
+    assert!(drawn < 1000, "the first frame drew {drawn} nodes");
+    wait_count(&page, "g.node", 1000);
+    wait_count(&page, "path.wire", 750);
+    page.assert_no_errors();
+}
+
+#[test]
+fn zoom_steps_scale_the_drawing_and_redraw_it_once_settled() {
+    let (_server, page) = open_big();
+    let steps = page.run_script(
+        "window.__viewport = 0; \
+         new MutationObserver((l) => { window.__viewport += l.length; }) \
+           .observe(document.querySelector('#chart g.viewport'), { attributes: true, attributeFilter: ['transform'] }); \
+         const body = () => document.querySelector('g.node[data-id=\"fn0\"] .node-body').getBoundingClientRect().width; \
+         const w = body(); \
+         for (let i = 0; i < 3; i++) document.querySelector('#zoom-in').click(); \
+         return [document.querySelector('#chart g.viewport').getAttribute('transform'), body() / w];",
+    );
+    // On screen at once, without redrawing 1,000 nodes per step.
+    assert_ne!(steps[0], json!("scale(1.3)"), "{steps}");
+    assert!(
+        (steps[1].as_f64().unwrap() - 1.3).abs() < 0.01,
+        "scaled by {steps}"
+    );
+    page.wait(
+        "the drawing redone at 1.3",
+        "document.querySelector('#chart g.viewport').getAttribute('transform') === 'scale(1.3)' \
+         && document.querySelector('#chart svg').style.transform === ''",
+    );
+    assert_eq!(
+        page.eval("window.__viewport"),
+        json!(1),
+        "one redraw for three steps"
+    );
+    let (x, y) = node_centre(&page, "fn0");
+    assert!(
+        (x - 320.0).abs() < 1.0 && (y - 40.0).abs() < 1.0,
+        "fn0 at {x},{y}"
+    );
+    page.assert_no_errors();
+}
+
+#[test]
+fn a_drag_draws_once_per_frame_whatever_the_pointer_moves() {
+    let (_server, page) = open_big();
+    // Five pointer moves within one frame, then the frame.
+    let drawn = page.run_script(
+        "const g = document.querySelector('g.node[data-id=\"fn0\"]'); \
+         const r = g.querySelector('.node-body').getBoundingClientRect(); \
+         const x = r.left + r.width / 2; const y = r.top + r.height / 2; \
+         const wire = document.querySelector('g.wire-group[data-target=\"fn0\"] path.wire'); \
+         window.__d = 0; \
+         new MutationObserver((l) => { window.__d += l.length; }).observe(wire, { attributes: true, attributeFilter: ['d'] }); \
+         const ev = (type, dx) => new PointerEvent(type, { bubbles: true, button: 0, buttons: type === 'pointerup' ? 0 : 1, \
+           clientX: x + dx, clientY: y, pointerId: 1, isPrimary: true }); \
+         g.querySelector('.node-body').dispatchEvent(ev('pointerdown', 0)); \
+         for (let i = 1; i <= 5; i++) window.dispatchEvent(ev('pointermove', 10 * i)); \
+         await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))); \
+         const drawnAt = g.querySelector('.node-body').getBoundingClientRect().left - r.left; \
+         const d = window.__d; \
+         window.dispatchEvent(ev('pointerup', 50)); \
+         return [d, drawnAt];",
+    );
+    assert_eq!(drawn[0], json!(1), "the wire redrawn once: {drawn}");
+    assert!(
+        (drawn[1].as_f64().unwrap() - 50.0).abs() < 1.0,
+        "drawn at the last move: {drawn}"
+    );
+    page.wait(
+        "fn0 stored 50 px right",
+        "window.flowgateEditor.model.get('fn0').x === 370",
     );
     page.assert_no_errors();
 }

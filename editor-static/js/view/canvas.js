@@ -12,6 +12,12 @@ import { withMembers } from "../model/groups.js";
 const SIZE = 5000;
 const MIN_ZOOM = 0.3;
 const MAX_ZOOM = 2;
+/** Quiet time after the last zoom step before the drawing is redone at the new scale. */
+const ZOOM_SETTLE_MS = 200;
+/** New node elements made per frame while a large tab is first drawn. */
+const NODES_PER_FRAME = 200;
+/** Margin around the view (in screen pixels) drawn first when a large tab opens. */
+const VIEW_MARGIN = 200;
 
 export class Canvas {
   constructor(host, model, selection) {
@@ -19,6 +25,13 @@ export class Canvas {
     this.model = model;
     this.selection = selection;
     this.zoom = 1;
+    /** The zoom the drawing is rasterised at (`zoom` differs during a zoom gesture). */
+    this.drawnZoom = 1;
+    this.zoomSettle = null;
+    /** Node ids to the keys of their drawn wires, so a drag redraws only those. */
+    this.wiresOf = new Map();
+    /** The move a drag last asked for, drawn on the next frame. */
+    this.preview = null;
     this.status = new Map();
     this.nodeEls = new Map();
     this.wireEls = new Map();
@@ -57,7 +70,7 @@ export class Canvas {
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
-      this.render();
+      this.render({ budget: NODES_PER_FRAME });
     });
   }
 
@@ -74,16 +87,35 @@ export class Canvas {
    * Ctrl+/-/0 step) keeping the canvas point at the centre of the view where
    * it is, or keeping `centre` (a canvas point) there. `exact` skips the
    * rounding to tenths (zoom to fit).
+   *
+   * Redrawing 1,000 nodes at a new scale costs more than a frame, so a zoom
+   * step only scales the drawing as it was rasterised (a CSS transform the
+   * compositor applies, `will-change: transform`) and the drawing is redone
+   * at the new scale once the steps have settled.
    */
   setZoom(z, { centre = null, exact = false } = {}) {
     const host = this.host;
     const c = centre || { x: (host.scrollLeft + host.clientWidth / 2) / this.zoom, y: (host.scrollTop + host.clientHeight / 2) / this.zoom };
     this.zoom = Math.min(MAX_ZOOM, Math.max(this.minZoom(), exact ? z : Math.round(z * 10) / 10));
+    const k = this.zoom / this.drawnZoom;
+    this.svg.style.transform = k === 1 ? "" : `scale(${k})`;
+    host.scrollLeft = Math.max(0, c.x * this.zoom - host.clientWidth / 2);
+    host.scrollTop = Math.max(0, c.y * this.zoom - host.clientHeight / 2);
+    clearTimeout(this.zoomSettle);
+    this.zoomSettle = setTimeout(() => this.settleZoom(), ZOOM_SETTLE_MS);
+  }
+
+  /** Draw at the zoom the steps ended on, keeping the view where it is. */
+  settleZoom() {
+    const host = this.host;
+    const { scrollLeft, scrollTop } = host;
+    this.drawnZoom = this.zoom;
+    this.svg.style.transform = "";
     this.viewport.setAttribute("transform", `scale(${this.zoom})`);
     this.svg.setAttribute("width", SIZE * this.zoom);
     this.svg.setAttribute("height", SIZE * this.zoom);
-    host.scrollLeft = Math.max(0, c.x * this.zoom - host.clientWidth / 2);
-    host.scrollTop = Math.max(0, c.y * this.zoom - host.clientHeight / 2);
+    host.scrollLeft = scrollLeft;
+    host.scrollTop = scrollTop;
   }
 
   /** 0.3, or less where the whole canvas still fills the view (Node-RED's limit). */
@@ -122,13 +154,21 @@ export class Canvas {
     return this.geo.get(id);
   }
 
-  render() {
+  /**
+   * Bring the drawing up to date with the model. `budget` caps the node
+   * elements made in this call: a scheduled redraw makes at most a frame's
+   * worth, those in view first, and draws the rest on the following frames,
+   * so opening a large tab never blocks the page for long.
+   */
+  render({ budget = Infinity } = {}) {
     const model = this.model;
     const tab = model.activeTab;
     this.selection.prune((id) => model.get(id));
-    const nodes = tab ? model.canvasNodes(tab) : [];
+    let nodes = tab ? model.canvasNodes(tab) : [];
+    if (nodes.length - this.nodeEls.size > budget) nodes = this.inViewFirst(nodes);
     this.geo.clear();
     const seen = new Set();
+    let deferred = false;
     for (const n of nodes) {
       const label = model.label(n);
       const outputs = model.outputs(n);
@@ -136,6 +176,10 @@ export class Canvas {
       const box = nodeBox(n, label, outputs);
       this.geo.set(n.id, { box, outputs, inputs });
       seen.add(n.id);
+      if (!this.nodeEls.has(n.id) && budget-- <= 0) {
+        deferred = true;
+        continue;
+      }
       const state = {
         n,
         label,
@@ -164,17 +208,41 @@ export class Canvas {
     removeStale(this.nodeEls, seen);
     this.renderWires(tab);
     this.renderGroups(tab);
+    if (deferred) this.scheduleRender();
+  }
+
+  /** `nodes` with those in view (plus a margin) first, each part in its order. */
+  inViewFirst(nodes) {
+    const { scrollLeft, scrollTop, clientWidth, clientHeight } = this.host;
+    const z = this.zoom;
+    const x0 = (scrollLeft - VIEW_MARGIN) / z;
+    const y0 = (scrollTop - VIEW_MARGIN) / z;
+    const x1 = (scrollLeft + clientWidth + VIEW_MARGIN) / z;
+    const y1 = (scrollTop + clientHeight + VIEW_MARGIN) / z;
+    const near = [];
+    const far = [];
+    for (const n of nodes) (n.x >= x0 && n.x <= x1 && n.y >= y0 && n.y <= y1 ? near : far).push(n);
+    return near.concat(far);
   }
 
   renderWires(tab) {
     const seen = new Set();
     const sel = this.selection.wire;
+    this.wiresOf.clear();
+    const index = (id, key) => {
+      const keys = this.wiresOf.get(id);
+      if (keys) keys.push(key);
+      else this.wiresOf.set(id, [key]);
+    };
     for (const w of tab ? this.model.wires(tab) : []) {
       const key = `${w.source}:${w.port}:${w.target}`;
       const s = this.geo.get(w.source);
       const t = this.geo.get(w.target);
-      if (!s || !t) continue;
+      // A wire waits for both its nodes while a large tab is drawn over frames.
+      if (!s || !t || !this.nodeEls.has(w.source) || !this.nodeEls.has(w.target)) continue;
       seen.add(key);
+      index(w.source, key);
+      index(w.target, key);
       const d = wirePath(wireStart(s.box, w.port, s.outputs), wireEnd(t.box));
       const selected = !!sel && sel.source === w.source && sel.port === w.port && sel.target === w.target;
       let entry = this.wireEls.get(key);
@@ -202,8 +270,28 @@ export class Canvas {
     renderGroups(this, tab);
   }
 
-  /** Move drawn nodes (and their wires) while dragging, before the model changes. */
+  /**
+   * Move drawn nodes (and their wires) while dragging, before the model
+   * changes: drawn once per frame, however many pointer moves arrive.
+   */
   previewMove(selected, dx, dy) {
+    const scheduled = this.preview !== null;
+    this.preview = { selected, dx, dy };
+    if (scheduled) return;
+    requestAnimationFrame(() => {
+      const p = this.preview;
+      this.preview = null;
+      if (p) this.drawMove(p.selected, p.dx, p.dy);
+    });
+  }
+
+  /** Drop a drag's move not drawn yet (the drag ended). */
+  stopPreview() {
+    this.preview = null;
+  }
+
+  /** Draw a drag's move: only the moved nodes and groups and their wires. */
+  drawMove(selected, dx, dy) {
     // A group moves with everything in it.
     const ids = withMembers(this.model, selected);
     for (const id of ids) this.groupEls.get(id)?.el.setAttribute("transform", `translate(${dx} ${dy})`);
@@ -214,9 +302,11 @@ export class Canvas {
       entry.el.setAttribute("transform", `translate(${g.box.x0 + dx} ${g.box.y0 + dy})`);
     }
     const moved = new Set(ids);
-    for (const [key, entry] of this.wireEls) {
+    const keys = new Set(ids.flatMap((id) => this.wiresOf.get(id) || []));
+    for (const key of keys) {
+      const entry = this.wireEls.get(key);
+      if (!entry) continue;
       const [source, port, target] = splitKey(key);
-      if (!moved.has(source) && !moved.has(target)) continue;
       const s = this.geo.get(source);
       const t = this.geo.get(target);
       const shift = (box, id) => (moved.has(id) ? { ...box, x0: box.x0 + dx, y0: box.y0 + dy } : box);

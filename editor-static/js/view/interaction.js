@@ -76,6 +76,7 @@ export class Interaction {
         this.canvas.previewMove(sel.ids(), delta.x, delta.y);
       },
       end: (_ev, commit) => {
+        this.canvas.stopPreview();
         if (dragging) {
           if (commit) this.model.moveNodes(sel.ids(), delta.x, delta.y);
           else this.canvas.render();
