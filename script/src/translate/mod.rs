@@ -11,6 +11,7 @@ mod advice;
 mod asyncfn;
 mod chain;
 mod class;
+mod concat;
 pub mod error;
 mod expr;
 mod globals;
