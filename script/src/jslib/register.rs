@@ -144,9 +144,7 @@ fn register_arithmetic(engine: &mut Engine) {
     });
     engine.register_fn(
         "__add",
-        |a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic, e: Dynamic| {
-            ops::add_all(a, &[b, c, d, e])
-        },
+        |a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic, e: Dynamic| ops::add_all(a, &[b, c, d, e]),
     );
     engine.register_fn(
         "__add",

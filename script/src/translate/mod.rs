@@ -12,6 +12,7 @@ mod asyncfn;
 mod chain;
 mod class;
 mod concat;
+mod counter;
 pub mod error;
 mod expr;
 mod globals;
