@@ -302,6 +302,11 @@ pub fn add(a: &Dynamic, b: &Dynamic) -> JsResult<Dynamic> {
     Ok(num(to_number(&pa) + to_number(&pb)))
 }
 
+/// `first + rest[0] + rest[1] ...`, added left to right as JavaScript does.
+pub fn add_all(first: Dynamic, rest: &[Dynamic]) -> JsResult<Dynamic> {
+    rest.iter().try_fold(first, |acc, v| add(&acc, v))
+}
+
 /// For `+`: `Some(Some(text))` for a string, `Some(None)` for a number
 /// (whose text is only needed beside a string), `None` for anything else.
 fn text_of(v: &Dynamic) -> Option<Option<ImmutableString>> {

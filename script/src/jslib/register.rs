@@ -135,6 +135,23 @@ fn register_primitives(engine: &mut Engine) {
 /// Arithmetic, bitwise and unary operators with JavaScript's coercions.
 fn register_arithmetic(engine: &mut Engine) {
     engine.register_fn("__add", |a: Dynamic, b: Dynamic| ops::add(&a, &b));
+    // A chain `a + b + c ...` folded into one call (see `translate::concat`).
+    engine.register_fn("__add", |a: Dynamic, b: Dynamic, c: Dynamic| {
+        ops::add_all(a, &[b, c])
+    });
+    engine.register_fn("__add", |a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic| {
+        ops::add_all(a, &[b, c, d])
+    });
+    engine.register_fn(
+        "__add",
+        |a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic, e: Dynamic| ops::add_all(a, &[b, c, d, e]),
+    );
+    engine.register_fn(
+        "__add",
+        |a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic, e: Dynamic, f: Dynamic| {
+            ops::add_all(a, &[b, c, d, e, f])
+        },
+    );
     engine.register_fn("__sub", |a: Dynamic, b: Dynamic| {
         ops::arith(Arith::Sub, &a, &b)
     });

@@ -3,6 +3,7 @@
 mod async_fns;
 mod conversion_cost;
 mod conversion_props;
+mod engine_calls;
 mod js_semantics;
 mod lang_constructs;
 mod lazy_msg;

@@ -386,6 +386,11 @@ impl<'s> Translator<'s> {
     }
 
     fn binary(&mut self, b: &BinaryExpression<'_>) -> TResult<String> {
+        if b.operator == BinaryOperator::Addition {
+            if let Some(folded) = self.addition_chain(b)? {
+                return Ok(folded);
+            }
+        }
         if b.operator == BinaryOperator::Instanceof {
             let l = self.expr(&b.left)?;
             return match &b.right {

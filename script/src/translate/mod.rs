@@ -12,6 +12,8 @@ mod asyncfn;
 pub mod budget;
 mod chain;
 mod class;
+mod concat;
+mod counter;
 pub mod error;
 mod expr;
 mod globals;

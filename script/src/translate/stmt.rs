@@ -361,6 +361,10 @@ impl<'s> Translator<'s> {
                 None => None,
             };
             let (body, continued) = self.loop_body(&f.body)?;
+            let (test, update) = match super::counter::native_counter(f, &body) {
+                Some((test, update)) => (test, Some(update)),
+                None => (test, update),
+            };
             Ok(match update {
                 None => format!("{{\n{init}while {test} {body};\n}}"),
                 Some(u) if !continued => {
