@@ -121,12 +121,23 @@ fn start(flow: &Value) -> Server {
 }
 
 /// Wait until the server's log shows the broker connection `times` times.
-fn wait_connected(s: &Server, times: usize) {
+/// Wait until `line` has been logged `times` times. The server's log is
+/// read from its pipe by another thread, so a line written before an HTTP
+/// answer can still reach the test after that answer.
+fn wait_logged(s: &Server, line: &str, times: usize) {
     let start = Instant::now();
-    while s.logs().matches("Connected to broker").count() < times {
-        assert!(start.elapsed() < WAIT, "not connected; logs:\n{}", s.logs());
+    while s.logs().matches(line).count() < times {
+        assert!(
+            start.elapsed() < WAIT,
+            "{line:?} not logged; logs:\n{}",
+            s.logs()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+fn wait_connected(s: &Server, times: usize) {
+    wait_logged(s, "Connected to broker", times);
     // The subscriptions are sent right after the connection: let the
     // broker take them.
     std::thread::sleep(Duration::from_millis(300));
@@ -686,18 +697,14 @@ fn without_auto_connect_the_connect_and_disconnect_actions_drive_the_connection(
     std::thread::sleep(Duration::from_millis(500));
     assert!(!s.logs().contains("Connected to broker"), "{}", s.logs());
     control(&s, json!({"action": "connect"}));
-    assert_eq!(s.logs().matches("Connected to broker").count(), 1);
+    wait_logged(&s, "Connected to broker", 1);
     control(&s, json!({"action": "subscribe", "topic": "a/b"}));
     std::thread::sleep(Duration::from_millis(300));
     probe.publish("a/b", QoS::AtLeastOnce, false, "on");
     let (_, v) = probe.next_json();
     assert_eq!(v, json!({"topic": "a/b", "payload": "on"}));
     control(&s, json!({"action": "disconnect"}));
-    assert!(
-        s.logs().contains("Disconnected from broker"),
-        "{}",
-        s.logs()
-    );
+    wait_logged(&s, "Disconnected from broker", 1);
     probe.publish("a/b", QoS::AtLeastOnce, false, "off");
     assert!(probe.quiet_for(Duration::from_millis(800)));
 }
