@@ -149,6 +149,14 @@ pub fn engine() -> &'static Engine {
         // nesting the translator bounds (see `js::nesting`).
         e.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_EXPR_DEPTH);
         e.disable_symbol("eval");
+        // No string interning. The engine is shared by every worker, and
+        // Rhai's interner sits behind one lock that a `let`, a loop variable
+        // or a string template takes; when two runs meet there, the loser
+        // sleeps 10 ms (Rhai's back-off) before retrying. A function making
+        // a few hundred such steps per message then ran at half a core with
+        // a p99 of over 100 ms. Interning only saves memory for repeated
+        // names, which a run drops at its end anyway.
+        e.set_max_strings_interned(0);
         e.on_print(|s| tracing::info!(target: "flowgate::function::print", "{s}"));
         e.on_debug(|s, _, _| tracing::debug!(target: "flowgate::function::print", "{s}"));
         e.on_progress(|ops| {

@@ -96,3 +96,12 @@ fn counted_loops_count_as_javascript_does() {
         json!([0, 1, 2, 0, 1, 2.5, 1.5, 0.5, "c0", "c6", 3, 2, 1])
     );
 }
+
+/// Runs on different workers share one engine. Rhai's string interner is
+/// one lock inside it, and a run that finds it taken sleeps 10 ms; with
+/// interning off, concurrent runs of a body full of `let`s never wait on
+/// each other.
+#[test]
+fn the_shared_engine_interns_no_strings() {
+    assert_eq!(crate::sandbox::engine().max_strings_interned(), 0);
+}
