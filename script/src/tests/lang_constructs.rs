@@ -192,3 +192,27 @@ fn frozen_objects_ignore_writes_and_defined_properties_can_be_hidden() {
         json!([{"a": 1, "n": {"x": 2}}, true, false, 2, 2, ["a"], "{\"a\":1}", ["a", "hidden", "twice"], ["0", "length"], [1, 2, ["v"]]])
     );
 }
+
+#[test]
+fn each_iteration_of_a_for_let_loop_has_its_own_variable() {
+    let body = "const fs = [];
+        for (let i = 0; i < 3; i++) { fs.push(() => i); }
+        const reads = fs.map(f => f()).join('');
+        const gs = [];
+        for (let i = 0; i < 6; i++) { gs.push(() => i); i++; }
+        const written = gs.map(g => g()).join('');
+        const hs = [];
+        for (let i = 0, j = 10; i < 3; i++, j--) { hs.push(function () { return i + ':' + j; }); }
+        const pairs = hs.map(h => h()).join(' ');
+        const ks = [];
+        for (let i = 0; i < 4; i++) { if (i % 2) continue; ks.push(() => i); }
+        const skipped = ks.map(k => k()).join('');
+        let last = -1;
+        for (let i = 0; i < 3; i++) { last = i; }
+        msg.payload = [reads, written, pairs, skipped, last];
+        return msg;";
+    assert_eq!(
+        js(body, json!({}))["payload"],
+        json!(["012", "135", "0:10 1:9 2:8", "02", 2])
+    );
+}

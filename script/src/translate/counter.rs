@@ -97,7 +97,7 @@ fn whole(e: &Expression<'_>) -> Option<String> {
 
 /// Whether the Rhai source `code` may assign the variable `v` (`v = ...`,
 /// which is how the translation writes every assignment to a local).
-fn assigns(code: &str, v: &str) -> bool {
+pub(super) fn assigns(code: &str, v: &str) -> bool {
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     code.match_indices(v).any(|(at, _)| {
         let before = code[..at].chars().next_back();

@@ -17,6 +17,7 @@ mod counter;
 pub mod error;
 mod expr;
 mod globals;
+mod iteration;
 mod label;
 pub mod nesting;
 mod pattern;

@@ -365,6 +365,16 @@ impl<'s> Translator<'s> {
                 Some((test, update)) => (test, Some(update)),
                 None => (test, update),
             };
+            let (init, body) = match super::iteration::rebind(f, self.src, &body, continued) {
+                Some(r) => {
+                    let temps: Vec<String> = r.names.iter().map(|_| self.tmp("iter")).collect();
+                    (
+                        format!("{init}{}", r.declarations(&temps)),
+                        r.wrap(&body, &temps),
+                    )
+                }
+                None => (init, body),
+            };
             Ok(match update {
                 None => format!("{{\n{init}while {test} {body};\n}}"),
                 Some(u) if !continued => {
