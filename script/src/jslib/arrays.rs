@@ -126,6 +126,43 @@ pub fn call(
         .or_else(|| call_search_method(a, name, args))
         .or_else(|| call_reorder_method(ctx, a, name, args))
         .or_else(|| call_copy_method(a, name, args))
+        .or_else(|| call_changed_copy_method(ctx, a, name, args))
+}
+
+/// `toSorted`, `toReversed`, `toSpliced`, `with` (Node.js 20 and later):
+/// what `sort`, `reverse`, `splice` and an index assignment would do, on a
+/// copy, leaving the array as it is.
+fn call_changed_copy_method(
+    ctx: &NativeCallContext,
+    a: &JsArray,
+    name: &str,
+    args: &[Dynamic],
+) -> Option<JsResult<Dynamic>> {
+    if !matches!(name, "toSorted" | "toReversed" | "toSpliced" | "with") {
+        return None;
+    }
+    let copy = JsArray::from_vec(a.items());
+    Some(match name {
+        "toSorted" => sort(ctx, &copy, args),
+        "toReversed" => call_reorder_method(ctx, &copy, "reverse", args)?,
+        "toSpliced" => {
+            call_reorder_method(ctx, &copy, "splice", args)?.map(|_| Dynamic::from(copy))
+        }
+        _ => {
+            let len = copy.len() as f64;
+            let f = to_number(&arg(args, 0));
+            let f = if f.is_nan() { 0.0 } else { f.trunc() };
+            let at = if f < 0.0 { len + f } else { f };
+            if at < 0.0 || at >= len {
+                return Some(Err(ops::throw(
+                    "RangeError",
+                    format!("Invalid index : {}", ops::to_string(&arg(args, 0))),
+                )));
+            }
+            copy.0.lock()[at as usize] = arg(args, 1);
+            Ok(Dynamic::from(copy))
+        }
+    })
 }
 
 /// `push`, `pop`, `shift`, `unshift`: add or remove at either end, in place.

@@ -34,31 +34,32 @@ pub fn indent_of(space: &Dynamic) -> String {
     String::new()
 }
 
-fn json_stringify(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+fn json_stringify(ctx: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     let replacer = arg(&args, 1);
-    if is_callable(&replacer) {
-        return Err(type_error(
-            "JSON.stringify with a replacer function is not supported by flowgate",
-        ));
-    }
+    let value = if is_callable(&replacer) {
+        super::json_callbacks::replace(ctx, &replacer, arg(&args, 0))?
+    } else {
+        arg(&args, 0)
+    };
     let allow: Option<Vec<String>> =
         as_array(&replacer).map(|a| a.items().iter().map(|k| to_string(k).to_string()).collect());
     let indent = indent_of(&arg(&args, 2));
-    match convert::stringify(&arg(&args, 0), allow.as_deref(), &indent) {
+    match convert::stringify(&value, allow.as_deref(), &indent) {
         Ok(Some(s)) => Ok(Dynamic::from(s)),
         Ok(None) => Ok(Dynamic::UNIT),
         Err(e) => Err(type_error(e.to_string())),
     }
 }
 
-fn json_parse(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
-    if args.len() > 1 && is_callable(&args[1]) {
-        return Err(type_error(
-            "JSON.parse with a reviver function is not supported by flowgate",
-        ));
-    }
+fn json_parse(ctx: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     let text = to_string(&arg(&args, 0));
-    crate::api::json_parse(&text, Mode::Js).map_err(|m| ops::throw("SyntaxError", m))
+    let value =
+        crate::api::json_parse(&text, Mode::Js).map_err(|m| ops::throw("SyntaxError", m))?;
+    let reviver = arg(&args, 1);
+    if is_callable(&reviver) {
+        return super::json_callbacks::revive(ctx, &reviver, value);
+    }
+    Ok(value)
 }
 
 macro_rules! math1 {
@@ -504,6 +505,7 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
         object_from_entries,
     ),
     ("Object.create", "Object_create", object_create),
+    ("Object.is", "Object_is", super::object_builtins::object_is),
     ("Object.hasOwn", "Object_hasOwn", object_has_own),
     (
         "Object.prototype#method",

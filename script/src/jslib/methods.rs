@@ -87,6 +87,10 @@ const ARRAY_METHODS: &[&str] = &[
     "keys",
     "entries",
     "values",
+    "toSorted",
+    "toReversed",
+    "toSpliced",
+    "with",
 ];
 const NUMBER_METHODS: &[&str] = &[
     "toFixed",

@@ -21,7 +21,8 @@ pub fn num(x: f64) -> Dynamic {
 
 /// An integer result, falling back to a float outside the safe range.
 pub fn int(n: i128) -> Dynamic {
-    if (n as f64).abs() <= MAX_SAFE {
+    // Compared as an integer: `n as f64` rounds 2^53 + 1 down into range.
+    if n.unsigned_abs() <= MAX_SAFE as u128 {
         Dynamic::from_int(n as INT)
     } else {
         Dynamic::from_float(n as FLOAT)

@@ -161,3 +161,15 @@ pub(super) fn object_from_entries(_: &NativeCallContext, args: Vec<Dynamic>) -> 
     }
     Ok(Dynamic::from(obj))
 }
+
+/// `Object.is(a, b)`: SameValue, which is `===` except that `NaN` is itself
+/// and `0` is not `-0`.
+pub(super) fn object_is(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
+    let (a, b) = (arg(&args, 0), arg(&args, 1));
+    if let (Some(x), Some(y)) = (ops::as_f64(&a), ops::as_f64(&b)) {
+        let same =
+            (x.is_nan() && y.is_nan()) || x == y && x.is_sign_negative() == y.is_sign_negative();
+        return Ok(Dynamic::from_bool(same));
+    }
+    Ok(Dynamic::from_bool(ops::strict_eq(&a, &b)))
+}

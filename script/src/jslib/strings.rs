@@ -350,14 +350,12 @@ fn call_search_method(s: &str, name: &str, args: &[Dynamic]) -> Option<JsResult<
                 .map(|i| i as f64)
                 .unwrap_or(-1.0)))
         }
-        "localeCompare" => {
-            let other = arg_str(args, 0);
-            Ok(num(match s.cmp(other.as_str()) {
-                std::cmp::Ordering::Less => -1.0,
-                std::cmp::Ordering::Equal => 0.0,
-                std::cmp::Ordering::Greater => 1.0,
-            }))
-        }
+        "localeCompare" => super::collate::locale_compare(
+            s,
+            &arg_str(args, 0),
+            &super::arg(args, 1),
+            &super::arg(args, 2),
+        ),
         _ => return None,
     })
 }

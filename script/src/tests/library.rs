@@ -266,3 +266,87 @@ fn percent_and_currency_styles_match_v8() {
     .unwrap();
     assert_eq!(out, want);
 }
+
+/// Answers recorded from Node.js 22 (the runtime of Node-RED 5).
+#[test]
+fn locale_compare_collates_as_icu_does() {
+    let body = "msg.payload = [
+            ['b','a','C','á','A'].sort((x, y) => x.localeCompare(y)),
+            ['item10','item2','item1'].sort((a, b) => a.localeCompare(b, undefined, {numeric: true})),
+            ['a'.localeCompare('A'), 'a'.localeCompare('A', 'en', {sensitivity: 'base'}),
+             'é'.localeCompare('e', 'en', {sensitivity: 'base'}), 'é'.localeCompare('e', 'en', {sensitivity: 'accent'})],
+            ['ä','z','a'].sort((x, y) => x.localeCompare(y, 'de')).concat(['ä','z','a'].sort((x, y) => x.localeCompare(y, 'sv')))];
+        return msg;";
+    assert_eq!(
+        js(body, json!({}))["payload"],
+        json!([
+            ["a", "A", "á", "b", "C"],
+            ["item1", "item2", "item10"],
+            [-1, 0, 0, 1],
+            ["a", "ä", "z", "a", "z", "ä"]
+        ])
+    );
+}
+
+#[test]
+fn json_replacer_and_reviver_functions_see_every_key() {
+    let body = r#"const seen = [];
+        JSON.stringify({a: [1]}, function (k, v) { seen.push(k + ':' + (this === undefined)); return v; });
+        const keys = [];
+        JSON.parse('{"a":{"b":1},"c":[2]}', (k, v) => { keys.push(k); return v; });
+        msg.payload = [
+            JSON.stringify({a: [1, {b: 2}]}, (k, v) => typeof v === 'number' ? v * 10 : v),
+            JSON.stringify({a: 1, b: 'x', c: {d: 2}}, function (k, v) { return k === 'b' ? undefined : v; }, 1),
+            JSON.stringify({d: new Date(0), n: null}, (k, v) => typeof v),
+            seen, keys,
+            JSON.parse('{"a":1,"b":[1,2],"c":{"d":"x"}}', (k, v) => typeof v === 'number' ? v + 1 : v),
+            JSON.parse('{"a":1,"b":2}', (k, v) => k === 'a' ? undefined : v),
+            JSON.parse('{"when":"2024-01-01T00:00:00.000Z"}', (k, v) => k === 'when' ? new Date(v).getTime() : v)];
+        return msg;"#;
+    assert_eq!(
+        js(body, json!({}))["payload"],
+        json!([
+            "{\"a\":[10,{\"b\":20}]}",
+            "{\n \"a\": 1,\n \"c\": {\n  \"d\": 2\n }\n}",
+            "\"object\"",
+            [":false", "a:false", "0:false"],
+            ["b", "a", "0", "c", ""],
+            {"a": 2, "b": [2, 3], "c": {"d": "x"}},
+            {"b": 2},
+            {"when": 1704067200000_i64}
+        ])
+    );
+    let cyclic = "const o = {}; o.self = o; try { JSON.stringify(o, (k, v) => v); } catch (e) { msg.payload = e.message; } return msg;";
+    assert_eq!(
+        js(cyclic, json!({}))["payload"],
+        json!("Converting circular structure to JSON")
+    );
+}
+
+#[test]
+fn copying_array_methods_and_object_is_and_unsafe_integers() {
+    let body = "const a = [3, 1, 2];
+        let err;
+        try { [1].with(3, 0); } catch (e) { err = e.name + ': ' + e.message; }
+        msg.payload = [a.toSorted((x, y) => y - x), a, a.toReversed(), a.with(0, 'z'), a.toSpliced(0, 1), err,
+            [Object.is(NaN, NaN), Object.is('a', 'a'), Object.is({}, {})],
+            [Number.MAX_SAFE_INTEGER + 2, 2 ** 53 + 1, -(2 ** 53) - 3]];
+        return msg;";
+    assert_eq!(
+        js(body, json!({}))["payload"],
+        json!([
+            [3, 2, 1],
+            [3, 1, 2],
+            [2, 1, 3],
+            ["z", 1, 2],
+            [1, 2],
+            "RangeError: Invalid index : 3",
+            [true, true, false],
+            [
+                9007199254740992_i64,
+                9007199254740992_i64,
+                -9007199254740996.0_f64
+            ]
+        ])
+    );
+}
