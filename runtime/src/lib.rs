@@ -26,6 +26,7 @@ pub mod files;
 pub mod flow_env;
 pub mod graph;
 pub mod http;
+pub mod js_json;
 pub mod listeners;
 pub mod loader;
 mod loop_guard;

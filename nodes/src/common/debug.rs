@@ -220,7 +220,7 @@ fn log_text(v: Option<&Value>) -> String {
     match v {
         None => "undefined".into(),
         Some(Value::String(s)) => s.clone(),
-        Some(other) => serde_json::to_string(other).unwrap_or_default(),
+        Some(other) => flowgate_runtime::js_json::to_string(other),
     }
 }
 

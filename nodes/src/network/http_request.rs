@@ -384,7 +384,7 @@ impl HttpRequest {
                                     headers
                                         .push(("Content-Type".into(), "application/json".into()));
                                 }
-                                serde_json::to_vec(v).expect("JSON serializes")
+                                flowgate_runtime::js_json::to_vec(v)
                             }
                         }
                     },
@@ -409,7 +409,7 @@ impl HttpRequest {
                 PayloadTo::Body => {
                     body = payload.map(|p| match p {
                         Value::String(s) => s.clone().into_bytes(),
-                        v => as_buffer(v).unwrap_or_else(|| serde_json::to_vec(v).expect("JSON")),
+                        v => as_buffer(v).unwrap_or_else(|| flowgate_runtime::js_json::to_vec(v)),
                     });
                 }
                 PayloadTo::Ignore => {}

@@ -165,7 +165,7 @@ impl HttpResponse {
             }
             Some(Value::Number(n)) => {
                 default_type(&mut headers, "text/html; charset=utf-8");
-                Bytes::from(n.to_string().into_bytes())
+                Bytes::from(flowgate_runtime::js_json::number_text(n).into_bytes())
             }
             Some(v) => match as_buffer(v) {
                 Some(bytes) => {
@@ -174,7 +174,7 @@ impl HttpResponse {
                 }
                 None => {
                     default_type(&mut headers, "application/json; charset=utf-8");
-                    Bytes::from(serde_json::to_vec(v).expect("JSON value serializes"))
+                    Bytes::from(flowgate_runtime::js_json::to_vec(v))
                 }
             },
         };
@@ -241,7 +241,7 @@ fn msg_status(v: Option<&Value>) -> Option<StatusCode> {
 fn header_value(name: &HeaderName, v: &Value) -> Option<HeaderValue> {
     let mut s = match v {
         Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => flowgate_runtime::js_json::number_text(n),
         Value::Bool(b) => b.to_string(),
         Value::Array(items) => items
             .iter()

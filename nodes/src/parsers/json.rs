@@ -74,13 +74,9 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
 /// `JSON.stringify(value, null, indent)`.
 pub fn stringify(value: &Value, pretty: bool) -> String {
     if pretty {
-        let mut out = Vec::new();
-        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-        let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-        serde::Serialize::serialize(value, &mut ser).expect("JSON value serializes");
-        String::from_utf8(out).expect("JSON is UTF-8")
+        flowgate_runtime::js_json::to_string_pretty(value, b"    ")
     } else {
-        serde_json::to_string(value).expect("JSON value serializes")
+        flowgate_runtime::js_json::to_string(value)
     }
 }
 

@@ -15,7 +15,6 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::backend::{Backend, ContextError};
@@ -125,14 +124,7 @@ impl LocalFileSystem {
     fn write_scope(&self, scope: &str) -> Result<(), ContextError> {
         let path = self.file_of(scope);
         let values = self.cache.export(scope);
-        let mut text = Vec::new();
-        let mut ser = serde_json::Serializer::with_formatter(
-            &mut text,
-            serde_json::ser::PrettyFormatter::with_indent(b"    "),
-        );
-        values
-            .serialize(&mut ser)
-            .expect("JSON values always serialize");
+        let text = crate::js_json::to_string_pretty(&values, b"    ");
         let parent = path.parent().unwrap_or(&self.base);
         std::fs::create_dir_all(parent).map_err(|e| self.io_error(parent, e))?;
         let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));

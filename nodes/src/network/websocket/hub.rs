@@ -264,9 +264,7 @@ pub fn outgoing(wholemsg: bool, msg: &Map<String, Value>) -> Option<Frame> {
     if wholemsg {
         let mut copy = msg.clone();
         copy.remove("_session");
-        return Some(Frame::Text(
-            serde_json::to_string(&copy).expect("a message serializes"),
-        ));
+        return Some(Frame::Text(flowgate_runtime::js_json::to_string(&copy)));
     }
     let payload = msg.get("payload")?;
     if let Some(bytes) = flowgate_runtime::request::as_buffer(payload) {

@@ -367,7 +367,7 @@ pub(crate) fn ensure_string(v: Option<&Value>) -> String {
                 .into_owned()
         }
         Some(v @ (Value::Object(_) | Value::Array(_) | Value::Null)) => {
-            serde_json::to_string(v).unwrap_or_default()
+            flowgate_runtime::js_json::to_string(v)
         }
         other => js::to_js_string(other),
     }

@@ -172,7 +172,7 @@ pub fn sign<T: serde::Serialize>(
     claims: &T,
     key: &EncodingKey,
 ) -> Result<String, SignError> {
-    let json = serde_json::to_vec(claims).map_err(|e| SignError::Crypto(e.to_string()))?;
+    let json = flowgate_runtime::js_json::to_vec(claims);
     sign_bytes(header, &json, key)
 }
 
@@ -184,7 +184,7 @@ pub fn sign_raw(header: &Header, payload: &str, key: &EncodingKey) -> Result<Str
 
 /// The compact JWS of `payload` under `header`.
 fn sign_bytes(header: &Header, payload: &[u8], key: &EncodingKey) -> Result<String, SignError> {
-    let header_json = serde_json::to_vec(header).map_err(|e| SignError::Crypto(e.to_string()))?;
+    let header_json = flowgate_runtime::js_json::to_vec(header);
     let mut message = URL_SAFE_NO_PAD.encode(header_json);
     message.push('.');
     URL_SAFE_NO_PAD.encode_string(payload, &mut message);

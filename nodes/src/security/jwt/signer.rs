@@ -97,8 +97,7 @@ impl TokenSigner {
                 .unwrap_or_else(|| Key::Other(backend, key.clone())),
             _ => Key::Other(backend, key.clone()),
         };
-        let header_json =
-            serde_json::to_vec(header).map_err(|e| SignError::Crypto(e.to_string()))?;
+        let header_json = flowgate_runtime::js_json::to_vec(header);
         Ok(TokenSigner {
             header: header.clone(),
             header_part: URL_SAFE_NO_PAD.encode(header_json),
@@ -113,7 +112,7 @@ impl TokenSigner {
 
     /// A token for `claims` (serialized as JSON).
     pub fn sign<T: serde::Serialize>(&self, claims: &T) -> Result<String, SignError> {
-        let json = serde_json::to_vec(claims).map_err(|e| SignError::Crypto(e.to_string()))?;
+        let json = flowgate_runtime::js_json::to_vec(claims);
         let payload_len = json.len().div_ceil(3) * 4;
         let mut token = String::with_capacity(self.header_part.len() + payload_len + 90);
         token.push_str(&self.header_part);

@@ -1,0 +1,177 @@
+//! JSON text as JavaScript's `JSON.stringify` writes it, which is what
+//! Node-RED puts on the wire: numbers in ECMAScript's Number::toString
+//! form. serde_json writes a whole float with a fraction (`10.0`), large
+//! and small ones with its own exponent form (`1e+20`) and integers past
+//! 2^53 exactly; V8 writes `10`, `100000000000000000000` and the nearest
+//! double (`12345678901234567000`). A body `{"t": 20.0}` sent to an echo
+//! flow must come back as `{"t":20}`.
+//!
+//! Every place that writes a message's JSON for someone else to read (HTTP
+//! responses, the json node, MQTT, WebSocket, debug, token claims, context
+//! files) goes through here.
+
+use std::io;
+
+use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
+
+/// The largest integer a JavaScript number holds exactly.
+const MAX_EXACT: u64 = 1 << 53;
+
+/// `v` as compact JSON text with JavaScript's numbers.
+pub fn to_string<T: Serialize + ?Sized>(v: &T) -> String {
+    String::from_utf8(to_vec(v)).expect("JSON is UTF-8")
+}
+
+/// `v` as compact JSON bytes with JavaScript's numbers.
+pub fn to_vec<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
+    write(v, CompactFormatter)
+}
+
+/// `v` indented by `indent` (`JSON.stringify(v, null, indent)`).
+pub fn to_string_pretty<T: Serialize + ?Sized>(v: &T, indent: &[u8]) -> String {
+    let bytes = write(v, PrettyFormatter::with_indent(indent));
+    String::from_utf8(bytes).expect("JSON is UTF-8")
+}
+
+fn write<T: Serialize + ?Sized, F: Formatter>(v: &T, inner: F) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, JsNumbers(inner));
+    // A `Value` (or any map with string keys) always serializes.
+    v.serialize(&mut ser).expect("JSON value serializes");
+    out
+}
+
+/// A number's text as JavaScript prints it (`String(n)`).
+pub fn number_text(n: &serde_json::Number) -> String {
+    if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= MAX_EXACT) {
+        return i.to_string();
+    }
+    if let Some(u) = n.as_u64().filter(|&u| u <= MAX_EXACT) {
+        return u.to_string();
+    }
+    float_text(n.as_f64().unwrap_or(f64::NAN))
+}
+
+/// A double as JavaScript prints it; JSON has no `NaN` or `Infinity`, which
+/// `JSON.stringify` writes as `null`.
+fn float_text(x: f64) -> String {
+    if x.is_finite() {
+        ryu_js::Buffer::new().format_finite(x).to_owned()
+    } else {
+        "null".into()
+    }
+}
+
+/// A formatter writing numbers as JavaScript does and everything else as
+/// the formatter it wraps.
+struct JsNumbers<F>(F);
+
+impl<F: Formatter> Formatter for JsNumbers<F> {
+    fn write_i64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: i64) -> io::Result<()> {
+        if v.unsigned_abs() <= MAX_EXACT {
+            self.0.write_i64(w, v)
+        } else {
+            w.write_all(float_text(v as f64).as_bytes())
+        }
+    }
+
+    fn write_u64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: u64) -> io::Result<()> {
+        if v <= MAX_EXACT {
+            self.0.write_u64(w, v)
+        } else {
+            w.write_all(float_text(v as f64).as_bytes())
+        }
+    }
+
+    fn write_i128<W: ?Sized + io::Write>(&mut self, w: &mut W, v: i128) -> io::Result<()> {
+        w.write_all(float_text(v as f64).as_bytes())
+    }
+
+    fn write_u128<W: ?Sized + io::Write>(&mut self, w: &mut W, v: u128) -> io::Result<()> {
+        w.write_all(float_text(v as f64).as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + io::Write>(&mut self, w: &mut W, v: f32) -> io::Result<()> {
+        w.write_all(float_text(f64::from(v)).as_bytes())
+    }
+
+    fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: f64) -> io::Result<()> {
+        w.write_all(float_text(v).as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn end_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_key(w)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    /// Each answer is what `JSON.stringify` gives in Node.js 22.
+    #[test]
+    fn numbers_print_as_javascript_prints_them() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"a": 10.0, "b": 1e20, "c": 1.50, "d": 12345678901234567890, "e": -0.0,
+                "f": 1e21, "g": 5e-7, "h": 0.1, "i": -9007199254740996, "j": 9007199254740992}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            super::to_string(&v),
+            r#"{"a":10,"b":100000000000000000000,"c":1.5,"d":12345678901234567000,"e":0,"f":1e+21,"g":5e-7,"h":0.1,"i":-9007199254740996,"j":9007199254740992}"#
+        );
+        assert_eq!(
+            super::to_string_pretty(&json!({"a": [1.0, {"b": 2.5}]}), b"    "),
+            "{\n    \"a\": [\n        1,\n        {\n            \"b\": 2.5\n        }\n    ]\n}"
+        );
+        assert_eq!(
+            super::number_text(&serde_json::Number::from_f64(2.0).unwrap()),
+            "2"
+        );
+    }
+}
