@@ -8,16 +8,14 @@ import { problemsOf } from "../model/validate.js";
 import { statusGroup, isEmptyStatus } from "./status.js";
 import { renderGroups } from "./groups.js";
 import { withMembers } from "../model/groups.js";
+import { isCanvasNode } from "../model/model.js";
+import { regions, boxIn, wireIn, distanceTo, FRAME_BUDGET_MS, REMOVE_PER_FRAME } from "./cull.js";
 
 const SIZE = 5000;
 const MIN_ZOOM = 0.3;
 const MAX_ZOOM = 2;
 /** Quiet time after the last zoom step before the drawing is redone at the new scale. */
 const ZOOM_SETTLE_MS = 200;
-/** New node elements made per frame while a large tab is first drawn. */
-const NODES_PER_FRAME = 200;
-/** Margin around the view (in screen pixels) drawn first when a large tab opens. */
-const VIEW_MARGIN = 200;
 
 export class Canvas {
   constructor(host, model, selection) {
@@ -28,8 +26,19 @@ export class Canvas {
     /** The zoom the drawing is rasterised at (`zoom` differs during a zoom gesture). */
     this.drawnZoom = 1;
     this.zoomSettle = null;
-    /** Node ids to the keys of their drawn wires, so a drag redraws only those. */
+    /** Node ids to the keys of their wires, so a drag redraws only those. */
     this.wiresOf = new Map();
+    /** The active tab's canvas nodes and wires (`{source, port, target, key}`), as last read from the model. */
+    this.nodeList = [];
+    this.wireList = [];
+    /** Whether those and every node's geometry must be read again. */
+    this.stale = true;
+    /** Whether the wires' paths must be computed again (the nodes were measured). */
+    this.remeasured = false;
+    /** Drawn nodes to compare with the model again: a set of ids, or "all". */
+    this.dirty = "all";
+    /** Whether the last render drew all that the view asks for. */
+    this.complete = false;
     /** The move a drag last asked for, drawn on the next frame. */
     this.preview = null;
     this.status = new Map();
@@ -59,10 +68,36 @@ export class Canvas {
     this.pending = false;
     const schedule = () => this.scheduleRender();
     model.addEventListener("change", (e) => {
-      if (e.detail && (e.detail.tab || e.detail.reset)) this.clear();
+      const detail = e.detail || {};
+      if (detail.tab || detail.reset) this.clear();
+      this.stale = true;
+      this.invalidate(this.changedNodes(detail));
       schedule();
     });
     selection.addEventListener("change", schedule);
+    // Panning and resizing bring other parts of a large tab into view.
+    host.addEventListener("scroll", schedule, { passive: true });
+    new ResizeObserver(schedule).observe(host);
+  }
+
+  /** Compare drawn nodes `ids` (every drawn node when null) with the model on the next render. */
+  invalidate(ids = null) {
+    if (!ids) this.dirty = "all";
+    else if (this.dirty !== "all") for (const id of ids) this.dirty.add(id);
+  }
+
+  /**
+   * The ids an edit changed when they are only canvas nodes and groups:
+   * then no other node looks different. Anything else (a config node, a
+   * subflow, a tab, a deploy, deploy problems) may change any node.
+   */
+  changedNodes(detail) {
+    if (!detail.changed || detail.types) return null;
+    for (const id of detail.changed) {
+      const n = this.model.get(id);
+      if (n ? !isCanvasNode(n) && n.type !== "group" : !this.geo.has(id)) return null;
+    }
+    return detail.changed;
   }
 
   scheduleRender() {
@@ -70,7 +105,7 @@ export class Canvas {
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
-      this.render({ budget: NODES_PER_FRAME });
+      this.render({ budgetMs: FRAME_BUDGET_MS });
     });
   }
 
@@ -80,6 +115,22 @@ export class Canvas {
       for (const e of m.values()) e.el.remove();
       m.clear();
     }
+    this.stale = true;
+  }
+
+  /** Draw nodes `ids` again from the model (a drag was cancelled: undo its preview). */
+  redraw(selected) {
+    const ids = withMembers(this.model, selected);
+    for (const id of ids) {
+      const entry = this.nodeEls.get(id);
+      if (entry) entry.sig = null;
+      for (const key of this.wiresOf.get(id) || []) {
+        const wire = this.wireEls.get(key);
+        if (wire) wire.d = null;
+      }
+    }
+    this.invalidate(ids);
+    this.render();
   }
 
   /**
@@ -103,6 +154,8 @@ export class Canvas {
     host.scrollTop = Math.max(0, c.y * this.zoom - host.clientHeight / 2);
     clearTimeout(this.zoomSettle);
     this.zoomSettle = setTimeout(() => this.settleZoom(), ZOOM_SETTLE_MS);
+    // Zooming out brings more of a large tab into view.
+    this.scheduleRender();
   }
 
   /** Draw at the zoom the steps ended on, keeping the view where it is. */
@@ -125,7 +178,7 @@ export class Canvas {
 
   /** Node-RED's zoom to fit: every node of the tab on screen, centred, with a margin. */
   zoomToFit() {
-    this.render();
+    if (this.stale) this.measure(this.model.activeTab);
     const boxes = [...this.geo.values()].map((g) => g.box);
     if (!boxes.length) return;
     const pad = 40;
@@ -155,119 +208,175 @@ export class Canvas {
   }
 
   /**
-   * Bring the drawing up to date with the model. `budget` caps the node
-   * elements made in this call: a scheduled redraw makes at most a frame's
-   * worth, those in view first, and draws the rest on the following frames,
-   * so opening a large tab never blocks the page for long.
+   * Bring the drawing up to date with the model and the view. Only what
+   * lies in the view and its margin is drawn (see cull.js): what is in view
+   * at once, the margin nearest first for at most `budgetMs` of script, and
+   * the rest on the following frames, so neither opening a large tab nor
+   * panning it blocks the page for long. `complete` tells whether anything
+   * was left for a later frame.
    */
-  render({ budget = Infinity } = {}) {
+  render({ budgetMs = Infinity } = {}) {
+    const start = performance.now();
     const model = this.model;
     const tab = model.activeTab;
     this.selection.prune((id) => model.get(id));
-    let nodes = tab ? model.canvasNodes(tab) : [];
-    if (nodes.length - this.nodeEls.size > budget) nodes = this.inViewFirst(nodes);
+    if (this.stale) this.measure(tab);
+    const r = regions(this.host, this.zoom, this.nodeList.length);
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    const removals = { left: REMOVE_PER_FRAME };
+    const later = [];
+    for (const n of this.nodeList) {
+      const g = this.geo.get(n.id);
+      const entry = this.nodeEls.get(n.id);
+      if (entry && !boxIn(g.box, r.keep) && takeOne(removals)) {
+        entry.el.remove();
+        this.nodeEls.delete(n.id);
+      } else if (entry) {
+        if (dirty === "all" || dirty.has(n.id)) this.drawEntry(n, g, entry);
+        this.markSelected(n.id, entry);
+      } else if (boxIn(g.box, r.view)) this.addNode(n, g);
+      else if (boxIn(g.box, r.draw)) later.push(n);
+    }
+    later.sort((a, b) => distanceTo(this.geo.get(a.id).box, r.view) - distanceTo(this.geo.get(b.id).box, r.view));
+    let left = later.length;
+    for (const n of later) {
+      if (performance.now() - start > budgetMs) break;
+      this.addNode(n, this.geo.get(n.id));
+      left -= 1;
+    }
+    const wiresLeft = this.renderWires(r, removals, () => performance.now() - start > budgetMs);
+    renderGroups(this, tab, (box) => boxIn(box, r.draw));
+    this.complete = left === 0 && wiresLeft === 0 && removals.left > 0;
+    if (!this.complete) this.scheduleRender();
+  }
+
+  /**
+   * Read the tab's nodes and wires from the model and size every node
+   * (drawn or not: wires, groups, zoom to fit and search need them all).
+   */
+  measure(tab) {
+    const model = this.model;
+    this.stale = false;
+    this.remeasured = true;
+    this.nodeList = tab ? model.canvasNodes(tab) : [];
     this.geo.clear();
-    const seen = new Set();
-    let deferred = false;
-    for (const n of nodes) {
+    for (const n of this.nodeList) {
       const label = model.label(n);
       const outputs = model.outputs(n);
-      const inputs = model.inputs(n);
-      const box = nodeBox(n, label, outputs);
-      this.geo.set(n.id, { box, outputs, inputs });
-      seen.add(n.id);
-      if (!this.nodeEls.has(n.id) && budget-- <= 0) {
-        deferred = true;
-        continue;
-      }
-      const state = {
-        n,
-        label,
-        outputs,
-        inputs,
-        selected: this.selection.has(n.id),
-        problems: model.problems.get(n.id) || null,
-        invalid: problemsOf(model, n).length > 0,
-        changed: model.isChanged(n),
-        status: this.status.get(n.id) || null,
-        color: model.types.color(n),
-        known: model.types.known(n.type),
-      };
-      const sig = JSON.stringify(state);
-      let entry = this.nodeEls.get(n.id);
-      if (!entry) {
-        entry = { el: svg("g"), sig: null };
-        this.nodeEls.set(n.id, entry);
-        this.nodeLayer.append(entry.el);
-      }
-      if (entry.sig !== sig) {
-        entry.sig = sig;
-        drawNode(entry.el, state, box, model.types.iconRight(n.type), iconFor(n.type, model.types.get(n.type)));
-      }
+      this.geo.set(n.id, { box: nodeBox(n, label, outputs), label, outputs, inputs: model.inputs(n) });
     }
-    removeStale(this.nodeEls, seen);
-    this.renderWires(tab);
-    this.renderGroups(tab);
-    if (deferred) this.scheduleRender();
-  }
-
-  /** `nodes` with those in view (plus a margin) first, each part in its order. */
-  inViewFirst(nodes) {
-    const { scrollLeft, scrollTop, clientWidth, clientHeight } = this.host;
-    const z = this.zoom;
-    const x0 = (scrollLeft - VIEW_MARGIN) / z;
-    const y0 = (scrollTop - VIEW_MARGIN) / z;
-    const x1 = (scrollLeft + clientWidth + VIEW_MARGIN) / z;
-    const y1 = (scrollTop + clientHeight + VIEW_MARGIN) / z;
-    const near = [];
-    const far = [];
-    for (const n of nodes) (n.x >= x0 && n.x <= x1 && n.y >= y0 && n.y <= y1 ? near : far).push(n);
-    return near.concat(far);
-  }
-
-  renderWires(tab) {
-    const seen = new Set();
-    const sel = this.selection.wire;
+    this.wireList = [];
     this.wiresOf.clear();
     const index = (id, key) => {
       const keys = this.wiresOf.get(id);
       if (keys) keys.push(key);
       else this.wiresOf.set(id, [key]);
     };
-    for (const w of tab ? this.model.wires(tab) : []) {
+    for (const w of tab ? model.wires(tab) : []) {
+      if (!this.geo.has(w.source) || !this.geo.has(w.target)) continue;
       const key = `${w.source}:${w.port}:${w.target}`;
-      const s = this.geo.get(w.source);
-      const t = this.geo.get(w.target);
-      // A wire waits for both its nodes while a large tab is drawn over frames.
-      if (!s || !t || !this.nodeEls.has(w.source) || !this.nodeEls.has(w.target)) continue;
-      seen.add(key);
+      this.wireList.push({ ...w, key });
       index(w.source, key);
       index(w.target, key);
-      const d = wirePath(wireStart(s.box, w.port, s.outputs), wireEnd(t.box));
-      const selected = !!sel && sel.source === w.source && sel.port === w.port && sel.target === w.target;
-      let entry = this.wireEls.get(key);
+    }
+    removeStale(this.nodeEls, this.geo);
+    removeStale(this.wireEls, new Set(this.wireList.map((w) => w.key)));
+  }
+
+  /** Make a node's element and draw it. */
+  addNode(n, g) {
+    const entry = { el: svg("g"), sig: null, selected: null };
+    this.nodeEls.set(n.id, entry);
+    this.nodeLayer.append(entry.el);
+    this.drawEntry(n, g, entry);
+    this.markSelected(n.id, entry);
+  }
+
+  /** Redraw a node's element if what it shows changed. */
+  drawEntry(n, g, entry) {
+    const model = this.model;
+    const state = {
+      n,
+      label: g.label,
+      outputs: g.outputs,
+      inputs: g.inputs,
+      problems: model.problems.get(n.id) || null,
+      invalid: problemsOf(model, n).length > 0,
+      changed: model.isChanged(n),
+      status: this.status.get(n.id) || null,
+      color: model.types.color(n),
+      known: model.types.known(n.type),
+    };
+    const sig = JSON.stringify(state);
+    if (entry.sig === sig) return;
+    entry.sig = sig;
+    entry.selected = null;
+    drawNode(entry.el, state, g.box, model.types.iconRight(n.type), iconFor(n.type, model.types.get(n.type)));
+  }
+
+  /** Show a node's selection: a class, so selecting never redraws a node. */
+  markSelected(id, entry) {
+    const selected = this.selection.has(id);
+    if (entry.selected === selected) return;
+    entry.selected = selected;
+    entry.el.classList.toggle("selected", selected);
+  }
+
+  /**
+   * Draw the wires that may cross the draw region (those crossing the view
+   * at once, the rest while `overBudget()` says no), drop those outside
+   * the keep region. Answers how many were left for a later frame.
+   */
+  renderWires(r, removals, overBudget) {
+    const sel = this.selection.wire;
+    const remeasured = this.remeasured;
+    this.remeasured = false;
+    let left = 0;
+    for (const w of this.wireList) {
+      const s = this.geo.get(w.source);
+      const t = this.geo.get(w.target);
+      const a = wireStart(s.box, w.port, s.outputs);
+      const b = wireEnd(t.box);
+      let entry = this.wireEls.get(w.key);
+      if (entry && !wireIn(a, b, r.keep) && takeOne(removals)) {
+        entry.el.remove();
+        this.wireEls.delete(w.key);
+        continue;
+      }
       if (!entry) {
-        const hit = svg("path", { class: "wire-hit" });
-        const line = svg("path", { class: "wire", dataset: { source: w.source, port: w.port, target: w.target } });
-        entry = { el: svg("g", { class: "wire-group", dataset: { source: w.source, port: w.port, target: w.target } }, hit, line), hit, line, d: null, selected: null };
-        this.wireEls.set(key, entry);
-        this.wireLayer.append(entry.el);
+        if (!wireIn(a, b, r.draw)) continue;
+        if (!wireIn(a, b, r.view) && overBudget()) {
+          left += 1;
+          continue;
+        }
+        entry = this.addWire(w);
       }
-      if (entry.d !== d) {
-        entry.d = d;
-        entry.hit.setAttribute("d", d);
-        entry.line.setAttribute("d", d);
+      if (remeasured || entry.d === null) {
+        const d = wirePath(a, b);
+        if (entry.d !== d) {
+          entry.d = d;
+          entry.hit.setAttribute("d", d);
+          entry.line.setAttribute("d", d);
+        }
       }
+      const selected = !!sel && sel.source === w.source && sel.port === w.port && sel.target === w.target;
       if (entry.selected !== selected) {
         entry.selected = selected;
         entry.line.classList.toggle("selected", selected);
       }
     }
-    removeStale(this.wireEls, seen);
+    return left;
   }
 
-  renderGroups(tab) {
-    renderGroups(this, tab);
+  addWire(w) {
+    const data = { source: w.source, port: w.port, target: w.target };
+    const hit = svg("path", { class: "wire-hit" });
+    const line = svg("path", { class: "wire", dataset: data });
+    const entry = { el: svg("g", { class: "wire-group", dataset: data }, hit, line), hit, line, d: null, selected: null };
+    this.wireEls.set(w.key, entry);
+    this.wireLayer.append(entry.el);
+    return entry;
   }
 
   /**
@@ -377,6 +486,14 @@ function splitKey(key) {
   return [key.slice(0, a), key.slice(a + 1, b), key.slice(b + 1)];
 }
 
+/** Take one from a per-frame allowance: false once it is used up. */
+function takeOne(allowance) {
+  if (allowance.left <= 0) return false;
+  allowance.left -= 1;
+  return true;
+}
+
+/** Remove the elements whose key `seen` no longer has. */
 function removeStale(map, seen) {
   for (const [k, e] of map) {
     if (!seen.has(k)) {
@@ -406,7 +523,6 @@ function iconNodes(markup) {
 function drawNode(g, s, box, iconRight, icon) {
   const { n } = s;
   const classes = ["node", n.type === "comment" ? "comment" : "", n.type === "junction" ? "junction" : ""];
-  if (s.selected) classes.push("selected");
   if (s.problems) classes.push("problem");
   if (s.invalid || !s.known) classes.push("invalid");
   if (n.d) classes.push("disabled");

@@ -21,10 +21,11 @@ function byDepth(model, tab) {
 
 /**
  * (Re)draw the groups of `tab` into `canvas.groupLayer`, keyed by id in
- * `canvas.groupEls`. Node boxes come from the canvas's last node pass.
- * Answers each group's drawn box by id.
+ * `canvas.groupEls`. Node boxes come from the canvas's last measure.
+ * Only groups whose box `visible({x0, y0, w, h})` accepts are kept drawn.
+ * Answers each group's box by id.
  */
-export function renderGroups(canvas, tab) {
+export function renderGroups(canvas, tab, visible = () => true) {
   const model = canvas.model;
   const boxes = new Map();
   const seen = new Set();
@@ -38,6 +39,7 @@ export function renderGroups(canvas, tab) {
   for (const g of order) {
     const box = groupBounds(model, g, boxOf, memo);
     boxes.set(g.id, box);
+    if (!visible({ x0: box.x, y0: box.y, w: box.w, h: box.h })) continue;
     seen.add(g.id);
     const state = JSON.stringify({ box, name: g.name || "", style: g.style || {}, selected: canvas.selection.has(g.id) });
     let entry = canvas.groupEls.get(g.id);
