@@ -470,12 +470,14 @@ export class Canvas {
   setStatus(id, status) {
     if (isEmptyStatus(status)) this.status.delete(id);
     else this.status.set(id, status);
+    this.invalidate([id]);
     this.scheduleRender();
   }
 
   /** Forget every status (after a deploy, before the runtime's are replayed). */
   clearStatuses() {
     this.status.clear();
+    this.invalidate();
     this.scheduleRender();
   }
 }
