@@ -499,3 +499,4 @@ fn select_all_and_delete_remove_every_node_drawn_or_not() {
     assert!(left.is_empty(), "deployed nodes left on the tab: {left:?}");
     page.assert_no_errors();
 }
+

@@ -9,7 +9,7 @@ import { statusGroup, isEmptyStatus } from "./status.js";
 import { renderGroups } from "./groups.js";
 import { withMembers } from "../model/groups.js";
 import { isCanvasNode } from "../model/model.js";
-import { regions, boxIn, wireIn, distanceTo, FRAME_BUDGET_MS, REMOVE_PER_FRAME } from "./cull.js";
+import { regions, boxIn, nodeNear, wireIn, wireNear, distanceTo, FRAME_BUDGET_MS, REMOVE_PER_FRAME } from "./cull.js";
 
 const SIZE = 5000;
 const MIN_ZOOM = 0.3;
@@ -45,7 +45,10 @@ export class Canvas {
     this.nodeEls = new Map();
     this.wireEls = new Map();
     this.groupEls = new Map();
+    /** Boxes of the active tab's nodes by id, measured when first asked for (see `geometry`). */
     this.geo = new Map();
+    /** The active tab's canvas nodes by id. */
+    this.byId = new Map();
 
     this.svg = svg("svg", { class: "flow-canvas", width: SIZE, height: SIZE });
     const defs = svg("defs", {},
@@ -95,7 +98,7 @@ export class Canvas {
     if (!detail.changed || detail.types) return null;
     for (const id of detail.changed) {
       const n = this.model.get(id);
-      if (n ? !isCanvasNode(n) && n.type !== "group" : !this.geo.has(id)) return null;
+      if (n ? !isCanvasNode(n) && n.type !== "group" : !this.byId.has(id)) return null;
     }
     return detail.changed;
   }
@@ -179,7 +182,7 @@ export class Canvas {
   /** Node-RED's zoom to fit: every node of the tab on screen, centred, with a margin. */
   zoomToFit() {
     if (this.stale) this.measure(this.model.activeTab);
-    const boxes = [...this.geo.values()].map((g) => g.box);
+    const boxes = this.nodeList.map((n) => this.geometry(n.id).box);
     if (!boxes.length) return;
     const pad = 40;
     const x0 = Math.min(...boxes.map((b) => b.x0)) - pad;
@@ -202,9 +205,22 @@ export class Canvas {
     return clientX >= r.left && clientX <= r.right && clientY >= r.top && clientY <= r.bottom;
   }
 
-  /** The drawn box of a node on the active tab (after the last render). */
+  /**
+   * A node of the active tab as drawn: `{box, label, outputs, inputs}`.
+   * Measured when first asked for after the tab's nodes were read, so a
+   * large tab measures only the nodes near the view before its first frame.
+   */
   geometry(id) {
-    return this.geo.get(id);
+    let g = this.geo.get(id);
+    if (g) return g;
+    const n = this.byId.get(id);
+    if (!n) return undefined;
+    const model = this.model;
+    const label = model.label(n);
+    const outputs = model.outputs(n);
+    g = { box: nodeBox(n, label, outputs), label, outputs, inputs: model.inputs(n) };
+    this.geo.set(id, g);
+    return g;
   }
 
   /**
@@ -227,22 +243,26 @@ export class Canvas {
     const removals = { left: REMOVE_PER_FRAME };
     const later = [];
     for (const n of this.nodeList) {
-      const g = this.geo.get(n.id);
       const entry = this.nodeEls.get(n.id);
-      if (entry && !boxIn(g.box, r.keep) && takeOne(removals)) {
-        entry.el.remove();
-        this.nodeEls.delete(n.id);
-      } else if (entry) {
+      if (entry) {
+        const g = this.geometry(n.id);
+        if (!boxIn(g.box, r.keep) && takeOne(removals)) {
+          entry.el.remove();
+          this.nodeEls.delete(n.id);
+          continue;
+        }
         if (dirty === "all" || dirty.has(n.id)) this.drawEntry(n, g, entry);
         this.markSelected(n.id, entry);
-      } else if (boxIn(g.box, r.view)) this.addNode(n, g);
-      else if (boxIn(g.box, r.draw)) later.push(n);
+      } else if (nodeNear(n, r.view) && boxIn(this.geometry(n.id).box, r.view)) this.addNode(n, this.geometry(n.id));
+      else if (nodeNear(n, r.draw)) later.push({ n, d: distanceTo(n, r.view) });
     }
-    later.sort((a, b) => distanceTo(this.geo.get(a.id).box, r.view) - distanceTo(this.geo.get(b.id).box, r.view));
+    // The margin, nearest the view first, measured only as it is drawn.
+    later.sort((a, b) => a.d - b.d);
     let left = later.length;
-    for (const n of later) {
+    for (const { n } of later) {
       if (performance.now() - start > budgetMs) break;
-      this.addNode(n, this.geo.get(n.id));
+      const g = this.geometry(n.id);
+      if (boxIn(g.box, r.draw)) this.addNode(n, g);
       left -= 1;
     }
     const wiresLeft = this.renderWires(r, removals, () => performance.now() - start > budgetMs);
@@ -260,12 +280,8 @@ export class Canvas {
     this.stale = false;
     this.remeasured = true;
     this.nodeList = tab ? model.canvasNodes(tab) : [];
+    this.byId = new Map(this.nodeList.map((n) => [n.id, n]));
     this.geo.clear();
-    for (const n of this.nodeList) {
-      const label = model.label(n);
-      const outputs = model.outputs(n);
-      this.geo.set(n.id, { box: nodeBox(n, label, outputs), label, outputs, inputs: model.inputs(n) });
-    }
     this.wireList = [];
     this.wiresOf.clear();
     const index = (id, key) => {
@@ -274,13 +290,15 @@ export class Canvas {
       else this.wiresOf.set(id, [key]);
     };
     for (const w of tab ? model.wires(tab) : []) {
-      if (!this.geo.has(w.source) || !this.geo.has(w.target)) continue;
+      const s = this.byId.get(w.source);
+      const t = this.byId.get(w.target);
+      if (!s || !t) continue;
       const key = `${w.source}:${w.port}:${w.target}`;
-      this.wireList.push({ ...w, key });
+      this.wireList.push({ ...w, key, s, t });
       index(w.source, key);
       index(w.target, key);
     }
-    removeStale(this.nodeEls, this.geo);
+    removeStale(this.nodeEls, this.byId);
     removeStale(this.wireEls, new Set(this.wireList.map((w) => w.key)));
   }
 
@@ -334,11 +352,16 @@ export class Canvas {
     this.remeasured = false;
     let left = 0;
     for (const w of this.wireList) {
-      const s = this.geo.get(w.source);
-      const t = this.geo.get(w.target);
+      let entry = this.wireEls.get(w.key);
+      if (!entry && !wireNear(w.s, w.t, r.draw)) continue;
+      if (!entry && !wireNear(w.s, w.t, r.view) && overBudget()) {
+        left += 1;
+        continue;
+      }
+      const s = this.geometry(w.source);
+      const t = this.geometry(w.target);
       const a = wireStart(s.box, w.port, s.outputs);
       const b = wireEnd(t.box);
-      let entry = this.wireEls.get(w.key);
       if (entry && !wireIn(a, b, r.keep) && takeOne(removals)) {
         entry.el.remove();
         this.wireEls.delete(w.key);
@@ -346,10 +369,6 @@ export class Canvas {
       }
       if (!entry) {
         if (!wireIn(a, b, r.draw)) continue;
-        if (!wireIn(a, b, r.view) && overBudget()) {
-          left += 1;
-          continue;
-        }
         entry = this.addWire(w);
       }
       if (remeasured || entry.d === null) {
@@ -406,7 +425,7 @@ export class Canvas {
     for (const id of ids) this.groupEls.get(id)?.el.setAttribute("transform", `translate(${dx} ${dy})`);
     for (const id of ids) {
       const entry = this.nodeEls.get(id);
-      const g = this.geo.get(id);
+      const g = this.geometry(id);
       if (!entry || !g) continue;
       entry.el.setAttribute("transform", `translate(${g.box.x0 + dx} ${g.box.y0 + dy})`);
     }
@@ -416,8 +435,8 @@ export class Canvas {
       const entry = this.wireEls.get(key);
       if (!entry) continue;
       const [source, port, target] = splitKey(key);
-      const s = this.geo.get(source);
-      const t = this.geo.get(target);
+      const s = this.geometry(source);
+      const t = this.geometry(target);
       const shift = (box, id) => (moved.has(id) ? { ...box, x0: box.x0 + dx, y0: box.y0 + dy } : box);
       const d = wirePath(wireStart(shift(s.box, source), Number(port), s.outputs), wireEnd(shift(t.box, target)));
       entry.hit.setAttribute("d", d);
@@ -457,7 +476,7 @@ export class Canvas {
 
   /** Scroll so a node is visible. */
   reveal(id) {
-    const g = this.geo.get(id);
+    const g = this.geometry(id);
     if (!g) return;
     const cx = (g.box.x0 + g.box.w / 2) * this.zoom;
     const cy = (g.box.y0 + g.box.h / 2) * this.zoom;

@@ -17,7 +17,7 @@ const DRAW_MARGIN = 1;
 /** What stays drawn once drawn, in viewports on each side (wider, so a pan back and forth does not redraw). */
 const KEEP_MARGIN = 1.5;
 /** Script time (ms) a scheduled redraw may spend making elements outside the view. */
-export const FRAME_BUDGET_MS = 4;
+export const FRAME_BUDGET_MS = 3;
 /** Elements removed per frame at most (a zoom out and back may leave hundreds). */
 export const REMOVE_PER_FRAME = 200;
 /** How far a wire's curve may reach past its ends (see `wirePath`): 2.75 node widths back, half a node height up or down. */
@@ -46,6 +46,29 @@ export function regions(host, zoom, count) {
   return { view, draw: around(DRAW_MARGIN), keep: around(KEEP_MARGIN) };
 }
 
+/**
+ * How far from its stored centre a node's box may reach: a node is only
+ * measured (its label's width) when its centre lies this close to a region.
+ * Wider than any node but one with a label of over 500 px.
+ */
+const NODE_REACH = 300;
+
+/** Whether node `n`'s box may overlap region `r`, from its stored centre alone. */
+export function nodeNear(n, r) {
+  return n.x >= r.x0 - NODE_REACH && n.x <= r.x1 + NODE_REACH && n.y >= r.y0 - NODE_REACH && n.y <= r.y1 + NODE_REACH;
+}
+
+/** Whether a wire between nodes `s` and `t` may cross region `r`, from their stored centres alone. */
+export function wireNear(s, t, r) {
+  const reach = NODE_REACH + WIRE_REACH_X;
+  return (
+    Math.min(s.x, t.x) - reach <= r.x1 &&
+    Math.max(s.x, t.x) + reach >= r.x0 &&
+    Math.min(s.y, t.y) - NODE_REACH - WIRE_REACH_Y <= r.y1 &&
+    Math.max(s.y, t.y) + NODE_REACH + WIRE_REACH_Y >= r.y0
+  );
+}
+
 /** Whether a node box `{x0, y0, w, h}` overlaps region `r`. */
 export function boxIn(box, r) {
   return box.x0 <= r.x1 && box.x0 + box.w >= r.x0 && box.y0 <= r.y1 && box.y0 + box.h >= r.y0;
@@ -61,9 +84,9 @@ export function wireIn(a, b, r) {
   );
 }
 
-/** Distance (squared, canvas units) from a box's centre to the centre of region `r`, to draw the nearest first. */
-export function distanceTo(box, r) {
-  const dx = box.x0 + box.w / 2 - (r.x0 + r.x1) / 2;
-  const dy = box.y0 + box.h / 2 - (r.y0 + r.y1) / 2;
+/** Distance (squared, canvas units) from node `n`'s centre to the centre of region `r`, to draw the nearest first. */
+export function distanceTo(n, r) {
+  const dx = n.x - (r.x0 + r.x1) / 2;
+  const dy = n.y - (r.y0 + r.y1) / 2;
   return dx * dx + dy * dy;
 }

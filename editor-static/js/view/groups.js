@@ -31,7 +31,7 @@ export function renderGroups(canvas, tab, visible = () => true) {
   const seen = new Set();
   const memo = new Map();
   const boxOf = (n) => {
-    const geo = canvas.geo.get(n.id);
+    const geo = canvas.geometry(n.id);
     return geo ? { x: geo.box.x0, y: geo.box.y0, w: geo.box.w, h: geo.box.h } : null;
   };
   const order = tab ? byDepth(model, tab) : [];
