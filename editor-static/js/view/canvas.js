@@ -16,6 +16,8 @@ const MIN_ZOOM = 0.3;
 const MAX_ZOOM = 2;
 /** Quiet time after the last zoom step before the drawing is redone at the new scale. */
 const ZOOM_SETTLE_MS = 200;
+/** Time (ms) a frame's tasks may have taken before its render waits for the next frame. */
+const LATE_FRAME_MS = 6;
 
 export class Canvas {
   constructor(host, model, selection) {
@@ -103,13 +105,25 @@ export class Canvas {
     return detail.changed;
   }
 
+  /**
+   * Render on the next frame. A frame whose tasks already took most of it
+   * (parsing and loading a large flow) is left to paint: the drawing
+   * waits one frame, so the two costs do not add up in one long frame.
+   */
   scheduleRender() {
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame(() => {
+    let waited = false;
+    const frame = (t) => {
+      if (!waited && performance.now() - t > LATE_FRAME_MS) {
+        waited = true;
+        requestAnimationFrame(frame);
+        return;
+      }
       this.pending = false;
       this.render({ budgetMs: FRAME_BUDGET_MS });
-    });
+    };
+    requestAnimationFrame(frame);
   }
 
   /** Forget every drawn element (tab switch, reload). */
