@@ -190,8 +190,14 @@ fn thousand_node_flow_opens_pans_zooms_and_drags() {
         split[1].as_u64().unwrap() as usize,
     );
     let start = Frames {
-        intervals: opening.intervals.drain(..f.min(opening.intervals.len())).collect(),
-        long_tasks: opening.long_tasks.drain(..l.min(opening.long_tasks.len())).collect(),
+        intervals: opening
+            .intervals
+            .drain(..f.min(opening.intervals.len()))
+            .collect(),
+        long_tasks: opening
+            .long_tasks
+            .drain(..l.min(opening.long_tasks.len()))
+            .collect(),
     };
     if !start.intervals.is_empty() {
         report("start", &start);
@@ -343,7 +349,10 @@ fn opening_a_large_tab_draws_the_view_first_and_the_rest_after() {
     assert!(drawn < 1000, "the first frame drew {drawn} nodes");
     // The margin follows over the next frames; the rest stays out of the DOM.
     let all = wait_drawn(&page) as u64;
-    assert!(drawn <= all && all < 1000, "first frame {drawn}, then {all}");
+    assert!(
+        drawn <= all && all < 1000,
+        "first frame {drawn}, then {all}"
+    );
     page.assert_no_errors();
 }
 
@@ -523,4 +532,3 @@ fn select_all_and_delete_remove_every_node_drawn_or_not() {
     assert!(left.is_empty(), "deployed nodes left on the tab: {left:?}");
     page.assert_no_errors();
 }
-

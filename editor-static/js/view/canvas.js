@@ -43,6 +43,8 @@ export class Canvas {
     this.complete = false;
     /** The move a drag last asked for, drawn on the next frame. */
     this.preview = null;
+    /** The drag drawn last (`{ids, dx, dy}`), kept by renders until it ends. */
+    this.moving = null;
     this.status = new Map();
     this.nodeEls = new Map();
     this.wireEls = new Map();
@@ -225,6 +227,8 @@ export class Canvas {
    * large tab measures only the nodes near the view before its first frame.
    */
   geometry(id) {
+    // Asked before the render after an edit or a tab switch (a node found by search is revealed).
+    if (this.stale) this.measure(this.model.activeTab);
     let g = this.geo.get(id);
     if (g) return g;
     const n = this.byId.get(id);
@@ -345,6 +349,7 @@ export class Canvas {
     entry.sig = sig;
     entry.selected = null;
     drawNode(entry.el, state, g.box, model.types.iconRight(n.type), iconFor(n.type, model.types.get(n.type)));
+    if (this.moving) this.placeNode(n.id, entry, g);
   }
 
   /** Show a node's selection: a class, so selecting never redraws a node. */
@@ -372,10 +377,7 @@ export class Canvas {
         left += 1;
         continue;
       }
-      const s = this.geometry(w.source);
-      const t = this.geometry(w.target);
-      const a = wireStart(s.box, w.port, s.outputs);
-      const b = wireEnd(t.box);
+      const [a, b] = this.wireEnds(w.source, w.port, w.target);
       if (entry && !wireIn(a, b, r.keep) && takeOne(removals)) {
         entry.el.remove();
         this.wireEls.delete(w.key);
@@ -385,14 +387,7 @@ export class Canvas {
         if (!wireIn(a, b, r.draw)) continue;
         entry = this.addWire(w);
       }
-      if (remeasured || entry.d === null) {
-        const d = wirePath(a, b);
-        if (entry.d !== d) {
-          entry.d = d;
-          entry.hit.setAttribute("d", d);
-          entry.line.setAttribute("d", d);
-        }
-      }
+      if (remeasured || entry.d === null || this.moving) this.setWirePath(entry, [a, b]);
       const selected = !!sel && sel.source === w.source && sel.port === w.port && sel.target === w.target;
       if (entry.selected !== selected) {
         entry.selected = selected;
@@ -430,33 +425,54 @@ export class Canvas {
   /** Drop a drag's move not drawn yet (the drag ended). */
   stopPreview() {
     this.preview = null;
+    this.moving = null;
   }
 
   /** Draw a drag's move: only the moved nodes and groups and their wires. */
   drawMove(selected, dx, dy) {
     // A group moves with everything in it.
     const ids = withMembers(this.model, selected);
+    this.moving = { ids: new Set(ids), dx, dy };
     for (const id of ids) this.groupEls.get(id)?.el.setAttribute("transform", `translate(${dx} ${dy})`);
     for (const id of ids) {
       const entry = this.nodeEls.get(id);
       const g = this.geometry(id);
-      if (!entry || !g) continue;
-      entry.el.setAttribute("transform", `translate(${g.box.x0 + dx} ${g.box.y0 + dy})`);
+      if (entry && g) this.placeNode(id, entry, g);
     }
-    const moved = new Set(ids);
     const keys = new Set(ids.flatMap((id) => this.wiresOf.get(id) || []));
     for (const key of keys) {
       const entry = this.wireEls.get(key);
       if (!entry) continue;
       const [source, port, target] = splitKey(key);
-      const s = this.geometry(source);
-      const t = this.geometry(target);
-      const shift = (box, id) => (moved.has(id) ? { ...box, x0: box.x0 + dx, y0: box.y0 + dy } : box);
-      const d = wirePath(wireStart(shift(s.box, source), Number(port), s.outputs), wireEnd(shift(t.box, target)));
-      entry.hit.setAttribute("d", d);
-      entry.line.setAttribute("d", d);
-      entry.d = null;
+      this.setWirePath(entry, this.wireEnds(source, Number(port), target));
     }
+  }
+
+  /** Where a node's box is drawn: moved by the drag in progress, if it is one of those dragged. */
+  shifted(id, box) {
+    const m = this.moving;
+    return m && m.ids.has(id) ? { ...box, x0: box.x0 + m.dx, y0: box.y0 + m.dy } : box;
+  }
+
+  /** Put a node's element where it is drawn (see `shifted`). */
+  placeNode(id, entry, g) {
+    const box = this.shifted(id, g.box);
+    entry.el.setAttribute("transform", `translate(${box.x0} ${box.y0})`);
+  }
+
+  /** The two ends of a wire as drawn: `[start, end]`. */
+  wireEnds(source, port, target) {
+    const s = this.geometry(source);
+    const t = this.geometry(target);
+    return [wireStart(this.shifted(source, s.box), port, s.outputs), wireEnd(this.shifted(target, t.box))];
+  }
+
+  setWirePath(entry, [a, b]) {
+    const d = wirePath(a, b);
+    if (entry.d === d) return;
+    entry.d = d;
+    entry.hit.setAttribute("d", d);
+    entry.line.setAttribute("d", d);
   }
 
   showDragWire(a, b) {

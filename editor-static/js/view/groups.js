@@ -48,7 +48,9 @@ export function renderGroups(canvas, tab, visible = () => true) {
       canvas.groupEls.set(g.id, entry);
     }
     drawn.push(entry.el);
-    entry.el.removeAttribute("transform");
+    const moving = canvas.moving;
+    if (moving && moving.ids.has(g.id)) entry.el.setAttribute("transform", `translate(${moving.dx} ${moving.dy})`);
+    else entry.el.removeAttribute("transform");
     if (entry.sig === state) continue;
     entry.sig = state;
     drawGroup(entry.el, g, box, canvas.selection.has(g.id));
