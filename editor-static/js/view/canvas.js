@@ -290,8 +290,8 @@ export class Canvas {
   }
 
   /**
-   * Read the tab's nodes and wires from the model and size every node
-   * (drawn or not: wires, groups, zoom to fit and search need them all).
+   * Read the tab's nodes and wires from the model, drop the elements of
+   * those gone, and forget every node's box (measured again as asked for).
    */
   measure(tab) {
     const model = this.model;
