@@ -121,22 +121,32 @@ export class FlowModel extends EventTarget {
 
   // ---------- loading ----------
 
-  /** Replace everything with flows from the runtime (clears undo history). */
+  /**
+   * Replace everything with flows from the runtime (clears undo history).
+   * The model takes `flows`' objects as they are (they come freshly parsed),
+   * and tells its views once: opening a large flow is one change, not three.
+   */
   load(flows, rev) {
     this.nodes.clear();
-    for (const n of ensureTabs(flows)) this.nodes.set(n.id, clone(n));
+    for (const n of ensureTabs(flows)) this.nodes.set(n.id, n);
     this.rev = rev || null;
     this.problems.clear();
-    this.markDeployed();
+    this.rememberDeployed();
     this.history.reset();
     const tabs = this.tabs();
     if (!tabs.some((t) => t.id === this.activeTab)) this.activeTab = tabs[0] && tabs[0].id;
-    this.emit({ reset: true });
+    this.emit({ reset: true, deployed: true });
   }
 
   /** Remember the current state as deployed. */
   markDeployed(rev) {
     if (rev !== undefined) this.rev = rev;
+    this.rememberDeployed();
+    this.emit({ deployed: true });
+  }
+
+  /** Keep each node's JSON as deployed and mark the history saved. */
+  rememberDeployed() {
     this.deployed.clear();
     for (const n of this.nodes.values()) {
       // Secrets typed in the editor have been sent; forget them.
@@ -144,7 +154,6 @@ export class FlowModel extends EventTarget {
       this.deployed.set(n.id, JSON.stringify(n));
     }
     this.history.markSaved();
-    this.emit({ deployed: true });
   }
 
   setProblems(problems) {

@@ -8,16 +8,16 @@ import { problemsOf } from "../model/validate.js";
 import { statusGroup, isEmptyStatus } from "./status.js";
 import { renderGroups } from "./groups.js";
 import { withMembers } from "../model/groups.js";
+import { isCanvasNode } from "../model/model.js";
+import { regions, boxIn, nodeNear, wireIn, wireNear, distanceTo, FRAME_BUDGET_MS, REMOVE_PER_FRAME } from "./cull.js";
 
 const SIZE = 5000;
 const MIN_ZOOM = 0.3;
 const MAX_ZOOM = 2;
 /** Quiet time after the last zoom step before the drawing is redone at the new scale. */
 const ZOOM_SETTLE_MS = 200;
-/** New node elements made per frame while a large tab is first drawn. */
-const NODES_PER_FRAME = 200;
-/** Margin around the view (in screen pixels) drawn first when a large tab opens. */
-const VIEW_MARGIN = 200;
+/** Time (ms) a frame's tasks may have taken before its render waits for the next frame. */
+const LATE_FRAME_MS = 6;
 
 export class Canvas {
   constructor(host, model, selection) {
@@ -28,15 +28,31 @@ export class Canvas {
     /** The zoom the drawing is rasterised at (`zoom` differs during a zoom gesture). */
     this.drawnZoom = 1;
     this.zoomSettle = null;
-    /** Node ids to the keys of their drawn wires, so a drag redraws only those. */
+    /** Node ids to the keys of their wires, so a drag redraws only those. */
     this.wiresOf = new Map();
+    /** The active tab's canvas nodes and wires (`{source, port, target, key}`), as last read from the model. */
+    this.nodeList = [];
+    this.wireList = [];
+    /** Whether those and every node's geometry must be read again. */
+    this.stale = true;
+    /** Whether the wires' paths must be computed again (the nodes were measured). */
+    this.remeasured = false;
+    /** Drawn nodes to compare with the model again: a set of ids, or "all". */
+    this.dirty = "all";
+    /** Whether the last render drew all that the view asks for. */
+    this.complete = false;
     /** The move a drag last asked for, drawn on the next frame. */
     this.preview = null;
+    /** The drag drawn last (`{ids, dx, dy}`), kept by renders until it ends. */
+    this.moving = null;
     this.status = new Map();
     this.nodeEls = new Map();
     this.wireEls = new Map();
     this.groupEls = new Map();
+    /** Boxes of the active tab's nodes by id, measured when first asked for (see `geometry`). */
     this.geo = new Map();
+    /** The active tab's canvas nodes by id. */
+    this.byId = new Map();
 
     this.svg = svg("svg", { class: "flow-canvas", width: SIZE, height: SIZE });
     const defs = svg("defs", {},
@@ -59,19 +75,57 @@ export class Canvas {
     this.pending = false;
     const schedule = () => this.scheduleRender();
     model.addEventListener("change", (e) => {
-      if (e.detail && (e.detail.tab || e.detail.reset)) this.clear();
+      const detail = e.detail || {};
+      if (detail.tab || detail.reset) this.clear();
+      this.stale = true;
+      this.invalidate(this.changedNodes(detail));
       schedule();
     });
     selection.addEventListener("change", schedule);
+    // Panning and resizing bring other parts of a large tab into view.
+    host.addEventListener("scroll", schedule, { passive: true });
+    new ResizeObserver(schedule).observe(host);
   }
 
+  /** Compare drawn nodes `ids` (every drawn node when null) with the model on the next render. */
+  invalidate(ids = null) {
+    if (!ids) this.dirty = "all";
+    else if (this.dirty !== "all") for (const id of ids) this.dirty.add(id);
+  }
+
+  /**
+   * The ids an edit changed when they are only canvas nodes and groups:
+   * then no other node looks different. Anything else (a config node, a
+   * subflow, a tab, a deploy, deploy problems) may change any node.
+   */
+  changedNodes(detail) {
+    if (!detail.changed || detail.types) return null;
+    for (const id of detail.changed) {
+      const n = this.model.get(id);
+      if (n ? !isCanvasNode(n) && n.type !== "group" : !this.byId.has(id)) return null;
+    }
+    return detail.changed;
+  }
+
+  /**
+   * Render on the next frame. A frame whose tasks already took most of it
+   * (parsing and loading a large flow) is left to paint: the drawing
+   * waits one frame, so the two costs do not add up in one long frame.
+   */
   scheduleRender() {
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame(() => {
+    let waited = false;
+    const frame = (t) => {
+      if (!waited && performance.now() - t > LATE_FRAME_MS) {
+        waited = true;
+        requestAnimationFrame(frame);
+        return;
+      }
       this.pending = false;
-      this.render({ budget: NODES_PER_FRAME });
-    });
+      this.render({ budgetMs: FRAME_BUDGET_MS });
+    };
+    requestAnimationFrame(frame);
   }
 
   /** Forget every drawn element (tab switch, reload). */
@@ -80,6 +134,22 @@ export class Canvas {
       for (const e of m.values()) e.el.remove();
       m.clear();
     }
+    this.stale = true;
+  }
+
+  /** Draw nodes `ids` again from the model (a drag was cancelled: undo its preview). */
+  redraw(selected) {
+    const ids = withMembers(this.model, selected);
+    for (const id of ids) {
+      const entry = this.nodeEls.get(id);
+      if (entry) entry.sig = null;
+      for (const key of this.wiresOf.get(id) || []) {
+        const wire = this.wireEls.get(key);
+        if (wire) wire.d = null;
+      }
+    }
+    this.invalidate(ids);
+    this.render();
   }
 
   /**
@@ -103,6 +173,8 @@ export class Canvas {
     host.scrollTop = Math.max(0, c.y * this.zoom - host.clientHeight / 2);
     clearTimeout(this.zoomSettle);
     this.zoomSettle = setTimeout(() => this.settleZoom(), ZOOM_SETTLE_MS);
+    // Zooming out brings more of a large tab into view.
+    this.scheduleRender();
   }
 
   /** Draw at the zoom the steps ended on, keeping the view where it is. */
@@ -125,8 +197,8 @@ export class Canvas {
 
   /** Node-RED's zoom to fit: every node of the tab on screen, centred, with a margin. */
   zoomToFit() {
-    this.render();
-    const boxes = [...this.geo.values()].map((g) => g.box);
+    if (this.stale) this.measure(this.model.activeTab);
+    const boxes = this.nodeList.map((n) => this.geometry(n.id).box);
     if (!boxes.length) return;
     const pad = 40;
     const x0 = Math.min(...boxes.map((b) => b.x0)) - pad;
@@ -149,125 +221,190 @@ export class Canvas {
     return clientX >= r.left && clientX <= r.right && clientY >= r.top && clientY <= r.bottom;
   }
 
-  /** The drawn box of a node on the active tab (after the last render). */
+  /**
+   * A node of the active tab as drawn: `{box, label, outputs, inputs}`.
+   * Measured when first asked for after the tab's nodes were read, so a
+   * large tab measures only the nodes near the view before its first frame.
+   */
   geometry(id) {
-    return this.geo.get(id);
+    // Asked before the render after an edit or a tab switch (a node found by search is revealed).
+    if (this.stale) this.measure(this.model.activeTab);
+    let g = this.geo.get(id);
+    if (g) return g;
+    const n = this.byId.get(id);
+    if (!n) return undefined;
+    const model = this.model;
+    const label = model.label(n);
+    const outputs = model.outputs(n);
+    g = { box: nodeBox(n, label, outputs), label, outputs, inputs: model.inputs(n) };
+    this.geo.set(id, g);
+    return g;
   }
 
   /**
-   * Bring the drawing up to date with the model. `budget` caps the node
-   * elements made in this call: a scheduled redraw makes at most a frame's
-   * worth, those in view first, and draws the rest on the following frames,
-   * so opening a large tab never blocks the page for long.
+   * Bring the drawing up to date with the model and the view. Only what
+   * lies in the view and its margin is drawn (see cull.js): what is in view
+   * at once, the margin nearest first for at most `budgetMs` of script, and
+   * the rest on the following frames, so neither opening a large tab nor
+   * panning it blocks the page for long. `complete` tells whether anything
+   * was left for a later frame.
    */
-  render({ budget = Infinity } = {}) {
+  render({ budgetMs = Infinity } = {}) {
+    const start = performance.now();
     const model = this.model;
     const tab = model.activeTab;
     this.selection.prune((id) => model.get(id));
-    let nodes = tab ? model.canvasNodes(tab) : [];
-    if (nodes.length - this.nodeEls.size > budget) nodes = this.inViewFirst(nodes);
-    this.geo.clear();
-    const seen = new Set();
-    let deferred = false;
-    for (const n of nodes) {
-      const label = model.label(n);
-      const outputs = model.outputs(n);
-      const inputs = model.inputs(n);
-      const box = nodeBox(n, label, outputs);
-      this.geo.set(n.id, { box, outputs, inputs });
-      seen.add(n.id);
-      if (!this.nodeEls.has(n.id) && budget-- <= 0) {
-        deferred = true;
-        continue;
-      }
-      const state = {
-        n,
-        label,
-        outputs,
-        inputs,
-        selected: this.selection.has(n.id),
-        problems: model.problems.get(n.id) || null,
-        invalid: problemsOf(model, n).length > 0,
-        changed: model.isChanged(n),
-        status: this.status.get(n.id) || null,
-        color: model.types.color(n),
-        known: model.types.known(n.type),
-      };
-      const sig = JSON.stringify(state);
-      let entry = this.nodeEls.get(n.id);
-      if (!entry) {
-        entry = { el: svg("g"), sig: null };
-        this.nodeEls.set(n.id, entry);
-        this.nodeLayer.append(entry.el);
-      }
-      if (entry.sig !== sig) {
-        entry.sig = sig;
-        drawNode(entry.el, state, box, model.types.iconRight(n.type), iconFor(n.type, model.types.get(n.type)));
-      }
+    if (this.stale) this.measure(tab);
+    const r = regions(this.host, this.zoom, this.nodeList.length);
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    const removals = { left: REMOVE_PER_FRAME };
+    const later = [];
+    for (const n of this.nodeList) {
+      const entry = this.nodeEls.get(n.id);
+      if (entry) {
+        const g = this.geometry(n.id);
+        if (!boxIn(g.box, r.keep) && takeOne(removals)) {
+          entry.el.remove();
+          this.nodeEls.delete(n.id);
+          continue;
+        }
+        if (dirty === "all" || dirty.has(n.id)) this.drawEntry(n, g, entry);
+        this.markSelected(n.id, entry);
+      } else if (nodeNear(n, r.view) && boxIn(this.geometry(n.id).box, r.view)) this.addNode(n, this.geometry(n.id));
+      else if (nodeNear(n, r.draw)) later.push({ n, d: distanceTo(n, r.view) });
     }
-    removeStale(this.nodeEls, seen);
-    this.renderWires(tab);
-    this.renderGroups(tab);
-    if (deferred) this.scheduleRender();
+    // The margin, nearest the view first, measured only as it is drawn.
+    later.sort((a, b) => a.d - b.d);
+    let left = later.length;
+    for (const { n } of later) {
+      if (performance.now() - start > budgetMs) break;
+      const g = this.geometry(n.id);
+      if (boxIn(g.box, r.draw)) this.addNode(n, g);
+      left -= 1;
+    }
+    const wiresLeft = this.renderWires(r, removals, () => performance.now() - start > budgetMs);
+    renderGroups(this, tab, (box) => boxIn(box, r.draw));
+    this.complete = left === 0 && wiresLeft === 0 && removals.left > 0;
+    if (!this.complete) this.scheduleRender();
   }
 
-  /** `nodes` with those in view (plus a margin) first, each part in its order. */
-  inViewFirst(nodes) {
-    const { scrollLeft, scrollTop, clientWidth, clientHeight } = this.host;
-    const z = this.zoom;
-    const x0 = (scrollLeft - VIEW_MARGIN) / z;
-    const y0 = (scrollTop - VIEW_MARGIN) / z;
-    const x1 = (scrollLeft + clientWidth + VIEW_MARGIN) / z;
-    const y1 = (scrollTop + clientHeight + VIEW_MARGIN) / z;
-    const near = [];
-    const far = [];
-    for (const n of nodes) (n.x >= x0 && n.x <= x1 && n.y >= y0 && n.y <= y1 ? near : far).push(n);
-    return near.concat(far);
-  }
-
-  renderWires(tab) {
-    const seen = new Set();
-    const sel = this.selection.wire;
+  /**
+   * Read the tab's nodes and wires from the model, drop the elements of
+   * those gone, and forget every node's box (measured again as asked for).
+   */
+  measure(tab) {
+    const model = this.model;
+    this.stale = false;
+    this.remeasured = true;
+    this.nodeList = tab ? model.canvasNodes(tab) : [];
+    this.byId = new Map(this.nodeList.map((n) => [n.id, n]));
+    this.geo.clear();
+    this.wireList = [];
     this.wiresOf.clear();
     const index = (id, key) => {
       const keys = this.wiresOf.get(id);
       if (keys) keys.push(key);
       else this.wiresOf.set(id, [key]);
     };
-    for (const w of tab ? this.model.wires(tab) : []) {
+    for (const w of tab ? model.wires(tab) : []) {
+      const s = this.byId.get(w.source);
+      const t = this.byId.get(w.target);
+      if (!s || !t) continue;
       const key = `${w.source}:${w.port}:${w.target}`;
-      const s = this.geo.get(w.source);
-      const t = this.geo.get(w.target);
-      // A wire waits for both its nodes while a large tab is drawn over frames.
-      if (!s || !t || !this.nodeEls.has(w.source) || !this.nodeEls.has(w.target)) continue;
-      seen.add(key);
+      this.wireList.push({ ...w, key, s, t });
       index(w.source, key);
       index(w.target, key);
-      const d = wirePath(wireStart(s.box, w.port, s.outputs), wireEnd(t.box));
-      const selected = !!sel && sel.source === w.source && sel.port === w.port && sel.target === w.target;
-      let entry = this.wireEls.get(key);
+    }
+    removeStale(this.nodeEls, this.byId);
+    removeStale(this.wireEls, new Set(this.wireList.map((w) => w.key)));
+  }
+
+  /** Make a node's element and draw it. */
+  addNode(n, g) {
+    const entry = { el: svg("g"), sig: null, selected: null };
+    this.nodeEls.set(n.id, entry);
+    this.nodeLayer.append(entry.el);
+    this.drawEntry(n, g, entry);
+    this.markSelected(n.id, entry);
+  }
+
+  /** Redraw a node's element if what it shows changed. */
+  drawEntry(n, g, entry) {
+    const model = this.model;
+    const state = {
+      n,
+      label: g.label,
+      outputs: g.outputs,
+      inputs: g.inputs,
+      problems: model.problems.get(n.id) || null,
+      invalid: problemsOf(model, n).length > 0,
+      changed: model.isChanged(n),
+      status: this.status.get(n.id) || null,
+      color: model.types.color(n),
+      known: model.types.known(n.type),
+    };
+    const sig = JSON.stringify(state);
+    if (entry.sig === sig) return;
+    entry.sig = sig;
+    entry.selected = null;
+    drawNode(entry.el, state, g.box, model.types.iconRight(n.type), iconFor(n.type, model.types.get(n.type)));
+    if (this.moving) this.placeNode(n.id, entry, g);
+  }
+
+  /** Show a node's selection: a class, so selecting never redraws a node. */
+  markSelected(id, entry) {
+    const selected = this.selection.has(id);
+    if (entry.selected === selected) return;
+    entry.selected = selected;
+    entry.el.classList.toggle("selected", selected);
+  }
+
+  /**
+   * Draw the wires that may cross the draw region (those crossing the view
+   * at once, the rest while `overBudget()` says no), drop those outside
+   * the keep region. Answers how many were left for a later frame.
+   */
+  renderWires(r, removals, overBudget) {
+    const sel = this.selection.wire;
+    const remeasured = this.remeasured;
+    this.remeasured = false;
+    let left = 0;
+    for (const w of this.wireList) {
+      let entry = this.wireEls.get(w.key);
+      if (!entry && !wireNear(w.s, w.t, r.draw)) continue;
+      if (!entry && !wireNear(w.s, w.t, r.view) && overBudget()) {
+        left += 1;
+        continue;
+      }
+      const [a, b] = this.wireEnds(w.source, w.port, w.target);
+      if (entry && !wireIn(a, b, r.keep) && takeOne(removals)) {
+        entry.el.remove();
+        this.wireEls.delete(w.key);
+        continue;
+      }
       if (!entry) {
-        const hit = svg("path", { class: "wire-hit" });
-        const line = svg("path", { class: "wire", dataset: { source: w.source, port: w.port, target: w.target } });
-        entry = { el: svg("g", { class: "wire-group", dataset: { source: w.source, port: w.port, target: w.target } }, hit, line), hit, line, d: null, selected: null };
-        this.wireEls.set(key, entry);
-        this.wireLayer.append(entry.el);
+        if (!wireIn(a, b, r.draw)) continue;
+        entry = this.addWire(w);
       }
-      if (entry.d !== d) {
-        entry.d = d;
-        entry.hit.setAttribute("d", d);
-        entry.line.setAttribute("d", d);
-      }
+      if (remeasured || entry.d === null || this.moving) this.setWirePath(entry, [a, b]);
+      const selected = !!sel && sel.source === w.source && sel.port === w.port && sel.target === w.target;
       if (entry.selected !== selected) {
         entry.selected = selected;
         entry.line.classList.toggle("selected", selected);
       }
     }
-    removeStale(this.wireEls, seen);
+    return left;
   }
 
-  renderGroups(tab) {
-    renderGroups(this, tab);
+  addWire(w) {
+    const data = { source: w.source, port: w.port, target: w.target };
+    const hit = svg("path", { class: "wire-hit" });
+    const line = svg("path", { class: "wire", dataset: data });
+    const entry = { el: svg("g", { class: "wire-group", dataset: data }, hit, line), hit, line, d: null, selected: null };
+    this.wireEls.set(w.key, entry);
+    this.wireLayer.append(entry.el);
+    return entry;
   }
 
   /**
@@ -288,33 +425,54 @@ export class Canvas {
   /** Drop a drag's move not drawn yet (the drag ended). */
   stopPreview() {
     this.preview = null;
+    this.moving = null;
   }
 
   /** Draw a drag's move: only the moved nodes and groups and their wires. */
   drawMove(selected, dx, dy) {
     // A group moves with everything in it.
     const ids = withMembers(this.model, selected);
+    this.moving = { ids: new Set(ids), dx, dy };
     for (const id of ids) this.groupEls.get(id)?.el.setAttribute("transform", `translate(${dx} ${dy})`);
     for (const id of ids) {
       const entry = this.nodeEls.get(id);
-      const g = this.geo.get(id);
-      if (!entry || !g) continue;
-      entry.el.setAttribute("transform", `translate(${g.box.x0 + dx} ${g.box.y0 + dy})`);
+      const g = this.geometry(id);
+      if (entry && g) this.placeNode(id, entry, g);
     }
-    const moved = new Set(ids);
     const keys = new Set(ids.flatMap((id) => this.wiresOf.get(id) || []));
     for (const key of keys) {
       const entry = this.wireEls.get(key);
       if (!entry) continue;
       const [source, port, target] = splitKey(key);
-      const s = this.geo.get(source);
-      const t = this.geo.get(target);
-      const shift = (box, id) => (moved.has(id) ? { ...box, x0: box.x0 + dx, y0: box.y0 + dy } : box);
-      const d = wirePath(wireStart(shift(s.box, source), Number(port), s.outputs), wireEnd(shift(t.box, target)));
-      entry.hit.setAttribute("d", d);
-      entry.line.setAttribute("d", d);
-      entry.d = null;
+      this.setWirePath(entry, this.wireEnds(source, Number(port), target));
     }
+  }
+
+  /** Where a node's box is drawn: moved by the drag in progress, if it is one of those dragged. */
+  shifted(id, box) {
+    const m = this.moving;
+    return m && m.ids.has(id) ? { ...box, x0: box.x0 + m.dx, y0: box.y0 + m.dy } : box;
+  }
+
+  /** Put a node's element where it is drawn (see `shifted`). */
+  placeNode(id, entry, g) {
+    const box = this.shifted(id, g.box);
+    entry.el.setAttribute("transform", `translate(${box.x0} ${box.y0})`);
+  }
+
+  /** The two ends of a wire as drawn: `[start, end]`. */
+  wireEnds(source, port, target) {
+    const s = this.geometry(source);
+    const t = this.geometry(target);
+    return [wireStart(this.shifted(source, s.box), port, s.outputs), wireEnd(this.shifted(target, t.box))];
+  }
+
+  setWirePath(entry, [a, b]) {
+    const d = wirePath(a, b);
+    if (entry.d === d) return;
+    entry.d = d;
+    entry.hit.setAttribute("d", d);
+    entry.line.setAttribute("d", d);
   }
 
   showDragWire(a, b) {
@@ -348,7 +506,7 @@ export class Canvas {
 
   /** Scroll so a node is visible. */
   reveal(id) {
-    const g = this.geo.get(id);
+    const g = this.geometry(id);
     if (!g) return;
     const cx = (g.box.x0 + g.box.w / 2) * this.zoom;
     const cy = (g.box.y0 + g.box.h / 2) * this.zoom;
@@ -361,12 +519,14 @@ export class Canvas {
   setStatus(id, status) {
     if (isEmptyStatus(status)) this.status.delete(id);
     else this.status.set(id, status);
+    this.invalidate([id]);
     this.scheduleRender();
   }
 
   /** Forget every status (after a deploy, before the runtime's are replayed). */
   clearStatuses() {
     this.status.clear();
+    this.invalidate();
     this.scheduleRender();
   }
 }
@@ -377,6 +537,14 @@ function splitKey(key) {
   return [key.slice(0, a), key.slice(a + 1, b), key.slice(b + 1)];
 }
 
+/** Take one from a per-frame allowance: false once it is used up. */
+function takeOne(allowance) {
+  if (allowance.left <= 0) return false;
+  allowance.left -= 1;
+  return true;
+}
+
+/** Remove the elements whose key `seen` no longer has. */
 function removeStale(map, seen) {
   for (const [k, e] of map) {
     if (!seen.has(k)) {
@@ -406,7 +574,6 @@ function iconNodes(markup) {
 function drawNode(g, s, box, iconRight, icon) {
   const { n } = s;
   const classes = ["node", n.type === "comment" ? "comment" : "", n.type === "junction" ? "junction" : ""];
-  if (s.selected) classes.push("selected");
   if (s.problems) classes.push("problem");
   if (s.invalid || !s.known) classes.push("invalid");
   if (n.d) classes.push("disabled");

@@ -21,16 +21,17 @@ function byDepth(model, tab) {
 
 /**
  * (Re)draw the groups of `tab` into `canvas.groupLayer`, keyed by id in
- * `canvas.groupEls`. Node boxes come from the canvas's last node pass.
- * Answers each group's drawn box by id.
+ * `canvas.groupEls`. Node boxes come from the canvas's last measure.
+ * Only groups whose box `visible({x0, y0, w, h})` accepts are kept drawn.
+ * Answers each group's box by id.
  */
-export function renderGroups(canvas, tab) {
+export function renderGroups(canvas, tab, visible = () => true) {
   const model = canvas.model;
   const boxes = new Map();
   const seen = new Set();
   const memo = new Map();
   const boxOf = (n) => {
-    const geo = canvas.geo.get(n.id);
+    const geo = canvas.geometry(n.id);
     return geo ? { x: geo.box.x0, y: geo.box.y0, w: geo.box.w, h: geo.box.h } : null;
   };
   const order = tab ? byDepth(model, tab) : [];
@@ -38,6 +39,7 @@ export function renderGroups(canvas, tab) {
   for (const g of order) {
     const box = groupBounds(model, g, boxOf, memo);
     boxes.set(g.id, box);
+    if (!visible({ x0: box.x, y0: box.y, w: box.w, h: box.h })) continue;
     seen.add(g.id);
     const state = JSON.stringify({ box, name: g.name || "", style: g.style || {}, selected: canvas.selection.has(g.id) });
     let entry = canvas.groupEls.get(g.id);
@@ -46,7 +48,9 @@ export function renderGroups(canvas, tab) {
       canvas.groupEls.set(g.id, entry);
     }
     drawn.push(entry.el);
-    entry.el.removeAttribute("transform");
+    const moving = canvas.moving;
+    if (moving && moving.ids.has(g.id)) entry.el.setAttribute("transform", `translate(${moving.dx} ${moving.dy})`);
+    else entry.el.removeAttribute("transform");
     if (entry.sig === state) continue;
     entry.sig = state;
     drawGroup(entry.el, g, box, canvas.selection.has(g.id));

@@ -79,7 +79,7 @@ export class Interaction {
         this.canvas.stopPreview();
         if (dragging) {
           if (commit) this.model.moveNodes(sel.ids(), delta.x, delta.y);
-          else this.canvas.render();
+          else this.canvas.redraw(sel.ids());
         } else if (!additive && wasSelected && sel.nodes.size > 1) {
           sel.set([id]);
         }
