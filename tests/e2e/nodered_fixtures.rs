@@ -55,6 +55,11 @@ fn answer(
         if let Some(t) = case["text"].as_str() {
             req = req.header("content-type", "text/plain").body(t.to_owned());
         }
+        if let Some(t) = case["json_text"].as_str() {
+            req = req
+                .header("content-type", "application/json")
+                .body(t.to_owned());
+        }
         let res = req.send().unwrap_or_else(|e| panic!("{name}: {e}"));
         let status = res.status().as_u16();
         let ct = res
@@ -240,6 +245,14 @@ fn listener_sources_answer_like_node_red() {
 #[test]
 fn csv_answers_like_node_red() {
     replay("csv");
+}
+
+/// Numbers in JSON written back out (echoed bodies, the json node both
+/// ways, indented, function results, token claims): `10.0` comes back as
+/// `10`, `1e20` in full, integers past 2^53 as the nearest double.
+#[test]
+fn json_numbers_print_like_node_red() {
+    replay("numbers");
 }
 
 /// `yaml` both ways: js-yaml's dump format (indentation, quoting, block
