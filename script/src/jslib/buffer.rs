@@ -47,7 +47,7 @@ pub fn is_buffer(v: &Dynamic) -> bool {
 }
 
 /// `ToUint8`: how a typed array stores a number.
-fn to_byte(v: &Dynamic) -> u8 {
+pub(super) fn to_byte(v: &Dynamic) -> u8 {
     if let Ok(i) = v.as_int() {
         return i.rem_euclid(256) as u8;
     }
@@ -205,6 +205,23 @@ fn received(v: &Dynamic) -> String {
     }
     if t == "function" {
         return "Received function ".into();
+    }
+    if let Some(text) = v.read_lock::<ImmutableString>() {
+        // Node.js shows at most 28 characters, and quotes with JSON when
+        // the text has a single quote.
+        let shown: String = if text.chars().count() > 28 {
+            text.chars().take(25).chain("...".chars()).collect()
+        } else {
+            text.to_string()
+        };
+        return if shown.contains('\'') {
+            format!(
+                "Received type string ({})",
+                serde_json::Value::String(shown)
+            )
+        } else {
+            format!("Received type string ('{shown}')")
+        };
     }
     "Received an instance of Object".into()
 }
@@ -397,6 +414,11 @@ pub const METHODS: &[&str] = &[
     "readUint32LE",
 ];
 
+/// Whether Buffers have a method `name`.
+pub fn has_method(name: &str) -> bool {
+    METHODS.contains(&name) || super::buffer_rw::METHODS.contains(&name)
+}
+
 /// `buf.length` and `buf[i]`; `None` for other keys.
 pub fn get(data: &JsArray, key: &Dynamic) -> Option<Dynamic> {
     if let Some(i) = ops::to_index(key) {
@@ -442,6 +464,59 @@ fn range(args: &[Dynamic], from: usize, len: usize, negative: bool) -> (usize, u
     (start, end.max(start))
 }
 
+/// A `RangeError` with Node.js's error `code`.
+pub(super) fn range_error(code: &str, message: String) -> Box<rhai::EvalAltResult> {
+    Box::new(rhai::EvalAltResult::ErrorRuntime(
+        Dynamic::from(JsError::with_code("RangeError", code, message)),
+        rhai::Position::NONE,
+    ))
+}
+
+/// The `offset` argument of a read or write of `size` bytes in a Buffer of
+/// `len` bytes, checked as Node.js checks it (a number, whole, in range).
+pub(super) fn checked_offset(len: usize, size: usize, offset_arg: &Dynamic) -> JsResult<usize> {
+    let offset = if offset_arg.is_unit() {
+        0.0
+    } else {
+        ops::as_f64(offset_arg).ok_or_else(|| {
+            node_error(
+                "ERR_INVALID_ARG_TYPE",
+                format!(
+                    "The \"offset\" argument must be of type number. {}",
+                    received(offset_arg)
+                ),
+            )
+        })?
+    };
+    let max = len as f64 - size as f64;
+    if offset.fract() != 0.0 {
+        return Err(range_error(
+            "ERR_OUT_OF_RANGE",
+            format!(
+                "The value of \"offset\" is out of range. It must be an integer. Received {}",
+                number::fmt(offset)
+            ),
+        ));
+    }
+    if offset < 0.0 || offset > max {
+        if max < 0.0 {
+            return Err(range_error(
+                "ERR_BUFFER_OUT_OF_BOUNDS",
+                "Attempt to access memory outside buffer bounds".to_string(),
+            ));
+        }
+        return Err(range_error(
+            "ERR_OUT_OF_RANGE",
+            format!(
+                "The value of \"offset\" is out of range. It must be >= 0 and <= {}. Received {}",
+                max,
+                number::fmt(offset)
+            ),
+        ));
+    }
+    Ok(offset as usize)
+}
+
 fn read_int(bytes: &[u8], name: &str, args: &[Dynamic]) -> JsResult<Dynamic> {
     let lower = name.replace("Uint", "UInt");
     let size = if lower.contains("8") {
@@ -451,42 +526,7 @@ fn read_int(bytes: &[u8], name: &str, args: &[Dynamic]) -> JsResult<Dynamic> {
     } else {
         4
     };
-    let offset_arg = arg(args, 0);
-    let offset = if offset_arg.is_unit() {
-        0.0
-    } else {
-        ops::as_f64(&offset_arg).ok_or_else(|| {
-            node_error(
-                "ERR_INVALID_ARG_TYPE",
-                format!(
-                    "The \"offset\" argument must be of type number. {}",
-                    received(&offset_arg)
-                ),
-            )
-        })?
-    };
-    let max = bytes.len() as f64 - size as f64;
-    if offset.fract() != 0.0 || offset < 0.0 || offset > max {
-        let range = if max < 0.0 {
-            "Attempt to access memory outside buffer bounds".to_string()
-        } else {
-            format!(
-                "The value of \"offset\" is out of range. It must be >= 0 and <= {}. Received {}",
-                max,
-                number::fmt(offset)
-            )
-        };
-        let code = if max < 0.0 {
-            "ERR_BUFFER_OUT_OF_BOUNDS"
-        } else {
-            "ERR_OUT_OF_RANGE"
-        };
-        return Err(Box::new(rhai::EvalAltResult::ErrorRuntime(
-            Dynamic::from(JsError::with_code("RangeError", code, range)),
-            rhai::Position::NONE,
-        )));
-    }
-    let at = offset as usize;
+    let at = checked_offset(bytes.len(), size, &arg(args, 0))?;
     let b = &bytes[at..at + size];
     let big = lower.ends_with("BE") || size == 1;
     let mut raw: u32 = 0;
@@ -558,7 +598,7 @@ pub fn call(data: &JsArray, name: &str, args: &[Dynamic]) -> Option<JsResult<Dyn
             })
         })(),
         n if n.starts_with("read") && METHODS.contains(&n) => read_int(&bytes, n, args),
-        _ => return None,
+        n => return super::buffer_rw::call(data, n, args),
     })
 }
 

@@ -170,7 +170,7 @@ pub fn has_method(recv: &Dynamic, name: &str) -> bool {
     } else if recv.is::<JsError>() {
         &["toString"]
     } else if super::buffer::is_buffer(recv) {
-        super::buffer::METHODS
+        return super::buffer::has_method(name);
     } else if recv.is::<JsRegExp>() {
         super::regexp::METHODS
     } else if super::promise::is_promise(recv) {

@@ -6,6 +6,7 @@
 pub mod arrays;
 pub mod awaiting;
 pub mod buffer;
+pub mod buffer_rw;
 pub mod builtins;
 pub mod callback;
 pub mod classes;

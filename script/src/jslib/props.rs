@@ -57,7 +57,7 @@ pub fn get(obj: &Dynamic, key: &Dynamic) -> JsResult<Dynamic> {
                 return Ok(b);
             }
             if let Some(name) = key.read_lock::<ImmutableString>() {
-                if buffer::METHODS.contains(&name.as_str()) {
+                if buffer::has_method(&name) {
                     return Ok(Dynamic::from(super::values::JsMethod {
                         recv: obj.clone(),
                         name: name.clone(),

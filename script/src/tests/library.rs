@@ -350,3 +350,24 @@ fn copying_array_methods_and_object_is_and_unsafe_integers() {
         ])
     );
 }
+
+/// Buffer number reads and writes, with answers (and error messages)
+/// recorded from Node.js 22.
+#[test]
+fn buffer_floats_variable_widths_and_writes_answer_as_node_does() {
+    let body = r#"const r = [];
+        r.push((() => { const msg = {}; const b = Buffer.alloc(4); b.writeUInt32BE(0xdeadbeef, 0); msg.payload = b.toString('hex'); return msg.payload; })());
+        r.push((() => { const msg = {}; const b = Buffer.from([0x41, 0x00, 0x00, 0x80]); msg.payload = [b.readFloatLE(0), b.readUInt32LE(0), b.readFloatBE(0)]; return msg.payload; })());
+        r.push((() => { const msg = {}; const b = Buffer.alloc(4); const r = []; for (const f of [() => b.writeUInt16BE(70000, 0), () => b.writeInt8(-200), () => b.writeUInt32LE(1, 2), () => b.writeUInt8(1.5), () => b.writeUIntBE(1, 0, 7), () => b.readUIntBE(0, 5), () => b.writeFloatBE('x'), () => b.writeUInt16BE(-1), () => b.writeInt32BE(2**31), () => b.writeUInt32BE(2**40), () => b.writeInt16LE(-2, 1)]) { try { r.push(f(), [...b].join(',')); } catch (e) { r.push(e.name + ' ' + e.code + ' ' + e.message); } } msg.payload = r; return msg.payload; })());
+        r.push((() => { const msg = {}; const c = Buffer.alloc(8); msg.payload = [c.writeDoubleLE(0.1, 0), [...c], c.readDoubleLE(0), c.writeUIntBE(0x123456, 1, 3), [...c], c.readUIntBE(1, 3), c.readIntLE(1, 3), c.writeIntLE(-2, 0, 6), [...c], c.readIntBE(0, 6), c.readUIntLE(0, 6), c.writeDoubleBE(-1234.5678), c.readDoubleBE(0)]; return msg.payload; })());
+        r.push((() => { const msg = {}; const b = Buffer.alloc(6); try { b.writeUIntLE(2**48, 0, 6) } catch (e) { msg.payload = e.message; } return msg.payload; })());
+        r.push((() => { const msg = {}; const b = Buffer.alloc(6); try { b.writeIntBE(-(2**47) - 1, 0, 6) } catch (e) { msg.payload = e.message; } return msg.payload; })());
+        r.push((() => { const msg = {}; const b = Buffer.from([0x00, 0x64, 0xff, 0x9c]); msg.payload = { temp: b.readInt16BE(0) / 10, delta: b.readInt16BE(2), f: typeof b.writeFloatLE, g: typeof b.readDoubleBE }; return msg.payload; })());
+        r.push((() => { const msg = {}; const regs = [0x4148, 0x0000]; const buf = Buffer.alloc(4); buf.writeUInt16BE(regs[0], 0); buf.writeUInt16BE(regs[1], 2); msg.payload = buf.readFloatBE(0); return msg.payload; })());
+        r.push((() => { const msg = {}; const b = Buffer.alloc(2); try { b.writeUInt16BE(5, 1.5) } catch (e) { msg.payload = e.message; } return msg.payload; })());
+        r.push((() => { const msg = {}; const b = Buffer.alloc(2); try { b.writeUInt16BE(5, '1') } catch (e) { msg.payload = e.message; } return msg.payload; })());
+        msg.payload = r;
+        return msg;"#;
+    let expected: Value = serde_json::from_str(r#"["deadbeef", [-9.10844001811131e-44,2147483713,8.0001220703125], ["RangeError ERR_OUT_OF_RANGE The value of \"value\" is out of range. It must be >= 0 and <= 65535. Received 70000","RangeError ERR_OUT_OF_RANGE The value of \"value\" is out of range. It must be >= -128 and <= 127. Received -200","RangeError ERR_OUT_OF_RANGE The value of \"offset\" is out of range. It must be >= 0 and <= 0. Received 2",1,"1,0,0,0","RangeError ERR_OUT_OF_RANGE The value of \"byteLength\" is out of range. It must be >= 1 and <= 6. Received 7","RangeError ERR_BUFFER_OUT_OF_BOUNDS Attempt to access memory outside buffer bounds",4,"127,192,0,0","RangeError ERR_OUT_OF_RANGE The value of \"value\" is out of range. It must be >= 0 and <= 65535. Received -1","RangeError ERR_OUT_OF_RANGE The value of \"value\" is out of range. It must be >= -2147483648 and <= 2147483647. Received 2147483648","RangeError ERR_OUT_OF_RANGE The value of \"value\" is out of range. It must be >= 0 and <= 4294967295. Received 1_099_511_627_776",3,"127,254,255,0"], [8,[154,153,153,153,153,153,185,63],0.1,4,[154,18,52,86,153,153,185,63],1193046,5649426,6,[254,255,255,255,255,255,185,63],-1099511627777,281474976710654,8,-1234.5678], "The value of \"value\" is out of range. It must be >= 0 and < 2 ** 48. Received 281_474_976_710_656", "The value of \"value\" is out of range. It must be >= -(2 ** 47) and < 2 ** 47. Received -140_737_488_355_329", {"temp":10,"delta":-100,"f":"function","g":"function"}, 12.5, "The value of \"offset\" is out of range. It must be an integer. Received 1.5", "The \"offset\" argument must be of type number. Received type string ('1')"]"#).unwrap();
+    assert_eq!(js(body, json!({}))["payload"], expected);
+}
