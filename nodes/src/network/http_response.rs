@@ -174,7 +174,11 @@ impl HttpResponse {
                 }
                 None => {
                     default_type(&mut headers, "application/json; charset=utf-8");
-                    Bytes::from(serde_json::to_vec(v).expect("JSON value serializes"))
+                    // Sized for a typical answer (a token, a small record):
+                    // growing from serde_json's 128 bytes copies it twice.
+                    let mut json = Vec::with_capacity(512);
+                    serde_json::to_writer(&mut json, v).expect("JSON value serializes");
+                    Bytes::from(json)
                 }
             },
         };

@@ -113,7 +113,10 @@ impl TokenSigner {
 
     /// A token for `claims` (serialized as JSON).
     pub fn sign<T: serde::Serialize>(&self, claims: &T) -> Result<String, SignError> {
-        let json = serde_json::to_vec(claims).map_err(|e| SignError::Crypto(e.to_string()))?;
+        // Room for the usual claims set without growing (serde_json's own
+        // buffer starts at 128 bytes).
+        let mut json = Vec::with_capacity(256);
+        serde_json::to_writer(&mut json, claims).map_err(|e| SignError::Crypto(e.to_string()))?;
         let payload_len = json.len().div_ceil(3) * 4;
         let mut token = String::with_capacity(self.header_part.len() + payload_len + 90);
         token.push_str(&self.header_part);
