@@ -177,7 +177,7 @@ impl HttpResponse {
                     // Sized for a typical answer (a token, a small record):
                     // growing from serde_json's 128 bytes copies it twice.
                     let mut json = Vec::with_capacity(512);
-                    serde_json::to_writer(&mut json, v).expect("JSON value serializes");
+                    crate::support::json_text::write_value(&mut json, v);
                     Bytes::from(json)
                 }
             },
