@@ -117,14 +117,14 @@ where
         }
         Value::Array(items) => {
             for item in items {
-                walk_normalize(item, step)?;
+                walk_child(item, step)?;
             }
         }
         Value::Object(map) => {
             let mut integer_keys = false;
             for (k, item) in map.iter_mut() {
-                integer_keys |= array_index(k).is_some();
-                walk_normalize(item, step)?;
+                integer_keys |= k.starts_with(|c: char| c.is_ascii_digit()) && array_index(k).is_some();
+                walk_child(item, step)?;
             }
             if integer_keys && !in_javascript_order(map) {
                 reorder_integer_keys(map);
@@ -133,6 +133,19 @@ where
         Value::Null | Value::Bool(_) | Value::String(_) => {}
     }
     Ok(())
+}
+
+/// One value below a container: a string, boolean or `null` (most of a
+/// message) is only counted, without a call into the walk.
+#[inline(always)]
+fn walk_child<F>(v: &mut Value, step: &mut F) -> Result<(), Interrupted>
+where
+    F: FnMut() -> Result<(), Interrupted>,
+{
+    match v {
+        Value::Null | Value::Bool(_) | Value::String(_) => step(),
+        _ => walk_normalize(v, step),
+    }
 }
 
 fn normalize_number(n: &Number) -> Option<Number> {

@@ -70,12 +70,9 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     let mut plain_from = 0;
     let mut i = 0;
     while i < b.len() {
-        if let Some(word) = b.get(i..i + 8) {
-            let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-            if !needs_escape(w) {
-                i += 8;
-                continue;
-            }
+        if !needs_escape(word_at(b, i)) {
+            i += 8;
+            continue;
         }
         let c = b[i];
         let short = match c {
@@ -103,6 +100,20 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&b[plain_from..]);
     out.push(b'"');
+}
+
+/// The eight bytes of `b` from `i`, padded with a plain byte past its end
+/// (so a short string or a tail takes the word check too).
+fn word_at(b: &[u8], i: usize) -> u64 {
+    match b.get(i..i + 8) {
+        Some(word) => u64::from_le_bytes(word.try_into().expect("eight bytes")),
+        None => {
+            let mut padded = [b'a'; 8];
+            let tail = &b[i..];
+            padded[..tail.len()].copy_from_slice(tail);
+            u64::from_le_bytes(padded)
+        }
+    }
 }
 
 #[cfg(test)]
