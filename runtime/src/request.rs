@@ -412,7 +412,14 @@ mod tests {
 
     #[test]
     fn ip_text_is_the_usual_notation() {
-        for ip in ["0.0.0.0", "127.0.0.1", "10.20.199.255", "255.9.100.1", "::1", "::ffff:1.2.3.4"] {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.199.255",
+            "255.9.100.1",
+            "::1",
+            "::ffff:1.2.3.4",
+        ] {
             let addr: std::net::IpAddr = ip.parse().unwrap();
             assert_eq!(ip_text(addr), addr.to_string());
         }

@@ -123,7 +123,8 @@ where
         Value::Object(map) => {
             let mut integer_keys = false;
             for (k, item) in map.iter_mut() {
-                integer_keys |= k.starts_with(|c: char| c.is_ascii_digit()) && array_index(k).is_some();
+                integer_keys |=
+                    k.starts_with(|c: char| c.is_ascii_digit()) && array_index(k).is_some();
                 walk_child(item, step)?;
             }
             if integer_keys && !in_javascript_order(map) {

@@ -93,7 +93,12 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
         out.push(b'\\');
         out.push(short);
         if short == b'u' {
-            out.extend_from_slice(&[b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
+            out.extend_from_slice(&[
+                b'0',
+                b'0',
+                HEX[usize::from(c >> 4)],
+                HEX[usize::from(c & 15)],
+            ]);
         }
         i += 1;
         plain_from = i;

@@ -22,9 +22,9 @@ use rsa::signature::{RandomizedSigner, SignatureEncoding};
 use sha2::{Sha256, Sha384, Sha512};
 
 use super::claims::{sign_error, SignError};
+use super::keys::algorithm_name;
 use crate::support::json_text::write_object;
 use serde_json::{Map, Value};
-use super::keys::algorithm_name;
 
 /// A ready-to-use signing key for one algorithm.
 enum Key {
