@@ -38,6 +38,7 @@ fn bench(c: &mut Criterion) {
     let claims = json!({"name": "CYber Group Inc.", "Domain": "Information Technology & Services",
         "Offices": {"Dallas": "12900 Preston Road, Ste 900, Dallas, TX, 75230"},
         "iat": 1_700_000_000u64, "exp": 1_700_086_400u64});
+    let claims = claims.as_object().expect("claims object").clone();
     let mut rsa = None;
     for name in [
         "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "ES512",

@@ -68,7 +68,7 @@ async fn serve(
     let remote_ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+        .map(|c| request::ip_text(c.0.ip()));
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
     let (node, node_method, params) = match flows.routes().lookup(parts.method.as_str(), path) {
@@ -78,7 +78,7 @@ async fn serve(
                 .map(|(name, value)| (name, Value::String(value)))
                 .collect();
             *served_by = Some(Arc::clone(&endpoint.metrics));
-            (endpoint.node, endpoint.method.clone(), params)
+            (endpoint.node, endpoint.method.as_str(), params)
         }
         Lookup::BadParam(e) => return flow_error(StatusCode::BAD_REQUEST, e),
         Lookup::NotFound => return not_found(parts.method.as_str(), path),
@@ -110,7 +110,7 @@ async fn serve(
                 params,
                 remote_ip,
             },
-            &node_method,
+            node_method,
             body_value,
         ))
     };

@@ -53,6 +53,19 @@ pub fn number_text(n: &serde_json::Number) -> String {
     float_text(n.as_f64().unwrap_or(f64::NAN))
 }
 
+/// Append a number's JSON text (JavaScript's) to `out`: whole numbers in
+/// the exact range through serde_json's integer writer, the rest as
+/// doubles.
+pub fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
+    let exact = n.as_i64().is_some_and(|i| i.unsigned_abs() <= MAX_EXACT)
+        || n.as_u64().is_some_and(|u| u <= MAX_EXACT);
+    if exact {
+        serde_json::to_writer(&mut *out, n).expect("writing to a Vec cannot fail");
+    } else {
+        out.extend_from_slice(float_text(n.as_f64().unwrap_or(f64::NAN)).as_bytes());
+    }
+}
+
 /// A double as JavaScript prints it; JSON has no `NaN` or `Infinity`, which
 /// `JSON.stringify` writes as `null`.
 fn float_text(x: f64) -> String {

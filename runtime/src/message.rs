@@ -68,7 +68,7 @@ impl Message {
 
     /// Replace `msg.payload`.
     pub fn set_payload(&mut self, value: Value) {
-        self.body.insert("payload".into(), value);
+        set_property(&mut self.body, "payload", value);
     }
 
     /// `msg._msgid` as a string.
@@ -83,6 +83,17 @@ impl Message {
 impl Default for Message {
     fn default() -> Self {
         Message::new()
+    }
+}
+
+/// Set `body[key]`, in place when the property exists (as it usually does
+/// when a node replaces `payload`): no new key string is made for it.
+pub fn set_property(body: &mut Map<String, Value>, key: &str, value: Value) {
+    match body.get_mut(key) {
+        Some(slot) => *slot = value,
+        None => {
+            body.insert(key.to_owned(), value);
+        }
     }
 }
 

@@ -72,9 +72,14 @@ pub const QS_PARAMETER_LIMIT: usize = 1000;
 /// headers with "; ". One pass over the header; JSON nesting is bounded by
 /// serde_json's 128 levels (deeper stays a string).
 pub fn parse_cookies(headers: &HeaderMap) -> Map<String, Value> {
-    let joined = headers
-        .get_all(http::header::COOKIE)
-        .iter()
+    let mut cookies = headers.get_all(http::header::COOKIE).iter();
+    // Most requests carry no cookies (API clients, load generators): no
+    // joining buffer for them.
+    let Some(first) = cookies.next() else {
+        return Map::new();
+    };
+    let joined = std::iter::once(first)
+        .chain(cookies)
         .filter_map(|h| h.to_str().ok())
         .collect::<Vec<_>>()
         .join("; ");
@@ -163,25 +168,59 @@ fn cookie_pairs(s: &str) -> Vec<(&str, &str)> {
 
 /// Headers → object with lower-case names; repeated headers are joined with
 /// ", " (Node.js does so for all but `set-cookie`, which is an array).
+///
+/// One pass over the map: [`HeaderMap::iter`] yields a name's values one
+/// after another, so a repeat is always the entry just inserted, and no
+/// name is looked up again.
 pub fn headers_object(headers: &HeaderMap) -> Map<String, Value> {
     let mut out = Map::with_capacity(headers.keys_len());
-    for name in headers.keys() {
-        let mut values = headers
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let value = if name == http::header::SET_COOKIE {
-            Value::Array(values.map(Value::String).collect())
+    let mut last: Option<&http::HeaderName> = None;
+    for (name, value) in headers.iter() {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let repeat = last == Some(name);
+        last = Some(name);
+        let set_cookie = name == http::header::SET_COOKIE;
+        if repeat {
+            match out.get_mut(name.as_str()) {
+                Some(Value::Array(values)) => values.push(Value::String(text.into_owned())),
+                Some(Value::String(joined)) => {
+                    joined.push_str(", ");
+                    joined.push_str(&text);
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let text = Value::String(text.into_owned());
+        let value = if set_cookie {
+            Value::Array(vec![text])
         } else {
-            let first = values.next().unwrap_or_default();
-            let joined = values.fold(first, |mut acc, v| {
-                acc.push_str(", ");
-                acc.push_str(&v);
-                acc
-            });
-            Value::String(joined)
+            text
         };
         out.insert(name.as_str().to_owned(), value);
+    }
+    out
+}
+
+/// The peer address as `req.ip` shows it. IPv4 (nearly every request) is
+/// written digit by digit: the formatting machinery of `to_string` costs
+/// more than the rest of the address's handling.
+pub fn ip_text(ip: std::net::IpAddr) -> String {
+    let std::net::IpAddr::V4(v4) = ip else {
+        return ip.to_string();
+    };
+    let mut out = String::with_capacity(15);
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        if octet >= 100 {
+            out.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            out.push(char::from(b'0' + octet / 10 % 10));
+        }
+        out.push(char::from(b'0' + octet % 10));
     }
     out
 }
@@ -285,7 +324,13 @@ pub fn request_message(
 ) -> Map<String, Value> {
     let query = parse_query(info.query);
     let url = match info.query {
-        Some(q) => format!("{}?{}", info.path, q),
+        Some(q) => {
+            let mut url = String::with_capacity(info.path.len() + 1 + q.len());
+            url.push_str(info.path);
+            url.push('?');
+            url.push_str(q);
+            url
+        }
         None => info.path.to_owned(),
     };
     let host = info
@@ -346,6 +391,49 @@ mod tests {
         assert_eq!(
             Value::Object(q),
             serde_json::json!({"a":["1","2"],"b":["x"],"c":" y"})
+        );
+    }
+
+    #[test]
+    fn repeated_headers_join_and_set_cookie_stays_a_list() {
+        let mut h = HeaderMap::new();
+        h.append("x-a", "1".parse().unwrap());
+        h.append("host", "h:1".parse().unwrap());
+        h.append("x-a", "2".parse().unwrap());
+        h.append("set-cookie", "a=1".parse().unwrap());
+        h.append("set-cookie", "b=2".parse().unwrap());
+        h.append("x-a", "3".parse().unwrap());
+        h.append("x-b", http::HeaderValue::from_bytes(b"a\xffb").unwrap());
+        assert_eq!(
+            serde_json::to_string(&headers_object(&h)).unwrap(),
+            "{\"x-a\":\"1, 2, 3\",\"host\":\"h:1\",\"set-cookie\":[\"a=1\",\"b=2\"],\"x-b\":\"a\u{fffd}b\"}"
+        );
+    }
+
+    #[test]
+    fn ip_text_is_the_usual_notation() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.199.255",
+            "255.9.100.1",
+            "::1",
+            "::ffff:1.2.3.4",
+        ] {
+            let addr: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_text(addr), addr.to_string());
+        }
+    }
+
+    #[test]
+    fn no_cookie_header_no_cookies() {
+        let mut h = HeaderMap::new();
+        assert!(parse_cookies(&h).is_empty());
+        h.append("cookie", "a=1".parse().unwrap());
+        h.append("cookie", "b=%20".parse().unwrap());
+        assert_eq!(
+            Value::Object(parse_cookies(&h)),
+            serde_json::json!({"a": "1", "b": " "})
         );
     }
 

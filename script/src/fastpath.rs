@@ -241,7 +241,7 @@ impl DataBody {
             assigned.push((key, v));
         }
         for (key, v) in assigned {
-            body.insert(key.to_owned(), v);
+            flowgate_runtime::message::set_property(body, key, v);
         }
         // What the trip through script values does to the rest.
         let mut whole = Value::Object(std::mem::take(body));

@@ -479,27 +479,29 @@ const LARGE_INPUT: usize = 10_000;
 /// that many, so a small message costs a walk over itself and a huge one
 /// no more than a big one.
 fn is_large(body: &Map<String, Value>) -> bool {
+    fn nested(v: &&Value) -> bool {
+        matches!(v, Value::Array(_) | Value::Object(_))
+    }
     let mut count = body.len();
     if count >= LARGE_INPUT {
         return true;
     }
-    let mut pending: Vec<&Value> = body.values().collect();
+    // Only containers wait to be looked into: a leaf is counted by its
+    // parent's length already.
+    let mut pending: Vec<&Value> = Vec::with_capacity(8);
+    pending.extend(body.values().filter(nested));
     while let Some(v) = pending.pop() {
+        count += match v {
+            Value::Array(items) => items.len(),
+            Value::Object(map) => map.len(),
+            _ => 0,
+        };
+        if count >= LARGE_INPUT {
+            return true;
+        }
         match v {
-            Value::Array(items) => {
-                count += items.len();
-                if count >= LARGE_INPUT {
-                    return true;
-                }
-                pending.extend(items);
-            }
-            Value::Object(map) => {
-                count += map.len();
-                if count >= LARGE_INPUT {
-                    return true;
-                }
-                pending.extend(map.values());
-            }
+            Value::Array(items) => pending.extend(items.iter().filter(nested)),
+            Value::Object(map) => pending.extend(map.values().filter(nested)),
             _ => {}
         }
     }
@@ -671,11 +673,10 @@ impl Function {
             }
         }
         let mut msg = msg;
-        let started = Instant::now();
         // Converting a big message (into script values, or normalizing it)
         // is work no worker may be held for: straight to the blocking pool.
         if inner.slow.load(Ordering::Relaxed) || is_large(&msg.body) {
-            return Outcome::Pending(self.run_blocking(msg, out, started));
+            return Outcome::Pending(self.run_blocking(msg, out, Instant::now()));
         }
         if !inner.full_conversion.load(Ordering::Relaxed)
             && script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg))
@@ -683,6 +684,8 @@ impl Function {
             out.send(0, msg);
             return Outcome::Ready(Ok(()));
         }
+        // The budget starts here: the data-only path above reads no clock.
+        let started = Instant::now();
         match inner.run_input(script, &mut msg, inner.budget(started, true)) {
             Ok(done) => Outcome::Ready(inner.finish(msg, done, out)),
             Err(_) => {

@@ -91,16 +91,24 @@ pub fn into_body(src: Arc<Map<String, Value>>) -> Map<String, Value> {
 /// JSON as a trip through JavaScript values leaves it: whole numbers within
 /// ±2^53 are integers, integers beyond are floats, and objects list
 /// integer-like keys first, ascending. For JSON outside a script run, where
-/// nothing interrupts it.
+/// nothing interrupts it: the walk then counts nothing (the data-only fast
+/// path runs it over every message it handles).
 pub fn normalize(v: &mut Value) {
-    // Only a running script's budget interrupts; there is none here.
-    let _ = try_normalize(v);
+    let _ = walk_normalize(v, &mut || Ok(()));
 }
 
 /// [`normalize`] counted against the running script's budget (see
 /// [`conversion_step`]); cut short, `v` is left part normalized.
 fn try_normalize(v: &mut Value) -> Result<(), Interrupted> {
-    conversion_step()?;
+    walk_normalize(v, &mut conversion_step)
+}
+
+/// The one normalizing walk, with `step` called once per value visited.
+fn walk_normalize<F>(v: &mut Value, step: &mut F) -> Result<(), Interrupted>
+where
+    F: FnMut() -> Result<(), Interrupted>,
+{
+    step()?;
     match v {
         Value::Number(n) => {
             if let Some(m) = normalize_number(n) {
@@ -109,14 +117,15 @@ fn try_normalize(v: &mut Value) -> Result<(), Interrupted> {
         }
         Value::Array(items) => {
             for item in items {
-                try_normalize(item)?;
+                walk_child(item, step)?;
             }
         }
         Value::Object(map) => {
             let mut integer_keys = false;
             for (k, item) in map.iter_mut() {
-                integer_keys |= array_index(k).is_some();
-                try_normalize(item)?;
+                integer_keys |=
+                    k.starts_with(|c: char| c.is_ascii_digit()) && array_index(k).is_some();
+                walk_child(item, step)?;
             }
             if integer_keys && !in_javascript_order(map) {
                 reorder_integer_keys(map);
@@ -125,6 +134,19 @@ fn try_normalize(v: &mut Value) -> Result<(), Interrupted> {
         Value::Null | Value::Bool(_) | Value::String(_) => {}
     }
     Ok(())
+}
+
+/// One value below a container: a string, boolean or `null` (most of a
+/// message) is only counted, without a call into the walk.
+#[inline(always)]
+fn walk_child<F>(v: &mut Value, step: &mut F) -> Result<(), Interrupted>
+where
+    F: FnMut() -> Result<(), Interrupted>,
+{
+    match v {
+        Value::Null | Value::Bool(_) | Value::String(_) => step(),
+        _ => walk_normalize(v, step),
+    }
 }
 
 fn normalize_number(n: &Number) -> Option<Number> {

@@ -185,6 +185,14 @@ fn express_routes_answer_like_node_red() {
     replay("routes");
 }
 
+/// `msg.req` as `http in` builds it (method, urls, hostname, ip, params,
+/// query in JavaScript's key order, cookies, headers, body) read by a
+/// function body the engine runs and by a data-only one.
+#[test]
+fn msg_req_reads_like_node_red() {
+    replay("msg-req");
+}
+
 /// Subflows (env of every type per instance, nested instances, two outputs,
 /// catch inside, status port, per-instance flow context, `$parent.`), group
 /// env, `global-config` env and Node-RED's `NR_*` variables.

@@ -174,7 +174,11 @@ impl HttpResponse {
                 }
                 None => {
                     default_type(&mut headers, "application/json; charset=utf-8");
-                    Bytes::from(flowgate_runtime::js_json::to_vec(v))
+                    // Sized for a typical answer (a token, a small record):
+                    // growing from serde_json's 128 bytes copies it twice.
+                    let mut json = Vec::with_capacity(512);
+                    crate::support::json_text::write_value(&mut json, v);
+                    Bytes::from(json)
                 }
             },
         };

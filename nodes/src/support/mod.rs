@@ -2,6 +2,7 @@
 //! typed values, mustache, settings and their lenient readers, and
 //! JavaScript's value and regular-expression rules.
 
+pub mod json_text;
 pub mod jsonata;
 pub mod msgpath;
 pub mod mustache;

@@ -23,6 +23,8 @@ use sha2::{Sha256, Sha384, Sha512};
 
 use super::claims::{sign_error, SignError};
 use super::keys::algorithm_name;
+use crate::support::json_text::write_object;
+use serde_json::{Map, Value};
 
 /// A ready-to-use signing key for one algorithm.
 enum Key {
@@ -110,9 +112,11 @@ impl TokenSigner {
         &self.header
     }
 
-    /// A token for `claims` (serialized as JSON).
-    pub fn sign<T: serde::Serialize>(&self, claims: &T) -> Result<String, SignError> {
-        let json = flowgate_runtime::js_json::to_vec(claims);
+    /// A token for `claims`, serialized as JavaScript's `JSON.stringify` would.
+    pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, SignError> {
+        // Room for the usual claims set without growing.
+        let mut json = Vec::with_capacity(256);
+        write_object(&mut json, claims);
         let payload_len = json.len().div_ceil(3) * 4;
         let mut token = String::with_capacity(self.header_part.len() + payload_len + 90);
         token.push_str(&self.header_part);
@@ -184,7 +188,7 @@ mod tests {
             let mut header = Header::new(alg);
             header.kid = Some("k1".into());
             let signer = TokenSigner::new(&header, &key.encoding).unwrap();
-            let token = signer.sign(&claims).unwrap();
+            let token = signer.sign(claims.as_object().unwrap()).unwrap();
             let parsed = parse_token(&token, &[alg]).unwrap();
             parsed
                 .check_signature(&key.public.decoding)
