@@ -70,10 +70,16 @@ pub fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
 /// `JSON.stringify` writes as `null`.
 fn float_text(x: f64) -> String {
     if x.is_finite() {
-        ryu_js::Buffer::new().format_finite(x).to_owned()
+        number_string(x)
     } else {
         "null".into()
     }
+}
+
+/// `String(x)`: ECMAScript's Number::toString (shortest round-trip digits,
+/// exponent form outside 1e-7..1e21, `-0` as `0`, `NaN`, `Infinity`).
+pub fn number_string(x: f64) -> String {
+    ryu_js::Buffer::new().format(x).to_owned()
 }
 
 /// A formatter writing numbers as JavaScript does and everything else as

@@ -173,21 +173,6 @@ fn array_index(k: &str) -> Option<u32> {
     k.parse::<u32>().ok().filter(|&i| i != u32::MAX)
 }
 
-/// `String(n)` for the integral numbers qs computes with.
-fn js_number(n: f64) -> String {
-    if n == 0.0 {
-        return "0".into();
-    }
-    if n.abs() < 1e21 {
-        return format!("{n}");
-    }
-    let e = format!("{n:e}");
-    match e.split_once('e') {
-        Some((m, exp)) if !exp.starts_with('-') => format!("{m}e+{exp}"),
-        _ => e,
-    }
-}
-
 /// `parseInt(k, 10)` when `String(parseInt(k, 10)) === k`: the keys qs
 /// accepts as numeric indexes.
 fn canonical_int(k: &str) -> Option<f64> {
@@ -196,7 +181,7 @@ fn canonical_int(k: &str) -> Option<f64> {
         return None;
     }
     let n: f64 = k.parse().ok()?;
-    (js_number(n) == k).then_some(n)
+    (crate::js_json::number_string(n) == k).then_some(n)
 }
 
 /// `utils.decode`: `+` is a space, then `decodeURIComponent`; a string it
@@ -434,7 +419,7 @@ fn combine(a: Js, b: Js, limit: usize) -> Js {
             };
             for v in values.into_iter().flatten() {
                 max += 1.0;
-                obj.props.insert(js_number(max), v);
+                obj.props.insert(crate::js_json::number_string(max), v);
             }
             obj.overflow = Some(max);
             Js::Obj(obj)
@@ -503,12 +488,14 @@ fn merge_primitive(target: Js, s: String, o: &Options) -> Js {
         }
         Js::Obj(mut obj) => {
             if let Some(max) = obj.overflow {
-                obj.props.insert(js_number(max + 1.0), Js::Str(s));
+                obj.props
+                    .insert(crate::js_json::number_string(max + 1.0), Js::Str(s));
                 obj.overflow = Some(max + 1.0);
                 return Js::Obj(obj);
             }
             if let (Some(c), Flavour::BodyParser) = (obj.conflict, o.flavour) {
-                obj.props.insert(js_number(c + 1.0), Js::Str(s));
+                obj.props
+                    .insert(crate::js_json::number_string(c + 1.0), Js::Str(s));
                 obj.conflict = Some(c + 1.0);
                 return Js::Obj(obj);
             }
@@ -532,7 +519,8 @@ fn merge_into_primitive(t: String, source: Js, o: &Options) -> Js {
             let mut obj = Obj::default();
             obj.props.insert("0".into(), Js::Str(t));
             for k in src.keys() {
-                let shifted = js_parse_int(&k).map_or_else(|| "NaN".into(), |n| js_number(n + 1.0));
+                let shifted = js_parse_int(&k)
+                    .map_or_else(|| "NaN".into(), |n| crate::js_json::number_string(n + 1.0));
                 if let Some(v) = src.props.swap_remove(&k) {
                     obj.props.insert(shifted, v);
                 }

@@ -38,7 +38,7 @@ pub fn fmt(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() <= MAX_SAFE {
         return (x as INT).to_string();
     }
-    ryu_js::Buffer::new().format(x).to_owned()
+    flowgate_runtime::js_json::number_string(x)
 }
 
 /// The integer `v` holds, if it holds one. `Dynamic::as_int` answers the

@@ -139,9 +139,9 @@ fn repeated_conflicts_nest_without_recursion() {
 
 #[test]
 fn numbers_print_as_javascript_does() {
-    assert_eq!(js_number(1e20), "100000000000000000000");
-    assert_eq!(js_number(1e21), "1e+21");
-    assert_eq!(js_number(-0.0), "0");
+    assert_eq!(crate::js_json::number_string(1e20), "100000000000000000000");
+    assert_eq!(crate::js_json::number_string(1e21), "1e+21");
+    assert_eq!(crate::js_json::number_string(-0.0), "0");
     assert_eq!(canonical_int("9007199254740993"), None);
     assert_eq!(canonical_int("9007199254740994"), Some(9007199254740994.0));
     assert_eq!(canonical_int("-0"), None);
