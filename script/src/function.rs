@@ -249,9 +249,9 @@ impl Inner {
             },
         };
         let mut scope = self.scope(&run, Some(msg_value.clone()));
-        let result = script
-            .ast()
-            .and_then(|ast| sandbox::run(ast, &mut scope, budget, self.mode));
+        let result = script.ast().and_then(|ast| {
+            script.with_caches(|caches| sandbox::run(ast, caches, &mut scope, budget, self.mode))
+        });
         let result = match result {
             Err(RunError::Sliced) => {
                 drop(scope);
@@ -297,10 +297,9 @@ impl Inner {
             max_operations: self.max_operations,
             max_memory: self.max_memory,
         };
-        let result = match script
-            .ast()
-            .and_then(|ast| sandbox::run(ast, &mut scope, budget, self.mode))
-        {
+        let result = match script.ast().and_then(|ast| {
+            script.with_caches(|caches| sandbox::run(ast, caches, &mut scope, budget, self.mode))
+        }) {
             Ok(v) => Ok(v),
             Err(RunError::Failed(m, object)) => Err((m, object)),
             Err(RunError::Sliced) => Err(("stopped".into(), None)),

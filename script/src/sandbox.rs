@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Scope, AST, INT};
+use rhai::{Caches, Dynamic, Engine, EvalAltResult, FnPtr, Scope, AST, INT};
 
 use super::convert::Mode;
 use super::memory;
@@ -192,15 +192,25 @@ pub enum RunError {
     Sliced,
 }
 
-/// Run `ast` in `scope` within `budget`.
+/// Run `ast` in `scope` within `budget`, resolving calls through `caches`
+/// (kept by the caller from one run of `ast` to the next).
+///
+/// This is what `Engine::eval_ast_with_scope` does, less the fresh cache it
+/// makes for every run: the AST's own functions are put in reach, and its
+/// statements run at the top level.
 pub fn run(
     ast: &AST,
+    caches: &mut Caches,
     scope: &mut Scope<'_>,
     budget: Budget,
     mode: Mode,
 ) -> Result<Dynamic, RunError> {
     within(budget, mode, || {
-        engine().eval_ast_with_scope::<Dynamic>(scope, ast)
+        let engine = engine();
+        let mut global = engine.new_global_runtime_state();
+        global.lib.push(ast.shared_lib().clone());
+        #[allow(deprecated)] // the one entry point that takes the caller's caches
+        engine.eval_statements_raw(&mut global, caches, scope, ast.statements())
     })
 }
 

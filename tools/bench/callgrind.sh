@@ -56,4 +56,5 @@ short=$(run 20)
 long=$(run 1020)
 steady=$(( (long - $(calibration "$WORK/cg.1020")) - (short - $(calibration "$WORK/cg.20")) ))
 echo "$(basename "$BIN") $ENDPOINT: $(( (long - short) / 1000 )) instructions per request ($(( steady / 1000 )) without the start-up clock calibration)"
+[ -n "${KEEP:-}" ] && cp "$WORK/cg.1020" "$KEEP"
 callgrind_annotate --inclusive=yes "$WORK/cg.1020" 2>/dev/null | grep -E "^ *[0-9,]+ \\([ 0-9.]+%\\) " | grep -E "flowgate_|jsonwebtoken|rhai::|serde_json::(ser|de)::|hyper::proto::h1::role" | head -25

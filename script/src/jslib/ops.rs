@@ -228,6 +228,11 @@ fn identity(v: &Dynamic) -> Option<usize> {
 
 /// `a === b`.
 pub fn strict_eq(a: &Dynamic, b: &Dynamic) -> bool {
+    // Two strings, the common case (`includes`, `===` on keys), compared
+    // in place rather than through two fresh copies below.
+    if let (Ok(x), Ok(y)) = (a.as_immutable_string_ref(), b.as_immutable_string_ref()) {
+        return x.as_str() == y.as_str();
+    }
     if let (Some(x), Some(y)) = (as_f64(a), as_f64(b)) {
         return x == y;
     }

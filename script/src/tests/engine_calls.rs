@@ -105,3 +105,19 @@ fn counted_loops_count_as_javascript_does() {
 fn the_shared_engine_interns_no_strings() {
     assert_eq!(crate::sandbox::engine().max_strings_interned(), 0);
 }
+
+#[test]
+fn a_typeof_test_against_a_literal_is_no_call() {
+    let body = "const t = typeof msg.payload === 'string', u = 'number' !== typeof msg.n;";
+    assert_eq!(calls(body, "__seq"), 0);
+    assert_eq!(calls(body, "__leq"), 0);
+    // The answers stay JavaScript's, whichever side the literal is on.
+    let body = "const p = msg.payload;
+        msg.payload = [typeof p === 'object', 'object' == typeof p, typeof p !== 'string',
+            typeof nothing === 'undefined', typeof p.a != 'number', typeof p.f === 'function'];
+        return msg;";
+    assert_eq!(
+        js(body, json!({"payload": {"a": 1}}))["payload"],
+        json!([true, true, true, true, false, false])
+    );
+}

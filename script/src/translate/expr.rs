@@ -427,6 +427,12 @@ impl<'s> Translator<'s> {
         }
         let l = self.expr(&b.left)?;
         let r = self.expr(&b.right)?;
+        if let Some(eq) = typeof_test(b) {
+            // `typeof x === "string"`: both sides are strings, so the
+            // engine's own string comparison answers without a call.
+            let op = if eq { "==" } else { "!=" };
+            return Ok(format!("({l} {op} {r})"));
+        }
         let f = match b.operator {
             BinaryOperator::Equality => "__leq",
             BinaryOperator::Inequality => return Ok(format!("!__leq({l}, {r})")),
@@ -694,4 +700,18 @@ fn unparen<'b, 'a>(e: &'b Expression<'a>) -> &'b Expression<'a> {
         Expression::ParenthesizedExpression(p) => unparen(&p.expression),
         other => other,
     }
+}
+
+/// For `typeof x === "..."` (either way round, `===`/`!==`/`==`/`!=`),
+/// whether the test is for equality; `None` for any other comparison.
+fn typeof_test(b: &BinaryExpression<'_>) -> Option<bool> {
+    let eq = match b.operator {
+        BinaryOperator::StrictEquality | BinaryOperator::Equality => true,
+        BinaryOperator::StrictInequality | BinaryOperator::Inequality => false,
+        _ => return None,
+    };
+    let is_typeof = |e: &Expression<'_>| matches!(e, Expression::UnaryExpression(u) if u.operator == UnaryOperator::Typeof);
+    let is_text = |e: &Expression<'_>| matches!(e, Expression::StringLiteral(_));
+    ((is_typeof(&b.left) && is_text(&b.right)) || (is_text(&b.left) && is_typeof(&b.right)))
+        .then_some(eq)
 }
