@@ -7,7 +7,21 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::common;
+use crate::driver::chromium::Chromium;
 use crate::driver::{js_str, Driver};
+
+/// Start the binary on `flow` and open the editor in Chromium, once its
+/// `nodes` are drawn and the page says it has loaded.
+pub fn editor(flow: &str, nodes: usize) -> (common::Server, Chromium) {
+    let server = common::Server::start(flow);
+    let page = Chromium::open(&server.url(""));
+    wait_count(&page, "g.node", nodes);
+    page.wait(
+        "the editor loaded",
+        "document.body.dataset.ready === 'true'",
+    );
+    (server, page)
+}
 
 /// A drawn wire: (source id, port, target id).
 pub type Wire = (String, u64, String);

@@ -9,15 +9,7 @@ use serde_json::{json, Value};
 use crate::common;
 use crate::driver::chromium::Chromium;
 use crate::driver::{js_str, Driver};
-use crate::editor::{get_json, node_selector, wait_count};
-
-/// Start the binary on `flow` and open the editor with `nodes` nodes drawn.
-fn editor(flow: &str, nodes: usize) -> (common::Server, Chromium) {
-    let server = common::Server::start(flow);
-    let page = Chromium::open(&server.url(""));
-    wait_count(&page, "g.node", nodes);
-    (server, page)
-}
+use crate::editor::{editor, get_json, node_selector, wait_count};
 
 /// Double-click a node and wait for its edit tray.
 fn open_tray(page: &Chromium, id: &str) {

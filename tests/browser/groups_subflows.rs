@@ -9,19 +9,7 @@ use serde_json::{json, Value};
 use crate::common;
 use crate::driver::chromium::Chromium;
 use crate::driver::{js_str, Driver, Modifier};
-use crate::editor::{count, get_json, get_text, node_centre, node_selector, wait_count};
-
-/// Start the binary on `flow` and open the editor with its `nodes` drawn.
-fn editor(flow: &str, nodes: usize) -> (common::Server, Chromium) {
-    let server = common::Server::start(flow);
-    let page = Chromium::open(&server.url(""));
-    wait_count(&page, "g.node", nodes);
-    page.wait(
-        "the editor loaded",
-        "document.body.dataset.ready === 'true'",
-    );
-    (server, page)
-}
+use crate::editor::{count, editor, get_json, get_text, node_centre, node_selector, wait_count};
 
 /// The deployed flow's node `id` (`GET /flows`).
 fn deployed(server: &common::Server, id: &str) -> Value {

@@ -8,15 +8,7 @@ use serde_json::{json, Value};
 use crate::common;
 use crate::driver::chromium::Chromium;
 use crate::driver::{js_str, Driver, Modifier};
-use crate::editor::{get_json, get_text, node_selector, wait_count, wires};
-
-/// Start the binary on `flow` and open the editor on it, `nodes` drawn.
-fn editor(flow: &str, nodes: usize) -> (common::Server, Chromium) {
-    let server = common::Server::start(flow);
-    let page = Chromium::open(&server.url(""));
-    wait_count(&page, "g.node", nodes);
-    (server, page)
-}
+use crate::editor::{editor, get_json, get_text, node_selector, wait_count, wires};
 
 /// A point on empty canvas (the chart's lower right), clicked to give the
 /// canvas the keyboard with nothing selected.

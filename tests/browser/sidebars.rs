@@ -7,19 +7,7 @@ use serde_json::{json, Value};
 use crate::common;
 use crate::driver::chromium::Chromium;
 use crate::driver::{js_str, Driver};
-use crate::editor::{get_json, get_text, node_selector, wait_count};
-
-/// Start the binary on `flow` and open the editor on it, its nodes drawn.
-fn editor(flow: &str, nodes: usize) -> (common::Server, Chromium) {
-    let server = common::Server::start(flow);
-    let page = Chromium::open(&server.url(""));
-    wait_count(&page, "g.node", nodes);
-    page.wait(
-        "the editor loaded",
-        "document.body.dataset.ready === 'true'",
-    );
-    (server, page)
-}
+use crate::editor::{editor, get_json, get_text, node_selector, wait_count};
 
 /// Click a node on the canvas to select it.
 fn select(page: &Chromium, id: &str) {

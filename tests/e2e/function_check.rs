@@ -36,6 +36,16 @@ fn deploy_messages(s: &common::Server, lang: &str, field: &str, code: &str) -> V
     if lang == "rhai" {
         node["lang"] = json!("rhai");
     }
+    refused_deploy(s, node)["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| p["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Deploy a tab holding `node`, which deploy must refuse: its answer.
+fn refused_deploy(s: &common::Server, node: Value) -> Value {
     let flows = json!([{"id": "tab", "type": "tab", "label": "check"}, node]);
     let r = common::client()
         .post(s.url("/flows"))
@@ -43,13 +53,7 @@ fn deploy_messages(s: &common::Server, lang: &str, field: &str, code: &str) -> V
         .send()
         .unwrap();
     assert_eq!(r.status(), 400, "deploy refuses the body");
-    let body: Value = r.json().unwrap();
-    body["problems"]
-        .as_array()
-        .expect("problems")
-        .iter()
-        .map(|p| p["message"].as_str().unwrap().to_owned())
-        .collect()
+    r.json().unwrap()
 }
 
 fn position(p: &Value) -> (u64, u64, u64, u64) {
@@ -236,14 +240,7 @@ fn a_body_too_costly_to_compile_is_refused_quickly_naming_node_and_field() {
     );
     let node = json!({"id": "big1", "type": "function", "z": "tab", "name": "",
         "func": code, "outputs": 1, "x": 100, "y": 100, "wires": [[]]});
-    let flows = json!([{"id": "tab", "type": "tab", "label": "check"}, node]);
-    let r = common::client()
-        .post(s.url("/flows"))
-        .json(&flows)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 400, "deploy refuses the body");
-    let body: Value = r.json().unwrap();
+    let body = refused_deploy(&s, node);
     let problem = &body["problems"][0];
     assert_eq!(problem["node"], "big1", "{body}");
     assert_eq!(problem["field"], "func", "{body}");

@@ -5,6 +5,7 @@
 #
 #   tools/bench/callgrind.sh [BINARY=target/release/flowgate] [PATH=/jwt/generate]
 #
+# KEEP=FILE keeps the longer run's profile there (for callgrind_annotate).
 # BODY='{"identity":"a@b.c"}' POSTs that JSON body instead of a GET (the Kore
 # token service at /api/users/sts/).
 #
