@@ -18,13 +18,18 @@ use rhai::{Array, Dynamic, Engine, FnPtr, ImmutableString, NativeCallContext};
 
 use super::callback::{call_with_this, is_callable};
 use super::ops::{to_key, type_error, JsResult};
-use super::values::{as_object, is_nullish, JsFunction, JsObject, Proto};
+use super::values::{as_object, is_nullish, JsError, JsFunction, JsObject, Proto};
 use crate::api::NodeApi;
 
 /// A class's parts.
 pub struct ClassInner {
     name: ImmutableString,
     parent: Option<JsClass>,
+    /// For a class that extends `Error` (or `TypeError`...), directly or
+    /// through its parent: that error's name. Its instances are errors
+    /// (`instanceof Error`, `String(e)`, thrown as errors) whose own
+    /// properties inherit from the class's prototype.
+    error_base: Option<ImmutableString>,
     /// `constructor(...)`, a [`JsFunction`] taking `this` and the class.
     ctor: Option<Dynamic>,
     /// The instance fields' initializers, run on each new instance.
@@ -34,6 +39,10 @@ pub struct ClassInner {
     /// Static methods, accessors and fields.
     pub statics: JsObject,
 }
+
+/// `Error` (or `TypeError`...) where a class extends it: the error's name.
+#[derive(Clone)]
+pub struct ErrorBase(ImmutableString);
 
 /// A class (`class A extends B { … }`), shared by every reference to it.
 #[derive(Clone)]
@@ -196,7 +205,7 @@ fn run_fields(ctx: &NativeCallContext, c: &JsClass, this: &Dynamic) -> JsResult<
 fn init(ctx: &NativeCallContext, c: &JsClass, this: &Dynamic, args: Vec<Dynamic>) -> JsResult<()> {
     match (&c.0.ctor, &c.0.parent) {
         (Some(ctor), parent) => {
-            if parent.is_none() {
+            if parent.is_none() && c.0.error_base.is_none() {
                 run_fields(ctx, c, this)?;
             }
             let _ = call_with_this(ctx, ctor, this.clone(), args)?;
@@ -205,9 +214,37 @@ fn init(ctx: &NativeCallContext, c: &JsClass, this: &Dynamic, args: Vec<Dynamic>
             init(ctx, parent, this, args)?;
             run_fields(ctx, c, this)?;
         }
-        (None, None) => run_fields(ctx, c, this)?,
+        (None, None) => {
+            if c.0.error_base.is_some() {
+                init_error(this, &args);
+            }
+            run_fields(ctx, c, this)?;
+        }
     }
     Ok(())
+}
+
+/// What `Error(message, options)` does to a new error: sets its own
+/// `message` (when one is given) and `cause`.
+fn init_error(this: &Dynamic, args: &[Dynamic]) {
+    let Some(e) = this.read_lock::<JsError>() else {
+        return;
+    };
+    // Both are own properties that JSON and `Object.keys` do not list.
+    let hidden = |key: &str, value: Dynamic| {
+        let key = ImmutableString::from(key);
+        let mut map = e.props.0.lock();
+        map.insert(key.clone(), value);
+        map.set_enumerable(&key, false);
+    };
+    if let Some(m) = args.first().filter(|m| !m.is_unit()) {
+        hidden("message", Dynamic::from(super::ops::to_string(m)));
+    }
+    if let Some(cause) = args.get(1).and_then(as_object).map(|o| o.get("cause")) {
+        if !cause.is_unit() {
+            hidden("cause", cause);
+        }
+    }
 }
 
 /// `super(...)` in a derived class's constructor: the parent sets up
@@ -219,10 +256,11 @@ fn super_init(
     args: Vec<Dynamic>,
 ) -> JsResult<()> {
     let c = home_class(home)?;
-    let Some(parent) = &c.0.parent else {
-        return Err(type_error("'super' keyword unexpected here"));
-    };
-    init(ctx, parent, this, args)?;
+    match &c.0.parent {
+        Some(parent) => init(ctx, parent, this, args)?,
+        None if c.0.error_base.is_some() => init_error(this, &args),
+        None => return Err(type_error("'super' keyword unexpected here")),
+    }
     run_fields(ctx, &c, this)
 }
 
@@ -255,9 +293,18 @@ fn construct(
     text: &str,
 ) -> JsResult<Dynamic> {
     if let Some(c) = callee.read_lock::<JsClass>().map(|c| c.clone()) {
-        let inst = JsObject::new();
-        inst.0.lock().proto = Proto::Of(c.0.proto.clone());
-        let this = Dynamic::from(inst);
+        let this = match &c.0.error_base {
+            Some(base) => {
+                let e = JsError::new(base, "");
+                e.props.0.lock().proto = Proto::Of(c.0.proto.clone());
+                Dynamic::from(e)
+            }
+            None => {
+                let inst = JsObject::new();
+                inst.0.lock().proto = Proto::Of(c.0.proto.clone());
+                Dynamic::from(inst)
+            }
+        };
         init(ctx, &c, &this, args)?;
         return Ok(this);
     }
@@ -282,7 +329,7 @@ fn instance_of(v: &Dynamic, c: &Dynamic) -> JsResult<bool> {
             "Right-hand side of 'instanceof' is not callable",
         ));
     };
-    let mut cur = as_object(v);
+    let mut cur = as_object(v).or_else(|| v.read_lock::<JsError>().map(|e| e.props.clone()));
     while let Some(o) = cur {
         match o.proto() {
             Proto::Of(p) if p.ptr_eq(&c.0.proto) => return Ok(true),
@@ -333,7 +380,8 @@ fn class(
     fields: Dynamic,
     members: Array,
 ) -> JsResult<Dynamic> {
-    let parent = if parent.is_unit() {
+    let mut error_base = parent.read_lock::<ErrorBase>().map(|b| b.0.clone());
+    let parent = if parent.is_unit() || error_base.is_some() {
         None
     } else {
         match parent.read_lock::<JsClass>() {
@@ -346,6 +394,9 @@ fn class(
             }
         }
     };
+    if let Some(p) = &parent {
+        error_base = p.0.error_base.clone();
+    }
     let inner = Arc::new_cyclic(|home: &Weak<ClassInner>| {
         let proto = JsObject::new();
         let statics = JsObject::new();
@@ -375,6 +426,7 @@ fn class(
         ClassInner {
             name,
             ctor: (!ctor.is_unit()).then(|| member(ctor, home)),
+            error_base,
             fields: (!fields.is_unit()).then(|| member(fields, home)),
             parent,
             proto,
@@ -390,6 +442,9 @@ pub fn register(engine: &mut Engine) {
         .register_type_with_name::<JsClass>("function")
         .register_type_with_name::<JsAccessor>("accessor");
     engine.register_fn("__class", class);
+    engine.register_fn("__error_base", |name: ImmutableString| {
+        Dynamic::from(ErrorBase(name))
+    });
     engine.register_fn(
         "__new",
         |ctx: NativeCallContext, callee: Dynamic, args: Array, text: ImmutableString| {

@@ -293,7 +293,7 @@ pub fn call_method(
         let prop = e.props.get(name);
         if is_callable(&prop) {
             drop(e);
-            return call_function(ctx, &prop, args);
+            return super::callback::call_with_this(ctx, &prop, recv.clone(), args);
         }
         return match name {
             "toString" => Ok(Dynamic::from(e.to_js_string())),

@@ -379,16 +379,27 @@ impl JsError {
         e
     }
 
-    /// `Error.prototype.toString`: `"TypeError: x is not a function"`.
+    /// `Error.prototype.toString`: `"TypeError: x is not a function"`,
+    /// from the `name` and `message` the error has now (a body may set
+    /// them, as an error class's constructor does).
     pub fn to_js_string(&self) -> String {
+        let part = |key: &str, own: &ImmutableString| {
+            let v = self.props.get(key);
+            if v.is_unit() {
+                own.to_string()
+            } else {
+                super::ops::to_string(&v).to_string()
+            }
+        };
+        let (name, message) = (part("name", &self.name), part("message", &self.message));
         if let Some(code) = &self.code {
-            format!("{} [{code}]: {}", self.name, self.message)
-        } else if self.message.is_empty() {
-            self.name.to_string()
-        } else if self.name.is_empty() {
-            self.message.to_string()
+            format!("{name} [{code}]: {message}")
+        } else if message.is_empty() {
+            name
+        } else if name.is_empty() {
+            message
         } else {
-            format!("{}: {}", self.name, self.message)
+            format!("{name}: {message}")
         }
     }
 }

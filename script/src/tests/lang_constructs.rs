@@ -216,3 +216,69 @@ fn each_iteration_of_a_for_let_loop_has_its_own_variable() {
         json!(["012", "135", "0:10 1:9 2:8", "02", 2])
     );
 }
+
+/// Error classes, as flows write them to tell failures apart; the answers
+/// are Node.js 22's.
+#[test]
+fn classes_extending_error_make_errors() {
+    assert_eq!(
+        payload(
+            "class ValidationError extends Error {
+                constructor(message, field) {
+                    super(message); this.name = 'ValidationError'; this.field = field;
+                }
+                describe() { return this.field + ': ' + this.message; }
+            }
+            class Missing extends ValidationError {
+                constructor(f) { super(f + ' is required', f); this.code = 'E_MISSING'; }
+            }
+            try { throw new Missing('id'); }
+            catch (e) {
+                msg.payload = [e.message, e.name, e.field, e instanceof ValidationError,
+                    e instanceof Error, e instanceof Missing, String(e), JSON.stringify(e),
+                    Object.keys(e), e.describe(), `${e}`, e.toString()];
+            }
+            return msg;"
+        ),
+        json!([
+            "id is required",
+            "ValidationError",
+            "id",
+            true,
+            true,
+            true,
+            "ValidationError: id is required",
+            "{\"name\":\"ValidationError\",\"field\":\"id\",\"code\":\"E_MISSING\"}",
+            ["name", "field", "code"],
+            "id: id is required",
+            "ValidationError: id is required",
+            "ValidationError: id is required"
+        ])
+    );
+    assert_eq!(
+        payload(
+            "class E2 extends TypeError {}
+            const e = new E2('m', {cause: 'c'});
+            msg.payload = [e.name, e.message, String(e), e instanceof TypeError,
+                e instanceof E2, JSON.stringify(e), e.cause];
+            return msg;"
+        ),
+        json!(["TypeError", "m", "TypeError: m", true, true, "{}", "c"])
+    );
+    assert_eq!(
+        payload(
+            "class E3 extends Error { constructor() { super(); } }
+            const e = new E3();
+            msg.payload = [e.message, String(e), 'message' in e];
+            return msg;"
+        ),
+        json!(["", "Error", true])
+    );
+    // A plain error renamed by the body prints its new name, as V8's does.
+    assert_eq!(
+        payload(
+            "const e = new Error('x'); e.name = 'Custom'; msg.payload = String(e); return msg;"
+        ),
+        json!("Custom: x")
+    );
+}

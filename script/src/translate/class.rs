@@ -10,10 +10,23 @@
 //! `this` around it, and at the top of the body the sandbox's global object,
 //! `__gthis`, which Node-RED's sandbox makes `this` there: not the node.
 
-use oxc_ast::ast::{Class, ClassElement, MethodDefinitionKind, TaggedTemplateExpression};
+use oxc_ast::ast::{
+    Class, ClassElement, Expression, MethodDefinitionKind, TaggedTemplateExpression,
+};
 use oxc_span::GetSpan;
 
 use super::{mangle, quote, Binding, FnCtx, FnKind, TResult, Translator};
+
+/// The built-in error constructors a class may extend.
+const ERROR_CLASSES: [&str; 7] = [
+    "Error",
+    "TypeError",
+    "RangeError",
+    "SyntaxError",
+    "ReferenceError",
+    "EvalError",
+    "URIError",
+];
 
 impl<'s> Translator<'s> {
     /// `this` where it is read.
@@ -124,7 +137,16 @@ impl<'s> Translator<'s> {
     /// A class: one `__class(…)` call.
     pub(super) fn class(&mut self, c: &Class<'_>, name: &str) -> TResult<String> {
         let parent = match &c.heritage {
-            Some(h) => self.expr(&h.expression)?,
+            // `extends Error` (or TypeError...): the instances are errors.
+            Some(h) => match &h.expression {
+                Expression::Identifier(id)
+                    if ERROR_CLASSES.contains(&id.name.as_str())
+                        && self.resolve(id.name.as_str()).is_none() =>
+                {
+                    format!("__error_base({})", quote(id.name.as_str()))
+                }
+                e => self.expr(e)?,
+            },
             None => "()".into(),
         };
         let mut ctor = "()".to_owned();
