@@ -167,14 +167,19 @@ pub fn to_utc_string(t: f64) -> String {
     )
 }
 
-/// `Date.parse(s)` for the ISO 8601 forms JavaScript guarantees
-/// (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`, with `THH:mm[:ss[.sss]]` and `Z`/`±HH:mm`),
-/// plus the `toString`/`toUTCString` forms. NaN otherwise. Date-time forms
-/// without a zone are local time, as in JavaScript.
+/// `Date.parse(s)`: the ISO 8601 forms JavaScript guarantees (`YYYY`,
+/// `YYYY-MM`, `YYYY-MM-DD`, with `THH:mm[:ss[.sss]]` and `Z`/`±HH:mm`),
+/// else the other forms V8 reads ([`super::date_legacy`]). NaN otherwise.
+/// Date-time forms without a zone are local time, as in JavaScript.
 pub fn parse(s: &str) -> f64 {
-    let (t, local) = parse_iso(s.trim())
-        .or_else(|| parse_utc_string(s.trim()))
-        .unwrap_or((f64::NAN, false));
+    let (t, local) = match parse_iso(s.trim()) {
+        Some(parsed) => parsed,
+        None => match super::date_legacy::parse(s) {
+            Some((t, Some(offset_min))) => (t - offset_min as f64 * 60_000.0, false),
+            Some((t, None)) => (t, true),
+            None => (f64::NAN, false),
+        },
+    };
     if local {
         super::localtime::utc_of_local(t)
     } else {
@@ -271,52 +276,6 @@ fn parse_iso(s: &str) -> Option<(f64, bool)> {
         ms,
     );
     Some((t - offset_min as f64 * 60_000.0, local))
-}
-
-/// `Mon, 01 Jan 2024 10:00:00 GMT` or `Mon Jan 01 2024 10:00:00 GMT+0100
-/// (...)`; without `GMT` the time is local.
-fn parse_utc_string(s: &str) -> Option<(f64, bool)> {
-    let cleaned = s.replace(',', " ");
-    let words: Vec<&str> = cleaned.split_whitespace().collect();
-    let month_of = |w: &str| MONTHS.iter().position(|m| m.eq_ignore_ascii_case(w));
-    let (day, month, year, time, zone) = match words.as_slice() {
-        [_, d, m, y, t, rest @ ..] if month_of(m).is_some() => (d, month_of(m)?, y, t, rest),
-        [_, m, d, y, t, rest @ ..] if month_of(m).is_some() => (d, month_of(m)?, y, t, rest),
-        _ => return None,
-    };
-    let offset_min = match zone.first().and_then(|z| z.strip_prefix("GMT")) {
-        None => None,
-        Some("") => Some(0),
-        Some(o) => {
-            let sign = match o.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let digits = o
-                .get(1..5)
-                .filter(|d| d.bytes().all(|c| c.is_ascii_digit()))?;
-            let v: i64 = digits.parse().ok()?;
-            Some(sign * (v / 100 * 60 + v % 100))
-        }
-    };
-    let mut hms = time.split(':').map(|p| p.parse::<f64>().ok());
-    let h = hms.next()??;
-    let mi = hms.next()??;
-    let sec = hms.next().flatten().unwrap_or(0.0);
-    let t = make_time(
-        year.parse().ok()?,
-        month as f64,
-        day.parse().ok()?,
-        h,
-        mi,
-        sec,
-        0.0,
-    );
-    Some(match offset_min {
-        Some(o) => (t - o as f64 * 60_000.0, false),
-        None => (t, true),
-    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod collate;
 pub mod collections;
 pub mod crypto;
 pub mod date;
+pub mod date_legacy;
 pub mod date_methods;
 pub mod date_parts;
 pub mod intl;
