@@ -208,6 +208,39 @@ fn object_method(
     }
 }
 
+/// The tag `Object.prototype.toString` puts in `[object …]`.
+fn to_string_tag(v: &Dynamic) -> &'static str {
+    if v.is_unit() {
+        "Undefined"
+    } else if super::values::is_null(v) {
+        "Null"
+    } else if v.is_string() || v.is_char() {
+        "String"
+    } else if v.is_int() || v.is_float() {
+        "Number"
+    } else if v.is_bool() {
+        "Boolean"
+    } else if v.is::<JsDate>() {
+        "Date"
+    } else if v.is::<JsRegExp>() {
+        "RegExp"
+    } else if v.is::<JsError>() {
+        "Error"
+    } else if super::buffer::is_buffer(v) {
+        "Uint8Array"
+    } else if as_array(v).is_some() {
+        "Array"
+    } else if is_callable(v) {
+        "Function"
+    } else if super::promise::is_promise(v) {
+        "Promise"
+    } else if let Some(c) = v.read_lock::<super::collections::JsCollection>() {
+        c.kind.name()
+    } else {
+        "Object"
+    }
+}
+
 /// `proto.isPrototypeOf(v)`: whether `proto` is on `v`'s prototype chain.
 fn is_prototype_of(proto: &JsObject, v: &Dynamic) -> bool {
     let mut cur = as_object(v);
@@ -313,6 +346,13 @@ pub fn call_method(
                 .unwrap_or_default(),
             _ => return Err(not_a_function(callee)),
         };
+        if m.name.as_str() == "toString"
+            && as_object(&m.recv).is_some()
+            && !super::buffer::is_buffer(&m.recv)
+        {
+            // `Object.prototype.toString.call(v)`, the classic type test.
+            return Ok(Dynamic::from(format!("[object {}]", to_string_tag(&this))));
+        }
         if super::values::OBJECT_METHODS.contains(&m.name.as_str()) {
             if is_nullish(&this) {
                 return Err(type_error("Cannot convert undefined or null to object"));

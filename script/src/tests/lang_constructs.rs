@@ -282,3 +282,37 @@ fn classes_extending_error_make_errors() {
         json!("Custom: x")
     );
 }
+
+/// `Object.prototype.toString.call(v)`, the type test older code uses; the
+/// answers are Node.js 22's.
+#[test]
+fn object_prototype_to_string_names_the_type() {
+    assert_eq!(
+        payload(
+            "const tag = v => Object.prototype.toString.call(v);
+            msg.payload = [tag([]), tag(null), tag(new Date(0)), tag('s'), tag({}), tag(undefined),
+                tag(1.5), tag(true), tag(/x/), tag(new Error('e')), tag(() => 1), tag(new Map()),
+                tag(Buffer.from('a')), ({}).toString.call([]), Object.prototype.toString.apply([1]),
+                [1, 2].toString()];
+            return msg;"
+        ),
+        json!([
+            "[object Array]",
+            "[object Null]",
+            "[object Date]",
+            "[object String]",
+            "[object Object]",
+            "[object Undefined]",
+            "[object Number]",
+            "[object Boolean]",
+            "[object RegExp]",
+            "[object Error]",
+            "[object Function]",
+            "[object Map]",
+            "[object Uint8Array]",
+            "[object Array]",
+            "[object Array]",
+            "1,2"
+        ])
+    );
+}
