@@ -43,7 +43,7 @@ pub fn move_to_credentials(
         if !node.get(field).is_some_and(is_literal) {
             continue;
         }
-        let Some(value) = node.remove(field) else {
+        let Some(value) = node.shift_remove(field) else {
             continue;
         };
         let stored = creds

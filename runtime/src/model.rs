@@ -173,7 +173,7 @@ pub fn parse_flow_value(value: Value) -> Result<FlowFile, Vec<Problem>> {
         Value::Array(list) => (None, list),
         Value::Object(mut obj) => {
             let rev = obj.get("rev").and_then(Value::as_str).map(str::to_owned);
-            match obj.remove("flows") {
+            match obj.shift_remove("flows") {
                 Some(Value::Array(list)) => (rev, list),
                 _ => {
                     return Err(vec![Problem::file(

@@ -400,7 +400,7 @@ fn merged_env(def: &NodeConfig, inst: &NodeConfig) -> Vec<Value> {
         .filter(|e| e.get("type").and_then(Value::as_str) == Some("cred"))
     {
         if let Some(o) = e.as_object_mut() {
-            o.remove("value");
+            o.shift_remove("value");
         }
     }
     env

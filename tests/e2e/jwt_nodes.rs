@@ -426,7 +426,7 @@ fn good_claims() -> Value {
 fn with(claims: &Value, key: &str, value: Value) -> Value {
     let mut c = claims.clone();
     if value.is_null() {
-        c.as_object_mut().unwrap().remove(key);
+        c.as_object_mut().unwrap().shift_remove(key);
     } else {
         c[key] = value;
     }

@@ -380,3 +380,11 @@ fn mqtt() {
 fn function_lib() {
     replay("function-lib");
 }
+
+/// Deleting or moving a key (change node, `delete` in a function) keeps the
+/// other keys in order, as JavaScript does: CSV columns and response
+/// objects come out in the order they went in.
+#[test]
+fn removing_a_key_keeps_the_others_in_order() {
+    replay("key-order");
+}

@@ -28,7 +28,7 @@ fn flow_b() -> Value {
 fn without_credentials(v: &Value) -> Value {
     let mut v = v.clone();
     for n in v.as_array_mut().unwrap() {
-        n.as_object_mut().unwrap().remove("credentials");
+        n.as_object_mut().unwrap().shift_remove("credentials");
     }
     v
 }
@@ -65,7 +65,7 @@ fn sigkill_during_deploys_never_corrupts_files() {
         let on_disk: Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("round {round}: flows file corrupt ({e}): {text:?}"));
         let on_disk = match on_disk {
-            Value::Object(mut o) => o.remove("flows").unwrap(),
+            Value::Object(mut o) => o.shift_remove("flows").unwrap(),
             v => v,
         };
         assert!(

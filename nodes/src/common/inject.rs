@@ -279,7 +279,7 @@ impl Inject {
 
 impl Node for Inject {
     fn on_input<'a>(&'a self, mut msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
-        let user = match msg.body.remove("__user_inject_props__") {
+        let user = match msg.body.shift_remove("__user_inject_props__") {
             Some(Value::Array(list)) => match self.user_props(&list) {
                 Ok(p) => Some(p),
                 Err(e) => return Outcome::Ready(Err(e.with_msg(msg))),

@@ -230,7 +230,7 @@ impl Node for LinkReturn {
             return Outcome::Ready(Ok(()));
         };
         if matches!(msg.body.get("_linkSource"), Some(Value::Array(s)) if s.is_empty()) {
-            msg.body.remove("_linkSource");
+            msg.body.shift_remove("_linkSource");
         }
         let (Some(call_id), Some(node)) = (
             event.get("id").and_then(Value::as_str),

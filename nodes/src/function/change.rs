@@ -457,7 +457,7 @@ mod tests {
         let mut sink = Sink::new(&sink_id);
         testkit::inject(&rt, id, input).await;
         let mut body = sink.next().await.body;
-        body.remove("_msgid");
+        body.shift_remove("_msgid");
         Value::Object(body)
     }
 

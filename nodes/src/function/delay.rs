@@ -366,7 +366,7 @@ impl Delay {
         }
         let flush = msg.body.contains_key("flush");
         let mut m = msg.clone();
-        m.body.remove("flush");
+        m.body.shift_remove("flush");
         let ticking = self.state.lock().ticker.is_some();
         if m.body.len() > 1 {
             if ticking {
@@ -386,8 +386,8 @@ impl Delay {
             let mut st = self.state.lock();
             let n = flush_count(&msg, st.buffer.len());
             for mut b in st.buffer.drain(..n) {
-                b.body.remove("flush");
-                b.body.remove("reset");
+                b.body.shift_remove("flush");
+                b.body.shift_remove("reset");
                 out.send(0, b);
             }
         }
@@ -448,8 +448,8 @@ impl Delay {
                 _ => len,
             };
             for mut b in st.buffer.drain(..n) {
-                b.body.remove("flush");
-                b.body.remove("reset");
+                b.body.shift_remove("flush");
+                b.body.shift_remove("reset");
                 if b.body.len() > 2 {
                     out.send(0, b);
                 }

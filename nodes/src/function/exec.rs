@@ -371,7 +371,7 @@ impl Run {
             t.abort();
         }
         self.active.lock().remove(&pid);
-        msg.body.remove("payload");
+        msg.body.shift_remove("payload");
         let msg2 = (!stderr.is_empty()).then(|| {
             let mut m = msg.clone();
             m.body.insert("payload".into(), output_value(&stderr));

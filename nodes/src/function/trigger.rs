@@ -384,7 +384,7 @@ fn set_payload(msg: &mut Message, value: Option<Value>) {
             msg.body.insert("payload".into(), v);
         }
         None => {
-            msg.body.remove("payload");
+            msg.body.shift_remove("payload");
         }
     }
 }

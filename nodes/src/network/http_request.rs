@@ -316,7 +316,7 @@ impl HttpRequest {
         };
         if let Some(Value::Object(h)) = msg.body.get("headers") {
             let mut h = h.clone();
-            let unchanged = match h.remove("x-node-red-request-node") {
+            let unchanged = match h.shift_remove("x-node-red-request-node") {
                 Some(Value::String(hash)) => hash_sum(&Value::Object(h.clone())) == hash,
                 _ => false,
             };

@@ -211,7 +211,7 @@ fn passed_through(headers: &Value) -> bool {
         return false;
     };
     let mut rest = headers.as_object().cloned().unwrap_or_default();
-    rest.remove("x-node-red-request-node");
+    rest.shift_remove("x-node-red-request-node");
     crate::support::util::hash_sum(&Value::Object(rest)) == *hash
 }
 

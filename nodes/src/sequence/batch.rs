@@ -173,7 +173,7 @@ fn number(msgs: Vec<Message>) -> Vec<Message> {
     msgs.into_iter()
         .enumerate()
         .map(|(i, mut m)| {
-            let mut p = match m.body.remove("parts") {
+            let mut p = match m.body.shift_remove("parts") {
                 Some(Value::Object(p)) => p,
                 _ => Map::new(),
             };

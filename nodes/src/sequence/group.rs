@@ -142,7 +142,7 @@ impl Group {
                         self.keys.insert(key, v.clone());
                     }
                     None => {
-                        self.keys.remove(&key);
+                        self.keys.shift_remove(&key);
                         self.undefined_keys.insert(key);
                     }
                 }
@@ -248,10 +248,10 @@ impl Group {
                 msg.body.insert("parts".into(), p);
             }
             None => {
-                msg.body.remove("parts");
+                msg.body.shift_remove("parts");
             }
         }
-        msg.body.remove("complete");
+        msg.body.shift_remove("complete");
         msg.clone()
     }
 }

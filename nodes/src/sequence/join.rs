@@ -421,7 +421,7 @@ impl Join {
             return Ok(());
         }
         if !self.auto && !self.useparts {
-            if let Some(p) = msg.body.remove("parts") {
+            if let Some(p) = msg.body.shift_remove("parts") {
                 if let Some(inner) = p.get("parts") {
                     let mut wrapped = Map::new();
                     wrapped.insert("parts".into(), inner.clone());

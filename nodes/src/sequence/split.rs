@@ -403,14 +403,14 @@ impl Node for Split {
             return Outcome::Ready(Ok(()));
         };
         let mut p = Map::new();
-        if let Some(old) = msg.body.remove("parts") {
+        if let Some(old) = msg.body.shift_remove("parts") {
             p.insert("parts".into(), old);
         }
         p.insert("id".into(), Value::String(parts::group_id()));
         if self.property_text != "payload" {
             p.insert("property".into(), Value::String(self.property_text.clone()));
         }
-        msg.body.remove("_msgid");
+        msg.body.shift_remove("_msgid");
         // Every part is a copy of the message: leave the whole value out of
         // it, or an array of n items would be copied n times.
         let _ = self.property.set(&mut msg.body, Value::Null);

@@ -264,7 +264,7 @@ impl Node for FileIn {
                 Err(e) => {
                     if self.send_error {
                         let mut m = msg.clone();
-                        m.body.remove("payload");
+                        m.body.shift_remove("payload");
                         m.body.insert("error".into(), e.object);
                         out.send(0, m);
                     }

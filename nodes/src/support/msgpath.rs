@@ -428,7 +428,7 @@ pub fn set_in_map(root: &mut Map<String, Value>, keys: &[Key], value: Option<Val
                 root.insert(k.into_owned(), v);
             }
             None => {
-                root.remove(k.as_ref());
+                root.shift_remove(k.as_ref());
             }
         }
         return true;
@@ -493,7 +493,7 @@ pub fn set_in_map(root: &mut Map<String, Value>, keys: &[Key], value: Option<Val
             true
         }
         (Value::Object(m), None) => {
-            m.remove(key_string(last).as_ref());
+            m.shift_remove(key_string(last).as_ref());
             true
         }
         (Value::Array(a), Some(v)) => match array_index(last) {

@@ -141,7 +141,7 @@ pub fn set_context(store: &Store, keys: &[Key], value: Option<Value>) {
             root.insert(top.clone(), v.clone());
         }
         msgpath::set_in_map(&mut root, keys, value);
-        let updated = root.remove(&top);
+        let updated = root.shift_remove(&top);
         match (slot, updated) {
             (Some(s), Some(v)) => {
                 *s = v;

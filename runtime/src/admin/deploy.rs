@@ -220,7 +220,7 @@ pub(super) fn apply(
     for node in nodes {
         stripped.push(match node {
             Value::Object(mut m) => {
-                if let Some(sent) = m.remove("credentials") {
+                if let Some(sent) = m.shift_remove("credentials") {
                     if let Some(id) = m.get("id").and_then(Value::as_str) {
                         extract_credentials(&mut creds, id, sent);
                     }
@@ -436,10 +436,10 @@ pub fn extract_credentials(creds: &mut Credentials, id: &str, sent: Value) {
         match v {
             Value::String(s) if s == "__PWRD__" => {}
             Value::String(s) if s.trim().is_empty() => {
-                stored.remove(&k);
+                stored.shift_remove(&k);
             }
             Value::Null => {
-                stored.remove(&k);
+                stored.shift_remove(&k);
             }
             other => {
                 stored.insert(k, other);

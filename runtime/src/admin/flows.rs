@@ -41,7 +41,7 @@ fn api_version(headers: &HeaderMap) -> Result<ApiVersion, ApiError> {
 /// (`{"has_password": true}`), the way Node-RED's editor shows them.
 fn export_node(raw: &Map<String, Value>, creds: &Credentials) -> Value {
     let mut m = raw.clone();
-    m.remove("credentials");
+    m.shift_remove("credentials");
     if let Some(stored) = raw
         .get("id")
         .and_then(Value::as_str)
@@ -111,7 +111,7 @@ async fn post_flows_inner(admin: Arc<Admin>, req: Request<Body>) -> Result<Respo
                 },
             ),
             Value::Object(mut obj) => {
-                let Some(Value::Array(nodes)) = obj.remove("flows") else {
+                let Some(Value::Array(nodes)) = obj.shift_remove("flows") else {
                     return Err(ApiError::bad_request(
                         "invalid_request",
                         "expected a JSON array of nodes or {\"flows\": [...]}",
@@ -126,7 +126,7 @@ async fn post_flows_inner(admin: Arc<Admin>, req: Request<Body>) -> Result<Respo
                     rev,
                     Change::Replace {
                         nodes,
-                        credentials: obj.remove("credentials"),
+                        credentials: obj.shift_remove("credentials"),
                     },
                 )
             }
@@ -266,7 +266,7 @@ pub async fn get_flow(State(admin): State<Arc<Admin>>, Path(id): Path<String>) -
                 let mut n = n.clone();
                 if t == "link out" {
                     if let Some(m) = n.as_object_mut() {
-                        m.remove("wires");
+                        m.shift_remove("wires");
                     }
                 }
                 list.push(n);

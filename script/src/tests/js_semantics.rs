@@ -132,7 +132,7 @@ fn debug_and_status_events_have_the_editor_shape() {
     assert_eq!(events[0].topic, "debug");
     let mut warn = events[0].data.clone();
     assert!(warn["timestamp"].as_i64().unwrap() > 1_600_000_000_000);
-    warn.as_object_mut().unwrap().remove("timestamp");
+    warn.as_object_mut().unwrap().shift_remove("timestamp");
     assert_eq!(
         warn,
         json!({"id": "f1", "z": "", "name": "fn", "topic": "t1", "property": "msg", "msg": "careful",

@@ -21,9 +21,9 @@ fn cases() -> Vec<Value> {
 /// Node-RED's catch message, as flowgate's engine builds it from a node error.
 fn expected_error(recorded: &Value) -> (String, Value) {
     let mut msg = recorded.as_object().expect("object").clone();
-    let error = msg.remove("error").expect("error");
+    let error = msg.shift_remove("error").expect("error");
     // The engine adds `error` itself; `_error` is what the node left on the message.
-    if let Some(prev) = msg.remove("_error") {
+    if let Some(prev) = msg.shift_remove("_error") {
         msg.insert("error".into(), prev);
     }
     (

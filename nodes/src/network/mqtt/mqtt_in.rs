@@ -380,7 +380,7 @@ impl MqttIn {
             sub.insert("rap".into(), Value::Bool(rap));
             match flag(sub.get("nl")) {
                 Some(nl) => sub.insert("nl".into(), Value::Bool(nl)),
-                None => sub.remove("nl"),
+                None => sub.shift_remove("nl"),
             };
         }
     }

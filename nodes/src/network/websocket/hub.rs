@@ -263,7 +263,7 @@ fn incoming(wholemsg: bool, id: &str, frame: Frame) -> Map<String, Value> {
 pub fn outgoing(wholemsg: bool, msg: &Map<String, Value>) -> Option<Frame> {
     if wholemsg {
         let mut copy = msg.clone();
-        copy.remove("_session");
+        copy.shift_remove("_session");
         return Some(Frame::Text(flowgate_runtime::js_json::to_string(&copy)));
     }
     let payload = msg.get("payload")?;

@@ -301,7 +301,7 @@ pub(crate) fn send_rows(c: &Config, mut msg: Message, rows: Rows<'_>, out: &mut 
                 msg.body
                     .insert("payload".into(), Value::Array(std::mem::take(rows.store)));
                 msg.body.insert("columns".into(), columns);
-                msg.body.remove("parts");
+                msg.body.shift_remove("parts");
                 out.send(0, msg);
             }
         } else {

@@ -233,7 +233,7 @@ pub fn js_object(map: Map<String, Value>) -> Value {
     let mut map = map;
     let mut out = Map::new();
     for k in keys {
-        if let Some(v) = map.remove(&k) {
+        if let Some(v) = map.shift_remove(&k) {
             out.insert(k, v);
         }
     }

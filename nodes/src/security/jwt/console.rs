@@ -114,7 +114,7 @@ pub(super) async fn generate(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (mut req, wanted) = parse_request(&body)?;
-    let claims = match req.remove("claims") {
+    let claims = match req.shift_remove("claims") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
         Some(other) => {
