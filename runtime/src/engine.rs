@@ -705,7 +705,8 @@ fn panic_error(panic: Box<dyn std::any::Any + Send>) -> NodeError {
 }
 
 /// Answer the HTTP request behind `msg` (if any, and not yet answered) for an
-/// error nothing caught: the node's hint (401 for a bad token) or 500.
+/// error nothing caught: the node's hint (401 for a bad token) or 500, once
+/// the flow is done with the request and nothing else answered it.
 pub(crate) fn answer_error(
     msg: &Message,
     node_id: &str,
@@ -734,7 +735,7 @@ pub(crate) fn answer_error(
             }
         }
     }
-    ex.respond(Reply {
+    ex.answer_at_end(Reply {
         status,
         headers,
         body: crate::error_body::node_error(node_id, message),

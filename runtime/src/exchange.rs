@@ -30,6 +30,9 @@ pub struct Exchange {
     pub raw_body: Bytes,
     answered: AtomicBool,
     reply: Mutex<Option<oneshot::Sender<Reply>>>,
+    /// The answer for an error nothing caught, sent if the flow ends
+    /// without answering (see [`Exchange::answer_at_end`]).
+    at_end: Mutex<Option<Reply>>,
 }
 
 impl Exchange {
@@ -42,6 +45,7 @@ impl Exchange {
                 raw_body,
                 answered: AtomicBool::new(false),
                 reply: Mutex::new(Some(tx)),
+                at_end: Mutex::new(None),
             },
             rx,
         )
@@ -62,5 +66,27 @@ impl Exchange {
     /// Whether an answer has been sent already.
     pub fn is_answered(&self) -> bool {
         self.answered.load(Ordering::Acquire)
+    }
+
+    /// Answer with `reply` once the flow is done with the request, unless
+    /// something answers first. An error nothing caught does not stop the
+    /// message in Node-RED: a function that calls `node.error(text, msg)`
+    /// and returns `msg`, or an `http request` that failed, sends the
+    /// message on, and what it reaches may still answer. Only the first
+    /// such reply is kept.
+    pub fn answer_at_end(&self, reply: Reply) {
+        let mut at_end = self.at_end.lock();
+        if at_end.is_none() && !self.is_answered() {
+            *at_end = Some(reply);
+        }
+    }
+}
+
+/// The last holder of the request let go of it: the flow is done with it.
+impl Drop for Exchange {
+    fn drop(&mut self) {
+        if let Some(reply) = self.at_end.get_mut().take() {
+            self.respond(reply);
+        }
     }
 }

@@ -388,3 +388,11 @@ fn function_lib() {
 fn removing_a_key_keeps_the_others_in_order() {
     replay("key-order");
 }
+
+/// An error nothing catches does not stop the message: what it reaches may
+/// still answer the request (`node.error(text, msg)` then `return msg`, an
+/// `http request` that failed).
+#[test]
+fn an_uncaught_error_lets_the_message_answer() {
+    replay("errors-continue");
+}
