@@ -28,6 +28,9 @@ pub struct Exchange {
     /// The raw request body, kept for nodes that must check a signature over
     /// exactly the bytes sent (webhooks).
     pub raw_body: Bytes,
+    /// The query string, kept only when it may name a JSONP `callback`
+    /// (which Express's answer for an object obeys).
+    pub query: Option<Box<str>>,
     answered: AtomicBool,
     reply: Mutex<Option<oneshot::Sender<Reply>>>,
     /// The answer for an error nothing caught, sent if the flow ends
@@ -43,6 +46,7 @@ impl Exchange {
             Exchange {
                 headers,
                 raw_body,
+                query: None,
                 answered: AtomicBool::new(false),
                 reply: Mutex::new(Some(tx)),
                 at_end: Mutex::new(None),

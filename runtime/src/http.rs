@@ -124,7 +124,12 @@ async fn serve(
         Err(e) => return flow_error(e.status(), e.to_string()),
     };
     let timeout = flows.settings.http_timeout;
-    let (exchange, mut reply_rx) = Exchange::new(parts.headers, bytes);
+    let (mut exchange, mut reply_rx) = Exchange::new(parts.headers, bytes);
+    exchange.query = parts
+        .uri
+        .query()
+        .filter(|q| q.contains("callback"))
+        .map(Into::into);
     let mut msg = Message::from_body(msg_body);
     msg.set_exchange(Some(Arc::new(exchange)));
     tracing::debug!(method = %parts.method, path = %parts.uri.path(), "request");

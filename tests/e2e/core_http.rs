@@ -259,3 +259,28 @@ fn no_content_and_not_modified_answer_without_a_body() {
     assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
     assert_eq!(r.text().unwrap(), "some text");
 }
+
+/// Node-RED adds the message's headers the node does not name with the
+/// same spelling, and Express sets them in turn: one spelled in another
+/// case replaces the node's, and an array is one header line per element
+/// (checked against Node-RED 5).
+#[test]
+fn message_headers_in_another_case_replace_the_nodes_and_arrays_are_lines() {
+    let flow = r#"[{"id":"i","type":"http in","z":"t","url":"/h","method":"get","x":1,"y":1,"wires":[["f"]]},
+        {"id":"f","type":"function","z":"t","func":"msg.headers = {'X-A': 'm', 'x-same': 'msg', 'x-multi': [1, 'two'], 'x-b': 'b'}; msg.payload = 'ok'; return msg;","outputs":1,"x":2,"y":1,"wires":[["o"]]},
+        {"id":"o","type":"http response","z":"t","headers":{"x-a":"node","x-same":"node"},"x":3,"y":1,"wires":[]}]"#;
+    let s = Server::start(flow);
+    let r = client().get(s.url("/h")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let all = |name: &str| -> Vec<String> {
+        r.headers()
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(all("x-a"), ["m"]);
+    assert_eq!(all("x-same"), ["node"]);
+    assert_eq!(all("x-multi"), ["1", "two"]);
+    assert_eq!(all("x-b"), ["b"]);
+}

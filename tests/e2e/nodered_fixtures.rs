@@ -396,3 +396,10 @@ fn removing_a_key_keeps_the_others_in_order() {
 fn an_uncaught_error_lets_the_message_answer() {
     replay("errors-continue");
 }
+
+/// Objects are answered as Express's `res.jsonp` answers them: a
+/// `?callback=` wraps the JSON in a call to it.
+#[test]
+fn a_callback_in_the_query_gets_jsonp() {
+    replay("jsonp");
+}

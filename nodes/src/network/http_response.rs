@@ -88,8 +88,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             problems.push(config.problem(Some("headers"), format!("invalid header name \"{k}\"")));
             continue;
         };
-        match header_value(&name, v) {
-            Some(value) => headers.push((name, value)),
+        match header_values(&name, v) {
+            Some(values) => headers.push((k.clone(), name, values)),
             None => problems
                 .push(config.problem(Some("headers"), format!("invalid value for header \"{k}\""))),
         }
@@ -108,7 +108,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
 
 struct HttpResponse {
     status: Option<StatusCode>,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    /// The node's headers: the name as configured, and its values.
+    headers: Vec<(String, HeaderName, Vec<HeaderValue>)>,
 }
 
 impl Node for HttpResponse {
@@ -130,19 +131,22 @@ impl Node for HttpResponse {
 impl HttpResponse {
     fn reply(&self, msg: &Message) -> Reply {
         let mut headers = HeaderMap::new();
-        for (k, v) in &self.headers {
-            headers.insert(k.clone(), v.clone());
+        for (_, name, values) in &self.headers {
+            set_header(&mut headers, name, values.clone());
         }
+        // Node-RED adds the message's headers the node does not name with
+        // the same spelling, and Express then sets them in turn: one that
+        // differs only in case replaces the node's.
         if let Some(Value::Object(mh)) = msg.body.get("headers").filter(|h| !passed_through(h)) {
             for (k, v) in mh {
                 let Ok(name) = HeaderName::from_bytes(k.as_bytes()) else {
                     continue;
                 };
-                if headers.contains_key(&name) || k == "x-node-red-request-node" {
+                if self.headers.iter().any(|(own, ..)| own == k) || k == "x-node-red-request-node" {
                     continue;
                 }
-                if let Some(value) = header_value(&name, v) {
-                    headers.insert(name, value);
+                if let Some(values) = header_values(&name, v) {
+                    set_header(&mut headers, &name, values);
                 }
             }
         }
@@ -173,12 +177,29 @@ impl HttpResponse {
                     Bytes::from(bytes)
                 }
                 None => {
+                    // Express's `res.jsonp`, which Node-RED answers objects with.
+                    if !headers.contains_key(http::header::CONTENT_TYPE) {
+                        headers.insert(http::header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+                    }
                     default_type(&mut headers, "application/json; charset=utf-8");
                     // Sized for a typical answer (a token, a small record):
                     // growing from serde_json's 128 bytes copies it twice.
                     let mut json = Vec::with_capacity(512);
                     crate::support::json_text::write_value(&mut json, v);
-                    Bytes::from(json)
+                    match msg
+                        .exchange()
+                        .and_then(|ex| jsonp_callback(ex.query.as_deref()?))
+                    {
+                        Some(callback) => {
+                            headers.insert(http::header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+                            headers.insert(
+                                http::header::CONTENT_TYPE,
+                                HeaderValue::from_static("text/javascript; charset=utf-8"),
+                            );
+                            Bytes::from(jsonp_body(&callback, &json))
+                        }
+                        None => Bytes::from(json),
+                    }
                 }
             },
         };
@@ -201,6 +222,42 @@ impl HttpResponse {
             headers,
             body,
         }
+    }
+}
+
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+
+/// The JSONP callback the request names (`?callback=name`, the first of
+/// several), as Express reads it: through the query parser, a string.
+fn jsonp_callback(query: &str) -> Option<String> {
+    let parsed = flowgate_runtime::request::parse_query(Some(query));
+    match parsed.get("callback")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => items.first()?.as_str().map(str::to_owned),
+        _ => None,
+    }
+    .filter(|c| !c.is_empty())
+}
+
+/// Express's JSONP body: the callback name cut to `[]`, word characters,
+/// `$` and `.`, and the two line separators JSON allows but JavaScript does
+/// not escaped.
+fn jsonp_body(callback: &str, json: &[u8]) -> Vec<u8> {
+    let name: String = callback
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '.' | '[' | ']'))
+        .collect();
+    let json = String::from_utf8_lossy(json)
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029");
+    format!("/**/ typeof {name} === 'function' && {name}({json});").into_bytes()
+}
+
+/// Set `name` to `values` (one header line each), replacing what was set.
+fn set_header(headers: &mut HeaderMap, name: &HeaderName, values: Vec<HeaderValue>) {
+    headers.remove(name);
+    for v in values {
+        headers.append(name.clone(), v);
     }
 }
 
@@ -238,6 +295,30 @@ fn msg_status(v: Option<&Value>) -> Option<StatusCode> {
     u16::try_from(n)
         .ok()
         .and_then(|n| StatusCode::from_u16(n).ok())
+}
+
+/// A header's values from JSON: an array is one header line per element,
+/// as Express sets it (a content type stays one line).
+fn header_values(name: &HeaderName, v: &Value) -> Option<Vec<HeaderValue>> {
+    match v {
+        Value::Array(items) if name != http::header::CONTENT_TYPE => items
+            .iter()
+            .map(|i| header_value(name, &Value::String(js_text(i))))
+            .collect(),
+        _ => header_value(name, v).map(|h| vec![h]),
+    }
+}
+
+/// `String(v)` for a header value.
+fn js_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => flowgate_runtime::js_json::number_text(n),
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => items.iter().map(js_text).collect::<Vec<_>>().join(","),
+        Value::Object(_) => "[object Object]".into(),
+    }
 }
 
 /// A header value from JSON, with Express's charset rule for content types:
