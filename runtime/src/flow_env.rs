@@ -251,6 +251,13 @@ pub fn evaluate(
 /// variable's value, text with `${NAME}` references has them replaced; an
 /// unset variable is the empty string.
 pub fn evaluate_env_property(value: &str, chain: &EnvChain) -> Value {
+    evaluate_env_property_with(value, &|name| chain.get(name))
+}
+
+/// [`evaluate_env_property`] with `get` reading a variable (a node's own
+/// view, [`NodeEnv::get`], adds its `NR_NODE_*` names); the value keeps its
+/// type (`num` variables are numbers) unless it is spliced into text.
+pub fn evaluate_env_property_with(value: &str, get: &dyn Fn(&str) -> Option<Value>) -> Value {
     let whole = value
         .strip_prefix("${")
         .and_then(|r| r.strip_suffix('}'))
@@ -271,7 +278,11 @@ pub fn evaluate_env_property(value: &str, chain: &EnvChain) -> Value {
                 match after.find('}') {
                     Some(end) if end > 0 => {
                         out.push_str(&rest[..start]);
-                        out.push_str(&chain.get_string(&after[..end]).unwrap_or_default());
+                        out.push_str(
+                            &get(&after[..end])
+                                .map(|v| js_string(&v))
+                                .unwrap_or_default(),
+                        );
                         rest = &after[end + 1..];
                     }
                     _ => {
@@ -284,9 +295,7 @@ pub fn evaluate_env_property(value: &str, chain: &EnvChain) -> Value {
             return Value::String(out);
         }
     };
-    chain
-        .get(name)
-        .unwrap_or_else(|| Value::String(String::new()))
+    get(name).unwrap_or_else(|| Value::String(String::new()))
 }
 
 /// JavaScript's `Number(v)` for an env value; NaN (which JSON cannot hold)

@@ -403,3 +403,10 @@ fn an_uncaught_error_lets_the_message_answer() {
 fn a_callback_in_the_query_gets_jsonp() {
     replay("jsonp");
 }
+
+/// Environment variables keep their type (`num`, `bool`, `json`) in typed
+/// inputs of type `env` and in JSONata's `$env`, as `env.get` does.
+#[test]
+fn typed_environment_variables_keep_their_type() {
+    replay("typed-env");
+}

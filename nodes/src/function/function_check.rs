@@ -142,7 +142,7 @@ fn found(field: &str, e: BodyError) -> Found {
 /// A JSONata expression as a `change`, `switch` or `inject` field compiles
 /// it; `$env` names resolve at deploy, so none is needed here.
 fn check_jsonata(code: &str) -> Vec<Found> {
-    let Err(e) = Expression::compile(code, &|_| String::new()) else {
+    let Err(e) = Expression::compile(code, &|_| serde_json::Value::Null) else {
         return Vec::new();
     };
     let span = match &e {

@@ -126,7 +126,10 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     if let Some(Ok(t)) = &template {
         for name in t.names() {
             if let Some(var) = name.strip_prefix("env.") {
-                env.push((name.clone(), evaluate_env(var, config, cx)));
+                env.push((
+                    name.clone(),
+                    flowgate_runtime::flow_env::js_string(&evaluate_env(var, config, cx)),
+                ));
             }
         }
     }

@@ -224,15 +224,17 @@ impl TypedValue {
     /// flows see it (`flowgate_runtime::env`).
     pub fn runtime(value: Option<&Value>, vtype: &str) -> Result<Self, String> {
         Self::prepare(value, vtype, &|name| {
-            flowgate_runtime::env::var(name.trim_start_matches("${").trim_end_matches('}'))
-                .unwrap_or_default()
+            Value::String(
+                flowgate_runtime::env::var(name.trim_start_matches("${").trim_end_matches('}'))
+                    .unwrap_or_default(),
+            )
         })
     }
 
     fn prepare(
         value: Option<&Value>,
         vtype: &str,
-        env: &dyn Fn(&str) -> String,
+        env: &dyn Fn(&str) -> Value,
     ) -> Result<Self, String> {
         let text = raw_text(value);
         Ok(match vtype {
@@ -279,7 +281,7 @@ impl TypedValue {
                 },
                 ContextPath::parse(&text).map_err(|e| e.to_string())?,
             ),
-            "env" => TypedValue::Const(Value::String(env(&text))),
+            "env" => TypedValue::Const(env(&text)),
             "jsonata" => TypedValue::Jsonata(Arc::new(
                 Expression::compile(&text, env).map_err(|e| e.to_string())?,
             )),
@@ -336,46 +338,10 @@ pub fn buffer_from(data: &Value) -> Option<Value> {
 }
 
 /// `evaluateEnvProperty`: `${NAME}`, a bare `NAME`, or text with `${NAME}`
-/// references; an unset variable is the empty string.
-pub fn evaluate_env(value: &str, _node: &NodeConfig, cx: &BuildCx<'_>) -> String {
-    let lookup = |name: &str| setting(name, cx).unwrap_or_default();
-    if let Some(inner) = value.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
-        if !inner.is_empty() && !inner.contains('}') {
-            return lookup(inner);
-        }
-    }
-    let has_ref = value.match_indices("${").any(|(i, _)| {
-        let rest = &value[i + 2..];
-        rest.find('}')
-            .is_some_and(|end| end > 0 && !rest[..end].chars().any(char::is_whitespace))
-    });
-    if !has_ref {
-        return lookup(value);
-    }
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        match after.find('}') {
-            Some(end) if end > 0 => {
-                out.push_str(&rest[..start]);
-                out.push_str(&lookup(&after[..end]));
-                rest = &after[end + 1..];
-            }
-            _ => {
-                out.push_str(&rest[..start + 2]);
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Node-RED's `getSetting` as text: the node's own `NR_NODE_*` names, then
-/// its scopes (see `flowgate_runtime::flow_env`).
-fn setting(name: &str, cx: &BuildCx<'_>) -> Option<String> {
-    cx.env(name)
+/// references, as node `_node` sees them; an unset variable is the empty
+/// string, and a typed variable keeps its type (`num`, `bool`, `json`).
+pub fn evaluate_env(value: &str, _node: &NodeConfig, cx: &BuildCx<'_>) -> Value {
+    flowgate_runtime::flow_env::evaluate_env_property_with(value, &|name| cx.setting(name))
 }
 
 /// The value of a `date` typed input at `now`.

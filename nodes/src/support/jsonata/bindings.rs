@@ -18,7 +18,7 @@ use crate::support::typed_value::{ContextKind, ContextPath, Contexts};
 
 struct Scope {
     contexts: Contexts,
-    env: Arc<HashMap<String, String>>,
+    env: Arc<HashMap<String, Value>>,
 }
 
 thread_local! {
@@ -35,7 +35,7 @@ impl Drop for Entered {
     }
 }
 
-pub fn enter(contexts: Contexts, env: Arc<HashMap<String, String>>) -> Entered {
+pub fn enter(contexts: Contexts, env: Arc<HashMap<String, Value>>) -> Entered {
     SCOPE.with(|s| s.borrow_mut().push(Scope { contexts, env }));
     Entered(())
 }
@@ -106,7 +106,8 @@ fn global_context<'a>(
     Ok(context_get(ContextKind::Global, &ctx, args))
 }
 
-/// `$env(name)`: the setting resolved at load, `""` when unset.
+/// `$env(name)`: the setting resolved at load, with its type (a `num`
+/// variable is a number), `""` when unset.
 fn env<'a>(
     ctx: FunctionContext<'a, '_>,
     args: &[&'a JValue<'a>],
@@ -114,8 +115,8 @@ fn env<'a>(
     let name = args.first().map(|n| n.as_str().into_owned());
     let value = name
         .and_then(|n| with_scope(|s| s.env.get(&n).cloned()).flatten())
-        .unwrap_or_default();
-    Ok(JValue::string(ctx.arena, &value))
+        .unwrap_or_else(|| Value::String(String::new()));
+    Ok(jsonata_rs::value_from_json(ctx.arena, &value))
 }
 
 /// `$clone(value)`: a deep copy (`RED.util.cloneMessage`).

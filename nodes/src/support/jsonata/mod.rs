@@ -90,7 +90,7 @@ pub struct Expression {
     legacy: bool,
     /// `$env("NAME")` values, resolved when the node was built as Node-RED
     /// resolves them (node, group, tab, global and process settings).
-    env: Arc<HashMap<String, String>>,
+    env: Arc<HashMap<String, Value>>,
 }
 
 /// Extra variables a node binds for one evaluation (switch's `$I`, `$N`).
@@ -98,7 +98,7 @@ pub type Extra<'e> = &'e [(&'e str, Value)];
 
 impl Expression {
     /// Parse and check `source`; `env` resolves the names `$env` reads.
-    pub fn compile(source: &str, env: &dyn Fn(&str) -> String) -> Result<Self, CompileError> {
+    pub fn compile(source: &str, env: &dyn Fn(&str) -> Value) -> Result<Self, CompileError> {
         // The parser has `unreachable!` paths for input it does not expect:
         // such an expression is refused, not a panic of the loader.
         let parsed = std::panic::catch_unwind(|| jsonata_rs::parse(source))

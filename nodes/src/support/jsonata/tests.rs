@@ -12,8 +12,8 @@ fn contexts() -> Contexts {
     }
 }
 
-fn no_env(_: &str) -> String {
-    String::new()
+fn no_env(_: &str) -> Value {
+    Value::String(String::new())
 }
 
 fn eval(src: &str, msg: Value) -> Result<Option<Value>, EvalError> {
@@ -93,18 +93,16 @@ fn node_red_extensions() {
     cx.flow.set("count", Some(json!({"n": 3})));
     cx.global.set("g", Some(json!("x")));
     let e = Expression::compile(
-        r#"[$flowContext("count.n"), $globalContext("g"), $env("HOME_X"), $env("UNSET")]"#,
-        &|n| {
-            if n == "HOME_X" {
-                "here".into()
-            } else {
-                String::new()
-            }
+        r#"[$flowContext("count.n"), $globalContext("g"), $env("HOME_X"), $env("UNSET"), $env("N") + 1]"#,
+        &|n| match n {
+            "HOME_X" => json!("here"),
+            "N" => json!(41),
+            _ => json!(""),
         },
     )
     .unwrap();
     let v = e.evaluate(&Map::new(), &cx, &[]).unwrap();
-    assert_eq!(v, Some(json!([3, "x", "here", ""])));
+    assert_eq!(v, Some(json!([3, "x", "here", "", 42])));
     let c = eval("$clone(payload)", json!({"payload": {"a": [1, {"b": 2}]}}));
     assert_eq!(c, Ok(Some(json!({"a": [1, {"b": 2}]}))));
 }
