@@ -410,3 +410,11 @@ fn a_callback_in_the_query_gets_jsonp() {
 fn typed_environment_variables_keep_their_type() {
     replay("typed-env");
 }
+
+/// What a server sees of an `http request`: got's `User-Agent` unless a
+/// header sets one, and `msg.cookies` in a `Cookie` header, as Node-RED's
+/// cookie jar sends them.
+#[test]
+fn http_request_sends_the_user_agent_and_cookies_node_red_does() {
+    replay("http-request-client");
+}

@@ -201,21 +201,66 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
     ))
 }
 
+/// JavaScript's `encodeURIComponent`, which Node's `querystring` and the
+/// `cookie` package encode values with.
+fn encode_uri_component(s: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'!')
+        .remove(b'~')
+        .remove(b'*')
+        .remove(b'\'')
+        .remove(b'(')
+        .remove(b')');
+    percent_encoding::utf8_percent_encode(s, KEEP).to_string()
+}
+
+/// The `User-Agent` Node-RED's requests carry unless a header sets one:
+/// its HTTP client's (got).
+const USER_AGENT: &str = "got (https://github.com/sindresorhus/got)";
+
+/// What Node-RED's cookie jar sends: the cookies of a header named exactly
+/// `cookie`, then `msg.cookies` (one named again keeps its place): `{value,
+/// encode: false}` as written, other values URI-encoded; `null` (which
+/// clears a cookie in an `http response`) is left out. `None` when the jar
+/// is empty.
+fn cookie_header(existing: Option<String>, cookies: Option<&Value>) -> Option<String> {
+    let mut pairs: Vec<String> = existing
+        .iter()
+        .flat_map(|c| c.split(';'))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(Value::Object(cookies)) = cookies {
+        for (name, c) in cookies {
+            let value = match c {
+                Value::Null => continue,
+                Value::Object(o) => match o.get("value") {
+                    None | Some(Value::Null) => continue,
+                    Some(v) if o.get("encode") == Some(&Value::Bool(false)) => value_text(v),
+                    Some(v) => encode_uri_component(&value_text(v)),
+                },
+                other => encode_uri_component(&value_text(other)),
+            };
+            let pair = format!("{name}={value}");
+            match pairs
+                .iter()
+                .position(|p| p.split('=').next() == Some(name.as_str()))
+            {
+                Some(i) => pairs[i] = pair,
+                None => pairs.push(pair),
+            }
+        }
+    }
+    (!pairs.is_empty()).then(|| pairs.join("; "))
+}
+
 /// Node's `querystring.stringify`.
 pub fn querystring(obj: &Map<String, Value>) -> String {
-    let enc = |s: &str| {
-        const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-            .remove(b'-')
-            .remove(b'_')
-            .remove(b'.')
-            .remove(b'!')
-            .remove(b'~')
-            .remove(b'*')
-            .remove(b'\'')
-            .remove(b'(')
-            .remove(b')');
-        percent_encoding::utf8_percent_encode(s, KEEP).to_string()
-    };
+    let enc = encode_uri_component;
     let prim = |v: &Value| match v {
         Value::String(s) => s.clone(),
         Value::Number(n) => js::number_to_string(n),
@@ -343,6 +388,22 @@ impl HttpRequest {
                 set("Authorization".into(), Some(format!("Basic {token}")));
             }
             Auth::Bearer(t) => set("Authorization".into(), Some(format!("Bearer {t}"))),
+        }
+        // The jar's cookies replace a `Cookie` header in another spelling;
+        // without any, that header goes as it is.
+        let existing = headers
+            .iter()
+            .position(|(k, _)| k == "cookie")
+            .map(|i| headers.remove(i).1);
+        if let Some(cookie) = cookie_header(existing, msg.body.get("cookies")) {
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case("cookie"));
+            headers.push(("cookie".into(), cookie));
+        }
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+        {
+            headers.push(("User-Agent".into(), USER_AGENT.into()));
         }
         headers
     }
