@@ -46,6 +46,8 @@ pub enum Error {
     D3060SqrtNegative(usize, String),
     D3061PowUnrepresentable(usize, String, String),
     D3070InvalidDefaultSort(usize),
+    D3120EvalSyntax(String),
+    D3121EvalDynamic(String),
     D3141Assert(String),
     D3137Error(String),
     D3138Error(String),
@@ -137,6 +139,8 @@ impl Error {
             Error::D3060SqrtNegative(..) => "D3060",
             Error::D3061PowUnrepresentable(..) => "D3061",
             Error::D3070InvalidDefaultSort(..) => "D3070",
+            Error::D3120EvalSyntax(..) => "D3120",
+            Error::D3121EvalDynamic(..) => "D3121",
             Error::D3133PictureStringNameModifierError(..) => "D3133",
             Error::D3134TooManyTzDigits(..) => "D3134",
             Error::D3135PictureStringNoClosingBracketError(..) => "D3135",
@@ -257,6 +261,10 @@ impl fmt::Display for Error {
                 write!(f, "{}: The power function has resulted in a value that cannot be represented as a JSON number: base={}, exponent={}", p, b, e),
             D3070InvalidDefaultSort(ref p) =>
                 write!(f, "{}: The single argument form of the sort function can only be applied to an array of strings or an array of numbers.  Use the second argument to specify a comparison function", p),
+            D3120EvalSyntax(ref m) =>
+                write!(f, "Syntax error in expression passed to function eval: {}", m),
+            D3121EvalDynamic(ref m) =>
+                write!(f, "Dynamic error evaluating the expression passed to function eval: {}", m),
             D3133PictureStringNameModifierError(ref m) =>
                 write!(f, "{}: The 'name' modifier can only be applied to months and days in the date/time picture string, not Y", m),
             D3134TooManyTzDigits(ref m) =>

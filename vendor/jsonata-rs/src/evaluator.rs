@@ -971,9 +971,11 @@ impl<'a> Evaluator<'a> {
                     }
                 };
 
+                // The first term whose values differ decides, as in jsonata-js.
                 if *descending {
                     result = -result;
                 }
+                break;
             }
 
             Ok(result == 1)

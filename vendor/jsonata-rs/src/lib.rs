@@ -40,6 +40,7 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "distinct",
     "each",
     "error",
+    "eval",
     "exists",
     "fromMillis",
     "toMillis",
@@ -100,6 +101,7 @@ fn bind_standard<'a>(frame: &Frame<'a>, arena: &'a Bump) {
     bind_native!("distinct", 1, fn_distinct);
     bind_native!("each", 2, fn_each);
     bind_native!("error", 1, fn_error);
+    bind_native!("eval", 2, fn_eval);
     bind_native!("exists", 1, fn_exists);
     bind_native!("fromMillis", 3, from_millis);
     bind_native!("toMillis", 2, to_millis);

@@ -1,4 +1,3 @@
-use base64::Engine;
 use chrono::{TimeZone, Utc};
 use rand::Rng;
 use regress::{Range, Regex};
@@ -64,6 +63,9 @@ macro_rules! assert_arg {
         }
     };
 }
+
+mod compat;
+pub use compat::*;
 
 macro_rules! assert_array_of_type {
     ($condition:expr, $context:ident, $index:literal, $t:literal) => {
@@ -1170,34 +1172,6 @@ pub fn fn_sum<'a>(
     Ok(Value::number(context.arena, sum))
 }
 
-pub fn fn_number<'a>(
-    context: FunctionContext<'a, '_>,
-    args: &[&'a Value<'a>],
-) -> Result<&'a Value<'a>> {
-    max_args!(context, args, 1);
-
-    let arg = args.first().copied().unwrap_or_else(Value::undefined);
-
-    match arg {
-        Value::Undefined => Ok(Value::undefined()),
-        Value::Number(..) => Ok(arg),
-        Value::Bool(true) => Ok(Value::number(context.arena, 1)),
-        Value::Bool(false) => Ok(Value::number(context.arena, 0)),
-        Value::String(s) => {
-            let result: f64 = s
-                .parse()
-                .map_err(|_e| Error::D3030NonNumericCast(context.char_index, arg.to_string()))?;
-
-            if !result.is_nan() && !result.is_infinite() {
-                Ok(Value::number(context.arena, result))
-            } else {
-                Ok(Value::undefined())
-            }
-        }
-        _ => bad_arg!(context, 1),
-    }
-}
-
 pub fn fn_random<'a>(
     context: FunctionContext<'a, '_>,
     args: &[&'a Value<'a>],
@@ -1814,44 +1788,6 @@ where
     let left = merge_sort(left.to_vec(), comp)?;
     let right = merge_sort(right.to_vec(), comp)?;
     merge(&left, &right, comp)
-}
-
-pub fn fn_base64_encode<'a>(
-    context: FunctionContext<'a, '_>,
-    args: &[&'a Value<'a>],
-) -> Result<&'a Value<'a>> {
-    max_args!(context, args, 1);
-    let arg = args.first().copied().unwrap_or_else(Value::undefined);
-    if arg.is_undefined() {
-        return Ok(Value::undefined());
-    }
-    assert_arg!(arg.is_string(), context, 1);
-
-    let base64 = base64::engine::general_purpose::STANDARD;
-
-    let encoded = base64.encode(arg.as_str().as_bytes());
-
-    Ok(Value::string(context.arena, &encoded))
-}
-
-pub fn fn_base64_decode<'a>(
-    context: FunctionContext<'a, '_>,
-    args: &[&'a Value<'a>],
-) -> Result<&'a Value<'a>> {
-    max_args!(context, args, 1);
-    let arg = args.first().copied().unwrap_or_else(Value::undefined);
-    if arg.is_undefined() {
-        return Ok(Value::undefined());
-    }
-    assert_arg!(arg.is_string(), context, 1);
-
-    let base64 = base64::engine::general_purpose::STANDARD;
-
-    let decoded = base64.decode(arg.as_str().as_bytes());
-    let data = decoded.map_err(|e| Error::D3137Error(e.to_string()))?;
-    let decoded = String::from_utf8(data).map_err(|e| Error::D3137Error(e.to_string()))?;
-
-    Ok(Value::string(context.arena, &decoded))
 }
 
 pub fn fn_round<'a>(
