@@ -47,6 +47,10 @@ pub enum Error {
     D3061PowUnrepresentable(usize, String, String),
     D3070InvalidDefaultSort(usize),
     D3120EvalSyntax(String),
+    D3130SequenceUnsupported(String),
+    D3131MixedDigitGroups,
+    D3132UnknownComponent(String),
+    D3136MissingComponents,
     D3121EvalDynamic(String),
     D3141Assert(String),
     D3137Error(String),
@@ -140,6 +144,10 @@ impl Error {
             Error::D3061PowUnrepresentable(..) => "D3061",
             Error::D3070InvalidDefaultSort(..) => "D3070",
             Error::D3120EvalSyntax(..) => "D3120",
+            Error::D3130SequenceUnsupported(..) => "D3130",
+            Error::D3131MixedDigitGroups => "D3131",
+            Error::D3132UnknownComponent(..) => "D3132",
+            Error::D3136MissingComponents => "D3136",
             Error::D3121EvalDynamic(..) => "D3121",
             Error::D3133PictureStringNameModifierError(..) => "D3133",
             Error::D3134TooManyTzDigits(..) => "D3134",
@@ -265,12 +273,20 @@ impl fmt::Display for Error {
                 write!(f, "Syntax error in expression passed to function eval: {}", m),
             D3121EvalDynamic(ref m) =>
                 write!(f, "Dynamic error evaluating the expression passed to function eval: {}", m),
+            D3130SequenceUnsupported(ref m) =>
+                write!(f, "Formatting or parsing an integer as a sequence starting with {} is not supported by this implementation", m),
+            D3131MixedDigitGroups =>
+                write!(f, "In a decimal digit pattern, all digits must be from the same decimal group"),
+            D3132UnknownComponent(ref m) =>
+                write!(f, "Unknown component specifier {} in date/time picture string", m),
             D3133PictureStringNameModifierError(ref m) =>
-                write!(f, "{}: The 'name' modifier can only be applied to months and days in the date/time picture string, not Y", m),
-            D3134TooManyTzDigits(ref m) =>
-                write!(f, "{}: The timezone integer format specifier cannot have more than four digits", m),
-            D3135PictureStringNoClosingBracketError(ref m) =>
-                write!(f, "{}: No matching closing bracket ']' in date/time picture string", m),
+                write!(f, "The 'name' modifier can only be applied to months and days in the date/time picture string, not {}", m),
+            D3134TooManyTzDigits(..) =>
+                write!(f, "The timezone integer format specifier cannot have more than four digits"),
+            D3135PictureStringNoClosingBracketError(..) =>
+                write!(f, "No matching closing bracket ']' in date/time picture string"),
+            D3136MissingComponents =>
+                write!(f, "The date/time picture string is missing specifiers required to parse the timestamp"),
             D3141Assert(ref m) =>
                 write!(f, "{}", m),
             D3137Error(ref m) =>

@@ -194,3 +194,122 @@ pub fn fn_eval<'a>(context: FunctionContext<'a, '_>, args: &[&'a Value<'a>]) -> 
             e => Error::D3121EvalDynamic(e.to_string()),
         })
 }
+
+/// An optional text argument: `None` when absent or undefined.
+fn text_arg<'a>(
+    context: &FunctionContext<'a, '_>,
+    args: &[&'a Value<'a>],
+    index: usize,
+) -> Result<Option<String>> {
+    match args.get(index) {
+        None => Ok(None),
+        Some(v) if v.is_undefined() => Ok(None),
+        Some(v) if v.is_string() => Ok(Some(v.as_str().to_string())),
+        Some(_) => Err(Error::T0410ArgumentNotValid(
+            context.char_index,
+            index + 1,
+            context.name.to_string(),
+        )),
+    }
+}
+
+/// A number jsonata-js would give as NaN has no JSON form: undefined.
+fn number_or_undefined<'a>(context: &FunctionContext<'a, '_>, n: f64) -> &'a Value<'a> {
+    if n.is_finite() {
+        Value::number(context.arena, n)
+    } else {
+        Value::undefined()
+    }
+}
+
+/// `$formatInteger(number, picture)`.
+pub fn fn_format_integer<'a>(
+    context: FunctionContext<'a, '_>,
+    args: &[&'a Value<'a>],
+) -> Result<&'a Value<'a>> {
+    max_args!(context, args, 2);
+    let value = args.first().copied().unwrap_or_else(Value::undefined);
+    if value.is_undefined() {
+        return Ok(Value::undefined());
+    }
+    assert_arg!(value.is_number(), context, 1);
+    let Some(picture) = text_arg(&context, args, 1)? else {
+        bad_arg!(context, 2);
+    };
+    let text = crate::picture::integer::format_integer(value.as_f64(), &picture)?;
+    Ok(Value::string(context.arena, &text))
+}
+
+/// `$parseInteger(string, picture)`.
+pub fn fn_parse_integer<'a>(
+    context: FunctionContext<'a, '_>,
+    args: &[&'a Value<'a>],
+) -> Result<&'a Value<'a>> {
+    max_args!(context, args, 2);
+    let Some(text) = text_arg(&context, args, 0)? else {
+        return Ok(Value::undefined());
+    };
+    let Some(picture) = text_arg(&context, args, 1)? else {
+        bad_arg!(context, 2);
+    };
+    let n = crate::picture::integer::parse_integer(&text, &picture)?;
+    Ok(number_or_undefined(&context, n))
+}
+
+/// `$fromMillis(millis[, picture[, timezone]])`.
+pub fn from_millis<'a>(
+    context: FunctionContext<'a, '_>,
+    args: &[&'a Value<'a>],
+) -> Result<&'a Value<'a>> {
+    max_args!(context, args, 3);
+    let millis = args.first().copied().unwrap_or_else(Value::undefined);
+    if millis.is_undefined() {
+        return Ok(Value::undefined());
+    }
+    assert_arg!(millis.is_number(), context, 1);
+    let picture = text_arg(&context, args, 1)?;
+    let timezone = text_arg(&context, args, 2)?;
+    let text = crate::picture::datetime::format_datetime(
+        millis.as_f64(),
+        picture.as_deref(),
+        timezone.as_deref(),
+    )?;
+    Ok(Value::string(context.arena, &text))
+}
+
+/// `$now([picture[, timezone]])`: the time formatted as `$fromMillis` does.
+pub fn fn_now<'a>(context: FunctionContext<'a, '_>, args: &[&'a Value<'a>]) -> Result<&'a Value<'a>> {
+    max_args!(context, args, 2);
+    let picture = text_arg(&context, args, 0)?;
+    let timezone = text_arg(&context, args, 1)?;
+    let now = chrono::Utc::now().timestamp_millis() as f64;
+    let text =
+        crate::picture::datetime::format_datetime(now, picture.as_deref(), timezone.as_deref())?;
+    Ok(Value::string(context.arena, &text))
+}
+
+/// `$toMillis(timestamp[, picture])`: ISO 8601 text without a picture,
+/// else the text the picture describes (undefined when it does not match).
+pub fn to_millis<'a>(
+    context: FunctionContext<'a, '_>,
+    args: &[&'a Value<'a>],
+) -> Result<&'a Value<'a>> {
+    max_args!(context, args, 2);
+    let Some(timestamp) = text_arg(&context, args, 0)? else {
+        return Ok(Value::undefined());
+    };
+    let Some(picture) = text_arg(&context, args, 1)? else {
+        if timestamp.is_empty() {
+            return Ok(Value::undefined());
+        }
+        return Ok(match crate::datetime::parse_custom_format(&timestamp, "") {
+            Some(millis) => Value::number(context.arena, millis as f64),
+            None => Value::undefined(),
+        });
+    };
+    let now = chrono::Utc::now().timestamp_millis() as f64;
+    match crate::picture::datetime::parse_datetime(&timestamp, &picture, now)? {
+        Some(n) => Ok(number_or_undefined(&context, n)),
+        None => Ok(Value::undefined()),
+    }
+}
