@@ -1,4 +1,3 @@
-use chrono::{TimeZone, Utc};
 use rand::Rng;
 use regress::{Range, Regex};
 use std::borrow::{Borrow, Cow};
@@ -6,9 +5,7 @@ use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
-use crate::datetime::{format_custom_date, parse_custom_format, parse_timezone_offset};
 use crate::evaluator::RegexLiteral;
-use crate::parser::expressions::check_balanced_brackets;
 
 use bumpalo::collections::CollectIn;
 use bumpalo::collections::String as BumpString;
