@@ -27,7 +27,9 @@ fn check_names_node_field_and_unsupported_function() {
     );
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("node c1 (change \"price\") field `rules[0]`: JSONata function $uuid is not supported"),
+        err.contains(
+            "node c1 (change \"price\") field `rules[0]`: JSONata function $uuid is not supported"
+        ),
         "{err}"
     );
     assert!(

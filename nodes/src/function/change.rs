@@ -538,9 +538,7 @@ mod tests {
             ], "wires": [[]]}
         ]));
         assert!(
-            e.contains(
-                "node cj (change \"calc\") field `rules[0]`: JSONata function $uuid"
-            ),
+            e.contains("node cj (change \"calc\") field `rules[0]`: JSONata function $uuid"),
             "{e}"
         );
     }

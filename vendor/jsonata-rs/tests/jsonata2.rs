@@ -15,18 +15,29 @@ fn eval(expr: &str, input: Json) -> Result<Option<Json>, String> {
     if v.is_undefined() {
         return Ok(None);
     }
-    Ok(Some(serde_json::from_str(&v.serialize(false)).expect("answer is JSON")))
+    Ok(Some(
+        serde_json::from_str(&v.serialize(false)).expect("answer is JSON"),
+    ))
 }
 
 fn answer(expr: &str, input: Json) -> Json {
-    eval(expr, input).unwrap_or_else(|e| panic!("{expr}: {e}")).unwrap_or_else(|| panic!("{expr}: undefined"))
+    eval(expr, input)
+        .unwrap_or_else(|e| panic!("{expr}: {e}"))
+        .unwrap_or_else(|| panic!("{expr}: undefined"))
 }
 
 #[test]
 fn order_by_first_differing_key_decides() {
-    let input = json!({"items": [{"name": "b", "v": 2}, {"name": "a", "v": 1.5}, {"name": "c", "v": -3}]});
-    assert_eq!(answer("items^(>v, name).name", input.clone()), json!(["b", "a", "c"]));
-    assert_eq!(answer("items^(<name, >v).name", input), json!(["a", "b", "c"]));
+    let input =
+        json!({"items": [{"name": "b", "v": 2}, {"name": "a", "v": 1.5}, {"name": "c", "v": -3}]});
+    assert_eq!(
+        answer("items^(>v, name).name", input.clone()),
+        json!(["b", "a", "c"])
+    );
+    assert_eq!(
+        answer("items^(<name, >v).name", input),
+        json!(["a", "b", "c"])
+    );
     let ties = json!({"items": [{"k": 1, "n": "b"}, {"k": 0, "n": "z"}, {"k": 1, "n": "a"}]});
     assert_eq!(answer("items^(k, >n).n", ties), json!(["z", "b", "a"]));
 }
@@ -39,16 +50,25 @@ fn default_and_coalescing_operators() {
         json!(["def", "nul"])
     );
     assert_eq!(
-        answer("[zero ?: 'd', empty ?: 'd', nul ?: 'd', f ?: 'd', s ?: 'd']", input.clone()),
+        answer(
+            "[zero ?: 'd', empty ?: 'd', nul ?: 'd', f ?: 'd', s ?: 'd']",
+            input.clone()
+        ),
         json!(["d", "d", "d", "d", "x"])
     );
     assert_eq!(
-        answer("[zero ?? 'd', empty ?? 'd', nul ?? 'd', f ?? 'd', nope ?? 'd']", input.clone()),
+        answer(
+            "[zero ?? 'd', empty ?? 'd', nul ?? 'd', f ?? 'd', nope ?? 'd']",
+            input.clone()
+        ),
         json!([0, "", null, false, "d"])
     );
     // The right-hand side takes the rest of the expression; the operators chain.
     assert_eq!(answer("nope ?? 1 + 2", input.clone()), json!(3));
-    assert_eq!(answer("nope ?? nada ?? 'last'", input.clone()), json!("last"));
+    assert_eq!(
+        answer("nope ?? nada ?? 'last'", input.clone()),
+        json!("last")
+    );
     assert_eq!(answer("zero ?: nope ?? 'x'", input.clone()), json!("x"));
     assert_eq!(answer("s ? 'yes' : 'no'", input), json!("yes"));
 }
@@ -56,10 +76,16 @@ fn default_and_coalescing_operators() {
 #[test]
 fn number_reads_hex_octal_and_binary_text() {
     for (text, want) in [("0x10", 16), ("0X1F", 31), ("0o17", 15), ("0b101", 5)] {
-        assert_eq!(answer(&format!("$number('{text}')"), json!({})), json!(want), "{text}");
+        assert_eq!(
+            answer(&format!("$number('{text}')"), json!({})),
+            json!(want),
+            "{text}"
+        );
     }
     assert_eq!(answer("$number('-12.5e1')", json!({})), json!(-125));
-    for text in ["-0x10", " 12", "1.", ".5", "+1", "Infinity", "1e400", "0x", "0b12", "0o8"] {
+    for text in [
+        "-0x10", " 12", "1.", ".5", "+1", "Infinity", "1e400", "0x", "0b12", "0o8",
+    ] {
         assert_eq!(
             eval(&format!("$number('{text}')"), json!({})),
             Err("D3030".to_string()),
@@ -70,12 +96,27 @@ fn number_reads_hex_octal_and_binary_text() {
 
 #[test]
 fn base64_works_on_latin1_bytes_as_node_does() {
-    assert_eq!(answer("$base64encode('héllo')", json!({})), json!("aOlsbG8="));
+    assert_eq!(
+        answer("$base64encode('héllo')", json!({})),
+        json!("aOlsbG8=")
+    );
     assert_eq!(answer("$base64encode('€')", json!({})), json!("rA=="));
-    assert_eq!(answer("$base64decode('aMOpbGxv')", json!({})), json!("hÃ©llo"));
-    assert_eq!(answer("$base64decode('aOlsbG8=')", json!({})), json!("héllo"));
-    assert_eq!(answer("$base64decode('aG!Vs bG8')", json!({})), json!("hello"));
-    assert_eq!(answer("$base64decode('aGVsbA==aGk=')", json!({})), json!("hell"));
+    assert_eq!(
+        answer("$base64decode('aMOpbGxv')", json!({})),
+        json!("hÃ©llo")
+    );
+    assert_eq!(
+        answer("$base64decode('aOlsbG8=')", json!({})),
+        json!("héllo")
+    );
+    assert_eq!(
+        answer("$base64decode('aG!Vs bG8')", json!({})),
+        json!("hello")
+    );
+    assert_eq!(
+        answer("$base64decode('aGVsbA==aGk=')", json!({})),
+        json!("hell")
+    );
     assert_eq!(answer("$base64decode('-_-_')", json!({})), json!("ûÿ¿"));
 }
 
@@ -87,7 +128,10 @@ fn eval_parses_and_evaluates_text() {
     assert_eq!(answer("$eval('b', {'b': 'x'})", json!({})), json!("x"));
     assert_eq!(answer("($x := 5; $eval('$x + 1'))", json!({})), json!(6));
     assert_eq!(eval("$eval('1 +')", json!({})), Err("D3120".to_string()));
-    assert_eq!(eval("$eval('$number(\"z\")')", json!({})), Err("D3121".to_string()));
+    assert_eq!(
+        eval("$eval('$number(\"z\")')", json!({})),
+        Err("D3121".to_string())
+    );
 }
 
 /// `$toMillis` and `$fromMillis` with pictures, `$formatInteger` and
@@ -96,40 +140,125 @@ fn eval_parses_and_evaluates_text() {
 #[test]
 fn pictures_of_dates_and_integers() {
     let rows: &[(&str, Result<Option<&str>, &str>)] = &[
-        (r#"$toMillis('05/03/2024','[D01]/[M01]/[Y0001]')"#, Ok(Some(r#"1709596800000"#))),
-        (r#"$toMillis('2024-03-05 14:30','[Y0001]-[M01]-[D01] [H01]:[m01]')"#, Ok(Some(r#"1709649000000"#))),
-        (r#"$toMillis('5 March 2024','[D1] [MNn] [Y0001]')"#, Ok(Some(r#"1709596800000"#))),
-        (r#"$toMillis('2024-065','[Y0001]-[d001]')"#, Ok(Some(r#"1709596800000"#))),
-        (r#"$toMillis('10:15 pm, 3 Mar 2024','[h]:[m01] [P], [D] [MNn,*-3] [Y]')"#, Ok(Some(r#"1709504100000"#))),
-        (r#"$toMillis('20240305','[Y0001][M01][D01]')"#, Ok(Some(r#"1709596800000"#))),
-        (r#"$toMillis('2024-03-05T10:00:00+0530','[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01][Z0001]')"#, Ok(Some(r#"1709613000000"#))),
-        (r#"$toMillis('2024-03-05T10:00:00.123+05:30','[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01]')"#, Ok(Some(r#"1709613000123"#))),
-        (r#"$toMillis('twenty-fifth of March 2024','[Dwo] of [MNn] [Y]')"#, Ok(Some(r#"1711324800000"#))),
+        (
+            r#"$toMillis('05/03/2024','[D01]/[M01]/[Y0001]')"#,
+            Ok(Some(r#"1709596800000"#)),
+        ),
+        (
+            r#"$toMillis('2024-03-05 14:30','[Y0001]-[M01]-[D01] [H01]:[m01]')"#,
+            Ok(Some(r#"1709649000000"#)),
+        ),
+        (
+            r#"$toMillis('5 March 2024','[D1] [MNn] [Y0001]')"#,
+            Ok(Some(r#"1709596800000"#)),
+        ),
+        (
+            r#"$toMillis('2024-065','[Y0001]-[d001]')"#,
+            Ok(Some(r#"1709596800000"#)),
+        ),
+        (
+            r#"$toMillis('10:15 pm, 3 Mar 2024','[h]:[m01] [P], [D] [MNn,*-3] [Y]')"#,
+            Ok(Some(r#"1709504100000"#)),
+        ),
+        (
+            r#"$toMillis('20240305','[Y0001][M01][D01]')"#,
+            Ok(Some(r#"1709596800000"#)),
+        ),
+        (
+            r#"$toMillis('2024-03-05T10:00:00+0530','[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01][Z0001]')"#,
+            Ok(Some(r#"1709613000000"#)),
+        ),
+        (
+            r#"$toMillis('2024-03-05T10:00:00.123+05:30','[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01]')"#,
+            Ok(Some(r#"1709613000123"#)),
+        ),
+        (
+            r#"$toMillis('twenty-fifth of March 2024','[Dwo] of [MNn] [Y]')"#,
+            Ok(Some(r#"1711324800000"#)),
+        ),
         (r#"$toMillis('nope','[Y0001]')"#, Ok(None)),
-        (r#"$fromMillis(1709647629123, '[Y,2]-[M,2]-[D,2]')"#, Ok(Some(r#""24-03-05""#))),
-        (r#"$fromMillis(1709647629123, '[FNn], [D1o] [MNn,*-3]')"#, Ok(Some(r#""Tuesday, 5th Mar""#))),
-        (r#"$fromMillis(1709647629123, '[MI] [mI]')"#, Ok(Some(r#""III VII""#))),
-        (r#"$fromMillis(1709647629123, '[Dw] [MNN]')"#, Ok(Some(r#""five MARCH""#))),
-        (r#"$fromMillis(1709647629123, '[dwo] [W] [w]')"#, Ok(Some(r#""sixty-fifth 10 1""#))),
-        (r#"$fromMillis(1709647629123)"#, Ok(Some(r#""2024-03-05T14:07:09.123Z""#))),
-        (r#"$fromMillis(1709647629123, '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]', '-0530')"#, Ok(Some(r#""2024-03-05T07:37:09.123-06:30""#))),
-        (r#"$fromMillis(1709647629123, '[H01]:[m01] [z]', '+0100')"#, Ok(Some(r#""15:07 GMT+01:00""#))),
-        (r#"$fromMillis(1709647629123, '[h]:[m01][P] [Z0000]', '+0930')"#, Ok(Some(r#""11:37pm +0930""#))),
-        (r#"$fromMillis(1709647629123, '[Y0001] [X] [x] [C] [E] [Ww]')"#, Ok(Some(r#""2024 2024 3 ISO ISO ten""#))),
-        (r#"$fromMillis(1104537600000, '[W] [w] [X] [x] [F1] [d]')"#, Ok(Some(r#""53 5 2004 12 6 1""#))),
-        (r#"$fromMillis(1709647629123, '[YI] [Yw] [D#1] [M;o]')"#, Err("D3130")),
-        (r#"$fromMillis(1709647629123, '[[literal]] [Y]')"#, Ok(Some(r#""[literal] 2024""#))),
+        (
+            r#"$fromMillis(1709647629123, '[Y,2]-[M,2]-[D,2]')"#,
+            Ok(Some(r#""24-03-05""#)),
+        ),
+        (
+            r#"$fromMillis(1709647629123, '[FNn], [D1o] [MNn,*-3]')"#,
+            Ok(Some(r#""Tuesday, 5th Mar""#)),
+        ),
+        (
+            r#"$fromMillis(1709647629123, '[MI] [mI]')"#,
+            Ok(Some(r#""III VII""#)),
+        ),
+        (
+            r#"$fromMillis(1709647629123, '[Dw] [MNN]')"#,
+            Ok(Some(r#""five MARCH""#)),
+        ),
+        (
+            r#"$fromMillis(1709647629123, '[dwo] [W] [w]')"#,
+            Ok(Some(r#""sixty-fifth 10 1""#)),
+        ),
+        (
+            r#"$fromMillis(1709647629123)"#,
+            Ok(Some(r#""2024-03-05T14:07:09.123Z""#)),
+        ),
+        (
+            r#"$fromMillis(1709647629123, '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]', '-0530')"#,
+            Ok(Some(r#""2024-03-05T07:37:09.123-06:30""#)),
+        ),
+        (
+            r#"$fromMillis(1709647629123, '[H01]:[m01] [z]', '+0100')"#,
+            Ok(Some(r#""15:07 GMT+01:00""#)),
+        ),
+        (
+            r#"$fromMillis(1709647629123, '[h]:[m01][P] [Z0000]', '+0930')"#,
+            Ok(Some(r#""11:37pm +0930""#)),
+        ),
+        (
+            r#"$fromMillis(1709647629123, '[Y0001] [X] [x] [C] [E] [Ww]')"#,
+            Ok(Some(r#""2024 2024 3 ISO ISO ten""#)),
+        ),
+        (
+            r#"$fromMillis(1104537600000, '[W] [w] [X] [x] [F1] [d]')"#,
+            Ok(Some(r#""53 5 2004 12 6 1""#)),
+        ),
+        (
+            r#"$fromMillis(1709647629123, '[YI] [Yw] [D#1] [M;o]')"#,
+            Err("D3130"),
+        ),
+        (
+            r#"$fromMillis(1709647629123, '[[literal]] [Y]')"#,
+            Ok(Some(r#""[literal] 2024""#)),
+        ),
         (r#"$formatInteger(123,'#,##0')"#, Ok(Some(r#""123""#))),
-        (r#"$formatInteger(1234567,'#,##0')"#, Ok(Some(r#""1,234,567""#))),
-        (r#"$formatInteger(1234567,'#,##,##0')"#, Ok(Some(r#""12,34,567""#))),
+        (
+            r#"$formatInteger(1234567,'#,##0')"#,
+            Ok(Some(r#""1,234,567""#)),
+        ),
+        (
+            r#"$formatInteger(1234567,'#,##,##0')"#,
+            Ok(Some(r#""12,34,567""#)),
+        ),
         (r#"$formatInteger(-42,'000')"#, Ok(Some(r#""-042""#))),
         (r#"$formatInteger(1999,'I')"#, Ok(Some(r#""MCMXCIX""#))),
         (r#"$formatInteger(1999,'i')"#, Ok(Some(r#""mcmxcix""#))),
         (r#"$formatInteger(28,'A')"#, Ok(Some(r#""AB""#))),
         (r#"$formatInteger(703,'a')"#, Ok(Some(r#""aaa""#))),
-        (r#"$formatInteger(123456,'w')"#, Ok(Some(r#""one hundred and twenty-three thousand, four hundred and fifty-six""#))),
-        (r#"$formatInteger(123456,'W')"#, Ok(Some(r#""ONE HUNDRED AND TWENTY-THREE THOUSAND, FOUR HUNDRED AND FIFTY-SIX""#))),
-        (r#"$formatInteger(1021,'Ww')"#, Ok(Some(r#""One Thousand and Twenty-One""#))),
+        (
+            r#"$formatInteger(123456,'w')"#,
+            Ok(Some(
+                r#""one hundred and twenty-three thousand, four hundred and fifty-six""#,
+            )),
+        ),
+        (
+            r#"$formatInteger(123456,'W')"#,
+            Ok(Some(
+                r#""ONE HUNDRED AND TWENTY-THREE THOUSAND, FOUR HUNDRED AND FIFTY-SIX""#,
+            )),
+        ),
+        (
+            r#"$formatInteger(1021,'Ww')"#,
+            Ok(Some(r#""One Thousand and Twenty-One""#)),
+        ),
         (r#"$formatInteger(21,'w;o')"#, Ok(Some(r#""twenty-first""#))),
         (r#"$formatInteger(12,'0;o')"#, Ok(Some(r#""12th""#))),
         (r#"$formatInteger(113,'#0;o')"#, Ok(Some(r#""113th""#))),
@@ -139,7 +268,10 @@ fn pictures_of_dates_and_integers() {
         (r#"$parseInteger('MCMXCIX','I')"#, Ok(Some(r#"1999"#))),
         (r#"$parseInteger('xii','i')"#, Ok(Some(r#"12"#))),
         (r#"$parseInteger('AB','A')"#, Ok(Some(r#"28"#))),
-        (r#"$parseInteger('one hundred and twenty-three','w')"#, Ok(Some(r#"123"#))),
+        (
+            r#"$parseInteger('one hundred and twenty-three','w')"#,
+            Ok(Some(r#"123"#)),
+        ),
         (r#"$parseInteger('twenty-first','w;o')"#, Ok(Some(r#"21"#))),
         (r#"$parseInteger('12th','0;o')"#, Ok(Some(r#"12"#))),
         (r#"$parseInteger('007','000')"#, Ok(Some(r#"7"#))),

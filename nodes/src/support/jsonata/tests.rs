@@ -304,8 +304,14 @@ fn format_number_pictures() {
 #[test]
 fn format_number_negative_sub_picture() {
     let cases = [
-        (r##"$formatNumber(-1234.5, "#,##0.00;(#,##0.00)")"##, "(1,234.50)"),
-        (r##"$formatNumber(1234.5, "#,##0.00;(#,##0.00)")"##, "1,234.50"),
+        (
+            r##"$formatNumber(-1234.5, "#,##0.00;(#,##0.00)")"##,
+            "(1,234.50)",
+        ),
+        (
+            r##"$formatNumber(1234.5, "#,##0.00;(#,##0.00)")"##,
+            "1,234.50",
+        ),
         (r##"$formatNumber(-0.256, "0.0%;0.0% neg")"##, "25.6% neg"),
         (r##"$formatNumber(-3.14159, "#0.00;-#0.000")"##, "-3.142"),
     ];

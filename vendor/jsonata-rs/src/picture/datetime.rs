@@ -4,10 +4,29 @@
 use super::integer::{self, Case, IntegerFormat};
 use crate::Error;
 
-const DAYS: [&str; 8] = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAYS: [&str; 8] = [
+    "",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const DAY_MS: f64 = 86_400_000.0;
 const ISO_8601: &str = "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]";
@@ -64,9 +83,16 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
             start = pos;
             pos = match chars[start..].iter().position(|c| *c == ']') {
                 Some(i) => start + i,
-                None => return Err(Error::D3135PictureStringNoClosingBracketError(picture.into())),
+                None => {
+                    return Err(Error::D3135PictureStringNoClosingBracketError(
+                        picture.into(),
+                    ))
+                }
             };
-            let marker: String = chars[start + 1..pos].iter().filter(|c| !c.is_whitespace()).collect();
+            let marker: String = chars[start + 1..pos]
+                .iter()
+                .filter(|c| !c.is_whitespace())
+                .collect();
             let def = analyse_marker(&marker, &mut parts)?;
             parts.push(Part::Marker(def));
             start = pos + 1;
@@ -80,7 +106,13 @@ fn analyse(picture: &str) -> Result<Vec<Part>, Error> {
 fn analyse_marker(marker: &str, parts: &mut [Part]) -> Result<Marker, Error> {
     let component = marker.chars().next().unwrap_or('\0');
     let rest = &marker[component.len_utf8().min(marker.len())..];
-    let width_of = |w: &str| if w.is_empty() || w == "*" { None } else { Some(integer::parse_int(w)) };
+    let width_of = |w: &str| {
+        if w.is_empty() || w == "*" {
+            None
+        } else {
+            Some(integer::parse_int(w))
+        }
+    };
     let (pres, width) = match rest.rfind(',') {
         Some(i) => {
             let w = &rest[i + 1..];
@@ -88,7 +120,8 @@ fn analyse_marker(marker: &str, parts: &mut [Part]) -> Result<Marker, Error> {
                 None => (width_of(w), None),
                 Some(d) => (width_of(&w[..d]), width_of(&w[d + 1..])),
             };
-            let usize_of = |n: Option<f64>| n.filter(|n| n.is_finite() && *n >= 0.0).map(|n| n as usize);
+            let usize_of =
+                |n: Option<f64>| n.filter(|n| n.is_finite() && *n >= 0.0).map(|n| n as usize);
             (&rest[..i], Some((usize_of(min), usize_of(max))))
         }
         None => (rest, None),
@@ -143,7 +176,11 @@ fn analyse_marker(marker: &str, parts: &mut [Part]) -> Result<Marker, Error> {
                 }
             }
             // An integer right after another must have a fixed width to be read.
-            if let Some(Part::Marker(Marker { integer: Some(prev), .. })) = parts.last_mut() {
+            if let Some(Part::Marker(Marker {
+                integer: Some(prev),
+                ..
+            })) = parts.last_mut()
+            {
                 prev.parse_width = Some(prev.mandatory_digits);
             }
             def.integer = Some(format);
@@ -176,7 +213,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// JavaScript's `Date.UTC(y, m0, d, h, mi, s, ms)`: every field may
@@ -187,7 +232,11 @@ fn date_utc(y: f64, m0: f64, d: f64, h: f64, mi: f64, s: f64, ms: f64) -> f64 {
         return f64::NAN;
     }
     let [y, m0, d, h, mi, s, ms] = all.map(f64::trunc);
-    let y = if (0.0..=99.0).contains(&y) { 1900.0 + y } else { y };
+    let y = if (0.0..=99.0).contains(&y) {
+        1900.0 + y
+    } else {
+        y
+    };
     let y = y as i64 + (m0 as i64).div_euclid(12);
     let m = (m0 as i64).rem_euclid(12) + 1;
     let days = days_from_civil(y, m, 1) as f64 + d - 1.0;
@@ -238,11 +287,19 @@ fn start_of_first_week(year: i64, month0: i64) -> f64 {
 }
 
 fn next_month(y: i64, m0: i64) -> (i64, i64) {
-    if m0 == 11 { (y + 1, 0) } else { (y, m0 + 1) }
+    if m0 == 11 {
+        (y + 1, 0)
+    } else {
+        (y, m0 + 1)
+    }
 }
 
 fn previous_month(y: i64, m0: i64) -> (i64, i64) {
-    if m0 == 0 { (y - 1, 11) } else { (y, m0 - 1) }
+    if m0 == 0 {
+        (y - 1, 11)
+    } else {
+        (y, m0 - 1)
+    }
 }
 
 fn delta_weeks(start: f64, end: f64) -> f64 {
@@ -252,13 +309,29 @@ fn delta_weeks(start: f64, end: f64) -> f64 {
 /// A numeric component's value (`P` is 0 for am, 1 for pm).
 fn fragment(t: f64, component: char) -> f64 {
     let f = fields(t);
-    let today = date_utc(f.year as f64, f.month0 as f64, f.day as f64, 0.0, 0.0, 0.0, 0.0);
+    let today = date_utc(
+        f.year as f64,
+        f.month0 as f64,
+        f.day as f64,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    );
     (match component {
         'Y' => f.year,
         'M' => f.month0 + 1,
         'D' => f.day,
-        'd' => ((today - date_utc(f.year as f64, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0)) / DAY_MS) as i64 + 1,
-        'F' => if f.weekday == 0 { 7 } else { f.weekday },
+        'd' => {
+            ((today - date_utc(f.year as f64, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0)) / DAY_MS) as i64 + 1
+        }
+        'F' => {
+            if f.weekday == 0 {
+                7
+            } else {
+                f.weekday
+            }
+        }
         'W' => {
             let mut week = delta_weeks(start_of_first_week(f.year, 0), today);
             if week > 52.0 {
@@ -303,7 +376,13 @@ fn fragment(t: f64, component: char) -> f64 {
             }
         }
         'H' => f.hour,
-        'h' => if f.hour % 12 == 0 { 12 } else { f.hour % 12 },
+        'h' => {
+            if f.hour % 12 == 0 {
+                12
+            } else {
+                f.hour % 12
+            }
+        }
         'P' => (f.hour >= 12) as i64,
         'm' => f.minute,
         's' => f.second,
@@ -314,7 +393,11 @@ fn fragment(t: f64, component: char) -> f64 {
 
 /// `$fromMillis(millis, picture, timezone)` (and `$now`): jsonata-js's
 /// `formatDateTime`; the time zone is `±hhmm` read with `parseInt`.
-pub fn format_datetime(millis: f64, picture: Option<&str>, timezone: Option<&str>) -> Result<String, Error> {
+pub fn format_datetime(
+    millis: f64,
+    picture: Option<&str>,
+    timezone: Option<&str>,
+) -> Result<String, Error> {
     let (mut hours, mut minutes) = (0.0, 0.0);
     if let Some(tz) = timezone {
         let offset = integer::parse_int(tz);
@@ -393,7 +476,11 @@ fn format_component(t: f64, mut m: Marker, hours: f64, minutes: f64) -> Result<S
         }
         'P' => {
             let ampm = if value == 1.0 { "pm" } else { "am" };
-            Ok(if m.names == Some(Case::Upper) { ampm.to_uppercase() } else { ampm.to_string() })
+            Ok(if m.names == Some(Case::Upper) {
+                ampm.to_uppercase()
+            } else {
+                ampm.to_string()
+            })
         }
         'C' | 'E' => Ok("ISO".into()),
         _ => Ok(String::new()),
@@ -430,7 +517,13 @@ fn reader(part: &Part) -> Result<(String, Reader), Error> {
             re.push_str(&escape(&s.to_string()));
             re.push_str("[0-9]+");
         }
-        return Ok((re, Reader::Zone { gmt: c == 'z', separator }));
+        return Ok((
+            re,
+            Reader::Zone {
+                gmt: c == 'z',
+                separator,
+            },
+        ));
     }
     if c == 'f' {
         return Ok(("[0-9]+".into(), Reader::Fraction));
@@ -444,8 +537,17 @@ fn reader(part: &Part) -> Result<(String, Reader), Error> {
         None => name.to_string(),
     };
     let names = match c {
-        'M' | 'x' => MONTHS.iter().enumerate().map(|(i, n)| (cut(n), i as f64 + 1.0)).collect(),
-        'F' => DAYS.iter().enumerate().skip(1).map(|(i, n)| (cut(n), i as f64)).collect(),
+        'M' | 'x' => MONTHS
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (cut(n), i as f64 + 1.0))
+            .collect(),
+        'F' => DAYS
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, n)| (cut(n), i as f64))
+            .collect(),
         'P' => [("am", 0.0), ("AM", 0.0), ("pm", 1.0), ("PM", 1.0)]
             .iter()
             .map(|(n, v)| (n.to_string(), *v))
@@ -471,12 +573,22 @@ fn read(reader: &Reader, text: &str) -> Result<Option<f64>, Error> {
     Ok(match reader {
         Reader::Literal => None,
         Reader::Zone { gmt, separator } => {
-            let text = if *gmt { text.get(3..).unwrap_or("") } else { text };
+            let text = if *gmt {
+                text.get(3..).unwrap_or("")
+            } else {
+                text
+            };
             let (hours, minutes) = match separator.and_then(|s| text.find(s).map(|i| (i, s))) {
-                Some((i, s)) => (integer::parse_int(&text[..i]), integer::parse_int(&text[i + s.len_utf8()..])),
+                Some((i, s)) => (
+                    integer::parse_int(&text[..i]),
+                    integer::parse_int(&text[i + s.len_utf8()..]),
+                ),
                 None if separator.is_some() => (integer::parse_int(text), f64::NAN),
                 None if text.len() - 1 <= 2 => (integer::parse_int(text), 0.0),
-                None => (integer::parse_int(&text[..3]), integer::parse_int(&text[3..])),
+                None => (
+                    integer::parse_int(&text[..3]),
+                    integer::parse_int(&text[3..]),
+                ),
             };
             Some(hours * 60.0 + minutes)
         }
@@ -486,7 +598,12 @@ fn read(reader: &Reader, text: &str) -> Result<Option<f64>, Error> {
         }
         Reader::Integer(format) => Some(integer::parse_with(text, format)?),
         // jsonata-js looks the name up as matched (case counts here).
-        Reader::Names(names) => Some(names.iter().find(|(n, _)| n == text).map_or(f64::NAN, |(_, v)| *v)),
+        Reader::Names(names) => Some(
+            names
+                .iter()
+                .find(|(n, _)| n == text)
+                .map_or(f64::NAN, |(_, v)| *v),
+        ),
     })
 }
 
@@ -503,7 +620,8 @@ pub fn parse_datetime(timestamp: &str, picture: &str, now: f64) -> Result<Option
         readers.push((part, r));
     }
     pattern.push('$');
-    let regex = regress::Regex::with_flags(&pattern, "i").map_err(|e| Error::D3137Error(e.to_string()))?;
+    let regex =
+        regress::Regex::with_flags(&pattern, "i").map_err(|e| Error::D3137Error(e.to_string()))?;
     let Some(found) = regex.find(timestamp) else {
         return Ok(None);
     };
@@ -528,7 +646,9 @@ fn build(mut comps: Vec<(char, f64)>, now: f64) -> Result<f64, Error> {
     let get = |comps: &[(char, f64)], c: char| comps.iter().find(|(k, _)| *k == c).map(|(_, v)| *v);
     // A component counts in the masks when it is truthy (0 and NaN do not).
     let mask = |comps: &[(char, f64)], order: &str| {
-        order.chars().fold(0u32, |m, c| (m << 1) | get(comps, c).is_some_and(|v| v != 0.0 && !v.is_nan()) as u32)
+        order.chars().fold(0u32, |m, c| {
+            (m << 1) | get(comps, c).is_some_and(|v| v != 0.0 && !v.is_nan()) as u32
+        })
     };
     let is_type = |t: u32, mask: u32| (!t & mask) == 0 && (t & mask) != 0;
     let dm = mask(&comps, "YXMxWwdD");
@@ -539,14 +659,26 @@ fn build(mut comps: Vec<(char, f64)>, now: f64) -> Result<f64, Error> {
     let tm = mask(&comps, "PHhmsf");
     let time_a = is_type(23, tm);
     let time_b = !time_a && is_type(47, tm);
-    let date_comps = if date_b { "YD" } else if date_c { "XxwF" } else if date_d { "XWF" } else { "YMD" };
+    let date_comps = if date_b {
+        "YD"
+    } else if date_c {
+        "XxwF"
+    } else if date_d {
+        "XWF"
+    } else {
+        "YMD"
+    };
     let time_comps = if time_b { "Phmsf" } else { "Hmsf" };
     let (mut start, mut end) = (false, false);
     for c in date_comps.chars().chain(time_comps.chars()) {
         if get(&comps, c).is_none() {
             let v = if start {
                 end = true;
-                if "MDd".contains(c) { 1.0 } else { 0.0 }
+                if "MDd".contains(c) {
+                    1.0
+                } else {
+                    0.0
+                }
             } else if c == 'P' {
                 // jsonata-js takes "am"/"pm" from now, which is never pm's 1.
                 0.0
@@ -565,7 +697,8 @@ fn build(mut comps: Vec<(char, f64)>, now: f64) -> Result<f64, Error> {
     let mut month0 = if v('M') > 0.0 { v('M') - 1.0 } else { 0.0 };
     let mut day = v('D');
     if date_b {
-        let derived = fields(date_utc(v('Y'), 0.0, 1.0, 0.0, 0.0, 0.0, 0.0) + (v('d') - 1.0) * DAY_MS);
+        let derived =
+            fields(date_utc(v('Y'), 0.0, 1.0, 0.0, 0.0, 0.0, 0.0) + (v('d') - 1.0) * DAY_MS);
         month0 = derived.month0 as f64;
         day = derived.day as f64;
     }
@@ -580,7 +713,8 @@ fn build(mut comps: Vec<(char, f64)>, now: f64) -> Result<f64, Error> {
         }
     }
     let mut millis = date_utc(v('Y'), month0, day, hour, v('m'), v('s'), v('f'));
-    let zone = get(&comps, 'Z').filter(|z| *z != 0.0 && !z.is_nan())
+    let zone = get(&comps, 'Z')
+        .filter(|z| *z != 0.0 && !z.is_nan())
         .or_else(|| get(&comps, 'z').filter(|z| *z != 0.0 && !z.is_nan()));
     if let Some(z) = zone {
         millis -= z * 60_000.0;

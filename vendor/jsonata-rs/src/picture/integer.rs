@@ -40,9 +40,9 @@ pub struct IntegerFormat {
 
 const DECIMAL_GROUPS: [u32; 37] = [
     0x30, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
-    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0,
-    0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0,
-    0xAA50, 0xABF0, 0xFF10,
+    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
+    0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+    0xFF10,
 ];
 
 pub fn analyse(picture: &str) -> Result<IntegerFormat, Error> {
@@ -66,11 +66,19 @@ pub fn analyse(picture: &str) -> Result<IntegerFormat, Error> {
     };
     match primary {
         "A" | "a" => {
-            format.case = if primary == "A" { Case::Upper } else { Case::Lower };
+            format.case = if primary == "A" {
+                Case::Upper
+            } else {
+                Case::Lower
+            };
             format.primary = Primary::Letters;
         }
         "I" | "i" => {
-            format.case = if primary == "I" { Case::Upper } else { Case::Lower };
+            format.case = if primary == "I" {
+                Case::Upper
+            } else {
+                Case::Lower
+            };
             format.primary = Primary::Roman;
         }
         "W" | "Ww" | "w" => {
@@ -92,7 +100,10 @@ fn analyse_digits(primary: &str, format: &mut IntegerFormat) -> Result<(), Error
     let mut separators = Vec::new();
     for c in primary.chars().rev() {
         let code = c as u32;
-        if let Some(group) = DECIMAL_GROUPS.iter().find(|g| code >= **g && code <= **g + 9) {
+        if let Some(group) = DECIMAL_GROUPS
+            .iter()
+            .find(|g| code >= **g && code <= **g + 9)
+        {
             format.mandatory_digits += 1;
             position += 1;
             match zero_code {
@@ -155,7 +166,10 @@ pub fn format_with(value: f64, format: &mut IntegerFormat) -> Result<String, Err
     let negative = value < 0.0;
     let value = value.abs();
     let mut text = match &format.primary {
-        Primary::Letters => letters(value as u64, if format.case == Case::Upper { 'A' } else { 'a' }),
+        Primary::Letters => letters(
+            value as u64,
+            if format.case == Case::Upper { 'A' } else { 'a' },
+        ),
         Primary::Roman => {
             let r = roman(value as u64);
             if format.case == Case::Upper {
@@ -183,7 +197,9 @@ pub fn format_with(value: f64, format: &mut IntegerFormat) -> Result<String, Err
 
 fn decimal(value: f64, format: &mut IntegerFormat) -> String {
     let digits = crate::evaluator::value::serialize::js_number_text(value);
-    let pad = format.mandatory_digits.saturating_sub(digits.chars().count());
+    let pad = format
+        .mandatory_digits
+        .saturating_sub(digits.chars().count());
     let mut chars: Vec<char> = "0".repeat(pad).chars().chain(digits.chars()).collect();
     if format.zero_code != 0x30 {
         for c in chars.iter_mut() {
@@ -222,7 +238,11 @@ fn decimal(value: f64, format: &mut IntegerFormat) -> String {
 fn js_insert(s: &[char], pos: isize, c: char) -> Vec<char> {
     let len = s.len() as isize;
     let head = &s[..pos.clamp(0, len) as usize];
-    let tail_start = if pos < 0 { (len + pos).max(0) } else { pos.min(len) };
+    let tail_start = if pos < 0 {
+        (len + pos).max(0)
+    } else {
+        pos.min(len)
+    };
     let mut out = head.to_vec();
     out.push(c);
     out.extend_from_slice(&s[tail_start as usize..]);
@@ -240,8 +260,19 @@ fn letters(mut value: u64, a: char) -> String {
 
 fn roman(mut value: u64) -> String {
     const NUMERALS: [(u64, &str); 13] = [
-        (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
-        (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
     ];
     let mut out = String::new();
     while let Some((n, s)) = NUMERALS.iter().find(|(n, _)| value >= *n) {
@@ -309,7 +340,11 @@ pub fn parse_with(text: &str, format: &IntegerFormat) -> Result<f64, Error> {
                 .map(|(i, c)| (c as i64 - a + 1) as f64 * 26f64.powi((n - 1 - i) as i32))
                 .sum()
         }
-        Primary::Roman => roman_value(&if upper { text.to_string() } else { text.to_uppercase() }),
+        Primary::Roman => roman_value(&if upper {
+            text.to_string()
+        } else {
+            text.to_uppercase()
+        }),
         Primary::Words => super::words::words_to_number(&text.to_lowercase()),
         Primary::Decimal => {
             let mut digits: String = text.to_string();
@@ -328,7 +363,10 @@ pub fn parse_with(text: &str, format: &IntegerFormat) -> Result<f64, Error> {
             if format.zero_code != 0x30 {
                 digits = digits
                     .chars()
-                    .map(|c| char::from_u32((c as u32).wrapping_sub(format.zero_code) + 0x30).unwrap_or(c))
+                    .map(|c| {
+                        char::from_u32((c as u32).wrapping_sub(format.zero_code) + 0x30)
+                            .unwrap_or(c)
+                    })
                     .collect();
             }
             parse_int(&digits)

@@ -48,7 +48,11 @@ fn cast_number(s: &str) -> Option<f64> {
     let b = s.as_bytes();
     let radix_run = |at: usize, radix: u32| {
         b.get(at..)
-            .map(|r| r.iter().take_while(|c| (**c as char).is_digit(radix)).count())
+            .map(|r| {
+                r.iter()
+                    .take_while(|c| (**c as char).is_digit(radix))
+                    .count()
+            })
             .unwrap_or(0)
     };
     let prefixed = |at: usize, marks: &[u8]| {
@@ -56,8 +60,9 @@ fn cast_number(s: &str) -> Option<f64> {
     };
     let hex_start = prefixed(0, b"xX") && radix_run(2, 16) > 0;
     let octal_inside = (0..b.len()).any(|i| prefixed(i, b"oO") && radix_run(i + 2, 8) > 0);
-    let binary_end = (0..b.len())
-        .any(|i| prefixed(i, b"bB") && radix_run(i + 2, 2) > 0 && i + 2 + radix_run(i + 2, 2) == b.len());
+    let binary_end = (0..b.len()).any(|i| {
+        prefixed(i, b"bB") && radix_run(i + 2, 2) > 0 && i + 2 + radix_run(i + 2, 2) == b.len()
+    });
     if !(hex_start || octal_inside || binary_end) {
         return None;
     }
@@ -167,7 +172,10 @@ pub fn fn_base64_decode<'a>(
 /// `$eval(expr[, context])`: parses `expr` and evaluates it against
 /// `context` (else the caller's input) in the caller's scope, as
 /// jsonata-js's `functionEval`.
-pub fn fn_eval<'a>(context: FunctionContext<'a, '_>, args: &[&'a Value<'a>]) -> Result<&'a Value<'a>> {
+pub fn fn_eval<'a>(
+    context: FunctionContext<'a, '_>,
+    args: &[&'a Value<'a>],
+) -> Result<&'a Value<'a>> {
     max_args!(context, args, 2);
     let expr = args.first().copied().unwrap_or_else(Value::undefined);
     if expr.is_undefined() {
@@ -183,8 +191,8 @@ pub fn fn_eval<'a>(context: FunctionContext<'a, '_>, args: &[&'a Value<'a>]) -> 
             input = Value::wrap_in_array(context.arena, input, ArrayFlags::WRAPPED);
         }
     }
-    let ast = crate::parser::parse(&expr.as_str())
-        .map_err(|e| Error::D3120EvalSyntax(e.to_string()))?;
+    let ast =
+        crate::parser::parse(&expr.as_str()).map_err(|e| Error::D3120EvalSyntax(e.to_string()))?;
     context
         .evaluator
         .evaluate(&ast, input, &context.frame)
@@ -278,7 +286,10 @@ pub fn from_millis<'a>(
 }
 
 /// `$now([picture[, timezone]])`: the time formatted as `$fromMillis` does.
-pub fn fn_now<'a>(context: FunctionContext<'a, '_>, args: &[&'a Value<'a>]) -> Result<&'a Value<'a>> {
+pub fn fn_now<'a>(
+    context: FunctionContext<'a, '_>,
+    args: &[&'a Value<'a>],
+) -> Result<&'a Value<'a>> {
     max_args!(context, args, 2);
     let picture = text_arg(&context, args, 0)?;
     let timezone = text_arg(&context, args, 1)?;
