@@ -82,6 +82,8 @@ pub enum Error {
     // Expression timebox/depth errors
     U1001StackOverflow,
     U1001Timeout,
+    /// A construct this evaluator does not implement.
+    U1002Unsupported(String),
 }
 
 impl error::Error for Error {}
@@ -179,6 +181,7 @@ impl Error {
             // Expression timebox/depth errors
             Error::U1001StackOverflow => "U1001",
             Error::U1001Timeout => "U1001",
+            Error::U1002Unsupported(..) => "U1002",
         }
     }
 }
@@ -334,7 +337,9 @@ impl fmt::Display for Error {
             U1001StackOverflow =>
                 write!(f, "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."),
             U1001Timeout =>
-                write!(f, "Expression evaluation timeout: Check for infinite loop")
+                write!(f, "Expression evaluation timeout: Check for infinite loop"),
+            U1002Unsupported(ref m) =>
+                write!(f, "{} is not supported by this implementation", m),
         }
     }
 }

@@ -83,6 +83,62 @@ pub fn parse(source: &str) -> Result<Ast> {
     ast.process()
 }
 
+/// An upper bound of the depth of the tree `source` parses to, found in
+/// one pass over its tokens without recursion: within one bracket level,
+/// each token between two `,` or `;` may nest one level below the one
+/// before it, and a bracket's contents one level below the bracket. Text
+/// from data (`$eval`) is checked with it before it is parsed, since the
+/// parser, its processing and dropping the tree all recurse per level.
+pub fn depth_bound(source: &str) -> Result<usize> {
+    /// Per open bracket: tokens in the current segment, the deepest
+    /// bracket inside it, and the deepest finished segment.
+    #[derive(Default)]
+    struct Level {
+        tokens: usize,
+        child: usize,
+        deepest: usize,
+    }
+    impl Level {
+        fn depth(&self) -> usize {
+            self.deepest.max(self.tokens + self.child)
+        }
+    }
+    let close = |levels: &mut Vec<Level>| {
+        let inner = levels.pop().unwrap_or_default();
+        if levels.is_empty() {
+            levels.push(Level::default());
+        }
+        let top = levels.last_mut().expect("a level");
+        top.child = top.child.max(inner.depth() + 1);
+    };
+    let mut tokenizer = Tokenizer::new(source);
+    let mut levels = vec![Level::default()];
+    loop {
+        let token = tokenizer.next_token()?;
+        let top = levels.last_mut().expect("a level");
+        match token.kind {
+            TokenKind::End => break,
+            TokenKind::LeftParen | TokenKind::LeftBracket | TokenKind::LeftBrace => {
+                top.tokens += 1;
+                levels.push(Level::default());
+            }
+            TokenKind::RightParen | TokenKind::RightBracket | TokenKind::RightBrace => {
+                close(&mut levels)
+            }
+            TokenKind::Comma | TokenKind::SemiColon => {
+                top.deepest = top.depth();
+                top.tokens = 0;
+                top.child = 0;
+            }
+            _ => top.tokens += 1,
+        }
+    }
+    while levels.len() > 1 {
+        close(&mut levels);
+    }
+    Ok(levels[0].depth())
+}
+
 #[cfg(test)]
 mod tests {
     //! Parsing tests, mostly just to ensure that the parser doesn't fail on valid JSONata. Most

@@ -288,3 +288,44 @@ fn pictures_of_dates_and_integers() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// What the evaluator lacks (the parent operator, partial application)
+/// is an error from `$eval`, never a panic: its text may come from data.
+#[test]
+fn eval_of_unsupported_constructs_is_an_error() {
+    for expr in ["$eval('a.%')", "$eval('$substring(?, 1)')", "$eval('$substring(?, 1)(\"abc\")')"] {
+        assert_eq!(eval(expr, json!({"a": {"b": 1}})), Err("D3121".to_string()), "{expr}");
+    }
+}
+
+/// `$eval` text from data that would nest deeper than the parser's stack
+/// allows is a syntax error (on a thread with a small stack), while wide
+/// text (a long JSON document) still evaluates.
+#[test]
+fn eval_of_deeply_nested_text_is_an_error() {
+    let run = |text: String| {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let text = serde_json::to_string(&text).expect("text");
+                eval(&format!("$eval({text})"), json!({}))
+            })
+            .expect("thread")
+            .join()
+            .expect("no overflow")
+    };
+    let n = 5000;
+    for deep in [
+        vec!["1"; n].join("+"),
+        format!("{}1{}", "(".repeat(n), ")".repeat(n)),
+        format!("{}1", "-".repeat(n)),
+        format!("{}1{}", "[".repeat(n), "]".repeat(n)),
+        format!("1{}", " ? 1 : 1".repeat(n)),
+    ] {
+        assert_eq!(run(deep), Err("D3120".to_string()));
+    }
+    let wide: Vec<Json> = (0..n).map(|i| json!({"k": i, "v": [i, "x"]})).collect();
+    let text = serde_json::to_string(&wide).expect("JSON");
+    assert_eq!(run(text), Ok(Some(Json::Array(wide))));
+    assert_eq!(run(vec!["1"; 50].join("+")), Ok(Some(json!(50))));
+}

@@ -169,6 +169,21 @@ pub fn fn_base64_decode<'a>(
     Ok(Value::string(context.arena, &decoded))
 }
 
+/// The deepest tree `$eval` parses: its text may come from data, and
+/// parsing recurses per level (a 2 MiB stack holds some 400 levels in an
+/// unoptimised build).
+const EVAL_MAX_DEPTH: usize = 200;
+
+fn parse_for_eval(text: &str) -> Result<crate::parser::ast::Ast> {
+    let syntax = |e: Error| Error::D3120EvalSyntax(e.to_string());
+    if crate::parser::depth_bound(text).map_err(syntax)? > EVAL_MAX_DEPTH {
+        return Err(Error::D3120EvalSyntax(format!(
+            "the expression nests more than {EVAL_MAX_DEPTH} levels deep"
+        )));
+    }
+    crate::parser::parse(text).map_err(syntax)
+}
+
 /// `$eval(expr[, context])`: parses `expr` and evaluates it against
 /// `context` (else the caller's input) in the caller's scope, as
 /// jsonata-js's `functionEval`.
@@ -191,8 +206,7 @@ pub fn fn_eval<'a>(
             input = Value::wrap_in_array(context.arena, input, ArrayFlags::WRAPPED);
         }
     }
-    let ast =
-        crate::parser::parse(&expr.as_str()).map_err(|e| Error::D3120EvalSyntax(e.to_string()))?;
+    let ast = parse_for_eval(&expr.as_str())?;
     context
         .evaluator
         .evaluate(&ast, input, &context.frame)
