@@ -140,7 +140,9 @@ impl<'a> Evaluator<'a> {
             // handed to `$eval` may hold them, and must not panic.
             AstKind::Parent => return Err(Error::U1002Unsupported("the parent operator %".into())),
             AstKind::PartialArg => {
-                return Err(Error::U1002Unsupported("partial function application".into()))
+                return Err(Error::U1002Unsupported(
+                    "partial function application".into(),
+                ))
             }
             _ => unimplemented!("TODO: node kind not yet supported: {:#?}", node.kind),
         };

@@ -293,8 +293,16 @@ fn pictures_of_dates_and_integers() {
 /// is an error from `$eval`, never a panic: its text may come from data.
 #[test]
 fn eval_of_unsupported_constructs_is_an_error() {
-    for expr in ["$eval('a.%')", "$eval('$substring(?, 1)')", "$eval('$substring(?, 1)(\"abc\")')"] {
-        assert_eq!(eval(expr, json!({"a": {"b": 1}})), Err("D3121".to_string()), "{expr}");
+    for expr in [
+        "$eval('a.%')",
+        "$eval('$substring(?, 1)')",
+        "$eval('$substring(?, 1)(\"abc\")')",
+    ] {
+        assert_eq!(
+            eval(expr, json!({"a": {"b": 1}})),
+            Err("D3121".to_string()),
+            "{expr}"
+        );
     }
 }
 
@@ -328,4 +336,20 @@ fn eval_of_deeply_nested_text_is_an_error() {
     let text = serde_json::to_string(&wide).expect("JSON");
     assert_eq!(run(text), Ok(Some(Json::Array(wide))));
     assert_eq!(run(vec!["1"; 50].join("+")), Ok(Some(json!(50))));
+}
+
+/// Out-of-range numbers in pictures end at once, without a panic (JSON
+/// has no NaN: jsonata-js's NaN is undefined here).
+#[test]
+fn pictures_of_huge_values_end() {
+    assert!(eval("$formatInteger(1e300, 'I')", json!({})).is_err());
+    assert_eq!(
+        eval("$toMillis('99999999999999999999', '[Y]')", json!({})),
+        Ok(None)
+    );
+    assert_eq!(
+        eval("$toMillis('9999999999', '[M]')", json!({})).map(|v| v.is_some()),
+        Ok(false)
+    );
+    assert!(eval("$fromMillis(1e300)", json!({})).is_ok());
 }

@@ -232,6 +232,10 @@ fn date_utc(y: f64, m0: f64, d: f64, h: f64, mi: f64, s: f64, ms: f64) -> f64 {
         return f64::NAN;
     }
     let [y, m0, d, h, mi, s, ms] = all.map(f64::trunc);
+    // Far outside JavaScript's ±275,760 years the answer is NaN there too.
+    if y.abs() > 1e6 || m0.abs() > 1e7 {
+        return f64::NAN;
+    }
     let y = if (0.0..=99.0).contains(&y) {
         1900.0 + y
     } else {
@@ -240,7 +244,13 @@ fn date_utc(y: f64, m0: f64, d: f64, h: f64, mi: f64, s: f64, ms: f64) -> f64 {
     let y = y as i64 + (m0 as i64).div_euclid(12);
     let m = (m0 as i64).rem_euclid(12) + 1;
     let days = days_from_civil(y, m, 1) as f64 + d - 1.0;
-    days * DAY_MS + h * 3_600_000.0 + mi * 60_000.0 + s * 1000.0 + ms
+    let t = days * DAY_MS + h * 3_600_000.0 + mi * 60_000.0 + s * 1000.0 + ms;
+    // JavaScript's TimeClip.
+    if t.abs() > 8.64e15 {
+        f64::NAN
+    } else {
+        t
+    }
 }
 
 /// The UTC fields of a time value.
@@ -584,7 +594,7 @@ fn read(reader: &Reader, text: &str) -> Result<Option<f64>, Error> {
                     integer::parse_int(&text[i + s.len_utf8()..]),
                 ),
                 None if separator.is_some() => (integer::parse_int(text), f64::NAN),
-                None if text.len() - 1 <= 2 => (integer::parse_int(text), 0.0),
+                None if text.len() <= 3 => (integer::parse_int(text), 0.0),
                 None => (
                     integer::parse_int(&text[..3]),
                     integer::parse_int(&text[3..]),

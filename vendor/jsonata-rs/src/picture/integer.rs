@@ -171,6 +171,11 @@ pub fn format_with(value: f64, format: &mut IntegerFormat) -> Result<String, Err
             if format.case == Case::Upper { 'A' } else { 'a' },
         ),
         Primary::Roman => {
+            // jsonata-js recurses once per numeral and runs out of stack
+            // near here; a loop would take as long as the value is large.
+            if value > 1e7 {
+                return Err(Error::U1001StackOverflow);
+            }
             let r = roman(value as u64);
             if format.case == Case::Upper {
                 r.to_uppercase()
