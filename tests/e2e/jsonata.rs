@@ -18,7 +18,7 @@ fn check_names_node_field_and_unsupported_function() {
     let (code, _, err) = check(
         r#"[
       {"id":"c1","type":"change","z":"t","name":"price","rules":[
-        {"t":"set","p":"payload","pt":"msg","to":"$formatInteger(payload, 'w')","tot":"jsonata"}],"wires":[[]]},
+        {"t":"set","p":"payload","pt":"msg","to":"$uuid()","tot":"jsonata"}],"wires":[[]]},
       {"id":"s1","type":"switch","z":"t","property":"payload.(","propertyType":"jsonata",
         "rules":[{"t":"else"}],"outputs":1,"wires":[[]]},
       {"id":"i1","type":"inject","z":"t","props":[{"p":"payload","v":"$moment().tz('Europe/Berlin').format('YYYY')","vt":"jsonata"}],
@@ -27,7 +27,9 @@ fn check_names_node_field_and_unsupported_function() {
     );
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("node c1 (change \"price\") field `rules[0]`: JSONata function $formatInteger is not supported"),
+        err.contains(
+            "node c1 (change \"price\") field `rules[0]`: JSONata function $uuid is not supported"
+        ),
         "{err}"
     );
     assert!(

@@ -230,6 +230,14 @@ fn jsonata_answers_like_node_red() {
     replay("jsonata");
 }
 
+/// JSONata 2.x in a change node: order-by with several keys, the `?:` and
+/// `??` operators, `$number` on `0x`/`0o`/`0b` text, base64 on Latin-1
+/// bytes, `$eval`, and picture strings of dates and numbers.
+#[test]
+fn jsonata2_answers_like_node_red() {
+    replay("jsonata2");
+}
+
 /// `join` in reduce mode (initial values, fix-up, reverse order, `$I`/`$N`)
 /// and `sort` by a JSONata key, on arrays and on sequences.
 #[test]

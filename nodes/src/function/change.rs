@@ -534,13 +534,11 @@ mod tests {
     fn unsupported_jsonata_is_a_load_error_naming_the_node() {
         let e = testkit::load_error(json!([
             {"id": "cj", "type": "change", "z": "t", "name": "calc", "rules": [
-                {"t": "set", "p": "payload", "pt": "msg", "to": "$formatInteger(payload, 'w')", "tot": "jsonata"}
+                {"t": "set", "p": "payload", "pt": "msg", "to": "$uuid()", "tot": "jsonata"}
             ], "wires": [[]]}
         ]));
         assert!(
-            e.contains(
-                "node cj (change \"calc\") field `rules[0]`: JSONata function $formatInteger"
-            ),
+            e.contains("node cj (change \"calc\") field `rules[0]`: JSONata function $uuid"),
             "{e}"
         );
     }

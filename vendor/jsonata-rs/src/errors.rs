@@ -46,6 +46,12 @@ pub enum Error {
     D3060SqrtNegative(usize, String),
     D3061PowUnrepresentable(usize, String, String),
     D3070InvalidDefaultSort(usize),
+    D3120EvalSyntax(String),
+    D3130SequenceUnsupported(String),
+    D3131MixedDigitGroups,
+    D3132UnknownComponent(String),
+    D3136MissingComponents,
+    D3121EvalDynamic(String),
     D3141Assert(String),
     D3137Error(String),
     D3138Error(String),
@@ -76,6 +82,8 @@ pub enum Error {
     // Expression timebox/depth errors
     U1001StackOverflow,
     U1001Timeout,
+    /// A construct this evaluator does not implement.
+    U1002Unsupported(String),
 }
 
 impl error::Error for Error {}
@@ -137,6 +145,12 @@ impl Error {
             Error::D3060SqrtNegative(..) => "D3060",
             Error::D3061PowUnrepresentable(..) => "D3061",
             Error::D3070InvalidDefaultSort(..) => "D3070",
+            Error::D3120EvalSyntax(..) => "D3120",
+            Error::D3130SequenceUnsupported(..) => "D3130",
+            Error::D3131MixedDigitGroups => "D3131",
+            Error::D3132UnknownComponent(..) => "D3132",
+            Error::D3136MissingComponents => "D3136",
+            Error::D3121EvalDynamic(..) => "D3121",
             Error::D3133PictureStringNameModifierError(..) => "D3133",
             Error::D3134TooManyTzDigits(..) => "D3134",
             Error::D3135PictureStringNoClosingBracketError(..) => "D3135",
@@ -167,6 +181,7 @@ impl Error {
             // Expression timebox/depth errors
             Error::U1001StackOverflow => "U1001",
             Error::U1001Timeout => "U1001",
+            Error::U1002Unsupported(..) => "U1002",
         }
     }
 }
@@ -257,12 +272,24 @@ impl fmt::Display for Error {
                 write!(f, "{}: The power function has resulted in a value that cannot be represented as a JSON number: base={}, exponent={}", p, b, e),
             D3070InvalidDefaultSort(ref p) =>
                 write!(f, "{}: The single argument form of the sort function can only be applied to an array of strings or an array of numbers.  Use the second argument to specify a comparison function", p),
+            D3120EvalSyntax(ref m) =>
+                write!(f, "Syntax error in expression passed to function eval: {}", m),
+            D3121EvalDynamic(ref m) =>
+                write!(f, "Dynamic error evaluating the expression passed to function eval: {}", m),
+            D3130SequenceUnsupported(ref m) =>
+                write!(f, "Formatting or parsing an integer as a sequence starting with {} is not supported by this implementation", m),
+            D3131MixedDigitGroups =>
+                write!(f, "In a decimal digit pattern, all digits must be from the same decimal group"),
+            D3132UnknownComponent(ref m) =>
+                write!(f, "Unknown component specifier {} in date/time picture string", m),
             D3133PictureStringNameModifierError(ref m) =>
-                write!(f, "{}: The 'name' modifier can only be applied to months and days in the date/time picture string, not Y", m),
-            D3134TooManyTzDigits(ref m) =>
-                write!(f, "{}: The timezone integer format specifier cannot have more than four digits", m),
-            D3135PictureStringNoClosingBracketError(ref m) =>
-                write!(f, "{}: No matching closing bracket ']' in date/time picture string", m),
+                write!(f, "The 'name' modifier can only be applied to months and days in the date/time picture string, not {}", m),
+            D3134TooManyTzDigits(..) =>
+                write!(f, "The timezone integer format specifier cannot have more than four digits"),
+            D3135PictureStringNoClosingBracketError(..) =>
+                write!(f, "No matching closing bracket ']' in date/time picture string"),
+            D3136MissingComponents =>
+                write!(f, "The date/time picture string is missing specifiers required to parse the timestamp"),
             D3141Assert(ref m) =>
                 write!(f, "{}", m),
             D3137Error(ref m) =>
@@ -310,7 +337,9 @@ impl fmt::Display for Error {
             U1001StackOverflow =>
                 write!(f, "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."),
             U1001Timeout =>
-                write!(f, "Expression evaluation timeout: Check for infinite loop")
+                write!(f, "Expression evaluation timeout: Check for infinite loop"),
+            U1002Unsupported(ref m) =>
+                write!(f, "{} is not supported by this implementation", m),
         }
     }
 }

@@ -136,6 +136,14 @@ impl<'a> Evaluator<'a> {
                 // Wrap the regex literal in a `Value::Regex` and return it
                 self.arena.alloc(Value::Regex(regex_literal.clone()))
             }
+            // The parent operator and partial application: an expression
+            // handed to `$eval` may hold them, and must not panic.
+            AstKind::Parent => return Err(Error::U1002Unsupported("the parent operator %".into())),
+            AstKind::PartialArg => {
+                return Err(Error::U1002Unsupported(
+                    "partial function application".into(),
+                ))
+            }
             _ => unimplemented!("TODO: node kind not yet supported: {:#?}", node.kind),
         };
 
@@ -971,9 +979,11 @@ impl<'a> Evaluator<'a> {
                     }
                 };
 
+                // The first term whose values differ decides, as in jsonata-js.
                 if *descending {
                     result = -result;
                 }
+                break;
             }
 
             Ok(result == 1)

@@ -10,6 +10,7 @@ mod datetime;
 mod errors;
 mod evaluator;
 mod parser;
+mod picture;
 
 pub use errors::Error;
 pub use evaluator::frame::Frame;
@@ -40,7 +41,9 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "distinct",
     "each",
     "error",
+    "eval",
     "exists",
+    "formatInteger",
     "fromMillis",
     "toMillis",
     "single",
@@ -60,6 +63,7 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "now",
     "number",
     "pad",
+    "parseInteger",
     "power",
     "random",
     "reduce",
@@ -100,7 +104,9 @@ fn bind_standard<'a>(frame: &Frame<'a>, arena: &'a Bump) {
     bind_native!("distinct", 1, fn_distinct);
     bind_native!("each", 2, fn_each);
     bind_native!("error", 1, fn_error);
+    bind_native!("eval", 2, fn_eval);
     bind_native!("exists", 1, fn_exists);
+    bind_native!("formatInteger", 2, fn_format_integer);
     bind_native!("fromMillis", 3, from_millis);
     bind_native!("toMillis", 2, to_millis);
     bind_native!("single", 2, single);
@@ -120,6 +126,7 @@ fn bind_standard<'a>(frame: &Frame<'a>, arena: &'a Bump) {
     bind_native!("now", 2, fn_now);
     bind_native!("number", 1, fn_number);
     bind_native!("pad", 2, fn_pad);
+    bind_native!("parseInteger", 2, fn_parse_integer);
     bind_native!("power", 2, fn_power);
     bind_native!("random", 0, fn_random);
     bind_native!("reduce", 3, fn_reduce);

@@ -1,8 +1,9 @@
 //! `$formatNumber(number, picture)` as jsonata-js writes it (XPath F&O 4.7
 //! pictures), for the pictures flows use: digits `0`, optional digits `#`,
 //! grouping `,`, one decimal point, `%` or `‰`, and literal text before and
-//! after. Pictures with an exponent, a negative sub-picture (`;`), grouping
-//! in the fraction or an options argument are refused at load (`check.rs`).
+//! after, and a negative sub-picture after `;`. Pictures with an exponent,
+//! grouping in the fraction or an options argument are refused at load
+//! (`check.rs`).
 
 use jsonata_rs::{Error, FunctionContext, Value as JValue};
 
@@ -18,6 +19,9 @@ pub struct Picture {
     max_frac: usize,
     regular: usize,
     positions: Vec<usize>,
+    /// The sub-picture after `;`, which writes negative numbers (their
+    /// absolute value, no minus sign).
+    negative: Option<Box<Picture>>,
 }
 
 const ACTIVE: &str = "0123456789.e,#;";
@@ -29,9 +33,16 @@ fn is_digit(c: char) -> bool {
 /// Reads `picture`; `None` when flowgate does not format it as jsonata-js
 /// does (or jsonata-js would refuse it).
 pub fn parse(picture: &str) -> Option<Picture> {
-    if picture.contains(';') {
-        return None;
+    let mut subs = picture.split(';');
+    let mut pic = parse_sub(subs.next()?)?;
+    if let Some(negative) = subs.next() {
+        pic.negative = Some(Box::new(parse_sub(negative)?));
     }
+    subs.next().is_none().then_some(pic)
+}
+
+/// One sub-picture (no `;`).
+fn parse_sub(picture: &str) -> Option<Picture> {
     let chars: Vec<char> = picture.chars().collect();
     let active = |c: &char| ACTIVE.contains(*c) && *c != 'e';
     let start = chars.iter().position(active).unwrap_or(chars.len());
@@ -115,6 +126,7 @@ pub fn parse(picture: &str) -> Option<Picture> {
         max_frac,
         regular: regular(&positions),
         positions,
+        negative: None,
     })
 }
 
@@ -147,6 +159,9 @@ fn round(n: f64, digits: usize) -> f64 {
 
 /// `value` written with `pic`.
 pub fn format(value: f64, pic: &Picture) -> String {
+    if let (true, Some(negative)) = (value < 0.0, &pic.negative) {
+        return format(-value, negative);
+    }
     let rounded = round(value * pic.scale, pic.max_frac);
     let mut s = format!("{:.*}", pic.max_frac, rounded.abs());
     if !s.contains('.') {

@@ -1,5 +1,3 @@
-use base64::Engine;
-use chrono::{TimeZone, Utc};
 use rand::Rng;
 use regress::{Range, Regex};
 use std::borrow::{Borrow, Cow};
@@ -7,9 +5,7 @@ use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
-use crate::datetime::{format_custom_date, parse_custom_format, parse_timezone_offset};
 use crate::evaluator::RegexLiteral;
-use crate::parser::expressions::check_balanced_brackets;
 
 use bumpalo::collections::CollectIn;
 use bumpalo::collections::String as BumpString;
@@ -64,6 +60,9 @@ macro_rules! assert_arg {
         }
     };
 }
+
+mod compat;
+pub use compat::*;
 
 macro_rules! assert_array_of_type {
     ($condition:expr, $context:ident, $index:literal, $t:literal) => {
@@ -1170,34 +1169,6 @@ pub fn fn_sum<'a>(
     Ok(Value::number(context.arena, sum))
 }
 
-pub fn fn_number<'a>(
-    context: FunctionContext<'a, '_>,
-    args: &[&'a Value<'a>],
-) -> Result<&'a Value<'a>> {
-    max_args!(context, args, 1);
-
-    let arg = args.first().copied().unwrap_or_else(Value::undefined);
-
-    match arg {
-        Value::Undefined => Ok(Value::undefined()),
-        Value::Number(..) => Ok(arg),
-        Value::Bool(true) => Ok(Value::number(context.arena, 1)),
-        Value::Bool(false) => Ok(Value::number(context.arena, 0)),
-        Value::String(s) => {
-            let result: f64 = s
-                .parse()
-                .map_err(|_e| Error::D3030NonNumericCast(context.char_index, arg.to_string()))?;
-
-            if !result.is_nan() && !result.is_infinite() {
-                Ok(Value::number(context.arena, result))
-            } else {
-                Ok(Value::undefined())
-            }
-        }
-        _ => bad_arg!(context, 1),
-    }
-}
-
 pub fn fn_random<'a>(
     context: FunctionContext<'a, '_>,
     args: &[&'a Value<'a>],
@@ -1206,47 +1177,6 @@ pub fn fn_random<'a>(
 
     let v: f32 = rand::thread_rng().gen();
     Ok(Value::number(context.arena, v))
-}
-
-pub fn fn_now<'a>(
-    context: FunctionContext<'a, '_>,
-    args: &[&'a Value<'a>],
-) -> Result<&'a Value<'a>> {
-    max_args!(context, args, 2);
-
-    let now = Utc::now();
-
-    let (picture, timezone) = match args {
-        [picture, timezone] => (picture.as_str(), timezone.as_str()),
-        [picture] => (picture.as_str(), Cow::Borrowed("")),
-        [] => (Cow::Borrowed(""), Cow::Borrowed("")),
-        _ => return Ok(Value::string(context.arena, "")),
-    };
-
-    if picture.is_empty() && timezone.is_empty() {
-        return Ok(Value::string(
-            context.arena,
-            &now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        ));
-    }
-
-    let adjusted_time = if !timezone.is_empty() {
-        parse_timezone_offset(&timezone)
-            .map(|offset| now.with_timezone(&offset))
-            .ok_or_else(|| Error::T0410ArgumentNotValid(2, 1, context.name.to_string()))?
-    } else {
-        now.into()
-    };
-
-    // If a valid picture is provided, format the time accordingly
-    if !picture.is_empty() {
-        // Handle the Result<String, Error> from format_custom_date
-        let formatted_date = format_custom_date(&adjusted_time, &picture)?;
-        return Ok(Value::string(context.arena, &formatted_date));
-    }
-
-    // Return an empty string if the picture is empty but a valid timezone is provided
-    Ok(Value::string(context.arena, ""))
 }
 
 pub fn fn_exists<'a>(
@@ -1262,78 +1192,6 @@ pub fn fn_exists<'a>(
         Value::Undefined => Ok(Value::bool(false)),
         _ => Ok(Value::bool(true)),
     }
-}
-
-pub fn from_millis<'a>(
-    context: FunctionContext<'a, '_>,
-    args: &[&'a Value<'a>],
-) -> Result<&'a Value<'a>> {
-    let arr = args.first().copied().unwrap_or_else(Value::undefined);
-
-    if arr.is_undefined() {
-        return Ok(Value::undefined());
-    }
-
-    max_args!(context, args, 3);
-    assert_arg!(args[0].is_number(), context, 1);
-
-    let millis = args[0].as_f64() as i64;
-
-    let Some(timestamp) = Utc.timestamp_millis_opt(millis).single() else {
-        bad_arg!(context, 1);
-    };
-
-    let (picture, timezone) = match args {
-        [_, picture, timezone] if picture.is_undefined() => {
-            assert_arg!(timezone.is_string(), context, 3);
-            (Cow::Borrowed(""), timezone.as_str())
-        }
-        [_, picture, timezone] => {
-            assert_arg!(picture.is_string(), context, 2);
-            assert_arg!(timezone.is_string(), context, 3);
-            (picture.as_str(), timezone.as_str())
-        }
-        [_, picture] => {
-            assert_arg!(picture.is_string(), context, 2);
-            (picture.as_str(), Cow::Borrowed(""))
-        }
-        _ => (Cow::Borrowed(""), Cow::Borrowed("")),
-    };
-
-    // Handle default case: ISO 8601 format in UTC
-    if picture.is_empty() && timezone.is_empty() {
-        return Ok(Value::string(
-            context.arena,
-            &timestamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        ));
-    }
-
-    // Check for balanced brackets in the picture string
-    if let Err(err) = check_balanced_brackets(&picture) {
-        return Err(Error::D3135PictureStringNoClosingBracketError(err));
-    }
-
-    let adjusted_time = if !timezone.is_empty() {
-        parse_timezone_offset(&timezone)
-            .map(|offset| timestamp.with_timezone(&offset))
-            .ok_or_else(|| Error::T0410ArgumentNotValid(0, 1, context.name.to_string()))?
-    } else {
-        timestamp.into()
-    };
-
-    // If a picture is provided, format the timestamp accordingly
-    if !picture.is_empty() {
-        // Call format_custom_date and handle its result
-        let formatted_result = format_custom_date(&adjusted_time, &picture)?;
-
-        return Ok(Value::string(context.arena, &formatted_result));
-    }
-
-    // Return ISO 8601 if only timezone is provided
-    Ok(Value::string(
-        context.arena,
-        &adjusted_time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    ))
 }
 
 pub fn fn_millis<'a>(
@@ -1362,42 +1220,6 @@ pub fn fn_uuid<'a>(
         context.arena,
         Uuid::new_v4().to_string().as_str(),
     ))
-}
-
-pub fn to_millis<'a>(
-    context: FunctionContext<'a, '_>,
-    args: &[&'a Value<'a>],
-) -> Result<&'a Value<'a>> {
-    let arr: &Value<'a> = args.first().copied().unwrap_or_else(Value::undefined);
-
-    if arr.is_undefined() {
-        return Ok(Value::undefined());
-    }
-
-    max_args!(context, args, 2);
-    assert_arg!(args[0].is_string(), context, 1);
-
-    // Extract the timestamp string
-    let timestamp_str = args[0].as_str();
-    if timestamp_str.is_empty() {
-        return Ok(Value::undefined());
-    }
-
-    // Extract the optional picture string
-    let picture = match args {
-        [_, picture] if picture.is_undefined() => Cow::Borrowed(""),
-        [_, picture] => {
-            assert_arg!(picture.is_string(), context, 2);
-            picture.as_str()
-        }
-        _ => Cow::Borrowed(""),
-    };
-
-    // Handle different formats using a match handler function
-    match parse_custom_format(&timestamp_str, &picture) {
-        Some(millis) => Ok(Value::number(context.arena, millis as f64)),
-        None => Ok(Value::undefined()),
-    }
 }
 
 pub fn fn_zip<'a>(
@@ -1814,44 +1636,6 @@ where
     let left = merge_sort(left.to_vec(), comp)?;
     let right = merge_sort(right.to_vec(), comp)?;
     merge(&left, &right, comp)
-}
-
-pub fn fn_base64_encode<'a>(
-    context: FunctionContext<'a, '_>,
-    args: &[&'a Value<'a>],
-) -> Result<&'a Value<'a>> {
-    max_args!(context, args, 1);
-    let arg = args.first().copied().unwrap_or_else(Value::undefined);
-    if arg.is_undefined() {
-        return Ok(Value::undefined());
-    }
-    assert_arg!(arg.is_string(), context, 1);
-
-    let base64 = base64::engine::general_purpose::STANDARD;
-
-    let encoded = base64.encode(arg.as_str().as_bytes());
-
-    Ok(Value::string(context.arena, &encoded))
-}
-
-pub fn fn_base64_decode<'a>(
-    context: FunctionContext<'a, '_>,
-    args: &[&'a Value<'a>],
-) -> Result<&'a Value<'a>> {
-    max_args!(context, args, 1);
-    let arg = args.first().copied().unwrap_or_else(Value::undefined);
-    if arg.is_undefined() {
-        return Ok(Value::undefined());
-    }
-    assert_arg!(arg.is_string(), context, 1);
-
-    let base64 = base64::engine::general_purpose::STANDARD;
-
-    let decoded = base64.decode(arg.as_str().as_bytes());
-    let data = decoded.map_err(|e| Error::D3137Error(e.to_string()))?;
-    let decoded = String::from_utf8(data).map_err(|e| Error::D3137Error(e.to_string()))?;
-
-    Ok(Value::string(context.arena, &decoded))
 }
 
 pub fn fn_round<'a>(

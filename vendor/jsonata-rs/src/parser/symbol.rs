@@ -19,7 +19,7 @@ impl Symbol for Token {
             Or => 25,
             And => 30,
             NotEqual | GreaterEqual | LessEqual | Apply | In | Equal | RightAngleBracket
-            | LeftAngleBracket | Caret => 40,
+            | LeftAngleBracket | Caret | Elvis | Coalesce => 40,
             Ampersand | Plus | Minus => 50,
             Asterisk | Descendent | ForwardSlash | PercentSign => 60,
             LeftBrace => 70,
@@ -354,6 +354,43 @@ impl Symbol for Token {
                         cond: Box::new(left),
                         truthy,
                         falsy,
+                    },
+                    self.char_index,
+                ))
+            }
+
+            // Default operator `a ?: b`: `a` when it is truthy, else `b`
+            // (jsonata-js 2.x parses it as a condition whose test and
+            // value are two copies of `a`).
+            TokenKind::Elvis => Ok(Ast::new(
+                AstKind::Ternary {
+                    cond: Box::new(left.clone()),
+                    truthy: Box::new(left),
+                    falsy: Some(Box::new(parser.expression(0)?)),
+                },
+                self.char_index,
+            )),
+
+            // Coalescing operator `a ?? b`: `a` when it has a value, else `b`
+            // (jsonata-js 2.x parses it as `$exists(a) ? a : b`).
+            TokenKind::Coalesce => {
+                let exists = Ast::new(
+                    AstKind::Function {
+                        name: String::from("exists"),
+                        proc: Box::new(Ast::new(
+                            AstKind::Var(String::from("exists")),
+                            self.char_index,
+                        )),
+                        args: vec![left.clone()],
+                        is_partial: false,
+                    },
+                    self.char_index,
+                );
+                Ok(Ast::new(
+                    AstKind::Ternary {
+                        cond: Box::new(exists),
+                        truthy: Box::new(left),
+                        falsy: Some(Box::new(parser.expression(0)?)),
                     },
                     self.char_index,
                 ))

@@ -54,6 +54,8 @@ pub enum TokenKind {
     LessEqual,
     Descendent,
     Apply,
+    Elvis,
+    Coalesce,
 
     // Named operators
     Or,
@@ -113,6 +115,8 @@ impl std::fmt::Display for TokenKind {
             LessEqual => write!(f, "<="),
             Descendent => write!(f, "**"),
             Apply => write!(f, "~>"),
+            Elvis => write!(f, "?:"),
+            Coalesce => write!(f, "??"),
             Or => write!(f, "or"),
             In => write!(f, "in"),
             And => write!(f, "and"),
@@ -485,7 +489,19 @@ impl<'a> Tokenizer<'a> {
                 '@' => At,
                 '#' => Hash,
                 ';' => SemiColon,
-                '?' => QuestionMark,
+                // `?:` (default) and `??` (coalescing) are single operators,
+                // as in jsonata-js 2.x's tokenizer.
+                '?' => match self.peek() {
+                    ':' => {
+                        self.bump();
+                        Elvis
+                    }
+                    '?' => {
+                        self.bump();
+                        Coalesce
+                    }
+                    _ => QuestionMark,
+                },
                 '+' => Plus,
                 '-' => Minus,
                 '%' => PercentSign,
