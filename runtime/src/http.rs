@@ -81,6 +81,7 @@ async fn serve(
             (endpoint.node, endpoint.method.as_str(), params)
         }
         Lookup::BadParam(e) => return flow_error(StatusCode::BAD_REQUEST, e),
+        Lookup::Options(allow) => return options_answer(allow),
         Lookup::NotFound => return not_found(parts.method.as_str(), path),
     };
     let limit = flows.settings.max_body_bytes;
@@ -171,6 +172,23 @@ async fn serve(
         reply = &mut reply_rx => reply_to_response(reply.ok()),
         _ = &mut deadline => timeout_response(timeout),
     }
+}
+
+/// Express's automatic answer to `OPTIONS` for a path its routes serve for
+/// other methods: the list, as the `Allow` header and as the body.
+fn options_answer(allow: String) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (http::header::ALLOW, allow.clone()),
+            (
+                http::header::CONTENT_TYPE,
+                "text/html; charset=utf-8".to_owned(),
+            ),
+        ],
+        allow,
+    )
+        .into_response()
 }
 
 /// Express's own 404 page, byte for byte, as Node-RED answers an unknown path.

@@ -284,3 +284,25 @@ fn message_headers_in_another_case_replace_the_nodes_and_arrays_are_lines() {
     assert_eq!(all("x-multi"), ["1", "two"]);
     assert_eq!(all("x-b"), ["b"]);
 }
+
+/// Two `http in` nodes on one method and path load, as in Node-RED: the
+/// first answers, and the log says the second never will.
+#[test]
+fn the_first_of_two_endpoints_on_one_route_answers() {
+    let flow = r#"[{"id":"a","type":"http in","z":"t","url":"/same/:id","method":"get","x":1,"y":1,"wires":[["fa"]]},
+        {"id":"fa","type":"change","z":"t","rules":[{"t":"set","p":"payload","pt":"msg","to":"first","tot":"str"}],"x":2,"y":1,"wires":[["o"]]},
+        {"id":"b","type":"http in","z":"t","url":"/Same/:other/","method":"get","x":1,"y":2,"wires":[["fb"]]},
+        {"id":"fb","type":"change","z":"t","rules":[{"t":"set","p":"payload","pt":"msg","to":"second","tot":"str"}],"x":2,"y":2,"wires":[["o"]]},
+        {"id":"o","type":"http response","z":"t","x":3,"y":1,"wires":[]}]"#;
+    let s = Server::start(flow);
+    let r = client().get(s.url("/same/7")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap(), "first");
+    // The log reaches the test through a pipe: wait (bounded) for the line.
+    let line = "is already served by http in node a";
+    let start = std::time::Instant::now();
+    while !s.logs().contains(line) && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(s.logs().contains(line), "{}", s.logs());
+}

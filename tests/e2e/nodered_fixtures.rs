@@ -426,3 +426,10 @@ fn typed_environment_variables_keep_their_type() {
 fn http_request_sends_the_user_agent_and_cookies_node_red_does() {
     replay("http-request-client");
 }
+
+/// `OPTIONS` on a path served for other methods gets Express's automatic
+/// answer: the methods, as the body and the `Allow` header.
+#[test]
+fn options_lists_the_methods_a_path_is_served_for() {
+    replay("options");
+}

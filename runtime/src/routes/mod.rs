@@ -55,6 +55,9 @@ pub enum Lookup<'a> {
     },
     /// A parameter is not valid percent-encoded UTF-8 (Express answers 400).
     BadParam(String),
+    /// An `OPTIONS` request for a path served for other methods: Express
+    /// answers it with the methods those routes take (`GET,HEAD,POST`).
+    Options(String),
     /// No route answers this method and path (Express's 404, also when
     /// the path is served for other methods).
     NotFound,
@@ -71,8 +74,9 @@ pub struct RouteInput<'a> {
 
 impl RouteTable {
     /// Build the table from endpoints in registration order, reporting
-    /// invalid paths and endpoints whose method and path another already
-    /// serves (Express would silently never reach the second).
+    /// invalid paths. An endpoint whose method and path another already
+    /// serves is left out with a warning: Express never reaches the second,
+    /// and Node-RED runs such a flow.
     pub fn build(inputs: Vec<RouteInput<'_>>) -> Result<RouteTable, Vec<Problem>> {
         let mut table = RouteTable::default();
         let mut seen: HashMap<(String, String), String> = HashMap::new();
@@ -87,12 +91,12 @@ impl RouteTable {
             };
             let key = (input.method.to_owned(), compiled.identity.clone());
             if let Some(existing) = seen.get(&key) {
-                problems.push((input.node_problem)(&format!(
-                    "{} {} is already served by http in node {}",
+                tracing::warn!(
+                    node = %input.node_id,
+                    "http in: {} {} is already served by http in node {existing}, which answers it",
                     input.method.to_ascii_uppercase(),
                     input.path,
-                    existing
-                )));
+                );
                 continue;
             }
             seen.insert(key, input.node_id.to_owned());
@@ -143,6 +147,8 @@ impl RouteTable {
             .copied()
             .peekable();
         let mut patterned = self.patterned.iter().copied().peekable();
+        let options = method.eq_ignore_ascii_case("options");
+        let mut allowed: Vec<String> = Vec::new();
         loop {
             let take_literal = match (literal.peek(), patterned.peek()) {
                 (None, None) => break,
@@ -177,9 +183,27 @@ impl RouteTable {
                     params,
                 };
             }
+            if options {
+                allow(&mut allowed, &route.endpoint.method);
+            }
+        }
+        if !allowed.is_empty() {
+            return Lookup::Options(allowed.join(","));
         }
         // As in Express, a path served for other methods only is not found.
         Lookup::NotFound
+    }
+}
+
+/// Add the methods a route for `served` takes to an `Allow` list, once
+/// each, as Express's `Route._options` lists them (a GET route takes HEAD).
+fn allow(list: &mut Vec<String>, served: &str) {
+    let upper = served.to_ascii_uppercase();
+    let head = (upper == "GET").then(|| "HEAD".to_owned());
+    for m in std::iter::once(upper).chain(head) {
+        if !list.contains(&m) {
+            list.push(m);
+        }
     }
 }
 

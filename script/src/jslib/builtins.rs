@@ -611,6 +611,16 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
     ("structuredClone", "cloneMessage", clone_message),
     ("RED.util.generateId", "generateId", generate_id),
     (
+        "RED.util.getMessageProperty",
+        "getMessageProperty",
+        super::msgprop::get_message_property,
+    ),
+    (
+        "RED.util.setMessageProperty",
+        "setMessageProperty",
+        super::msgprop::set_message_property,
+    ),
+    (
         "Intl.DateTimeFormat",
         "Intl_DateTimeFormat",
         super::intl::new_date_format,

@@ -22,6 +22,7 @@ pub mod jsmap;
 pub mod json_callbacks;
 pub mod localtime;
 pub mod methods;
+pub mod msgprop;
 pub mod number;
 pub mod number_locale;
 pub mod number_methods;

@@ -371,3 +371,37 @@ fn buffer_floats_variable_widths_and_writes_answer_as_node_does() {
     let expected: Value = serde_json::from_str(r#"["deadbeef", [-9.10844001811131e-44,2147483713,8.0001220703125], ["RangeError ERR_OUT_OF_RANGE The value of \"value\" is out of range. It must be >= 0 and <= 65535. Received 70000","RangeError ERR_OUT_OF_RANGE The value of \"value\" is out of range. It must be >= -128 and <= 127. Received -200","RangeError ERR_OUT_OF_RANGE The value of \"offset\" is out of range. It must be >= 0 and <= 0. Received 2",1,"1,0,0,0","RangeError ERR_OUT_OF_RANGE The value of \"byteLength\" is out of range. It must be >= 1 and <= 6. Received 7","RangeError ERR_BUFFER_OUT_OF_BOUNDS Attempt to access memory outside buffer bounds",4,"127,192,0,0","RangeError ERR_OUT_OF_RANGE The value of \"value\" is out of range. It must be >= 0 and <= 65535. Received -1","RangeError ERR_OUT_OF_RANGE The value of \"value\" is out of range. It must be >= -2147483648 and <= 2147483647. Received 2147483648","RangeError ERR_OUT_OF_RANGE The value of \"value\" is out of range. It must be >= 0 and <= 4294967295. Received 1_099_511_627_776",3,"127,254,255,0"], [8,[154,153,153,153,153,153,185,63],0.1,4,[154,18,52,86,153,153,185,63],1193046,5649426,6,[254,255,255,255,255,255,185,63],-1099511627777,281474976710654,8,-1234.5678], "The value of \"value\" is out of range. It must be >= 0 and < 2 ** 48. Received 281_474_976_710_656", "The value of \"value\" is out of range. It must be >= -(2 ** 47) and < 2 ** 47. Received -140_737_488_355_329", {"temp":10,"delta":-100,"f":"function","g":"function"}, 12.5, "The value of \"offset\" is out of range. It must be an integer. Received 1.5", "The \"offset\" argument must be of type number. Received type string ('1')"]"#).unwrap();
     assert_eq!(js(body, json!({}))["payload"], expected);
 }
+
+/// `RED.util.getMessageProperty` and `setMessageProperty`; the answers are
+/// Node-RED 5's own `@node-red/util`.
+#[test]
+fn message_properties_by_path_as_node_red_util_reads_and_writes_them() {
+    assert_eq!(
+        payload(
+            "const m = {payload: {items: [{a: 1}, {'b c': 2}]}, topic: 't'};
+            const out = [[RED.util.getMessageProperty(m, 'payload.items[0].a'),
+                RED.util.getMessageProperty(m, 'msg.payload.items[1][\"b c\"]'),
+                RED.util.getMessageProperty(m, 'topic'),
+                RED.util.getMessageProperty(m, 'nothing')]];
+            try { RED.util.getMessageProperty(m, 'nothing.deeper'); }
+            catch (e) { out.push(e.name + ': ' + e.message); }
+            const s = {payload: {a: 1, s: 'x'}};
+            const r = [RED.util.setMessageProperty(s, 'payload.b.c', 5),
+                RED.util.setMessageProperty(s, 'msg.list[2].x', 'y'),
+                RED.util.setMessageProperty(s, 'payload.s.t', 1),
+                RED.util.setMessageProperty(s, 'payload.a', undefined),
+                RED.util.setMessageProperty(s, 'none.x', 1, false)];
+            out.push([r, s]);
+            const m2 = {arr: [1, 2, 3]};
+            RED.util.setMessageProperty(m2, 'arr[1]', undefined);
+            out.push(m2);
+            msg.payload = out;
+            return msg;"
+        ),
+        json!([[1, 2, "t", null],
+            "TypeError: Cannot read properties of undefined (reading 'deeper')",
+            [[true, true, false, true, false],
+                {"payload": {"s": "x", "b": {"c": 5}}, "list": [null, null, {"x": "y"}]}],
+            {"arr": [1, 3]}])
+    );
+}
