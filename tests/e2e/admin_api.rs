@@ -206,10 +206,6 @@ fn bad_deploys_leave_flows_and_files_untouched() {
     let admin_collision = json!([
         {"id": "a", "type": "http in", "url": "/Flows/", "method": "post", "x": 1, "y": 1, "wires": [[]]}
     ]);
-    let duplicate_route = json!([
-        {"id": "a", "type": "http in", "url": "/x/:id", "x": 1, "y": 1, "wires": [[]]},
-        {"id": "b", "type": "http in", "url": "/X/:name", "x": 1, "y": 1, "wires": [[]]}
-    ]);
     let bad_field = json!([
         {"id": "a", "type": "http in", "url": "/a", "method": "fetch", "x": 1, "y": 1, "wires": [[]]},
         {"id": "b", "type": "http response", "statusCode": "abc", "x": 1, "y": 1, "wires": []}
@@ -250,13 +246,6 @@ fn bad_deploys_leave_flows_and_files_untouched() {
         (
             "admin route collision",
             admin_collision.to_string(),
-            vec![],
-            400,
-            "invalid_flows",
-        ),
-        (
-            "duplicate route",
-            duplicate_route.to_string(),
             vec![],
             400,
             "invalid_flows",

@@ -317,7 +317,7 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_endpoints_are_refused() {
+    fn the_first_of_duplicate_endpoints_serves() {
         let r = RouteTable::build(vec![
             RouteInput {
                 node: 0,
@@ -334,6 +334,11 @@ mod tests {
                 path: "/X/:name/",
             },
         ]);
-        assert_eq!(r.unwrap_err().len(), 1);
+        let table = r.expect("duplicates load, as in Node-RED");
+        assert_eq!(table.len(), 1);
+        match table.lookup("GET", "/x/7") {
+            Lookup::Found { endpoint, .. } => assert_eq!(endpoint.node_id, "a"),
+            _ => panic!("not found"),
+        }
     }
 }
