@@ -204,17 +204,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
 /// JavaScript's `encodeURIComponent`, which Node's `querystring` and the
 /// `cookie` package encode values with.
 fn encode_uri_component(s: &str) -> String {
-    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'!')
-        .remove(b'~')
-        .remove(b'*')
-        .remove(b'\'')
-        .remove(b'(')
-        .remove(b')');
-    percent_encoding::utf8_percent_encode(s, KEEP).to_string()
+    percent_encoding::utf8_percent_encode(s, flowgate_script::jslib::builtins::URI_COMPONENT)
+        .to_string()
 }
 
 /// The `User-Agent` Node-RED's requests carry unless a header sets one:
