@@ -9,7 +9,7 @@ use rhai::{Dynamic, NativeCallContext};
 
 use super::arg;
 
-use super::callback::{call_function, is_callable};
+use super::callback::{call_function, call_with_this, is_callable};
 use super::number::num;
 use super::ops::{self, strict_eq, to_number, to_string, truthy, type_error, utf16_cmp, JsResult};
 use super::values::{array, as_array, is_nullish, JsArray, MAX_ELEMENTS};
@@ -37,6 +37,20 @@ fn callback(args: &[Dynamic]) -> JsResult<Dynamic> {
     }
 }
 
+/// A per-element callback and the `this` it runs with: the method's
+/// `thisArg` (`arr.forEach(function (x) { this.n += x; }, acc)`).
+struct Callback {
+    f: Dynamic,
+    this: Dynamic,
+}
+
+fn callback_with_this(args: &[Dynamic]) -> JsResult<Callback> {
+    Ok(Callback {
+        f: callback(args)?,
+        this: arg(args, 1),
+    })
+}
+
 fn check_size(n: usize) -> JsResult<()> {
     if n > MAX_ELEMENTS {
         Err(ops::throw("RangeError", "Invalid array length"))
@@ -57,7 +71,7 @@ fn same_value_zero(a: &Dynamic, b: &Dynamic) -> bool {
 fn each(
     ctx: &NativeCallContext,
     a: &JsArray,
-    f: &Dynamic,
+    cb: &Callback,
     mut visit: impl FnMut(usize, Dynamic, Dynamic) -> JsResult<bool>,
 ) -> JsResult<()> {
     let len = a.len();
@@ -67,7 +81,8 @@ fn each(
             break;
         }
         let item = a.get(i);
-        let r = call_function(ctx, f, vec![item.clone(), num(i as f64), this.clone()])?;
+        let args = vec![item.clone(), num(i as f64), this.clone()];
+        let r = call_with_this(ctx, &cb.f, cb.this.clone(), args)?;
         if !visit(i, item, r)? {
             break;
         }
@@ -206,10 +221,9 @@ fn call_callback_method(
     args: &[Dynamic],
 ) -> Option<JsResult<Dynamic>> {
     Some(match name {
-        "forEach" => {
-            callback(args).and_then(|f| each(ctx, a, &f, |_, _, _| Ok(true)).map(|_| Dynamic::UNIT))
-        }
-        "map" => callback(args).and_then(|f| {
+        "forEach" => callback_with_this(args)
+            .and_then(|f| each(ctx, a, &f, |_, _, _| Ok(true)).map(|_| Dynamic::UNIT)),
+        "map" => callback_with_this(args).and_then(|f| {
             let mut out = Vec::with_capacity(a.len());
             each(ctx, a, &f, |_, _, r| {
                 out.push(r);
@@ -217,7 +231,7 @@ fn call_callback_method(
             })?;
             Ok(array(out))
         }),
-        "filter" => callback(args).and_then(|f| {
+        "filter" => callback_with_this(args).and_then(|f| {
             let mut out = Vec::new();
             each(ctx, a, &f, |_, item, r| {
                 if truthy(&r) {
@@ -228,9 +242,9 @@ fn call_callback_method(
             Ok(array(out))
         }),
         "find" | "findIndex" | "findLast" | "findLastIndex" => {
-            callback(args).and_then(|f| find(ctx, a, &f, name))
+            callback_with_this(args).and_then(|f| find(ctx, a, &f, name))
         }
-        "some" => callback(args).and_then(|f| {
+        "some" => callback_with_this(args).and_then(|f| {
             let mut found = false;
             each(ctx, a, &f, |_, _, r| {
                 found = truthy(&r);
@@ -238,7 +252,7 @@ fn call_callback_method(
             })?;
             Ok(Dynamic::from_bool(found))
         }),
-        "every" => callback(args).and_then(|f| {
+        "every" => callback_with_this(args).and_then(|f| {
             let mut all = true;
             each(ctx, a, &f, |_, _, r| {
                 all = truthy(&r);
@@ -247,7 +261,7 @@ fn call_callback_method(
             Ok(Dynamic::from_bool(all))
         }),
         "reduce" | "reduceRight" => callback(args).and_then(|f| reduce(ctx, a, &f, name, args)),
-        "flatMap" => callback(args).and_then(|f| {
+        "flatMap" => callback_with_this(args).and_then(|f| {
             let mut mapped = Vec::new();
             each(ctx, a, &f, |_, _, r| {
                 mapped.push(r);
@@ -263,7 +277,7 @@ fn call_callback_method(
 
 /// `find`, `findIndex`, `findLast`, `findLastIndex`: the first (or last)
 /// element the callback accepts, or its index.
-fn find(ctx: &NativeCallContext, a: &JsArray, f: &Dynamic, name: &str) -> JsResult<Dynamic> {
+fn find(ctx: &NativeCallContext, a: &JsArray, cb: &Callback, name: &str) -> JsResult<Dynamic> {
     let reverse = name.starts_with("findLast");
     let items = a.items();
     let this = Dynamic::from(a.clone());
@@ -274,7 +288,8 @@ fn find(ctx: &NativeCallContext, a: &JsArray, f: &Dynamic, name: &str) -> JsResu
     };
     for i in order {
         let item = a.get(i);
-        let r = call_function(ctx, f, vec![item.clone(), num(i as f64), this.clone()])?;
+        let args = vec![item.clone(), num(i as f64), this.clone()];
+        let r = call_with_this(ctx, &cb.f, cb.this.clone(), args)?;
         if truthy(&r) {
             return Ok(if name.ends_with("Index") {
                 num(i as f64)

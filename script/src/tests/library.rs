@@ -405,3 +405,24 @@ fn message_properties_by_path_as_node_red_util_reads_and_writes_them() {
             {"arr": [1, 3]}])
     );
 }
+
+/// The array methods' `thisArg`: a plain function sees it as `this`, an
+/// arrow function keeps its own (answers from Node.js 22).
+#[test]
+fn array_callbacks_run_with_their_this_arg() {
+    assert_eq!(
+        payload(
+            "const acc = {n: 0};
+            [1, 2, 3].forEach(function (x) { this.n += x; }, acc);
+            const m = [1, 2].map(function (x) { return x * this.k; }, {k: 10});
+            const f = [1, 2, 3].filter(function (x) { return x > this.min; }, {min: 1});
+            const s = [1, 2].some(function (x) { return x === this.v; }, {v: 2});
+            const fi = [5, 6].find(function (x) { return x === this.v; }, {v: 6});
+            const arrow = (function () { return [1].map(x => this.tag, {tag: 'ignored'}); })
+                .call({tag: 'lexical'});
+            msg.payload = [acc.n, m, f, s, fi, arrow];
+            return msg;"
+        ),
+        json!([6, [10, 20], [2, 3], true, 6, ["lexical"]])
+    );
+}
