@@ -512,6 +512,16 @@ pub const BUILTINS: &[(&str, &str, Builtin)] = &[
         "Object_prototype_method",
         object_prototype_method,
     ),
+    (
+        "Array.prototype#method",
+        "Array_prototype_method",
+        array_prototype_method,
+    ),
+    (
+        "String.prototype#method",
+        "String_prototype_method",
+        string_prototype_method,
+    ),
     ("Object.freeze", "Object_freeze", super::objects::freeze),
     (
         "Object.isFrozen",

@@ -152,6 +152,28 @@ pub(super) fn object_prototype_method(
     }))
 }
 
+/// `Array.prototype.<name>` as a value (`Array.prototype.slice.call(a)`).
+pub(super) fn array_prototype_method(
+    _: &NativeCallContext,
+    args: Vec<Dynamic>,
+) -> JsResult<Dynamic> {
+    Ok(Dynamic::from(JsMethod {
+        recv: super::values::array(Vec::new()),
+        name: to_string(&arg(&args, 0)),
+    }))
+}
+
+/// `String.prototype.<name>` as a value (`String.prototype.trim.call(s)`).
+pub(super) fn string_prototype_method(
+    _: &NativeCallContext,
+    args: Vec<Dynamic>,
+) -> JsResult<Dynamic> {
+    Ok(Dynamic::from(JsMethod {
+        recv: Dynamic::from(ImmutableString::new()),
+        name: to_string(&arg(&args, 0)),
+    }))
+}
+
 pub(super) fn object_from_entries(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
     let obj = JsObject::new();
     for entry in props::iterate(&arg(&args, 0))? {

@@ -426,3 +426,23 @@ fn array_callbacks_run_with_their_this_arg() {
         json!([6, [10, 20], [2, 3], true, 6, ["lexical"]])
     );
 }
+
+/// `Array.prototype.<m>` and `String.prototype.<m>` as values, applied with
+/// `call`/`apply` as older code does (answers from Node.js 22).
+#[test]
+fn prototype_methods_apply_to_another_receiver() {
+    assert_eq!(
+        payload(
+            "function f() { return Array.prototype.slice.call(arguments, 1); }
+            const a = [1, 2];
+            Array.prototype.push.apply(a, [3, 4]);
+            const joined = Array.prototype.join.call(['x', 'y'], '-');
+            const mapped = Array.prototype.map.call([1, 2], x => x * 3);
+            const trimmed = String.prototype.trim.call('  t  ');
+            const up = String.prototype.toUpperCase.call('abc');
+            msg.payload = [f('a', 'b', 'c'), a, joined, mapped, trimmed, up, [].concat.call([1], [2])];
+            return msg;"
+        ),
+        json!([["b", "c"], [1, 2, 3, 4], "x-y", [3, 6], "t", "ABC", [1, 2]])
+    );
+}

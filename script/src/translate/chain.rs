@@ -156,18 +156,20 @@ impl<'s> Translator<'s> {
         let mut path = name.to_owned();
         let mut i = 0;
         loop {
-            // `Object.prototype.hasOwnProperty` and its kin as values, for
+            // `Object.prototype.hasOwnProperty`, `Array.prototype.slice`,
+            // `String.prototype.trim` and their kin as values, for
             // `.call(o, k)` / `.apply(o, [k])`.
             if let (
-                "Object.prototype",
+                base @ ("Object.prototype" | "Array.prototype" | "String.prototype"),
                 Some(Step {
                     link: Link::Prop(m),
                     ..
                 }),
             ) = (path.as_str(), steps.get(i))
             {
-                if OBJECT_METHODS.contains(m) {
-                    let code = format!("__b_Object_prototype_method([{}])", quote(m));
+                if base != "Object.prototype" || OBJECT_METHODS.contains(m) {
+                    let f = base.replace('.', "_");
+                    let code = format!("__b_{f}_method([{}])", quote(m));
                     return Ok(Some((code, i + 1)));
                 }
             }
