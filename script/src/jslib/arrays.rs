@@ -61,6 +61,11 @@ fn check_size(n: usize) -> JsResult<()> {
 
 /// SameValueZero, for `includes`.
 fn same_value_zero(a: &Dynamic, b: &Dynamic) -> bool {
+    // Two strings (`includes` on a list of names, the common case) compare
+    // in place, before the numeric tests.
+    if let (Ok(x), Ok(y)) = (a.as_immutable_string_ref(), b.as_immutable_string_ref()) {
+        return x.as_str() == y.as_str();
+    }
     if let (Some(x), Some(y)) = (ops::as_f64(a), ops::as_f64(b)) {
         return x == y || (x.is_nan() && y.is_nan());
     }
@@ -343,16 +348,18 @@ fn reduce(
 /// `includes`, `indexOf`, `lastIndexOf`, `at`: look elements up without changing the array.
 fn call_search_method(a: &JsArray, name: &str, args: &[Dynamic]) -> Option<JsResult<Dynamic>> {
     Some(match name {
+        // The searches compare under the array's lock rather than on a
+        // copy: comparing runs no script, so nothing can reenter the array.
         "includes" => {
             let needle = arg(args, 0);
             Ok(Dynamic::from_bool(
-                a.items().iter().any(|x| same_value_zero(x, &needle)),
+                a.0.lock().iter().any(|x| same_value_zero(x, &needle)),
             ))
         }
         "indexOf" => {
             let needle = arg(args, 0);
-            let items = a.items();
-            let from = rel(&arg(args, 1), items.len(), 0);
+            let from = rel(&arg(args, 1), a.len(), 0);
+            let items = a.0.lock();
             Ok(num(items
                 .iter()
                 .enumerate()
@@ -364,7 +371,8 @@ fn call_search_method(a: &JsArray, name: &str, args: &[Dynamic]) -> Option<JsRes
         "lastIndexOf" => {
             let needle = arg(args, 0);
             Ok(num(a
-                .items()
+                .0
+                .lock()
                 .iter()
                 .rposition(|x| strict_eq(x, &needle))
                 .map(|i| i as f64)

@@ -86,3 +86,17 @@ return {payload: [Object.keys(d), Object.prototype.hasOwnProperty.call(d, "k"),
         "TypeError: Object prototype may only be an Object or null: 5"
     );
 }
+
+/// The searches compare under the array's lock: an array holding itself
+/// still finds itself (V8's answers).
+#[test]
+fn array_searches_find_the_array_itself() {
+    let out = js(
+        r#"var a = [1, "x", NaN];
+a.push(a);
+return {payload: [a.includes(a), a.indexOf(a), a.lastIndexOf(a), a.includes(NaN),
+    a.indexOf(NaN), a.includes("x"), a.indexOf("x", 1), a.indexOf(1, 1)]};"#,
+        json!({}),
+    );
+    assert_eq!(out["payload"], json!([true, 3, 3, true, -1, true, 1, -1]));
+}
