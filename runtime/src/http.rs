@@ -71,14 +71,14 @@ async fn serve(
         .map(|c| request::ip_text(c.0.ip()));
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
-    let (node, node_method, params) = match flows.routes().lookup(parts.method.as_str(), path) {
+    let (endpoint, params) = match flows.routes().lookup(parts.method.as_str(), path) {
         Lookup::Found { endpoint, params } => {
             let params: Map<String, Value> = params
                 .into_iter()
                 .map(|(name, value)| (name, Value::String(value)))
                 .collect();
             *served_by = Some(Arc::clone(&endpoint.metrics));
-            (endpoint.node, endpoint.method.as_str(), params)
+            (endpoint, params)
         }
         Lookup::BadParam(e) => return flow_error(StatusCode::BAD_REQUEST, e),
         Lookup::Options(allow) => return options_answer(allow),
@@ -96,11 +96,21 @@ async fn serve(
             return flow_error(status, e.to_string());
         }
     };
+    let (node, node_method) = (endpoint.node, endpoint.method.as_str());
+    let raw = endpoint
+        .raw_key
+        .as_ref()
+        .is_some_and(|key| *key == request::raw_route_key(path));
     let decode = || {
-        let body_value = if node_method == "get" {
+        let body_value = if node_method == "get" && !raw {
             None
         } else {
-            Some(request::decode_body(&parts.headers, &bytes)?)
+            Some(request::decode_for(
+                endpoint.body,
+                raw,
+                &parts.headers,
+                &bytes,
+            )?)
         };
         Ok::<_, request::DecodeError>(request::request_message(
             RequestInfo {
@@ -122,6 +132,12 @@ async fn serve(
     };
     let msg_body = match decoded {
         Ok(m) => m,
+        Err(request::DecodeError::Multipart(why)) => {
+            // The `http in` node's error handler: a warning and Express's
+            // `sendStatus(500)`.
+            tracing::warn!(node = %endpoint.node_id, "http in: {why}");
+            return internal_server_error();
+        }
         Err(e) => return flow_error(e.status(), e.to_string()),
     };
     let timeout = flows.settings.http_timeout;
@@ -187,6 +203,16 @@ fn options_answer(allow: String) -> Response {
             ),
         ],
         allow,
+    )
+        .into_response()
+}
+
+/// Express's `res.sendStatus(500)`.
+fn internal_server_error() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "Internal Server Error",
     )
         .into_response()
 }

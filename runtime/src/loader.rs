@@ -504,6 +504,7 @@ impl<'a> Passes<'a> {
                     node_id: &n.id,
                     method: &r.method,
                     path: &r.path,
+                    body: r.body,
                 }
             })
             .collect();

@@ -246,6 +246,8 @@ pub struct RouteSpec {
     pub method: String,
     /// Express-style path with `:param` segments.
     pub path: String,
+    /// How the endpoint reads request bodies.
+    pub body: crate::request::BodyMode,
 }
 
 /// Everything a node type may use while building a node: its tab's context,
@@ -397,10 +399,11 @@ impl BuildCx<'_> {
     }
 
     /// Ask the server to route requests for `method` + `path` to this node.
-    pub fn register_route(&mut self, method: &str, path: &str) {
+    pub fn register_route(&mut self, method: &str, path: &str, body: crate::request::BodyMode) {
         self.route = Some(RouteSpec {
             method: method.to_ascii_lowercase(),
             path: path.to_owned(),
+            body,
         });
     }
 
@@ -412,6 +415,7 @@ impl BuildCx<'_> {
         self.claimed_routes.push(RouteSpec {
             method: method.to_ascii_lowercase(),
             path: path.to_owned(),
+            body: crate::request::BodyMode::Parsed,
         });
     }
 

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method};
 use serde_json::{Map, Value};
 
+mod multipart;
 mod qs;
 
 /// Why a request body could not be decoded.
@@ -24,14 +25,20 @@ pub enum DecodeError {
     /// (body-parser's `strictDepth` error).
     #[error("The input exceeded the depth")]
     TooDeep,
+    /// A `multipart/form-data` body an uploading endpoint could not read
+    /// (multer's errors, which Node-RED answers 500).
+    #[error("multipart body: {0}")]
+    Multipart(String),
 }
 
 impl DecodeError {
     /// The status Node-RED answers: body-parser's 413 for too many
-    /// parameters, 400 otherwise.
+    /// parameters, the `http in` node's error handler's 500 for a
+    /// multipart body, 400 otherwise.
     pub fn status(&self) -> http::StatusCode {
         match self {
             DecodeError::TooManyParameters => http::StatusCode::PAYLOAD_TOO_LARGE,
+            DecodeError::Multipart(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
             DecodeError::Json { .. } | DecodeError::TooDeep => http::StatusCode::BAD_REQUEST,
         }
     }
@@ -305,6 +312,81 @@ pub fn decode_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, DecodeErr
     Ok(buffer_value(body))
 }
 
+/// How an endpoint reads request bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyMode {
+    /// Node-RED's parsers, by content type ([`decode_body`]).
+    #[default]
+    Parsed,
+    /// The same, and `multipart/form-data` read into fields and files as
+    /// multer does: an `http in` node with `upload` set (POST only, as in
+    /// Node-RED).
+    Upload,
+    /// No parsing: the body as a Buffer (`skipBodyParsing`). Node-RED keys
+    /// this by method and the node's URL as written, so only a request
+    /// whose path is that text reads its body raw ([`raw_route_key`]).
+    Raw,
+}
+
+/// A decoded body: `msg.payload` and `msg.req.body`, and for an upload
+/// `msg.req.files`.
+pub struct Body {
+    pub value: Value,
+    pub files: Option<Vec<Value>>,
+}
+
+/// Decode `body` as an endpoint in `mode` does. `raw` says whether the
+/// request's path is the one a [`BodyMode::Raw`] endpoint reads raw.
+pub fn decode_for(
+    mode: BodyMode,
+    raw: bool,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Body, DecodeError> {
+    if mode == BodyMode::Raw && raw {
+        return Ok(Body {
+            value: buffer_value(body),
+            files: None,
+        });
+    }
+    if mode == BodyMode::Upload {
+        let content_type = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let is_multipart = content_type
+            .trim_start()
+            .get(..10)
+            .is_some_and(|t| t.eq_ignore_ascii_case("multipart/"));
+        if is_multipart {
+            let parts = multipart::parse(content_type, body.clone())?;
+            return Ok(Body {
+                value: Value::Object(parts.fields),
+                files: Some(parts.files),
+            });
+        }
+    }
+    Ok(Body {
+        value: decode_body(headers, body)?,
+        files: None,
+    })
+}
+
+/// Node-RED's `getRouteKey` for raw-body routes: double slashes collapsed
+/// and one trailing slash dropped (method aside, which the route fixes).
+pub fn raw_route_key(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    if out.ends_with('/') {
+        out.pop();
+    }
+    out
+}
+
 /// Everything about a request that goes into `msg.req`.
 pub struct RequestInfo<'a> {
     pub method: &'a Method,
@@ -320,8 +402,12 @@ pub struct RequestInfo<'a> {
 pub fn request_message(
     info: RequestInfo<'_>,
     node_method: &str,
-    body: Option<Value>,
+    body: Option<Body>,
 ) -> Map<String, Value> {
+    let (body, files) = match body {
+        Some(b) => (Some(b.value), b.files),
+        None => (None, None),
+    };
     let query = parse_query(info.query);
     let url = match info.query {
         Some(q) => {
@@ -366,6 +452,9 @@ pub fn request_message(
         "body".into(),
         body.clone().unwrap_or_else(|| Value::Object(Map::new())),
     );
+    if let Some(files) = files {
+        req.insert("files".into(), Value::Array(files));
+    }
     let mut msg = Map::with_capacity(3);
     msg.insert("_msgid".into(), Value::String(crate::message::new_msgid()));
     msg.insert("req".into(), Value::Object(req));

@@ -291,6 +291,7 @@ proptest! {
             node_id: "n",
             method: "get",
             path: &path,
+            body: flowgate_runtime::request::BodyMode::Parsed,
         }]) else {
             return Ok(());
         };
@@ -337,7 +338,11 @@ fn test_registry() -> flowgate_runtime::Registry {
             format!("/{url}")
         };
         validate(&url).map_err(|e| c.problem(Some("url"), e))?;
-        cx.register_route(c.str("method").unwrap_or("get"), &url);
+        cx.register_route(
+            c.str("method").unwrap_or("get"),
+            &url,
+            flowgate_runtime::request::BodyMode::Parsed,
+        );
         Ok(Built::new(Pass, 1))
     }
     fn pass(_: &NodeConfig, _: &mut BuildCx<'_>) -> Result<Built, Problem> {

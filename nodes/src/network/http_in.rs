@@ -4,6 +4,7 @@
 
 use flowgate_runtime::model::NodeConfig;
 use flowgate_runtime::registry::{BuildCx, Built, NodeType};
+use flowgate_runtime::request::BodyMode;
 use flowgate_runtime::{Message, Node, Outcome, Outputs, Problem};
 use serde::{Deserialize, Serialize};
 
@@ -25,10 +26,18 @@ crate::choices! {
 
 /// An `http in` node's settings.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct HttpInSettings {
     #[serde(deserialize_with = "de::text")]
     pub url: String,
     pub method: Method,
+    /// Read `multipart/form-data` bodies into fields and `msg.req.files`
+    /// (POST only, as in Node-RED).
+    #[serde(deserialize_with = "de::flag")]
+    pub upload: bool,
+    /// Hand the body on as a Buffer, unparsed.
+    #[serde(deserialize_with = "de::flag")]
+    pub skip_body_parsing: bool,
 }
 
 /// The methods the editor offers: those Node-RED 5's `http in` serves.
@@ -45,7 +54,8 @@ impl NodeSettings for HttpInSettings {
         Field::select("method", SERVED, "get").label("Method"),
         Field::text("url", "").required().label("URL"),
         Field::name(),
-        Field::checkbox("upload", false).hidden(),
+        Field::checkbox("upload", false).label("Accept file uploads"),
+        Field::checkbox("skipBodyParsing", false).label("Do not parse request body"),
         Field::text("swaggerDoc", "").hidden(),
     ];
     const LABEL: Option<&'static str> = Some("[{method}] {url}");
@@ -82,9 +92,22 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
             s.method.value()
         );
     } else {
-        cx.register_route(s.method.value(), &url);
+        cx.register_route(s.method.value(), &url, body_mode(&s));
     }
     Ok(Built::new(HttpIn, 1))
+}
+
+/// How the endpoint reads bodies. Node-RED captures a raw body before any
+/// parser runs, so `skipBodyParsing` wins over `upload`; its multipart
+/// parser is on the POST route only.
+fn body_mode(s: &HttpInSettings) -> BodyMode {
+    if s.skip_body_parsing {
+        BodyMode::Raw
+    } else if s.upload && s.method == Method::Post {
+        BodyMode::Upload
+    } else {
+        BodyMode::Parsed
+    }
 }
 
 /// Has no input: messages start from the server.

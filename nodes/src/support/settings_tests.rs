@@ -285,13 +285,19 @@ fn every_bad_field_is_a_problem_naming_node_and_field() {
             .unwrap()
             .clone(),
     );
-    // `upload` is not read (only written for the editor), so not a problem.
     let problems = crate::network::http_in::HttpInSettings::read(&n).unwrap_err();
     let named: Vec<(&str, Option<&str>)> = problems
         .iter()
         .map(|p| (p.node.as_str(), p.field.as_deref()))
         .collect();
-    assert_eq!(named, [("n1", Some("method")), ("n1", Some("url"))]);
+    assert_eq!(
+        named,
+        [
+            ("n1", Some("method")),
+            ("n1", Some("url")),
+            ("n1", Some("upload"))
+        ]
+    );
     assert_eq!(
         problems[0].message,
         "invalid method \"fetch\" (expected one of \"get\", \"post\", \"put\", \"delete\", \"patch\", \"options\", \"all\")"

@@ -24,6 +24,12 @@ pub struct Endpoint {
     pub node_id: String,
     /// The node's method (lower case, or `all`): decides what `msg.payload` is.
     pub method: String,
+    /// How it reads request bodies.
+    pub body: crate::request::BodyMode,
+    /// For [`BodyMode::Raw`](crate::request::BodyMode::Raw): the only
+    /// request path (as [`raw_route_key`](crate::request::raw_route_key)
+    /// writes it) whose body is read raw.
+    pub raw_key: Option<String>,
     /// Its request count and latency series for `/metrics`.
     pub metrics: std::sync::Arc<crate::metrics::EndpointMetrics>,
 }
@@ -70,6 +76,7 @@ pub struct RouteInput<'a> {
     pub node_id: &'a str,
     pub method: &'a str,
     pub path: &'a str,
+    pub body: crate::request::BodyMode,
 }
 
 impl RouteTable {
@@ -110,6 +117,9 @@ impl RouteTable {
                     node: input.node,
                     node_id: input.node_id.to_owned(),
                     method: input.method.to_owned(),
+                    body: input.body,
+                    raw_key: (input.body == crate::request::BodyMode::Raw)
+                        .then(|| crate::request::raw_route_key(input.path)),
                     metrics: std::sync::Arc::new(crate::metrics::EndpointMetrics::new(
                         input.path,
                         input.method,
@@ -261,6 +271,7 @@ mod tests {
                     node_id: "n",
                     method: m,
                     path: p,
+                    body: crate::request::BodyMode::Parsed,
                 })
                 .collect(),
         )
@@ -325,6 +336,7 @@ mod tests {
                 node_id: "a",
                 method: "get",
                 path: "/x/:id",
+                body: crate::request::BodyMode::Parsed,
             },
             RouteInput {
                 node: 1,
@@ -332,6 +344,7 @@ mod tests {
                 node_id: "b",
                 method: "get",
                 path: "/X/:name/",
+                body: crate::request::BodyMode::Parsed,
             },
         ]);
         let table = r.expect("duplicates load, as in Node-RED");
