@@ -204,6 +204,14 @@ fn uploads_and_raw_bodies_read_like_node_red() {
     replay("uploads");
 }
 
+/// `http request` following redirects as Node-RED's got does: the methods
+/// each status keeps, `msg.redirectList`, cookies carried from hop to hop,
+/// `msg.followRedirects`, and the 21-redirect limit.
+#[test]
+fn http_request_follows_redirects_like_node_red() {
+    replay("redirects");
+}
+
 /// Subflows (env of every type per instance, nested instances, two outputs,
 /// catch inside, status port, per-instance flow context, `$parent.`), group
 /// env, `global-config` env and Node-RED's `NR_*` variables.

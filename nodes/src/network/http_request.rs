@@ -13,6 +13,10 @@ use flowgate_runtime::{Message, Node, NodeError, Outcome, Outputs, Problem};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+mod redirect;
+
+use redirect::Hop;
+
 use crate::support::js;
 use crate::support::msgpath::PropPath;
 use crate::support::mustache::{self, Template};
@@ -176,7 +180,8 @@ fn build(config: &NodeConfig, cx: &mut BuildCx<'_>) -> Result<Built, Problem> {
         (_, u, p) => Auth::Basic(u.clone().unwrap_or_default(), p.clone().unwrap_or_default()),
     };
     let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::limited(21))
+        // Redirects are followed hop by hop (see `redirect`).
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| config.problem(None, format!("cannot create HTTP client: {e}")))?;
     Ok(Built::new(
@@ -286,7 +291,7 @@ impl HttpRequest {
 
     /// The request for `msg` and the URL it goes to, or the message Node-RED
     /// reports for a request it cannot make.
-    fn request(&self, msg: &Message) -> Result<(reqwest::RequestBuilder, String), String> {
+    fn request(&self, msg: &Message) -> Result<(Hop, String), String> {
         let mut url = self.target_url(msg)?;
         let method = self.method(msg);
         let mut headers = self.headers(msg);
@@ -294,15 +299,32 @@ impl HttpRequest {
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| format!("invalid method \"{method}\""))?;
         let parsed = reqwest::Url::parse(&url).map_err(|_| "Invalid url".to_owned())?;
-        let timeout = self.timeout(msg);
-        let mut req = self.client.request(method, parsed).timeout(timeout);
-        for (k, v) in &headers {
+        let hop = Hop {
+            method,
+            url: parsed,
+            headers,
+            body,
+        };
+        Ok((hop, url))
+    }
+
+    /// Send one request of a chain.
+    async fn send(
+        &self,
+        hop: &Hop,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut req = self
+            .client
+            .request(hop.method.clone(), hop.url.clone())
+            .timeout(timeout);
+        for (k, v) in &hop.headers {
             req = req.header(k.as_str(), v.as_str());
         }
-        if let Some(b) = body {
-            req = req.body(b);
+        if let Some(b) = &hop.body {
+            req = req.body(b.clone());
         }
-        Ok((req, url))
+        req.send().await
     }
 
     /// The node's URL (a mustache template over the message) or `msg.url`;
@@ -492,15 +514,15 @@ impl HttpRequest {
 
     async fn call(&self, mut msg: Message, out: &mut Outputs) -> Result<(), NodeError> {
         self.status(status("blue", "dot", "requesting"));
-        let (req, url) = match self.request(&msg) {
+        let (hop, url) = match self.request(&msg) {
             Ok(r) => r,
             Err(e) => {
                 self.status(Value::Object(Map::new()));
                 return Err(NodeError::new(e).with_msg(msg));
             }
         };
-        match req.send().await {
-            Ok(res) => {
+        match self.send_following(hop, &msg).await {
+            Ok((res, redirects)) => {
                 let code = res.status().as_u16();
                 let mut headers = headers_object(res.headers());
                 let hash = hash_sum(&Value::Object(headers.clone()));
@@ -513,7 +535,7 @@ impl HttpRequest {
                 msg.body
                     .insert("responseUrl".into(), Value::String(response_url));
                 msg.body
-                    .insert("redirectList".into(), Value::Array(Vec::new()));
+                    .insert("redirectList".into(), Value::Array(redirects));
                 msg.body.insert("retry".into(), Value::from(0));
                 if let Some(Value::Array(list)) = cookies {
                     msg.body.insert(
@@ -545,33 +567,8 @@ impl HttpRequest {
                 Ok(())
             }
             Err(e) => {
-                let (message, code) = if e.is_timeout() {
-                    ("no response from server".to_owned(), "ETIMEDOUT")
-                } else if e.is_connect() {
-                    (
-                        format!(
-                            "RequestError: connect ECONNREFUSED {}",
-                            e.url()
-                                .and_then(|u| u.host_str().map(|h| format!(
-                                    "{h}:{}",
-                                    u.port_or_known_default().unwrap_or(80)
-                                )))
-                                .unwrap_or_default()
-                        ),
-                        "ECONNREFUSED",
-                    )
-                } else {
-                    (format!("RequestError: {e}"), "ERR")
-                };
-                self.status(status(
-                    "red",
-                    "ring",
-                    if e.is_timeout() {
-                        "no response from server"
-                    } else {
-                        code
-                    },
-                ));
+                let (message, code, shown) = e.describe();
+                self.status(status("red", "ring", shown));
                 msg.set_payload(Value::String(format!("{message} : {url}")));
                 msg.body
                     .insert("statusCode".into(), Value::String(code.into()));
