@@ -140,38 +140,38 @@ pub(super) fn object_has_own(_: &NativeCallContext, args: Vec<Dynamic>) -> JsRes
     props::has_own(&arg(&args, 0), &arg(&args, 1)).map(Dynamic::from_bool)
 }
 
-/// `Object.prototype.<name>` as a value: a method that `.call(this, ...)`
-/// and `.apply(this, args)` apply to their receiver.
+/// `<Type>.prototype.<name>` as a value: a method that `.call(this, ...)`
+/// and `.apply(this, args)` apply to their receiver. `blank` is a value of
+/// the type, which stands for the receiver until one is given.
+fn prototype_method(blank: Dynamic, args: &[Dynamic]) -> JsResult<Dynamic> {
+    Ok(Dynamic::from(JsMethod {
+        recv: blank,
+        name: to_string(&arg(args, 0)),
+    }))
+}
+
+/// `Object.prototype.<name>` (`Object.prototype.hasOwnProperty.call(o, k)`).
 pub(super) fn object_prototype_method(
     _: &NativeCallContext,
     args: Vec<Dynamic>,
 ) -> JsResult<Dynamic> {
-    Ok(Dynamic::from(JsMethod {
-        recv: Dynamic::from(JsObject::new()),
-        name: to_string(&arg(&args, 0)),
-    }))
+    prototype_method(Dynamic::from(JsObject::new()), &args)
 }
 
-/// `Array.prototype.<name>` as a value (`Array.prototype.slice.call(a)`).
+/// `Array.prototype.<name>` (`Array.prototype.slice.call(a)`).
 pub(super) fn array_prototype_method(
     _: &NativeCallContext,
     args: Vec<Dynamic>,
 ) -> JsResult<Dynamic> {
-    Ok(Dynamic::from(JsMethod {
-        recv: super::values::array(Vec::new()),
-        name: to_string(&arg(&args, 0)),
-    }))
+    prototype_method(super::values::array(Vec::new()), &args)
 }
 
-/// `String.prototype.<name>` as a value (`String.prototype.trim.call(s)`).
+/// `String.prototype.<name>` (`String.prototype.trim.call(s)`).
 pub(super) fn string_prototype_method(
     _: &NativeCallContext,
     args: Vec<Dynamic>,
 ) -> JsResult<Dynamic> {
-    Ok(Dynamic::from(JsMethod {
-        recv: Dynamic::from(ImmutableString::new()),
-        name: to_string(&arg(&args, 0)),
-    }))
+    prototype_method(Dynamic::from(ImmutableString::new()), &args)
 }
 
 pub(super) fn object_from_entries(_: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynamic> {
