@@ -445,6 +445,8 @@ fn generate_id(_: &NativeCallContext, _: Vec<Dynamic>) -> JsResult<Dynamic> {
 /// keyed by the JavaScript expression it implements.
 pub const BUILTINS: &[(&str, &str, Builtin)] = &[
     ("JSON.stringify", "JSON_stringify", json_stringify),
+    ("util.format", "util_format", super::inspect::util_format),
+    ("util.inspect", "util_inspect", super::inspect::util_inspect),
     ("JSON.parse", "JSON_parse", json_parse),
     ("Math.abs", "Math_abs", math_abs),
     ("Math.ceil", "Math_ceil", math_ceil),

@@ -152,6 +152,11 @@ impl JsCollection {
         Ok(())
     }
 
+    /// The collection's identity (for cycles when it is inspected).
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.entries) as *const u8 as usize
+    }
+
     /// What `for...of` and spread visit: a set's values, a map's
     /// `[key, value]` pairs.
     pub fn items(&self) -> Vec<Dynamic> {

@@ -17,6 +17,7 @@ pub mod date;
 pub mod date_legacy;
 pub mod date_methods;
 pub mod date_parts;
+pub mod inspect;
 pub mod intl;
 pub mod jsmap;
 pub mod json_callbacks;

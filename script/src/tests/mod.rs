@@ -12,3 +12,4 @@ mod nodered_fixtures;
 mod objects;
 mod regex;
 mod timers;
+mod util_format;
