@@ -204,6 +204,14 @@ fn uploads_and_raw_bodies_read_like_node_red() {
     replay("uploads");
 }
 
+/// Context objects are the stored ones: a `push` without `set`, changes
+/// after `set`, the same object from two reads, nested paths, and another
+/// node reading what a function changed.
+#[test]
+fn context_objects_are_the_stored_ones_like_node_red() {
+    replay("context-live");
+}
+
 /// `http request` following redirects as Node-RED's got does: the methods
 /// each status keeps, `msg.redirectList`, cookies carried from hop to hop,
 /// `msg.followRedirects`, and the 21-redirect limit.

@@ -2,6 +2,12 @@
 //! tab's and process's stores, with `get`/`set`/`keys` on nested property
 //! paths (`a.b[2]["c d"]`). Writes are buffered in the run's state, and reads
 //! see the run's own writes first.
+//!
+//! In JavaScript bodies an object or array read or set is the script's own
+//! value for the rest of the run ([`Live`]): Node-RED's stores keep the
+//! object itself, so `flow.get("list").push(x)` without a `set` changes the
+//! stored list, and two reads of a key are the same object. The value is
+//! written back when the run ends, if it changed.
 
 use std::sync::Arc;
 
@@ -54,20 +60,21 @@ impl ContextApi {
     /// `get(key)` / `get([k1, k2])` in the store `store` (the default for
     /// `None`; a `#:(store)::` prefix on the key names one too).
     pub fn get(&self, key: &Dynamic, store: Option<&str>) -> Result<Dynamic, Box<EvalAltResult>> {
-        let run = self.run.lock();
+        let mut run = self.run.lock();
         let mode = run.mode;
         if let Some(keys) = list_items(key) {
             let mut out = Vec::with_capacity(keys.len());
             for k in &keys {
                 out.push(
-                    self.get_one(&run, &crate::jslib::ops::to_string(k), store)
+                    self.get_one(&mut run, &crate::jslib::ops::to_string(k), store)
                         .map_err(|e| fail(mode, &e))?,
                 );
             }
             return Ok(convert::list(out, mode));
         }
         let key = crate::jslib::ops::to_string(key);
-        self.get_one(&run, &key, store).map_err(|e| fail(mode, &e))
+        self.get_one(&mut run, &key, store)
+            .map_err(|e| fail(mode, &e))
     }
 
     /// The scope's view in the store a call names: the explicit argument,
@@ -77,7 +84,12 @@ impl ContextApi {
         (self.store.in_store(store.or(in_key)), key)
     }
 
-    fn get_one(&self, run: &RunState, key: &str, store: Option<&str>) -> Result<Dynamic, String> {
+    fn get_one(
+        &self,
+        run: &mut RunState,
+        key: &str,
+        store: Option<&str>,
+    ) -> Result<Dynamic, String> {
         let (view, key) = self.resolve(key, store);
         let Some((store, key)) = view.follow(key) else {
             return Ok(convert::undefined());
@@ -86,7 +98,24 @@ impl ContextApi {
         let Seg::Key(root) = &segs[0] else {
             unreachable!("parse_path starts with a key")
         };
+        if run.mode == Mode::Js {
+            if let Some(live) = Live::find(run, &store, root) {
+                return Ok(walk_script(live, &segs[1..]));
+            }
+        }
         let value = run.read(&store, root)?;
+        if run.mode == Mode::Js {
+            if let Some(v @ (Value::Object(_) | Value::Array(_))) = &value {
+                let live = convert::from_json(v, Mode::Js);
+                run.live.push(Live {
+                    store,
+                    key: root.clone(),
+                    value: live.clone(),
+                    was: value.clone(),
+                });
+                return Ok(walk_script(live, &segs[1..]));
+            }
+        }
         Ok(match value.as_ref().and_then(|v| walk(v, &segs[1..])) {
             Some(v) => convert::from_json(v, run.mode),
             None => convert::undefined(),
@@ -132,7 +161,22 @@ impl ContextApi {
         let Seg::Key(root) = &segs[0] else {
             unreachable!("parse_path starts with a key")
         };
+        if run.mode == Mode::Js && segs.len() > 1 {
+            return set_in_script(run, store, root, &segs[1..], value);
+        }
+        if run.mode == Mode::Js {
+            run.live
+                .retain(|l| !(Arc::ptr_eq(&l.store, &store) && l.key == *root));
+        }
         let json = convert::to_json(value, run.mode, None).map_err(|e| e.to_string())?;
+        if run.mode == Mode::Js && is_container(value) {
+            run.live.push(Live {
+                store: store.clone(),
+                key: root.clone(),
+                value: value.clone(),
+                was: json.clone(),
+            });
+        }
         let new_root = if segs.len() == 1 {
             json
         } else {
@@ -164,6 +208,7 @@ impl ContextApi {
                 _ => {}
             }
         }
+
         Ok(convert::list(
             keys.into_iter().map(Dynamic::from).collect(),
             run.mode,
@@ -216,6 +261,129 @@ impl ContextApi {
             crate::jslib::callback::call_function(ctx, &cb, cb_args).map(|_| Dynamic::UNIT)
         }))
     }
+}
+
+/// A context value a JavaScript run holds as its own object (see the
+/// module's documentation).
+pub(super) struct Live {
+    store: Arc<Store>,
+    key: String,
+    value: Dynamic,
+    /// Its JSON when read or set: an unchanged value is not written back.
+    was: Option<Value>,
+}
+
+impl Live {
+    fn find(run: &RunState, store: &Arc<Store>, key: &str) -> Option<Dynamic> {
+        run.live
+            .iter()
+            .find(|l| Arc::ptr_eq(&l.store, store) && l.key == key)
+            .map(|l| l.value.clone())
+    }
+
+    /// Write the value back if the run changed it. A value that no longer
+    /// converts (it now holds a function) is left as it was.
+    pub(super) fn flush(self) {
+        let Ok(now) = convert::to_json(&self.value, Mode::Js, None) else {
+            return;
+        };
+        if now != self.was {
+            self.store.set(&self.key, now);
+        }
+    }
+}
+
+fn is_container(v: &Dynamic) -> bool {
+    crate::jslib::values::as_object(v).is_some() || crate::jslib::values::as_array(v).is_some()
+}
+
+fn seg_key(seg: &Seg) -> Dynamic {
+    match seg {
+        Seg::Key(k) => Dynamic::from(rhai::ImmutableString::from(k.as_str())),
+        Seg::Index(i) => Dynamic::from_int(*i as rhai::INT),
+    }
+}
+
+/// `get("a.b[0]")` inside a value the run holds: `undefined` past a
+/// missing step, as Node-RED's `getObjectProperty` answers.
+fn walk_script(mut v: Dynamic, segs: &[Seg]) -> Dynamic {
+    for seg in segs {
+        if !is_container(&v) {
+            return convert::undefined();
+        }
+        v = crate::jslib::props::get(&v, &seg_key(seg)).unwrap_or(Dynamic::UNIT);
+    }
+    v
+}
+
+fn js<T>(r: crate::jslib::ops::JsResult<T>) -> Result<T, String> {
+    r.map_err(|e| e.to_string())
+}
+
+/// `set("a.b[0]", v)` in a JavaScript run: into the run's own root value
+/// (made from the stored one, or a new object), creating missing steps as
+/// Node-RED does (an array before an index, else an object).
+fn set_in_script(
+    run: &mut RunState,
+    store: Arc<Store>,
+    root: &str,
+    segs: &[Seg],
+    value: &Dynamic,
+) -> Result<(), String> {
+    let mut node = match Live::find(run, &store, root) {
+        Some(v) => v,
+        None => {
+            let was = run.read(&store, root)?;
+            let v = match &was {
+                Some(j @ (Value::Object(_) | Value::Array(_))) => convert::from_json(j, Mode::Js),
+                _ => {
+                    // A new key: written now (as it will be at the end of
+                    // the run) so that `keys()` lists it in creation order.
+                    run.writes.push(ContextWrite {
+                        store: store.clone(),
+                        key: root.to_owned(),
+                        value: Some(Value::Object(Map::new())),
+                    });
+                    convert::empty_object(Mode::Js)
+                }
+            };
+            run.live.push(Live {
+                store,
+                key: root.to_owned(),
+                value: v.clone(),
+                was: if matches!(was, Some(Value::Object(_) | Value::Array(_))) {
+                    was
+                } else {
+                    None
+                },
+            });
+            v
+        }
+    };
+    let (last, steps) = segs.split_last().expect("a nested path");
+    for (i, seg) in steps.iter().enumerate() {
+        let child = js(crate::jslib::props::get(&node, &seg_key(seg)))?;
+        node = if is_container(&child) {
+            child
+        } else {
+            let made = match segs[i + 1] {
+                Seg::Index(_) => crate::jslib::values::array(Vec::new()),
+                Seg::Key(_) => convert::empty_object(Mode::Js),
+            };
+            let _ = js(crate::jslib::props::set(&node, &seg_key(seg), made.clone()))?;
+            made
+        };
+    }
+    if value.is_unit() {
+        js(crate::jslib::props::delete(&node, &seg_key(last)))?;
+    } else {
+        let _ = js(crate::jslib::props::set(
+            &node,
+            &seg_key(last),
+            value.clone(),
+        ))?;
+    }
+    Ok(())
 }
 
 fn run_mode(run: &Run) -> Mode {

@@ -121,6 +121,8 @@ pub struct RunState {
     events: Vec<(String, Value)>,
     logs: Vec<(tracing::Level, String)>,
     writes: Vec<ContextWrite>,
+    /// Context objects the run holds as its own values (JavaScript).
+    live: Vec<context::Live>,
 }
 
 /// A run's shared state, reachable from every host object of that run.
@@ -143,6 +145,7 @@ impl RunState {
             events: Vec::new(),
             logs: Vec::new(),
             writes: Vec::new(),
+            live: Vec::new(),
         }
     }
 
@@ -151,6 +154,9 @@ impl RunState {
     pub fn commit(&mut self, info: &NodeInfo) {
         for w in self.writes.drain(..) {
             w.store.set(&w.key, w.value);
+        }
+        for live in self.live.drain(..) {
+            live.flush();
         }
         for (level, text) in self.logs.drain(..) {
             match level {
