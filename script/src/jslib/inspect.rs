@@ -208,6 +208,14 @@ fn format_raw(ctx: &mut Ctx, v: &Dynamic, level: usize) -> String {
     if shape.empty {
         return format!("{}{}", shape.open, shape.close);
     }
+    if level >= crate::convert::MAX_DEPTH {
+        // Where Node.js runs out of stack (much deeper: its frames are
+        // smaller), with its words; a bound here keeps the thread's stack.
+        let name = shape.too_deep.trim_matches(['[', ']']);
+        return format!(
+            "[{name}: Inspection interrupted prematurely. Maximum call stack size exceeded.]"
+        );
+    }
     if ctx.depth.0.is_some_and(|d| level as i64 > d) {
         return shape.too_deep;
     }

@@ -113,3 +113,16 @@ fn util_inspect_takes_a_depth() {
         ("util.inspect([{a: 1}, {b: 2}], {depth: -1})", "[Array]"),
     ]);
 }
+
+/// A value nested deeper than the stack allows is cut short with Node's
+/// words instead of overflowing the thread's stack.
+#[test]
+fn util_inspect_of_a_very_deep_value_stops_instead_of_overflowing() {
+    let out = js(
+        "let o = {};\nfor (let i = 0; i < 5000; i++) { o = {o: o}; }\n\
+         const text = util.inspect(o, {depth: null});\n\
+         return {payload: [text.startsWith('{'), text.includes('Inspection interrupted prematurely'), util.format('%s', o)]};",
+        json!({}),
+    );
+    assert_eq!(out["payload"], json!([true, true, "{ o: [Object] }"]));
+}
