@@ -39,7 +39,7 @@ fn json_stringify(ctx: &NativeCallContext, args: Vec<Dynamic>) -> JsResult<Dynam
     let value = if is_callable(&replacer) {
         super::json_callbacks::replace(ctx, &replacer, arg(&args, 0))?
     } else {
-        arg(&args, 0)
+        super::json_callbacks::resolve_script_values(ctx, arg(&args, 0))?
     };
     let allow: Option<Vec<String>> =
         as_array(&replacer).map(|a| a.items().iter().map(|k| to_string(k).to_string()).collect());

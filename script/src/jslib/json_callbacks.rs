@@ -3,6 +3,9 @@
 //! value, with the containing object as `this`, in the order ECMAScript's
 //! SerializeJSONProperty and InternalizeJSONProperty visit them, and what
 //! it returns takes the value's place (`undefined` drops a property).
+//! Without a replacer, `JSON.stringify` still runs script code for objects'
+//! `toJSON` methods and own getters: the same pass does that
+//! ([`resolve_script_values`]) when the value holds any.
 //!
 //! Both run as a pass over the value before stringifying (or after
 //! parsing), so the writer and the parser stay the plain ones. Each call
@@ -21,12 +24,68 @@ pub fn replace(ctx: &NativeCallContext, replacer: &Dynamic, value: Dynamic) -> J
     let holder = JsObject::new();
     holder.set(to_key(&Dynamic::from("")), value.clone());
     let mut open = Vec::new();
-    replaced(ctx, replacer, &Dynamic::from(holder), "", value, &mut open)
+    replaced(
+        ctx,
+        Some(replacer),
+        &Dynamic::from(holder),
+        "",
+        value,
+        &mut open,
+    )
+}
+
+/// `value` with its objects' `toJSON` results and own getters' values in
+/// their place, when it holds any (else `value` as it is).
+pub fn resolve_script_values(ctx: &NativeCallContext, value: Dynamic) -> JsResult<Dynamic> {
+    if !runs_script(&value, &mut Vec::new()) {
+        return Ok(value);
+    }
+    let holder = JsObject::new();
+    holder.set(to_key(&Dynamic::from("")), value.clone());
+    replaced(
+        ctx,
+        None,
+        &Dynamic::from(holder),
+        "",
+        value,
+        &mut Vec::new(),
+    )
+}
+
+/// Whether stringifying `v` calls into the script: a `toJSON` method or an
+/// own getter somewhere inside. A cycle or excessive depth answers `false`,
+/// leaving the writer to report it.
+fn runs_script(v: &Dynamic, open: &mut Vec<usize>) -> bool {
+    if open.len() > MAX_DEPTH {
+        return false;
+    }
+    if let Some(a) = as_array(v) {
+        if open.contains(&a.addr()) {
+            return false;
+        }
+        open.push(a.addr());
+        let found = a.items().iter().any(|x| runs_script(x, open));
+        open.pop();
+        return found;
+    }
+    let Some(o) = as_object(v) else {
+        return false;
+    };
+    if open.contains(&o.addr()) || is_callable(&o.get("toJSON")) {
+        return !open.contains(&o.addr());
+    }
+    open.push(o.addr());
+    let found = o
+        .entries()
+        .iter()
+        .any(|(_, x)| x.is::<super::classes::JsAccessor>() || runs_script(x, open));
+    open.pop();
+    found
 }
 
 fn replaced(
     ctx: &NativeCallContext,
-    f: &Dynamic,
+    f: Option<&Dynamic>,
     holder: &Dynamic,
     key: &str,
     value: Dynamic,
@@ -36,12 +95,15 @@ fn replaced(
         return Err(type_error(ConvertError::TooDeep.to_string()));
     }
     let value = to_json(ctx, key, value)?;
-    let value = call_with_this(
-        ctx,
-        f,
-        holder.clone(),
-        vec![Dynamic::from(key.to_string()), value],
-    )?;
+    let value = match f {
+        Some(f) => call_with_this(
+            ctx,
+            f,
+            holder.clone(),
+            vec![Dynamic::from(key.to_string()), value],
+        )?,
+        None => value,
+    };
     if let Some(a) = as_array(&value) {
         enter(open, a.addr())?;
         let mut out = Vec::with_capacity(a.len());
@@ -55,6 +117,8 @@ fn replaced(
         enter(open, o.addr())?;
         let out = JsObject::with_capacity(o.len());
         for (k, item) in o.entries() {
+            // A getter's value, as a property read gives it.
+            let item = super::classes::read(ctx, &value, item)?;
             let r = replaced(ctx, f, &value, &k, item, open)?;
             out.set(k, r);
         }

@@ -1,4 +1,5 @@
-//! `util.format` and `util.inspect` in function bodies, with Node.js 22's
+//! `util.format`, `util.inspect` and the script calls of `JSON.stringify`
+//! (`toJSON`, getters) in function bodies, with Node.js 22's
 //! answers (each snippet run in Node-RED's sandbox Node.js). Negative zero
 //! is left out: function bodies do not keep it apart from zero.
 
@@ -125,4 +126,21 @@ fn util_inspect_of_a_very_deep_value_stops_instead_of_overflowing() {
         json!({}),
     );
     assert_eq!(out["payload"], json!([true, true, "{ o: [Object] }"]));
+}
+
+/// `JSON.stringify` without a replacer calls objects' `toJSON` (with the
+/// key) and own getters, as V8 does; class getters are not own properties.
+#[test]
+fn json_stringify_calls_to_json_and_own_getters() {
+    check(&[
+        ("JSON.stringify({o: {a: 1, get b() { return this.a + 1; }}, t: {toJSON() { return 'T'; }}})", "{\"o\":{\"a\":1,\"b\":2},\"t\":\"T\"}"),
+        ("(() => { class P { constructor(x) { this.x = x; } toJSON() { return {px: this.x}; } } return JSON.stringify([new P(1), {p: new P(2)}]); })()", "[{\"px\":1},{\"p\":{\"px\":2}}]"),
+        ("JSON.stringify({k: {toJSON(key) { return key + '!'; }}, list: [{toJSON(key) { return 'at ' + key; }}]})", "{\"k\":\"k!\",\"list\":[\"at 0\"]}"),
+        ("JSON.stringify({t: {toJSON() { return [1, {n: 2}]; }}}, null, 2)", "{\n  \"t\": [\n    1,\n    {\n      \"n\": 2\n    }\n  ]\n}"),
+        ("JSON.stringify({d: new Date(Date.UTC(2020, 0, 2)), g: {get v() { return undefined; }, w: 1}})", "{\"d\":\"2020-01-02T00:00:00.000Z\",\"g\":{\"w\":1}}"),
+        ("(() => { try { return JSON.stringify({get x() { throw new Error('no'); }}); } catch (e) { return 'caught ' + e.message; } })()", "caught no"),
+        ("(() => { class Q { get z() { return 5; } constructor() { this.y = 1; } } return JSON.stringify(new Q()); })()", "{\"y\":1}"),
+        ("JSON.stringify({toJSON() { return {nested: {toJSON() { return 'inner'; }}}; }})", "{\"nested\":\"inner\"}"),
+        ("JSON.stringify({a: [1, 2], b: 'plain'})", "{\"a\":[1,2],\"b\":\"plain\"}"),
+    ]);
 }
