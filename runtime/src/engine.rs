@@ -384,6 +384,15 @@ impl Flows {
             .map(|n| n.id.as_str())
     }
 
+    /// Whether a node wired to `from`'s output `port` may read `msg.req`
+    /// (see [`crate::node::Node::reads_request`]).
+    pub fn port_reads_request(&self, from: usize, port: usize) -> bool {
+        self.nodes[from]
+            .ports
+            .get(port)
+            .is_some_and(|targets| targets.iter().any(|&t| self.nodes[t].imp.reads_request()))
+    }
+
     /// Deliver `msg` to node `index`'s input and run the message tree to the end.
     pub async fn deliver(self: &Arc<Self>, index: usize, msg: Message) {
         let mut queue = VecDeque::with_capacity(4);
@@ -431,7 +440,7 @@ impl Flows {
         let mut out = Outputs::default();
         let mut hops: u64 = 0;
         let mut trips: u64 = 0;
-        while let Some((index, msg)) = queue.pop_front() {
+        while let Some((index, mut msg)) = queue.pop_front() {
             hops += 1;
             if hops.is_multiple_of(YIELD_EVERY) {
                 tokio::task::yield_now().await;
@@ -446,6 +455,9 @@ impl Flows {
             }
             let node = &self.nodes[index];
             node.handled.increment(1);
+            if msg.request_owed() && node.imp.reads_request() {
+                msg.settle_request();
+            }
             let exchange = msg.exchange().cloned();
             let input = (!node.completers.is_empty()).then(|| msg.clone());
             // A panicking node fails only the message it was handling: the

@@ -7,6 +7,8 @@ use http::{HeaderMap, StatusCode};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
+use crate::request::RequestParts;
+
 /// A complete HTTP answer produced by a node (normally `http response`).
 #[derive(Debug)]
 pub struct Reply {
@@ -31,6 +33,9 @@ pub struct Exchange {
     /// The query string, kept only when it may name a JSONP `callback`
     /// (which Express's answer for an object obeys).
     pub query: Option<Box<str>>,
+    /// What `msg.req` is built from, for a request to an `http in` node
+    /// (see [`crate::message::Message::for_request`]).
+    pub request: Option<RequestParts>,
     answered: AtomicBool,
     reply: Mutex<Option<oneshot::Sender<Reply>>>,
     /// The answer for an error nothing caught, sent if the flow ends
@@ -47,6 +52,7 @@ impl Exchange {
                 headers,
                 raw_body,
                 query: None,
+                request: None,
                 answered: AtomicBool::new(false),
                 reply: Mutex::new(Some(tx)),
                 at_end: Mutex::new(None),

@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 use crate::error_body::flow_error;
 use crate::exchange::{Exchange, Reply};
 use crate::message::Message;
-use crate::request::{self, RequestInfo};
+use crate::request::{self, RequestParts};
 use crate::routes::Lookup;
 use crate::server::BodyReadError;
 use crate::service::Runtime;
@@ -102,36 +102,18 @@ async fn serve(
         .as_ref()
         .is_some_and(|key| *key == request::raw_route_key(path));
     let decode = || {
-        let body_value = if node_method == "get" && !raw {
-            None
-        } else {
-            Some(request::decode_for(
-                endpoint.body,
-                raw,
-                &parts.headers,
-                &bytes,
-            )?)
-        };
-        Ok::<_, request::DecodeError>(request::request_message(
-            RequestInfo {
-                method: &parts.method,
-                path,
-                query: parts.uri.query(),
-                headers: &parts.headers,
-                params,
-                remote_ip,
-            },
-            node_method,
-            body_value,
-        ))
+        if node_method == "get" && !raw {
+            return Ok(None);
+        }
+        request::decode_for(endpoint.body, raw, &parts.headers, &bytes).map(Some)
     };
     let decoded = if bytes.len() > DECODE_ON_WORKER_MAX {
         off_worker(decode)
     } else {
         decode()
     };
-    let msg_body = match decoded {
-        Ok(m) => m,
+    let body = match decoded {
+        Ok(b) => b,
         Err(request::DecodeError::Multipart(why)) => {
             // The `http in` node's error handler: a warning and Express's
             // `sendStatus(500)`.
@@ -140,6 +122,18 @@ async fn serve(
         }
         Err(e) => return flow_error(e.status(), e.to_string()),
     };
+    // `msg.req` is owed when the nodes the message goes to first leave it
+    // alone (see `Message::for_request`), built at once otherwise.
+    let request = RequestParts {
+        method: parts.method.clone(),
+        uri: parts.uri.clone(),
+        params,
+        remote_ip,
+        body: None,
+    };
+    let owe = !flows.port_reads_request(node, 0);
+    let (msg_body, owed) =
+        request::request_message(request, &parts.headers, node_method, body, owe);
     let timeout = flows.settings.http_timeout;
     let (mut exchange, mut reply_rx) = Exchange::new(parts.headers, bytes);
     exchange.query = parts
@@ -147,9 +141,9 @@ async fn serve(
         .query()
         .filter(|q| q.contains("callback"))
         .map(Into::into);
-    let mut msg = Message::from_body(msg_body);
-    msg.set_exchange(Some(Arc::new(exchange)));
     tracing::debug!(method = %parts.method, path = %parts.uri.path(), "request");
+    exchange.request = owed;
+    let msg = Message::for_request(msg_body, Arc::new(exchange));
 
     let mut dispatch = Box::pin(async move { flows.emit(node, 0, msg).await });
     // Most flows run to their `http response` without waiting on anything:

@@ -27,6 +27,7 @@ pub mod flow_env;
 pub mod graph;
 pub mod http;
 pub mod js_json;
+pub mod js_value;
 pub mod listeners;
 pub mod loader;
 mod loop_guard;

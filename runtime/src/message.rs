@@ -19,6 +19,8 @@ pub struct Message {
     /// The message's JSON properties, `_msgid` included.
     pub body: Map<String, Value>,
     exchange: Option<Arc<Exchange>>,
+    /// Whether `msg.req` is still owed: see [`Message::for_request`].
+    req_owed: bool,
 }
 
 impl Message {
@@ -29,6 +31,7 @@ impl Message {
         Message {
             body,
             exchange: None,
+            req_owed: false,
         }
     }
 
@@ -40,7 +43,51 @@ impl Message {
         Message {
             body,
             exchange: None,
+            req_owed: false,
         }
+    }
+
+    /// A message `http in` sends for the request `exchange` holds, with
+    /// `msg.req` owed rather than built.
+    ///
+    /// `msg.req` is a dozen properties, every header and the body again;
+    /// building it and later dropping it is a sixth of what a token flow
+    /// does per request, and most token flows never read it (the nodes that
+    /// do not are those whose [`crate::node::Node::reads_request`] says
+    /// so). The engine builds it — the same object, in the same place —
+    /// before any other node sees the message.
+    pub fn for_request(body: Map<String, Value>, exchange: Arc<Exchange>) -> Self {
+        let mut msg = Message::from_body(body);
+        msg.req_owed = exchange.request.is_some();
+        msg.exchange = Some(exchange);
+        msg
+    }
+
+    /// Whether `msg.req` is still owed (see [`Message::for_request`]).
+    pub fn request_owed(&self) -> bool {
+        self.req_owed
+    }
+
+    /// Build the owed `msg.req`, right after `_msgid` where `http in` puts
+    /// it. A message whose body gained a `req` meanwhile keeps that one.
+    ///
+    /// It is built as JavaScript holds it ([`crate::js_value::normalize`]),
+    /// which is also what a data-only function that ran over the message
+    /// meanwhile would have left it as.
+    pub fn settle_request(&mut self) {
+        if !std::mem::take(&mut self.req_owed) || self.body.contains_key("req") {
+            return;
+        }
+        let Some(exchange) = &self.exchange else {
+            return;
+        };
+        let Some(parts) = &exchange.request else {
+            return;
+        };
+        let mut req = Value::Object(parts.build(&exchange.headers));
+        crate::js_value::normalize(&mut req);
+        let at = usize::from(!self.body.is_empty());
+        self.body.shift_insert(at, "req".into(), req);
     }
 
     /// The HTTP exchange this message answers, if it came from `http in`.
@@ -50,6 +97,7 @@ impl Message {
 
     /// Link this message to an HTTP exchange.
     pub fn set_exchange(&mut self, exchange: Option<Arc<Exchange>>) {
+        self.settle_request();
         self.exchange = exchange;
     }
 
@@ -104,4 +152,99 @@ pub fn new_msgid() -> String {
         .hyphenated()
         .encode_lower(&mut buf)
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use http::{HeaderMap, Method};
+    use serde_json::json;
+
+    use super::*;
+    use crate::request::{request_message, RequestParts};
+
+    fn parts() -> RequestParts {
+        RequestParts {
+            method: Method::GET,
+            uri: "/p/x?b=2&a=1".parse().unwrap(),
+            params: json!({"id": "x"}).as_object().cloned().unwrap(),
+            remote_ip: Some("127.0.0.1".into()),
+            body: None,
+        }
+    }
+
+    fn headers() -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("host", "example.org:1880".parse().unwrap());
+        h.insert("cookie", "b=2; 3=three".parse().unwrap());
+        h
+    }
+
+    /// A message as `http in` sends it with `msg.req` owed.
+    fn owing() -> Message {
+        let (body, owed) = request_message(parts(), &headers(), "get", None, true);
+        assert!(owed.is_some());
+        let (mut exchange, _reply) = Exchange::new(headers(), Bytes::new());
+        exchange.request = owed;
+        Message::for_request(body, Arc::new(exchange))
+    }
+
+    #[test]
+    fn an_owed_request_is_built_as_http_in_builds_it_in_the_same_place() {
+        let (eager, _) = request_message(parts(), &headers(), "get", None, false);
+        let mut msg = owing();
+        assert!(msg.request_owed());
+        assert!(!msg.body.contains_key("req"));
+        msg.settle_request();
+        assert!(!msg.request_owed());
+        let keys: Vec<&str> = msg.body.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["_msgid", "req", "payload"]);
+        assert_eq!(msg.body["req"], eager["req"]);
+        assert_eq!(msg.body["payload"], eager["payload"]);
+        assert_eq!(msg.body["req"]["query"], json!({"b": "2", "a": "1"}));
+        assert_eq!(msg.body["req"]["hostname"], "example.org");
+        // Cookie names as a JavaScript object lists them.
+        let cookies: Vec<&str> = msg.body["req"]["cookies"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(cookies, ["3", "b"]);
+    }
+
+    #[test]
+    fn each_copy_builds_its_own_and_a_new_message_owes_nothing() {
+        let msg = owing();
+        let mut a = msg.clone();
+        let mut b = msg.clone();
+        a.settle_request();
+        a.body["req"]["query"]["a"] = json!("changed");
+        b.settle_request();
+        assert_eq!(b.body["req"]["query"]["a"], "1");
+        let fresh = msg.derive(Map::new());
+        assert!(!fresh.request_owed());
+        assert!(fresh.exchange().is_some());
+    }
+
+    #[test]
+    fn a_req_set_meanwhile_is_kept_and_a_new_exchange_settles_first() {
+        let mut msg = owing();
+        msg.body.insert("req".into(), json!("mine"));
+        msg.settle_request();
+        assert_eq!(msg.body["req"], "mine");
+
+        let mut msg = owing();
+        msg.set_exchange(None);
+        assert!(!msg.request_owed());
+        assert_eq!(msg.body["req"]["method"], "GET");
+    }
+
+    #[test]
+    fn a_message_not_from_a_request_owes_nothing() {
+        let mut msg = Message::new();
+        msg.settle_request();
+        assert!(!msg.request_owed());
+        assert!(!msg.body.contains_key("req"));
+    }
 }

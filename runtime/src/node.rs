@@ -132,6 +132,15 @@ pub trait Node: Send + Sync + 'static {
     /// Handle one message, pushing any messages to send into `out`.
     fn on_input<'a>(&'a self, msg: Message, out: &'a mut Outputs) -> Outcome<'a>;
 
+    /// Whether this node may look at `msg.req` (or at the whole message).
+    /// A message from `http in` owes its `msg.req` until it reaches a node
+    /// that may ([`Message::for_request`]); a node answering `false` gets
+    /// it owed, and must call [`Message::settle_request`] itself before
+    /// anything can read it (handing the message to a script, say).
+    fn reads_request(&self) -> bool {
+        true
+    }
+
     /// Called once when the flows start, with a handle for sending messages on
     /// the node's own initiative (`inject` timers, `function` `initialize`).
     fn start(&self, handle: NodeHandle) {

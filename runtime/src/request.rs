@@ -284,7 +284,13 @@ pub fn decode_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, DecodeErr
                 message: "a JSON body must be an object or an array".into(),
             });
         }
-        return serde_json::from_slice(body).map_err(|e| DecodeError::Json {
+        // As `JSON.parse` leaves it: integer-like keys first, numbers as
+        // doubles hold them.
+        let parsed = serde_json::from_slice(body).map(|mut v| {
+            crate::js_value::normalize(&mut v);
+            v
+        });
+        return parsed.map_err(|e| DecodeError::Json {
             line: e.line(),
             column: e.column(),
             message: e
@@ -330,6 +336,7 @@ pub enum BodyMode {
 
 /// A decoded body: `msg.payload` and `msg.req.body`, and for an upload
 /// `msg.req.files`.
+#[derive(Debug, Clone)]
 pub struct Body {
     pub value: Value,
     pub files: Option<Vec<Value>>,
@@ -387,40 +394,84 @@ pub fn raw_route_key(path: &str) -> String {
     out
 }
 
-/// Everything about a request that goes into `msg.req`.
-pub struct RequestInfo<'a> {
-    pub method: &'a Method,
-    pub path: &'a str,
-    pub query: Option<&'a str>,
-    pub headers: &'a HeaderMap,
+/// What `msg.req` is built from besides the headers. When it is owed (see
+/// [`crate::message::Message::for_request`]) these are kept with the
+/// request's [`crate::exchange::Exchange`], which holds the headers.
+#[derive(Debug)]
+pub struct RequestParts {
+    pub method: Method,
+    pub uri: http::Uri,
+    /// The route's parameters (`/users/:id`).
     pub params: Map<String, Value>,
     pub remote_ip: Option<String>,
+    /// The body as decoded, when `msg.req` is owed and the endpoint
+    /// decoded one.
+    pub body: Option<Body>,
 }
 
-/// Build the message body for a request: `_msgid`, `req` and `payload` as
-/// Node-RED's `http in` sets them for the node's method.
+impl RequestParts {
+    /// The owed `msg.req`.
+    pub fn build(&self, headers: &HeaderMap) -> Map<String, Value> {
+        request_object(self, headers, self.body.as_ref())
+    }
+}
+
+/// The message body `http in` sends for a request: `_msgid`, `req` and
+/// `payload` as Node-RED's node sets them for its method. With `owe`, `req`
+/// is left out and the parts to build it are handed back, keeping the body.
 pub fn request_message(
-    info: RequestInfo<'_>,
+    mut parts: RequestParts,
+    headers: &HeaderMap,
     node_method: &str,
     body: Option<Body>,
-) -> Map<String, Value> {
-    let (body, files) = match body {
-        Some(b) => (Some(b.value), b.files),
-        None => (None, None),
+    owe: bool,
+) -> (Map<String, Value>, Option<RequestParts>) {
+    let mut msg = Map::with_capacity(3);
+    msg.insert("_msgid".into(), Value::String(crate::message::new_msgid()));
+    let has_body = matches!(node_method, "post" | "put" | "patch" | "delete" | "options");
+    let (payload, owed) = if owe {
+        let payload = match &body {
+            _ if node_method == "get" => Some(Value::Object(parse_query(parts.uri.query()))),
+            Some(b) if has_body => Some(b.value.clone()),
+            _ => None,
+        };
+        parts.body = body;
+        (payload, Some(parts))
+    } else {
+        let req = request_object(&parts, headers, body.as_ref());
+        // The body moves into `payload`: `req` made its own copy.
+        let payload = match body {
+            _ if node_method == "get" => req.get("query").cloned(),
+            Some(b) if has_body => Some(b.value),
+            _ => None,
+        };
+        msg.insert("req".into(), Value::Object(req));
+        (payload, None)
     };
-    let query = parse_query(info.query);
-    let url = match info.query {
-        Some(q) => {
-            let mut url = String::with_capacity(info.path.len() + 1 + q.len());
-            url.push_str(info.path);
-            url.push('?');
-            url.push_str(q);
-            url
+    match payload {
+        Some(p) => {
+            msg.insert("payload".into(), p);
         }
-        None => info.path.to_owned(),
-    };
-    let host = info
-        .headers
+        None if has_body => {
+            msg.insert("payload".into(), Value::Object(Map::new()));
+        }
+        None => {}
+    }
+    (msg, owed)
+}
+
+/// `msg.req`: what Node-RED's Express request shows of itself.
+fn request_object(
+    parts: &RequestParts,
+    headers: &HeaderMap,
+    body: Option<&Body>,
+) -> Map<String, Value> {
+    let path = parts.uri.path();
+    let url = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| path.to_owned(), |pq| pq.as_str().to_owned());
+    let host = headers
         .get(http::header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
@@ -429,45 +480,39 @@ pub fn request_message(
     let mut req = Map::with_capacity(13);
     req.insert(
         "method".into(),
-        Value::String(info.method.as_str().to_owned()),
+        Value::String(parts.method.as_str().to_owned()),
     );
     req.insert("url".into(), Value::String(url.clone()));
     req.insert("originalUrl".into(), Value::String(url));
-    req.insert("path".into(), Value::String(info.path.to_owned()));
+    req.insert("path".into(), Value::String(path.to_owned()));
     req.insert("baseUrl".into(), Value::String(String::new()));
     req.insert("hostname".into(), Value::String(hostname));
     req.insert(
         "ip".into(),
-        Value::String(info.remote_ip.unwrap_or_default()),
+        Value::String(parts.remote_ip.clone().unwrap_or_default()),
     );
     req.insert("protocol".into(), Value::String("http".into()));
+    // Header and cookie names are the client's: as JavaScript objects,
+    // integer-like ones list first (the query's parser orders its own).
+    let mut header_object = Value::Object(headers_object(headers));
+    crate::js_value::normalize(&mut header_object);
+    req.insert("headers".into(), header_object);
+    req.insert("params".into(), Value::Object(parts.params.clone()));
     req.insert(
-        "headers".into(),
-        Value::Object(headers_object(info.headers)),
+        "query".into(),
+        Value::Object(parse_query(parts.uri.query())),
     );
-    req.insert("params".into(), Value::Object(info.params));
-    req.insert("query".into(), Value::Object(query.clone()));
-    req.insert("cookies".into(), Value::Object(parse_cookies(info.headers)));
+    let mut cookies = Value::Object(parse_cookies(headers));
+    crate::js_value::normalize(&mut cookies);
+    req.insert("cookies".into(), cookies);
     req.insert(
         "body".into(),
-        body.clone().unwrap_or_else(|| Value::Object(Map::new())),
+        body.map_or_else(|| Value::Object(Map::new()), |b| b.value.clone()),
     );
-    if let Some(files) = files {
+    if let Some(files) = body.and_then(|b| b.files.clone()) {
         req.insert("files".into(), Value::Array(files));
     }
-    let mut msg = Map::with_capacity(3);
-    msg.insert("_msgid".into(), Value::String(crate::message::new_msgid()));
-    msg.insert("req".into(), Value::Object(req));
-    match node_method {
-        "get" => {
-            msg.insert("payload".into(), Value::Object(query));
-        }
-        "post" | "put" | "patch" | "delete" | "options" => {
-            msg.insert("payload".into(), body.unwrap_or(Value::Object(Map::new())));
-        }
-        _ => {}
-    }
-    msg
+    req
 }
 
 #[cfg(test)]

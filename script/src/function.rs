@@ -217,6 +217,8 @@ impl Inner {
         msg: &mut Message,
         budget: Budget,
     ) -> Result<Completed, RunError> {
+        // The script sees the whole message, `msg.req` included.
+        msg.settle_request();
         let mut state = RunState::new(Phase::Input, self.mode, msg.msgid().to_owned());
         state.topic = match msg.body.get("topic") {
             Some(Value::String(s)) => s.clone(),
@@ -701,6 +703,14 @@ impl Function {
     /// Run `func` for one message.
     pub fn on_input<'a>(&'a self, msg: Message, out: &'a mut Outputs) -> Outcome<'a> {
         self.dispatch(msg, out)
+    }
+
+    /// Whether a message's `msg.req` must be built before it comes in: not
+    /// for a data-only body that never names it (the script path builds it
+    /// itself when it runs).
+    pub fn reads_request(&self) -> bool {
+        let data = self.inner.func.as_ref().and_then(|s| s.data.as_ref());
+        data.is_none_or(|d| d.reads_request())
     }
 
     /// The flows started: attach the node's timers and run `initialize`.

@@ -18,13 +18,12 @@
 use std::sync::Arc;
 
 use rhai::Dynamic;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::api::{is_object, list_items, message_type, Sends};
 use super::convert::{self, ConvertError, Mode};
 use super::sandbox::{conversion_step, Interrupted};
-use crate::jslib::number::MAX_SAFE;
-use crate::jslib::values::{array_index, as_object, is_nullish, JsMap, JsObject, Key};
+use crate::jslib::values::{as_object, is_nullish, JsMap, JsObject, Key};
 
 /// A top-level property of `msg` not converted yet: its value is
 /// `src[key]`. Only ever stored in the `msg` object itself, once per key.
@@ -88,106 +87,12 @@ pub fn into_body(src: Arc<Map<String, Value>>) -> Map<String, Value> {
     Arc::try_unwrap(src).unwrap_or_else(|shared| (*shared).clone())
 }
 
-/// JSON as a trip through JavaScript values leaves it: whole numbers within
-/// ±2^53 are integers, integers beyond are floats, and objects list
-/// integer-like keys first, ascending. For JSON outside a script run, where
-/// nothing interrupts it: the walk then counts nothing (the data-only fast
-/// path runs it over every message it handles).
-pub fn normalize(v: &mut Value) {
-    let _ = walk_normalize(v, &mut || Ok(()));
-}
+pub use flowgate_runtime::js_value::normalize;
 
 /// [`normalize`] counted against the running script's budget (see
 /// [`conversion_step`]); cut short, `v` is left part normalized.
 fn try_normalize(v: &mut Value) -> Result<(), Interrupted> {
-    walk_normalize(v, &mut conversion_step)
-}
-
-/// The one normalizing walk, with `step` called once per value visited.
-fn walk_normalize<F>(v: &mut Value, step: &mut F) -> Result<(), Interrupted>
-where
-    F: FnMut() -> Result<(), Interrupted>,
-{
-    step()?;
-    match v {
-        Value::Number(n) => {
-            if let Some(m) = normalize_number(n) {
-                *n = m;
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                walk_child(item, step)?;
-            }
-        }
-        Value::Object(map) => {
-            let mut integer_keys = false;
-            for (k, item) in map.iter_mut() {
-                integer_keys |=
-                    k.starts_with(|c: char| c.is_ascii_digit()) && array_index(k).is_some();
-                walk_child(item, step)?;
-            }
-            if integer_keys && !in_javascript_order(map) {
-                reorder_integer_keys(map);
-            }
-        }
-        Value::Null | Value::Bool(_) | Value::String(_) => {}
-    }
-    Ok(())
-}
-
-/// One value below a container: a string, boolean or `null` (most of a
-/// message) is only counted, without a call into the walk.
-#[inline(always)]
-fn walk_child<F>(v: &mut Value, step: &mut F) -> Result<(), Interrupted>
-where
-    F: FnMut() -> Result<(), Interrupted>,
-{
-    match v {
-        Value::Null | Value::Bool(_) | Value::String(_) => step(),
-        _ => walk_normalize(v, step),
-    }
-}
-
-fn normalize_number(n: &Number) -> Option<Number> {
-    if let Some(i) = n.as_i64() {
-        return ((i as f64).abs() > MAX_SAFE)
-            .then(|| Number::from_f64(i as f64))
-            .flatten();
-    }
-    let f = n.as_f64()?;
-    if f.fract() == 0.0 && f.abs() <= MAX_SAFE {
-        return Some(Number::from(f as i64));
-    }
-    if n.is_u64() {
-        return Number::from_f64(f);
-    }
-    None
-}
-
-/// Whether `map` already lists integer-like keys first, ascending (as a
-/// JSON array-like object usually does), so reordering can be skipped.
-fn in_javascript_order(map: &Map<String, Value>) -> bool {
-    let mut last = None;
-    let mut named = false;
-    for k in map.keys() {
-        match array_index(k) {
-            Some(n) if named || last.is_some_and(|l| l >= n) => return false,
-            Some(n) => last = Some(n),
-            None => named = true,
-        }
-    }
-    true
-}
-
-fn reorder_integer_keys(map: &mut Map<String, Value>) {
-    let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
-    // Stable: non-integer keys keep their order after the integer ones.
-    entries.sort_by_key(|(k, _)| match array_index(k) {
-        Some(n) => (0, n),
-        None => (1, 0),
-    });
-    map.extend(entries);
+    flowgate_runtime::js_value::walk_normalize(v, &mut conversion_step)
 }
 
 /// The messages a run's return value sends, with `_msgid` set: like

@@ -306,3 +306,40 @@ fn the_first_of_two_endpoints_on_one_route_answers() {
     }
     assert!(s.logs().contains(line), "{}", s.logs());
 }
+
+/// A node that signs from `msg.payload` leaves `msg.req` alone, so flowgate
+/// builds it only when something reads it: when the signing fails, the
+/// `catch` node's message still carries the request as `http in` saw it.
+#[test]
+fn a_failed_signing_hands_catch_the_whole_request() {
+    let flow = r#"[
+      {"id":"t","type":"tab","label":"t"},
+      {"id":"cfg","type":"jwt-config","z":"","name":"k","expiresin":"60","algorithm":"HS256"},
+      {"id":"i","type":"http in","z":"t","url":"/sign/:who","method":"post","wires":[["j"]]},
+      {"id":"j","type":"jwt","z":"t","jwtconfig":"cfg","generatejwt":"true","outputs":1,"wires":[["o"]]},
+      {"id":"c","type":"catch","z":"t","scope":null,"uncaught":false,"wires":[["f"]]},
+      {"id":"f","type":"function","z":"t","func":"msg.payload = {method: msg.req.method, who: msg.req.params.who, q: msg.req.query, body: msg.req.body, cookie: msg.req.cookies.c, error: msg.error.source.id};\nreturn msg;","outputs":1,"wires":[["o"]]},
+      {"id":"o","type":"http response","z":"t","wires":[]}
+    ]"#;
+    let s = Server::start(flow);
+    let r = client()
+        .post(s.url("/sign/ann?x=1"))
+        .header("content-type", "text/plain")
+        .header("cookie", "c=crumb")
+        .body("not claims")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().unwrap(),
+        json!({"method": "POST", "who": "ann", "q": {"x": "1"}, "body": "not claims", "cookie": "crumb", "error": "j"})
+    );
+    // Claims that sign answer the token, as before.
+    let r = client()
+        .post(s.url("/sign/ann"))
+        .json(&json!({"sub": "ann"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap().split('.').count(), 3);
+}

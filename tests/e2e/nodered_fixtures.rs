@@ -196,6 +196,15 @@ fn msg_req_reads_like_node_red() {
     replay("msg-req");
 }
 
+/// `msg.req` read by a function, change, template or switch node after a
+/// data-only function (which leaves it alone, so flowgate builds it only
+/// then): the same object, in JavaScript's key order, for every copy of a
+/// fanned-out message; JSON and form bodies in `JSON.parse` order.
+#[test]
+fn msg_req_read_after_nodes_that_leave_it_alone() {
+    replay("req-late");
+}
+
 /// `http in` with file uploads (multipart fields nested as multer nests
 /// them, `msg.req.files`, its malformed-body 500) and with body parsing off
 /// (a Buffer, only on the path the node's URL spells).

@@ -226,6 +226,10 @@ impl Node for FunctionNode {
         self.function.on_input(msg, out)
     }
 
+    fn reads_request(&self) -> bool {
+        self.function.reads_request()
+    }
+
     fn start(&self, handle: NodeHandle) {
         self.function.start(handle);
     }

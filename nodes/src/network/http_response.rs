@@ -126,6 +126,12 @@ impl Node for HttpResponse {
         }
         Outcome::Ready(Ok(()))
     }
+
+    /// The answer comes from `msg.payload`, `statusCode`, `headers` and
+    /// `cookies`, never from the request.
+    fn reads_request(&self) -> bool {
+        false
+    }
 }
 
 impl HttpResponse {

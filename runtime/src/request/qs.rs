@@ -16,6 +16,8 @@
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
+use crate::js_value::array_index;
+
 /// Which copy of qs's merge rules applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavour {
@@ -162,15 +164,6 @@ impl Arr {
             conflict: None,
         }
     }
-}
-
-/// A key JavaScript treats as an array index (ordered first, ascending).
-fn array_index(k: &str) -> Option<u32> {
-    if k.is_empty() || (k.len() > 1 && k.starts_with('0')) || !k.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    k.parse::<u32>().ok().filter(|&i| i != u32::MAX)
 }
 
 /// `parseInt(k, 10)` when `String(parseInt(k, 10)) === k`: the keys qs

@@ -8,7 +8,7 @@
 use rhai::{Dynamic, FLOAT, INT};
 
 /// The largest integer a JavaScript number holds exactly.
-pub const MAX_SAFE: f64 = 9_007_199_254_740_992.0;
+pub use flowgate_runtime::js_value::MAX_SAFE;
 
 /// A JavaScript number as a Rhai value: an integer when whole and safe.
 pub fn num(x: f64) -> Dynamic {

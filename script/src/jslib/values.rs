@@ -260,19 +260,7 @@ impl JsObject {
 }
 
 /// `Some(n)` when `key` is a canonical array index ("0", "17"; not "01").
-pub fn array_index(key: &str) -> Option<u32> {
-    let b = key.as_bytes();
-    if b.is_empty() || b.len() > 10 || (b.len() > 1 && b[0] == b'0') {
-        return None;
-    }
-    if !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    key.parse::<u64>()
-        .ok()
-        .filter(|&n| n < u32::MAX as u64)
-        .map(|n| n as u32)
-}
+pub use flowgate_runtime::js_value::array_index;
 
 impl JsArray {
     pub fn from_vec(v: Vec<Dynamic>) -> Self {

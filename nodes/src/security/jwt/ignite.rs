@@ -148,6 +148,12 @@ impl Node for JwtNode {
             })),
         }
     }
+
+    /// Signing reads only `msg.payload`; verifying may take the token from
+    /// the request.
+    fn reads_request(&self) -> bool {
+        !self.generate
+    }
 }
 
 impl JwtNode {
