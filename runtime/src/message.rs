@@ -109,6 +109,15 @@ impl Message {
         m
     }
 
+    /// This message with a new body: a function's own `msg` sent on. It
+    /// still owes `msg.req` if this one did (a body that cannot see
+    /// `msg.req` runs without it, see [`Message::for_request`]).
+    pub fn derive_same(&self, body: Map<String, Value>) -> Message {
+        let mut m = self.derive(body);
+        m.req_owed = self.req_owed;
+        m
+    }
+
     /// `msg.payload`, or `Null` when absent.
     pub fn payload(&self) -> &Value {
         self.body.get("payload").unwrap_or(&Value::Null)

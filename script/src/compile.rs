@@ -29,6 +29,9 @@ pub struct Script {
     /// The same body recognized as pure data building, applied without the
     /// engine when it can be (see [`fastpath`]).
     pub(crate) data: Option<fastpath::DataBody>,
+    /// Whether the body may observe `msg.req`, which the message must then
+    /// have before it runs ([`crate::msg_use`]).
+    pub(crate) reads_req: bool,
     /// Function-resolution caches kept from one run to the next. Rhai
     /// resolves a call by hashing its name and argument types and trying
     /// every module, and each run used to start with an empty cache that
@@ -170,10 +173,11 @@ pub fn compile_with_libs(
     match with_compile_stack(source.len(), || {
         translate_and_compile(source, mode, &api, libs, data_only)
     }) {
-        Ok(Ok((ast, deferred, data))) => Ok(Some(Script {
+        Ok(Ok((ast, deferred, data, reads_req))) => Ok(Some(Script {
             ast,
             deferred,
             data,
+            reads_req,
             caches: Mutex::default(),
         })),
         Ok(Err(CompileError::Translate(e))) => Err(e.into()),
@@ -188,8 +192,14 @@ enum CompileError {
 }
 
 /// What compiling a body yields: its AST (empty while deferred), the Rhai
-/// source still to compile for a data-only body, and that body's data plan.
-type Compiled = (OnceLock<AST>, Option<String>, Option<fastpath::DataBody>);
+/// source still to compile for a data-only body, that body's data plan,
+/// and whether the body may observe `msg.req`.
+type Compiled = (
+    OnceLock<AST>,
+    Option<String>,
+    Option<fastpath::DataBody>,
+    bool,
+);
 
 /// Translate (for JavaScript) and compile one body. When `try_data_only`
 /// and the body only builds data, compiling is deferred to the first
@@ -211,11 +221,13 @@ fn translate_and_compile(
         ),
     };
     let data = try_data_only.then(|| fastpath::analyze(source)).flatten();
+    let reads_req = mode == Mode::Rhai || crate::msg_use::may_observe_req(source);
     if data.is_some() {
-        return Ok((OnceLock::new(), Some(rhai_source.into_owned()), data));
+        let deferred = Some(rhai_source.into_owned());
+        return Ok((OnceLock::new(), deferred, data, reads_req));
     }
     let ast = sandbox::compile(&rhai_source).map_err(CompileError::Rhai)?;
-    Ok((OnceLock::from(ast), None, None))
+    Ok((OnceLock::from(ast), None, None, reads_req))
 }
 
 /// Run `work` (parsing and compiling a body of `len` bytes) on a thread

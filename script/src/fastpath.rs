@@ -229,19 +229,6 @@ impl DataBody {
         msg.body.get("_msgid").is_some_and(Value::is_string) && self.apply(&mut msg.body)
     }
 
-    /// Whether the body names `msg.req` (reads or sets it).
-    pub fn reads_request(&self) -> bool {
-        fn reads(e: &Expr) -> bool {
-            match e {
-                Expr::Const(_) => false,
-                Expr::Read(path) => path.first().is_some_and(|p| p == "req"),
-                Expr::Object(props) => props.iter().any(|(_, v)| reads(v)),
-                Expr::Array(items) => items.iter().any(reads),
-            }
-        }
-        self.assigns.iter().any(|(k, e)| k == "req" || reads(e))
-    }
-
     /// Apply the body to a message: `true` when done (the message is then
     /// what `return msg;` sends), `false` — with `body` untouched — when a
     /// read found no plain value and the script engine must run instead.

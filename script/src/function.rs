@@ -217,8 +217,10 @@ impl Inner {
         msg: &mut Message,
         budget: Budget,
     ) -> Result<Completed, RunError> {
-        // The script sees the whole message, `msg.req` included.
-        msg.settle_request();
+        // A body that may look at `msg.req` gets it (see `msg_use`).
+        if script.reads_req {
+            msg.settle_request();
+        }
         let mut state = RunState::new(Phase::Input, self.mode, msg.msgid().to_owned());
         state.topic = match msg.body.get("topic") {
             Some(Value::String(s)) => s.clone(),
@@ -395,15 +397,20 @@ impl Inner {
                             e
                         })
                     }
-                    None => collect_sends(&value, self.mode, template, &state.msgid),
+                    None => collect_sends(&value, self.mode, template, &state.msgid)
+                        .map(|sends| (sends, Vec::new())),
                 };
-                let (sends, bad) =
+                let ((sends, bad), own) =
                     collected.map_err(|e| NodeError::new(e).with_msg(input.clone()))?;
                 for t in bad {
                     self.report(format!("Function tried to send a message of type {t}"));
                 }
-                for (port, body) in sends {
-                    out.send(port, input.derive(body));
+                for (i, (port, body)) in sends.into_iter().enumerate() {
+                    let sent = match own.get(i) {
+                        Some(true) => input.derive_same(body),
+                        _ => input.derive(body),
+                    };
+                    out.send(port, sent);
                 }
                 Ok(())
             }
@@ -428,7 +435,8 @@ impl Inner {
                 if let Some(object) = error_object {
                     body.insert("error".into(), object);
                 }
-                Err(NodeError::new(message).with_msg(input.derive(body)))
+                // The run's own `msg` (or the input), as it stood.
+                Err(NodeError::new(message).with_msg(input.derive_same(body)))
             }
         }
     }
@@ -706,11 +714,9 @@ impl Function {
     }
 
     /// Whether a message's `msg.req` must be built before it comes in: not
-    /// for a data-only body that never names it (the script path builds it
-    /// itself when it runs).
+    /// for a body that cannot tell (see [`crate::msg_use`]).
     pub fn reads_request(&self) -> bool {
-        let data = self.inner.func.as_ref().and_then(|s| s.data.as_ref());
-        data.is_none_or(|d| d.reads_request())
+        self.inner.func.as_ref().is_none_or(|s| s.reads_req)
     }
 
     /// The flows started: attach the node's timers and run `initialize`.

@@ -95,10 +95,16 @@ fn try_normalize(v: &mut Value) -> Result<(), Interrupted> {
     flowgate_runtime::js_value::walk_normalize(v, &mut conversion_step)
 }
 
+/// A conversion that failed: the error text and the input body.
+pub type Failed = (String, Map<String, Value>);
+
 /// The messages a run's return value sends, with `_msgid` set: like
 /// [`super::api::collect_sends`], but when the run's own `msg` is returned
 /// once (`return msg;`, `return [msg, null];`) its untouched properties move
 /// from `src` into the outgoing message instead of being copied.
+///
+/// Beside the sends, which of them are the run's own `msg` (sent on as the
+/// same message, which still owes `msg.req` if the input did).
 ///
 /// On failure, the error text and the input body taken back from `src`.
 pub fn collect_final(
@@ -106,12 +112,12 @@ pub fn collect_final(
     msg: Option<Dynamic>,
     src: Arc<Map<String, Value>>,
     msgid: &str,
-) -> Result<Sends, (String, Map<String, Value>)> {
+) -> Result<(Sends, Vec<bool>), Failed> {
     let msg_obj = msg.as_ref().and_then(as_object);
     drop(msg);
     let mut bad = Vec::new();
     if is_nullish(&value) {
-        return Ok((Vec::new(), bad));
+        return Ok(((Vec::new(), bad), Vec::new()));
     }
     // Flatten [[a, b], c, null] into (port, message) in send order.
     let mut flat: Vec<(usize, Dynamic)> = Vec::new();
@@ -137,8 +143,9 @@ pub fn collect_final(
             .as_ref()
             .is_some_and(|o| as_object(m).is_some_and(|x| x.ptr_eq(o)))
     };
-    let own = match flat.iter().filter(|(_, m)| is_msg(m)).count() {
-        1 => flat.iter().position(|(_, m)| is_msg(m)),
+    let is_own: Vec<bool> = flat.iter().map(|(_, m)| is_msg(m)).collect();
+    let own = match is_own.iter().filter(|&&o| o).count() {
+        1 => is_own.iter().position(|&o| o),
         _ => None,
     };
     // Every other message first (copying what they share with `src`), the
@@ -170,13 +177,15 @@ pub fn collect_final(
         bodies[i] = Some(final_body(obj, src)?);
     }
     let mut sends = Vec::with_capacity(bodies.len());
-    for ((port, _), body) in flat.into_iter().zip(bodies) {
+    let mut own_sends = Vec::with_capacity(bodies.len());
+    for (((port, _), body), own) in flat.into_iter().zip(bodies).zip(is_own) {
         if let Some(mut body) = body {
             body.insert("_msgid".into(), Value::String(msgid.to_owned()));
             sends.push((port, body));
+            own_sends.push(own);
         }
     }
-    Ok((sends, bad))
+    Ok(((sends, bad), own_sends))
 }
 
 /// The run's `msg` object as a message body, as the last use of `src`:
@@ -287,7 +296,8 @@ mod tests {
         let p2 = obj.get("payload");
         assert!(as_object(&p1).unwrap().ptr_eq(&as_object(&p2).unwrap()));
         let msg = Dynamic::from(obj.clone());
-        let (sends, bad) = collect_final(msg.clone(), Some(msg), src, "id").unwrap();
+        let ((sends, bad), own) = collect_final(msg.clone(), Some(msg), src, "id").unwrap();
+        assert_eq!(own, [true]);
         assert!(bad.is_empty());
         assert_eq!(
             Value::Object(sends[0].1.clone()),

@@ -28,6 +28,7 @@ pub mod jsvalue;
 pub mod lazy;
 pub mod libs;
 pub mod memory;
+pub mod msg_use;
 pub mod sandbox;
 pub mod timers;
 pub mod translate;
