@@ -71,8 +71,8 @@ impl Message {
     /// Build the owed `msg.req`, right after `_msgid` where `http in` puts
     /// it. A message whose body gained a `req` meanwhile keeps that one.
     ///
-    /// It is built as JavaScript holds it ([`crate::js_value::normalize`]),
-    /// which is also what a data-only function that ran over the message
+    /// It comes out as JavaScript holds it (integer-like keys first), which
+    /// is also what a data-only function that ran over the message
     /// meanwhile would have left it as.
     pub fn settle_request(&mut self) {
         if !std::mem::take(&mut self.req_owed) || self.body.contains_key("req") {
@@ -84,8 +84,7 @@ impl Message {
         let Some(parts) = &exchange.request else {
             return;
         };
-        let mut req = Value::Object(parts.build(&exchange.headers));
-        crate::js_value::normalize(&mut req);
+        let req = Value::Object(parts.build(&exchange.headers));
         let at = usize::from(!self.body.is_empty());
         self.body.shift_insert(at, "req".into(), req);
     }
@@ -220,6 +219,28 @@ mod tests {
             .map(String::as_str)
             .collect();
         assert_eq!(cookies, ["3", "b"]);
+    }
+
+    #[test]
+    fn owed_or_built_at_once_parameters_named_by_number_list_first() {
+        let with_group = || RequestParts {
+            params: json!({"key": "a/b", "0": "a/b"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            ..parts()
+        };
+        let keys = |req: &Value| -> Vec<String> {
+            req["params"].as_object().unwrap().keys().cloned().collect()
+        };
+        let (eager, _) = request_message(with_group(), &headers(), "get", None, false);
+        assert_eq!(keys(&eager["req"]), ["0", "key"]);
+        let (body, owed) = request_message(with_group(), &headers(), "get", None, true);
+        let (mut exchange, _reply) = Exchange::new(headers(), Bytes::new());
+        exchange.request = owed;
+        let mut msg = Message::for_request(body, Arc::new(exchange));
+        msg.settle_request();
+        assert_eq!(keys(&msg.body["req"]), ["0", "key"]);
     }
 
     #[test]

@@ -492,12 +492,15 @@ fn request_object(
         Value::String(parts.remote_ip.clone().unwrap_or_default()),
     );
     req.insert("protocol".into(), Value::String("http".into()));
-    // Header and cookie names are the client's: as JavaScript objects,
-    // integer-like ones list first (the query's parser orders its own).
+    // Header, cookie and parameter names are the client's or the route's:
+    // as JavaScript objects, integer-like ones list first (the query's
+    // parser and the body's decoder order their own).
     let mut header_object = Value::Object(headers_object(headers));
     crate::js_value::normalize(&mut header_object);
     req.insert("headers".into(), header_object);
-    req.insert("params".into(), Value::Object(parts.params.clone()));
+    let mut params = Value::Object(parts.params.clone());
+    crate::js_value::normalize(&mut params);
+    req.insert("params".into(), params);
     req.insert(
         "query".into(),
         Value::Object(parse_query(parts.uri.query())),
