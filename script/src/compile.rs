@@ -29,6 +29,9 @@ pub struct Script {
     /// The same body recognized as pure data building, applied without the
     /// engine when it can be (see [`fastpath`]).
     pub(crate) data: Option<fastpath::DataBody>,
+    /// The same body compiled to run without the engine when it can be
+    /// (see [`crate::direct`]).
+    pub(crate) direct: Option<crate::direct::DirectBody>,
     /// Whether the body may observe `msg.req`, which the message must then
     /// have before it runs ([`crate::msg_use`]).
     pub(crate) reads_req: bool,
@@ -176,6 +179,9 @@ pub fn compile_with_libs(
         Ok(Ok((ast, deferred, data, reads_req))) => Ok(Some(Script {
             ast,
             deferred,
+            direct: (data.is_none() && mode == Mode::Js && body == Body::Func && libs.is_empty())
+                .then(|| crate::direct::DirectBody::compile(source))
+                .flatten(),
             data,
             reads_req,
             caches: Mutex::default(),

@@ -281,6 +281,28 @@ impl Inner {
         })
     }
 
+    /// Run `func` for `msg` without the engine, when the body allows it:
+    /// a data-only body (see [`crate::fastpath`]) or one compiled to run
+    /// directly (see [`crate::direct`]). `Some` with the output `msg` goes
+    /// to (none when the body sent nothing); `None`, with `msg` untouched,
+    /// when the engine must run it.
+    fn without_engine(&self, script: &Script, msg: &mut Message) -> Option<Option<usize>> {
+        if self.full_conversion.load(Ordering::Relaxed) {
+            return None;
+        }
+        if script.data.as_ref().is_some_and(|d| d.try_apply(msg)) {
+            return Some(Some(0));
+        }
+        let direct = script.direct.as_ref()?;
+        if script.reads_req {
+            msg.settle_request();
+        }
+        match direct.try_run(msg)? {
+            crate::direct::Sent::Nothing => Some(None),
+            crate::direct::Sent::Msg(port) => Some(Some(port)),
+        }
+    }
+
     /// What an input run left in its shared state.
     fn take_state(&self, run: &Run) -> RunState {
         std::mem::replace(
@@ -446,10 +468,10 @@ impl Inner {
     fn run_on_pool(&self, mut msg: Message, started: Instant) -> (Outputs, Result<(), NodeError>) {
         let mut sent = Outputs::default();
         let script = self.func.as_ref().expect("function body");
-        if !self.full_conversion.load(Ordering::Relaxed)
-            && script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg))
-        {
-            sent.send(0, msg);
+        if let Some(port) = self.without_engine(script, &mut msg) {
+            if let Some(port) = port {
+                sent.send(port, msg);
+            }
             return (sent, Ok(()));
         }
         let ran_at = Instant::now();
@@ -687,13 +709,13 @@ impl Function {
         if inner.slow.load(Ordering::Relaxed) || is_large(&msg.body) {
             return Outcome::Pending(self.run_blocking(msg, out, Instant::now()));
         }
-        if !inner.full_conversion.load(Ordering::Relaxed)
-            && script.data.as_ref().is_some_and(|d| d.try_apply(&mut msg))
-        {
-            out.send(0, msg);
+        if let Some(port) = inner.without_engine(script, &mut msg) {
+            if let Some(port) = port {
+                out.send(port, msg);
+            }
             return Outcome::Ready(Ok(()));
         }
-        // The budget starts here: the data-only path above reads no clock.
+        // The budget starts here: the paths above read no clock.
         let started = Instant::now();
         match inner.run_input(script, &mut msg, inner.budget(started, true)) {
             Ok(done) => Outcome::Ready(inner.finish(msg, done, out)),

@@ -20,6 +20,7 @@
 pub mod api;
 pub mod compile;
 pub mod convert;
+pub mod direct;
 pub mod fastpath;
 pub mod function;
 pub mod jslib;

@@ -285,23 +285,21 @@ pub fn call(
 
 /// Case changes, trimming and identity conversions: the whole string, transformed.
 fn call_text_method(s: &str, name: &str) -> Option<JsResult<Dynamic>> {
-    let text = |v: String| Ok(Dynamic::from(v));
+    text_method(s, name).map(|v| Ok(Dynamic::from(v)))
+}
+
+/// The string methods that take no argument and transform the whole string
+/// (`toUpperCase`, `trim`...): `None` for any other name.
+pub fn text_method(s: &str, name: &str) -> Option<String> {
+    let trimmed = |t: &str| t.to_owned();
+    let space = |c: char| c.is_whitespace() || c == '\u{feff}';
     Some(match name {
-        "toUpperCase" | "toLocaleUpperCase" => text(s.to_uppercase()),
-        "toLowerCase" | "toLocaleLowerCase" => text(s.to_lowercase()),
-        "trim" => text(
-            s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-                .to_owned(),
-        ),
-        "trimStart" | "trimLeft" => text(
-            s.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-                .to_owned(),
-        ),
-        "trimEnd" | "trimRight" => text(
-            s.trim_end_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-                .to_owned(),
-        ),
-        "toString" | "valueOf" => text(s.to_owned()),
+        "toUpperCase" | "toLocaleUpperCase" => s.to_uppercase(),
+        "toLowerCase" | "toLocaleLowerCase" => s.to_lowercase(),
+        "trim" => trimmed(s.trim_matches(space)),
+        "trimStart" | "trimLeft" => trimmed(s.trim_start_matches(space)),
+        "trimEnd" | "trimRight" => trimmed(s.trim_end_matches(space)),
+        "toString" | "valueOf" => s.to_owned(),
         _ => return None,
     })
 }
