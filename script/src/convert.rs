@@ -480,34 +480,9 @@ fn write_list(
 
 /// A JSON string literal, escaped as `JSON.stringify` does.
 pub fn quote(s: &str, out: &mut String) {
-    out.reserve(s.len() + 2);
-    out.push('"');
-    // Runs without anything to escape are copied whole. Every byte that
-    // needs escaping is ASCII, and no byte of a multi-byte character is, so
-    // the slices always fall on character boundaries.
-    let mut plain = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escaped = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[plain..i]);
-        if escaped.is_empty() {
-            let _ = write!(out, "\\u{:04x}", b);
-        } else {
-            out.push_str(escaped);
-        }
-        plain = i + 1;
-    }
-    out.push_str(&s[plain..]);
-    out.push('"');
+    // SAFETY: `write_str` appends whole UTF-8 runs of `s` and ASCII escape
+    // sequences only, so `out` stays valid UTF-8.
+    flowgate_runtime::js_json::write_str(unsafe { out.as_mut_vec() }, s);
 }
 
 /// A new empty object in the script's value model.

@@ -4,10 +4,11 @@
 //!
 //! serde_json looks at a string one byte at a time to find what needs
 //! escaping; the strings on the request path (tokens, claims, ids) are long
-//! runs of plain ASCII, so here eight bytes at a time are checked at once
-//! and copied when none needs escaping. Numbers are written by
+//! runs of plain ASCII, which [`flowgate_runtime::js_json::write_str`]
+//! checks eight bytes at a time. Numbers are written by
 //! [`flowgate_runtime::js_json::write_number`], so their text cannot differ.
 
+use flowgate_runtime::js_json::write_str;
 use serde_json::{Map, Value};
 
 /// Append `v`'s compact JSON text to `out`.
@@ -44,80 +45,6 @@ pub fn write_object(out: &mut Vec<u8>, map: &Map<String, Value>) {
         write_value(out, item);
     }
     out.push(b'}');
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any of the eight bytes in `w` is a control character, `"` or
-/// `\` (the bytes JSON escapes). Exact: a byte of 0x80 or above never
-/// counts, and a flagged word is looked at byte by byte anyway.
-fn needs_escape(w: u64) -> bool {
-    let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-    below_space | zero_in(w ^ (ONES * u64::from(b'"'))) | zero_in(w ^ (ONES * u64::from(b'\\')))
-        != 0
-}
-
-/// A JSON string literal, escaped as serde_json escapes: `\"`, `\\`, the
-/// short forms `\b \f \n \r \t`, other control characters as `\u00xx`.
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let b = s.as_bytes();
-    out.reserve(b.len() + 2);
-    out.push(b'"');
-    let mut plain_from = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if !needs_escape(word_at(b, i)) {
-            i += 8;
-            continue;
-        }
-        let c = b[i];
-        let short = match c {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            0x08 => b'b',
-            0x0c => b'f',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            b'\t' => b't',
-            0..=0x1f => b'u',
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.extend_from_slice(&b[plain_from..i]);
-        out.push(b'\\');
-        out.push(short);
-        if short == b'u' {
-            out.extend_from_slice(&[
-                b'0',
-                b'0',
-                HEX[usize::from(c >> 4)],
-                HEX[usize::from(c & 15)],
-            ]);
-        }
-        i += 1;
-        plain_from = i;
-    }
-    out.extend_from_slice(&b[plain_from..]);
-    out.push(b'"');
-}
-
-/// The eight bytes of `b` from `i`, padded with a plain byte past its end
-/// (so a short string or a tail takes the word check too).
-fn word_at(b: &[u8], i: usize) -> u64 {
-    match b.get(i..i + 8) {
-        Some(word) => u64::from_le_bytes(word.try_into().expect("eight bytes")),
-        None => {
-            let mut padded = [b'a'; 8];
-            let tail = &b[i..];
-            padded[..tail.len()].copy_from_slice(tail);
-            u64::from_le_bytes(padded)
-        }
-    }
 }
 
 #[cfg(test)]

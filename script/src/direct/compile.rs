@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{
-    ArrayExpressionElement, AssignmentOperator, AssignmentTarget, BindingPattern, Expression,
-    ForStatementInit, ForStatementLeft, LogicalOperator, ObjectPropertyKind, PropertyKey,
-    PropertyKind, SimpleAssignmentTarget, Statement, UnaryOperator, UpdateOperator,
+    ArrayExpressionElement, AssignmentOperator, AssignmentTarget, BinaryOperator, BindingPattern,
+    Expression, ForStatementInit, ForStatementLeft, LogicalOperator, ObjectPropertyKind,
+    PropertyKey, PropertyKind, SimpleAssignmentTarget, Statement, UnaryOperator, UpdateOperator,
     VariableDeclaration, VariableDeclarationKind,
 };
 
@@ -502,6 +502,11 @@ impl Compiler {
             Expression::AssignmentExpression(a) => self.assignment(a)?,
             Expression::UpdateExpression(u) => self.update(u)?,
             Expression::UnaryExpression(u) => self.unary(u)?,
+            Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+                let mut terms = Vec::new();
+                self.sum_terms(b, &mut terms)?;
+                library::sum(terms)
+            }
             Expression::BinaryExpression(b) => {
                 let op = b.operator;
                 let l = self.expr(&b.left)?;
@@ -539,6 +544,23 @@ impl Compiler {
             }
             _ => return None,
         })
+    }
+
+    /// The terms of `a + b + c ...` (left-associative, as it parses), so
+    /// the sum is made in one pass: strings are joined into one buffer.
+    fn sum_terms(
+        &mut self,
+        b: &oxc_ast::ast::BinaryExpression<'_>,
+        out: &mut Vec<Ex>,
+    ) -> Option<()> {
+        match &b.left {
+            Expression::BinaryExpression(l) if l.operator == BinaryOperator::Addition => {
+                self.sum_terms(l, out)?
+            }
+            other => out.push(self.expr(other)?),
+        }
+        out.push(self.expr(&b.right)?);
+        Some(())
     }
 
     fn ident(&self, name: &str) -> Option<Ex> {
@@ -601,8 +623,9 @@ impl Compiler {
         for a in &c.arguments {
             args.push(self.expr(a.as_expression()?)?);
         }
+        // Arguments are evaluated into a list the frame keeps for reuse.
         let eval_args = move |f: &mut Frame<'_>, args: &[Ex]| -> R<Vec<V>> {
-            let mut out = Vec::with_capacity(args.len());
+            let mut out = f.spare_lists.pop().unwrap_or_default();
             for a in args {
                 out.push(a(f)?);
             }
@@ -617,7 +640,9 @@ impl Compiler {
                         let g = library::global(ns, name)?;
                         return Some(Box::new(move |f| {
                             let a = eval_args(f, &args)?;
-                            g(f, &a)
+                            let r = g(f, &a);
+                            f.recycle(a);
+                            r
                         }));
                     }
                 }
@@ -629,14 +654,18 @@ impl Compiler {
                 Some(Box::new(move |f| {
                     let r = recv(f)?;
                     let a = eval_args(f, &args)?;
-                    library::method(f, &r, &name, &a)
+                    let result = library::method(f, &r, &name, &a);
+                    f.recycle(a);
+                    result
                 }))
             }
             Expression::Identifier(id) if !self.is_local(id.name.as_str()) => {
                 let g = library::global("", id.name.as_str())?;
                 Some(Box::new(move |f| {
                     let a = eval_args(f, &args)?;
-                    g(f, &a)
+                    let r = g(f, &a);
+                    f.recycle(a);
+                    r
                 }))
             }
             _ => None,

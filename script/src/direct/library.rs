@@ -8,6 +8,7 @@ use std::sync::Arc;
 use flowgate_runtime::js_value::array_index;
 use oxc_ast::ast::BinaryOperator;
 
+use super::compile::Ex;
 use super::value::{self, loose_eq, same_value_zero, strict_eq, Bail, R, V};
 use super::Frame;
 use crate::jslib::{number, ops, strings};
@@ -133,7 +134,7 @@ pub fn binary(f: &mut Frame<'_>, op: BinaryOperator, a: &V, b: &V) -> R<V> {
         B::Subtraction => return num(a.to_number()? - b.to_number()?),
         B::Multiplication => return num(a.to_number()? * b.to_number()?),
         B::Division => return num(a.to_number()? / b.to_number()?),
-        B::Remainder => return num(a.to_number()? % b.to_number()?),
+        B::Remainder => return num(remainder(a.to_number()?, b.to_number()?)),
         B::Exponential => {
             let (x, y) = (a.to_number()?, b.to_number()?);
             if y.is_nan() || (x.abs() == 1.0 && y.is_infinite()) {
@@ -160,6 +161,17 @@ pub fn binary(f: &mut Frame<'_>, op: BinaryOperator, a: &V, b: &V) -> R<V> {
     })
 }
 
+/// `x % y`: whole non-negative operands (a loop counter's, usually) take
+/// the integer remainder, which is the same number without a call to fmod.
+fn remainder(x: f64, y: f64) -> f64 {
+    const EXACT: f64 = flowgate_runtime::js_value::MAX_SAFE;
+    let whole = |n: f64| (0.0..EXACT).contains(&n) && n.fract() == 0.0;
+    if whole(x) && whole(y) && y > 0.0 {
+        return ((x as u64) % (y as u64)) as f64;
+    }
+    x % y
+}
+
 /// `a + b` on primitives.
 fn add(f: &mut Frame<'_>, a: &V, b: &V) -> R<V> {
     match (a, b) {
@@ -172,6 +184,36 @@ fn add(f: &mut Frame<'_>, a: &V, b: &V) -> R<V> {
         }
         _ => num(a.to_number()? + b.to_number()?),
     }
+}
+
+/// `t0 + t1 + t2 ...`, added left to right: numbers while both sides are
+/// numbers, and from the first string on, every further term joined into
+/// one buffer (as the string it is, `acc + t` being a string whenever
+/// `acc` is).
+pub fn sum(terms: Vec<Ex>) -> Ex {
+    Box::new(move |f| {
+        let mut acc = terms[0](f)?;
+        let mut text: Option<String> = None;
+        for t in &terms[1..] {
+            let v = t(f)?;
+            if let Some(s) = &mut text {
+                v.push_str(s)?;
+                continue;
+            }
+            if matches!(acc, V::Str(_)) || matches!(v, V::Str(_)) {
+                let mut s = String::with_capacity(64);
+                acc.push_str(&mut s)?;
+                v.push_str(&mut s)?;
+                text = Some(s);
+            } else {
+                acc = add(f, &acc, &v)?;
+            }
+        }
+        match text {
+            Some(s) => f.made(s),
+            None => Ok(acc),
+        }
+    })
 }
 
 /// A global function (`ns` empty) or one of a namespace object.
@@ -211,10 +253,7 @@ pub fn global(ns: &str, name: &str) -> Option<Global> {
             let V::Obj(o) = arg(args, 0) else {
                 return Err(Bail);
             };
-            let values = {
-                let o = o.borrow();
-                o.keys().iter().map(|k| o.props[k].clone()).collect()
-            };
+            let values = o.borrow().entries().map(|(_, v)| v.clone()).collect();
             f.heap.arr(values)
         },
         ("Array", "isArray") => |_, args| Ok(V::Bool(matches!(arg(args, 0), V::Arr(_)))),

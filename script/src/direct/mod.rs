@@ -153,6 +153,8 @@ pub struct Frame<'m> {
     /// converted from the input once, so that reading twice gives the
     /// same object.
     props: Vec<Prop>,
+    /// Argument lists of finished calls, kept to be filled again.
+    spare_lists: Vec<Vec<V>>,
 }
 
 /// A property of `msg` the run read or wrote.
@@ -173,7 +175,14 @@ impl<'m> Frame<'m> {
             bytes: 0,
             input,
             props: Vec::new(),
+            spare_lists: Vec::new(),
         }
+    }
+
+    /// Keep a call's argument list for the next call.
+    fn recycle(&mut self, mut list: Vec<V>) {
+        list.clear();
+        self.spare_lists.push(list);
     }
 
     /// One more loop iteration.

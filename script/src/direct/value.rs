@@ -43,14 +43,21 @@ impl Obj {
 
     /// The keys in JavaScript's enumeration order.
     pub fn keys(&self) -> Vec<Arc<str>> {
-        let mut keys: Vec<Arc<str>> = self.props.keys().cloned().collect();
+        self.entries().map(|(k, _)| k.clone()).collect()
+    }
+
+    /// The properties in JavaScript's enumeration order.
+    pub fn entries(&self) -> impl Iterator<Item = (&Arc<str>, &V)> {
+        let mut sorted: Vec<(&Arc<str>, &V)> = Vec::new();
         if self.indexed {
-            keys.sort_by_key(|k| match array_index(k) {
+            sorted = self.props.iter().collect();
+            sorted.sort_by_key(|(k, _)| match array_index(k) {
                 Some(n) => (0, n),
                 None => (1, 0),
             });
         }
-        keys
+        let plain = (!self.indexed).then(|| self.props.iter());
+        sorted.into_iter().chain(plain.into_iter().flatten())
     }
 }
 
@@ -147,8 +154,7 @@ impl V {
             V::Str(s) => out.push_str(s),
             V::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
                 // Whole numbers print without float formatting (`-0` as `0`).
-                use std::fmt::Write;
-                let _ = write!(out, "{}", *n as i64);
+                out.push_str(itoa::Buffer::new().format(*n as i64));
             }
             other => out.push_str(&other.to_str()?),
         }
@@ -324,8 +330,8 @@ pub fn to_json(v: &V, depth: usize) -> R<Option<Value>> {
         V::Obj(o) => {
             let o = o.borrow();
             let mut out = Map::with_capacity(o.props.len());
-            for k in o.keys() {
-                if let Some(j) = to_json(&o.props[&k], depth + 1)? {
+            for (k, item) in o.entries() {
+                if let Some(j) = to_json(item, depth + 1)? {
                     out.insert(k.to_string(), j);
                 }
             }
@@ -368,14 +374,14 @@ fn write(v: &V, out: &mut String, depth: usize) -> R<bool> {
             let o = o.borrow();
             out.push('{');
             let mut first = true;
-            for k in o.keys() {
+            for (k, item) in o.entries() {
                 let mark = out.len();
                 if !first {
                     out.push(',');
                 }
-                crate::convert::quote(&k, out);
+                crate::convert::quote(k, out);
                 out.push(':');
-                if write(&o.props[&k], out, depth + 1)? {
+                if write(item, out, depth + 1)? {
                     first = false;
                 } else {
                     out.truncate(mark);

@@ -294,6 +294,9 @@ pub fn text_method(s: &str, name: &str) -> Option<String> {
     let trimmed = |t: &str| t.to_owned();
     let space = |c: char| c.is_whitespace() || c == '\u{feff}';
     Some(match name {
+        // ASCII text (the usual case) maps byte by byte.
+        "toUpperCase" | "toLocaleUpperCase" if s.is_ascii() => s.to_ascii_uppercase(),
+        "toLowerCase" | "toLocaleLowerCase" if s.is_ascii() => s.to_ascii_lowercase(),
         "toUpperCase" | "toLocaleUpperCase" => s.to_uppercase(),
         "toLowerCase" | "toLocaleLowerCase" => s.to_lowercase(),
         "trim" => trimmed(s.trim_matches(space)),
