@@ -551,16 +551,27 @@ impl Compiler {
     fn sum_terms(
         &mut self,
         b: &oxc_ast::ast::BinaryExpression<'_>,
-        out: &mut Vec<Ex>,
+        out: &mut Vec<library::Term>,
     ) -> Option<()> {
         match &b.left {
             Expression::BinaryExpression(l) if l.operator == BinaryOperator::Addition => {
                 self.sum_terms(l, out)?
             }
-            other => out.push(self.expr(other)?),
+            other => out.push(self.term(other)?),
         }
-        out.push(self.expr(&b.right)?);
+        out.push(self.term(&b.right)?);
         Some(())
+    }
+
+    fn term(&mut self, e: &Expression<'_>) -> Option<library::Term> {
+        Some(match unparen(e) {
+            Expression::StringLiteral(s) => library::Term::Text(s.value.as_str().into()),
+            Expression::Identifier(id) => match self.resolve(id.name.as_str()) {
+                Some(Bind::Var(s) | Bind::Const(s)) => library::Term::Local(s),
+                _ => library::Term::Expr(self.ident(id.name.as_str())?),
+            },
+            other => library::Term::Expr(self.expr(other)?),
+        })
     }
 
     fn ident(&self, name: &str) -> Option<Ex> {

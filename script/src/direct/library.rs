@@ -186,32 +186,90 @@ fn add(f: &mut Frame<'_>, a: &V, b: &V) -> R<V> {
     }
 }
 
+/// A term of a sum: variables and string literals are read in place,
+/// without taking a copy of their value.
+pub enum Term {
+    Local(usize),
+    Text(Arc<str>),
+    Expr(Ex),
+}
+
+impl Term {
+    fn value(&self, f: &mut Frame<'_>) -> R<V> {
+        match self {
+            Term::Local(s) => Ok(f.slots[*s].clone()),
+            Term::Text(t) => Ok(V::Str(t.clone())),
+            Term::Expr(e) => e(f),
+        }
+    }
+
+    fn is_text(&self, f: &Frame<'_>) -> bool {
+        match self {
+            Term::Local(s) => matches!(f.slots[*s], V::Str(_)),
+            Term::Text(_) => true,
+            Term::Expr(_) => false,
+        }
+    }
+
+    fn push_str(&self, f: &mut Frame<'_>, out: &mut String) -> R<()> {
+        match self {
+            Term::Local(s) => f.slots[*s].push_str(out),
+            Term::Text(t) => {
+                out.push_str(t);
+                Ok(())
+            }
+            Term::Expr(e) => e(f)?.push_str(out),
+        }
+    }
+}
+
 /// `t0 + t1 + t2 ...`, added left to right: numbers while both sides are
 /// numbers, and from the first string on, every further term joined into
 /// one buffer (as the string it is, `acc + t` being a string whenever
-/// `acc` is).
-pub fn sum(terms: Vec<Ex>) -> Ex {
+/// `acc` is). The buffer is the frame's, reused from one sum to the next.
+pub fn sum(terms: Vec<Term>) -> Ex {
     Box::new(move |f| {
-        let mut acc = terms[0](f)?;
+        let mut acc = None;
         let mut text: Option<String> = None;
-        for t in &terms[1..] {
-            let v = t(f)?;
+        for (i, t) in terms.iter().enumerate() {
             if let Some(s) = &mut text {
-                v.push_str(s)?;
+                t.push_str(f, s)?;
                 continue;
             }
-            if matches!(acc, V::Str(_)) || matches!(v, V::Str(_)) {
-                let mut s = String::with_capacity(64);
-                acc.push_str(&mut s)?;
-                v.push_str(&mut s)?;
+            // A string from the start: no value is taken at all. (Only when
+            // the first term is read without side effects, which could
+            // change what the second holds.)
+            if i == 0
+                && !matches!(t, Term::Expr(_))
+                && terms.len() > 1
+                && (t.is_text(f) || terms[1].is_text(f))
+            {
+                let mut s = std::mem::take(&mut f.scratch);
+                s.clear();
+                t.push_str(f, &mut s)?;
                 text = Some(s);
-            } else {
-                acc = add(f, &acc, &v)?;
+                continue;
+            }
+            let v = t.value(f)?;
+            match acc.take() {
+                None => acc = Some(v),
+                Some(a) if matches!(a, V::Str(_)) || matches!(v, V::Str(_)) => {
+                    let mut s = std::mem::take(&mut f.scratch);
+                    s.clear();
+                    a.push_str(&mut s)?;
+                    v.push_str(&mut s)?;
+                    text = Some(s);
+                }
+                Some(a) => acc = Some(add(f, &a, &v)?),
             }
         }
         match text {
-            Some(s) => f.made(s),
-            None => Ok(acc),
+            Some(s) => {
+                let v = f.made_copy(&s);
+                f.scratch = s;
+                v
+            }
+            None => acc.ok_or(Bail),
         }
     })
 }

@@ -155,6 +155,8 @@ pub struct Frame<'m> {
     props: Vec<Prop>,
     /// Argument lists of finished calls, kept to be filled again.
     spare_lists: Vec<Vec<V>>,
+    /// The buffer sums join strings in, kept to be filled again.
+    scratch: String,
 }
 
 /// A property of `msg` the run read or wrote.
@@ -176,6 +178,7 @@ impl<'m> Frame<'m> {
             input,
             props: Vec::new(),
             spare_lists: Vec::new(),
+            scratch: String::new(),
         }
     }
 
@@ -196,6 +199,15 @@ impl<'m> Frame<'m> {
 
     /// A string the run made, counted against its limit.
     fn made(&mut self, s: String) -> R<V> {
+        self.bytes += s.len();
+        if self.bytes > MAX_BYTES {
+            return Err(Bail);
+        }
+        Ok(V::str(s))
+    }
+
+    /// A copy of `s` as a string the run made.
+    fn made_copy(&mut self, s: &str) -> R<V> {
         self.bytes += s.len();
         if self.bytes > MAX_BYTES {
             return Err(Bail);
