@@ -1,0 +1,460 @@
+//! Expressions compiled to closures: literals, variables, `msg`'s named
+//! properties, members, calls, operators and assignments.
+
+use std::sync::Arc;
+
+use oxc_ast::ast::{
+    ArrayExpressionElement, AssignmentOperator, AssignmentTarget, BinaryOperator, Expression,
+    LogicalOperator, ObjectPropertyKind, PropertyKey, PropertyKind, SimpleAssignmentTarget,
+    UnaryOperator, UpdateOperator,
+};
+
+use super::super::library;
+use super::super::value::{Bail, Obj, R, V};
+use super::super::Frame;
+use super::{is_msg, msg_key, unparen, Bind, Compiler, Ex};
+
+/// A place an assignment writes.
+enum Place {
+    Local(usize),
+    Member(Ex, Key),
+    Msg(Arc<str>),
+}
+
+/// A property key, known when compiling or computed.
+enum Key {
+    Static(Arc<str>),
+    Computed(Ex),
+}
+
+impl Key {
+    fn get(&self, f: &mut Frame<'_>) -> R<Arc<str>> {
+        match self {
+            Key::Static(k) => Ok(k.clone()),
+            Key::Computed(e) => e(f)?.to_key(),
+        }
+    }
+}
+
+impl Compiler {
+    pub(super) fn expr(&mut self, e: &Expression<'_>) -> Option<Ex> {
+        Some(match e {
+            Expression::ParenthesizedExpression(p) => self.expr(&p.expression)?,
+            Expression::NullLiteral(_) => Box::new(|_| Ok(V::Null)),
+            Expression::BooleanLiteral(b) => {
+                let v = b.value;
+                Box::new(move |_| Ok(V::Bool(v)))
+            }
+            Expression::NumericLiteral(n) => {
+                let v = n.value;
+                Box::new(move |_| Ok(V::Num(v)))
+            }
+            Expression::StringLiteral(s) => {
+                let v: Arc<str> = s.value.as_str().into();
+                Box::new(move |_| Ok(V::Str(v.clone())))
+            }
+            Expression::TemplateLiteral(t) => {
+                let mut parts: Vec<(Arc<str>, Option<Ex>)> = Vec::new();
+                for (i, q) in t.quasis.iter().enumerate() {
+                    let cooked: Arc<str> = q.value.cooked.as_ref()?.as_str().into();
+                    let e = match t.expressions.get(i) {
+                        Some(e) => Some(self.expr(e)?),
+                        None => None,
+                    };
+                    parts.push((cooked, e));
+                }
+                Box::new(move |f| {
+                    let mut out = String::new();
+                    for (text, e) in &parts {
+                        out.push_str(text);
+                        if let Some(e) = e {
+                            e(f)?.push_str(&mut out)?;
+                        }
+                    }
+                    f.made(out)
+                })
+            }
+            Expression::Identifier(id) => self.ident(id.name.as_str())?,
+            Expression::ArrayExpression(a) => {
+                let mut items = Vec::with_capacity(a.elements.len());
+                for el in &a.elements {
+                    match el {
+                        ArrayExpressionElement::SpreadElement(_)
+                        | ArrayExpressionElement::Elision(_) => return None,
+                        other => items.push(self.expr(other.as_expression()?)?),
+                    }
+                }
+                Box::new(move |f| {
+                    let mut out = Vec::with_capacity(items.len());
+                    for i in &items {
+                        out.push(i(f)?);
+                    }
+                    f.heap.arr(out)
+                })
+            }
+            Expression::ObjectExpression(o) => self.object(o)?,
+            Expression::StaticMemberExpression(m) => {
+                if is_msg(&m.object) {
+                    let key = msg_key(m.property.name.as_str())?;
+                    return Some(Box::new(move |f| f.msg_get(&key)));
+                }
+                let obj = self.expr(&m.object)?;
+                let key: Arc<str> = m.property.name.as_str().into();
+                Box::new(move |f| {
+                    let o = obj(f)?;
+                    library::get(&o, &key)
+                })
+            }
+            Expression::ComputedMemberExpression(m) => {
+                if is_msg(&m.object) {
+                    return None;
+                }
+                let obj = self.expr(&m.object)?;
+                let key = self.expr(&m.expression)?;
+                Box::new(move |f| {
+                    let o = obj(f)?;
+                    let k = key(f)?;
+                    library::get_computed(&o, &k)
+                })
+            }
+            Expression::CallExpression(c) if !c.optional => self.call(c)?,
+            Expression::AssignmentExpression(a) => self.assignment(a)?,
+            Expression::UpdateExpression(u) => self.update(u)?,
+            Expression::UnaryExpression(u) => self.unary(u)?,
+            Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+                let mut terms = Vec::new();
+                self.sum_terms(b, &mut terms)?;
+                library::sum(terms)
+            }
+            Expression::BinaryExpression(b) => {
+                let op = b.operator;
+                let l = self.expr(&b.left)?;
+                let r = self.expr(&b.right)?;
+                library::binary_supported(op).then_some(())?;
+                Box::new(move |f| {
+                    let a = l(f)?;
+                    let b = r(f)?;
+                    library::binary(f, op, &a, &b)
+                })
+            }
+            Expression::LogicalExpression(l) => {
+                let op = l.operator;
+                let a = self.expr(&l.left)?;
+                let b = self.expr(&l.right)?;
+                Box::new(move |f| {
+                    let x = a(f)?;
+                    let take_left = match op {
+                        LogicalOperator::And => !x.truthy(),
+                        LogicalOperator::Or => x.truthy(),
+                        LogicalOperator::Coalesce => !x.is_nullish(),
+                    };
+                    if take_left {
+                        Ok(x)
+                    } else {
+                        b(f)
+                    }
+                })
+            }
+            Expression::ConditionalExpression(c) => {
+                let test = self.expr(&c.test)?;
+                let yes = self.expr(&c.consequent)?;
+                let no = self.expr(&c.alternate)?;
+                Box::new(move |f| if test(f)?.truthy() { yes(f) } else { no(f) })
+            }
+            _ => return None,
+        })
+    }
+
+    /// The terms of `a + b + c ...` (left-associative, as it parses), so
+    /// the sum is made in one pass: strings are joined into one buffer.
+    fn sum_terms(
+        &mut self,
+        b: &oxc_ast::ast::BinaryExpression<'_>,
+        out: &mut Vec<library::Term>,
+    ) -> Option<()> {
+        match &b.left {
+            Expression::BinaryExpression(l) if l.operator == BinaryOperator::Addition => {
+                self.sum_terms(l, out)?
+            }
+            other => out.push(self.term(other)?),
+        }
+        out.push(self.term(&b.right)?);
+        Some(())
+    }
+
+    fn term(&mut self, e: &Expression<'_>) -> Option<library::Term> {
+        Some(match unparen(e) {
+            Expression::StringLiteral(s) => library::Term::Text(s.value.as_str().into()),
+            Expression::Identifier(id) => match self.resolve(id.name.as_str()) {
+                Some(Bind::Var(s) | Bind::Const(s)) => library::Term::Local(s),
+                _ => library::Term::Expr(self.ident(id.name.as_str())?),
+            },
+            other => library::Term::Expr(self.expr(other)?),
+        })
+    }
+
+    fn ident(&self, name: &str) -> Option<Ex> {
+        match self.resolve(name) {
+            Some(Bind::Var(s) | Bind::Const(s)) => Some(Box::new(move |f| Ok(f.slots[s].clone()))),
+            Some(Bind::Pending) => None,
+            None => match name {
+                "undefined" => Some(Box::new(|_| Ok(V::Undef))),
+                "NaN" => Some(Box::new(|_| Ok(V::Num(f64::NAN)))),
+                "Infinity" => Some(Box::new(|_| Ok(V::Num(f64::INFINITY)))),
+                _ => None,
+            },
+        }
+    }
+
+    fn object(&mut self, o: &oxc_ast::ast::ObjectExpression<'_>) -> Option<Ex> {
+        let mut props: Vec<(Key, Ex)> = Vec::with_capacity(o.properties.len());
+        for p in &o.properties {
+            let ObjectPropertyKind::ObjectProperty(p) = p else {
+                return None;
+            };
+            if p.kind != PropertyKind::Init || p.method {
+                return None;
+            }
+            let key = match &p.key {
+                PropertyKey::StaticIdentifier(id) if !p.computed => {
+                    Key::Static(id.name.as_str().into())
+                }
+                PropertyKey::StringLiteral(s) if !p.computed => {
+                    Key::Static(s.value.as_str().into())
+                }
+                PropertyKey::NumericLiteral(n) if !p.computed => {
+                    Key::Static(crate::jslib::number::fmt(n.value).into())
+                }
+                other if p.computed => Key::Computed(self.expr(other.as_expression()?)?),
+                _ => return None,
+            };
+            if matches!(&key, Key::Static(k) if &**k == "__proto__") {
+                return None;
+            }
+            props.push((key, self.expr(&p.value)?));
+        }
+        Some(Box::new(move |f| {
+            let mut o = Obj::default();
+            o.props.reserve(props.len());
+            for (k, v) in &props {
+                let k = k.get(f)?;
+                if &*k == "__proto__" {
+                    return Err(Bail);
+                }
+                let v = v(f)?;
+                o.set(k, v);
+            }
+            f.heap.obj(o)
+        }))
+    }
+
+    fn call(&mut self, c: &oxc_ast::ast::CallExpression<'_>) -> Option<Ex> {
+        let mut args = Vec::with_capacity(c.arguments.len());
+        for a in &c.arguments {
+            args.push(self.expr(a.as_expression()?)?);
+        }
+        // Arguments are evaluated into a list the frame keeps for reuse.
+        let eval_args = move |f: &mut Frame<'_>, args: &[Ex]| -> R<Vec<V>> {
+            let mut out = f.spare_lists.pop().unwrap_or_default();
+            for a in args {
+                out.push(a(f)?);
+            }
+            Ok(out)
+        };
+        match unparen(&c.callee) {
+            Expression::StaticMemberExpression(m) => {
+                let name = m.property.name.as_str();
+                if let Expression::Identifier(ns) = unparen(&m.object) {
+                    let ns = ns.name.as_str();
+                    if !self.is_local(ns) && ns != "msg" {
+                        let g = library::global(ns, name)?;
+                        return Some(Box::new(move |f| {
+                            let a = eval_args(f, &args)?;
+                            let r = g(f, &a);
+                            f.recycle(a);
+                            r
+                        }));
+                    }
+                }
+                if is_msg(&m.object) {
+                    return None;
+                }
+                let recv = self.expr(&m.object)?;
+                let name: Arc<str> = name.into();
+                Some(Box::new(move |f| {
+                    let r = recv(f)?;
+                    let a = eval_args(f, &args)?;
+                    let result = library::method(f, &r, &name, &a);
+                    f.recycle(a);
+                    result
+                }))
+            }
+            Expression::Identifier(id) if !self.is_local(id.name.as_str()) => {
+                let g = library::global("", id.name.as_str())?;
+                Some(Box::new(move |f| {
+                    let a = eval_args(f, &args)?;
+                    let r = g(f, &a);
+                    f.recycle(a);
+                    r
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    fn place(&mut self, t: &SimpleAssignmentTarget<'_>) -> Option<Place> {
+        Some(match t {
+            SimpleAssignmentTarget::AssignmentTargetIdentifier(id) => {
+                match self.resolve(id.name.as_str())? {
+                    Bind::Var(s) => Place::Local(s),
+                    _ => return None,
+                }
+            }
+            SimpleAssignmentTarget::StaticMemberExpression(m) => {
+                if is_msg(&m.object) {
+                    Place::Msg(msg_key(m.property.name.as_str())?)
+                } else {
+                    let key = Key::Static(m.property.name.as_str().into());
+                    Place::Member(self.expr(&m.object)?, key)
+                }
+            }
+            SimpleAssignmentTarget::ComputedMemberExpression(m) => {
+                if is_msg(&m.object) {
+                    return None;
+                }
+                let obj = self.expr(&m.object)?;
+                Place::Member(obj, Key::Computed(self.expr(&m.expression)?))
+            }
+            _ => return None,
+        })
+    }
+
+    fn assignment(&mut self, a: &oxc_ast::ast::AssignmentExpression<'_>) -> Option<Ex> {
+        let target = match &a.left {
+            AssignmentTarget::AssignmentTargetIdentifier(_)
+            | AssignmentTarget::StaticMemberExpression(_)
+            | AssignmentTarget::ComputedMemberExpression(_) => {
+                a.left.as_simple_assignment_target()?
+            }
+            _ => return None,
+        };
+        let place = self.place(target)?;
+        let value = self.expr(&a.right)?;
+        let op = match a.operator {
+            AssignmentOperator::Assign => None,
+            other => {
+                let op = other.to_binary_operator()?;
+                Some(library::binary_supported(op).then_some(op)?)
+            }
+        };
+        Some(modify(
+            place,
+            move |f, old| {
+                let v = value(f)?;
+                match (op, old) {
+                    (Some(op), Some(old)) => library::binary(f, op, &old, &v),
+                    _ => Ok(v),
+                }
+            },
+            op.is_some(),
+            false,
+        ))
+    }
+
+    fn update(&mut self, u: &oxc_ast::ast::UpdateExpression<'_>) -> Option<Ex> {
+        let place = self.place(&u.argument)?;
+        let delta = if u.operator == UpdateOperator::Increment {
+            1.0
+        } else {
+            -1.0
+        };
+        let prefix = u.prefix;
+        Some(modify(
+            place,
+            move |_, old| Ok(V::Num(old.ok_or(Bail)?.to_number()? + delta)),
+            true,
+            !prefix,
+        ))
+    }
+
+    fn unary(&mut self, u: &oxc_ast::ast::UnaryExpression<'_>) -> Option<Ex> {
+        if u.operator == UnaryOperator::Delete {
+            return match unparen(&u.argument) {
+                Expression::StaticMemberExpression(m) if is_msg(&m.object) => {
+                    let key = msg_key(m.property.name.as_str())?;
+                    Some(Box::new(move |f| {
+                        f.msg_set(&key, None);
+                        Ok(V::Bool(true))
+                    }))
+                }
+                Expression::StaticMemberExpression(m) => {
+                    let obj = self.expr(&m.object)?;
+                    let key: Arc<str> = m.property.name.as_str().into();
+                    Some(Box::new(move |f| library::delete(&obj(f)?, &key)))
+                }
+                Expression::ComputedMemberExpression(m) if !is_msg(&m.object) => {
+                    let obj = self.expr(&m.object)?;
+                    let key = self.expr(&m.expression)?;
+                    Some(Box::new(move |f| {
+                        let o = obj(f)?;
+                        let k = key(f)?.to_key()?;
+                        library::delete(&o, &k)
+                    }))
+                }
+                _ => None,
+            };
+        }
+        let arg = self.expr(&u.argument)?;
+        Some(match u.operator {
+            UnaryOperator::LogicalNot => Box::new(move |f| Ok(V::Bool(!arg(f)?.truthy()))),
+            UnaryOperator::UnaryNegation => Box::new(move |f| Ok(V::Num(-arg(f)?.to_number()?))),
+            UnaryOperator::UnaryPlus => Box::new(move |f| Ok(V::Num(arg(f)?.to_number()?))),
+            UnaryOperator::Typeof => Box::new(move |f| Ok(V::str(arg(f)?.type_of()))),
+            UnaryOperator::Void => Box::new(move |f| arg(f).map(|_| V::Undef)),
+            _ => return None,
+        })
+    }
+}
+
+/// An assignment or update of `place`: `next` gets the old value (when
+/// `reads`) and gives the new one; the expression's value is the old one
+/// when `postfix` (as a number), the new one otherwise.
+fn modify(
+    place: Place,
+    next: impl Fn(&mut Frame<'_>, Option<V>) -> R<V> + Send + Sync + 'static,
+    reads: bool,
+    postfix: bool,
+) -> Ex {
+    let result = move |old: Option<V>, new: &V| -> R<V> {
+        Ok(match (postfix, old) {
+            (true, Some(old)) => V::Num(old.to_number()?),
+            _ => new.clone(),
+        })
+    };
+    match place {
+        Place::Local(s) => Box::new(move |f| {
+            let old = reads.then(|| f.slots[s].clone());
+            let new = next(f, old.clone())?;
+            f.slots[s] = new.clone();
+            result(old, &new)
+        }),
+        Place::Msg(key) => Box::new(move |f| {
+            let old = if reads { Some(f.msg_get(&key)?) } else { None };
+            let new = next(f, old.clone())?;
+            f.msg_set(&key, Some(new.clone()));
+            result(old, &new)
+        }),
+        Place::Member(obj, key) => Box::new(move |f| {
+            let o = obj(f)?;
+            let k = key.get(f)?;
+            let old = if reads {
+                Some(library::get(&o, &k)?)
+            } else {
+                None
+            };
+            let new = next(f, old.clone())?;
+            library::set(&o, k, new.clone())?;
+            result(old, &new)
+        }),
+    }
+}
