@@ -205,6 +205,15 @@ fn msg_req_read_after_nodes_that_leave_it_alone() {
     replay("req-late");
 }
 
+/// Function bodies in the common core of JavaScript (loops, string and
+/// array methods, arithmetic and comparisons across types, objects with
+/// integer-like keys, `JSON`), which flowgate compiles and runs without its
+/// script engine: Node-RED's answers, byte for byte.
+#[test]
+fn compiled_function_bodies_answer_like_node_red() {
+    replay("function-direct");
+}
+
 /// `http in` with file uploads (multipart fields nested as multer nests
 /// them, `msg.req.files`, its malformed-body 500) and with body parsing off
 /// (a Buffer, only on the path the node's URL spells).
