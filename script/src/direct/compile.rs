@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{
-    ArrayExpressionElement, BindingPattern, Expression, ForStatementInit, ForStatementLeft,
-    Statement, VariableDeclaration, VariableDeclarationKind,
+    BindingPattern, Expression, ForStatementInit, ForStatementLeft, Statement, VariableDeclaration,
+    VariableDeclarationKind,
 };
 
 mod expr;
@@ -366,30 +366,7 @@ impl Compiler {
     fn returned(&mut self, e: &Expression<'_>) -> Option<Ex> {
         match unparen(e) {
             Expression::Identifier(id) if id.name == "msg" => Some(Box::new(|_| Ok(V::Msg))),
-            Expression::ArrayExpression(a) => {
-                let mut items = Vec::with_capacity(a.elements.len());
-                for el in &a.elements {
-                    match el {
-                        ArrayExpressionElement::SpreadElement(_)
-                        | ArrayExpressionElement::Elision(_) => return None,
-                        other => {
-                            let e = other.as_expression()?;
-                            items.push(if is_msg(e) {
-                                Box::new(|_: &mut Frame<'_>| Ok(V::Msg))
-                            } else {
-                                self.expr(e)?
-                            });
-                        }
-                    }
-                }
-                Some(Box::new(move |f| {
-                    let mut out = Vec::with_capacity(items.len());
-                    for i in &items {
-                        out.push(i(f)?);
-                    }
-                    f.heap.arr(out)
-                }))
-            }
+            Expression::ArrayExpression(a) => self.array(a, true),
             // A new object is sent as a new message: the engine's to make.
             Expression::ObjectExpression(_) => None,
             other => self.expr(other),

@@ -75,23 +75,7 @@ impl Compiler {
                 })
             }
             Expression::Identifier(id) => self.ident(id.name.as_str())?,
-            Expression::ArrayExpression(a) => {
-                let mut items = Vec::with_capacity(a.elements.len());
-                for el in &a.elements {
-                    match el {
-                        ArrayExpressionElement::SpreadElement(_)
-                        | ArrayExpressionElement::Elision(_) => return None,
-                        other => items.push(self.expr(other.as_expression()?)?),
-                    }
-                }
-                Box::new(move |f| {
-                    let mut out = Vec::with_capacity(items.len());
-                    for i in &items {
-                        out.push(i(f)?);
-                    }
-                    f.heap.arr(out)
-                })
-            }
+            Expression::ArrayExpression(a) => self.array(a, false)?,
             Expression::ObjectExpression(o) => self.object(o)?,
             Expression::StaticMemberExpression(m) => {
                 if is_msg(&m.object) {
@@ -191,6 +175,38 @@ impl Compiler {
             },
             other => library::Term::Expr(self.expr(other)?),
         })
+    }
+
+    /// An array literal; `with_msg`: its items may be `msg` itself (an
+    /// array of outputs being returned).
+    pub(super) fn array(
+        &mut self,
+        a: &oxc_ast::ast::ArrayExpression<'_>,
+        with_msg: bool,
+    ) -> Option<Ex> {
+        let mut items: Vec<Ex> = Vec::with_capacity(a.elements.len());
+        for el in &a.elements {
+            match el {
+                ArrayExpressionElement::SpreadElement(_) | ArrayExpressionElement::Elision(_) => {
+                    return None
+                }
+                other => {
+                    let e = other.as_expression()?;
+                    items.push(if with_msg && is_msg(e) {
+                        Box::new(|_| Ok(V::Msg))
+                    } else {
+                        self.expr(e)?
+                    });
+                }
+            }
+        }
+        Some(Box::new(move |f| {
+            let mut out = Vec::with_capacity(items.len());
+            for i in &items {
+                out.push(i(f)?);
+            }
+            f.heap.arr(out)
+        }))
     }
 
     fn ident(&self, name: &str) -> Option<Ex> {
