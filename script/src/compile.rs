@@ -64,6 +64,28 @@ impl Script {
         result
     }
 
+    /// Run the body for `msg` without the engine, when it allows it: a
+    /// data-only body (see [`fastpath`]) or one compiled to run directly
+    /// (see [`crate::direct`]). `Some` with the output `msg` goes to (none
+    /// when the body sent nothing); `None`, with `msg` untouched, when the
+    /// engine must run it.
+    pub(crate) fn run_without_engine(
+        &self,
+        msg: &mut flowgate_runtime::Message,
+    ) -> Option<Option<usize>> {
+        if self.data.as_ref().is_some_and(|d| d.try_apply(msg)) {
+            return Some(Some(0));
+        }
+        let direct = self.direct.as_ref()?;
+        if self.reads_req {
+            msg.settle_request();
+        }
+        match direct.try_run(msg)? {
+            crate::direct::Sent::Nothing => Some(None),
+            crate::direct::Sent::Msg(port) => Some(Some(port)),
+        }
+    }
+
     pub(crate) fn ast(&self) -> Result<&AST, RunError> {
         if let Some(ast) = self.ast.get() {
             return Ok(ast);

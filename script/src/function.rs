@@ -281,26 +281,13 @@ impl Inner {
         })
     }
 
-    /// Run `func` for `msg` without the engine, when the body allows it:
-    /// a data-only body (see [`crate::fastpath`]) or one compiled to run
-    /// directly (see [`crate::direct`]). `Some` with the output `msg` goes
-    /// to (none when the body sent nothing); `None`, with `msg` untouched,
-    /// when the engine must run it.
+    /// [`Script::run_without_engine`], unless every message must take the
+    /// engine (see `full_conversion`).
     fn without_engine(&self, script: &Script, msg: &mut Message) -> Option<Option<usize>> {
         if self.full_conversion.load(Ordering::Relaxed) {
             return None;
         }
-        if script.data.as_ref().is_some_and(|d| d.try_apply(msg)) {
-            return Some(Some(0));
-        }
-        let direct = script.direct.as_ref()?;
-        if script.reads_req {
-            msg.settle_request();
-        }
-        match direct.try_run(msg)? {
-            crate::direct::Sent::Nothing => Some(None),
-            crate::direct::Sent::Msg(port) => Some(Some(port)),
-        }
+        script.run_without_engine(msg)
     }
 
     /// What an input run left in its shared state.
@@ -501,44 +488,6 @@ impl Inner {
     }
 }
 
-/// The fewest values in a message that make converting it too much work
-/// for a tokio worker's time slice (about a millisecond's worth in a
-/// release build).
-const LARGE_INPUT: usize = 10_000;
-
-/// Whether `body` holds at least [`LARGE_INPUT`] values. Counts at most
-/// that many, so a small message costs a walk over itself and a huge one
-/// no more than a big one.
-fn is_large(body: &Map<String, Value>) -> bool {
-    fn nested(v: &&Value) -> bool {
-        matches!(v, Value::Array(_) | Value::Object(_))
-    }
-    let mut count = body.len();
-    if count >= LARGE_INPUT {
-        return true;
-    }
-    // Only containers wait to be looked into: a leaf is counted by its
-    // parent's length already.
-    let mut pending: Vec<&Value> = Vec::with_capacity(8);
-    pending.extend(body.values().filter(nested));
-    while let Some(v) = pending.pop() {
-        count += match v {
-            Value::Array(items) => items.len(),
-            Value::Object(map) => map.len(),
-            _ => 0,
-        };
-        if count >= LARGE_INPUT {
-            return true;
-        }
-        match v {
-            Value::Array(items) => pending.extend(items.iter().filter(nested)),
-            Value::Object(map) => pending.extend(map.values().filter(nested)),
-            _ => {}
-        }
-    }
-    false
-}
-
 /// A function node's scripts, ready to run.
 pub struct Function {
     inner: Arc<Inner>,
@@ -706,7 +655,7 @@ impl Function {
         let mut msg = msg;
         // Converting a big message (into script values, or normalizing it)
         // is work no worker may be held for: straight to the blocking pool.
-        if inner.slow.load(Ordering::Relaxed) || is_large(&msg.body) {
+        if inner.slow.load(Ordering::Relaxed) || lazy::is_large(&msg.body) {
             return Outcome::Pending(self.run_blocking(msg, out, Instant::now()));
         }
         if let Some(port) = inner.without_engine(script, &mut msg) {

@@ -255,6 +255,44 @@ fn move_out(
     Ok(out)
 }
 
+/// The fewest values in a message that make converting it too much work
+/// for a tokio worker's time slice (about a millisecond's worth in a
+/// release build).
+const LARGE_INPUT: usize = 10_000;
+
+/// Whether `body` holds at least [`LARGE_INPUT`] values. Counts at most
+/// that many, so a small message costs a walk over itself and a huge one
+/// no more than a big one.
+pub fn is_large(body: &Map<String, Value>) -> bool {
+    fn nested(v: &&Value) -> bool {
+        matches!(v, Value::Array(_) | Value::Object(_))
+    }
+    let mut count = body.len();
+    if count >= LARGE_INPUT {
+        return true;
+    }
+    // Only containers wait to be looked into: a leaf is counted by its
+    // parent's length already.
+    let mut pending: Vec<&Value> = Vec::with_capacity(8);
+    pending.extend(body.values().filter(nested));
+    while let Some(v) = pending.pop() {
+        count += match v {
+            Value::Array(items) => items.len(),
+            Value::Object(map) => map.len(),
+            _ => 0,
+        };
+        if count >= LARGE_INPUT {
+            return true;
+        }
+        match v {
+            Value::Array(items) => pending.extend(items.iter().filter(nested)),
+            Value::Object(map) => pending.extend(map.values().filter(nested)),
+            _ => {}
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
