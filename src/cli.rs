@@ -542,7 +542,7 @@ fn run(args: RunArgs) -> ExitCode {
         if runtime.cluster().is_some() && app.admin.is_none() {
             admin::follow_cluster(Arc::clone(&runtime));
         }
-        let router = flowgate_runtime::app::app(Arc::clone(&runtime), app);
+        let app = flowgate_runtime::app::App::new(Arc::clone(&runtime), app);
         let limits = ServerLimits {
             header_read_timeout: Duration::from_secs_f64(args.header_timeout.max(0.001)),
             max_header_bytes: args.max_header_bytes,
@@ -557,7 +557,7 @@ fn run(args: RunArgs) -> ExitCode {
         };
         let result = flowgate_runtime::server::serve(
             listener,
-            router,
+            app,
             limits,
             flowgate_runtime::server::shutdown_signal(),
         )

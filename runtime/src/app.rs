@@ -16,17 +16,27 @@
 //! claims ([`BuildCx::claim_route`](crate::registry::BuildCx::claim_route)).
 //! Node types declare their routes on their [`NodeType`](crate::NodeType)
 //! (`public_route`, `admin_route`); nothing else needs to know them.
+//!
+//! [`App`] serves by these rules without walking the router for most flow
+//! requests: one a flow endpoint serves, at a path no route of the first
+//! rule may claim, is the flows' whatever the router would do, so it goes
+//! to them directly. The router's layers cost a flow request about a
+//! sixth of its time (the matching, a catch-all's parameters, boxed
+//! services and extensions), which is most of what a hand-written handler
+//! saves over a flow.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::MethodRouter;
 use axum::Router;
+use tower::ServiceExt;
 
 use crate::admin::{self, AdminOptions};
-use crate::http::flow_request;
+use crate::http::{flow_request, serve_found};
 use crate::registry::Registry;
 use crate::routes::Lookup;
 use crate::service::Runtime;
@@ -107,6 +117,103 @@ pub fn reserved_prefix(path: &str) -> Option<&str> {
     }
 }
 
+/// The runtime's router, and the requests that may skip it.
+#[derive(Clone)]
+pub struct App {
+    router: Router,
+    runtime: Arc<Runtime>,
+    claimed: Arc<Claimed>,
+}
+
+impl App {
+    /// [`app`] for `runtime` with `options`.
+    pub fn new(runtime: Arc<Runtime>, options: AppOptions) -> App {
+        let claimed = Claimed::of(&options, &runtime.env.registry);
+        App {
+            router: app(Arc::clone(&runtime), options),
+            runtime,
+            claimed: Arc::new(claimed),
+        }
+    }
+
+    /// Answer `req`, which came from `peer`.
+    pub async fn serve(&self, req: Request, peer: SocketAddr) -> Response {
+        let req = if self.claimed.may_claim(req.uri().path()) {
+            req
+        } else {
+            match serve_found(&self.runtime, req, Some(peer.ip())).await {
+                Ok(response) => return response,
+                Err((req, _)) => req,
+            }
+        };
+        let (mut parts, body) = req.into_parts();
+        parts.extensions.insert(ConnectInfo(peer));
+        match self
+            .router
+            .clone()
+            .oneshot(Request::from_parts(parts, body))
+            .await
+        {
+            Ok(r) => r,
+            Err(never) => match never {},
+        }
+    }
+}
+
+/// The paths where a route ahead of the flows (the first rule: the admin
+/// API, the site, the node types' admin routes) may answer. Public node
+/// routes and the probes yield to the flows, so they claim nothing here.
+#[derive(Debug, Default)]
+struct Claimed {
+    /// Each path and everything below it, compared ignoring ASCII case: the
+    /// reserved prefixes, and the plain text before a parameter of the
+    /// node types' admin routes (which reserve nothing).
+    prefixes: Vec<String>,
+    /// Exact paths: the site's page at the root `/`.
+    exact: Vec<String>,
+}
+
+impl Claimed {
+    fn of(options: &AppOptions, registry: &Registry) -> Claimed {
+        let Some(admin) = &options.admin else {
+            return Claimed::default();
+        };
+        let mut claimed = Claimed {
+            prefixes: options.reserved_paths(registry),
+            exact: Vec::new(),
+        };
+        if admin.normalized_root() == "/" {
+            let with_params = registry
+                .types()
+                .into_iter()
+                .flat_map(|t| t.routes.iter())
+                .filter(|r| r.access == Access::Admin && reserved_prefix(r.path).is_none())
+                .map(|r| r.path[..r.path.find('{').unwrap_or(r.path.len())].to_owned());
+            claimed.prefixes.extend(with_params);
+            if options.site.is_some() {
+                claimed.exact.push("/".into());
+            }
+        }
+        claimed
+    }
+
+    /// Whether a route ahead of the flows may answer `path`: when in doubt
+    /// (a different case, a trailing slash) it may, and the router decides.
+    fn may_claim(&self, path: &str) -> bool {
+        self.exact.iter().any(|p| p == path) || self.prefixes.iter().any(|p| is_under(path, p))
+    }
+}
+
+/// Whether `path` is `prefix` or below it, ignoring ASCII case (the way
+/// reserved paths compare). An empty prefix (or `/`) has every path below it.
+pub(crate) fn is_under(path: &str, prefix: &str) -> bool {
+    let prefix = prefix.trim_end_matches('/').as_bytes();
+    let path = path.as_bytes();
+    path.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        && matches!(path.get(prefix.len()), None | Some(b'/'))
+}
+
 /// The runtime's whole router: see the module documentation for who
 /// answers what.
 pub fn app(runtime: Arc<Runtime>, options: AppOptions) -> Router {
@@ -163,7 +270,20 @@ pub(crate) async fn yield_to_flows(
 
 #[cfg(test)]
 mod tests {
-    use super::reserved_prefix;
+    use super::{is_under, reserved_prefix};
+
+    #[test]
+    fn paths_under_a_prefix() {
+        assert!(is_under("/flows", "/flows"));
+        assert!(is_under("/FLOWS/x", "/flows"));
+        assert!(is_under("/flows", "/flows/"));
+        assert!(!is_under("/flowsx", "/flows"));
+        assert!(!is_under("/flow", "/flows"));
+        assert!(is_under("/anything", ""));
+        assert!(is_under("/anything", "/"));
+        // Not a character boundary of the prefix's length: no panic, no match.
+        assert!(!is_under("/fl\u{e9}ws", "/flows"));
+    }
 
     #[test]
     fn reserved_prefixes_of_admin_routes() {

@@ -3,7 +3,7 @@
 //! message, and answered by the flow. [`crate::app`] puts the admin API and
 //! the node types' routes in front of them.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,11 +16,12 @@ use http::{HeaderValue, StatusCode};
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
+use crate::engine::Flows;
 use crate::error_body::flow_error;
 use crate::exchange::{Exchange, Reply};
 use crate::message::Message;
 use crate::request::{self, RequestParts};
-use crate::routes::Lookup;
+use crate::routes::{Endpoint, Lookup};
 use crate::server::BodyReadError;
 use crate::service::Runtime;
 
@@ -46,44 +47,78 @@ fn off_worker<T>(work: impl FnOnce() -> T) -> T {
 
 /// Handle one request to a flow endpoint.
 pub async fn flow_request(State(runtime): State<Arc<Runtime>>, req: Request) -> Response {
-    let started = std::time::Instant::now();
-    let mut served_by = None;
-    let response = serve(runtime, req, &mut served_by).await;
-    let status = response.status().as_u16();
-    match served_by {
-        Some(endpoint) => endpoint.record(status, started.elapsed()),
-        None => crate::metrics::unmatched_request(status),
-    }
-    response
-}
-
-/// Answer `req` from the current flows; `served_by` is set to the metrics
-/// of the endpoint that matched it.
-async fn serve(
-    runtime: Arc<Runtime>,
-    req: Request,
-    served_by: &mut Option<Arc<crate::metrics::EndpointMetrics>>,
-) -> Response {
-    let flows = runtime.current();
-    let remote_ip = req
+    let remote = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| request::ip_text(c.0.ip()));
+        .map(|c| c.0.ip());
+    match serve_found(&runtime, req, remote).await {
+        Ok(response) => response,
+        Err((req, why)) => {
+            let response = match why {
+                NotServed::BadParam(e) => flow_error(StatusCode::BAD_REQUEST, e),
+                NotServed::Options(allow) => options_answer(allow),
+                NotServed::NotFound => not_found(req.method().as_str(), req.uri().path()),
+            };
+            crate::metrics::unmatched_request(response.status().as_u16());
+            response
+        }
+    }
+}
+
+/// Why no flow endpoint took a request.
+pub(crate) enum NotServed {
+    /// A parameter is not valid percent-encoded UTF-8 (Express answers 400).
+    BadParam(String),
+    /// `OPTIONS` for a path served for these other methods.
+    Options(String),
+    /// No endpoint serves this method and path.
+    NotFound,
+}
+
+/// Answer `req` if a flow endpoint serves its method and path, recording
+/// the answer in the endpoint's metrics; hand it back, untouched, with the
+/// reason otherwise. `remote` is the client's address.
+pub(crate) async fn serve_found(
+    runtime: &Runtime,
+    req: Request,
+    remote: Option<IpAddr>,
+) -> Result<Response, (Request, NotServed)> {
+    let started = std::time::Instant::now();
+    let flows = runtime.current();
+    let (endpoint, params) = match flows
+        .routes()
+        .lookup(req.method().as_str(), req.uri().path())
+    {
+        Lookup::Found { endpoint, params } => (endpoint, params),
+        Lookup::BadParam(e) => return Err((req, NotServed::BadParam(e))),
+        Lookup::Options(allow) => return Err((req, NotServed::Options(allow))),
+        Lookup::NotFound => return Err((req, NotServed::NotFound)),
+    };
+    let (metrics, node) = (Arc::clone(&endpoint.metrics), endpoint.node);
+    let response = match message(&flows, endpoint, params, req, remote).await {
+        Ok((msg, reply_rx)) => run(flows, node, msg, reply_rx).await,
+        Err(response) => response,
+    };
+    metrics.record(response.status().as_u16(), started.elapsed());
+    Ok(response)
+}
+
+/// The message `req` makes at `endpoint`, and the receiver of its answer;
+/// or the answer when its body cannot be read or decoded.
+async fn message(
+    flows: &Flows,
+    endpoint: &Endpoint,
+    params: Vec<(String, String)>,
+    req: Request,
+    remote: Option<IpAddr>,
+) -> Result<(Message, oneshot::Receiver<Reply>), Response> {
+    let params: Map<String, Value> = params
+        .into_iter()
+        .map(|(name, value)| (name, Value::String(value)))
+        .collect();
+    let remote_ip = remote.map(request::ip_text);
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
-    let (endpoint, params) = match flows.routes().lookup(parts.method.as_str(), path) {
-        Lookup::Found { endpoint, params } => {
-            let params: Map<String, Value> = params
-                .into_iter()
-                .map(|(name, value)| (name, Value::String(value)))
-                .collect();
-            *served_by = Some(Arc::clone(&endpoint.metrics));
-            (endpoint, params)
-        }
-        Lookup::BadParam(e) => return flow_error(StatusCode::BAD_REQUEST, e),
-        Lookup::Options(allow) => return options_answer(allow),
-        Lookup::NotFound => return not_found(parts.method.as_str(), path),
-    };
     let limit = flows.settings.max_body_bytes;
     let bytes = match crate::server::read_limited(body, limit).await {
         Ok(b) => b,
@@ -93,7 +128,7 @@ async fn serve(
                 BodyReadError::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
                 BodyReadError::Broken(_) => StatusCode::BAD_REQUEST,
             };
-            return flow_error(status, e.to_string());
+            return Err(flow_error(status, e.to_string()));
         }
     };
     let (node, node_method) = (endpoint.node, endpoint.method.as_str());
@@ -118,9 +153,9 @@ async fn serve(
             // The `http in` node's error handler: a warning and Express's
             // `sendStatus(500)`.
             tracing::warn!(node = %endpoint.node_id, "http in: {why}");
-            return internal_server_error();
+            return Err(internal_server_error());
         }
-        Err(e) => return flow_error(e.status(), e.to_string()),
+        Err(e) => return Err(flow_error(e.status(), e.to_string())),
     };
     // `msg.req` is owed when the nodes the message goes to first leave it
     // alone (see `Message::for_request`), built at once otherwise.
@@ -134,8 +169,7 @@ async fn serve(
     let owe = !flows.port_reads_request(node, 0);
     let (msg_body, owed) =
         request::request_message(request, &parts.headers, node_method, body, owe);
-    let timeout = flows.settings.http_timeout;
-    let (mut exchange, mut reply_rx) = Exchange::new(parts.headers, bytes);
+    let (mut exchange, reply_rx) = Exchange::new(parts.headers, bytes);
     exchange.query = parts
         .uri
         .query()
@@ -143,8 +177,18 @@ async fn serve(
         .map(Into::into);
     tracing::debug!(method = %parts.method, path = %parts.uri.path(), "request");
     exchange.request = owed;
-    let msg = Message::for_request(msg_body, Arc::new(exchange));
+    Ok((Message::for_request(msg_body, Arc::new(exchange)), reply_rx))
+}
 
+/// Run the flow from `node` with `msg` and wait for its answer, at most
+/// the flows' `http_timeout`.
+async fn run(
+    flows: Arc<Flows>,
+    node: usize,
+    msg: Message,
+    mut reply_rx: oneshot::Receiver<Reply>,
+) -> Response {
+    let timeout = flows.settings.http_timeout;
     let mut dispatch = Box::pin(async move { flows.emit(node, 0, msg).await });
     // Most flows run to their `http response` without waiting on anything:
     // poll the dispatch once before arming the timeout, so such a request

@@ -587,16 +587,7 @@ fn reserved_collision<'a>(path: &str, reserved: &'a [String]) -> Option<&'a str>
     let key = crate::routes::express::literal_prefix(path);
     reserved
         .iter()
-        .find(|prefix| {
-            let prefix = prefix.trim_end_matches('/');
-            if prefix.is_empty() {
-                return true;
-            }
-            key == prefix
-                || key
-                    .strip_prefix(prefix)
-                    .is_some_and(|rest| rest.starts_with('/'))
-        })
+        .find(|prefix| crate::app::is_under(&key, prefix))
         .map(String::as_str)
 }
 

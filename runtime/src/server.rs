@@ -12,10 +12,11 @@ mod service;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+
+use crate::app::App;
 
 pub use body::{read_limited, BodyReadError, BodyRules, BodyTimeout, RATE_WINDOW};
 use budget::{ConnState, ReadingBudget, WatchedStream};
@@ -68,11 +69,11 @@ impl ServerLimits {
     }
 }
 
-/// Serve `router` until SIGINT/SIGTERM (or `stop` resolves), then stop
+/// Serve `app` until SIGINT/SIGTERM (or `stop` resolves), then stop
 /// accepting and let open connections finish for at most the grace period.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: App,
     limits: ServerLimits,
     stop: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -112,10 +113,10 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let state = ConnState::accepted(peer, Arc::clone(&budget));
         let io = TokioIo::new(WatchedStream::new(stream, Arc::clone(&state)));
-        let router = router.clone();
+        let app = app.clone();
         let request_state = Arc::clone(&state);
         let service = hyper::service::service_fn(move |req| {
-            service::handle(router.clone(), Arc::clone(&request_state), rules, peer, req)
+            service::handle(app.clone(), Arc::clone(&request_state), rules, peer, req)
         });
         let conn = builder.serve_connection(io, service).with_upgrades();
         let mut shutdown = shutdown_rx.clone();

@@ -226,6 +226,76 @@ fn flows_may_serve_other_methods_beside_the_inject_admin_route() {
     assert_eq!(r.status(), 200);
 }
 
+/// A flow endpoint whose pattern also matches paths the admin API, the
+/// editor or a node type's admin route serve leaves those paths to them, as
+/// the router's order says, and answers the others itself.
+#[test]
+fn routes_ahead_of_the_flows_keep_their_paths_from_flow_patterns() {
+    let flow = r#"[{"id":"a","type":"http in","z":"t","url":"/:page","method":"get","x":1,"y":1,"wires":[["f"]]},
+                   {"id":"r","type":"http in","z":"t","url":"/","method":"get","x":1,"y":2,"wires":[["f"]]},
+                   {"id":"p","type":"http in","z":"t","url":"/inject/:id","method":"post","x":1,"y":3,"wires":[["f"]]},
+                   {"id":"f","type":"function","z":"t","func":"msg.payload = 'flow ' + (msg.req.params.page || msg.req.params.id || '/'); return msg;","outputs":1,"x":2,"y":1,"wires":[["o"]]},
+                   {"id":"o","type":"http response","z":"t","x":3,"y":1,"wires":[]},
+                   {"id":"inj","type":"inject","z":"t","props":[{"p":"payload"}],"payload":"hi","payloadType":"str","x":1,"y":4,"wires":[[]]}]"#;
+    let s = Server::start_with(flow, &["--admin-token", "test-admin-token"], &[]);
+    let c = client();
+    // The admin API's paths stay its own: no token, no answer.
+    for path in ["/flows", "/settings", "/nodes"] {
+        let r = c.get(s.url(path)).send().unwrap();
+        assert_eq!(r.status(), 401, "GET {path}");
+    }
+    // The node type's admin route with a parameter keeps its method and paths.
+    let r = c.post(s.url("/inject/inj")).send().unwrap();
+    assert_eq!(r.status(), 401);
+    // The editor's page keeps the root.
+    let r = c.get(s.url("/")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().unwrap().contains("<html"), "the editor's page");
+    // Every other path the pattern matches is the flow's.
+    let r = c.get(s.url("/pricing")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap(), "flow pricing");
+    // Including a different case of an admin path, which the admin API
+    // does not serve.
+    let r = c.get(s.url("/FLOWS")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap(), "flow FLOWS");
+}
+
+/// Under an admin root of its own, the admin API keeps everything below
+/// it, and flows every path outside it.
+#[test]
+fn an_admin_root_keeps_its_paths_from_flow_patterns() {
+    let flow = r#"[{"id":"a","type":"http in","z":"t","url":"/:one/:two","method":"get","x":1,"y":1,"wires":[["f"]]},
+                   {"id":"f","type":"function","z":"t","func":"msg.payload = msg.req.params.one + '/' + msg.req.params.two; return msg;","outputs":1,"x":2,"y":1,"wires":[["o"]]},
+                   {"id":"o","type":"http response","z":"t","x":3,"y":1,"wires":[]}]"#;
+    let s = Server::start_with(
+        flow,
+        &["--admin-token", "test-admin-token", "--admin-root", "/ops"],
+        &[],
+    );
+    let c = client();
+    let r = c.get(s.url("/ops/flows")).send().unwrap();
+    assert_eq!(r.status(), 401);
+    let r = c.get(s.url("/ops/nothing-here")).send().unwrap();
+    assert_eq!(r.status(), 404);
+    let r = c.get(s.url("/a/b")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().unwrap(), "a/b");
+}
+
+/// Without an admin API, a flow may answer any path, the admin API's
+/// included.
+#[test]
+fn without_an_admin_api_flows_answer_every_path() {
+    let flow = r#"[{"id":"a","type":"http in","z":"t","url":"/flows","method":"get","x":1,"y":1,"wires":[["o"]]},
+                   {"id":"o","type":"http response","z":"t","x":3,"y":1,"wires":[]}]"#;
+    let s = Server::start_with(flow, &["--no-admin"], &[]);
+    let r = client().get(s.url("/flows?k=v")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap(), json!({"k": "v"}));
+}
+
 /// As Express's `res.send` does, 204 and 304 answers carry no body and no
 /// `Content-Type`/`Content-Length`, even when the flow set a payload and a
 /// content type.

@@ -6,20 +6,18 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::ConnectInfo;
 use axum::response::Response;
-use axum::Router;
 use http::{header, HeaderValue, Request, StatusCode, Version};
 use hyper::body::{Body, Incoming};
-use tower::ServiceExt;
 
 use super::body::{BodyRules, TimedBody};
 use super::budget::{ConnState, Phase};
+use crate::app::App;
 use crate::error_body::flow_error;
 
-/// Serve one request of a connection with `router`.
+/// Serve one request of a connection with `app`.
 pub(crate) fn handle(
-    router: Router,
+    app: App,
     conn: Arc<ConnState>,
     rules: BodyRules,
     peer: SocketAddr,
@@ -36,7 +34,7 @@ pub(crate) fn handle(
     async move {
         let response = match problem {
             Some(problem) => closing(flow_error(StatusCode::BAD_REQUEST, problem)),
-            None => route(router, &conn, rules, peer, req).await,
+            None => route(app, &conn, rules, peer, req).await,
         };
         conn.set_phase(if response.status() == StatusCode::SWITCHING_PROTOCOLS {
             Phase::Upgraded
@@ -48,19 +46,15 @@ pub(crate) fn handle(
 }
 
 async fn route(
-    router: Router,
+    app: App,
     conn: &Arc<ConnState>,
     rules: BodyRules,
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Response {
-    let (mut parts, body) = req.into_parts();
-    parts.extensions.insert(ConnectInfo(peer));
-    let body = TimedBody::new(body, rules, Arc::clone(conn));
-    let response = match router.oneshot(Request::from_parts(parts, body)).await {
-        Ok(r) => r,
-        Err(never) => match never {},
-    };
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(TimedBody::new(body, rules, Arc::clone(conn)));
+    let response = app.serve(Request::from_parts(parts, body), peer).await;
     match conn.take_body_timeout() {
         None => response,
         // The route answered the timeout in its own error shape.
