@@ -64,7 +64,7 @@ pub struct RunNode {
     /// nearly every node, which then pays nothing for the feature.
     pub(crate) completers: Box<[usize]>,
     /// Counts the messages this node handles, under its type (`/metrics`).
-    pub(crate) handled: metrics::Counter,
+    pub(crate) handled: Arc<crate::metrics::Tally>,
 }
 
 impl RunNode {
@@ -454,7 +454,7 @@ impl Flows {
                 }
             }
             let node = &self.nodes[index];
-            node.handled.increment(1);
+            node.handled.increment();
             if msg.request_owed() && node.imp.reads_request() {
                 msg.settle_request();
             }

@@ -7,8 +7,11 @@
 //! the flow's own configuration (node types, `http in` paths), never from
 //! request data, so a client cannot grow the number of series.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use metrics::{counter, gauge, histogram, Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -89,13 +92,93 @@ fn describe() {
 
 /// Prometheus's text exposition of everything recorded so far.
 pub fn render() -> String {
-    init().render()
+    let handle = init();
+    flush_tallies();
+    handle.render()
 }
 
-/// The message counter of one node type: created once per node at load
-/// time, so the dispatch loop pays one atomic add per message.
-pub fn messages_of(node_type: &str) -> Counter {
-    counter!(MESSAGES, "type" => node_type.to_owned())
+/// The message tally of one node: created at load time, so the dispatch
+/// loop pays one uncontended atomic add per message.
+pub fn messages_of(node_type: &str) -> Arc<Tally> {
+    Tally::new(counter!(MESSAGES, "type" => node_type.to_owned()))
+}
+
+/// Cells per [`Tally`]: threads beyond this many share cells.
+const TALLY_CELLS: usize = 8;
+
+/// One cell on a cache line of its own.
+#[repr(align(64))]
+#[derive(Default)]
+struct Cell(AtomicU64);
+
+/// A counter for the request path. Every node of a type counts into the
+/// same Prometheus series, and every worker thread into the same node:
+/// a shared atomic there moves its cache line between cores on every
+/// message (the exporter's counters also bump a generation beside the
+/// value). A tally gives each thread a cell of its own and hands the sum to
+/// its series when `/metrics` is rendered, and when it is dropped (a
+/// redeploy), so the series loses nothing.
+pub struct Tally {
+    cells: [Cell; TALLY_CELLS],
+    /// What the series has been given so far.
+    flushed: AtomicU64,
+    series: Counter,
+}
+
+/// The live tallies, for [`render`].
+static TALLIES: Mutex<Vec<Weak<Tally>>> = Mutex::new(Vec::new());
+
+impl Tally {
+    /// A tally feeding `series`, flushed by [`render`] while it lives.
+    pub fn new(series: Counter) -> Arc<Tally> {
+        let tally = Arc::new(Tally {
+            cells: Default::default(),
+            flushed: AtomicU64::new(0),
+            series,
+        });
+        let mut all = TALLIES.lock();
+        if all.len() == all.capacity() {
+            // Forget the dropped ones where the list would grow anyway.
+            all.retain(|t| t.strong_count() > 0);
+        }
+        all.push(Arc::downgrade(&tally));
+        tally
+    }
+
+    /// Count one more.
+    pub fn increment(&self) {
+        thread_local! {
+            static CELL: usize = {
+                static NEXT: AtomicUsize = AtomicUsize::new(0);
+                NEXT.fetch_add(1, Ordering::Relaxed) % TALLY_CELLS
+            };
+        }
+        let cell = CELL.with(|c| *c);
+        self.cells[cell].0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Give the series what it has not had yet. Flushes may race (a render
+    /// beside a drop): each gives only what takes `flushed` higher.
+    fn flush(&self) {
+        let total: u64 = self.cells.iter().map(|c| c.0.load(Ordering::Relaxed)).sum();
+        let before = self.flushed.fetch_max(total, Ordering::AcqRel);
+        if total > before {
+            self.series.increment(total - before);
+        }
+    }
+}
+
+impl Drop for Tally {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+fn flush_tallies() {
+    let live: Vec<Arc<Tally>> = TALLIES.lock().iter().filter_map(Weak::upgrade).collect();
+    for tally in live {
+        tally.flush();
+    }
 }
 
 /// A node raised an error.
@@ -104,13 +187,13 @@ pub fn node_error(node_type: &str) {
 }
 
 /// One `http in` endpoint's series, created when the flows load: answering
-/// a request then costs two atomic operations for the usual 200 and a
-/// registry lookup only for other statuses.
+/// a request then costs a tally's add and a histogram sample for the usual
+/// 200, and a registry lookup only for other statuses.
 pub struct EndpointMetrics {
     endpoint: String,
     method: String,
     latency: Histogram,
-    ok: Counter,
+    ok: Arc<Tally>,
 }
 
 impl EndpointMetrics {
@@ -120,7 +203,7 @@ impl EndpointMetrics {
         let method = method.to_ascii_uppercase();
         EndpointMetrics {
             latency: histogram!(HTTP_DURATION, "endpoint" => path.to_owned()),
-            ok: request_counter(path, &method, 200),
+            ok: Tally::new(request_counter(path, &method, 200)),
             endpoint: path.to_owned(),
             method,
         }
@@ -129,7 +212,7 @@ impl EndpointMetrics {
     /// The endpoint answered `status` after `took`.
     pub fn record(&self, status: u16, took: Duration) {
         if status == 200 {
-            self.ok.increment(1);
+            self.ok.increment();
         } else {
             request_counter(&self.endpoint, &self.method, status).increment(1);
         }
@@ -182,4 +265,29 @@ pub fn cluster_leader(leading: bool) {
 pub fn context_op(store: &str, op: &'static str) -> Histogram {
     init();
     histogram!(CONTEXT, "store" => store.to_owned(), "op" => op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tally_hands_every_count_to_its_series() {
+        let value = Arc::new(AtomicU64::new(0));
+        let tally = Tally::new(Counter::from_arc(Arc::clone(&value)));
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| (0..1000).for_each(|_| tally.increment()));
+            }
+        });
+        assert_eq!(value.load(Ordering::Relaxed), 0, "not flushed yet");
+        flush_tallies();
+        assert_eq!(value.load(Ordering::Relaxed), 4000);
+        flush_tallies();
+        assert_eq!(value.load(Ordering::Relaxed), 4000, "given once");
+        tally.increment();
+        tally.increment();
+        drop(tally);
+        assert_eq!(value.load(Ordering::Relaxed), 4002, "flushed when dropped");
+    }
 }

@@ -113,10 +113,19 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let state = ConnState::accepted(peer, Arc::clone(&budget));
         let io = TokioIo::new(WatchedStream::new(stream, Arc::clone(&state)));
-        let app = app.clone();
+        // A copy of its own per connection: a request's reference to it then
+        // counts on the connection's cache line, not on one every worker
+        // thread shares.
+        let app = Arc::new(app.clone());
         let request_state = Arc::clone(&state);
         let service = hyper::service::service_fn(move |req| {
-            service::handle(app.clone(), Arc::clone(&request_state), rules, peer, req)
+            service::handle(
+                Arc::clone(&app),
+                Arc::clone(&request_state),
+                rules,
+                peer,
+                req,
+            )
         });
         let conn = builder.serve_connection(io, service).with_upgrades();
         let mut shutdown = shutdown_rx.clone();

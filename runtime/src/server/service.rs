@@ -17,7 +17,7 @@ use crate::error_body::flow_error;
 
 /// Serve one request of a connection with `app`.
 pub(crate) fn handle(
-    app: App,
+    app: Arc<App>,
     conn: Arc<ConnState>,
     rules: BodyRules,
     peer: SocketAddr,
@@ -46,7 +46,7 @@ pub(crate) fn handle(
 }
 
 async fn route(
-    app: App,
+    app: Arc<App>,
     conn: &Arc<ConnState>,
     rules: BodyRules,
     peer: SocketAddr,
