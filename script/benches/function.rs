@@ -3,7 +3,10 @@
 //! data-only, so applied without the script engine), the same work written
 //! so that it needs the engine (with the on-demand `msg`), and as native
 //! Rhai, against the same transformation written in Rust, on an `http in`
-//! message of realistic shape. Run with `cargo bench -p flowgate-script`.
+//! message of realistic shape; and a body that computes (the benchmark's
+//! `compute` variant: a loop building strings, an object and an array,
+//! then `JSON.stringify`), compiled to run without the engine. Run with
+//! `cargo bench -p flowgate-script`.
 
 use std::time::Duration;
 
@@ -20,6 +23,18 @@ const JS_BODY: &str = "msg.payload = {\n    \"name\" : \"CYber Group Inc.\",\n  
 const JS_ENGINE_BODY: &str = "var claims = {\n    \"name\" : \"CYber Group Inc.\",\n    \"Domain\" : \"Information Technology & Services\",\n    \"Offices\" : {\n        \"Dallas\" :  \"12900 Preston Road, Ste 900, Dallas, TX, 75230\",\n        \"India\" : \"30/1 Knowledge Park III, Greater Noida\"\n    }\n}\nmsg.payload = claims;\nreturn msg;";
 
 const RHAI_BODY: &str = "msg.payload = #{\n    \"name\": \"CYber Group Inc.\",\n    \"Domain\": \"Information Technology & Services\",\n    \"Offices\": #{\n        \"Dallas\": \"12900 Preston Road, Ste 900, Dallas, TX, 75230\",\n        \"India\": \"30/1 Knowledge Park III, Greater Noida\"\n    }\n};\nmsg";
+
+/// The `compute` variant's body (tools/bench/flows/flowgate-variants.json).
+const COMPUTE_BODY: &str = r#"const claims = {};
+const parts = [];
+for (let i = 0; i < 50; i++) {
+    const key = "claim" + i;
+    const value = "value-" + ((i * 7) % 13) + "-" + key.toUpperCase();
+    claims[key] = value;
+    parts.push(key + "=" + value);
+}
+msg.payload = JSON.stringify({ sub: "bench", claims: claims, summary: parts.join("&"), count: parts.length });
+return msg;"#;
 
 /// An `http in` GET message as the runtime builds it.
 fn input() -> Map<String, Value> {
@@ -108,6 +123,14 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("translated javascript (script engine)", |b| {
         b.iter(|| run(&js_engine, &body, &mut out))
+    });
+    group.finish();
+
+    let compute = function_node(false, COMPUTE_BODY);
+    let mut group = c.benchmark_group("function node: computing body");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("compiled javascript (direct)", |b| {
+        b.iter(|| run(&compute, &body, &mut out))
     });
     group.finish();
 }

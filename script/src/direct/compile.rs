@@ -166,7 +166,7 @@ impl Compiler {
             Statement::EmptyStatement(_) => Box::new(|_| Ok(Flow::Next)),
             Statement::BlockStatement(b) => self.block(&b.body)?,
             Statement::ExpressionStatement(e) => {
-                let e = self.expr(&e.expression)?;
+                let e = self.effect(&e.expression)?;
                 Box::new(move |f| e(f).map(|_| Flow::Next))
             }
             Statement::VariableDeclaration(d) => self.declaration(d)?,
@@ -224,7 +224,7 @@ impl Compiler {
                             Some(self.declaration(d)?)
                         }
                         Some(other) => {
-                            let e = self.expr(other.as_expression()?)?;
+                            let e = self.effect(other.as_expression()?)?;
                             Some(Box::new(move |f: &mut Frame<'_>| e(f).map(|_| Flow::Next)))
                         }
                     };
@@ -233,7 +233,7 @@ impl Compiler {
                         None => None,
                     };
                     let update = match &fs.update {
-                        Some(u) => Some(self.expr(u)?),
+                        Some(u) => Some(self.effect(u)?),
                         None => None,
                     };
                     let body = self.scoped(&fs.body)?;

@@ -165,11 +165,13 @@ pub fn binary(f: &mut Frame<'_>, op: BinaryOperator, a: &V, b: &V) -> R<V> {
 /// the integer remainder, which is the same number without a call to fmod.
 fn remainder(x: f64, y: f64) -> f64 {
     const EXACT: f64 = flowgate_runtime::js_value::MAX_SAFE;
-    let whole = |n: f64| (0.0..EXACT).contains(&n) && n.fract() == 0.0;
-    if whole(x) && whole(y) && y > 0.0 {
-        return ((x as u64) % (y as u64)) as f64;
+    // (`-0 % y` is `-0`: not a counter's.)
+    let counter =
+        |n: f64| value::whole(n).filter(|_| n.is_sign_positive() && (0.0..EXACT).contains(&n));
+    match (counter(x), counter(y)) {
+        (Some(a), Some(b)) if b > 0 => (a % b) as f64,
+        _ => x % y,
     }
-    x % y
 }
 
 /// `a + b` on primitives.
@@ -186,19 +188,21 @@ fn add(f: &mut Frame<'_>, a: &V, b: &V) -> R<V> {
     }
 }
 
-/// A term of a sum: variables and string literals are read in place,
-/// without taking a copy of their value.
+/// An operand (a term of a sum, a side of a comparison): variables and
+/// literals are read in place, without a call or a copy of their value.
 pub enum Term {
     Local(usize),
     Text(Arc<str>),
+    Num(f64),
     Expr(Ex),
 }
 
 impl Term {
-    fn value(&self, f: &mut Frame<'_>) -> R<V> {
+    pub fn value(&self, f: &mut Frame<'_>) -> R<V> {
         match self {
             Term::Local(s) => Ok(f.slots[*s].clone()),
             Term::Text(t) => Ok(V::Str(t.clone())),
+            Term::Num(n) => Ok(V::Num(*n)),
             Term::Expr(e) => e(f),
         }
     }
@@ -207,7 +211,7 @@ impl Term {
         match self {
             Term::Local(s) => matches!(f.slots[*s], V::Str(_)),
             Term::Text(_) => true,
-            Term::Expr(_) => false,
+            Term::Num(_) | Term::Expr(_) => false,
         }
     }
 
@@ -218,6 +222,7 @@ impl Term {
                 out.push_str(t);
                 Ok(())
             }
+            Term::Num(n) => V::Num(*n).push_str(out),
             Term::Expr(e) => e(f)?.push_str(out),
         }
     }

@@ -94,6 +94,10 @@ return [msg, null];"#,
     "let x = 'a'; let y = 'b'; msg.payload = [(x = 1) + x, 1 + 2 + '3' + 4 + 5, '' + 1 + 2, x + y + '!'];  return msg;",
     "return;",
     "msg.payload = 'not sent';",
+    // Assignments and updates whose value is used, and counters that are
+    // not numbers yet.
+    "let a, b; a = b = 'x'; let s = '5'; const t = s++; let u = '7'; ++u; let c = 1; const d = (c += 2) * 10; const o = {}; const e = (o.k = 'v'); let n = null; n--; msg.payload = [a, b, s, t, u, c, d, e, o.k, n, msg.n++, msg.n, (msg.m = 3)]; return msg;",
+    "let i = 7.5; i++; let j = -1; j++; msg.payload = [i, j, 7 % 3, 7.5 % 2, -7 % 3, 7 % -3, 1e300 % 7, i-- + --i, 2 * 3 < 7, 10 / 4 >= 2.5]; return msg;",
 ];
 
 /// Messages the bodies above run on.

@@ -152,7 +152,7 @@ impl V {
     pub fn push_str(&self, out: &mut String) -> R<()> {
         match self {
             V::Str(s) => out.push_str(s),
-            V::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+            V::Num(n) if whole(*n).is_some_and(|i| i.unsigned_abs() < 1_000_000_000_000_000) => {
                 // Whole numbers print without float formatting (`-0` as `0`).
                 out.push_str(itoa::Buffer::new().format(*n as i64));
             }
@@ -297,11 +297,19 @@ impl Heap {
     }
 }
 
+/// The integer `n` is, when it is one that fits an `i64` (`-0` is `0`).
+/// A conversion and a comparison: `fract()` calls into the C library on
+/// the baseline x86-64 target, once per number printed.
+pub fn whole(n: f64) -> Option<i64> {
+    let i = n as i64;
+    (i as f64 == n && i != i64::MAX && i != i64::MIN).then_some(i)
+}
+
 /// A number as the message holds it: whole numbers within ±2^53 as
 /// integers (`-0` as `0`), others as doubles.
 fn json_number(n: f64) -> R<Value> {
-    if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
-        return Ok(Value::Number(Number::from(n as i64)));
+    if let Some(i) = whole(n).filter(|_| n.abs() <= MAX_SAFE) {
+        return Ok(Value::Number(Number::from(i)));
     }
     Number::from_f64(n).map(Value::Number).ok_or(Bail)
 }

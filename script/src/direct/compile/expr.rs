@@ -102,8 +102,8 @@ impl Compiler {
                 })
             }
             Expression::CallExpression(c) if !c.optional => self.call(c)?,
-            Expression::AssignmentExpression(a) => self.assignment(a)?,
-            Expression::UpdateExpression(u) => self.update(u)?,
+            Expression::AssignmentExpression(a) => self.assignment(a, true)?,
+            Expression::UpdateExpression(u) => self.update(u, true)?,
             Expression::UnaryExpression(u) => self.unary(u)?,
             Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
                 let mut terms = Vec::new();
@@ -112,12 +112,12 @@ impl Compiler {
             }
             Expression::BinaryExpression(b) => {
                 let op = b.operator;
-                let l = self.expr(&b.left)?;
-                let r = self.expr(&b.right)?;
+                let l = self.term(&b.left)?;
+                let r = self.term(&b.right)?;
                 library::binary_supported(op).then_some(())?;
                 Box::new(move |f| {
-                    let a = l(f)?;
-                    let b = r(f)?;
+                    let a = l.value(f)?;
+                    let b = r.value(f)?;
                     library::binary(f, op, &a, &b)
                 })
             }
@@ -149,6 +149,17 @@ impl Compiler {
         })
     }
 
+    /// An expression whose value is not used (a statement, a loop's
+    /// update): an assignment or update then skips copying the value it
+    /// would give.
+    pub(super) fn effect(&mut self, e: &Expression<'_>) -> Option<Ex> {
+        match unparen(e) {
+            Expression::AssignmentExpression(a) => self.assignment(a, false),
+            Expression::UpdateExpression(u) => self.update(u, false),
+            other => self.expr(other),
+        }
+    }
+
     /// The terms of `a + b + c ...` (left-associative, as it parses), so
     /// the sum is made in one pass: strings are joined into one buffer.
     fn sum_terms(
@@ -169,6 +180,7 @@ impl Compiler {
     fn term(&mut self, e: &Expression<'_>) -> Option<library::Term> {
         Some(match unparen(e) {
             Expression::StringLiteral(s) => library::Term::Text(s.value.as_str().into()),
+            Expression::NumericLiteral(n) => library::Term::Num(n.value),
             Expression::Identifier(id) => match self.resolve(id.name.as_str()) {
                 Some(Bind::Var(s) | Bind::Const(s)) => library::Term::Local(s),
                 _ => library::Term::Expr(self.ident(id.name.as_str())?),
@@ -345,7 +357,8 @@ impl Compiler {
         })
     }
 
-    fn assignment(&mut self, a: &oxc_ast::ast::AssignmentExpression<'_>) -> Option<Ex> {
+    /// `used`: whether the expression's value is used.
+    fn assignment(&mut self, a: &oxc_ast::ast::AssignmentExpression<'_>, used: bool) -> Option<Ex> {
         let target = match &a.left {
             AssignmentTarget::AssignmentTargetIdentifier(_)
             | AssignmentTarget::StaticMemberExpression(_)
@@ -374,22 +387,40 @@ impl Compiler {
             },
             op.is_some(),
             false,
+            used,
         ))
     }
 
-    fn update(&mut self, u: &oxc_ast::ast::UpdateExpression<'_>) -> Option<Ex> {
+    /// `used`: whether the expression's value is used.
+    fn update(&mut self, u: &oxc_ast::ast::UpdateExpression<'_>, used: bool) -> Option<Ex> {
         let place = self.place(&u.argument)?;
         let delta = if u.operator == UpdateOperator::Increment {
             1.0
         } else {
             -1.0
         };
-        let prefix = u.prefix;
+        let postfix = !u.prefix;
+        if let Place::Local(s) = place {
+            // A counter (`i++`): a number is changed where it is held.
+            return Some(Box::new(move |f| match &mut f.slots[s] {
+                V::Num(n) => {
+                    let old = *n;
+                    *n += delta;
+                    Ok(V::Num(if postfix { old } else { *n }))
+                }
+                other => {
+                    let old = other.to_number()?;
+                    *other = V::Num(old + delta);
+                    Ok(V::Num(if postfix { old } else { old + delta }))
+                }
+            }));
+        }
         Some(modify(
             place,
             move |_, old| Ok(V::Num(old.ok_or(Bail)?.to_number()? + delta)),
             true,
-            !prefix,
+            postfix,
+            used,
         ))
     }
 
@@ -434,31 +465,43 @@ impl Compiler {
 
 /// An assignment or update of `place`: `next` gets the old value (when
 /// `reads`) and gives the new one; the expression's value is the old one
-/// when `postfix` (as a number), the new one otherwise.
+/// when `postfix` (as a number), the new one otherwise, and `undefined`
+/// when it is not `used`.
 fn modify(
     place: Place,
     next: impl Fn(&mut Frame<'_>, Option<V>) -> R<V> + Send + Sync + 'static,
     reads: bool,
     postfix: bool,
+    used: bool,
 ) -> Ex {
-    let result = move |old: Option<V>, new: &V| -> R<V> {
-        Ok(match (postfix, old) {
-            (true, Some(old)) => V::Num(old.to_number()?),
-            _ => new.clone(),
-        })
+    // The old value as a number, which a postfix update gives.
+    let kept = move |old: &Option<V>| -> R<Option<f64>> {
+        match (postfix, old) {
+            (true, Some(old)) => old.to_number().map(Some),
+            _ => Ok(None),
+        }
+    };
+    let result = move |kept: Option<f64>, new: &V| match kept {
+        Some(n) => V::Num(n),
+        None if used => new.clone(),
+        None => V::Undef,
     };
     match place {
         Place::Local(s) => Box::new(move |f| {
             let old = reads.then(|| f.slots[s].clone());
-            let new = next(f, old.clone())?;
-            f.slots[s] = new.clone();
-            result(old, &new)
+            let k = kept(&old)?;
+            let new = next(f, old)?;
+            let r = result(k, &new);
+            f.slots[s] = new;
+            Ok(r)
         }),
         Place::Msg(key) => Box::new(move |f| {
             let old = if reads { Some(f.msg_get(&key)?) } else { None };
-            let new = next(f, old.clone())?;
-            f.msg_set(&key, Some(new.clone()));
-            result(old, &new)
+            let k = kept(&old)?;
+            let new = next(f, old)?;
+            let r = result(k, &new);
+            f.msg_set(&key, Some(new));
+            Ok(r)
         }),
         Place::Member(obj, key) => Box::new(move |f| {
             let o = obj(f)?;
@@ -468,9 +511,11 @@ fn modify(
             } else {
                 None
             };
-            let new = next(f, old.clone())?;
-            library::set(&o, k, new.clone())?;
-            result(old, &new)
+            let kept = kept(&old)?;
+            let new = next(f, old)?;
+            let r = result(kept, &new);
+            library::set(&o, k, new)?;
+            Ok(r)
         }),
     }
 }
