@@ -231,8 +231,20 @@ impl Term {
 /// `t0 + t1 + t2 ...`, added left to right: numbers while both sides are
 /// numbers, and from the first string on, every further term joined into
 /// one buffer (as the string it is, `acc + t` being a string whenever
-/// `acc` is). The buffer is the frame's, reused from one sum to the next.
+/// `acc` is). The buffer is one of the frame's, reused from one sum to the
+/// next.
 pub fn sum(terms: Vec<Term>) -> Ex {
+    if matches!(terms.first(), Some(Term::Text(_))) {
+        // A sum that starts with a string literal is a string throughout:
+        // every term is joined as it comes.
+        return Box::new(move |f| {
+            let mut s = f.text_buffer();
+            for t in &terms {
+                t.push_str(f, &mut s)?;
+            }
+            f.made_from_buffer(s)
+        });
+    }
     Box::new(move |f| {
         let mut acc = None;
         let mut text: Option<String> = None;
@@ -249,8 +261,7 @@ pub fn sum(terms: Vec<Term>) -> Ex {
                 && terms.len() > 1
                 && (t.is_text(f) || terms[1].is_text(f))
             {
-                let mut s = std::mem::take(&mut f.scratch);
-                s.clear();
+                let mut s = f.text_buffer();
                 t.push_str(f, &mut s)?;
                 text = Some(s);
                 continue;
@@ -259,8 +270,7 @@ pub fn sum(terms: Vec<Term>) -> Ex {
             match acc.take() {
                 None => acc = Some(v),
                 Some(a) if matches!(a, V::Str(_)) || matches!(v, V::Str(_)) => {
-                    let mut s = std::mem::take(&mut f.scratch);
-                    s.clear();
+                    let mut s = f.text_buffer();
                     a.push_str(&mut s)?;
                     v.push_str(&mut s)?;
                     text = Some(s);
@@ -269,11 +279,7 @@ pub fn sum(terms: Vec<Term>) -> Ex {
             }
         }
         match text {
-            Some(s) => {
-                let v = f.made_copy(&s);
-                f.scratch = s;
-                v
-            }
+            Some(s) => f.made_from_buffer(s),
             None => acc.ok_or(Bail),
         }
     })
@@ -418,6 +424,22 @@ fn relative(i: i64, len: usize) -> usize {
 }
 
 fn string_method(f: &mut Frame<'_>, s: &Arc<str>, name: &str, args: &[V]) -> R<V> {
+    // ASCII case changes map byte by byte, in the frame's buffer: the
+    // string is allocated once, as the value it becomes.
+    let upper = matches!(name, "toUpperCase" | "toLocaleUpperCase");
+    if (upper || matches!(name, "toLowerCase" | "toLocaleLowerCase"))
+        && args.is_empty()
+        && s.is_ascii()
+    {
+        let mut buf = f.text_buffer();
+        buf.push_str(s);
+        if upper {
+            buf.make_ascii_uppercase();
+        } else {
+            buf.make_ascii_lowercase();
+        }
+        return f.made_from_buffer(buf);
+    }
     if let Some(out) = strings::text_method(s, name) {
         return if args.is_empty() {
             f.made(out)

@@ -155,8 +155,9 @@ pub struct Frame<'m> {
     props: Vec<Prop>,
     /// Argument lists of finished calls, kept to be filled again.
     spare_lists: Vec<Vec<V>>,
-    /// The buffer sums join strings in, kept to be filled again.
-    scratch: String,
+    /// Buffers strings are built in (a sum, a case change), kept to be
+    /// filled again: a sum may hold one while a term makes another.
+    spare_text: Vec<String>,
 }
 
 /// A property of `msg` the run read or wrote.
@@ -178,8 +179,22 @@ impl<'m> Frame<'m> {
             input,
             props: Vec::new(),
             spare_lists: Vec::new(),
-            scratch: String::new(),
+            spare_text: Vec::new(),
         }
+    }
+
+    /// An empty buffer to build a string in.
+    fn text_buffer(&mut self) -> String {
+        self.spare_text.pop().unwrap_or_default()
+    }
+
+    /// The string built in `buf` as a value the run made; the buffer is
+    /// kept for the next.
+    fn made_from_buffer(&mut self, mut buf: String) -> R<V> {
+        let v = self.made_copy(&buf);
+        buf.clear();
+        self.spare_text.push(buf);
+        v
     }
 
     /// Keep a call's argument list for the next call.
