@@ -194,20 +194,32 @@ impl Claimed {
                 claimed.exact.push("/".into());
             }
         }
+        // Trimmed once here rather than on every request.
+        for p in &mut claimed.prefixes {
+            p.truncate(p.trim_end_matches('/').len());
+        }
         claimed
     }
 
     /// Whether a route ahead of the flows may answer `path`: when in doubt
     /// (a different case, a trailing slash) it may, and the router decides.
     fn may_claim(&self, path: &str) -> bool {
-        self.exact.iter().any(|p| p == path) || self.prefixes.iter().any(|p| is_under(path, p))
+        self.exact.iter().any(|p| p == path)
+            || self
+                .prefixes
+                .iter()
+                .any(|p| under_trimmed(path, p.as_bytes()))
     }
 }
 
 /// Whether `path` is `prefix` or below it, ignoring ASCII case (the way
 /// reserved paths compare). An empty prefix (or `/`) has every path below it.
 pub(crate) fn is_under(path: &str, prefix: &str) -> bool {
-    let prefix = prefix.trim_end_matches('/').as_bytes();
+    under_trimmed(path, prefix.trim_end_matches('/').as_bytes())
+}
+
+/// [`is_under`] for a prefix without a trailing `/`.
+fn under_trimmed(path: &str, prefix: &[u8]) -> bool {
     let path = path.as_bytes();
     path.get(..prefix.len())
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
