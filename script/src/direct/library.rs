@@ -215,6 +215,7 @@ impl Term {
         }
     }
 
+    #[inline]
     fn push_str(&self, f: &mut Frame<'_>, out: &mut String) -> R<()> {
         match self {
             Term::Local(s) => f.slots[*s].push_str(out),
@@ -222,7 +223,7 @@ impl Term {
                 out.push_str(t);
                 Ok(())
             }
-            Term::Num(n) => V::Num(*n).push_str(out),
+            Term::Num(n) => value::push_number(*n, out),
             Term::Expr(e) => e(f)?.push_str(out),
         }
     }

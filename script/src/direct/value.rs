@@ -35,7 +35,7 @@ pub struct Obj {
 
 impl Obj {
     pub fn set(&mut self, key: Arc<str>, v: V) {
-        if !self.indexed && key.starts_with(|c: char| c.is_ascii_digit()) {
+        if !self.indexed && key.as_bytes().first().is_some_and(u8::is_ascii_digit) {
             self.indexed = array_index(&key).is_some();
         }
         self.props.insert(key, v);
@@ -148,17 +148,19 @@ impl V {
         })
     }
 
-    /// Append `ToString` of a primitive to `out`.
+    /// Append `ToString` of a primitive to `out`. A string is copied where
+    /// it is called (the common case, kept small enough to inline); the
+    /// rest is out of line.
+    #[inline]
     pub fn push_str(&self, out: &mut String) -> R<()> {
         match self {
-            V::Str(s) => out.push_str(s),
-            V::Num(n) if whole(*n).is_some_and(|i| i.unsigned_abs() < 1_000_000_000_000_000) => {
-                // Whole numbers print without float formatting (`-0` as `0`).
-                out.push_str(itoa::Buffer::new().format(*n as i64));
+            V::Str(s) => {
+                out.push_str(s);
+                Ok(())
             }
-            other => out.push_str(&other.to_str()?),
+            V::Num(n) => push_number(*n, out),
+            other => push_other(other, out),
         }
-        Ok(())
     }
 
     /// A property key from a computed member's value.
@@ -169,6 +171,26 @@ impl V {
             _ => Err(Bail),
         }
     }
+}
+
+/// Append `ToString` of a number: whole numbers without float formatting
+/// (`-0` as `0`).
+#[inline(never)]
+pub fn push_number(n: f64, out: &mut String) -> R<()> {
+    match whole(n) {
+        Some(i) if i.unsigned_abs() < 1_000_000_000_000_000 => {
+            out.push_str(itoa::Buffer::new().format(i));
+        }
+        _ => out.push_str(&number::fmt(n)),
+    }
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn push_other(v: &V, out: &mut String) -> R<()> {
+    out.push_str(&v.to_str()?);
+    Ok(())
 }
 
 /// `===`.
