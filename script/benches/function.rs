@@ -24,17 +24,19 @@ const JS_ENGINE_BODY: &str = "var claims = {\n    \"name\" : \"CYber Group Inc.\
 
 const RHAI_BODY: &str = "msg.payload = #{\n    \"name\": \"CYber Group Inc.\",\n    \"Domain\": \"Information Technology & Services\",\n    \"Offices\": #{\n        \"Dallas\": \"12900 Preston Road, Ste 900, Dallas, TX, 75230\",\n        \"India\": \"30/1 Knowledge Park III, Greater Noida\"\n    }\n};\nmsg";
 
-/// The `compute` variant's body (tools/bench/flows/flowgate-variants.json).
-const COMPUTE_BODY: &str = r#"const claims = {};
-const parts = [];
-for (let i = 0; i < 50; i++) {
-    const key = "claim" + i;
-    const value = "value-" + ((i * 7) % 13) + "-" + key.toUpperCase();
-    claims[key] = value;
-    parts.push(key + "=" + value);
+/// The `compute` variant's body, read from the benchmark's flows so that
+/// both measure the same code.
+fn compute_body() -> String {
+    let flows: Value = serde_json::from_str(include_str!(
+        "../../tools/bench/flows/flowgate-variants.json"
+    ))
+    .expect("the benchmark flows are JSON");
+    let node = flows
+        .as_array()
+        .and_then(|nodes| nodes.iter().find(|n| n["id"] == "c-fn"))
+        .expect("the compute variant's function node");
+    node["func"].as_str().expect("a function body").to_owned()
 }
-msg.payload = JSON.stringify({ sub: "bench", claims: claims, summary: parts.join("&"), count: parts.length });
-return msg;"#;
 
 /// An `http in` GET message as the runtime builds it.
 fn input() -> Map<String, Value> {
@@ -126,7 +128,7 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
-    let compute = function_node(false, COMPUTE_BODY);
+    let compute = function_node(false, &compute_body());
     let mut group = c.benchmark_group("function node: computing body");
     group.throughput(Throughput::Elements(1));
     group.bench_function("compiled javascript (direct)", |b| {
