@@ -320,8 +320,9 @@ impl Heap {
 }
 
 /// The integer `n` is, when it is one that fits an `i64` (`-0` is `0`).
-/// A conversion and a comparison: `fract()` calls into the C library on
-/// the baseline x86-64 target, once per number printed.
+/// A conversion and a comparison: `fract()` calls an out-of-line `trunc`
+/// on the baseline x86-64 target (no SSE4.1 rounding), once per number
+/// printed.
 pub fn whole(n: f64) -> Option<i64> {
     let i = n as i64;
     (i as f64 == n && i != i64::MAX && i != i64::MIN).then_some(i)
