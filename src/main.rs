@@ -1,5 +1,6 @@
 //! `flowgate`: run, check and inspect Node-RED flows.
 
+mod alloc;
 mod cli;
 mod editor;
 mod examples;
@@ -10,10 +11,10 @@ mod token_cmd;
 /// per thread so a function node's script run has a memory budget. Built
 /// without transparent huge pages (`no_thp`): a 2 MiB page per touched
 /// arena region would triple a small service's resident memory for no
-/// measurable speed.
+/// measurable speed. Called as [`alloc::Mimalloc`] says.
 #[global_allocator]
-static GLOBAL: flowgate_script::memory::CountingAlloc<mimalloc::MiMalloc> =
-    flowgate_script::memory::CountingAlloc(mimalloc::MiMalloc);
+static GLOBAL: flowgate_script::memory::CountingAlloc<alloc::Mimalloc> =
+    flowgate_script::memory::CountingAlloc(alloc::Mimalloc);
 
 use clap::Parser;
 

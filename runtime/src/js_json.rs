@@ -172,18 +172,32 @@ impl<F: Formatter> Formatter for JsNumbers<F> {
 /// `\`). Eight bytes are tested at a time, in a word, without an early
 /// exit: most strings on the request path (claims, keys, ids, tokens) are
 /// short and plain, and a byte-by-byte loop cost more than copying them.
+/// A string of eight bytes or more ends with a word that overlaps the one
+/// before (no partial word to copy into place); one of four to seven bytes
+/// is read as two overlapping halves of a word; a shorter one byte by byte.
 fn needs_escape(b: &[u8]) -> bool {
-    let mut chunks = b.chunks_exact(8);
-    let mut found = 0;
-    for c in &mut chunks {
-        found |= escapes_in(u64::from_le_bytes(c.try_into().unwrap_or_default()));
+    let n = b.len();
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[at..at + 8]);
+        escapes_in(u64::from_le_bytes(w))
+    };
+    if n < 8 {
+        if n < 4 {
+            return b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+        }
+        let half = |at: usize| {
+            let mut h = [0u8; 4];
+            h.copy_from_slice(&b[at..at + 4]);
+            u64::from(u32::from_le_bytes(h))
+        };
+        return escapes_in(half(0) | half(n - 4) << 32) != 0;
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        // Padded with a byte that needs no escape.
-        let mut word = [b'a'; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        found |= escapes_in(u64::from_le_bytes(word));
+    let mut found = word(n - 8);
+    let mut at = 0;
+    while at + 8 < n {
+        found |= word(at);
+        at += 8;
     }
     found != 0
 }

@@ -349,6 +349,16 @@ impl Compiler {
             };
             parts.push((slot, init));
         }
+        if let [(slot, Some(_))] = parts.as_slice() {
+            // One variable with a value (the usual `const x = ...`).
+            let slot = *slot;
+            let (_, init) = parts.pop()?;
+            let init = init?;
+            return Some(Box::new(move |f| {
+                f.slots[slot] = init(f)?;
+                Ok(Flow::Next)
+            }));
+        }
         Some(Box::new(move |f| {
             for (slot, init) in &parts {
                 let v = match init {

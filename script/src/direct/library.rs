@@ -91,25 +91,39 @@ pub fn delete(o: &V, key: &str) -> R<V> {
     }
 }
 
-pub fn binary_supported(op: BinaryOperator) -> bool {
+/// An operator applied to its operands' values.
+pub type Binary = fn(&mut Frame<'_>, &V, &V) -> R<V>;
+
+/// The operator `op`, chosen when compiling: each takes two numbers
+/// without looking further (a counter's test, arithmetic on counters) and
+/// hands anything else to [`binary`].
+pub fn binary_op(op: BinaryOperator) -> Option<Binary> {
     use BinaryOperator as B;
-    matches!(
-        op,
-        B::Addition
-            | B::Subtraction
-            | B::Multiplication
-            | B::Division
-            | B::Remainder
-            | B::Exponential
-            | B::LessThan
-            | B::LessEqualThan
-            | B::GreaterThan
-            | B::GreaterEqualThan
-            | B::StrictEquality
-            | B::StrictInequality
-            | B::Equality
-            | B::Inequality
-    )
+    macro_rules! on_numbers {
+        ($op:expr, |$x:ident, $y:ident| $e:expr) => {
+            |f, a, b| match (a, b) {
+                (V::Num($x), V::Num($y)) => $e,
+                _ => binary(f, $op, a, b),
+            }
+        };
+    }
+    Some(match op {
+        B::Addition => on_numbers!(B::Addition, |x, y| num(x + y)),
+        B::Subtraction => on_numbers!(B::Subtraction, |x, y| num(x - y)),
+        B::Multiplication => on_numbers!(B::Multiplication, |x, y| num(x * y)),
+        B::Division => on_numbers!(B::Division, |x, y| num(x / y)),
+        B::Remainder => on_numbers!(B::Remainder, |x, y| num(remainder(*x, *y))),
+        B::LessThan => on_numbers!(B::LessThan, |x, y| Ok(V::Bool(x < y))),
+        B::LessEqualThan => on_numbers!(B::LessEqualThan, |x, y| Ok(V::Bool(x <= y))),
+        B::GreaterThan => on_numbers!(B::GreaterThan, |x, y| Ok(V::Bool(x > y))),
+        B::GreaterEqualThan => on_numbers!(B::GreaterEqualThan, |x, y| Ok(V::Bool(x >= y))),
+        B::StrictEquality => |_, a, b| Ok(V::Bool(strict_eq(a, b))),
+        B::StrictInequality => |_, a, b| Ok(V::Bool(!strict_eq(a, b))),
+        B::Exponential => |f, a, b| binary(f, B::Exponential, a, b),
+        B::Equality => |f, a, b| binary(f, B::Equality, a, b),
+        B::Inequality => |f, a, b| binary(f, B::Inequality, a, b),
+        _ => return None,
+    })
 }
 
 /// A number an operator made; `-0` goes to the engine, which keeps
@@ -194,7 +208,37 @@ pub enum Term {
     Local(usize),
     Text(Arc<str>),
     Num(f64),
+    /// A case change of a variable (`key.toUpperCase()`): in a sum it is
+    /// written straight into the sum's buffer, never made as a string of
+    /// its own.
+    Case(usize, Case),
     Expr(Ex),
+}
+
+/// The case a [`Term::Case`] changes its text to.
+#[derive(Clone, Copy)]
+pub enum Case {
+    Upper,
+    Lower,
+}
+
+impl Case {
+    /// The case a method without arguments changes a string to.
+    pub fn of_method(name: &str) -> Option<Case> {
+        match name {
+            "toUpperCase" | "toLocaleUpperCase" => Some(Case::Upper),
+            "toLowerCase" | "toLocaleLowerCase" => Some(Case::Lower),
+            _ => None,
+        }
+    }
+
+    /// The method that changes text to it, for text that is not ASCII.
+    fn method(self) -> &'static str {
+        match self {
+            Case::Upper => "toUpperCase",
+            Case::Lower => "toLowerCase",
+        }
+    }
 }
 
 impl Term {
@@ -203,13 +247,18 @@ impl Term {
             Term::Local(s) => Ok(f.slots[*s].clone()),
             Term::Text(t) => Ok(V::Str(t.clone())),
             Term::Num(n) => Ok(V::Num(*n)),
+            Term::Case(..) => {
+                let mut buf = f.text_buffer();
+                self.push_str(f, &mut buf)?;
+                f.made_from_buffer(buf)
+            }
             Term::Expr(e) => e(f),
         }
     }
 
     fn is_text(&self, f: &Frame<'_>) -> bool {
         match self {
-            Term::Local(s) => matches!(f.slots[*s], V::Str(_)),
+            Term::Local(s) | Term::Case(s, _) => matches!(f.slots[*s], V::Str(_)),
             Term::Text(_) => true,
             Term::Num(_) | Term::Expr(_) => false,
         }
@@ -224,9 +273,30 @@ impl Term {
                 Ok(())
             }
             Term::Num(n) => value::push_number(*n, out),
+            Term::Case(s, case) => match &f.slots[*s] {
+                V::Str(s) => push_case(s, *case, out),
+                // The method exists on strings only.
+                _ => Err(Bail),
+            },
             Term::Expr(e) => e(f)?.push_str(out),
         }
     }
+}
+
+/// Append `s` in `case`: ASCII byte by byte, other text by Unicode's
+/// rules.
+fn push_case(s: &str, case: Case, out: &mut String) -> R<()> {
+    if s.is_ascii() {
+        let start = out.len();
+        out.push_str(s);
+        match case {
+            Case::Upper => out[start..].make_ascii_uppercase(),
+            Case::Lower => out[start..].make_ascii_lowercase(),
+        }
+    } else {
+        out.push_str(&strings::text_method(s, case.method()).ok_or(Bail)?);
+    }
+    Ok(())
 }
 
 /// `t0 + t1 + t2 ...`, added left to right: numbers while both sides are
@@ -425,20 +495,11 @@ fn relative(i: i64, len: usize) -> usize {
 }
 
 fn string_method(f: &mut Frame<'_>, s: &Arc<str>, name: &str, args: &[V]) -> R<V> {
-    // ASCII case changes map byte by byte, in the frame's buffer: the
-    // string is allocated once, as the value it becomes.
-    let upper = matches!(name, "toUpperCase" | "toLocaleUpperCase");
-    if (upper || matches!(name, "toLowerCase" | "toLocaleLowerCase"))
-        && args.is_empty()
-        && s.is_ascii()
-    {
+    // Case changes are made in the frame's buffer: the string is
+    // allocated once, as the value it becomes.
+    if let (Some(case), []) = (Case::of_method(name), args) {
         let mut buf = f.text_buffer();
-        buf.push_str(s);
-        if upper {
-            buf.make_ascii_uppercase();
-        } else {
-            buf.make_ascii_lowercase();
-        }
+        push_case(s, case, &mut buf)?;
         return f.made_from_buffer(buf);
     }
     if let Some(out) = strings::text_method(s, name) {
@@ -540,6 +601,22 @@ fn string_method(f: &mut Frame<'_>, s: &Arc<str>, name: &str, args: &[V]) -> R<V
     }
 }
 
+/// `recv.push(v)`: the item is moved in, not copied from an argument
+/// list.
+pub fn push_one(f: &mut Frame<'_>, recv: &V, v: V) -> R<V> {
+    match recv {
+        V::Arr(a) => {
+            let mut items = a.borrow_mut();
+            if items.len() >= MAX_LEN {
+                return Err(Bail);
+            }
+            items.push(v);
+            Ok(V::Num(items.len() as f64))
+        }
+        other => method(f, other, "push", &[v]),
+    }
+}
+
 fn array_method(f: &mut Frame<'_>, a: &value::ArrRef, name: &str, args: &[V]) -> R<V> {
     match name {
         "push" => {
@@ -557,8 +634,19 @@ fn array_method(f: &mut Frame<'_>, a: &value::ArrRef, name: &str, args: &[V]) ->
                 Some(V::Str(s)) => s,
                 _ => return Err(Bail),
             };
-            let mut out = String::new();
-            for (i, item) in a.borrow().iter().enumerate() {
+            let items = a.borrow();
+            // Sized for the strings among the items, in one allocation
+            // (no larger than a run may make).
+            let text: usize = items
+                .iter()
+                .map(|v| match v {
+                    V::Str(s) => s.len(),
+                    _ => 0,
+                })
+                .sum();
+            let seps = sep.len().saturating_mul(items.len());
+            let mut out = String::with_capacity(text.saturating_add(seps).min(super::MAX_BYTES));
+            for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push_str(sep);
                 }

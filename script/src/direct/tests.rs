@@ -97,6 +97,9 @@ return [msg, null];"#,
     // Assignments and updates whose value is used, and counters that are
     // not numbers yet.
     "let a, b; a = b = 'x'; let s = '5'; const t = s++; let u = '7'; ++u; let c = 1; const d = (c += 2) * 10; const o = {}; const e = (o.k = 'v'); let n = null; n--; msg.payload = [a, b, s, t, u, c, d, e, o.k, n, msg.n++, msg.n, (msg.m = 3)]; return msg;",
+    // Case changes inside sums and comparisons, `push` and `join`; on a
+    // message without a topic the engine throws.
+    "const t = msg.topic; const u = 'Straße'; const list = []; const len = list.push(t + '|' + t.toUpperCase() + '|' + u.toUpperCase() + '|' + u.toLowerCase()); list.push(null); list.push(3.5); msg.payload = [len, list.push('x'), list.join(), list.join(''), [].join('-'), t.toLowerCase() === 'a/b/c', 'x' + t.toLocaleUpperCase(), t.toLocaleLowerCase() + 1, JSON.stringify(list)]; return msg;",
     "let i = 7.5; i++; let j = -1; j++; msg.payload = [i, j, 7 % 3, 7.5 % 2, -7 % 3, 7 % -3, 1e300 % 7, i-- + --i, 2 * 3 < 7, 10 / 4 >= 2.5]; return msg;",
 ];
 
@@ -197,6 +200,8 @@ fn a_run_that_needs_the_engine_leaves_the_message_as_it_was() {
         "msg.payload.b = 1; msg.x = 'a' + msg.payload; return msg;",
         "msg.payload.b = 1; for (const k of msg.payload) {} return msg;",
         "msg.payload.b = 1; msg.x = msg.topic.trim(); return msg;",
+        "const t = msg.topic; msg.payload.b = 1; msg.x = 'v' + t.toUpperCase(); return msg;",
+        "const t = msg.topic; msg.payload.b = 1; msg.x = t.push(1); return msg;",
         "msg.payload.b = 1; return [msg, msg];",
         "msg.payload.b = 1; return 'text';",
         "msg.payload.b = 1; msg.z = 0 * -1; return msg;",

@@ -374,7 +374,9 @@ pub fn to_json(v: &V, depth: usize) -> R<Option<Value>> {
 
 /// `JSON.stringify(v)`: `None` for `undefined`.
 pub fn stringify(v: &V) -> R<Option<String>> {
-    let mut out = String::new();
+    // Room for a small object: most bodies stringify one, and growing from
+    // empty takes several copies.
+    let mut out = String::with_capacity(256);
     Ok(write(v, &mut out, 0)?.then_some(out))
 }
 

@@ -31,7 +31,10 @@ impl Key {
     fn get(&self, f: &mut Frame<'_>) -> R<Arc<str>> {
         match self {
             Key::Static(k) => Ok(k.clone()),
-            Key::Computed(e) => e(f)?.to_key(),
+            Key::Computed(e) => match e(f)? {
+                V::Str(s) => Ok(s),
+                other => other.to_key(),
+            },
         }
     }
 }
@@ -111,14 +114,13 @@ impl Compiler {
                 library::sum(terms)
             }
             Expression::BinaryExpression(b) => {
-                let op = b.operator;
                 let l = self.term(&b.left)?;
                 let r = self.term(&b.right)?;
-                library::binary_supported(op).then_some(())?;
+                let apply = library::binary_op(b.operator)?;
                 Box::new(move |f| {
                     let a = l.value(f)?;
                     let b = r.value(f)?;
-                    library::binary(f, op, &a, &b)
+                    apply(f, &a, &b)
                 })
             }
             Expression::LogicalExpression(l) => {
@@ -178,6 +180,9 @@ impl Compiler {
     }
 
     fn term(&mut self, e: &Expression<'_>) -> Option<library::Term> {
+        if let Some(t) = self.case_term(e) {
+            return Some(t);
+        }
         Some(match unparen(e) {
             Expression::StringLiteral(s) => library::Term::Text(s.value.as_str().into()),
             Expression::NumericLiteral(n) => library::Term::Num(n.value),
@@ -187,6 +192,27 @@ impl Compiler {
             },
             other => library::Term::Expr(self.expr(other)?),
         })
+    }
+
+    /// `x.toUpperCase()` (or another case change) of a variable, as a term.
+    fn case_term(&self, e: &Expression<'_>) -> Option<library::Term> {
+        let Expression::CallExpression(c) = unparen(e) else {
+            return None;
+        };
+        let Expression::StaticMemberExpression(m) = unparen(&c.callee) else {
+            return None;
+        };
+        let Expression::Identifier(id) = unparen(&m.object) else {
+            return None;
+        };
+        if c.optional || m.optional || !c.arguments.is_empty() {
+            return None;
+        }
+        let case = library::Case::of_method(m.property.name.as_str())?;
+        match self.resolve(id.name.as_str())? {
+            Bind::Var(s) | Bind::Const(s) => Some(library::Term::Case(s, case)),
+            Bind::Pending => None,
+        }
     }
 
     /// An array literal; `with_msg`: its items may be `msg` itself (an
@@ -277,7 +303,7 @@ impl Compiler {
     }
 
     fn call(&mut self, c: &oxc_ast::ast::CallExpression<'_>) -> Option<Ex> {
-        let mut args = Vec::with_capacity(c.arguments.len());
+        let mut args: Vec<Ex> = Vec::with_capacity(c.arguments.len());
         for a in &c.arguments {
             args.push(self.expr(a.as_expression()?)?);
         }
@@ -308,6 +334,14 @@ impl Compiler {
                     return None;
                 }
                 let recv = self.expr(&m.object)?;
+                if let ("push", [_]) = (name, args.as_slice()) {
+                    let item = args.pop()?;
+                    return Some(Box::new(move |f| {
+                        let r = recv(f)?;
+                        let v = item(f)?;
+                        library::push_one(f, &r, v)
+                    }));
+                }
                 let name: Arc<str> = name.into();
                 Some(Box::new(move |f| {
                     let r = recv(f)?;
@@ -371,17 +405,14 @@ impl Compiler {
         let value = self.expr(&a.right)?;
         let op = match a.operator {
             AssignmentOperator::Assign => None,
-            other => {
-                let op = other.to_binary_operator()?;
-                Some(library::binary_supported(op).then_some(op)?)
-            }
+            other => Some(library::binary_op(other.to_binary_operator()?)?),
         };
         Some(modify(
             place,
             move |f, old| {
                 let v = value(f)?;
                 match (op, old) {
-                    (Some(op), Some(old)) => library::binary(f, op, &old, &v),
+                    (Some(apply), Some(old)) => apply(f, &old, &v),
                     _ => Ok(v),
                 }
             },
