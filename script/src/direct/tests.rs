@@ -313,3 +313,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn literals_make_their_containers_as_large_as_they_grew_before() {
+    // A site keeps the largest size, up to its bound.
+    let site = super::value::Site::default();
+    site.grew_to(50);
+    site.grew_to(3);
+    assert_eq!(site.size(), 50);
+    site.grew_to(1 << 20);
+    assert_eq!(site.size(), 1024);
+    // Later runs of a body whose literals grew answer as the first did.
+    let body = "const o = {}; const a = []; for (let i = 0; i < msg.n; i++) { o['k' + i] = i; a.push(i); } msg.payload = [Object.keys(o).length, a.length, JSON.stringify(o)]; return msg;";
+    let d = DirectBody::compile(body).unwrap();
+    for n in [40, 3, 0, 40] {
+        let mut m = message(&json!({"n": n}));
+        assert!(d.try_run(&mut m).is_some());
+        let want = engine(body, &json!({"n": n})).unwrap();
+        m.body.shift_remove("_msgid");
+        assert_eq!(serde_json::to_string(&m.body).unwrap(), want[0].1, "{n}");
+    }
+}

@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use flowgate_runtime::js_value::{array_index, MAX_SAFE};
@@ -233,11 +234,36 @@ pub const MAX_DEPTH: usize = 200;
 
 /// Keeps every object and array a run made, so that the run can empty
 /// them all at its end: cycles (`o.self = o`) are then freed, and no drop
-/// recurses down a deep chain.
+/// recurses down a deep chain. A container made by a literal keeps its
+/// [`Site`], told at the end how large the container grew.
 #[derive(Default)]
 pub struct Heap {
-    objs: Vec<ObjRef>,
-    arrs: Vec<ArrRef>,
+    objs: Vec<(ObjRef, Option<Arc<Site>>)>,
+    arrs: Vec<(ArrRef, Option<Arc<Site>>)>,
+}
+
+/// An object or array literal's record of how large its containers grew
+/// in earlier runs (`const parts = []` filled by a loop): the next run's
+/// are made that large at once, not grown and copied step by step.
+#[derive(Default)]
+pub struct Site(AtomicU32);
+
+/// The largest size a [`Site`] makes its containers with: one run that
+/// made a huge container does not make every later run's as large.
+const MAX_SITE_SIZE: usize = 1024;
+
+impl Site {
+    /// The size to make the next container with.
+    pub fn size(&self) -> usize {
+        self.0.load(Ordering::Relaxed) as usize
+    }
+
+    pub(super) fn grew_to(&self, len: usize) {
+        let len = len.min(MAX_SITE_SIZE) as u32;
+        if len > self.0.load(Ordering::Relaxed) {
+            self.0.fetch_max(len, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Containers one run may make before it needs the engine.
@@ -245,20 +271,30 @@ pub const MAX_CONTAINERS: usize = 100_000;
 
 impl Heap {
     pub fn obj(&mut self, o: Obj) -> R<V> {
+        self.obj_from(o, None)
+    }
+
+    /// An object a literal at `site` made.
+    pub fn obj_from(&mut self, o: Obj, site: Option<&Arc<Site>>) -> R<V> {
         if self.objs.len() + self.arrs.len() >= MAX_CONTAINERS {
             return Err(Bail);
         }
         let r = Rc::new(RefCell::new(o));
-        self.objs.push(r.clone());
+        self.objs.push((r.clone(), site.cloned()));
         Ok(V::Obj(r))
     }
 
     pub fn arr(&mut self, items: Vec<V>) -> R<V> {
+        self.arr_from(items, None)
+    }
+
+    /// An array a literal at `site` made.
+    pub fn arr_from(&mut self, items: Vec<V>, site: Option<&Arc<Site>>) -> R<V> {
         if self.objs.len() + self.arrs.len() >= MAX_CONTAINERS {
             return Err(Bail);
         }
         let r = Rc::new(RefCell::new(items));
-        self.arrs.push(r.clone());
+        self.arrs.push((r.clone(), site.cloned()));
         Ok(V::Arr(r))
     }
 
@@ -308,12 +344,18 @@ impl Heap {
 
     /// Empty every container made: see [`Heap`].
     pub fn release(&mut self) {
-        for o in self.objs.drain(..) {
+        for (o, site) in self.objs.drain(..) {
             let props = std::mem::take(&mut o.borrow_mut().props);
+            if let Some(site) = site {
+                site.grew_to(props.len());
+            }
             drop(props);
         }
-        for a in self.arrs.drain(..) {
+        for (a, site) in self.arrs.drain(..) {
             let items = std::mem::take(&mut *a.borrow_mut());
+            if let Some(site) = site {
+                site.grew_to(items.len());
+            }
             drop(items);
         }
     }

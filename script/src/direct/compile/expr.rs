@@ -10,7 +10,7 @@ use oxc_ast::ast::{
 };
 
 use super::super::library;
-use super::super::value::{Bail, Obj, R, V};
+use super::super::value::{Bail, Obj, Site, R, V};
 use super::super::Frame;
 use super::{is_msg, msg_key, unparen, Bind, Compiler, Ex};
 
@@ -238,12 +238,13 @@ impl Compiler {
                 }
             }
         }
+        let site = Arc::new(Site::default());
         Some(Box::new(move |f| {
-            let mut out = Vec::with_capacity(items.len());
+            let mut out = Vec::with_capacity(items.len().max(site.size()));
             for i in &items {
                 out.push(i(f)?);
             }
-            f.heap.arr(out)
+            f.heap.arr_from(out, Some(&site))
         }))
     }
 
@@ -287,9 +288,10 @@ impl Compiler {
             }
             props.push((key, self.expr(&p.value)?));
         }
+        let site = Arc::new(Site::default());
         Some(Box::new(move |f| {
             let mut o = Obj::default();
-            o.props.reserve(props.len());
+            o.props.reserve(props.len().max(site.size()));
             for (k, v) in &props {
                 let k = k.get(f)?;
                 if &*k == "__proto__" {
@@ -298,7 +300,7 @@ impl Compiler {
                 let v = v(f)?;
                 o.set(k, v);
             }
-            f.heap.obj(o)
+            f.heap.obj_from(o, Some(&site))
         }))
     }
 
