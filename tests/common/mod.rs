@@ -192,13 +192,23 @@ pub fn run_cli(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// A free TCP port on loopback (bound, then released).
+/// A free TCP port on loopback (bound, then released), never one this
+/// process handed out before: the system may give a port just released
+/// back to the next caller, and a test that asks for two ports (a broker's
+/// plain and TLS listeners) would then get the same one twice.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if GIVEN.lock().unwrap_or_else(|e| e.into_inner()).insert(port) {
+            return port;
+        }
+    }
 }
 
 /// A mosquitto broker on a free loopback port with a generated config,

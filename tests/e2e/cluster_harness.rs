@@ -4,7 +4,7 @@
 //! process id when dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -18,23 +18,8 @@ use crate::common;
 pub const SECRET: &str = "cluster-test-credential-secret";
 
 /// A port nothing listens on now, and never handed out before in this test
-/// run: a port a test frees for a moment (restarting Redis or a replica on
-/// it) is not given to a test running beside it.
-pub fn free_port() -> u16 {
-    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut given = GIVEN.lock().unwrap();
-        if !given.contains(&port) {
-            given.push(port);
-            return port;
-        }
-    }
-}
+/// run (see [`common::free_port`]).
+pub use crate::common::free_port;
 
 fn signal(child: &Child, sig: &str) {
     let _ = Command::new("kill")

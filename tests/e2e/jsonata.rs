@@ -85,16 +85,26 @@ fn unbounded_recursion_is_an_error_not_a_crash() {
     assert_eq!(ok.status().as_u16(), 200);
 }
 
+/// An exponential recursion allocates as it runs (every call's values live
+/// in the evaluation's arena until it ends), so which of the two limits it
+/// meets first (one second, 256 MB) depends on the machine's speed; either
+/// ends it with an error, and the server goes on answering. The time limit
+/// on its own is pinned by the JSONata unit tests, with a shorter limit.
 #[test]
-fn a_slow_expression_stops_at_the_time_limit() {
+fn a_slow_expression_stops_at_a_limit() {
     let server = common::Server::start(&runaway_flow(
         "($f := function($n) { $n = 0 ? 0 : $f($n - 1) + $f($n - 1) }; $f(payload.n))",
     ));
     let (status, body, took) = spin(&server, r#"{"n": 60}"#);
     assert_eq!(status, 500, "{body}");
     assert!(
-        body.contains("Invalid JSONata expression: Expression evaluation timeout"),
+        body.contains("Invalid JSONata expression: Expression evaluation timeout")
+            || body.contains(
+                "Invalid JSONata expression: Expression evaluation exceeded the memory limit of 256 MB"
+            ),
         "{body}"
     );
     assert!(took < Duration::from_secs(5), "took {took:?}");
+    let ok = common::client().get(server.url("/ok")).send().unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
 }

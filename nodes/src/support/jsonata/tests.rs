@@ -192,6 +192,30 @@ fn memory_is_bounded() {
 }
 
 #[test]
+fn time_is_bounded() {
+    // An exponential recursion, stopped by a short time limit long before
+    // its arena nears the memory limit.
+    let e = Expression::compile(
+        "($f := function($n) { $n = 0 ? 0 : $f($n - 1) + $f($n - 1) }; $f(60))",
+        &no_env,
+    )
+    .unwrap();
+    let bounds = Bounds {
+        time_ms: 50,
+        ..Bounds::DEFAULT
+    };
+    let started = std::time::Instant::now();
+    let err = e
+        .evaluate_within(&Map::new(), &contexts(), &[], bounds)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("Expression evaluation timeout"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
 fn functions_jsonata_rs_lacks() {
     let obj = json!({"payload": {"z": 1, "a": 2, "m": {"deep": "x"}}});
     let cases = [
